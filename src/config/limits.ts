@@ -1,0 +1,45 @@
+/**
+ * Every bound in the broker, in one place (STYLE.md principle 6). A queue, loop or buffer that
+ * grows with input takes its limit from here. `checkLimits()` runs at start-up and fails loudly
+ * when two limits contradict each other.
+ */
+
+export const limits = {
+  /** Largest request frame accepted (Kafka's socket.request.max.bytes default: 100 MiB). */
+  socketRequestMaxBytes: 100 * 1024 * 1024,
+  /** Requests read from one connection and not yet answered; reading pauses at this depth. */
+  inFlightRequestsPerConnection: 64,
+  /** Bytes of unanswered responses queued on one connection before we stop reading it. */
+  pendingResponseBytesPerConnection: 64 * 1024 * 1024,
+  /** Open client connections; further ones are closed at accept. */
+  connectionsMax: 10_000,
+  /** Fetch requests parked in long polls across the broker. */
+  fetchWaitersMax: 10_000,
+  /** Longest long poll honoured, whatever the client asks (ms). */
+  fetchMaxWaitMsCap: 30_000,
+  /** Largest Fetch response we build, whatever the client asks. */
+  fetchResponseBytesMax: 64 * 1024 * 1024,
+  /** Topics, partitions per topic and partitions in all: bounds on what CreateTopics may ask. */
+  topicsMax: 10_000,
+  partitionsPerTopicMax: 10_000,
+  partitionsMax: 100_000,
+  /** Longest topic name (Kafka's limit). */
+  topicNameLengthMax: 249,
+  /** Entries read from one segment when rebuilding its indexes; a larger segment is refused. */
+  recoveryBatchesPerSegmentMax: 50_000_000,
+  /** Records in one batch that the broker will decode for its own use (metadata log replay). */
+  recordsPerInternalBatchMax: 1_000_000,
+  /** Config entries in one request or topic. */
+  configEntriesMax: 1_000,
+} as const;
+
+export function checkLimits(l: typeof limits = limits): void {
+  const fail = (msg: string): never => {
+    throw new Error(`inconsistent limits: ${msg}`);
+  };
+  if (l.fetchResponseBytesMax > l.pendingResponseBytesPerConnection)
+    fail('one fetch response could exceed the per-connection response queue');
+  if (l.partitionsPerTopicMax > l.partitionsMax) fail('partitionsPerTopicMax > partitionsMax');
+  if (l.socketRequestMaxBytes > 2 ** 31 - 1) fail('frame size must fit in int32');
+  if (l.inFlightRequestsPerConnection < 1) fail('inFlightRequestsPerConnection < 1');
+}
