@@ -1,0 +1,529 @@
+/**
+ * The log of one partition: a directory of segments (see segment.ts for the three files of a
+ * segment), the last of which is active and takes appends.
+ *
+ * Directory layout:
+ *   <20-digit base>.log / .index / .timeindex   the segments (segment.ts)
+ *   log-format       "sluice-log-format 1\n": version of this layout and of the index files.
+ *                    Written (atomically) when the directory is created; a directory without it
+ *                    is taken as version 1 (e.g. copied from Kafka, whose formats are the same);
+ *                    a higher version is refused.
+ *   clean-shutdown   "sluice-clean-shutdown 1\n<log end offset>\n", written atomically by
+ *                    close() after everything was fsynced, removed by open(). Its presence means
+ *                    the files are complete and consistent (Kafka's `.kafka_cleanshutdown`, kept
+ *                    per partition here).
+ *
+ * Offsets: `logStartOffset` is the base offset of the first segment; `logEndOffset` is the next
+ * offset to assign, which on a single node is also the high watermark. Appends assign offsets by
+ * overwriting each batch's baseOffset in place (record-batch.ts), then write the whole produce
+ * payload with one write.
+ *
+ * Roll: before an append, a new segment (named by the log end offset) starts when the active one
+ * is not empty and (a) the append would take it past `segmentBytes`, (b) it is older than
+ * `segmentMs`, (c) either index is full, or (d) the append's last offset does not fit in an int32
+ * relative to its base. The old segment is sealed: a final time index entry and an fsync of its
+ * three files, so only the active segment can ever need recovery. That fsync blocks the event loop
+ * once per roll; Kafka does it on a background thread.
+ *
+ * Flush: log.flush.interval.messages (`flushMessages`, counted in offsets) is checked after each
+ * append; log.flush.interval.ms (`flushMs`) by `maybeFlush(nowMs)`, which the broker calls from a
+ * timer. Both default to "never", as in Kafka: data is then durable against a process crash
+ * (page cache) but not against power loss.
+ *
+ * Crash behaviour: without the clean-shutdown file, open() recovers the active segment (scans the
+ * .log checking headers and CRCs, truncates a torn or corrupt tail, rewrites its indexes); other
+ * segments are sealed and trusted, their indexes checked and, if missing or bad, rebuilt when
+ * first used. A failed write or fsync takes the log offline: every later call throws
+ * LogStorageError (the request handlers answer KAFKA_STORAGE_ERROR) until the log is closed and
+ * opened again, which recovers it.
+ *
+ * Concurrency: one PartitionLog per directory per process, used from the broker's thread only;
+ * every method is synchronous, so no call observes another half done.
+ */
+import { join } from 'node:path';
+import { ErrorCode } from '../protocol/errors.js';
+import { EMPTY } from '../protocol/wire.js';
+import { readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
+import { assignOffsets, setLogAppendTime, type BatchInfo } from './record-batch.js';
+import {
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  LogCorruptionError,
+  parseSegmentFileName,
+  Segment,
+  TIME_INDEX_SUFFIX,
+  type TimestampOffset,
+} from './segment.js';
+
+export interface LogConfig {
+  /** segment.bytes */
+  segmentBytes: number;
+  /** segment.ms */
+  segmentMs: number;
+  /** index.interval.bytes */
+  indexIntervalBytes: number;
+  /** segment.index.bytes */
+  segmentIndexBytes: number;
+  /** flush.messages (log.flush.interval.messages) */
+  flushMessages: number;
+  /** flush.ms (log.flush.interval.ms) */
+  flushMs: number;
+  /** message.timestamp.type */
+  messageTimestampType: 'CreateTime' | 'LogAppendTime';
+}
+
+/** Kafka's defaults. "Never" (Long.MAX_VALUE in Kafka) is Number.MAX_SAFE_INTEGER here. */
+export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
+  segmentBytes: 1024 * 1024 * 1024,
+  segmentMs: 7 * 24 * 60 * 60 * 1000,
+  indexIntervalBytes: 4096,
+  segmentIndexBytes: 10 * 1024 * 1024,
+  flushMessages: Number.MAX_SAFE_INTEGER,
+  flushMs: Number.MAX_SAFE_INTEGER,
+  messageTimestampType: 'CreateTime',
+});
+
+export const LOG_FORMAT_FILE = 'log-format';
+export const LOG_FORMAT_VERSION = 1;
+export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
+const FORMAT_LINE = /^sluice-log-format (\d+)\n/;
+const CLEAN_LINE = /^sluice-clean-shutdown 1\n(\d+)\n$/;
+
+/** The log's files failed it; it is offline until reopened. Handlers answer KAFKA_STORAGE_ERROR. */
+export class LogStorageError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'LogStorageError';
+  }
+}
+
+export interface OpenOptions {
+  /** Wall clock in ms (tests pass a fake). */
+  now?: () => number;
+  /** partitionLeaderEpoch written into appended batches unless an append says otherwise. */
+  leaderEpoch?: number;
+}
+
+export interface AppendOptions {
+  /** Append time for LogAppendTime topics; defaults to now(). */
+  logAppendTimeMs?: number;
+  /** Overrides the log's leader epoch for these batches. */
+  leaderEpoch?: number;
+}
+
+export interface AppendResult {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  /** The time written into the batches for LogAppendTime topics, -1 for CreateTime. */
+  logAppendTimeMs: number;
+  logStartOffset: bigint;
+}
+
+export interface ReadResult {
+  /** NONE, or OFFSET_OUT_OF_RANGE when fetchOffset < logStartOffset or > logEndOffset. */
+  errorCode: number;
+  /** Whole batches as stored; may start before fetchOffset. Empty at the log end. */
+  records: Buffer;
+  highWatermark: bigint;
+  logStartOffset: bigint;
+}
+
+export interface OpenReport {
+  /** False when the directory was not closed cleanly (or the marker did not match). */
+  cleanShutdown: boolean;
+  /** Bytes cut from the active segment's tail by recovery. */
+  truncatedBytes: number;
+}
+
+export class PartitionLog {
+  private readonly segments: Segment[];
+  private nextOffset: bigint;
+  private unflushedMessages = 0;
+  private lastFlushMs: number;
+  private offline: LogStorageError | null = null;
+  private closed = false;
+  leaderEpoch: number;
+  /** What open() found: for logging and tests. */
+  readonly openReport: OpenReport;
+
+  private constructor(
+    readonly dir: string,
+    readonly config: Readonly<LogConfig>,
+    private readonly io: FileIO,
+    private readonly now: () => number,
+    segments: Segment[],
+    report: OpenReport,
+    leaderEpoch: number,
+  ) {
+    this.segments = segments;
+    this.nextOffset = this.active.nextOffset;
+    this.lastFlushMs = now();
+    this.openReport = report;
+    this.leaderEpoch = leaderEpoch;
+  }
+
+  /**
+   * Opens the log in `dir`, creating the directory and a first segment when absent, and recovers
+   * the active segment when the last shutdown was not clean.
+   */
+  static open(dir: string, config: LogConfig, io: FileIO, opts: OpenOptions = {}): PartitionLog {
+    checkConfig(config);
+    const now = opts.now ?? Date.now;
+    const nowMs = now();
+    io.mkdir(dir);
+    const segOpts = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes };
+    const bases = PartitionLog.scanDirectory(dir, io);
+    checkFormatFile(dir, io, bases.length === 0);
+
+    const marker = readSmallFile(io, join(dir, CLEAN_SHUTDOWN_FILE), 256);
+    const markerMatch = marker === null ? null : CLEAN_LINE.exec(marker.toString('latin1'));
+    let clean = markerMatch !== null;
+    const segments: Segment[] = [];
+    for (const base of bases) segments.push(Segment.existing(io, dir, base, segOpts, nowMs));
+    let truncatedBytes = 0;
+    if (segments.length === 0) {
+      segments.push(Segment.create(io, dir, 0n, segOpts, nowMs));
+    } else {
+      const active = segments[segments.length - 1]!;
+      truncatedBytes = active.openActive(clean, nowMs).truncatedBytes;
+      if (clean && active.nextOffset.toString() !== markerMatch![1]) {
+        // The marker disagrees with the files: trust neither, recover.
+        clean = false;
+        active.closeHandles();
+        truncatedBytes = active.openActive(false, nowMs).truncatedBytes;
+      }
+    }
+    if (marker !== null) {
+      // From here on a crash must lead to recovery.
+      io.unlink(join(dir, CLEAN_SHUTDOWN_FILE));
+      io.fsyncDir(dir);
+    }
+    return new PartitionLog(dir, config, io, now, segments, { cleanShutdown: clean, truncatedBytes }, opts.leaderEpoch ?? 0);
+  }
+
+  /** Base offsets of the segments in `dir`, ascending; removes index files without a .log. */
+  private static scanDirectory(dir: string, io: FileIO): bigint[] {
+    const names = io.readdir(dir);
+    const bases: bigint[] = [];
+    const logs = new Set<string>();
+    for (const name of names) {
+      const base = parseSegmentFileName(name);
+      if (base !== null) {
+        bases.push(base);
+        logs.add(name.slice(0, -LOG_SUFFIX.length));
+      }
+    }
+    for (const name of names) {
+      const stem = name.endsWith(INDEX_SUFFIX)
+        ? name.slice(0, -INDEX_SUFFIX.length)
+        : name.endsWith(TIME_INDEX_SUFFIX)
+          ? name.slice(0, -TIME_INDEX_SUFFIX.length)
+          : null;
+      if ((stem !== null && /^\d{20}$/.test(stem) && !logs.has(stem)) || name.endsWith('.tmp')) io.unlink(join(dir, name));
+    }
+    return bases.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  get logStartOffset(): bigint {
+    return this.segments[0]!.baseOffset;
+  }
+
+  /** Next offset to assign; on a single node also the high watermark. */
+  get logEndOffset(): bigint {
+    return this.nextOffset;
+  }
+
+  get highWatermark(): bigint {
+    return this.nextOffset;
+  }
+
+  get isOffline(): boolean {
+    return this.offline !== null;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): bigint[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  /** Total bytes of the segments' .log files. */
+  sizeBytes(): number {
+    return this.guard(() => {
+      let total = 0;
+      for (let i = 0; i < this.segments.length; i++) total += this.loaded(i).size;
+      return total;
+    });
+  }
+
+  private usable(): void {
+    if (this.offline) throw this.offline;
+    if (this.closed) throw new Error(`log ${this.dir} is closed`);
+  }
+
+  /** Runs an operation that touches files; an I/O failure takes the log offline. */
+  private guard<T>(op: () => T): T {
+    this.usable();
+    try {
+      return op();
+    } catch (e) {
+      if (e instanceof LogStorageError) throw e;
+      const message = e instanceof Error ? e.message : String(e);
+      // System errors (EIO, ENOSPC, ...) and corrupt data are storage failures; anything else,
+      // Node's own ERR_* argument errors included, is a bug and propagates unchanged.
+      const code = (e as NodeJS.ErrnoException | null)?.code;
+      const systemError = typeof code === 'string' && !code.startsWith('ERR_');
+      if (!systemError && !(e instanceof LogCorruptionError)) throw e;
+      this.offline = new LogStorageError(`log ${this.dir} is offline: ${message}`, e);
+      throw this.offline;
+    }
+  }
+
+  private loaded(i: number): Segment {
+    const s = this.segments[i]!;
+    if (!s.isLoaded) s.ensureLoaded(this.segments[i + 1]?.baseOffset ?? this.nextOffset);
+    return s;
+  }
+
+  // -- append -----------------------------------------------------------------------------------
+
+  /**
+   * Appends validated batches (`infos` from validateBatches over exactly `batches`): assigns their
+   * offsets in place, rolls first when needed, writes them with one write. The caller must have
+   * rejected a payload larger than segmentBytes (validateBatches with `segmentBytes` does).
+   */
+  append(batches: Buffer, infos: readonly BatchInfo[], opts: AppendOptions = {}): AppendResult {
+    this.usable();
+    if (infos.length === 0) throw new Error('append of no batches');
+    if (batches.length > this.config.segmentBytes)
+      throw new Error(`append of ${batches.length} bytes exceeds segment.bytes ${this.config.segmentBytes}`);
+    const nowMs = this.now();
+    let count = 0;
+    let bytes = 0;
+    for (let i = 0; i < infos.length; i++) {
+      count += infos[i]!.lastOffsetDelta + 1;
+      bytes += infos[i]!.size;
+    }
+    if (bytes !== batches.length) throw new Error(`batch infos cover ${bytes} of ${batches.length} bytes`);
+    const baseOffset = this.nextOffset;
+    const lastOffset = baseOffset + BigInt(count) - 1n;
+    const logAppendTime = this.config.messageTimestampType === 'LogAppendTime';
+    const appendTimeMs = opts.logAppendTimeMs ?? nowMs;
+    const epoch = opts.leaderEpoch ?? this.leaderEpoch;
+    return this.guard(() => {
+      this.maybeRoll(batches.length, lastOffset, nowMs);
+      let next = baseOffset;
+      for (let i = 0; i < infos.length; i++) {
+        const info = infos[i]!;
+        assignOffsets(batches, info, next, epoch);
+        if (logAppendTime) setLogAppendTime(batches, info, BigInt(appendTimeMs));
+        next += BigInt(info.lastOffsetDelta + 1);
+      }
+      this.active.append(batches, infos);
+      this.nextOffset = next;
+      this.unflushedMessages += count;
+      if (this.unflushedMessages >= this.config.flushMessages) this.flushNow(nowMs);
+      return { baseOffset, lastOffset, logAppendTimeMs: logAppendTime ? appendTimeMs : -1, logStartOffset: this.logStartOffset };
+    });
+  }
+
+  private maybeRoll(bytes: number, lastOffset: bigint, nowMs: number): void {
+    const a = this.active;
+    if (a.size === 0) return;
+    const full = a.size + bytes > this.config.segmentBytes;
+    const old = nowMs - a.rollBaseMs > this.config.segmentMs;
+    if (!full && !old && !a.indexIsFull && a.canHoldOffset(lastOffset)) return;
+    this.roll(nowMs);
+  }
+
+  /** Seals the active segment and starts a new one at the log end offset. */
+  private roll(nowMs: number): void {
+    this.active.seal();
+    // Everything appended so far was in the sealed segment, now fsynced.
+    this.unflushedMessages = 0;
+    this.lastFlushMs = nowMs;
+    const segOpts = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
+    this.segments.push(Segment.create(this.io, this.dir, this.nextOffset, segOpts, nowMs));
+    this.io.fsyncDir(this.dir);
+  }
+
+  /** Rolls now, even by no condition (tests; a future admin operation). No-op when empty. */
+  forceRoll(): void {
+    this.guard(() => {
+      if (this.active.size > 0) this.roll(this.now());
+    });
+  }
+
+  // -- read -------------------------------------------------------------------------------------
+
+  /**
+   * Whole batches starting with the one that holds `fetchOffset` (or the first after it), up to
+   * `maxBytes`; when not even that batch fits, it alone if `minOneBatch`, else nothing. Reads stay
+   * within one segment, as in Kafka. An offset below logStartOffset or above logEndOffset answers
+   * OFFSET_OUT_OF_RANGE; the log end itself answers an empty buffer.
+   */
+  read(fetchOffset: bigint, maxBytes: number, opts: { minOneBatch: boolean }): ReadResult {
+    return this.guard(() => {
+      const base = { highWatermark: this.nextOffset, logStartOffset: this.logStartOffset };
+      if (fetchOffset < this.logStartOffset || fetchOffset > this.nextOffset)
+        return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY, ...base };
+      if (fetchOffset === this.nextOffset) return { errorCode: ErrorCode.NONE, records: EMPTY, ...base };
+      for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
+        const s = this.loaded(i);
+        const found = s.findBatch(fetchOffset);
+        if (found === null) continue;
+        return { errorCode: ErrorCode.NONE, records: s.readFrom(found.position, maxBytes, opts.minOneBatch), ...base };
+      }
+      return { errorCode: ErrorCode.NONE, records: EMPTY, ...base };
+    });
+  }
+
+  /** Index of the last segment whose base offset is <= offset (0 when below all). */
+  private segmentIndexFor(offset: bigint): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  // -- timestamps -------------------------------------------------------------------------------
+
+  /**
+   * ListOffsets by timestamp: the offset and timestamp of the first record (from logStartOffset)
+   * whose timestamp is >= `targetMs`, with its batch's leader epoch; null when there is none.
+   * For a compressed batch, the batch's first offset and maxTimestamp (see Segment.findTimestamp).
+   */
+  offsetForTimestamp(targetMs: bigint): TimestampOffset | null {
+    return this.guard(() => {
+      for (let i = 0; i < this.segments.length; i++) {
+        const s = this.loaded(i);
+        if (s.maxTimestamp < targetMs) continue;
+        const r = s.findTimestamp(targetMs, this.logStartOffset);
+        if (r !== null) return r;
+      }
+      return null;
+    });
+  }
+
+  /**
+   * ListOffsets MAX_TIMESTAMP (KIP-734): the record with the largest timestamp (the earliest such
+   * record on ties), or null when no batch carries a timestamp (empty log).
+   */
+  maxTimestampAndOffset(): TimestampOffset | null {
+    return this.guard(() => {
+      let best = -1;
+      let bestTs = -1n;
+      for (let i = 0; i < this.segments.length; i++) {
+        const s = this.loaded(i);
+        if (s.maxTimestamp > bestTs) {
+          bestTs = s.maxTimestamp;
+          best = i;
+        }
+      }
+      return best < 0 ? null : this.segments[best]!.maxTimestampRecord();
+    });
+  }
+
+  // -- flush, close, delete ---------------------------------------------------------------------
+
+  /** fsync of the active segment (sealed ones were fsynced when sealed). */
+  flush(): void {
+    this.guard(() => this.flushNow(this.now()));
+  }
+
+  private flushNow(nowMs: number): void {
+    this.active.flush();
+    this.unflushedMessages = 0;
+    this.lastFlushMs = nowMs;
+  }
+
+  /** The flush.ms policy; called by the broker's timer. */
+  maybeFlush(nowMs: number): void {
+    if (this.offline || this.closed || this.unflushedMessages === 0) return;
+    if (nowMs - this.lastFlushMs >= this.config.flushMs) this.guard(() => this.flushNow(nowMs));
+  }
+
+  /** Messages appended since the last fsync (tests, metrics). */
+  get unflushed(): number {
+    return this.unflushedMessages;
+  }
+
+  /**
+   * Clean shutdown: final time index entry, fsync, close, then the clean-shutdown file. An
+   * offline log only closes its handles (the next open recovers it).
+   */
+  close(): void {
+    if (this.closed) return;
+    if (this.offline) {
+      this.abandon();
+      return;
+    }
+    this.guard(() => {
+      this.active.close();
+      for (const s of this.segments) s.closeHandles();
+      const marker = Buffer.from(`sluice-clean-shutdown 1\n${this.nextOffset}\n`, 'latin1');
+      writeSmallFileAtomic(this.io, join(this.dir, CLEAN_SHUTDOWN_FILE), marker);
+    });
+    this.closed = true;
+  }
+
+  /**
+   * Closes every handle without flushing or writing the clean-shutdown file: what a crash leaves,
+   * for tests, and for a failed directory.
+   */
+  abandon(): void {
+    if (this.closed) return;
+    for (const s of this.segments) {
+      try {
+        s.closeHandles();
+      } catch {
+        // handles of a crashed MemoryFileIO or a dead disk: nothing more to do
+      }
+    }
+    this.closed = true;
+  }
+
+  /** Closes the handles and removes the directory with everything in it. */
+  delete(): void {
+    this.abandon();
+    this.io.removeDir(this.dir);
+  }
+}
+
+function checkConfig(c: LogConfig): void {
+  const bad = (m: string): never => {
+    throw new Error(`invalid log config: ${m}`);
+  };
+  // A segment position is an int32 in the offset index.
+  if (!(c.segmentBytes >= 14 && c.segmentBytes <= 0x7fffffff)) bad(`segmentBytes ${c.segmentBytes}`);
+  if (!(c.segmentMs >= 1)) bad(`segmentMs ${c.segmentMs}`);
+  if (!(c.indexIntervalBytes >= 0)) bad(`indexIntervalBytes ${c.indexIntervalBytes}`);
+  if (!(c.segmentIndexBytes >= 8)) bad(`segmentIndexBytes ${c.segmentIndexBytes}`);
+  if (!(c.flushMessages >= 1)) bad(`flushMessages ${c.flushMessages}`);
+  if (!(c.flushMs >= 0)) bad(`flushMs ${c.flushMs}`);
+}
+
+/** Reads the log-format file, or writes it into a new directory. Refuses unknown versions. */
+function checkFormatFile(dir: string, io: FileIO, isNew: boolean): void {
+  const path = join(dir, LOG_FORMAT_FILE);
+  const content = readSmallFile(io, path, 256);
+  if (content === null) {
+    if (isNew || !io.exists(path))
+      writeSmallFileAtomic(io, path, Buffer.from(`sluice-log-format ${LOG_FORMAT_VERSION}\n`, 'latin1'));
+    return;
+  }
+  const m = FORMAT_LINE.exec(content.toString('latin1'));
+  if (!m) throw new Error(`${path}: not a log-format file`);
+  const version = Number(m[1]);
+  if (version !== LOG_FORMAT_VERSION) throw new Error(`${path}: log format ${version} is not supported (this build reads ${LOG_FORMAT_VERSION})`);
+}
