@@ -1,0 +1,87 @@
+/**
+ * Produce (key 0), versions 0-11 advertised, 3-11 served.
+ *
+ * Versions 0-2 are advertised because librdkafka turns compression off unless Produce's range
+ * starts at 0 (KAFKA-18659), and answered with UNSUPPORTED_VERSION per partition, as Kafka 4 does.
+ * acks must be 0, 1 or -1 (INVALID_REQUIRED_ACKS otherwise); on a single node 1 and -1 mean the
+ * same. acks=0 gets no response at all.
+ *
+ * Per partition, as Kafka checks it (validateBatches): exactly one record batch of magic 2, not a
+ * control batch (INVALID_RECORD), a sane header and CRC-32C (CORRUPT_MESSAGE), at most
+ * max.message.bytes (MESSAGE_TOO_LARGE) and at most one segment (RECORD_LIST_TOO_LARGE); and no
+ * zstd below v7 (UNSUPPORTED_COMPRESSION_TYPE). The batch is then appended exactly as received,
+ * with only baseOffset and partitionLeaderEpoch overwritten. Waiting fetches are woken. A failed
+ * write takes the partition offline (KAFKA_STORAGE_ERROR) without touching other partitions.
+ *
+ * Not yet: idempotent sequence checks and transactions (producer ids are stored but not checked),
+ * and record-level timestamp bounds (message.timestamp.before/after.max.ms).
+ */
+import { ErrorCode } from '../protocol/errors.js';
+import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/index.js';
+import { LogStorageError } from '../log/partition-log.js';
+import { validateBatches } from '../log/record-batch.js';
+import type { Broker } from '../broker.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
+
+const COMPRESSION_ZSTD = 4;
+const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
+
+function partitionError(index: number, errorCode: number, errorMessage: string | null): PartitionResponse {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage, currentLeader: NO_LEADER };
+}
+
+function appendPartition(b: Broker, topic: string, index: number, records: Buffer | null, version: number): PartitionResponse {
+  const plog = b.logs.get(topic, index);
+  if (!plog) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
+  if (records === null || records.length === 0) {
+    return partitionError(index, ErrorCode.INVALID_RECORD, 'Produce requests must carry exactly one record batch per partition.');
+  }
+  const checked = validateBatches(records, { maxBatchBytes: b.logs.maxMessageBytes(topic), segmentBytes: plog.config.segmentBytes });
+  if (!checked.ok) return partitionError(index, checked.errorCode, checked.message);
+  if (checked.batches[0]!.compression === COMPRESSION_ZSTD && version < 7) {
+    return partitionError(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'Produce requests with version below 7 cannot carry zstd-compressed batches.');
+  }
+  const appended = plog.append(records, checked.batches);
+  b.logs.notifyAppend(topic, index);
+  return {
+    index,
+    errorCode: ErrorCode.NONE,
+    baseOffset: appended.baseOffset,
+    logAppendTimeMs: BigInt(appended.logAppendTimeMs),
+    logStartOffset: plog.logStartOffset,
+    recordErrors: [],
+    errorMessage: null,
+    currentLeader: NO_LEADER,
+  };
+}
+
+export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
+  codec: Produce,
+  minVersion: 0,
+  maxVersion: 11,
+  handle(req: ProduceRequest, ctx: RequestContext): ProduceResponse | null {
+    const b = ctx.broker;
+    const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
+    const responses = req.topicData.map((td) => ({
+      name: td.name,
+      topicId: td.topicId,
+      partitionResponses: td.partitionData.map((pd): PartitionResponse => {
+        if (ctx.apiVersion < 3) {
+          return partitionError(pd.index, ErrorCode.UNSUPPORTED_VERSION, 'Produce versions 0-2 are not supported; use version 3 or later.');
+        }
+        if (!acksValid) return partitionError(pd.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, got ${req.acks}.`);
+        try {
+          return appendPartition(b, td.name, pd.index, pd.records, ctx.apiVersion);
+        } catch (err) {
+          if (!(err instanceof LogStorageError)) throw err;
+          b.log.error(`partition ${td.name}-${pd.index} is offline: ${err.message}`);
+          return partitionError(pd.index, ErrorCode.KAFKA_STORAGE_ERROR, 'The broker could not write this partition; see its log.');
+        }
+      }),
+    }));
+    if (req.acks === 0) return null;
+    return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+  },
+};

@@ -1,0 +1,196 @@
+/**
+ * Fetch (key 1), versions 4-12. Topic ids (v13+) are not served yet.
+ *
+ * Returns stored batches untouched, whole: the first batch of a partition may start before the
+ * fetch offset (clients skip the earlier records). Byte budgets follow KIP-74: partitions are read
+ * in request order, each up to partition_max_bytes and together up to max_bytes, except that the
+ * first batch of the first partition with data is returned even when larger, so a consumer can
+ * always make progress.
+ *
+ * Long poll: when fewer than min_bytes are ready and max_wait_ms > 0, the request waits; an append
+ * to any requested partition re-reads and answers as soon as min_bytes are there, otherwise the
+ * answer goes out at max_wait_ms with what there is. Errors answer at once. Waiters are bounded by
+ * `limits.fetchWaitersMax`; past that, requests are answered without waiting.
+ *
+ * No fetch sessions (KIP-227): session id 0 is answered for every request, which tells clients to
+ * send full fetches; a request naming a session gets FETCH_SESSION_ID_NOT_FOUND. There are no
+ * transactions yet, so the last stable offset equals the high watermark and READ_COMMITTED
+ * fetches get an empty aborted-transactions list. Fetch below v10 cannot carry zstd
+ * (UNSUPPORTED_COMPRESSION_TYPE).
+ */
+import { limits } from '../config/limits.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { Fetch, type FetchRequest, type FetchResponse } from '../protocol/generated/index.js';
+import { EMPTY } from '../protocol/wire.js';
+import { LogStorageError } from '../log/partition-log.js';
+import type { Broker } from '../broker.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+type PartitionData = FetchResponse['responses'][number]['partitions'][number];
+
+const FETCH_SESSION_ID_NOT_FOUND = 70;
+const FENCED_LEADER_EPOCH = 74;
+const UNKNOWN_LEADER_EPOCH = 75;
+const READ_COMMITTED = 1;
+const COMPRESSION_ZSTD = 4;
+
+const NO_DIVERGING_EPOCH = { epoch: -1, endOffset: -1n };
+const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
+const NO_SNAPSHOT = { endOffset: -1n, epoch: -1 };
+
+function emptyPartition(partitionIndex: number, errorCode: number, highWatermark = -1n, logStartOffset = -1n): PartitionData {
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark,
+    lastStableOffset: highWatermark,
+    logStartOffset,
+    divergingEpoch: NO_DIVERGING_EPOCH,
+    currentLeader: NO_LEADER,
+    snapshotId: NO_SNAPSHOT,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: EMPTY,
+  };
+}
+
+/** True when any batch in `records` is zstd-compressed (attributes at byte 21 of each batch). */
+function hasZstdBatch(records: Buffer): boolean {
+  let pos = 0;
+  while (pos + 23 <= records.length) {
+    if ((records.readInt16BE(pos + 21) & 0x7) === COMPRESSION_ZSTD) return true;
+    pos += 12 + records.readInt32BE(pos + 8);
+  }
+  return false;
+}
+
+interface ReadResult {
+  response: FetchResponse;
+  bytes: number;
+  hasError: boolean;
+}
+
+function readPartitions(b: Broker, req: FetchRequest, version: number): ReadResult {
+  let budget = Math.min(Math.max(req.maxBytes, 0), limits.fetchResponseBytesMax);
+  let bytes = 0;
+  let hasError = false;
+  const abortedTransactions = req.isolationLevel === READ_COMMITTED ? [] : null;
+  const responses = req.topics.map((ft) => ({
+    topic: ft.topic,
+    topicId: ft.topicId,
+    partitions: ft.partitions.map((fp): PartitionData => {
+      const plog = b.logs.get(ft.topic, fp.partition);
+      if (!plog) {
+        hasError = true;
+        return emptyPartition(fp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      }
+      if (fp.currentLeaderEpoch > 0 || fp.currentLeaderEpoch < -1) {
+        hasError = true;
+        return emptyPartition(fp.partition, fp.currentLeaderEpoch > 0 ? UNKNOWN_LEADER_EPOCH : FENCED_LEADER_EPOCH, plog.highWatermark, plog.logStartOffset);
+      }
+      const limit = Math.min(Math.max(fp.partitionMaxBytes, 0), budget);
+      let read;
+      try {
+        // The first partition with data may exceed its limits by one batch (KIP-74).
+        read = plog.read(fp.fetchOffset, limit, { minOneBatch: bytes === 0 });
+      } catch (err) {
+        if (!(err instanceof LogStorageError)) throw err;
+        hasError = true;
+        return emptyPartition(fp.partition, ErrorCode.KAFKA_STORAGE_ERROR);
+      }
+      const { records, highWatermark, logStartOffset } = read;
+      if (read.errorCode !== ErrorCode.NONE || (version < 10 && records.length > 0 && hasZstdBatch(records))) {
+        hasError = true;
+        const code = read.errorCode !== ErrorCode.NONE ? read.errorCode : ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
+        return emptyPartition(fp.partition, code, highWatermark, logStartOffset);
+      }
+      bytes += records.length;
+      budget = Math.max(0, budget - records.length);
+      return { ...emptyPartition(fp.partition, ErrorCode.NONE, highWatermark, logStartOffset), abortedTransactions, records };
+    }),
+  }));
+  return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] }, bytes, hasError };
+}
+
+/** Parked long polls of one broker, keyed by topic-partition. */
+class FetchWaiters {
+  private readonly byPartition = new Map<string, Set<() => void>>();
+  count = 0;
+
+  constructor(b: Broker) {
+    b.logs.onAppend((topic, partition) => {
+      const set = this.byPartition.get(`${topic}\0${partition}`);
+      if (set) for (const wake of [...set]) wake();
+    });
+  }
+
+  add(keys: string[], wake: () => void): () => void {
+    this.count++;
+    for (const k of keys) {
+      let set = this.byPartition.get(k);
+      if (!set) this.byPartition.set(k, (set = new Set()));
+      set.add(wake);
+    }
+    return () => {
+      this.count--;
+      for (const k of keys) {
+        const set = this.byPartition.get(k);
+        set?.delete(wake);
+        if (set?.size === 0) this.byPartition.delete(k);
+      }
+    };
+  }
+}
+
+const waitersByBroker = new WeakMap<Broker, FetchWaiters>();
+
+function waitersOf(b: Broker): FetchWaiters {
+  let w = waitersByBroker.get(b);
+  if (!w) waitersByBroker.set(b, (w = new FetchWaiters(b)));
+  return w;
+}
+
+export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
+  codec: Fetch,
+  minVersion: 4,
+  maxVersion: 12,
+  handle(req: FetchRequest, ctx: RequestContext): FetchResponse | Promise<FetchResponse | null> {
+    const b = ctx.broker;
+    if (req.sessionId !== 0) {
+      return { throttleTimeMs: 0, errorCode: FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
+    }
+    const first = readPartitions(b, req, ctx.apiVersion);
+    const waiters = waitersOf(b);
+    const waitMs = Math.min(req.maxWaitMs, limits.fetchMaxWaitMsCap);
+    if (first.hasError || first.bytes >= req.minBytes || waitMs <= 0 || waiters.count >= limits.fetchWaitersMax) {
+      return first.response;
+    }
+    return new Promise((resolve) => {
+      let scheduled = false;
+      let done = false;
+      const finish = (result: FetchResponse | null): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        unregister();
+        resolve(result);
+      };
+      const recheck = (): void => {
+        scheduled = false;
+        if (done) return;
+        const again = readPartitions(b, req, ctx.apiVersion);
+        if (again.hasError || again.bytes >= req.minBytes) finish(again.response);
+      };
+      const keys = req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}\0${p.partition}`));
+      const unregister = waiters.add(keys, () => {
+        // Coalesce a burst of appends into one re-read.
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(recheck);
+        }
+      });
+      const timer = setTimeout(() => finish(readPartitions(b, req, ctx.apiVersion).response), waitMs);
+      void ctx.closed.then(() => finish(null));
+    });
+  },
+};

@@ -1,0 +1,73 @@
+/**
+ * ListOffsets (key 2), versions 0-8.
+ *
+ * Special timestamps: -1 latest (the high watermark; the last stable offset for READ_COMMITTED,
+ * which is the same while there are no transactions), -2 earliest (log start offset), -3 the
+ * record with the largest timestamp (v7+, KIP-734), -4 earliest local (v8+, KIP-405; all data is
+ * local here, so the log start offset). Any other timestamp finds the first record whose timestamp
+ * is at or after it, through the time index, and answers that record's own offset and timestamp;
+ * none gives offset -1 and timestamp -1. Version 0 answers in old_style_offsets instead.
+ * Timestamps -5 and below (tiered storage) are not served, so v9+ is not advertised.
+ */
+import { ErrorCode } from '../protocol/errors.js';
+import { ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse } from '../protocol/generated/index.js';
+import { LogStorageError, type PartitionLog } from '../log/partition-log.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+type PartitionResponse = ListOffsetsResponse['topics'][number]['partitions'][number];
+
+const LATEST = -1n;
+const EARLIEST = -2n;
+const MAX_TIMESTAMP = -3n;
+const EARLIEST_LOCAL = -4n;
+
+function lookup(plog: PartitionLog, timestamp: bigint, version: number): { offset: bigint; timestamp: bigint } | 'invalid' {
+  switch (timestamp) {
+    case LATEST:
+      return { offset: plog.logEndOffset, timestamp: -1n };
+    case EARLIEST:
+      return { offset: plog.logStartOffset, timestamp: -1n };
+    case MAX_TIMESTAMP:
+      if (version < 7) return 'invalid';
+      return plog.maxTimestampAndOffset() ?? { offset: -1n, timestamp: -1n };
+    case EARLIEST_LOCAL:
+      if (version < 8) return 'invalid';
+      return { offset: plog.logStartOffset, timestamp: -1n };
+    default:
+      if (timestamp < 0n) return 'invalid';
+      return plog.offsetForTimestamp(timestamp) ?? { offset: -1n, timestamp: -1n };
+  }
+}
+
+export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsResponse> = {
+  codec: ListOffsets,
+  minVersion: 0,
+  maxVersion: 8,
+  handle(req: ListOffsetsRequest, ctx: RequestContext): ListOffsetsResponse {
+    const b = ctx.broker;
+    const v = ctx.apiVersion;
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p): PartitionResponse => {
+          const base = { partitionIndex: p.partitionIndex, oldStyleOffsets: [] as bigint[], timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+          const plog = b.logs.get(t.name, p.partitionIndex);
+          if (!plog) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          let found;
+          try {
+            found = lookup(plog, p.timestamp, v);
+          } catch (err) {
+            if (!(err instanceof LogStorageError)) throw err;
+            return { ...base, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
+          }
+          if (found === 'invalid') return { ...base, errorCode: ErrorCode.INVALID_REQUEST };
+          if (v === 0) {
+            return { ...base, errorCode: ErrorCode.NONE, oldStyleOffsets: found.offset >= 0n ? [found.offset] : [] };
+          }
+          return { ...base, errorCode: ErrorCode.NONE, timestamp: found.timestamp, offset: found.offset, leaderEpoch: v >= 4 ? 0 : -1 };
+        }),
+      })),
+    };
+  },
+};

@@ -1,0 +1,100 @@
+/**
+ * Metadata (key 3), versions 0-12.
+ *
+ * Which topics: v0 treats an empty list as "all topics" (kafka-python probes with it); from v1 a
+ * null list means all and an empty list means none. From v10 a topic may be named by id alone
+ * (an unknown id gets UNKNOWN_TOPIC_ID). Auto-creation: when the request allows it (always before
+ * v4) and `auto.create.topics.enable` is on, a missing topic with a legal name is created with
+ * `num.partitions` partitions. Kafka answers LEADER_NOT_AVAILABLE until the new topic's leader is
+ * known; our controller creates it synchronously, so the answer already carries its partitions.
+ * The controller is this node, and it is in the broker list (kafkajs needs that).
+ * Version 13 (top-level error code) is not served yet.
+ */
+import { ErrorCode } from '../protocol/errors.js';
+import { Metadata, type MetadataRequest, type MetadataResponse } from '../protocol/generated/index.js';
+import { ZERO_UUID } from '../protocol/wire.js';
+import type { Broker } from '../broker.js';
+import type { TopicState } from '../metadata/image.js';
+import { checkTopicName } from '../metadata/controller.js';
+import { OPERATIONS_NOT_REQUESTED, TOPIC_ALL_OPERATIONS } from './acl-operations.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+type TopicResponse = MetadataResponse['topics'][number];
+
+const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
+
+export function topicMetadata(b: Broker, t: TopicState, authorizedOperations: number): TopicResponse {
+  return {
+    errorCode: ErrorCode.NONE,
+    name: t.name,
+    topicId: t.topicIdBytes,
+    isInternal: INTERNAL_TOPICS.has(t.name),
+    partitions: t.partitions.map((p) => ({
+      errorCode: ErrorCode.NONE,
+      partitionIndex: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: p.replicas,
+      isrNodes: p.isr,
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: authorizedOperations,
+  };
+}
+
+function errorTopic(name: string | null, topicId: Buffer, errorCode: number): TopicResponse {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED };
+}
+
+export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
+  codec: Metadata,
+  minVersion: 0,
+  maxVersion: 12,
+  handle(req: MetadataRequest, ctx: RequestContext): MetadataResponse {
+    const b = ctx.broker;
+    const ops = req.includeTopicAuthorizedOperations ? TOPIC_ALL_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+    const allTopics = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
+    const autoCreate = (ctx.apiVersion < 4 || req.allowAutoTopicCreation) && b.config.autoCreateTopics;
+
+    const topics: TopicResponse[] = [];
+    if (allTopics) {
+      for (const t of b.image.topicsByName.values()) topics.push(topicMetadata(b, t, ops));
+    } else {
+      for (const rt of req.topics ?? []) {
+        if (rt.name === null) {
+          const t = rt.topicId.equals(ZERO_UUID) ? undefined : b.image.topicsById.get(rt.topicId.toString('base64url'));
+          topics.push(t ? topicMetadata(b, t, ops) : errorTopic(null, rt.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+          continue;
+        }
+        let t = b.image.topicsByName.get(rt.name);
+        if (!t && autoCreate) {
+          if (checkTopicName(rt.name) !== null) {
+            topics.push(errorTopic(rt.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION));
+            continue;
+          }
+          const created = b.controller.createTopic(
+            { name: rt.name, numPartitions: -1, replicationFactor: -1, assignments: null, configs: new Map() },
+            false,
+          );
+          if (created.errorCode !== ErrorCode.NONE) {
+            b.log.warn(`auto-creating topic ${rt.name} failed: ${created.errorMessage}`);
+            topics.push(errorTopic(rt.name, ZERO_UUID, created.errorCode));
+            continue;
+          }
+          b.log.info(`auto-created topic ${rt.name} with ${created.numPartitions} partition(s)`);
+          t = created.topic;
+        }
+        topics.push(t ? topicMetadata(b, t, ops) : errorTopic(rt.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, rack: null }],
+      clusterId: b.clusterId,
+      controllerId: b.nodeId,
+      topics,
+      clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+      errorCode: ErrorCode.NONE,
+    };
+  },
+};

@@ -1,0 +1,63 @@
+/**
+ * CreateTopics (key 19), versions 0-7.
+ *
+ * numPartitions and replicationFactor of -1 take the broker defaults (KIP-464). Manual
+ * assignments may name only this broker. A replication factor above 1 is refused with Kafka's
+ * INVALID_REPLICATION_FACTOR message. Configs are checked like Kafka's (unknown name or bad value:
+ * INVALID_CONFIG). A name that appears twice in one request fails for every entry with that name
+ * (INVALID_REQUEST). From v5 the response carries the topic's resulting configs with their
+ * sources — always an array, never null (the Java admin client needs that).
+ */
+import { ErrorCode } from '../protocol/errors.js';
+import { CreateTopics, type CreateTopicsRequest, type CreateTopicsResponse } from '../protocol/generated/index.js';
+import { ZERO_UUID } from '../protocol/wire.js';
+import { describeTopicConfigs } from './32-describe-configs.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+type TopicResult = CreateTopicsResponse['topics'][number];
+
+export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsResponse> = {
+  codec: CreateTopics,
+  minVersion: 0,
+  maxVersion: 7,
+  handle(req: CreateTopicsRequest, ctx: RequestContext): CreateTopicsResponse {
+    const b = ctx.broker;
+    const counts = new Map<string, number>();
+    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const topics = req.topics.map((t): TopicResult => {
+      const base = { name: t.name, topicId: ZERO_UUID, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: [] };
+      if ((counts.get(t.name) ?? 0) > 1) {
+        return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request contains multiple entries for topic ${t.name}.` };
+      }
+      const configs = new Map<string, string | null>(t.configs.map((c) => [c.name, c.value]));
+      const assignments = t.assignments.length > 0 ? [...t.assignments].sort((x, y) => x.partitionIndex - y.partitionIndex).map((a) => a.brokerIds) : null;
+      if (assignments && (t.numPartitions !== -1 || t.replicationFactor !== -1)) {
+        return {
+          ...base,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.',
+        };
+      }
+      const created = b.controller.createTopic(
+        { name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, assignments, configs },
+        req.validateOnly,
+      );
+      if (created.errorCode !== ErrorCode.NONE) return { ...base, errorCode: created.errorCode, errorMessage: created.errorMessage };
+      if (!req.validateOnly) b.log.info(`created topic ${t.name} with ${created.numPartitions} partition(s)`);
+      const overrides = new Map<string, string>();
+      for (const [k, v] of configs) if (v !== null) overrides.set(k, v);
+      return {
+        ...base,
+        topicId: created.topic?.topicIdBytes ?? ZERO_UUID,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        numPartitions: created.numPartitions,
+        replicationFactor: created.replicationFactor,
+        configs: ctx.apiVersion >= 5
+          ? describeTopicConfigs(b, overrides, null).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.configSource, isSensitive: c.isSensitive }))
+          : [],
+      };
+    });
+    return { throttleTimeMs: 0, topics };
+  },
+};

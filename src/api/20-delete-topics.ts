@@ -1,0 +1,40 @@
+/**
+ * DeleteTopics (key 20), versions 0-6. v6 names topics by name or id. Deleting a topic writes a
+ * RemoveTopic record; its partition directories are then renamed aside and removed. With
+ * delete.topic.enable=false every deletion fails with TOPIC_DELETION_DISABLED.
+ */
+import { ErrorCode } from '../protocol/errors.js';
+import { DeleteTopics, type DeleteTopicsRequest, type DeleteTopicsResponse } from '../protocol/generated/index.js';
+import { ZERO_UUID } from '../protocol/wire.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+const TOPIC_DELETION_DISABLED = 73;
+
+type Result = DeleteTopicsResponse['responses'][number];
+
+export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse> = {
+  codec: DeleteTopics,
+  minVersion: 0,
+  maxVersion: 6,
+  handle(req: DeleteTopicsRequest, ctx: RequestContext): DeleteTopicsResponse {
+    const b = ctx.broker;
+    const wanted = ctx.apiVersion >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+    const responses = wanted.map((w): Result => {
+      const byId = w.name === null;
+      const t = byId ? b.image.topicsById.get(w.topicId.toString('base64url')) : b.image.topicsByName.get(w.name!);
+      const base = { name: t?.name ?? w.name ?? (ctx.apiVersion >= 6 ? null : ''), topicId: t?.topicIdBytes ?? w.topicId };
+      if (!t) {
+        return byId
+          ? { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'This server does not host this topic ID.' }
+          : { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' };
+      }
+      if (!b.config.deleteTopicEnable) {
+        return { ...base, errorCode: TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled (delete.topic.enable=false).' };
+      }
+      b.controller.deleteTopic(t);
+      b.log.info(`deleted topic ${t.name}`);
+      return { ...base, errorCode: ErrorCode.NONE, errorMessage: null };
+    });
+    return { throttleTimeMs: 0, responses };
+  },
+};

@@ -1,0 +1,99 @@
+/**
+ * DescribeConfigs (key 32), versions 0-4, for topics (resource type 2) and this broker (4).
+ *
+ * A topic config's value is its override (source DYNAMIC_TOPIC_CONFIG), else the broker property
+ * that stands for it when that is set (STATIC_BROKER_CONFIG, e.g. log.segment.bytes for
+ * segment.bytes), else Kafka's default (DEFAULT_CONFIG). With include_synonyms each entry lists
+ * every level that has a value, most specific first (KIP-226). Broker configs are read-only until
+ * AlterConfigs exists. A broker resource must be named by this node's id; the empty name stands
+ * for cluster-wide dynamic defaults, of which there are none yet.
+ */
+import { brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, topicConfigDefs } from '../config/definitions.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/index.js';
+import type { Broker } from '../broker.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+type ConfigEntry = DescribeConfigsResponse['results'][number]['configs'][number];
+type Synonym = ConfigEntry['synonyms'][number];
+
+const RESOURCE_TOPIC = 2;
+const RESOURCE_BROKER = 4;
+
+function entry(name: string, value: string | null, source: number, type: keyof typeof CONFIG_TYPE_CODE, readOnly: boolean, synonyms: Synonym[], sensitive = false): ConfigEntry {
+  return {
+    name,
+    value: sensitive ? null : value,
+    readOnly,
+    isDefault: source === ConfigSource.DEFAULT_CONFIG,
+    configSource: source,
+    isSensitive: sensitive,
+    synonyms,
+    configType: CONFIG_TYPE_CODE[type],
+    documentation: null,
+  };
+}
+
+/** Every topic config (or those in `keys`) for a topic with these overrides. */
+export function describeTopicConfigs(b: Broker, overrides: ReadonlyMap<string, string>, keys: readonly string[] | null, includeSynonyms = false): ConfigEntry[] {
+  const out: ConfigEntry[] = [];
+  for (const def of topicConfigDefs) {
+    if (keys !== null && !keys.includes(def.name)) continue;
+    const synonyms: Synonym[] = [];
+    const override = overrides.get(def.name);
+    if (override !== undefined) synonyms.push({ name: def.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
+    for (const syn of def.synonyms) {
+      const v = b.config.explicit.get(syn.name);
+      if (v !== undefined) synonyms.push({ name: syn.name, value: v, source: ConfigSource.STATIC_BROKER_CONFIG });
+    }
+    synonyms.push({ name: def.name, value: def.default, source: ConfigSource.DEFAULT_CONFIG });
+    const fallback = b.config.topicDefault(def.name);
+    const value = override ?? fallback.value;
+    const source = override !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : fallback.source === 'broker' ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
+    out.push(entry(def.name, value, source, def.type, false, includeSynonyms ? synonyms : []));
+  }
+  return out;
+}
+
+function describeBrokerConfigs(b: Broker, keys: readonly string[] | null, includeSynonyms: boolean): ConfigEntry[] {
+  const out: ConfigEntry[] = [];
+  for (const def of brokerConfigDefs) {
+    if (keys !== null && !keys.includes(def.name)) continue;
+    const explicit = b.config.explicit.get(def.name);
+    const source = explicit !== undefined ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
+    const value = explicit ?? def.default;
+    const synonyms: Synonym[] = includeSynonyms ? [{ name: def.name, value, source }] : [];
+    out.push(entry(def.name, value, source, def.type, true, synonyms, def.sensitive ?? false));
+  }
+  return out;
+}
+
+export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, DescribeConfigsResponse> = {
+  codec: DescribeConfigs,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(req: DescribeConfigsRequest, ctx: RequestContext): DescribeConfigsResponse {
+    const b = ctx.broker;
+    const v = ctx.apiVersion;
+    // is_default exists only in v0 (v1+ carries the source instead) and may not be dropped.
+    const forVersion = (configs: ConfigEntry[]): ConfigEntry[] => (v === 0 ? configs : configs.map((c) => ({ ...c, isDefault: false })));
+    const results = req.resources.map((r) => {
+      const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      const failed = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] });
+      if (r.resourceType === RESOURCE_TOPIC) {
+        const t = b.image.topicsByName.get(r.resourceName);
+        if (!t) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${r.resourceName}' does not exist.`);
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeTopicConfigs(b, t.configs, r.configurationKeys, req.includeSynonyms)) };
+      }
+      if (r.resourceType === RESOURCE_BROKER) {
+        if (r.resourceName === '') return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: [] };
+        if (r.resourceName !== String(b.nodeId)) {
+          return failed(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${b.nodeId} or empty string, but received ${r.resourceName}`);
+        }
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms)) };
+      }
+      return failed(ErrorCode.INVALID_REQUEST, `Resource type ${r.resourceType} is not supported; use 2 (topic) or 4 (broker).`);
+    });
+    return { throttleTimeMs: 0, results };
+  },
+};

@@ -1,0 +1,367 @@
+/**
+ * The APIs of the core broker, over the real wire against an embedded broker (startBroker), one
+ * named test per behaviour clients rely on.
+ */
+import t from 'tap';
+import { startBroker, type RunningBroker } from '../index.js';
+import { buildRecordBatch, decodeRecords, splitBatches } from '../log/record-batch.js';
+import {
+  ApiVersions,
+  CreatePartitions,
+  CreateTopics,
+  DeleteTopics,
+  DescribeCluster,
+  DescribeConfigs,
+  Fetch,
+  ListOffsets,
+  Metadata,
+  Produce,
+  type FetchRequest,
+  type MetadataRequest,
+  type ProduceRequest,
+} from '../protocol/generated/index.js';
+import { RawClient, decodeResponse, requestFrame } from '../../compat-tests/raw-client.js';
+import { tmpDataDir } from '../../compat-tests/harness.js';
+
+let broker: RunningBroker;
+let c: RawClient;
+const data = tmpDataDir('sluice-api-');
+
+t.before(async () => {
+  broker = await startBroker({ port: 0, dataDir: data.dir, overrides: ['num.partitions=2', 'log.segment.bytes=4096'] });
+  c = await RawClient.connect(broker.port);
+});
+t.teardown(async () => {
+  c?.close();
+  await broker?.stop();
+  data.remove();
+});
+
+const ZERO = Buffer.alloc(16);
+
+/** allow_auto_topic_creation exists from v4; older versions always allow it (its default). */
+function metadataReq(topics: MetadataRequest['topics'], allowAutoTopicCreation = true): MetadataRequest {
+  return { topics, allowAutoTopicCreation, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false };
+}
+
+function produceReq(topic: string, partition: number, records: Buffer, acks = -1): ProduceRequest {
+  return { transactionalId: null, acks, timeoutMs: 1000, topicData: [{ name: topic, topicId: ZERO, partitionData: [{ index: partition, records }] }] };
+}
+
+function fetchReq(topic: string, partition: number, fetchOffset: bigint, opts: Partial<FetchRequest> & { partitionMaxBytes?: number } = {}): FetchRequest {
+  return {
+    clusterId: null,
+    replicaId: -1,
+    replicaState: { replicaId: -1, replicaEpoch: -1n },
+    maxWaitMs: 0,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic,
+        topicId: ZERO,
+        partitions: [
+          {
+            partition,
+            currentLeaderEpoch: -1,
+            fetchOffset,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1n,
+            partitionMaxBytes: opts.partitionMaxBytes ?? 1 << 20,
+            replicaDirectoryId: ZERO,
+            highWatermark: 9223372036854775807n,
+          },
+        ],
+      },
+    ],
+    forgottenTopicsData: [],
+    rackId: '',
+    ...opts,
+  };
+}
+
+async function createTopic(name: string, numPartitions = 1, configs: Array<{ name: string; value: string | null }> = []): Promise<number> {
+  const res = await c.request(CreateTopics, 7, {
+    topics: [{ name, numPartitions, replicationFactor: -1, assignments: [], configs }],
+    timeoutMs: 1000,
+    validateOnly: false,
+  });
+  return res.topics[0]!.errorCode;
+}
+
+const values = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.from(`${tag}-${i}`) }));
+
+t.test('ApiVersions advertises the minimums librdkafka and kafka-python need', async (t) => {
+  const res = await c.request(ApiVersions, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1.0' });
+  const byKey = new Map(res.apiKeys.map((k) => [k.apiKey, k]));
+  t.equal(byKey.get(0)?.minVersion, 0, 'Produce min 0 (KAFKA-18659)');
+  t.ok((byKey.get(0)?.maxVersion ?? 0) >= 8, 'Produce max >= 8 so kafka-python infers >= 2.1');
+  t.equal(byKey.get(18)?.minVersion, 0);
+  t.equal(byKey.get(3)?.minVersion, 0, 'Metadata v0 for kafka-python');
+  t.ok((byKey.get(1)?.maxVersion ?? 0) >= 11 && (byKey.get(1)?.maxVersion ?? 99) <= 12, 'Fetch without topic ids');
+  t.ok((byKey.get(2)?.minVersion ?? 9) <= 1, 'ListOffsets min <= 1');
+  t.same([...byKey.keys()], [...byKey.keys()].sort((a, b) => a - b), 'sorted by key');
+  const v0 = await c.request(ApiVersions, 0, { clientSoftwareName: '', clientSoftwareVersion: '' });
+  t.same(v0.apiKeys, res.apiKeys, 'v0 lists the same ranges');
+});
+
+t.test('pipelined requests are answered in request order, even behind a long poll', async (t) => {
+  t.equal(await createTopic('pipeline'), 0);
+  const fetchId = c.nextCorrelationId();
+  const versionsId = c.nextCorrelationId();
+  c.write(Buffer.concat([
+    requestFrame(Fetch, 11, fetchId, fetchReq('pipeline', 0, 0n, { maxWaitMs: 300 })),
+    requestFrame(ApiVersions, 2, versionsId, { clientSoftwareName: '', clientSoftwareVersion: '' }),
+  ]));
+  const first = await c.nextFrame();
+  const second = await c.nextFrame();
+  t.equal(first!.readInt32BE(0), fetchId, 'the long poll answers first');
+  t.equal(second!.readInt32BE(0), versionsId);
+});
+
+t.test('acks=0 gets no response; the produce still happens', async (t) => {
+  t.equal(await createTopic('acks0'), 0);
+  const produceId = c.nextCorrelationId();
+  const versionsId = c.nextCorrelationId();
+  c.write(Buffer.concat([
+    requestFrame(Produce, 7, produceId, produceReq('acks0', 0, buildRecordBatch(values(3, 'a0')), 0)),
+    requestFrame(ApiVersions, 2, versionsId, { clientSoftwareName: '', clientSoftwareVersion: '' }),
+  ]));
+  const next = await c.nextFrame();
+  t.equal(next!.readInt32BE(0), versionsId, 'the next response is the ApiVersions one');
+  const lo = await c.request(ListOffsets, 3, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'acks0', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }], timeoutMs: 0 });
+  t.equal(lo.topics[0]!.partitions[0]!.offset, 3n);
+});
+
+t.test('a long-poll fetch wakes when data arrives, before max_wait_ms', async (t) => {
+  t.equal(await createTopic('longpoll'), 0);
+  const other = await RawClient.connect(broker.port);
+  t.teardown(() => other.close());
+  const started = Date.now();
+  const pending = c.request(Fetch, 11, fetchReq('longpoll', 0, 0n, { maxWaitMs: 20000 }));
+  await new Promise((r) => setTimeout(r, 100));
+  const prod = await other.request(Produce, 7, produceReq('longpoll', 0, buildRecordBatch(values(2, 'lp'))));
+  t.equal(prod.responses[0]!.partitionResponses[0]!.errorCode, 0);
+  const res = await pending;
+  t.ok(Date.now() - started < 20000, 'answered before max_wait_ms');
+  const recs = decodeRecords(res.responses[0]!.partitions[0]!.records!);
+  t.same(recs.map((r) => r.value!.toString()), ['lp-0', 'lp-1']);
+});
+
+t.test('fetch returns whole batches: the first may start before the fetch offset', async (t) => {
+  t.equal(await createTopic('whole'), 0);
+  await c.request(Produce, 7, produceReq('whole', 0, buildRecordBatch(values(10, 'w'))));
+  const res = await c.request(Fetch, 11, fetchReq('whole', 0, 5n));
+  const p = res.responses[0]!.partitions[0]!;
+  t.equal(p.highWatermark, 10n);
+  const batches = splitBatches(p.records!);
+  t.equal(batches.length, 1);
+  t.equal(batches[0]!.readBigInt64BE(0), 0n, 'the batch starts at offset 0');
+  t.equal(decodeRecords(batches[0]!).length, 10);
+});
+
+t.test('a batch larger than max_bytes still comes back whole (KIP-74); empty partitions get empty records', async (t) => {
+  t.equal(await createTopic('kip74', 2), 0);
+  await c.request(Produce, 7, produceReq('kip74', 0, buildRecordBatch(values(50, 'big'))));
+  const res = await c.request(Fetch, 11, {
+    ...fetchReq('kip74', 0, 0n, { maxBytes: 10, partitionMaxBytes: 10 }),
+  });
+  t.equal(decodeRecords(res.responses[0]!.partitions[0]!.records!).length, 50);
+  const empty = await c.request(Fetch, 4, fetchReq('kip74', 1, 0n));
+  const rec = empty.responses[0]!.partitions[0]!.records;
+  t.ok(rec !== null && rec.length === 0, 'empty bytes, not null (librdkafka needs that)');
+});
+
+t.test('fetch out of range and unknown partitions answer with errors at once', async (t) => {
+  t.equal(await createTopic('oor'), 0);
+  const res = await c.request(Fetch, 11, fetchReq('oor', 0, 99n, { maxWaitMs: 10000 }));
+  t.equal(res.responses[0]!.partitions[0]!.errorCode, 1, 'OFFSET_OUT_OF_RANGE');
+  const unknown = await c.request(Fetch, 11, fetchReq('no-such-topic', 0, 0n, { maxWaitMs: 10000 }));
+  t.equal(unknown.responses[0]!.partitions[0]!.errorCode, 3, 'UNKNOWN_TOPIC_OR_PARTITION');
+  const session = await c.request(Fetch, 11, fetchReq('oor', 0, 0n, { sessionId: 12345 }));
+  t.equal(session.errorCode, 70, 'FETCH_SESSION_ID_NOT_FOUND for a session we never created');
+});
+
+t.test('segments roll by log.segment.bytes and reads cross them', async (t) => {
+  t.equal(await createTopic('rolling'), 0);
+  for (let i = 0; i < 20; i++) {
+    const res = await c.request(Produce, 7, produceReq('rolling', 0, buildRecordBatch(values(10, `roll${i}-${'x'.repeat(40)}`))));
+    t.equal(res.responses[0]!.partitionResponses[0]!.baseOffset, BigInt(i * 10));
+  }
+  let offset = 0n;
+  let seen = 0;
+  while (offset < 200n) {
+    const res = await c.request(Fetch, 11, fetchReq('rolling', 0, offset, { maxBytes: 2000, partitionMaxBytes: 2000 }));
+    for (const b of splitBatches(res.responses[0]!.partitions[0]!.records!)) {
+      for (const r of decodeRecords(b)) {
+        if (r.offset < offset) continue;
+        t.equal(r.offset, BigInt(seen), 'offsets are contiguous');
+        seen++;
+        offset = r.offset + 1n;
+      }
+    }
+  }
+  t.equal(seen, 200);
+});
+
+t.test('Metadata: v0 empty list means all topics, v1 empty list means none, null means all', async (t) => {
+  t.equal(await createTopic('md-a'), 0);
+  const v0 = await c.request(Metadata, 0, metadataReq([]));
+  t.ok(v0.topics.some((x) => x.name === 'md-a'));
+  const v1none = await c.request(Metadata, 1, metadataReq([]));
+  t.equal(v1none.topics.length, 0);
+  const v1all = await c.request(Metadata, 1, metadataReq(null));
+  t.ok(v1all.topics.some((x) => x.name === 'md-a'));
+  t.equal(v1all.controllerId, broker.nodeId, 'controller is a listed broker');
+  t.same(v1all.brokers.map((b) => [b.nodeId, b.port]), [[broker.nodeId, broker.port]]);
+  const v12 = await c.request(Metadata, 12, metadataReq([{ topicId: ZERO, name: 'md-a' }]));
+  const id = v12.topics[0]!.topicId;
+  t.notSame(id, ZERO, 'topic id assigned');
+  const byId = await c.request(Metadata, 12, metadataReq([{ topicId: id, name: null }]));
+  t.equal(byId.topics[0]!.name, 'md-a', 'lookup by topic id');
+  const unknownId = await c.request(Metadata, 12, metadataReq([{ topicId: Buffer.alloc(16, 7), name: null }]));
+  t.equal(unknownId.topics[0]!.errorCode, 100, 'UNKNOWN_TOPIC_ID');
+});
+
+t.test('Metadata auto-creates only when allowed, and refuses illegal names', async (t) => {
+  const no = await c.request(Metadata, 6, metadataReq([{ topicId: ZERO, name: 'auto-no' }], false));
+  t.equal(no.topics[0]!.errorCode, 3, 'UNKNOWN_TOPIC_OR_PARTITION without auto-creation');
+  const yes = await c.request(Metadata, 6, metadataReq([{ topicId: ZERO, name: 'auto-yes' }], true));
+  t.equal(yes.topics[0]!.errorCode, 0);
+  t.equal(yes.topics[0]!.partitions.length, 2, 'num.partitions from the override');
+  const v0 = await c.request(Metadata, 0, metadataReq([{ topicId: ZERO, name: 'auto-v0' }]));
+  t.equal(v0.topics[0]!.errorCode, 0, 'v0 always allows auto-creation');
+  const bad = await c.request(Metadata, 6, metadataReq([{ topicId: ZERO, name: 'bad name!' }], true));
+  t.equal(bad.topics[0]!.errorCode, 17, 'INVALID_TOPIC_EXCEPTION');
+});
+
+t.test('Produce v0-2 are advertised but refused with UNSUPPORTED_VERSION', async (t) => {
+  t.equal(await createTopic('oldproduce'), 0);
+  const res = await c.request(Produce, 2, produceReq('oldproduce', 0, buildRecordBatch(values(1, 'old'))));
+  t.equal(res.responses[0]!.partitionResponses[0]!.errorCode, 35);
+});
+
+t.test('Produce: unknown partition, bad acks, two batches, too large', async (t) => {
+  t.equal(await createTopic('produce-errors', 1, [{ name: 'max.message.bytes', value: '200' }]), 0);
+  const unknown = await c.request(Produce, 7, produceReq('produce-errors', 5, buildRecordBatch(values(1, 'u'))));
+  t.equal(unknown.responses[0]!.partitionResponses[0]!.errorCode, 3);
+  const acks = await c.request(Produce, 7, produceReq('produce-errors', 0, buildRecordBatch(values(1, 'a')), 2));
+  t.equal(acks.responses[0]!.partitionResponses[0]!.errorCode, 21, 'INVALID_REQUIRED_ACKS');
+  const two = Buffer.concat([buildRecordBatch(values(1, 'x')), buildRecordBatch(values(1, 'y'))]);
+  const twoRes = await c.request(Produce, 7, produceReq('produce-errors', 0, two));
+  t.equal(twoRes.responses[0]!.partitionResponses[0]!.errorCode, 87, 'INVALID_RECORD for two batches');
+  const big = await c.request(Produce, 7, produceReq('produce-errors', 0, buildRecordBatch([{ key: null, value: Buffer.alloc(500) }])));
+  t.equal(big.responses[0]!.partitionResponses[0]!.errorCode, 10, 'MESSAGE_TOO_LARGE over max.message.bytes');
+});
+
+t.test('ListOffsets: earliest, latest, by timestamp, max timestamp, and v0', async (t) => {
+  t.equal(await createTopic('lo'), 0);
+  const base = 1_700_000_000_000n;
+  const recs = Array.from({ length: 5 }, (_, i) => ({ key: null, value: Buffer.from(`t${i}`), timestamp: base + BigInt(i * 10) }));
+  recs[2]!.timestamp = base + 1000n; // the max, in the middle
+  await c.request(Produce, 7, produceReq('lo', 0, buildRecordBatch(recs)));
+  const ask = async (version: number, timestamp: bigint) =>
+    (await c.request(ListOffsets, version, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'lo', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }], timeoutMs: 0 })).topics[0]!.partitions[0]!;
+  t.equal((await ask(5, -2n)).offset, 0n);
+  t.equal((await ask(5, -1n)).offset, 5n);
+  const byTs = await ask(5, base + 15n);
+  t.same([byTs.offset, byTs.timestamp], [2n, base + 1000n], 'first record at or after the target, with its own timestamp');
+  const after = await ask(5, base + 25n);
+  t.same([after.offset, after.timestamp], [2n, base + 1000n]);
+  const none = await ask(5, base + 5000n);
+  t.same([none.offset, none.timestamp], [-1n, -1n], 'no record that late');
+  const max = await ask(7, -3n);
+  t.same([max.offset, max.timestamp], [2n, base + 1000n], 'max timestamp (KIP-734)');
+  t.same((await ask(0, -1n)).oldStyleOffsets, [5n], 'v0 answers in old_style_offsets');
+});
+
+t.test('CreateTopics: validate only, duplicates, configs, replication factor', async (t) => {
+  const res = await c.request(CreateTopics, 7, {
+    topics: [
+      { name: 'ct-valid-only', numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] },
+      { name: 'ct-dup', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
+      { name: 'ct-dup', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
+      { name: 'ct-badcfg', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: 'retention.ms', value: 'soon' }] },
+      { name: 'ct-unknowncfg', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: 'no.such.config', value: '1' }] },
+      { name: 'ct-rf2', numPartitions: 1, replicationFactor: 2, assignments: [], configs: [] },
+    ],
+    timeoutMs: 1000,
+    validateOnly: true,
+  });
+  t.same(res.topics.map((x) => [x.name, x.errorCode]), [
+    ['ct-valid-only', 0],
+    ['ct-dup', 42],
+    ['ct-dup', 42],
+    ['ct-badcfg', 40],
+    ['ct-unknowncfg', 40],
+    ['ct-rf2', 38],
+  ]);
+  t.equal(res.topics[0]!.numPartitions, 3);
+  t.ok(res.topics[0]!.configs!.some((x) => x.name === 'cleanup.policy' && x.value === 'delete' && x.configSource === 5), 'configs with sources');
+  const md = await c.request(Metadata, 4, metadataReq([{ topicId: ZERO, name: 'ct-valid-only' }], false));
+  t.equal(md.topics[0]!.errorCode, 3, 'validate_only created nothing');
+});
+
+t.test('CreatePartitions grows a topic; DeleteTopics removes it', async (t) => {
+  t.equal(await createTopic('grow', 1), 0);
+  const grown = await c.request(CreatePartitions, 1, { topics: [{ name: 'grow', count: 4, assignments: null }], timeoutMs: 1000, validateOnly: false });
+  t.equal(grown.results[0]!.errorCode, 0);
+  const shrink = await c.request(CreatePartitions, 1, { topics: [{ name: 'grow', count: 2, assignments: null }], timeoutMs: 1000, validateOnly: false });
+  t.equal(shrink.results[0]!.errorCode, 37, 'INVALID_PARTITIONS');
+  const prod = await c.request(Produce, 7, produceReq('grow', 3, buildRecordBatch(values(1, 'g'))));
+  t.equal(prod.responses[0]!.partitionResponses[0]!.errorCode, 0, 'the new partition takes writes');
+  const del = await c.request(DeleteTopics, 6, { topics: [{ name: 'grow', topicId: ZERO }], topicNames: [], timeoutMs: 1000 });
+  t.equal(del.responses[0]!.errorCode, 0);
+  const again = await c.request(DeleteTopics, 1, { topics: [], topicNames: ['grow'], timeoutMs: 1000 });
+  t.equal(again.responses[0]!.errorCode, 3);
+  t.equal(await createTopic('grow', 1), 0, 'the name can be used again');
+  const fresh = await c.request(ListOffsets, 1, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'grow', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }], timeoutMs: 0 });
+  t.equal(fresh.topics[0]!.partitions[0]!.offset, 0n, 'a re-created topic starts empty');
+});
+
+t.test('DescribeConfigs: topic overrides, broker synonyms and defaults with their sources', async (t) => {
+  t.equal(await createTopic('dc', 1, [{ name: 'retention.ms', value: '1234' }]), 0);
+  const res = await c.request(DescribeConfigs, 3, {
+    resources: [
+      { resourceType: 2, resourceName: 'dc', configurationKeys: null },
+      { resourceType: 4, resourceName: String(broker.nodeId), configurationKeys: ['num.partitions', 'log.segment.bytes', 'message.max.bytes'] },
+      { resourceType: 2, resourceName: 'no-such', configurationKeys: null },
+    ],
+    includeSynonyms: true,
+    includeDocumentation: false,
+  });
+  const topic = new Map(res.results[0]!.configs.map((x) => [x.name, x]));
+  t.same([topic.get('retention.ms')!.value, topic.get('retention.ms')!.configSource], ['1234', 1], 'topic override: DYNAMIC_TOPIC_CONFIG');
+  t.same([topic.get('segment.bytes')!.value, topic.get('segment.bytes')!.configSource], ['4096', 4], 'from log.segment.bytes: STATIC_BROKER_CONFIG');
+  t.same(topic.get('segment.bytes')!.synonyms.map((s) => s.name), ['log.segment.bytes', 'segment.bytes']);
+  t.same([topic.get('cleanup.policy')!.value, topic.get('cleanup.policy')!.configSource], ['delete', 5], 'DEFAULT_CONFIG');
+  t.equal(topic.get('retention.ms')!.configType, 5, 'LONG');
+  const brokerCfg = new Map(res.results[1]!.configs.map((x) => [x.name, x]));
+  t.same([...brokerCfg.keys()].sort(), ['log.segment.bytes', 'message.max.bytes', 'num.partitions']);
+  t.same([brokerCfg.get('num.partitions')!.value, brokerCfg.get('num.partitions')!.configSource], ['2', 4]);
+  t.same([brokerCfg.get('message.max.bytes')!.value, brokerCfg.get('message.max.bytes')!.configSource], ['1048588', 5]);
+  t.equal(res.results[2]!.errorCode, 3);
+});
+
+t.test('DescribeCluster names this node as the controller', async (t) => {
+  const res = await c.request(DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: false });
+  t.equal(res.errorCode, 0);
+  t.equal(res.clusterId, broker.clusterId);
+  t.equal(res.controllerId, broker.nodeId);
+  t.same(res.brokers.map((b) => [b.brokerId, b.host, b.port]), [[broker.nodeId, '127.0.0.1', broker.port]]);
+});
+
+t.test('an unknown version is refused even for a known key, with nothing else disturbed', async (t) => {
+  const other = await RawClient.connect(broker.port);
+  other.write(requestFrame(Metadata, 13, 1, metadataReq(null)));
+  t.equal(await other.nextFrame(), null, 'Metadata v13 is not served: connection closed');
+  const res = decodeResponse(ApiVersions, 2, (await (async () => {
+    const id = c.nextCorrelationId();
+    c.write(requestFrame(ApiVersions, 2, id, { clientSoftwareName: '', clientSoftwareVersion: '' }));
+    return c.nextFrame();
+  })())!);
+  t.equal(res.errorCode, 0);
+});

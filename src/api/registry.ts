@@ -1,0 +1,50 @@
+/**
+ * Handler registrations. Each file in src/api/ registers one API with the version range it serves;
+ * ApiVersions is computed from these registrations, never hand-listed (STYLE.md principle 3).
+ */
+import type { ApiCodec } from '../protocol/api-codec.js';
+import type { Broker } from '../broker.js';
+
+export interface RequestContext {
+  readonly broker: Broker;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+  /** Resolves when the connection closes; long polls stop waiting then. */
+  readonly closed: Promise<void>;
+}
+
+/** What a handler returns: a response body, or null for "send nothing" (Produce with acks=0). */
+export type HandlerResult<Res> = Res | null | Promise<Res | null>;
+
+export interface ApiHandler<Req = any, Res = any> {
+  readonly codec: ApiCodec<Req, Res>;
+  /** Versions served and advertised. Must lie inside the codec's range. */
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(request: Req, ctx: RequestContext): HandlerResult<Res>;
+}
+
+export class HandlerRegistry {
+  private readonly byKey = new Map<number, ApiHandler>();
+
+  register<Req, Res>(h: ApiHandler<Req, Res>): void {
+    const { codec } = h;
+    if (h.minVersion < codec.minVersion || h.maxVersion > codec.maxVersion || h.minVersion > h.maxVersion) {
+      throw new Error(`${codec.name}: handler range ${h.minVersion}-${h.maxVersion} outside codec range ${codec.minVersion}-${codec.maxVersion}`);
+    }
+    if (this.byKey.has(codec.apiKey)) throw new Error(`${codec.name}: registered twice`);
+    this.byKey.set(codec.apiKey, h as ApiHandler);
+  }
+
+  get(apiKey: number): ApiHandler | undefined {
+    return this.byKey.get(apiKey);
+  }
+
+  /** The ApiVersions list, sorted by key. */
+  advertised(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+    return [...this.byKey.values()]
+      .map((h) => ({ apiKey: h.codec.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+      .sort((a, b) => a.apiKey - b.apiKey);
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * One Sluice broker: a combined KRaft node (broker + controller) with one client listener.
+ *
+ * Start-up: read config -> format the data directory if it has no meta.properties -> replay the
+ * `__cluster_metadata` log into the image -> open (and recover) every partition log -> register
+ * the API handlers -> listen. Stop: close the listener and connections, flush and close every log
+ * with its clean-shutdown marker.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { registerAll } from './api/index.js';
+import { HandlerRegistry } from './api/registry.js';
+import { ConfigError, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
+import { checkLimits } from './config/limits.js';
+import { NodeFileIO, type FileIO } from './log/file-io.js';
+import { LogManager } from './log/log-manager.js';
+import { createLogger, type Logger } from './logger.js';
+import { Controller } from './metadata/controller.js';
+import { MetadataImage } from './metadata/image.js';
+import { METADATA_FEATURES, MetadataLog } from './metadata/metadata-log.js';
+import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
+import { Listener } from './net/server.js';
+
+export interface BrokerOptions extends BrokerConfigInput {
+  /** Shorthands for listeners/log.dirs; they win over the config file and overrides. */
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  /** Cluster id to use if the data directory gets formatted at start. */
+  clusterId?: string;
+  logger?: Logger;
+  io?: FileIO;
+}
+
+export interface FormatOptions {
+  dataDir: string;
+  clusterId?: string;
+  nodeId?: number;
+  io?: FileIO;
+}
+
+/** `sluice format`: writes meta.properties and the metadata log's bootstrap records. */
+export function formatDataDir(opts: FormatOptions): MetaProperties {
+  const existing = readMetaProperties(opts.dataDir);
+  if (existing) {
+    throw new ConfigError(`${opts.dataDir} is already formatted (cluster id ${existing.clusterId}, node id ${existing.nodeId}); remove it to start over`);
+  }
+  const clusterId = opts.clusterId ?? randomUuidString();
+  if (!isValidClusterId(clusterId)) {
+    throw new ConfigError(`cluster id "${clusterId}" is not a 22-character base64url uuid; make one with "sluice random-uuid"`);
+  }
+  mkdirSync(opts.dataDir, { recursive: true });
+  const io = opts.io ?? new NodeFileIO();
+  const mlog = MetadataLog.open(opts.dataDir, io);
+  const image = new MetadataImage();
+  mlog.replay(image);
+  new Controller(image, mlog, opts.nodeId ?? 1, { numPartitions: 1, replicationFactor: 1 }).bootstrap(METADATA_FEATURES);
+  mlog.close();
+  const meta = { clusterId, nodeId: opts.nodeId ?? 1, directoryId: randomUuidString() };
+  writeMetaProperties(opts.dataDir, meta);
+  return meta;
+}
+
+export class Broker {
+  readonly handlers = new HandlerRegistry();
+  readonly image = new MetadataImage();
+  readonly controller: Controller;
+  readonly logs: LogManager;
+  private readonly listener: Listener;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  advertisedPort: number;
+
+  private constructor(
+    readonly config: BrokerConfig,
+    readonly meta: MetaProperties,
+    readonly log: Logger,
+    private readonly metadataLog: MetadataLog,
+    io: FileIO,
+  ) {
+    this.advertisedPort = config.advertised.port;
+    metadataLog.replay(this.image);
+    this.logs = new LogManager(config.dataDir, io, config, log);
+    this.logs.openAll([...this.image.topicsByName.values()].map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: t.configs })));
+    this.controller = new Controller(this.image, metadataLog, meta.nodeId, {
+      numPartitions: config.numPartitions,
+      replicationFactor: Number(config.get('default.replication.factor')),
+    });
+    this.controller.onCommit((records) => {
+      for (const r of records) {
+        if (r.type === 'Partition') {
+          const t = this.image.topicsById.get(r.topicId);
+          if (t) this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs);
+        } else if (r.type === 'RemoveTopic') {
+          this.logs.deleteTopicById(r.topicId);
+        }
+      }
+    });
+    registerAll(this.handlers);
+    this.listener = new Listener(this, log, config.socketRequestMaxBytes);
+  }
+
+  static async start(opts: BrokerOptions = {}): Promise<Broker> {
+    const t0 = performance.now();
+    const log = opts.logger ?? createLogger();
+    checkLimits();
+    const properties: Record<string, string> = { ...(opts.properties ?? {}) };
+    const config0 = loadBrokerConfig({ ...opts, properties });
+    if (opts.host !== undefined || opts.port !== undefined) {
+      const host = opts.host ?? config0.listener.host;
+      const port = opts.port ?? config0.listener.port;
+      properties['listeners'] = `${config0.listener.name}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    }
+    if (opts.dataDir !== undefined) properties['log.dirs'] = opts.dataDir;
+    const config = loadBrokerConfig({ ...opts, properties });
+    const io = opts.io ?? new NodeFileIO();
+
+    let meta = readMetaProperties(config.dataDir);
+    if (!meta) {
+      meta = formatDataDir({ dataDir: config.dataDir, nodeId: config.nodeId, io, ...(opts.clusterId ? { clusterId: opts.clusterId } : {}) });
+      log.info(`formatted ${config.dataDir} (cluster id ${meta.clusterId}, node id ${meta.nodeId})`);
+    } else if (meta.nodeId !== config.nodeId) {
+      throw new ConfigError(`${config.dataDir} belongs to node ${meta.nodeId}, but node.id is ${config.nodeId}; set node.id=${meta.nodeId} or use another data directory`);
+    }
+
+    const broker = new Broker(config, meta, log, MetadataLog.open(config.dataDir, io), io);
+    try {
+      const port = await broker.listener.listen(config.listener.host, config.listener.port);
+      if (!config.explicit.has('advertised.listeners')) broker.advertisedPort = port;
+      broker.listenPort = port;
+    } catch (err) {
+      broker.closeStorage();
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EADDRINUSE') {
+        throw new ConfigError(`port ${config.listener.port} on ${config.listener.host} is in use; stop the other process or pick another port with --port`);
+      }
+      throw err;
+    }
+    broker.startFlushTimer();
+    broker.readyMs = performance.now() - t0;
+    return broker;
+  }
+
+  listenPort = 0;
+  readyMs = 0;
+
+  get clusterId(): string {
+    return this.meta.clusterId;
+  }
+
+  get nodeId(): number {
+    return this.meta.nodeId;
+  }
+
+  get advertisedHost(): string {
+    const h = this.config.advertised.host;
+    return h === '' || h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h;
+  }
+
+  private startFlushTimer(): void {
+    const interval = this.config.flushSchedulerIntervalMs;
+    const every = Math.min(interval, 1000);
+    this.flushTimer = setInterval(() => this.logs.maybeFlushAll(Date.now()), every);
+    this.flushTimer.unref();
+  }
+
+  private closeStorage(): void {
+    this.logs.closeAll();
+    this.metadataLog.close();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.listener.stop();
+    this.closeStorage();
+  }
+}
+
+export function metadataDir(dataDir: string): string {
+  return join(dataDir, '__cluster_metadata-0');
+}

@@ -1,0 +1,68 @@
+/** The sluice command as a user runs it: format, start, and the one-line errors. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { CLI, spawnBroker, tmpDataDir } from '../../compat-tests/harness.js';
+
+const sluice = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20000 });
+
+t.test('format writes meta.properties; a second format refuses', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const id = sluice('random-uuid').stdout.trim();
+  t.match(id, /^[A-Za-z0-9_-]{22}$/);
+  const res = sluice('format', '--data-dir', d.dir, '--cluster-id', id, '--node-id', '3');
+  t.equal(res.status, 0, res.stderr);
+  t.match(res.stdout, new RegExp(`cluster id ${id}`));
+  const meta = readFileSync(join(d.dir, 'meta.properties'), 'utf8');
+  t.match(meta, /version=1/);
+  t.match(meta, new RegExp(`cluster.id=${id}`));
+  t.match(meta, /node.id=3/);
+  t.ok(existsSync(join(d.dir, '__cluster_metadata-0')), 'metadata log created');
+  const again = sluice('format', '--data-dir', d.dir);
+  t.equal(again.status, 1);
+  t.match(again.stderr, /already formatted/);
+  const badId = sluice('format', '--data-dir', join(d.dir, 'other'), '--cluster-id', 'nope');
+  t.equal(badId.status, 1);
+  t.match(badId.stderr, /not a 22-character base64url uuid/);
+});
+
+t.test('start on a formatted directory keeps its cluster id; a node id mismatch is refused', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const id = sluice('random-uuid').stdout.trim();
+  t.equal(sluice('format', '--data-dir', d.dir, '--cluster-id', id).status, 0);
+  const b = await spawnBroker({ dataDir: d.dir });
+  t.match(b.output(), new RegExp(`cluster ${id}, node 1, ready in [\\d.]+ ms`));
+  t.equal(await b.stop(), 0);
+  const mismatch = sluice('start', '--data-dir', d.dir, '--port', '0', '--override', 'node.id=2');
+  t.equal(mismatch.status, 1);
+  t.match(mismatch.stderr, /belongs to node 1, but node.id is 2/);
+});
+
+t.test('start formats a new directory itself and says so', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const b = await spawnBroker({ dataDir: join(d.dir, 'fresh') });
+  t.match(b.output(), /formatted .*fresh \(cluster id [A-Za-z0-9_-]{22}, node id 1\)/);
+  t.equal(await b.stop(), 0);
+});
+
+t.test('bad flags and values: one line, exit 1', async (t) => {
+  for (const args of [['start', '--port', 'abc'], ['start', '--port', '70000'], ['start', '--bogus'], ['start', '--override', 'num.partitions=-3'], ['start', '--config', '/no/such/file'], ['frobnicate']]) {
+    const res = sluice(...args);
+    t.equal(res.status, 1, `${args.join(' ')} exits 1`);
+    t.match(res.stderr, /^sluice: .+/, `${args.join(' ')}: ${res.stderr.trim()}`);
+  }
+});
+
+t.test('a port in use is reported clearly', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const b = await spawnBroker({ dataDir: join(d.dir, 'a') });
+  t.teardown(() => b.stop());
+  const res = sluice('start', '--data-dir', join(d.dir, 'b'), '--port', String(b.port));
+  t.equal(res.status, 1);
+  t.match(res.stderr, /port \d+ on 127.0.0.1 is in use/);
+});

@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { ConfigError, loadBrokerConfig, parseProperties } from './broker-config.js';
+import { checkLimits, limits } from './limits.js';
+
+t.test('properties: separators, comments, continuations, escapes', async (t) => {
+  const p = parseProperties('# c\n! c2\na=1\nb : 2\nc 3\nd=x\\\n  y\ne=tab\\there\n\n', 'x');
+  t.same([...p], [['a', '1'], ['b', '2'], ['c', '3'], ['d', 'xy'], ['e', 'tab\there']]);
+});
+
+t.test('a stock Kafka KRaft server.properties loads unchanged', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cfg-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'server.properties');
+  writeFileSync(file, [
+    'process.roles=broker,controller',
+    'node.id=1',
+    'controller.quorum.bootstrap.servers=localhost:9093',
+    'listeners=PLAINTEXT://:9092,CONTROLLER://:9093',
+    'inter.broker.listener.name=PLAINTEXT',
+    'advertised.listeners=PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093',
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'num.network.threads=3',
+    'num.io.threads=8',
+    'socket.send.buffer.bytes=102400',
+    'socket.receive.buffer.bytes=102400',
+    'socket.request.max.bytes=104857600',
+    `log.dirs=${join(dir, 'logs')}`,
+    'num.partitions=1',
+    'num.recovery.threads.per.data.dir=1',
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'log.retention.hours=168',
+    'log.segment.bytes=1073741824',
+    'log.retention.check.interval.ms=300000',
+  ].join('\n'));
+  const cfg = loadBrokerConfig({ configFile: file });
+  t.same([cfg.listener.host, cfg.listener.port], ['', 9092], 'the PLAINTEXT listener, not the controller one');
+  t.same([cfg.advertised.host, cfg.advertised.port], ['localhost', 9092]);
+  t.equal(cfg.dataDir, join(dir, 'logs'));
+  t.equal(cfg.topicDefault('retention.ms').value, '604800000', 'log.retention.hours=168 in ms');
+});
+
+t.test('overrides win over the file; topic defaults follow broker synonyms', async (t) => {
+  const cfg = loadBrokerConfig({ overrides: ['log.roll.hours=2', 'num.partitions=4', 'log.retention.minutes=5'] });
+  t.equal(cfg.numPartitions, 4);
+  t.same(cfg.topicDefault('segment.ms'), { value: '7200000', source: 'broker', synonym: 'log.roll.hours' });
+  t.equal(cfg.topicDefault('retention.ms').value, '300000');
+  t.same(cfg.topicDefault('cleanup.policy'), { value: 'delete', source: 'default' });
+});
+
+t.test('bad keys, values, listeners and files are ConfigErrors that say what to fix', async (t) => {
+  t.throws(() => loadBrokerConfig({ overrides: ['no.such.key=1'] }), new ConfigError('unknown config "no.such.key"; see the README for the properties Sluice supports'));
+  t.throws(() => loadBrokerConfig({ overrides: ['num.partitions=zero'] }), /num.partitions=zero: must be a whole number/);
+  t.throws(() => loadBrokerConfig({ overrides: ['num.partitions=0'] }), /must be at least 1/);
+  t.throws(() => loadBrokerConfig({ overrides: ['auto.create.topics.enable=yes'] }), /must be true or false/);
+  t.throws(() => loadBrokerConfig({ overrides: ['listeners=localhost:9092'] }), /expected NAME:\/\/host:port/);
+  t.throws(() => loadBrokerConfig({ overrides: ['nonsense'] }), /expected key=value/);
+  t.throws(() => loadBrokerConfig({ configFile: '/nonexistent/server.properties' }), /cannot read config file/);
+});
+
+t.test('limits are consistent', async (t) => {
+  t.doesNotThrow(() => checkLimits());
+  t.throws(() => checkLimits({ ...limits, fetchResponseBytesMax: limits.pendingResponseBytesPerConnection + 1 }), /inconsistent limits/);
+});

@@ -1,0 +1,196 @@
+/**
+ * Broker configuration: server.properties parsing, --override, validation and the typed view the
+ * broker uses. Property names are Kafka's. A bad file, key or value is a `ConfigError` whose
+ * message says what to fix; the CLI prints it and exits non-zero.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { brokerConfigByName, checkConfigValue, topicConfigByName, topicConfigDefs } from './definitions.js';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Where `sluice start` keeps data when neither --data-dir nor log.dirs says otherwise. */
+export function defaultDataDir(): string {
+  return process.env['SLUICE_DATA_DIR'] ?? join(homedir(), '.sluice', 'data');
+}
+
+/**
+ * Parses Java-properties text: `key=value` or `key: value` or `key value`, `#`/`!` comments,
+ * backslash line continuations and escapes. Enough of the format for server.properties files.
+ */
+export function parseProperties(text: string, source: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!.replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const startLine = i + 1;
+    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) {
+      line = line.slice(0, -1) + lines[++i]!.replace(/^\s+/, '');
+    }
+    const m = /^((?:\\.|[^\\:=\s])+)\s*[:=\s]\s*(.*)$/.exec(line) ?? /^((?:\\.|[^\\:=\s])+)$/.exec(line);
+    if (!m) throw new ConfigError(`${source}:${startLine}: cannot read "${line}"; expected key=value`);
+    const unescape = (s: string): string => s.replace(/\\(.)/g, (_, c: string) => ({ t: '\t', n: '\n', r: '\r', f: '\f' })[c] ?? c);
+    out.set(unescape(m[1]!), unescape(m[2] ?? '').trimEnd());
+  }
+  return out;
+}
+
+/**
+ * Kafka broker properties that a stock server.properties carries but that have no effect on a
+ * single-node broker without replication or thread pools. Accepted so such a file works unchanged.
+ */
+const ACCEPTED_WITHOUT_EFFECT: ReadonlySet<string> = new Set([
+  'controller.quorum.bootstrap.servers',
+  'num.network.threads',
+  'num.io.threads',
+  'socket.send.buffer.bytes',
+  'socket.receive.buffer.bytes',
+  'num.recovery.threads.per.data.dir',
+  'offsets.topic.replication.factor',
+  'transaction.state.log.replication.factor',
+  'transaction.state.log.min.isr',
+  'share.coordinator.state.topic.replication.factor',
+  'share.coordinator.state.topic.min.isr',
+  'log.retention.check.interval.ms',
+  'group.initial.rebalance.delay.ms',
+  'broker.id',
+]);
+
+export interface Listener {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export function parseListeners(value: string, key: string): Listener[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const m = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(s);
+      if (!m) throw new ConfigError(`${key}: "${s}" is not a listener; expected NAME://host:port, e.g. PLAINTEXT://127.0.0.1:9092`);
+      const port = Number(m[3]);
+      if (port > 65535) throw new ConfigError(`${key}: port ${port} is out of range (0-65535)`);
+      return { name: m[1]!, host: m[2]!.replace(/^\[|\]$/g, ''), port };
+    });
+}
+
+export interface BrokerConfig {
+  /** Every broker property set explicitly (file, overrides, flags), after validation. */
+  readonly explicit: ReadonlyMap<string, string>;
+  readonly nodeId: number;
+  readonly listener: Listener;
+  readonly advertised: Listener;
+  readonly dataDir: string;
+  readonly numPartitions: number;
+  readonly autoCreateTopics: boolean;
+  readonly deleteTopicEnable: boolean;
+  readonly socketRequestMaxBytes: number;
+  /** log.flush.scheduler.interval.ms: how often time-based flushes are checked. */
+  readonly flushSchedulerIntervalMs: number;
+  /** Value of a broker property: explicit, else its default (null when unset with no default). */
+  get(name: string): string | null;
+  /** Default of a topic config as this broker sets it (broker synonym, else Kafka's default). */
+  topicDefault(name: string): { value: string | null; source: 'broker' | 'default'; synonym?: string };
+}
+
+export interface BrokerConfigInput {
+  /** Path of a server.properties file. */
+  configFile?: string;
+  /** key=value strings, applied after the file. */
+  overrides?: readonly string[];
+  /** Explicit properties (from CLI flags or embedding options), applied last. */
+  properties?: Readonly<Record<string, string>>;
+}
+
+export function loadBrokerConfig(input: BrokerConfigInput = {}): BrokerConfig {
+  const props = new Map<string, string>();
+  if (input.configFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(input.configFile, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${input.configFile}: ${(e as Error).message}`);
+    }
+    for (const [k, v] of parseProperties(text, input.configFile)) props.set(k, v);
+  }
+  for (const o of input.overrides ?? []) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--override "${o}": expected key=value, e.g. --override num.partitions=3`);
+    props.set(o.slice(0, eq).trim(), o.slice(eq + 1).trim());
+  }
+  for (const [k, v] of Object.entries(input.properties ?? {})) props.set(k, v);
+  return buildBrokerConfig(props);
+}
+
+function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
+  for (const [key, value] of props) {
+    const def = brokerConfigByName.get(key);
+    if (!def) {
+      if (ACCEPTED_WITHOUT_EFFECT.has(key)) continue;
+      throw new ConfigError(`unknown config "${key}"; see the README for the properties Sluice supports`);
+    }
+    const problem = checkConfigValue(def, value);
+    if (problem) throw new ConfigError(`config ${key}=${value}: ${problem}`);
+  }
+  const get = (name: string): string | null => props.get(name) ?? brokerConfigByName.get(name)?.default ?? null;
+  const int = (name: string): number => Number(get(name));
+
+  // A combined KRaft node lists its controller listener too; clients use the other one.
+  const controllerNames = new Set((get('controller.listener.names') ?? '').split(',').map((s) => s.trim()));
+  const clientListeners = (value: string, key: string): Listener[] => parseListeners(value, key).filter((l) => !controllerNames.has(l.name));
+  const listeners = clientListeners(get('listeners')!, 'listeners');
+  if (listeners.length !== 1) {
+    throw new ConfigError(`listeners: Sluice serves exactly one client listener for now, got ${listeners.length}`);
+  }
+  const listener = listeners[0]!;
+  const advertisedValue = get('advertised.listeners');
+  const advertised = (advertisedValue ? clientListeners(advertisedValue, 'advertised.listeners')[0] : undefined) ?? listener;
+  const logDirs = (get('log.dirs') ?? get('log.dir') ?? defaultDataDir()).split(',').map((s) => s.trim());
+  if (logDirs.length !== 1 || logDirs[0] === '') {
+    throw new ConfigError(`log.dirs: Sluice uses exactly one data directory for now, got "${logDirs.join(',')}"`);
+  }
+  const flushScheduler = get('log.flush.scheduler.interval.ms')!;
+
+  return {
+    explicit: props,
+    nodeId: int('node.id'),
+    listener,
+    advertised,
+    dataDir: resolve(logDirs[0]!),
+    numPartitions: int('num.partitions'),
+    autoCreateTopics: get('auto.create.topics.enable') === 'true',
+    deleteTopicEnable: get('delete.topic.enable') === 'true',
+    socketRequestMaxBytes: int('socket.request.max.bytes'),
+    flushSchedulerIntervalMs: flushScheduler.length > 15 ? Number.MAX_SAFE_INTEGER : Number(flushScheduler),
+    get,
+    topicDefault(name) {
+      const def = topicConfigByName.get(name);
+      if (!def) return { value: null, source: 'default' };
+      for (const syn of def.synonyms) {
+        const v = props.get(syn.name);
+        if (v !== undefined) return { value: syn.toTopicValue ? syn.toTopicValue(v) : v, source: 'broker', synonym: syn.name };
+      }
+      // Broker-level defaults that differ from the topic default (e.g. log.roll.hours=168) are the
+      // same value; the topic default stands.
+      return { value: def.default, source: 'default' };
+    },
+  };
+}
+
+/** Effective topic config: topic overrides over broker defaults. */
+export function effectiveTopicConfig(broker: BrokerConfig, overrides: ReadonlyMap<string, string>): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const def of topicConfigDefs) {
+    out.set(def.name, overrides.get(def.name) ?? broker.topicDefault(def.name).value);
+  }
+  return out;
+}

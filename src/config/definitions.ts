@@ -1,0 +1,196 @@
+/**
+ * The configs Sluice understands, by Kafka's own property names, with Kafka's defaults unless a
+ * note says why ours differ. Broker configs come from server.properties and --override; topic
+ * configs from CreateTopics and (later) AlterConfigs. A topic config left unset takes the value
+ * of its broker synonym, then its default: DescribeConfigs reports which (the config source).
+ */
+
+export type ConfigType = 'boolean' | 'string' | 'int' | 'short' | 'long' | 'double' | 'list' | 'password' | 'class';
+
+/** DescribeConfigs ConfigType codes (v3+). */
+export const CONFIG_TYPE_CODE: Record<ConfigType, number> = {
+  boolean: 1,
+  string: 2,
+  int: 3,
+  short: 4,
+  long: 5,
+  double: 6,
+  list: 7,
+  class: 8,
+  password: 9,
+};
+
+/** DescribeConfigs ConfigSource codes (v1+). */
+export const ConfigSource = {
+  UNKNOWN: 0,
+  DYNAMIC_TOPIC_CONFIG: 1,
+  DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+} as const;
+
+export interface ConfigDef {
+  readonly name: string;
+  readonly type: ConfigType;
+  /** Default as Kafka prints it; null means "no value". */
+  readonly default: string | null;
+  /** Extra check beyond the type; returns an error message, or null when fine. */
+  readonly check?: (value: string) => string | null;
+  readonly sensitive?: boolean;
+}
+
+export interface TopicConfigDef extends ConfigDef {
+  /** Broker properties that set this topic config's default, in precedence order. */
+  readonly synonyms: ReadonlyArray<{ name: string; toTopicValue?: (v: string) => string }>;
+}
+
+const LONG_MAX = '9223372036854775807';
+const hoursToMs = (v: string): string => String(BigInt(v) * 3_600_000n);
+const minutesToMs = (v: string): string => String(BigInt(v) * 60_000n);
+
+const atLeast =
+  (min: number) =>
+  (v: string): string | null =>
+    Number(v) >= min ? null : `must be at least ${min}`;
+const oneOf =
+  (...allowed: string[]) =>
+  (v: string): string | null =>
+    allowed.includes(v) ? null : `must be one of ${allowed.join(', ')}`;
+const listOf =
+  (...allowed: string[]) =>
+  (v: string): string | null => {
+    const bad = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '' && !allowed.includes(s));
+    return bad.length === 0 ? null : `unknown value ${bad.join(', ')}; allowed: ${allowed.join(', ')}`;
+  };
+
+const COMPRESSION = ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'];
+
+export const topicConfigDefs: readonly TopicConfigDef[] = [
+  { name: 'cleanup.policy', type: 'list', default: 'delete', check: listOf('delete', 'compact'), synonyms: [{ name: 'log.cleanup.policy' }] },
+  { name: 'compression.type', type: 'string', default: 'producer', check: oneOf(...COMPRESSION), synonyms: [{ name: 'compression.type' }] },
+  { name: 'delete.retention.ms', type: 'long', default: '86400000', check: atLeast(0), synonyms: [{ name: 'log.cleaner.delete.retention.ms' }] },
+  { name: 'file.delete.delay.ms', type: 'long', default: '60000', check: atLeast(0), synonyms: [{ name: 'log.segment.delete.delay.ms' }] },
+  { name: 'flush.messages', type: 'long', default: LONG_MAX, check: atLeast(1), synonyms: [{ name: 'log.flush.interval.messages' }] },
+  { name: 'flush.ms', type: 'long', default: LONG_MAX, check: atLeast(0), synonyms: [{ name: 'log.flush.interval.ms' }] },
+  { name: 'index.interval.bytes', type: 'int', default: '4096', check: atLeast(0), synonyms: [{ name: 'log.index.interval.bytes' }] },
+  { name: 'max.compaction.lag.ms', type: 'long', default: LONG_MAX, check: atLeast(1), synonyms: [{ name: 'log.cleaner.max.compaction.lag.ms' }] },
+  { name: 'max.message.bytes', type: 'int', default: '1048588', check: atLeast(0), synonyms: [{ name: 'message.max.bytes' }] },
+  { name: 'message.timestamp.after.max.ms', type: 'long', default: '3600000', check: atLeast(0), synonyms: [{ name: 'log.message.timestamp.after.max.ms' }] },
+  { name: 'message.timestamp.before.max.ms', type: 'long', default: LONG_MAX, check: atLeast(0), synonyms: [{ name: 'log.message.timestamp.before.max.ms' }] },
+  { name: 'message.timestamp.type', type: 'string', default: 'CreateTime', check: oneOf('CreateTime', 'LogAppendTime'), synonyms: [{ name: 'log.message.timestamp.type' }] },
+  { name: 'min.cleanable.dirty.ratio', type: 'double', default: '0.5', check: (v) => (Number(v) >= 0 && Number(v) <= 1 ? null : 'must be between 0 and 1'), synonyms: [{ name: 'log.cleaner.min.cleanable.ratio' }] },
+  { name: 'min.compaction.lag.ms', type: 'long', default: '0', check: atLeast(0), synonyms: [{ name: 'log.cleaner.min.compaction.lag.ms' }] },
+  { name: 'min.insync.replicas', type: 'int', default: '1', check: atLeast(1), synonyms: [{ name: 'min.insync.replicas' }] },
+  { name: 'preallocate', type: 'boolean', default: 'false', synonyms: [{ name: 'log.preallocate' }] },
+  {
+    name: 'retention.bytes',
+    type: 'long',
+    default: '-1',
+    synonyms: [{ name: 'log.retention.bytes' }],
+  },
+  {
+    name: 'retention.ms',
+    type: 'long',
+    default: '604800000',
+    check: atLeast(-1),
+    synonyms: [
+      { name: 'log.retention.ms' },
+      { name: 'log.retention.minutes', toTopicValue: minutesToMs },
+      { name: 'log.retention.hours', toTopicValue: hoursToMs },
+    ],
+  },
+  // Kafka's minimum segment.bytes is 1 MiB; we keep 14 bytes (one empty batch header) as the floor
+  // so tests can roll segments with little data.
+  { name: 'segment.bytes', type: 'int', default: '1073741824', check: atLeast(14), synonyms: [{ name: 'log.segment.bytes' }] },
+  { name: 'segment.index.bytes', type: 'int', default: '10485760', check: atLeast(8), synonyms: [{ name: 'log.index.size.max.bytes' }] },
+  { name: 'segment.jitter.ms', type: 'long', default: '0', check: atLeast(0), synonyms: [{ name: 'log.roll.jitter.ms' }] },
+  {
+    name: 'segment.ms',
+    type: 'long',
+    default: '604800000',
+    check: atLeast(1),
+    synonyms: [{ name: 'log.roll.ms' }, { name: 'log.roll.hours', toTopicValue: hoursToMs }],
+  },
+  { name: 'unclean.leader.election.enable', type: 'boolean', default: 'false', synonyms: [{ name: 'unclean.leader.election.enable' }] },
+];
+
+/**
+ * Broker configs. Defaults are Kafka's except where a dev broker needs otherwise: listeners bind
+ * 127.0.0.1 (never all interfaces by surprise) and log.dirs is a per-user directory.
+ */
+export const brokerConfigDefs: readonly ConfigDef[] = [
+  { name: 'node.id', type: 'int', default: '1', check: atLeast(0) },
+  { name: 'process.roles', type: 'list', default: 'broker,controller', check: listOf('broker', 'controller') },
+  { name: 'listeners', type: 'list', default: 'PLAINTEXT://127.0.0.1:9092' },
+  { name: 'advertised.listeners', type: 'list', default: null },
+  { name: 'log.dirs', type: 'list', default: null },
+  { name: 'log.dir', type: 'string', default: null },
+  { name: 'num.partitions', type: 'int', default: '1', check: atLeast(1) },
+  { name: 'default.replication.factor', type: 'int', default: '1', check: atLeast(1) },
+  { name: 'auto.create.topics.enable', type: 'boolean', default: 'true' },
+  { name: 'delete.topic.enable', type: 'boolean', default: 'true' },
+  { name: 'socket.request.max.bytes', type: 'int', default: '104857600', check: atLeast(1024) },
+  { name: 'message.max.bytes', type: 'int', default: '1048588', check: atLeast(0) },
+  { name: 'log.segment.bytes', type: 'int', default: '1073741824', check: atLeast(14) },
+  { name: 'log.roll.ms', type: 'long', default: null, check: atLeast(1) },
+  { name: 'log.roll.hours', type: 'int', default: '168', check: atLeast(1) },
+  { name: 'log.roll.jitter.ms', type: 'long', default: null },
+  { name: 'log.index.interval.bytes', type: 'int', default: '4096', check: atLeast(0) },
+  { name: 'log.index.size.max.bytes', type: 'int', default: '10485760', check: atLeast(8) },
+  { name: 'log.flush.interval.messages', type: 'long', default: LONG_MAX, check: atLeast(1) },
+  { name: 'log.flush.interval.ms', type: 'long', default: null, check: atLeast(0) },
+  { name: 'log.flush.scheduler.interval.ms', type: 'long', default: LONG_MAX, check: atLeast(0) },
+  { name: 'log.message.timestamp.type', type: 'string', default: 'CreateTime', check: oneOf('CreateTime', 'LogAppendTime') },
+  { name: 'log.message.timestamp.before.max.ms', type: 'long', default: LONG_MAX, check: atLeast(0) },
+  { name: 'log.message.timestamp.after.max.ms', type: 'long', default: '3600000', check: atLeast(0) },
+  { name: 'log.retention.ms', type: 'long', default: null, check: atLeast(-1) },
+  { name: 'log.retention.minutes', type: 'int', default: null },
+  { name: 'log.retention.hours', type: 'int', default: '168' },
+  { name: 'log.retention.bytes', type: 'long', default: '-1' },
+  { name: 'log.cleanup.policy', type: 'list', default: 'delete', check: listOf('delete', 'compact') },
+  { name: 'log.cleaner.delete.retention.ms', type: 'long', default: '86400000' },
+  { name: 'log.cleaner.min.compaction.lag.ms', type: 'long', default: '0' },
+  { name: 'log.cleaner.max.compaction.lag.ms', type: 'long', default: LONG_MAX },
+  { name: 'log.cleaner.min.cleanable.ratio', type: 'double', default: '0.5' },
+  { name: 'log.segment.delete.delay.ms', type: 'long', default: '60000' },
+  { name: 'log.preallocate', type: 'boolean', default: 'false' },
+  { name: 'compression.type', type: 'string', default: 'producer', check: oneOf(...COMPRESSION) },
+  { name: 'min.insync.replicas', type: 'int', default: '1', check: atLeast(1) },
+  { name: 'unclean.leader.election.enable', type: 'boolean', default: 'false' },
+  { name: 'controller.quorum.voters', type: 'list', default: null },
+  { name: 'controller.listener.names', type: 'list', default: null },
+  { name: 'inter.broker.listener.name', type: 'string', default: null },
+  { name: 'listener.security.protocol.map', type: 'list', default: null },
+];
+
+export const topicConfigByName: ReadonlyMap<string, TopicConfigDef> = new Map(topicConfigDefs.map((d) => [d.name, d]));
+export const brokerConfigByName: ReadonlyMap<string, ConfigDef> = new Map(brokerConfigDefs.map((d) => [d.name, d]));
+
+/** Checks a value against its type and extra check; returns an error message or null. */
+export function checkConfigValue(def: ConfigDef, value: string): string | null {
+  const v = value.trim();
+  switch (def.type) {
+    case 'boolean':
+      if (v !== 'true' && v !== 'false') return 'must be true or false';
+      break;
+    case 'int':
+    case 'short':
+    case 'long': {
+      if (!/^-?\d+$/.test(v)) return 'must be a whole number';
+      const n = BigInt(v);
+      const bits = def.type === 'short' ? 15n : def.type === 'int' ? 31n : 63n;
+      if (n < -(2n ** bits) || n >= 2n ** bits) return `is out of range for a ${def.type}`;
+      break;
+    }
+    case 'double':
+      if (v === '' || !Number.isFinite(Number(v))) return 'must be a number';
+      break;
+    default:
+      break;
+  }
+  return def.check ? def.check(v) : null;
+}

@@ -1,0 +1,141 @@
+/**
+ * The partition logs of this broker: one directory per partition, `<topic>-<partition>`, under the
+ * data directory (Kafka's layout). Opens every partition the metadata image names at start,
+ * creates and deletes them as the controller commits, and tells waiting fetches about appends.
+ *
+ * Deleting a topic renames each partition directory to `<topic>-<partition>.<id>-delete` first
+ * (atomic), then removes it; a crash in between leaves a `-delete` directory that the next start
+ * removes. Directories that the image does not name are left alone and reported.
+ */
+import { join } from 'node:path';
+import type { Logger } from '../logger.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { effectiveTopicConfig } from '../config/broker-config.js';
+import type { FileIO } from './file-io.js';
+import { PartitionLog, type LogConfig } from './partition-log.js';
+
+export interface TopicPartitionKey {
+  topic: string;
+  partition: number;
+}
+
+export type AppendListener = (topic: string, partition: number) => void;
+
+const DELETE_SUFFIX = '-delete';
+
+export function partitionDirName(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+/** Turns effective topic configs (strings) into the storage settings a PartitionLog takes. */
+export function logConfigFrom(configs: ReadonlyMap<string, string | null>): LogConfig {
+  const num = (name: string, fallback: number): number => {
+    const v = configs.get(name);
+    if (v === null || v === undefined) return fallback;
+    const n = Number(v);
+    return Number.isFinite(n) ? Math.min(n, Number.MAX_SAFE_INTEGER) : fallback;
+  };
+  return {
+    segmentBytes: num('segment.bytes', 1073741824),
+    segmentMs: num('segment.ms', 604800000),
+    indexIntervalBytes: num('index.interval.bytes', 4096),
+    segmentIndexBytes: num('segment.index.bytes', 10485760),
+    flushMessages: num('flush.messages', Number.MAX_SAFE_INTEGER),
+    flushMs: num('flush.ms', Number.MAX_SAFE_INTEGER),
+    messageTimestampType: configs.get('message.timestamp.type') === 'LogAppendTime' ? 'LogAppendTime' : 'CreateTime',
+  };
+}
+
+export class LogManager {
+  private readonly logs = new Map<string, PartitionLog[]>();
+  private readonly topicNameById = new Map<string, string>();
+  /** max.message.bytes per topic, resolved once when the topic's logs open. */
+  private readonly maxMessageBytesByTopic = new Map<string, number>();
+  private readonly appendListeners = new Set<AppendListener>();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly io: FileIO,
+    private readonly broker: BrokerConfig,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens (recovering where needed) every partition of every topic; removes leftover deletions. */
+  openAll(topics: Iterable<{ name: string; topicId: string; partitions: number; configs: ReadonlyMap<string, string> }>): void {
+    for (const entry of this.io.readdir(this.dataDir)) {
+      if (entry.endsWith(DELETE_SUFFIX)) {
+        this.log.info(`removing ${entry}, left by a topic deletion that did not finish`);
+        this.io.removeDir(join(this.dataDir, entry));
+      }
+    }
+    for (const t of topics) {
+      const parts: PartitionLog[] = [];
+      for (let p = 0; p < t.partitions; p++) parts.push(this.openPartition(t.name, p, t.configs));
+      this.logs.set(t.name, parts);
+      this.topicNameById.set(t.topicId, t.name);
+    }
+  }
+
+  private openPartition(topic: string, partition: number, configs: ReadonlyMap<string, string>): PartitionLog {
+    const dir = join(this.dataDir, partitionDirName(topic, partition));
+    const effective = effectiveTopicConfig(this.broker, configs);
+    this.maxMessageBytesByTopic.set(topic, Number(effective.get('max.message.bytes')));
+    return PartitionLog.open(dir, logConfigFrom(effective), this.io);
+  }
+
+  maxMessageBytes(topic: string): number {
+    return this.maxMessageBytesByTopic.get(topic) ?? 0;
+  }
+
+  /** Creates logs for new partitions of a topic (new topic, or CreatePartitions). */
+  ensurePartitions(topic: string, topicId: string, count: number, configs: ReadonlyMap<string, string>): void {
+    const parts = this.logs.get(topic) ?? [];
+    for (let p = parts.length; p < count; p++) parts.push(this.openPartition(topic, p, configs));
+    this.logs.set(topic, parts);
+    this.topicNameById.set(topicId, topic);
+  }
+
+  deleteTopicById(topicId: string): void {
+    const topic = this.topicNameById.get(topicId);
+    if (topic === undefined) return;
+    this.topicNameById.delete(topicId);
+    this.maxMessageBytesByTopic.delete(topic);
+    const parts = this.logs.get(topic);
+    this.logs.delete(topic);
+    if (!parts) return;
+    for (const [p, plog] of parts.entries()) {
+      plog.close();
+      const dir = join(this.dataDir, partitionDirName(topic, p));
+      const doomed = join(this.dataDir, `${partitionDirName(topic, p)}.${topicId}${DELETE_SUFFIX}`);
+      this.io.rename(dir, doomed);
+      this.io.removeDir(doomed);
+    }
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(topic)?.[partition];
+  }
+
+  onAppend(listener: AppendListener): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
+  }
+
+  notifyAppend(topic: string, partition: number): void {
+    for (const l of this.appendListeners) l(topic, partition);
+  }
+
+  /** Time-based flush check, run by the broker's flush timer. */
+  maybeFlushAll(nowMs: number): void {
+    for (const parts of this.logs.values()) for (const p of parts) p.maybeFlush(nowMs);
+  }
+
+  flushAll(): void {
+    for (const parts of this.logs.values()) for (const p of parts) p.flush();
+  }
+
+  closeAll(): void {
+    for (const parts of this.logs.values()) for (const p of parts) p.close();
+    this.logs.clear();
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The single-node KRaft controller: validates topic, partition and config changes, turns each into
+ * metadata records, appends them to the metadata log (durably) and only then applies them to the
+ * image and tells listeners (the log manager creates or deletes partition directories).
+ *
+ * Every operation runs to completion synchronously: nothing changes the image across an await
+ * (STYLE.md principle 10).
+ */
+import { limits } from '../config/limits.js';
+import { checkConfigValue, topicConfigByName } from '../config/definitions.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { MetadataImage, TopicState } from './image.js';
+import { randomUuidString } from './meta-properties.js';
+import type { MetadataRecord } from './records.js';
+
+export interface MetadataLogWriter {
+  /** Appends the records as one atomic batch and makes them durable before returning. */
+  append(records: readonly MetadataRecord[]): void;
+}
+
+export interface Outcome {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+const OK: Outcome = { errorCode: ErrorCode.NONE, errorMessage: null };
+const fail = (errorCode: number, errorMessage: string): Outcome => ({ errorCode, errorMessage });
+
+export const INTERNAL_TOPIC_PREFIX = '__';
+
+/** Kafka's topic name rules: 1-249 chars of [a-zA-Z0-9._-], not "." or "..". */
+export function checkTopicName(name: string): string | null {
+  if (name.length === 0) return 'Topic name is illegal, it can\'t be empty';
+  if (name === '.' || name === '..') return 'Topic name cannot be "." or ".."';
+  if (name.length > limits.topicNameLengthMax) {
+    return `Topic name is illegal, it can't be longer than ${limits.topicNameLengthMax} characters, topic name: ${name}`;
+  }
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
+    return `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
+  }
+  return null;
+}
+
+export interface CreateTopicSpec {
+  name: string;
+  numPartitions: number;
+  replicationFactor: number;
+  /** Manual assignment: replicas per partition, if given. */
+  assignments: number[][] | null;
+  configs: ReadonlyMap<string, string | null>;
+}
+
+export class Controller {
+  private readonly listeners: Array<(records: readonly MetadataRecord[]) => void> = [];
+
+  constructor(
+    readonly image: MetadataImage,
+    private readonly metadataLog: MetadataLogWriter,
+    readonly nodeId: number,
+    private readonly defaults: { numPartitions: number; replicationFactor: number },
+  ) {}
+
+  onCommit(listener: (records: readonly MetadataRecord[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private commit(records: MetadataRecord[]): void {
+    if (records.length === 0) return;
+    this.metadataLog.append(records);
+    for (const r of records) this.image.apply(r);
+    for (const l of this.listeners) l(records);
+  }
+
+  private partitionCount(): number {
+    let n = 0;
+    for (const t of this.image.topicsByName.values()) n += t.partitions.length;
+    return n;
+  }
+
+  /** Validates a topic creation; when `validateOnly` is false and it is valid, creates it. */
+  createTopic(spec: CreateTopicSpec, validateOnly: boolean): Outcome & { topic?: TopicState; numPartitions: number; replicationFactor: number } {
+    const numPartitions = spec.assignments ? spec.assignments.length : spec.numPartitions === -1 ? this.defaults.numPartitions : spec.numPartitions;
+    const replicationFactor = spec.assignments ? (spec.assignments[0]?.length ?? 0) : spec.replicationFactor === -1 ? this.defaults.replicationFactor : spec.replicationFactor;
+    const result = (o: Outcome) => ({ ...o, numPartitions, replicationFactor });
+
+    const nameProblem = checkTopicName(spec.name);
+    if (nameProblem) return result(fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem));
+    if (this.image.topicsByName.has(spec.name)) {
+      return result(fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`));
+    }
+    const collision = this.collidingTopic(spec.name);
+    if (collision) {
+      return result(fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${spec.name}' collides with existing topic: ${collision}`));
+    }
+    if (spec.assignments) {
+      for (const [i, replicas] of spec.assignments.entries()) {
+        if (replicas.length !== 1 || replicas[0] !== this.nodeId) {
+          return result(fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Partition ${i} is assigned to brokers [${replicas.join(', ')}], but the only broker is ${this.nodeId}.`));
+        }
+      }
+    }
+    if (numPartitions < 1) return result(fail(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.'));
+    if (numPartitions > limits.partitionsPerTopicMax) {
+      return result(fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${numPartitions} is over this broker's limit of ${limits.partitionsPerTopicMax} per topic.`));
+    }
+    if (replicationFactor < 1) return result(fail(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.'));
+    if (replicationFactor > 1) {
+      return result(
+        fail(
+          ErrorCode.INVALID_REPLICATION_FACTOR,
+          `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only 1 broker(s) are registered.`,
+        ),
+      );
+    }
+    if (this.image.topicsByName.size >= limits.topicsMax) {
+      return result(fail(ErrorCode.POLICY_VIOLATION, `This broker holds its limit of ${limits.topicsMax} topics.`));
+    }
+    if (this.partitionCount() + numPartitions > limits.partitionsMax) {
+      return result(fail(ErrorCode.POLICY_VIOLATION, `Creating ${numPartitions} partitions would pass this broker's limit of ${limits.partitionsMax}.`));
+    }
+    const configProblem = this.checkTopicConfigs(spec.configs);
+    if (configProblem) return result(configProblem);
+    if (validateOnly) return result(OK);
+
+    const topicId = randomUuidString();
+    const records: MetadataRecord[] = [{ type: 'Topic', name: spec.name, topicId }];
+    for (let p = 0; p < numPartitions; p++) records.push(this.partitionRecord(topicId, p));
+    for (const [name, value] of spec.configs) {
+      if (value !== null) records.push({ type: 'Config', resourceType: 'topic', resourceName: spec.name, name, value });
+    }
+    this.commit(records);
+    return { ...result(OK), topic: this.image.topicsByName.get(spec.name)! };
+  }
+
+  private partitionRecord(topicId: string, partition: number): MetadataRecord {
+    return { type: 'Partition', topicId, partition, replicas: [this.nodeId], isr: [this.nodeId], leader: this.nodeId, leaderEpoch: 0, partitionEpoch: 0 };
+  }
+
+  /** Kafka refuses names that differ only by '.' versus '_' (they collide in metric names). */
+  private collidingTopic(name: string): string | null {
+    if (!name.includes('.') && !name.includes('_')) return null;
+    const norm = name.replace(/\./g, '_');
+    for (const other of this.image.topicsByName.keys()) {
+      if (other !== name && other.replace(/\./g, '_') === norm) return other;
+    }
+    return null;
+  }
+
+  checkTopicConfigs(configs: ReadonlyMap<string, string | null>): Outcome | null {
+    if (configs.size > limits.configEntriesMax) return fail(ErrorCode.INVALID_CONFIG, `More than ${limits.configEntriesMax} configs.`);
+    for (const [name, value] of configs) {
+      const def = topicConfigByName.get(name);
+      if (!def) return fail(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${name}`);
+      if (value === null) return fail(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${name}`);
+      const problem = checkConfigValue(def, value);
+      if (problem) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: ${problem}`);
+    }
+    return null;
+  }
+
+  deleteTopic(topic: TopicState): void {
+    this.commit([{ type: 'RemoveTopic', topicId: topic.topicId }]);
+  }
+
+  createPartitions(topic: TopicState, count: number, assignments: number[][] | null, validateOnly: boolean): Outcome {
+    const current = topic.partitions.length;
+    if (count < current) {
+      return fail(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${count}.`);
+    }
+    if (count === current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
+    if (count > limits.partitionsPerTopicMax) {
+      return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${count} is over this broker's limit of ${limits.partitionsPerTopicMax} per topic.`);
+    }
+    if (this.partitionCount() + count - current > limits.partitionsMax) {
+      return fail(ErrorCode.POLICY_VIOLATION, `Adding partitions would pass this broker's limit of ${limits.partitionsMax}.`);
+    }
+    if (assignments) {
+      if (assignments.length !== count - current) {
+        return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${count - current} but ${assignments.length} assignments provided.`);
+      }
+      for (const replicas of assignments) {
+        if (replicas.length !== 1 || replicas[0] !== this.nodeId) {
+          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Assignment [${replicas.join(', ')}] names brokers other than the only broker ${this.nodeId}.`);
+        }
+      }
+    }
+    if (validateOnly) return OK;
+    const records: MetadataRecord[] = [];
+    for (let p = current; p < count; p++) records.push(this.partitionRecord(topic.topicId, p));
+    this.commit(records);
+    return OK;
+  }
+
+  /** Records the metadata.version feature; done once, when a data directory is formatted. */
+  bootstrap(features: ReadonlyArray<{ name: string; level: number }>): void {
+    this.commit(features.map((f) => ({ type: 'FeatureLevel', name: f.name, level: f.level })));
+  }
+}
