@@ -1,0 +1,125 @@
+/**
+ * End-to-end numbers from real processes: broker start-to-ready time, idle RSS, and kcat
+ * produce/consume throughput for 100 B and 1 KiB records on one partition.
+ *
+ *   npm run build && node dist/bench/e2e.js [--records-100 1000000] [--records-1k 250000]
+ *
+ * Start-to-ready is measured two ways: wall time from spawning `node sluice start` to its ready
+ * line (includes Node's own start), and the broker's own figure (config read to listening).
+ * Produce time is kcat's whole run (connect, produce, flush: acks=1, the kcat default); consume
+ * time is `kcat -C -o beginning -e` reading everything back. The machine, Node version and
+ * record counts are printed with the table so numbers can be compared.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { run, spawnBroker, tmpDataDir, type BrokerProcess } from '../compat-tests/harness.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function startToReady(runs: number): Promise<{ wallMs: number; ownMs: number; idleRssMiB: number }> {
+  const walls: number[] = [];
+  const owns: number[] = [];
+  let rss = 0;
+  for (let i = 0; i < runs; i++) {
+    const data = tmpDataDir('sluice-bench-start-');
+    const t0 = performance.now();
+    const b = await spawnBroker({ dataDir: data.dir });
+    walls.push(performance.now() - t0);
+    owns.push(Number(/ready in ([\d.]+) ms/.exec(b.output())![1]));
+    if (i === runs - 1) {
+      await new Promise((r) => setTimeout(r, 2000));
+      rss = b.rssKiB() / 1024;
+    }
+    await b.stop();
+    data.remove();
+  }
+  return { wallMs: median(walls), ownMs: median(owns), idleRssMiB: rss };
+}
+
+function writeRecordsFile(path: string, count: number, size: number): void {
+  const fd = openSync(path, 'w');
+  const line = Buffer.alloc(size + 1, 'a'.charCodeAt(0));
+  line[size] = 0x0a;
+  const chunkLines = 10_000;
+  const chunk = Buffer.concat(Array.from({ length: chunkLines }, () => line));
+  let left = count;
+  while (left > 0) {
+    const n = Math.min(left, chunkLines);
+    writeSync(fd, chunk, 0, n * (size + 1));
+    left -= n;
+  }
+  closeSync(fd);
+}
+
+/** Runs a command, timing it and counting the lines it prints. */
+function timed(cmd: string, args: string[]): Promise<{ ms: number; code: number | null; stderr: string; lines: number }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let lines = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, i + 1)) lines++;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (code) => resolve({ ms: performance.now() - t0, code, stderr, lines }));
+  });
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (100 ticks a second). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function throughput(b: BrokerProcess, dir: string, size: number, count: number): Promise<string[]> {
+  const topic = `bench-${size}`;
+  const file = join(dir, `records-${size}.txt`);
+  writeRecordsFile(file, count, size);
+  await run('kcat', ['-b', b.bootstrap, '-P', '-t', topic, '-p', '0'], { input: 'warmup\n' });
+  const cpu0 = cpuSeconds(b.pid);
+  const p = await timed('kcat', ['-b', b.bootstrap, '-P', '-t', topic, '-p', '0', '-l', file, '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000']);
+  const cpu1 = cpuSeconds(b.pid);
+  if (p.code !== 0) throw new Error(`kcat produce failed: ${p.stderr}`);
+  const c = await timed('kcat', ['-b', b.bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-c', String(count + 1)]);
+  const cpu2 = cpuSeconds(b.pid);
+  if (c.code !== 0) throw new Error(`kcat consume failed: ${c.stderr}`);
+  if (c.lines !== count + 1) throw new Error(`consumed ${c.lines} records, expected ${count + 1}`);
+  const mb = (count * size) / 1e6;
+  const row = (what: string, ms: number, cpu: number) =>
+    `| ${what} ${size} B | ${count.toLocaleString('en-US')} | ${Math.round(count / (ms / 1000)).toLocaleString('en-US')} | ${(mb / (ms / 1000)).toFixed(1)} | ${(cpu / (mb / 1000)).toFixed(1)} |`;
+  return [row('produce', p.ms, cpu1 - cpu0), row('consume', c.ms, cpu2 - cpu1)];
+}
+
+const start = await startToReady(5);
+const data = tmpDataDir('sluice-bench-');
+const broker = await spawnBroker({ dataDir: data.dir });
+const rows: string[] = [];
+try {
+  rows.push(...(await throughput(broker, data.dir, 100, arg('records-100', 1_000_000))));
+  rows.push(...(await throughput(broker, data.dir, 1024, arg('records-1k', 250_000))));
+} finally {
+  await broker.stop();
+  data.remove();
+}
+const kcatV = /Version (\S+) .*librdkafka (\S+)/.exec((await run('kcat', ['-V'])).stdout);
+const kcatVersion = kcatV ? `kcat ${kcatV[1]} (librdkafka ${kcatV[2]})` : 'kcat';
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, node ${process.version}, ${kcatVersion}`);
+console.log('');
+console.log('| measure | value |');
+console.log('| --- | --- |');
+console.log(`| start to ready, wall (spawn to ready line, median of 5) | ${start.wallMs.toFixed(0)} ms |`);
+console.log(`| start to ready, broker's own (median of 5) | ${start.ownMs.toFixed(1)} ms |`);
+console.log(`| idle RSS after start | ${start.idleRssMiB.toFixed(1)} MiB |`);
+console.log('');
+console.log('| kcat, 1 partition, acks=1 | records | records/s | MB/s | broker CPU s/GB |');
+console.log('| --- | --- | --- | --- | --- |');
+for (const r of rows) console.log(r);

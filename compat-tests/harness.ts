@@ -1,0 +1,153 @@
+/**
+ * Test harness: a real `sluice start` process on 127.0.0.1 with a port it picks itself, plus
+ * helpers to run the real client tools (kcat, Debian's Python clients) against it.
+ *
+ * The Python clients are Debian packages, installed for the system interpreter, so scripts run
+ * with /usr/bin/python3 whatever `python3` is first on PATH. A missing tool fails the test with a
+ * message that says how to install it; nothing is skipped silently.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
+export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+export const PYTHON = '/usr/bin/python3';
+export const PY_DIR = join(ROOT, 'compat-tests', 'python');
+
+export function tmpDataDir(prefix = 'sluice-test-'): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface BrokerProcess {
+  readonly port: number;
+  readonly bootstrap: string;
+  readonly dataDir: string;
+  readonly pid: number;
+  readonly proc: ChildProcess;
+  /** Everything the process wrote to stderr so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill9(): Promise<void>;
+  /** Resident set size in KiB, from /proc. */
+  rssKiB(): number;
+}
+
+export async function spawnBroker(opts: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<BrokerProcess> {
+  const proc = spawn(process.execPath, [CLI, 'start', '--port', '0', '--data-dir', opts.dataDir, ...(opts.args ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
+  let out = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`broker not ready in ${opts.timeoutMs ?? 15000} ms:\n${out}`)), opts.timeoutMs ?? 15000);
+    const onData = (): void => {
+      const m = /sluice ready on [^ ]*:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`broker exited with code ${code} before ready:\n${out}`));
+    });
+  });
+  return {
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    dataDir: opts.dataDir,
+    pid: proc.pid!,
+    proc,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+    kill9: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+    rssKiB: () => {
+      const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    },
+  };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (bounded by timeoutMs), feeding `input` on stdin. */
+export function run(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} timed out after ${opts.timeoutMs ?? 60000} ms\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`));
+    }, opts.timeoutMs ?? 60000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Throws a clear error when an external client is missing. */
+export function requireTool(what: 'kcat' | 'confluent_kafka' | 'kafka'): void {
+  const hint = 'install the test clients with: apt-get install -y kcat python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard (or run .ci/run)';
+  if (what === 'kcat') {
+    if (spawnSync('kcat', ['-V']).status !== 0) throw new Error(`kcat not found; ${hint}`);
+    return;
+  }
+  if (!existsSync(PYTHON) || spawnSync(PYTHON, ['-c', `import ${what}`]).status !== 0) {
+    throw new Error(`Python module ${what} not found for ${PYTHON}; ${hint}`);
+  }
+}
+
+/** A record as every reader script prints it: one JSON object per line. */
+export interface ReadRecord {
+  partition: number;
+  offset: number;
+  key: string | null; // base64
+  value: string | null; // base64
+  headers: Array<[string, string | null]>; // [key, base64 value]
+  timestamp: number;
+}
+
+export function parseRecordLines(stdout: string): ReadRecord[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as ReadRecord);
+}
+
+/** Runs one of the Python client scripts in compat-tests/python. */
+export async function python(script: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  const res = await run(PYTHON, [join(PY_DIR, script), ...args], opts);
+  if (res.code !== 0) throw new Error(`${script} ${args.join(' ')} exited ${res.code}\n${res.stderr.slice(-4000)}`);
+  return res;
+}
+
+export const b64 = (v: string | Buffer | null): string | null => (v === null ? null : Buffer.from(v).toString('base64'));

@@ -1,0 +1,105 @@
+/**
+ * A minimal Kafka wire client for tests that need exact bytes: build request frames with our
+ * codecs (or by hand), send them, and read response frames or see the connection close.
+ */
+import { connect, type Socket } from 'node:net';
+import { requestHeaderVersion, responseHeaderVersion, type ApiCodec } from '../src/protocol/api-codec.js';
+import { encodeRequestHeader } from '../src/protocol/header.js';
+import { Reader, Writer } from '../src/protocol/wire.js';
+
+export function requestFrame<Req>(codec: ApiCodec<Req, unknown>, version: number, correlationId: number, body: Req, clientId: string | null = 'raw'): Buffer {
+  const w = new Writer();
+  w.int32(0);
+  encodeRequestHeader(w, { apiKey: codec.apiKey, apiVersion: version, correlationId, clientId }, requestHeaderVersion(codec, version));
+  codec.encodeRequest(w, version, body);
+  const frame = w.finish();
+  frame.writeInt32BE(frame.length - 4, 0);
+  return Buffer.from(frame);
+}
+
+export class RawClient {
+  private buffered = Buffer.alloc(0);
+  private waiting: Array<(frame: Buffer | null) => void> = [];
+  private frames: Buffer[] = [];
+  private correlation = 1;
+  closed = false;
+  readonly whenClosed: Promise<void>;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (d: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, d]);
+      while (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
+        const n = this.buffered.readInt32BE(0);
+        const frame = this.buffered.subarray(4, 4 + n);
+        this.buffered = this.buffered.subarray(4 + n);
+        const w = this.waiting.shift();
+        if (w) w(frame);
+        else this.frames.push(frame);
+      }
+    });
+    socket.on('error', () => {});
+    this.whenClosed = new Promise((resolve) =>
+      socket.on('close', () => {
+        this.closed = true;
+        for (const w of this.waiting.splice(0)) w(null);
+        resolve();
+      }),
+    );
+  }
+
+  static connect(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port }, () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** The next response frame (without its size), or null if the connection closed first. */
+  nextFrame(timeoutMs = 10000): Promise<Buffer | null> {
+    const ready = this.frames.shift();
+    if (ready) return Promise.resolve(ready);
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      const waiter = (f: Buffer | null): void => {
+        clearTimeout(timer);
+        resolve(f);
+      };
+      const timer = setTimeout(() => {
+        this.waiting = this.waiting.filter((w) => w !== waiter);
+        reject(new Error(`no response within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.push(waiter);
+    });
+  }
+
+  /** Sends a request and decodes its response (checking the correlation id). */
+  async request<Req, Res>(codec: ApiCodec<Req, Res>, version: number, body: Req): Promise<Res> {
+    const correlationId = this.correlation++;
+    this.write(requestFrame(codec, version, correlationId, body));
+    const frame = await this.nextFrame();
+    if (frame === null) throw new Error(`connection closed before the ${codec.name} v${version} response`);
+    return decodeResponse(codec, version, frame, correlationId);
+  }
+
+  nextCorrelationId(): number {
+    return this.correlation++;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export function decodeResponse<Res>(codec: ApiCodec<unknown, Res>, version: number, frame: Buffer, correlationId?: number): Res {
+  const r = new Reader(frame);
+  const got = r.int32();
+  if (correlationId !== undefined && got !== correlationId) throw new Error(`correlation id ${got}, expected ${correlationId}`);
+  if (responseHeaderVersion(codec, version) === 1) r.taggedFields();
+  const res = codec.decodeResponse(r, version);
+  r.check();
+  return res;
+}
