@@ -63,7 +63,8 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
       for (const rt of req.topics ?? []) {
         if (rt.name === null) {
           const t = rt.topicId.equals(ZERO_UUID) ? undefined : b.image.topicsById.get(rt.topicId.toString('base64url'));
-          topics.push(t ? topicMetadata(b, t, ops) : errorTopic(null, rt.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+          // The response name is nullable only from v12; v10-11 answer an unknown id with ''.
+          topics.push(t ? topicMetadata(b, t, ops) : errorTopic(ctx.apiVersion >= 12 ? null : '', rt.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
           continue;
         }
         let t = b.image.topicsByName.get(rt.name);

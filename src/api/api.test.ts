@@ -3,6 +3,7 @@
  * named test per behaviour clients rely on.
  */
 import t from 'tap';
+import { limits } from '../config/limits.js';
 import { startBroker, type RunningBroker } from '../index.js';
 import { buildRecordBatch, decodeRecords, splitBatches } from '../log/record-batch.js';
 import {
@@ -224,6 +225,27 @@ t.test('Metadata: v0 empty list means all topics, v1 empty list means none, null
   t.equal(byId.topics[0]!.name, 'md-a', 'lookup by topic id');
   const unknownId = await c.request(Metadata, 12, metadataReq([{ topicId: Buffer.alloc(16, 7), name: null }]));
   t.equal(unknownId.topics[0]!.errorCode, 100, 'UNKNOWN_TOPIC_ID');
+  const unknownIdV10 = await c.request(Metadata, 10, metadataReq([{ topicId: Buffer.alloc(16, 7), name: null }]));
+  t.same([unknownIdV10.topics[0]!.errorCode, unknownIdV10.topics[0]!.name], [100, ''], 'v10 cannot say null: empty name');
+});
+
+t.test('more pipelined requests than the in-flight bound are all answered, in order', async (t) => {
+  t.equal(await createTopic('inflight'), 0);
+  const other = await RawClient.connect(broker.port);
+  t.teardown(() => other.close());
+  const ids: number[] = [];
+  const frames: Buffer[] = [];
+  for (let i = 0; i < 3 * limits.inFlightRequestsPerConnection; i++) {
+    const id = other.nextCorrelationId();
+    ids.push(id);
+    frames.push(i % 2 === 0
+      ? requestFrame(Fetch, 11, id, fetchReq('inflight', 0, 0n, { maxWaitMs: 20 }))
+      : requestFrame(ApiVersions, 2, id, { clientSoftwareName: '', clientSoftwareVersion: '' }));
+  }
+  other.write(Buffer.concat(frames));
+  const got: number[] = [];
+  for (let i = 0; i < ids.length; i++) got.push((await other.nextFrame())!.readInt32BE(0));
+  t.same(got, ids);
 });
 
 t.test('Metadata auto-creates only when allowed, and refuses illegal names', async (t) => {
