@@ -152,6 +152,26 @@ t.test('a long-poll fetch wakes when data arrives, before max_wait_ms', async (t
   t.same(recs.map((r) => r.value!.toString()), ['lp-0', 'lp-1']);
 });
 
+t.test('a long poll waits until min_bytes have accumulated across appends', async (t) => {
+  t.equal(await createTopic('minbytes'), 0);
+  const other = await RawClient.connect(broker.port);
+  t.teardown(() => other.close());
+  let answered = false;
+  const pending = c.request(Fetch, 11, fetchReq('minbytes', 0, 0n, { maxWaitMs: 20000, minBytes: 1000 })).then((r) => {
+    answered = true;
+    return r;
+  });
+  const small = async (tag: string) => other.request(Produce, 7, produceReq('minbytes', 0, buildRecordBatch(values(2, tag))));
+  await small('s1');
+  await small('s2');
+  await new Promise((r) => setTimeout(r, 100));
+  t.notOk(answered, 'two small batches are below min_bytes: still waiting');
+  await other.request(Produce, 7, produceReq('minbytes', 0, buildRecordBatch([{ key: null, value: Buffer.alloc(1200, 1) }])));
+  const res = await pending;
+  const batches = splitBatches(res.responses[0]!.partitions[0]!.records!);
+  t.equal(batches.length, 3, 'all three batches in one answer');
+});
+
 t.test('fetch returns whole batches: the first may start before the fetch offset', async (t) => {
   t.equal(await createTopic('whole'), 0);
   await c.request(Produce, 7, produceReq('whole', 0, buildRecordBatch(values(10, 'w'))));
