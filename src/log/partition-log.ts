@@ -52,6 +52,7 @@ import {
   parseSegmentFileName,
   Segment,
   TIME_INDEX_SUFFIX,
+  floorIndex,
   type TimestampOffset,
 } from './segment.js';
 
@@ -383,17 +384,7 @@ export class PartitionLog {
 
   /** Index of the last segment whose base offset is <= offset (0 when below all). */
   private segmentIndexFor(offset: bigint): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.segments[mid]!.baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    return Math.max(0, floorIndex(this.segments.length, (i) => this.segments[i]!.baseOffset, offset));
   }
 
   // -- timestamps -------------------------------------------------------------------------------

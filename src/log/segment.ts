@@ -75,6 +75,24 @@ export const RELATIVE_OFFSET_MAX = 0x7fffffff;
 
 const SEGMENT_NAME = /^(\d{20})\.log$/;
 
+/**
+ * Binary search over `count` ascending keys: the index of the last key <= target, or -1 when
+ * every key is larger. Serves the offset index, the time index and the segment list.
+ */
+export function floorIndex<K extends number | bigint>(count: number, keyAt: (i: number) => K, target: K): number {
+  let lo = 0;
+  let hi = count - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keyAt(mid) <= target) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
 export function segmentFileName(baseOffset: bigint, suffix: string): string {
   return baseOffset.toString().padStart(20, '0') + suffix;
 }
@@ -135,17 +153,7 @@ class OffsetIndex {
 
   /** Index of the last entry with relative offset <= rel, or -1. */
   floor(rel: number): number {
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.rel[mid]! <= rel) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    return floorIndex(this.count, (i) => this.rel[i]!, rel);
   }
 
   clear(): void {
@@ -198,17 +206,7 @@ class TimeIndex {
 
   /** Index of the last entry with timestamp <= ts, or -1. */
   floor(ts: bigint): number {
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.ts[mid]! <= ts) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    return floorIndex(this.count, (i) => this.ts[i]!, ts);
   }
 
   clear(): void {

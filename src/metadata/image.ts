@@ -2,16 +2,9 @@
  * The in-memory metadata image: what the metadata log says, after replaying every record in
  * order. Only `apply` changes it; the controller appends records to the log first.
  */
-import type { MetadataRecord } from './records.js';
+import type { MetadataRecord, PartitionFields } from './records.js';
 
-export interface PartitionState {
-  partition: number;
-  replicas: number[];
-  isr: number[];
-  leader: number;
-  leaderEpoch: number;
-  partitionEpoch: number;
-}
+export type PartitionState = PartitionFields;
 
 export interface TopicState {
   name: string;
@@ -53,14 +46,7 @@ export class MetadataImage {
       case 'Partition': {
         const t = this.topicsById.get(rec.topicId);
         if (!t) throw new Error(`metadata log: partition for unknown topic id ${rec.topicId}`);
-        const p: PartitionState = {
-          partition: rec.partition,
-          replicas: rec.replicas,
-          isr: rec.isr,
-          leader: rec.leader,
-          leaderEpoch: rec.leaderEpoch,
-          partitionEpoch: rec.partitionEpoch,
-        };
+        const { type: _type, topicId: _topicId, ...p } = rec;
         if (rec.partition === t.partitions.length) t.partitions.push(p);
         else if (rec.partition < t.partitions.length) t.partitions[rec.partition] = p;
         else throw new Error(`metadata log: partition ${rec.partition} of ${t.name} out of order`);

@@ -13,19 +13,20 @@
 
 export const METADATA_RECORD_VERSION = 1;
 
+/** A partition's placement; the image keeps exactly these fields. */
+export interface PartitionFields {
+  partition: number;
+  replicas: number[];
+  isr: number[];
+  leader: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+}
+
 export type MetadataRecord =
   | { type: 'FeatureLevel'; name: string; level: number }
   | { type: 'Topic'; name: string; topicId: string }
-  | {
-      type: 'Partition';
-      topicId: string;
-      partition: number;
-      replicas: number[];
-      isr: number[];
-      leader: number;
-      leaderEpoch: number;
-      partitionEpoch: number;
-    }
+  | ({ type: 'Partition'; topicId: string } & PartitionFields)
   | { type: 'Config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null }
   | { type: 'RemoveTopic'; topicId: string };
 
