@@ -32,7 +32,7 @@ export interface StartBrokerOptions extends Omit<BrokerOptions, 'io'> {
 
 export async function startBroker(opts: StartBrokerOptions = {}): Promise<RunningBroker> {
   const { verbose, ...rest } = opts;
-  const broker = await Broker.start({ host: '127.0.0.1', ...rest, ...(verbose || rest.logger ? {} : { logger: silentLogger }) });
+  const broker = await Broker.start({ ...rest, ...(verbose || rest.logger ? {} : { logger: silentLogger }) });
   return {
     port: broker.listenPort,
     host: broker.advertisedHost,

@@ -168,11 +168,13 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
     return new Promise((resolve) => {
       let scheduled = false;
       let done = false;
+      let stopListening = (): void => {};
       const finish = (result: FetchResponse | null): void => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         unregister();
+        stopListening();
         resolve(result);
       };
       const recheck = (): void => {
@@ -190,7 +192,7 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
         }
       });
       const timer = setTimeout(() => finish(readPartitions(b, req, ctx.apiVersion).response), waitMs);
-      void ctx.closed.then(() => finish(null));
+      stopListening = ctx.onClose(() => finish(null));
     });
   },
 };

@@ -10,8 +10,11 @@ export interface RequestContext {
   readonly apiVersion: number;
   readonly correlationId: number;
   readonly clientId: string | null;
-  /** Resolves when the connection closes; long polls stop waiting then. */
-  readonly closed: Promise<void>;
+  /**
+   * Calls `listener` once when the connection closes (long polls stop waiting then). Returns a
+   * function that removes the listener, so a finished request leaves nothing behind.
+   */
+  onClose(listener: () => void): () => void;
 }
 
 /** What a handler returns: a response body, or null for "send nothing" (Produce with acks=0). */

@@ -39,6 +39,7 @@ export class Connection {
   private readonly slots: Slot[] = [];
   private paused = false;
   private isClosed = false;
+  private readonly closeListeners = new Set<() => void>();
   private resolveClosed!: () => void;
   readonly closed: Promise<void> = new Promise((r) => (this.resolveClosed = r));
   readonly id: string;
@@ -57,6 +58,15 @@ export class Connection {
     socket.on('close', () => this.onClose());
   }
 
+  private readonly onCloseListener = (listener: () => void): (() => void) => {
+    if (this.isClosed) {
+      listener();
+      return () => {};
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  };
+
   close(reason?: string): void {
     if (this.isClosed) return;
     if (reason) this.log.warn(`closing connection ${this.id}: ${reason}`);
@@ -70,6 +80,8 @@ export class Connection {
     this.chunks = [];
     this.buffered = 0;
     this.slots.length = 0;
+    for (const l of this.closeListeners) l();
+    this.closeListeners.clear();
     this.resolveClosed();
   }
 
@@ -171,7 +183,7 @@ export class Connection {
     }
     const slot: Slot = { done: false, frame: null };
     this.slots.push(slot);
-    const ctx: RequestContext = { broker: this.broker, apiVersion, correlationId, clientId: header.clientId, closed: this.closed };
+    const ctx: RequestContext = { broker: this.broker, apiVersion, correlationId, clientId: header.clientId, onClose: this.onCloseListener };
     let result: unknown;
     try {
       result = handler.handle(request, ctx);
