@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { registerAll } from './api/index.js';
 import { HandlerRegistry } from './api/registry.js';
 import { ConfigError, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
-import { checkLimits } from './config/limits.js';
+import { checkLimits, limits } from './config/limits.js';
 import { NodeFileIO, type FileIO } from './log/file-io.js';
 import { LogManager } from './log/log-manager.js';
 import { createLogger, type Logger } from './logger.js';
@@ -20,6 +20,8 @@ import { MetadataImage } from './metadata/image.js';
 import { METADATA_FEATURES, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
+import { GroupCoordinator } from './group/coordinator.js';
+import { OffsetsTopic } from './group/offsets-topic.js';
 
 export interface BrokerOptions extends BrokerConfigInput {
   /** Shorthands for listeners/log.dirs; they win over the config file and overrides. */
@@ -66,6 +68,8 @@ export class Broker {
   readonly image = new MetadataImage();
   readonly controller: Controller;
   readonly logs: LogManager;
+  readonly offsetsTopic: OffsetsTopic;
+  readonly groups: GroupCoordinator;
   private readonly listener: Listener;
   private flushTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -96,6 +100,26 @@ export class Broker {
         }
       }
     });
+    const int = (name: string): number => Number(config.get(name));
+    this.offsetsTopic = new OffsetsTopic(this.controller, this.image, this.logs, {
+      numPartitions: int('offsets.topic.num.partitions'),
+      segmentBytes: int('offsets.topic.segment.bytes'),
+    });
+    this.groups = new GroupCoordinator(
+      this.offsetsTopic,
+      {
+        initialRebalanceDelayMs: int('group.initial.rebalance.delay.ms'),
+        minSessionTimeoutMs: int('group.min.session.timeout.ms'),
+        maxSessionTimeoutMs: int('group.max.session.timeout.ms'),
+        maxSize: Math.min(int('group.max.size'), limits.groupMembersMax),
+        newMemberJoinTimeoutMs: 5 * 60 * 1000,
+        offsetMetadataMaxBytes: int('offset.metadata.max.bytes'),
+        offsetsRetentionMs: int('offsets.retention.minutes') * 60_000,
+        offsetsRetentionCheckIntervalMs: int('offsets.retention.check.interval.ms'),
+      },
+      log,
+    );
+    this.groups.load();
     registerAll(this.handlers);
     this.listener = new Listener(this, log, config.socketRequestMaxBytes);
   }
@@ -165,6 +189,7 @@ export class Broker {
   }
 
   private closeStorage(): void {
+    this.groups.close();
     this.logs.closeAll();
     this.metadataLog.close();
   }

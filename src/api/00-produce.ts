@@ -20,12 +20,15 @@ import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/index.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { validateBatches } from '../log/record-batch.js';
+import { OFFSETS_TOPIC } from '../group/offsets-topic.js';
 import type { Broker } from '../broker.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
 const COMPRESSION_ZSTD = 4;
+/** Written by the broker's coordinators only, as in Kafka. */
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set([OFFSETS_TOPIC]);
 const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null): PartitionResponse {
@@ -35,6 +38,7 @@ function partitionError(index: number, errorCode: number, errorMessage: string |
 function appendPartition(b: Broker, topic: string, index: number, records: Buffer | null, version: number): PartitionResponse {
   const plog = b.logs.get(topic, index);
   if (!plog) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
+  if (INTERNAL_TOPICS.has(topic)) return partitionError(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
   if (records === null || records.length === 0) {
     return partitionError(index, ErrorCode.INVALID_RECORD, 'Produce requests must carry exactly one record batch per partition.');
   }

@@ -10,6 +10,8 @@ export interface RequestContext {
   readonly apiVersion: number;
   readonly correlationId: number;
   readonly clientId: string | null;
+  /** The client's address as Kafka shows it in group descriptions, e.g. "/127.0.0.1". */
+  readonly clientHost: string;
   /**
    * Calls `listener` once when the connection closes (long polls stop waiting then). Returns a
    * function that removes the listener, so a finished request leaves nothing behind.

@@ -59,7 +59,6 @@ const ACCEPTED_WITHOUT_EFFECT: ReadonlySet<string> = new Set([
   'share.coordinator.state.topic.replication.factor',
   'share.coordinator.state.topic.min.isr',
   'log.retention.check.interval.ms',
-  'group.initial.rebalance.delay.ms',
   'broker.id',
 ]);
 

@@ -161,6 +161,18 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'compression.type', type: 'string', default: 'producer', check: oneOf(...COMPRESSION) },
   { name: 'min.insync.replicas', type: 'int', default: '1', check: atLeast(1) },
   { name: 'unclean.leader.election.enable', type: 'boolean', default: 'false' },
+  // Groups. Dev-friendly defaults differ from Kafka's: a first rebalance that waits 100 ms for
+  // more members instead of 3 s, session timeouts down to 1 s instead of 6 s, and a bound on
+  // group size (Kafka's default is unbounded).
+  { name: 'group.initial.rebalance.delay.ms', type: 'int', default: '100', check: atLeast(0) },
+  { name: 'group.min.session.timeout.ms', type: 'int', default: '1000', check: atLeast(1) },
+  { name: 'group.max.session.timeout.ms', type: 'int', default: '1800000', check: atLeast(1) },
+  { name: 'group.max.size', type: 'int', default: '10000', check: atLeast(1) },
+  { name: 'offsets.topic.num.partitions', type: 'int', default: '50', check: atLeast(1) },
+  { name: 'offsets.topic.segment.bytes', type: 'int', default: '104857600', check: atLeast(14) },
+  { name: 'offsets.retention.minutes', type: 'int', default: '10080', check: atLeast(1) },
+  { name: 'offsets.retention.check.interval.ms', type: 'long', default: '600000', check: atLeast(1) },
+  { name: 'offset.metadata.max.bytes', type: 'int', default: '4096', check: atLeast(0) },
   { name: 'controller.quorum.voters', type: 'list', default: null },
   { name: 'controller.listener.names', type: 'list', default: null },
   { name: 'inter.broker.listener.name', type: 'string', default: null },

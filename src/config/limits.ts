@@ -29,6 +29,8 @@ export const limits = {
   recoveryBatchesPerSegmentMax: 50_000_000,
   /** Records in one batch that the broker will decode for its own use (metadata log replay). */
   recordsPerInternalBatchMax: 1_000_000,
+  /** Members of one consumer group (group.max.size is capped by this). */
+  groupMembersMax: 10_000,
   /** Config entries in one request or topic. */
   configEntriesMax: 1_000,
 } as const;

@@ -43,6 +43,7 @@ export class Connection {
   private resolveClosed!: () => void;
   readonly closed: Promise<void> = new Promise((r) => (this.resolveClosed = r));
   readonly id: string;
+  private readonly clientHost: string;
 
   constructor(
     private readonly socket: Socket,
@@ -51,6 +52,7 @@ export class Connection {
     private readonly requestMaxBytes: number,
   ) {
     this.id = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.clientHost = `/${socket.remoteAddress ?? ''}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
@@ -183,7 +185,7 @@ export class Connection {
     }
     const slot: Slot = { done: false, frame: null };
     this.slots.push(slot);
-    const ctx: RequestContext = { broker: this.broker, apiVersion, correlationId, clientId: header.clientId, onClose: this.onCloseListener };
+    const ctx: RequestContext = { broker: this.broker, apiVersion, correlationId, clientId: header.clientId, clientHost: this.clientHost, onClose: this.onCloseListener };
     let result: unknown;
     try {
       result = handler.handle(request, ctx);

@@ -1,0 +1,38 @@
+/**
+ * OffsetCommit (key 8), versions 0-9. Topic ids (v10) are not served. Kafka's classic-group rules:
+ * a commit without generation and member id (an assign-mode consumer, the admin client) is
+ * accepted for an empty or new group; otherwise the member and generation must match
+ * (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID), and a group completing a rebalance
+ * answers REBALANCE_IN_PROGRESS. Unknown partitions get UNKNOWN_TOPIC_OR_PARTITION; metadata over
+ * offset.metadata.max.bytes gets OFFSET_METADATA_TOO_LARGE. v2-4's retention time is ignored:
+ * offsets.retention.minutes applies (KIP-211).
+ */
+import { OffsetCommit, type OffsetCommitRequest, type OffsetCommitResponse } from '../protocol/generated/index.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+export const offsetCommitHandler: ApiHandler<OffsetCommitRequest, OffsetCommitResponse> = {
+  codec: OffsetCommit,
+  minVersion: 0,
+  maxVersion: 9,
+  handle(req: OffsetCommitRequest, ctx: RequestContext): OffsetCommitResponse {
+    const b = ctx.broker;
+    const codes = b.groups.commitOffsets(
+      {
+        groupId: req.groupId,
+        generationId: req.generationIdOrMemberEpoch,
+        memberId: req.memberId,
+        groupInstanceId: req.groupInstanceId,
+        topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions })),
+      },
+      (topic, partition) => b.logs.get(topic, partition) !== undefined,
+    );
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t, i) => ({
+        name: t.name,
+        topicId: t.topicId,
+        partitions: t.partitions.map((p, j) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i]![j]! })),
+      })),
+    };
+  },
+};

@@ -1,0 +1,43 @@
+/**
+ * OffsetFetch (key 9), versions 0-9; v8+ asks for several groups at once (KIP-709). Topic ids (v10)
+ * are not served. A partition with no committed offset answers offset -1 and empty metadata; a
+ * null topic list (v2+) returns every committed offset of the group. There are no pending
+ * transactional offsets yet, so require_stable never waits.
+ */
+import { OffsetFetch, type OffsetFetchRequest, type OffsetFetchResponse } from '../protocol/generated/index.js';
+import type { FetchedOffset } from '../group/coordinator.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+const toPartition = (version: number) => (o: FetchedOffset) => ({
+  partitionIndex: o.partition,
+  committedOffset: o.offset,
+  committedLeaderEpoch: version >= 5 ? o.leaderEpoch : -1,
+  metadata: o.metadata,
+  errorCode: o.errorCode,
+});
+
+export const offsetFetchHandler: ApiHandler<OffsetFetchRequest, OffsetFetchResponse> = {
+  codec: OffsetFetch,
+  minVersion: 0,
+  maxVersion: 9,
+  handle(req: OffsetFetchRequest, ctx: RequestContext): OffsetFetchResponse {
+    const g = ctx.broker.groups;
+    const v = ctx.apiVersion;
+    if (v >= 8) {
+      return {
+        throttleTimeMs: 0,
+        topics: [],
+        errorCode: 0,
+        groups: req.groups.map((group) => ({
+          groupId: group.groupId,
+          topics: g
+            .fetchOffsets(group.groupId, group.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null)
+            .map((t) => ({ name: t.name, topicId: Buffer.alloc(16), partitions: t.partitions.map(toPartition(v)) })),
+          errorCode: 0,
+        })),
+      };
+    }
+    const topics = g.fetchOffsets(req.groupId, req.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null);
+    return { throttleTimeMs: 0, topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(toPartition(v)) })), errorCode: 0, groups: [] };
+  },
+};

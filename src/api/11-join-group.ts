@@ -1,0 +1,44 @@
+/**
+ * JoinGroup (key 11), versions 0-9 (Kafka 4.1 serves 0-1 again for librdkafka, KAFKA-19444).
+ * The coordinator holds the answer until the join phase completes. v0 has no rebalance timeout:
+ * the session timeout stands in. MEMBER_ID_REQUIRED goes to v4+ only (never to kafka-python's v2).
+ * Before v7 the protocol name cannot be null, so an error answer carries ''.
+ */
+import { JoinGroup, type JoinGroupRequest, type JoinGroupResponse } from '../protocol/generated/index.js';
+import type { JoinResult } from '../group/group.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+function toResponse(r: JoinResult, version: number): JoinGroupResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: r.errorCode,
+    generationId: r.generationId,
+    protocolType: r.protocolType,
+    protocolName: version >= 7 ? r.protocolName : (r.protocolName ?? ''),
+    leader: r.leader,
+    skipAssignment: r.skipAssignment,
+    memberId: r.memberId,
+    members: r.members,
+  };
+}
+
+export const joinGroupHandler: ApiHandler<JoinGroupRequest, JoinGroupResponse> = {
+  codec: JoinGroup,
+  minVersion: 0,
+  maxVersion: 9,
+  handle(req: JoinGroupRequest, ctx: RequestContext): JoinGroupResponse | Promise<JoinGroupResponse> {
+    const result = ctx.broker.groups.join({
+      groupId: req.groupId,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      rebalanceTimeoutMs: ctx.apiVersion === 0 || req.rebalanceTimeoutMs < 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs,
+      memberId: req.memberId,
+      groupInstanceId: req.groupInstanceId,
+      protocolType: req.protocolType,
+      protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
+      apiVersion: ctx.apiVersion,
+      clientId: ctx.clientId ?? '',
+      clientHost: ctx.clientHost,
+    });
+    return result instanceof Promise ? result.then((r) => toResponse(r, ctx.apiVersion)) : toResponse(result, ctx.apiVersion);
+  },
+};

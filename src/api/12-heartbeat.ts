@@ -1,0 +1,15 @@
+/**
+ * Heartbeat (key 12), versions 0-4. REBALANCE_IN_PROGRESS while the group prepares a rebalance
+ * (the member must rejoin); UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION and FENCED_INSTANCE_ID as Kafka.
+ */
+import { Heartbeat, type HeartbeatRequest, type HeartbeatResponse } from '../protocol/generated/index.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+export const heartbeatHandler: ApiHandler<HeartbeatRequest, HeartbeatResponse> = {
+  codec: Heartbeat,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(req: HeartbeatRequest, ctx: RequestContext): HeartbeatResponse {
+    return { throttleTimeMs: 0, errorCode: ctx.broker.groups.heartbeat(req.groupId, req.memberId, req.groupInstanceId, req.generationId) };
+  },
+};

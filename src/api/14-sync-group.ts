@@ -1,0 +1,28 @@
+/**
+ * SyncGroup (key 14), versions 0-5. Followers wait for the leader's assignment; the leader's
+ * request stores the group (with every member's assignment) in __consumer_offsets and then
+ * answers everyone. v5 carries the protocol type and name, checked against the group's.
+ */
+import { SyncGroup, type SyncGroupRequest, type SyncGroupResponse } from '../protocol/generated/index.js';
+import type { SyncResult } from '../group/group.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+const toResponse = (r: SyncResult): SyncGroupResponse => ({ throttleTimeMs: 0, ...r });
+
+export const syncGroupHandler: ApiHandler<SyncGroupRequest, SyncGroupResponse> = {
+  codec: SyncGroup,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(req: SyncGroupRequest, ctx: RequestContext): SyncGroupResponse | Promise<SyncGroupResponse> {
+    const result = ctx.broker.groups.sync({
+      groupId: req.groupId,
+      generationId: req.generationId,
+      memberId: req.memberId,
+      groupInstanceId: req.groupInstanceId,
+      protocolType: req.protocolType,
+      protocolName: req.protocolName,
+      assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: Buffer.from(a.assignment) })),
+    });
+    return result instanceof Promise ? result.then(toResponse) : toResponse(result);
+  },
+};

@@ -1,0 +1,938 @@
+/**
+ * The group coordinator for Kafka's classic group protocol: JoinGroup, SyncGroup, Heartbeat,
+ * LeaveGroup, offset commits and fetches, group listing and deletion. It follows the transitions
+ * of Apache Kafka's classic groups (GroupMetadataManager/ClassicGroup):
+ *
+ *   Empty --join--> PreparingRebalance --all joined or rebalance timeout--> CompletingRebalance
+ *   CompletingRebalance --leader's SyncGroup--> Stable
+ *   Stable/CompletingRebalance --join, leave, metadata change or expiry--> PreparingRebalance
+ *   PreparingRebalance --everyone gone--> Empty;  deleted --> Dead
+ *
+ * - The first rebalance of an empty group waits `group.initial.rebalance.delay.ms`, extended
+ *   while new members keep arriving, up to the rebalance timeout.
+ * - JoinGroup v4+ from a new dynamic member gets MEMBER_ID_REQUIRED and a member id first
+ *   (KIP-394); older versions (kafka-python's v2) are added at once.
+ * - Static members (`group.instance.id`, KIP-345) keep their partitions across restarts: a
+ *   rejoin with the same instance id replaces the old member id without a rebalance when the
+ *   group is stable; a request with a stale member id for that instance gets FENCED_INSTANCE_ID.
+ * - Members whose session times out are removed and trigger a rebalance; members that do not
+ *   send SyncGroup within the rebalance timeout are removed too.
+ * - Group metadata (after each completed sync, when the group empties, on static replacement) and
+ *   every offset commit are appended to `__consumer_offsets` before they take effect, and
+ *   replayed at start: members restored from the log must heartbeat within their session timeout.
+ * - Offsets of empty groups expire after `offsets.retention.minutes`; an empty group with no
+ *   offsets left is deleted.
+ *
+ * Every method runs synchronously to completion; JoinGroup and SyncGroup answers that must wait
+ * are promises resolved by a later call or a timer. State never changes across an await.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logger.js';
+import { LogStorageError } from '../log/partition-log.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { EMPTY_ASSIGNMENT, Group, type JoinResult, type Member, type Protocol, type SyncResult } from './group.js';
+import type { KeyValue, OffsetsTopic } from './offsets-topic.js';
+import {
+  decodeGroupValue,
+  decodeKey,
+  decodeOffsetValue,
+  encodeGroupKey,
+  encodeGroupValue,
+  encodeOffsetKey,
+  encodeOffsetValue,
+  subscribedTopics,
+  type OffsetValue,
+} from './records.js';
+
+export const GroupError = {
+  COORDINATOR_NOT_AVAILABLE: 15,
+  ILLEGAL_GENERATION: 22,
+  INCONSISTENT_GROUP_PROTOCOL: 23,
+  INVALID_GROUP_ID: 24,
+  UNKNOWN_MEMBER_ID: 25,
+  INVALID_SESSION_TIMEOUT: 26,
+  REBALANCE_IN_PROGRESS: 27,
+  OFFSET_METADATA_TOO_LARGE: 12,
+  NON_EMPTY_GROUP: 68,
+  GROUP_ID_NOT_FOUND: 69,
+  MEMBER_ID_REQUIRED: 79,
+  GROUP_MAX_SIZE_REACHED: 81,
+  FENCED_INSTANCE_ID: 82,
+  GROUP_SUBSCRIBED_TO_TOPIC: 86,
+  NOT_COORDINATOR: 16,
+} as const;
+
+export interface GroupSettings {
+  initialRebalanceDelayMs: number;
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  maxSize: number;
+  /** How long a new member's JoinGroup may wait before the member is dropped (Kafka: 5 min). */
+  newMemberJoinTimeoutMs: number;
+  offsetMetadataMaxBytes: number;
+  offsetsRetentionMs: number;
+  offsetsRetentionCheckIntervalMs: number;
+}
+
+export interface JoinRequest {
+  groupId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string;
+  protocols: Protocol[];
+  apiVersion: number;
+  clientId: string;
+  clientHost: string;
+}
+
+export interface SyncRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  protocolType: string | null;
+  protocolName: string | null;
+  assignments: Array<{ memberId: string; assignment: Buffer }>;
+}
+
+export interface MemberIdentity {
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+export interface CommitRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }> }>;
+}
+
+export interface FetchedOffset {
+  partition: number;
+  offset: bigint;
+  leaderEpoch: number;
+  metadata: string;
+  errorCode: number;
+}
+
+export interface GroupSummary {
+  groupId: string;
+  state: string;
+  protocolType: string;
+  protocolData: string;
+  members: Array<{ memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }>;
+}
+
+const joinError = (memberId: string, errorCode: number): JoinResult => ({
+  errorCode,
+  generationId: -1,
+  protocolType: null,
+  protocolName: null,
+  leader: '',
+  memberId,
+  members: [],
+  skipAssignment: false,
+});
+
+const syncError = (errorCode: number): SyncResult => ({ errorCode, protocolType: null, protocolName: null, assignment: EMPTY_ASSIGNMENT });
+
+/** JoinGroup v4+ requires a known member id (KIP-394); v9+ can skip assignment (KIP-814). */
+const requiresKnownMemberId = (v: number): boolean => v >= 4;
+const supportsSkippingAssignment = (v: number): boolean => v >= 9;
+
+export class GroupCoordinator {
+  readonly groups = new Map<string, Group>();
+  private retentionTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly store: OffsetsTopic,
+    readonly settings: GroupSettings,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  // ----------------------------------------------------------------------------------------
+  // Loading and persistence
+
+  /** Rebuilds groups and offsets from `__consumer_offsets`, then starts the timers. */
+  load(): void {
+    const n = this.store.replay((key, value) => this.replayRecord(key, value));
+    for (const g of this.groups.values()) {
+      for (const m of g.members.values()) this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
+    }
+    if (n > 0) this.log.info(`loaded ${this.groups.size} group(s) from ${n} record(s) of __consumer_offsets`);
+    this.retentionTimer = setInterval(() => this.expireOffsets(), this.settings.offsetsRetentionCheckIntervalMs);
+    this.retentionTimer.unref();
+  }
+
+  private replayRecord(keyBytes: Buffer, value: Buffer | null): void {
+    const key = decodeKey(keyBytes);
+    if (key.type === 'offset') {
+      const g = value === null ? this.groups.get(key.group) : this.getOrCreate(key.group);
+      g?.setOffset(key.topic, key.partition, value === null ? null : decodeOffsetValue(value));
+      return;
+    }
+    if (value === null) {
+      const g = this.groups.get(key.group);
+      if (g) this.dropGroup(g);
+      return;
+    }
+    const v = decodeGroupValue(value);
+    const g = this.getOrCreate(key.group);
+    for (const id of [...g.members.keys()]) g.remove(id);
+    g.generationId = v.generation;
+    g.protocolType = v.protocolType;
+    g.protocolName = v.protocol;
+    g.stateTimestampMs = v.currentStateTimestamp >= 0n ? Number(v.currentStateTimestamp) : this.now();
+    for (const sm of v.members) {
+      g.add({
+        memberId: sm.memberId,
+        groupInstanceId: sm.groupInstanceId,
+        clientId: sm.clientId,
+        clientHost: sm.clientHost,
+        rebalanceTimeoutMs: sm.rebalanceTimeoutMs < 0 ? sm.sessionTimeoutMs : sm.rebalanceTimeoutMs,
+        sessionTimeoutMs: sm.sessionTimeoutMs,
+        protocolType: v.protocolType,
+        protocols: [{ name: v.protocol ?? '', metadata: sm.subscription }],
+        assignment: sm.assignment,
+        awaitingJoin: null,
+        awaitingSync: null,
+        isNew: false,
+        heartbeatTimer: null,
+      });
+    }
+    g.leaderId = v.leader;
+    g.state = v.members.length > 0 ? 'Stable' : 'Empty';
+  }
+
+  private getOrCreate(groupId: string): Group {
+    let g = this.groups.get(groupId);
+    if (!g) this.groups.set(groupId, (g = new Group(groupId, this.now())));
+    return g;
+  }
+
+  private groupRecord(g: Group, assignment?: ReadonlyMap<string, Buffer>): KeyValue {
+    return {
+      key: encodeGroupKey(g.groupId),
+      value: encodeGroupValue({
+        protocolType: g.protocolType ?? '',
+        generation: g.generationId,
+        protocol: g.protocolName,
+        leader: g.leaderId,
+        currentStateTimestamp: BigInt(g.stateTimestampMs),
+        members: [...g.members.values()].map((m) => ({
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+          sessionTimeoutMs: m.sessionTimeoutMs,
+          subscription: g.metadataFor(m),
+          assignment: assignment?.get(m.memberId) ?? m.assignment,
+        })),
+      }),
+    };
+  }
+
+  /** Appends records; false (after logging) when the log cannot take them. */
+  private persist(groupId: string, records: KeyValue[]): boolean {
+    try {
+      this.store.append(groupId, records);
+      return true;
+    } catch (err) {
+      if (!(err instanceof LogStorageError)) throw err;
+      this.log.error(`cannot write group ${groupId} to __consumer_offsets: ${err.message}`);
+      return false;
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------
+  // Timers
+
+  private scheduleHeartbeatExpiry(g: Group, m: Member, timeoutMs: number): void {
+    if (m.heartbeatTimer) clearTimeout(m.heartbeatTimer);
+    m.heartbeatTimer = setTimeout(() => this.expireHeartbeat(g.groupId, m.memberId), timeoutMs);
+    m.heartbeatTimer.unref();
+  }
+
+  private setJoinTimer(g: Group, delayMs: number, fire: () => void): void {
+    if (g.joinTimer) clearTimeout(g.joinTimer);
+    g.joinTimer = setTimeout(() => {
+      g.joinTimer = null;
+      fire();
+    }, delayMs);
+    g.joinTimer.unref();
+  }
+
+  private clearSyncExpiry(g: Group): void {
+    g.pendingSync.clear();
+    if (g.syncTimer) clearTimeout(g.syncTimer);
+    g.syncTimer = null;
+  }
+
+  private expireHeartbeat(groupId: string, memberId: string): void {
+    const g = this.groups.get(groupId);
+    if (!g || g.is('Dead')) return;
+    if (g.pendingMembers.has(memberId)) {
+      g.remove(memberId);
+      if (g.is('PreparingRebalance') && g.hasAllMembersJoined()) this.completeJoin(g);
+      return;
+    }
+    const m = g.members.get(memberId);
+    if (!m) return;
+    const satisfied = !m.isNew && (m.awaitingJoin !== null || m.awaitingSync !== null);
+    if (satisfied) return;
+    this.log.info(`group ${groupId}: member ${memberId} session expired`);
+    this.removeMemberAndUpdate(g, m);
+  }
+
+  private expirePendingSync(groupId: string, generationId: number): void {
+    const g = this.groups.get(groupId);
+    if (!g || g.generationId !== generationId || !g.is('CompletingRebalance', 'Stable') || g.pendingSync.size === 0) return;
+    const late = [...g.pendingSync];
+    this.log.info(`group ${groupId}: removing ${late.join(', ')}, no SyncGroup within the rebalance timeout`);
+    for (const id of late) this.fail(g.remove(id));
+    this.prepareRebalance(g);
+  }
+
+  /** Answers anything a removed member still waits for. */
+  private fail(m: Member | undefined, errorCode: number = GroupError.UNKNOWN_MEMBER_ID): void {
+    if (!m) return;
+    if (m.awaitingJoin) m.awaitingJoin(joinError('', errorCode));
+    if (m.awaitingSync) m.awaitingSync(syncError(errorCode));
+    m.awaitingJoin = null;
+    m.awaitingSync = null;
+  }
+
+  // ----------------------------------------------------------------------------------------
+  // Rebalance machinery
+
+  private maybePrepareRebalanceOrCompleteJoin(g: Group): void {
+    if (g.canRebalance()) this.prepareRebalance(g);
+    else this.maybeCompleteJoinPhase(g);
+  }
+
+  private maybeCompleteJoinPhase(g: Group): void {
+    if (g.is('PreparingRebalance') && g.previousState !== 'Empty' && g.hasAllMembersJoined()) this.completeJoin(g);
+  }
+
+  private prepareRebalance(g: Group): void {
+    if (g.is('CompletingRebalance')) {
+      for (const m of g.members.values()) {
+        m.assignment = EMPTY_ASSIGNMENT;
+        const waiting = m.awaitingSync;
+        m.awaitingSync = null;
+        waiting?.(syncError(GroupError.REBALANCE_IN_PROGRESS));
+      }
+    }
+    this.clearSyncExpiry(g);
+    const initial = g.is('Empty');
+    g.transitionTo('PreparingRebalance', this.now());
+    if (initial) {
+      const delay = this.settings.initialRebalanceDelayMs;
+      const remaining = Math.max(g.rebalanceTimeoutMs - delay, 0);
+      this.setJoinTimer(g, delay, () => this.tryCompleteInitialRebalance(g, delay, remaining));
+      return;
+    }
+    if (g.hasAllMembersJoined()) this.completeJoin(g);
+    else this.setJoinTimer(g, g.rebalanceTimeoutMs, () => this.completeJoin(g));
+  }
+
+  private tryCompleteInitialRebalance(g: Group, delayMs: number, remainingMs: number): void {
+    if (g.newMemberAdded && remainingMs !== 0) {
+      g.newMemberAdded = false;
+      const nextDelay = Math.min(this.settings.initialRebalanceDelayMs, remainingMs);
+      const nextRemaining = Math.max(remainingMs - delayMs, 0);
+      this.setJoinTimer(g, nextDelay, () => this.tryCompleteInitialRebalance(g, nextDelay, nextRemaining));
+    } else {
+      this.completeJoin(g);
+    }
+  }
+
+  private completeJoin(g: Group): void {
+    if (g.joinTimer) clearTimeout(g.joinTimer);
+    g.joinTimer = null;
+    if (g.is('Dead') || this.groups.get(g.groupId) !== g) return;
+    for (const m of [...g.members.values()]) {
+      if (!m.awaitingJoin && m.groupInstanceId === null) g.remove(m.memberId);
+    }
+    if (!g.maybeElectNewJoinedLeader() && g.members.size > 0) {
+      // Nobody rejoined yet: wait again until session expiry clears the silent members.
+      this.setJoinTimer(g, g.rebalanceTimeoutMs, () => this.completeJoin(g));
+      return;
+    }
+    g.generationId++;
+    g.pendingSync.clear();
+    if (g.members.size === 0) {
+      g.protocolName = null;
+      g.transitionTo('Empty', this.now());
+      this.persist(g.groupId, [this.groupRecord(g)]);
+      return;
+    }
+    g.protocolName = g.selectProtocol();
+    g.transitionTo('CompletingRebalance', this.now());
+    this.log.debug(`group ${g.groupId}: generation ${g.generationId} with ${g.members.size} member(s)`);
+    const leaderMembers = [...g.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: g.metadataFor(m) }));
+    for (const m of g.members.values()) {
+      const answer = m.awaitingJoin;
+      m.awaitingJoin = null;
+      answer?.({
+        errorCode: ErrorCode.NONE,
+        generationId: g.generationId,
+        protocolType: g.protocolType,
+        protocolName: g.protocolName,
+        leader: g.leaderId ?? '',
+        memberId: m.memberId,
+        members: m.memberId === g.leaderId ? leaderMembers : [],
+        skipAssignment: false,
+      });
+      this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
+      m.isNew = false;
+      g.pendingSync.add(m.memberId);
+    }
+    const generation = g.generationId;
+    g.syncTimer = setTimeout(() => this.expirePendingSync(g.groupId, generation), g.rebalanceTimeoutMs);
+    g.syncTimer.unref();
+  }
+
+  private removeMemberAndUpdate(g: Group, m: Member): void {
+    this.fail(g.remove(m.memberId));
+    if (g.is('Stable', 'CompletingRebalance')) this.maybePrepareRebalanceOrCompleteJoin(g);
+    else if (g.is('PreparingRebalance') && g.hasAllMembersJoined()) this.completeJoin(g);
+  }
+
+  private newMember(req: JoinRequest, memberId: string, answer: (r: JoinResult) => void): Member {
+    return {
+      memberId,
+      groupInstanceId: req.groupInstanceId,
+      clientId: req.clientId,
+      clientHost: req.clientHost,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      protocolType: req.protocolType,
+      protocols: req.protocols,
+      assignment: EMPTY_ASSIGNMENT,
+      awaitingJoin: answer,
+      awaitingSync: null,
+      isNew: true,
+      heartbeatTimer: null,
+    };
+  }
+
+  private addMemberAndRebalance(g: Group, req: JoinRequest, memberId: string, answer: (r: JoinResult) => void): void {
+    const m = this.newMember(req, memberId, answer);
+    if (g.is('PreparingRebalance') && g.previousState === 'Empty') g.newMemberAdded = true;
+    g.add(m);
+    this.scheduleHeartbeatExpiry(g, m, this.settings.newMemberJoinTimeoutMs);
+    this.maybePrepareRebalanceOrCompleteJoin(g);
+  }
+
+  private updateMemberAndRebalance(g: Group, m: Member, req: JoinRequest, answer: (r: JoinResult) => void): void {
+    g.updateMember(m, req.protocols, req.rebalanceTimeoutMs, req.sessionTimeoutMs);
+    this.awaitJoin(m, answer);
+    this.maybePrepareRebalanceOrCompleteJoin(g);
+  }
+
+  /** A member sending JoinGroup again before the last one was answered: answer the older one. */
+  private awaitJoin(m: Member, answer: (r: JoinResult) => void): void {
+    m.awaitingJoin?.(joinError(m.memberId, GroupError.REBALANCE_IN_PROGRESS));
+    m.awaitingJoin = answer;
+  }
+
+  private currentGeneration(g: Group, memberId: string, members: JoinResult['members'], skipAssignment = false): JoinResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      generationId: g.generationId,
+      protocolType: g.protocolType,
+      protocolName: g.protocolName,
+      leader: g.leaderId ?? '',
+      memberId,
+      members,
+      skipAssignment,
+    };
+  }
+
+  private leaderMembers(g: Group): JoinResult['members'] {
+    return [...g.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: g.metadataFor(m) }));
+  }
+
+  private static sameProtocols(a: Protocol[], b: Protocol[]): boolean {
+    return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata));
+  }
+
+  // ----------------------------------------------------------------------------------------
+  // JoinGroup
+
+  join(req: JoinRequest): JoinResult | Promise<JoinResult> {
+    if (req.groupId === '') return joinError(req.memberId, GroupError.INVALID_GROUP_ID);
+    if (req.sessionTimeoutMs < this.settings.minSessionTimeoutMs || req.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) {
+      return joinError(req.memberId, GroupError.INVALID_SESSION_TIMEOUT);
+    }
+    const isNewMember = req.memberId === '';
+    let g = this.groups.get(req.groupId);
+    if (!g) {
+      if (!isNewMember) return joinError(req.memberId, GroupError.UNKNOWN_MEMBER_ID);
+      const problem = this.store.ensure();
+      if (problem) {
+        this.log.error(problem);
+        return joinError(req.memberId, GroupError.COORDINATOR_NOT_AVAILABLE);
+      }
+      g = this.getOrCreate(req.groupId);
+      this.persist(g.groupId, [this.groupRecord(g)]);
+    }
+    if (!this.acceptJoiningMember(g, req.memberId)) {
+      this.fail(g.remove(req.memberId));
+      return joinError('', GroupError.GROUP_MAX_SIZE_REACHED);
+    }
+    if (g.is('Dead')) return joinError(req.memberId, GroupError.COORDINATOR_NOT_AVAILABLE);
+    if (!g.supportsProtocols(req.protocolType, req.protocols.map((p) => p.name))) {
+      return joinError(isNewMember ? '' : req.memberId, GroupError.INCONSISTENT_GROUP_PROTOCOL);
+    }
+    const group = g;
+    return new Promise<JoinResult>((resolve) => {
+      if (isNewMember) this.joinNewMember(group, req, resolve);
+      else this.joinExistingMember(group, req, resolve);
+    });
+  }
+
+  private acceptJoiningMember(g: Group, memberId: string): boolean {
+    switch (g.state) {
+      case 'Empty':
+      case 'Dead':
+        return true;
+      case 'PreparingRebalance':
+        return (g.members.get(memberId)?.awaitingJoin ?? null) !== null || g.awaitingJoinCount < this.settings.maxSize;
+      default:
+        return g.members.has(memberId) || g.members.size < this.settings.maxSize;
+    }
+  }
+
+  private joinNewMember(g: Group, req: JoinRequest, answer: (r: JoinResult) => void): void {
+    const newMemberId = `${req.groupInstanceId ?? req.clientId}-${randomUUID()}`;
+    if (req.groupInstanceId !== null) {
+      const existing = g.staticMembers.get(req.groupInstanceId);
+      if (existing !== undefined) {
+        this.replaceStaticMember(g, req, existing, newMemberId, answer);
+        return;
+      }
+      this.addMemberAndRebalance(g, req, newMemberId, answer);
+      return;
+    }
+    if (requiresKnownMemberId(req.apiVersion)) {
+      const timer = setTimeout(() => this.expireHeartbeat(g.groupId, newMemberId), req.sessionTimeoutMs);
+      timer.unref();
+      g.pendingMembers.set(newMemberId, timer);
+      answer(joinError(newMemberId, GroupError.MEMBER_ID_REQUIRED));
+      return;
+    }
+    this.addMemberAndRebalance(g, req, newMemberId, answer);
+  }
+
+  private replaceStaticMember(g: Group, req: JoinRequest, oldMemberId: string, newMemberId: string, answer: (r: JoinResult) => void): void {
+    const old = g.members.get(oldMemberId)!;
+    const wasLeader = g.leaderId === oldMemberId;
+    // Fence whatever the old incarnation still waits for.
+    this.fail(old, GroupError.FENCED_INSTANCE_ID);
+    if (old.heartbeatTimer) clearTimeout(old.heartbeatTimer);
+    g.members.delete(oldMemberId);
+    g.pendingSync.delete(oldMemberId);
+    old.memberId = newMemberId;
+    g.members.set(newMemberId, old);
+    g.staticMembers.set(req.groupInstanceId!, newMemberId);
+    if (wasLeader) g.leaderId = newMemberId;
+    this.scheduleHeartbeatExpiry(g, old, old.sessionTimeoutMs);
+    g.updateMember(old, req.protocols, req.rebalanceTimeoutMs, req.sessionTimeoutMs);
+    old.awaitingJoin = answer;
+
+    if (g.is('Stable')) {
+      if (g.protocolName === g.selectProtocol()) {
+        // Same protocol: persist the new member id and hand back the current generation.
+        old.awaitingJoin = null;
+        if (!this.persist(g.groupId, [this.groupRecord(g)])) {
+          answer(joinError('', GroupError.COORDINATOR_NOT_AVAILABLE));
+          return;
+        }
+        const isLeader = g.leaderId === newMemberId;
+        if (supportsSkippingAssignment(req.apiVersion)) {
+          answer(this.currentGeneration(g, newMemberId, isLeader ? this.leaderMembers(g) : [], isLeader));
+        } else {
+          answer(this.currentGeneration(g, newMemberId, []));
+        }
+        return;
+      }
+      this.maybePrepareRebalanceOrCompleteJoin(g);
+    } else if (g.is('CompletingRebalance')) {
+      this.prepareRebalance(g);
+    } else {
+      this.maybeCompleteJoinPhase(g);
+    }
+  }
+
+  private joinExistingMember(g: Group, req: JoinRequest, answer: (r: JoinResult) => void): void {
+    const memberId = req.memberId;
+    if (g.pendingMembers.has(memberId)) {
+      const timer = g.pendingMembers.get(memberId);
+      if (timer) clearTimeout(timer);
+      g.pendingMembers.delete(memberId);
+      this.addMemberAndRebalance(g, req, memberId, answer);
+      return;
+    }
+    const invalid = this.validateMember(g, memberId, req.groupInstanceId);
+    if (invalid !== ErrorCode.NONE) {
+      answer(joinError(memberId, invalid));
+      return;
+    }
+    const m = g.members.get(memberId)!;
+    switch (g.state) {
+      case 'PreparingRebalance':
+        this.updateMemberAndRebalance(g, m, req, answer);
+        return;
+      case 'CompletingRebalance':
+        if (GroupCoordinator.sameProtocols(m.protocols, req.protocols)) {
+          // A retry of a join whose answer was lost: repeat the current generation.
+          answer(this.currentGeneration(g, memberId, g.leaderId === memberId ? this.leaderMembers(g) : []));
+        } else {
+          this.updateMemberAndRebalance(g, m, req, answer);
+        }
+        return;
+      case 'Stable':
+        if (g.leaderId === memberId || !GroupCoordinator.sameProtocols(m.protocols, req.protocols)) {
+          // The leader rejoining (or changed metadata) forces a rebalance.
+          this.updateMemberAndRebalance(g, m, req, answer);
+        } else {
+          answer(this.currentGeneration(g, memberId, []));
+        }
+        return;
+      default:
+        answer(joinError(memberId, GroupError.UNKNOWN_MEMBER_ID));
+    }
+  }
+
+  /** Kafka's member validation: static instance mapping first, then membership. */
+  private validateMember(g: Group, memberId: string, groupInstanceId: string | null): number {
+    if (groupInstanceId !== null) {
+      const existing = g.staticMembers.get(groupInstanceId);
+      if (existing === undefined) return GroupError.UNKNOWN_MEMBER_ID;
+      if (existing !== memberId) return GroupError.FENCED_INSTANCE_ID;
+    }
+    return g.members.has(memberId) ? ErrorCode.NONE : GroupError.UNKNOWN_MEMBER_ID;
+  }
+
+  // ----------------------------------------------------------------------------------------
+  // SyncGroup, Heartbeat, LeaveGroup
+
+  sync(req: SyncRequest): SyncResult | Promise<SyncResult> {
+    const g = this.groups.get(req.groupId);
+    if (!g || g.members.size === 0) return syncError(GroupError.UNKNOWN_MEMBER_ID);
+    if (g.is('Dead')) return syncError(GroupError.COORDINATOR_NOT_AVAILABLE);
+    const invalid = this.validateMember(g, req.memberId, req.groupInstanceId);
+    if (invalid !== ErrorCode.NONE) return syncError(invalid);
+    if (req.generationId !== g.generationId) return syncError(GroupError.ILLEGAL_GENERATION);
+    if ((req.protocolType !== null && req.protocolType !== g.protocolType) || (req.protocolName !== null && req.protocolName !== g.protocolName)) {
+      return syncError(GroupError.INCONSISTENT_GROUP_PROTOCOL);
+    }
+    if (g.is('PreparingRebalance')) return syncError(GroupError.REBALANCE_IN_PROGRESS);
+    const m = g.members.get(req.memberId)!;
+    if (g.is('Stable')) {
+      this.receivedSync(g, req.memberId);
+      return { errorCode: ErrorCode.NONE, protocolType: g.protocolType, protocolName: g.protocolName, assignment: m.assignment };
+    }
+    // CompletingRebalance
+    return new Promise<SyncResult>((resolve) => {
+      m.awaitingSync?.(syncError(GroupError.REBALANCE_IN_PROGRESS));
+      m.awaitingSync = resolve;
+      this.receivedSync(g, req.memberId);
+      if (g.leaderId !== req.memberId) return;
+      const assignment = new Map<string, Buffer>();
+      for (const a of req.assignments) assignment.set(a.memberId, a.assignment);
+      for (const id of g.members.keys()) if (!assignment.has(id)) assignment.set(id, EMPTY_ASSIGNMENT);
+      if (!this.persist(g.groupId, [this.groupRecord(g, assignment)])) {
+        for (const member of g.members.values()) member.assignment = EMPTY_ASSIGNMENT;
+        this.propagate(g, GroupError.NOT_COORDINATOR);
+        this.maybePrepareRebalanceOrCompleteJoin(g);
+        return;
+      }
+      for (const member of g.members.values()) member.assignment = assignment.get(member.memberId) ?? EMPTY_ASSIGNMENT;
+      this.propagate(g, ErrorCode.NONE);
+      g.transitionTo('Stable', this.now());
+    });
+  }
+
+  private receivedSync(g: Group, memberId: string): void {
+    g.pendingSync.delete(memberId);
+    if (g.pendingSync.size === 0 && g.syncTimer) {
+      clearTimeout(g.syncTimer);
+      g.syncTimer = null;
+    }
+  }
+
+  private propagate(g: Group, errorCode: number): void {
+    for (const m of g.members.values()) {
+      const answer = m.awaitingSync;
+      if (!answer) continue;
+      m.awaitingSync = null;
+      answer({
+        errorCode,
+        protocolType: errorCode === ErrorCode.NONE ? g.protocolType : null,
+        protocolName: errorCode === ErrorCode.NONE ? g.protocolName : null,
+        assignment: m.assignment,
+      });
+      this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
+    }
+  }
+
+  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const g = this.groups.get(groupId);
+    if (!g) return GroupError.UNKNOWN_MEMBER_ID;
+    if (g.is('Dead')) return GroupError.COORDINATOR_NOT_AVAILABLE;
+    const invalid = this.validateMember(g, memberId, groupInstanceId);
+    if (invalid !== ErrorCode.NONE) return invalid;
+    if (generationId !== g.generationId) return GroupError.ILLEGAL_GENERATION;
+    const m = g.members.get(memberId)!;
+    switch (g.state) {
+      case 'Empty':
+        return GroupError.UNKNOWN_MEMBER_ID;
+      case 'PreparingRebalance':
+        this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
+        return GroupError.REBALANCE_IN_PROGRESS;
+      default:
+        // CompletingRebalance too: clients may heartbeat between their join and sync answers.
+        this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
+        return ErrorCode.NONE;
+    }
+  }
+
+  /** Removes members (v3+ batches them; static members may be named by instance id alone). */
+  leave(groupId: string, members: MemberIdentity[]): { errorCode: number; members: Array<MemberIdentity & { errorCode: number }> } {
+    const g = this.groups.get(groupId);
+    if (!g) return { errorCode: GroupError.UNKNOWN_MEMBER_ID, members: [] };
+    if (g.is('Dead')) return { errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, members: [] };
+    const results: Array<MemberIdentity & { errorCode: number }> = [];
+    let removed = 0;
+    for (const who of members) {
+      let errorCode: number = ErrorCode.NONE;
+      if (who.memberId === '') {
+        const id = who.groupInstanceId !== null ? g.staticMembers.get(who.groupInstanceId) : undefined;
+        if (id === undefined) errorCode = GroupError.UNKNOWN_MEMBER_ID;
+        else this.fail(g.remove(id));
+      } else if (g.pendingMembers.has(who.memberId)) {
+        g.remove(who.memberId);
+      } else {
+        errorCode = this.validateMember(g, who.memberId, who.groupInstanceId);
+        if (errorCode === ErrorCode.NONE) this.fail(g.remove(who.memberId));
+      }
+      if (errorCode === ErrorCode.NONE) removed++;
+      results.push({ ...who, errorCode });
+    }
+    if (removed > 0) {
+      if (g.is('Stable', 'CompletingRebalance')) this.maybePrepareRebalanceOrCompleteJoin(g);
+      else if (g.is('PreparingRebalance')) this.maybeCompleteJoinPhase(g);
+    }
+    return { errorCode: ErrorCode.NONE, members: results };
+  }
+
+  // ----------------------------------------------------------------------------------------
+  // Offsets
+
+  /**
+   * Commits offsets after Kafka's classic-group checks. `partitionExists` answers whether a
+   * topic-partition exists (unknown ones get UNKNOWN_TOPIC_OR_PARTITION). Returns an error code
+   * per requested partition, in request order.
+   */
+  commitOffsets(req: CommitRequest, partitionExists: (topic: string, partition: number) => boolean): number[][] {
+    const all = (code: number) => req.topics.map((t) => t.partitions.map(() => code));
+    if (req.groupId === '') return all(GroupError.INVALID_GROUP_ID);
+    let g = this.groups.get(req.groupId);
+    if (!g) {
+      // A consumer without group management (or the admin client) commits for a new group.
+      if (req.generationId >= 0) return all(GroupError.ILLEGAL_GENERATION);
+      const problem = this.store.ensure();
+      if (problem) return all(GroupError.COORDINATOR_NOT_AVAILABLE);
+      g = this.getOrCreate(req.groupId);
+    }
+    const invalid = this.validateCommit(g, req);
+    if (invalid !== ErrorCode.NONE) return all(invalid);
+    const now = BigInt(this.now());
+    const records: KeyValue[] = [];
+    const accepted: Array<{ topic: string; partition: number; value: OffsetValue }> = [];
+    const codes = req.topics.map((t) =>
+      t.partitions.map((p) => {
+        if (!partitionExists(t.name, p.partitionIndex)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        const metadata = p.committedMetadata ?? '';
+        if (Buffer.byteLength(metadata) > this.settings.offsetMetadataMaxBytes) return GroupError.OFFSET_METADATA_TOO_LARGE;
+        const value: OffsetValue = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata, commitTimestamp: now };
+        records.push({ key: encodeOffsetKey(req.groupId, t.name, p.partitionIndex), value: encodeOffsetValue(value) });
+        accepted.push({ topic: t.name, partition: p.partitionIndex, value });
+        return ErrorCode.NONE;
+      }),
+    );
+    if (records.length === 0) return codes;
+    if (!this.persist(req.groupId, records)) return all(GroupError.NOT_COORDINATOR);
+    for (const a of accepted) g.setOffset(a.topic, a.partition, a.value);
+    return codes;
+  }
+
+  private validateCommit(g: Group, req: CommitRequest): number {
+    if (g.is('Dead')) return GroupError.COORDINATOR_NOT_AVAILABLE;
+    if (req.generationId < 0 && g.is('Empty')) return ErrorCode.NONE;
+    if (req.generationId >= 0 || req.memberId !== '' || req.groupInstanceId !== null) {
+      const invalid = this.validateMember(g, req.memberId, req.groupInstanceId);
+      if (invalid !== ErrorCode.NONE) return invalid;
+      if (req.generationId !== g.generationId) return GroupError.ILLEGAL_GENERATION;
+    } else if (!g.is('Empty')) {
+      return GroupError.UNKNOWN_MEMBER_ID;
+    }
+    if (g.is('CompletingRebalance')) return GroupError.REBALANCE_IN_PROGRESS;
+    return ErrorCode.NONE;
+  }
+
+  /** Committed offsets of a group: the partitions asked for, or every one when `topics` is null. */
+  fetchOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }> | null): Array<{ name: string; partitions: FetchedOffset[] }> {
+    const g = this.groups.get(groupId);
+    const found = (topic: string, partition: number): FetchedOffset => {
+      const v = g?.offset(topic, partition);
+      return v
+        ? { partition, offset: v.offset, leaderEpoch: v.leaderEpoch, metadata: v.metadata, errorCode: ErrorCode.NONE }
+        : { partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
+    };
+    if (topics !== null) return topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => found(t.name, p)) }));
+    if (!g) return [];
+    return [...g.offsets.entries()].map(([name, byPartition]) => ({ name, partitions: [...byPartition.keys()].sort((a, b) => a - b).map((p) => found(name, p)) }));
+  }
+
+  /** OffsetDelete: returns a top-level error, or one code per partition. */
+  deleteOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }>): { errorCode: number; codes: number[][] } {
+    const g = this.groups.get(groupId);
+    if (!g || g.is('Dead')) return { errorCode: GroupError.GROUP_ID_NOT_FOUND, codes: [] };
+    const consumerProtocol = g.protocolType === 'consumer';
+    if (!g.is('Empty') && !consumerProtocol) return { errorCode: GroupError.NON_EMPTY_GROUP, codes: [] };
+    const subscribed = this.subscribedTopicsOf(g);
+    const records: KeyValue[] = [];
+    const gone: Array<[string, number]> = [];
+    const codes = topics.map((t) =>
+      t.partitions.map((p) => {
+        if (subscribed.has(t.name)) return GroupError.GROUP_SUBSCRIBED_TO_TOPIC;
+        if (g.offset(t.name, p)) {
+          records.push({ key: encodeOffsetKey(groupId, t.name, p), value: null });
+          gone.push([t.name, p]);
+        }
+        return ErrorCode.NONE;
+      }),
+    );
+    if (!this.persist(groupId, records)) return { errorCode: GroupError.NOT_COORDINATOR, codes: [] };
+    for (const [topic, p] of gone) g.setOffset(topic, p, null);
+    return { errorCode: ErrorCode.NONE, codes };
+  }
+
+  private subscribedTopicsOf(g: Group): Set<string> {
+    const out = new Set<string>();
+    if (g.is('Empty') || g.protocolType !== 'consumer') return out;
+    for (const m of g.members.values()) {
+      const topics = subscribedTopics(g.metadataFor(m));
+      // Unreadable metadata: treat the member as subscribed to everything it might use.
+      if (topics === null) return new Set([...g.offsets.keys()]);
+      for (const t of topics) out.add(t);
+    }
+    return out;
+  }
+
+  // ----------------------------------------------------------------------------------------
+  // Describe, list, delete
+
+  describe(groupId: string): GroupSummary {
+    const g = this.groups.get(groupId);
+    if (!g) return { groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
+    const stable = g.is('Stable');
+    return {
+      groupId,
+      state: g.state,
+      protocolType: g.protocolType ?? '',
+      protocolData: stable ? (g.protocolName ?? '') : '',
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        metadata: stable ? g.metadataFor(m) : EMPTY_ASSIGNMENT,
+        assignment: stable ? m.assignment : EMPTY_ASSIGNMENT,
+      })),
+    };
+  }
+
+  list(statesFilter: string[], typesFilter: string[]): Array<{ groupId: string; protocolType: string; state: string }> {
+    const states = new Set(statesFilter.map((s) => s.toLowerCase()));
+    const types = new Set(typesFilter.map((s) => s.toLowerCase()));
+    if (types.size > 0 && !types.has('classic')) return [];
+    return [...this.groups.values()]
+      .filter((g) => !g.is('Dead') && (states.size === 0 || states.has(g.state.toLowerCase())))
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state }));
+  }
+
+  deleteGroup(groupId: string): number {
+    const g = this.groups.get(groupId);
+    if (!g || g.is('Dead')) return GroupError.GROUP_ID_NOT_FOUND;
+    if (!g.is('Empty')) return GroupError.NON_EMPTY_GROUP;
+    const records: KeyValue[] = [];
+    for (const [topic, byPartition] of g.offsets) {
+      for (const p of byPartition.keys()) records.push({ key: encodeOffsetKey(groupId, topic, p), value: null });
+    }
+    records.push({ key: encodeGroupKey(groupId), value: null });
+    if (!this.persist(groupId, records)) return GroupError.NOT_COORDINATOR;
+    this.dropGroup(g);
+    return ErrorCode.NONE;
+  }
+
+  private dropGroup(g: Group): void {
+    g.transitionTo('Dead', this.now());
+    for (const id of [...g.members.keys()]) this.fail(g.remove(id));
+    if (g.joinTimer) clearTimeout(g.joinTimer);
+    this.clearSyncExpiry(g);
+    this.groups.delete(g.groupId);
+  }
+
+  /**
+   * offsets.retention.minutes: the offsets of an empty group expire that long after it became
+   * empty (of a group that never had members: after their commit); an empty group without
+   * offsets is then deleted.
+   */
+  expireOffsets(): void {
+    const now = this.now();
+    const retention = this.settings.offsetsRetentionMs;
+    for (const g of [...this.groups.values()]) {
+      // A member between MEMBER_ID_REQUIRED and its second JoinGroup keeps the group.
+      if (!g.is('Empty') || g.pendingMembers.size > 0) continue;
+      const records: KeyValue[] = [];
+      const expired: Array<[string, number]> = [];
+      for (const [topic, byPartition] of g.offsets) {
+        for (const [p, v] of byPartition) {
+          const base = g.protocolType === null ? Number(v.commitTimestamp) : g.stateTimestampMs;
+          if (now - base >= retention) {
+            records.push({ key: encodeOffsetKey(g.groupId, topic, p), value: null });
+            expired.push([topic, p]);
+          }
+        }
+      }
+      const dropGroup = expired.length === [...g.offsets.values()].reduce((n, m) => n + m.size, 0);
+      if (dropGroup) records.push({ key: encodeGroupKey(g.groupId), value: null });
+      if (records.length === 0 || !this.persist(g.groupId, records)) continue;
+      for (const [topic, p] of expired) g.setOffset(topic, p, null);
+      if (dropGroup) {
+        this.log.info(`group ${g.groupId}: empty with no offsets left, deleted`);
+        this.dropGroup(g);
+      }
+    }
+  }
+
+  close(): void {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    for (const g of this.groups.values()) {
+      if (g.joinTimer) clearTimeout(g.joinTimer);
+      if (g.syncTimer) clearTimeout(g.syncTimer);
+      for (const m of g.members.values()) if (m.heartbeatTimer) clearTimeout(m.heartbeatTimer);
+      for (const t of g.pendingMembers.values()) clearTimeout(t);
+    }
+  }
+}
