@@ -31,7 +31,7 @@ import type { Logger } from '../logger.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY_ASSIGNMENT, Group, type JoinResult, type Member, type Protocol, type SyncResult } from './group.js';
-import type { KeyValue, OffsetsTopic } from './offsets-topic.js';
+import type { GroupStore, KeyValue } from './offsets-topic.js';
 import {
   decodeGroupValue,
   decodeKey,
@@ -148,7 +148,7 @@ export class GroupCoordinator {
   private retentionTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly store: OffsetsTopic,
+    private readonly store: GroupStore,
     readonly settings: GroupSettings,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,

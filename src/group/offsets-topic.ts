@@ -28,7 +28,17 @@ export interface KeyValue {
   value: Buffer | null;
 }
 
-export class OffsetsTopic {
+/** What the group coordinator needs from its log (OffsetsTopic, or a stand-in in tests). */
+export interface GroupStore {
+  /** Makes the log ready; an error message when it cannot be. */
+  ensure(): string | null;
+  /** Appends one group's records atomically; throws LogStorageError when the write fails. */
+  append(groupId: string, records: readonly KeyValue[]): void;
+  /** Feeds every stored record to `onRecord` in log order; returns how many. */
+  replay(onRecord: (key: Buffer, value: Buffer | null) => void): number;
+}
+
+export class OffsetsTopic implements GroupStore {
   constructor(
     private readonly controller: Controller,
     private readonly image: MetadataImage,
