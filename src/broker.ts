@@ -22,6 +22,7 @@ import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProper
 import { Listener } from './net/server.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { OffsetsTopic } from './group/offsets-topic.js';
+import { ProducerIdManager } from './txn/producer-ids.js';
 
 export interface BrokerOptions extends BrokerConfigInput {
   /** Shorthands for listeners/log.dirs; they win over the config file and overrides. */
@@ -70,6 +71,7 @@ export class Broker {
   readonly logs: LogManager;
   readonly offsetsTopic: OffsetsTopic;
   readonly groups: GroupCoordinator;
+  readonly producerIds: ProducerIdManager;
   private readonly listener: Listener;
   private flushTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -120,6 +122,7 @@ export class Broker {
       log,
     );
     this.groups.load();
+    this.producerIds = new ProducerIdManager((size) => this.controller.allocateProducerIds(size));
     registerAll(this.handlers);
     this.listener = new Listener(this, log, config.socketRequestMaxBytes);
   }

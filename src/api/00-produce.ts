@@ -13,8 +13,13 @@
  * with only baseOffset and partitionLeaderEpoch overwritten. Waiting fetches are woken. A failed
  * write takes the partition offline (KAFKA_STORAGE_ERROR) without touching other partitions.
  *
- * Not yet: idempotent sequence checks and transactions (producer ids are stored but not checked),
- * and record-level timestamp bounds (message.timestamp.before/after.max.ms).
+ * Idempotent batches (a producer id from InitProducerId) are checked against the partition's
+ * producer state first: a retry of one of the producer's last five batches is answered with its
+ * original offsets and not written again; a stale epoch gets INVALID_PRODUCER_EPOCH, a sequence
+ * gap OUT_OF_ORDER_SEQUENCE_NUMBER (txn/producer-state.ts).
+ *
+ * Not yet: transactions (a transactional batch gets INVALID_TXN_STATE), and record-level
+ * timestamp bounds (message.timestamp.before/after.max.ms).
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/index.js';
@@ -27,6 +32,7 @@ import type { ApiHandler, RequestContext } from './registry.js';
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
 const COMPRESSION_ZSTD = 4;
+const INVALID_TXN_STATE = 48;
 /** Written by the broker's coordinators only, as in Kafka. */
 const INTERNAL_TOPICS: ReadonlySet<string> = new Set([OFFSETS_TOPIC]);
 const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
@@ -44,8 +50,17 @@ function appendPartition(b: Broker, topic: string, index: number, records: Buffe
   }
   const checked = validateBatches(records, { maxBatchBytes: b.logs.maxMessageBytes(topic), segmentBytes: plog.config.segmentBytes });
   if (!checked.ok) return partitionError(index, checked.errorCode, checked.message);
-  if (checked.batches[0]!.compression === COMPRESSION_ZSTD && version < 7) {
+  const info = checked.batches[0]!;
+  if (info.compression === COMPRESSION_ZSTD && version < 7) {
     return partitionError(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'Produce requests with version below 7 cannot carry zstd-compressed batches.');
+  }
+  if (info.isTransactional) {
+    return partitionError(index, INVALID_TXN_STATE, 'Transactions are not supported by this broker yet.');
+  }
+  const sequence = plog.producers.check(info);
+  if (sequence.kind === 'error') return partitionError(index, sequence.errorCode, sequence.message);
+  if (sequence.kind === 'duplicate') {
+    return { ...partitionError(index, ErrorCode.NONE, null), baseOffset: sequence.firstOffset, logStartOffset: plog.logStartOffset };
   }
   const appended = plog.append(records, checked.batches);
   b.logs.notifyAppend(topic, index);

@@ -20,6 +20,7 @@ import { describeGroupsHandler } from './15-describe-groups.js';
 import { listGroupsHandler } from './16-list-groups.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
 import { offsetDeleteHandler } from './47-offset-delete.js';
+import { initProducerIdHandler } from './22-init-producer-id.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -38,6 +39,7 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(listGroupsHandler);
   r.register(apiVersionsHandler);
   r.register(createTopicsHandler);
+  r.register(initProducerIdHandler);
   r.register(deleteTopicsHandler);
   r.register(describeConfigsHandler);
   r.register(createPartitionsHandler);

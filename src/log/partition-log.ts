@@ -8,6 +8,10 @@
  *                    Written (atomically) when the directory is created; a directory without it
  *                    is taken as version 1 (e.g. copied from Kafka, whose formats are the same);
  *                    a higher version is refused.
+ *   <20-digit offset>.snapshot  producer state (idempotence) as of that offset; format in
+ *                    txn/producer-state.ts. Written at each roll and at clean close; the two
+ *                    newest are kept. open() loads the newest one at or below the log end and
+ *                    rebuilds the rest from the batch headers after it.
  *   clean-shutdown   "sluice-clean-shutdown 1\n<log end offset>\n", written atomically by
  *                    close() after everything was fsynced, removed by open(). Its presence means
  *                    the files are complete and consistent (Kafka's `.kafka_cleanshutdown`, kept
@@ -44,7 +48,8 @@ import { join } from 'node:path';
 import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY } from '../protocol/wire.js';
 import { readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
-import { assignOffsets, setLogAppendTime, type BatchInfo } from './record-batch.js';
+import { assignOffsets, BatchField, LOG_OVERHEAD, readBatchInfo, setLogAppendTime, type BatchInfo } from './record-batch.js';
+import { ProducerStateManager } from '../txn/producer-state.js';
 import {
   INDEX_SUFFIX,
   LOG_SUFFIX,
@@ -53,6 +58,7 @@ import {
   Segment,
   TIME_INDEX_SUFFIX,
   floorIndex,
+  segmentFileName,
   type TimestampOffset,
 } from './segment.js';
 
@@ -87,6 +93,14 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
 export const LOG_FORMAT_FILE = 'log-format';
 export const LOG_FORMAT_VERSION = 1;
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
+const SNAPSHOT_SUFFIX = '.snapshot';
+const SNAPSHOT_NAME = /^(\d{20})\.snapshot$/;
+/** Producer snapshots kept: the newest two, so a bad newest one still leaves a starting point. */
+const SNAPSHOTS_KEPT = 2;
+/** Refuse to read a snapshot larger than this (a million producers' worth). */
+const SNAPSHOT_BYTES_MAX = 256 * 1024 * 1024;
+/** Bytes read at a time when rebuilding producer state from batch headers. */
+const PRODUCER_SCAN_BYTES = 1024 * 1024;
 const FORMAT_LINE = /^sluice-log-format (\d+)\n/;
 const CLEAN_LINE = /^sluice-clean-shutdown 1\n(\d+)\n$/;
 
@@ -146,6 +160,8 @@ export class PartitionLog {
   leaderEpoch: number;
   /** What open() found: for logging and tests. */
   readonly openReport: OpenReport;
+  /** Sequence state of idempotent producers writing here. */
+  readonly producers = new ProducerStateManager();
 
   private constructor(
     readonly dir: string,
@@ -199,7 +215,60 @@ export class PartitionLog {
       io.unlink(join(dir, CLEAN_SHUTDOWN_FILE));
       io.fsyncDir(dir);
     }
-    return new PartitionLog(dir, config, io, now, segments, { cleanShutdown: clean, truncatedBytes }, opts.leaderEpoch ?? 0);
+    const plog = new PartitionLog(dir, config, io, now, segments, { cleanShutdown: clean, truncatedBytes }, opts.leaderEpoch ?? 0);
+    plog.loadProducerState();
+    return plog;
+  }
+
+  private snapshotOffsets(): bigint[] {
+    const out: bigint[] = [];
+    for (const name of this.io.readdir(this.dir)) {
+      const m = SNAPSHOT_NAME.exec(name);
+      if (m) out.push(BigInt(m[1]!));
+    }
+    return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private snapshotPath(offset: bigint): string {
+    return join(this.dir, segmentFileName(offset, SNAPSHOT_SUFFIX));
+  }
+
+  /**
+   * Producer state at open: the newest readable snapshot at or below the log end, then every
+   * batch header after it. Snapshots past the log end (a truncated tail) are removed.
+   */
+  private loadProducerState(): void {
+    let from = this.logStartOffset;
+    for (const offset of this.snapshotOffsets().reverse()) {
+      if (offset > this.nextOffset) {
+        this.io.unlink(this.snapshotPath(offset));
+        continue;
+      }
+      const buf = readSmallFile(this.io, this.snapshotPath(offset), SNAPSHOT_BYTES_MAX);
+      if (buf !== null && offset >= this.logStartOffset && this.producers.loadSnapshot(buf)) {
+        from = offset;
+        break;
+      }
+    }
+    let offset = from;
+    while (offset < this.nextOffset) {
+      const { records } = this.read(offset, PRODUCER_SCAN_BYTES, { minOneBatch: true });
+      if (records.length === 0) break;
+      for (let pos = 0; pos < records.length; ) {
+        const size = LOG_OVERHEAD + records.readInt32BE(pos + BatchField.batchLength);
+        const info = readBatchInfo(records, pos, size);
+        const base = records.readBigInt64BE(pos);
+        if (base >= offset) this.producers.update(info, base);
+        offset = base + BigInt(info.lastOffsetDelta) + 1n;
+        pos += size;
+      }
+    }
+  }
+
+  private writeProducerSnapshot(): void {
+    writeSmallFileAtomic(this.io, this.snapshotPath(this.nextOffset), this.producers.encodeSnapshot());
+    const all = this.snapshotOffsets();
+    for (const old of all.slice(0, Math.max(0, all.length - SNAPSHOTS_KEPT))) this.io.unlink(this.snapshotPath(old));
   }
 
   /** Base offsets of the segments in `dir`, ascending; removes index files without a .log. */
@@ -324,6 +393,11 @@ export class PartitionLog {
         next += BigInt(info.lastOffsetDelta + 1);
       }
       this.active.append(batches, infos);
+      let first = baseOffset;
+      for (const info of infos) {
+        this.producers.update(info, first);
+        first += BigInt(info.lastOffsetDelta + 1);
+      }
       this.nextOffset = next;
       this.unflushedMessages += count;
       if (this.unflushedMessages >= this.config.flushMessages) this.flushNow(nowMs);
@@ -348,7 +422,7 @@ export class PartitionLog {
     this.lastFlushMs = nowMs;
     const segOpts = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
     this.segments.push(Segment.create(this.io, this.dir, this.nextOffset, segOpts, nowMs));
-    this.io.fsyncDir(this.dir);
+    this.writeProducerSnapshot();
   }
 
   /** Rolls now, even by no condition (tests; a future admin operation). No-op when empty. */
@@ -462,6 +536,7 @@ export class PartitionLog {
     this.guard(() => {
       this.active.close();
       for (const s of this.segments) s.closeHandles();
+      this.writeProducerSnapshot();
       const marker = Buffer.from(`sluice-clean-shutdown 1\n${this.nextOffset}\n`, 'latin1');
       writeSmallFileAtomic(this.io, join(this.dir, CLEAN_SHUTDOWN_FILE), marker);
     });

@@ -191,6 +191,17 @@ export class Controller {
     return OK;
   }
 
+  /**
+   * Hands out the next block of producer ids. The block is recorded before it is used, so after
+   * any restart allocation resumes past it: producer ids never repeat.
+   */
+  allocateProducerIds(blockSize: number): { start: bigint; end: bigint } {
+    const start = this.image.nextProducerId;
+    const end = start + BigInt(blockSize);
+    this.commit([{ type: 'ProducerIds', nextProducerId: end.toString() }]);
+    return { start, end };
+  }
+
   /** Records the metadata.version feature; done once, when a data directory is formatted. */
   bootstrap(features: ReadonlyArray<{ name: string; level: number }>): void {
     this.commit(features.map((f) => ({ type: 'FeatureLevel', name: f.name, level: f.level })));

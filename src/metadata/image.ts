@@ -22,6 +22,8 @@ export class MetadataImage {
   readonly topicsById = new Map<string, TopicState>();
   readonly brokerConfigs = new Map<string, string>();
   readonly features = new Map<string, number>();
+  /** The first producer id not yet handed out. */
+  nextProducerId = 0n;
   /** Offset of the last record applied; -1 before any. */
   lastOffset = -1n;
 
@@ -59,6 +61,9 @@ export class MetadataImage {
         else target.set(rec.name, rec.value);
         return;
       }
+      case 'ProducerIds':
+        this.nextProducerId = BigInt(rec.nextProducerId);
+        return;
       case 'RemoveTopic': {
         const t = this.topicsById.get(rec.topicId);
         if (!t) throw new Error(`metadata log: removal of unknown topic id ${rec.topicId}`);

@@ -28,7 +28,9 @@ export type MetadataRecord =
   | { type: 'Topic'; name: string; topicId: string }
   | ({ type: 'Partition'; topicId: string } & PartitionFields)
   | { type: 'Config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null }
-  | { type: 'RemoveTopic'; topicId: string };
+  | { type: 'RemoveTopic'; topicId: string }
+  /** Producer ids below `nextProducerId` have been handed out (Kafka's ProducerIdsRecord). */
+  | { type: 'ProducerIds'; nextProducerId: string };
 
 export function encodeMetadataRecord(rec: MetadataRecord): { key: Buffer; value: Buffer } {
   return { key: Buffer.from(rec.type), value: Buffer.from(JSON.stringify({ v: METADATA_RECORD_VERSION, ...rec })) };
@@ -48,6 +50,7 @@ export function decodeMetadataRecord(key: Buffer | null, value: Buffer | null): 
     case 'Partition':
     case 'Config':
     case 'RemoveTopic':
+    case 'ProducerIds':
       return obj as unknown as MetadataRecord;
     default:
       throw new Error(`unknown metadata record type ${type}`);
