@@ -11,6 +11,7 @@ ap.add_argument("bootstrap")
 ap.add_argument("topic")
 ap.add_argument("--acks", default="all")
 ap.add_argument("--compression", default="none")
+ap.add_argument("--idempotent", action="store_true")
 args = ap.parse_args()
 
 p = Producer({
@@ -19,6 +20,7 @@ p = Producer({
     "compression.type": args.compression,
     "linger.ms": 5,
     "message.timeout.ms": 30000,
+    "enable.idempotence": args.idempotent,
 })
 errors = []
 
