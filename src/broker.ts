@@ -21,7 +21,8 @@ import { METADATA_FEATURES, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
 import { GroupCoordinator } from './group/coordinator.js';
-import { OffsetsTopic } from './group/offsets-topic.js';
+import { InternalTopic, OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
+import { TransactionCoordinator } from './txn/coordinator.js';
 import { ProducerIdManager } from './txn/producer-ids.js';
 
 export interface BrokerOptions extends BrokerConfigInput {
@@ -69,9 +70,11 @@ export class Broker {
   readonly image = new MetadataImage();
   readonly controller: Controller;
   readonly logs: LogManager;
-  readonly offsetsTopic: OffsetsTopic;
+  readonly offsetsTopic: InternalTopic;
   readonly groups: GroupCoordinator;
   readonly producerIds: ProducerIdManager;
+  readonly transactionsTopic: InternalTopic;
+  readonly transactions: TransactionCoordinator;
   private readonly listener: Listener;
   private flushTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -103,7 +106,7 @@ export class Broker {
       }
     });
     const int = (name: string): number => Number(config.get(name));
-    this.offsetsTopic = new OffsetsTopic(this.controller, this.image, this.logs, {
+    this.offsetsTopic = new InternalTopic(OFFSETS_TOPIC, this.controller, this.image, this.logs, {
       numPartitions: int('offsets.topic.num.partitions'),
       segmentBytes: int('offsets.topic.segment.bytes'),
     });
@@ -123,6 +126,23 @@ export class Broker {
     );
     this.groups.load();
     this.producerIds = new ProducerIdManager((size) => this.controller.allocateProducerIds(size));
+    this.transactionsTopic = new InternalTopic(TRANSACTION_STATE_TOPIC, this.controller, this.image, this.logs, {
+      numPartitions: int('transaction.state.log.num.partitions'),
+      segmentBytes: int('transaction.state.log.segment.bytes'),
+    });
+    this.transactions = new TransactionCoordinator(
+      this.transactionsTopic,
+      this.producerIds,
+      (tp, producerId, producerEpoch, commit, coordinatorEpoch) => this.writeMarker(tp, producerId, producerEpoch, commit, coordinatorEpoch),
+      {
+        maxTimeoutMs: int('transaction.max.timeout.ms'),
+        abortCheckIntervalMs: int('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
+        idExpirationMs: int('transactional.id.expiration.ms'),
+        idExpirationCheckIntervalMs: int('transaction.remove.expired.transaction.cleanup.interval.ms'),
+      },
+      log,
+    );
+    this.transactions.load();
     registerAll(this.handlers);
     this.listener = new Listener(this, log, config.socketRequestMaxBytes);
   }
@@ -191,7 +211,17 @@ export class Broker {
     this.flushTimer.unref();
   }
 
+  /** Writes a transaction marker to one partition and lets readers and the group coordinator see it. */
+  private writeMarker(tp: { topic: string; partition: number }, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): void {
+    const plog = this.logs.get(tp.topic, tp.partition);
+    if (!plog) return; // the topic was deleted during the transaction
+    plog.appendMarker(producerId, producerEpoch, commit, coordinatorEpoch);
+    this.logs.notifyAppend(tp.topic, tp.partition);
+    if (tp.topic === OFFSETS_TOPIC) this.groups.onTxnMarker(producerId, commit);
+  }
+
   private closeStorage(): void {
+    this.transactions.close();
     this.groups.close();
     this.logs.closeAll();
     this.metadataLog.close();

@@ -18,23 +18,22 @@
  * original offsets and not written again; a stale epoch gets INVALID_PRODUCER_EPOCH, a sequence
  * gap OUT_OF_ORDER_SEQUENCE_NUMBER (txn/producer-state.ts).
  *
- * Not yet: transactions (a transactional batch gets INVALID_TXN_STATE), and record-level
- * timestamp bounds (message.timestamp.before/after.max.ms).
+ * A transactional batch must belong to an ongoing transaction that added this partition
+ * (AddPartitionsToTxn), as Kafka verifies; otherwise INVALID_TXN_STATE.
+ *
+ * Not yet: record-level timestamp bounds (message.timestamp.before/after.max.ms).
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/index.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { validateBatches } from '../log/record-batch.js';
-import { OFFSETS_TOPIC } from '../group/offsets-topic.js';
+import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import type { Broker } from '../broker.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
 const COMPRESSION_ZSTD = 4;
-const INVALID_TXN_STATE = 48;
-/** Written by the broker's coordinators only, as in Kafka. */
-const INTERNAL_TOPICS: ReadonlySet<string> = new Set([OFFSETS_TOPIC]);
 const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null): PartitionResponse {
@@ -55,7 +54,8 @@ function appendPartition(b: Broker, topic: string, index: number, records: Buffe
     return partitionError(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'Produce requests with version below 7 cannot carry zstd-compressed batches.');
   }
   if (info.isTransactional) {
-    return partitionError(index, INVALID_TXN_STATE, 'Transactions are not supported by this broker yet.');
+    const verified = b.transactions.verifyPartition(info.producerId, info.producerEpoch, { topic, partition: index });
+    if (verified !== ErrorCode.NONE) return partitionError(index, verified, 'This partition is not part of an ongoing transaction of this producer.');
   }
   const sequence = plog.producers.check(info);
   if (sequence.kind === 'error') return partitionError(index, sequence.errorCode, sequence.message);

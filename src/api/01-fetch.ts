@@ -13,9 +13,12 @@
  * `limits.fetchWaitersMax`; past that, requests are answered without waiting.
  *
  * No fetch sessions (KIP-227): session id 0 is answered for every request, which tells clients to
- * send full fetches; a request naming a session gets FETCH_SESSION_ID_NOT_FOUND. There are no
- * transactions yet, so the last stable offset equals the high watermark and READ_COMMITTED
- * fetches get an empty aborted-transactions list. Fetch below v10 cannot carry zstd
+ * send full fetches; a request naming a session gets FETCH_SESSION_ID_NOT_FOUND.
+ *
+ * READ_COMMITTED (KIP-98): data stops at the last stable offset (the first offset of the oldest
+ * open transaction), and the answer lists the aborted transactions overlapping what it returns, so
+ * the client can drop their records; control batches are returned like data and clients skip
+ * them. READ_UNCOMMITTED reads up to the high watermark. Fetch below v10 cannot carry zstd
  * (UNSUPPORTED_COMPRESSION_TYPE).
  */
 import { limits } from '../config/limits.js';
@@ -54,6 +57,22 @@ function emptyPartition(partitionIndex: number, errorCode: number, highWatermark
   };
 }
 
+/**
+ * The prefix of `records` whose batches end before `endOffset` (whole batches), and the offset
+ * after the last one kept.
+ */
+function cutBefore(records: Buffer, endOffset: bigint): { records: Buffer; nextOffset: bigint | null } {
+  let pos = 0;
+  let next: bigint | null = null;
+  while (pos + 27 <= records.length) {
+    const last = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + 23));
+    if (last >= endOffset) break;
+    next = last + 1n;
+    pos += 12 + records.readInt32BE(pos + 8);
+  }
+  return { records: pos === records.length ? records : records.subarray(0, pos), nextOffset: next };
+}
+
 /** True when any batch in `records` is zstd-compressed (attributes at byte 21 of each batch). */
 function hasZstdBatch(records: Buffer): boolean {
   let pos = 0;
@@ -74,7 +93,7 @@ function readPartitions(b: Broker, req: FetchRequest, version: number): ReadResu
   let budget = Math.min(Math.max(req.maxBytes, 0), limits.fetchResponseBytesMax);
   let bytes = 0;
   let hasError = false;
-  const abortedTransactions = req.isolationLevel === READ_COMMITTED ? [] : null;
+  const readCommitted = req.isolationLevel === READ_COMMITTED;
   const responses = req.topics.map((ft) => ({
     topic: ft.topic,
     topicId: ft.topicId,
@@ -98,7 +117,15 @@ function readPartitions(b: Broker, req: FetchRequest, version: number): ReadResu
         hasError = true;
         return emptyPartition(fp.partition, ErrorCode.KAFKA_STORAGE_ERROR);
       }
-      const { records, highWatermark, logStartOffset } = read;
+      const { highWatermark, logStartOffset } = read;
+      const lastStableOffset = plog.lastStableOffset;
+      let records = read.records;
+      let abortedTransactions: Array<{ producerId: bigint; firstOffset: bigint }> | null = null;
+      if (readCommitted) {
+        const cut = cutBefore(records, lastStableOffset);
+        records = cut.records;
+        abortedTransactions = cut.nextOffset === null ? [] : plog.abortedTransactions(fp.fetchOffset, cut.nextOffset).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
+      }
       if (read.errorCode !== ErrorCode.NONE || (version < 10 && records.length > 0 && hasZstdBatch(records))) {
         hasError = true;
         const code = read.errorCode !== ErrorCode.NONE ? read.errorCode : ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
@@ -106,7 +133,7 @@ function readPartitions(b: Broker, req: FetchRequest, version: number): ReadResu
       }
       bytes += records.length;
       budget = Math.max(0, budget - records.length);
-      return { ...emptyPartition(fp.partition, ErrorCode.NONE, highWatermark, logStartOffset), abortedTransactions, records };
+      return { ...emptyPartition(fp.partition, ErrorCode.NONE, highWatermark, logStartOffset), lastStableOffset, abortedTransactions, records };
     }),
   }));
   return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] }, bytes, hasError };

@@ -1,8 +1,8 @@
 /**
  * ListOffsets (key 2), versions 0-8.
  *
- * Special timestamps: -1 latest (the high watermark; the last stable offset for READ_COMMITTED,
- * which is the same while there are no transactions), -2 earliest (log start offset), -3 the
+ * Special timestamps: -1 latest (the high watermark; for READ_COMMITTED the last stable offset,
+ * the first offset of the oldest open transaction), -2 earliest (log start offset), -3 the
  * record with the largest timestamp (v7+, KIP-734), -4 earliest local (v8+, KIP-405; all data is
  * local here, so the log start offset). Any other timestamp finds the first record whose timestamp
  * is at or after it, through the time index, and answers that record's own offset and timestamp;
@@ -21,10 +21,10 @@ const EARLIEST = -2n;
 const MAX_TIMESTAMP = -3n;
 const EARLIEST_LOCAL = -4n;
 
-function lookup(plog: PartitionLog, timestamp: bigint, version: number): { offset: bigint; timestamp: bigint } | 'invalid' {
+function lookup(plog: PartitionLog, timestamp: bigint, version: number, readCommitted: boolean): { offset: bigint; timestamp: bigint } | 'invalid' {
   switch (timestamp) {
     case LATEST:
-      return { offset: plog.logEndOffset, timestamp: -1n };
+      return { offset: readCommitted ? plog.lastStableOffset : plog.logEndOffset, timestamp: -1n };
     case EARLIEST:
       return { offset: plog.logStartOffset, timestamp: -1n };
     case MAX_TIMESTAMP:
@@ -56,7 +56,7 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
           if (!plog) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           let found;
           try {
-            found = lookup(plog, p.timestamp, v);
+            found = lookup(plog, p.timestamp, v, req.isolationLevel === 1);
           } catch (err) {
             if (!(err instanceof LogStorageError)) throw err;
             return { ...base, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };

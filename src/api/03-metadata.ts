@@ -17,12 +17,11 @@ import type { Broker } from '../broker.js';
 import type { TopicState } from '../metadata/image.js';
 import { checkTopicName } from '../metadata/controller.js';
 import { OPERATIONS_NOT_REQUESTED, TOPIC_ALL_OPERATIONS } from './acl-operations.js';
-import { OFFSETS_TOPIC } from '../group/offsets-topic.js';
+import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type TopicResponse = MetadataResponse['topics'][number];
 
-const INTERNAL_TOPICS = new Set([OFFSETS_TOPIC, '__transaction_state']);
 
 export function topicMetadata(b: Broker, t: TopicState, authorizedOperations: number): TopicResponse {
   return {

@@ -1,8 +1,9 @@
 /**
  * OffsetFetch (key 9), versions 0-9; v8+ asks for several groups at once (KIP-709). Topic ids (v10)
  * are not served. A partition with no committed offset answers offset -1 and empty metadata; a
- * null topic list (v2+) returns every committed offset of the group. There are no pending
- * transactional offsets yet, so require_stable never waits.
+ * null topic list (v2+) returns every committed offset of the group. With require_stable (v7+,
+ * KIP-447) a partition whose offset is pending in an open transaction answers
+ * UNSTABLE_OFFSET_COMMIT, and the client asks again.
  */
 import { OffsetFetch, type OffsetFetchRequest, type OffsetFetchResponse } from '../protocol/generated/index.js';
 import type { FetchedOffset } from '../group/coordinator.js';
@@ -31,13 +32,13 @@ export const offsetFetchHandler: ApiHandler<OffsetFetchRequest, OffsetFetchRespo
         groups: req.groups.map((group) => ({
           groupId: group.groupId,
           topics: g
-            .fetchOffsets(group.groupId, group.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null)
+            .fetchOffsets(group.groupId, group.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, req.requireStable)
             .map((t) => ({ name: t.name, topicId: Buffer.alloc(16), partitions: t.partitions.map(toPartition(v)) })),
           errorCode: 0,
         })),
       };
     }
-    const topics = g.fetchOffsets(req.groupId, req.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null);
+    const topics = g.fetchOffsets(req.groupId, req.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, req.requireStable);
     return { throttleTimeMs: 0, topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(toPartition(v)) })), errorCode: 0, groups: [] };
   },
 };

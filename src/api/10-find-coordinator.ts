@@ -1,7 +1,8 @@
 /**
  * FindCoordinator (key 10), versions 0-6; v4+ batches keys (KIP-699). This node coordinates every
- * group. The first lookup creates `__consumer_offsets`, as Kafka does. Transaction coordinators
- * (key type 1) do not exist yet: INVALID_REQUEST says so, so clients fail fast instead of retrying.
+ * group (key type 0) and every transactional id (key type 1). The first lookup of each kind
+ * creates `__consumer_offsets` or `__transaction_state`, as Kafka does. Share groups (type 2) are
+ * not served: INVALID_REQUEST.
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { FindCoordinator, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../protocol/generated/index.js';
@@ -9,14 +10,19 @@ import type { Broker } from '../broker.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
 
 function lookup(b: Broker, key: string, keyType: number): { errorCode: number; errorMessage: string | null; nodeId: number; host: string; port: number } {
   const none = { nodeId: -1, host: '', port: -1 };
-  if (keyType !== KEY_TYPE_GROUP) {
-    return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Coordinator key type ${keyType} is not supported; only consumer groups (0) have a coordinator here.` };
+  if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) {
+    return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Coordinator key type ${keyType} is not supported; groups (0) and transactions (1) are.` };
   }
-  if (key === '') return { ...none, errorCode: 24 /* INVALID_GROUP_ID */, errorMessage: 'The group id must not be empty.' };
-  const problem = b.offsetsTopic.ensure();
+  if (key === '') {
+    return keyType === KEY_TYPE_GROUP
+      ? { ...none, errorCode: 24 /* INVALID_GROUP_ID */, errorMessage: 'The group id must not be empty.' }
+      : { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'The transactional id must not be empty.' };
+  }
+  const problem = (keyType === KEY_TYPE_GROUP ? b.offsetsTopic : b.transactionsTopic).ensure();
   if (problem) return { ...none, errorCode: 15 /* COORDINATOR_NOT_AVAILABLE */, errorMessage: problem };
   return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort };
 }

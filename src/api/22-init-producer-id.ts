@@ -1,13 +1,14 @@
 /**
- * InitProducerId (key 22), versions 0-5, for idempotent producers (KIP-98). Without a
- * transactional id every request gets a new producer id with epoch 0 — also when it names its
- * current id and epoch (KIP-360, v3+), which is what Kafka does for non-transactional producers.
- * Transactional ids need the transaction coordinator, which does not exist yet: those requests
- * get INVALID_REQUEST, which is not retriable, so a client fails at once instead of retrying.
+ * InitProducerId (key 22), versions 0-5 (KIP-98). Without a transactional id every request gets
+ * a new producer id with epoch 0 — also when it names its current id and epoch (KIP-360, v3+),
+ * which is what Kafka does for idempotent producers. With one, the transaction coordinator bumps
+ * the epoch and fences older producers (txn/coordinator.ts); PRODUCER_FENCED becomes
+ * INVALID_PRODUCER_EPOCH below v4 (KIP-588).
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { InitProducerId, type InitProducerIdRequest, type InitProducerIdResponse } from '../protocol/generated/index.js';
 import type { ApiHandler, RequestContext } from './registry.js';
+import { fencedFor } from './txn-errors.js';
 
 const NO_TXN = { throttleTimeMs: 0, ongoingTxnProducerId: -1n, ongoingTxnProducerEpoch: -1 };
 
@@ -17,7 +18,9 @@ export const initProducerIdHandler: ApiHandler<InitProducerIdRequest, InitProduc
   maxVersion: 5,
   handle(req: InitProducerIdRequest, ctx: RequestContext): InitProducerIdResponse {
     if (req.transactionalId !== null) {
-      return { ...NO_TXN, errorCode: ErrorCode.INVALID_REQUEST, producerId: -1n, producerEpoch: -1 };
+      const expected = ctx.apiVersion >= 3 && req.producerId >= 0n ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
+      const r = ctx.broker.transactions.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
+      return { ...NO_TXN, errorCode: fencedFor(r.errorCode, ctx.apiVersion, 4), producerId: r.producerId, producerEpoch: r.producerEpoch };
     }
     return { ...NO_TXN, errorCode: ErrorCode.NONE, producerId: ctx.broker.producerIds.generate(), producerEpoch: 0 };
   },

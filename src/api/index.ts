@@ -21,6 +21,13 @@ import { listGroupsHandler } from './16-list-groups.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
 import { offsetDeleteHandler } from './47-offset-delete.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
+import { addPartitionsToTxnHandler } from './24-add-partitions-to-txn.js';
+import { addOffsetsToTxnHandler } from './25-add-offsets-to-txn.js';
+import { endTxnHandler } from './26-end-txn.js';
+import { txnOffsetCommitHandler } from './28-txn-offset-commit.js';
+import { describeProducersHandler } from './61-describe-producers.js';
+import { describeTransactionsHandler } from './65-describe-transactions.js';
+import { listTransactionsHandler } from './66-list-transactions.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -40,6 +47,13 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(apiVersionsHandler);
   r.register(createTopicsHandler);
   r.register(initProducerIdHandler);
+  r.register(addPartitionsToTxnHandler);
+  r.register(addOffsetsToTxnHandler);
+  r.register(endTxnHandler);
+  r.register(txnOffsetCommitHandler);
+  r.register(describeProducersHandler);
+  r.register(describeTransactionsHandler);
+  r.register(listTransactionsHandler);
   r.register(deleteTopicsHandler);
   r.register(describeConfigsHandler);
   r.register(createPartitionsHandler);

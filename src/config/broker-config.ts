@@ -56,6 +56,7 @@ const ACCEPTED_WITHOUT_EFFECT: ReadonlySet<string> = new Set([
   'offsets.topic.replication.factor',
   'transaction.state.log.replication.factor',
   'transaction.state.log.min.isr',
+  'transaction.partition.verification.enable',
   'share.coordinator.state.topic.replication.factor',
   'share.coordinator.state.topic.min.isr',
   'log.retention.check.interval.ms',

@@ -173,6 +173,13 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'offsets.retention.minutes', type: 'int', default: '10080', check: atLeast(1) },
   { name: 'offsets.retention.check.interval.ms', type: 'long', default: '600000', check: atLeast(1) },
   { name: 'offset.metadata.max.bytes', type: 'int', default: '4096', check: atLeast(0) },
+  // Transactions (Kafka's defaults).
+  { name: 'transaction.state.log.num.partitions', type: 'int', default: '50', check: atLeast(1) },
+  { name: 'transaction.state.log.segment.bytes', type: 'int', default: '104857600', check: atLeast(14) },
+  { name: 'transaction.max.timeout.ms', type: 'int', default: '900000', check: atLeast(1) },
+  { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: 'int', default: '10000', check: atLeast(1) },
+  { name: 'transactional.id.expiration.ms', type: 'int', default: '604800000', check: atLeast(1) },
+  { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', type: 'int', default: '3600000', check: atLeast(1) },
   { name: 'controller.quorum.voters', type: 'list', default: null },
   { name: 'controller.listener.names', type: 'list', default: null },
   { name: 'inter.broker.listener.name', type: 'string', default: null },

@@ -22,6 +22,9 @@
  *   replayed at start: members restored from the log must heartbeat within their session timeout.
  * - Offsets of empty groups expire after `offsets.retention.minutes`; an empty group with no
  *   offsets left is deleted.
+ * - TxnOffsetCommit writes offsets into the log as part of the producer's transaction; they stay
+ *   pending (invisible to OffsetFetch, UNSTABLE_OFFSET_COMMIT for require_stable) until the
+ *   transaction's commit marker makes them current, or its abort marker drops them.
  *
  * Every method runs synchronously to completion; JoinGroup and SyncGroup answers that must wait
  * are promises resolved by a later call or a timer. State never changes across an await.
@@ -31,7 +34,7 @@ import type { Logger } from '../logger.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY_ASSIGNMENT, Group, type JoinResult, type Member, type Protocol, type SyncResult } from './group.js';
-import type { GroupStore, KeyValue } from './offsets-topic.js';
+import type { CoordinatorStore, KeyValue } from '../metadata/internal-topic.js';
 import {
   decodeGroupValue,
   decodeKey,
@@ -60,6 +63,7 @@ export const GroupError = {
   FENCED_INSTANCE_ID: 82,
   GROUP_SUBSCRIBED_TO_TOPIC: 86,
   NOT_COORDINATOR: 16,
+  UNSTABLE_OFFSET_COMMIT: 88,
 } as const;
 
 export interface GroupSettings {
@@ -148,7 +152,7 @@ export class GroupCoordinator {
   private retentionTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly store: GroupStore,
+    private readonly store: CoordinatorStore,
     readonly settings: GroupSettings,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
@@ -159,7 +163,10 @@ export class GroupCoordinator {
 
   /** Rebuilds groups and offsets from `__consumer_offsets`, then starts the timers. */
   load(): void {
-    const n = this.store.replay((key, value) => this.replayRecord(key, value));
+    const n = this.store.replay(
+      (key, value, batch) => this.replayRecord(key, value, batch.isTransactional ? batch.producerId : null),
+      (producerId, commit) => this.onTxnMarker(producerId, commit),
+    );
     for (const g of this.groups.values()) {
       for (const m of g.members.values()) this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
     }
@@ -168,8 +175,12 @@ export class GroupCoordinator {
     this.retentionTimer.unref();
   }
 
-  private replayRecord(keyBytes: Buffer, value: Buffer | null): void {
+  private replayRecord(keyBytes: Buffer, value: Buffer | null, txnProducerId: bigint | null): void {
     const key = decodeKey(keyBytes);
+    if (key.type === 'offset' && txnProducerId !== null) {
+      if (value !== null) this.addPending(this.getOrCreate(key.group), txnProducerId, key.topic, key.partition, decodeOffsetValue(value));
+      return;
+    }
     if (key.type === 'offset') {
       const g = value === null ? this.groups.get(key.group) : this.getOrCreate(key.group);
       g?.setOffset(key.topic, key.partition, value === null ? null : decodeOffsetValue(value));
@@ -775,24 +786,76 @@ export class GroupCoordinator {
     return codes;
   }
 
-  private validateCommit(g: Group, req: CommitRequest): number {
+  /**
+   * TxnOffsetCommit: the offsets go to the log inside the producer's transaction and stay pending
+   * until its marker. Checks as for OffsetCommit, without the group-state rules (Kafka's
+   * transactional variant).
+   */
+  txnCommitOffsets(req: CommitRequest & { producerId: bigint; producerEpoch: number }, partitionExists: (topic: string, partition: number) => boolean): number[][] {
+    const all = (code: number) => req.topics.map((t) => t.partitions.map(() => code));
+    if (req.groupId === '') return all(GroupError.INVALID_GROUP_ID);
+    const problem = this.store.ensure();
+    if (problem) return all(GroupError.COORDINATOR_NOT_AVAILABLE);
+    const g = this.getOrCreate(req.groupId);
+    const invalid = this.validateCommit(g, req, true);
+    if (invalid !== ErrorCode.NONE) return all(invalid);
+    const now = BigInt(this.now());
+    const records: KeyValue[] = [];
+    const accepted: Array<{ topic: string; partition: number; value: OffsetValue }> = [];
+    const codes = req.topics.map((t) =>
+      t.partitions.map((p) => {
+        if (!partitionExists(t.name, p.partitionIndex)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        const metadata = p.committedMetadata ?? '';
+        if (Buffer.byteLength(metadata) > this.settings.offsetMetadataMaxBytes) return GroupError.OFFSET_METADATA_TOO_LARGE;
+        const value: OffsetValue = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata, commitTimestamp: now };
+        records.push({ key: encodeOffsetKey(req.groupId, t.name, p.partitionIndex), value: encodeOffsetValue(value) });
+        accepted.push({ topic: t.name, partition: p.partitionIndex, value });
+        return ErrorCode.NONE;
+      }),
+    );
+    if (records.length === 0) return codes;
+    try {
+      this.store.append(req.groupId, records, { producerId: req.producerId, producerEpoch: req.producerEpoch });
+    } catch (err) {
+      if (!(err instanceof LogStorageError)) throw err;
+      return all(GroupError.NOT_COORDINATOR);
+    }
+    for (const a of accepted) this.addPending(g, req.producerId, a.topic, a.partition, a.value);
+    return codes;
+  }
+
+  private addPending(g: Group, producerId: bigint, topic: string, partition: number, value: OffsetValue): void {
+    let pending = g.pendingTxnOffsets.get(producerId);
+    if (!pending) g.pendingTxnOffsets.set(producerId, (pending = new Map()));
+    pending.set(`${topic}\0${partition}`, { topic, partition, value });
+  }
+
+  /** A commit or abort marker for `producerId` reached __consumer_offsets. */
+  onTxnMarker(producerId: bigint, commit: boolean): void {
+    for (const g of this.groups.values()) g.completeTxnOffsets(producerId, commit);
+  }
+
+  private validateCommit(g: Group, req: CommitRequest, transactional = false): number {
     if (g.is('Dead')) return GroupError.COORDINATOR_NOT_AVAILABLE;
     if (req.generationId < 0 && g.is('Empty')) return ErrorCode.NONE;
     if (req.generationId >= 0 || req.memberId !== '' || req.groupInstanceId !== null) {
       const invalid = this.validateMember(g, req.memberId, req.groupInstanceId);
       if (invalid !== ErrorCode.NONE) return invalid;
       if (req.generationId !== g.generationId) return GroupError.ILLEGAL_GENERATION;
-    } else if (!g.is('Empty')) {
+    } else if (!transactional && !g.is('Empty')) {
       return GroupError.UNKNOWN_MEMBER_ID;
     }
-    if (g.is('CompletingRebalance')) return GroupError.REBALANCE_IN_PROGRESS;
+    if (!transactional && g.is('CompletingRebalance')) return GroupError.REBALANCE_IN_PROGRESS;
     return ErrorCode.NONE;
   }
 
   /** Committed offsets of a group: the partitions asked for, or every one when `topics` is null. */
-  fetchOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }> | null): Array<{ name: string; partitions: FetchedOffset[] }> {
+  fetchOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }> | null, requireStable = false): Array<{ name: string; partitions: FetchedOffset[] }> {
     const g = this.groups.get(groupId);
     const found = (topic: string, partition: number): FetchedOffset => {
+      if (requireStable && g?.hasPendingTxnOffset(topic, partition)) {
+        return { partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: GroupError.UNSTABLE_OFFSET_COMMIT };
+      }
       const v = g?.offset(topic, partition);
       return v
         ? { partition, offset: v.offset, leaderEpoch: v.leaderEpoch, metadata: v.metadata, errorCode: ErrorCode.NONE }

@@ -77,6 +77,8 @@ export class Group {
   syncTimer: NodeJS.Timeout | null = null;
   /** Committed offsets: topic -> partition -> value. */
   readonly offsets = new Map<string, Map<number, OffsetValue>>();
+  /** Offsets committed inside open transactions: producer id -> topic\0partition -> offset. */
+  readonly pendingTxnOffsets = new Map<bigint, Map<string, { topic: string; partition: number; value: OffsetValue }>>();
 
   constructor(
     readonly groupId: string,
@@ -228,5 +230,18 @@ export class Group {
 
   get hasOffsets(): boolean {
     return this.offsets.size > 0;
+  }
+
+  hasPendingTxnOffset(topic: string, partition: number): boolean {
+    for (const pending of this.pendingTxnOffsets.values()) if (pending.has(`${topic}\0${partition}`)) return true;
+    return false;
+  }
+
+  /** A transaction marker: commit makes the producer's pending offsets current, abort drops them. */
+  completeTxnOffsets(producerId: bigint, commit: boolean): void {
+    const pending = this.pendingTxnOffsets.get(producerId);
+    if (!pending) return;
+    this.pendingTxnOffsets.delete(producerId);
+    if (commit) for (const p of pending.values()) this.setOffset(p.topic, p.partition, p.value);
   }
 }

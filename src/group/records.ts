@@ -170,13 +170,6 @@ export function decodeGroupValue(buf: Buffer): GroupValue {
   return { protocolType, generation, protocol, leader, currentStateTimestamp, members };
 }
 
-/** Kafka's String.hashCode-based choice of the __consumer_offsets partition for a group. */
-export function partitionForGroup(groupId: string, partitions: number): number {
-  let h = 0;
-  for (let i = 0; i < groupId.length; i++) h = (Math.imul(h, 31) + groupId.charCodeAt(i)) | 0;
-  return (h & 0x7fffffff) % partitions;
-}
-
 /**
  * Topics named in a consumer-protocol subscription (ConsumerProtocolSubscription: version int16,
  * topics [string], ...), or null when the bytes are not one. Used for OffsetDelete's

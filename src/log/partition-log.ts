@@ -12,6 +12,9 @@
  *                    txn/producer-state.ts. Written at each roll and at clean close; the two
  *                    newest are kept. open() loads the newest one at or below the log end and
  *                    rebuilds the rest from the batch headers after it.
+ *   <base>.txnindex  aborted transactions whose abort marker is in that segment (txn-index.ts).
+ *                    All entries are kept in memory: READ_COMMITTED fetches list the aborted
+ *                    transactions overlapping what they return.
  *   clean-shutdown   "sluice-clean-shutdown 1\n<log end offset>\n", written atomically by
  *                    close() after everything was fsynced, removed by open(). Its presence means
  *                    the files are complete and consistent (Kafka's `.kafka_cleanshutdown`, kept
@@ -49,7 +52,9 @@ import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY } from '../protocol/wire.js';
 import { readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
 import { assignOffsets, BatchField, LOG_OVERHEAD, readBatchInfo, setLogAppendTime, type BatchInfo } from './record-batch.js';
-import { ProducerStateManager } from '../txn/producer-state.js';
+import { ProducerStateManager, type AbortedTxn } from '../txn/producer-state.js';
+import { buildMarkerBatch, readMarker } from '../txn/markers.js';
+import { appendTxnEntry, readTxnIndex, TXN_INDEX_SUFFIX, writeTxnIndex } from './txn-index.js';
 import {
   INDEX_SUFFIX,
   LOG_SUFFIX,
@@ -160,8 +165,10 @@ export class PartitionLog {
   leaderEpoch: number;
   /** What open() found: for logging and tests. */
   readonly openReport: OpenReport;
-  /** Sequence state of idempotent producers writing here. */
+  /** Sequence and transaction state of the producers writing here. */
   readonly producers = new ProducerStateManager();
+  /** Aborted transactions, in marker order (from the .txnindex files). */
+  private aborted: AbortedTxn[] = [];
 
   private constructor(
     readonly dir: string,
@@ -238,6 +245,7 @@ export class PartitionLog {
    * batch header after it. Snapshots past the log end (a truncated tail) are removed.
    */
   private loadProducerState(): void {
+    this.loadTxnIndexes();
     let from = this.logStartOffset;
     for (const offset of this.snapshotOffsets().reverse()) {
       if (offset > this.nextOffset) {
@@ -258,11 +266,58 @@ export class PartitionLog {
         const size = LOG_OVERHEAD + records.readInt32BE(pos + BatchField.batchLength);
         const info = readBatchInfo(records, pos, size);
         const base = records.readBigInt64BE(pos);
-        if (base >= offset) this.producers.update(info, base);
+        if (base >= offset) {
+          if (info.isControl) this.applyMarker(records.subarray(pos, pos + size), info, base, true);
+          else this.producers.update(info, base);
+        }
         offset = base + BigInt(info.lastOffsetDelta) + 1n;
         pos += size;
       }
     }
+  }
+
+  /** Loads every segment's aborted-transaction entries, dropping any past the log end. */
+  private loadTxnIndexes(): void {
+    for (const s of this.segments) {
+      const entries = readTxnIndex(this.io, s.txnIndexPath);
+      const kept = entries.filter((e) => e.lastOffset < this.nextOffset);
+      if (kept.length !== entries.length) writeTxnIndex(this.io, s.txnIndexPath, kept);
+      this.aborted.push(...kept);
+    }
+  }
+
+  /**
+   * Applies a stored control batch: a transaction marker closes its producer's transaction; an
+   * abort is recorded in the active segment's txnindex (unless a rescan finds it recorded).
+   */
+  private applyMarker(batch: Buffer, info: BatchInfo, offset: bigint, rescan: boolean): void {
+    const marker = readMarker(batch);
+    if (marker === null) return;
+    const aborted = this.producers.completeTxn(info.producerId, info.producerEpoch, offset, marker.commit, marker.coordinatorEpoch, info.maxTimestamp, this.lastStableOffset);
+    if (aborted === null) return;
+    if (rescan && this.aborted.some((e) => e.lastOffset === offset)) return;
+    this.aborted.push(aborted);
+    const segment = this.segments[this.segmentIndexFor(offset)]!;
+    appendTxnEntry(this.io, segment.txnIndexPath, aborted);
+  }
+
+  /** The last stable offset: the first offset of the oldest open transaction, else the log end. */
+  get lastStableOffset(): bigint {
+    return this.producers.firstUnstableOffset() ?? this.nextOffset;
+  }
+
+  /** Aborted transactions that overlap [fetchOffset, upperBoundOffset), for READ_COMMITTED reads. */
+  abortedTransactions(fetchOffset: bigint, upperBoundOffset: bigint): AbortedTxn[] {
+    return this.aborted.filter((e) => e.lastOffset >= fetchOffset && e.firstOffset < upperBoundOffset);
+  }
+
+  /**
+   * Writes a commit or abort marker for a producer's transaction (the transaction coordinator
+   * calls this for every partition of a transaction it ends).
+   */
+  appendMarker(producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): AppendResult {
+    const batch = buildMarkerBatch(producerId, producerEpoch, commit, coordinatorEpoch, BigInt(this.now()));
+    return this.append(batch, [readBatchInfo(batch, 0, batch.length)]);
   }
 
   private writeProducerSnapshot(): void {
@@ -284,11 +339,8 @@ export class PartitionLog {
       }
     }
     for (const name of names) {
-      const stem = name.endsWith(INDEX_SUFFIX)
-        ? name.slice(0, -INDEX_SUFFIX.length)
-        : name.endsWith(TIME_INDEX_SUFFIX)
-          ? name.slice(0, -TIME_INDEX_SUFFIX.length)
-          : null;
+      const suffix = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX].find((s) => name.endsWith(s));
+      const stem = suffix === undefined ? null : name.slice(0, -suffix.length);
       if ((stem !== null && /^\d{20}$/.test(stem) && !logs.has(stem)) || name.endsWith('.tmp')) io.unlink(join(dir, name));
     }
     return bases.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -395,7 +447,8 @@ export class PartitionLog {
       this.active.append(batches, infos);
       let first = baseOffset;
       for (const info of infos) {
-        this.producers.update(info, first);
+        if (info.isControl) this.applyMarker(batches.subarray(info.position, info.position + info.size), info, first, false);
+        else this.producers.update(info, first);
         first += BigInt(info.lastOffsetDelta + 1);
       }
       this.nextOffset = next;

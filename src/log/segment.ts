@@ -63,6 +63,7 @@ import {
   type BatchInfo,
 } from './record-batch.js';
 import { join } from 'node:path';
+import { TXN_INDEX_SUFFIX } from './txn-index.js';
 
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
@@ -360,6 +361,8 @@ export class Segment {
   readonly logPath: string;
   readonly indexPath: string;
   readonly timeIndexPath: string;
+  /** Aborted transactions whose marker is in this segment (txn-index.ts); owned by the partition log. */
+  readonly txnIndexPath: string;
 
   private constructor(
     private readonly io: FileIO,
@@ -371,6 +374,7 @@ export class Segment {
     this.nextOffset = baseOffset;
     this.rollBaseMs = nowMs;
     this.logPath = join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
+    this.txnIndexPath = join(dir, segmentFileName(baseOffset, TXN_INDEX_SUFFIX));
     this.indexPath = join(dir, segmentFileName(baseOffset, INDEX_SUFFIX));
     this.timeIndexPath = join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX));
     this.offsetIndex = new OffsetIndex(Math.max(1, Math.floor(opts.segmentIndexBytes / OFFSET_INDEX_ENTRY_BYTES)));
@@ -863,6 +867,6 @@ export class Segment {
   /** Removes the three files (handles must be closed first). */
   deleteFiles(): void {
     this.closeHandles();
-    for (const p of [this.logPath, this.indexPath, this.timeIndexPath]) if (this.io.exists(p)) this.io.unlink(p);
+    for (const p of [this.logPath, this.indexPath, this.timeIndexPath, this.txnIndexPath]) if (this.io.exists(p)) this.io.unlink(p);
   }
 }

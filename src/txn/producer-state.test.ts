@@ -109,3 +109,42 @@ t.test('the log keeps producer state across clean restarts, rolls and crashes', 
   }
   log.close();
 });
+
+const txnBatch = (producerId: bigint, seq: number, values: string[]) =>
+  buildRecordBatch(values.map((v) => ({ key: null, value: Buffer.from(v) })), { producerId, producerEpoch: 0, baseSequence: seq, isTransactional: true });
+
+t.test('transactions in the log: last stable offset, aborted ranges, and both across restarts', async (t) => {
+  const io = new MemoryFileIO();
+  let log = PartitionLog.open('/t', defaultLogConfig, io);
+  appendTo(log, txnBatch(1n, 0, ['a', 'b'])); // 0-1, producer 1 opens at 0
+  appendTo(log, buildRecordBatch([{ key: null, value: Buffer.from('plain') }])); // 2
+  appendTo(log, txnBatch(2n, 0, ['c'])); // 3, producer 2 opens at 3
+  t.equal(log.lastStableOffset, 0n, 'stops at the oldest open transaction');
+  t.equal(log.logEndOffset, 4n);
+  log.appendMarker(1n, 0, false, 0); // 4: abort producer 1
+  t.equal(log.lastStableOffset, 3n, 'producer 2 still open');
+  t.same(log.abortedTransactions(0n, 10n).map((a) => [a.producerId, a.firstOffset, a.lastOffset]), [[1n, 0n, 4n]]);
+  t.same(log.abortedTransactions(5n, 10n), [], 'nothing aborted at or after offset 5');
+  log.appendMarker(2n, 0, true, 0); // 5: commit producer 2
+  t.equal(log.lastStableOffset, 6n, 'all closed: the log end');
+  appendTo(log, txnBatch(1n, 2, ['d'])); // 6: producer 1 opens a new transaction
+  t.equal(log.lastStableOffset, 6n);
+  log.close();
+
+  log = PartitionLog.open('/t', defaultLogConfig, io);
+  t.equal(log.lastStableOffset, 6n, 'an open transaction survives a clean restart (snapshot)');
+  t.same(log.abortedTransactions(0n, 10n).map((a) => a.lastOffset), [4n], 'aborted range reloaded from the .txnindex');
+  log.appendMarker(1n, 0, false, 0); // 7
+  io.crash({ keepUnsynced: true });
+  log.abandon();
+
+  log = PartitionLog.open('/t', defaultLogConfig, io);
+  t.equal(log.lastStableOffset, 8n);
+  t.same(log.abortedTransactions(0n, 10n).map((a) => [a.firstOffset, a.lastOffset]), [[0n, 4n], [6n, 7n]], 'no duplicate entry after the rescan');
+  log.close();
+  io.unlink('/t/00000000000000000000.txnindex');
+  for (const n of io.readdir('/t').filter((name) => name.endsWith('.snapshot'))) io.unlink(`/t/${n}`);
+  log = PartitionLog.open('/t', defaultLogConfig, io);
+  t.same(log.abortedTransactions(0n, 10n).map((a) => [a.firstOffset, a.lastOffset]), [[0n, 4n], [6n, 7n]], 'without snapshot and index, rebuilt from the markers');
+  log.close();
+});

@@ -11,9 +11,17 @@
  *
  * Sequences count records: a batch with base sequence s and last offset delta d covers s..s+d.
  *
+ * Transactions: a producer's first transactional batch opens its transaction at that batch's
+ * offset; a commit or abort marker (control batch) closes it. The smallest open first offset is
+ * where the last stable offset stops; an abort yields the aborted range (producer id, first
+ * offset, marker offset) that READ_COMMITTED fetches need. A marker carries the coordinator's
+ * current epoch for the producer, which may be higher than the data's (a producer fenced on
+ * timeout): it closes the transaction and raises the epoch.
+ *
  * Snapshot file `<20-digit offset>.snapshot` (the state as of that log offset), big-endian:
  *   magic "SLPS" | version int16 (1) | crc32c uint32 of everything after it | count int32 |
- *   count x { producerId int64 | epoch int16 | lastTimestamp int64 | batches int8 (1..5) |
+ *   count x { producerId int64 | epoch int16 | lastTimestamp int64 | currentTxnFirstOffset int64
+ *             (-1: none) | coordinatorEpoch int32 | batches int8 (0..5) |
  *             batches x { firstSeq int32 | lastSeq int32 | firstOffset int64 | lastOffset int64 } }
  * A snapshot that fails its CRC or parse is ignored (the state is rebuilt from the log instead).
  */
@@ -44,6 +52,17 @@ export interface ProducerEntry {
   lastTimestamp: bigint;
   /** Oldest first, at most BATCHES_RETAINED. */
   batches: BatchRecord[];
+  /** Offset of the first batch of the producer's open transaction here, or null. */
+  currentTxnFirstOffset: bigint | null;
+  coordinatorEpoch: number;
+}
+
+/** A transaction that was aborted: its data lies in [firstOffset, lastOffset) (lastOffset: the marker). */
+export interface AbortedTxn {
+  producerId: bigint;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  lastStableOffset: bigint;
 }
 
 export type SequenceCheck =
@@ -102,14 +121,29 @@ export class ProducerStateManager {
     return APPEND;
   }
 
-  /** Records an appended batch (after offsets were assigned). Non-idempotent batches are ignored. */
-  update(info: BatchInfo, firstOffset: bigint): void {
-    if (info.producerId < 0n || info.baseSequence < 0) return;
-    let entry = this.producers.get(info.producerId);
-    if (!entry || info.producerEpoch > entry.epoch) {
-      entry = { producerId: info.producerId, epoch: info.producerEpoch, lastTimestamp: info.maxTimestamp, batches: [] };
-      this.producers.set(info.producerId, entry);
+  private entryFor(producerId: bigint, epoch: number, timestamp: bigint): ProducerEntry {
+    let entry = this.producers.get(producerId);
+    if (!entry) {
+      entry = { producerId, epoch, lastTimestamp: timestamp, batches: [], currentTxnFirstOffset: null, coordinatorEpoch: -1 };
+      this.producers.set(producerId, entry);
+    } else if (epoch > entry.epoch) {
+      // A new epoch starts a new sequence history; an open transaction stays open until its marker.
+      entry.epoch = epoch;
+      entry.batches = [];
     }
+    return entry;
+  }
+
+  /**
+   * Records an appended data batch (after offsets were assigned). Batches without a producer id
+   * are ignored; control batches go to `completeTxn`.
+   */
+  update(info: BatchInfo, firstOffset: bigint): void {
+    if (info.producerId < 0n || info.isControl) return;
+    const entry = this.entryFor(info.producerId, info.producerEpoch, info.maxTimestamp);
+    if (info.isTransactional && entry.currentTxnFirstOffset === null) entry.currentTxnFirstOffset = firstOffset;
+    if (info.maxTimestamp > entry.lastTimestamp) entry.lastTimestamp = info.maxTimestamp;
+    if (info.baseSequence < 0) return;
     entry.batches.push({
       firstSeq: info.baseSequence,
       lastSeq: lastSequence(info.baseSequence, info.lastOffsetDelta),
@@ -117,14 +151,35 @@ export class ProducerStateManager {
       lastOffset: firstOffset + BigInt(info.lastOffsetDelta),
     });
     if (entry.batches.length > BATCHES_RETAINED) entry.batches.shift();
-    if (info.maxTimestamp > entry.lastTimestamp) entry.lastTimestamp = info.maxTimestamp;
+  }
+
+  /**
+   * Applies a commit or abort marker written at `markerOffset`. Returns the aborted range when
+   * the marker aborted an open transaction, else null.
+   */
+  completeTxn(producerId: bigint, epoch: number, markerOffset: bigint, commit: boolean, coordinatorEpoch: number, timestamp: bigint, lastStableOffset: bigint): AbortedTxn | null {
+    const entry = this.entryFor(producerId, epoch, timestamp);
+    const first = entry.currentTxnFirstOffset;
+    entry.currentTxnFirstOffset = null;
+    entry.coordinatorEpoch = coordinatorEpoch;
+    if (timestamp > entry.lastTimestamp) entry.lastTimestamp = timestamp;
+    return !commit && first !== null ? { producerId, firstOffset: first, lastOffset: markerOffset, lastStableOffset } : null;
+  }
+
+  /** The smallest first offset of an open transaction: where the last stable offset stops. */
+  firstUnstableOffset(): bigint | null {
+    let min: bigint | null = null;
+    for (const e of this.producers.values()) {
+      if (e.currentTxnFirstOffset !== null && (min === null || e.currentTxnFirstOffset < min)) min = e.currentTxnFirstOffset;
+    }
+    return min;
   }
 
   /** Drops producers whose last batch is older than `expirationMs` (producer.id.expiration.ms). */
   expire(nowMs: number, expirationMs: number): number {
     let n = 0;
     for (const [pid, e] of this.producers) {
-      if (BigInt(nowMs) - e.lastTimestamp > BigInt(expirationMs)) {
+      if (e.currentTxnFirstOffset === null && BigInt(nowMs) - e.lastTimestamp > BigInt(expirationMs)) {
         this.producers.delete(pid);
         n++;
       }
@@ -147,6 +202,8 @@ export class ProducerStateManager {
       w.int64(e.producerId);
       w.int16(e.epoch);
       w.int64(e.lastTimestamp);
+      w.int64(e.currentTxnFirstOffset ?? -1n);
+      w.int32(e.coordinatorEpoch);
       w.int8(e.batches.length);
       for (const b of e.batches) {
         w.int32(b.firstSeq);
@@ -167,13 +224,15 @@ export class ProducerStateManager {
     if (buf.readInt16BE(4) !== SNAPSHOT_VERSION) return false;
     if (buf.readUInt32BE(6) !== crc32c(buf, headerBytes)) return false;
     const r = new Reader(buf, headerBytes);
-    // producerId + epoch + lastTimestamp + batch count + one batch: 43 bytes at least
-    const n = r.arrayCount(43);
+    // producerId + epoch + lastTimestamp + txn first offset + coordinator epoch + batch count
+    const n = r.arrayCount(31);
     const loaded = new Map<bigint, ProducerEntry>();
     for (let i = 0; i < n && r.error === null; i++) {
       const producerId = r.int64();
       const epoch = r.int16();
       const lastTimestamp = r.int64();
+      const txnFirst = r.int64();
+      const coordinatorEpoch = r.int32();
       const count = r.int8();
       if (count < 0 || count > BATCHES_RETAINED) {
         r.fail(`batch count ${count}`);
@@ -181,7 +240,7 @@ export class ProducerStateManager {
       }
       const batches: BatchRecord[] = [];
       for (let j = 0; j < count; j++) batches.push({ firstSeq: r.int32(), lastSeq: r.int32(), firstOffset: r.int64(), lastOffset: r.int64() });
-      loaded.set(producerId, { producerId, epoch, lastTimestamp, batches });
+      loaded.set(producerId, { producerId, epoch, lastTimestamp, batches, currentTxnFirstOffset: txnFirst < 0n ? null : txnFirst, coordinatorEpoch });
     }
     if (r.error !== null || r.remaining !== 0) return false;
     this.producers.clear();

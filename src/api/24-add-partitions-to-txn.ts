@@ -1,0 +1,37 @@
+/**
+ * AddPartitionsToTxn (key 24), versions 0-3: the client form (v4+ is the brokers' batched form).
+ * Partitions of topics that do not exist get UNKNOWN_TOPIC_OR_PARTITION and the others
+ * OPERATION_NOT_ATTEMPTED, as Kafka answers; otherwise one code for all, from the coordinator.
+ */
+import { AddPartitionsToTxn, type AddPartitionsToTxnRequest, type AddPartitionsToTxnResponse } from '../protocol/generated/index.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+import { fencedFor } from './txn-errors.js';
+
+const OPERATION_NOT_ATTEMPTED = 55;
+
+export const addPartitionsToTxnHandler: ApiHandler<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse> = {
+  codec: AddPartitionsToTxn,
+  minVersion: 0,
+  maxVersion: 3,
+  handle(req: AddPartitionsToTxnRequest, ctx: RequestContext): AddPartitionsToTxnResponse {
+    const b = ctx.broker;
+    const tps = req.v3AndBelowTopics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
+    const unknown = tps.some((tp) => !b.logs.get(tp.topic, tp.partition));
+    const common = unknown
+      ? null
+      : fencedFor(b.transactions.addPartitions(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, tps), ctx.apiVersion, 2);
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      resultsByTransaction: [],
+      resultsByTopicV3AndBelow: req.v3AndBelowTopics.map((t) => ({
+        name: t.name,
+        resultsByPartition: t.partitions.map((partitionIndex) => ({
+          partitionIndex,
+          partitionErrorCode: common ?? (b.logs.get(t.name, partitionIndex) ? OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+        })),
+      })),
+    };
+  },
+};

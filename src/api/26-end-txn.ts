@@ -1,0 +1,18 @@
+/**
+ * EndTxn (key 26), versions 0-3: commits or aborts the transaction; markers are written to every
+ * partition in it before the answer. A retry after the transaction completed the same way
+ * succeeds; the other way gets INVALID_TXN_STATE.
+ */
+import { EndTxn, type EndTxnRequest, type EndTxnResponse } from '../protocol/generated/index.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+import { fencedFor } from './txn-errors.js';
+
+export const endTxnHandler: ApiHandler<EndTxnRequest, EndTxnResponse> = {
+  codec: EndTxn,
+  minVersion: 0,
+  maxVersion: 3,
+  handle(req: EndTxnRequest, ctx: RequestContext): EndTxnResponse {
+    const code = ctx.broker.transactions.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed);
+    return { throttleTimeMs: 0, errorCode: fencedFor(code, ctx.apiVersion, 2), producerId: -1n, producerEpoch: -1 };
+  },
+};

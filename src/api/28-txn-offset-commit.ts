@@ -1,0 +1,37 @@
+/**
+ * TxnOffsetCommit (key 28), versions 0-3: offsets written as part of the producer's transaction
+ * (send_offsets_to_transaction), visible to OffsetFetch only after the commit marker. v3 carries
+ * the consumer's generation and member id (KIP-447), checked like OffsetCommit's.
+ */
+import { TxnOffsetCommit, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../protocol/generated/index.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+import { fencedFor } from './txn-errors.js';
+
+export const txnOffsetCommitHandler: ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> = {
+  codec: TxnOffsetCommit,
+  minVersion: 0,
+  maxVersion: 3,
+  handle(req: TxnOffsetCommitRequest, ctx: RequestContext): TxnOffsetCommitResponse {
+    const b = ctx.broker;
+    const txnCheck = b.transactions.validateOffsetsProducer(req.transactionalId, req.producerId, req.producerEpoch);
+    const codes =
+      txnCheck !== 0
+        ? req.topics.map((t) => t.partitions.map(() => fencedFor(txnCheck, ctx.apiVersion, 3)))
+        : b.groups.txnCommitOffsets(
+            {
+              groupId: req.groupId,
+              generationId: req.generationId,
+              memberId: req.memberId,
+              groupInstanceId: req.groupInstanceId,
+              topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions })),
+              producerId: req.producerId,
+              producerEpoch: req.producerEpoch,
+            },
+            (topic, partition) => b.logs.get(topic, partition) !== undefined,
+          );
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t, i) => ({ name: t.name, partitions: t.partitions.map((p, j) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i]![j]! })) })),
+    };
+  },
+};

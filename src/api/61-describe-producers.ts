@@ -1,0 +1,38 @@
+/**
+ * DescribeProducers (key 61), version 0 (KIP-664): the producers with state in each partition,
+ * with their epoch, last sequence, last timestamp and the first offset of an open transaction.
+ */
+import { DescribeProducers, type DescribeProducersRequest, type DescribeProducersResponse } from '../protocol/generated/index.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+export const describeProducersHandler: ApiHandler<DescribeProducersRequest, DescribeProducersResponse> = {
+  codec: DescribeProducers,
+  minVersion: 0,
+  maxVersion: 0,
+  handle(req: DescribeProducersRequest, ctx: RequestContext): DescribeProducersResponse {
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((partitionIndex) => {
+          const plog = ctx.broker.logs.get(t.name, partitionIndex);
+          if (!plog) return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, activeProducers: [] };
+          return {
+            partitionIndex,
+            errorCode: ErrorCode.NONE,
+            errorMessage: null,
+            activeProducers: [...plog.producers.producers.values()].map((e) => ({
+              producerId: e.producerId,
+              producerEpoch: e.epoch,
+              lastSequence: e.batches.at(-1)?.lastSeq ?? -1,
+              lastTimestamp: e.lastTimestamp,
+              coordinatorEpoch: e.coordinatorEpoch,
+              currentTxnStartOffset: e.currentTxnFirstOffset ?? -1n,
+            })),
+          };
+        }),
+      })),
+    };
+  },
+};

@@ -1,0 +1,29 @@
+/** DescribeTransactions (key 65), version 0 (KIP-664): state, timeout, producer and partitions. */
+import { DescribeTransactions, type DescribeTransactionsRequest, type DescribeTransactionsResponse } from '../protocol/generated/index.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+export const describeTransactionsHandler: ApiHandler<DescribeTransactionsRequest, DescribeTransactionsResponse> = {
+  codec: DescribeTransactions,
+  minVersion: 0,
+  maxVersion: 0,
+  handle(req: DescribeTransactionsRequest, ctx: RequestContext): DescribeTransactionsResponse {
+    return {
+      throttleTimeMs: 0,
+      transactionStates: req.transactionalIds.map((id) => {
+        const d = ctx.broker.transactions.describe(id);
+        const byTopic = new Map<string, number[]>();
+        for (const tp of d.partitions) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+        return {
+          errorCode: d.errorCode,
+          transactionalId: id,
+          transactionState: d.state,
+          transactionTimeoutMs: d.timeoutMs,
+          transactionStartTimeMs: BigInt(d.startMs),
+          producerId: d.producerId,
+          producerEpoch: d.producerEpoch,
+          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        };
+      }),
+    };
+  },
+};

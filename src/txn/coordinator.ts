@@ -1,0 +1,402 @@
+/**
+ * The transaction coordinator (KIP-98), for the classic transaction protocol (no KIP-890 v2).
+ *
+ * Per transactional id it keeps the producer id and epoch, the transaction timeout, the state
+ *   Empty -> Ongoing (AddPartitionsToTxn/AddOffsetsToTxn) -> PrepareCommit|PrepareAbort (EndTxn)
+ *   -> CompleteCommit|CompleteAbort (markers written) -> Ongoing again with the next transaction,
+ * and the partitions of the current transaction. Every change is a record in
+ * `__transaction_state` (records.ts), appended before it takes effect and replayed at start; a
+ * transaction found in a Prepare state at start has its markers (re)written and completes.
+ *
+ * - InitProducerId hands out a producer id for a new transactional id, or bumps the epoch of an
+ *   existing one, which fences the previous producer; an Ongoing transaction is aborted first
+ *   (with the bumped epoch) and the caller gets CONCURRENT_TRANSACTIONS, to retry (Kafka's
+ *   PrepareEpochFence). With a producer id and epoch given (KIP-360, v3+) they must match.
+ * - EndTxn writes a commit or abort marker to every partition of the transaction (and so to the
+ *   group's __consumer_offsets partition for offsets sent with the transaction), then answers. A
+ *   retried EndTxn for a transaction already completed the same way succeeds.
+ * - Transactions open longer than their timeout are aborted with a bumped epoch, so the late
+ *   producer is fenced (transaction.timeout.ms, checked every
+ *   transaction.abort.timed.out.transaction.cleanup.interval.ms).
+ * - Transactional ids idle (Empty or Complete*) longer than transactional.id.expiration.ms are
+ *   removed (a tombstone).
+ *
+ * Every method runs synchronously to completion: markers are local appends, so a Prepare state
+ * never outlives the call that entered it.
+ */
+import type { Logger } from '../logger.js';
+import { LogStorageError } from '../log/partition-log.js';
+import type { CoordinatorStore } from '../metadata/internal-topic.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { ProducerIdManager } from './producer-ids.js';
+import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue, type TxnState } from './records.js';
+
+export const TxnError = {
+  NOT_COORDINATOR: 16,
+  INVALID_PRODUCER_EPOCH: 47,
+  INVALID_TXN_STATE: 48,
+  INVALID_PRODUCER_ID_MAPPING: 49,
+  INVALID_TRANSACTION_TIMEOUT: 50,
+  CONCURRENT_TRANSACTIONS: 51,
+  COORDINATOR_NOT_AVAILABLE: 15,
+  TRANSACTIONAL_ID_NOT_FOUND: 105,
+  PRODUCER_FENCED: 90,
+} as const;
+
+/** Epochs are int16; at the last usable one the coordinator moves to a new producer id. */
+const EPOCH_EXHAUSTED = 32766;
+
+export interface TxnSettings {
+  maxTimeoutMs: number;
+  abortCheckIntervalMs: number;
+  idExpirationMs: number;
+  idExpirationCheckIntervalMs: number;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Writes a transaction marker to one partition (the broker: partition log, fetch waiters, groups). */
+export type MarkerWriter = (tp: TopicPartition, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number) => void;
+
+interface TxnMetadata {
+  transactionalId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  /** The epoch before the last bump, so a retried InitProducerId gets the same answer. */
+  lastProducerEpoch: number;
+  timeoutMs: number;
+  state: TxnState;
+  partitions: Map<string, TopicPartition>;
+  startMs: number;
+  lastUpdateMs: number;
+}
+
+export interface InitResult {
+  errorCode: number;
+  producerId: bigint;
+  producerEpoch: number;
+}
+
+export interface TxnDescription {
+  transactionalId: string;
+  errorCode: number;
+  state: string;
+  timeoutMs: number;
+  startMs: number;
+  producerId: bigint;
+  producerEpoch: number;
+  partitions: TopicPartition[];
+}
+
+const COORDINATOR_EPOCH = 0;
+const tpKey = (tp: TopicPartition): string => `${tp.topic}\0${tp.partition}`;
+
+export class TransactionCoordinator {
+  private readonly txns = new Map<string, TxnMetadata>();
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly store: CoordinatorStore,
+    private readonly producerIds: ProducerIdManager,
+    private readonly writeMarker: MarkerWriter,
+    readonly settings: TxnSettings,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  // ---------------------------------------------------------------------------------------
+  // Loading and persistence
+
+  load(): void {
+    this.store.replay((key, value) => {
+      const id = decodeTxnKey(key);
+      if (value === null) {
+        this.txns.delete(id);
+        return;
+      }
+      const v = decodeTxnValue(value);
+      const partitions = new Map<string, TopicPartition>();
+      for (const t of v.partitions) for (const p of t.partitions) partitions.set(tpKey({ topic: t.topic, partition: p }), { topic: t.topic, partition: p });
+      const prev = this.txns.get(id);
+      this.txns.set(id, {
+        transactionalId: id,
+        producerId: v.producerId,
+        producerEpoch: v.producerEpoch,
+        lastProducerEpoch: prev && prev.producerEpoch !== v.producerEpoch ? prev.producerEpoch : (prev?.lastProducerEpoch ?? -1),
+        timeoutMs: v.timeoutMs,
+        state: v.state,
+        partitions,
+        startMs: Number(v.startMs),
+        lastUpdateMs: Number(v.lastUpdateMs),
+      });
+    });
+    // A crash between the Prepare record and the markers: finish the job now.
+    for (const t of this.txns.values()) {
+      if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') this.completeTxn(t, t.state === 'PrepareCommit');
+    }
+    if (this.txns.size > 0) this.log.info(`loaded ${this.txns.size} transactional id(s) from __transaction_state`);
+    this.every(this.settings.abortCheckIntervalMs, () => this.abortTimedOut());
+    this.every(this.settings.idExpirationCheckIntervalMs, () => this.expireIds());
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  close(): void {
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  /** Appends the transaction's current state; false when the log refused it (nothing applied). */
+  private persist(t: TxnMetadata): boolean {
+    const byTopic = new Map<string, number[]>();
+    for (const tp of t.partitions.values()) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+    try {
+      this.store.append(t.transactionalId, [
+        {
+          key: encodeTxnKey(t.transactionalId),
+          value: encodeTxnValue({
+            producerId: t.producerId,
+            producerEpoch: t.producerEpoch,
+            timeoutMs: t.timeoutMs,
+            state: t.state,
+            partitions: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+            lastUpdateMs: BigInt(t.lastUpdateMs),
+            startMs: BigInt(t.startMs),
+          }),
+        },
+      ]);
+      return true;
+    } catch (err) {
+      if (!(err instanceof LogStorageError)) throw err;
+      this.log.error(`cannot write transaction ${t.transactionalId} to __transaction_state: ${err.message}`);
+      return false;
+    }
+  }
+
+  /** Applies `change` to a copy, persists it, and only then makes it current. */
+  private transition(t: TxnMetadata, change: (next: TxnMetadata) => void): boolean {
+    const next: TxnMetadata = { ...t, partitions: new Map(t.partitions) };
+    change(next);
+    next.lastUpdateMs = this.now();
+    if (!this.persist(next)) return false;
+    Object.assign(t, next);
+    return true;
+  }
+
+  /** Writes the markers of the transaction, then records its completion. */
+  private completeTxn(t: TxnMetadata, commit: boolean): void {
+    for (const tp of t.partitions.values()) this.writeMarker(tp, t.producerId, t.producerEpoch, commit, COORDINATOR_EPOCH);
+    this.transition(t, (n) => {
+      n.state = commit ? 'CompleteCommit' : 'CompleteAbort';
+      n.partitions.clear();
+      n.startMs = -1;
+    });
+  }
+
+  private endOngoing(t: TxnMetadata, commit: boolean): number {
+    if (!this.transition(t, (n) => (n.state = commit ? 'PrepareCommit' : 'PrepareAbort'))) return TxnError.NOT_COORDINATOR;
+    this.completeTxn(t, commit);
+    return ErrorCode.NONE;
+  }
+
+  /** Bumps the epoch (or rotates the producer id when the epoch is spent). */
+  private bumpEpoch(n: TxnMetadata): void {
+    n.lastProducerEpoch = n.producerEpoch;
+    if (n.producerEpoch >= EPOCH_EXHAUSTED) {
+      n.producerId = this.producerIds.generate();
+      n.producerEpoch = 0;
+      n.lastProducerEpoch = -1;
+    } else {
+      n.producerEpoch++;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Client APIs
+
+  initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: bigint; producerEpoch: number } | null): InitResult {
+    const fail = (errorCode: number): InitResult => ({ errorCode, producerId: -1n, producerEpoch: -1 });
+    if (transactionalId === '') return fail(ErrorCode.INVALID_REQUEST);
+    if (timeoutMs <= 0 || timeoutMs > this.settings.maxTimeoutMs) return fail(TxnError.INVALID_TRANSACTION_TIMEOUT);
+    const problem = this.store.ensure();
+    if (problem) {
+      this.log.error(problem);
+      return fail(TxnError.COORDINATOR_NOT_AVAILABLE);
+    }
+    let t = this.txns.get(transactionalId);
+    if (!t) {
+      t = {
+        transactionalId,
+        producerId: this.producerIds.generate(),
+        producerEpoch: -1,
+        lastProducerEpoch: -1,
+        timeoutMs,
+        state: 'Empty',
+        partitions: new Map(),
+        startMs: -1,
+        lastUpdateMs: this.now(),
+      };
+      const created = t;
+      if (!this.transition(created, (n) => (n.producerEpoch = 0))) return fail(TxnError.NOT_COORDINATOR);
+      this.txns.set(transactionalId, created);
+      return { errorCode: ErrorCode.NONE, producerId: created.producerId, producerEpoch: created.producerEpoch };
+    }
+    if (expected && expected.producerEpoch >= 0 && expected.producerId !== t.producerId && t.producerEpoch >= 0) return fail(TxnError.PRODUCER_FENCED);
+    switch (t.state) {
+      case 'PrepareCommit':
+      case 'PrepareAbort':
+        return fail(TxnError.CONCURRENT_TRANSACTIONS);
+      case 'Ongoing': {
+        // Fence the current producer: abort its transaction under a bumped epoch; the caller retries.
+        const txn = t;
+        if (!this.transition(txn, (n) => this.bumpEpoch(n))) return fail(TxnError.NOT_COORDINATOR);
+        const code = this.endOngoing(txn, false);
+        return fail(code === ErrorCode.NONE ? TxnError.CONCURRENT_TRANSACTIONS : code);
+      }
+      default: {
+        const txn = t;
+        if (expected && expected.producerEpoch >= 0) {
+          if (expected.producerEpoch === txn.lastProducerEpoch && expected.producerEpoch !== txn.producerEpoch) {
+            // A retry of an InitProducerId we already answered.
+            return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch };
+          }
+          if (expected.producerEpoch !== txn.producerEpoch) return fail(TxnError.PRODUCER_FENCED);
+        }
+        const ok = this.transition(txn, (n) => {
+          this.bumpEpoch(n);
+          n.timeoutMs = timeoutMs;
+          n.state = 'Empty';
+          n.partitions.clear();
+          n.startMs = -1;
+        });
+        return ok ? { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch } : fail(TxnError.NOT_COORDINATOR);
+      }
+    }
+  }
+
+  /** The checks every in-transaction call makes; NONE when the producer may go on. */
+  private validate(t: TxnMetadata | undefined, producerId: bigint, producerEpoch: number): number {
+    if (!t || t.producerId !== producerId) return TxnError.INVALID_PRODUCER_ID_MAPPING;
+    if (t.producerEpoch !== producerEpoch) return TxnError.PRODUCER_FENCED;
+    if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') return TxnError.CONCURRENT_TRANSACTIONS;
+    return ErrorCode.NONE;
+  }
+
+  /** TxnOffsetCommit: the producer must own the transactional id at its current epoch. */
+  validateOffsetsProducer(transactionalId: string, producerId: bigint, producerEpoch: number): number {
+    return this.validate(this.txns.get(transactionalId), producerId, producerEpoch);
+  }
+
+  /** AddPartitionsToTxn / AddOffsetsToTxn: one error code for all the partitions. */
+  addPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: TopicPartition[]): number {
+    if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    const t = this.txns.get(transactionalId);
+    const invalid = this.validate(t, producerId, producerEpoch);
+    if (invalid !== ErrorCode.NONE) return invalid;
+    const txn = t!;
+    if (txn.state === 'Ongoing' && partitions.every((tp) => txn.partitions.has(tpKey(tp)))) return ErrorCode.NONE;
+    const ok = this.transition(txn, (n) => {
+      if (n.state !== 'Ongoing') n.startMs = this.now();
+      n.state = 'Ongoing';
+      for (const tp of partitions) n.partitions.set(tpKey(tp), tp);
+    });
+    return ok ? ErrorCode.NONE : TxnError.NOT_COORDINATOR;
+  }
+
+  endTxn(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean): number {
+    if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    const t = this.txns.get(transactionalId);
+    if (!t || t.producerId !== producerId) return TxnError.INVALID_PRODUCER_ID_MAPPING;
+    if (t.producerEpoch !== producerEpoch) return TxnError.PRODUCER_FENCED;
+    switch (t.state) {
+      case 'Ongoing':
+        return this.endOngoing(t, commit);
+      case 'CompleteCommit':
+        return commit ? ErrorCode.NONE : TxnError.INVALID_TXN_STATE;
+      case 'CompleteAbort':
+        return commit ? TxnError.INVALID_TXN_STATE : ErrorCode.NONE;
+      case 'PrepareCommit':
+      case 'PrepareAbort':
+        return TxnError.CONCURRENT_TRANSACTIONS;
+      default:
+        return TxnError.INVALID_TXN_STATE;
+    }
+  }
+
+  /**
+   * Whether a transactional produce to this partition belongs to an ongoing transaction that added
+   * it (Kafka's partition verification); the error code otherwise.
+   */
+  verifyPartition(producerId: bigint, producerEpoch: number, tp: TopicPartition): number {
+    for (const t of this.txns.values()) {
+      if (t.producerId !== producerId) continue;
+      if (t.producerEpoch !== producerEpoch) return TxnError.INVALID_PRODUCER_EPOCH;
+      return t.state === 'Ongoing' && t.partitions.has(tpKey(tp)) ? ErrorCode.NONE : TxnError.INVALID_TXN_STATE;
+    }
+    return TxnError.INVALID_TXN_STATE;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Timers
+
+  /** Aborts transactions open longer than their timeout, fencing their producer. */
+  abortTimedOut(): void {
+    const now = this.now();
+    for (const t of [...this.txns.values()]) {
+      if (t.state !== 'Ongoing' || now - t.startMs <= t.timeoutMs) continue;
+      this.log.info(`transaction ${t.transactionalId} (producer ${t.producerId}) timed out after ${t.timeoutMs} ms: aborting`);
+      if (this.transition(t, (n) => this.bumpEpoch(n))) this.endOngoing(t, false);
+    }
+  }
+
+  /** Removes transactional ids idle longer than transactional.id.expiration.ms. */
+  expireIds(): void {
+    const now = this.now();
+    for (const t of [...this.txns.values()]) {
+      if (t.state === 'Ongoing' || t.state === 'PrepareCommit' || t.state === 'PrepareAbort') continue;
+      if (now - t.lastUpdateMs <= this.settings.idExpirationMs) continue;
+      try {
+        this.store.append(t.transactionalId, [{ key: encodeTxnKey(t.transactionalId), value: null }]);
+        this.txns.delete(t.transactionalId);
+      } catch (err) {
+        if (!(err instanceof LogStorageError)) throw err;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Admin
+
+  describe(transactionalId: string): TxnDescription {
+    const t = this.txns.get(transactionalId);
+    if (!t) {
+      return { transactionalId, errorCode: TxnError.TRANSACTIONAL_ID_NOT_FOUND, state: '', timeoutMs: 0, startMs: -1, producerId: -1n, producerEpoch: -1, partitions: [] };
+    }
+    return {
+      transactionalId,
+      errorCode: ErrorCode.NONE,
+      state: t.state,
+      timeoutMs: t.timeoutMs,
+      startMs: t.startMs,
+      producerId: t.producerId,
+      producerEpoch: t.producerEpoch,
+      partitions: [...t.partitions.values()],
+    };
+  }
+
+  /** ListTransactions: filters by state, producer id, and (v1) open longer than durationMs. */
+  list(states: string[], producerIds: bigint[], durationMs: bigint): Array<{ transactionalId: string; producerId: bigint; state: string }> {
+    const now = this.now();
+    return [...this.txns.values()]
+      .filter((t) => states.length === 0 || states.includes(t.state))
+      .filter((t) => producerIds.length === 0 || producerIds.includes(t.producerId))
+      .filter((t) => durationMs < 0n || (t.state === 'Ongoing' && BigInt(now - t.startMs) >= durationMs))
+      .map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, state: t.state }));
+  }
+}
