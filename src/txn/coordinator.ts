@@ -120,12 +120,12 @@ export class TransactionCoordinator {
       const v = decodeTxnValue(value);
       const partitions = new Map<string, TopicPartition>();
       for (const t of v.partitions) for (const p of t.partitions) partitions.set(tpKey({ topic: t.topic, partition: p }), { topic: t.topic, partition: p });
-      const prev = this.txns.get(id);
       this.txns.set(id, {
         transactionalId: id,
         producerId: v.producerId,
         producerEpoch: v.producerEpoch,
-        lastProducerEpoch: prev && prev.producerEpoch !== v.producerEpoch ? prev.producerEpoch : (prev?.lastProducerEpoch ?? -1),
+        // Not in the record (as in Kafka): a retry of a KIP-360 call across a restart is fenced.
+        lastProducerEpoch: -1,
         timeoutMs: v.timeoutMs,
         state: v.state,
         partitions,
@@ -205,9 +205,13 @@ export class TransactionCoordinator {
     return ErrorCode.NONE;
   }
 
-  /** Bumps the epoch (or rotates the producer id when the epoch is spent). */
-  private bumpEpoch(n: TxnMetadata): void {
-    n.lastProducerEpoch = n.producerEpoch;
+  /**
+   * Bumps the epoch (or rotates the producer id when the epoch is spent). The previous epoch is
+   * remembered only for a KIP-360 call that named it, so that a retry of that call gets the same
+   * answer; a plain InitProducerId or a fence forgets it, as in Kafka.
+   */
+  private bumpEpoch(n: TxnMetadata, rememberPrevious = false): void {
+    n.lastProducerEpoch = rememberPrevious ? n.producerEpoch : -1;
     if (n.producerEpoch >= EPOCH_EXHAUSTED) {
       n.producerId = this.producerIds.generate();
       n.producerEpoch = 0;
@@ -269,7 +273,7 @@ export class TransactionCoordinator {
           if (expected.producerEpoch !== txn.producerEpoch) return fail(TxnError.PRODUCER_FENCED);
         }
         const ok = this.transition(txn, (n) => {
-          this.bumpEpoch(n);
+          this.bumpEpoch(n, expected !== null && expected.producerEpoch >= 0);
           n.timeoutMs = timeoutMs;
           n.state = 'Empty';
           n.partitions.clear();
