@@ -151,3 +151,121 @@ export async function python(script: string, args: string[], opts: { input?: str
 }
 
 export const b64 = (v: string | Buffer | null): string | null => (v === null ? null : Buffer.from(v).toString('base64'));
+
+/** Polls `pred` every 50 ms until it returns a value other than undefined, null or false. */
+export async function until<T>(what: string, pred: () => T | undefined | null | false, timeoutMs: number, diag?: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = pred();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${diag ? `\n${diag()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** SIGTERM, then SIGKILL if the broker has not exited after `timeoutMs`; resolves with the exit code (null if killed). */
+export async function stopBroker(b: BrokerProcess | undefined, timeoutMs = 10000): Promise<number | null> {
+  if (!b) return null;
+  let timer: NodeJS.Timeout | undefined;
+  const killed = new Promise<null>((resolve) => {
+    timer = setTimeout(() => void b.kill9().then(() => resolve(null)), timeoutMs);
+  });
+  try {
+    return await Promise.race([b.stop(), killed]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A long-running client process (a group consumer) watched line by line: every stdout line is
+ * kept, and the lines that are JSON objects are parsed into `events`. It is stopped by PID only.
+ */
+export interface Worker<E = Record<string, unknown>> {
+  readonly name: string;
+  readonly pid: number;
+  readonly proc: ChildProcess;
+  /** Every complete stdout line so far. */
+  readonly lines: string[];
+  /** The stdout lines that start with '{', parsed. */
+  readonly events: E[];
+  stderr(): string;
+  /** Exit code and signal once the process has exited, else undefined. */
+  exitInfo(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** Throws if the process exited without being asked to. */
+  assertAlive(): void;
+  /** SIGTERM (or `signal`) and wait for exit; SIGKILL after `timeoutMs`. */
+  stop(timeoutMs?: number, signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL and wait for exit. */
+  kill9(): Promise<void>;
+  /** A short description for failure messages: exit status and the tail of stderr. */
+  describe(): string;
+}
+
+export function spawnWorker<E = Record<string, unknown>>(name: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Worker<E> {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const lines: string[] = [];
+  const events: E[] = [];
+  let partial = '';
+  let err = '';
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let asked = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve(exit);
+    }),
+  );
+  proc.on('error', (e) => (err += `\nspawn error: ${String(e)}`));
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    partial += d;
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      lines.push(line);
+      if (line.startsWith('{')) {
+        try {
+          events.push(JSON.parse(line) as E);
+        } catch {
+          err += `\nunparsable stdout line: ${line.slice(0, 200)}`;
+        }
+      }
+    }
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+    if (err.length > 200_000) err = err.slice(-100_000);
+  });
+  const w: Worker<E> = {
+    name,
+    pid: proc.pid ?? -1,
+    proc,
+    lines,
+    events,
+    stderr: () => err,
+    exitInfo: () => exit,
+    describe: () => `${name} (pid ${proc.pid}): ${exit ? `exited code=${exit.code} signal=${exit.signal}` : 'running'}; stderr tail:\n${err.slice(-3000)}`,
+    assertAlive: () => {
+      if (exit && !asked) throw new Error(`${name} exited unexpectedly: ${w.describe()}`);
+    },
+    stop: async (timeoutMs = 15000, signal: NodeJS.Signals = 'SIGTERM') => {
+      asked = true;
+      if (exit) return exit;
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    kill9: async () => {
+      asked = true;
+      if (exit) return;
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+  return w;
+}
