@@ -96,6 +96,8 @@ const tpKey = (tp: TopicPartition): string => `${tp.topic}\0${tp.partition}`;
 
 export class TransactionCoordinator {
   private readonly txns = new Map<string, TxnMetadata>();
+  /** The same transactions by current producer id, for the produce-path check. */
+  private readonly byProducerId = new Map<bigint, TxnMetadata>();
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -114,12 +116,16 @@ export class TransactionCoordinator {
     this.store.replay((key, value) => {
       const id = decodeTxnKey(key);
       if (value === null) {
+        const gone = this.txns.get(id);
+        if (gone) this.byProducerId.delete(gone.producerId);
         this.txns.delete(id);
         return;
       }
       const v = decodeTxnValue(value);
       const partitions = new Map<string, TopicPartition>();
       for (const t of v.partitions) for (const p of t.partitions) partitions.set(tpKey({ topic: t.topic, partition: p }), { topic: t.topic, partition: p });
+      const old = this.txns.get(id);
+      if (old) this.byProducerId.delete(old.producerId);
       this.txns.set(id, {
         transactionalId: id,
         producerId: v.producerId,
@@ -132,6 +138,7 @@ export class TransactionCoordinator {
         startMs: Number(v.startMs),
         lastUpdateMs: Number(v.lastUpdateMs),
       });
+      this.byProducerId.set(v.producerId, this.txns.get(id)!);
     });
     // A crash between the Prepare record and the markers: finish the job now.
     for (const t of this.txns.values()) {
@@ -185,7 +192,9 @@ export class TransactionCoordinator {
     change(next);
     next.lastUpdateMs = this.now();
     if (!this.persist(next)) return false;
+    if (next.producerId !== t.producerId) this.byProducerId.delete(t.producerId);
     Object.assign(t, next);
+    if (this.txns.get(t.transactionalId) === t) this.byProducerId.set(t.producerId, t);
     return true;
   }
 
@@ -249,6 +258,7 @@ export class TransactionCoordinator {
       const created = t;
       if (!this.transition(created, (n) => (n.producerEpoch = 0))) return fail(TxnError.NOT_COORDINATOR);
       this.txns.set(transactionalId, created);
+      this.byProducerId.set(created.producerId, created);
       return { errorCode: ErrorCode.NONE, producerId: created.producerId, producerEpoch: created.producerEpoch };
     }
     if (expected && expected.producerEpoch >= 0 && expected.producerId !== t.producerId && t.producerEpoch >= 0) return fail(TxnError.PRODUCER_FENCED);
@@ -338,12 +348,10 @@ export class TransactionCoordinator {
    * it (Kafka's partition verification); the error code otherwise.
    */
   verifyPartition(producerId: bigint, producerEpoch: number, tp: TopicPartition): number {
-    for (const t of this.txns.values()) {
-      if (t.producerId !== producerId) continue;
-      if (t.producerEpoch !== producerEpoch) return TxnError.INVALID_PRODUCER_EPOCH;
-      return t.state === 'Ongoing' && t.partitions.has(tpKey(tp)) ? ErrorCode.NONE : TxnError.INVALID_TXN_STATE;
-    }
-    return TxnError.INVALID_TXN_STATE;
+    const t = this.byProducerId.get(producerId);
+    if (!t) return TxnError.INVALID_TXN_STATE;
+    if (t.producerEpoch !== producerEpoch) return TxnError.INVALID_PRODUCER_EPOCH;
+    return t.state === 'Ongoing' && t.partitions.has(tpKey(tp)) ? ErrorCode.NONE : TxnError.INVALID_TXN_STATE;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -368,6 +376,7 @@ export class TransactionCoordinator {
       try {
         this.store.append(t.transactionalId, [{ key: encodeTxnKey(t.transactionalId), value: null }]);
         this.txns.delete(t.transactionalId);
+        this.byProducerId.delete(t.producerId);
       } catch (err) {
         if (!(err instanceof LogStorageError)) throw err;
       }
