@@ -20,6 +20,7 @@ import { MetadataImage } from './metadata/image.js';
 import { METADATA_FEATURES, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
+import { describeNative } from './native/index.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { InternalTopic, OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
 import { TransactionCoordinator } from './txn/coordinator.js';
@@ -151,6 +152,7 @@ export class Broker {
     const t0 = performance.now();
     const log = opts.logger ?? createLogger();
     checkLimits();
+    log.info(describeNative());
     const properties: Record<string, string> = { ...(opts.properties ?? {}) };
     const config0 = loadBrokerConfig({ ...opts, properties });
     if (opts.host !== undefined || opts.port !== undefined) {

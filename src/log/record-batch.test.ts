@@ -3,8 +3,10 @@ import { createRequire } from 'node:module';
 import { ErrorCode } from '../protocol/errors.js';
 import { DecodeError } from '../protocol/wire.js';
 import { crc32c } from '../native/crc32c.js';
+import { twinTest } from '../native/twins.js';
 import {
-  assignOffsets,
+  assignOffsetsNative,
+  assignOffsetsTs,
   BatchField,
   batchCrcMatches,
   buildRecordBatch,
@@ -13,8 +15,11 @@ import {
   setLogAppendTime,
   splitBatches,
   TimestampType,
-  validateBatches,
+  validateBatchesNative,
+  validateBatchesTs,
   type BatchInfo,
+  type ValidateOptions,
+  type ValidateResult,
 } from './record-batch.js';
 
 const require = createRequire(import.meta.url);
@@ -33,14 +38,33 @@ function sample(n = 3, ts = 1_700_000_000_000n): Buffer {
   return buildRecordBatch(records);
 }
 
-function expectError(t: Test, buf: Buffer, code: number, opts: Partial<Parameters<typeof validateBatches>[1]> = {}): void {
-  const r = validateBatches(buf, { maxBatchBytes: MAX, ...opts });
-  t.equal(r.ok, false, 'rejected');
-  if (!r.ok) t.equal(r.errorCode, code, `error ${code}: ${r.message}`);
+/** One implementation of the batch functions: the TypeScript twins or the addon. */
+interface Impl {
+  validateBatches: (buf: Buffer, opts: ValidateOptions) => ValidateResult;
+  assignOffsets: typeof assignOffsetsTs;
+  expectError: (t: Test, buf: Buffer, code: number, opts?: Partial<ValidateOptions>) => void;
 }
 
+function impl(validateBatches: Impl['validateBatches'], assignOffsets: Impl['assignOffsets']): Impl {
+  return {
+    validateBatches,
+    assignOffsets,
+    expectError(t, buf, code, opts = {}) {
+      const r = validateBatches(buf, { maxBatchBytes: MAX, ...opts });
+      t.equal(r.ok, false, 'rejected');
+      if (!r.ok) t.equal(r.errorCode, code, `error ${code}: ${r.message}`);
+    },
+  };
+}
 
-t.test('a built batch validates and its header is reported', async (t) => {
+// Tests of validation and offset assignment run against the TypeScript twins and the addon.
+const impls = {
+  ts: impl(validateBatchesTs, assignOffsetsTs),
+  native: validateBatchesNative && assignOffsetsNative ? impl(validateBatchesNative, assignOffsetsNative) : null,
+};
+
+
+twinTest('a built batch validates and its header is reported', impls, async (t, { validateBatches }) => {
   const buf = buildRecordBatch(
     [
       { key: null, value: Buffer.from('a'), timestamp: 100n },
@@ -144,37 +168,37 @@ t.test('kafkajs decodes a batch we stored', async (t) => {
   );
 });
 
-t.test('corrupt CRC is rejected with CORRUPT_MESSAGE', async (t) => {
+twinTest('corrupt CRC is rejected with CORRUPT_MESSAGE', impls, async (t, { expectError }) => {
   const buf = sample();
   buf[buf.length - 1]! ^= 0xff;
   expectError(t, buf, ErrorCode.CORRUPT_MESSAGE);
 });
 
-t.test('a CRC that covers the wrong range is rejected', async (t) => {
+twinTest('a CRC that covers the wrong range is rejected', impls, async (t, { expectError }) => {
   const buf = sample();
   buf.writeUInt32BE(crc32c(buf, BatchField.attributes, buf.length - 1), BatchField.crc);
   expectError(t, buf, ErrorCode.CORRUPT_MESSAGE);
 });
 
-t.test('fields outside the CRC may change without failing validation', async (t) => {
+twinTest('fields outside the CRC may change without failing validation', impls, async (t, { validateBatches }) => {
   const buf = sample();
   buf.writeInt32BE(12345, BatchField.partitionLeaderEpoch);
   t.ok(validateBatches(buf, { maxBatchBytes: MAX }).ok);
 });
 
-t.test('truncated header is CORRUPT_MESSAGE', async (t) => {
+twinTest('truncated header is CORRUPT_MESSAGE', impls, async (t, { expectError }) => {
   expectError(t, sample().subarray(0, 10), ErrorCode.CORRUPT_MESSAGE);
   expectError(t, sample().subarray(0, 40), ErrorCode.CORRUPT_MESSAGE);
 });
 
-t.test('partial trailing batch is CORRUPT_MESSAGE', async (t) => {
+twinTest('partial trailing batch is CORRUPT_MESSAGE', impls, async (t, { expectError }) => {
   const one = sample();
   expectError(t, one.subarray(0, one.length - 1), ErrorCode.CORRUPT_MESSAGE, { origin: 'internal' });
   const two = Buffer.concat([one, one.subarray(0, 30)]);
   expectError(t, two, ErrorCode.CORRUPT_MESSAGE, { origin: 'internal' });
 });
 
-t.test('batchLength below the header size is CORRUPT_MESSAGE', async (t) => {
+twinTest('batchLength below the header size is CORRUPT_MESSAGE', impls, async (t, { expectError }) => {
   const buf = sample();
   buf.writeInt32BE(48, BatchField.batchLength);
   expectError(t, buf, ErrorCode.CORRUPT_MESSAGE);
@@ -182,7 +206,7 @@ t.test('batchLength below the header size is CORRUPT_MESSAGE', async (t) => {
   expectError(t, buf, ErrorCode.CORRUPT_MESSAGE);
 });
 
-t.test('magic 0 and 1 are INVALID_RECORD, magic outside 0..2 is CORRUPT_MESSAGE', async (t) => {
+twinTest('magic 0 and 1 are INVALID_RECORD, magic outside 0..2 is CORRUPT_MESSAGE', impls, async (t, { expectError }) => {
   const buf = sample();
   buf.writeInt8(1, BatchField.magic);
   expectError(t, buf, ErrorCode.INVALID_RECORD);
@@ -194,22 +218,22 @@ t.test('magic 0 and 1 are INVALID_RECORD, magic outside 0..2 is CORRUPT_MESSAGE'
   expectError(t, buf, ErrorCode.CORRUPT_MESSAGE);
 });
 
-t.test('batch larger than maxBatchBytes is MESSAGE_TOO_LARGE', async (t) => {
+twinTest('batch larger than maxBatchBytes is MESSAGE_TOO_LARGE', impls, async (t, { validateBatches, expectError }) => {
   const buf = sample();
   expectError(t, buf, ErrorCode.MESSAGE_TOO_LARGE, { maxBatchBytes: buf.length - 1 });
   t.ok(validateBatches(buf, { maxBatchBytes: buf.length }).ok, 'exactly the limit is accepted');
 });
 
-t.test('record set larger than segmentBytes is RECORD_LIST_TOO_LARGE', async (t) => {
+twinTest('record set larger than segmentBytes is RECORD_LIST_TOO_LARGE', impls, async (t, { expectError }) => {
   const buf = sample();
   expectError(t, buf, ErrorCode.RECORD_LIST_TOO_LARGE, { segmentBytes: buf.length - 1 });
 });
 
-t.test('empty payload is INVALID_RECORD', async (t) => {
+twinTest('empty payload is INVALID_RECORD', impls, async (t, { expectError }) => {
   expectError(t, Buffer.alloc(0), ErrorCode.INVALID_RECORD);
 });
 
-t.test('a client may send exactly one batch; internal appends may send several', async (t) => {
+twinTest('a client may send exactly one batch; internal appends may send several', impls, async (t, { validateBatches, expectError }) => {
   const two = Buffer.concat([sample(2), sample(3)]);
   expectError(t, two, ErrorCode.INVALID_RECORD);
   const r = validateBatches(two, { maxBatchBytes: MAX, origin: 'internal' });
@@ -217,13 +241,13 @@ t.test('a client may send exactly one batch; internal appends may send several',
   if (r.ok) t.same(r.batches.map((b) => [b.position, b.recordCount]), [[0, 2], [sample(2).length, 3]]);
 });
 
-t.test('client baseOffset other than 0 is INVALID_RECORD', async (t) => {
+twinTest('client baseOffset other than 0 is INVALID_RECORD', impls, async (t, { expectError }) => {
   const buf = sample();
   buf.writeBigInt64BE(5n, 0);
   expectError(t, buf, ErrorCode.INVALID_RECORD);
 });
 
-t.test('client lastOffsetDelta inconsistent with the record count is INVALID_RECORD', async (t) => {
+twinTest('client lastOffsetDelta inconsistent with the record count is INVALID_RECORD', impls, async (t, { expectError }) => {
   const buf = sample(3);
   buf.writeInt32BE(5, BatchField.lastOffsetDelta);
   expectError(t, recrc(buf), ErrorCode.INVALID_RECORD);
@@ -231,7 +255,7 @@ t.test('client lastOffsetDelta inconsistent with the record count is INVALID_REC
   expectError(t, recrc(buf), ErrorCode.INVALID_RECORD);
 });
 
-t.test('client record count of 0 or less is INVALID_RECORD', async (t) => {
+twinTest('client record count of 0 or less is INVALID_RECORD', impls, async (t, { expectError }) => {
   const buf = sample(1);
   buf.writeInt32BE(0, BatchField.recordsCount);
   buf.writeInt32BE(-1, BatchField.lastOffsetDelta);
@@ -240,29 +264,29 @@ t.test('client record count of 0 or less is INVALID_RECORD', async (t) => {
   expectError(t, recrc(buf), ErrorCode.INVALID_RECORD);
 });
 
-t.test('control batch from a client is INVALID_RECORD', async (t) => {
+twinTest('control batch from a client is INVALID_RECORD', impls, async (t, { validateBatches, expectError }) => {
   const buf = buildRecordBatch([{ key: Buffer.alloc(4), value: Buffer.alloc(6) }], { isControl: true, isTransactional: true, producerId: 1n, producerEpoch: 0, baseSequence: 0 });
   expectError(t, buf, ErrorCode.INVALID_RECORD);
   t.ok(validateBatches(buf, { maxBatchBytes: MAX, origin: 'internal' }).ok, 'the broker may write one');
 });
 
-t.test('producer id without a sequence is INVALID_RECORD', async (t) => {
+twinTest('producer id without a sequence is INVALID_RECORD', impls, async (t, { expectError }) => {
   const buf = buildRecordBatch([{ key: null, value: Buffer.from('x') }], { producerId: 3n, producerEpoch: 0, baseSequence: -1 });
   expectError(t, buf, ErrorCode.INVALID_RECORD);
 });
 
-t.test('producer-set LogAppendTime is INVALID_TIMESTAMP', async (t) => {
+twinTest('producer-set LogAppendTime is INVALID_TIMESTAMP', impls, async (t, { expectError }) => {
   const buf = buildRecordBatch([{ key: null, value: Buffer.from('x') }], { timestampType: TimestampType.LogAppendTime });
   expectError(t, buf, ErrorCode.INVALID_TIMESTAMP);
 });
 
-t.test('unknown compression id is UNSUPPORTED_COMPRESSION_TYPE', async (t) => {
+twinTest('unknown compression id is UNSUPPORTED_COMPRESSION_TYPE', impls, async (t, { expectError }) => {
   const buf = sample();
   buf.writeInt16BE(buf.readInt16BE(BatchField.attributes) | 0x07, BatchField.attributes);
   expectError(t, recrc(buf), ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
 });
 
-t.test('assignOffsets rewrites baseOffset and leader epoch and keeps the CRC valid', async (t) => {
+twinTest('assignOffsets rewrites baseOffset and leader epoch and keeps the CRC valid', impls, async (t, { validateBatches, assignOffsets }) => {
   const buf = Buffer.concat([sample(2), sample(3)]);
   const r = validateBatches(buf, { maxBatchBytes: MAX, origin: 'internal' });
   if (!r.ok) throw new Error(r.message);
@@ -277,7 +301,7 @@ t.test('assignOffsets rewrites baseOffset and leader epoch and keeps the CRC val
   t.same(decodeRecords(parts[1]!).map((x) => x.offset), [1002n, 1003n, 1004n]);
 });
 
-t.test('setLogAppendTime marks the batch, sets maxTimestamp and recomputes the CRC', async (t) => {
+twinTest('setLogAppendTime marks the batch, sets maxTimestamp and recomputes the CRC', impls, async (t, { validateBatches }) => {
   const buf = sample(3, 10n);
   const r = validateBatches(buf, { maxBatchBytes: MAX });
   if (!r.ok) throw new Error(r.message);

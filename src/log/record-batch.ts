@@ -12,225 +12,59 @@
  * Attributes: bits 0-2 compression, bit 3 timestamp type (1 = LogAppendTime), bit 4 transactional,
  * bit 5 control, bit 6 delete horizon present.
  *
- * Hot path (produce): `validateBatches` reads only headers and runs one CRC per batch;
- * `assignOffsets` overwrites baseOffset and partitionLeaderEpoch, both outside the CRC, so the
- * stored bytes stay valid without recomputing it. Records are never decoded there.
+ * Hot path (produce): `validateBatches` (src/native/batch.ts, native when the addon is loaded)
+ * reads only headers and runs one CRC per batch; `assignOffsets` overwrites baseOffset and
+ * partitionLeaderEpoch, both outside the CRC, so the stored bytes stay valid without recomputing
+ * it. Records are never decoded there.
  *
  * Off the hot path (the broker's metadata log, tests, benchmarks): `buildRecordBatch` and
  * `decodeRecords`, uncompressed only. Decoding is bounded by the bytes present and by
  * `limits.recordsPerInternalBatchMax`.
  */
 import { limits } from '../config/limits.js';
-import { ErrorCode } from '../protocol/errors.js';
 import { DecodeError, Reader, Writer } from '../protocol/wire.js';
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_CONTROL,
+  ATTR_TIMESTAMP_TYPE,
+  ATTR_TRANSACTIONAL,
+  BatchField,
+  Compression,
+  LOG_OVERHEAD,
+  MAGIC_V2,
+  RECORD_BATCH_OVERHEAD,
+  TimestampType,
+  type BatchInfo,
+  type TimestampTypeId,
+} from '../native/batch.js';
 import { crc32c } from '../native/crc32c.js';
 
-/** Byte offsets of the header fields inside a batch. */
-export const BatchField = {
-  baseOffset: 0,
-  batchLength: 8,
-  partitionLeaderEpoch: 12,
-  magic: 16,
-  crc: 17,
-  attributes: 21,
-  lastOffsetDelta: 23,
-  baseTimestamp: 27,
-  maxTimestamp: 35,
-  producerId: 43,
-  producerEpoch: 51,
-  baseSequence: 53,
-  recordsCount: 57,
-  records: 61,
-} as const;
-
-/** baseOffset + batchLength: the bytes in front of what batchLength counts. */
-export const LOG_OVERHEAD = 12;
-/** Size of a v2 batch header, i.e. of a batch with no records. */
-export const RECORD_BATCH_OVERHEAD = 61;
-/** Smallest legal batchLength of a v2 batch (the header minus LOG_OVERHEAD). */
-export const BATCH_LENGTH_MIN = RECORD_BATCH_OVERHEAD - LOG_OVERHEAD;
-export const MAGIC_V2 = 2;
-
-export const Compression = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
-export type CompressionCodec = 0 | 1 | 2 | 3 | 4;
-
-/** Kafka's TimestampType ids. */
-export const TimestampType = { CreateTime: 0, LogAppendTime: 1 } as const;
-export type TimestampTypeId = 0 | 1;
-
-const ATTR_COMPRESSION_MASK = 0x07;
-const ATTR_TIMESTAMP_TYPE = 0x08;
-const ATTR_TRANSACTIONAL = 0x10;
-const ATTR_CONTROL = 0x20;
-
-/** What the broker needs from one batch header. Produced by `validateBatches`, read by the log. */
-export interface BatchInfo {
-  /** Where the batch starts in the buffer that was validated. */
-  position: number;
-  /** Whole batch, LOG_OVERHEAD included. */
-  size: number;
-  lastOffsetDelta: number;
-  recordCount: number;
-  baseTimestamp: bigint;
-  maxTimestamp: bigint;
-  timestampType: TimestampTypeId;
-  compression: CompressionCodec;
-  producerId: bigint;
-  producerEpoch: number;
-  baseSequence: number;
-  isTransactional: boolean;
-  isControl: boolean;
-}
-
-export type ValidateResult =
-  | { ok: true; batches: BatchInfo[] }
-  | { ok: false; errorCode: number; message: string };
-
-export interface ValidateOptions {
-  /** Largest batch accepted (max.message.bytes). A larger one fails with MESSAGE_TOO_LARGE. */
-  maxBatchBytes: number;
-  /**
-   * 'client' (default) applies the checks Kafka applies to a producer's batches (AppendOrigin
-   * CLIENT): exactly one batch, baseOffset 0, record count consistent with lastOffsetDelta, no
-   * control batches, a sequence when there is a producer id, no producer-set LogAppendTime.
-   * 'internal' checks structure and CRC only (the broker's own batches).
-   */
-  origin?: 'client' | 'internal';
-  /**
-   * segment.bytes of the target log: a set larger than one segment can never be appended and
-   * fails with RECORD_LIST_TOO_LARGE, as in Kafka.
-   */
-  segmentBytes?: number;
-}
-
-function fail(errorCode: number, message: string): ValidateResult {
-  return { ok: false, errorCode, message };
-}
-
-/**
- * Walks the concatenated batches of a produce payload and checks each header and CRC.
- *
- * Codes follow Kafka (UnifiedLog.analyzeAndValidateRecords, LogValidator.validateBatch,
- * ProduceRequest.validateRecords, ByteBufferLogInputStream):
- *  - truncated header, batchLength too small, magic outside 0..2, bad CRC: CORRUPT_MESSAGE;
- *  - a partial trailing batch: CORRUPT_MESSAGE (Kafka silently drops the partial bytes; we refuse,
- *    since a well-behaved client never sends one);
- *  - magic 0 or 1: INVALID_RECORD (Produce v3+ admits only magic 2);
- *  - batch larger than maxBatchBytes: MESSAGE_TOO_LARGE; whole set larger than segmentBytes:
- *    RECORD_LIST_TOO_LARGE;
- *  - client origin: more than one batch, baseOffset != 0, lastOffsetDelta + 1 != recordsCount or
- *    recordsCount <= 0, control bit set, producer id without sequence: INVALID_RECORD;
- *  - client origin, producer set the LogAppendTime bit: INVALID_TIMESTAMP (Kafka reports this per
- *    record; we report it for the batch);
- *  - compression id 5..7: UNSUPPORTED_COMPRESSION_TYPE (Kafka fails with an internal error).
- * Not checked here (they need the records or topic settings): per-record timestamps against
- * message.timestamp.*.max.ms, keys on compacted topics, inner offset deltas.
- */
-export function validateBatches(buf: Buffer, opts: ValidateOptions): ValidateResult {
-  const client = (opts.origin ?? 'client') === 'client';
-  const batches: BatchInfo[] = [];
-  if (buf.length === 0) return fail(ErrorCode.INVALID_RECORD, 'no record batch in the payload');
-  if (opts.segmentBytes !== undefined && buf.length > opts.segmentBytes)
-    return fail(
-      ErrorCode.RECORD_LIST_TOO_LARGE,
-      `record set of ${buf.length} bytes exceeds segment.bytes ${opts.segmentBytes}`,
-    );
-  let pos = 0;
-  while (pos < buf.length) {
-    const remaining = buf.length - pos;
-    if (remaining < BatchField.magic + 1)
-      return fail(ErrorCode.CORRUPT_MESSAGE, `truncated batch header at byte ${pos}: ${remaining} bytes left`);
-    const magic = buf.readInt8(pos + BatchField.magic);
-    if (magic < 0 || magic > MAGIC_V2) return fail(ErrorCode.CORRUPT_MESSAGE, `invalid magic ${magic} at byte ${pos}`);
-    if (magic !== MAGIC_V2)
-      return fail(ErrorCode.INVALID_RECORD, `only record batches with magic 2 are accepted, got magic ${magic}`);
-    const batchLength = buf.readInt32BE(pos + BatchField.batchLength);
-    if (batchLength < BATCH_LENGTH_MIN)
-      return fail(ErrorCode.CORRUPT_MESSAGE, `batchLength ${batchLength} is below the minimum ${BATCH_LENGTH_MIN}`);
-    const size = LOG_OVERHEAD + batchLength;
-    if (size > remaining)
-      return fail(ErrorCode.CORRUPT_MESSAGE, `partial batch at byte ${pos}: needs ${size} bytes, ${remaining} left`);
-    if (client && pos > 0)
-      return fail(ErrorCode.INVALID_RECORD, 'a produce request may carry exactly one record batch per partition');
-    if (client && buf.readBigInt64BE(pos) !== 0n)
-      return fail(ErrorCode.INVALID_RECORD, `baseOffset of a produced batch must be 0, got ${buf.readBigInt64BE(pos)}`);
-    if (size > opts.maxBatchBytes)
-      return fail(
-        ErrorCode.MESSAGE_TOO_LARGE,
-        `record batch of ${size} bytes exceeds the maximum of ${opts.maxBatchBytes}`,
-      );
-    const storedCrc = buf.readUInt32BE(pos + BatchField.crc);
-    const computedCrc = crc32c(buf, pos + BatchField.attributes, pos + size);
-    if (storedCrc !== computedCrc)
-      return fail(
-        ErrorCode.CORRUPT_MESSAGE,
-        `record batch is corrupt (stored crc ${storedCrc}, computed crc ${computedCrc})`,
-      );
-    const info = readBatchInfo(buf, pos, size);
-    const problem = client ? clientBatchProblem(info) : internalBatchProblem(info);
-    if (problem !== null) return fail(problem[0], problem[1]);
-    batches.push(info);
-    pos += size;
-  }
-  return { ok: true, batches };
-}
-
-/** Reads the header of the batch at `pos` (which must hold RECORD_BATCH_OVERHEAD bytes). */
-export function readBatchInfo(buf: Buffer, pos: number, size: number): BatchInfo {
-  const attributes = buf.readInt16BE(pos + BatchField.attributes);
-  return {
-    position: pos,
-    size,
-    lastOffsetDelta: buf.readInt32BE(pos + BatchField.lastOffsetDelta),
-    recordCount: buf.readInt32BE(pos + BatchField.recordsCount),
-    baseTimestamp: buf.readBigInt64BE(pos + BatchField.baseTimestamp),
-    maxTimestamp: buf.readBigInt64BE(pos + BatchField.maxTimestamp),
-    timestampType: attributes & ATTR_TIMESTAMP_TYPE ? 1 : 0,
-    compression: (attributes & ATTR_COMPRESSION_MASK) as CompressionCodec,
-    producerId: buf.readBigInt64BE(pos + BatchField.producerId),
-    producerEpoch: buf.readInt16BE(pos + BatchField.producerEpoch),
-    baseSequence: buf.readInt32BE(pos + BatchField.baseSequence),
-    isTransactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
-    isControl: (attributes & ATTR_CONTROL) !== 0,
-  };
-}
-
-function internalBatchProblem(info: BatchInfo): [number, string] | null {
-  if (info.compression > Compression.zstd)
-    return [ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `unknown compression id ${info.compression}`];
-  if (info.recordCount < 0) return [ErrorCode.CORRUPT_MESSAGE, `negative record count ${info.recordCount}`];
-  if (info.lastOffsetDelta < 0)
-    return [ErrorCode.CORRUPT_MESSAGE, `negative lastOffsetDelta ${info.lastOffsetDelta}`];
-  return null;
-}
-
-function clientBatchProblem(info: BatchInfo): [number, string] | null {
-  if (info.compression > Compression.zstd)
-    return [ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `unknown compression id ${info.compression}`];
-  if (info.lastOffsetDelta < 0)
-    return [ErrorCode.INVALID_RECORD, `invalid offset range: lastOffsetDelta ${info.lastOffsetDelta}`];
-  if (info.recordCount <= 0) return [ErrorCode.INVALID_RECORD, `invalid record count ${info.recordCount}`];
-  if (info.lastOffsetDelta + 1 !== info.recordCount)
-    return [
-      ErrorCode.INVALID_RECORD,
-      `inconsistent batch: lastOffsetDelta ${info.lastOffsetDelta} and ${info.recordCount} records`,
-    ];
-  if (info.isControl) return [ErrorCode.INVALID_RECORD, 'clients may not write control batches'];
-  if (info.producerId >= 0n && info.baseSequence < 0)
-    return [ErrorCode.INVALID_RECORD, `invalid sequence ${info.baseSequence} with producer id ${info.producerId}`];
-  if (info.timestampType === TimestampType.LogAppendTime)
-    return [ErrorCode.INVALID_TIMESTAMP, 'producers may not set the timestamp type to LogAppendTime'];
-  return null;
-}
-
-/**
- * Overwrites baseOffset and partitionLeaderEpoch of one batch in place. Neither field is covered
- * by the CRC, so the batch stays valid.
- */
-export function assignOffsets(buf: Buffer, info: BatchInfo, baseOffset: bigint, partitionLeaderEpoch: number): void {
-  buf.writeBigInt64BE(baseOffset, info.position + BatchField.baseOffset);
-  buf.writeInt32BE(partitionLeaderEpoch, info.position + BatchField.partitionLeaderEpoch);
-}
+// The header layout, the validation of produced batches and offset assignment (`validateBatches`
+// and `assignOffsets`, native when the addon is loaded, and their TypeScript twins) and their
+// types live in src/native/batch.ts, beside the Rust port; they are re-exported here for the log
+// and its callers.
+export {
+  BATCH_LENGTH_MIN,
+  BatchField,
+  Compression,
+  LOG_OVERHEAD,
+  MAGIC_V2,
+  RECORD_BATCH_OVERHEAD,
+  TimestampType,
+  VALIDATE_NATIVE_MIN_BYTES,
+  assignOffsets,
+  assignOffsetsNative,
+  assignOffsetsTs,
+  readBatchInfo,
+  validateBatches,
+  validateBatchesNative,
+  validateBatchesTs,
+  type BatchInfo,
+  type CompressionCodec,
+  type TimestampTypeId,
+  type ValidateOptions,
+  type ValidateResult,
+} from '../native/batch.js';
 
 /**
  * For topics with message.timestamp.type=LogAppendTime: marks the batch LogAppendTime and sets its

@@ -1,0 +1,116 @@
+/**
+ * Micro-benchmarks of the native functions against their TypeScript twins (benny): CRC-32C and
+ * record-batch validation at 16 B, 256 B, 4 KiB, 64 KiB and 1 MiB, plus offset assignment. Prints
+ * one markdown table: throughput (MB/s, 10^6 bytes) or calls/s, and the native/TS ratio.
+ *
+ *   npm run bench:native          (= tsc, then node dist/bench/native-micro.js)
+ *   node dist/bench/native-micro.js --max-time 2    seconds per case (default 1)
+ *
+ * Needs the addon (npm run build:native); refuses to run on the twins alone. Validation uses one
+ * uncompressed batch of about the given size, checked as a producer's (client origin); its
+ * smallest row is the smallest possible batch (one empty record, 68 bytes), since no batch fits
+ * in 16 bytes.
+ */
+import b from 'benny';
+import { buildRecordBatch } from '../src/log/record-batch.js';
+import {
+  assignOffsetsNative,
+  assignOffsetsTs,
+  crc32cNative,
+  crc32cTs,
+  describeNative,
+  validateBatchesNative,
+  validateBatchesTs,
+  type BatchInfo,
+} from '../src/native/index.js';
+
+const maxTimeArg = process.argv.indexOf('--max-time');
+const maxTime = maxTimeArg >= 0 ? Number(process.argv[maxTimeArg + 1]) : 1;
+
+const crcNative = crc32cNative;
+const validateNative = validateBatchesNative;
+const assignNative = assignOffsetsNative;
+if (crcNative === null || validateNative === null || assignNative === null) {
+  console.error(`${describeNative()}\nbuild it first: npm run build:native`);
+  process.exit(1);
+}
+
+const SIZES: [string, number][] = [
+  ['16 B', 16],
+  ['256 B', 256],
+  ['4 KiB', 4096],
+  ['64 KiB', 65536],
+  ['1 MiB', 1 << 20],
+];
+
+/** ops/s of each named case, run one after the other. */
+async function measure(name: string, cases: Record<string, () => unknown>): Promise<Record<string, number>> {
+  const summary = await b.suite(name, ...Object.entries(cases).map(([n, f]) => b.add(n, f, { maxTime, minSamples: 5 })));
+  return Object.fromEntries(summary.results.map((r) => [r.name, r.ops]));
+}
+
+function randomBytes(n: number): Buffer {
+  const buf = Buffer.alloc(n);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    buf[i] = x & 0xff;
+  }
+  return buf;
+}
+
+/** One batch of one record, padded to `bytes` (or as close as varints allow; at least 68 bytes). */
+function batchOf(bytes: number): Buffer {
+  const build = (pad: number): Buffer => buildRecordBatch([{ key: null, value: randomBytes(Math.max(0, pad)) }], { timestampMs: 1n });
+  let pad = bytes - build(0).length;
+  for (let i = 0; i < 3; i++) pad -= build(pad).length - bytes; // the length varints grow with pad
+  return build(pad);
+}
+
+const mb = (ops: number, bytes: number): string => ((ops * bytes) / 1e6).toFixed(bytes < 1024 ? 1 : 0);
+const perSec = (ops: number): string => `${(ops / 1e6).toFixed(2)} M calls/s`;
+
+const rows: string[] = [];
+let sink = 0;
+
+for (const [label, n] of SIZES) {
+  const buf = randomBytes(n);
+  const r = await measure(`crc32c ${label}`, {
+    ts: () => (sink ^= crc32cTs(buf, 0, n)),
+    native: () => (sink ^= crcNative(buf, 0, n)),
+  });
+  rows.push(`| crc32c | ${label} | ${mb(r.ts!, n)} MB/s | ${mb(r.native!, n)} MB/s | ${(r.native! / r.ts!).toFixed(1)}× |`);
+}
+
+for (const [label, n] of SIZES) {
+  const buf = batchOf(n);
+  const opts = { maxBatchBytes: 2 << 20 };
+  if (!validateBatchesTs(buf, opts).ok || !validateNative(buf, opts).ok) throw new Error(`benchmark batch of ${n} bytes is invalid`);
+  const r = await measure(`validateBatches ${label}`, {
+    ts: () => validateBatchesTs(buf, opts),
+    native: () => validateNative(buf, opts),
+  });
+  const size = buf.length === n ? label : `${label} (${buf.length} B)`;
+  rows.push(`| validateBatches | ${size} | ${mb(r.ts!, buf.length)} MB/s | ${mb(r.native!, buf.length)} MB/s | ${(r.native! / r.ts!).toFixed(1)}× |`);
+}
+
+{
+  const buf = batchOf(256);
+  const v = validateBatchesTs(buf, { maxBatchBytes: 1e6 });
+  if (!v.ok) throw new Error(v.message);
+  const info: BatchInfo = v.batches[0]!;
+  let offset = 0n;
+  const r = await measure('assignOffsets', {
+    ts: () => assignOffsetsTs(buf, info, offset++, 3),
+    native: () => assignNative(buf, info, offset++, 3),
+  });
+  rows.push(`| assignOffsets | any | ${perSec(r.ts!)} | ${perSec(r.native!)} | ${(r.native! / r.ts!).toFixed(1)}× |`);
+}
+
+console.log(`\n${describeNative()}; Node ${process.version}; ${maxTime} s per case\n`);
+console.log('| function | input | TypeScript | native | native/TS |');
+console.log('| --- | --- | --- | --- | --- |');
+for (const row of rows) console.log(row);
+if (sink === 0.5) console.log(sink); // keeps the CRC results alive

@@ -1,0 +1,131 @@
+//! Sluice's native addon: a Node-API module (loaded only by src/native/addon.ts) that speeds up
+//! the produce path. Every function here has a TypeScript twin in src/native/ with the same
+//! results; the addon is an accelerator, never a requirement (STYLE.md principle 9).
+//!
+//! JavaScript surface (`exports`), all synchronous:
+//!   abiVersion: number            bumped whenever a signature below changes; the loader refuses
+//!                                 an addon whose version differs from the one it was written for
+//!   crc32cHardware: boolean       whether CRC-32C runs on the CPU's crc32 instruction (SSE4.2)
+//!   crc32c(buf: Buffer, start: number, end: number): number
+//!                                 CRC-32C of buf[start, end), unsigned; RangeError outside buf
+//!   validateBatches(buf: Buffer, start: number, client: number, maxBatchBytes: number,
+//!                   segmentBytes: number, out: Buffer): number
+//!                                 header + CRC checks of the concatenated v2 batches in buf from
+//!                                 byte start (client: 1 for AppendOrigin CLIENT, 0 for internal;
+//!                                 segmentBytes NaN for none); writes one 64-byte record per batch
+//!                                 into out and returns the count, or -kind on failure, -99 when
+//!                                 out is full and more batches follow (batch.rs)
+//!   assignOffsets(buf: Buffer, position: number, baseOffset: bigint, leaderEpoch: number): void
+//!                                 overwrites baseOffset and partitionLeaderEpoch of one batch
+//!
+//! Node-API functions used (declared by hand in napi.rs, no crates): napi_create_function,
+//! napi_set_named_property, napi_get_cb_info, napi_get_buffer_info, napi_get_value_double,
+//! napi_get_value_int32, napi_get_value_bigint_int64 (Node-API 6), napi_create_uint32,
+//! napi_create_int32, napi_get_boolean, napi_throw_error, napi_throw_type_error,
+//! napi_throw_range_error; and this module exports napi_register_module_v1.
+//!
+//! Panic policy: panics unwind (Cargo.toml keeps `panic = "unwind"`) and never cross into Node.
+//! Every entry point runs inside `napi::entry`, which catches a panic with catch_unwind and
+//! throws a JavaScript Error with code SLUICE_NATIVE_PANIC instead; the panic message also goes to
+//! stderr through Rust's default hook. A panic is a bug in the addon (the code checks every index
+//! against the bytes present), so it is treated like any other broken invariant in the broker
+//! (principle 4): the request that hit it fails loudly, the process lives on. Arguments of the
+//! wrong type or out of range throw TypeError/RangeError with code SLUICE_NATIVE.
+//!
+//! Threading: all functions run on the JavaScript thread and keep no state between calls
+//! besides read-only tables built at compile time.
+
+pub mod batch;
+pub mod crc32c;
+
+#[cfg(not(test))]
+mod napi;
+
+#[cfg(not(test))]
+mod exports {
+    use crate::napi::{self, disjoint, entry, napi_callback_info, napi_env, napi_value, Error};
+    use crate::{batch, crc32c};
+
+    /// Bump with any change to the JavaScript surface above; src/native/addon.ts checks it.
+    pub const ABI_VERSION: u32 = 1;
+
+    /// An index argument: an integer in 0..=len.
+    fn index(v: f64, len: usize) -> Option<usize> {
+        if v >= 0.0 && v.fract() == 0.0 && v <= len as f64 {
+            Some(v as usize)
+        } else {
+            None
+        }
+    }
+
+    unsafe extern "C" fn crc32c_js(env: napi_env, info: napi_callback_info) -> napi_value {
+        entry::<3>(env, info, |env, [buf, start, end]| {
+            let buf = env.buffer(buf)?;
+            let (s, e) = (env.f64(start)?, env.f64(end)?);
+            let range = match (index(s, buf.len()), index(e, buf.len())) {
+                (Some(s), Some(e)) if s <= e => s..e,
+                _ => return Err(Error::Range(format!("crc32c range [{s}, {e}) outside buffer of {} bytes", buf.len()))),
+            };
+            env.uint32(crc32c::crc32c(&buf[range]))
+        })
+    }
+
+    unsafe extern "C" fn validate_batches_js(env: napi_env, info: napi_callback_info) -> napi_value {
+        entry::<6>(env, info, |env, [buf, start, client, max_batch_bytes, segment_bytes, out]| {
+            let buf = env.buffer(buf)?;
+            let s = env.f64(start)?;
+            let Some(start) = index(s, buf.len()) else {
+                return Err(Error::Range(format!("validateBatches: start {s} outside buffer of {} bytes", buf.len())));
+            };
+            let opts = batch::Options {
+                client: env.i32(client)? != 0,
+                max_batch_bytes: env.f64(max_batch_bytes)?,
+                segment_bytes: env.f64(segment_bytes)?,
+            };
+            let out = env.buffer_mut(out)?;
+            if !disjoint(buf, out) {
+                return Err(Error::Range("validateBatches: the output overlaps the input".into()));
+            }
+            env.int32(batch::validate_into(buf, start, &opts, out))
+        })
+    }
+
+    unsafe extern "C" fn assign_offsets_js(env: napi_env, info: napi_callback_info) -> napi_value {
+        entry::<4>(env, info, |env, [buf, position, base_offset, leader_epoch]| {
+            let buf = env.buffer_mut(buf)?;
+            let p = env.f64(position)?;
+            let base_offset = env.bigint_i64(base_offset)?;
+            let leader_epoch = env.i32(leader_epoch)?;
+            match index(p, buf.len()).and_then(|p| batch::assign_offsets(buf, p, base_offset, leader_epoch)) {
+                Some(()) => Ok(std::ptr::null_mut()),
+                None => Err(Error::Range(format!("assignOffsets: no batch header at {p} in {} bytes", buf.len()))),
+            }
+        })
+    }
+
+    fn register(env: napi_env, exports: napi_value) -> napi::Result<()> {
+        let e = napi::registration_env(env);
+        napi::export_value(env, exports, "abiVersion", e.uint32(ABI_VERSION)?)?;
+        napi::export_value(env, exports, "crc32cHardware", e.boolean(crc32c::hardware())?)?;
+        napi::export_function(env, exports, "crc32c", crc32c_js)?;
+        napi::export_function(env, exports, "validateBatches", validate_batches_js)?;
+        napi::export_function(env, exports, "assignOffsets", assign_offsets_js)?;
+        Ok(())
+    }
+
+    /// Called by Node when the addon is loaded (Node-API's module registration symbol).
+    #[no_mangle]
+    pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_value) -> napi_value {
+        match std::panic::catch_unwind(|| register(env, exports)) {
+            Ok(Ok(())) => exports,
+            Ok(Err(e)) => {
+                napi::throw_at_registration(env, e);
+                std::ptr::null_mut()
+            }
+            Err(_) => {
+                napi::throw_at_registration(env, Error::Panic("sluice native: panic during registration".into()));
+                std::ptr::null_mut()
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+/**
+ * The one place that loads the Rust addon (native/, built by `npm run build:native`, which
+ * `npm install` runs when cargo is present, into native/sluice.node). Everything else reaches the
+ * addon through src/native/index.ts and its twins; nothing outside src/native requires a `.node`.
+ *
+ * SLUICE_NATIVE picks the policy, read once when this module loads:
+ *   auto (default)  use the addon if it loads, else the TypeScript twins;
+ *   require         throw here (so `sluice start` fails) when it does not load;
+ *   off             never load it.
+ * Any other value throws, naming the accepted ones.
+ *
+ * The addon reports an `abiVersion`; one that differs from ADDON_ABI_VERSION (a stale build from
+ * older Rust sources) is treated as not loadable, with a reason that says to rebuild.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The JavaScript surface of native/src/lib.rs (documented there). */
+export interface Addon {
+  abiVersion: number;
+  crc32cHardware: boolean;
+  crc32c(buf: Buffer, start: number, end: number): number;
+  validateBatches(buf: Buffer, start: number, client: number, maxBatchBytes: number, segmentBytes: number, out: Buffer): number;
+  assignOffsets(buf: Buffer, position: number, baseOffset: bigint, leaderEpoch: number): void;
+}
+
+/** Must equal ABI_VERSION in native/src/lib.rs. */
+export const ADDON_ABI_VERSION = 1;
+
+export type NativeMode = 'off' | 'auto' | 'require';
+
+export interface NativeStatus {
+  loaded: boolean;
+  /** Why the addon is not in use (absent when loaded). */
+  reason?: string;
+}
+
+/** dist/src/native/addon.js -> <package root>/native/sluice.node. */
+export const ADDON_PATH = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'native', 'sluice.node');
+
+function readMode(): NativeMode {
+  const v = process.env.SLUICE_NATIVE ?? '';
+  if (v === '') return 'auto';
+  if (v === 'off' || v === 'auto' || v === 'require') return v;
+  throw new Error(`SLUICE_NATIVE must be off, auto or require, got "${v}"`);
+}
+
+function load(mode: NativeMode): { addon: Addon | null; status: NativeStatus } {
+  if (mode === 'off') return { addon: null, status: { loaded: false, reason: 'SLUICE_NATIVE=off' } };
+  let reason: string;
+  if (!existsSync(ADDON_PATH)) {
+    reason = `${ADDON_PATH} is not built (cargo was not found at install; build it with npm run build:native)`;
+  } else {
+    try {
+      const addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
+      if (addon.abiVersion === ADDON_ABI_VERSION) return { addon, status: { loaded: true } };
+      reason = `${ADDON_PATH} is stale (abi ${addon.abiVersion}, expected ${ADDON_ABI_VERSION}): run npm run build:native`;
+    } catch (e) {
+      reason = `${ADDON_PATH} did not load: ${(e as Error).message}`;
+    }
+  }
+  if (mode === 'require') throw new Error(`SLUICE_NATIVE=require but the native addon is not available: ${reason}`);
+  return { addon: null, status: { loaded: false, reason } };
+}
+
+export const nativeMode: NativeMode = readMode();
+const loaded = load(nativeMode);
+
+/** The loaded addon, or null (then every caller uses the TypeScript twin). */
+export const addon: Addon | null = loaded.addon;
+
+export function nativeStatus(): NativeStatus {
+  return { ...loaded.status };
+}
+
+/** One line for the broker's start-up log: which implementation runs and why. */
+export function describeNative(): string {
+  if (addon !== null)
+    return `native addon loaded (CRC-32C ${addon.crc32cHardware ? 'in hardware, SSE4.2' : 'in software'})`;
+  return `native addon not used (${loaded.status.reason}): running on the TypeScript implementations`;
+}
