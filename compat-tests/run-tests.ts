@@ -1,7 +1,8 @@
 /**
  * `npm test`: runs every compiled tap test (unit tests beside the code and the compat tests here)
- * and ends with one line `N passed, N failed`, counting each top-level test of each file (a file
- * that fails outside any test counts as one failure). Exit code 1 on any failure.
+ * and ends with one line `N passed, N failed` (`, N skipped` when any test was skipped, listed
+ * above it), counting each top-level test of each file (a file that fails outside any test counts
+ * as one failure). Exit code 1 on any failure.
  *
  * Usage: node dist/compat-tests/run-tests.js [path filter ...]
  */
@@ -39,6 +40,8 @@ const child = spawn(process.execPath, [join(root, 'node_modules', 'tap', 'dist',
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
+const skips: string[] = [];
 let buffered = '';
 const failures: string[] = [];
 let currentFile = '';
@@ -46,12 +49,16 @@ const fileHadSubtests = new Map<string, boolean>();
 
 function onLine(line: string): void {
   process.stdout.write(line + '\n');
-  const sub = /^ {4}(not )?ok \d+ - (.*?)(?: # .*)?$/.exec(line);
+  const sub = /^ {4}(not )?ok \d+ - (.*?)(?: # (.*))?$/.exec(line);
   if (sub) {
     fileHadSubtests.set(currentFile, true);
     if (sub[1]) {
       failed++;
       failures.push(`${currentFile}: ${sub[2]}`);
+    } else if (/^SKIP\b/i.test(sub[3] ?? '')) {
+      // A skipped test is not a pass: it is counted, and listed, on its own.
+      skipped++;
+      skips.push(`${currentFile}: ${sub[2]} (${sub[3]})`);
     } else passed++;
     return;
   }
@@ -82,7 +89,8 @@ child.on('close', (code) => {
     failed++;
     failures.push(`tap exited with code ${code}`);
   }
+  if (skips.length > 0) process.stdout.write(`\nSkipped:\n${skips.map((f) => `  ${f}`).join('\n')}\n`);
   if (failures.length > 0) process.stdout.write(`\nFailures:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
-  process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+  process.stdout.write(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`);
   process.exit(failed > 0 ? 1 : 0);
 });
