@@ -9,6 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,8 +39,12 @@ export interface BrokerProcess {
   rssKiB(): number;
 }
 
-export async function spawnBroker(opts: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<BrokerProcess> {
-  const proc = spawn(process.execPath, [CLI, 'start', '--port', '0', '--data-dir', opts.dataDir, ...(opts.args ?? [])], {
+/**
+ * Starts `sluice start` on 127.0.0.1. `port` defaults to 0 (the broker picks one); a fixed port
+ * (from freePort()) lets a test restart the broker where running clients can find it again.
+ */
+export async function spawnBroker(opts: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number; port?: number }): Promise<BrokerProcess> {
+  const proc = spawn(process.execPath, [CLI, 'start', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
@@ -82,6 +87,19 @@ export async function spawnBroker(opts: { dataDir: string; args?: string[]; env?
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
     },
   };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 export interface RunResult {

@@ -11,6 +11,8 @@ ap.add_argument("bootstrap")
 ap.add_argument("topic")
 ap.add_argument("partitions", type=int)
 ap.add_argument("--timeout", type=float, default=30)
+ap.add_argument("--isolation", choices=["read_committed", "read_uncommitted"], default="read_uncommitted",
+                help="isolation.level; read_committed stops at the last stable offset and skips aborted records")
 args = ap.parse_args()
 
 c = Consumer({
@@ -18,7 +20,7 @@ c = Consumer({
     "group.id": "compat-assign-only",
     "enable.auto.commit": False,
     "enable.partition.eof": True,
-    "isolation.level": "read_uncommitted",
+    "isolation.level": args.isolation,
 })
 c.assign([TopicPartition(args.topic, p, OFFSET_BEGINNING) for p in range(args.partitions)])
 at_end = set()
