@@ -152,7 +152,6 @@ export class Broker {
     const t0 = performance.now();
     const log = opts.logger ?? createLogger();
     checkLimits();
-    log.info(describeNative());
     const properties: Record<string, string> = { ...(opts.properties ?? {}) };
     const config0 = loadBrokerConfig({ ...opts, properties });
     if (opts.host !== undefined || opts.port !== undefined) {
@@ -162,6 +161,7 @@ export class Broker {
     }
     if (opts.dataDir !== undefined) properties['log.dirs'] = opts.dataDir;
     const config = loadBrokerConfig({ ...opts, properties });
+    log.info(describeNative());
     const io = opts.io ?? new NodeFileIO();
 
     let meta = readMetaProperties(config.dataDir);
