@@ -78,6 +78,7 @@ export class Broker {
   readonly transactions: TransactionCoordinator;
   private readonly listener: Listener;
   private flushTimer: NodeJS.Timeout | null = null;
+  private producerExpiryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   advertisedPort: number;
 
@@ -211,6 +212,9 @@ export class Broker {
     const every = Math.min(interval, 1000);
     this.flushTimer = setInterval(() => this.logs.maybeFlushAll(Date.now()), every);
     this.flushTimer.unref();
+    const expirationMs = Number(this.config.get('producer.id.expiration.ms'));
+    this.producerExpiryTimer = setInterval(() => this.logs.expireProducers(Date.now(), expirationMs), Number(this.config.get('producer.id.expiration.check.interval.ms')));
+    this.producerExpiryTimer.unref();
   }
 
   /** Writes a transaction marker to one partition and lets readers and the group coordinator see it. */
@@ -233,6 +237,7 @@ export class Broker {
     if (this.stopped) return;
     this.stopped = true;
     if (this.flushTimer) clearInterval(this.flushTimer);
+    if (this.producerExpiryTimer) clearInterval(this.producerExpiryTimer);
     await this.listener.stop();
     this.closeStorage();
   }

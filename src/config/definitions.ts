@@ -180,6 +180,8 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: 'int', default: '10000', check: atLeast(1) },
   { name: 'transactional.id.expiration.ms', type: 'int', default: '604800000', check: atLeast(1) },
   { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', type: 'int', default: '3600000', check: atLeast(1) },
+  { name: 'producer.id.expiration.ms', type: 'int', default: '86400000', check: atLeast(1) },
+  { name: 'producer.id.expiration.check.interval.ms', type: 'int', default: '600000', check: atLeast(1) },
   { name: 'controller.quorum.voters', type: 'list', default: null },
   { name: 'controller.listener.names', type: 'list', default: null },
   { name: 'inter.broker.listener.name', type: 'string', default: null },

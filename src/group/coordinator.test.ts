@@ -1,49 +1,9 @@
 /** Coordinator rules that need a controlled clock or log: retention, replay, storage failure. */
 import t from 'tap';
 import { silentLogger } from '../logger.js';
-import { LogStorageError } from '../log/partition-log.js';
 import { GroupCoordinator, type GroupSettings } from './coordinator.js';
-import type { BatchContext, CoordinatorStore, KeyValue, TransactionalWrite } from '../metadata/internal-topic.js';
+import { MemoryStore } from '../metadata/memory-store.js';
 import { decodeKey } from './records.js';
-
-/** An in-memory coordinator log: record batches (maybe transactional) and markers, in order. */
-export class MemoryStore implements CoordinatorStore {
-  entries: Array<{ records: KeyValue[]; txn?: TransactionalWrite } | { marker: { producerId: bigint; commit: boolean } }> = [];
-  failNext = false;
-  get records(): KeyValue[] {
-    return this.entries.flatMap((e) => ('records' in e ? e.records : []));
-  }
-  ensure(): string | null {
-    return null;
-  }
-  partitionFor(): number {
-    return 0;
-  }
-  append(_key: string, records: readonly KeyValue[], txn?: TransactionalWrite): void {
-    if (this.failNext) {
-      this.failNext = false;
-      throw new LogStorageError('injected');
-    }
-    this.entries.push(txn ? { records: [...records], txn } : { records: [...records] });
-  }
-  writeMarker(producerId: bigint, commit: boolean): void {
-    this.entries.push({ marker: { producerId, commit } });
-  }
-  replay(onRecord: (key: Buffer, value: Buffer | null, batch: BatchContext) => void, onMarker?: (producerId: bigint, commit: boolean) => void): number {
-    let n = 0;
-    for (const e of this.entries) {
-      if ('marker' in e) {
-        onMarker?.(e.marker.producerId, e.marker.commit);
-        continue;
-      }
-      for (const r of e.records) {
-        onRecord(r.key, r.value, { producerId: e.txn?.producerId ?? -1n, isTransactional: e.txn !== undefined });
-        n++;
-      }
-    }
-    return n;
-  }
-}
 
 const settings: GroupSettings = {
   initialRebalanceDelayMs: 0,

@@ -130,6 +130,16 @@ export class LogManager {
     for (const parts of this.logs.values()) for (const p of parts) p.maybeFlush(nowMs);
   }
 
+  /**
+   * Forgets producers idle longer than producer.id.expiration.ms in every partition (those with
+   * an open transaction stay). Returns how many were dropped.
+   */
+  expireProducers(nowMs: number, expirationMs: number): number {
+    let n = 0;
+    for (const parts of this.logs.values()) for (const p of parts) n += p.producers.expire(nowMs, expirationMs);
+    return n;
+  }
+
   flushAll(): void {
     for (const parts of this.logs.values()) for (const p of parts) p.flush();
   }
