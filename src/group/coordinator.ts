@@ -34,7 +34,7 @@ import type { Logger } from '../logger.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY_ASSIGNMENT, Group, type JoinResult, type Member, type Protocol, type SyncResult } from './group.js';
-import type { CoordinatorStore, KeyValue } from '../metadata/internal-topic.js';
+import type { CoordinatorStore, KeyValue, TransactionalWrite } from '../metadata/internal-topic.js';
 import {
   decodeGroupValue,
   decodeKey,
@@ -249,9 +249,9 @@ export class GroupCoordinator {
   }
 
   /** Appends records; false (after logging) when the log cannot take them. */
-  private persist(groupId: string, records: KeyValue[]): boolean {
+  private persist(groupId: string, records: KeyValue[], txn?: TransactionalWrite): boolean {
     try {
-      this.store.append(groupId, records);
+      this.store.append(groupId, records, txn);
       return true;
     } catch (err) {
       if (!(err instanceof LogStorageError)) throw err;
@@ -766,6 +766,15 @@ export class GroupCoordinator {
     }
     const invalid = this.validateCommit(g, req);
     if (invalid !== ErrorCode.NONE) return all(invalid);
+    const { codes, records, accepted } = this.offsetRecords(req, partitionExists);
+    if (records.length === 0) return codes;
+    if (!this.persist(req.groupId, records)) return all(GroupError.NOT_COORDINATOR);
+    for (const a of accepted) g.setOffset(a.topic, a.partition, a.value);
+    return codes;
+  }
+
+  /** Per-partition checks of a commit and the records for the accepted partitions. */
+  private offsetRecords(req: CommitRequest, partitionExists: (topic: string, partition: number) => boolean) {
     const now = BigInt(this.now());
     const records: KeyValue[] = [];
     const accepted: Array<{ topic: string; partition: number; value: OffsetValue }> = [];
@@ -780,10 +789,7 @@ export class GroupCoordinator {
         return ErrorCode.NONE;
       }),
     );
-    if (records.length === 0) return codes;
-    if (!this.persist(req.groupId, records)) return all(GroupError.NOT_COORDINATOR);
-    for (const a of accepted) g.setOffset(a.topic, a.partition, a.value);
-    return codes;
+    return { codes, records, accepted };
   }
 
   /**
@@ -799,27 +805,9 @@ export class GroupCoordinator {
     const g = this.getOrCreate(req.groupId);
     const invalid = this.validateCommit(g, req, true);
     if (invalid !== ErrorCode.NONE) return all(invalid);
-    const now = BigInt(this.now());
-    const records: KeyValue[] = [];
-    const accepted: Array<{ topic: string; partition: number; value: OffsetValue }> = [];
-    const codes = req.topics.map((t) =>
-      t.partitions.map((p) => {
-        if (!partitionExists(t.name, p.partitionIndex)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        const metadata = p.committedMetadata ?? '';
-        if (Buffer.byteLength(metadata) > this.settings.offsetMetadataMaxBytes) return GroupError.OFFSET_METADATA_TOO_LARGE;
-        const value: OffsetValue = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata, commitTimestamp: now };
-        records.push({ key: encodeOffsetKey(req.groupId, t.name, p.partitionIndex), value: encodeOffsetValue(value) });
-        accepted.push({ topic: t.name, partition: p.partitionIndex, value });
-        return ErrorCode.NONE;
-      }),
-    );
+    const { codes, records, accepted } = this.offsetRecords(req, partitionExists);
     if (records.length === 0) return codes;
-    try {
-      this.store.append(req.groupId, records, { producerId: req.producerId, producerEpoch: req.producerEpoch });
-    } catch (err) {
-      if (!(err instanceof LogStorageError)) throw err;
-      return all(GroupError.NOT_COORDINATOR);
-    }
+    if (!this.persist(req.groupId, records, { producerId: req.producerId, producerEpoch: req.producerEpoch })) return all(GroupError.NOT_COORDINATOR);
     for (const a of accepted) this.addPending(g, req.producerId, a.topic, a.partition, a.value);
     return codes;
   }
