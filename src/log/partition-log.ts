@@ -20,7 +20,12 @@
  *                    the files are complete and consistent (Kafka's `.kafka_cleanshutdown`, kept
  *                    per partition here).
  *
- * Offsets: `logStartOffset` is the base offset of the first segment; `logEndOffset` is the next
+ *   log-start-offset "sluice-log-start-offset 1\n<offset>\n": the log start offset when DeleteRecords
+ *                    moved it inside the first segment (written atomically); without it, or when
+ *                    it is below the first segment's base, the start is that base.
+ *
+ * Offsets: `logStartOffset` is the base offset of the first segment, or further into it after
+ * DeleteRecords; `logEndOffset` is the next
  * offset to assign, which on a single node is also the high watermark. Appends assign offsets by
  * overwriting each batch's baseOffset in place (record-batch.ts), then write the whole produce
  * payload with one write.
@@ -98,6 +103,8 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
 export const LOG_FORMAT_FILE = 'log-format';
 export const LOG_FORMAT_VERSION = 1;
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
+const LOG_START_FILE = 'log-start-offset';
+const START_LINE = /^sluice-log-start-offset 1\n(\d+)\n$/;
 const SNAPSHOT_SUFFIX = '.snapshot';
 const SNAPSHOT_NAME = /^(\d{20})\.snapshot$/;
 /** Producer snapshots kept: the newest two, so a bad newest one still leaves a starting point. */
@@ -165,6 +172,8 @@ export class PartitionLog {
   leaderEpoch: number;
   /** What open() found: for logging and tests. */
   readonly openReport: OpenReport;
+  /** Offsets below this were deleted by DeleteRecords (0 when never). */
+  private deletedBefore = 0n;
   /** Sequence and transaction state of the producers writing here. */
   readonly producers = new ProducerStateManager();
   /** Aborted transactions, in marker order (from the .txnindex files). */
@@ -172,7 +181,7 @@ export class PartitionLog {
 
   private constructor(
     readonly dir: string,
-    readonly config: Readonly<LogConfig>,
+    public config: Readonly<LogConfig>,
     private readonly io: FileIO,
     private readonly now: () => number,
     segments: Segment[],
@@ -223,6 +232,9 @@ export class PartitionLog {
       io.fsyncDir(dir);
     }
     const plog = new PartitionLog(dir, config, io, now, segments, { cleanShutdown: clean, truncatedBytes }, opts.leaderEpoch ?? 0);
+    const start = readSmallFile(io, join(dir, LOG_START_FILE), 256);
+    const startMatch = start === null ? null : START_LINE.exec(start.toString('latin1'));
+    if (startMatch) plog.deletedBefore = BigInt(startMatch[1]!) > plog.nextOffset ? plog.nextOffset : BigInt(startMatch[1]!);
     plog.loadProducerState();
     return plog;
   }
@@ -351,7 +363,8 @@ export class PartitionLog {
   }
 
   get logStartOffset(): bigint {
-    return this.segments[0]!.baseOffset;
+    const base = this.segments[0]!.baseOffset;
+    return this.deletedBefore > base ? this.deletedBefore : base;
   }
 
   /** Next offset to assign; on a single node also the high watermark. */
@@ -512,6 +525,73 @@ export class PartitionLog {
   /** Index of the last segment whose base offset is <= offset (0 when below all). */
   private segmentIndexFor(offset: bigint): number {
     return Math.max(0, floorIndex(this.segments.length, (i) => this.segments[i]!.baseOffset, offset));
+  }
+
+  // -- deletion: DeleteRecords and retention ------------------------------------------------------
+
+  /** Applies changed topic configs (AlterConfigs); they take effect from the next operation. */
+  updateConfig(config: LogConfig): void {
+    checkConfig(config);
+    this.config = { ...config };
+  }
+
+  /**
+   * DeleteRecords: moves the log start offset up to `offset` (at most the high watermark) and
+   * deletes the segments that lie entirely below it. Returns the new log start offset, or null
+   * when `offset` is past the high watermark (OFFSET_OUT_OF_RANGE).
+   */
+  deleteRecordsBefore(offset: bigint): bigint | null {
+    return this.guard(() => {
+      if (offset > this.nextOffset) return null;
+      if (offset <= this.logStartOffset) return this.logStartOffset;
+      this.deletedBefore = offset;
+      writeSmallFileAtomic(this.io, join(this.dir, LOG_START_FILE), Buffer.from(`sluice-log-start-offset 1\n${offset}\n`, 'latin1'));
+      let whole = 0;
+      while (whole < this.segments.length - 1 && this.segments[whole + 1]!.baseOffset <= offset) whole++;
+      this.deleteOldestSegments(whole);
+      return this.logStartOffset;
+    });
+  }
+
+  /**
+   * retention.ms and retention.bytes (-1: unlimited): deletes the oldest segments whose newest
+   * record is older than retention.ms, then the oldest while the log stays over retention.bytes
+   * without them. The active segment goes only by time, after a roll (as in Kafka). Returns how
+   * many segments were deleted.
+   */
+  applyRetention(nowMs: number, retentionMs: number, retentionBytes: number): number {
+    return this.guard(() => {
+      let count = 0;
+      if (retentionMs >= 0) {
+        const cutoff = BigInt(nowMs - retentionMs);
+        while (count < this.segments.length) {
+          const s = this.loaded(count);
+          if (s.size === 0 || s.maxTimestamp < 0n || s.maxTimestamp >= cutoff) break;
+          if (count === this.segments.length - 1) this.roll(nowMs);
+          count++;
+        }
+      }
+      if (retentionBytes >= 0) {
+        let size = this.sizeBytes();
+        for (let i = 0; i < count; i++) size -= this.segments[i]!.size;
+        while (count < this.segments.length - 1 && size - this.segments[count]!.size >= retentionBytes) {
+          size -= this.segments[count]!.size;
+          count++;
+        }
+      }
+      this.deleteOldestSegments(count);
+      return count;
+    });
+  }
+
+  /** Removes the first `count` segments (never the last) and what refers to them. */
+  private deleteOldestSegments(count: number): void {
+    if (count <= 0) return;
+    if (count >= this.segments.length) throw new Error('cannot delete the active segment');
+    for (const s of this.segments.splice(0, count)) s.deleteFiles();
+    this.io.fsyncDir(this.dir);
+    const start = this.logStartOffset;
+    this.aborted = this.aborted.filter((e) => e.lastOffset >= start);
   }
 
   // -- timestamps -------------------------------------------------------------------------------
