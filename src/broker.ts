@@ -79,6 +79,7 @@ export class Broker {
   private readonly listener: Listener;
   private flushTimer: NodeJS.Timeout | null = null;
   private producerExpiryTimer: NodeJS.Timeout | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   advertisedPort: number;
 
@@ -90,6 +91,10 @@ export class Broker {
     io: FileIO,
   ) {
     this.advertisedPort = config.advertised.port;
+    // Dynamic broker configs live in the image; the config reads them through these maps.
+    this.image.brokerConfigs.set('', new Map());
+    this.image.brokerConfigs.set(String(meta.nodeId), new Map());
+    config.setDynamic({ node: this.image.brokerConfigs.get(String(meta.nodeId))!, cluster: this.image.brokerConfigs.get('')! });
     metadataLog.replay(this.image);
     this.logs = new LogManager(config.dataDir, io, config, log);
     this.logs.openAll([...this.image.topicsByName.values()].map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: t.configs })));
@@ -104,6 +109,11 @@ export class Broker {
           if (t) this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs);
         } else if (r.type === 'RemoveTopic') {
           this.logs.deleteTopicById(r.topicId);
+        } else if (r.type === 'Config' && r.resourceType === 'topic') {
+          const t = this.image.topicsByName.get(r.resourceName);
+          if (t) this.logs.reconfigure(t.name, t.configs);
+        } else if (r.type === 'Config') {
+          for (const t of this.image.topicsByName.values()) this.logs.reconfigure(t.name, t.configs);
         }
       }
     });
@@ -215,6 +225,8 @@ export class Broker {
     const expirationMs = Number(this.config.get('producer.id.expiration.ms'));
     this.producerExpiryTimer = setInterval(() => this.logs.expireProducers(Date.now(), expirationMs), Number(this.config.get('producer.id.expiration.check.interval.ms')));
     this.producerExpiryTimer.unref();
+    this.retentionTimer = setInterval(() => this.logs.applyRetention(Date.now()), Number(this.config.get('log.retention.check.interval.ms')));
+    this.retentionTimer.unref();
   }
 
   /** Writes a transaction marker to one partition and lets readers and the group coordinator see it. */
@@ -238,6 +250,7 @@ export class Broker {
     this.stopped = true;
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.producerExpiryTimer) clearInterval(this.producerExpiryTimer);
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.listener.stop();
     this.closeStorage();
   }

@@ -4,11 +4,14 @@
  * A topic config's value is its override (source DYNAMIC_TOPIC_CONFIG), else the broker property
  * that stands for it when that is set (STATIC_BROKER_CONFIG, e.g. log.segment.bytes for
  * segment.bytes), else Kafka's default (DEFAULT_CONFIG). With include_synonyms each entry lists
- * every level that has a value, most specific first (KIP-226). Broker configs are read-only until
- * AlterConfigs exists. A broker resource must be named by this node's id; the empty name stands
- * for cluster-wide dynamic defaults, of which there are none yet.
+ * every level that has a value, most specific first (KIP-226): a topic override, then each broker
+ * synonym as set dynamically for this broker (DYNAMIC_BROKER_CONFIG), for the cluster
+ * (DYNAMIC_DEFAULT_BROKER_CONFIG) or at start (STATIC_BROKER_CONFIG), then the default. A broker
+ * resource must be named by this node's id; the empty name describes the cluster-wide dynamic
+ * defaults. Broker configs that cannot change at run time are read-only.
  */
-import { brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, topicConfigDefs } from '../config/definitions.js';
+import type { BrokerConfigSource } from '../config/broker-config.js';
+import { brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, DYNAMIC_BROKER_CONFIGS, topicConfigDefs } from '../config/definitions.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/index.js';
 import type { Broker } from '../broker.js';
@@ -42,28 +45,45 @@ export function describeTopicConfigs(b: Broker, overrides: ReadonlyMap<string, s
     const synonyms: Synonym[] = [];
     const override = overrides.get(def.name);
     if (override !== undefined) synonyms.push({ name: def.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-    for (const syn of def.synonyms) {
-      const v = b.config.explicit.get(syn.name);
-      if (v !== undefined) synonyms.push({ name: syn.name, value: v, source: ConfigSource.STATIC_BROKER_CONFIG });
-    }
+    for (const syn of def.synonyms) synonyms.push(...brokerSynonyms(b, syn.name));
     synonyms.push({ name: def.name, value: def.default, source: ConfigSource.DEFAULT_CONFIG });
     const fallback = b.config.topicDefault(def.name);
     const value = override ?? fallback.value;
-    const source = override !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : fallback.source === 'broker' ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
+    const source = override !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : SOURCE_CODE[fallback.source];
     out.push(entry(def.name, value, source, def.type, false, includeSynonyms ? synonyms : []));
   }
   return out;
 }
 
-function describeBrokerConfigs(b: Broker, keys: readonly string[] | null, includeSynonyms: boolean): ConfigEntry[] {
+const SOURCE_CODE: Record<BrokerConfigSource, number> = {
+  'dynamic-broker': ConfigSource.DYNAMIC_BROKER_CONFIG,
+  'dynamic-default': ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+  static: ConfigSource.STATIC_BROKER_CONFIG,
+  default: ConfigSource.DEFAULT_CONFIG,
+};
+
+/** Every level at which a broker property has a value, most specific first (without the default). */
+function brokerSynonyms(b: Broker, name: string): Synonym[] {
+  const out: Synonym[] = [];
+  const d = b.image.brokerConfigs;
+  const node = d.get(String(b.nodeId))?.get(name);
+  if (node !== undefined) out.push({ name, value: node, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
+  const cluster = d.get('')?.get(name);
+  if (cluster !== undefined) out.push({ name, value: cluster, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
+  const fixed = b.config.explicit.get(name);
+  if (fixed !== undefined) out.push({ name, value: fixed, source: ConfigSource.STATIC_BROKER_CONFIG });
+  return out;
+}
+
+function describeBrokerConfigs(b: Broker, keys: readonly string[] | null, includeSynonyms: boolean, only?: ReadonlyMap<string, string>): ConfigEntry[] {
   const out: ConfigEntry[] = [];
   for (const def of brokerConfigDefs) {
     if (keys !== null && !keys.includes(def.name)) continue;
-    const explicit = b.config.explicit.get(def.name);
-    const source = explicit !== undefined ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
-    const value = explicit ?? def.default;
-    const synonyms: Synonym[] = includeSynonyms ? [{ name: def.name, value, source }] : [];
-    out.push(entry(def.name, value, source, def.type, true, synonyms, def.sensitive ?? false));
+    if (only !== undefined && !only.has(def.name)) continue;
+    const value = only?.get(def.name) ?? b.config.get(def.name);
+    const source = only !== undefined ? ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG : SOURCE_CODE[b.config.sourceOf(def.name)];
+    const synonyms: Synonym[] = includeSynonyms ? [...brokerSynonyms(b, def.name), { name: def.name, value: def.default, source: ConfigSource.DEFAULT_CONFIG }] : [];
+    out.push(entry(def.name, value, source, def.type, !DYNAMIC_BROKER_CONFIGS.has(def.name), synonyms, def.sensitive ?? false));
   }
   return out;
 }
@@ -86,7 +106,11 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeTopicConfigs(b, t.configs, r.configurationKeys, req.includeSynonyms)) };
       }
       if (r.resourceType === RESOURCE_BROKER) {
-        if (r.resourceName === '') return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: [] };
+        if (r.resourceName === '') {
+          // The cluster-wide dynamic defaults.
+          const cluster = b.image.brokerConfigs.get('') ?? new Map<string, string>();
+          return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, cluster)) };
+        }
         if (r.resourceName !== String(b.nodeId)) {
           return failed(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${b.nodeId} or empty string, but received ${r.resourceName}`);
         }

@@ -28,6 +28,10 @@ import { txnOffsetCommitHandler } from './28-txn-offset-commit.js';
 import { describeProducersHandler } from './61-describe-producers.js';
 import { describeTransactionsHandler } from './65-describe-transactions.js';
 import { listTransactionsHandler } from './66-list-transactions.js';
+import { deleteRecordsHandler } from './21-delete-records.js';
+import { alterConfigsHandler } from './33-alter-configs.js';
+import { describeLogDirsHandler } from './35-describe-log-dirs.js';
+import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -56,6 +60,10 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(listTransactionsHandler);
   r.register(deleteTopicsHandler);
   r.register(describeConfigsHandler);
+  r.register(alterConfigsHandler);
+  r.register(incrementalAlterConfigsHandler);
+  r.register(deleteRecordsHandler);
+  r.register(describeLogDirsHandler);
   r.register(createPartitionsHandler);
   r.register(describeClusterHandler);
   r.register(deleteGroupsHandler);

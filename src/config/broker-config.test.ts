@@ -48,7 +48,7 @@ t.test('a stock Kafka KRaft server.properties loads unchanged', async (t) => {
 t.test('overrides win over the file; topic defaults follow broker synonyms', async (t) => {
   const cfg = loadBrokerConfig({ overrides: ['log.roll.hours=2', 'num.partitions=4', 'log.retention.minutes=5'] });
   t.equal(cfg.numPartitions, 4);
-  t.same(cfg.topicDefault('segment.ms'), { value: '7200000', source: 'broker', synonym: 'log.roll.hours' });
+  t.same(cfg.topicDefault('segment.ms'), { value: '7200000', source: 'static', synonym: 'log.roll.hours' });
   t.equal(cfg.topicDefault('retention.ms').value, '300000');
   t.same(cfg.topicDefault('cleanup.policy'), { value: 'delete', source: 'default' });
 });

@@ -59,7 +59,6 @@ const ACCEPTED_WITHOUT_EFFECT: ReadonlySet<string> = new Set([
   'transaction.partition.verification.enable',
   'share.coordinator.state.topic.replication.factor',
   'share.coordinator.state.topic.min.isr',
-  'log.retention.check.interval.ms',
   'broker.id',
 ]);
 
@@ -96,10 +95,26 @@ export interface BrokerConfig {
   readonly socketRequestMaxBytes: number;
   /** log.flush.scheduler.interval.ms: how often time-based flushes are checked. */
   readonly flushSchedulerIntervalMs: number;
-  /** Value of a broker property: explicit, else its default (null when unset with no default). */
+  /**
+   * Value of a broker property: set dynamically for this broker, else dynamically for the cluster,
+   * else explicitly at start, else its default (null when unset with no default).
+   */
   get(name: string): string | null;
-  /** Default of a topic config as this broker sets it (broker synonym, else Kafka's default). */
-  topicDefault(name: string): { value: string | null; source: 'broker' | 'default'; synonym?: string };
+  /** Where `get` found the value. */
+  sourceOf(name: string): BrokerConfigSource;
+  /** Default of a topic config as this broker sets it (a broker synonym, else Kafka's default). */
+  topicDefault(name: string): { value: string | null; source: BrokerConfigSource; synonym?: string };
+  /** Installs the dynamic broker configs (live maps from the metadata image). */
+  setDynamic(dynamic: DynamicConfigs): void;
+}
+
+/** Precedence of broker config values, highest first (DescribeConfigs sources 2, 3, 4, 5). */
+export type BrokerConfigSource = 'dynamic-broker' | 'dynamic-default' | 'static' | 'default';
+
+/** Dynamic broker configs (AlterConfigs on a broker resource): for this node, and cluster-wide. */
+export interface DynamicConfigs {
+  node: ReadonlyMap<string, string>;
+  cluster: ReadonlyMap<string, string>;
 }
 
 export interface BrokerConfigInput {
@@ -141,7 +156,16 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
     const problem = checkConfigValue(def, value);
     if (problem) throw new ConfigError(`config ${key}=${value}: ${problem}`);
   }
-  const get = (name: string): string | null => props.get(name) ?? brokerConfigByName.get(name)?.default ?? null;
+  let dynamic: DynamicConfigs = { node: new Map(), cluster: new Map() };
+  const layered = (name: string): { value: string; source: BrokerConfigSource } | null => {
+    const node = dynamic.node.get(name);
+    if (node !== undefined) return { value: node, source: 'dynamic-broker' };
+    const cluster = dynamic.cluster.get(name);
+    if (cluster !== undefined) return { value: cluster, source: 'dynamic-default' };
+    const fixed = props.get(name);
+    return fixed !== undefined ? { value: fixed, source: 'static' } : null;
+  };
+  const get = (name: string): string | null => layered(name)?.value ?? brokerConfigByName.get(name)?.default ?? null;
   const int = (name: string): number => Number(get(name));
 
   // A combined KRaft node lists its controller listener too; clients use the other one.
@@ -172,12 +196,16 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     flushSchedulerIntervalMs: flushScheduler.length > 15 ? Number.MAX_SAFE_INTEGER : Number(flushScheduler),
     get,
+    sourceOf: (name) => layered(name)?.source ?? 'default',
+    setDynamic(d) {
+      dynamic = d;
+    },
     topicDefault(name) {
       const def = topicConfigByName.get(name);
       if (!def) return { value: null, source: 'default' };
       for (const syn of def.synonyms) {
-        const v = props.get(syn.name);
-        if (v !== undefined) return { value: syn.toTopicValue ? syn.toTopicValue(v) : v, source: 'broker', synonym: syn.name };
+        const v = layered(syn.name);
+        if (v !== null) return { value: syn.toTopicValue ? syn.toTopicValue(v.value) : v.value, source: v.source, synonym: syn.name };
       }
       // Broker-level defaults that differ from the topic default (e.g. log.roll.hours=168) are the
       // same value; the topic default stands.

@@ -180,6 +180,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: 'int', default: '10000', check: atLeast(1) },
   { name: 'transactional.id.expiration.ms', type: 'int', default: '604800000', check: atLeast(1) },
   { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', type: 'int', default: '3600000', check: atLeast(1) },
+  { name: 'log.retention.check.interval.ms', type: 'long', default: '300000', check: atLeast(1) },
   { name: 'producer.id.expiration.ms', type: 'int', default: '86400000', check: atLeast(1) },
   { name: 'producer.id.expiration.check.interval.ms', type: 'int', default: '600000', check: atLeast(1) },
   { name: 'controller.quorum.voters', type: 'list', default: null },
@@ -187,6 +188,12 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'inter.broker.listener.name', type: 'string', default: null },
   { name: 'listener.security.protocol.map', type: 'list', default: null },
 ];
+
+/**
+ * Broker configs that AlterConfigs may change at run time: the broker-level defaults of topic
+ * configs (Kafka lets these change per broker and cluster-wide). Others need a restart.
+ */
+export const DYNAMIC_BROKER_CONFIGS: ReadonlySet<string> = new Set(topicConfigDefs.flatMap((d) => d.synonyms.map((s) => s.name)));
 
 export const topicConfigByName: ReadonlyMap<string, TopicConfigDef> = new Map(topicConfigDefs.map((d) => [d.name, d]));
 export const brokerConfigByName: ReadonlyMap<string, ConfigDef> = new Map(brokerConfigDefs.map((d) => [d.name, d]));

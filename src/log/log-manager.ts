@@ -51,6 +51,7 @@ export class LogManager {
   private readonly topicNameById = new Map<string, string>();
   /** max.message.bytes per topic, resolved once when the topic's logs open. */
   private readonly maxMessageBytesByTopic = new Map<string, number>();
+  private readonly retentionByTopic = new Map<string, { deletes: boolean; retentionMs: number; retentionBytes: number }>();
   private readonly appendListeners = new Set<AppendListener>();
 
   constructor(
@@ -79,8 +80,55 @@ export class LogManager {
   private openPartition(topic: string, partition: number, configs: ReadonlyMap<string, string>): PartitionLog {
     const dir = join(this.dataDir, partitionDirName(topic, partition));
     const effective = effectiveTopicConfig(this.broker, configs);
-    this.maxMessageBytesByTopic.set(topic, Number(effective.get('max.message.bytes')));
+    this.rememberSettings(topic, effective);
     return PartitionLog.open(dir, logConfigFrom(effective), this.io);
+  }
+
+  /** The per-topic settings the broker consults outside the partition logs. */
+  private rememberSettings(topic: string, effective: ReadonlyMap<string, string | null>): void {
+    this.maxMessageBytesByTopic.set(topic, Number(effective.get('max.message.bytes')));
+    const policies = (effective.get('cleanup.policy') ?? 'delete').split(',').map((s) => s.trim());
+    this.retentionByTopic.set(topic, {
+      deletes: policies.includes('delete'),
+      retentionMs: Number(effective.get('retention.ms') ?? -1),
+      retentionBytes: Number(effective.get('retention.bytes') ?? -1),
+    });
+  }
+
+  /**
+   * Applies changed configs (AlterConfigs on the topic or on the broker) to a topic's partitions,
+   * live: segment, flush and timestamp settings from the next append, retention from the next
+   * retention pass.
+   */
+  reconfigure(topic: string, overrides: ReadonlyMap<string, string>): void {
+    const parts = this.logs.get(topic);
+    if (!parts) return;
+    const effective = effectiveTopicConfig(this.broker, overrides);
+    this.rememberSettings(topic, effective);
+    const config = logConfigFrom(effective);
+    for (const p of parts) p.updateConfig(config);
+  }
+
+  /**
+   * Retention pass (log.retention.check.interval.ms): in topics whose cleanup.policy includes
+   * delete, removes segments past retention.ms or retention.bytes. Returns segments deleted.
+   */
+  applyRetention(nowMs: number): number {
+    let n = 0;
+    for (const [topic, parts] of this.logs) {
+      const r = this.retentionByTopic.get(topic);
+      if (!r || !r.deletes || (r.retentionMs < 0 && r.retentionBytes < 0)) continue;
+      for (const [i, p] of parts.entries()) {
+        try {
+          const deleted = p.applyRetention(nowMs, r.retentionMs, r.retentionBytes);
+          if (deleted > 0) this.log.info(`retention removed ${deleted} segment(s) of ${topic}-${i}; log start offset now ${p.logStartOffset}`);
+          n += deleted;
+        } catch (err) {
+          this.log.error(`retention of ${topic}-${i} failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    return n;
   }
 
   maxMessageBytes(topic: string): number {
@@ -100,6 +148,7 @@ export class LogManager {
     if (topic === undefined) return;
     this.topicNameById.delete(topicId);
     this.maxMessageBytesByTopic.delete(topic);
+    this.retentionByTopic.delete(topic);
     const parts = this.logs.get(topic);
     this.logs.delete(topic);
     if (!parts) return;

@@ -7,7 +7,7 @@
  * (STYLE.md principle 10).
  */
 import { limits } from '../config/limits.js';
-import { checkConfigValue, topicConfigByName } from '../config/definitions.js';
+import { brokerConfigByName, checkConfigValue, DYNAMIC_BROKER_CONFIGS, topicConfigByName } from '../config/definitions.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { MetadataImage, TopicState } from './image.js';
 import { randomUuidString } from './meta-properties.js';
@@ -156,6 +156,37 @@ export class Controller {
       if (problem) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: ${problem}`);
     }
     return null;
+  }
+
+  /**
+   * Sets a resource's dynamic configs to exactly `target` (AlterConfigs replaces them all;
+   * IncrementalAlterConfigs computes `target` from the current ones). Topic configs must be known
+   * with valid values; broker configs must be ones that may change at run time.
+   */
+  alterConfigs(resource: { type: 'topic' | 'broker'; name: string }, target: ReadonlyMap<string, string>, validateOnly: boolean): Outcome {
+    let current: ReadonlyMap<string, string>;
+    if (resource.type === 'topic') {
+      const t = this.image.topicsByName.get(resource.name);
+      if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${resource.name}' does not exist.`);
+      const problem = this.checkTopicConfigs(target);
+      if (problem) return problem;
+      current = t.configs;
+    } else {
+      const fixed = [...target.keys()].filter((k) => !DYNAMIC_BROKER_CONFIGS.has(k));
+      if (fixed.length > 0) return fail(ErrorCode.INVALID_CONFIG, `Cannot update these configs dynamically: ${fixed.join(', ')}`);
+      for (const [name, value] of target) {
+        const problem = checkConfigValue(brokerConfigByName.get(name)!, value);
+        if (problem) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: ${problem}`);
+      }
+      current = this.image.brokerConfigs.get(resource.name) ?? new Map();
+    }
+    if (validateOnly) return OK;
+    const records: MetadataRecord[] = [];
+    const base = { type: 'Config' as const, resourceType: resource.type, resourceName: resource.name };
+    for (const name of current.keys()) if (!target.has(name)) records.push({ ...base, name, value: null });
+    for (const [name, value] of target) if (current.get(name) !== value) records.push({ ...base, name, value });
+    this.commit(records);
+    return OK;
   }
 
   deleteTopic(topic: TopicState): void {

@@ -20,7 +20,8 @@ export interface TopicState {
 export class MetadataImage {
   readonly topicsByName = new Map<string, TopicState>();
   readonly topicsById = new Map<string, TopicState>();
-  readonly brokerConfigs = new Map<string, string>();
+  /** Dynamic broker configs by resource name: '' for cluster-wide defaults, else a node id. */
+  readonly brokerConfigs = new Map<string, Map<string, string>>();
   readonly features = new Map<string, number>();
   /** The first producer id not yet handed out. */
   nextProducerId = 0n;
@@ -55,7 +56,8 @@ export class MetadataImage {
         return;
       }
       case 'Config': {
-        const target = rec.resourceType === 'broker' ? this.brokerConfigs : this.topicsByName.get(rec.resourceName)?.configs;
+        let target = rec.resourceType === 'broker' ? this.brokerConfigs.get(rec.resourceName) : this.topicsByName.get(rec.resourceName)?.configs;
+        if (!target && rec.resourceType === 'broker') this.brokerConfigs.set(rec.resourceName, (target = new Map()));
         if (!target) throw new Error(`metadata log: config for unknown topic ${rec.resourceName}`);
         if (rec.value === null) target.delete(rec.name);
         else target.set(rec.name, rec.value);

@@ -1,0 +1,77 @@
+/**
+ * IncrementalAlterConfigs (key 44), versions 0-1 (KIP-339): per config SET (0), DELETE (1),
+ * APPEND (2) or SUBTRACT (3); APPEND and SUBTRACT only for list configs (cleanup.policy), adding
+ * or removing values of the current effective list. Validated like Kafka's and applied live.
+ */
+import { topicConfigByName, brokerConfigByName } from '../config/definitions.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { IncrementalAlterConfigs, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse } from '../protocol/generated/index.js';
+import type { Broker } from '../broker.js';
+import { duplicateNames, resolveResource, type ResolvedResource } from './alter-configs-common.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+const SET = 0;
+const DELETE = 1;
+const APPEND = 2;
+const SUBTRACT = 3;
+
+type Op = IncrementalAlterConfigsRequest['resources'][number]['configs'][number];
+
+/** The current effective value of a config of the resource (for APPEND/SUBTRACT on an unset one). */
+function effective(b: Broker, r: ResolvedResource, name: string): string {
+  const set = r.current.get(name);
+  if (set !== undefined) return set;
+  if (r.resource.type === 'topic') return b.config.topicDefault(name).value ?? '';
+  return b.config.get(name) ?? '';
+}
+
+function apply(b: Broker, r: ResolvedResource, ops: readonly Op[]): Map<string, string> | string {
+  const target = new Map(r.current);
+  for (const op of ops) {
+    const def = r.resource.type === 'topic' ? topicConfigByName.get(op.name) : brokerConfigByName.get(op.name);
+    switch (op.configOperation) {
+      case SET:
+        if (op.value === null) return `Null value not supported for ${op.name}`;
+        target.set(op.name, op.value);
+        break;
+      case DELETE:
+        target.delete(op.name);
+        break;
+      case APPEND:
+      case SUBTRACT: {
+        if (def?.type !== 'list') return `Config value ${op.configOperation === APPEND ? 'append' : 'subtract'} is not allowed for config key: ${op.name}`;
+        const items = effective(b, r, op.name).split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const given = (op.value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const next = op.configOperation === APPEND ? [...items, ...given.filter((g) => !items.includes(g))] : items.filter((i) => !given.includes(i));
+        target.set(op.name, next.join(','));
+        break;
+      }
+      default:
+        return `Unknown config operation ${op.configOperation} for ${op.name}`;
+    }
+  }
+  return target;
+}
+
+export const incrementalAlterConfigsHandler: ApiHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = {
+  codec: IncrementalAlterConfigs,
+  minVersion: 0,
+  maxVersion: 1,
+  handle(req: IncrementalAlterConfigsRequest, ctx: RequestContext): IncrementalAlterConfigsResponse {
+    const b = ctx.broker;
+    return {
+      throttleTimeMs: 0,
+      responses: req.resources.map((r) => {
+        const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+        const dup = duplicateNames(r.configs.map((c) => c.name));
+        if (dup.length > 0) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Error due to duplicate config keys: ${dup.join(', ')}` };
+        const resolved = resolveResource(b, r.resourceType, r.resourceName);
+        if ('errorCode' in resolved) return { ...base, ...resolved };
+        const target = apply(b, resolved, r.configs);
+        if (typeof target === 'string') return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: target };
+        const out = b.controller.alterConfigs(resolved.resource, target, req.validateOnly);
+        return { ...base, errorCode: out.errorCode, errorMessage: out.errorMessage };
+      }),
+    };
+  },
+};
