@@ -81,6 +81,8 @@ const inSequence = (lastSeq: number, nextSeq: number): boolean => nextSeq === la
 
 export class ProducerStateManager {
   readonly producers = new Map<bigint, ProducerEntry>();
+  /** Producers with an open transaction here (usually few): the last stable offset comes from these. */
+  private readonly openTxns = new Set<ProducerEntry>();
 
   /** Decides whether a client batch may be appended, is a retry, or must be refused. */
   check(info: BatchInfo): SequenceCheck {
@@ -141,7 +143,10 @@ export class ProducerStateManager {
   update(info: BatchInfo, firstOffset: bigint): void {
     if (info.producerId < 0n || info.isControl) return;
     const entry = this.entryFor(info.producerId, info.producerEpoch, info.maxTimestamp);
-    if (info.isTransactional && entry.currentTxnFirstOffset === null) entry.currentTxnFirstOffset = firstOffset;
+    if (info.isTransactional && entry.currentTxnFirstOffset === null) {
+      entry.currentTxnFirstOffset = firstOffset;
+      this.openTxns.add(entry);
+    }
     if (info.maxTimestamp > entry.lastTimestamp) entry.lastTimestamp = info.maxTimestamp;
     if (info.baseSequence < 0) return;
     entry.batches.push({
@@ -161,6 +166,7 @@ export class ProducerStateManager {
     const entry = this.entryFor(producerId, epoch, timestamp);
     const first = entry.currentTxnFirstOffset;
     entry.currentTxnFirstOffset = null;
+    this.openTxns.delete(entry);
     entry.coordinatorEpoch = coordinatorEpoch;
     if (timestamp > entry.lastTimestamp) entry.lastTimestamp = timestamp;
     return !commit && first !== null ? { producerId, firstOffset: first, lastOffset: markerOffset, lastStableOffset } : null;
@@ -169,7 +175,7 @@ export class ProducerStateManager {
   /** The smallest first offset of an open transaction: where the last stable offset stops. */
   firstUnstableOffset(): bigint | null {
     let min: bigint | null = null;
-    for (const e of this.producers.values()) {
+    for (const e of this.openTxns) {
       if (e.currentTxnFirstOffset !== null && (min === null || e.currentTxnFirstOffset < min)) min = e.currentTxnFirstOffset;
     }
     return min;
@@ -189,6 +195,7 @@ export class ProducerStateManager {
 
   clear(): void {
     this.producers.clear();
+    this.openTxns.clear();
   }
 
   encodeSnapshot(): Buffer {
@@ -243,8 +250,11 @@ export class ProducerStateManager {
       loaded.set(producerId, { producerId, epoch, lastTimestamp, batches, currentTxnFirstOffset: txnFirst < 0n ? null : txnFirst, coordinatorEpoch });
     }
     if (r.error !== null || r.remaining !== 0) return false;
-    this.producers.clear();
-    for (const [k, v] of loaded) this.producers.set(k, v);
+    this.clear();
+    for (const [k, v] of loaded) {
+      this.producers.set(k, v);
+      if (v.currentTxnFirstOffset !== null) this.openTxns.add(v);
+    }
     return true;
   }
 }
