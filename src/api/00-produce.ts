@@ -24,7 +24,7 @@
  * Not yet: record-level timestamp bounds (message.timestamp.before/after.max.ms).
  */
 import { ErrorCode } from '../protocol/errors.js';
-import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/index.js';
+import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/00-produce.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { validateBatches } from '../log/record-batch.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';

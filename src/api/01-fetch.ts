@@ -23,7 +23,7 @@
  */
 import { limits } from '../config/limits.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { Fetch, type FetchRequest, type FetchResponse } from '../protocol/generated/index.js';
+import { Fetch, type FetchRequest, type FetchResponse } from '../protocol/generated/01-fetch.js';
 import { EMPTY } from '../protocol/wire.js';
 import { LogStorageError } from '../log/partition-log.js';
 import type { Broker } from '../broker.js';

@@ -10,7 +10,7 @@
  * Timestamps -5 and below (tiered storage) are not served, so v9+ is not advertised.
  */
 import { ErrorCode } from '../protocol/errors.js';
-import { ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse } from '../protocol/generated/index.js';
+import { ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse } from '../protocol/generated/02-list-offsets.js';
 import { LogStorageError, type PartitionLog } from '../log/partition-log.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 

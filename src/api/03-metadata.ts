@@ -11,7 +11,7 @@
  * Version 13 (top-level error code) is not served yet.
  */
 import { ErrorCode } from '../protocol/errors.js';
-import { Metadata, type MetadataRequest, type MetadataResponse } from '../protocol/generated/index.js';
+import { Metadata, type MetadataRequest, type MetadataResponse } from '../protocol/generated/03-metadata.js';
 import { ZERO_UUID } from '../protocol/wire.js';
 import type { Broker } from '../broker.js';
 import type { TopicState } from '../metadata/image.js';

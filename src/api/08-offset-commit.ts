@@ -7,7 +7,7 @@
  * offset.metadata.max.bytes gets OFFSET_METADATA_TOO_LARGE. v2-4's retention time is ignored:
  * offsets.retention.minutes applies (KIP-211).
  */
-import { OffsetCommit, type OffsetCommitRequest, type OffsetCommitResponse } from '../protocol/generated/index.js';
+import { OffsetCommit, type OffsetCommitRequest, type OffsetCommitResponse } from '../protocol/generated/08-offset-commit.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const offsetCommitHandler: ApiHandler<OffsetCommitRequest, OffsetCommitResponse> = {

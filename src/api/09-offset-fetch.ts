@@ -5,7 +5,7 @@
  * KIP-447) a partition whose offset is pending in an open transaction answers
  * UNSTABLE_OFFSET_COMMIT, and the client asks again.
  */
-import { OffsetFetch, type OffsetFetchRequest, type OffsetFetchResponse } from '../protocol/generated/index.js';
+import { OffsetFetch, type OffsetFetchRequest, type OffsetFetchResponse } from '../protocol/generated/09-offset-fetch.js';
 import type { FetchedOffset } from '../group/coordinator.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 

@@ -5,7 +5,7 @@
  * not served: INVALID_REQUEST.
  */
 import { ErrorCode } from '../protocol/errors.js';
-import { FindCoordinator, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../protocol/generated/index.js';
+import { FindCoordinator, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../protocol/generated/10-find-coordinator.js';
 import type { Broker } from '../broker.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 

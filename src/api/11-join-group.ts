@@ -4,7 +4,7 @@
  * the session timeout stands in. MEMBER_ID_REQUIRED goes to v4+ only (never to kafka-python's v2).
  * Before v7 the protocol name cannot be null, so an error answer carries ''.
  */
-import { JoinGroup, type JoinGroupRequest, type JoinGroupResponse } from '../protocol/generated/index.js';
+import { JoinGroup, type JoinGroupRequest, type JoinGroupResponse } from '../protocol/generated/11-join-group.js';
 import type { JoinResult } from '../group/group.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 

@@ -2,7 +2,7 @@
  * Heartbeat (key 12), versions 0-4. REBALANCE_IN_PROGRESS while the group prepares a rebalance
  * (the member must rejoin); UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION and FENCED_INSTANCE_ID as Kafka.
  */
-import { Heartbeat, type HeartbeatRequest, type HeartbeatResponse } from '../protocol/generated/index.js';
+import { Heartbeat, type HeartbeatRequest, type HeartbeatResponse } from '../protocol/generated/12-heartbeat.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const heartbeatHandler: ApiHandler<HeartbeatRequest, HeartbeatResponse> = {

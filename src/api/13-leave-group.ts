@@ -2,7 +2,7 @@
  * LeaveGroup (key 13), versions 0-5. v0-2 name one member and answer with one error code; v3+
  * batch members, which may be static members named by instance id alone (KIP-345).
  */
-import { LeaveGroup, type LeaveGroupRequest, type LeaveGroupResponse } from '../protocol/generated/index.js';
+import { LeaveGroup, type LeaveGroupRequest, type LeaveGroupResponse } from '../protocol/generated/13-leave-group.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const leaveGroupHandler: ApiHandler<LeaveGroupRequest, LeaveGroupResponse> = {

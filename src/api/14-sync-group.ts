@@ -3,7 +3,7 @@
  * request stores the group (with every member's assignment) in __consumer_offsets and then
  * answers everyone. v5 carries the protocol type and name, checked against the group's.
  */
-import { SyncGroup, type SyncGroupRequest, type SyncGroupResponse } from '../protocol/generated/index.js';
+import { SyncGroup, type SyncGroupRequest, type SyncGroupResponse } from '../protocol/generated/14-sync-group.js';
 import type { SyncResult } from '../group/group.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 

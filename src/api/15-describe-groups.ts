@@ -3,7 +3,7 @@
  * error, as Kafka does below v6. Member metadata and assignments are shown only for a Stable
  * group; the protocol data is the chosen protocol's name.
  */
-import { DescribeGroups, type DescribeGroupsRequest, type DescribeGroupsResponse } from '../protocol/generated/index.js';
+import { DescribeGroups, type DescribeGroupsRequest, type DescribeGroupsResponse } from '../protocol/generated/15-describe-groups.js';
 import { OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 

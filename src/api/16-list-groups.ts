@@ -2,7 +2,7 @@
  * ListGroups (key 16), versions 0-5. v4 filters by state (KIP-518, case-insensitive), v5 by
  * group type (KIP-848); every group here is a classic group.
  */
-import { ListGroups, type ListGroupsRequest, type ListGroupsResponse } from '../protocol/generated/index.js';
+import { ListGroups, type ListGroupsRequest, type ListGroupsResponse } from '../protocol/generated/16-list-groups.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const listGroupsHandler: ApiHandler<ListGroupsRequest, ListGroupsResponse> = {

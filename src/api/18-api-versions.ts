@@ -8,7 +8,7 @@
  * accept any name. No finalized features are advertised: clients then assume the oldest
  * behaviour, which is what we implement (no KIP-890 transaction v2).
  */
-import { ApiVersions, type ApiVersionsRequest, type ApiVersionsResponse } from '../protocol/generated/index.js';
+import { ApiVersions, type ApiVersionsRequest, type ApiVersionsResponse } from '../protocol/generated/18-api-versions.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const apiVersionsHandler: ApiHandler<ApiVersionsRequest, ApiVersionsResponse> = {

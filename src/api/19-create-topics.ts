@@ -9,7 +9,7 @@
  * sources — always an array, never null (the Java admin client needs that).
  */
 import { ErrorCode } from '../protocol/errors.js';
-import { CreateTopics, type CreateTopicsRequest, type CreateTopicsResponse } from '../protocol/generated/index.js';
+import { CreateTopics, type CreateTopicsRequest, type CreateTopicsResponse } from '../protocol/generated/19-create-topics.js';
 import { ZERO_UUID } from '../protocol/wire.js';
 import { describeTopicConfigs } from './32-describe-configs.js';
 import type { ApiHandler, RequestContext } from './registry.js';

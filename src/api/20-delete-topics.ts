@@ -4,7 +4,7 @@
  * delete.topic.enable=false every deletion fails with TOPIC_DELETION_DISABLED.
  */
 import { ErrorCode } from '../protocol/errors.js';
-import { DeleteTopics, type DeleteTopicsRequest, type DeleteTopicsResponse } from '../protocol/generated/index.js';
+import { DeleteTopics, type DeleteTopicsRequest, type DeleteTopicsResponse } from '../protocol/generated/20-delete-topics.js';
 import { ZERO_UUID } from '../protocol/wire.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 

@@ -5,7 +5,7 @@
  * topics are refused (INVALID_TOPIC_EXCEPTION), as in Kafka.
  */
 import { ErrorCode } from '../protocol/errors.js';
-import { DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../protocol/generated/index.js';
+import { DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../protocol/generated/21-delete-records.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import type { ApiHandler, RequestContext } from './registry.js';

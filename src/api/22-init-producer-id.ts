@@ -6,7 +6,7 @@
  * INVALID_PRODUCER_EPOCH below v4 (KIP-588).
  */
 import { ErrorCode } from '../protocol/errors.js';
-import { InitProducerId, type InitProducerIdRequest, type InitProducerIdResponse } from '../protocol/generated/index.js';
+import { InitProducerId, type InitProducerIdRequest, type InitProducerIdResponse } from '../protocol/generated/22-init-producer-id.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { fencedFor } from './txn-errors.js';
 

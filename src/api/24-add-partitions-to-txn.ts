@@ -3,7 +3,7 @@
  * Partitions of topics that do not exist get UNKNOWN_TOPIC_OR_PARTITION and the others
  * OPERATION_NOT_ATTEMPTED, as Kafka answers; otherwise one code for all, from the coordinator.
  */
-import { AddPartitionsToTxn, type AddPartitionsToTxnRequest, type AddPartitionsToTxnResponse } from '../protocol/generated/index.js';
+import { AddPartitionsToTxn, type AddPartitionsToTxnRequest, type AddPartitionsToTxnResponse } from '../protocol/generated/24-add-partitions-to-txn.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { fencedFor } from './txn-errors.js';

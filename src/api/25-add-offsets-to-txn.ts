@@ -3,7 +3,7 @@
  * transaction, so that EndTxn writes a marker there and TxnOffsetCommit offsets become visible
  * (or vanish) with the transaction.
  */
-import { AddOffsetsToTxn, type AddOffsetsToTxnRequest, type AddOffsetsToTxnResponse } from '../protocol/generated/index.js';
+import { AddOffsetsToTxn, type AddOffsetsToTxnRequest, type AddOffsetsToTxnResponse } from '../protocol/generated/25-add-offsets-to-txn.js';
 import { OFFSETS_TOPIC } from '../metadata/internal-topic.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { fencedFor } from './txn-errors.js';

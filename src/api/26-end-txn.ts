@@ -3,7 +3,7 @@
  * partition in it before the answer. A retry after the transaction completed the same way
  * succeeds; the other way gets INVALID_TXN_STATE.
  */
-import { EndTxn, type EndTxnRequest, type EndTxnResponse } from '../protocol/generated/index.js';
+import { EndTxn, type EndTxnRequest, type EndTxnResponse } from '../protocol/generated/26-end-txn.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { fencedFor } from './txn-errors.js';
 

@@ -3,7 +3,7 @@
  * (send_offsets_to_transaction), visible to OffsetFetch only after the commit marker. v3 carries
  * the consumer's generation and member id (KIP-447), checked like OffsetCommit's.
  */
-import { TxnOffsetCommit, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../protocol/generated/index.js';
+import { TxnOffsetCommit, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../protocol/generated/28-txn-offset-commit.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { fencedFor } from './txn-errors.js';
 

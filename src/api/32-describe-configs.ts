@@ -13,7 +13,7 @@
 import type { BrokerConfigSource } from '../config/broker-config.js';
 import { brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, DYNAMIC_BROKER_CONFIGS, topicConfigDefs } from '../config/definitions.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/index.js';
+import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/32-describe-configs.js';
 import type { Broker } from '../broker.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 

@@ -4,7 +4,7 @@
  * INVALID_CONFIG with a message). Changes are metadata records and apply live.
  */
 import { ErrorCode } from '../protocol/errors.js';
-import { AlterConfigs, type AlterConfigsRequest, type AlterConfigsResponse } from '../protocol/generated/index.js';
+import { AlterConfigs, type AlterConfigsRequest, type AlterConfigsResponse } from '../protocol/generated/33-alter-configs.js';
 import { duplicateNames, resolveResource } from './alter-configs-common.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 

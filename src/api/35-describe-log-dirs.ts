@@ -5,7 +5,7 @@
  */
 import { statfsSync } from 'node:fs';
 import { ErrorCode } from '../protocol/errors.js';
-import { DescribeLogDirs, type DescribeLogDirsRequest, type DescribeLogDirsResponse } from '../protocol/generated/index.js';
+import { DescribeLogDirs, type DescribeLogDirsRequest, type DescribeLogDirsResponse } from '../protocol/generated/35-describe-log-dirs.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const describeLogDirsHandler: ApiHandler<DescribeLogDirsRequest, DescribeLogDirsResponse> = {

@@ -3,7 +3,7 @@
  * name only this broker. A topic named twice in one request fails with INVALID_REQUEST.
  */
 import { ErrorCode } from '../protocol/errors.js';
-import { CreatePartitions, type CreatePartitionsRequest, type CreatePartitionsResponse } from '../protocol/generated/index.js';
+import { CreatePartitions, type CreatePartitionsRequest, type CreatePartitionsResponse } from '../protocol/generated/37-create-partitions.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, CreatePartitionsResponse> = {

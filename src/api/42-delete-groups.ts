@@ -2,7 +2,7 @@
  * DeleteGroups (key 42), versions 0-2. Only an empty group can go (NON_EMPTY_GROUP otherwise);
  * an unknown one gets GROUP_ID_NOT_FOUND. Its offsets and metadata are tombstoned.
  */
-import { DeleteGroups, type DeleteGroupsRequest, type DeleteGroupsResponse } from '../protocol/generated/index.js';
+import { DeleteGroups, type DeleteGroupsRequest, type DeleteGroupsResponse } from '../protocol/generated/42-delete-groups.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const deleteGroupsHandler: ApiHandler<DeleteGroupsRequest, DeleteGroupsResponse> = {

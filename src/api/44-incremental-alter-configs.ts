@@ -5,7 +5,7 @@
  */
 import { topicConfigByName, brokerConfigByName } from '../config/definitions.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { IncrementalAlterConfigs, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse } from '../protocol/generated/index.js';
+import { IncrementalAlterConfigs, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse } from '../protocol/generated/44-incremental-alter-configs.js';
 import type { Broker } from '../broker.js';
 import { duplicateNames, resolveResource, type ResolvedResource } from './alter-configs-common.js';
 import type { ApiHandler, RequestContext } from './registry.js';

@@ -3,7 +3,7 @@
  * empty group, and for a consumer group only on topics it is not subscribed to
  * (GROUP_SUBSCRIBED_TO_TOPIC otherwise).
  */
-import { OffsetDelete, type OffsetDeleteRequest, type OffsetDeleteResponse } from '../protocol/generated/index.js';
+import { OffsetDelete, type OffsetDeleteRequest, type OffsetDeleteResponse } from '../protocol/generated/47-offset-delete.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const offsetDeleteHandler: ApiHandler<OffsetDeleteRequest, OffsetDeleteResponse> = {

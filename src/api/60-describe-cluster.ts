@@ -3,7 +3,7 @@
  * type 1 (brokers) is the only one served; asking for controllers (2) gets
  * UNSUPPORTED_ENDPOINT_TYPE as in Kafka, since clients cannot reach a separate controller here.
  */
-import { DescribeCluster, type DescribeClusterRequest, type DescribeClusterResponse } from '../protocol/generated/index.js';
+import { DescribeCluster, type DescribeClusterRequest, type DescribeClusterResponse } from '../protocol/generated/60-describe-cluster.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { CLUSTER_ALL_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
 

@@ -2,7 +2,7 @@
  * DescribeProducers (key 61), version 0 (KIP-664): the producers with state in each partition,
  * with their epoch, last sequence, last timestamp and the first offset of an open transaction.
  */
-import { DescribeProducers, type DescribeProducersRequest, type DescribeProducersResponse } from '../protocol/generated/index.js';
+import { DescribeProducers, type DescribeProducersRequest, type DescribeProducersResponse } from '../protocol/generated/61-describe-producers.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 

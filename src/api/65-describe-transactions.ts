@@ -1,5 +1,5 @@
 /** DescribeTransactions (key 65), version 0 (KIP-664): state, timeout, producer and partitions. */
-import { DescribeTransactions, type DescribeTransactionsRequest, type DescribeTransactionsResponse } from '../protocol/generated/index.js';
+import { DescribeTransactions, type DescribeTransactionsRequest, type DescribeTransactionsResponse } from '../protocol/generated/65-describe-transactions.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const describeTransactionsHandler: ApiHandler<DescribeTransactionsRequest, DescribeTransactionsResponse> = {

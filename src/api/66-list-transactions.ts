@@ -2,7 +2,7 @@
  * ListTransactions (key 66), versions 0-1 (KIP-664, KIP-994): filters by state, producer id and,
  * from v1, by how long a transaction has been open. Unknown state names are echoed back.
  */
-import { ListTransactions, type ListTransactionsRequest, type ListTransactionsResponse } from '../protocol/generated/index.js';
+import { ListTransactions, type ListTransactionsRequest, type ListTransactionsResponse } from '../protocol/generated/66-list-transactions.js';
 import { TXN_STATES } from '../txn/records.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 

@@ -19,7 +19,7 @@ import { limits } from '../config/limits.js';
 import type { Logger } from '../logger.js';
 import { responseHeaderVersion } from '../protocol/api-codec.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { ApiVersions } from '../protocol/generated/index.js';
+import { ApiVersions } from '../protocol/generated/18-api-versions.js';
 import { decodeRequestHeader, encodeResponseFrame } from '../protocol/header.js';
 import { Reader } from '../protocol/wire.js';
 import type { Broker } from '../broker.js';
