@@ -80,6 +80,7 @@ export class Broker {
   private flushTimer: NodeJS.Timeout | null = null;
   private producerExpiryTimer: NodeJS.Timeout | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
+  private cleanerTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   advertisedPort: number;
 
@@ -227,6 +228,8 @@ export class Broker {
     this.producerExpiryTimer.unref();
     this.retentionTimer = setInterval(() => this.logs.applyRetention(Date.now()), Number(this.config.get('log.retention.check.interval.ms')));
     this.retentionTimer.unref();
+    this.cleanerTimer = setInterval(() => this.logs.cleanAll(Date.now()), Number(this.config.get('log.cleaner.backoff.ms')));
+    this.cleanerTimer.unref();
   }
 
   /** Writes a transaction marker to one partition and lets readers and the group coordinator see it. */
@@ -251,6 +254,7 @@ export class Broker {
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.producerExpiryTimer) clearInterval(this.producerExpiryTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     await this.listener.stop();
     this.closeStorage();
   }

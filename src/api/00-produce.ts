@@ -18,6 +18,8 @@
  * original offsets and not written again; a stale epoch gets INVALID_PRODUCER_EPOCH, a sequence
  * gap OUT_OF_ORDER_SEQUENCE_NUMBER (txn/producer-state.ts).
  *
+ * On a compacted topic a record without a key gets INVALID_RECORD, as in Kafka.
+ *
  * A transactional batch must belong to an ongoing transaction that added this partition
  * (AddPartitionsToTxn), as Kafka verifies; otherwise INVALID_TXN_STATE.
  *
@@ -27,6 +29,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/00-produce.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { validateBatches } from '../log/record-batch.js';
+import { batchHasNullKey } from '../log/batch-records.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import type { Broker } from '../broker.js';
 import type { ApiHandler, RequestContext } from './registry.js';
@@ -56,6 +59,11 @@ function appendPartition(b: Broker, topic: string, index: number, records: Buffe
   if (info.isTransactional) {
     const verified = b.transactions.verifyPartition(info.producerId, info.producerEpoch, { topic, partition: index });
     if (verified !== ErrorCode.NONE) return partitionError(index, verified, 'This partition is not part of an ongoing transaction of this producer.');
+  }
+  if (b.logs.isCompacted(topic) && batchHasNullKey(records) === true) {
+    // Kafka refuses these: a compacted topic keeps records by key. A zstd batch cannot be looked
+    // into here (null) and is accepted; the cleaner drops keyless records.
+    return partitionError(index, ErrorCode.INVALID_RECORD, 'Compacted topic cannot accept message without key');
   }
   const sequence = plog.producers.check(info);
   if (sequence.kind === 'error') return partitionError(index, sequence.errorCode, sequence.message);

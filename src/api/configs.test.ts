@@ -146,6 +146,15 @@ t.test('a retention change applies live: old segments go and fetches below the s
   t.same([fetched.responses[0]!.partitions[0]!.errorCode, fetched.responses[0]!.partitions[0]!.logStartOffset], [1, start], 'OFFSET_OUT_OF_RANGE with the new start');
 });
 
+t.test('a compacted topic refuses records without a key', async (t) => {
+  t.equal(await create('compacted', [{ name: 'cleanup.policy', value: 'compact' }]), 0);
+  t.equal((await produce('compacted', ['no-key'])).errorCode, 87, 'INVALID_RECORD');
+  const keyed = await c.request(Produce, 7, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 'compacted', topicId: ZERO, partitionData: [{ index: 0, records: buildRecordBatch([{ key: Buffer.from('k'), value: Buffer.from('v') }]) }] }] });
+  t.equal(keyed.responses[0]!.partitionResponses[0]!.errorCode, 0, 'a keyed record is taken');
+  t.equal((await incremental(2, 'compacted', [['cleanup.policy', 0, 'delete']])).errorCode, 0);
+  t.equal((await produce('compacted', ['no-key'])).errorCode, 0, 'back to delete: keyless records are fine');
+});
+
 t.test('configs and the DeleteRecords start survive a restart', async (t) => {
   await incremental(4, '', [['log.segment.bytes', 0, '123456']]);
   c.close();

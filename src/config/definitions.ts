@@ -156,6 +156,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'log.cleaner.min.compaction.lag.ms', type: 'long', default: '0' },
   { name: 'log.cleaner.max.compaction.lag.ms', type: 'long', default: LONG_MAX },
   { name: 'log.cleaner.min.cleanable.ratio', type: 'double', default: '0.5' },
+  { name: 'log.cleaner.backoff.ms', type: 'long', default: '15000', check: atLeast(1) },
   { name: 'log.segment.delete.delay.ms', type: 'long', default: '60000' },
   { name: 'log.preallocate', type: 'boolean', default: 'false' },
   { name: 'compression.type', type: 'string', default: 'producer', check: oneOf(...COMPRESSION) },

@@ -29,6 +29,17 @@ export const limits = {
   recoveryBatchesPerSegmentMax: 50_000_000,
   /** Records in one batch that the broker will decode for its own use (metadata log replay). */
   recordsPerInternalBatchMax: 1_000_000,
+  /**
+   * Bytes a compressed batch may expand to when the broker decodes it (log cleaner, key check of
+   * compacted topics); a larger one is left as it is / refused.
+   */
+  decompressedBatchBytesMax: 256 * 1024 * 1024,
+  /**
+   * Keys in the log cleaner's offset map for one pass over one partition (Kafka bounds it by
+   * log.cleaner.dedupe.buffer.size instead). A pass stops at the segment where the map fills and
+   * goes on from there next time; the first dirty segment always goes in whole.
+   */
+  cleanerOffsetMapKeysMax: 4_000_000,
   /** Members of one consumer group (group.max.size is capped by this). */
   groupMembersMax: 10_000,
   /** Config entries in one request or topic. */

@@ -13,6 +13,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import { effectiveTopicConfig } from '../config/broker-config.js';
 import type { FileIO } from './file-io.js';
 import { PartitionLog, type LogConfig } from './partition-log.js';
+import { cleanerConfigFrom, cleanLog, type CleanerConfig } from './cleaner.js';
 
 export interface TopicPartitionKey {
   topic: string;
@@ -52,6 +53,8 @@ export class LogManager {
   /** max.message.bytes per topic, resolved once when the topic's logs open. */
   private readonly maxMessageBytesByTopic = new Map<string, number>();
   private readonly retentionByTopic = new Map<string, { deletes: boolean; retentionMs: number; retentionBytes: number }>();
+  /** Cleaner settings of the topics whose cleanup.policy includes compact (cleaner.ts). */
+  private readonly compactionByTopic = new Map<string, CleanerConfig>();
   private readonly appendListeners = new Set<AppendListener>();
 
   constructor(
@@ -93,6 +96,9 @@ export class LogManager {
       retentionMs: Number(effective.get('retention.ms') ?? -1),
       retentionBytes: Number(effective.get('retention.bytes') ?? -1),
     });
+    const compaction = cleanerConfigFrom(effective);
+    if (compaction) this.compactionByTopic.set(topic, compaction);
+    else this.compactionByTopic.delete(topic);
   }
 
   /**
@@ -149,6 +155,7 @@ export class LogManager {
     this.topicNameById.delete(topicId);
     this.maxMessageBytesByTopic.delete(topic);
     this.retentionByTopic.delete(topic);
+    this.compactionByTopic.delete(topic);
     const parts = this.logs.get(topic);
     this.logs.delete(topic);
     if (!parts) return;
@@ -197,4 +204,52 @@ export class LogManager {
     for (const parts of this.logs.values()) for (const p of parts) p.close();
     this.logs.clear();
   }
+
+  /**
+   * One log cleaner pass (log.cleaner.backoff.ms) over every partition of the topics whose
+   * cleanup.policy includes compact, __consumer_offsets and __transaction_state among them. A
+   * partition that fails is logged and left (an I/O failure takes it offline, as any other).
+   */
+  cleanAll(nowMs: number): CleanerStats {
+    const stats: CleanerStats = { partitionsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRead: 0, recordsKept: 0, durationMs: 0 };
+    const t0 = performance.now();
+    for (const [topic, parts] of this.logs) {
+      const config = this.compactionByTopic.get(topic);
+      if (!config) continue;
+      for (const [i, p] of parts.entries()) {
+        if (p.isOffline) continue;
+        try {
+          const r = cleanLog(p, config, nowMs);
+          if (!r.cleaned) continue;
+          stats.partitionsCleaned++;
+          stats.bytesBefore += r.bytesBefore;
+          stats.bytesAfter += r.bytesAfter;
+          stats.recordsRead += r.recordsRead;
+          stats.recordsKept += r.recordsKept;
+          this.log.info(
+            `cleaned ${topic}-${i} up to offset ${r.cleanedUpTo}: ${r.segmentsBefore} segment(s), ${r.bytesBefore} bytes -> ${r.segmentsAfter}, ${r.bytesAfter} bytes; ` +
+              `${r.recordsKept} of ${r.recordsRead} records kept in ${r.durationMs.toFixed(0)} ms`,
+          );
+        } catch (err) {
+          this.log.error(`cleaning ${topic}-${i} failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    stats.durationMs = performance.now() - t0;
+    return stats;
+  }
+
+  /** Whether the topic's cleanup.policy includes compact (Produce refuses keyless records there). */
+  isCompacted(topic: string): boolean {
+    return this.compactionByTopic.has(topic);
+  }
+}
+
+export interface CleanerStats {
+  partitionsCleaned: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsRead: number;
+  recordsKept: number;
+  durationMs: number;
 }

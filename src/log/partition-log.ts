@@ -20,6 +20,8 @@
  *                    the files are complete and consistent (Kafka's `.kafka_cleanshutdown`, kept
  *                    per partition here).
  *
+ *   cleaner-offset, cleaning/, clean-swap   compaction's checkpoint, work area and commit point
+ *                    (cleaner.ts describes them and what open() does with each).
  *   log-start-offset "sluice-log-start-offset 1\n<offset>\n": the log start offset when DeleteRecords
  *                    moved it inside the first segment (written atomically); without it, or when
  *                    it is below the first segment's base, the start is that base.
@@ -59,7 +61,8 @@ import { readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
 import { assignOffsets, BatchField, LOG_OVERHEAD, readBatchInfo, setLogAppendTime, type BatchInfo } from './record-batch.js';
 import { ProducerStateManager, type AbortedTxn } from '../txn/producer-state.js';
 import { buildMarkerBatch, readMarker } from '../txn/markers.js';
-import { appendTxnEntry, readTxnIndex, TXN_INDEX_SUFFIX, writeTxnIndex } from './txn-index.js';
+import { appendTxnEntry, readTxnIndex, syncTxnIndex, TXN_INDEX_SUFFIX, writeTxnIndex } from './txn-index.js';
+import { CleanedSegmentWriter, completeSwap, readCleanerCheckpoint, recoverInterruptedClean, writeCleanSwap, writeCleanerCheckpoint, type CleanerCheckpoint, type SealedSegment } from './cleaner.js';
 import {
   INDEX_SUFFIX,
   LOG_SUFFIX,
@@ -172,6 +175,8 @@ export class PartitionLog {
   leaderEpoch: number;
   /** What open() found: for logging and tests. */
   readonly openReport: OpenReport;
+  /** .txnindex files appended to since their last fsync. */
+  private readonly unsyncedTxnIndexes = new Set<string>();
   /** Offsets below this were deleted by DeleteRecords (0 when never). */
   private deletedBefore = 0n;
   /** Sequence and transaction state of the producers writing here. */
@@ -204,6 +209,7 @@ export class PartitionLog {
     const now = opts.now ?? Date.now;
     const nowMs = now();
     io.mkdir(dir);
+    recoverInterruptedClean(dir, io); // compaction: finish or undo an interrupted segment swap (cleaner.ts)
     const segOpts = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes };
     const bases = PartitionLog.scanDirectory(dir, io);
     checkFormatFile(dir, io, bases.length === 0);
@@ -311,6 +317,7 @@ export class PartitionLog {
     this.aborted.push(aborted);
     const segment = this.segments[this.segmentIndexFor(offset)]!;
     appendTxnEntry(this.io, segment.txnIndexPath, aborted);
+    this.unsyncedTxnIndexes.add(segment.txnIndexPath);
   }
 
   /** The last stable offset: the first offset of the oldest open transaction, else the log end. */
@@ -332,7 +339,18 @@ export class PartitionLog {
     return this.append(batch, [readBatchInfo(batch, 0, batch.length)]);
   }
 
+  /**
+   * fsyncs the aborted-transaction entries written since the last sync. Runs before a producer
+   * snapshot is written (a snapshot must never be more durable than the abort entries below its
+   * offset, which a rescan from it would not restore) and with every flush.
+   */
+  private syncTxnIndexes(): void {
+    for (const path of this.unsyncedTxnIndexes) syncTxnIndex(this.io, path);
+    this.unsyncedTxnIndexes.clear();
+  }
+
   private writeProducerSnapshot(): void {
+    this.syncTxnIndexes();
     writeSmallFileAtomic(this.io, this.snapshotPath(this.nextOffset), this.producers.encodeSnapshot());
     const all = this.snapshotOffsets();
     for (const old of all.slice(0, Math.max(0, all.length - SNAPSHOTS_KEPT))) this.io.unlink(this.snapshotPath(old));
@@ -566,6 +584,11 @@ export class PartitionLog {
         const cutoff = BigInt(nowMs - retentionMs);
         while (count < this.segments.length) {
           const s = this.loaded(count);
+          // An empty segment before the active one (left by compaction) holds nothing to keep.
+          if (s.size === 0 && count < this.segments.length - 1) {
+            count++;
+            continue;
+          }
           if (s.size === 0 || s.maxTimestamp < 0n || s.maxTimestamp >= cutoff) break;
           if (count === this.segments.length - 1) this.roll(nowMs);
           count++;
@@ -632,6 +655,81 @@ export class PartitionLog {
     });
   }
 
+  // -- compaction ---------------------------------------------------------------------------------
+  // The narrow interface of the log cleaner (cleaner.ts, which also describes the files and crash
+  // states): list the sealed segments, read their batches, keep the cleaner's checkpoint, and
+  // replace a run of sealed segments by one cleaned segment. The active segment is never offered.
+
+  /** The sealed segments (every one but the active), oldest first. */
+  sealedSegments(): SealedSegment[] {
+    return this.guard(() => {
+      const out: SealedSegment[] = [];
+      for (let i = 0; i < this.segments.length - 1; i++) {
+        const s = this.loaded(i);
+        out.push({
+          baseOffset: s.baseOffset,
+          endOffset: this.segments[i + 1]!.baseOffset,
+          sizeBytes: s.size,
+          maxTimestamp: s.maxTimestamp,
+          offsetIndexEntries: s.offsetIndexEntries,
+          timeIndexEntries: s.timeIndexEntries,
+        });
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Whole batches of the sealed segment with this base offset, from byte `position` (a batch
+   * start), up to `maxBytes` but at least one batch; empty at the segment's end.
+   */
+  readSealed(baseOffset: bigint, position: number, maxBytes: number): Buffer {
+    return this.guard(() => this.loaded(this.sealedIndexOf(baseOffset)).readFrom(position, maxBytes, true));
+  }
+
+  private sealedIndexOf(baseOffset: bigint): number {
+    const i = this.segmentIndexFor(baseOffset);
+    if (i >= this.segments.length - 1 || this.segments[i]!.baseOffset !== baseOffset) throw new Error(`no sealed segment at ${baseOffset}`);
+    return i;
+  }
+
+  cleanerCheckpoint(): CleanerCheckpoint | null {
+    return this.guard(() => readCleanerCheckpoint(this.io, this.dir));
+  }
+
+  setCleanerCheckpoint(c: CleanerCheckpoint): void {
+    this.guard(() => writeCleanerCheckpoint(this.io, this.dir, c));
+  }
+
+  /** Starts the cleaned segment that will replace sealed segments from `baseOffset` on. */
+  beginCleanedSegment(baseOffset: bigint): CleanedSegmentWriter {
+    return this.guard(() => {
+      this.sealedIndexOf(baseOffset);
+      const segOpts = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
+      return new CleanedSegmentWriter(this.io, this.dir, baseOffset, segOpts, this.now());
+    });
+  }
+
+  /**
+   * Replaces the sealed segments whose base offsets lie in [writer.baseOffset, endOffset) by the
+   * cleaned segment, atomically across crashes (steps in cleaner.ts). `endOffset` must be the base
+   * of a later segment. The aborted-transaction entries of the replaced segments move to the new
+   * one; producer state and the aborted list in memory do not change (markers are never cleaned).
+   */
+  replaceSealedSegments(writer: CleanedSegmentWriter, endOffset: bigint): void {
+    this.guard(() => {
+      const first = this.sealedIndexOf(writer.baseOffset);
+      const end = this.segments.findIndex((s) => s.baseOffset === endOffset);
+      if (end <= first) throw new Error(`cannot replace segments ${writer.baseOffset}..${endOffset}`);
+      writer.finish(this.aborted.filter((e) => e.lastOffset >= writer.baseOffset && e.lastOffset < endOffset));
+      writeCleanSwap(this.io, this.dir, writer.baseOffset, endOffset);
+      for (let i = first; i < end; i++) this.segments[i]!.closeHandles();
+      completeSwap(this.io, this.dir, writer.baseOffset, endOffset);
+      const segOpts = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
+      this.segments.splice(first, end - first, Segment.existing(this.io, this.dir, writer.baseOffset, segOpts, this.now()));
+    });
+  }
+
   // -- flush, close, delete ---------------------------------------------------------------------
 
   /** fsync of the active segment (sealed ones were fsynced when sealed). */
@@ -641,6 +739,7 @@ export class PartitionLog {
 
   private flushNow(nowMs: number): void {
     this.active.flush();
+    this.syncTxnIndexes();
     this.unflushedMessages = 0;
     this.lastFlushMs = nowMs;
   }

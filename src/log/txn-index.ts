@@ -57,6 +57,17 @@ export function writeTxnIndex(io: FileIO, path: string, entries: readonly Aborte
   }
 }
 
+/** fsync of an index file, so that a snapshot or flush that follows does not outlive it. */
+export function syncTxnIndex(io: FileIO, path: string): void {
+  if (!io.exists(path)) return;
+  const fd = io.open(path);
+  try {
+    io.fsync(fd);
+  } finally {
+    io.close(fd);
+  }
+}
+
 export function appendTxnEntry(io: FileIO, path: string, e: AbortedTxn): void {
   const fd = io.open(path, { create: true });
   try {

@@ -148,3 +148,18 @@ t.test('transactions in the log: last stable offset, aborted ranges, and both ac
   t.same(log.abortedTransactions(0n, 10n).map((a) => [a.firstOffset, a.lastOffset]), [[0n, 4n], [6n, 7n]], 'without snapshot and index, rebuilt from the markers');
   log.close();
 });
+
+t.test('an abort entry survives power loss once a snapshot covers it (.txnindex is fsynced first)', async (t) => {
+  const io = new MemoryFileIO();
+  const small = { ...defaultLogConfig, segmentBytes: 300 };
+  let log = PartitionLog.open('/p2', small, io);
+  appendTo(log, txnBatch(5n, 0, ['x'])); // 0
+  log.appendMarker(5n, 0, false, 0); // 1: abort
+  for (let i = 0; i < 6; i++) appendTo(log, buildRecordBatch([{ key: null, value: Buffer.from(`pad-${i}`) }])); // rolls: snapshot past the abort
+  t.ok(log.segmentBaseOffsets().length > 1, 'rolled');
+  io.crash({ keepUnsynced: false }); // power loss: only what was fsynced remains
+  log.abandon();
+  log = PartitionLog.open('/p2', small, io);
+  t.same(log.abortedTransactions(0n, 10n).map((a) => [a.producerId, a.firstOffset, a.lastOffset]), [[5n, 0n, 1n]]);
+  log.close();
+});
