@@ -2,7 +2,10 @@
  * End-to-end numbers from real processes: broker start-to-ready time, idle RSS, and kcat
  * produce/consume throughput for 100 B and 1 KiB records on one partition.
  *
- *   npm run build && node dist/bench/e2e.js [--records-100 1000000] [--records-1k 250000]
+ *   npm run build && node dist/bench/e2e.js [--records-100 1000000] [--records-1k 250000] [--rounds 3]
+ *
+ * Each throughput row is the median of `--rounds` runs (into fresh topics), with the range of
+ * records/s, because single runs on a shared 2-core machine vary by up to 2x.
  *
  * Start-to-ready is measured two ways: wall time from spawning `node sluice start` to its ready
  * line (includes Node's own start), and the broker's own figure (config read to listening).
@@ -80,8 +83,14 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function throughput(b: BrokerProcess, dir: string, size: number, count: number): Promise<string[]> {
-  const topic = `bench-${size}`;
+interface Run {
+  ms: number;
+  cpu: number;
+}
+
+/** One produce and one consume of `count` records of `size` bytes into a fresh topic. */
+async function throughputOnce(b: BrokerProcess, dir: string, size: number, count: number, round: number): Promise<{ produce: Run; consume: Run }> {
+  const topic = `bench-${size}-${round}`;
   const file = join(dir, `records-${size}.txt`);
   writeRecordsFile(file, count, size);
   await run('kcat', ['-b', b.bootstrap, '-P', '-t', topic, '-p', '0'], { input: 'warmup\n' });
@@ -93,10 +102,21 @@ async function throughput(b: BrokerProcess, dir: string, size: number, count: nu
   const cpu2 = cpuSeconds(b.pid);
   if (c.code !== 0) throw new Error(`kcat consume failed: ${c.stderr}`);
   if (c.lines !== count + 1) throw new Error(`consumed ${c.lines} records, expected ${count + 1}`);
+  return { produce: { ms: p.ms, cpu: cpu1 - cpu0 }, consume: { ms: c.ms, cpu: cpu2 - cpu1 } };
+}
+
+/** Median (by time) of `rounds` runs, with the range of records/s. */
+async function throughput(b: BrokerProcess, dir: string, size: number, count: number, rounds: number): Promise<string[]> {
+  const runs: Array<{ produce: Run; consume: Run }> = [];
+  for (let r = 0; r < rounds; r++) runs.push(await throughputOnce(b, dir, size, count, r));
   const mb = (count * size) / 1e6;
-  const row = (what: string, ms: number, cpu: number) =>
-    `| ${what} ${size} B | ${count.toLocaleString('en-US')} | ${Math.round(count / (ms / 1000)).toLocaleString('en-US')} | ${(mb / (ms / 1000)).toFixed(1)} | ${(cpu / (mb / 1000)).toFixed(1)} |`;
-  return [row('produce', p.ms, cpu1 - cpu0), row('consume', c.ms, cpu2 - cpu1)];
+  const row = (what: 'produce' | 'consume') => {
+    const xs = runs.map((r) => r[what]).sort((x, y) => x.ms - y.ms);
+    const m = xs[Math.floor(xs.length / 2)]!;
+    const rate = (ms: number) => Math.round(count / (ms / 1000));
+    return `| ${what} ${size} B | ${count.toLocaleString('en-US')} | ${rate(m.ms).toLocaleString('en-US')} (${rate(xs.at(-1)!.ms).toLocaleString('en-US')}-${rate(xs[0]!.ms).toLocaleString('en-US')}) | ${(mb / (m.ms / 1000)).toFixed(1)} | ${(m.cpu / (mb / 1000)).toFixed(1)} |`;
+  };
+  return [row('produce'), row('consume')];
 }
 
 const start = await startToReady(5);
@@ -104,15 +124,16 @@ const data = tmpDataDir('sluice-bench-');
 const broker = await spawnBroker({ dataDir: data.dir });
 const rows: string[] = [];
 try {
-  rows.push(...(await throughput(broker, data.dir, 100, arg('records-100', 1_000_000))));
-  rows.push(...(await throughput(broker, data.dir, 1024, arg('records-1k', 250_000))));
+  const rounds = arg('rounds', 3);
+  rows.push(...(await throughput(broker, data.dir, 100, arg('records-100', 1_000_000), rounds)));
+  rows.push(...(await throughput(broker, data.dir, 1024, arg('records-1k', 250_000), rounds)));
 } finally {
   await broker.stop();
   data.remove();
 }
 const kcatV = /Version (\S+) .*librdkafka (\S+)/.exec((await run('kcat', ['-V'])).stdout);
 const kcatVersion = kcatV ? `kcat ${kcatV[1]} (librdkafka ${kcatV[2]})` : 'kcat';
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, node ${process.version}, ${kcatVersion}`);
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, node ${process.version}, ${kcatVersion}, SLUICE_NATIVE=${process.env['SLUICE_NATIVE'] ?? 'auto'}`);
 console.log('');
 console.log('| measure | value |');
 console.log('| --- | --- |');
@@ -120,6 +141,6 @@ console.log(`| start to ready, wall (spawn to ready line, median of 5) | ${start
 console.log(`| start to ready, broker's own (median of 5) | ${start.ownMs.toFixed(1)} ms |`);
 console.log(`| idle RSS after start | ${start.idleRssMiB.toFixed(1)} MiB |`);
 console.log('');
-console.log('| kcat, 1 partition, acks=1 | records | records/s | MB/s | broker CPU s/GB |');
+console.log(`| kcat, 1 partition, acks=1, median of ${arg('rounds', 3)} | records | records/s (range) | MB/s | broker CPU s/GB |`);
 console.log('| --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(r);
