@@ -4,10 +4,9 @@
  * or removing values of the current effective list. Validated like Kafka's and applied live.
  */
 import { topicConfigByName, brokerConfigByName } from '../config/definitions.js';
-import { ErrorCode } from '../protocol/errors.js';
 import { IncrementalAlterConfigs, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse } from '../protocol/generated/44-incremental-alter-configs.js';
 import type { Broker } from '../broker.js';
-import { duplicateNames, resolveResource, type ResolvedResource } from './alter-configs-common.js';
+import { alterResources, type ResolvedResource } from './alter-configs-common.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 const SET = 0;
@@ -59,19 +58,6 @@ export const incrementalAlterConfigsHandler: ApiHandler<IncrementalAlterConfigsR
   maxVersion: 1,
   handle(req: IncrementalAlterConfigsRequest, ctx: RequestContext): IncrementalAlterConfigsResponse {
     const b = ctx.broker;
-    return {
-      throttleTimeMs: 0,
-      responses: req.resources.map((r) => {
-        const base = { resourceType: r.resourceType, resourceName: r.resourceName };
-        const dup = duplicateNames(r.configs.map((c) => c.name));
-        if (dup.length > 0) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Error due to duplicate config keys: ${dup.join(', ')}` };
-        const resolved = resolveResource(b, r.resourceType, r.resourceName);
-        if ('errorCode' in resolved) return { ...base, ...resolved };
-        const target = apply(b, resolved, r.configs);
-        if (typeof target === 'string') return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: target };
-        const out = b.controller.alterConfigs(resolved.resource, target, req.validateOnly);
-        return { ...base, errorCode: out.errorCode, errorMessage: out.errorMessage };
-      }),
-    };
+    return { throttleTimeMs: 0, responses: alterResources(b, req.resources, req.validateOnly, (resolved, configs) => apply(b, resolved, configs)) };
   },
 };

@@ -29,6 +29,36 @@ export function resolveResource(b: Broker, resourceType: number, resourceName: s
   return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Resource type ${resourceType} cannot be altered; use 2 (topic) or 4 (broker).` };
 }
 
+interface AlterResource<C extends { name: string }> {
+  resourceType: number;
+  resourceName: string;
+  configs: C[];
+}
+
+/**
+ * The loop both handlers run: per resource, refuse duplicate names (INVALID_REQUEST), resolve
+ * it, let `target` compute the full new set of dynamic configs (or an INVALID_CONFIG message),
+ * and hand that to the controller.
+ */
+export function alterResources<C extends { name: string }>(
+  b: Broker,
+  resources: ReadonlyArray<AlterResource<C>>,
+  validateOnly: boolean,
+  target: (resolved: ResolvedResource, configs: readonly C[]) => Map<string, string> | string,
+): Array<{ errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }> {
+  return resources.map((r) => {
+    const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+    const dup = duplicateNames(r.configs.map((c) => c.name));
+    if (dup.length > 0) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Error due to duplicate config keys: ${dup.join(', ')}` };
+    const resolved = resolveResource(b, r.resourceType, r.resourceName);
+    if ('errorCode' in resolved) return { ...base, ...resolved };
+    const next = target(resolved, r.configs);
+    if (typeof next === 'string') return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: next };
+    const out = b.controller.alterConfigs(resolved.resource, next, validateOnly);
+    return { ...base, errorCode: out.errorCode, errorMessage: out.errorMessage };
+  });
+}
+
 /** Names given twice in one resource make the whole resource fail, as in Kafka. */
 export function duplicateNames(names: readonly string[]): string[] {
   const seen = new Set<string>();
