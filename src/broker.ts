@@ -7,7 +7,6 @@
  * with its clean-shutdown marker.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { registerAll } from './api/index.js';
 import { HandlerRegistry } from './api/registry.js';
 import { ConfigError, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
@@ -258,8 +257,4 @@ export class Broker {
     await this.listener.stop();
     this.closeStorage();
   }
-}
-
-export function metadataDir(dataDir: string): string {
-  return join(dataDir, '__cluster_metadata-0');
 }

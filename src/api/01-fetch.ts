@@ -31,9 +31,6 @@ import type { ApiHandler, RequestContext } from './registry.js';
 
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];
 
-const FETCH_SESSION_ID_NOT_FOUND = 70;
-const FENCED_LEADER_EPOCH = 74;
-const UNKNOWN_LEADER_EPOCH = 75;
 const READ_COMMITTED = 1;
 const COMPRESSION_ZSTD = 4;
 
@@ -105,7 +102,7 @@ function readPartitions(b: Broker, req: FetchRequest, version: number): ReadResu
       }
       if (fp.currentLeaderEpoch > 0 || fp.currentLeaderEpoch < -1) {
         hasError = true;
-        return emptyPartition(fp.partition, fp.currentLeaderEpoch > 0 ? UNKNOWN_LEADER_EPOCH : FENCED_LEADER_EPOCH, plog.highWatermark, plog.logStartOffset);
+        return emptyPartition(fp.partition, fp.currentLeaderEpoch > 0 ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH, plog.highWatermark, plog.logStartOffset);
       }
       const limit = Math.min(Math.max(fp.partitionMaxBytes, 0), budget);
       let read;
@@ -184,7 +181,7 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
   handle(req: FetchRequest, ctx: RequestContext): FetchResponse | Promise<FetchResponse | null> {
     const b = ctx.broker;
     if (req.sessionId !== 0) {
-      return { throttleTimeMs: 0, errorCode: FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
+      return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
     }
     const first = readPartitions(b, req, ctx.apiVersion);
     const waiters = waitersOf(b);

@@ -19,11 +19,11 @@ function lookup(b: Broker, key: string, keyType: number): { errorCode: number; e
   }
   if (key === '') {
     return keyType === KEY_TYPE_GROUP
-      ? { ...none, errorCode: 24 /* INVALID_GROUP_ID */, errorMessage: 'The group id must not be empty.' }
+      ? { ...none, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'The group id must not be empty.' }
       : { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'The transactional id must not be empty.' };
   }
   const problem = (keyType === KEY_TYPE_GROUP ? b.offsetsTopic : b.transactionsTopic).ensure();
-  if (problem) return { ...none, errorCode: 15 /* COORDINATOR_NOT_AVAILABLE */, errorMessage: problem };
+  if (problem) return { ...none, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: problem };
   return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort };
 }
 

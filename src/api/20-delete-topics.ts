@@ -8,8 +8,6 @@ import { DeleteTopics, type DeleteTopicsRequest, type DeleteTopicsResponse } fro
 import { ZERO_UUID } from '../protocol/wire.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
-const TOPIC_DELETION_DISABLED = 73;
-
 type Result = DeleteTopicsResponse['responses'][number];
 
 export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse> = {
@@ -29,7 +27,7 @@ export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest, DeleteTopicsRe
           : { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'This server does not host this topic-partition.' };
       }
       if (!b.config.deleteTopicEnable) {
-        return { ...base, errorCode: TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled (delete.topic.enable=false).' };
+        return { ...base, errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled (delete.topic.enable=false).' };
       }
       b.controller.deleteTopic(t);
       b.log.info(`deleted topic ${t.name}`);

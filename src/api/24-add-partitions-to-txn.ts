@@ -8,8 +8,6 @@ import { ErrorCode } from '../protocol/errors.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { fencedFor } from './txn-errors.js';
 
-const OPERATION_NOT_ATTEMPTED = 55;
-
 export const addPartitionsToTxnHandler: ApiHandler<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse> = {
   codec: AddPartitionsToTxn,
   minVersion: 0,
@@ -29,7 +27,7 @@ export const addPartitionsToTxnHandler: ApiHandler<AddPartitionsToTxnRequest, Ad
         name: t.name,
         resultsByPartition: t.partitions.map((partitionIndex) => ({
           partitionIndex,
-          partitionErrorCode: common ?? (b.logs.get(t.name, partitionIndex) ? OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+          partitionErrorCode: common ?? (b.logs.get(t.name, partitionIndex) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
         })),
       })),
     };

@@ -5,6 +5,7 @@
  */
 import { AddOffsetsToTxn, type AddOffsetsToTxnRequest, type AddOffsetsToTxnResponse } from '../protocol/generated/25-add-offsets-to-txn.js';
 import { OFFSETS_TOPIC } from '../metadata/internal-topic.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { fencedFor } from './txn-errors.js';
 
@@ -15,7 +16,7 @@ export const addOffsetsToTxnHandler: ApiHandler<AddOffsetsToTxnRequest, AddOffse
   handle(req: AddOffsetsToTxnRequest, ctx: RequestContext): AddOffsetsToTxnResponse {
     const b = ctx.broker;
     const problem = b.offsetsTopic.ensure();
-    if (problem) return { throttleTimeMs: 0, errorCode: 15 /* COORDINATOR_NOT_AVAILABLE */ };
+    if (problem) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     const tp = { topic: OFFSETS_TOPIC, partition: b.offsetsTopic.partitionFor(req.groupId) };
     return { throttleTimeMs: 0, errorCode: fencedFor(b.transactions.addPartitions(req.transactionalId, req.producerId, req.producerEpoch, [tp]), ctx.apiVersion, 2) };
   },

@@ -5,9 +5,8 @@
  */
 import { DescribeCluster, type DescribeClusterRequest, type DescribeClusterResponse } from '../protocol/generated/60-describe-cluster.js';
 import type { ApiHandler, RequestContext } from './registry.js';
+import { ErrorCode } from '../protocol/errors.js';
 import { CLUSTER_ALL_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
-
-const UNSUPPORTED_ENDPOINT_TYPE = 115;
 
 export const describeClusterHandler: ApiHandler<DescribeClusterRequest, DescribeClusterResponse> = {
   codec: DescribeCluster,
@@ -23,7 +22,7 @@ export const describeClusterHandler: ApiHandler<DescribeClusterRequest, Describe
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_ALL_OPERATIONS : OPERATIONS_NOT_REQUESTED,
     };
     if (req.endpointType !== 1) {
-      return { ...base, errorCode: UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Endpoint type ${req.endpointType} is not served; ask for brokers (1).`, brokers: [] };
+      return { ...base, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Endpoint type ${req.endpointType} is not served; ask for brokers (1).`, brokers: [] };
     }
     return {
       ...base,

@@ -2,9 +2,8 @@
  * PRODUCER_FENCED (90) exists only from certain versions of the transactional APIs (KIP-588);
  * older versions answer a fenced producer with INVALID_PRODUCER_EPOCH (47).
  */
-const PRODUCER_FENCED = 90;
-const INVALID_PRODUCER_EPOCH = 47;
+import { ErrorCode } from '../protocol/errors.js';
 
 export function fencedFor(errorCode: number, version: number, firstVersionWithFenced: number): number {
-  return errorCode === PRODUCER_FENCED && version < firstVersionWithFenced ? INVALID_PRODUCER_EPOCH : errorCode;
+  return errorCode === ErrorCode.PRODUCER_FENCED && version < firstVersionWithFenced ? ErrorCode.INVALID_PRODUCER_EPOCH : errorCode;
 }

@@ -47,24 +47,6 @@ import {
   type OffsetValue,
 } from './records.js';
 
-export const GroupError = {
-  COORDINATOR_NOT_AVAILABLE: 15,
-  ILLEGAL_GENERATION: 22,
-  INCONSISTENT_GROUP_PROTOCOL: 23,
-  INVALID_GROUP_ID: 24,
-  UNKNOWN_MEMBER_ID: 25,
-  INVALID_SESSION_TIMEOUT: 26,
-  REBALANCE_IN_PROGRESS: 27,
-  OFFSET_METADATA_TOO_LARGE: 12,
-  NON_EMPTY_GROUP: 68,
-  GROUP_ID_NOT_FOUND: 69,
-  MEMBER_ID_REQUIRED: 79,
-  GROUP_MAX_SIZE_REACHED: 81,
-  FENCED_INSTANCE_ID: 82,
-  GROUP_SUBSCRIBED_TO_TOPIC: 86,
-  NOT_COORDINATOR: 16,
-  UNSTABLE_OFFSET_COMMIT: 88,
-} as const;
 
 export interface GroupSettings {
   initialRebalanceDelayMs: number;
@@ -310,7 +292,7 @@ export class GroupCoordinator {
   }
 
   /** Answers anything a removed member still waits for. */
-  private fail(m: Member | undefined, errorCode: number = GroupError.UNKNOWN_MEMBER_ID): void {
+  private fail(m: Member | undefined, errorCode: number = ErrorCode.UNKNOWN_MEMBER_ID): void {
     if (!m) return;
     if (m.awaitingJoin) m.awaitingJoin(joinError('', errorCode));
     if (m.awaitingSync) m.awaitingSync(syncError(errorCode));
@@ -336,7 +318,7 @@ export class GroupCoordinator {
         m.assignment = EMPTY_ASSIGNMENT;
         const waiting = m.awaitingSync;
         m.awaitingSync = null;
-        waiting?.(syncError(GroupError.REBALANCE_IN_PROGRESS));
+        waiting?.(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
       }
     }
     this.clearSyncExpiry(g);
@@ -449,7 +431,7 @@ export class GroupCoordinator {
 
   /** A member sending JoinGroup again before the last one was answered: answer the older one. */
   private awaitJoin(m: Member, answer: (r: JoinResult) => void): void {
-    m.awaitingJoin?.(joinError(m.memberId, GroupError.REBALANCE_IN_PROGRESS));
+    m.awaitingJoin?.(joinError(m.memberId, ErrorCode.REBALANCE_IN_PROGRESS));
     m.awaitingJoin = answer;
   }
 
@@ -478,29 +460,29 @@ export class GroupCoordinator {
   // JoinGroup
 
   join(req: JoinRequest): JoinResult | Promise<JoinResult> {
-    if (req.groupId === '') return joinError(req.memberId, GroupError.INVALID_GROUP_ID);
+    if (req.groupId === '') return joinError(req.memberId, ErrorCode.INVALID_GROUP_ID);
     if (req.sessionTimeoutMs < this.settings.minSessionTimeoutMs || req.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) {
-      return joinError(req.memberId, GroupError.INVALID_SESSION_TIMEOUT);
+      return joinError(req.memberId, ErrorCode.INVALID_SESSION_TIMEOUT);
     }
     const isNewMember = req.memberId === '';
     let g = this.groups.get(req.groupId);
     if (!g) {
-      if (!isNewMember) return joinError(req.memberId, GroupError.UNKNOWN_MEMBER_ID);
+      if (!isNewMember) return joinError(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID);
       const problem = this.store.ensure();
       if (problem) {
         this.log.error(problem);
-        return joinError(req.memberId, GroupError.COORDINATOR_NOT_AVAILABLE);
+        return joinError(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
       }
       g = this.getOrCreate(req.groupId);
       this.persist(g.groupId, [this.groupRecord(g)]);
     }
     if (!this.acceptJoiningMember(g, req.memberId)) {
       this.fail(g.remove(req.memberId));
-      return joinError('', GroupError.GROUP_MAX_SIZE_REACHED);
+      return joinError('', ErrorCode.GROUP_MAX_SIZE_REACHED);
     }
-    if (g.is('Dead')) return joinError(req.memberId, GroupError.COORDINATOR_NOT_AVAILABLE);
+    if (g.is('Dead')) return joinError(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (!g.supportsProtocols(req.protocolType, req.protocols.map((p) => p.name))) {
-      return joinError(isNewMember ? '' : req.memberId, GroupError.INCONSISTENT_GROUP_PROTOCOL);
+      return joinError(isNewMember ? '' : req.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     }
     const group = g;
     return new Promise<JoinResult>((resolve) => {
@@ -536,7 +518,7 @@ export class GroupCoordinator {
       const timer = setTimeout(() => this.expireHeartbeat(g.groupId, newMemberId), req.sessionTimeoutMs);
       timer.unref();
       g.pendingMembers.set(newMemberId, timer);
-      answer(joinError(newMemberId, GroupError.MEMBER_ID_REQUIRED));
+      answer(joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED));
       return;
     }
     this.addMemberAndRebalance(g, req, newMemberId, answer);
@@ -546,7 +528,7 @@ export class GroupCoordinator {
     const old = g.members.get(oldMemberId)!;
     const wasLeader = g.leaderId === oldMemberId;
     // Fence whatever the old incarnation still waits for.
-    this.fail(old, GroupError.FENCED_INSTANCE_ID);
+    this.fail(old, ErrorCode.FENCED_INSTANCE_ID);
     if (old.heartbeatTimer) clearTimeout(old.heartbeatTimer);
     g.members.delete(oldMemberId);
     g.pendingSync.delete(oldMemberId);
@@ -563,7 +545,7 @@ export class GroupCoordinator {
         // Same protocol: persist the new member id and hand back the current generation.
         old.awaitingJoin = null;
         if (!this.persist(g.groupId, [this.groupRecord(g)])) {
-          answer(joinError('', GroupError.COORDINATOR_NOT_AVAILABLE));
+          answer(joinError('', ErrorCode.COORDINATOR_NOT_AVAILABLE));
           return;
         }
         const isLeader = g.leaderId === newMemberId;
@@ -618,7 +600,7 @@ export class GroupCoordinator {
         }
         return;
       default:
-        answer(joinError(memberId, GroupError.UNKNOWN_MEMBER_ID));
+        answer(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     }
   }
 
@@ -626,10 +608,10 @@ export class GroupCoordinator {
   private validateMember(g: Group, memberId: string, groupInstanceId: string | null): number {
     if (groupInstanceId !== null) {
       const existing = g.staticMembers.get(groupInstanceId);
-      if (existing === undefined) return GroupError.UNKNOWN_MEMBER_ID;
-      if (existing !== memberId) return GroupError.FENCED_INSTANCE_ID;
+      if (existing === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (existing !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
     }
-    return g.members.has(memberId) ? ErrorCode.NONE : GroupError.UNKNOWN_MEMBER_ID;
+    return g.members.has(memberId) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
   }
 
   // ----------------------------------------------------------------------------------------
@@ -637,15 +619,15 @@ export class GroupCoordinator {
 
   sync(req: SyncRequest): SyncResult | Promise<SyncResult> {
     const g = this.groups.get(req.groupId);
-    if (!g || g.members.size === 0) return syncError(GroupError.UNKNOWN_MEMBER_ID);
-    if (g.is('Dead')) return syncError(GroupError.COORDINATOR_NOT_AVAILABLE);
+    if (!g || g.members.size === 0) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (g.is('Dead')) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const invalid = this.validateMember(g, req.memberId, req.groupInstanceId);
     if (invalid !== ErrorCode.NONE) return syncError(invalid);
-    if (req.generationId !== g.generationId) return syncError(GroupError.ILLEGAL_GENERATION);
+    if (req.generationId !== g.generationId) return syncError(ErrorCode.ILLEGAL_GENERATION);
     if ((req.protocolType !== null && req.protocolType !== g.protocolType) || (req.protocolName !== null && req.protocolName !== g.protocolName)) {
-      return syncError(GroupError.INCONSISTENT_GROUP_PROTOCOL);
+      return syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     }
-    if (g.is('PreparingRebalance')) return syncError(GroupError.REBALANCE_IN_PROGRESS);
+    if (g.is('PreparingRebalance')) return syncError(ErrorCode.REBALANCE_IN_PROGRESS);
     const m = g.members.get(req.memberId)!;
     if (g.is('Stable')) {
       this.receivedSync(g, req.memberId);
@@ -653,7 +635,7 @@ export class GroupCoordinator {
     }
     // CompletingRebalance
     return new Promise<SyncResult>((resolve) => {
-      m.awaitingSync?.(syncError(GroupError.REBALANCE_IN_PROGRESS));
+      m.awaitingSync?.(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
       m.awaitingSync = resolve;
       this.receivedSync(g, req.memberId);
       if (g.leaderId !== req.memberId) return;
@@ -662,7 +644,7 @@ export class GroupCoordinator {
       for (const id of g.members.keys()) if (!assignment.has(id)) assignment.set(id, EMPTY_ASSIGNMENT);
       if (!this.persist(g.groupId, [this.groupRecord(g, assignment)])) {
         for (const member of g.members.values()) member.assignment = EMPTY_ASSIGNMENT;
-        this.propagate(g, GroupError.NOT_COORDINATOR);
+        this.propagate(g, ErrorCode.NOT_COORDINATOR);
         this.maybePrepareRebalanceOrCompleteJoin(g);
         return;
       }
@@ -697,18 +679,18 @@ export class GroupCoordinator {
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
     const g = this.groups.get(groupId);
-    if (!g) return GroupError.UNKNOWN_MEMBER_ID;
-    if (g.is('Dead')) return GroupError.COORDINATOR_NOT_AVAILABLE;
+    if (!g) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (g.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const invalid = this.validateMember(g, memberId, groupInstanceId);
     if (invalid !== ErrorCode.NONE) return invalid;
-    if (generationId !== g.generationId) return GroupError.ILLEGAL_GENERATION;
+    if (generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
     const m = g.members.get(memberId)!;
     switch (g.state) {
       case 'Empty':
-        return GroupError.UNKNOWN_MEMBER_ID;
+        return ErrorCode.UNKNOWN_MEMBER_ID;
       case 'PreparingRebalance':
         this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
-        return GroupError.REBALANCE_IN_PROGRESS;
+        return ErrorCode.REBALANCE_IN_PROGRESS;
       default:
         // CompletingRebalance too: clients may heartbeat between their join and sync answers.
         this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
@@ -719,15 +701,15 @@ export class GroupCoordinator {
   /** Removes members (v3+ batches them; static members may be named by instance id alone). */
   leave(groupId: string, members: MemberIdentity[]): { errorCode: number; members: Array<MemberIdentity & { errorCode: number }> } {
     const g = this.groups.get(groupId);
-    if (!g) return { errorCode: GroupError.UNKNOWN_MEMBER_ID, members: [] };
-    if (g.is('Dead')) return { errorCode: GroupError.COORDINATOR_NOT_AVAILABLE, members: [] };
+    if (!g) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, members: [] };
+    if (g.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const results: Array<MemberIdentity & { errorCode: number }> = [];
     let removed = 0;
     for (const who of members) {
       let errorCode: number = ErrorCode.NONE;
       if (who.memberId === '') {
         const id = who.groupInstanceId !== null ? g.staticMembers.get(who.groupInstanceId) : undefined;
-        if (id === undefined) errorCode = GroupError.UNKNOWN_MEMBER_ID;
+        if (id === undefined) errorCode = ErrorCode.UNKNOWN_MEMBER_ID;
         else this.fail(g.remove(id));
       } else if (g.pendingMembers.has(who.memberId)) {
         g.remove(who.memberId);
@@ -755,20 +737,20 @@ export class GroupCoordinator {
    */
   commitOffsets(req: CommitRequest, partitionExists: (topic: string, partition: number) => boolean): number[][] {
     const all = (code: number) => req.topics.map((t) => t.partitions.map(() => code));
-    if (req.groupId === '') return all(GroupError.INVALID_GROUP_ID);
+    if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
     let g = this.groups.get(req.groupId);
     if (!g) {
       // A consumer without group management (or the admin client) commits for a new group.
-      if (req.generationId >= 0) return all(GroupError.ILLEGAL_GENERATION);
+      if (req.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
       const problem = this.store.ensure();
-      if (problem) return all(GroupError.COORDINATOR_NOT_AVAILABLE);
+      if (problem) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
       g = this.getOrCreate(req.groupId);
     }
     const invalid = this.validateCommit(g, req);
     if (invalid !== ErrorCode.NONE) return all(invalid);
     const { codes, records, accepted } = this.offsetRecords(req, partitionExists);
     if (records.length === 0) return codes;
-    if (!this.persist(req.groupId, records)) return all(GroupError.NOT_COORDINATOR);
+    if (!this.persist(req.groupId, records)) return all(ErrorCode.NOT_COORDINATOR);
     for (const a of accepted) g.setOffset(a.topic, a.partition, a.value);
     return codes;
   }
@@ -782,7 +764,7 @@ export class GroupCoordinator {
       t.partitions.map((p) => {
         if (!partitionExists(t.name, p.partitionIndex)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         const metadata = p.committedMetadata ?? '';
-        if (Buffer.byteLength(metadata) > this.settings.offsetMetadataMaxBytes) return GroupError.OFFSET_METADATA_TOO_LARGE;
+        if (Buffer.byteLength(metadata) > this.settings.offsetMetadataMaxBytes) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
         const value: OffsetValue = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata, commitTimestamp: now };
         records.push({ key: encodeOffsetKey(req.groupId, t.name, p.partitionIndex), value: encodeOffsetValue(value) });
         accepted.push({ topic: t.name, partition: p.partitionIndex, value });
@@ -799,15 +781,15 @@ export class GroupCoordinator {
    */
   txnCommitOffsets(req: CommitRequest & { producerId: bigint; producerEpoch: number }, partitionExists: (topic: string, partition: number) => boolean): number[][] {
     const all = (code: number) => req.topics.map((t) => t.partitions.map(() => code));
-    if (req.groupId === '') return all(GroupError.INVALID_GROUP_ID);
+    if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
     const problem = this.store.ensure();
-    if (problem) return all(GroupError.COORDINATOR_NOT_AVAILABLE);
+    if (problem) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const g = this.getOrCreate(req.groupId);
     const invalid = this.validateCommit(g, req, true);
     if (invalid !== ErrorCode.NONE) return all(invalid);
     const { codes, records, accepted } = this.offsetRecords(req, partitionExists);
     if (records.length === 0) return codes;
-    if (!this.persist(req.groupId, records, { producerId: req.producerId, producerEpoch: req.producerEpoch })) return all(GroupError.NOT_COORDINATOR);
+    if (!this.persist(req.groupId, records, { producerId: req.producerId, producerEpoch: req.producerEpoch })) return all(ErrorCode.NOT_COORDINATOR);
     for (const a of accepted) this.addPending(g, req.producerId, a.topic, a.partition, a.value);
     return codes;
   }
@@ -824,16 +806,16 @@ export class GroupCoordinator {
   }
 
   private validateCommit(g: Group, req: CommitRequest, transactional = false): number {
-    if (g.is('Dead')) return GroupError.COORDINATOR_NOT_AVAILABLE;
+    if (g.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (req.generationId < 0 && g.is('Empty')) return ErrorCode.NONE;
     if (req.generationId >= 0 || req.memberId !== '' || req.groupInstanceId !== null) {
       const invalid = this.validateMember(g, req.memberId, req.groupInstanceId);
       if (invalid !== ErrorCode.NONE) return invalid;
-      if (req.generationId !== g.generationId) return GroupError.ILLEGAL_GENERATION;
+      if (req.generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
     } else if (!transactional && !g.is('Empty')) {
-      return GroupError.UNKNOWN_MEMBER_ID;
+      return ErrorCode.UNKNOWN_MEMBER_ID;
     }
-    if (!transactional && g.is('CompletingRebalance')) return GroupError.REBALANCE_IN_PROGRESS;
+    if (!transactional && g.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
     return ErrorCode.NONE;
   }
 
@@ -842,7 +824,7 @@ export class GroupCoordinator {
     const g = this.groups.get(groupId);
     const found = (topic: string, partition: number): FetchedOffset => {
       if (requireStable && g?.hasPendingTxnOffset(topic, partition)) {
-        return { partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: GroupError.UNSTABLE_OFFSET_COMMIT };
+        return { partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
       }
       const v = g?.offset(topic, partition);
       return v
@@ -857,15 +839,15 @@ export class GroupCoordinator {
   /** OffsetDelete: returns a top-level error, or one code per partition. */
   deleteOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }>): { errorCode: number; codes: number[][] } {
     const g = this.groups.get(groupId);
-    if (!g || g.is('Dead')) return { errorCode: GroupError.GROUP_ID_NOT_FOUND, codes: [] };
+    if (!g || g.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, codes: [] };
     const consumerProtocol = g.protocolType === 'consumer';
-    if (!g.is('Empty') && !consumerProtocol) return { errorCode: GroupError.NON_EMPTY_GROUP, codes: [] };
+    if (!g.is('Empty') && !consumerProtocol) return { errorCode: ErrorCode.NON_EMPTY_GROUP, codes: [] };
     const subscribed = this.subscribedTopicsOf(g);
     const records: KeyValue[] = [];
     const gone: Array<[string, number]> = [];
     const codes = topics.map((t) =>
       t.partitions.map((p) => {
-        if (subscribed.has(t.name)) return GroupError.GROUP_SUBSCRIBED_TO_TOPIC;
+        if (subscribed.has(t.name)) return ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
         if (g.offset(t.name, p)) {
           records.push({ key: encodeOffsetKey(groupId, t.name, p), value: null });
           gone.push([t.name, p]);
@@ -873,7 +855,7 @@ export class GroupCoordinator {
         return ErrorCode.NONE;
       }),
     );
-    if (!this.persist(groupId, records)) return { errorCode: GroupError.NOT_COORDINATOR, codes: [] };
+    if (!this.persist(groupId, records)) return { errorCode: ErrorCode.NOT_COORDINATOR, codes: [] };
     for (const [topic, p] of gone) g.setOffset(topic, p, null);
     return { errorCode: ErrorCode.NONE, codes };
   }
@@ -924,14 +906,14 @@ export class GroupCoordinator {
 
   deleteGroup(groupId: string): number {
     const g = this.groups.get(groupId);
-    if (!g || g.is('Dead')) return GroupError.GROUP_ID_NOT_FOUND;
-    if (!g.is('Empty')) return GroupError.NON_EMPTY_GROUP;
+    if (!g || g.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (!g.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
     const records: KeyValue[] = [];
     for (const [topic, byPartition] of g.offsets) {
       for (const p of byPartition.keys()) records.push({ key: encodeOffsetKey(groupId, topic, p), value: null });
     }
     records.push({ key: encodeGroupKey(groupId), value: null });
-    if (!this.persist(groupId, records)) return GroupError.NOT_COORDINATOR;
+    if (!this.persist(groupId, records)) return ErrorCode.NOT_COORDINATOR;
     this.dropGroup(g);
     return ErrorCode.NONE;
   }

@@ -15,11 +15,6 @@ import type { FileIO } from './file-io.js';
 import { PartitionLog, type LogConfig } from './partition-log.js';
 import { cleanerConfigFrom, cleanLog, type CleanerConfig } from './cleaner.js';
 
-export interface TopicPartitionKey {
-  topic: string;
-  partition: number;
-}
-
 export type AppendListener = (topic: string, partition: number) => void;
 
 const DELETE_SUFFIX = '-delete';

@@ -26,8 +26,6 @@ export interface Outcome {
 const OK: Outcome = { errorCode: ErrorCode.NONE, errorMessage: null };
 const fail = (errorCode: number, errorMessage: string): Outcome => ({ errorCode, errorMessage });
 
-export const INTERNAL_TOPIC_PREFIX = '__';
-
 /** Kafka's topic name rules: 1-249 chars of [a-zA-Z0-9._-], not "." or "..". */
 export function checkTopicName(name: string): string | null {
   if (name.length === 0) return 'Topic name is illegal, it can\'t be empty';

@@ -5,7 +5,7 @@
  */
 
 // [code, name, retriable]
-const TABLE: ReadonlyArray<readonly [number, string, boolean]> = [
+const TABLE = [
   [-1, 'UNKNOWN_SERVER_ERROR', false],
   [0, 'NONE', false],
   [1, 'OFFSET_OUT_OF_RANGE', false],
@@ -128,62 +128,26 @@ const TABLE: ReadonlyArray<readonly [number, string, boolean]> = [
   [118, 'TELEMETRY_TOO_LARGE', false],
   [119, 'INVALID_REGISTRATION', false],
   [120, 'TRANSACTION_ABORTABLE', false],
-];
+] as const;
+
+export type ErrorName = (typeof TABLE)[number][1];
 
 export interface KafkaError {
   readonly code: number;
-  readonly name: string;
+  readonly name: ErrorName;
   readonly retriable: boolean;
 }
 
-const BY_CODE = new Map<number, KafkaError>();
-const BY_NAME = new Map<string, KafkaError>();
-for (const [code, name, retriable] of TABLE) {
-  const e = { code, name, retriable };
-  BY_CODE.set(code, e);
-  BY_NAME.set(name, e);
-}
+const BY_CODE = new Map<number, KafkaError>(TABLE.map(([code, name, retriable]) => [code, { code, name, retriable }]));
 
 export function errorByCode(code: number): KafkaError | undefined {
   return BY_CODE.get(code);
 }
 
+/** The name of a code, for log lines and messages. */
 export function errorName(code: number): string {
   return BY_CODE.get(code)?.name ?? `UNKNOWN_ERROR_CODE_${code}`;
 }
 
-/** Named constants for the codes handlers use. */
-export const ErrorCode = {
-  UNKNOWN_SERVER_ERROR: -1,
-  NONE: 0,
-  OFFSET_OUT_OF_RANGE: 1,
-  CORRUPT_MESSAGE: 2,
-  UNKNOWN_TOPIC_OR_PARTITION: 3,
-  INVALID_FETCH_SIZE: 4,
-  LEADER_NOT_AVAILABLE: 5,
-  NOT_LEADER_OR_FOLLOWER: 6,
-  REQUEST_TIMED_OUT: 7,
-  MESSAGE_TOO_LARGE: 10,
-  INVALID_TOPIC_EXCEPTION: 17,
-  RECORD_LIST_TOO_LARGE: 18,
-  INVALID_REQUIRED_ACKS: 21,
-  INVALID_TIMESTAMP: 32,
-  UNSUPPORTED_VERSION: 35,
-  TOPIC_ALREADY_EXISTS: 36,
-  INVALID_PARTITIONS: 37,
-  INVALID_REPLICATION_FACTOR: 38,
-  INVALID_REPLICA_ASSIGNMENT: 39,
-  INVALID_CONFIG: 40,
-  NOT_CONTROLLER: 41,
-  INVALID_REQUEST: 42,
-  POLICY_VIOLATION: 44,
-  KAFKA_STORAGE_ERROR: 56,
-  UNSUPPORTED_COMPRESSION_TYPE: 76,
-  INVALID_RECORD: 87,
-  RESOURCE_NOT_FOUND: 91,
-  UNKNOWN_TOPIC_ID: 100,
-} as const;
-
-export function isKnownErrorName(name: string): boolean {
-  return BY_NAME.has(name);
-}
+/** Every code by name, from the table above: `ErrorCode.NOT_COORDINATOR` is 16. */
+export const ErrorCode = Object.fromEntries(TABLE.map(([code, name]) => [name, code])) as { readonly [K in ErrorName]: number };

@@ -479,14 +479,4 @@ export class Writer {
   }
 }
 
-export function uuidToString(id: Buffer): string {
-  return id.toString('base64url');
-}
-
-export function uuidFromString(s: string): Buffer {
-  const b = Buffer.from(s, 'base64url');
-  if (b.length !== 16) throw new Error(`not a 16-byte base64url uuid: ${s}`);
-  return b;
-}
-
 export const ZERO_UUID: Buffer = Buffer.alloc(16);

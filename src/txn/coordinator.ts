@@ -31,17 +31,6 @@ import { ErrorCode } from '../protocol/errors.js';
 import type { ProducerIdManager } from './producer-ids.js';
 import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue, type TxnState } from './records.js';
 
-export const TxnError = {
-  NOT_COORDINATOR: 16,
-  INVALID_PRODUCER_EPOCH: 47,
-  INVALID_TXN_STATE: 48,
-  INVALID_PRODUCER_ID_MAPPING: 49,
-  INVALID_TRANSACTION_TIMEOUT: 50,
-  CONCURRENT_TRANSACTIONS: 51,
-  COORDINATOR_NOT_AVAILABLE: 15,
-  TRANSACTIONAL_ID_NOT_FOUND: 105,
-  PRODUCER_FENCED: 90,
-} as const;
 
 /** Epochs are int16; at the last usable one the coordinator moves to a new producer id. */
 const EPOCH_EXHAUSTED = 32766;
@@ -209,7 +198,7 @@ export class TransactionCoordinator {
   }
 
   private endOngoing(t: TxnMetadata, commit: boolean): number {
-    if (!this.transition(t, (n) => (n.state = commit ? 'PrepareCommit' : 'PrepareAbort'))) return TxnError.NOT_COORDINATOR;
+    if (!this.transition(t, (n) => (n.state = commit ? 'PrepareCommit' : 'PrepareAbort'))) return ErrorCode.NOT_COORDINATOR;
     this.completeTxn(t, commit);
     return ErrorCode.NONE;
   }
@@ -236,11 +225,11 @@ export class TransactionCoordinator {
   initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: bigint; producerEpoch: number } | null): InitResult {
     const fail = (errorCode: number): InitResult => ({ errorCode, producerId: -1n, producerEpoch: -1 });
     if (transactionalId === '') return fail(ErrorCode.INVALID_REQUEST);
-    if (timeoutMs <= 0 || timeoutMs > this.settings.maxTimeoutMs) return fail(TxnError.INVALID_TRANSACTION_TIMEOUT);
+    if (timeoutMs <= 0 || timeoutMs > this.settings.maxTimeoutMs) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     const problem = this.store.ensure();
     if (problem) {
       this.log.error(problem);
-      return fail(TxnError.COORDINATOR_NOT_AVAILABLE);
+      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     }
     let t = this.txns.get(transactionalId);
     if (!t) {
@@ -256,22 +245,22 @@ export class TransactionCoordinator {
         lastUpdateMs: this.now(),
       };
       const created = t;
-      if (!this.transition(created, (n) => (n.producerEpoch = 0))) return fail(TxnError.NOT_COORDINATOR);
+      if (!this.transition(created, (n) => (n.producerEpoch = 0))) return fail(ErrorCode.NOT_COORDINATOR);
       this.txns.set(transactionalId, created);
       this.byProducerId.set(created.producerId, created);
       return { errorCode: ErrorCode.NONE, producerId: created.producerId, producerEpoch: created.producerEpoch };
     }
-    if (expected && expected.producerEpoch >= 0 && expected.producerId !== t.producerId && t.producerEpoch >= 0) return fail(TxnError.PRODUCER_FENCED);
+    if (expected && expected.producerEpoch >= 0 && expected.producerId !== t.producerId && t.producerEpoch >= 0) return fail(ErrorCode.PRODUCER_FENCED);
     switch (t.state) {
       case 'PrepareCommit':
       case 'PrepareAbort':
-        return fail(TxnError.CONCURRENT_TRANSACTIONS);
+        return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
       case 'Ongoing': {
         // Fence the current producer: abort its transaction under a bumped epoch; the caller retries.
         const txn = t;
-        if (!this.transition(txn, (n) => this.bumpEpoch(n))) return fail(TxnError.NOT_COORDINATOR);
+        if (!this.transition(txn, (n) => this.bumpEpoch(n))) return fail(ErrorCode.NOT_COORDINATOR);
         const code = this.endOngoing(txn, false);
-        return fail(code === ErrorCode.NONE ? TxnError.CONCURRENT_TRANSACTIONS : code);
+        return fail(code === ErrorCode.NONE ? ErrorCode.CONCURRENT_TRANSACTIONS : code);
       }
       default: {
         const txn = t;
@@ -280,7 +269,7 @@ export class TransactionCoordinator {
             // A retry of an InitProducerId we already answered.
             return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch };
           }
-          if (expected.producerEpoch !== txn.producerEpoch) return fail(TxnError.PRODUCER_FENCED);
+          if (expected.producerEpoch !== txn.producerEpoch) return fail(ErrorCode.PRODUCER_FENCED);
         }
         const ok = this.transition(txn, (n) => {
           this.bumpEpoch(n, expected !== null && expected.producerEpoch >= 0);
@@ -289,16 +278,16 @@ export class TransactionCoordinator {
           n.partitions.clear();
           n.startMs = -1;
         });
-        return ok ? { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch } : fail(TxnError.NOT_COORDINATOR);
+        return ok ? { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch } : fail(ErrorCode.NOT_COORDINATOR);
       }
     }
   }
 
   /** The checks every in-transaction call makes; NONE when the producer may go on. */
   private validate(t: TxnMetadata | undefined, producerId: bigint, producerEpoch: number): number {
-    if (!t || t.producerId !== producerId) return TxnError.INVALID_PRODUCER_ID_MAPPING;
-    if (t.producerEpoch !== producerEpoch) return TxnError.PRODUCER_FENCED;
-    if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') return TxnError.CONCURRENT_TRANSACTIONS;
+    if (!t || t.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (t.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
     return ErrorCode.NONE;
   }
 
@@ -320,26 +309,26 @@ export class TransactionCoordinator {
       n.state = 'Ongoing';
       for (const tp of partitions) n.partitions.set(tpKey(tp), tp);
     });
-    return ok ? ErrorCode.NONE : TxnError.NOT_COORDINATOR;
+    return ok ? ErrorCode.NONE : ErrorCode.NOT_COORDINATOR;
   }
 
   endTxn(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean): number {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     const t = this.txns.get(transactionalId);
-    if (!t || t.producerId !== producerId) return TxnError.INVALID_PRODUCER_ID_MAPPING;
-    if (t.producerEpoch !== producerEpoch) return TxnError.PRODUCER_FENCED;
+    if (!t || t.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (t.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
     switch (t.state) {
       case 'Ongoing':
         return this.endOngoing(t, commit);
       case 'CompleteCommit':
-        return commit ? ErrorCode.NONE : TxnError.INVALID_TXN_STATE;
+        return commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
       case 'CompleteAbort':
-        return commit ? TxnError.INVALID_TXN_STATE : ErrorCode.NONE;
+        return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE;
       case 'PrepareCommit':
       case 'PrepareAbort':
-        return TxnError.CONCURRENT_TRANSACTIONS;
+        return ErrorCode.CONCURRENT_TRANSACTIONS;
       default:
-        return TxnError.INVALID_TXN_STATE;
+        return ErrorCode.INVALID_TXN_STATE;
     }
   }
 
@@ -349,9 +338,9 @@ export class TransactionCoordinator {
    */
   verifyPartition(producerId: bigint, producerEpoch: number, tp: TopicPartition): number {
     const t = this.byProducerId.get(producerId);
-    if (!t) return TxnError.INVALID_TXN_STATE;
-    if (t.producerEpoch !== producerEpoch) return TxnError.INVALID_PRODUCER_EPOCH;
-    return t.state === 'Ongoing' && t.partitions.has(tpKey(tp)) ? ErrorCode.NONE : TxnError.INVALID_TXN_STATE;
+    if (!t) return ErrorCode.INVALID_TXN_STATE;
+    if (t.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+    return t.state === 'Ongoing' && t.partitions.has(tpKey(tp)) ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -389,7 +378,7 @@ export class TransactionCoordinator {
   describe(transactionalId: string): TxnDescription {
     const t = this.txns.get(transactionalId);
     if (!t) {
-      return { transactionalId, errorCode: TxnError.TRANSACTIONAL_ID_NOT_FOUND, state: '', timeoutMs: 0, startMs: -1, producerId: -1n, producerEpoch: -1, partitions: [] };
+      return { transactionalId, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, state: '', timeoutMs: 0, startMs: -1, producerId: -1n, producerEpoch: -1, partitions: [] };
     }
     return {
       transactionalId,

@@ -26,11 +26,10 @@
  * A snapshot that fails its CRC or parse is ignored (the state is rebuilt from the log instead).
  */
 import { crc32c } from '../native/crc32c.js';
+import { ErrorCode } from '../protocol/errors.js';
 import { Reader, Writer } from '../protocol/wire.js';
 import type { BatchInfo } from '../log/record-batch.js';
 
-export const INVALID_PRODUCER_EPOCH = 47;
-export const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
 
 /** Batches remembered per producer for duplicate detection (Kafka's NUM_BATCHES_TO_RETAIN). */
 export const BATCHES_RETAINED = 5;
@@ -98,7 +97,7 @@ export class ProducerStateManager {
     if (info.producerEpoch < entry.epoch) {
       return {
         kind: 'error',
-        errorCode: INVALID_PRODUCER_EPOCH,
+        errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
         message: `Epoch of producer ${info.producerId} is ${info.producerEpoch}, smaller than the last seen epoch ${entry.epoch}`,
       };
     }
@@ -106,7 +105,7 @@ export class ProducerStateManager {
       if (firstSeq !== 0) {
         return {
           kind: 'error',
-          errorCode: OUT_OF_ORDER_SEQUENCE_NUMBER,
+          errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
           message: `Invalid sequence number for new epoch of producer ${info.producerId}: ${info.producerEpoch} (request epoch), ${firstSeq} (seq. number), ${entry.epoch} (current producer epoch)`,
         };
       }
@@ -116,7 +115,7 @@ export class ProducerStateManager {
     if (last !== undefined && !inSequence(last.lastSeq, firstSeq)) {
       return {
         kind: 'error',
-        errorCode: OUT_OF_ORDER_SEQUENCE_NUMBER,
+        errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
         message: `Out of order sequence number for producer ${info.producerId} at offset ${last.lastOffset + 1n}: ${firstSeq} (incoming seq. number), ${last.lastSeq} (current end sequence number)`,
       };
     }
