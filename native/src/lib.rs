@@ -17,12 +17,27 @@
 //!                                 out is full and more batches follow (batch.rs)
 //!   assignOffsets(buf: Buffer, position: number, baseOffset: bigint, leaderEpoch: number): void
 //!                                 overwrites baseOffset and partitionLeaderEpoch of one batch
+//!   fileWrite(fd: number, buf: Buffer, position: number): void
+//!                                 pwrite of all of buf at position (io.rs)
+//!   fileRead(fd: number, into: Buffer, intoOffset: number, length: number, position: number): number
+//!                                 pread into into[intoOffset, intoOffset + length) until full or
+//!                                 the end of the file; returns the count
+//!   fileSize(fd: number): number  fstat's size
+//!   fileSync(fd: number): void    fsync on this thread
+//!   fileSyncAsync(fd: number): Promise<void>
+//!                                 fsync on libuv's thread pool; the promise settles on the
+//!                                 JavaScript thread
+//!                                 The file functions throw (or reject with) an Error whose code
+//!                                 is the errno's name, like node:fs.
 //!
 //! Node-API functions used (declared by hand in napi.rs, no crates): napi_create_function,
 //! napi_set_named_property, napi_get_cb_info, napi_get_buffer_info, napi_get_value_double,
 //! napi_get_value_int32, napi_get_value_bigint_int64 (Node-API 6), napi_create_uint32,
-//! napi_create_int32, napi_get_boolean, napi_throw_error, napi_throw_type_error,
-//! napi_throw_range_error; and this module exports napi_register_module_v1.
+//! napi_create_int32, napi_create_double, napi_get_boolean, napi_get_undefined,
+//! napi_create_string_utf8, napi_create_error, napi_throw_error, napi_throw_type_error,
+//! napi_throw_range_error, napi_create_promise, napi_resolve_deferred, napi_reject_deferred,
+//! napi_create_async_work, napi_queue_async_work, napi_delete_async_work; and this module exports
+//! napi_register_module_v1.
 //!
 //! Panic policy: panics unwind (Cargo.toml keeps `panic = "unwind"`) and never cross into Node.
 //! Every entry point runs inside `napi::entry`, which catches a panic with catch_unwind and
@@ -32,11 +47,16 @@
 //! (principle 4): the request that hit it fails loudly, the process lives on. Arguments of the
 //! wrong type or out of range throw TypeError/RangeError with code SLUICE_NATIVE.
 //!
-//! Threading: all functions run on the JavaScript thread and keep no state between calls
-//! besides read-only tables built at compile time.
+//! An async job (fileSyncAsync) runs its body inside catch_unwind on the pool thread too; a panic
+//! there rejects the promise with code SLUICE_NATIVE_PANIC.
+//!
+//! Threading: all functions but fileSyncAsync's fsync run on the JavaScript thread; that fsync
+//! runs on a libuv pool thread and touches nothing but the descriptor number it was given. No
+//! state is kept between calls besides read-only tables built at compile time.
 
 pub mod batch;
 pub mod crc32c;
+pub mod io;
 
 #[cfg(not(test))]
 mod napi;
@@ -44,10 +64,10 @@ mod napi;
 #[cfg(not(test))]
 mod exports {
     use crate::napi::{self, disjoint, entry, napi_callback_info, napi_env, napi_value, Error};
-    use crate::{batch, crc32c};
+    use crate::{batch, crc32c, io};
 
     /// Bump with any change to the JavaScript surface above; src/native/addon.ts checks it.
-    pub const ABI_VERSION: u32 = 1;
+    pub const ABI_VERSION: u32 = 2;
 
     /// An index argument: an integer in 0..=len.
     fn index(v: f64, len: usize) -> Option<usize> {
@@ -103,6 +123,87 @@ mod exports {
         })
     }
 
+    /// A file position or length: an integer in 0..=2^53.
+    fn position(v: f64, what: &str) -> Result<u64, Error> {
+        if v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_992.0 {
+            Ok(v as u64)
+        } else {
+            Err(Error::Range(format!("{what} must be a non-negative integer, got {v}")))
+        }
+    }
+
+    /// A file descriptor: an integer in 0..=i32::MAX.
+    fn descriptor(env: napi::Env, v: napi_value) -> Result<i32, Error> {
+        let d = env.f64(v)?;
+        if d >= 0.0 && d.fract() == 0.0 && d <= i32::MAX as f64 {
+            Ok(d as i32)
+        } else {
+            Err(Error::Range(format!("file descriptor must be a non-negative integer, got {d}")))
+        }
+    }
+
+    fn io_error(what: &str, fd: i32, e: std::io::Error) -> Error {
+        let code = io::errno_name(&e);
+        Error::Io(code.clone(), format!("{code}: {what} on descriptor {fd}: {e}"))
+    }
+
+    unsafe extern "C" fn file_write_js(env: napi_env, info: napi_callback_info) -> napi_value {
+        entry::<3>(env, info, |env, [fd, buf, pos]| {
+            let fd = descriptor(env, fd)?;
+            let buf = env.buffer(buf)?;
+            let pos = position(env.f64(pos)?, "fileWrite position")?;
+            io::write_all_at(fd, buf, pos).map_err(|e| io_error("write", fd, e))?;
+            Ok(std::ptr::null_mut())
+        })
+    }
+
+    unsafe extern "C" fn file_read_js(env: napi_env, info: napi_callback_info) -> napi_value {
+        entry::<5>(env, info, |env, [fd, into, into_offset, length, pos]| {
+            let fd = descriptor(env, fd)?;
+            let into = env.buffer_mut(into)?;
+            let (o, l) = (env.f64(into_offset)?, env.f64(length)?);
+            let range = match (index(o, into.len()), index(l, into.len())) {
+                (Some(o), Some(l)) if o + l <= into.len() => o..o + l,
+                _ => return Err(Error::Range(format!("fileRead of {l} bytes at {o} into a buffer of {}", into.len()))),
+            };
+            let pos = position(env.f64(pos)?, "fileRead position")?;
+            let n = io::read_at(fd, &mut into[range], pos).map_err(|e| io_error("read", fd, e))?;
+            env.double(n as f64)
+        })
+    }
+
+    unsafe extern "C" fn file_size_js(env: napi_env, info: napi_callback_info) -> napi_value {
+        entry::<1>(env, info, |env, [fd]| {
+            let fd = descriptor(env, fd)?;
+            let n = io::size(fd).map_err(|e| io_error("fstat", fd, e))?;
+            env.double(n as f64)
+        })
+    }
+
+    unsafe extern "C" fn file_sync_js(env: napi_env, info: napi_callback_info) -> napi_value {
+        entry::<1>(env, info, |env, [fd]| {
+            let fd = descriptor(env, fd)?;
+            io::sync(fd).map_err(|e| io_error("fsync", fd, e))?;
+            Ok(std::ptr::null_mut())
+        })
+    }
+
+    unsafe extern "C" fn file_sync_async_js(env: napi_env, info: napi_callback_info) -> napi_value {
+        entry::<1>(env, info, |env, [fd]| {
+            let fd = descriptor(env, fd)?;
+            napi::promise_job(
+                env,
+                "sluice.fileSyncAsync",
+                Box::new(move || {
+                    io::sync(fd).map_err(|e| {
+                        let code = io::errno_name(&e);
+                        (code.clone(), format!("{code}: fsync on descriptor {fd}: {e}"))
+                    })
+                }),
+            )
+        })
+    }
+
     fn register(env: napi_env, exports: napi_value) -> napi::Result<()> {
         let e = napi::registration_env(env);
         napi::export_value(env, exports, "abiVersion", e.uint32(ABI_VERSION)?)?;
@@ -110,6 +211,11 @@ mod exports {
         napi::export_function(env, exports, "crc32c", crc32c_js)?;
         napi::export_function(env, exports, "validateBatches", validate_batches_js)?;
         napi::export_function(env, exports, "assignOffsets", assign_offsets_js)?;
+        napi::export_function(env, exports, "fileWrite", file_write_js)?;
+        napi::export_function(env, exports, "fileRead", file_read_js)?;
+        napi::export_function(env, exports, "fileSize", file_size_js)?;
+        napi::export_function(env, exports, "fileSync", file_sync_js)?;
+        napi::export_function(env, exports, "fileSyncAsync", file_sync_async_js)?;
         Ok(())
     }
 

@@ -15,8 +15,14 @@ pub type napi_value = *mut c_void;
 pub type napi_callback_info = *mut c_void;
 pub type napi_status = i32;
 pub type napi_callback = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
+pub type napi_async_work = *mut c_void;
+pub type napi_deferred = *mut c_void;
+type napi_async_execute_callback = unsafe extern "C" fn(napi_env, *mut c_void);
+type napi_async_complete_callback = unsafe extern "C" fn(napi_env, napi_status, *mut c_void);
 
 const NAPI_OK: napi_status = 0;
+/// `napi_cancelled`: the async work was cancelled before it ran.
+const NAPI_CANCELLED: napi_status = 11;
 /// `NAPI_AUTO_LENGTH`: the name is NUL-terminated.
 const AUTO_LENGTH: usize = usize::MAX;
 
@@ -49,6 +55,24 @@ extern "C" {
     fn napi_throw_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
     fn napi_throw_type_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
     fn napi_throw_range_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
+    fn napi_create_double(env: napi_env, value: f64, result: *mut napi_value) -> napi_status;
+    fn napi_create_string_utf8(env: napi_env, str: *const c_char, length: usize, result: *mut napi_value) -> napi_status;
+    fn napi_create_error(env: napi_env, code: napi_value, msg: napi_value, result: *mut napi_value) -> napi_status;
+    fn napi_get_undefined(env: napi_env, result: *mut napi_value) -> napi_status;
+    fn napi_create_promise(env: napi_env, deferred: *mut napi_deferred, promise: *mut napi_value) -> napi_status;
+    fn napi_resolve_deferred(env: napi_env, deferred: napi_deferred, resolution: napi_value) -> napi_status;
+    fn napi_reject_deferred(env: napi_env, deferred: napi_deferred, rejection: napi_value) -> napi_status;
+    fn napi_create_async_work(
+        env: napi_env,
+        async_resource: napi_value,
+        async_resource_name: napi_value,
+        execute: napi_async_execute_callback,
+        complete: napi_async_complete_callback,
+        data: *mut c_void,
+        result: *mut napi_async_work,
+    ) -> napi_status;
+    fn napi_queue_async_work(env: napi_env, work: napi_async_work) -> napi_status;
+    fn napi_delete_async_work(env: napi_env, work: napi_async_work) -> napi_status;
 }
 
 /// What an entry point can fail with; becomes a thrown JavaScript error.
@@ -59,6 +83,8 @@ pub enum Error {
     Range(String),
     /// A panic caught at the entry point.
     Panic(String),
+    /// A failed system call: the errno's name (becomes `error.code`, as with node:fs) and a message.
+    Io(String, String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -82,12 +108,13 @@ pub struct Env(napi_env);
 impl Env {
     fn throw(self, e: Error) {
         let (kind, code, message) = match e {
-            Error::Status(what, status) => (0, "SLUICE_NATIVE", format!("sluice native: {what} failed (napi_status {status})")),
-            Error::Type(m) => (1, "SLUICE_NATIVE", m),
-            Error::Range(m) => (2, "SLUICE_NATIVE", m),
-            Error::Panic(m) => (0, "SLUICE_NATIVE_PANIC", m),
+            Error::Status(what, status) => (0, "SLUICE_NATIVE".to_string(), format!("sluice native: {what} failed (napi_status {status})")),
+            Error::Type(m) => (1, "SLUICE_NATIVE".to_string(), m),
+            Error::Range(m) => (2, "SLUICE_NATIVE".to_string(), m),
+            Error::Panic(m) => (0, "SLUICE_NATIVE_PANIC".to_string(), m),
+            Error::Io(code, m) => (0, code, m),
         };
-        let code = c_string(code);
+        let code = c_string(&code);
         let msg = c_string(&message);
         // SAFETY: env is the live environment of this call; both strings are NUL-terminated and
         // outlive the call. If an exception is already pending the throw fails, and that one wins.
@@ -118,6 +145,36 @@ impl Env {
         let mut out = ptr::null_mut();
         // SAFETY: env is live; out is a valid pointer.
         check("napi_get_boolean", unsafe { napi_get_boolean(self.0, v, &mut out) })?;
+        Ok(out)
+    }
+
+    pub fn double(self, v: f64) -> Result<napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: env is live; out is a valid pointer.
+        check("napi_create_double", unsafe { napi_create_double(self.0, v, &mut out) })?;
+        Ok(out)
+    }
+
+    fn string(self, s: &str) -> Result<napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: env is live; s points at s.len() bytes of UTF-8 for the duration of the call.
+        check("napi_create_string_utf8", unsafe { napi_create_string_utf8(self.0, s.as_ptr() as *const c_char, s.len(), &mut out) })?;
+        Ok(out)
+    }
+
+    fn undefined(self) -> Result<napi_value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: env is live; out is a valid pointer.
+        check("napi_get_undefined", unsafe { napi_get_undefined(self.0, &mut out) })?;
+        Ok(out)
+    }
+
+    /// A new Error object with `code` and `message`.
+    fn error(self, code: &str, message: &str) -> Result<napi_value> {
+        let (c, m) = (self.string(code)?, self.string(message)?);
+        let mut out = ptr::null_mut();
+        // SAFETY: env, c and m are live; out is a valid pointer.
+        check("napi_create_error", unsafe { napi_create_error(self.0, c, m, &mut out) })?;
         Ok(out)
     }
 
@@ -246,4 +303,102 @@ pub fn registration_env(env: napi_env) -> Env {
 /// Throws `e` during registration.
 pub fn throw_at_registration(env: napi_env, e: Error) {
     Env(env).throw(e);
+}
+
+// -- async work -------------------------------------------------------------------------------
+
+/// What a job on the thread pool ends with: Ok, or the (code, message) of the Error its promise
+/// is rejected with.
+pub type JobResult = std::result::Result<(), (String, String)>;
+
+struct Job {
+    /// Taken by `execute` on a pool thread; touches no JavaScript value.
+    work: Option<Box<dyn FnOnce() -> JobResult + Send>>,
+    result: Option<JobResult>,
+    deferred: napi_deferred,
+    handle: napi_async_work,
+}
+
+unsafe extern "C" fn job_execute(_env: napi_env, data: *mut c_void) {
+    // SAFETY: data is the Job leaked in `promise_job`; only this callback touches it until
+    // `job_complete`, which libuv runs after this returns.
+    let job = unsafe { &mut *(data as *mut Job) };
+    let work = job.work.take();
+    job.result = Some(match work {
+        None => Err(("SLUICE_NATIVE".into(), "sluice native: job ran twice".into())),
+        Some(f) => catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+            Err(("SLUICE_NATIVE_PANIC".into(), "sluice native: panic in async work (a bug in the addon)".into()))
+        }),
+    });
+}
+
+unsafe extern "C" fn job_complete(env: napi_env, status: napi_status, data: *mut c_void) {
+    // SAFETY: data is the Job leaked in `promise_job`; this is the last callback for it, so the
+    // Box takes it back and frees it at the end.
+    let job = unsafe { Box::from_raw(data as *mut Job) };
+    let env = Env(env);
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        let outcome = if status == NAPI_CANCELLED {
+            Err(("ECANCELED".to_string(), "sluice native: async work cancelled".to_string()))
+        } else {
+            job.result.clone().unwrap_or_else(|| Err(("SLUICE_NATIVE".into(), "sluice native: job did not run".into())))
+        };
+        // SAFETY: the deferred is settled exactly once, here; env is this callback's live env.
+        unsafe {
+            match outcome {
+                Ok(()) => {
+                    if let Ok(v) = env.undefined() {
+                        napi_resolve_deferred(env.0, job.deferred, v);
+                    }
+                }
+                Err((code, message)) => {
+                    if let Ok(e) = env.error(&code, &message) {
+                        napi_reject_deferred(env.0, job.deferred, e);
+                    }
+                }
+            }
+            napi_delete_async_work(env.0, job.handle);
+        }
+    }));
+}
+
+/// Runs `work` on libuv's thread pool and returns a promise that settles with its outcome on the
+/// JavaScript thread: undefined, or an Error with the code and message the work returned. A panic
+/// inside `work` rejects the promise with code SLUICE_NATIVE_PANIC.
+pub fn promise_job(env: Env, name: &str, work: Box<dyn FnOnce() -> JobResult + Send>) -> Result<napi_value> {
+    let mut deferred = ptr::null_mut();
+    let mut promise = ptr::null_mut();
+    // SAFETY: env is live; both out-pointers are valid.
+    check("napi_create_promise", unsafe { napi_create_promise(env.0, &mut deferred, &mut promise) })?;
+    let resource_name = env.string(name)?;
+    let job = Box::into_raw(Box::new(Job { work: Some(work), result: None, deferred, handle: ptr::null_mut() }));
+    let mut handle = ptr::null_mut();
+    // SAFETY: env and resource_name are live; the callbacks match Node-API's signatures; job
+    // stays valid until job_complete frees it.
+    let created = check("napi_create_async_work", unsafe {
+        napi_create_async_work(env.0, ptr::null_mut(), resource_name, job_execute, job_complete, job as *mut c_void, &mut handle)
+    });
+    let queued = created.and_then(|()| {
+        // SAFETY: job is ours until queued; handle was just created.
+        unsafe { (*job).handle = handle };
+        check("napi_queue_async_work", unsafe { napi_queue_async_work(env.0, handle) })
+    });
+    if let Err(e) = queued {
+        // Never queued: free the job (and the work handle) and settle the promise here.
+        // SAFETY: job came from Box::into_raw above and no callback will see it.
+        let job = unsafe { Box::from_raw(job) };
+        unsafe {
+            if !job.handle.is_null() {
+                napi_delete_async_work(env.0, job.handle);
+            }
+            let message = match &e {
+                Error::Status(what, status) => format!("sluice native: {what} failed (napi_status {status})"),
+                _ => "sluice native: could not queue async work".into(),
+            };
+            if let Ok(err) = env.error("SLUICE_NATIVE", &message) {
+                napi_reject_deferred(env.0, job.deferred, err);
+            }
+        }
+    }
+    Ok(promise)
 }

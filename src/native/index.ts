@@ -9,12 +9,16 @@
  *   crc32cNative, validateBatchesNative, assignOffsetsNative
  *                                            the addon at any size, or null when not loaded
  *                                            (tests run every suite against both)
+ *   nativeFile                               the addon's pwrite/pread/fstat/fsync (+ async fsync)
+ *                                            for NativeFileIO (src/log/file-io.ts, whose
+ *                                            NodeFileIO is the twin), or null
  *   nativeStatus(), describeNative()         whether the addon is in use, and why not; the
  *                                            broker logs describeNative() once at start
  *
  * The addon is loaded in addon.ts only, under the SLUICE_NATIVE policy documented there.
  */
 export { ADDON_PATH, describeNative, nativeMode, nativeStatus, type NativeMode, type NativeStatus } from './addon.js';
+export { nativeFile, type NativeFile } from './file.js';
 export { CRC32C_NATIVE_MIN_BYTES, crc32c, crc32cNative, crc32cTs } from './crc32c.js';
 export {
   VALIDATE_NATIVE_MIN_BYTES,
