@@ -11,7 +11,7 @@ import { registerAll } from './api/index.js';
 import { HandlerRegistry } from './api/registry.js';
 import { ConfigError, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
 import { checkLimits, limits } from './config/limits.js';
-import { NodeFileIO, type FileIO } from './log/file-io.js';
+import { defaultFileIO, type FileIO } from './log/file-io.js';
 import { LogManager } from './log/log-manager.js';
 import { createLogger, type Logger } from './logger.js';
 import { Controller } from './metadata/controller.js';
@@ -54,7 +54,7 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
     throw new ConfigError(`cluster id "${clusterId}" is not a 22-character base64url uuid; make one with "sluice random-uuid"`);
   }
   mkdirSync(opts.dataDir, { recursive: true });
-  const io = opts.io ?? new NodeFileIO();
+  const io = opts.io ?? defaultFileIO();
   const mlog = MetadataLog.open(opts.dataDir, io);
   const image = new MetadataImage();
   mlog.replay(image);
@@ -173,7 +173,7 @@ export class Broker {
     if (opts.dataDir !== undefined) properties['log.dirs'] = opts.dataDir;
     const config = loadBrokerConfig({ ...opts, properties });
     log.info(describeNative());
-    const io = opts.io ?? new NodeFileIO();
+    const io = opts.io ?? defaultFileIO();
 
     let meta = readMetaProperties(config.dataDir);
     if (!meta) {

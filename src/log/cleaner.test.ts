@@ -398,6 +398,10 @@ class FaultIO implements FileIO {
     this.step('fsync');
     this.mem.fsync(fd);
   }
+  fsyncAsync(fd: FileHandle): Promise<void> {
+    this.step('fsync');
+    return this.mem.fsyncAsync(fd);
+  }
   close(fd: FileHandle): void {
     this.mem.close(fd);
   }

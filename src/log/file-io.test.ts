@@ -6,7 +6,9 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryFileIO, NodeFileIO, readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
+import { nativeFile } from '../native/file.js';
+import { nativeTest } from '../native/twins.js';
+import { MemoryFileIO, NativeFileIO, NodeFileIO, readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
 
 function contract(t: Test, io: FileIO, root: string): void {
   let n = 0;
@@ -121,12 +123,59 @@ function contract(t: Test, io: FileIO, root: string): void {
     t.equal(readSmallFile(io, join(d, 'absent'), 100), null);
     t.throws(() => readSmallFile(io, p, 3), { code: 'EFBIG' });
   });
+
+  t.test('fsyncAsync settles after the call returns, and the data reads back', async (t) => {
+    const d = fresh();
+    const fd = io.open(join(d, 'f'), { create: true });
+    io.pwrite(fd, Buffer.from('durable'), 0);
+    let settled = false;
+    const p = io.fsyncAsync(fd).then(() => (settled = true));
+    t.notOk(settled, 'not settled on the calling turn');
+    await p;
+    t.ok(settled);
+    const buf = Buffer.alloc(7);
+    t.equal(io.pread(fd, buf, 0, 7, 0), 7);
+    t.equal(buf.toString(), 'durable');
+    io.close(fd);
+  });
+
+  t.test('a closed handle fails with EBADF, synchronously and asynchronously', async (t) => {
+    const d = fresh();
+    const fd = io.open(join(d, 'f'), { create: true });
+    io.close(fd);
+    t.throws(() => io.pwrite(fd, Buffer.from('x'), 0), { code: 'EBADF' });
+    t.throws(() => io.pread(fd, Buffer.alloc(1), 0, 1, 0), { code: 'EBADF' });
+    t.throws(() => io.size(fd), { code: 'EBADF' });
+    t.throws(() => io.fsync(fd), { code: 'EBADF' });
+    // MemoryFileIO checks the handle when called; the thread-pool ones reject.
+    await t.rejects(async () => io.fsyncAsync(fd), { code: 'EBADF' });
+  });
 }
 
 t.test('NodeFileIO contract', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'sluice-fileio-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   contract(t, new NodeFileIO(), root);
+});
+
+nativeTest('NativeFileIO contract', nativeFile, async (t, ops) => {
+  const root = mkdtempSync(join(tmpdir(), 'sluice-fileio-native-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  contract(t, new NativeFileIO(ops), root);
+});
+
+nativeTest('NativeFileIO: argument checks throw before any system call', nativeFile, async (t, ops) => {
+  const root = mkdtempSync(join(tmpdir(), 'sluice-fileio-native-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const io = new NativeFileIO(ops);
+  const fd = io.open(join(root, 'f'), { create: true });
+  t.throws(() => io.pwrite(fd, Buffer.from('x'), -1), RangeError);
+  t.throws(() => io.pwrite(fd, Buffer.from('x'), 1.5), RangeError);
+  t.throws(() => io.pread(fd, Buffer.alloc(4), 2, 3, 0), RangeError, 'past the end of the buffer');
+  t.throws(() => io.size(-3), RangeError);
+  t.throws(() => ops.fileWrite(fd, 'not a buffer' as unknown as Buffer, 0), { code: 'SLUICE_NATIVE' });
+  t.equal(io.size(fd), 0, 'nothing was written');
+  io.close(fd);
 });
 
 t.test('MemoryFileIO contract', async (t) => {

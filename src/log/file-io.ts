@@ -1,8 +1,9 @@
 /**
  * The narrow, synchronous file interface the log is written against (STYLE.md principle 8), and
- * two implementations: `NodeFileIO` (node:fs) and `MemoryFileIO` (in memory, with fault
- * injection). A native implementation can be added behind the same interface; the segment and
- * partition-log tests run one shared body against every implementation.
+ * three implementations: `NodeFileIO` (node:fs), `NativeFileIO` (the Rust addon's pwrite/pread/
+ * fstat/fsync, src/native/file.ts; NodeFileIO is its twin) and `MemoryFileIO` (in memory, with
+ * fault injection). The segment and partition-log tests run one shared body against every
+ * implementation. `defaultFileIO()` is what the broker uses: native when the addon is loaded.
  *
  * Durability model, the same for all implementations:
  *  - A write is visible to later reads at once and survives the death of the process
@@ -11,11 +12,14 @@
  *    return (MemoryFileIO models it so; on Linux call `fsyncDir` for the same guarantee).
  *
  * Concurrency: calls are synchronous and the broker is single-threaded; a handle belongs to the
- * one object that opened it. Errors are thrown as Node-style errors with a `code` (ENOENT, EIO,
+ * one object that opened it. The one exception is `fsyncAsync`, which runs the fsync off the
+ * JavaScript thread (libuv's thread pool) because it can block for as long as the disk takes;
+ * the caller must not close the handle before its promise settles. Errors are thrown as Node-style errors with a `code` (ENOENT, EIO,
  * ...); callers treat any of them as a storage failure.
  */
 import * as fs from 'node:fs';
 import { dirname, normalize } from 'node:path';
+import { nativeFile, type NativeFile } from '../native/file.js';
 
 export type FileHandle = number;
 
@@ -35,6 +39,8 @@ export interface FileIO {
   pread(fd: FileHandle, into: Buffer, intoOffset: number, length: number, position: number): number;
   truncate(fd: FileHandle, size: number): void;
   fsync(fd: FileHandle): void;
+  /** fsync off the JavaScript thread; rejects with the same errors as `fsync`. */
+  fsyncAsync(fd: FileHandle): Promise<void>;
   close(fd: FileHandle): void;
   /** Renames a file or a directory, replacing a file at `to`. */
   rename(from: string, to: string): void;
@@ -134,6 +140,10 @@ export class NodeFileIO implements FileIO {
     fs.fsyncSync(fd);
   }
 
+  fsyncAsync(fd: FileHandle): Promise<void> {
+    return new Promise((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
+  }
+
   close(fd: FileHandle): void {
     fs.closeSync(fd);
   }
@@ -176,6 +186,44 @@ export class NodeFileIO implements FileIO {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * NodeFileIO with the data path in the Rust addon: pwrite, pread, fstat and fsync straight to the
+ * system calls (no per-call argument objects, no Stats), and `fsyncAsync` as Node-API async work.
+ * Opening, renaming, directories: node:fs, as in NodeFileIO.
+ */
+export class NativeFileIO extends NodeFileIO {
+  constructor(private readonly ops: NativeFile) {
+    super();
+  }
+
+  override size(fd: FileHandle): number {
+    return this.ops.fileSize(fd);
+  }
+
+  override pwrite(fd: FileHandle, data: Buffer, position: number): void {
+    this.ops.fileWrite(fd, data, position);
+  }
+
+  override pread(fd: FileHandle, into: Buffer, intoOffset: number, length: number, position: number): number {
+    return this.ops.fileRead(fd, into, intoOffset, length, position);
+  }
+
+  override fsync(fd: FileHandle): void {
+    this.ops.fileSync(fd);
+  }
+
+  override fsyncAsync(fd: FileHandle): Promise<void> {
+    return this.ops.fileSyncAsync(fd);
+  }
+}
+
+/** The broker's file I/O: NativeFileIO when the addon is loaded, else NodeFileIO. */
+export function defaultFileIO(): FileIO {
+  return nativeFile !== null ? new NativeFileIO(nativeFile) : new NodeFileIO();
+}
+
+// ---------------------------------------------------------------------------------------------
+
 interface MemFile {
   data: Buffer;
   length: number;
@@ -205,6 +253,10 @@ export interface CrashOptions {
  * In-memory FileIO for tests. Fault injection: `failNextFsync()`, `failNextWrite()`,
  * `tearLastWrite(keepBytes)` and `crash(...)`. After `crash`, every handle opened before it is
  * dead (using one throws EBADF), as it would be in a new process.
+ *
+ * `fsyncAsync` syncs in a later turn of the event loop (setImmediate), like a thread-pool fsync;
+ * `holdAsyncFsyncs()` keeps them pending until `releaseAsyncFsyncs()`, so a test can crash while
+ * one is in flight. A crash drops pending ones: their promises never settle, as in a dead process.
  */
 export class MemoryFileIO implements FileIO {
   private readonly files = new Map<string, MemFile>();
@@ -216,6 +268,10 @@ export class MemoryFileIO implements FileIO {
   private writeFailure: { keepBytes: number; error: Error } | null = null;
   /** Number of successful file fsyncs, for tests of the flush policy. */
   fsyncCount = 0;
+  /** Async fsyncs waiting for `releaseAsyncFsyncs`, or null when they run by themselves. */
+  private heldFsyncs: Array<() => void> | null = null;
+  /** Bumped by `crash`: async fsyncs started before it never complete. */
+  private generation = 0;
 
   private static norm(path: string): string {
     const n = normalize(path);
@@ -252,8 +308,27 @@ export class MemoryFileIO implements FileIO {
     this.lastWrite = null;
   }
 
+  /** From now on async fsyncs wait for `releaseAsyncFsyncs()`. */
+  holdAsyncFsyncs(): void {
+    this.heldFsyncs ??= [];
+  }
+
+  /** Runs the held async fsyncs, in the order they were asked for, and stops holding. */
+  releaseAsyncFsyncs(): void {
+    const held = this.heldFsyncs ?? [];
+    this.heldFsyncs = null;
+    for (const run of held) run();
+  }
+
+  /** Number of async fsyncs held. */
+  get heldAsyncFsyncs(): number {
+    return this.heldFsyncs?.length ?? 0;
+  }
+
   /** Simulates the end of the process (and with `keepUnsynced: false`, of the machine). */
   crash(opts: CrashOptions): void {
+    this.generation++;
+    if (this.heldFsyncs !== null) this.heldFsyncs = [];
     this.handles.clear();
     this.lastWrite = null;
     this.fsyncFailure = null;
@@ -363,6 +438,24 @@ export class MemoryFileIO implements FileIO {
     }
     f.synced = Buffer.from(f.data.subarray(0, f.length));
     this.fsyncCount++;
+  }
+
+  fsyncAsync(fd: FileHandle): Promise<void> {
+    this.handle(fd);
+    const generation = this.generation;
+    return new Promise((resolve, reject) => {
+      const run = (): void => {
+        if (generation !== this.generation) return; // the process "died" meanwhile
+        try {
+          this.fsync(fd);
+          resolve();
+        } catch (e) {
+          reject(e);
+        }
+      };
+      if (this.heldFsyncs !== null) this.heldFsyncs.push(run);
+      else setImmediate(run);
+    });
   }
 
   close(fd: FileHandle): void {

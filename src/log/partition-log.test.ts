@@ -1,6 +1,7 @@
 /**
  * PartitionLog edge cases (Kafka's LogSegmentTest / LogLoaderTest as the checklist). The shared
- * body runs against every FileIO implementation: NodeFileIO in a temp directory and MemoryFileIO.
+ * body runs against every FileIO implementation: NodeFileIO and NativeFileIO in a temp directory,
+ * and MemoryFileIO.
  * A crash is simulated the same way for both: the log is abandoned (handles closed, no flush, no
  * clean-shutdown file) and the files are damaged through the FileIO. Power loss, torn writes and
  * failing fsyncs need MemoryFileIO and are tested at the end.
@@ -10,7 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '../protocol/errors.js';
-import { MemoryFileIO, NodeFileIO, type FileIO } from './file-io.js';
+import { nativeFile } from '../native/file.js';
+import { nativeTest } from '../native/twins.js';
+import { MemoryFileIO, NativeFileIO, NodeFileIO, type FileIO } from './file-io.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   defaultLogConfig,
@@ -36,11 +39,11 @@ interface Env {
   cleanup(): void;
 }
 
-function nodeEnv(): Env {
+function nodeEnv(io: FileIO = new NodeFileIO()): Env {
   const root = mkdtempSync(join(tmpdir(), 'sluice-log-test-'));
   let n = 0;
   return {
-    io: new NodeFileIO(),
+    io,
     mem: null,
     dir: () => join(root, `p${n++}`),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
@@ -675,6 +678,7 @@ function sharedSuite(t: Test, makeEnv: () => Env): void {
 
 t.test('NodeFileIO', async (t) => sharedSuite(t, nodeEnv));
 t.test('MemoryFileIO', async (t) => sharedSuite(t, memoryEnv));
+nativeTest('NativeFileIO', nativeFile, async (t, ops) => sharedSuite(t, () => nodeEnv(new NativeFileIO(ops))));
 
 // -------------------------------------------------------------------------------------------------
 // Faults only MemoryFileIO can inject.
@@ -703,16 +707,133 @@ t.test('MemoryFileIO faults', async (t) => {
     again.close();
   });
 
-  t.test('power loss after a roll keeps the sealed segment', async (t) => {
+  t.test('a roll fsyncs the sealed segment off the JavaScript thread, then writes its snapshot', async (t) => {
     const io = new MemoryFileIO();
     const config = cfg({ segmentBytes: 300 });
     const log = PartitionLog.open('/d/p', config, io);
-    for (let i = 0; i < 6; i++) appendBatch(log, makeBatch(2, { valueBytes: 40 }));
+    io.holdAsyncFsyncs();
+    const fsyncsBefore = io.fsyncCount;
+    for (let i = 0; i < 6; i++) appendBatch(log, makeBatch(2, { tag: `r${i}`, valueBytes: 40 }));
     const bases = log.segmentBaseOffsets();
-    t.ok(bases.length >= 3);
+    t.ok(bases.length >= 3, `${bases.length} segments`);
+    t.equal(io.fsyncCount, fsyncsBefore, 'appends and rolls did not fsync on the calling thread');
+    t.equal(io.heldAsyncFsyncs, 3 * (bases.length - 1), 'three files per rolled segment, in the background');
+    const snapshots = () => io.readdir('/d/p').filter((n) => n.endsWith('.snapshot'));
+    t.same(snapshots(), [], 'no snapshot claims a recovery point before its fsync');
+    io.releaseAsyncFsyncs();
+    await log.whenSynced();
+    t.same(snapshots(), bases.slice(-2).map((b) => segmentFileName(b, '.snapshot')), 'a snapshot per roll (the two newest kept)');
     io.crash({ keepUnsynced: false });
     const again = PartitionLog.open('/d/p', config, io);
-    t.equal(again.logEndOffset, bases[bases.length - 1]!, 'everything up to the last roll survives');
+    t.equal(again.logEndOffset, bases[bases.length - 1]!, 'everything up to the last roll survives a power loss');
+    t.same(readAll(again).map((x) => x.value.slice(0, 4)), bases.slice(0, -1).flatMap((_, i) => [`r${i}-0`, `r${i}-1`]).map((v) => v.slice(0, 4)));
+    again.close();
+  });
+
+  t.test('power loss while a roll fsync is in flight: the unsynced segment is checked, a torn one ends the log', async (t) => {
+    const io = new MemoryFileIO();
+    const config = cfg({ segmentBytes: 300, indexIntervalBytes: 10 });
+    const log = PartitionLog.open('/d/p', config, io);
+    for (let i = 0; i < 2; i++) appendBatch(log, makeBatch(2, { tag: `s${i}`, valueBytes: 40 }));
+    log.forceRoll();
+    await log.whenSynced(); // one batch a segment: segments 0 and 2 durable, recovery point 4
+    io.holdAsyncFsyncs();
+    for (let i = 0; i < 6; i++) appendBatch(log, makeBatch(2, { tag: `u${i}`, valueBytes: 40 }));
+    const bases = log.segmentBaseOffsets();
+    t.same(bases, [0n, 2n, 4n, 6n, 8n, 10n, 12n, 14n], 'one batch a segment');
+    io.crash({ keepUnsynced: true }); // the page cache had everything ...
+    // ... but the disk had only part of segment 6, past the recovery point: its batch is damaged.
+    // Segment 2, below the recovery point, is damaged too: it is trusted, not scanned at open.
+    for (const base of [6n, 2n]) {
+      const fd = io.open(join('/d/p', segmentFileName(base, '.log')));
+      io.pwrite(fd, Buffer.alloc(8, 0xee), io.size(fd) - 10);
+      io.close(fd);
+    }
+    const again = PartitionLog.open('/d/p', config, io);
+    t.equal(again.openReport.cleanShutdown, false);
+    t.equal(again.openReport.droppedSegments, 4, 'the segments after the torn one are dropped');
+    t.ok(again.openReport.truncatedBytes > 0, 'the torn batch is cut');
+    t.same(again.segmentBaseOffsets(), [0n, 2n, 4n, 6n], 'the unsynced segment 4 was whole and is kept');
+    t.equal(again.logEndOffset, 6n, 'the log ends after the last good batch');
+    const got = readAll(again);
+    t.same(got.map((x) => x.offset), [0n, 1n, 2n, 3n, 4n, 5n]);
+    t.same(got.slice(4).map((x) => x.value.slice(0, 4)), ['u0-0', 'u0-1']);
+    const r = appendBatch(again, makeBatch(1, { tag: 'next' }));
+    t.equal(r.baseOffset, 6n, 'appends go on at the new end');
+    again.close();
+    const third = PartitionLog.open('/d/p', config, io);
+    t.equal(third.openReport.cleanShutdown, true);
+    t.equal(third.logEndOffset, 7n);
+    third.close();
+  });
+
+  t.test('power loss while a roll fsync is in flight: a whole unsynced segment is kept', async (t) => {
+    const io = new MemoryFileIO();
+    const config = cfg({ segmentBytes: 300 });
+    const log = PartitionLog.open('/d/p', config, io);
+    io.holdAsyncFsyncs();
+    for (let i = 0; i < 6; i++) appendBatch(log, makeBatch(2, { tag: `k${i}`, valueBytes: 40 }));
+    const bases = log.segmentBaseOffsets();
+    io.crash({ keepUnsynced: true }); // kill -9: the data is in the page cache, no fsync completed
+    const again = PartitionLog.open('/d/p', config, io);
+    t.equal(again.openReport.droppedSegments, 0);
+    t.equal(again.openReport.truncatedBytes, 0);
+    t.same(again.segmentBaseOffsets(), bases);
+    t.equal(again.logEndOffset, 12n);
+    t.equal(readAll(again).length, 12);
+    again.close();
+  });
+
+  t.test('close while a roll fsync is in flight makes everything durable first', async (t) => {
+    const io = new MemoryFileIO();
+    const config = cfg({ segmentBytes: 300 });
+    const log = PartitionLog.open('/d/p', config, io);
+    io.holdAsyncFsyncs();
+    for (let i = 0; i < 6; i++) appendBatch(log, makeBatch(2, { valueBytes: 40 }));
+    log.close();
+    io.crash({ keepUnsynced: false });
+    const again = PartitionLog.open('/d/p', config, io);
+    t.equal(again.openReport.cleanShutdown, true);
+    t.equal(again.logEndOffset, 12n);
+    t.equal(readAll(again).length, 12);
+    again.close();
+  });
+
+  t.test('the flush.ms flush runs off the JavaScript thread', async (t) => {
+    let now = 1_000_000;
+    const io = new MemoryFileIO();
+    const log = PartitionLog.open('/d/p', cfg({ flushMs: 100 }), io, { now: () => now });
+    appendBatch(log, makeBatch(3));
+    io.holdAsyncFsyncs();
+    const before = io.fsyncCount;
+    log.maybeFlush(now + 50);
+    t.equal(io.heldAsyncFsyncs, 0, 'not due yet');
+    now += 100;
+    log.maybeFlush(now);
+    t.equal(log.unflushed, 0);
+    t.equal(io.fsyncCount, before, 'nothing fsynced on the calling thread');
+    t.equal(io.heldAsyncFsyncs, 3, 'the .log and both indexes, in the background');
+    io.releaseAsyncFsyncs();
+    await log.whenSynced();
+    t.equal(io.fsyncCount, before + 3);
+    io.crash({ keepUnsynced: false });
+    const again = PartitionLog.open('/d/p', cfg(), io);
+    t.equal(again.logEndOffset, 3n, 'the flushed records survive a power loss');
+    again.close();
+  });
+
+  t.test('a failed background fsync takes the log offline', async (t) => {
+    const io = new MemoryFileIO();
+    const log = PartitionLog.open('/d/p', cfg({ segmentBytes: 300 }), io);
+    io.failNextFsync();
+    for (let i = 0; i < 4; i++) appendBatch(log, makeBatch(2, { valueBytes: 40 }));
+    await log.whenSynced();
+    t.ok(log.isOffline);
+    t.throws(() => appendBatch(log, makeBatch(1)), LogStorageError);
+    log.close();
+    const again = PartitionLog.open('/d/p', cfg({ segmentBytes: 300 }), io);
+    t.equal(again.openReport.cleanShutdown, false);
+    t.equal(again.logEndOffset, 8n, 'kill -9 semantics: recovery keeps what the page cache had');
     again.close();
   });
 

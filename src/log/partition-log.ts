@@ -9,9 +9,11 @@
  *                    is taken as version 1 (e.g. copied from Kafka, whose formats are the same);
  *                    a higher version is refused.
  *   <20-digit offset>.snapshot  producer state (idempotence) as of that offset; format in
- *                    txn/producer-state.ts. Written at each roll and at clean close; the two
+ *                    txn/producer-state.ts. Written at clean close, and for each roll once the
+ *                    rolled segment's async fsync has completed (state as of the roll); the two
  *                    newest are kept. open() loads the newest one at or below the log end and
- *                    rebuilds the rest from the batch headers after it.
+ *                    rebuilds the rest from the batch headers after it. The newest snapshot's
+ *                    offset is also the recovery point: every segment below it is durable.
  *   <base>.txnindex  aborted transactions whose abort marker is in that segment (txn-index.ts).
  *                    All entries are kept in memory: READ_COMMITTED fetches list the aborted
  *                    transactions overlapping what they return.
@@ -35,24 +37,30 @@
  * Roll: before an append, a new segment (named by the log end offset) starts when the active one
  * is not empty and (a) the append would take it past `segmentBytes`, (b) it is older than
  * `segmentMs`, (c) either index is full, or (d) the append's last offset does not fit in an int32
- * relative to its base. The old segment is sealed: a final time index entry and an fsync of its
- * three files, so only the active segment can ever need recovery. That fsync blocks the event loop
- * once per roll; Kafka does it on a background thread.
+ * relative to its base. The old segment is sealed: a final time index entry, then an fsync of its
+ * three files off the JavaScript thread (FileIO.fsyncAsync; Kafka too flushes a rolled segment in
+ * the background), after which the producer snapshot of the roll is written. Appends go on
+ * meanwhile; a failed fsync takes the log offline.
  *
  * Flush: log.flush.interval.messages (`flushMessages`, counted in offsets) is checked after each
  * append; log.flush.interval.ms (`flushMs`) by `maybeFlush(nowMs)`, which the broker calls from a
  * timer. Both default to "never", as in Kafka: data is then durable against a process crash
  * (page cache) but not against power loss.
  *
- * Crash behaviour: without the clean-shutdown file, open() recovers the active segment (scans the
- * .log checking headers and CRCs, truncates a torn or corrupt tail, rewrites its indexes); other
- * segments are sealed and trusted, their indexes checked and, if missing or bad, rebuilt when
- * first used. A failed write or fsync takes the log offline: every later call throws
+ * Crash behaviour: without the clean-shutdown file, open() recovers every segment past the
+ * recovery point (the newest snapshot's offset; all sealed segments when there is none): a sealed
+ * one there may have missed its fsync, so its headers and CRCs are checked; a bad one becomes the
+ * end of the log (later segments are removed, their data came after the tear). The active segment
+ * is always recovered (scans the .log checking headers and CRCs, truncates a torn or corrupt
+ * tail, rewrites its indexes). Segments below the recovery point are trusted, their indexes
+ * checked and, if missing or bad, rebuilt when first used. A failed write or fsync takes the log offline: every later call throws
  * LogStorageError (the request handlers answer KAFKA_STORAGE_ERROR) until the log is closed and
  * opened again, which recovers it.
  *
  * Concurrency: one PartitionLog per directory per process, used from the broker's thread only;
- * every method is synchronous, so no call observes another half done.
+ * every method is synchronous, so no call observes another half done. The only work in the
+ * background is the fsyncs of rolls and of the flush.ms timer (`whenSynced()` waits for them);
+ * what runs when one completes (the roll's snapshot) is again on the broker's thread.
  */
 import { join } from 'node:path';
 import { ErrorCode } from '../protocol/errors.js';
@@ -163,6 +171,8 @@ export interface OpenReport {
   cleanShutdown: boolean;
   /** Bytes cut from the active segment's tail by recovery. */
   truncatedBytes: number;
+  /** Segments removed by recovery because an earlier one was torn (see the module comment). */
+  droppedSegments: number;
 }
 
 export class PartitionLog {
@@ -177,6 +187,10 @@ export class PartitionLog {
   readonly openReport: OpenReport;
   /** .txnindex files appended to since their last fsync. */
   private readonly unsyncedTxnIndexes = new Set<string>();
+  /** Rolled segments whose background fsync has not completed yet. */
+  private readonly sealing = new Set<Segment>();
+  /** The chain of background file work (inBackground); settles, never rejects. */
+  private background: Promise<void> = Promise.resolve();
   /** Offsets below this were deleted by DeleteRecords (0 when never). */
   private deletedBefore = 0n;
   /** Sequence and transaction state of the producers writing here. */
@@ -220,6 +234,8 @@ export class PartitionLog {
     const segments: Segment[] = [];
     for (const base of bases) segments.push(Segment.existing(io, dir, base, segOpts, nowMs));
     let truncatedBytes = 0;
+    let droppedSegments = 0;
+    if (!clean) ({ droppedSegments } = PartitionLog.recoverSealedSegments(dir, io, segments));
     if (segments.length === 0) {
       segments.push(Segment.create(io, dir, 0n, segOpts, nowMs));
     } else {
@@ -237,7 +253,7 @@ export class PartitionLog {
       io.unlink(join(dir, CLEAN_SHUTDOWN_FILE));
       io.fsyncDir(dir);
     }
-    const plog = new PartitionLog(dir, config, io, now, segments, { cleanShutdown: clean, truncatedBytes }, opts.leaderEpoch ?? 0);
+    const plog = new PartitionLog(dir, config, io, now, segments, { cleanShutdown: clean, truncatedBytes, droppedSegments }, opts.leaderEpoch ?? 0);
     const start = readSmallFile(io, join(dir, LOG_START_FILE), 256);
     const startMatch = start === null ? null : START_LINE.exec(start.toString('latin1'));
     if (startMatch) plog.deletedBefore = BigInt(startMatch[1]!) > plog.nextOffset ? plog.nextOffset : BigInt(startMatch[1]!);
@@ -245,13 +261,28 @@ export class PartitionLog {
     return plog;
   }
 
-  private snapshotOffsets(): bigint[] {
-    const out: bigint[] = [];
-    for (const name of this.io.readdir(this.dir)) {
-      const m = SNAPSHOT_NAME.exec(name);
-      if (m) out.push(BigInt(m[1]!));
+  /**
+   * Unclean open: checks the sealed segments past the recovery point (the newest snapshot's
+   * offset, below which every segment was fsynced before the snapshot was written). The first
+   * one found torn becomes the last segment; the ones after it are deleted.
+   */
+  private static recoverSealedSegments(dir: string, io: FileIO, segments: Segment[]): { droppedSegments: number } {
+    const snapshots = snapshotOffsetsIn(dir, io);
+    const recoveryPoint = snapshots.length === 0 ? -1n : snapshots[snapshots.length - 1]!;
+    for (let i = 0; i < segments.length - 1; i++) {
+      const nextBase = segments[i + 1]!.baseOffset;
+      if (nextBase <= recoveryPoint) continue;
+      if (segments[i]!.recoverSealed(nextBase)) continue;
+      const dropped = segments.splice(i + 1);
+      for (const s of dropped) s.deleteFiles();
+      io.fsyncDir(dir);
+      return { droppedSegments: dropped.length };
     }
-    return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return { droppedSegments: 0 };
+  }
+
+  private snapshotOffsets(): bigint[] {
+    return snapshotOffsetsIn(this.dir, this.io);
   }
 
   private snapshotPath(offset: bigint): string {
@@ -350,8 +381,12 @@ export class PartitionLog {
   }
 
   private writeProducerSnapshot(): void {
+    this.writeSnapshotBytes(this.nextOffset, this.producers.encodeSnapshot());
+  }
+
+  private writeSnapshotBytes(offset: bigint, snapshot: Buffer): void {
     this.syncTxnIndexes();
-    writeSmallFileAtomic(this.io, this.snapshotPath(this.nextOffset), this.producers.encodeSnapshot());
+    writeSmallFileAtomic(this.io, this.snapshotPath(offset), snapshot);
     const all = this.snapshotOffsets();
     for (const old of all.slice(0, Math.max(0, all.length - SNAPSHOTS_KEPT))) this.io.unlink(this.snapshotPath(old));
   }
@@ -424,15 +459,35 @@ export class PartitionLog {
       return op();
     } catch (e) {
       if (e instanceof LogStorageError) throw e;
-      const message = e instanceof Error ? e.message : String(e);
-      // System errors (EIO, ENOSPC, ...) and corrupt data are storage failures; anything else,
-      // Node's own ERR_* argument errors included, is a bug and propagates unchanged.
-      const code = (e as NodeJS.ErrnoException | null)?.code;
-      const systemError = typeof code === 'string' && !code.startsWith('ERR_');
-      if (!systemError && !(e instanceof LogCorruptionError)) throw e;
-      this.offline = new LogStorageError(`log ${this.dir} is offline: ${message}`, e);
+      if (!isStorageFailure(e)) throw e;
+      this.offline = new LogStorageError(`log ${this.dir} is offline: ${e instanceof Error ? e.message : String(e)}`, e);
       throw this.offline;
     }
+  }
+
+  /**
+   * Queues background file work (the fsync of a roll or of the flush timer) behind what is
+   * already queued, so snapshots are written in roll order. A failure takes the log offline.
+   */
+  private inBackground(work: () => Promise<void>): void {
+    this.background = this.background
+      .then(async () => {
+        if (this.offline !== null) return;
+        await work();
+      })
+      .catch((e: unknown) => {
+        if (this.offline !== null || this.closed) return;
+        if (!isStorageFailure(e)) {
+          // A bug: say so loudly, and keep the log offline rather than guess at its state.
+          console.error(`sluice: background file work of ${this.dir} failed:`, e);
+        }
+        this.offline = new LogStorageError(`log ${this.dir} is offline: ${e instanceof Error ? e.message : String(e)}`, e);
+      });
+  }
+
+  /** Resolves when the background fsyncs queued so far (and their snapshots) are done. */
+  whenSynced(): Promise<void> {
+    return this.background;
   }
 
   private loaded(i: number): Segment {
@@ -498,15 +553,26 @@ export class PartitionLog {
     this.roll(nowMs);
   }
 
-  /** Seals the active segment and starts a new one at the log end offset. */
+  /**
+   * Seals the active segment and starts a new one at the log end offset. The sealed segment's
+   * fsync runs in the background; the producer snapshot as of now is written once it is done, so
+   * a snapshot's offset is always a recovery point (open()).
+   */
   private roll(nowMs: number): void {
-    this.active.seal();
-    // Everything appended so far was in the sealed segment, now fsynced.
+    const sealed = this.active;
+    this.sealing.add(sealed);
+    const synced = sealed.sealAsync().finally(() => this.sealing.delete(sealed));
+    // Everything appended so far is in the sealed segment, its fsync under way.
     this.unflushedMessages = 0;
     this.lastFlushMs = nowMs;
     const segOpts = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
     this.segments.push(Segment.create(this.io, this.dir, this.nextOffset, segOpts, nowMs));
-    this.writeProducerSnapshot();
+    const offset = this.nextOffset;
+    const snapshot = this.producers.encodeSnapshot();
+    this.inBackground(async () => {
+      await synced;
+      if (!this.closed && this.offline === null) this.guard(() => this.writeSnapshotBytes(offset, snapshot));
+    });
   }
 
   /** Rolls now, even by no condition (tests; a future admin operation). No-op when empty. */
@@ -732,22 +798,34 @@ export class PartitionLog {
 
   // -- flush, close, delete ---------------------------------------------------------------------
 
-  /** fsync of the active segment (sealed ones were fsynced when sealed). */
+  /** fsync, on this thread, of the active segment and of rolled ones whose fsync is under way. */
   flush(): void {
     this.guard(() => this.flushNow(this.now()));
   }
 
   private flushNow(nowMs: number): void {
+    for (const s of this.sealing) s.syncNow();
     this.active.flush();
     this.syncTxnIndexes();
     this.unflushedMessages = 0;
     this.lastFlushMs = nowMs;
   }
 
-  /** The flush.ms policy; called by the broker's timer. */
+  /**
+   * The flush.ms policy; called by the broker's timer. The fsync runs off the JavaScript thread
+   * (`whenSynced()` resolves after it).
+   */
   maybeFlush(nowMs: number): void {
     if (this.offline || this.closed || this.unflushedMessages === 0) return;
-    if (nowMs - this.lastFlushMs >= this.config.flushMs) this.guard(() => this.flushNow(nowMs));
+    if (nowMs - this.lastFlushMs < this.config.flushMs) return;
+    this.unflushedMessages = 0;
+    this.lastFlushMs = nowMs;
+    const active = this.active;
+    const synced = this.guard(() => active.flushAsync());
+    this.inBackground(async () => {
+      await synced;
+      if (!this.closed && this.offline === null) this.guard(() => this.syncTxnIndexes());
+    });
   }
 
   /** Messages appended since the last fsync (tests, metrics). */
@@ -766,6 +844,8 @@ export class PartitionLog {
       return;
     }
     this.guard(() => {
+      // Rolled segments whose background fsync is still running: make them durable now.
+      for (const s of this.sealing) s.syncNow();
       this.active.close();
       for (const s of this.segments) s.closeHandles();
       this.writeProducerSnapshot();
@@ -824,4 +904,25 @@ function checkFormatFile(dir: string, io: FileIO, isNew: boolean): void {
   if (!m) throw new Error(`${path}: not a log-format file`);
   const version = Number(m[1]);
   if (version !== LOG_FORMAT_VERSION) throw new Error(`${path}: log format ${version} is not supported (this build reads ${LOG_FORMAT_VERSION})`);
+}
+
+/** Offsets of the producer snapshots in `dir`, ascending. */
+function snapshotOffsetsIn(dir: string, io: FileIO): bigint[] {
+  const out: bigint[] = [];
+  for (const name of io.readdir(dir)) {
+    const m = SNAPSHOT_NAME.exec(name);
+    if (m) out.push(BigInt(m[1]!));
+  }
+  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Whether an error means the storage failed: system errors (EIO, ENOSPC, ...) and corrupt data.
+ * Anything else, Node's own ERR_* argument errors and the addon's SLUICE_NATIVE* ones included,
+ * is a bug and propagates unchanged.
+ */
+function isStorageFailure(e: unknown): boolean {
+  if (e instanceof LogCorruptionError) return true;
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && !code.startsWith('ERR_') && !code.startsWith('SLUICE_NATIVE');
 }

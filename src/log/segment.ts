@@ -41,12 +41,17 @@
  * inside the .log; the last offset entry names the batch that starts at its position; the last
  * time entry names a batch ending at its offset with its timestamp; and (active segment) the
  * header walk from the last entry to the end finds no batch that should have earned an entry.
- * Sealed segments get the same checks lazily, on first use. Sealed segments were fsynced when
- * sealed, so their .log is trusted; a broken batch chain found in one later is reported as
- * `LogCorruptionError`.
+ * Sealed segments get the same checks lazily, on first use. A roll seals a segment with
+ * `sealAsync`: its three files are fsynced off the JavaScript thread, so until that completes a
+ * power loss can tear a sealed segment too. The partition log knows which sealed segments may be
+ * unsynced (its recovery point, partition-log.ts) and runs `recoverSealed` on those after an
+ * unclean shutdown; every other sealed segment's .log is trusted, and a broken batch chain found
+ * in one later is reported as `LogCorruptionError`.
  *
- * Concurrency: none. A segment belongs to one PartitionLog; all calls are synchronous on the
- * broker's single thread, and no two processes may open the same directory.
+ * Concurrency: a segment belongs to one PartitionLog and every call is synchronous on the
+ * broker's thread, except the fsyncs started by `sealAsync`/`flushAsync`, which run on libuv's
+ * thread pool. While one is in flight, the handles it uses are not closed: `closeHandles` defers
+ * their close until it settles. No two processes may open the same directory.
  */
 import { limits } from '../config/limits.js';
 import { DecodeError, EMPTY } from '../protocol/wire.js';
@@ -354,6 +359,10 @@ export class Segment {
   private logFd: FileHandle | null = null;
   private indexFd: FileHandle | null = null;
   private timeIndexFd: FileHandle | null = null;
+  /** Async fsyncs of this segment in flight. */
+  private syncsInFlight = 0;
+  /** Handles given up while an async fsync used them; closed when the last one settles. */
+  private closeAfterSync: FileHandle[] = [];
   private loaded = false;
   private bytesSinceLastIndexEntry = 0;
   private readonly offsetIndex: OffsetIndex;
@@ -474,6 +483,25 @@ export class Segment {
     this.loaded = true;
     this.rollBaseMs = this.firstBatchTimeMs(nowMs);
     return { truncatedBytes };
+  }
+
+  /**
+   * After an unclean shutdown, checks a sealed segment that may not have reached the disk whole
+   * (its async fsync had not completed): every header and CRC, as for the active segment. Whole:
+   * its indexes are rebuilt, written and fsynced, and it is loaded; returns true. Otherwise
+   * returns false: the caller makes it the active segment, dropping every later one (their data
+   * came after the tear), and `openActive(false)` truncates it.
+   */
+  recoverSealed(nextSegmentBase: bigint): boolean {
+    const fd = this.logHandle();
+    this.size = this.io.size(fd);
+    const res = this.rebuild({ verifyCrc: true, end: this.size });
+    if (res.problem !== null || res.validEnd !== this.size || this.nextOffset > nextSegmentBase) return false;
+    this.maybeAppendTimeEntry(false); // the entry seal() would have written
+    this.writeIndexFiles({ sync: true });
+    this.nextOffset = nextSegmentBase;
+    this.loaded = true;
+    return true;
   }
 
   /** Age reference for segment.ms: the first batch's maxTimestamp when plausible, else now. */
@@ -600,12 +628,13 @@ export class Segment {
     return res;
   }
 
-  private writeIndexFiles(): void {
+  private writeIndexFiles(opts: { sync?: boolean } = {}): void {
     const write = (path: string, fd: FileHandle | null, data: Buffer): void => {
       const h = fd ?? this.io.open(path, { create: true });
       try {
         this.io.truncate(h, 0);
         if (data.length > 0) this.io.pwrite(h, data, 0);
+        if (opts.sync === true) this.io.fsync(h);
       } finally {
         if (fd === null) this.io.close(h);
       }
@@ -673,11 +702,76 @@ export class Segment {
     }
   }
 
-  /** fsync of the .log and both indexes. */
+  /** fsync of the .log and both indexes, on this thread. */
   flush(): void {
     this.io.fsync(this.logHandle());
     if (this.indexFd !== null) this.io.fsync(this.indexFd);
     if (this.timeIndexFd !== null) this.io.fsync(this.timeIndexFd);
+  }
+
+  /** `flush` off the JavaScript thread; the promise rejects with the first failure. */
+  flushAsync(): Promise<void> {
+    const fds = [this.logHandle()];
+    if (this.indexFd !== null) fds.push(this.indexFd);
+    if (this.timeIndexFd !== null) fds.push(this.timeIndexFd);
+    return this.syncInBackground(fds);
+  }
+
+  private async syncInBackground(fds: FileHandle[]): Promise<void> {
+    this.syncsInFlight++;
+    let results: PromiseSettledResult<void>[];
+    try {
+      results = await Promise.allSettled(fds.map((fd) => this.io.fsyncAsync(fd)));
+    } finally {
+      this.syncsInFlight--;
+      if (this.syncsInFlight === 0) this.closeDeferred();
+    }
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+  }
+
+  private closeDeferred(): void {
+    const fds = this.closeAfterSync;
+    this.closeAfterSync = [];
+    for (const fd of fds) {
+      try {
+        this.io.close(fd);
+      } catch {
+        // a handle of a crashed MemoryFileIO or a dead disk: nothing is left to release
+      }
+    }
+  }
+
+  /** Whether an async fsync of this segment is still running. */
+  get syncPending(): boolean {
+    return this.syncsInFlight > 0;
+  }
+
+  /**
+   * `seal` with the fsync off the JavaScript thread (what a roll does; Kafka, too, flushes a
+   * rolled segment in the background). The segment is sealed at once (no more appends) and
+   * durable against power loss when the promise resolves; its index handles close then.
+   */
+  sealAsync(): Promise<void> {
+    this.finishActive();
+    const fds = [this.logHandle()];
+    for (const fd of [this.indexFd, this.timeIndexFd]) {
+      if (fd === null) continue;
+      fds.push(fd);
+      this.closeAfterSync.push(fd);
+    }
+    this.indexFd = null;
+    this.timeIndexFd = null;
+    return this.syncInBackground(fds);
+  }
+
+  /**
+   * fsyncs on this thread the files of async fsyncs still in flight (a clean close must not end
+   * before they are durable); those finish later, harmlessly.
+   */
+  syncNow(): void {
+    if (this.syncsInFlight === 0) return;
+    if (this.logFd !== null) this.io.fsync(this.logFd);
+    for (const fd of this.closeAfterSync) this.io.fsync(fd);
   }
 
   /**
@@ -697,10 +791,15 @@ export class Segment {
   }
 
   private closeIndexHandles(): void {
-    if (this.indexFd !== null) this.io.close(this.indexFd);
-    if (this.timeIndexFd !== null) this.io.close(this.timeIndexFd);
+    for (const fd of [this.indexFd, this.timeIndexFd]) if (fd !== null) this.release(fd);
     this.indexFd = null;
     this.timeIndexFd = null;
+  }
+
+  /** Closes a handle now, or when the async fsyncs in flight settle. */
+  private release(fd: FileHandle): void {
+    if (this.syncsInFlight > 0) this.closeAfterSync.push(fd);
+    else this.io.close(fd);
   }
 
   /** Clean close: final time index entry, fsync, close every handle. */
@@ -715,7 +814,7 @@ export class Segment {
   /** Closes every handle without writing anything (crash simulation, failed directory). */
   closeHandles(): void {
     this.closeIndexHandles();
-    if (this.logFd !== null) this.io.close(this.logFd);
+    if (this.logFd !== null) this.release(this.logFd);
     this.logFd = null;
   }
 

@@ -157,6 +157,7 @@ t.test('an abort entry survives power loss once a snapshot covers it (.txnindex 
   log.appendMarker(5n, 0, false, 0); // 1: abort
   for (let i = 0; i < 6; i++) appendTo(log, buildRecordBatch([{ key: null, value: Buffer.from(`pad-${i}`) }])); // rolls: snapshot past the abort
   t.ok(log.segmentBaseOffsets().length > 1, 'rolled');
+  await log.whenSynced(); // the rolls' background fsyncs, then their snapshots
   io.crash({ keepUnsynced: false }); // power loss: only what was fsynced remains
   log.abandon();
   log = PartitionLog.open('/p2', small, io);
