@@ -57,6 +57,22 @@ t.test('bad flags and values: one line, exit 1', async (t) => {
   }
 });
 
+t.test('start reads its flags the same with or without yargs (fast path vs the full parser)', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const lines = [
+    // parseArgs fast path: --flag=value, a repeated --override (the last one is bad)
+    ['start', `--data-dir=${d.dir}`, '--port=0', '--override', 'log.retention.ms=1000', '--override', 'num.partitions=-3'],
+    // yargs only: several values after one --override
+    ['start', '--data-dir', d.dir, '--port', '0', '--override', 'log.retention.ms=1000', 'num.partitions=-3'],
+  ];
+  for (const args of lines) {
+    const res = sluice(...args);
+    t.equal(res.status, 1, args.join(' '));
+    t.match(res.stderr, /^sluice: .*num\.partitions/, `both overrides were read: ${res.stderr.trim()}`);
+  }
+});
+
 t.test('a port in use is reported clearly', async (t) => {
   const d = tmpDataDir();
   t.teardown(d.remove);
