@@ -1,7 +1,11 @@
 /**
  * Micro-benchmarks of the native functions against their TypeScript twins (benny): CRC-32C and
- * record-batch validation at 16 B, 256 B, 4 KiB, 64 KiB and 1 MiB, plus offset assignment. Prints
- * one markdown table: throughput (MB/s, 10^6 bytes) or calls/s, and the native/TS ratio.
+ * record-batch validation at 16 B, 256 B, 4 KiB, 64 KiB and 1 MiB, offset assignment, and segment
+ * I/O (NativeFileIO against NodeFileIO: pwrite and pread of page-cache data at the same sizes).
+ * Prints one markdown table: throughput (MB/s, 10^6 bytes) or calls/s, and the native/TS ratio.
+ * Then fsync: how long the JavaScript thread is held by fsync of 64 MiB of freshly written data
+ * on this machine's temp directory, synchronously (NodeFileIO.fsync) and with fsyncAsync (the
+ * call returns at once; the promise settles when the thread pool's fsync is done), median of 5.
  *
  *   npm run bench:native          (= tsc, then node dist/bench/native-micro.js)
  *   node dist/bench/native-micro.js --max-time 2    seconds per case (default 1)
@@ -12,6 +16,10 @@
  * in 16 bytes.
  */
 import b from 'benny';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NativeFileIO, NodeFileIO, type FileIO } from '../src/log/file-io.js';
 import { buildRecordBatch } from '../src/log/record-batch.js';
 import {
   assignOffsetsNative,
@@ -19,6 +27,7 @@ import {
   crc32cNative,
   crc32cTs,
   describeNative,
+  nativeFile,
   validateBatchesNative,
   validateBatchesTs,
   type BatchInfo,
@@ -30,7 +39,7 @@ const maxTime = maxTimeArg >= 0 ? Number(process.argv[maxTimeArg + 1]) : 1;
 const crcNative = crc32cNative;
 const validateNative = validateBatchesNative;
 const assignNative = assignOffsetsNative;
-if (crcNative === null || validateNative === null || assignNative === null) {
+if (crcNative === null || validateNative === null || assignNative === null || nativeFile === null) {
   console.error(`${describeNative()}\nbuild it first: npm run build:native`);
   process.exit(1);
 }
@@ -109,8 +118,70 @@ for (const [label, n] of SIZES) {
   rows.push(`| assignOffsets | any | ${perSec(r.ts!)} | ${perSec(r.native!)} | ${(r.native! / r.ts!).toFixed(1)}× |`);
 }
 
+// -- segment I/O ----------------------------------------------------------------------------------
+
+const ioDir = mkdtempSync(join(tmpdir(), 'sluice-bench-io-'));
+const nodeIO = new NodeFileIO();
+const nativeIO = new NativeFileIO(nativeFile);
+/** Writes and reads cycle through this window of the file, so it stays in the page cache. */
+const WINDOW = 64 << 20;
+const fds: Record<string, number> = {};
+for (const [name, io] of [['ts', nodeIO], ['native', nativeIO]] as const) {
+  fds[name] = io.open(join(ioDir, `${name}.log`), { create: true });
+  io.pwrite(fds[name]!, Buffer.alloc(WINDOW, 1), 0);
+}
+const cycling = (io: FileIO, fd: number, n: number, op: 'write' | 'read'): (() => void) => {
+  const buf = randomBytes(n);
+  let pos = 0;
+  return op === 'write'
+    ? () => {
+        io.pwrite(fd, buf, pos);
+        pos = pos + n + n > WINDOW ? 0 : pos + n;
+      }
+    : () => {
+        sink ^= io.pread(fd, buf, 0, n, pos);
+        pos = pos + n + n > WINDOW ? 0 : pos + n;
+      };
+};
+for (const op of ['write', 'read'] as const) {
+  for (const [label, n] of SIZES) {
+    const r = await measure(`p${op} ${label}`, {
+      ts: cycling(nodeIO, fds['ts']!, n, op),
+      native: cycling(nativeIO, fds['native']!, n, op),
+    });
+    rows.push(`| p${op} (page cache) | ${label} | ${mb(r.ts!, n)} MB/s | ${mb(r.native!, n)} MB/s | ${(r.native! / r.ts!).toFixed(1)}× |`);
+  }
+}
+
+/** JavaScript-thread time of fsync of 64 MiB just written: sync, and the async call + its settling. */
+async function fsyncHold(): Promise<{ syncMs: number; asyncCallMs: number; asyncDoneMs: number }> {
+  const median = (xs: number[]): number => [...xs].sort((a, b2) => a - b2)[Math.floor(xs.length / 2)]!;
+  const data = randomBytes(WINDOW);
+  const sync: number[] = [];
+  const call: number[] = [];
+  const done: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    nodeIO.pwrite(fds['ts']!, data, 0);
+    let t0 = performance.now();
+    nodeIO.fsync(fds['ts']!);
+    sync.push(performance.now() - t0);
+    nativeIO.pwrite(fds['native']!, data, 0);
+    t0 = performance.now();
+    const p = nativeIO.fsyncAsync(fds['native']!);
+    call.push(performance.now() - t0);
+    await p;
+    done.push(performance.now() - t0);
+  }
+  return { syncMs: median(sync), asyncCallMs: median(call), asyncDoneMs: median(done) };
+}
+const hold = await fsyncHold();
+for (const [name, io] of [['ts', nodeIO], ['native', nativeIO]] as const) io.close(fds[name]!);
+rmSync(ioDir, { recursive: true, force: true });
+
 console.log(`\n${describeNative()}; Node ${process.version}; ${maxTime} s per case\n`);
 console.log('| function | input | TypeScript | native | native/TS |');
 console.log('| --- | --- | --- | --- | --- |');
 for (const row of rows) console.log(row);
 if (sink === 0.5) console.log(sink); // keeps the CRC results alive
+console.log('');
+console.log(`fsync of 64 MiB just written to ${tmpdir()}, median of 5: the JavaScript thread is held ${hold.syncMs.toFixed(1)} ms by fsync (NodeFileIO.fsync, what a roll did before), ${(hold.asyncCallMs * 1000).toFixed(0)} µs by fsyncAsync (native, thread pool), which settles after ${hold.asyncDoneMs.toFixed(1)} ms`);
