@@ -1,0 +1,173 @@
+/**
+ * What the end-to-end benchmarks (e2e.ts, latency.ts) share: command-line flags, the two broker
+ * implementations run side by side, the few admin requests they need (sent with the project's own
+ * codecs over a raw connection, so no client library sits between the benchmark and the broker),
+ * and the line that describes the machine.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { RawClient } from '../compat-tests/raw-client.js';
+import { spawnBroker, tmpDataDir, type BrokerProcess } from '../compat-tests/harness.js';
+import { CreateTopics } from '../src/protocol/generated/19-create-topics.js';
+import { DeleteTopics } from '../src/protocol/generated/20-delete-topics.js';
+import { ListOffsets } from '../src/protocol/generated/02-list-offsets.js';
+
+// ---------------------------------------------------------------------------------------------
+// Flags: `--name value`; lists are comma-separated.
+
+export function hasFlag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+
+function flagValue(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+export function numFlag(name: string, fallback: number): number {
+  const v = flagValue(name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} needs a non-negative number, got ${v}`);
+  return n;
+}
+
+export function listFlag(name: string, fallback: string[]): string[] {
+  const v = flagValue(name);
+  return v === undefined ? fallback : v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+// ---------------------------------------------------------------------------------------------
+// The two implementations. Both brokers run at once, idle while the other is measured, so the
+// benchmarks can alternate between them case by case: slow drift of a shared machine (other
+// load, page cache, thermal state) then falls on both columns alike instead of on one.
+
+export type ImplName = 'native' | 'typescript';
+
+export interface Impl {
+  readonly name: ImplName;
+  /** SLUICE_NATIVE for the broker process. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export const IMPLS: readonly Impl[] = [
+  { name: 'native', env: { SLUICE_NATIVE: 'auto' } },
+  { name: 'typescript', env: { SLUICE_NATIVE: 'off' } },
+];
+
+/** `--impls native,typescript` (or `ts`), in that order whatever the flag's order. */
+export function implsFromFlag(): Impl[] {
+  const wanted = listFlag('impls', ['native', 'typescript']).map((s) => (s === 'ts' ? 'typescript' : s));
+  for (const w of wanted) if (w !== 'native' && w !== 'typescript') throw new Error(`--impls: unknown implementation ${w}`);
+  return IMPLS.filter((i) => wanted.includes(i.name));
+}
+
+/**
+ * Throws unless the broker runs the implementation asked for. With SLUICE_NATIVE=auto a missing
+ * or stale addon silently falls back to TypeScript, which would make the two columns measure the
+ * same thing; the broker logs which one runs at start, so that line decides.
+ */
+export function checkImpl(impl: Impl, b: BrokerProcess): void {
+  const out = b.output();
+  const native = /native addon loaded/.test(out);
+  const ts = /native addon not used/.test(out);
+  if (impl.name === 'native' && !native) {
+    throw new Error(`the native broker is not running the addon (build it with npm run build:native):\n${out.slice(-2000)}`);
+  }
+  if (impl.name === 'typescript' && !ts) throw new Error(`the TypeScript broker did not say it runs without the addon:\n${out.slice(-2000)}`);
+}
+
+export interface RunningBroker {
+  readonly impl: Impl;
+  readonly broker: BrokerProcess;
+  /** Stops the broker and removes its data directory. */
+  close(): Promise<void>;
+}
+
+export async function startImpl(impl: Impl, prefix: string): Promise<RunningBroker> {
+  const data = tmpDataDir(`${prefix}${impl.name}-`);
+  const broker = await spawnBroker({ dataDir: data.dir, env: impl.env });
+  try {
+    checkImpl(impl, broker);
+  } catch (err) {
+    await broker.stop();
+    data.remove();
+    throw err;
+  }
+  return {
+    impl,
+    broker,
+    close: async () => {
+      await broker.stop();
+      data.remove();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin requests. A connection per call: a few per benchmark case, so its cost does not matter.
+
+async function withClient<T>(port: number, f: (c: RawClient) => Promise<T>): Promise<T> {
+  const c = await RawClient.connect(port);
+  try {
+    return await f(c);
+  } finally {
+    c.close();
+  }
+}
+
+export async function createTopic(port: number, name: string, partitions: number): Promise<void> {
+  const res = await withClient(port, (c) =>
+    c.request(CreateTopics, 4, {
+      topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 10000,
+      validateOnly: false,
+    }),
+  );
+  const t = res.topics[0];
+  if (!t || t.errorCode !== 0) throw new Error(`CreateTopics ${name}: error ${t?.errorCode} ${t?.errorMessage ?? ''}`);
+}
+
+/** Deletes a topic so that a long benchmark does not fill the disk (the broker removes its files). */
+export async function deleteTopic(port: number, name: string): Promise<void> {
+  const res = await withClient(port, (c) => c.request(DeleteTopics, 4, { topics: [], topicNames: [name], timeoutMs: 10000 }));
+  const t = res.responses[0];
+  if (!t || t.errorCode !== 0) throw new Error(`DeleteTopics ${name}: error ${t?.errorCode} ${t?.errorMessage ?? ''}`);
+}
+
+/** The end offset (the next offset to be written) of each partition, in partition order. */
+export async function endOffsets(port: number, name: string, partitions: number): Promise<bigint[]> {
+  const res = await withClient(port, (c) =>
+    c.request(ListOffsets, 5, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name, partitions: Array.from({ length: partitions }, (_, i) => ({ partitionIndex: i, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 })) }],
+      timeoutMs: 0,
+    }),
+  );
+  const ps = res.topics[0]?.partitions ?? [];
+  const out: bigint[] = new Array<bigint>(partitions).fill(-1n);
+  for (const p of ps) {
+    if (p.errorCode !== 0) throw new Error(`ListOffsets ${name}-${p.partitionIndex}: error ${p.errorCode}`);
+    out[p.partitionIndex] = p.offset;
+  }
+  if (out.includes(-1n)) throw new Error(`ListOffsets ${name}: not every partition answered`);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Machine, Node and (when installed) kcat versions, printed with every table so numbers can be compared. */
+export function machineLine(withKcat: boolean): string {
+  let kcat = '';
+  if (withKcat) {
+    // spawnSync with no stdin: kcat -V exits at once, and writing to its stdin could fail with EPIPE.
+    const v = /Version (\S+) .*librdkafka (\S+)/.exec(spawnSync('kcat', ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).stdout ?? '');
+    kcat = v ? `, kcat ${v[1]} (librdkafka ${v[2]})` : ', kcat';
+  }
+  return `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, node ${process.version}${kcat}`;
+}
