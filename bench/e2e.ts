@@ -39,14 +39,23 @@
  *   200,000: 16.5-16.7% each). The end offsets of every partition are checked after each run
  *   (every partition must have records, and they must add up) and the spread is printed.
  * - Consume time is `kcat -C -o beginning -e` over all partitions (no -p) reading back the last
- *   topic produced in the case. kcat writes what it reads to a file; its lines are counted after
- *   the clock stops, so no reader in this process competes with kcat and the broker for the two
- *   cores while the clock runs.
+ *   topic produced in the case. kcat writes one line per record (its offset) to a file; the lines
+ *   are counted after the clock stops, so no reader in this process competes with kcat and the
+ *   broker for the two cores while the clock runs.
  * - Broker CPU seconds (user + system, from /proc/<pid>/stat) are read before and after each run
  *   and given per GB of record values.
  * - Start-to-ready is measured two ways: wall time from spawning `node sluice start` to its ready
  *   line (includes Node's own start), and the broker's own figure (config read to listening);
  *   idle RSS is read 2 s after the last start.
+ * - The VM's page cache. On this project's VM, memory the kernel frees goes back to the host
+ *   within seconds (virtio-balloon free page reporting), and the next first write to such a page
+ *   is slow: `dd` of 1 GiB into a new file took 1.7 s, 0.19 s straight after deleting the previous
+ *   one, 1.6 s again 8 s later. Every large write into new page cache (the broker's log appends,
+ *   kcat's output) is bound by that. The bench measures it once (`--page-cache-mib`, default
+ *   1024; 0 skips) and prints the rate with the tables, since it caps the 1 KiB rows.
+ * - Consume: kcat prints only each record's offset (`-f '%o\n'`), so that what the clock
+ *   measures is the fetch path and not kcat writing every value into a file through that slow
+ *   page cache (with values, 1 KiB consume measured 230,000 records/s instead of 550,000+).
  * The machine, Node and kcat versions and record counts are printed with the tables.
  */
 import { spawn } from 'node:child_process';
@@ -81,6 +90,7 @@ const records1k = numFlag('records-1k', quick ? 5_000 : 500_000);
 const partitionCounts = listFlag('partitions', ['1', '6']).map(Number);
 const acksList = listFlag('acks', ['1', 'all']);
 const impls = implsFromFlag();
+const pageCacheMiB = numFlag('page-cache-mib', quick ? 0 : 1024);
 for (const p of partitionCounts) if (!Number.isInteger(p) || p < 1) throw new Error(`--partitions: bad count ${p}`);
 for (const a of acksList) if (a !== '1' && a !== 'all') throw new Error(`--acks takes 1 and/or all, got ${a}`);
 if (rounds < 1 || impls.length === 0) throw new Error('nothing to run');
@@ -258,7 +268,7 @@ async function caseOnce(b: RunningBroker, dir: string, file: string, size: numbe
     const topic = topics.at(-1)!;
     const consumed = join(dir, 'consumed.txt');
     const cpu0 = cpuSeconds(pid);
-    const c = await timed('kcat', ['-b', b.broker.bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(count)], consumed);
+    const c = await timed('kcat', ['-b', b.broker.bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-c', String(count), '-f', '%o\n'], consumed);
     const cpu1 = cpuSeconds(pid);
     if (c.code !== 0) throw new Error(`kcat consume of ${topic} on ${b.impl.name} failed: ${c.stderr}`);
     const lines = countLines(consumed);
@@ -294,6 +304,24 @@ function cell(row: Row, runs: Run[]): Cell | null {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** MB/s of writing `mib` MiB into a new file (the VM's rate for new page cache, see the header). */
+function pageCacheRate(mib: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-pagecache-'));
+  try {
+    const chunk = Buffer.alloc(8 << 20, 0x61);
+    const fd = openSync(join(dir, 'scratch.bin'), 'w');
+    const t0 = performance.now();
+    for (let written = 0; written < mib * 1048576; written += chunk.length) writeSync(fd, chunk);
+    const rate = (mib * 1.048576) / ((performance.now() - t0) / 1000);
+    closeSync(fd);
+    return rate;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const pageCacheMBps = pageCacheMiB > 0 ? pageCacheRate(pageCacheMiB) : NaN;
 
 const starts: Record<ImplName, StartFigures[]> = { native: [], typescript: [] };
 for (let i = 0; i < startRuns; i++) for (const impl of impls) starts[impl.name].push(await startOnce(impl, i === startRuns - 1));
@@ -336,6 +364,7 @@ const fmtOr = (v: number, f: (v: number) => string): string => (Number.isNaN(v) 
 
 console.log(`${machineLine(true)}`);
 const implNote = { native: 'native = SLUICE_NATIVE=auto (addon loaded, checked)', typescript: 'TypeScript = SLUICE_NATIVE=off' };
+if (!Number.isNaN(pageCacheMBps)) console.log(`page cache: ${pageCacheMiB} MiB written into a new file at ${pageCacheMBps.toFixed(0)} MB/s before the runs (the ceiling of large writes on this machine, see bench/e2e.ts)`);
 console.log(`records: ${fmtInt(records100)} x 100 B, ${fmtInt(records1k)} x 1 KiB; rounds ${rounds}; ${impls.map((i) => implNote[i.name]).join(', ')}`);
 console.log('');
 console.log('| measure | native | TypeScript | native/TS |');
