@@ -822,6 +822,34 @@ t.test('MemoryFileIO faults', async (t) => {
     again.close();
   });
 
+  t.test('a background fsync that fails while an earlier one is in flight takes the log offline, and only then', async (t) => {
+    /** The first roll's three fsyncs wait for release(); every later async fsync fails at once. */
+    class LaterFsyncsFail extends MemoryFileIO {
+      calls = 0;
+      readonly waiting: Array<() => void> = [];
+      override fsyncAsync(fd: number): Promise<void> {
+        if (++this.calls <= 3) return new Promise((resolve) => this.waiting.push(() => (this.fsync(fd), resolve())));
+        return Promise.reject(Object.assign(new Error('EIO: injected'), { code: 'EIO' }));
+      }
+    }
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    t.teardown(() => void process.off('unhandledRejection', onUnhandled));
+    const io = new LaterFsyncsFail();
+    const log = PartitionLog.open('/d/p', cfg({ segmentBytes: 300 }), io);
+    for (let i = 0; i < 3; i++) appendBatch(log, makeBatch(2, { valueBytes: 40 })); // two rolls
+    t.ok(io.calls >= 6, 'both rolls asked for their fsyncs');
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    t.same(unhandled, [], 'the second roll failing first is not an unhandled rejection');
+    t.notOk(log.isOffline, 'not offline before the chain reaches the failure');
+    for (const release of io.waiting.splice(0)) release();
+    await log.whenSynced();
+    t.ok(log.isOffline, 'offline once the failed fsync is reached');
+    t.same(unhandled, []);
+    log.close();
+  });
+
   t.test('a failed background fsync takes the log offline', async (t) => {
     const io = new MemoryFileIO();
     const log = PartitionLog.open('/d/p', cfg({ segmentBytes: 300 }), io);

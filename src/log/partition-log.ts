@@ -561,7 +561,7 @@ export class PartitionLog {
   private roll(nowMs: number): void {
     const sealed = this.active;
     this.sealing.add(sealed);
-    const synced = sealed.sealAsync().finally(() => this.sealing.delete(sealed));
+    const synced = handledLater(sealed.sealAsync().finally(() => this.sealing.delete(sealed)));
     // Everything appended so far is in the sealed segment, its fsync under way.
     this.unflushedMessages = 0;
     this.lastFlushMs = nowMs;
@@ -821,7 +821,7 @@ export class PartitionLog {
     this.unflushedMessages = 0;
     this.lastFlushMs = nowMs;
     const active = this.active;
-    const synced = this.guard(() => active.flushAsync());
+    const synced = handledLater(this.guard(() => active.flushAsync()));
     this.inBackground(async () => {
       await synced;
       if (!this.closed && this.offline === null) this.guard(() => this.syncTxnIndexes());
@@ -904,6 +904,16 @@ function checkFormatFile(dir: string, io: FileIO, isNew: boolean): void {
   if (!m) throw new Error(`${path}: not a log-format file`);
   const version = Number(m[1]);
   if (version !== LOG_FORMAT_VERSION) throw new Error(`${path}: log format ${version} is not supported (this build reads ${LOG_FORMAT_VERSION})`);
+}
+
+/**
+ * Marks a promise as handled now: its outcome is dealt with later, when the background chain
+ * reaches it. Without this, an fsync that fails while an earlier one is still in flight would be
+ * an unhandled rejection, which ends a Node process.
+ */
+function handledLater<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 /** Offsets of the producer snapshots in `dir`, ascending. */
