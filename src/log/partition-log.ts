@@ -53,9 +53,9 @@
  * end of the log (later segments are removed, their data came after the tear). The active segment
  * is always recovered (scans the .log checking headers and CRCs, truncates a torn or corrupt
  * tail, rewrites its indexes). Segments below the recovery point are trusted, their indexes
- * checked and, if missing or bad, rebuilt when first used. A failed write or fsync takes the log offline: every later call throws
- * LogStorageError (the request handlers answer KAFKA_STORAGE_ERROR) until the log is closed and
- * opened again, which recovers it.
+ * checked and, if missing or bad, rebuilt when first used. A failed write or fsync takes the log
+ * offline: every later call throws LogStorageError (the request handlers answer
+ * KAFKA_STORAGE_ERROR) until the log is closed and opened again, which recovers it.
  *
  * Concurrency: one PartitionLog per directory per process, used from the broker's thread only;
  * every method is synchronous, so no call observes another half done. The only work in the
