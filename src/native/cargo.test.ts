@@ -1,7 +1,9 @@
 /**
  * Runs the Rust unit tests (`cargo test` in native/: CRC-32C against known vectors and the
- * software tables, batch checks) so that `npm test` covers the addon's pure logic too. Without
- * cargo: a failure under SLUICE_NATIVE=require, else a visible skip.
+ * software tables, batch checks, file I/O) so that `npm test` covers the addon's pure logic too.
+ * Without cargo: a failure under SLUICE_NATIVE=require, else a visible skip. And where cargo is
+ * installed, `npm install` must have built the addon and the default policy must load it: a
+ * silent fall-back to the TypeScript twins would otherwise only show as skipped native tests.
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -9,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nativeMode } from './addon.js';
+import { nativeMode, nativeStatus } from './addon.js';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 
@@ -40,3 +42,10 @@ else
     t.equal(r.status, 0, r.status === 0 ? 'cargo test passed' : `${r.stdout}\n${r.stderr}`);
     t.ok(summary !== null && Number(summary[2]) > 0 && summary[3] === '0', summary?.[0] ?? 'no test summary');
   });
+
+t.test('with cargo installed, the addon npm install built loads by default', {
+  skip: path === null ? noCargo : nativeMode === 'off' ? 'SLUICE_NATIVE=off' : false,
+}, async (t) => {
+  const status = nativeStatus();
+  t.ok(status.loaded, status.loaded ? 'native addon loaded' : `not loaded: ${status.reason}`);
+});
