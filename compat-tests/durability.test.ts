@@ -1,9 +1,13 @@
 /**
  * Nothing acknowledged is lost: records produced with kafkajs survive a clean restart and a
  * `kill -9` in the middle of producing; the topic itself (id, partitions) survives too. Read back
- * with librdkafka after each restart.
+ * with librdkafka after each restart. The kill -9 topic has 8 KiB segments (one or two produce requests each), so the broker rolls
+ * many times while producing and is killed with rolled segments' background fsyncs in flight;
+ * the restart then checks those segments (they are past the recovery point) and keeps them.
  */
 import t from 'tap';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { b64, parseRecordLines, python, requireTool, spawnBroker, tmpDataDir } from './harness.js';
 
@@ -54,7 +58,7 @@ t.test('kill -9 during produce loses no acknowledged record', async (t) => {
   const kafka = new Kafka({ clientId: 'compat-kill', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'crashy', numPartitions: 6 }] });
+  await admin.createTopics({ topics: [{ topic: 'crashy', numPartitions: 6, configEntries: [{ name: 'segment.bytes', value: '8192' }] }] });
   await admin.disconnect();
   const producer = kafka.producer({ retry: { retries: 0 } });
   await producer.connect();
@@ -65,6 +69,7 @@ t.test('kill -9 during produce loses no acknowledged record', async (t) => {
     JSON.stringify({ partition, offset, key: b64(key), value: b64(value), headers: [['h', b64(header)]], timestamp });
   let stop = false;
   let sentRequests = 0;
+  let sendError: unknown = null;
   const baseTs = Date.now() - 1_000_000;
   const loop = (async () => {
     for (let i = 0; !stop; i++) {
@@ -81,12 +86,14 @@ t.test('kill -9 during produce loses no acknowledged record', async (t) => {
         const base = Number(res!.baseOffset);
         messages.forEach((m, j) => acked.set(`${partition}:${base + j}`, asRead(partition, base + j, m.key, m.value, m.headers.h, Number(m.timestamp))));
         sentRequests++;
-      } catch {
+      } catch (e) {
+        sendError = e;
         return;
       }
     }
   })();
-  while (sentRequests < 50) await new Promise((r) => setTimeout(r, 20));
+  while (sentRequests < 50 && sendError === null) await new Promise((r) => setTimeout(r, 20));
+  t.equal(sendError, null, 'every send before the kill succeeded');
   await broker.kill9();
   stop = true;
   await loop;
@@ -103,4 +110,6 @@ t.test('kill -9 during produce loses no acknowledged record', async (t) => {
   }
   t.equal(missing, 0, 'every acknowledged record is at its acknowledged offset with its key, value, headers and timestamp');
   t.ok(read.length >= acked.size, 'nothing acknowledged is missing (unacknowledged records may also be there)');
+  const segments = readdirSync(join(data.dir, 'crashy-0')).filter((n) => n.endsWith('.log')).length;
+  t.ok(segments > 5, `partition 0 has ${segments} segments: the run rolled while producing`);
 });
