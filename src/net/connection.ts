@@ -30,7 +30,8 @@ const REQUEST_HEADER_MIN_BYTES = 10;
 
 interface Slot {
   done: boolean;
-  frame: Buffer | null;
+  /** The response frame as buffers to write in order (encodeResponseFrame), or null for none. */
+  frame: Buffer[] | null;
 }
 
 export class Connection {
@@ -222,7 +223,15 @@ export class Connection {
   private flush(): void {
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const slot = this.slots.shift()!;
-      if (slot.frame !== null) this.socket.write(slot.frame);
+      if (slot.frame === null) continue;
+      if (slot.frame.length === 1) {
+        this.socket.write(slot.frame[0]!);
+      } else {
+        // One writev for the pieces of a frame (own bytes and referenced records).
+        this.socket.cork();
+        for (const piece of slot.frame) this.socket.write(piece);
+        this.socket.uncork();
+      }
     }
     this.maybeResume();
   }

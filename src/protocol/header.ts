@@ -34,16 +34,26 @@ export function encodeRequestHeader(w: Writer, h: RequestHeader, headerVersion: 
 }
 
 /**
- * Builds a whole response frame: int32 size, header, body. The size is patched in at the end, so
- * the body is written once, straight into the frame.
+ * Byte fields of a response at least this long (the records of a fetch, read from the log into a
+ * buffer of their own) go to the socket as they are instead of being copied into the frame: on a
+ * consume of 1 KiB records that copy, with the frame buffer's growth, was as much CPU as the pread.
  */
-export function encodeResponseFrame(correlationId: number, headerVersion: 0 | 1, writeBody: (w: Writer) => void, sizeHint = 256): Buffer {
-  const w = new Writer(sizeHint);
+export const RESPONSE_REFERENCE_BYTES_MIN = 32 * 1024;
+
+/**
+ * Builds a whole response frame: int32 size, header, body, as the buffers to write in order (see
+ * Writer: large byte fields are referenced, not copied). The size is patched in at the end, so the
+ * body is written once, straight into the frame.
+ */
+export function encodeResponseFrame(correlationId: number, headerVersion: 0 | 1, writeBody: (w: Writer) => void, sizeHint = 256): Buffer[] {
+  const w = new Writer(sizeHint, RESPONSE_REFERENCE_BYTES_MIN);
   w.int32(0);
   w.int32(correlationId);
   if (headerVersion === 1) w.taggedFields();
   writeBody(w);
-  const frame = w.finish();
-  frame.writeInt32BE(frame.length - 4, 0);
-  return frame;
+  const size = w.length - 4;
+  const pieces = w.finishPieces();
+  // The first piece is always own bytes holding at least the size and the correlation id.
+  pieces[0]!.writeInt32BE(size, 0);
+  return pieces;
 }

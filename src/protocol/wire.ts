@@ -304,12 +304,27 @@ export class Reader {
 
 export const EMPTY: Buffer = Buffer.alloc(0);
 
-/** Growable big-endian writer. `finish()` returns a view of the bytes written. */
+/**
+ * Growable big-endian writer. `finish()` returns a view of the bytes written.
+ *
+ * With `referenceBytesMin`, a byte field at least that long (the records of a fetch response) is
+ * not copied in: the writer keeps a reference to it, and `finishPieces()` returns the output as a
+ * list of buffers (own bytes, referenced field, own bytes, ...) to be written in order, e.g. by
+ * one writev. The referenced buffers must not change until they are written. `finish()` may not
+ * be used then.
+ */
 export class Writer {
   buf: Buffer;
   offset: number;
+  /** Output so far when fields were referenced: views of own bytes and the fields, in order. */
+  private pieces: Buffer[] | null = null;
+  /** Where in `buf` the own bytes not yet in `pieces` start. */
+  private pieceStart = 0;
 
-  constructor(initialBytes = 256) {
+  constructor(
+    initialBytes = 256,
+    private readonly referenceBytesMin = Number.POSITIVE_INFINITY,
+  ) {
     this.buf = Buffer.allocUnsafe(initialBytes);
     this.offset = 0;
   }
@@ -324,7 +339,22 @@ export class Writer {
   }
 
   finish(): Buffer {
+    if (this.pieces !== null) throw new Error('Writer.finish() after a referenced field: use finishPieces()');
     return this.buf.subarray(0, this.offset);
+  }
+
+  /** The output as buffers to write in order (one, unless fields were referenced). */
+  finishPieces(): Buffer[] {
+    const tail = this.buf.subarray(this.pieceStart, this.offset);
+    if (this.pieces === null) return [tail];
+    return tail.length > 0 ? [...this.pieces, tail] : [...this.pieces];
+  }
+
+  /** Total bytes written, referenced fields included. */
+  get length(): number {
+    let n = this.offset - this.pieceStart;
+    if (this.pieces !== null) for (const p of this.pieces) n += p.length;
+    return n;
   }
 
   int8(v: number): void {
@@ -408,6 +438,16 @@ export class Writer {
   }
 
   raw(v: Buffer): void {
+    if (v.length >= this.referenceBytesMin) {
+      // Own bytes so far stay where they are (a later ensure() copies them to a new buffer,
+      // leaving this view on the old one intact) and the field is referenced, not copied.
+      const own = this.buf.subarray(this.pieceStart, this.offset);
+      this.pieces ??= [];
+      if (own.length > 0) this.pieces.push(own);
+      this.pieces.push(v);
+      this.pieceStart = this.offset;
+      return;
+    }
     this.ensure(v.length);
     v.copy(this.buf, this.offset);
     this.offset += v.length;
