@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
-export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The `sluice` command as installed: the bundle `npm run build` makes of src/cli/main.ts (package.json bin). */
+export const CLI = join(ROOT, 'dist', 'sluice.mjs');
 export const PYTHON = '/usr/bin/python3';
 export const PY_DIR = join(ROOT, 'compat-tests', 'python');
 

@@ -14,7 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The JavaScript surface of native/src/lib.rs (documented there). */
@@ -42,8 +42,21 @@ export interface NativeStatus {
   reason?: string;
 }
 
-/** dist/src/native/addon.js -> <package root>/native/sluice.node. */
-export const ADDON_PATH = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'native', 'sluice.node');
+/**
+ * <package root>/native/sluice.node. The root is the nearest ancestor of this module's file that
+ * holds package.json and native/: this module runs as dist/src/native/addon.js (tests, embedding)
+ * and inside the bundle dist/sluice.mjs (the `sluice` command), at different depths.
+ */
+export const ADDON_PATH = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'native', 'sluice.node');
+
+function packageRoot(from: string): string {
+  for (let dir = from, up = 0; up < 8; up++, dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native'))) return dir;
+    if (dirname(dir) === dir) break;
+  }
+  // Not found: a path that does not exist, so the reason given is "not built" at the usual place.
+  return join(from, '..', '..', '..');
+}
 
 function readMode(): NativeMode {
   const v = process.env.SLUICE_NATIVE ?? '';
