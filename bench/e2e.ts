@@ -364,7 +364,7 @@ const fmtOr = (v: number, f: (v: number) => string): string => (Number.isNaN(v) 
 
 console.log(`${machineLine(true)}`);
 const implNote = { native: 'native = SLUICE_NATIVE=auto (addon loaded, checked)', typescript: 'TypeScript = SLUICE_NATIVE=off' };
-if (!Number.isNaN(pageCacheMBps)) console.log(`page cache: ${pageCacheMiB} MiB written into a new file at ${pageCacheMBps.toFixed(0)} MB/s before the runs (the ceiling of large writes on this machine, see bench/e2e.ts)`);
+if (!Number.isNaN(pageCacheMBps)) console.log(`page cache: ${pageCacheMiB} MiB written into a new file at ${pageCacheMBps.toFixed(0)} MB/s before the runs (new page cache after a pause; pages freed moments before are faster, see bench/e2e.ts)`);
 console.log(`records: ${fmtInt(records100)} x 100 B, ${fmtInt(records1k)} x 1 KiB; rounds ${rounds}; ${impls.map((i) => implNote[i.name]).join(', ')}`);
 console.log('');
 console.log('| measure | native | TypeScript | native/TS |');
