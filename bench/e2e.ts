@@ -51,8 +51,10 @@
  *   within seconds (virtio-balloon free page reporting), and the next first write to such a page
  *   is slow: `dd` of 1 GiB into a new file took 1.7 s, 0.19 s straight after deleting the previous
  *   one, 1.6 s again 8 s later. Every large write into new page cache (the broker's log appends,
- *   kcat's output) is bound by that. The bench measures it once (`--page-cache-mib`, default
- *   1024; 0 skips) and prints the rate with the tables, since it caps the 1 KiB rows.
+ *   kcat's buffers and output) pays that, unless it reuses pages freed moments before (a produce
+ *   run right after the previous case's topics were deleted does, partly). The bench measures the
+ *   slow rate once (`--page-cache-mib`, default 1024; 0 skips) and prints it with the tables,
+ *   since it weighs most on the 1 KiB rows.
  * - Consume: kcat prints only each record's offset (`-f '%o\n'`), so that what the clock
  *   measures is the fetch path and not kcat writing every value into a file through that slow
  *   page cache (with values, 1 KiB consume measured 230,000 records/s instead of 550,000+).
