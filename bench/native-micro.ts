@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeFileIO, NodeFileIO, type FileIO } from '../src/log/file-io.js';
 import { buildRecordBatch } from '../src/log/record-batch.js';
+import { median } from './common.js';
 import {
   assignOffsetsNative,
   assignOffsetsTs,
@@ -155,7 +156,6 @@ for (const op of ['write', 'read'] as const) {
 
 /** JavaScript-thread time of fsync of 64 MiB just written: sync, and the async call + its settling. */
 async function fsyncHold(): Promise<{ syncMs: number; asyncCallMs: number; asyncDoneMs: number }> {
-  const median = (xs: number[]): number => [...xs].sort((a, b2) => a - b2)[Math.floor(xs.length / 2)]!;
   const data = randomBytes(WINDOW);
   const sync: number[] = [];
   const call: number[] = [];

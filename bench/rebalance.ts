@@ -16,9 +16,9 @@
  */
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { spawnBroker, tmpDataDir } from '../compat-tests/harness.js';
+import { median } from './common.js';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 5) || 5;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function assigned(c: Consumer): () => number {
   let count = 0;
