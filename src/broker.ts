@@ -16,7 +16,7 @@ import { LogManager } from './log/log-manager.js';
 import { createLogger, type Logger } from './logger.js';
 import { Controller } from './metadata/controller.js';
 import { MetadataImage } from './metadata/image.js';
-import { METADATA_FEATURES, MetadataLog } from './metadata/metadata-log.js';
+import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
 import { describeNative } from './native/index.js';
@@ -97,6 +97,7 @@ export class Broker {
     config.setDynamic({ node: this.image.brokerConfigs.get(String(meta.nodeId))!, cluster: this.image.brokerConfigs.get('')! });
     metadataLog.replay(this.image);
     this.logs = new LogManager(config.dataDir, io, config, log);
+    this.forgetReservedTopic(log);
     this.logs.openAll([...this.image.topicsByName.values()].map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: t.configs })));
     this.controller = new Controller(this.image, metadataLog, meta.nodeId, {
       numPartitions: config.numPartitions,
@@ -215,6 +216,19 @@ export class Broker {
   get advertisedHost(): string {
     const h = this.config.advertised.host;
     return h === '' || h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h;
+  }
+
+  /**
+   * An older Sluice let a client create a topic named `__cluster_metadata`, whose partition 0
+   * directory is the metadata log's own. Such a topic is dropped from the image at start (never
+   * opened, served or deleted), so nothing can reach the metadata log through it again.
+   */
+  private forgetReservedTopic(log: Logger): void {
+    const t = this.image.topicsByName.get(METADATA_TOPIC);
+    if (!t) return;
+    log.warn(`ignoring a topic named ${METADATA_TOPIC} recorded by an older Sluice: the name is reserved for the metadata log`);
+    this.image.topicsByName.delete(t.name);
+    this.image.topicsById.delete(t.topicId);
   }
 
   private startFlushTimer(): void {

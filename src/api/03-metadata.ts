@@ -5,7 +5,8 @@
  * null list means all and an empty list means none. From v10 a topic may be named by id alone
  * (an unknown id gets UNKNOWN_TOPIC_ID). Auto-creation: when the request allows it (always before
  * v4) and `auto.create.topics.enable` is on, a missing topic with a legal name is created with
- * `num.partitions` partitions. Kafka answers LEADER_NOT_AVAILABLE until the new topic's leader is
+ * `num.partitions` partitions (`__consumer_offsets` and `__transaction_state` with their
+ * coordinators' settings; `__cluster_metadata` never: it is answered as unknown). Kafka answers LEADER_NOT_AVAILABLE until the new topic's leader is
  * known; our controller creates it synchronously, so the answer already carries its partitions.
  * The controller is this node, and it is in the broker list (kafkajs needs that).
  * Version 13 (top-level error code) is not served yet.
@@ -18,6 +19,7 @@ import type { TopicState } from '../metadata/image.js';
 import { checkTopicName } from '../metadata/controller.js';
 import { OPERATIONS_NOT_REQUESTED, TOPIC_ALL_OPERATIONS } from './acl-operations.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
+import { METADATA_TOPIC } from '../metadata/metadata-log.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type TopicResponse = MetadataResponse['topics'][number];
@@ -68,6 +70,12 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
           continue;
         }
         let t = b.image.topicsByName.get(rt.name);
+        if (!t && rt.name === METADATA_TOPIC) {
+          // Kafka's auto-creation asks the controller, which refuses the name; the client sees
+          // an unknown topic (a producer waits for it until its own timeout).
+          topics.push(errorTopic(rt.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+          continue;
+        }
         if (!t && autoCreate) {
           if (checkTopicName(rt.name) !== null) {
             topics.push(errorTopic(rt.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION));

@@ -11,6 +11,7 @@ import { brokerConfigByName, checkConfigValue, DYNAMIC_BROKER_CONFIGS, topicConf
 import { ErrorCode } from '../protocol/errors.js';
 import type { MetadataImage, TopicState } from './image.js';
 import { randomUuidString } from './meta-properties.js';
+import { METADATA_TOPIC } from './metadata-log.js';
 import type { MetadataRecord } from './records.js';
 
 export interface MetadataLogWriter {
@@ -48,8 +49,20 @@ export interface CreateTopicSpec {
   configs: ReadonlyMap<string, string | null>;
 }
 
+/**
+ * How a coordinator's internal topic (`__consumer_offsets`, `__transaction_state`) is created,
+ * whoever asks: the coordinator itself, a Metadata request that auto-creates it, or a client's
+ * CreateTopics. Kafka creates it with these settings on first use; a client that pre-creates it
+ * gets them as defaults under its own configs.
+ */
+export interface InternalTopicPolicy {
+  numPartitions: number;
+  configs: ReadonlyMap<string, string>;
+}
+
 export class Controller {
   private readonly listeners: Array<(records: readonly MetadataRecord[]) => void> = [];
+  private readonly internalTopics = new Map<string, InternalTopicPolicy>();
 
   constructor(
     readonly image: MetadataImage,
@@ -57,6 +70,11 @@ export class Controller {
     readonly nodeId: number,
     private readonly defaults: { numPartitions: number; replicationFactor: number },
   ) {}
+
+  /** Declares a coordinator's internal topic (see InternalTopicPolicy). */
+  reserveInternalTopic(name: string, policy: InternalTopicPolicy): void {
+    this.internalTopics.set(name, policy);
+  }
 
   onCommit(listener: (records: readonly MetadataRecord[]) => void): void {
     this.listeners.push(listener);
@@ -76,13 +94,16 @@ export class Controller {
   }
 
   /** Validates a topic creation; when `validateOnly` is false and it is valid, creates it. */
-  createTopic(spec: CreateTopicSpec, validateOnly: boolean): Outcome & { topic?: TopicState; numPartitions: number; replicationFactor: number } {
+  createTopic(request: CreateTopicSpec, validateOnly: boolean): Outcome & { topic?: TopicState; numPartitions: number; replicationFactor: number } {
+    const spec = this.withInternalDefaults(request);
     const numPartitions = spec.assignments ? spec.assignments.length : spec.numPartitions === -1 ? this.defaults.numPartitions : spec.numPartitions;
     const replicationFactor = spec.assignments ? (spec.assignments[0]?.length ?? 0) : spec.replicationFactor === -1 ? this.defaults.replicationFactor : spec.replicationFactor;
     const result = (o: Outcome) => ({ ...o, numPartitions, replicationFactor });
 
     const nameProblem = checkTopicName(spec.name);
     if (nameProblem) return result(fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem));
+    // The metadata log is not a topic: Kafka refuses the name outright (ControllerApis).
+    if (spec.name === METADATA_TOPIC) return result(fail(ErrorCode.INVALID_REQUEST, `Creation of internal topic ${METADATA_TOPIC} is prohibited.`));
     if (this.image.topicsByName.has(spec.name)) {
       return result(fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`));
     }
@@ -116,7 +137,7 @@ export class Controller {
     if (this.partitionCount() + numPartitions > limits.partitionsMax) {
       return result(fail(ErrorCode.POLICY_VIOLATION, `Creating ${numPartitions} partitions would pass this broker's limit of ${limits.partitionsMax}.`));
     }
-    const configProblem = this.checkTopicConfigs(spec.configs);
+    const configProblem = this.checkTopicConfigs(spec.configs) ?? this.checkInternalTopicConfigs(spec.name, spec.configs);
     if (configProblem) return result(configProblem);
     if (validateOnly) return result(OK);
 
@@ -132,6 +153,38 @@ export class Controller {
 
   private partitionRecord(topicId: string, partition: number): MetadataRecord {
     return { type: 'Partition', topicId, partition, replicas: [this.nodeId], isr: [this.nodeId], leader: this.nodeId, leaderEpoch: 0, partitionEpoch: 0 };
+  }
+
+  /** An internal topic's spec with its policy's partitions and configs where the request gave none. */
+  private withInternalDefaults(spec: CreateTopicSpec): CreateTopicSpec {
+    const policy = this.internalTopics.get(spec.name);
+    if (!policy) return spec;
+    const numPartitions = spec.numPartitions === -1 && !spec.assignments ? policy.numPartitions : spec.numPartitions;
+    return { ...spec, numPartitions, configs: this.withInternalConfigs(spec.name, spec.configs) };
+  }
+
+  /** `configs` over the internal topic's own (itself when `topic` is not internal). */
+  private withInternalConfigs<V extends string | null>(topic: string, configs: ReadonlyMap<string, V>): ReadonlyMap<string, V> {
+    const policy = this.internalTopics.get(topic);
+    if (!policy) return configs;
+    const merged = new Map<string, V>(policy.configs as ReadonlyMap<string, V>);
+    for (const [name, value] of configs) merged.set(name, value);
+    return merged;
+  }
+
+  /**
+   * A coordinator keeps its state in its internal topic by key, so the topic must stay compacted:
+   * with cleanup.policy=delete, retention would remove committed offsets or transaction states
+   * and a restart would lose them. Kafka lets a client do this; Sluice refuses it (README).
+   */
+  private checkInternalTopicConfigs(topic: string, configs: ReadonlyMap<string, string | null>): Outcome | null {
+    if (!this.internalTopics.has(topic)) return null;
+    const policy = configs.get('cleanup.policy') ?? 'compact';
+    if (policy.split(',').map((p) => p.trim()).includes('compact') && !policy.includes('delete')) return null;
+    return fail(
+      ErrorCode.INVALID_CONFIG,
+      `Internal topic ${topic} must keep cleanup.policy=compact (got ${policy}): its coordinator's state would be deleted by retention.`,
+    );
   }
 
   /** Kafka refuses names that differ only by '.' versus '_' (they collide in metric names). */
@@ -161,12 +214,15 @@ export class Controller {
    * IncrementalAlterConfigs computes `target` from the current ones). Topic configs must be known
    * with valid values; broker configs must be ones that may change at run time.
    */
-  alterConfigs(resource: { type: 'topic' | 'broker'; name: string }, target: ReadonlyMap<string, string>, validateOnly: boolean): Outcome {
+  alterConfigs(resource: { type: 'topic' | 'broker'; name: string }, requested: ReadonlyMap<string, string>, validateOnly: boolean): Outcome {
     let current: ReadonlyMap<string, string>;
+    let target = requested;
     if (resource.type === 'topic') {
+      // An internal topic falls back to its own configs, not the broker's, for what is removed.
+      target = this.withInternalConfigs(resource.name, requested);
       const t = this.image.topicsByName.get(resource.name);
       if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${resource.name}' does not exist.`);
-      const problem = this.checkTopicConfigs(target);
+      const problem = this.checkTopicConfigs(target) ?? this.checkInternalTopicConfigs(resource.name, target);
       if (problem) return problem;
       current = t.configs;
     } else {

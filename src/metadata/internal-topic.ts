@@ -18,7 +18,14 @@ import { readMarker } from '../txn/markers.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
-export const INTERNAL_TOPICS: ReadonlySet<string> = new Set([OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC]);
+/** Kafka's share-group coordinator topic: not served here, but internal by name as in Kafka. */
+export const SHARE_GROUP_STATE_TOPIC = '__share_group_state';
+/**
+ * Kafka's internal topics (Topic.isInternal): Metadata flags them, Produce and DeleteRecords
+ * refuse them (INVALID_TOPIC_EXCEPTION). `__cluster_metadata` is not among them: it is not a topic
+ * at all, and no request can create, write or delete it (controller.ts, metadata-log.ts).
+ */
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set([OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC, SHARE_GROUP_STATE_TOPIC]);
 
 const REPLAY_READ_BYTES = 4 * 1024 * 1024;
 
@@ -72,30 +79,30 @@ export class InternalTopic implements CoordinatorStore {
     private readonly controller: Controller,
     private readonly image: MetadataImage,
     private readonly logs: LogManager,
-    private readonly settings: InternalTopicSettings,
-  ) {}
+    settings: InternalTopicSettings,
+  ) {
+    this.numPartitions = settings.numPartitions;
+    controller.reserveInternalTopic(name, {
+      numPartitions: settings.numPartitions,
+      configs: new Map([
+        ['cleanup.policy', 'compact'],
+        ['compression.type', 'producer'],
+        ['segment.bytes', String(settings.segmentBytes)],
+      ]),
+    });
+  }
+
+  private readonly numPartitions: number;
 
   private get partitions(): number {
-    return this.image.topicsByName.get(this.name)?.partitions.length ?? this.settings.numPartitions;
+    return this.image.topicsByName.get(this.name)?.partitions.length ?? this.numPartitions;
   }
 
   /** Creates the topic if it does not exist yet. Returns an error message, or null when ready. */
   ensure(): string | null {
     if (this.image.topicsByName.has(this.name)) return null;
-    const created = this.controller.createTopic(
-      {
-        name: this.name,
-        numPartitions: this.settings.numPartitions,
-        replicationFactor: 1,
-        assignments: null,
-        configs: new Map([
-          ['cleanup.policy', 'compact'],
-          ['compression.type', 'producer'],
-          ['segment.bytes', String(this.settings.segmentBytes)],
-        ]),
-      },
-      false,
-    );
+    // Partitions and configs come from the policy registered in the constructor.
+    const created = this.controller.createTopic({ name: this.name, numPartitions: -1, replicationFactor: 1, assignments: null, configs: new Map() }, false);
     return created.errorCode === 0 ? null : `cannot create ${this.name}: ${created.errorMessage}`;
   }
 
