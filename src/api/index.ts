@@ -32,6 +32,8 @@ import { deleteRecordsHandler } from './21-delete-records.js';
 import { alterConfigsHandler } from './33-alter-configs.js';
 import { describeLogDirsHandler } from './35-describe-log-dirs.js';
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
+import { saslHandshakeHandler } from './17-sasl-handshake.js';
+import { saslAuthenticateHandler } from './36-sasl-authenticate.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -68,4 +70,6 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(describeClusterHandler);
   r.register(deleteGroupsHandler);
   r.register(offsetDeleteHandler);
+  r.register(saslHandshakeHandler);
+  r.register(saslAuthenticateHandler);
 }
