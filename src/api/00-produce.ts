@@ -23,12 +23,15 @@
  * A transactional batch must belong to an ongoing transaction that added this partition
  * (AddPartitionsToTxn), as Kafka verifies; otherwise INVALID_TXN_STATE.
  *
- * Not yet: record-level timestamp bounds (message.timestamp.before/after.max.ms).
+ * With acks=-1, min.insync.replicas above the single replica gets NOT_ENOUGH_REPLICAS, as in Kafka.
+ * CreateTime batches whose timestamps lie outside message.timestamp.before/after.max.ms get
+ * INVALID_TIMESTAMP with a record error (Kafka 4's default: at most one hour ahead).
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/00-produce.js';
 import { LogStorageError } from '../log/partition-log.js';
-import { validateBatches } from '../log/record-batch.js';
+import { validateBatches, type BatchInfo } from '../log/record-batch.js';
+import type { ProduceRules } from '../log/log-manager.js';
 import { batchHasNullKey } from '../log/batch-records.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import type { Broker } from '../broker.js';
@@ -43,7 +46,29 @@ function partitionError(index: number, errorCode: number, errorMessage: string |
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage, currentLeader: NO_LEADER };
 }
 
-function appendPartition(b: Broker, topic: string, index: number, records: Buffer | null, version: number): PartitionResponse {
+/** Replicas in sync on a single node. */
+const ISR_SIZE = 1;
+/** Kafka's RecordBatch.NO_TIMESTAMP: a record without a time is never out of range. */
+const NO_TIMESTAMP = -1n;
+
+/**
+ * Kafka's timestamp bounds for CreateTime topics (message.timestamp.before.max.ms and
+ * after.max.ms, KIP-937): a record time outside [now - before, now + after] is INVALID_TIMESTAMP,
+ * named per record in record_errors with Kafka's message. Checked on the batch's first and
+ * largest timestamps.
+ */
+function timestampOutOfRange(info: BatchInfo, rules: ProduceRules, nowMs: number): { batchIndex: number; batchIndexErrorMessage: string } | null {
+  const low = BigInt(nowMs) - BigInt(Math.min(rules.timestampBeforeMaxMs, nowMs));
+  const high = BigInt(nowMs) + BigInt(Math.min(rules.timestampAfterMaxMs, Number.MAX_SAFE_INTEGER - nowMs));
+  for (const timestamp of [info.baseTimestamp, info.maxTimestamp]) {
+    if (timestamp === NO_TIMESTAMP || (timestamp >= low && timestamp <= high)) continue;
+    const message = `Timestamp ${timestamp} of message with offset 0 is out of range. The timestamp should be within [${low}, ${high}]`;
+    return { batchIndex: 0, batchIndexErrorMessage: message };
+  }
+  return null;
+}
+
+function appendPartition(b: Broker, topic: string, index: number, records: Buffer | null, version: number, acks: number): PartitionResponse {
   const plog = b.logs.get(topic, index);
   if (!plog) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
   if (INTERNAL_TOPICS.has(topic)) return partitionError(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
@@ -55,6 +80,19 @@ function appendPartition(b: Broker, topic: string, index: number, records: Buffe
   const info = checked.batches[0]!;
   if (info.compression === COMPRESSION_ZSTD && version < 7) {
     return partitionError(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'Produce requests with version below 7 cannot carry zstd-compressed batches.');
+  }
+  const rules = b.logs.produceRules(topic);
+  if (acks === -1 && rules.minInsyncReplicas > ISR_SIZE) {
+    // Kafka checks this before appending (Partition.appendRecordsToLeader); one node is the ISR.
+    return partitionError(
+      index,
+      ErrorCode.NOT_ENOUGH_REPLICAS,
+      `The size of the current ISR Set(${b.nodeId}) is insufficient to satisfy the min.isr requirement of ${rules.minInsyncReplicas} for partition ${topic}-${index}`,
+    );
+  }
+  const badTimestamp = rules.logAppendTime ? null : timestampOutOfRange(info, rules, Date.now());
+  if (badTimestamp) {
+    return { ...partitionError(index, ErrorCode.INVALID_TIMESTAMP, 'One or more records have been rejected due to invalid timestamp'), recordErrors: [badTimestamp] };
   }
   if (info.isTransactional) {
     const verified = b.transactions.verifyPartition(info.producerId, info.producerEpoch, { topic, partition: index });
@@ -100,7 +138,7 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
         }
         if (!acksValid) return partitionError(pd.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, got ${req.acks}.`);
         try {
-          return appendPartition(b, td.name, pd.index, pd.records, ctx.apiVersion);
+          return appendPartition(b, td.name, pd.index, pd.records, ctx.apiVersion, req.acks);
         } catch (err) {
           if (!(err instanceof LogStorageError)) throw err;
           b.log.error(`partition ${td.name}-${pd.index} is offline: ${err.message}`);

@@ -42,6 +42,18 @@ export function logConfigFrom(configs: ReadonlyMap<string, string | null>): LogC
   };
 }
 
+/** A topic's settings that Produce checks besides sizes: min.insync.replicas and timestamp bounds. */
+export interface ProduceRules {
+  minInsyncReplicas: number;
+  /** message.timestamp.before.max.ms / after.max.ms: how far a CreateTime may lie from now. */
+  timestampBeforeMaxMs: number;
+  timestampAfterMaxMs: number;
+  /** message.timestamp.type=LogAppendTime: the broker stamps the batch, producers' times are not checked. */
+  logAppendTime: boolean;
+}
+
+const DEFAULT_PRODUCE_RULES: ProduceRules = { minInsyncReplicas: 1, timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER, timestampAfterMaxMs: Number.MAX_SAFE_INTEGER, logAppendTime: false };
+
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog[]>();
   private readonly topicNameById = new Map<string, string>();
@@ -51,6 +63,7 @@ export class LogManager {
   /** Cleaner settings of the topics whose cleanup.policy includes compact (cleaner.ts). */
   private readonly compactionByTopic = new Map<string, CleanerConfig>();
   private readonly appendListeners = new Set<AppendListener>();
+  private readonly produceRulesByTopic = new Map<string, ProduceRules>();
 
   constructor(
     private readonly dataDir: string,
@@ -85,6 +98,12 @@ export class LogManager {
   /** The per-topic settings the broker consults outside the partition logs. */
   private rememberSettings(topic: string, effective: ReadonlyMap<string, string | null>): void {
     this.maxMessageBytesByTopic.set(topic, Number(effective.get('max.message.bytes')));
+    this.produceRulesByTopic.set(topic, {
+      minInsyncReplicas: Number(effective.get('min.insync.replicas') ?? 1),
+      timestampBeforeMaxMs: Number(effective.get('message.timestamp.before.max.ms') ?? Number.MAX_SAFE_INTEGER),
+      timestampAfterMaxMs: Number(effective.get('message.timestamp.after.max.ms') ?? Number.MAX_SAFE_INTEGER),
+      logAppendTime: effective.get('message.timestamp.type') === 'LogAppendTime',
+    });
     const policies = (effective.get('cleanup.policy') ?? 'delete').split(',').map((s) => s.trim());
     this.retentionByTopic.set(topic, {
       deletes: policies.includes('delete'),
@@ -132,6 +151,11 @@ export class LogManager {
     return n;
   }
 
+  /** The topic's checks of produced batches beyond their bytes (see ProduceRules). */
+  produceRules(topic: string): ProduceRules {
+    return this.produceRulesByTopic.get(topic) ?? DEFAULT_PRODUCE_RULES;
+  }
+
   maxMessageBytes(topic: string): number {
     return this.maxMessageBytesByTopic.get(topic) ?? 0;
   }
@@ -149,6 +173,7 @@ export class LogManager {
     if (topic === undefined) return;
     this.topicNameById.delete(topicId);
     this.maxMessageBytesByTopic.delete(topic);
+    this.produceRulesByTopic.delete(topic);
     this.retentionByTopic.delete(topic);
     this.compactionByTopic.delete(topic);
     const parts = this.logs.get(topic);
