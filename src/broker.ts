@@ -13,7 +13,7 @@ import { ConfigError, loadBrokerConfig, type BrokerConfig, type BrokerConfigInpu
 import { checkLimits, limits } from './config/limits.js';
 import { defaultFileIO, type FileIO } from './log/file-io.js';
 import { LogManager } from './log/log-manager.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, RateLimitedLog, type Logger } from './logger.js';
 import { Controller } from './metadata/controller.js';
 import { MetadataImage } from './metadata/image.js';
 import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metadata-log.js';
@@ -82,6 +82,8 @@ export class Broker {
   private cleanerTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   advertisedPort: number;
+  /** Connections closed for what their client sent: a few WARN lines per 10 s, all counted. */
+  readonly refusedConnections: RateLimitedLog;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -91,6 +93,7 @@ export class Broker {
     io: FileIO,
   ) {
     this.advertisedPort = config.advertised.port;
+    this.refusedConnections = new RateLimitedLog((msg) => log.warn(msg));
     // Dynamic broker configs live in the image; the config reads them through these maps.
     this.image.brokerConfigs.set('', new Map());
     this.image.brokerConfigs.set(String(meta.nodeId), new Map());

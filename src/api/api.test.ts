@@ -17,6 +17,8 @@ import {
   ListOffsets,
   Metadata,
   Produce,
+  SaslAuthenticate,
+  SaslHandshake,
   type FetchRequest,
   type MetadataRequest,
   type ProduceRequest,
@@ -297,6 +299,49 @@ t.test('Produce: unknown partition, bad acks, two batches, too large', async (t)
   t.equal(twoRes.responses[0]!.partitionResponses[0]!.errorCode, 87, 'INVALID_RECORD for two batches');
   const big = await c.request(Produce, 7, produceReq('produce-errors', 0, buildRecordBatch([{ key: null, value: Buffer.alloc(500) }])));
   t.equal(big.responses[0]!.partitionResponses[0]!.errorCode, 10, 'MESSAGE_TOO_LARGE over max.message.bytes');
+});
+
+t.test('Produce: min.insync.replicas above the single replica refuses acks=all with NOT_ENOUGH_REPLICAS', async (t) => {
+  t.equal(await createTopic('min-isr-2', 1, [{ name: 'min.insync.replicas', value: '2' }]), 0);
+  const all = await c.request(Produce, 9, produceReq('min-isr-2', 0, buildRecordBatch(values(1, 'm')), -1));
+  t.equal(all.responses[0]!.partitionResponses[0]!.errorCode, 19, 'NOT_ENOUGH_REPLICAS');
+  t.match(all.responses[0]!.partitionResponses[0]!.errorMessage, /insufficient to satisfy the min.isr requirement of 2/);
+  const one = await c.request(Produce, 9, produceReq('min-isr-2', 0, buildRecordBatch(values(1, 'm')), 1));
+  t.equal(one.responses[0]!.partitionResponses[0]!.errorCode, 0, 'acks=1 does not need the ISR');
+  t.equal(one.responses[0]!.partitionResponses[0]!.baseOffset, 0n, 'the refused batch was not stored');
+});
+
+t.test('Produce: timestamps outside message.timestamp.before/after.max.ms get INVALID_TIMESTAMP with a record error', async (t) => {
+  const at = (offsetMs: number) => [{ key: null, value: Buffer.from('ts'), timestamp: BigInt(Date.now() + offsetMs) }];
+  const HOUR = 3_600_000;
+  t.equal(await createTopic('ts-bounds', 1, [{ name: 'message.timestamp.before.max.ms', value: String(HOUR) }]), 0);
+  const future = await c.request(Produce, 9, produceReq('ts-bounds', 0, buildRecordBatch(at(2 * HOUR))));
+  const p = future.responses[0]!.partitionResponses[0]!;
+  t.equal(p.errorCode, 32, 'two hours ahead: INVALID_TIMESTAMP (Kafka 4 default after.max.ms is one hour)');
+  t.equal(p.recordErrors.length, 1);
+  t.equal(p.recordErrors[0]!.batchIndex, 0);
+  t.match(p.recordErrors[0]!.batchIndexErrorMessage, /of message with offset 0 is out of range/);
+  const past = await c.request(Produce, 9, produceReq('ts-bounds', 0, buildRecordBatch(at(-2 * HOUR))));
+  t.equal(past.responses[0]!.partitionResponses[0]!.errorCode, 32, 'two hours old with before.max.ms of one hour');
+  const now = await c.request(Produce, 9, produceReq('ts-bounds', 0, buildRecordBatch(at(-60_000))));
+  t.equal(now.responses[0]!.partitionResponses[0]!.errorCode, 0, 'a minute old is fine');
+  t.equal(now.responses[0]!.partitionResponses[0]!.baseOffset, 0n, 'nothing refused was stored');
+  t.equal(await createTopic('ts-append-time', 1, [{ name: 'message.timestamp.type', value: 'LogAppendTime' }]), 0);
+  const stamped = await c.request(Produce, 9, produceReq('ts-append-time', 0, buildRecordBatch(at(2 * HOUR))));
+  t.equal(stamped.responses[0]!.partitionResponses[0]!.errorCode, 0, 'LogAppendTime topics stamp the batch and do not check');
+});
+
+t.test('SaslHandshake and SaslAuthenticate are answered ILLEGAL_SASL_STATE, as Kafka does without SASL; the connection stays', async (t) => {
+  const hs = await c.request(SaslHandshake, 1, { mechanism: 'PLAIN' });
+  t.equal(hs.errorCode, 34);
+  t.same(hs.mechanisms, []);
+  const hs0 = await c.request(SaslHandshake, 0, { mechanism: 'SCRAM-SHA-256' });
+  t.equal(hs0.errorCode, 34);
+  const auth = await c.request(SaslAuthenticate, 2, { authBytes: Buffer.from('\0user\0pw') });
+  t.equal(auth.errorCode, 34);
+  t.match(auth.errorMessage, /SaslAuthenticate request received after successful authentication/);
+  const res = await c.request(ApiVersions, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1.0' });
+  t.equal(res.errorCode, 0, 'the same connection is still served');
 });
 
 t.test('ListOffsets: earliest, latest, by timestamp, max timestamp, and v0', async (t) => {

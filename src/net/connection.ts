@@ -72,7 +72,7 @@ export class Connection {
 
   close(reason?: string): void {
     if (this.isClosed) return;
-    if (reason) this.log.warn(`closing connection ${this.id}: ${reason}`);
+    if (reason) this.broker.refusedConnections.log(`closing connection ${this.id}: ${reason}`);
     this.socket.destroy();
     this.onClose();
   }
