@@ -1,6 +1,7 @@
 /**
  * A TCP proxy on 127.0.0.1 for fault-injection tests: forwards Kafka frames between a client and
- * the broker, and can swallow chosen responses and cut the client's connection right after the
+ * the broker, can show every request to a recorder (the torture harness's captures), and can
+ * swallow chosen responses and cut the client's connection right after the
  * broker has handled the request, which makes the client retry a request that already took
  * effect. Metadata and FindCoordinator answers are rewritten so the client keeps talking through
  * the proxy.
@@ -55,7 +56,12 @@ function rewrite(codec: ApiCodec<unknown, any>, version: number, frame: Buffer, 
  * `dropResponse(apiKey, nth)` decides for the nth request of that key (counted across all
  * connections, from 0) whether its answer is swallowed and the client cut off.
  */
-export function startFaultProxy(brokerPort: number, dropResponse: (apiKey: number, nth: number) => boolean): Promise<FaultProxy> {
+export function startFaultProxy(
+  brokerPort: number,
+  dropResponse: (apiKey: number, nth: number) => boolean,
+  /** Sees every request frame (size prefix included) on its way to the broker. */
+  onRequest?: (frame: Buffer) => void,
+): Promise<FaultProxy> {
   let dropped = 0;
   const seen = new Map<number, number>();
   const sockets = new Set<Socket>();
@@ -69,6 +75,7 @@ export function startFaultProxy(brokerPort: number, dropResponse: (apiKey: numbe
       const nth = seen.get(apiKey) ?? 0;
       seen.set(apiKey, nth + 1);
       pending.set(frame.readInt32BE(8), { apiKey, version: frame.readInt16BE(6), drop: dropResponse(apiKey, nth) });
+      onRequest?.(frame);
       upstream.write(frame);
     }));
     upstream.on('data', framer((frame) => {
