@@ -8,11 +8,13 @@
  *         record twice (crash.ts).
  *  flood  idle connections from one client, half-sent 100 MiB frames, fetch responses never read;
  *         another client must stay served and the broker's RSS bounded (flood.ts).
+ *  disk   a producer fills a small tmpfs; errors instead of crashes, service again once space is
+ *         freed, a clean shutdown, nothing acknowledged lost (disk.ts; needs permission to mount).
  *
  * Prints counts and what held; exits 1 on a crash, an RSS over the limit, a failed probe, a lost
  * or duplicated record, or a record a consumer cannot read. `--short` is the CI size.
  *
- *   node dist/compat-tests/torture/main.js [--short] [--phases fuzz,crash,flood] [--seed N]
+ *   node dist/compat-tests/torture/main.js [--short] [--phases fuzz,crash,flood,disk] [--seed N]
  *     [--frames N] [--cycles N] [--connections N] [--rss-limit-mib N]
  */
 import { writeFileSync } from 'node:fs';
@@ -23,13 +25,14 @@ import { freePort, spawnBroker, tmpDataDir } from '../harness.js';
 import { captureSeeds } from './capture.js';
 import { decodeEverything } from './common.js';
 import { crashLoop } from './crash.js';
+import { diskFull } from './disk.js';
 import { flood } from './flood.js';
 import { fuzz } from './fuzz.js';
 
 const { values: args } = parseArgs({
   options: {
     short: { type: 'boolean', default: false },
-    phases: { type: 'string', default: 'fuzz,crash,flood' },
+    phases: { type: 'string', default: 'fuzz,crash,flood,disk' },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
     frames: { type: 'string' },
     cycles: { type: 'string' },
@@ -130,8 +133,22 @@ async function floodPhase(): Promise<void> {
   }
 }
 
+async function diskPhase(): Promise<void> {
+  log('disk: a small tmpfs filled by a producer');
+  const r = await diskFull(log);
+  if (r.skipped) {
+    log(`  not run: ${r.skipped}`);
+    return;
+  }
+  check(r.fullError !== null, `a full disk refuses the produce with an error (${r.fullError}) after ${r.acknowledged} acknowledged records`);
+  check(r.answeredWhileFull && r.createWhileFull !== null && r.createWhileFull !== 0, `while full the broker answers; CreateTopics gets an error (${r.createWhileFull}), not a dropped connection`);
+  check(r.servedAfterFree === null, `once space is freed, topics are created and written again${r.servedAfterFree ? ': ' + r.servedAfterFree : ''}`);
+  check(!r.crashed && r.stopExitCode === 0, `no crash, and SIGTERM exits 0 (got ${r.stopExitCode})`);
+  check(r.lost === 0, `after a restart every acknowledged record is there (${r.lost} lost)`);
+}
+
 const started = Date.now();
-for (const [name, phase] of [['fuzz', fuzzPhase], ['crash', crashPhase], ['flood', floodPhase]] as const) {
+for (const [name, phase] of [['fuzz', fuzzPhase], ['crash', crashPhase], ['flood', floodPhase], ['disk', diskPhase]] as const) {
   if (!phases.has(name)) continue;
   try {
     await phase();
