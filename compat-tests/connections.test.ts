@@ -85,6 +85,35 @@ function fetchRequest(topic: string, maxBytes: number): FetchRequest {
   };
 }
 
+/** A socket that never reads a byte of what the broker sends. */
+async function nonReader(port: number): Promise<Socket> {
+  const s = await new Promise<Socket>((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port }, () => resolve(sock));
+    sock.once('error', reject);
+  });
+  s.pause();
+  s.on('error', () => {});
+  return s;
+}
+
+/** Resolves once the broker's output matches; rejects after timeoutMs (a bound on the test). */
+async function untilOutput(broker: BrokerProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
+  for (const start = Date.now(); !pattern.test(broker.output()); await new Promise((r) => setTimeout(r, 100))) {
+    if (Date.now() - start > timeoutMs) throw new Error(`broker output does not match ${pattern} after ${timeoutMs} ms`);
+  }
+}
+
+/** Topic `unread` with eight 1 MiB batches. */
+async function unreadTopic(port: number): Promise<void> {
+  const admin = await RawClient.connect(port);
+  await createTopic(admin, 'unread', [{ name: 'max.message.bytes', value: '2000000' }]);
+  for (let i = 0; i < 8; i++) {
+    const code = await produce(admin, 'unread', Buffer.alloc(MiB, i));
+    if (code !== 0) throw new Error(`produce error ${code}`);
+  }
+  admin.close();
+}
+
 /** The broker's highest RSS over a few samples, stopping early once it passes `boundKiB`. */
 async function peakRssKiB(broker: BrokerProcess, boundKiB: number, samples = 25): Promise<number> {
   let peak = 0;
@@ -254,24 +283,15 @@ t.test('queued.max.request.bytes bounds the memory of half-sent requests, and al
 
 t.test('responses a client never reads are bounded per connection and in total', async (t) => {
   const broker = await startBroker(t, ['message.max.bytes=2000000']);
-  const admin = await RawClient.connect(broker.port);
-  t.teardown(() => admin.close());
-  await createTopic(admin, 'unread', [{ name: 'max.message.bytes', value: '2000000' }]);
-  for (let i = 0; i < 8; i++) t.equal(await produce(admin, 'unread', Buffer.alloc(MiB, i)), 0);
+  await unreadTopic(broker.port);
   const conns = 16;
   const fetchesEach = 8;
   const rssBefore = broker.rssKiB();
   const sockets: Socket[] = [];
   t.teardown(() => sockets.forEach((s) => s.destroy()));
   for (let i = 0; i < conns; i++) {
-    const s = await new Promise<Socket>((resolve, reject) => {
-      const sock = connect({ host: '127.0.0.1', port: broker.port }, () => resolve(sock));
-      sock.once('error', reject);
-    });
-    s.pause(); // never reads a byte
-    s.on('error', () => {});
-    const frames = Array.from({ length: fetchesEach }, (_, j) => requestFrame(Fetch, 11, j + 1, fetchRequest('unread', 8 * MiB)));
-    s.write(Buffer.concat(frames));
+    const s = await nonReader(broker.port);
+    s.write(Buffer.concat(Array.from({ length: fetchesEach }, (_, j) => requestFrame(Fetch, 11, j + 1, fetchRequest('unread', 8 * MiB)))));
     sockets.push(s);
   }
   // Before the bound every fetch was answered whole (8 MiB) however much went unread. Now: the
@@ -286,4 +306,19 @@ t.test('responses a client never reads are bounded per connection and in total',
   const part = res.responses[0]!.partitions[0]!;
   t.equal(part.errorCode, 0, 'a client that reads still fetches');
   t.ok((part.records?.length ?? 0) > 0, 'and gets records (at least one batch)');
+});
+
+t.test('a connection that does not take its responses is closed after the stall timeout', async (t) => {
+  // The stall timeout is min(30 s, connections.max.idle.ms): 2 s here.
+  const broker = await startBroker(t, ['message.max.bytes=2000000', 'connections.max.idle.ms=2000']);
+  await unreadTopic(broker.port);
+  const stuck = await nonReader(broker.port);
+  t.teardown(() => stuck.destroy());
+  stuck.write(Buffer.concat(Array.from({ length: 8 }, (_, j) => requestFrame(Fetch, 11, j + 1, fetchRequest('unread', 8 * MiB)))));
+  await untilOutput(broker, /client took none of \d+ response bytes in 2000 ms/, 20_000);
+  t.pass('closed, which gives its response bytes back');
+  const reader = await RawClient.connect(broker.port);
+  t.teardown(() => reader.close());
+  const res = await reader.request(Fetch, 11, fetchRequest('unread', 8 * MiB));
+  t.ok((res.responses[0]!.partitions[0]!.records?.length ?? 0) > 7 * MiB, 'a reader then gets a full-size fetch');
 });

@@ -79,6 +79,8 @@ export class Connection {
   private unsentBytes = 0;
   /** When the client last took response bytes, or first owed us some. */
   private sendProgressMs = 0;
+  /** The socket's bytes not yet taken by the kernel when stalled() last looked. */
+  private kernelBacklogBytes = 0;
   private paused = false;
   private waitingForMemory = false;
   /** processFrames is running: a response completed inside it must not start it again. */
@@ -115,11 +117,10 @@ export class Connection {
     return () => this.closeListeners.delete(listener);
   };
 
-  /** Logged at WARN when a reason is given; the listener's own closes pass `quiet`. */
-  close(reason?: string, quiet = false): void {
+  /** The reason is logged at `level`: routine closes (idle, making room) at debug, as Kafka does. */
+  close(reason?: string, level: 'warn' | 'debug' = 'warn'): void {
     if (this.isClosed) return;
-    if (reason && !quiet) this.log.warn(`closing connection ${this.id}: ${reason}`);
-    if (reason && quiet) this.log.debug(`closing connection ${this.id}: ${reason}`);
+    if (reason) this.log[level](`closing connection ${this.id}: ${reason}`);
     // onClose first: write callbacks that destroy() may run then see the bytes already returned.
     this.onClose();
     this.socket.destroy();
@@ -135,10 +136,21 @@ export class Connection {
     if (this.frameStartMs !== null && !this.paused && nowMs - this.frameStartMs > stallMs) {
       return `request incomplete ${stallMs} ms after its first bytes (${this.buffered} bytes in)`;
     }
-    if (this.unsentBytes > 0 && nowMs - this.sendProgressMs > stallMs) {
-      return `client took none of ${this.unsentBytes} response bytes in ${stallMs} ms`;
-    }
-    return null;
+    if (this.unsentBytes === 0) return null;
+    this.noteSendProgress(nowMs);
+    return nowMs - this.sendProgressMs > stallMs ? `client took none of ${this.unsentBytes} response bytes in ${stallMs} ms` : null;
+  }
+
+  /**
+   * A large frame leaves in many pieces before its write callback: libuv's writeQueueSize (internal
+   * to Node's socket handle, read only here) falls with each, where writableLength does not. A slow
+   * reader that keeps taking bytes is therefore never taken for a stalled one.
+   */
+  private noteSendProgress(nowMs: number): void {
+    const handle = (this.socket as unknown as { _handle?: { writeQueueSize?: number } })._handle;
+    const backlog = handle?.writeQueueSize ?? 0;
+    if (backlog < this.kernelBacklogBytes) this.sendProgressMs = nowMs;
+    this.kernelBacklogBytes = backlog;
   }
 
   private onClose(): void {

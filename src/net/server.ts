@@ -61,11 +61,6 @@ export class Listener {
     this.server = createServer((socket) => this.accept(socket));
   }
 
-  /** Bytes the pools hold now (for tests and /metrics). */
-  get poolBytes(): { requests: number; responses: number } {
-    return { requests: this.env.requestPool.used, responses: this.env.responsePool.used };
-  }
-
   private touch(conn: Connection): void {
     this.byActivity.delete(conn);
     this.byActivity.set(conn, Date.now());
@@ -107,7 +102,7 @@ export class Listener {
       const [oldest, activeMs] = head.value;
       const idleMs = Date.now() - activeMs;
       if (oldest.quiet && idleMs >= limits.evictIdleMsMin) {
-        oldest.close(`idle for ${idleMs} ms, making room for a new connection at max.connections=${max}`, true);
+        oldest.close(`idle for ${idleMs} ms, making room for a new connection at max.connections=${max}`, 'debug');
         return null;
       }
     }
@@ -123,19 +118,18 @@ export class Listener {
     this.refused = { count: 0, loggedMs: now };
   }
 
-  /** Closes connections idle for connections.max.idle.ms, and stalled ones. */
+  /** Closes stalled connections (first: their reason is the more telling), then idle ones. */
   private sweep(): void {
     const now = Date.now();
-    const idleMs = this.config.idleMs;
-    if (idleMs !== null) {
-      for (const [conn, activeMs] of this.byActivity) {
-        if (now - activeMs <= idleMs) break;
-        conn.close(`idle for ${now - activeMs} ms (connections.max.idle.ms=${idleMs})`, true);
-      }
-    }
     for (const conn of this.byActivity.keys()) {
       const stall = conn.stalled(now, this.stallMs);
       if (stall !== null) conn.close(stall);
+    }
+    const idleMs = this.config.idleMs;
+    if (idleMs === null) return;
+    for (const [conn, activeMs] of this.byActivity) {
+      if (now - activeMs <= idleMs) break;
+      conn.close(`idle for ${now - activeMs} ms (connections.max.idle.ms=${idleMs})`, 'debug');
     }
   }
 
