@@ -19,7 +19,12 @@
  *   `inFlightRequestsPerConnection` unanswered requests, past
  *   `pendingResponseBytesPerConnection` outstanding bytes, or when the response pool is spent
  *   and this connection is one of those not reading its answers. A Fetch builds at most what
- *   `takeResponseBytes` grants (one batch when nothing is left, KIP-74).
+ *   `takeResponseBytes` grants (one batch when nothing is left, KIP-74). Kafka needs no such
+ *   bound: it mutes a channel from a request until its response is sent, so each connection has
+ *   at most one answer queued; we keep pipelining and bound the bytes instead.
+ * - Memory held for clients is so bounded by configuration: queued.max.request.bytes, plus one
+ *   frame over it (lenient pool), plus one socket read (64 KiB) per connection read before it
+ *   stopped; and pendingResponseBytesTotal, plus one batch per connection once it is spent.
  * - Stalls (checked by the listener's sweep): a frame not complete within the transfer timeout
  *   of its first bytes, or response bytes the client has not taken for that long, close the
  *   connection, so neither holds pool memory for longer.
