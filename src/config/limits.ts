@@ -36,6 +36,8 @@ export const limits = {
    * that one has been idle this long with nothing in progress (ms); otherwise it is refused.
    */
   evictIdleMsMin: 1_000,
+  /** Least recently active connections looked at for one to close at max.connections. */
+  evictCandidatesMax: 16,
   /** Largest queued.max.request.bytes: the memory for requests being received and handled. */
   queuedRequestBytesMax: 2 ** 31 - 1,
   /** Fetch requests parked in long polls across the broker. */
@@ -82,6 +84,7 @@ export function checkLimits(l: typeof limits = limits): void {
   if (l.socketRequestMaxBytes > l.queuedRequestBytesMax) fail('the largest frame must fit in queued.max.request.bytes');
   if (l.connectionsMax < 1) fail('connectionsMax < 1');
   if (l.transferStallMsMax < 1) fail('transferStallMsMax < 1');
+  if (l.evictCandidatesMax < 1) fail('evictCandidatesMax < 1');
   if (l.partitionsPerTopicMax > l.partitionsMax) fail('partitionsPerTopicMax > partitionsMax');
   if (l.socketRequestMaxBytes > 2 ** 31 - 1) fail('frame size must fit in int32');
   if (l.inFlightRequestsPerConnection < 1) fail('inFlightRequestsPerConnection < 1');

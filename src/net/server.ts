@@ -8,8 +8,8 @@
  *   slot frees, leaving newcomers in the kernel's backlog, and frees slots for the inter-broker
  *   listener by closing the least recently used connection of another one. Node cannot stop
  *   accepting without closing the listening socket, and one listener has no other to take from;
- *   so a newcomer takes the place of the least recently active connection when that one has
- *   nothing in progress and has been idle for limits.evictIdleMsMin, and is closed otherwise.
+ *   so a newcomer takes the place of the least recently active connection that has nothing in
+ *   progress and has been idle for limits.evictIdleMsMin, and is closed when there is none.
  *   Thousands of idle connections from one client therefore never lock out another client (on
  *   loopback every client has the same address, so the per-IP limit cannot tell them apart).
  * - connections.max.idle.ms: a connection with no bytes moving either way for that long is
@@ -93,20 +93,30 @@ export class Listener {
     return open < max ? null : `it has ${open} connections, max.connections.per.ip${this.overrides.has(address) ? '.overrides' : ''} allows ${max}`;
   }
 
-  /** Null when a new connection may open, closing the least recently active one if need be. */
+  /** Null when a new connection may open, closing a long idle one if need be. */
   private makeRoom(): string | null {
     const max = this.config.maxConnections;
     if (this.byActivity.size < max) return null;
-    const head = this.byActivity.entries().next();
-    if (!head.done) {
-      const [oldest, activeMs] = head.value;
-      const idleMs = Date.now() - activeMs;
-      if (oldest.quiet && idleMs >= limits.evictIdleMsMin) {
-        oldest.close(`idle for ${idleMs} ms, making room for a new connection at max.connections=${max}`, 'debug');
-        return null;
-      }
+    const victim = this.idleConnection(Date.now());
+    if (victim !== null) {
+      victim.conn.close(`idle for ${victim.idleMs} ms, making room for a new connection at max.connections=${max}`, 'debug');
+      return null;
     }
     return `${this.byActivity.size} connections open, max.connections allows ${max} and none is idle`;
+  }
+
+  /**
+   * The least recently active connection that has nothing in progress and has been idle for
+   * limits.evictIdleMsMin, among the first limits.evictCandidatesMax (a long poll may be older).
+   */
+  private idleConnection(nowMs: number): { conn: Connection; idleMs: number } | null {
+    let looked = 0;
+    for (const [conn, activeMs] of this.byActivity) {
+      const idleMs = nowMs - activeMs;
+      if (idleMs < limits.evictIdleMsMin || ++looked > limits.evictCandidatesMax) return null;
+      if (conn.quiet) return { conn, idleMs };
+    }
+    return null;
   }
 
   private noteRefusal(reason: string): void {
