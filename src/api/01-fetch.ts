@@ -193,6 +193,8 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
     if (first.hasError || first.bytes >= req.minBytes || waitMs <= 0 || waiters.count >= limits.fetchWaitersMax) {
       return first.response;
     }
+    // A read we do not answer with gives its bytes back to the connection's response budget.
+    ctx.returnResponseBytes(first.bytes);
     return new Promise((resolve) => {
       let scheduled = false;
       let done = false;
@@ -210,6 +212,7 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
         if (done) return;
         const again = readPartitions(b, req, ctx);
         if (again.hasError || again.bytes >= req.minBytes) finish(again.response);
+        else ctx.returnResponseBytes(again.bytes);
       };
       const keys = req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}\0${p.partition}`));
       const unregister = waiters.add(keys, () => {
