@@ -26,6 +26,11 @@ async function startBroker(t: Test, overrides: string[]): Promise<BrokerProcess>
   return broker;
 }
 
+/** The pools' accounting (and every handler) stayed sound: no BUG line in the broker's log. */
+function noBugLogged(t: Test, broker: BrokerProcess): void {
+  t.notMatch(broker.output(), /BUG/, 'no BUG line in the broker log');
+}
+
 /** True when the connection is answered, false when the broker closed it instead. */
 async function answered(c: RawClient): Promise<boolean> {
   try {
@@ -206,6 +211,7 @@ t.test('max.connections: refused while every connection is busy; an idle one mak
   await closedWithin(quiet[0]!, 10_000);
   t.pass('by closing the least recently active idle connection');
   t.ok(await answered(quiet[2]!), 'the recently active one is kept');
+  noBugLogged(t, broker);
 });
 
 /** A served connection once the broker has noticed earlier ones closing (their FIN races our connect). */
@@ -254,6 +260,7 @@ t.test('a request whose bytes stop arriving is closed after the stall timeout', 
   const healthy = await RawClient.connect(broker.port);
   t.teardown(() => healthy.close());
   t.ok(await answered(healthy), 'others are served');
+  noBugLogged(t, broker);
 });
 
 t.test('queued.max.request.bytes bounds the memory of half-sent requests, and all complete', async (t) => {
@@ -279,6 +286,7 @@ t.test('queued.max.request.bytes bounds the memory of half-sent requests, and al
   clients.forEach((c, i) => c.write(frames[i]!.subarray(frames[i]!.length - 1024)));
   const codes = await Promise.all(clients.map(async (c) => decodeResponse(Produce, 7, (await c.nextFrame(60_000))!).responses[0]!.partitionResponses[0]!.errorCode));
   t.same(codes, Array(conns).fill(0), 'every request completes as the pool frees: no deadlock');
+  noBugLogged(t, broker);
 });
 
 t.test('responses a client never reads are bounded per connection and in total', async (t) => {
@@ -306,6 +314,7 @@ t.test('responses a client never reads are bounded per connection and in total',
   const part = res.responses[0]!.partitions[0]!;
   t.equal(part.errorCode, 0, 'a client that reads still fetches');
   t.ok((part.records?.length ?? 0) > 0, 'and gets records (at least one batch)');
+  noBugLogged(t, broker);
 });
 
 t.test('a connection that does not take its responses is closed after the stall timeout', async (t) => {
@@ -321,4 +330,5 @@ t.test('a connection that does not take its responses is closed after the stall 
   t.teardown(() => reader.close());
   const res = await reader.request(Fetch, 11, fetchRequest('unread', 8 * MiB));
   t.ok((res.responses[0]!.partitions[0]!.records?.length ?? 0) > 7 * MiB, 'a reader then gets a full-size fetch');
+  noBugLogged(t, broker);
 });

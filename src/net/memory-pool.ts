@@ -18,6 +18,10 @@ export class MemoryPool {
   constructor(
     readonly capacityBytes: number,
     private readonly mode: 'lenient' | 'strict',
+    /** Told of an accounting bug (more released than taken); the pool goes on from zero. */
+    private readonly onBug: (message: string) => void = (m) => {
+      throw new Error(m);
+    },
   ) {}
 
   get used(): number {
@@ -43,7 +47,11 @@ export class MemoryPool {
   release(n: number): void {
     if (n === 0) return;
     this.usedBytes -= n;
-    if (this.usedBytes < 0) throw new Error(`memory pool released ${-this.usedBytes} bytes more than it handed out`);
+    if (this.usedBytes < 0) {
+      const over = -this.usedBytes;
+      this.usedBytes = 0;
+      this.onBug(`memory pool released ${over} bytes more than it handed out`);
+    }
     this.wakeWaiters();
   }
 

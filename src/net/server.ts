@@ -49,12 +49,14 @@ export class Listener {
   private refused = { count: 0, loggedMs: 0 };
 
   constructor(broker: Broker, private readonly log: Logger, private readonly config: NetConfig) {
+    // An accounting bug must not take the broker down from inside a socket callback: say it loudly.
+    const onBug = (message: string): void => log.error(`BUG: ${message}`);
     this.env = {
       broker,
       log,
       config,
-      requestPool: new MemoryPool(config.queuedRequestBytesMax, 'lenient'),
-      responsePool: new MemoryPool(limits.pendingResponseBytesTotal, 'strict'),
+      requestPool: new MemoryPool(config.queuedRequestBytesMax, 'lenient', onBug),
+      responsePool: new MemoryPool(limits.pendingResponseBytesTotal, 'strict', onBug),
       onActivity: (conn) => this.touch(conn),
     };
     this.stallMs = Math.min(limits.transferStallMsMax, config.idleMs ?? Infinity);
