@@ -47,9 +47,10 @@ export class RawClient {
     );
   }
 
-  static connect(port: number): Promise<RawClient> {
+  /** `localAddress` picks the client's own loopback address (127.0.0.2 is another client's IP). */
+  static connect(port: number, localAddress?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = connect({ host: '127.0.0.1', port }, () => resolve(new RawClient(s)));
+      const s = connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) }, () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
   }

@@ -160,7 +160,7 @@ export class Broker {
     );
     this.transactions.load();
     registerAll(this.handlers);
-    this.listener = new Listener(this, log, config.socketRequestMaxBytes);
+    this.listener = new Listener(this, log, config.net);
   }
 
   static async start(opts: BrokerOptions = {}): Promise<Broker> {

@@ -86,8 +86,11 @@ interface ReadResult {
   hasError: boolean;
 }
 
-function readPartitions(b: Broker, req: FetchRequest, version: number): ReadResult {
-  let budget = Math.min(Math.max(req.maxBytes, 0), limits.fetchResponseBytesMax);
+function readPartitions(b: Broker, req: FetchRequest, ctx: RequestContext): ReadResult {
+  const version = ctx.apiVersion;
+  // What the connection grants for unread responses; 0 still returns one batch (KIP-74).
+  const granted = ctx.takeResponseBytes(Math.min(Math.max(req.maxBytes, 0), limits.fetchResponseBytesMax));
+  let budget = granted;
   let bytes = 0;
   let hasError = false;
   const readCommitted = req.isolationLevel === READ_COMMITTED;
@@ -133,6 +136,7 @@ function readPartitions(b: Broker, req: FetchRequest, version: number): ReadResu
       return { ...emptyPartition(fp.partition, ErrorCode.NONE, highWatermark, logStartOffset), lastStableOffset, abortedTransactions, records };
     }),
   }));
+  ctx.returnResponseBytes(granted - bytes);
   return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] }, bytes, hasError };
 }
 
@@ -183,12 +187,14 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
     if (req.sessionId !== 0) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
     }
-    const first = readPartitions(b, req, ctx.apiVersion);
+    const first = readPartitions(b, req, ctx);
     const waiters = waitersOf(b);
     const waitMs = Math.min(req.maxWaitMs, limits.fetchMaxWaitMsCap);
     if (first.hasError || first.bytes >= req.minBytes || waitMs <= 0 || waiters.count >= limits.fetchWaitersMax) {
       return first.response;
     }
+    // A read we do not answer with gives its bytes back to the connection's response budget.
+    ctx.returnResponseBytes(first.bytes);
     return new Promise((resolve) => {
       let scheduled = false;
       let done = false;
@@ -204,8 +210,9 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
       const recheck = (): void => {
         scheduled = false;
         if (done) return;
-        const again = readPartitions(b, req, ctx.apiVersion);
+        const again = readPartitions(b, req, ctx);
         if (again.hasError || again.bytes >= req.minBytes) finish(again.response);
+        else ctx.returnResponseBytes(again.bytes);
       };
       const keys = req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}\0${p.partition}`));
       const unregister = waiters.add(keys, () => {
@@ -215,7 +222,7 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
           setImmediate(recheck);
         }
       });
-      const timer = setTimeout(() => finish(readPartitions(b, req, ctx.apiVersion).response), waitMs);
+      const timer = setTimeout(() => finish(readPartitions(b, req, ctx).response), waitMs);
       stopListening = ctx.onClose(() => finish(null));
     });
   },

@@ -17,6 +17,13 @@ export interface RequestContext {
    * function that removes the listener, so a finished request leaves nothing behind.
    */
   onClose(listener: () => void): () => void;
+  /**
+   * Grants up to bytesMax bytes for a response about to be built, from this connection's and the
+   * broker's budget for responses clients have not read yet (0 when spent; net/connection.ts).
+   * `returnResponseBytes` gives back what the response did not use. Fetch sizes its answer so.
+   */
+  takeResponseBytes(bytesMax: number): number;
+  returnResponseBytes(bytes: number): void;
 }
 
 /** What a handler returns: a response body, or null for "send nothing" (Produce with acks=0). */

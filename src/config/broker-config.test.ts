@@ -66,4 +66,24 @@ t.test('bad keys, values, listeners and files are ConfigErrors that say what to 
 t.test('limits are consistent', async (t) => {
   t.doesNotThrow(() => checkLimits());
   t.throws(() => checkLimits({ ...limits, fetchResponseBytesMax: limits.pendingResponseBytesPerConnection + 1 }), /inconsistent limits/);
+  t.throws(() => checkLimits({ ...limits, pendingResponseBytesPerConnection: limits.pendingResponseBytesTotal + 1 }), /more response bytes than all connections/);
+  t.throws(() => checkLimits({ ...limits, queuedRequestBytesMax: limits.socketRequestMaxBytes - 1 }), /largest frame must fit/);
+});
+
+t.test('connection configs: Kafka names and defaults, bounded by limits.ts', async (t) => {
+  const net = loadBrokerConfig().net;
+  t.same(
+    { ...net, maxConnectionsPerIpOverrides: [...net.maxConnectionsPerIpOverrides] },
+    { requestMaxBytes: 104857600, maxConnections: limits.connectionsMax, maxConnectionsPerIp: 2147483647, maxConnectionsPerIpOverrides: [], idleMs: 600000, queuedRequestBytesMax: 268435456 },
+  );
+  const set = loadBrokerConfig({ overrides: ['max.connections.per.ip.overrides=host-a:5, ::1:7 ,10.0.0.1:0', 'connections.max.idle.ms=-1', 'max.connections=20'] }).net;
+  t.same([...set.maxConnectionsPerIpOverrides], [['host-a', 5], ['::1', 7], ['10.0.0.1', 0]], 'split at the last colon, as Kafka does');
+  t.equal(set.idleMs, null, 'negative: idle connections are never closed');
+  t.equal(set.maxConnections, 20);
+  for (const bad of ['host', 'host:', ':5', 'host:-1', 'host:x', 'bad host:1', 'h:99999999999']) {
+    t.throws(() => loadBrokerConfig({ overrides: [`max.connections.per.ip.overrides=${bad}`] }), /is not host:count/, bad);
+  }
+  t.throws(() => loadBrokerConfig({ overrides: ['queued.max.request.bytes=1000', 'socket.request.max.bytes=2000'] }), /must be at least socket.request.max.bytes=2000/);
+  t.throws(() => loadBrokerConfig({ overrides: ['max.connections.per.ip=0'] }), /can be 0 only when/);
+  t.doesNotThrow(() => loadBrokerConfig({ overrides: ['max.connections.per.ip=0', 'max.connections.per.ip.overrides=127.0.0.1:3'] }));
 });

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { brokerConfigByName, checkConfigValue, topicConfigByName, topicConfigDefs } from './definitions.js';
+import { brokerConfigByName, checkConfigValue, parseConnectionOverrides, topicConfigByName, topicConfigDefs } from './definitions.js';
+import { limits } from './limits.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -82,6 +83,21 @@ export function parseListeners(value: string, key: string): Listener[] {
     });
 }
 
+/** What the client listener and its connections are bounded by (net/). */
+export interface NetConfig {
+  /** socket.request.max.bytes */
+  readonly requestMaxBytes: number;
+  /** max.connections, capped by limits.connectionsMax. */
+  readonly maxConnections: number;
+  /** max.connections.per.ip, and max.connections.per.ip.overrides by host as written. */
+  readonly maxConnectionsPerIp: number;
+  readonly maxConnectionsPerIpOverrides: ReadonlyMap<string, number>;
+  /** connections.max.idle.ms; null: never close idle connections (a negative value). */
+  readonly idleMs: number | null;
+  /** queued.max.request.bytes */
+  readonly queuedRequestBytesMax: number;
+}
+
 export interface BrokerConfig {
   /** Every broker property set explicitly (file, overrides, flags), after validation. */
   readonly explicit: ReadonlyMap<string, string>;
@@ -93,6 +109,7 @@ export interface BrokerConfig {
   readonly autoCreateTopics: boolean;
   readonly deleteTopicEnable: boolean;
   readonly socketRequestMaxBytes: number;
+  readonly net: NetConfig;
   /** log.flush.scheduler.interval.ms: how often time-based flushes are checked. */
   readonly flushSchedulerIntervalMs: number;
   /**
@@ -183,6 +200,7 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
     throw new ConfigError(`log.dirs: Sluice uses exactly one data directory for now, got "${logDirs.join(',')}"`);
   }
   const flushScheduler = get('log.flush.scheduler.interval.ms')!;
+  const net = netConfig(get);
 
   return {
     explicit: props,
@@ -194,6 +212,7 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
     autoCreateTopics: get('auto.create.topics.enable') === 'true',
     deleteTopicEnable: get('delete.topic.enable') === 'true',
     socketRequestMaxBytes: int('socket.request.max.bytes'),
+    net,
     flushSchedulerIntervalMs: flushScheduler.length > 15 ? Number.MAX_SAFE_INTEGER : Number(flushScheduler),
     get,
     sourceOf: (name) => layered(name)?.source ?? 'default',
@@ -211,6 +230,30 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
       // same value; the topic default stands.
       return { value: def.default, source: 'default' };
     },
+  };
+}
+
+/** The listener's bounds, with the checks Kafka makes across these properties (KafkaConfig). */
+function netConfig(get: (name: string) => string | null): NetConfig {
+  const int = (name: string): number => Number(get(name));
+  const requestMaxBytes = int('socket.request.max.bytes');
+  const queuedRequestBytesMax = int('queued.max.request.bytes');
+  if (queuedRequestBytesMax < requestMaxBytes) {
+    throw new ConfigError(`queued.max.request.bytes=${queuedRequestBytesMax} must be at least socket.request.max.bytes=${requestMaxBytes}, or no request of the largest size could be read`);
+  }
+  const overrides = parseConnectionOverrides(get('max.connections.per.ip.overrides') ?? '');
+  const maxConnectionsPerIp = int('max.connections.per.ip');
+  if (maxConnectionsPerIp === 0 && overrides.size === 0) {
+    throw new ConfigError('max.connections.per.ip can be 0 only when max.connections.per.ip.overrides lets some hosts in, e.g. 127.0.0.1:100');
+  }
+  const idleMs = int('connections.max.idle.ms');
+  return {
+    requestMaxBytes,
+    maxConnections: Math.min(int('max.connections'), limits.connectionsMax),
+    maxConnectionsPerIp,
+    maxConnectionsPerIpOverrides: overrides,
+    idleMs: idleMs < 0 ? null : idleMs,
+    queuedRequestBytesMax,
   };
 }
 

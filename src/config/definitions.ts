@@ -5,6 +5,8 @@
  * of its broker synonym, then its default: DescribeConfigs reports which (the config source).
  */
 
+import { limits } from './limits.js';
+
 export type ConfigType = 'boolean' | 'string' | 'int' | 'short' | 'long' | 'double' | 'list' | 'password' | 'class';
 
 /** DescribeConfigs ConfigType codes (v3+). */
@@ -66,6 +68,33 @@ const listOf =
       .filter((s) => s !== '' && !allowed.includes(s));
     return bad.length === 0 ? null : `unknown value ${bad.join(', ')}; allowed: ${allowed.join(', ')}`;
   };
+
+/**
+ * max.connections.per.ip.overrides: "host:count,host:count", split at the last colon as Kafka's
+ * Csv.parseCsvMap does (so IPv6 addresses work), hosts of Kafka's valid host characters.
+ */
+export function parseConnectionOverrides(value: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const entry of value.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const at = entry.lastIndexOf(':');
+    const host = entry.slice(0, Math.max(at, 0)).trim();
+    const count = entry.slice(at + 1).trim();
+    if (at <= 0 || !/^[0-9a-zA-Z\-%._:]+$/.test(host) || !/^\d+$/.test(count) || Number(count) > 2 ** 31 - 1) {
+      throw new Error(`"${entry}" is not host:count, e.g. 127.0.0.1:100,client-host:50`);
+    }
+    out.set(host, Number(count));
+  }
+  return out;
+}
+
+function checkConnectionOverrides(value: string): string | null {
+  try {
+    parseConnectionOverrides(value);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 const COMPRESSION = ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'];
 
@@ -134,6 +163,20 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'auto.create.topics.enable', type: 'boolean', default: 'true' },
   { name: 'delete.topic.enable', type: 'boolean', default: 'true' },
   { name: 'socket.request.max.bytes', type: 'int', default: '104857600', check: atLeast(1024) },
+  // Connections (Kafka's names and defaults). max.connections is also capped by
+  // limits.connectionsMax; connections.max.idle.ms below zero never closes an idle connection.
+  { name: 'max.connections', type: 'int', default: '2147483647', check: atLeast(0) },
+  { name: 'max.connections.per.ip', type: 'int', default: '2147483647', check: atLeast(0) },
+  { name: 'max.connections.per.ip.overrides', type: 'string', default: '', check: (v) => checkConnectionOverrides(v) },
+  { name: 'connections.max.idle.ms', type: 'long', default: '600000', check: (v) => (v === '0' ? 'must be positive (or negative: never close idle connections)' : null) },
+  // Memory for requests being received and handled. Kafka's default is -1 (no bound); ours is
+  // 256 MiB because the broker's memory must be bounded by configuration, not by its clients.
+  {
+    name: 'queued.max.request.bytes',
+    type: 'long',
+    default: '268435456',
+    check: (v) => (Number(v) >= 1 && Number(v) <= limits.queuedRequestBytesMax ? null : `must be between 1 and ${limits.queuedRequestBytesMax} (Sluice always bounds it; Kafka's -1 means unbounded)`),
+  },
   { name: 'message.max.bytes', type: 'int', default: '1048588', check: atLeast(0) },
   { name: 'log.segment.bytes', type: 'int', default: '1073741824', check: atLeast(14) },
   { name: 'log.roll.ms', type: 'long', default: null, check: atLeast(1) },

@@ -9,10 +9,37 @@ export const limits = {
   socketRequestMaxBytes: 100 * 1024 * 1024,
   /** Requests read from one connection and not yet answered; reading pauses at this depth. */
   inFlightRequestsPerConnection: 64,
-  /** Bytes of unanswered responses queued on one connection before we stop reading it. */
+  /**
+   * Bytes of responses one connection may have queued and not yet taken by the client, counting
+   * a Fetch in progress at what it may return. Past it we dispatch no more of its requests.
+   */
   pendingResponseBytesPerConnection: 64 * 1024 * 1024,
-  /** Open client connections; further ones are closed at accept. */
+  /**
+   * The same across all connections: the broker's memory for responses clients have not read.
+   * A connection whose Fetch would pass it waits until others drain or are closed.
+   */
+  pendingResponseBytesTotal: 256 * 1024 * 1024,
+  /**
+   * Open client connections, whatever max.connections says (Kafka's default is unbounded; every
+   * connection costs a file descriptor and buffers).
+   */
   connectionsMax: 10_000,
+  /**
+   * Longest a request may take to arrive once its first bytes are in, and longest queued
+   * response bytes may go without the client taking any (ms); connections.max.idle.ms when that
+   * is shorter. A stalled frame holds queued.max.request.bytes memory; Kafka has no such timeout
+   * and waits for connections.max.idle.ms (10 minutes) instead.
+   */
+  transferStallMsMax: 30_000,
+  /**
+   * At max.connections, a new connection takes the place of the least recently active one when
+   * that one has been idle this long with nothing in progress (ms); otherwise it is refused.
+   */
+  evictIdleMsMin: 1_000,
+  /** Least recently active connections looked at for one to close at max.connections. */
+  evictCandidatesMax: 16,
+  /** Largest queued.max.request.bytes: the memory for requests being received and handled. */
+  queuedRequestBytesMax: 2 ** 31 - 1,
   /** Fetch requests parked in long polls across the broker. */
   fetchWaitersMax: 10_000,
   /** Longest long poll honoured, whatever the client asks (ms). */
@@ -52,6 +79,12 @@ export function checkLimits(l: typeof limits = limits): void {
   };
   if (l.fetchResponseBytesMax > l.pendingResponseBytesPerConnection)
     fail('one fetch response could exceed the per-connection response queue');
+  if (l.pendingResponseBytesPerConnection > l.pendingResponseBytesTotal)
+    fail('one connection could queue more response bytes than all connections together');
+  if (l.socketRequestMaxBytes > l.queuedRequestBytesMax) fail('the largest frame must fit in queued.max.request.bytes');
+  if (l.connectionsMax < 1) fail('connectionsMax < 1');
+  if (l.transferStallMsMax < 1) fail('transferStallMsMax < 1');
+  if (l.evictCandidatesMax < 1) fail('evictCandidatesMax < 1');
   if (l.partitionsPerTopicMax > l.partitionsMax) fail('partitionsPerTopicMax > partitionsMax');
   if (l.socketRequestMaxBytes > 2 ** 31 - 1) fail('frame size must fit in int32');
   if (l.inFlightRequestsPerConnection < 1) fail('inFlightRequestsPerConnection < 1');

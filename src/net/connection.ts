@@ -3,18 +3,37 @@
  * and backpressure.
  *
  * - A frame's int32 size is checked before anything else: negative, too small for a header, or
- *   over socket.request.max.bytes closes the connection. Nothing is allocated from that size; we
- *   only ever hold the bytes that really arrived.
+ *   over socket.request.max.bytes closes the connection. Nothing is allocated from that size.
+ * - Memory for requests (queued.max.request.bytes, Kafka's MemoryPool): bytes read are taken
+ *   from the listener's request pool as they arrive; when a frame is incomplete, the rest of it
+ *   is taken too before we read on. If the pool has nothing left, this connection stops reading
+ *   until bytes come back, as Kafka mutes a channel it cannot allocate for. A connection that
+ *   holds its frame's bytes is never stopped for memory, so it can finish the frame and give them
+ *   back: no deadlock. A request's bytes go back when its handler has answered.
  * - Requests may be pipelined. Each gets a slot in arrival order; a response is written only when
  *   every earlier slot is done, so answers go out in order even when a long poll resolves late.
  *   Produce with acks=0 fills its slot with nothing.
- * - At `inFlightRequestsPerConnection` unanswered requests, or when the socket's unsent bytes pass
- *   `pendingResponseBytesPerConnection`, we stop reading (socket.pause) until both drop.
+ * - Responses not yet taken by the client (bytes the socket still holds, plus what a Fetch has been
+ *   granted while it builds its answer) count against this connection's bound and the listener's
+ *   response pool. We dispatch no further request (and stop reading) at
+ *   `inFlightRequestsPerConnection` unanswered requests, past
+ *   `pendingResponseBytesPerConnection` outstanding bytes, or when the response pool is spent
+ *   and this connection is one of those not reading its answers. A Fetch builds at most what
+ *   `takeResponseBytes` grants (one batch when nothing is left, KIP-74). Kafka needs no such
+ *   bound: it mutes a channel from a request until its response is sent, so each connection has
+ *   at most one answer queued; we keep pipelining and bound the bytes instead.
+ * - Memory held for clients is so bounded by configuration: queued.max.request.bytes, plus one
+ *   frame over it (lenient pool), plus one socket read (64 KiB) per connection read before it
+ *   stopped; and pendingResponseBytesTotal, plus one batch per connection once it is spent.
+ * - Stalls (checked by the listener's sweep): a frame not complete within the transfer timeout
+ *   of its first bytes, or response bytes the client has not taken for that long, close the
+ *   connection, so neither holds pool memory for longer.
  * - An unknown API key or unsupported version closes the connection, except ApiVersions, which is
  *   answered with UNSUPPORTED_VERSION and its own version range in a v0 body (KIP-511).
  * - A malformed request body or a handler bug closes this connection only; the broker goes on.
  */
 import type { Socket } from 'node:net';
+import type { NetConfig } from '../config/broker-config.js';
 import { limits } from '../config/limits.js';
 import type { Logger } from '../logger.js';
 import { responseHeaderVersion } from '../protocol/api-codec.js';
@@ -24,39 +43,72 @@ import { decodeRequestHeader, encodeResponseFrame } from '../protocol/header.js'
 import { Reader } from '../protocol/wire.js';
 import type { Broker } from '../broker.js';
 import type { ApiHandler, RequestContext } from '../api/registry.js';
+import type { MemoryPool } from './memory-pool.js';
 
 /** api_key + api_version + correlation_id + client_id length. */
 const REQUEST_HEADER_MIN_BYTES = 10;
+
+/** What a connection shares with its listener. */
+export interface ConnectionEnv {
+  readonly broker: Broker;
+  readonly log: Logger;
+  readonly config: NetConfig;
+  /** Bytes of requests being received or handled, all connections (queued.max.request.bytes). */
+  readonly requestPool: MemoryPool;
+  /** Bytes of responses outstanding, all connections (limits.pendingResponseBytesTotal). */
+  readonly responsePool: MemoryPool;
+  /** Bytes moved either way: the listener keeps connections in order of activity. */
+  onActivity(conn: Connection): void;
+}
 
 interface Slot {
   done: boolean;
   /** The response frame as buffers to write in order (encodeResponseFrame), or null for none. */
   frame: Buffer[] | null;
+  /** Request pool bytes of this request's frame, held until it is answered. */
+  requestBytes: number;
+  /** Response pool bytes held for its answer: granted while built, then the frame's size. */
+  responseBytes: number;
 }
 
 export class Connection {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Request pool bytes held for the buffered bytes and the rest of an incomplete frame. */
+  private requestBytesHeld = 0;
+  /** When the incomplete frame at the head of the buffer began to arrive (null: none). */
+  private frameStartMs: number | null = null;
   private readonly slots: Slot[] = [];
+  /** Response pool bytes of slots not yet written, and of frames written but not yet sent. */
+  private grantedBytes = 0;
+  private unsentBytes = 0;
+  /** When the client last took response bytes, or first owed us some. */
+  private sendProgressMs = 0;
+  /** The socket's bytes not yet taken by the kernel when stalled() last looked. */
+  private kernelBacklogBytes = 0;
   private paused = false;
+  private waitingForMemory = false;
+  /** processFrames is running: a response completed inside it must not start it again. */
+  private processing = false;
   private isClosed = false;
   private readonly closeListeners = new Set<() => void>();
   private resolveClosed!: () => void;
   readonly closed: Promise<void> = new Promise((r) => (this.resolveClosed = r));
   readonly id: string;
   private readonly clientHost: string;
+  private readonly broker: Broker;
+  private readonly log: Logger;
 
   constructor(
     private readonly socket: Socket,
-    private readonly broker: Broker,
-    private readonly log: Logger,
-    private readonly requestMaxBytes: number,
+    private readonly env: ConnectionEnv,
   ) {
+    this.broker = env.broker;
+    this.log = env.log;
     this.id = `${socket.remoteAddress}:${socket.remotePort}`;
     this.clientHost = `/${socket.remoteAddress ?? ''}`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.maybeResume());
     socket.on('error', (err) => this.log.debug(`connection ${this.id}: ${err.message}`));
     socket.on('close', () => this.onClose());
   }
@@ -70,16 +122,56 @@ export class Connection {
     return () => this.closeListeners.delete(listener);
   };
 
-  close(reason?: string): void {
+  /** The reason is logged at `level`: routine closes (idle, making room) at debug, as Kafka does. */
+  close(reason?: string, level: 'warn' | 'debug' = 'warn'): void {
     if (this.isClosed) return;
-    if (reason) this.broker.refusedConnections.log(`closing connection ${this.id}: ${reason}`);
-    this.socket.destroy();
+    // What a client causes at will (refused frames) is rate-limited and counted; routine closes
+    // (idle, making room) go to debug.
+    if (reason && level === 'warn') this.broker.refusedConnections.log(`closing connection ${this.id}: ${reason}`);
+    else if (reason) this.log.debug(`closing connection ${this.id}: ${reason}`);
+    // onClose first: write callbacks that destroy() may run then see the bytes already returned.
     this.onClose();
+    this.socket.destroy();
+  }
+
+  /** Nothing received, being handled or waiting to be sent: closing it loses no work. */
+  get quiet(): boolean {
+    return this.buffered === 0 && this.slots.length === 0 && this.unsentBytes === 0;
+  }
+
+  /** Why this connection has stalled for longer than stallMs, or null. */
+  stalled(nowMs: number, stallMs: number): string | null {
+    if (this.frameStartMs !== null && !this.paused && nowMs - this.frameStartMs > stallMs) {
+      return `request incomplete ${stallMs} ms after its first bytes (${this.buffered} bytes in)`;
+    }
+    if (this.unsentBytes === 0) return null;
+    this.noteSendProgress(nowMs);
+    return nowMs - this.sendProgressMs > stallMs ? `client took none of ${this.unsentBytes} response bytes in ${stallMs} ms` : null;
+  }
+
+  /**
+   * A large frame leaves in many pieces before its write callback: libuv's writeQueueSize (internal
+   * to Node's socket handle, read only here) falls with each, where writableLength does not. A slow
+   * reader that keeps taking bytes is therefore never taken for a stalled one.
+   */
+  private noteSendProgress(nowMs: number): void {
+    const handle = (this.socket as unknown as { _handle?: { writeQueueSize?: number } })._handle;
+    const backlog = handle?.writeQueueSize ?? 0;
+    if (backlog < this.kernelBacklogBytes) this.sendProgressMs = nowMs;
+    this.kernelBacklogBytes = backlog;
   }
 
   private onClose(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    const { requestPool, responsePool } = this.env;
+    requestPool.cancelWait(this.retry);
+    responsePool.cancelWait(this.retry);
+    requestPool.release(this.requestBytesHeld);
+    responsePool.release(this.unsentBytes);
+    for (const slot of this.slots) this.settle(slot);
+    this.requestBytesHeld = 0;
+    this.unsentBytes = 0;
     this.chunks = [];
     this.buffered = 0;
     this.slots.length = 0;
@@ -92,35 +184,93 @@ export class Connection {
     if (this.isClosed) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
+    this.env.onActivity(this);
+    // Bytes already read count against the pool, whether or not it had room for them.
+    if (this.buffered > this.requestBytesHeld) {
+      this.env.requestPool.take(this.buffered - this.requestBytesHeld);
+      this.requestBytesHeld = this.buffered;
+    }
     this.processFrames();
   }
 
+  private readonly retry = (): void => {
+    this.waitingForMemory = false;
+    this.processFrames();
+  };
+
   private processFrames(): void {
-    while (!this.isClosed && !this.mustPause() && this.buffered >= 4) {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      this.readFrames();
+    } finally {
+      this.processing = false;
+    }
+    if (this.isClosed) return;
+    if (this.buffered > 0 && this.frameStartMs === null) this.frameStartMs = Date.now();
+    this.updatePause();
+  }
+
+  private readFrames(): void {
+    while (!this.isClosed && !this.mustWait() && this.buffered >= 4) {
       const size = this.peekInt32();
-      if (size < REQUEST_HEADER_MIN_BYTES || size > this.requestMaxBytes) {
-        this.close(`frame size ${size} outside ${REQUEST_HEADER_MIN_BYTES}..${this.requestMaxBytes} (socket.request.max.bytes)`);
+      if (size < REQUEST_HEADER_MIN_BYTES || size > this.env.config.requestMaxBytes) {
+        this.close(`frame size ${size} outside ${REQUEST_HEADER_MIN_BYTES}..${this.env.config.requestMaxBytes} (socket.request.max.bytes)`);
         return;
       }
-      if (this.buffered < 4 + size) break;
+      if (this.buffered < 4 + size) {
+        this.holdFrame(4 + size);
+        break;
+      }
       this.take(4);
-      this.dispatch(this.take(size));
+      this.requestBytesHeld -= 4 + size;
+      this.frameStartMs = null;
+      this.dispatch(this.take(size), 4 + size);
     }
-    if (!this.isClosed && this.mustPause() && !this.paused) {
+  }
+
+  /** Takes pool bytes for the rest of an incomplete frame, or waits for the pool. */
+  private holdFrame(frameBytes: number): void {
+    const need = frameBytes - this.requestBytesHeld;
+    if (need <= 0) return;
+    if (this.env.requestPool.tryTake(need)) {
+      this.requestBytesHeld += need;
+      return;
+    }
+    this.waitingForMemory = true;
+    this.env.requestPool.wait(this.retry);
+  }
+
+  private get outstandingResponseBytes(): number {
+    return this.grantedBytes + this.unsentBytes;
+  }
+
+  /** True when no further request of this connection may be dispatched now. */
+  private mustWait(): boolean {
+    return (
+      this.waitingForMemory ||
+      this.slots.length >= limits.inFlightRequestsPerConnection ||
+      this.outstandingResponseBytes > limits.pendingResponseBytesPerConnection ||
+      this.blockedByResponsePool()
+    );
+  }
+
+  /** The response pool is spent and this connection is one of those not reading its answers. */
+  private blockedByResponsePool(): boolean {
+    return this.env.responsePool.available <= 0 && this.outstandingResponseBytes > 0;
+  }
+
+  private updatePause(): void {
+    const stop = this.mustWait();
+    if (stop && this.blockedByResponsePool()) this.env.responsePool.wait(this.retry);
+    if (stop && !this.paused) {
       this.paused = true;
       this.socket.pause();
-    }
-  }
-
-  private mustPause(): boolean {
-    return this.slots.length >= limits.inFlightRequestsPerConnection || this.socket.writableLength > limits.pendingResponseBytesPerConnection;
-  }
-
-  private maybeResume(): void {
-    if (this.paused && !this.isClosed && !this.mustPause()) {
+    } else if (!stop && this.paused) {
       this.paused = false;
+      // The client was not to blame while we were not reading.
+      if (this.frameStartMs !== null) this.frameStartMs = Date.now();
       this.socket.resume();
-      this.processFrames();
     }
   }
 
@@ -160,7 +310,10 @@ export class Connection {
     return out;
   }
 
-  private dispatch(frame: Buffer): void {
+  private dispatch(frame: Buffer, frameBytes: number): void {
+    // The slot comes first: it holds the frame's pool bytes on every path from here.
+    const slot: Slot = { done: false, frame: null, requestBytes: frameBytes, responseBytes: 0 };
+    this.slots.push(slot);
     const r = new Reader(frame);
     const header = decodeRequestHeader(r);
     if (r.error !== null) {
@@ -171,7 +324,7 @@ export class Connection {
     const handler = this.broker.handlers.get(apiKey);
     if (!handler || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiVersions.apiKey) {
-        this.answerUnsupportedApiVersions(correlationId);
+        this.answerUnsupportedApiVersions(slot, correlationId);
       } else {
         this.close(`unsupported API key ${apiKey} version ${apiVersion}${handler ? ` (serving ${handler.minVersion}-${handler.maxVersion})` : ''}`);
       }
@@ -184,27 +337,67 @@ export class Connection {
       this.close(`malformed ${codec.name} v${apiVersion} request: ${r.error}`);
       return;
     }
-    const slot: Slot = { done: false, frame: null };
-    this.slots.push(slot);
-    const ctx: RequestContext = { broker: this.broker, apiVersion, correlationId, clientId: header.clientId, clientHost: this.clientHost, onClose: this.onCloseListener };
+    const ctx: RequestContext = {
+      broker: this.broker,
+      apiVersion,
+      correlationId,
+      clientId: header.clientId,
+      clientHost: this.clientHost,
+      onClose: this.onCloseListener,
+      takeResponseBytes: (bytesMax) => this.takeResponseBytes(slot, bytesMax),
+      returnResponseBytes: (bytes) => this.returnResponseBytes(slot, bytes),
+    };
     let result: unknown;
     try {
       result = handler.handle(request, ctx);
     } catch (err) {
-      this.onHandlerBug(handler, apiVersion, err);
+      this.onHandlerBug(slot, handler, apiVersion, err);
       return;
     }
     if (result instanceof Promise) {
       result.then(
         (res) => this.complete(slot, handler, apiVersion, correlationId, res),
-        (err) => this.onHandlerBug(handler, apiVersion, err),
+        (err) => this.onHandlerBug(slot, handler, apiVersion, err),
       );
     } else {
       this.complete(slot, handler, apiVersion, correlationId, result);
     }
   }
 
+  private takeResponseBytes(slot: Slot, bytesMax: number): number {
+    if (this.isClosed) return 0;
+    const room = Math.min(bytesMax, limits.pendingResponseBytesPerConnection - this.outstandingResponseBytes, this.env.responsePool.available);
+    const granted = Math.max(0, Math.floor(room));
+    this.holdResponseBytes(slot, granted);
+    return granted;
+  }
+
+  private returnResponseBytes(slot: Slot, bytes: number): void {
+    if (this.isClosed) return;
+    this.holdResponseBytes(slot, -Math.min(Math.max(bytes, 0), slot.responseBytes));
+  }
+
+  /** Changes what a slot holds of the response pool by delta bytes (either sign). */
+  private holdResponseBytes(slot: Slot, delta: number): void {
+    slot.responseBytes += delta;
+    this.grantedBytes += delta;
+    if (delta > 0) this.env.responsePool.take(delta);
+    else this.env.responsePool.release(-delta);
+  }
+
+  /** Gives back what a request holds of both pools (it is answered, or the connection closed). */
+  private settle(slot: Slot): void {
+    this.env.requestPool.release(slot.requestBytes);
+    slot.requestBytes = 0;
+    if (this.isClosed) {
+      this.env.responsePool.release(slot.responseBytes);
+      this.grantedBytes -= slot.responseBytes;
+      slot.responseBytes = 0;
+    }
+  }
+
   private complete(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, response: unknown): void {
+    this.settle(slot);
     if (this.isClosed) return;
     if (response !== null) {
       try {
@@ -212,10 +405,11 @@ export class Connection {
           handler.codec.encodeResponse(w, apiVersion, response),
         );
       } catch (err) {
-        this.onHandlerBug(handler, apiVersion, err);
+        this.onHandlerBug(slot, handler, apiVersion, err);
         return;
       }
     }
+    this.holdResponseBytes(slot, frameBytes(slot.frame) - slot.responseBytes);
     slot.done = true;
     this.flush();
   }
@@ -224,19 +418,38 @@ export class Connection {
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const slot = this.slots.shift()!;
       if (slot.frame === null) continue;
-      if (slot.frame.length === 1) {
-        this.socket.write(slot.frame[0]!);
-      } else {
-        // One writev for the pieces of a frame (own bytes and referenced records).
-        this.socket.cork();
-        for (const piece of slot.frame) this.socket.write(piece);
-        this.socket.uncork();
-      }
+      this.send(slot.frame, slot.responseBytes);
+      this.grantedBytes -= slot.responseBytes;
+      slot.responseBytes = 0;
     }
-    this.maybeResume();
+    this.processFrames();
   }
 
-  private answerUnsupportedApiVersions(correlationId: number): void {
+  /** Writes one response frame; its pool bytes come back once the kernel has taken them. */
+  private send(frame: Buffer[], bytes: number): void {
+    if (this.unsentBytes === 0) this.sendProgressMs = Date.now();
+    this.unsentBytes += bytes;
+    const onSent = (): void => this.onSent(bytes);
+    if (frame.length === 1) {
+      this.socket.write(frame[0]!, onSent);
+      return;
+    }
+    // One writev for the pieces of a frame (own bytes and referenced records).
+    this.socket.cork();
+    frame.forEach((piece, i) => this.socket.write(piece, i === frame.length - 1 ? onSent : undefined));
+    this.socket.uncork();
+  }
+
+  private onSent(bytes: number): void {
+    if (this.isClosed) return;
+    this.unsentBytes -= bytes;
+    this.sendProgressMs = Date.now();
+    this.env.onActivity(this);
+    this.env.responsePool.release(bytes);
+    this.processFrames();
+  }
+
+  private answerUnsupportedApiVersions(slot: Slot, correlationId: number): void {
     const own = this.broker.handlers.get(ApiVersions.apiKey)!;
     const frame = encodeResponseFrame(correlationId, 0, (w) =>
       ApiVersions.encodeResponse(w, 0, {
@@ -249,13 +462,23 @@ export class Connection {
         zkMigrationReady: false,
       }),
     );
-    this.slots.push({ done: true, frame });
+    this.settle(slot);
+    slot.frame = frame;
+    this.holdResponseBytes(slot, frameBytes(frame));
+    slot.done = true;
     this.flush();
   }
 
-  private onHandlerBug(handler: ApiHandler, apiVersion: number, err: unknown): void {
+  private onHandlerBug(slot: Slot, handler: ApiHandler, apiVersion: number, err: unknown): void {
+    this.settle(slot);
     const e = err as Error;
     this.log.error(`BUG in ${handler.codec.name} v${apiVersion} handler: ${e?.stack ?? String(err)}`);
     this.close();
   }
+}
+
+function frameBytes(frame: Buffer[] | null): number {
+  let n = 0;
+  for (const piece of frame ?? []) n += piece.length;
+  return n;
 }

@@ -1,38 +1,153 @@
 /**
- * The client listener: accepts TCP connections and hands each to a Connection. Bounded by
- * `limits.connectionsMax`; stop() closes the listener and every connection.
+ * The client listener: accepts TCP connections, hands each to a Connection, and bounds them as
+ * Kafka's SocketServer does (ConnectionQuotas, the Selector's idle expiry, the MemoryPool).
+ *
+ * - max.connections.per.ip (and its overrides): a new connection from an address that already has
+ *   its maximum is closed at once, as Kafka's Acceptor does (TooManyConnectionsException).
+ * - max.connections (capped by limits.connectionsMax): Kafka's Acceptor stops accepting until a
+ *   slot frees, leaving newcomers in the kernel's backlog, and frees slots for the inter-broker
+ *   listener by closing the least recently used connection of another one. Node cannot stop
+ *   accepting without closing the listening socket, and one listener has no other to take from;
+ *   so a newcomer takes the place of the least recently active connection that has nothing in
+ *   progress and has been idle for limits.evictIdleMsMin, and is closed when there is none.
+ *   Thousands of idle connections from one client therefore never lock out another client (on
+ *   loopback every client has the same address, so the per-IP limit cannot tell them apart).
+ * - connections.max.idle.ms: a connection with no bytes moving either way for that long is
+ *   closed, least recently active first, as Kafka's IdleExpiryManager does.
+ * - Stalls: a request incomplete, or response bytes not taken by the client, for
+ *   min(limits.transferStallMsMax, connections.max.idle.ms) close the connection (Connection).
+ * - Memory: one request pool (queued.max.request.bytes, lenient as Kafka's) and one response pool
+ *   (limits.pendingResponseBytesTotal, strict) shared by all connections.
+ * - Refusals are counted and logged at most once a second, so a flood cannot flood the log.
+ * A flood of connection attempts costs an accept and a close each; existing connections keep
+ * being served between them, since nothing here waits.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
+import { ConfigError, type NetConfig } from '../config/broker-config.js';
 import { limits } from '../config/limits.js';
 import type { Logger } from '../logger.js';
 import type { Broker } from '../broker.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionEnv } from './connection.js';
+import { MemoryPool } from './memory-pool.js';
+
+/** How often idle and stalled connections are looked for, at most (ms). */
+const SWEEP_MS_MAX = 1000;
+/** Refusals are logged at most this often (ms). */
+const REFUSAL_LOG_MS = 1000;
 
 export class Listener {
   private readonly server: Server;
-  private readonly connections = new Set<Connection>();
+  private readonly env: ConnectionEnv;
+  /** Open connections, least recently active first (a Map keeps insertion order). */
+  private readonly byActivity = new Map<Connection, number>();
+  private readonly perAddress = new Map<string, number>();
+  /** max.connections.per.ip.overrides by address, resolved at listen(). */
+  private overrides = new Map<string, number>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly stallMs: number;
+  private refused = { count: 0, loggedMs: 0 };
 
-  constructor(
-    private readonly broker: Broker,
-    private readonly log: Logger,
-    private readonly requestMaxBytes: number,
-  ) {
+  constructor(broker: Broker, private readonly log: Logger, private readonly config: NetConfig) {
+    // An accounting bug must not take the broker down from inside a socket callback: say it loudly.
+    const onBug = (message: string): void => log.error(`BUG: ${message}`);
+    this.env = {
+      broker,
+      log,
+      config,
+      requestPool: new MemoryPool(config.queuedRequestBytesMax, 'lenient', onBug),
+      responsePool: new MemoryPool(limits.pendingResponseBytesTotal, 'strict', onBug),
+      onActivity: (conn) => this.touch(conn),
+    };
+    this.stallMs = Math.min(limits.transferStallMsMax, config.idleMs ?? Infinity);
     this.server = createServer((socket) => this.accept(socket));
   }
 
+  private touch(conn: Connection): void {
+    this.byActivity.delete(conn);
+    this.byActivity.set(conn, Date.now());
+  }
+
   private accept(socket: Socket): void {
-    if (this.connections.size >= limits.connectionsMax) {
-      this.log.warn(`refusing connection from ${socket.remoteAddress}: ${limits.connectionsMax} connections open`);
+    const address = normalizeAddress(socket.remoteAddress ?? '');
+    const refusal = this.perIpRefusal(address) ?? this.makeRoom();
+    if (refusal !== null) {
+      this.noteRefusal(`refused connection from ${address}: ${refusal}`);
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, this.broker, this.log, this.requestMaxBytes);
-    this.connections.add(conn);
-    void conn.closed.then(() => this.connections.delete(conn));
+    const conn = new Connection(socket, this.env);
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    this.touch(conn);
+    void conn.closed.then(() => this.forget(conn, address));
   }
 
-  listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
+  private forget(conn: Connection, address: string): void {
+    this.byActivity.delete(conn);
+    const n = (this.perAddress.get(address) ?? 1) - 1;
+    if (n === 0) this.perAddress.delete(address);
+    else this.perAddress.set(address, n);
+  }
+
+  private perIpRefusal(address: string): string | null {
+    const max = this.overrides.get(address) ?? this.config.maxConnectionsPerIp;
+    const open = this.perAddress.get(address) ?? 0;
+    return open < max ? null : `it has ${open} connections, max.connections.per.ip${this.overrides.has(address) ? '.overrides' : ''} allows ${max}`;
+  }
+
+  /** Null when a new connection may open, closing a long idle one if need be. */
+  private makeRoom(): string | null {
+    const max = this.config.maxConnections;
+    if (this.byActivity.size < max) return null;
+    const victim = this.idleConnection(Date.now());
+    if (victim !== null) {
+      victim.conn.close(`idle for ${victim.idleMs} ms, making room for a new connection at max.connections=${max}`, 'debug');
+      return null;
+    }
+    return `${this.byActivity.size} connections open, max.connections allows ${max} and none is idle`;
+  }
+
+  /**
+   * The least recently active connection that has nothing in progress and has been idle for
+   * limits.evictIdleMsMin, among the first limits.evictCandidatesMax (a long poll may be older).
+   */
+  private idleConnection(nowMs: number): { conn: Connection; idleMs: number } | null {
+    let looked = 0;
+    for (const [conn, activeMs] of this.byActivity) {
+      const idleMs = nowMs - activeMs;
+      if (idleMs < limits.evictIdleMsMin || ++looked > limits.evictCandidatesMax) return null;
+      if (conn.quiet) return { conn, idleMs };
+    }
+    return null;
+  }
+
+  private noteRefusal(reason: string): void {
+    this.refused.count++;
+    const now = Date.now();
+    if (now - this.refused.loggedMs < REFUSAL_LOG_MS) return;
+    const more = this.refused.count > 1 ? ` (and ${this.refused.count - 1} more refused since the last such line)` : '';
+    this.log.info(`${reason}${more}`);
+    this.refused = { count: 0, loggedMs: now };
+  }
+
+  /** Closes stalled connections (first: their reason is the more telling), then idle ones. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const conn of this.byActivity.keys()) {
+      const stall = conn.stalled(now, this.stallMs);
+      if (stall !== null) conn.close(stall);
+    }
+    const idleMs = this.config.idleMs;
+    if (idleMs === null) return;
+    for (const [conn, activeMs] of this.byActivity) {
+      if (now - activeMs <= idleMs) break;
+      conn.close(`idle for ${now - activeMs} ms (connections.max.idle.ms=${idleMs})`, 'debug');
+    }
+  }
+
+  async listen(host: string, port: number): Promise<number> {
+    this.overrides = await resolveOverrides(this.config.maxConnectionsPerIpOverrides);
+    const bound = await new Promise<number>((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       this.server.once('error', onError);
       this.server.listen({ host: host === '' ? undefined : host, port }, () => {
@@ -41,11 +156,40 @@ export class Listener {
         resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
       });
     });
+    const everyMs = Math.max(10, Math.min(SWEEP_MS_MAX, Math.floor(Math.min(this.stallMs, this.config.idleMs ?? Infinity) / 4)));
+    this.sweepTimer = setInterval(() => this.sweep(), everyMs);
+    this.sweepTimer.unref();
+    return bound;
   }
 
   async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const c of this.connections) c.close();
+    for (const c of [...this.byActivity.keys()]) c.close();
     await closed;
   }
+}
+
+/** "::ffff:127.0.0.1" (an IPv4 client of a dual-stack socket) counts as 127.0.0.1. */
+function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+/** Host names resolve to every address they have (Kafka takes InetAddress.getByName's one). */
+async function resolveOverrides(byHost: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const [host, count] of byHost) {
+    if (isIP(host) !== 0) {
+      out.set(normalizeAddress(host), count);
+      continue;
+    }
+    let addresses: Array<{ address: string }>;
+    try {
+      addresses = await lookup(host, { all: true });
+    } catch {
+      throw new ConfigError(`max.connections.per.ip.overrides: cannot resolve host "${host}"; use an IP address or a name this machine can resolve`);
+    }
+    for (const a of addresses) out.set(normalizeAddress(a.address), count);
+  }
+  return out;
 }
