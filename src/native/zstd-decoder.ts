@@ -55,13 +55,18 @@ class Output {
 
 // -- bit streams (4.1.1: read backward from the end mark) -----------------------------------------
 
-/** n < 32 bits of src starting at bit `at` of the byte range [start, end), least significant first. */
-function bitsAt(src: Uint8Array, start: number, end: number, at: number, n: number): number {
+/**
+ * n < 32 bits of src starting at bit `at` of the byte range from `start`, least significant first.
+ * Bytes past the range (or past src) may be read but only feed bits above the n wanted, which the
+ * mask drops (a missing byte reads as undefined, 0 in the bit operations). Bits below the
+ * range's first (`at` < 0) read as zeros.
+ */
+function bitsAt(src: Uint8Array, start: number, at: number, n: number): number {
   if (n === 0) return 0;
-  if (at < 0) return n + at <= 0 ? 0 : bitsAt(src, start, end, 0, n + at) * 2 ** -at;
-  if (n > 24) return bitsAt(src, start, end, at, 16) + bitsAt(src, start, end, at + 16, n - 16) * 65536;
+  if (at < 0) return n + at <= 0 ? 0 : bitsAt(src, start, 0, n + at) * 2 ** -at;
+  if (n > 24) return bitsAt(src, start, at, 16) + bitsAt(src, start, at + 16, n - 16) * 65536;
   const i = start + (at >>> 3);
-  const word = (src[i]! | ((i + 1 < end ? src[i + 1]! : 0) << 8) | ((i + 2 < end ? src[i + 2]! : 0) << 16) | ((i + 3 < end ? src[i + 3]! : 0) << 24)) >>> 0;
+  const word = (src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16) | (src[i + 3]! << 24)) >>> 0;
   return (word >>> (at & 7)) & ((1 << n) - 1);
 }
 
@@ -75,7 +80,7 @@ class BackwardBits {
   constructor(
     private readonly src: Uint8Array,
     private readonly start: number,
-    private readonly end: number,
+    end: number,
   ) {
     if (end <= start) fail('empty bit stream');
     const last = src[end - 1]!;
@@ -83,11 +88,14 @@ class BackwardBits {
     this.pos = (end - start - 1) * 8 + (31 - Math.clz32(last));
   }
   read(n: number): number {
-    this.pos -= n;
-    return bitsAt(this.src, this.start, this.end, this.pos, n);
+    const at = (this.pos -= n);
+    if (at < 0 || n > 24) return bitsAt(this.src, this.start, at, n);
+    const src = this.src;
+    const i = this.start + (at >>> 3);
+    return ((src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16) | (src[i + 3]! << 24)) >>> (at & 7)) & ((1 << n) - 1);
   }
   peek(n: number): number {
-    return bitsAt(this.src, this.start, this.end, this.pos - n, n);
+    return bitsAt(this.src, this.start, this.pos - n, n);
   }
 }
 
@@ -147,7 +155,7 @@ function readFseTable(src: Uint8Array, pos: number, end: number, maxSymbol: numb
   const available = (end - pos) * 8;
   const take = (n: number): number => {
     if (bit + n > available) fail('truncated FSE table description');
-    const v = bitsAt(src, pos, end, bit, n);
+    const v = bitsAt(src, pos, bit, n);
     bit += n;
     return v;
   };
@@ -171,7 +179,7 @@ function readFseTable(src: Uint8Array, pos: number, end: number, maxSymbol: numb
     }
     const max = 2 * threshold - 1 - remaining;
     let count: number;
-    const low = bitsAt(src, pos, end, bit, nbBits - 1);
+    const low = bitsAt(src, pos, bit, nbBits - 1);
     if (low < max) {
       count = take(nbBits - 1);
     } else {
@@ -250,10 +258,12 @@ function huffmanTable(weights: number[]): HuffmanTable {
   const rest = (1 << log) - sum;
   if ((rest & (rest - 1)) !== 0) fail('Huffman weights do not complete a tree');
   weights.push(32 - Math.clz32(rest));
+  const rankCount = new Array<number>(log + 2).fill(0);
+  for (const w of weights) rankCount[w]!++;
   const rankStart = new Array<number>(log + 2).fill(0);
   for (let w = 1, at = 0; w <= log; w++) {
     rankStart[w] = at;
-    for (const x of weights) if (x === w) at += 1 << (w - 1);
+    at += rankCount[w]! << (w - 1);
   }
   const symbol = new Uint8Array(1 << log);
   const bits = new Uint8Array(1 << log);
@@ -374,6 +384,8 @@ const ML_BASE = [
 const ML_BITS = [
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
 ];
+/** Offset codes: 2^code, plus `code` extra bits. */
+const OF_BASE = Array.from({ length: 32 }, (_, code) => 2 ** code);
 // Predefined distributions (3.1.1.3.2.2.1).
 const LL_DEFAULT = fseTable([4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 2, 1, 1, 1, 1, 1, -1, -1, -1, -1], 6);
 const ML_DEFAULT = fseTable(
@@ -439,7 +451,7 @@ function executeSequences(bits: BackwardBits, count: number, st: FrameState, lit
     const ofCode = of.symbol[ofState]!;
     const mlCode = ml.symbol[mlState]!;
     const llCode = ll.symbol[llState]!;
-    const offsetValue = 2 ** ofCode + bits.read(ofCode);
+    const offsetValue = OF_BASE[ofCode]! + bits.read(ofCode);
     const matchLength = ML_BASE[mlCode]! + bits.read(ML_BITS[mlCode]!);
     const literalLength = LL_BASE[llCode]! + bits.read(LL_BITS[llCode]!);
     const offset = resolveOffset(st.rep, offsetValue, literalLength === 0);
@@ -477,19 +489,35 @@ function resolveOffset(rep: [number, number, number], value: number, noLiterals:
   return offset;
 }
 
+/** Below this many bytes a copy is a loop: cheaper than a subarray view or a native copy. */
+const SHORT_COPY_BYTES = 32;
+
 function appendBytes(out: Output, from: Uint8Array, start: number, end: number): void {
-  out.reserve(end - start);
-  out.buf.set(from.subarray(start, end), out.length);
-  out.length += end - start;
+  const n = end - start;
+  out.reserve(n);
+  const buf = out.buf;
+  const op = out.length;
+  if (n < SHORT_COPY_BYTES) for (let i = 0; i < n; i++) buf[op + i] = from[start + i]!;
+  else buf.set(from.subarray(start, end), op);
+  out.length += n;
 }
 
 function appendMatch(out: Output, offset: number, length: number, st: FrameState): void {
   if (offset > out.length - st.frameStart) fail(`match offset ${offset} before the frame's start`);
   out.reserve(length);
   const buf = out.buf;
-  let op = out.length;
-  if (offset >= length) buf.copy(buf, op, op - offset, op - offset + length);
-  else for (let i = 0; i < length; i++, op++) buf[op] = buf[op - offset]!;
+  const op = out.length;
+  const from = op - offset;
+  if (length < SHORT_COPY_BYTES) for (let i = 0; i < length; i++) buf[op + i] = buf[from + i]!;
+  else {
+    // The match repeats the `offset` bytes before it: copy them, then what is done so far, each
+    // chunk from bytes already written (an overlapping match, offset < length, included).
+    for (let done = 0; done < length; ) {
+      const n = Math.min(done + offset, length - done);
+      buf.copyWithin(op + done, from, from + n);
+      done += n;
+    }
+  }
   out.length += length;
 }
 
