@@ -312,7 +312,9 @@ function readLiterals(src: Uint8Array, pos: number, end: number, st: FrameState)
   if (type < 2) {
     const headerBytes = format === 1 ? 2 : format === 3 ? 3 : 1;
     if (end - pos < headerBytes) fail('truncated literals header');
-    const size = format === 1 ? (b0 >>> 4) + (src[pos + 1]! << 4) : format === 3 ? (b0 >>> 4) + (src[pos + 1]! << 4) + (src[pos + 2]! << 12) : b0 >>> 3;
+    let size = b0 >>> 3; // formats 0 and 2: 5 bits
+    if (format === 1) size = (b0 >>> 4) + (src[pos + 1]! << 4);
+    else if (format === 3) size = (b0 >>> 4) + (src[pos + 1]! << 4) + (src[pos + 2]! << 12);
     if (size > BLOCK_MAX_BYTES) fail(`${size} literals in a block`);
     pos += headerBytes;
     if (type === 0) {
@@ -566,7 +568,16 @@ function frame(src: Buffer, pos: number, out: Output, literals: Uint8Array): num
   const h = frameHeader(src, pos);
   const left = out.maxBytes - out.length;
   if (h.contentSize !== null && h.contentSize > left) fail(`a frame declares ${h.contentSize} bytes of content, past the limit (${left} bytes left)`);
-  const st: FrameState = { frameStart: out.length, blockMax: Math.min(h.window, BLOCK_MAX_BYTES), huffman: null, ll: null, of: null, ml: null, rep: [1, 4, 8], literals };
+  const st: FrameState = {
+    frameStart: out.length,
+    blockMax: Math.min(h.window, BLOCK_MAX_BYTES),
+    huffman: null,
+    ll: null,
+    of: null,
+    ml: null,
+    rep: [1, 4, 8],
+    literals,
+  };
   pos = h.end;
   for (let last = false; !last; ) {
     if (src.length - pos < 3) fail('truncated block header');
