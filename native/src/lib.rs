@@ -58,7 +58,8 @@
 //!
 //! Threading: all functions but fileSyncAsync's fsync run on the JavaScript thread; that fsync
 //! runs on a libuv pool thread and touches nothing but the descriptor number it was given. No
-//! state is kept between calls besides read-only tables built at compile time.
+//! state is kept between calls besides read-only tables built at compile time and zstdDecompress's
+//! decompression context (one per thread, reset at each call: zstd.rs).
 
 pub mod batch;
 pub mod crc32c;

@@ -22,7 +22,8 @@
 //! Malformed input (bad magic, truncated frame, corrupt block, a frame with a dictionary id) is
 //! `Error::Malformed` with libzstd's reason; nothing here panics on any input.
 
-use zstd_safe::{get_error_name, DCtx, DParameter, InBuffer, OutBuffer};
+use std::cell::RefCell;
+use zstd_safe::{get_error_name, DCtx, DParameter, InBuffer, OutBuffer, ResetDirective};
 
 /// Largest window accepted, as a power of two: 128 MiB (ZSTD_WINDOWLOG_LIMIT_DEFAULT).
 pub const WINDOW_LOG_MAX: u32 = 27;
@@ -51,11 +52,44 @@ impl std::fmt::Display for Error {
     }
 }
 
+thread_local! {
+    /// The decompression context of this thread, reused: creating one and its buffers costs more
+    /// than decoding a small batch. Reset at the start of every call (which also clears an error
+    /// left by the previous one). libzstd frees buffers that stay much larger than the frames
+    /// need after some calls (ZSTD_WORKSPACETOOLARGE_MAXDURATION), so one large frame does not pin
+    /// its window for long; only the pages written are resident meanwhile.
+    static DCTX: RefCell<Option<DCtx<'static>>> = const { RefCell::new(None) };
+}
+
 /// The decompressed contents of every frame in `src`, at most `max_bytes` of them.
 pub fn decompress(src: &[u8], max_bytes: usize) -> Result<Vec<u8>, Error> {
+    DCTX.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            if slot.is_none() {
+                *slot = Some(new_dctx()?);
+            }
+            match slot.as_mut() {
+                Some(dctx) => {
+                    dctx.reset(ResetDirective::SessionOnly).map_err(libzstd)?;
+                    decompress_with(dctx, src, max_bytes)
+                }
+                None => decompress_with(&mut new_dctx()?, src, max_bytes),
+            }
+        }
+        // In use further up this thread's stack: cannot happen (nothing here calls back), but a
+        // fresh context is always correct.
+        Err(_) => decompress_with(&mut new_dctx()?, src, max_bytes),
+    })
+}
+
+fn new_dctx() -> Result<DCtx<'static>, Error> {
     let mut dctx = DCtx::try_create().ok_or_else(|| Error::Malformed("cannot create a decompression context (out of memory)".into()))?;
     dctx.set_parameter(DParameter::WindowLogMax(WINDOW_LOG_MAX)).map_err(libzstd)?;
     dctx.set_parameter(DParameter::ForceIgnoreChecksum(true)).map_err(libzstd)?;
+    Ok(dctx)
+}
+
+fn decompress_with(dctx: &mut DCtx, src: &[u8], max_bytes: usize) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos < src.len() {
@@ -71,7 +105,7 @@ pub fn decompress(src: &[u8], max_bytes: usize) -> Result<Vec<u8>, Error> {
                 return Err(Error::Declared { declared, left });
             }
         }
-        decode_frame(&mut dctx, &rest[..frame_len], max_bytes, &mut out)?;
+        decode_frame(dctx, &rest[..frame_len], max_bytes, &mut out)?;
         pos += frame_len;
     }
     Ok(out)
@@ -164,6 +198,14 @@ mod tests {
             assert!(matches!(decompress(&f[..cut], 100), Err(Error::Malformed(_))), "cut at {cut}");
         }
         assert!(matches!(decompress(b"not zstd at all", 100), Err(Error::Malformed(_))));
+    }
+
+    #[test]
+    fn an_error_does_not_spoil_the_next_call() {
+        let mut cut = hello();
+        cut.truncate(8);
+        assert!(decompress(&cut, 100).is_err());
+        assert_eq!(decompress(&hello(), 100).unwrap(), b"hello zstd");
     }
 
     #[test]

@@ -612,11 +612,18 @@ function compressedBlock(src: Buffer, pos: number, end: number, st: FrameState, 
   sequences(src, after, end, st, litCount, out);
 }
 
+/**
+ * The decoded literals of the block at hand, allocated once: decoding is synchronous and calls
+ * nothing outside this module, so one buffer serves every call.
+ */
+let literalsScratch: Uint8Array | null = null;
+
 /** The contents of the frames in `src`, at most `maxBytes` of them; DecodeError when malformed or past it. */
 export function zstdDecompressTs(src: Buffer, maxBytes: number): Buffer {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new RangeError(`zstd: maxBytes must be a non-negative integer, got ${maxBytes}`);
   const out = new Output(src.length * 4, maxBytes);
-  const literals = new Uint8Array(BLOCK_MAX_BYTES);
+  literalsScratch ??= new Uint8Array(BLOCK_MAX_BYTES);
+  const literals = literalsScratch;
   let pos = 0;
   while (pos < src.length) {
     if (src.length - pos < 4) fail(`truncated frame magic at ${pos}`);
