@@ -5,15 +5,16 @@
 //! (magic 0xFD2FB528) and skippable frames (magic 0x184D2A50-5F, skipped). Output: the frames'
 //! contents concatenated.
 //!
-//! Bounds, so that a hostile batch costs at most `max_bytes` of memory and time linear in it:
+//! Bounds, so that a hostile batch costs about `max_bytes` of resident memory at most, and time
+//! linear in input and output:
 //!  - output never exceeds `max_bytes`: it grows as libzstd produces it (never sized from a
 //!    header), and decoding stops with `Error::Limit` as soon as it would pass the bound;
 //!  - a frame whose header declares a content size larger than what is left of the bound is
 //!    refused before anything is allocated for it (a "zstd bomb" costs nothing);
 //!  - libzstd's own window buffer, for a frame without a content size, is sized by the frame's
-//!    window, at most 2^WINDOW_LOG_MAX bytes (libzstd's default, and what Kafka's zstd-jni
-//!    accepts); larger windows are refused. Only the pages it writes are touched, and it writes
-//!    no more than the output.
+//!    window, at most 2^WINDOW_LOG_MAX bytes (libzstd's default, which Kafka's zstd-jni keeps);
+//!    larger windows are refused. That is address space: only the pages written are touched,
+//!    and no more is written than the output.
 //!
 //! A frame's optional XXH64 content checksum is skipped, not verified (ZSTD_d_forceIgnoreChecksum),
 //! as the lz4 decoder skips its xxhash32: the batch's CRC-32C already covers the compressed bytes,
