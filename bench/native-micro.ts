@@ -1,7 +1,9 @@
 /**
  * Micro-benchmarks of the native functions against their TypeScript twins (benny): CRC-32C and
- * record-batch validation at 16 B, 256 B, 4 KiB, 64 KiB and 1 MiB, offset assignment, and segment
- * I/O (NativeFileIO against NodeFileIO: pwrite and pread of page-cache data at the same sizes).
+ * record-batch validation at 16 B, 256 B, 4 KiB, 64 KiB and 1 MiB, offset assignment, zstd
+ * decompression (libzstd against the TypeScript decoder, on the reference encoder's frames in
+ * src/native/zstd-fixtures.ts; MB/s of decompressed output), and segment I/O (NativeFileIO
+ * against NodeFileIO: pwrite and pread of page-cache data at the same sizes).
  * Prints one markdown table: throughput (MB/s, 10^6 bytes) or calls/s, and the native/TS ratio.
  * Then fsync: how long the JavaScript thread is held by fsync of 64 MiB of freshly written data
  * on this machine's temp directory, synchronously (NodeFileIO.fsync) and with fsyncAsync (the
@@ -31,8 +33,11 @@ import {
   nativeFile,
   validateBatchesNative,
   validateBatchesTs,
+  zstdDecompressNative,
+  zstdDecompressTs,
   type BatchInfo,
 } from '../src/native/index.js';
+import * as zstdFx from '../src/native/zstd-fixtures.js';
 
 const maxTimeArg = process.argv.indexOf('--max-time');
 const maxTime = maxTimeArg >= 0 ? Number(process.argv[maxTimeArg + 1]) : 1;
@@ -40,7 +45,8 @@ const maxTime = maxTimeArg >= 0 ? Number(process.argv[maxTimeArg + 1]) : 1;
 const crcNative = crc32cNative;
 const validateNative = validateBatchesNative;
 const assignNative = assignOffsetsNative;
-if (crcNative === null || validateNative === null || assignNative === null || nativeFile === null) {
+const zstdNative = zstdDecompressNative;
+if (crcNative === null || validateNative === null || assignNative === null || zstdNative === null || nativeFile === null) {
   console.error(`${describeNative()}\nbuild it first: npm run build:native`);
   process.exit(1);
 }
@@ -117,6 +123,27 @@ for (const [label, n] of SIZES) {
     native: () => assignNative(buf, info, offset++, 3),
   });
   rows.push(`| assignOffsets | any | ${perSec(r.ts!)} | ${perSec(r.native!)} | ${(r.native! / r.ts!).toFixed(1)}× |`);
+}
+
+const ZSTD_CASES: [string, Buffer][] = [
+  ['13 KB text, level 19', zstdFx.withSize],
+  ['13 KB text, streamed', zstdFx.streamed],
+  ['197 KiB text, level 1', zstdFx.bigFast],
+  ['197 KiB text, level 22', zstdFx.bigUltra],
+];
+for (const [label, frame] of ZSTD_CASES) {
+  const n = zstdTs(frame).length;
+  const r = await measure(`zstdDecompress ${label}`, {
+    ts: () => (sink ^= zstdDecompressTs(frame, 1 << 20).length),
+    native: () => (sink ^= zstdNative(frame, 1 << 20).length),
+  });
+  rows.push(`| zstdDecompress | ${label} (${frame.length} B in) | ${mb(r.ts!, n)} MB/s | ${mb(r.native!, n)} MB/s | ${(r.native! / r.ts!).toFixed(1)}× |`);
+}
+
+function zstdTs(frame: Buffer): Buffer {
+  const out = zstdDecompressTs(frame, 1 << 20);
+  if (!out.equals(zstdNative!(frame, 1 << 20))) throw new Error('zstd benchmark: the two decoders disagree');
+  return out;
 }
 
 // -- segment I/O ----------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ export function run(cmd: string, args: string[], opts: { input?: string | Buffer
 }
 
 /** Throws a clear error when an external client is missing. */
-export function requireTool(what: 'kcat' | 'confluent_kafka' | 'kafka'): void {
+export function requireTool(what: 'kcat' | 'confluent_kafka' | 'kafka' | 'zstandard'): void {
   const hint = 'install the test clients with: apt-get install -y kcat python3-kafka python3-confluent-kafka python3-snappy python3-lz4 python3-zstandard (or run .ci/run)';
   if (what === 'kcat') {
     if (spawnSync('kcat', ['-V']).status !== 0) throw new Error(`kcat not found; ${hint}`);

@@ -1,4 +1,7 @@
-// Builds the Rust addon into native/sluice.node with @napi-rs/cli 2 (`napi build`), offline.
+// Builds the Rust addon into native/sluice.node with @napi-rs/cli 2 (`napi build`). Its one
+// dependency (zstd-safe, with zstd-sys and cc to build libzstd from source: native/Cargo.toml) is
+// pinned by native/Cargo.lock and built with --locked; cargo downloads those crates from crates.io
+// the first time and builds offline once they are in its cache. Needs a C compiler (cc).
 // Run by `npm run build:native` and by `prepare`, so `npm install` and `npm ci` build it when cargo
 // is present. Without cargo it prints one line and exits 0: the broker then runs on the TypeScript
 // twins (src/native/addon.ts says so once at start). With cargo, a failed build fails the install.
@@ -45,11 +48,11 @@ if (cli === null) {
   console.log('@napi-rs/cli not installed: native addon not built, running on the TypeScript implementations');
   process.exit(0);
 }
-const env = { ...process.env, CARGO_NET_OFFLINE: 'true' };
+const env = { ...process.env };
 if (cargo.dir !== null) env.PATH = `${cargo.dir}${delimiter}${env.PATH ?? ''}`;
 // napi.json names the output (`sluice` -> native/sluice.node, the path src/native/addon.ts loads).
 // No --platform: the addon is built where it runs, so the file name needs no target triple.
-const args = [cli, 'build', '--release', '--strip', '--cargo-cwd', 'native', '--config', 'native/napi.json', 'native'];
+const args = [cli, 'build', '--release', '--strip', '--cargo-cwd', 'native', '--config', 'native/napi.json', '--cargo-flags=--locked', 'native'];
 const r = spawnSync(process.execPath, args, { cwd: root, env, encoding: 'utf8' });
 const out = join(here, 'sluice.node');
 if (r.status !== 0 || !existsSync(out)) {

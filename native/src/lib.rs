@@ -17,6 +17,11 @@
 //!                                 out is full and more batches follow (batch.rs)
 //!   assignOffsets(buf: Buffer, position: number, baseOffset: bigint, leaderEpoch: number): void
 //!                                 overwrites baseOffset and partitionLeaderEpoch of one batch
+//!   zstdDecompress(src: Buffer, maxBytes: number): Buffer
+//!                                 the contents of the zstd frames in src (skippable frames
+//!                                 skipped), at most maxBytes of them; throws an Error with code
+//!                                 SLUICE_DECODE when src is malformed or the output would pass
+//!                                 maxBytes (zstd.rs, through libzstd)
 //!   fileWrite(fd: number, buf: Buffer, position: number): void
 //!                                 pwrite of all of buf at position (io.rs)
 //!   fileRead(fd: number, into: Buffer, intoOffset: number, length: number, position: number): number
@@ -30,7 +35,8 @@
 //!                                 The file functions throw (or reject with) an Error whose code
 //!                                 is the errno's name, like node:fs.
 //!
-//! Node-API functions used (declared by hand in napi.rs, no crates): napi_create_function,
+//! Node-API functions used (declared by hand in napi.rs; the one crate, zstd-safe, is for zstd
+//! only): napi_create_function, napi_create_buffer_copy,
 //! napi_set_named_property, napi_get_cb_info, napi_get_buffer_info, napi_get_value_double,
 //! napi_get_value_int32, napi_get_value_bigint_int64 (Node-API 6), napi_create_uint32,
 //! napi_create_int32, napi_create_double, napi_get_boolean, napi_get_undefined,
@@ -52,11 +58,13 @@
 //!
 //! Threading: all functions but fileSyncAsync's fsync run on the JavaScript thread; that fsync
 //! runs on a libuv pool thread and touches nothing but the descriptor number it was given. No
-//! state is kept between calls besides read-only tables built at compile time.
+//! state is kept between calls besides read-only tables built at compile time and zstdDecompress's
+//! decompression context (one per thread, reset at each call: zstd.rs).
 
 pub mod batch;
 pub mod crc32c;
 pub mod io;
+pub mod zstd;
 
 #[cfg(not(test))]
 mod napi;
@@ -64,10 +72,10 @@ mod napi;
 #[cfg(not(test))]
 mod exports {
     use crate::napi::{self, disjoint, entry, napi_callback_info, napi_env, napi_value, Error};
-    use crate::{batch, crc32c, io};
+    use crate::{batch, crc32c, io, zstd};
 
     /// Bump with any change to the JavaScript surface above; src/native/addon.ts checks it.
-    pub const ABI_VERSION: u32 = 2;
+    pub const ABI_VERSION: u32 = 3;
 
     /// An index argument: an integer in 0..=len.
     fn index(v: f64, len: usize) -> Option<usize> {
@@ -120,6 +128,18 @@ mod exports {
                 Some(()) => Ok(std::ptr::null_mut()),
                 None => Err(Error::Range(format!("assignOffsets: no batch header at {p} in {} bytes", buf.len()))),
             }
+        })
+    }
+
+    unsafe extern "C" fn zstd_decompress_js(env: napi_env, info: napi_callback_info) -> napi_value {
+        entry::<2>(env, info, |env, [src, max_bytes]| {
+            let src = env.buffer(src)?;
+            let m = env.f64(max_bytes)?;
+            let Some(max_bytes) = index(m, 1 << 53) else {
+                return Err(Error::Range(format!("zstdDecompress: maxBytes must be a non-negative integer, got {m}")));
+            };
+            let out = zstd::decompress(src, max_bytes).map_err(|e| Error::Decode(e.to_string()))?;
+            env.buffer_copy(&out)
         })
     }
 
@@ -211,6 +231,7 @@ mod exports {
         napi::export_function(env, exports, "crc32c", crc32c_js)?;
         napi::export_function(env, exports, "validateBatches", validate_batches_js)?;
         napi::export_function(env, exports, "assignOffsets", assign_offsets_js)?;
+        napi::export_function(env, exports, "zstdDecompress", zstd_decompress_js)?;
         napi::export_function(env, exports, "fileWrite", file_write_js)?;
         napi::export_function(env, exports, "fileRead", file_read_js)?;
         napi::export_function(env, exports, "fileSize", file_size_js)?;

@@ -55,6 +55,13 @@ extern "C" {
     fn napi_throw_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
     fn napi_throw_type_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
     fn napi_throw_range_error(env: napi_env, code: *const c_char, msg: *const c_char) -> napi_status;
+    fn napi_create_buffer_copy(
+        env: napi_env,
+        length: usize,
+        data: *const c_void,
+        result_data: *mut *mut c_void,
+        result: *mut napi_value,
+    ) -> napi_status;
     fn napi_create_double(env: napi_env, value: f64, result: *mut napi_value) -> napi_status;
     fn napi_create_string_utf8(env: napi_env, str: *const c_char, length: usize, result: *mut napi_value) -> napi_status;
     fn napi_create_error(env: napi_env, code: napi_value, msg: napi_value, result: *mut napi_value) -> napi_status;
@@ -83,6 +90,8 @@ pub enum Error {
     Range(String),
     /// A panic caught at the entry point.
     Panic(String),
+    /// Input that cannot be decoded (code SLUICE_DECODE; src/native maps it to DecodeError).
+    Decode(String),
     /// A failed system call: the errno's name (becomes `error.code`, as with node:fs) and a message.
     Io(String, String),
 }
@@ -112,6 +121,7 @@ impl Env {
             Error::Type(m) => (1, "SLUICE_NATIVE".to_string(), m),
             Error::Range(m) => (2, "SLUICE_NATIVE".to_string(), m),
             Error::Panic(m) => (0, "SLUICE_NATIVE_PANIC".to_string(), m),
+            Error::Decode(m) => (0, "SLUICE_DECODE".to_string(), m),
             Error::Io(code, m) => (0, code, m),
         };
         let code = c_string(&code);
@@ -152,6 +162,18 @@ impl Env {
         let mut out = ptr::null_mut();
         // SAFETY: env is live; out is a valid pointer.
         check("napi_create_double", unsafe { napi_create_double(self.0, v, &mut out) })?;
+        Ok(out)
+    }
+
+    /// A new Buffer holding a copy of `bytes`.
+    pub fn buffer_copy(self, bytes: &[u8]) -> Result<napi_value> {
+        let mut out = ptr::null_mut();
+        let mut data = ptr::null_mut();
+        // SAFETY: env is live; bytes points at bytes.len() readable bytes, which Node copies
+        // before returning; both out-pointers are valid.
+        check("napi_create_buffer_copy", unsafe {
+            napi_create_buffer_copy(self.0, bytes.len(), bytes.as_ptr() as *const c_void, &mut data, &mut out)
+        })?;
         Ok(out)
     }
 

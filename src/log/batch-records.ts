@@ -37,8 +37,8 @@ export interface RawRecord {
 }
 
 /**
- * The records section of a whole batch, decompressed; null when the codec cannot be decoded here
- * (zstd, unknown). Throws DecodeError when malformed or larger than the limit.
+ * The records section of a whole batch, decompressed; null for an unknown codec. Throws
+ * DecodeError when malformed or larger than the limit.
  */
 export function recordsSection(batch: Buffer): Buffer | null {
   const size = checkedSize(batch);
@@ -60,8 +60,7 @@ function nullableBytes(r: Reader): Buffer | null {
 
 /**
  * Every record of a whole batch (keys, values and headers are views into the batch or into its
- * decompressed copy); null for a codec that cannot be decoded here. Throws DecodeError when
- * anything does not fit.
+ * decompressed copy); null for an unknown codec. Throws DecodeError when anything does not fit.
  */
 export function readRawRecords(batch: Buffer): RawRecord[] | null {
   const data = recordsSection(batch);
@@ -93,7 +92,7 @@ export function readRawRecords(batch: Buffer): RawRecord[] | null {
 
 /**
  * Whether any record of the batch has a null key: true, false, or null when the batch cannot be
- * decoded here (zstd) or is malformed. For the produce path of compacted topics, where Kafka
+ * decoded (unknown codec) or is malformed. For the produce path of compacted topics, where Kafka
  * refuses keyless records with INVALID_RECORD ("Compacted topic cannot accept message without
  * key"); call it only for such topics, as it decompresses.
  */
@@ -117,8 +116,8 @@ export interface RebuildOptions {
  * order): same baseOffset, lastOffsetDelta, partition leader epoch, producer id, epoch and base
  * sequence, transactional, control and timestamp-type bits, so offsets, sequence ranges and the
  * batch's offset span stay what they were. Gzip batches are written with gzip again, every other
- * codec uncompressed (there are no snappy or lz4 encoders here). maxTimestamp is recomputed from
- * the kept records for CreateTime and kept for LogAppendTime. The CRC is computed anew.
+ * codec uncompressed (there are no snappy, lz4 or zstd encoders here). maxTimestamp is recomputed
+ * from the kept records for CreateTime and kept for LogAppendTime. The CRC is computed anew.
  */
 export function rebuildBatch(original: Buffer, records: readonly RawRecord[], opts: RebuildOptions): Buffer {
   if (records.length === 0) throw new Error('rebuildBatch needs at least one record');

@@ -38,10 +38,10 @@
  * exactly as before; only the aborted data is removed. Records without a key are removed, as in
  * Kafka (the produce path refuses them on compacted topics: `batchHasNullKey`).
  *
- * Compression. gzip, snappy and lz4 batches are decoded (compression.ts); a rewritten batch is
- * encoded with gzip again when it was gzip, otherwise uncompressed. zstd cannot be decoded in
- * Node 20: a zstd batch is left exactly as it is (its records are neither removed nor used to
- * remove older ones), and so is a batch whose records fail to decode.
+ * Compression. gzip, snappy, lz4 and zstd batches are decoded (compression.ts); a rewritten batch
+ * is encoded with gzip again when it was gzip, otherwise uncompressed (a cleaned zstd batch
+ * too: there is no zstd encoder here). A batch whose records fail to decode (or of an unknown
+ * codec) is left exactly as it is: its records are neither removed nor used to remove older ones.
  *
  * Tombstones (a null value): kept for delete.retention.ms after the pass that first kept them.
  * That pass rewrites their batch with the delete horizon (now + delete.retention.ms) in the batch
@@ -317,7 +317,7 @@ export interface CleanResult {
   bytesAfter: number;
   recordsRead: number;
   recordsKept: number;
-  /** Batches kept as they were because they cannot be decoded here (zstd, malformed). */
+  /** Batches kept as they were because they cannot be decoded here (malformed, unknown codec). */
   batchesLeftAsIs: number;
   durationMs: number;
 }

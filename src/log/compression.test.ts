@@ -1,5 +1,5 @@
 /**
- * The snappy, lz4 and gzip decoders against batches written by the real clients (kcat/librdkafka
+ * The snappy, lz4, gzip and zstd decoders against batches written by the real clients (kcat/librdkafka
  * and kafka-python, captured in compression-fixtures.ts), batch rebuilding, the null-key check,
  * and mutated inputs that must only ever fail with DecodeError.
  */
@@ -9,7 +9,8 @@ import { DecodeError } from '../protocol/wire.js';
 import { batchHasNullKey, deleteHorizonOf, readRawRecords, rebuildBatch } from './batch-records.js';
 import { lz4FrameDecompress, snappyDecompress, snappyDecompressBlock } from './compression.js';
 import * as fx from './compression-fixtures.js';
-import { batchCrcMatches, BatchField, buildRecordBatch, Compression, decodeRecords } from './record-batch.js';
+import { crc32c } from '../native/crc32c.js';
+import { batchCrcMatches, BatchField, buildRecordBatch, Compression, decodeRecords, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from './record-batch.js';
 
 interface KV {
   offset: number;
@@ -39,6 +40,15 @@ function kvs(batch: Buffer): KV[] | null {
 
 const codecOf = (b: Buffer): number => b.readInt16BE(BatchField.attributes) & 7;
 
+/** `batch` with its records section replaced by `section` under `codec`, length and CRC fixed. */
+function withSection(batch: Buffer, codec: number, section: Buffer): Buffer {
+  const out = Buffer.concat([batch.subarray(0, RECORD_BATCH_OVERHEAD), section]);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, BatchField.batchLength);
+  out.writeInt16BE((out.readInt16BE(BatchField.attributes) & ~7) | codec, BatchField.attributes);
+  out.writeUInt32BE(crc32c(out, BatchField.attributes), BatchField.crc);
+  return out;
+}
+
 const cases: Array<[string, Buffer, number, KV[]]> = [
   ['kcat gzip', fx.kcatGzip, Compression.gzip, kcatExpected(true)],
   ['kcat snappy (raw block)', fx.kcatSnappy, Compression.snappy, kcatExpected(true)],
@@ -57,10 +67,28 @@ t.test('batches from real clients decode to the records they were given', async 
   }
 });
 
-t.test('zstd is not decoded: null records, null key answer', async (t) => {
+t.test('zstd batches (kcat/librdkafka) decode; the null-key check answers', async (t) => {
   t.equal(codecOf(fx.kcatZstd), Compression.zstd);
-  t.equal(readRawRecords(fx.kcatZstd), null);
-  t.equal(batchHasNullKey(fx.kcatZstd), null);
+  t.same(kvs(fx.kcatZstd), kcatExpected(false), 'the 40 records kcat was given');
+  t.equal(batchHasNullKey(fx.kcatZstd), false, 'every record has a key');
+  const out = rebuildBatch(fx.kcatZstd, readRawRecords(fx.kcatZstd)!.filter((r) => r.offsetDelta % 3 === 0), { deleteHorizonMs: null });
+  t.ok(batchCrcMatches(out, 0, out.length), 'rebuilt: CRC');
+  t.equal(codecOf(out), Compression.none, 'rebuilt uncompressed (no zstd encoder here)');
+  t.same(kvs(out), kcatExpected(false).filter((r) => r.offset % 3 === 0), 'rebuilt: records');
+});
+
+t.test('zstd: a batch with a keyless record, and a garbage zstd payload', async (t) => {
+  const keyless = buildRecordBatch([{ key: Buffer.from('a'), value: Buffer.from('x') }, { key: null, value: Buffer.from('y') }]);
+  const plain = keyless.subarray(RECORD_BATCH_OVERHEAD);
+  // The same records in a zstd frame of one raw block (a real encoder's output is in kcatZstd).
+  const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, plain.length, 0, 0, 0]), plain]);
+  frame.writeUIntLE(1 | (plain.length << 3), 6, 3); // block header: last, raw, the length
+  const zstdBatch = withSection(keyless, Compression.zstd, frame);
+  t.equal(batchHasNullKey(zstdBatch), true);
+  t.same(kvs(zstdBatch)?.map((r) => r.key), ['a', null]);
+  const garbage = withSection(keyless, Compression.zstd, Buffer.from('definitely not a zstd frame'));
+  t.throws(() => readRawRecords(garbage), DecodeError, 'garbage payload: DecodeError');
+  t.equal(batchHasNullKey(garbage), null, 'garbage payload: cannot tell');
 });
 
 t.test('batchHasNullKey on uncompressed batches', async (t) => {
@@ -129,7 +157,7 @@ t.test('mutated compressed batches only ever fail with DecodeError', async (t) =
   };
   let decoded = 0;
   let refused = 0;
-  const inputs = [...cases.map((c) => c[1]), buildRecordBatch([{ key: Buffer.from('k'), value: gzipSync(Buffer.from('v')) }])];
+  const inputs = [...cases.map((c) => c[1]), fx.kcatZstd, buildRecordBatch([{ key: Buffer.from('k'), value: gzipSync(Buffer.from('v')) }])];
   for (let round = 0; round < 3000; round++) {
     const src = inputs[rand(inputs.length)]!;
     const m = Buffer.from(src);

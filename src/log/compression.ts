@@ -17,20 +17,24 @@
  *    block and content checksums). Frames may follow each other; skippable frames (magic
  *    0x184D2A50-5F) are skipped. The xxhash32 checksums are not verified: the batch CRC-32C already
  *    covers the compressed bytes.
- *  - 4 zstd: not available in Node 20; `decompress` returns null and callers leave such batches
- *    as they are.
+ *  - 4 zstd: Zstandard frames (RFC 8878; concatenated frames and skippable frames allowed),
+ *    decoded by the native addon's libzstd or, without the addon, its TypeScript twin
+ *    (src/native/zstd.ts; Node 20 has no zstd). Output grown as decoded, never sized from a
+ *    frame header; a declared content size past the limit is refused before decoding. Content
+ *    checksums are skipped as lz4's are. Never encoded here (the cleaner rewrites a cleaned zstd
+ *    batch uncompressed).
  *
  * Every decoder is bounded: the output may not exceed `maxBytes`, and a malformed input throws
  * DecodeError (never reads or writes outside its buffers).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { zstdDecompress } from '../native/zstd.js';
 import { DecodeError } from '../protocol/wire.js';
 import { Compression } from './record-batch.js';
 
 /**
- * The uncompressed bytes of `data` compressed with `codec`; `data` itself for none; null for
- * zstd (or an unknown codec). Throws DecodeError when the input is malformed or would exceed
- * `maxBytes`.
+ * The uncompressed bytes of `data` compressed with `codec`; `data` itself for none; null for an
+ * unknown codec. Throws DecodeError when the input is malformed or would exceed `maxBytes`.
  */
 export function decompress(codec: number, data: Buffer, maxBytes: number): Buffer | null {
   switch (codec) {
@@ -42,6 +46,8 @@ export function decompress(codec: number, data: Buffer, maxBytes: number): Buffe
       return snappyDecompress(data, maxBytes);
     case Compression.lz4:
       return lz4FrameDecompress(data, maxBytes);
+    case Compression.zstd:
+      return zstdDecompress(data, maxBytes);
     default:
       return null;
   }

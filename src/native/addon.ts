@@ -24,6 +24,7 @@ export interface Addon {
   crc32c(buf: Buffer, start: number, end: number): number;
   validateBatches(buf: Buffer, start: number, client: number, maxBatchBytes: number, segmentBytes: number, out: Buffer): number;
   assignOffsets(buf: Buffer, position: number, baseOffset: bigint, leaderEpoch: number): void;
+  zstdDecompress(src: Buffer, maxBytes: number): Buffer;
   fileWrite(fd: number, buf: Buffer, position: number): void;
   fileRead(fd: number, into: Buffer, intoOffset: number, length: number, position: number): number;
   fileSize(fd: number): number;
@@ -32,7 +33,7 @@ export interface Addon {
 }
 
 /** Must equal ABI_VERSION in native/src/lib.rs. */
-export const ADDON_ABI_VERSION = 2;
+export const ADDON_ABI_VERSION = 3;
 
 export type NativeMode = 'off' | 'auto' | 'require';
 
@@ -96,6 +97,6 @@ export function nativeStatus(): NativeStatus {
 /** One line for the broker's start-up log: which implementation runs and why. */
 export function describeNative(): string {
   if (addon !== null)
-    return `native addon loaded (CRC-32C ${addon.crc32cHardware ? 'in hardware, SSE4.2' : 'in software'}; segment I/O and async fsync native)`;
+    return `native addon loaded (CRC-32C ${addon.crc32cHardware ? 'in hardware, SSE4.2' : 'in software'}; segment I/O, async fsync and zstd native)`;
   return `native addon not used (${loaded.status.reason}): running on the TypeScript implementations`;
 }

@@ -9,6 +9,9 @@
  *   crc32cNative, validateBatchesNative, assignOffsetsNative
  *                                            the addon at any size, or null when not loaded
  *                                            (tests run every suite against both)
+ *   zstdDecompress, zstdDecompressNative, zstdDecompressTs
+ *                                            zstd decompression: libzstd in the addon, or the
+ *                                            TypeScript decoder (zstd.ts)
  *   nativeFile                               the addon's pwrite/pread/fstat/fsync (+ async fsync)
  *                                            for NativeFileIO (src/log/file-io.ts, whose
  *                                            NodeFileIO is the twin), or null
@@ -19,6 +22,7 @@
  */
 export { ADDON_PATH, describeNative, nativeMode, nativeStatus, type NativeMode, type NativeStatus } from './addon.js';
 export { nativeFile, type NativeFile } from './file.js';
+export { zstdDecompress, zstdDecompressNative, zstdDecompressTs, type ZstdDecompress } from './zstd.js';
 export { CRC32C_NATIVE_MIN_BYTES, crc32c, crc32cNative, crc32cTs } from './crc32c.js';
 export {
   VALIDATE_NATIVE_MIN_BYTES,
