@@ -16,6 +16,7 @@ import { LogManager } from './log/log-manager.js';
 import { createLogger, type Logger } from './logger.js';
 import { Controller } from './metadata/controller.js';
 import { MetadataImage } from './metadata/image.js';
+import type { MetadataRecord } from './metadata/records.js';
 import { METADATA_FEATURES, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
@@ -102,6 +103,7 @@ export class Broker {
       numPartitions: config.numPartitions,
       replicationFactor: Number(config.get('default.replication.factor')),
     });
+    this.controller.onPrepare((records) => this.preparePartitions(records));
     this.controller.onCommit((records) => {
       for (const r of records) {
         if (r.type === 'Partition') {
@@ -240,11 +242,35 @@ export class Broker {
     if (tp.topic === OFFSETS_TOPIC) this.groups.onTxnMarker(producerId, commit);
   }
 
-  private closeStorage(): void {
+  /** Opens the logs of the partitions `records` add, before the controller commits them. */
+  private preparePartitions(records: readonly MetadataRecord[]): () => void {
+    const undos: Array<() => void> = [];
+    const undoAll = (): void => {
+      for (const undo of undos.reverse()) undo();
+    };
+    try {
+      for (const p of addedPartitions(records, this.image)) undos.push(this.logs.prepare(p.topic, p.from, p.to, p.configs));
+    } catch (e) {
+      undoAll();
+      throw e;
+    }
+    return undoAll;
+  }
+
+  /**
+   * Closes every log it can; one that fails is left as a crash leaves it (the next start recovers
+   * it). Returns the failures, one line each.
+   */
+  private closeStorage(): string[] {
     this.transactions.close();
     this.groups.close();
-    this.logs.closeAll();
-    this.metadataLog.close();
+    const failures = this.logs.closeAll();
+    try {
+      this.metadataLog.close();
+    } catch (e) {
+      failures.push(`metadata log: ${(e as Error).message}`);
+    }
+    return failures;
   }
 
   async stop(): Promise<void> {
@@ -255,6 +281,36 @@ export class Broker {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     await this.listener.stop();
-    this.closeStorage();
+    const failures = this.closeStorage();
+    if (failures.length > 0) {
+      this.log.warn(`${failures.length} log(s) could not be closed cleanly and will be recovered at the next start; first: ${failures[0]}`);
+    }
   }
+}
+
+/**
+ * The partitions a batch of metadata records adds, per topic: [from, to) with the topic's configs
+ * (those of the batch for a new topic, the image's for an existing one).
+ */
+function addedPartitions(records: readonly MetadataRecord[], image: MetadataImage): Array<{ topic: string; from: number; to: number; configs: Map<string, string> }> {
+  const names = new Map<string, string>();
+  const configs = new Map<string, Map<string, string>>();
+  for (const r of records) {
+    if (r.type === 'Topic') names.set(r.topicId, r.name);
+    if (r.type === 'Config' && r.resourceType === 'topic' && r.value !== null) {
+      configs.set(r.resourceName, (configs.get(r.resourceName) ?? new Map<string, string>()).set(r.name, r.value));
+    }
+  }
+  const added = new Map<string, { topic: string; from: number; to: number; configs: Map<string, string> }>();
+  for (const r of records) {
+    if (r.type !== 'Partition') continue;
+    const existing = image.topicsById.get(r.topicId);
+    const topic = existing?.name ?? names.get(r.topicId);
+    if (topic === undefined) continue;
+    const a = added.get(topic) ?? { topic, from: r.partition, to: r.partition + 1, configs: new Map(existing?.configs ?? configs.get(topic) ?? []) };
+    a.from = Math.min(a.from, r.partition);
+    a.to = Math.max(a.to, r.partition + 1);
+    added.set(topic, a);
+  }
+  return [...added.values()];
 }
