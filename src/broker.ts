@@ -4,13 +4,19 @@
  * Start-up: read config -> format the data directory if it has no meta.properties -> replay the
  * `__cluster_metadata` log into the image -> open (and recover) every partition log -> register
  * the API handlers -> listen. Stop: close the listener and connections, flush and close every log
- * with its clean-shutdown marker.
+ * with its clean-shutdown marker (every log it can; the rest are reported in one line and
+ * recovered at the next start).
+ *
+ * File descriptors: every log file goes through a BoundedFileIO whose budget comes from the
+ * process's open-file limit (limits.ts), so the partitions a broker holds are bounded by memory
+ * and `partitionsMax`, not by `ulimit -n`.
  */
 import { mkdirSync } from 'node:fs';
 import { registerAll } from './api/index.js';
 import { HandlerRegistry } from './api/registry.js';
 import { ConfigError, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
-import { checkLimits, limits } from './config/limits.js';
+import { checkLimits, limits, logFileHandlesMax, openFilesLimit } from './config/limits.js';
+import { BoundedFileIO } from './log/bounded-file-io.js';
 import { defaultFileIO, type FileIO } from './log/file-io.js';
 import { LogManager } from './log/log-manager.js';
 import { createLogger, type Logger } from './logger.js';
@@ -175,7 +181,9 @@ export class Broker {
     if (opts.dataDir !== undefined) properties['log.dirs'] = opts.dataDir;
     const config = loadBrokerConfig({ ...opts, properties });
     log.info(describeNative());
-    const io = opts.io ?? defaultFileIO();
+    const fdLimit = openFilesLimit();
+    const io = new BoundedFileIO(opts.io ?? defaultFileIO(), logFileHandlesMax(fdLimit));
+    log.info(`open-file limit ${fdLimit === Number.MAX_SAFE_INTEGER ? 'unlimited' : fdLimit}: up to ${io.handlesMax} log files open at once`);
 
     let meta = readMetaProperties(config.dataDir);
     if (!meta) {

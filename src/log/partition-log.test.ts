@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { ErrorCode } from '../protocol/errors.js';
 import { nativeFile } from '../native/file.js';
 import { nativeTest } from '../native/twins.js';
+import { BoundedFileIO } from './bounded-file-io.js';
 import { MemoryFileIO, NativeFileIO, NodeFileIO, type FileIO } from './file-io.js';
 import {
   CLEAN_SHUTDOWN_FILE,
@@ -678,6 +679,8 @@ function sharedSuite(t: Test, makeEnv: () => Env): void {
 
 t.test('NodeFileIO', async (t) => sharedSuite(t, nodeEnv));
 t.test('MemoryFileIO', async (t) => sharedSuite(t, memoryEnv));
+// Four descriptors for every file of every log in the suite: handles are closed and reopened all the time.
+t.test('BoundedFileIO over NodeFileIO with 4 descriptors', async (t) => sharedSuite(t, () => nodeEnv(new BoundedFileIO(new NodeFileIO(), 4))));
 nativeTest('NativeFileIO', nativeFile, async (t, ops) => sharedSuite(t, () => nodeEnv(new NativeFileIO(ops))));
 
 // -------------------------------------------------------------------------------------------------
