@@ -3,6 +3,10 @@
  * a file descriptor limit (`ulimit -n`) far below what its partitions' files would need open at
  * once, and a data directory on a small file system that fills up.
  */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { RawClient } from './raw-client.js';
 import { spawnBroker, tmpDataDir, type BrokerProcess } from './harness.js';
@@ -95,6 +99,85 @@ t.test('more partitions than the file descriptor limit could keep open are serve
   const md = await c.request(Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
   t.equal(md.topics.find((tp) => tp.name === 'many')?.partitions.length, partitions.length, 'the restart serves all 400 partitions');
   t.same(await fetchEach(c, 'many', partitions), expected, 'and their records');
+  c.close();
+  t.equal(await broker.stop(), 0);
+});
+
+/** Mounts an 8 MiB tmpfs on a new temp directory; null (and why) when this machine does not allow it. */
+function mountSmallFs(): { dir: string; unmount: () => void } | { problem: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-full-'));
+  const res = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir], { encoding: 'utf8' });
+  if (res.status !== 0) {
+    rmdirSync(dir);
+    return { problem: `mount -t tmpfs is not permitted here (${(res.stderr || res.error?.message || `exit ${res.status}`).trim()})` };
+  }
+  return {
+    dir,
+    unmount: () => {
+      spawnSync('umount', [dir]);
+      rmdirSync(dir);
+    },
+  };
+}
+
+/** Writes a file until the file system refuses another byte (ENOSPC); returns its path. */
+function fill(dir: string): string {
+  const path = join(dir, 'filler');
+  const fd = openSync(path, 'a');
+  try {
+    for (const chunk of [1 << 20, 4096, 1]) {
+      const buf = Buffer.alloc(chunk);
+      for (;;) {
+        try {
+          writeSync(fd, buf);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOSPC') break;
+          throw e;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return path;
+}
+
+const smallFs = mountSmallFs();
+const DISK_FULL = 'disk full: CreateTopics answers KAFKA_STORAGE_ERROR, works once space is free, SIGTERM exits 0, a restart shows exactly the acknowledged topics';
+t.test(DISK_FULL, { skip: 'problem' in smallFs ? smallFs.problem : false }, async (t) => {
+  const fs = smallFs as Exclude<typeof smallFs, { problem: string }>;
+  let broker: BrokerProcess | undefined;
+  let c: RawClient | undefined;
+  t.teardown(async () => {
+    c?.close();
+    await broker?.kill9();
+    fs.unmount();
+  });
+  const dataDir = join(fs.dir, 'data');
+  broker = await spawnBroker({ dataDir });
+  c = await RawClient.connect(broker.port);
+  t.match(await createTopic(c, 'before', 1), { errorCode: 0 });
+
+  let filler = fill(fs.dir);
+  for (const name of ['while-full', 'while-full', 'while-full-2']) {
+    t.match(await createTopic(c, name, 2), { name, errorCode: 56, errorMessage: /Free disk space/ }, `${name}: KAFKA_STORAGE_ERROR`);
+  }
+  unlinkSync(filler);
+  t.match(await createTopic(c, 'after-free', 2), { errorCode: 0 }, 'the next CreateTopics works once space is free');
+
+  filler = fill(fs.dir);
+  c.close();
+  const code = await broker.stop();
+  t.equal(code, 0, 'SIGTERM while the disk is full: exit code 0');
+  t.notMatch(broker.output(), /BUG|\n\s+at /, 'no BUG line, no stack trace');
+  t.ok(broker.output().split('\n').filter((l) => / (WARN|ERROR) /.test(l)).length <= 1, 'at most one line reports the logs it could not close');
+  unlinkSync(filler);
+
+  broker = await spawnBroker({ dataDir });
+  c = await RawClient.connect(broker.port);
+  const md = await c.request(Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  t.same(md.topics.map((tp) => tp.name).sort(), ['after-free', 'before'], 'exactly the acknowledged topics');
+  t.same(await produceEach(c, 'after-free', [0, 1]), [0, 0], 'and they take records');
   c.close();
   t.equal(await broker.stop(), 0);
 });

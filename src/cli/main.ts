@@ -125,7 +125,7 @@ async function start(args: StartArgs): Promise<void> {
     log.info(`${signal}: shutting down`);
     broker.stop().then(
       () => {
-        log.info('stopped cleanly');
+        log.info('stopped');
         process.exit(0);
       },
       (err: unknown) => failWith('shutdown failed: ', err),
