@@ -40,6 +40,8 @@ const FAILURE_ADVICE: Record<string, string> = {
   EPERM: 'operation not permitted: check the owner and mode of the data directory',
   EROFS: 'the file system is read-only',
   EIO: 'the disk reported an I/O error',
+  EEXIST: 'a file is where a directory should be: --data-dir must name a directory',
+  ENOTDIR: 'part of the path is a file, not a directory',
 };
 
 /** Ends the process after a failure: one line (plus the stack with SLUICE_DEBUG=1). */

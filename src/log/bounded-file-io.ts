@@ -125,7 +125,7 @@ export class BoundedFileIO implements FileIO {
   }
 
   readdir(dir: string): string[] {
-    return this.inner.readdir(dir);
+    return this.withDescriptor(() => this.inner.readdir(dir));
   }
 
   mkdir(dir: string): void {
