@@ -151,7 +151,7 @@ export class LogManager {
   prepare(topic: string, from: number, to: number, configs: ReadonlyMap<string, string>): () => void {
     const logs: PartitionLog[] = [];
     try {
-      for (let p = from; p < to; p++) logs.push(this.openPartition(topic, p, configs));
+      for (let p = from; p < to; p++) logs.push(this.openNewPartition(topic, p, configs));
     } catch (e) {
       this.discard(logs);
       if (!isStorageFailure(e)) throw e;
@@ -165,14 +165,31 @@ export class LogManager {
     };
   }
 
+  /** openPartition, removing the directory again if it was created for nothing. */
+  private openNewPartition(topic: string, partition: number, configs: ReadonlyMap<string, string>): PartitionLog {
+    const dir = join(this.dataDir, partitionDirName(topic, partition));
+    const existed = this.io.exists(dir);
+    try {
+      return this.openPartition(topic, partition, configs);
+    } catch (e) {
+      if (!existed) this.removeUncommitted(dir);
+      throw e;
+    }
+  }
+
+  private removeUncommitted(dir: string): void {
+    try {
+      this.io.removeDir(dir);
+    } catch (e) {
+      this.log.error(`could not remove ${dir} of an uncommitted partition: ${(e as Error).message}`);
+    }
+  }
+
   /** Closes and removes logs that were never committed. */
   private discard(logs: readonly PartitionLog[]): void {
     for (const plog of logs) {
-      try {
-        plog.delete();
-      } catch (e) {
-        this.log.error(`could not remove ${plog.dir} of an uncommitted partition: ${(e as Error).message}`);
-      }
+      plog.abandon();
+      this.removeUncommitted(plog.dir);
     }
   }
 
