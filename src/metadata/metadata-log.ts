@@ -8,7 +8,9 @@
  * restart could replay: the log is reopened and truncated back to where it ended before the
  * append, since a write can land whole even when its fsync fails. Until that succeeds (the disk
  * may still be full), every append first retries it and fails the same way; the controller
- * applies nothing it could not append, so the image always equals the replay of the log.
+ * applies nothing it could not append, so the image always equals the replay of the log. One
+ * window remains: a crash after such a batch was written whole and before the undo completes
+ * leaves it in the log, and the next start replays it as if it had been acknowledged.
  */
 import { join } from 'node:path';
 import type { FileIO } from '../log/file-io.js';
