@@ -214,12 +214,22 @@ export class LogManager {
     this.logs.delete(topic);
     if (!parts) return;
     for (const [p, plog] of parts.entries()) {
-      plog.close();
-      const dir = join(this.dataDir, partitionDirName(topic, p));
-      const doomed = join(this.dataDir, `${partitionDirName(topic, p)}.${topicId}${DELETE_SUFFIX}`);
-      this.io.rename(dir, doomed);
-      this.io.removeDir(doomed);
+      try {
+        this.deletePartition(plog, topic, p, topicId);
+      } catch (e) {
+        // The deletion is committed: the other partitions still go. A directory renamed aside is
+        // removed at the next start; one that could not even be renamed must be removed by hand.
+        this.log.error(`could not remove ${plog.dir} of deleted topic ${topic}: ${(e as Error).message}; remove it before creating the topic again`);
+      }
     }
+  }
+
+  private deletePartition(plog: PartitionLog, topic: string, partition: number, topicId: string): void {
+    plog.abandon();
+    const dir = join(this.dataDir, partitionDirName(topic, partition));
+    const doomed = join(this.dataDir, `${partitionDirName(topic, partition)}.${topicId}${DELETE_SUFFIX}`);
+    this.io.rename(dir, doomed);
+    this.io.removeDir(doomed);
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
