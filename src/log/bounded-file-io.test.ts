@@ -61,6 +61,15 @@ t.test('a renamed file keeps its handle; a removed one keeps its descriptor unti
   const evicted = io.open('/b/v', { create: true });
   io.open('/b/u', { create: true });
   io.open('/b/s', { create: true });
+  const replaced = io.open('/b/r', { create: true });
+  io.append(replaced, Buffer.from('old'));
+  const tmp = io.open('/b/r.tmp', { create: true });
+  io.append(tmp, Buffer.from('new!'));
+  io.close(tmp);
+  io.size(replaced); // open at the time of the rename
+  io.rename('/b/r.tmp', '/b/r');
+  for (const fd of other) io.size(fd);
+  t.equal(io.size(replaced), 3, 'a handle of a file replaced by a rename still reads the old file');
   io.removeDir('/b');
   t.throws(() => io.size(evicted), { code: 'ENOENT' }, 'a closed handle of a removed file does not reopen another file');
 });

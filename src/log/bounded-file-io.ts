@@ -8,7 +8,9 @@
  *
  * A virtual handle names its file by path, so renames and removals go through this class, which
  * updates or pins the handles of the files they move: a renamed file's handles follow it; a file
- * removed while a handle is open keeps its real descriptor (it cannot be reopened by name).
+ * removed (or replaced by a rename) while a handle is open keeps its real descriptor, since it
+ * cannot be reopened by name, and a closed handle of it fails with ENOENT instead of reaching
+ * another file.
  * A handle with an async fsync in flight is pinned open until the fsync settles: the fsync must
  * reach the descriptor that wrote, and closing it early would lose a write-back error.
  *
@@ -112,6 +114,7 @@ export class BoundedFileIO implements FileIO {
   }
 
   rename(from: string, to: string): void {
+    this.pinRemoved((p) => p === to); // a file replaced by the rename lives on only in open handles
     this.inner.rename(from, to);
     for (const e of this.entries.values()) {
       if (e.path === from) e.path = to;
