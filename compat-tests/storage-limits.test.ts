@@ -11,7 +11,7 @@ import t from 'tap';
 import { RawClient } from './raw-client.js';
 import { spawnBroker, tmpDataDir, type BrokerProcess } from './harness.js';
 import { buildRecordBatch, decodeRecords, splitBatches } from '../src/log/record-batch.js';
-import { CreateTopics, Fetch, Metadata, Produce, type FetchRequest } from '../src/protocol/generated/index.js';
+import { ApiVersions, CreateTopics, Fetch, Metadata, Produce, type FetchRequest } from '../src/protocol/generated/index.js';
 
 const ZERO = Buffer.alloc(16);
 
@@ -100,6 +100,62 @@ t.test('more partitions than the file descriptor limit could keep open are serve
   t.equal(md.topics.find((tp) => tp.name === 'many')?.partitions.length, partitions.length, 'the restart serves all 400 partitions');
   t.same(await fetchEach(c, 'many', partitions), expected, 'and their records');
   c.close();
+  t.equal(await broker.stop(), 0);
+});
+
+/** Connections that the broker accepted and answered, opened until it cannot take more (or `max`). */
+async function exhaustDescriptors(port: number, max: number): Promise<RawClient[]> {
+  const held: RawClient[] = [];
+  for (let i = 0; i < max; i++) {
+    const c = await RawClient.connect(port).catch(() => null);
+    if (c === null) break;
+    const answered = await c.request(ApiVersions, 3, { clientSoftwareName: 'fd-hog', clientSoftwareVersion: '1' }).then(
+      () => true,
+      () => false,
+    );
+    if (!answered) break; // accepted and closed at once: the broker is out of descriptors
+    held.push(c);
+  }
+  return held;
+}
+
+t.test('out of descriptors at run time: CreateTopics is refused with a clear KAFKA_STORAGE_ERROR (or served), never BUG, and works again', async (t) => {
+  const openFilesMax = 256;
+  const data = tmpDataDir('sluice-emfile-');
+  let broker: BrokerProcess | undefined;
+  let c: RawClient | undefined;
+  let held: RawClient[] = [];
+  t.teardown(async () => {
+    for (const h of held) h.close();
+    c?.close();
+    await broker?.kill9();
+    data.remove();
+  });
+  broker = await spawnBroker({ dataDir: data.dir, openFilesMax });
+  c = await RawClient.connect(broker.port);
+  held = await exhaustDescriptors(broker.port, openFilesMax);
+  const acknowledged: string[] = [];
+  const during = await createTopic(c, 'during', 8);
+  t.ok(during.errorCode === 0 || during.errorCode === 56, `CreateTopics while ${held.length} connections hold the descriptors: error code ${during.errorCode}`);
+  if (during.errorCode === 56) t.match(during.errorMessage, /EMFILE|ENFILE/, 'the message names the cause');
+  else acknowledged.push('during');
+  for (const h of held.splice(0)) h.close();
+  // The broker sees the closes in its own time: ask until it answers NONE (at most 100 tries).
+  let after = -1;
+  for (let i = 0; i < 100 && after !== 0; i++) {
+    after = (await createTopic(c, 'after', 8)).errorCode;
+    if (after !== 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(after, 0, 'once the connections are gone, CreateTopics works');
+  c.close();
+  t.equal(await broker.stop(), 0, 'SIGTERM: exit code 0');
+  t.notMatch(broker.output(), /BUG|\n\s+at /, 'no BUG line, no stack trace');
+
+  broker = await spawnBroker({ dataDir: data.dir, openFilesMax });
+  c = await RawClient.connect(broker.port);
+  const md = await c.request(Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  const names = md.topics.map((tp) => tp.name!);
+  t.same(names.filter((n) => n === 'during'), acknowledged, 'the restart has the topic exactly when it was acknowledged');
   t.equal(await broker.stop(), 0);
 });
 
