@@ -93,4 +93,7 @@ export function checkLimits(l: typeof limits = limits): void {
   if (l.partitionsPerTopicMax > l.partitionsMax) fail('partitionsPerTopicMax > partitionsMax');
   if (l.socketRequestMaxBytes > 2 ** 31 - 1) fail('frame size must fit in int32');
   if (l.inFlightRequestsPerConnection < 1) fail('inFlightRequestsPerConnection < 1');
+  if (!(l.logFileHandlesShare > 0 && l.logFileHandlesShare < 1)) fail('logFileHandlesShare must leave descriptors to both log files and connections');
+  // One partition's active segment holds three files; two must fit for appends and a roll to proceed.
+  if (l.logFileHandlesMin < 6) fail('logFileHandlesMin < 6');
 }
