@@ -9,8 +9,10 @@
  *
  * New partitions are opened before the controller commits them (`prepare`): a partition that
  * cannot be opened (disk full, no file descriptor) is refused with its topic rather than
- * recorded and left unservable. Closing at shutdown goes on past a partition that fails to close
- * cleanly (the next start recovers it) and reports them all at the end.
+ * recorded and left unservable; a crash between the opening and the commit leaves empty
+ * directories that the image does not name (reused if the topic is created again). Closing at
+ * shutdown goes on past a partition that fails to close cleanly (the next start recovers it) and
+ * returns the failures for the broker to report in one line.
  */
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
