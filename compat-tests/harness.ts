@@ -43,9 +43,13 @@ export interface BrokerProcess {
 /**
  * Starts `sluice start` on 127.0.0.1. `port` defaults to 0 (the broker picks one); a fixed port
  * (from freePort()) lets a test restart the broker where running clients can find it again.
+ * `openFilesMax` lowers the process's file descriptor limit (RLIMIT_NOFILE) first.
  */
-export async function spawnBroker(opts: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number; port?: number }): Promise<BrokerProcess> {
-  const proc = spawn(process.execPath, [CLI, 'start', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.args ?? [])], {
+export async function spawnBroker(opts: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number; port?: number; openFilesMax?: number }): Promise<BrokerProcess> {
+  const command = [process.execPath, CLI, 'start', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.args ?? [])];
+  // `openFilesMax`: the broker runs under `ulimit -n`; exec keeps the PID the broker's own.
+  const [file, ...args] = opts.openFilesMax === undefined ? command : ['/bin/sh', '-c', `ulimit -n ${opts.openFilesMax} && exec "$0" "$@"`, ...command];
+  const proc = spawn(file!, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });

@@ -4,18 +4,25 @@
  * Start-up: read config -> format the data directory if it has no meta.properties -> replay the
  * `__cluster_metadata` log into the image -> open (and recover) every partition log -> register
  * the API handlers -> listen. Stop: close the listener and connections, flush and close every log
- * with its clean-shutdown marker.
+ * with its clean-shutdown marker (every log it can; the rest are reported in one line and
+ * recovered at the next start).
+ *
+ * File descriptors: every log file goes through a BoundedFileIO whose budget comes from the
+ * process's open-file limit (limits.ts), so the partitions a broker holds are bounded by memory
+ * and `partitionsMax`, not by `ulimit -n`.
  */
 import { mkdirSync } from 'node:fs';
 import { registerAll } from './api/index.js';
 import { HandlerRegistry } from './api/registry.js';
 import { ConfigError, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
-import { checkLimits, limits } from './config/limits.js';
+import { checkLimits, limits, logFileHandlesMax, openFilesLimit } from './config/limits.js';
+import { BoundedFileIO } from './log/bounded-file-io.js';
 import { defaultFileIO, type FileIO } from './log/file-io.js';
 import { LogManager } from './log/log-manager.js';
 import { createLogger, RateLimitedLog, type Logger } from './logger.js';
 import { Controller } from './metadata/controller.js';
 import { MetadataImage } from './metadata/image.js';
+import type { MetadataRecord } from './metadata/records.js';
 import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
@@ -106,6 +113,7 @@ export class Broker {
       numPartitions: config.numPartitions,
       replicationFactor: Number(config.get('default.replication.factor')),
     });
+    this.controller.onPrepare((records) => this.preparePartitions(records));
     this.controller.onCommit((records) => {
       for (const r of records) {
         if (r.type === 'Partition') {
@@ -177,7 +185,9 @@ export class Broker {
     if (opts.dataDir !== undefined) properties['log.dirs'] = opts.dataDir;
     const config = loadBrokerConfig({ ...opts, properties });
     log.info(describeNative());
-    const io = opts.io ?? defaultFileIO();
+    const fdLimit = openFilesLimit();
+    const io = new BoundedFileIO(opts.io ?? defaultFileIO(), logFileHandlesMax(fdLimit));
+    log.info(`open-file limit ${fdLimit === Number.MAX_SAFE_INTEGER ? 'unlimited' : fdLimit}: up to ${io.handlesMax} log files open at once`);
 
     let meta = readMetaProperties(config.dataDir);
     if (!meta) {
@@ -257,11 +267,35 @@ export class Broker {
     if (tp.topic === OFFSETS_TOPIC) this.groups.onTxnMarker(producerId, commit);
   }
 
-  private closeStorage(): void {
+  /** Opens the logs of the partitions `records` add, before the controller commits them. */
+  private preparePartitions(records: readonly MetadataRecord[]): () => void {
+    const undos: Array<() => void> = [];
+    const undoAll = (): void => {
+      for (const undo of undos.reverse()) undo();
+    };
+    try {
+      for (const p of addedPartitions(records, this.image)) undos.push(this.logs.prepare(p.topic, p.from, p.to, p.configs));
+    } catch (e) {
+      undoAll();
+      throw e;
+    }
+    return undoAll;
+  }
+
+  /**
+   * Closes every log it can; one that fails is left as a crash leaves it (the next start recovers
+   * it). Returns the failures, one line each.
+   */
+  private closeStorage(): string[] {
     this.transactions.close();
     this.groups.close();
-    this.logs.closeAll();
-    this.metadataLog.close();
+    const failures = this.logs.closeAll();
+    try {
+      this.metadataLog.close();
+    } catch (e) {
+      failures.push(`metadata log: ${(e as Error).message}`);
+    }
+    return failures;
   }
 
   async stop(): Promise<void> {
@@ -272,6 +306,36 @@ export class Broker {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     await this.listener.stop();
-    this.closeStorage();
+    const failures = this.closeStorage();
+    if (failures.length > 0) {
+      this.log.warn(`${failures.length} log(s) could not be closed cleanly and will be recovered at the next start; first: ${failures[0]}`);
+    }
   }
+}
+
+/**
+ * The partitions a batch of metadata records adds, per topic: [from, to) with the topic's configs
+ * (those of the batch for a new topic, the image's for an existing one).
+ */
+function addedPartitions(records: readonly MetadataRecord[], image: MetadataImage): Array<{ topic: string; from: number; to: number; configs: Map<string, string> }> {
+  const names = new Map<string, string>();
+  const configs = new Map<string, Map<string, string>>();
+  for (const r of records) {
+    if (r.type === 'Topic') names.set(r.topicId, r.name);
+    if (r.type === 'Config' && r.resourceType === 'topic' && r.value !== null) {
+      configs.set(r.resourceName, (configs.get(r.resourceName) ?? new Map<string, string>()).set(r.name, r.value));
+    }
+  }
+  const added = new Map<string, { topic: string; from: number; to: number; configs: Map<string, string> }>();
+  for (const r of records) {
+    if (r.type !== 'Partition') continue;
+    const existing = image.topicsById.get(r.topicId);
+    const topic = existing?.name ?? names.get(r.topicId);
+    if (topic === undefined) continue;
+    const a = added.get(topic) ?? { topic, from: r.partition, to: r.partition + 1, configs: new Map(existing?.configs ?? configs.get(topic) ?? []) };
+    a.from = Math.min(a.from, r.partition);
+    a.to = Math.max(a.to, r.partition + 1);
+    added.set(topic, a);
+  }
+  return [...added.values()];
 }

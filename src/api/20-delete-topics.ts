@@ -29,7 +29,8 @@ export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest, DeleteTopicsRe
       if (!b.config.deleteTopicEnable) {
         return { ...base, errorCode: ErrorCode.TOPIC_DELETION_DISABLED, errorMessage: 'Topic deletion is disabled (delete.topic.enable=false).' };
       }
-      b.controller.deleteTopic(t);
+      const deleted = b.controller.deleteTopic(t);
+      if (deleted.errorCode !== ErrorCode.NONE) return { ...base, ...deleted };
       b.log.info(`deleted topic ${t.name}`);
       return { ...base, errorCode: ErrorCode.NONE, errorMessage: null };
     });

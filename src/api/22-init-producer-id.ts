@@ -3,8 +3,11 @@
  * a new producer id with epoch 0 — also when it names its current id and epoch (KIP-360, v3+),
  * which is what Kafka does for idempotent producers. With one, the transaction coordinator bumps
  * the epoch and fences older producers (txn/coordinator.ts); PRODUCER_FENCED becomes
- * INVALID_PRODUCER_EPOCH below v4 (KIP-588).
+ * INVALID_PRODUCER_EPOCH below v4 (KIP-588). When a new block of producer ids cannot be recorded
+ * in the metadata log (disk full), the answer is COORDINATOR_LOAD_IN_PROGRESS, retriable, as
+ * Kafka answers while its controller has no block to hand out.
  */
+import { LogStorageError } from '../log/partition-log.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { InitProducerId, type InitProducerIdRequest, type InitProducerIdResponse } from '../protocol/generated/22-init-producer-id.js';
 import type { ApiHandler, RequestContext } from './registry.js';
@@ -17,11 +20,21 @@ export const initProducerIdHandler: ApiHandler<InitProducerIdRequest, InitProduc
   minVersion: 0,
   maxVersion: 5,
   handle(req: InitProducerIdRequest, ctx: RequestContext): InitProducerIdResponse {
-    if (req.transactionalId !== null) {
-      const expected = ctx.apiVersion >= 3 && req.producerId >= 0n ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
-      const r = ctx.broker.transactions.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
-      return { ...NO_TXN, errorCode: fencedFor(r.errorCode, ctx.apiVersion, 4), producerId: r.producerId, producerEpoch: r.producerEpoch };
+    try {
+      return initProducerId(req, ctx);
+    } catch (err) {
+      if (!(err instanceof LogStorageError)) throw err;
+      ctx.broker.log.error(`InitProducerId: ${err.message}`);
+      return { ...NO_TXN, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, producerId: -1n, producerEpoch: -1 };
     }
-    return { ...NO_TXN, errorCode: ErrorCode.NONE, producerId: ctx.broker.producerIds.generate(), producerEpoch: 0 };
   },
 };
+
+function initProducerId(req: InitProducerIdRequest, ctx: RequestContext): InitProducerIdResponse {
+  if (req.transactionalId !== null) {
+    const expected = ctx.apiVersion >= 3 && req.producerId >= 0n ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
+    const r = ctx.broker.transactions.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
+    return { ...NO_TXN, errorCode: fencedFor(r.errorCode, ctx.apiVersion, 4), producerId: r.producerId, producerEpoch: r.producerEpoch };
+  }
+  return { ...NO_TXN, errorCode: ErrorCode.NONE, producerId: ctx.broker.producerIds.generate(), producerEpoch: 0 };
+}

@@ -1,9 +1,11 @@
 /** The sluice command as a user runs it: format, start, and the one-line errors. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { CLI, spawnBroker, tmpDataDir } from '../../compat-tests/harness.js';
+import { RawClient } from '../../compat-tests/raw-client.js';
+import { CreateTopics } from '../protocol/generated/index.js';
 
 const sluice = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20000 });
 
@@ -81,4 +83,34 @@ t.test('a port in use is reported clearly', async (t) => {
   const res = sluice('start', '--data-dir', join(d.dir, 'b'), '--port', String(b.port));
   t.equal(res.status, 1);
   t.match(res.stderr, /port \d+ on 127.0.0.1 is in use/);
+});
+
+/** What a failed start wrote to stderr besides the broker's own log lines. */
+const problemLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l !== '' && !/^\S+Z (DEBUG|INFO|WARN|ERROR) /.test(l));
+
+t.test('start-up failures are one line naming the problem, never a stack trace', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const b = await spawnBroker({ dataDir: join(d.dir, 'unsupported') });
+  const c = await RawClient.connect(b.port);
+  await c.request(CreateTopics, 7, { topics: [{ name: 't', numPartitions: 1, replicationFactor: -1, assignments: [], configs: [] }], timeoutMs: 1000, validateOnly: false });
+  c.close();
+  t.equal(await b.stop(), 0);
+  writeFileSync(join(d.dir, 'unsupported', 't-0', 'log-format'), 'sluice-log-format 9\n');
+  writeFileSync(join(d.dir, 'a-file'), 'not a directory');
+  t.equal(sluice('format', '--data-dir', join(d.dir, 'garbage')).status, 0);
+  writeFileSync(join(d.dir, 'garbage', 'meta.properties'), Buffer.from([0, 0xff, 0x0a, 0x3d, 0x3d, 0x0a]));
+  const cases: Array<[string, RegExp]> = [
+    ['unsupported', /log format 9 is not supported/],
+    ['a-file', /^sluice: cannot start: EEXIST/],
+    ['garbage', /meta\.properties/],
+  ];
+  for (const [dir, expected] of cases) {
+    const res = sluice('start', '--port', '0', '--data-dir', join(d.dir, dir));
+    t.equal(res.status, 1, `${dir}: exit code 1`);
+    const lines = problemLines(res.stderr);
+    t.equal(lines.length, 1, `${dir}: one line: ${lines.join(' | ')}`);
+    t.match(lines[0], /^sluice: /);
+    t.match(lines[0], expected);
+  }
 });

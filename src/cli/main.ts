@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `sluice` command: start, format, random-uuid. Thin: parse, call, print.
- * A bad flag, value or config file prints one line saying what to fix and exits 1.
+ * A bad flag, value or config file prints one line saying what to fix and exits 1; so does any
+ * other failure to start (an unreadable data directory, a corrupt meta.properties or log, too
+ * few file descriptors): one line naming the error, never a stack trace (SLUICE_DEBUG=1 adds it).
  *
  * yargs parses everything, except the most common line: `sluice start` with well-formed flags
  * among those below, which node:util's parseArgs reads from the same option table. That keeps
@@ -19,6 +21,33 @@ import { randomUuidString } from '../metadata/meta-properties.js';
 function fail(message: string): never {
   process.stderr.write(`sluice: ${message}\n`);
   process.exit(1);
+}
+
+/** One line for an error that stopped a command: its message, with the system error's advice. */
+function describeFailure(err: unknown): string {
+  if (err instanceof ConfigError) return err.message;
+  const e = err as NodeJS.ErrnoException;
+  const message = (e instanceof Error ? e.message : String(err)).replace(/\s*\n\s*/g, ' ');
+  const advice = FAILURE_ADVICE[e?.code ?? ''];
+  return advice ? `${message} (${advice})` : message;
+}
+
+const FAILURE_ADVICE: Record<string, string> = {
+  EMFILE: 'too many open files: raise the limit with "ulimit -n" or hold fewer partitions',
+  ENFILE: 'the system is out of file descriptors: raise fs.file-max or stop other processes',
+  ENOSPC: 'the disk is full: free space in the data directory',
+  EACCES: 'permission denied: check the owner and mode of the data directory',
+  EPERM: 'operation not permitted: check the owner and mode of the data directory',
+  EROFS: 'the file system is read-only',
+  EIO: 'the disk reported an I/O error',
+  EEXIST: 'a file is where a directory should be: --data-dir must name a directory',
+  ENOTDIR: 'part of the path is a file, not a directory',
+};
+
+/** Ends the process after a failure: one line (plus the stack with SLUICE_DEBUG=1). */
+function failWith(what: string, err: unknown): never {
+  if (process.env['SLUICE_DEBUG'] === '1' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  fail(`${what}${describeFailure(err)}`);
 }
 
 interface StartArgs {
@@ -85,8 +114,7 @@ async function start(args: StartArgs): Promise<void> {
       logger: log,
     });
   } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
-    throw err;
+    failWith(err instanceof ConfigError ? '' : 'cannot start: ', err);
   }
   log.info(
     `sluice ready on ${broker.config.listener.host}:${broker.listenPort} (advertised ${broker.advertisedHost}:${broker.advertisedPort}), ` +
@@ -99,13 +127,10 @@ async function start(args: StartArgs): Promise<void> {
     log.info(`${signal}: shutting down`);
     broker.stop().then(
       () => {
-        log.info('stopped cleanly');
+        log.info('stopped');
         process.exit(0);
       },
-      (err: Error) => {
-        log.error(`shutdown failed: ${err.stack ?? err.message}`);
-        process.exit(1);
-      },
+      (err: unknown) => failWith('shutdown failed: ', err),
     );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -117,8 +142,7 @@ function format(args: { 'data-dir': string; 'cluster-id'?: string; 'node-id': nu
     const meta = formatDataDir({ dataDir: args['data-dir'], nodeId: args['node-id'], ...(args['cluster-id'] ? { clusterId: args['cluster-id'] } : {}) });
     process.stdout.write(`Formatted ${args['data-dir']} with cluster id ${meta.clusterId} and node id ${meta.nodeId}\n`);
   } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
-    throw err;
+    failWith(err instanceof ConfigError ? '' : 'cannot format: ', err);
   }
 }
 
@@ -161,5 +185,9 @@ async function parseWithYargs(argv: string[]): Promise<void> {
 // process.argv is [node, script, ...args] when run as `node main.js` and as the `sluice` bin.
 const argv = process.argv.slice(2);
 const fast = fastStartArgs(argv);
-if (fast !== null) await start(fast);
-else await parseWithYargs(argv);
+try {
+  if (fast !== null) await start(fast);
+  else await parseWithYargs(argv);
+} catch (err) {
+  failWith('', err);
+}

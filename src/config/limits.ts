@@ -3,6 +3,8 @@
  * grows with input takes its limit from here. `checkLimits()` runs at start-up and fails loudly
  * when two limits contradict each other.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export const limits = {
   /** Largest request frame accepted (Kafka's socket.request.max.bytes default: 100 MiB). */
@@ -71,7 +73,43 @@ export const limits = {
   groupMembersMax: 10_000,
   /** Config entries in one request or topic. */
   configEntriesMax: 1_000,
+  /**
+   * File descriptors kept out of the log files' budget for the rest of the process: stdio, the
+   * listener, the addon, short-lived opens (meta.properties, directory fsyncs).
+   */
+  fileDescriptorsReserved: 64,
+  /**
+   * Share of the rest of the open-file limit (RLIMIT_NOFILE) that log files may hold open at once
+   * (log/bounded-file-io.ts closes idle ones past it); the other part is left for connections.
+   */
+  logFileHandlesShare: 0.5,
+  /** Fewest log files kept open, whatever the limit: the active segments of two partitions. */
+  logFileHandlesMin: 6,
+  /** The open-file limit assumed when the process's own cannot be read. */
+  openFilesLimitDefault: 1024,
 } as const;
+
+/** How many log files may be open at once under an open-file limit of `openFilesLimit`. */
+export function logFileHandlesMax(openFilesLimit: number, l: typeof limits = limits): number {
+  const share = Math.floor((openFilesLimit - l.fileDescriptorsReserved) * l.logFileHandlesShare);
+  return Math.max(l.logFileHandlesMin, share);
+}
+
+/**
+ * The process's soft limit on open files (RLIMIT_NOFILE), from /proc/self/limits on Linux, else
+ * from `ulimit -n`; `openFilesLimitDefault` when neither answers with a number.
+ */
+export function openFilesLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) return m[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[1]);
+  } catch {
+    // not Linux: ask the shell
+  }
+  const out = spawnSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  if (out === 'unlimited') return Number.MAX_SAFE_INTEGER;
+  return /^\d+$/.test(out) ? Number(out) : limits.openFilesLimitDefault;
+}
 
 export function checkLimits(l: typeof limits = limits): void {
   const fail = (msg: string): never => {
@@ -88,4 +126,7 @@ export function checkLimits(l: typeof limits = limits): void {
   if (l.partitionsPerTopicMax > l.partitionsMax) fail('partitionsPerTopicMax > partitionsMax');
   if (l.socketRequestMaxBytes > 2 ** 31 - 1) fail('frame size must fit in int32');
   if (l.inFlightRequestsPerConnection < 1) fail('inFlightRequestsPerConnection < 1');
+  if (!(l.logFileHandlesShare > 0 && l.logFileHandlesShare < 1)) fail('logFileHandlesShare must leave descriptors to both log files and connections');
+  // One partition's active segment holds three files; two must fit for appends and a roll to proceed.
+  if (l.logFileHandlesMin < 6) fail('logFileHandlesMin < 6');
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { readRawRecords, deleteHorizonOf } from './batch-records.js';
 import { CLEAN_SWAP_FILE, CLEANER_OFFSET_FILE, CLEANING_DIR, cleanLog, defaultCleanerConfig, type CleanerConfig } from './cleaner.js';
 import * as fx from './compression-fixtures.js';
+import { BoundedFileIO } from './bounded-file-io.js';
 import { MemoryFileIO, NodeFileIO, readSmallFile, type FileHandle, type FileIO } from './file-io.js';
 import { defaultLogConfig, PartitionLog, type LogConfig } from './partition-log.js';
 import { crc32c } from '../native/crc32c.js';
@@ -28,6 +29,12 @@ function nodeEnv(): Env {
   const root = mkdtempSync(join(tmpdir(), 'sluice-cleaner-test-'));
   let n = 0;
   return { name: 'NodeFileIO', io: new NodeFileIO(), mem: null, dir: () => join(root, `p${n++}`), cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** NodeFileIO through BoundedFileIO with 4 descriptors: every swap and rename with handles closed and reopened. */
+function boundedEnv(): Env {
+  const env = nodeEnv();
+  return { ...env, name: 'BoundedFileIO', io: new BoundedFileIO(env.io, 4) };
 }
 
 function memoryEnv(): Env {
@@ -100,8 +107,8 @@ function latestPerKey(recs: Rec[]): Rec[] {
 }
 
 const bothEnvs = (name: string, body: (t: Test, env: Env) => Promise<void> | void): void => {
-  for (const make of [nodeEnv, memoryEnv]) {
-    t.test(`${name} (${make === nodeEnv ? 'NodeFileIO' : 'MemoryFileIO'})`, async (t) => {
+  for (const [label, make] of [['NodeFileIO', nodeEnv], ['MemoryFileIO', memoryEnv], ['BoundedFileIO', boundedEnv]] as const) {
+    t.test(`${name} (${label})`, async (t) => {
       const env = make();
       try {
         await body(t, env);

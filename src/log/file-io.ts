@@ -250,7 +250,7 @@ export interface CrashOptions {
 }
 
 /**
- * In-memory FileIO for tests. Fault injection: `failNextFsync()`, `failNextWrite()`,
+ * In-memory FileIO for tests. Fault injection: `failNextFsync()`, `failNextWrite()`, `diskFull`,
  * `tearLastWrite(keepBytes)` and `crash(...)`. After `crash`, every handle opened before it is
  * dead (using one throws EBADF), as it would be in a new process.
  *
@@ -293,6 +293,9 @@ export class MemoryFileIO implements FileIO {
   failNextWrite(keepBytes = 0, error: Error = ioError('ENOSPC', 'injected write failure')): void {
     this.writeFailure = { keepBytes, error };
   }
+
+  /** While true, every pwrite/append writes nothing and throws ENOSPC (until set back to false). */
+  diskFull = false;
 
   /** Keeps only the first `keepBytes` of the most recent write, as a crash mid-write would. */
   tearLastWrite(keepBytes: number): void {
@@ -378,6 +381,7 @@ export class MemoryFileIO implements FileIO {
 
   pwrite(fd: FileHandle, data: Buffer, position: number): void {
     const f = this.handle(fd).file;
+    if (this.diskFull && data.length > 0) throw ioError('ENOSPC', 'no space left on device (diskFull)');
     let toWrite = data;
     const failure = this.writeFailure;
     if (failure) {

@@ -6,13 +6,20 @@
  * Deleting a topic renames each partition directory to `<topic>-<partition>.<id>-delete` first
  * (atomic), then removes it; a crash in between leaves a `-delete` directory that the next start
  * removes. Directories that the image does not name are left alone and reported.
+ *
+ * New partitions are opened before the controller commits them (`prepare`): a partition that
+ * cannot be opened (disk full, no file descriptor) is refused with its topic rather than
+ * recorded and left unservable; a crash between the opening and the commit leaves empty
+ * directories that the image does not name (reused if the topic is created again). Closing at
+ * shutdown goes on past a partition that fails to close cleanly (the next start recovers it) and
+ * returns the failures for the broker to report in one line.
  */
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { effectiveTopicConfig } from '../config/broker-config.js';
 import type { FileIO } from './file-io.js';
-import { PartitionLog, type LogConfig } from './partition-log.js';
+import { isStorageFailure, LogStorageError, PartitionLog, type LogConfig } from './partition-log.js';
 import { cleanerConfigFrom, cleanLog, type CleanerConfig } from './cleaner.js';
 
 export type AppendListener = (topic: string, partition: number) => void;
@@ -64,6 +71,8 @@ export class LogManager {
   private readonly compactionByTopic = new Map<string, CleanerConfig>();
   private readonly appendListeners = new Set<AppendListener>();
   private readonly produceRulesByTopic = new Map<string, ProduceRules>();
+  /** Logs opened by `prepare` for partitions the controller is about to commit, by topic. */
+  private readonly pending = new Map<string, { from: number; logs: PartitionLog[] }>();
 
   constructor(
     private readonly dataDir: string,
@@ -160,10 +169,62 @@ export class LogManager {
     return this.maxMessageBytesByTopic.get(topic) ?? 0;
   }
 
+  /**
+   * Opens the logs of partitions [from, to) of a topic that the controller is about to commit, and
+   * returns how to remove them again if the commit fails. Throws LogStorageError (having removed
+   * what it opened) when one cannot be opened.
+   */
+  prepare(topic: string, from: number, to: number, configs: ReadonlyMap<string, string>): () => void {
+    const logs: PartitionLog[] = [];
+    try {
+      for (let p = from; p < to; p++) logs.push(this.openNewPartition(topic, p, configs));
+    } catch (e) {
+      this.discard(logs);
+      if (!isStorageFailure(e)) throw e;
+      throw new LogStorageError(`cannot open partition ${partitionDirName(topic, from + logs.length)}: ${(e as Error).message}`, e);
+    }
+    this.pending.set(topic, { from, logs });
+    return () => {
+      if (this.pending.get(topic)?.logs !== logs) return;
+      this.pending.delete(topic);
+      this.discard(logs);
+    };
+  }
+
+  /** openPartition, removing the directory again if it was created for nothing. */
+  private openNewPartition(topic: string, partition: number, configs: ReadonlyMap<string, string>): PartitionLog {
+    const dir = join(this.dataDir, partitionDirName(topic, partition));
+    const existed = this.io.exists(dir);
+    try {
+      return this.openPartition(topic, partition, configs);
+    } catch (e) {
+      if (!existed) this.removeUncommitted(dir);
+      throw e;
+    }
+  }
+
+  private removeUncommitted(dir: string): void {
+    try {
+      this.io.removeDir(dir);
+    } catch (e) {
+      this.log.error(`could not remove ${dir} of an uncommitted partition: ${(e as Error).message}`);
+    }
+  }
+
+  /** Closes and removes logs that were never committed. */
+  private discard(logs: readonly PartitionLog[]): void {
+    for (const plog of logs) {
+      plog.abandon();
+      this.removeUncommitted(plog.dir);
+    }
+  }
+
   /** Creates logs for new partitions of a topic (new topic, or CreatePartitions). */
   ensurePartitions(topic: string, topicId: string, count: number, configs: ReadonlyMap<string, string>): void {
     const parts = this.logs.get(topic) ?? [];
-    for (let p = parts.length; p < count; p++) parts.push(this.openPartition(topic, p, configs));
+    const prepared = this.pending.get(topic);
+    this.pending.delete(topic);
+    for (let p = parts.length; p < count; p++) parts.push(prepared?.logs[p - prepared.from] ?? this.openPartition(topic, p, configs));
     this.logs.set(topic, parts);
     this.topicNameById.set(topicId, topic);
   }
@@ -180,12 +241,22 @@ export class LogManager {
     this.logs.delete(topic);
     if (!parts) return;
     for (const [p, plog] of parts.entries()) {
-      plog.close();
-      const dir = join(this.dataDir, partitionDirName(topic, p));
-      const doomed = join(this.dataDir, `${partitionDirName(topic, p)}.${topicId}${DELETE_SUFFIX}`);
-      this.io.rename(dir, doomed);
-      this.io.removeDir(doomed);
+      try {
+        this.deletePartition(plog, topic, p, topicId);
+      } catch (e) {
+        // The deletion is committed: the other partitions still go. A directory renamed aside is
+        // removed at the next start; one that could not even be renamed must be removed by hand.
+        this.log.error(`could not remove ${plog.dir} of deleted topic ${topic}: ${(e as Error).message}; remove it before creating the topic again`);
+      }
     }
+  }
+
+  private deletePartition(plog: PartitionLog, topic: string, partition: number, topicId: string): void {
+    plog.abandon();
+    const dir = join(this.dataDir, partitionDirName(topic, partition));
+    const doomed = join(this.dataDir, `${partitionDirName(topic, partition)}.${topicId}${DELETE_SUFFIX}`);
+    this.io.rename(dir, doomed);
+    this.io.removeDir(doomed);
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
@@ -220,9 +291,24 @@ export class LogManager {
     for (const parts of this.logs.values()) for (const p of parts) p.flush();
   }
 
-  closeAll(): void {
-    for (const parts of this.logs.values()) for (const p of parts) p.close();
+  /**
+   * Closes every log, going on past those that fail (their files stay as a crash leaves them;
+   * the next start recovers them). Returns the failures, one line each, for the caller to report.
+   */
+  closeAll(): string[] {
+    const failures: string[] = [];
+    for (const parts of this.logs.values()) {
+      for (const p of parts) {
+        try {
+          p.close();
+        } catch (e) {
+          p.abandon();
+          failures.push(`${p.dir}: ${(e as Error).message}`);
+        }
+      }
+    }
     this.logs.clear();
+    return failures;
   }
 
   /**

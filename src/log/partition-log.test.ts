@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { ErrorCode } from '../protocol/errors.js';
 import { nativeFile } from '../native/file.js';
 import { nativeTest } from '../native/twins.js';
+import { BoundedFileIO } from './bounded-file-io.js';
 import { MemoryFileIO, NativeFileIO, NodeFileIO, type FileIO } from './file-io.js';
 import {
   CLEAN_SHUTDOWN_FILE,
@@ -674,10 +675,34 @@ function sharedSuite(t: Test, makeEnv: () => Env): void {
     t.throws(() => appendBatch(log, makeBatch(1)));
     t.throws(() => log.read(0n, 100, { minOneBatch: true }));
   });
+
+  t.test('truncateTo removes the batches from an offset on, across rolls, and the log reopens without them', async (t) => {
+    const dir = env.dir();
+    const config = cfg({ segmentBytes: 300, indexIntervalBytes: 10 });
+    let log = PartitionLog.open(dir, config, io);
+    for (let i = 0; i < 10; i++) appendBatch(log, makeBatch(2, { tag: `b${i}`, valueBytes: 30 }));
+    const bases = log.segmentBaseOffsets();
+    t.ok(bases.length >= 3, `${bases.length} segments`);
+    const cut = bases[1]! + 2n; // inside the second segment, at a batch boundary
+    t.throws(() => log.truncateTo(cut + 1n), /not the start of a batch/, 'refuses to cut a batch in two');
+    log.truncateTo(cut);
+    log = PartitionLog.open(dir, config, io);
+    t.equal(log.logEndOffset, cut);
+    t.same(log.segmentBaseOffsets(), bases.slice(0, 2), 'the later segments are gone');
+    t.equal(readAll(log).length, Number(cut), 'every record below the cut is still there');
+    appendBatch(log, makeBatch(1, { tag: 'after' }));
+    t.same(readAll(log).at(-1), { offset: cut, value: 'after-0' }, 'appends go on at the cut');
+    log.truncateTo(bases[1]!);
+    log = PartitionLog.open(dir, config, io);
+    t.equal(log.logEndOffset, bases[1]!, 'a cut at a segment base empties that segment');
+    log.close();
+  });
 }
 
 t.test('NodeFileIO', async (t) => sharedSuite(t, nodeEnv));
 t.test('MemoryFileIO', async (t) => sharedSuite(t, memoryEnv));
+// Four descriptors for every file of every log in the suite: handles are closed and reopened all the time.
+t.test('BoundedFileIO over NodeFileIO with 4 descriptors', async (t) => sharedSuite(t, () => nodeEnv(new BoundedFileIO(new NodeFileIO(), 4))));
 nativeTest('NativeFileIO', nativeFile, async (t, ops) => sharedSuite(t, () => nodeEnv(new NativeFileIO(ops))));
 
 // -------------------------------------------------------------------------------------------------

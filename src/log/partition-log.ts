@@ -856,6 +856,30 @@ export class PartitionLog {
   }
 
   /**
+   * Removes every batch at or after `offset`, which must start a batch, durably, then closes the
+   * log: the caller opens the directory again, which rebuilds producer state and the aborted
+   * transactions from what is left. For the metadata log, whose failed append must not be
+   * replayed (metadata-log.ts); Kafka's UnifiedLog.truncateTo is the model.
+   */
+  truncateTo(offset: bigint): void {
+    this.guard(() => {
+      if (offset >= this.nextOffset) return;
+      if (offset < this.logStartOffset) throw new Error(`cannot truncate ${this.dir} to ${offset}, below its log start offset ${this.logStartOffset}`);
+      for (const s of this.sealing) s.syncNow();
+      while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+        this.segments.pop()!.deleteFiles();
+      }
+      const last = this.segments.length - 1;
+      const found = this.loaded(last).findBatch(offset);
+      if (found !== null && found.baseOffset !== offset) throw new Error(`cannot truncate ${this.dir} to ${offset}: not the start of a batch`);
+      this.active.truncateTo(found === null ? this.active.size : found.position, this.now());
+      for (const snapshot of this.snapshotOffsets()) if (snapshot > offset) this.io.unlink(this.snapshotPath(snapshot));
+      this.io.fsyncDir(this.dir);
+    });
+    this.abandon();
+  }
+
+  /**
    * Closes every handle without flushing or writing the clean-shutdown file: what a crash leaves,
    * for tests, and for a failed directory.
    */
@@ -931,7 +955,7 @@ function snapshotOffsetsIn(dir: string, io: FileIO): bigint[] {
  * Anything else, Node's own ERR_* argument errors and the addon's SLUICE_NATIVE* ones included,
  * is a bug and propagates unchanged.
  */
-function isStorageFailure(e: unknown): boolean {
+export function isStorageFailure(e: unknown): boolean {
   if (e instanceof LogCorruptionError) return true;
   const code = (e as NodeJS.ErrnoException | null)?.code;
   return typeof code === 'string' && !code.startsWith('ERR_') && !code.startsWith('SLUICE_NATIVE');

@@ -963,6 +963,19 @@ export class Segment {
     }
   }
 
+  /**
+   * Cuts the .log at `position` (a batch boundary), fsyncs the cut and reopens the segment as the
+   * active one with rebuilt indexes (what the partition log's truncateTo needs of its last segment).
+   */
+  truncateTo(position: number, nowMs: number): void {
+    this.closeHandles();
+    const fd = this.logHandle();
+    this.io.truncate(fd, position);
+    this.io.fsync(fd);
+    this.openActive(false, nowMs);
+    this.flush();
+  }
+
   /** Removes the three files (handles must be closed first). */
   deleteFiles(): void {
     this.closeHandles();

@@ -5,9 +5,14 @@
  *
  * Every operation runs to completion synchronously: nothing changes the image across an await
  * (STYLE.md principle 10).
+ *
+ * Storage failures: when the partitions a change creates cannot be opened (`onPrepare`) or the
+ * metadata log cannot be written, the change is refused with KAFKA_STORAGE_ERROR and nothing is
+ * applied, so the image stays equal to what a restart replays; the next request tries again.
  */
 import { limits } from '../config/limits.js';
 import { brokerConfigByName, checkConfigValue, DYNAMIC_BROKER_CONFIGS, topicConfigByName } from '../config/definitions.js';
+import { LogStorageError } from '../log/partition-log.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { MetadataImage, TopicState } from './image.js';
 import { randomUuidString } from './meta-properties.js';
@@ -15,7 +20,10 @@ import { METADATA_TOPIC } from './metadata-log.js';
 import type { MetadataRecord } from './records.js';
 
 export interface MetadataLogWriter {
-  /** Appends the records as one atomic batch and makes them durable before returning. */
+  /**
+   * Appends the records as one atomic batch and makes them durable before returning; throws
+   * LogStorageError, having appended nothing, when the storage fails.
+   */
   append(records: readonly MetadataRecord[]): void;
 }
 
@@ -63,6 +71,7 @@ export interface InternalTopicPolicy {
 export class Controller {
   private readonly listeners: Array<(records: readonly MetadataRecord[]) => void> = [];
   private readonly internalTopics = new Map<string, InternalTopicPolicy>();
+  private readonly preparers: Array<(records: readonly MetadataRecord[]) => () => void> = [];
 
   constructor(
     readonly image: MetadataImage,
@@ -80,11 +89,35 @@ export class Controller {
     this.listeners.push(listener);
   }
 
-  private commit(records: MetadataRecord[]): void {
-    if (records.length === 0) return;
-    this.metadataLog.append(records);
+  /**
+   * Runs before records are appended: gets ready what they need (the log manager opens the new
+   * partitions' logs) and returns how to undo that if the append fails. Throws LogStorageError
+   * when it cannot; the change is then refused.
+   */
+  onPrepare(preparer: (records: readonly MetadataRecord[]) => () => void): void {
+    this.preparers.push(preparer);
+  }
+
+  private commit(records: MetadataRecord[]): Outcome {
+    if (records.length === 0) return OK;
+    const undos: Array<() => void> = [];
+    try {
+      for (const p of this.preparers) undos.push(p(records));
+      this.metadataLog.append(records);
+    } catch (e) {
+      for (const undo of undos.reverse()) undo();
+      if (!(e instanceof LogStorageError)) throw e;
+      return fail(ErrorCode.KAFKA_STORAGE_ERROR, `Nothing was changed: the broker could not write to its data directory (${e.message}). Free disk space or file descriptors and retry.`);
+    }
     for (const r of records) this.image.apply(r);
     for (const l of this.listeners) l(records);
+    return OK;
+  }
+
+  /** `commit` for callers without an Outcome to answer: a storage failure throws LogStorageError. */
+  private commitOrThrow(records: MetadataRecord[]): void {
+    const outcome = this.commit(records);
+    if (outcome.errorCode !== ErrorCode.NONE) throw new LogStorageError(outcome.errorMessage ?? 'metadata storage failed');
   }
 
   private partitionCount(): number {
@@ -147,7 +180,8 @@ export class Controller {
     for (const [name, value] of spec.configs) {
       if (value !== null) records.push({ type: 'Config', resourceType: 'topic', resourceName: spec.name, name, value });
     }
-    this.commit(records);
+    const committed = this.commit(records);
+    if (committed.errorCode !== ErrorCode.NONE) return result(committed);
     return { ...result(OK), topic: this.image.topicsByName.get(spec.name)! };
   }
 
@@ -239,12 +273,11 @@ export class Controller {
     const base = { type: 'Config' as const, resourceType: resource.type, resourceName: resource.name };
     for (const name of current.keys()) if (!target.has(name)) records.push({ ...base, name, value: null });
     for (const [name, value] of target) if (current.get(name) !== value) records.push({ ...base, name, value });
-    this.commit(records);
-    return OK;
+    return this.commit(records);
   }
 
-  deleteTopic(topic: TopicState): void {
-    this.commit([{ type: 'RemoveTopic', topicId: topic.topicId }]);
+  deleteTopic(topic: TopicState): Outcome {
+    return this.commit([{ type: 'RemoveTopic', topicId: topic.topicId }]);
   }
 
   createPartitions(topic: TopicState, count: number, assignments: number[][] | null, validateOnly: boolean): Outcome {
@@ -272,23 +305,23 @@ export class Controller {
     if (validateOnly) return OK;
     const records: MetadataRecord[] = [];
     for (let p = current; p < count; p++) records.push(this.partitionRecord(topic.topicId, p));
-    this.commit(records);
-    return OK;
+    return this.commit(records);
   }
 
   /**
    * Hands out the next block of producer ids. The block is recorded before it is used, so after
-   * any restart allocation resumes past it: producer ids never repeat.
+   * any restart allocation resumes past it: producer ids never repeat. Throws LogStorageError
+   * when the block cannot be recorded.
    */
   allocateProducerIds(blockSize: number): { start: bigint; end: bigint } {
     const start = this.image.nextProducerId;
     const end = start + BigInt(blockSize);
-    this.commit([{ type: 'ProducerIds', nextProducerId: end.toString() }]);
+    this.commitOrThrow([{ type: 'ProducerIds', nextProducerId: end.toString() }]);
     return { start, end };
   }
 
   /** Records the metadata.version feature; done once, when a data directory is formatted. */
   bootstrap(features: ReadonlyArray<{ name: string; level: number }>): void {
-    this.commit(features.map((f) => ({ type: 'FeatureLevel', name: f.name, level: f.level })));
+    this.commitOrThrow(features.map((f) => ({ type: 'FeatureLevel', name: f.name, level: f.level })));
   }
 }

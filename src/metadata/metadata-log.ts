@@ -3,10 +3,18 @@
  * are the metadata records of records.ts. Each append is one batch, fsynced before the controller
  * applies it, so an acknowledged topic change survives a crash. Replay reads every batch from the
  * start into an image (the log is small: topics, partitions and configs only).
+ *
+ * A failed append (disk full, EIO) throws LogStorageError and leaves nothing behind that a
+ * restart could replay: the log is reopened and truncated back to where it ended before the
+ * append, since a write can land whole even when its fsync fails. Until that succeeds (the disk
+ * may still be full), every append first retries it and fails the same way; the controller
+ * applies nothing it could not append, so the image always equals the replay of the log. One
+ * window remains: a crash after such a batch was written whole and before the undo completes
+ * leaves it in the log, and the next start replays it as if it had been acknowledged.
  */
 import { join } from 'node:path';
 import type { FileIO } from '../log/file-io.js';
-import { PartitionLog } from '../log/partition-log.js';
+import { LogStorageError, PartitionLog, type LogConfig } from '../log/partition-log.js';
 import { buildRecordBatch, decodeRecords, validateBatches } from '../log/record-batch.js';
 import type { MetadataLogWriter } from './controller.js';
 import type { MetadataImage } from './image.js';
@@ -19,28 +27,76 @@ export const METADATA_FEATURES: ReadonlyArray<{ name: string; level: number }> =
 
 const REPLAY_READ_BYTES = 1024 * 1024;
 
+const METADATA_LOG_CONFIG: LogConfig = {
+  segmentBytes: 64 * 1024 * 1024,
+  segmentMs: Number.MAX_SAFE_INTEGER,
+  indexIntervalBytes: 4096,
+  segmentIndexBytes: 1024 * 1024,
+  flushMessages: 1,
+  flushMs: Number.MAX_SAFE_INTEGER,
+  messageTimestampType: 'CreateTime',
+};
+
 export class MetadataLog implements MetadataLogWriter {
-  private constructor(private readonly plog: PartitionLog) {}
+  /** Log end offset before an append that failed and is not undone yet; null when none. */
+  private failedAt: bigint | null = null;
+
+  private constructor(
+    private plog: PartitionLog,
+    private readonly dir: string,
+    private readonly io: FileIO,
+  ) {}
 
   static open(dataDir: string, io: FileIO): MetadataLog {
-    const plog = PartitionLog.open(join(dataDir, `${METADATA_TOPIC}-0`), {
-      segmentBytes: 64 * 1024 * 1024,
-      segmentMs: Number.MAX_SAFE_INTEGER,
-      indexIntervalBytes: 4096,
-      segmentIndexBytes: 1024 * 1024,
-      flushMessages: 1,
-      flushMs: Number.MAX_SAFE_INTEGER,
-      messageTimestampType: 'CreateTime',
-    }, io);
-    return new MetadataLog(plog);
+    const dir = join(dataDir, `${METADATA_TOPIC}-0`);
+    return new MetadataLog(PartitionLog.open(dir, METADATA_LOG_CONFIG, io), dir, io);
   }
 
+  /** Appends one batch durably; throws LogStorageError (and appends nothing) when it cannot. */
   append(records: readonly MetadataRecord[]): void {
+    this.undoFailedAppend();
     const batch = buildRecordBatch(records.map((r) => ({ ...encodeMetadataRecord(r), timestamp: BigInt(Date.now()) })));
     const checked = validateBatches(batch, { maxBatchBytes: Number.MAX_SAFE_INTEGER, origin: 'internal' });
     if (!checked.ok) throw new Error(`metadata batch failed its own validation: ${checked.message}`);
-    this.plog.append(batch, checked.batches);
-    this.plog.flush();
+    const endBefore = this.plog.logEndOffset;
+    try {
+      this.plog.append(batch, checked.batches);
+      this.plog.flush();
+    } catch (e) {
+      if (!(e instanceof LogStorageError)) throw e;
+      this.failedAt = endBefore;
+      this.tryUndo();
+      throw e;
+    }
+  }
+
+  /** Retries the undo of a failed append; throws LogStorageError while it still fails. */
+  private undoFailedAppend(): void {
+    if (this.failedAt === null) return;
+    const e = this.tryUndo();
+    if (e !== null) throw new LogStorageError(`the metadata log is not writable: ${e.message}`, e);
+  }
+
+  /** Reopens the log cut back to `failedAt`; returns the failure, or null once done. */
+  private tryUndo(): Error | null {
+    const endBefore = this.failedAt!;
+    this.plog.abandon();
+    try {
+      let plog = PartitionLog.open(this.dir, METADATA_LOG_CONFIG, this.io);
+      if (plog.logEndOffset > endBefore) {
+        try {
+          plog.truncateTo(endBefore);
+        } finally {
+          plog.abandon();
+        }
+        plog = PartitionLog.open(this.dir, METADATA_LOG_CONFIG, this.io);
+      }
+      this.plog = plog;
+      this.failedAt = null;
+      return null;
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
   }
 
   replay(image: MetadataImage): void {
