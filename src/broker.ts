@@ -6,6 +6,7 @@
  * the API handlers -> listen. Stop: close the listener and connections, flush and close every log
  * with its clean-shutdown marker.
  */
+import { RecordCheckPool } from './log/decompress-pool.js';
 import { mkdirSync } from 'node:fs';
 import { registerAll } from './api/index.js';
 import { HandlerRegistry } from './api/registry.js';
@@ -75,6 +76,8 @@ export class Broker {
   readonly producerIds: ProducerIdManager;
   readonly transactionsTopic: InternalTopic;
   readonly transactions: TransactionCoordinator;
+  /** Record checks of produced compressed batches, in worker threads when large (log/decompress-pool.ts). */
+  readonly recordChecks: RecordCheckPool;
   private readonly listener: Listener;
   private flushTimer: NodeJS.Timeout | null = null;
   private producerExpiryTimer: NodeJS.Timeout | null = null;
@@ -97,6 +100,7 @@ export class Broker {
     config.setDynamic({ node: this.image.brokerConfigs.get(String(meta.nodeId))!, cluster: this.image.brokerConfigs.get('')! });
     metadataLog.replay(this.image);
     this.logs = new LogManager(config.dataDir, io, config, log);
+    this.recordChecks = new RecordCheckPool(log);
     this.logs.openAll([...this.image.topicsByName.values()].map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: t.configs })));
     this.controller = new Controller(this.image, metadataLog, meta.nodeId, {
       numPartitions: config.numPartitions,
@@ -255,6 +259,7 @@ export class Broker {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     await this.listener.stop();
+    await this.recordChecks.close();
     this.closeStorage();
   }
 }

@@ -18,21 +18,28 @@
  * original offsets and not written again; a stale epoch gets INVALID_PRODUCER_EPOCH, a sequence
  * gap OUT_OF_ORDER_SEQUENCE_NUMBER (txn/producer-state.ts).
  *
- * On a compacted topic a record without a key gets INVALID_RECORD, as in Kafka.
+ * Every record is then checked (src/log/batch-records.ts `checkRecords`, the walk of
+ * src/native/records.ts): a malformed record or compressed payload gets INVALID_RECORD, records
+ * expanding past max.message.bytes x limits.decompressedPerMessageByteMax get MESSAGE_TOO_LARGE,
+ * and on a compacted topic each keyless record is named in `record_errors` (INVALID_RECORD), as
+ * Kafka's LogValidator does. Compressed batches over limits.decompressInlineBytesMax are
+ * decompressed in a worker thread (log/decompress-pool.ts); the handler then answers with a
+ * Promise, and appends to a partition still happen in request order (PartitionOrder below).
  *
  * A transactional batch must belong to an ongoing transaction that added this partition
  * (AddPartitionsToTxn), as Kafka verifies; otherwise INVALID_TXN_STATE.
  *
- * Not yet: record-level timestamp bounds (message.timestamp.before/after.max.ms).
+ * Nothing of a refused batch is stored. Not yet: record-level timestamp bounds (message.timestamp.before/after.max.ms).
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/00-produce.js';
 import { LogStorageError } from '../log/partition-log.js';
-import { validateBatches } from '../log/record-batch.js';
-import { batchHasNullKey } from '../log/batch-records.js';
+import { validateBatches, type BatchInfo } from '../log/record-batch.js';
+import type { RecordCheck } from '../log/batch-records.js';
+import { decompressedBytesFor } from '../config/limits.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import type { Broker } from '../broker.js';
-import type { ApiHandler, RequestContext } from './registry.js';
+import type { ApiHandler, HandlerResult, RequestContext } from './registry.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
@@ -43,72 +50,134 @@ function partitionError(index: number, errorCode: number, errorMessage: string |
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage, currentLeader: NO_LEADER };
 }
 
-function appendPartition(b: Broker, topic: string, index: number, records: Buffer | null, version: number): PartitionResponse {
+type Answer = PartitionResponse | Promise<PartitionResponse>;
+
+/**
+ * Appends to each partition in the order the requests arrived, even when one of them waits for a
+ * decompression worker: an idempotent producer pipelines up to five requests, and a later small
+ * batch must not overtake an earlier large one (its sequence would be out of order). A partition
+ * with nothing pending runs its work at once; otherwise the work waits for the previous one.
+ * Bounded by the requests in flight (limits.inFlightRequestsPerConnection per connection).
+ */
+class PartitionOrder {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run(key: string, work: () => Answer): Answer {
+    const tail = this.tails.get(key);
+    const answer = tail === undefined ? work() : tail.then(work);
+    if (answer instanceof Promise) this.track(key, answer);
+    return answer;
+  }
+
+  private track(key: string, answer: Promise<unknown>): void {
+    const settled = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, settled);
+    void settled.then(() => {
+      if (this.tails.get(key) === settled) this.tails.delete(key);
+    });
+  }
+}
+
+const orders = new WeakMap<Broker, PartitionOrder>();
+
+function orderOf(b: Broker): PartitionOrder {
+  let order = orders.get(b);
+  if (order === undefined) orders.set(b, (order = new PartitionOrder()));
+  return order;
+}
+
+function appendPartition(b: Broker, topic: string, index: number, records: Buffer | null, version: number): Answer {
+  return orderOf(b).run(`${topic}\u0000${index}`, () => validateAndAppend(b, topic, index, records, version));
+}
+
+/** Header checks, then the record checks (perhaps in a worker), then the append. */
+function validateAndAppend(b: Broker, topic: string, index: number, records: Buffer | null, version: number): Answer {
   const plog = b.logs.get(topic, index);
   if (!plog) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
   if (INTERNAL_TOPICS.has(topic)) return partitionError(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
   if (records === null || records.length === 0) {
     return partitionError(index, ErrorCode.INVALID_RECORD, 'Produce requests must carry exactly one record batch per partition.');
   }
-  const checked = validateBatches(records, { maxBatchBytes: b.logs.maxMessageBytes(topic), segmentBytes: plog.config.segmentBytes });
+  const maxMessageBytes = b.logs.maxMessageBytes(topic);
+  const checked = validateBatches(records, { maxBatchBytes: maxMessageBytes, segmentBytes: plog.config.segmentBytes });
   if (!checked.ok) return partitionError(index, checked.errorCode, checked.message);
   const info = checked.batches[0]!;
   if (info.compression === COMPRESSION_ZSTD && version < 7) {
     return partitionError(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'Produce requests with version below 7 cannot carry zstd-compressed batches.');
   }
+  const opts = { compacted: b.logs.isCompacted(topic), decompressedBytesMax: decompressedBytesFor(maxMessageBytes), topicPartition: `${topic}-${index}` };
+  const check = b.recordChecks.check(records, info, opts);
+  const append = (c: RecordCheck): PartitionResponse => (c.ok ? appendChecked(b, topic, index, records, checked.batches) : recordsRefused(index, c));
+  return check instanceof Promise ? check.then(append) : append(check);
+}
+
+function recordsRefused(index: number, c: RecordCheck & { ok: false }): PartitionResponse {
+  return { ...partitionError(index, c.errorCode, c.message), recordErrors: c.recordErrors };
+}
+
+/** The append of a batch whose every check passed; the partition is looked up again (a worker may have run). */
+function appendChecked(b: Broker, topic: string, index: number, records: Buffer, batches: BatchInfo[]): PartitionResponse {
+  const plog = b.logs.get(topic, index);
+  if (!plog) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
+  const info = batches[0]!;
   if (info.isTransactional) {
     const verified = b.transactions.verifyPartition(info.producerId, info.producerEpoch, { topic, partition: index });
     if (verified !== ErrorCode.NONE) return partitionError(index, verified, 'This partition is not part of an ongoing transaction of this producer.');
-  }
-  if (b.logs.isCompacted(topic) && batchHasNullKey(records) === true) {
-    // Kafka refuses these: a compacted topic keeps records by key. A zstd batch cannot be looked
-    // into here (null) and is accepted; the cleaner drops keyless records.
-    return partitionError(index, ErrorCode.INVALID_RECORD, 'Compacted topic cannot accept message without key');
   }
   const sequence = plog.producers.check(info);
   if (sequence.kind === 'error') return partitionError(index, sequence.errorCode, sequence.message);
   if (sequence.kind === 'duplicate') {
     return { ...partitionError(index, ErrorCode.NONE, null), baseOffset: sequence.firstOffset, logStartOffset: plog.logStartOffset };
   }
-  const appended = plog.append(records, checked.batches);
-  b.logs.notifyAppend(topic, index);
-  return {
-    index,
-    errorCode: ErrorCode.NONE,
-    baseOffset: appended.baseOffset,
-    logAppendTimeMs: BigInt(appended.logAppendTimeMs),
-    logStartOffset: plog.logStartOffset,
-    recordErrors: [],
-    errorMessage: null,
-    currentLeader: NO_LEADER,
-  };
+  try {
+    const appended = plog.append(records, batches);
+    b.logs.notifyAppend(topic, index);
+    return {
+      index,
+      errorCode: ErrorCode.NONE,
+      baseOffset: appended.baseOffset,
+      logAppendTimeMs: BigInt(appended.logAppendTimeMs),
+      logStartOffset: plog.logStartOffset,
+      recordErrors: [],
+      errorMessage: null,
+      currentLeader: NO_LEADER,
+    };
+  } catch (err) {
+    if (!(err instanceof LogStorageError)) throw err;
+    b.log.error(`partition ${topic}-${index} is offline: ${err.message}`);
+    return partitionError(index, ErrorCode.KAFKA_STORAGE_ERROR, 'The broker could not write this partition; see its log.');
+  }
 }
 
 export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
   codec: Produce,
   minVersion: 0,
   maxVersion: 11,
-  handle(req: ProduceRequest, ctx: RequestContext): ProduceResponse | null {
+  handle(req: ProduceRequest, ctx: RequestContext): HandlerResult<ProduceResponse> {
     const b = ctx.broker;
     const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
-    const responses = req.topicData.map((td) => ({
+    let waiting = false;
+    const topics = req.topicData.map((td) => ({
       name: td.name,
       topicId: td.topicId,
-      partitionResponses: td.partitionData.map((pd): PartitionResponse => {
+      answers: td.partitionData.map((pd): Answer => {
         if (ctx.apiVersion < 3) {
           return partitionError(pd.index, ErrorCode.UNSUPPORTED_VERSION, 'Produce versions 0-2 are not supported; use version 3 or later.');
         }
         if (!acksValid) return partitionError(pd.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, got ${req.acks}.`);
-        try {
-          return appendPartition(b, td.name, pd.index, pd.records, ctx.apiVersion);
-        } catch (err) {
-          if (!(err instanceof LogStorageError)) throw err;
-          b.log.error(`partition ${td.name}-${pd.index} is offline: ${err.message}`);
-          return partitionError(pd.index, ErrorCode.KAFKA_STORAGE_ERROR, 'The broker could not write this partition; see its log.');
-        }
+        const answer = appendPartition(b, td.name, pd.index, pd.records, ctx.apiVersion);
+        if (answer instanceof Promise) waiting = true;
+        return answer;
       }),
     }));
-    if (req.acks === 0) return null;
-    return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+    const respond = (partitions: PartitionResponse[][]): ProduceResponse | null =>
+      req.acks === 0
+        ? null
+        : { responses: topics.map((t, i) => ({ name: t.name, topicId: t.topicId, partitionResponses: partitions[i]! })), throttleTimeMs: 0, nodeEndpoints: [] };
+    if (!waiting) return respond(topics.map((t) => t.answers as PartitionResponse[]));
+    return Promise.all(topics.map((t) => Promise.all(t.answers))).then(respond);
   },
 };

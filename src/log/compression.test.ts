@@ -6,10 +6,10 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
 import { DecodeError } from '../protocol/wire.js';
-import { batchHasNullKey, deleteHorizonOf, readRawRecords, rebuildBatch } from './batch-records.js';
+import { checkRecords, deleteHorizonOf, readRawRecords, rebuildBatch, type RecordCheck } from './batch-records.js';
 import { lz4FrameDecompress, snappyDecompress, snappyDecompressBlock } from './compression.js';
 import * as fx from './compression-fixtures.js';
-import { batchCrcMatches, BatchField, buildRecordBatch, Compression, decodeRecords } from './record-batch.js';
+import { batchCrcMatches, BatchField, buildRecordBatch, Compression, decodeRecords, validateBatches } from './record-batch.js';
 
 interface KV {
   offset: number;
@@ -39,6 +39,18 @@ function kvs(batch: Buffer): KV[] | null {
 
 const codecOf = (b: Buffer): number => b.readInt16BE(BatchField.attributes) & 7;
 
+const COMPACTED = { compacted: true, decompressedBytesMax: 1 << 20, topicPartition: 't-0' };
+
+function infoOf(batch: Buffer) {
+  const v = validateBatches(batch, { maxBatchBytes: 1 << 20 });
+  if (!v.ok) throw new Error(v.message);
+  return v.batches[0]!;
+}
+
+function compactedCheck(batch: Buffer): RecordCheck & { recordErrors?: unknown } {
+  return checkRecords(batch, infoOf(batch), COMPACTED);
+}
+
 const cases: Array<[string, Buffer, number, KV[]]> = [
   ['kcat gzip', fx.kcatGzip, Compression.gzip, kcatExpected(true)],
   ['kcat snappy (raw block)', fx.kcatSnappy, Compression.snappy, kcatExpected(true)],
@@ -53,20 +65,25 @@ t.test('batches from real clients decode to the records they were given', async 
     t.ok(batchCrcMatches(batch, 0, batch.length), `${name}: stored CRC`);
     t.equal(codecOf(batch), codec, `${name}: codec`);
     t.same(kvs(batch), expected, name);
-    t.equal(batchHasNullKey(batch), true, `${name}: has a null key`);
+    const keyless = compactedCheck(batch);
+    t.equal(keyless.ok ? 0 : keyless.errorCode, 87, `${name}: INVALID_RECORD on a compacted topic`);
+    t.same(keyless.ok ? [] : keyless.recordErrors.map((e) => e.batchIndex), [40], `${name}: the keyless record is named`);
+    t.same(checkRecords(batch, infoOf(batch), { ...COMPACTED, compacted: false }), { ok: true }, `${name}: accepted elsewhere`);
   }
 });
 
-t.test('zstd is not decoded: null records, null key answer', async (t) => {
+t.test('zstd is not decoded: null records; produce accepts it unchecked (acceptUndecodableCodec)', async (t) => {
   t.equal(codecOf(fx.kcatZstd), Compression.zstd);
   t.equal(readRawRecords(fx.kcatZstd), null);
-  t.equal(batchHasNullKey(fx.kcatZstd), null);
+  t.same(compactedCheck(fx.kcatZstd), { ok: true });
 });
 
-t.test('batchHasNullKey on uncompressed batches', async (t) => {
-  t.equal(batchHasNullKey(buildRecordBatch([{ key: Buffer.from('a'), value: null }])), false);
-  t.equal(batchHasNullKey(buildRecordBatch([{ key: Buffer.from('a'), value: Buffer.from('x') }, { key: null, value: Buffer.from('y') }])), true);
-  t.equal(batchHasNullKey(Buffer.alloc(10)), null, 'malformed: cannot tell');
+t.test('keyless records on a compacted topic, uncompressed: each one named, Kafka\'s message', async (t) => {
+  t.same(compactedCheck(buildRecordBatch([{ key: Buffer.from('a'), value: null }])), { ok: true });
+  const two = compactedCheck(buildRecordBatch([{ key: null, value: Buffer.from('x') }, { key: Buffer.from('a'), value: null }, { key: null, value: Buffer.from('y') }]));
+  if (two.ok) return t.fail('accepted');
+  t.same(two.recordErrors, [0, 2].map((batchIndex) => ({ batchIndex, batchIndexErrorMessage: 'Compacted topic cannot accept message without key in topic partition t-0.' })));
+  t.match(two.message, /^One or more records have been rejected due to 2 record errors in total/);
 });
 
 t.test('rebuilt batches keep offsets and header fields; snappy/lz4 become uncompressed, gzip stays gzip', async (t) => {
