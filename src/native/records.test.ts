@@ -151,7 +151,7 @@ nativeTest('differential: mutated records give identical results', validateBatch
   const runs = 20_000;
   for (let i = 0; i < runs; i++) {
     const n = 1 + r(6);
-    let section = Buffer.concat(Array.from({ length: n }, (_, k) => record(k, r(3) === 0 ? { headerCount: 1, headers: [0x02, 0x68, 0x02, 0x76] } : {})));
+    let section: Buffer = Buffer.concat(Array.from({ length: n }, (_, k) => record(k, r(3) === 0 ? { headerCount: 1, headers: [0x02, 0x68, 0x02, 0x76] } : {})));
     const rounds = r(3);
     for (let k = 0; k < rounds; k++) section = mutateSection(section, r);
     const buf = batch(section, r(5) === 0 ? n + r(3) - 1 : n);
