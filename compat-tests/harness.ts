@@ -44,8 +44,8 @@ export interface BrokerProcess {
  * Starts `sluice start` on 127.0.0.1. `port` defaults to 0 (the broker picks one); a fixed port
  * (from freePort()) lets a test restart the broker where running clients can find it again.
  */
-export async function spawnBroker(opts: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number; port?: number }): Promise<BrokerProcess> {
-  const proc = spawn(process.execPath, [CLI, 'start', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.args ?? [])], {
+export async function spawnBroker(opts: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number; port?: number; /** Another build's bundle (benchmarks comparing builds). */ cli?: string }): Promise<BrokerProcess> {
+  const proc = spawn(process.execPath, [opts.cli ?? CLI, 'start', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
