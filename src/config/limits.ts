@@ -53,8 +53,8 @@ export const limits = {
   /** Worker threads that decompress produced batches (the machine has few cores). */
   decompressWorkers: 1,
   /**
-   * Batches queued for the decompression workers; when full, a batch is decompressed on the
-   * event loop instead (still bounded by the size limit above), so nothing waits unboundedly.
+   * Batches queued for the decompression workers (each holds a copy of at most max.message.bytes);
+   * when full, a large compressed batch is answered REQUEST_TIMED_OUT (retriable).
    */
   decompressQueueMax: 64,
   /**

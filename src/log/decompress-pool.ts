@@ -4,9 +4,11 @@
  * limits.decompressInlineBytesMax, so that a decompression bomb (or just a large batch) costs a
  * worker's time, not every client's latency.
  *
- * Bounded: limits.decompressWorkers threads, at most limits.decompressQueueMax jobs waiting; a job
- * that finds the queue full, or a pool without workers (none configured, the worker file absent,
- * a worker that died), is checked on the event loop, which is bounded by the size limit anyway.
+ * Bounded: limits.decompressWorkers threads, at most limits.decompressQueueMax jobs waiting. A job
+ * that finds the queue full is answered REQUEST_TIMED_OUT (retriable: clients send it again), not
+ * checked on the event loop, so a client pipelining bombs cannot push the work back onto it. A
+ * pool without workers (none configured, the worker file absent, every worker died) checks on the
+ * event loop, bounded by the size limit.
  * Each job copies its batch (at most max.message.bytes) to the worker; results are plain data.
  *
  * Order: jobs may finish in any order; the produce path (api/00-produce.ts) keeps appends to one
@@ -19,6 +21,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { limits } from '../config/limits.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { Logger } from '../logger.js';
 import type { BatchInfo } from '../native/batch.js';
 import { checkRecords, type RecordCheck, type RecordCheckOptions } from './batch-records.js';
@@ -45,8 +48,8 @@ export class RecordCheckPool {
 
   constructor(
     private readonly log: Logger,
-    workers = limits.decompressWorkers,
-    private readonly queueMax = limits.decompressQueueMax,
+    workers: number = limits.decompressWorkers,
+    private readonly queueMax: number = limits.decompressQueueMax,
   ) {
     if (workers > 0 && !existsSync(fileURLToPath(WORKER_URL))) {
       log.warn(`decompression worker ${fileURLToPath(WORKER_URL)} not found: compressed batches are checked on the event loop`);
@@ -61,7 +64,8 @@ export class RecordCheckPool {
    */
   check(batch: Buffer, info: BatchInfo, opts: RecordCheckOptions): RecordCheck | Promise<RecordCheck> {
     const offload = info.compression !== 0 && info.size > limits.decompressInlineBytesMax;
-    if (!offload || this.slots.length === 0 || this.queue.length >= this.queueMax) return checkRecords(batch, info, opts);
+    if (!offload || this.slots.length === 0) return checkRecords(batch, info, opts);
+    if (this.queue.length >= this.queueMax) return this.busy();
     const own = batch.subarray(info.position, info.position + info.size);
     return new Promise((resolve) => {
       // A copy the worker takes over (transferred), so `batch` stays usable for the append.
@@ -69,6 +73,11 @@ export class RecordCheckPool {
       this.queue.push({ job, batch: own, resolve });
       this.pump();
     });
+  }
+
+  private busy(): RecordCheck {
+    const message = `The broker is decompressing ${this.queueMax} other large compressed batches; send this one again.`;
+    return { ok: false, errorCode: ErrorCode.REQUEST_TIMED_OUT, message, recordErrors: [] };
   }
 
   /** Jobs waiting or running (tests, metrics). */
