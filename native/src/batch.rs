@@ -634,6 +634,24 @@ mod tests {
     }
 
     #[test]
+    fn records_are_walked_in_client_batches() {
+        let b = batch(3, 30);
+        assert_eq!(run(&b, &client()).unwrap()[0].null_keys, 3, "every test record has a null key");
+        assert_eq!(run(&b, &internal()).unwrap()[0].null_keys, -1, "internal batches are not walked");
+        let section = &b[RECORDS..];
+        assert_eq!(walk_records(section, 4).unwrap_err(), Fault { fault: RecordFault::Missing, index: 3, a: 4, b: 0 });
+        assert_eq!(walk_records(section, 2).unwrap_err(), Fault { fault: RecordFault::Trailing, index: 2, a: 16, b: 0 });
+        let mut m = b.clone();
+        m[RECORDS + 3] = 4; // the first record's offset delta: 2
+        recrc(&mut m);
+        assert_eq!(kind(&m, &client()), Kind::RecordOffsetDelta);
+        let mut m = b.clone();
+        m[RECORDS + 4] = 3; // the first record's key length: -2
+        recrc(&mut m);
+        assert_eq!(run(&m, &client()).unwrap_err(), fail(Kind::RecordKeyLength, [0, -2, 0]));
+    }
+
+    #[test]
     fn assign_offsets_keeps_the_crc_valid() {
         let mut b = batch(2, 14);
         assert!(assign_offsets(&mut b, 0, 1234, 7).is_some());
