@@ -18,10 +18,11 @@
 import { limits } from '../config/limits.js';
 import { crc32c } from '../native/crc32c.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { createGunzip } from 'node:zlib';
 import { DecodeError, Writer } from '../protocol/wire.js';
 import { DecompressedTooLargeError, decompress, gzip } from './compression.js';
 import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, type BatchInfo } from '../native/batch.js';
-import { recordFaultMessage, varlongAt, walkRecords, type RecordFields, type WalkResult } from '../native/records.js';
+import { RecordFault, recordFaultMessage, varlongAt, walkRecordAt, walkRecords, type RecordFields, type WalkResult } from '../native/records.js';
 import { BatchField, Compression, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from './record-batch.js';
 
 export const ATTR_DELETE_HORIZON = 0x40;
@@ -147,8 +148,7 @@ export function checkRecords(batch: Buffer, info: BatchInfo, opts: RecordCheckOp
   try {
     section = recordsSection(batch, opts.decompressedBytesMax);
   } catch (e) {
-    if (e instanceof DecompressedTooLargeError)
-      return refused(ErrorCode.MESSAGE_TOO_LARGE, `The records of this ${codecName(info.compression)} batch expand to more than ${opts.decompressedBytesMax} bytes, the limit for message.max.bytes of ${opts.topicPartition}; send smaller batches.`);
+    if (e instanceof DecompressedTooLargeError) return tooLarge(info.compression, opts);
     if (e instanceof DecodeError) return refused(ErrorCode.INVALID_RECORD, `The compressed records cannot be read: ${e.message}`);
     throw e;
   }
@@ -156,6 +156,109 @@ export function checkRecords(batch: Buffer, info: BatchInfo, opts: RecordCheckOp
   const walk = walkRecords(section, 0, section.length, info.recordCount, 'produced');
   if (!walk.ok) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(walk.fault, walk.index, walk.a, walk.b));
   return opts.compacted && walk.nullKeys > 0 ? keylessRecords(section, info, opts) : OK;
+}
+
+/**
+ * `checkRecords` of a gzip batch, inflating as a stream and walking each record as soon as it is
+ * whole (for the decompression workers): a malformed record stops the inflation where it is met,
+ * and memory holds the largest record plus a chunk rather than the whole section. Other codecs
+ * (snappy and lz4 blocks, which this project decodes whole and bounded) go to `checkRecords`.
+ * Same answers as `checkRecords` (src/log/decompress-pool.test.ts compares them), except for a
+ * batch that is both too large and malformed early: the stream meets the bad record first.
+ * `chunkBytes` (zlib's minimum is 64) is for tests that cut records across chunks.
+ */
+export async function checkRecordsStreamed(batch: Buffer, info: BatchInfo, opts: RecordCheckOptions, chunkBytes = STREAM_CHUNK_BYTES): Promise<RecordCheck> {
+  if (info.compression !== Compression.gzip) return checkRecords(batch, info, opts);
+  const records = new StreamedRecords(info.recordCount, opts);
+  const gunzip = createGunzip({ chunkSize: chunkBytes });
+  gunzip.end(batch.subarray(RECORD_BATCH_OVERHEAD, info.size));
+  try {
+    for await (const chunk of gunzip) {
+      const problem = records.push(chunk as Buffer);
+      if (problem !== null) return problem;
+    }
+  } catch (e) {
+    return refused(ErrorCode.INVALID_RECORD, `The compressed records cannot be read: gzip: ${(e as Error).message}`);
+  } finally {
+    gunzip.destroy();
+  }
+  return records.end();
+}
+
+/** Inflated bytes handed over at a time by the gzip stream. */
+const STREAM_CHUNK_BYTES = 64 * 1024;
+
+/** The records of a section arriving in pieces, each walked by `walkRecordAt` once whole. */
+class StreamedRecords {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private total = 0;
+  /** Bytes needed before the next record can be whole (known after a first try). */
+  private needed = 1;
+  private index = 0;
+  private extra = 0;
+  private readonly keyless: number[] = [];
+
+  constructor(
+    private readonly count: number,
+    private readonly opts: RecordCheckOptions,
+  ) {}
+
+  push(chunk: Buffer): RecordCheck | null {
+    this.total += chunk.length;
+    if (this.total > this.opts.decompressedBytesMax) return tooLarge(Compression.gzip, this.opts);
+    if (this.index >= this.count) {
+      this.extra += chunk.length;
+      return null;
+    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.index < this.count && this.buffered >= this.needed) {
+      const buf = this.joined();
+      const r = walkRecordAt(buf, 0, buf.length, this.index, 'produced');
+      if (!r.ok) {
+        if (r.fault === RecordFault.length && r.a > r.b) {
+          this.needed = buf.length - r.b + r.a; // the length varint, then the declared length
+          return null;
+        }
+        if (r.fault === RecordFault.truncated && buf.length < 5) {
+          this.needed = buf.length + 1; // inside the length varint
+          return null;
+        }
+        return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(r.fault, r.index, r.a, r.b));
+      }
+      if (r.nullKey) this.keyless.push(this.index);
+      this.index++;
+      this.chunks = r.next < buf.length ? [buf.subarray(r.next)] : [];
+      this.buffered = buf.length - r.next;
+      this.needed = 1;
+      if (this.index === this.count) this.extra += this.buffered;
+    }
+    return null;
+  }
+
+  end(): RecordCheck {
+    if (this.index < this.count) {
+      if (this.buffered === 0) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(RecordFault.missing, this.index, this.count, 0));
+      const buf = this.joined();
+      const r = walkRecordAt(buf, 0, buf.length, this.index, 'produced');
+      if (!r.ok) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(r.fault, r.index, r.a, r.b));
+    }
+    if (this.extra > 0) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(RecordFault.trailing, this.count, this.extra, 0));
+    return this.opts.compacted && this.keyless.length > 0 ? keylessRefusal(this.keyless, this.opts) : OK;
+  }
+
+  private joined(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+}
+
+function tooLarge(codec: number, opts: RecordCheckOptions): RecordCheck {
+  return refused(
+    ErrorCode.MESSAGE_TOO_LARGE,
+    `The records of this ${codecName(codec)} batch expand to more than ${opts.decompressedBytesMax} bytes, the limit for message.max.bytes of ${opts.topicPartition}; send smaller batches.`,
+  );
 }
 
 const OK: RecordCheck = { ok: true };
@@ -166,12 +269,17 @@ function refused(errorCode: number, message: string, recordErrors: RecordError[]
 
 /** Kafka's per-record errors for the keyless records of `section` (walked before: well-formed). */
 function keylessRecords(section: Buffer, info: BatchInfo, opts: RecordCheckOptions): RecordCheck {
-  const message = `Compacted topic cannot accept message without key in topic partition ${opts.topicPartition}.`;
-  const recordErrors: RecordError[] = [];
+  const keyless: number[] = [];
   walkRecords(section, 0, section.length, info.recordCount, 'produced', (f) => {
-    if (f.keyLength === -1) recordErrors.push({ batchIndex: f.index, batchIndexErrorMessage: message });
+    if (f.keyLength === -1) keyless.push(f.index);
   });
-  if (recordErrors.length === 0) return OK;
+  return keyless.length === 0 ? OK : keylessRefusal(keyless, opts);
+}
+
+/** INVALID_RECORD naming each keyless record, with Kafka's summary message. */
+function keylessRefusal(keyless: readonly number[], opts: RecordCheckOptions): RecordCheck {
+  const message = `Compacted topic cannot accept message without key in topic partition ${opts.topicPartition}.`;
+  const recordErrors = keyless.map((batchIndex) => ({ batchIndex, batchIndexErrorMessage: message }));
   const shown = recordErrors.slice(0, 3).map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${e.batchIndexErrorMessage}')`);
   return refused(
     ErrorCode.INVALID_RECORD,

@@ -148,28 +148,52 @@ export type WalkMode = 'produced' | 'stored';
  */
 export function walkRecords(buf: Buffer, start: number, end: number, count: number, mode: WalkMode, visit?: (r: RecordFields) => void): WalkResult {
   const produced = mode === 'produced';
-  const section = new Cursor(buf, start, end);
   const fields: RecordFields | null = visit === undefined ? null : emptyFields();
   let nullKeys = 0;
+  let pos = start;
   for (let index = 0; index < count; index++) {
-    if (section.pos >= end) return fault(RecordFault.missing, index, count);
-    const length = section.varint();
-    if (section.fault !== 0) return fault(section.fault, index);
-    const left = end - section.pos;
-    if (length < 0 || length > left) return fault(RecordFault.length, index, length, left);
-    const r = new Cursor(buf, section.pos, section.pos + length);
-    const problem = walkRecord(r, index, produced, fields);
+    if (pos >= end) return fault(RecordFault.missing, index, count);
+    const problem = walkOne(buf, pos, end, index, produced, fields, visit);
     if (problem !== null) return problem;
-    if (r.pos !== r.end) return fault(RecordFault.sizeMismatch, index, length, r.pos - section.pos);
-    if (fields !== null) {
-      fields.end = r.end;
-      visit!(fields);
-    }
-    if (r.nullKey) nullKeys++;
-    section.pos = r.end;
+    if (step.nullKey) nullKeys++;
+    pos = step.next;
   }
-  if (section.pos !== end) return fault(RecordFault.trailing, count, end - section.pos);
+  if (pos !== end) return fault(RecordFault.trailing, count, end - pos);
   return nullKeys === 0 ? NO_NULL_KEYS : { ok: true, nullKeys };
+}
+
+/** Where walkOne leaves its result (one thread, no allocation per record). */
+const step = { next: 0, nullKey: false };
+
+/** The record whose length varint starts at `pos` (the section ends at `end`); sets `step`. */
+function walkOne(buf: Buffer, pos: number, end: number, index: number, produced: boolean, fields: RecordFields | null, visit?: (r: RecordFields) => void): WalkResult | null {
+  const section = new Cursor(buf, pos, end);
+  const length = section.varint();
+  if (section.fault !== 0) return fault(section.fault, index);
+  const left = end - section.pos;
+  if (length < 0 || length > left) return fault(RecordFault.length, index, length, left);
+  const r = new Cursor(buf, section.pos, section.pos + length);
+  const problem = walkRecord(r, index, produced, fields);
+  if (problem !== null) return problem;
+  if (r.pos !== r.end) return fault(RecordFault.sizeMismatch, index, length, r.pos - section.pos);
+  if (fields !== null) {
+    fields.end = r.end;
+    visit!(fields);
+  }
+  step.next = r.end;
+  step.nullKey = r.nullKey;
+  return null;
+}
+
+/**
+ * One record, for a reader that gets the section in pieces (a decompression stream): the record
+ * whose length varint starts at `pos` of buf[pos, end), checked as `walkRecords` checks the
+ * record at `index`. Returns where it ends and whether its key is null, or the fault.
+ */
+export function walkRecordAt(buf: Buffer, pos: number, end: number, index: number, mode: WalkMode, visit?: (r: RecordFields) => void): { ok: true; next: number; nullKey: boolean } | (WalkResult & { ok: false }) {
+  const problem = walkOne(buf, pos, end, index, mode === 'produced', visit === undefined ? null : emptyFields(), visit);
+  if (problem !== null) return problem as WalkResult & { ok: false };
+  return { ok: true, next: step.next, nullKey: step.nullKey };
 }
 
 /** The fields of one record, `r` spanning exactly its declared length. */
@@ -239,6 +263,9 @@ export function recordFaultMessage(f: RecordFaultId, index: number, a: number, b
     case RecordFault.varintTooLong:
       return `Found invalid record structure: record ${index} has a varint that is too long`;
     case RecordFault.length:
+      // A negative length is wrong whatever follows: the bytes left are not printed, so that a
+      // reader of a stream (which does not know them yet) says the same.
+      if (a < 0) return `Invalid record size: record ${index} declares a negative length ${a}`;
       return `Invalid record size: record ${index} declares ${a} bytes, but the batch has only ${b} remaining bytes`;
     case RecordFault.offsetDelta:
       return `Record ${index} has offset delta ${a}; the offset delta of each record must be its index in the batch`;
