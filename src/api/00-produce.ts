@@ -9,27 +9,30 @@
  * Per partition, as Kafka checks it (validateBatches): exactly one record batch of magic 2, not a
  * control batch (INVALID_RECORD), a sane header and CRC-32C (CORRUPT_MESSAGE), at most
  * max.message.bytes (MESSAGE_TOO_LARGE) and at most one segment (RECORD_LIST_TOO_LARGE); and no
- * zstd below v7 (UNSUPPORTED_COMPRESSION_TYPE). The batch is then appended exactly as received,
- * with only baseOffset and partitionLeaderEpoch overwritten. Waiting fetches are woken. A failed
- * write takes the partition offline (KAFKA_STORAGE_ERROR) without touching other partitions.
+ * zstd below v7 (UNSUPPORTED_COMPRESSION_TYPE).
  *
- * Idempotent batches (a producer id from InitProducerId) are checked against the partition's
- * producer state first: a retry of one of the producer's last five batches is answered with its
- * original offsets and not written again; a stale epoch gets INVALID_PRODUCER_EPOCH, a sequence
- * gap OUT_OF_ORDER_SEQUENCE_NUMBER (txn/producer-state.ts).
- *
- * Every record is then checked (src/log/batch-records.ts `checkRecords`, the walk of
- * src/native/records.ts): a malformed record or compressed payload gets INVALID_RECORD, records
- * expanding past max.message.bytes x limits.decompressedPerMessageByteMax get MESSAGE_TOO_LARGE,
- * and on a compacted topic each keyless record is named in `record_errors` (INVALID_RECORD), as
- * Kafka's LogValidator does. Compressed batches over limits.decompressInlineBytesMax are
- * decompressed in a worker thread (log/decompress-pool.ts); the handler then answers with a
- * Promise, and appends to a partition still happen in request order (PartitionOrder below).
+ * Then every record, as Kafka's LogValidator reads them (src/log/batch-records.ts `checkRecords`,
+ * the walker of src/native/records.ts): a malformed record or compressed payload gets
+ * INVALID_RECORD; records expanding past max.message.bytes x limits.decompressedPerMessageByteMax
+ * get MESSAGE_TOO_LARGE; on a compacted topic each keyless record is named in `record_errors`
+ * (INVALID_RECORD). Compressed batches over limits.decompressInlineBytesMax are checked in a
+ * worker thread (log/decompress-pool.ts; a full queue answers REQUEST_TIMED_OUT, retriable); the
+ * handler then answers with a Promise, and appends to a partition still happen in request order
+ * (PartitionOrder below). Nothing of a refused batch is stored.
  *
  * A transactional batch must belong to an ongoing transaction that added this partition
  * (AddPartitionsToTxn), as Kafka verifies; otherwise INVALID_TXN_STATE.
  *
- * Nothing of a refused batch is stored. Not yet: record-level timestamp bounds (message.timestamp.before/after.max.ms).
+ * Idempotent batches (a producer id from InitProducerId) are checked against the partition's
+ * producer state last: a retry of one of the producer's last five batches is answered with its
+ * original offsets and not written again; a stale epoch gets INVALID_PRODUCER_EPOCH, a sequence
+ * gap OUT_OF_ORDER_SEQUENCE_NUMBER (txn/producer-state.ts).
+ *
+ * The batch is then appended exactly as received, with only baseOffset and partitionLeaderEpoch
+ * overwritten. Waiting fetches are woken. A failed write takes the partition offline
+ * (KAFKA_STORAGE_ERROR) without touching other partitions.
+ *
+ * Not yet: record-level timestamp bounds (message.timestamp.before/after.max.ms).
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/00-produce.js';

@@ -1,7 +1,7 @@
 /**
- * Decompression of the record sections of stored batches, for the log cleaner (cleaner.ts) and the
- * key check of compacted topics (batch-records.ts). Never used on the produce or fetch path, which
- * keep batches opaque.
+ * Decompression of the record sections of batches: the record checks of produced compressed
+ * batches (batch-records.ts, bounded by limits.decompressedPerMessageByteMax) and the log cleaner
+ * (cleaner.ts). Never used on the fetch path, which keeps batches opaque.
  *
  * Codecs, by the attribute id of a v2 batch (Kafka's CompressionType):
  *  - 1 gzip: a gzip stream (RFC 1952), through node:zlib. Also encoded (the cleaner re-compresses

@@ -13,9 +13,10 @@
  * bit 5 control, bit 6 delete horizon present.
  *
  * Hot path (produce): `validateBatches` (src/native/batch.ts, native when the addon is loaded)
- * reads only headers and runs one CRC per batch; `assignOffsets` overwrites baseOffset and
+ * checks each header, runs one CRC per batch and walks the records of an uncompressed client batch
+ * without building them (src/native/records.ts); `assignOffsets` overwrites baseOffset and
  * partitionLeaderEpoch, both outside the CRC, so the stored bytes stay valid without recomputing
- * it. Records are never decoded there.
+ * it.
  *
  * Off the hot path (the broker's metadata log, tests, benchmarks): `buildRecordBatch` and
  * `decodeRecords`, uncompressed only, reading records with the one record walker
