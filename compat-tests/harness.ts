@@ -45,8 +45,17 @@ export interface BrokerProcess {
  * (from freePort()) lets a test restart the broker where running clients can find it again.
  * `openFilesMax` lowers the process's file descriptor limit (RLIMIT_NOFILE) first.
  */
-export async function spawnBroker(opts: { dataDir: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number; port?: number; openFilesMax?: number }): Promise<BrokerProcess> {
-  const command = [process.execPath, CLI, 'start', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.args ?? [])];
+export async function spawnBroker(opts: {
+  dataDir: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  port?: number;
+  openFilesMax?: number;
+  /** Another build's bundle (benchmarks comparing builds). */
+  cli?: string;
+}): Promise<BrokerProcess> {
+  const command = [process.execPath, opts.cli ?? CLI, 'start', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.args ?? [])];
   // `openFilesMax`: the broker runs under `ulimit -n`; exec keeps the PID the broker's own.
   const [file, ...args] = opts.openFilesMax === undefined ? command : ['/bin/sh', '-c', `ulimit -n ${opts.openFilesMax} && exec "$0" "$@"`, ...command];
   const proc = spawn(file!, args, {

@@ -11,6 +11,7 @@
  * process's open-file limit (limits.ts), so the partitions a broker holds are bounded by memory
  * and `partitionsMax`, not by `ulimit -n`.
  */
+import { RecordCheckPool } from './log/decompress-pool.js';
 import { mkdirSync } from 'node:fs';
 import { registerAll } from './api/index.js';
 import { HandlerRegistry } from './api/registry.js';
@@ -82,6 +83,8 @@ export class Broker {
   readonly producerIds: ProducerIdManager;
   readonly transactionsTopic: InternalTopic;
   readonly transactions: TransactionCoordinator;
+  /** Record checks of produced compressed batches, in worker threads when large (log/decompress-pool.ts). */
+  readonly recordChecks: RecordCheckPool;
   private readonly listener: Listener;
   private flushTimer: NodeJS.Timeout | null = null;
   private producerExpiryTimer: NodeJS.Timeout | null = null;
@@ -108,6 +111,7 @@ export class Broker {
     metadataLog.replay(this.image);
     this.logs = new LogManager(config.dataDir, io, config, log);
     this.forgetReservedTopic(log);
+    this.recordChecks = new RecordCheckPool(log);
     this.logs.openAll([...this.image.topicsByName.values()].map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: t.configs })));
     this.controller = new Controller(this.image, metadataLog, meta.nodeId, {
       numPartitions: config.numPartitions,
@@ -203,6 +207,7 @@ export class Broker {
       if (!config.explicit.has('advertised.listeners')) broker.advertisedPort = port;
       broker.listenPort = port;
     } catch (err) {
+      void broker.recordChecks.close();
       broker.closeStorage();
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') {
@@ -306,6 +311,7 @@ export class Broker {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearInterval(this.cleanerTimer);
     await this.listener.stop();
+    await this.recordChecks.close();
     const failures = this.closeStorage();
     if (failures.length > 0) {
       this.log.warn(`${failures.length} log(s) could not be closed cleanly and will be recovered at the next start; first: ${failures[0]}`);

@@ -23,6 +23,7 @@ const PRODUCER_ID: usize = 43;
 const PRODUCER_EPOCH: usize = 51;
 const BASE_SEQUENCE: usize = 53;
 const RECORDS_COUNT: usize = 57;
+const RECORDS: usize = 61;
 const LOG_OVERHEAD: i64 = 12;
 const BATCH_LENGTH_MIN: i32 = 61 - 12;
 
@@ -56,6 +57,20 @@ pub enum Kind {
     Control = 18,          //
     NoSequence = 19,       // baseSequence, producerId
     LogAppendTime = 20,    //
+    /// A malformed record in an uncompressed client batch: RECORD_KIND_BASE + the
+    /// `RecordFault`; details are the walk's index, a, b (see `walk_records`).
+    RecordTruncated = 41,
+    RecordVarintTooLong = 42,
+    RecordLength = 43,
+    RecordOffsetDelta = 44,
+    RecordKeyLength = 45,
+    RecordValueLength = 46,
+    RecordHeaderCount = 47,
+    RecordHeaderKeyLength = 48,
+    RecordHeaderValueLength = 49,
+    RecordSizeMismatch = 50,
+    RecordMissing = 51,
+    RecordTrailing = 52,
     /// The caller's output had no room for another batch: a bug in the caller, not the input.
     OutputFull = 99,
 }
@@ -82,6 +97,8 @@ pub struct Info {
     pub producer_id: i64,
     pub producer_epoch: i16,
     pub base_sequence: i32,
+    /// Records with a null key, or -1 when the records were not walked (compressed or internal).
+    pub null_keys: i32,
 }
 
 pub struct Options {
@@ -118,6 +135,7 @@ fn read_info(batch: &[u8], position: usize) -> Info {
         producer_id: i64_at(batch, PRODUCER_ID),
         producer_epoch: i16_at(batch, PRODUCER_EPOCH),
         base_sequence: i32_at(batch, BASE_SEQUENCE),
+        null_keys: -1,
     }
 }
 
@@ -216,10 +234,13 @@ pub fn validate(buf: &[u8], start: usize, opts: &Options, mut emit: impl FnMut(u
         if stored != computed {
             return Err(fail(Kind::Crc, [stored as i64, computed as i64, 0]));
         }
-        let info = read_info(batch, pos);
+        let mut info = read_info(batch, pos);
         let problem = if opts.client { client_problem(&info) } else { internal_problem(&info) };
         if let Some(f) = problem {
             return Err(f);
+        }
+        if opts.client && info.attributes & ATTR_COMPRESSION_MASK == 0 {
+            info.null_keys = walk_records(&batch[RECORDS..], info.record_count).map_err(record_failure)?;
         }
         if !emit(count, &info) {
             return Err(fail(Kind::OutputFull, [count as i64, 0, 0]));
@@ -230,10 +251,185 @@ pub fn validate(buf: &[u8], start: usize, opts: &Options, mut emit: impl FnMut(u
     Ok(count)
 }
 
+// -- records -------------------------------------------------------------------------------------
+// The Rust twin of `walkRecords` in src/native/records.ts, which documents the layout and every
+// check; same checks in the same order, same fault numbers and values.
+
+/// Why a records section is malformed (`RecordFault` in records.ts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum RecordFault {
+    Truncated = 1,
+    VarintTooLong = 2,
+    Length = 3,
+    OffsetDelta = 4,
+    KeyLength = 5,
+    ValueLength = 6,
+    HeaderCount = 7,
+    HeaderKeyLength = 8,
+    HeaderValueLength = 9,
+    SizeMismatch = 10,
+    Missing = 11,
+    Trailing = 12,
+}
+
+/// A fault with the record index and up to two numbers, as records.ts reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    pub fault: RecordFault,
+    pub index: i64,
+    pub a: i64,
+    pub b: i64,
+}
+
+fn fault(fault: RecordFault, index: i32, a: i64, b: i64) -> Fault {
+    Fault { fault, index: index as i64, a, b }
+}
+
+fn record_failure(f: Fault) -> Failure {
+    let kind = match f.fault {
+        RecordFault::Truncated => Kind::RecordTruncated,
+        RecordFault::VarintTooLong => Kind::RecordVarintTooLong,
+        RecordFault::Length => Kind::RecordLength,
+        RecordFault::OffsetDelta => Kind::RecordOffsetDelta,
+        RecordFault::KeyLength => Kind::RecordKeyLength,
+        RecordFault::ValueLength => Kind::RecordValueLength,
+        RecordFault::HeaderCount => Kind::RecordHeaderCount,
+        RecordFault::HeaderKeyLength => Kind::RecordHeaderKeyLength,
+        RecordFault::HeaderValueLength => Kind::RecordHeaderValueLength,
+        RecordFault::SizeMismatch => Kind::RecordSizeMismatch,
+        RecordFault::Missing => Kind::RecordMissing,
+        RecordFault::Trailing => Kind::RecordTrailing,
+    };
+    fail(kind, [f.index, f.a, f.b])
+}
+
+/// A cursor over one record or the whole section; a fault ends it.
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    end: usize,
+}
+
+impl Cursor<'_> {
+    /// Kafka's ByteUtils.readVarint: at most 5 bytes, int32 arithmetic, then zigzag.
+    fn varint(&mut self) -> Result<i32, RecordFault> {
+        let mut value: i32 = 0;
+        let mut shift: u32 = 0;
+        loop {
+            if self.pos >= self.end {
+                return Err(RecordFault::Truncated);
+            }
+            let b = self.buf[self.pos] as i32;
+            self.pos += 1;
+            if b & 0x80 == 0 {
+                value |= b.wrapping_shl(shift);
+                return Ok(((value as u32) >> 1) as i32 ^ -(value & 1));
+            }
+            value |= (b & 0x7f).wrapping_shl(shift);
+            shift += 7;
+            if shift > 28 {
+                return Err(RecordFault::VarintTooLong);
+            }
+        }
+    }
+
+    fn skip_varlong(&mut self) -> Result<(), RecordFault> {
+        for _ in 0..10 {
+            if self.pos >= self.end {
+                return Err(RecordFault::Truncated);
+            }
+            let b = self.buf[self.pos];
+            self.pos += 1;
+            if b & 0x80 == 0 {
+                return Ok(());
+            }
+        }
+        Err(RecordFault::VarintTooLong)
+    }
+
+    /// Skips a field of `n >= 0` bytes; false when it does not fit in the record.
+    fn skip(&mut self, n: i32) -> bool {
+        let n = n as usize;
+        if n > self.end - self.pos {
+            return false;
+        }
+        self.pos += n;
+        true
+    }
+}
+
+/// Walks `count` records filling `section` exactly; the number of null keys, or the first fault.
+pub fn walk_records(section: &[u8], count: i32) -> Result<i32, Fault> {
+    let end = section.len();
+    let mut s = Cursor { buf: section, pos: 0, end };
+    let mut null_keys = 0;
+    for index in 0..count.max(0) {
+        if s.pos >= end {
+            return Err(fault(RecordFault::Missing, index, count as i64, 0));
+        }
+        let length = s.varint().map_err(|f| fault(f, index, 0, 0))?;
+        let left = (end - s.pos) as i64;
+        if length < 0 || length as i64 > left {
+            return Err(fault(RecordFault::Length, index, length as i64, left));
+        }
+        let mut r = Cursor { buf: section, pos: s.pos, end: s.pos + length as usize };
+        let null_key = walk_record(&mut r, index)?;
+        if r.pos != r.end {
+            return Err(fault(RecordFault::SizeMismatch, index, length as i64, (r.pos - s.pos) as i64));
+        }
+        if null_key {
+            null_keys += 1;
+        }
+        s.pos = r.end;
+    }
+    if s.pos != end {
+        return Err(fault(RecordFault::Trailing, count, (end - s.pos) as i64, 0));
+    }
+    Ok(null_keys)
+}
+
+/// The fields of one record (`r` spans its declared length); whether its key is null.
+fn walk_record(r: &mut Cursor, index: i32) -> Result<bool, Fault> {
+    let at = |f: RecordFault| fault(f, index, 0, 0);
+    if r.pos >= r.end {
+        return Err(at(RecordFault::Truncated));
+    }
+    r.pos += 1; // attributes
+    r.skip_varlong().map_err(at)?;
+    let offset_delta = r.varint().map_err(at)?;
+    if offset_delta != index {
+        return Err(fault(RecordFault::OffsetDelta, index, offset_delta as i64, 0));
+    }
+    let key_length = r.varint().map_err(at)?;
+    if key_length < -1 || (key_length > 0 && !r.skip(key_length)) {
+        return Err(fault(RecordFault::KeyLength, index, key_length as i64, 0));
+    }
+    let value_length = r.varint().map_err(at)?;
+    if value_length < -1 || (value_length > 0 && !r.skip(value_length)) {
+        return Err(fault(RecordFault::ValueLength, index, value_length as i64, 0));
+    }
+    let header_count = r.varint().map_err(at)?;
+    if header_count < 0 || header_count as usize > r.end - r.pos {
+        return Err(fault(RecordFault::HeaderCount, index, header_count as i64, 0));
+    }
+    for _ in 0..header_count {
+        let key_length = r.varint().map_err(at)?;
+        if key_length < 0 || !r.skip(key_length) {
+            return Err(fault(RecordFault::HeaderKeyLength, index, key_length as i64, 0));
+        }
+        let value_length = r.varint().map_err(at)?;
+        if value_length < -1 || (value_length > 0 && !r.skip(value_length)) {
+            return Err(fault(RecordFault::HeaderValueLength, index, value_length as i64, 0));
+        }
+    }
+    Ok(key_length == -1)
+}
+
 /// Bytes per batch in the output record read by src/native/batch.ts (native-endian):
 ///   0 position f64 | 8 size f64 | 16 baseTimestamp i64 | 24 maxTimestamp i64 | 32 producerId i64
 ///   40 lastOffsetDelta i32 | 44 recordCount i32 | 48 attributes i32 | 52 producerEpoch i32
-///   56 baseSequence i32 | 60 unused
+///   56 baseSequence i32 | 60 nullKeys i32 (-1: records not walked)
 /// On failure, the first record holds the failure's details as i64 at 16, 24 and 32.
 pub const OUT_STRIDE: usize = 64;
 
@@ -248,6 +444,7 @@ pub fn write_info(out: &mut [u8], info: &Info) {
     out[48..52].copy_from_slice(&(info.attributes as i32).to_ne_bytes());
     out[52..56].copy_from_slice(&(info.producer_epoch as i32).to_ne_bytes());
     out[56..60].copy_from_slice(&info.base_sequence.to_ne_bytes());
+    out[60..64].copy_from_slice(&info.null_keys.to_ne_bytes());
 }
 
 pub fn write_failure(out: &mut [u8], f: &Failure) {
@@ -294,7 +491,8 @@ pub fn assign_offsets(buf: &mut [u8], position: usize, base_offset: i64, leader_
 mod tests {
     use super::*;
 
-    /// A minimal valid client batch of `records` empty-ish records (record bytes are opaque here).
+    /// A valid client batch of `records` records in `body` bytes (at least 7 per record): each
+    /// record has a null key and an empty value, the last one's value takes the spare bytes.
     fn batch(records: i32, body: usize) -> Vec<u8> {
         let size = 61 + body;
         let mut b = vec![0u8; size];
@@ -308,8 +506,13 @@ mod tests {
         b[PRODUCER_EPOCH..PRODUCER_EPOCH + 2].copy_from_slice(&(-1i16).to_be_bytes());
         b[BASE_SEQUENCE..BASE_SEQUENCE + 4].copy_from_slice(&(-1i32).to_be_bytes());
         b[RECORDS_COUNT..RECORDS_COUNT + 4].copy_from_slice(&records.to_be_bytes());
-        for (i, x) in b[61..].iter_mut().enumerate() {
-            *x = i as u8;
+        let spare = body - 7 * records as usize;
+        let mut at = 61;
+        for i in 0..records {
+            let value = if i == records - 1 { spare } else { 0 };
+            let rec = [2 * (6 + value) as u8, 0, 0, (2 * i) as u8, 1, 2 * value as u8];
+            b[at..at + 6].copy_from_slice(&rec);
+            at += 6 + value + 1; // value bytes and headerCount 0 are already zero
         }
         recrc(&mut b);
         b
@@ -342,11 +545,11 @@ mod tests {
 
     #[test]
     fn valid_batch_reports_its_header() {
-        let b = batch(3, 20);
+        let b = batch(3, 30);
         let infos = run(&b, &client()).unwrap();
         assert_eq!(infos.len(), 1);
         let i = infos[0];
-        assert_eq!((i.position, i.size, i.last_offset_delta, i.record_count), (0, 81, 2, 3));
+        assert_eq!((i.position, i.size, i.last_offset_delta, i.record_count), (0, 91, 2, 3));
         assert_eq!((i.base_timestamp, i.max_timestamp, i.producer_id, i.producer_epoch, i.base_sequence), (1000, 1005, -1, -1, -1));
     }
 
@@ -384,18 +587,18 @@ mod tests {
 
     #[test]
     fn client_rules() {
-        let two = [batch(1, 4), batch(2, 4)].concat();
+        let two = [batch(1, 14), batch(2, 14)].concat();
         assert_eq!(kind(&two, &client()), Kind::NotOneBatch);
         assert_eq!(run(&two, &internal()).unwrap().len(), 2);
-        let mut m = batch(1, 4);
+        let mut m = batch(1, 14);
         m[7] = 5;
         assert_eq!(kind(&m, &client()), Kind::BaseOffset);
         assert!(run(&m, &internal()).is_ok());
-        let mut m = batch(3, 4);
+        let mut m = batch(3, 21);
         m[RECORDS_COUNT + 3] = 5;
         recrc(&mut m);
         assert_eq!(kind(&m, &client()), Kind::Inconsistent);
-        let mut m = batch(1, 4);
+        let mut m = batch(1, 14);
         m[ATTRIBUTES + 1] = 0x20;
         recrc(&mut m);
         assert_eq!(kind(&m, &client()), Kind::Control);
@@ -407,7 +610,7 @@ mod tests {
         recrc(&mut m);
         assert_eq!(kind(&m, &client()), Kind::Compression);
         assert_eq!(kind(&m, &internal()), Kind::Compression);
-        let mut m = batch(1, 4);
+        let mut m = batch(1, 14);
         m[PRODUCER_ID..PRODUCER_ID + 8].copy_from_slice(&3i64.to_be_bytes());
         recrc(&mut m);
         assert_eq!(kind(&m, &client()), Kind::NoSequence);
@@ -415,24 +618,42 @@ mod tests {
 
     #[test]
     fn output_records_and_capacity() {
-        let two = [batch(1, 4), batch(2, 4)].concat();
+        let two = [batch(1, 14), batch(2, 14)].concat();
         let mut out = vec![0u8; 2 * OUT_STRIDE];
         assert_eq!(validate_into(&two, 0, &internal(), &mut out), 2);
-        assert_eq!(f64::from_ne_bytes(out[64..72].try_into().unwrap()), 65.0);
+        assert_eq!(f64::from_ne_bytes(out[64..72].try_into().unwrap()), 75.0);
         assert_eq!(i32::from_ne_bytes(out[64 + 44..64 + 48].try_into().unwrap()), 2);
         // One record of room: the first batch, then a second call from where it ended.
         let mut small = vec![0u8; OUT_STRIDE];
         assert_eq!(validate_into(&two, 0, &internal(), &mut small), -(Kind::OutputFull as i32));
         assert_eq!(f64::from_ne_bytes(small[0..8].try_into().unwrap()), 0.0, "the first record is kept");
-        assert_eq!(validate_into(&two, 65, &internal(), &mut small), 1);
-        assert_eq!(f64::from_ne_bytes(small[0..8].try_into().unwrap()), 65.0);
+        assert_eq!(validate_into(&two, 75, &internal(), &mut small), 1);
+        assert_eq!(f64::from_ne_bytes(small[0..8].try_into().unwrap()), 75.0);
         let mut none: [u8; 0] = [];
         assert_eq!(validate_into(&two, 0, &internal(), &mut none), -(Kind::OutputFull as i32));
     }
 
     #[test]
+    fn records_are_walked_in_client_batches() {
+        let b = batch(3, 30);
+        assert_eq!(run(&b, &client()).unwrap()[0].null_keys, 3, "every test record has a null key");
+        assert_eq!(run(&b, &internal()).unwrap()[0].null_keys, -1, "internal batches are not walked");
+        let section = &b[RECORDS..];
+        assert_eq!(walk_records(section, 4).unwrap_err(), Fault { fault: RecordFault::Missing, index: 3, a: 4, b: 0 });
+        assert_eq!(walk_records(section, 2).unwrap_err(), Fault { fault: RecordFault::Trailing, index: 2, a: 16, b: 0 });
+        let mut m = b.clone();
+        m[RECORDS + 3] = 4; // the first record's offset delta: 2
+        recrc(&mut m);
+        assert_eq!(kind(&m, &client()), Kind::RecordOffsetDelta);
+        let mut m = b.clone();
+        m[RECORDS + 4] = 3; // the first record's key length: -2
+        recrc(&mut m);
+        assert_eq!(run(&m, &client()).unwrap_err(), fail(Kind::RecordKeyLength, [0, -2, 0]));
+    }
+
+    #[test]
     fn assign_offsets_keeps_the_crc_valid() {
-        let mut b = batch(2, 4);
+        let mut b = batch(2, 14);
         assert!(assign_offsets(&mut b, 0, 1234, 7).is_some());
         assert_eq!(i64_at(&b, 0), 1234);
         assert_eq!(i32_at(&b, PARTITION_LEADER_EPOCH), 7);

@@ -11,7 +11,8 @@
 //!   validateBatches(buf: Buffer, start: number, client: number, maxBatchBytes: number,
 //!                   segmentBytes: number, out: Buffer): number
 //!                                 header + CRC checks of the concatenated v2 batches in buf from
-//!                                 byte start (client: 1 for AppendOrigin CLIENT, 0 for internal;
+//!                                 byte start, and every record of an uncompressed client batch
+//!                                 (client: 1 for AppendOrigin CLIENT, 0 for internal;
 //!                                 segmentBytes NaN for none); writes one 64-byte record per batch
 //!                                 into out and returns the count, or -kind on failure, -99 when
 //!                                 out is full and more batches follow (batch.rs)
@@ -75,7 +76,7 @@ mod exports {
     use crate::{batch, crc32c, io, zstd};
 
     /// Bump with any change to the JavaScript surface above; src/native/addon.ts checks it.
-    pub const ABI_VERSION: u32 = 3;
+    pub const ABI_VERSION: u32 = 4;
 
     /// An index argument: an integer in 0..=len.
     fn index(v: f64, len: usize) -> Option<usize> {

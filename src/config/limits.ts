@@ -59,10 +59,33 @@ export const limits = {
   /** Records in one batch that the broker will decode for its own use (metadata log replay). */
   recordsPerInternalBatchMax: 1_000_000,
   /**
-   * Bytes a compressed batch may expand to when the broker decodes it (log cleaner, key check of
-   * compacted topics); a larger one is left as it is / refused.
+   * Bytes a compressed batch may expand to when the broker decodes it (log cleaner; the absolute
+   * cap of the produce bound below); a larger one is left as it is / refused.
    */
   decompressedBatchBytesMax: 256 * 1024 * 1024,
+  /**
+   * A produced compressed batch may expand to at most this many times its topic's
+   * max.message.bytes (default 1 MiB: 32 MiB), capped by decompressedBatchBytesMax, else it is
+   * refused with MESSAGE_TOO_LARGE (the Java producer then splits the batch). Kafka has no such
+   * bound and inflates whatever comes; 32 is far above what producers build (librdkafka caps the
+   * uncompressed batch at message.max.bytes; the Java producer sizes batches by batch.size,
+   * 16 KiB by default, of compressed bytes, and text compresses 3-10x) and far below a bomb's
+   * ratio (gzip reaches ~1000x: a 306 KB batch expanding to 315 MB).
+   */
+  decompressedPerMessageByteMax: 32,
+  /**
+   * Compressed batches of more than this many bytes are decompressed and walked in a worker
+   * thread, not on the event loop: at gzip's ~1000x worst case, what stays on the event loop
+   * expands to at most ~4 MiB (a few ms).
+   */
+  decompressInlineBytesMax: 4 * 1024,
+  /** Worker threads that decompress produced batches (the machine has few cores). */
+  decompressWorkers: 1,
+  /**
+   * Batches queued for the decompression workers (each holds a copy of at most max.message.bytes);
+   * when full, a large compressed batch is answered REQUEST_TIMED_OUT (retriable).
+   */
+  decompressQueueMax: 64,
   /**
    * Keys in the log cleaner's offset map for one pass over one partition (Kafka bounds it by
    * log.cleaner.dedupe.buffer.size instead). A pass stops at the segment where the map fills and
@@ -111,6 +134,11 @@ export function openFilesLimit(): number {
   return /^\d+$/.test(out) ? Number(out) : limits.openFilesLimitDefault;
 }
 
+/** Bytes a produced compressed batch may expand to, for a topic's max.message.bytes. */
+export function decompressedBytesFor(maxMessageBytes: number, l: typeof limits = limits): number {
+  return Math.min(l.decompressedBatchBytesMax, Math.max(1, maxMessageBytes) * l.decompressedPerMessageByteMax);
+}
+
 export function checkLimits(l: typeof limits = limits): void {
   const fail = (msg: string): never => {
     throw new Error(`inconsistent limits: ${msg}`);
@@ -129,4 +157,5 @@ export function checkLimits(l: typeof limits = limits): void {
   if (!(l.logFileHandlesShare > 0 && l.logFileHandlesShare < 1)) fail('logFileHandlesShare must leave descriptors to both log files and connections');
   // One partition's active segment holds three files; two must fit for appends and a roll to proceed.
   if (l.logFileHandlesMin < 6) fail('logFileHandlesMin < 6');
+  if (l.decompressWorkers < 0 || l.decompressQueueMax < 0) fail('decompression workers and queue must not be negative');
 }

@@ -1,7 +1,8 @@
 /**
- * The records inside stored v2 batches, compressed or not, for the log cleaner (cleaner.ts) and
- * the key check of compacted topics (`batchHasNullKey`). Off the hot path: the produce and fetch
- * paths never decode records.
+ * The records inside v2 batches, compressed or not: the record-level checks of a produced batch
+ * (`checkRecords`: compressed records, keys on compacted topics) and the log cleaner's reader
+ * (cleaner.ts). Every record is read by the one record walker, src/native/records.ts (native twin
+ * in native/src/batch.rs for the uncompressed produce path). The fetch path never decodes records.
  *
  * Records are read into `RawRecord`s that keep the header section as raw bytes, so that a batch
  * rebuilt from some of its records carries exactly the bytes it had (header keys that are not
@@ -16,15 +17,15 @@
  */
 import { limits } from '../config/limits.js';
 import { crc32c } from '../native/crc32c.js';
-import { DecodeError, Reader, Writer } from '../protocol/wire.js';
-import { decompress, gzip } from './compression.js';
-import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE } from '../native/batch.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { createGunzip } from 'node:zlib';
+import { DecodeError, Writer } from '../protocol/wire.js';
+import { DecompressedTooLargeError, decompress, gzip } from './compression.js';
+import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, type BatchInfo } from '../native/batch.js';
+import { RecordFault, recordFaultMessage, varlongAt, walkRecordAt, walkRecords, type RecordFields, type WalkResult } from '../native/records.js';
 import { BatchField, Compression, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from './record-batch.js';
 
 export const ATTR_DELETE_HORIZON = 0x40;
-
-/** Smallest encoded record body: attributes, timestampDelta, offsetDelta, key, value, headerCount. */
-const RECORD_BODY_MIN = 6;
 
 export interface RawRecord {
   offsetDelta: number;
@@ -37,13 +38,13 @@ export interface RawRecord {
 }
 
 /**
- * The records section of a whole batch, decompressed; null for an unknown codec. Throws
- * DecodeError when malformed or larger than the limit.
+ * The records section of a whole batch, decompressed (at most `bytesMax` bytes); null for an
+ * unknown codec. Throws DecodeError when malformed, DecompressedTooLargeError past `bytesMax`.
  */
-export function recordsSection(batch: Buffer): Buffer | null {
+export function recordsSection(batch: Buffer, bytesMax = limits.decompressedBatchBytesMax): Buffer | null {
   const size = checkedSize(batch);
   const codec = batch.readInt16BE(BatchField.attributes) & ATTR_COMPRESSION_MASK;
-  return decompress(codec, batch.subarray(RECORD_BATCH_OVERHEAD, size), limits.decompressedBatchBytesMax);
+  return decompress(codec, batch.subarray(RECORD_BATCH_OVERHEAD, size), bytesMax);
 }
 
 function checkedSize(batch: Buffer): number {
@@ -53,9 +54,24 @@ function checkedSize(batch: Buffer): number {
   return size;
 }
 
-function nullableBytes(r: Reader): Buffer | null {
-  const n = r.varint();
-  return n === -1 ? null : r.bytesView(n);
+function recordCount(batch: Buffer): number {
+  const count = batch.readInt32BE(BatchField.recordsCount);
+  if (count < 0 || count > limits.recordsPerInternalBatchMax) throw new DecodeError(`record count ${count} is negative or over the limit`);
+  return count;
+}
+
+/**
+ * Walks the records of `section` (the batch's records, decompressed) with the one record walker
+ * (src/native/records.ts), calling `visit` for each; throws DecodeError on the first fault.
+ */
+export function walkSection(section: Buffer, count: number, visit?: (r: RecordFields) => void): WalkResult & { ok: true } {
+  const walk = walkRecords(section, 0, section.length, count, 'stored', visit);
+  if (!walk.ok) throw new DecodeError(recordFaultMessage(walk.fault, walk.index, walk.a, walk.b));
+  return walk;
+}
+
+function nullableView(buf: Buffer, start: number, length: number): Buffer | null {
+  return length < 0 ? null : buf.subarray(start, start + length);
 }
 
 /**
@@ -65,45 +81,203 @@ function nullableBytes(r: Reader): Buffer | null {
 export function readRawRecords(batch: Buffer): RawRecord[] | null {
   const data = recordsSection(batch);
   if (data === null) return null;
-  const count = batch.readInt32BE(BatchField.recordsCount);
-  if (count < 0 || count > limits.recordsPerInternalBatchMax || count * (RECORD_BODY_MIN + 1) > data.length)
-    throw new DecodeError(`record count ${count} does not fit in ${data.length} bytes or the limit`);
   const baseTimestamp = batch.readBigInt64BE(BatchField.baseTimestamp);
-  const r = new Reader(data);
   const out: RawRecord[] = [];
-  for (let i = 0; i < count; i++) {
-    const length = r.varint();
-    if (r.error !== null) break;
-    if (length < RECORD_BODY_MIN || length > r.remaining) throw new DecodeError(`record ${i}: length ${length} with ${r.remaining} bytes left`);
-    const end = r.offset + length;
-    const rr = new Reader(data, r.offset, end);
-    rr.int8();
-    const timestampDelta = rr.varlong();
-    const offsetDelta = rr.varint();
-    const key = nullableBytes(rr);
-    const value = nullableBytes(rr);
-    if (rr.error !== null) throw new DecodeError(`record ${i}: ${rr.error}`);
-    out.push({ offsetDelta, timestamp: baseTimestamp + timestampDelta, key, value, headers: data.subarray(rr.offset, end) });
-    r.offset = end;
-  }
-  r.check();
+  walkSection(data, recordCount(batch), (f) => {
+    out.push({
+      offsetDelta: f.offsetDelta,
+      timestamp: baseTimestamp + varlongAt(data, f.timestampDeltaAt),
+      key: nullableView(data, f.keyStart, f.keyLength),
+      value: nullableView(data, f.valueStart, f.valueLength),
+      headers: data.subarray(f.headersStart, f.end),
+    });
+  });
   return out;
 }
 
+// -- produce validation of the records -----------------------------------------------------------
+
+export interface RecordCheckOptions {
+  /** The topic is compacted (cleanup.policy has compact): keyless records are refused. */
+  compacted: boolean;
+  /** Bytes a compressed section may expand to (limits.decompressedBytesFor(message.max.bytes)). */
+  decompressedBytesMax: number;
+  /** For messages: "topic-partition". */
+  topicPartition: string;
+}
+
+export interface RecordError {
+  batchIndex: number;
+  batchIndexErrorMessage: string;
+}
+
+export type RecordCheck = { ok: true } | { ok: false; errorCode: number; message: string; recordErrors: RecordError[] };
+
 /**
- * Whether any record of the batch has a null key: true, false, or null when the batch cannot be
- * decoded (unknown codec) or is malformed. For the produce path of compacted topics, where Kafka
- * refuses keyless records with INVALID_RECORD ("Compacted topic cannot accept message without
- * key"); call it only for such topics, as it decompresses.
+ * The record-level checks of one produced batch whose header `info` validateBatches accepted:
+ * the records of a compressed batch, decompressed within `decompressedBytesMax` and walked
+ * (uncompressed ones were walked by validateBatches); then, on a compacted topic, every keyless
+ * record named in `recordErrors`, as Kafka's LogValidator.validateKey does. Codes as Kafka:
+ *  - a malformed record or compressed payload: INVALID_RECORD (Kafka: InvalidRecordException;
+ *    for a payload its codec cannot read Kafka answers UNKNOWN_SERVER_ERROR, which says nothing);
+ *  - records expanding past the bound: MESSAGE_TOO_LARGE, which makes the Java producer split
+ *    the batch and retry (Kafka has no such bound; see limits.ts);
+ *  - keyless records on a compacted topic: INVALID_RECORD with one record error per record and
+ *    Kafka's summary message (librdkafka fails those records and retries the rest).
+ * `batch` holds exactly this batch from its first byte (`info.position` is not used). Runs on the
+ * event loop or in a decompression worker (decompress-pool.ts): plain data in and out.
  */
-export function batchHasNullKey(batch: Buffer): boolean | null {
+export function checkRecords(batch: Buffer, info: BatchInfo, opts: RecordCheckOptions): RecordCheck {
+  if (info.compression === Compression.none) {
+    return opts.compacted && info.nullKeys !== 0 ? keylessRecords(batch.subarray(RECORD_BATCH_OVERHEAD, info.size), info, opts) : OK;
+  }
+  let section: Buffer | null;
   try {
-    const records = readRawRecords(batch);
-    return records === null ? null : records.some((r) => r.key === null);
+    section = recordsSection(batch, opts.decompressedBytesMax);
   } catch (e) {
-    if (e instanceof DecodeError) return null;
+    if (e instanceof DecompressedTooLargeError) return tooLarge(info.compression, opts);
+    if (e instanceof DecodeError) return refused(ErrorCode.INVALID_RECORD, `The compressed records cannot be read: ${e.message}`);
     throw e;
   }
+  // Never "cannot decode, so accept": every codec Kafka has is decoded here.
+  if (section === null) return refused(ErrorCode.INVALID_RECORD, `Compression ${codecName(info.compression)} cannot be decoded by this broker.`);
+  const walk = walkRecords(section, 0, section.length, info.recordCount, 'produced');
+  if (!walk.ok) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(walk.fault, walk.index, walk.a, walk.b));
+  return opts.compacted && walk.nullKeys > 0 ? keylessRecords(section, info, opts) : OK;
+}
+
+/**
+ * `checkRecords` of a gzip batch, inflating as a stream and walking each record as soon as it is
+ * whole (for the decompression workers): a malformed record stops the inflation where it is met,
+ * and memory holds the largest record plus a chunk rather than the whole section. Other codecs
+ * (snappy and lz4 blocks, which this project decodes whole and bounded) go to `checkRecords`.
+ * Same answers as `checkRecords` (src/log/decompress-pool.test.ts compares them), except for a
+ * batch that is both too large and malformed early: the stream meets the bad record first.
+ * `chunkBytes` (zlib's minimum is 64) is for tests that cut records across chunks.
+ */
+export async function checkRecordsStreamed(batch: Buffer, info: BatchInfo, opts: RecordCheckOptions, chunkBytes = STREAM_CHUNK_BYTES): Promise<RecordCheck> {
+  if (info.compression !== Compression.gzip) return checkRecords(batch, info, opts);
+  const records = new StreamedRecords(info.recordCount, opts);
+  const gunzip = createGunzip({ chunkSize: chunkBytes });
+  gunzip.end(batch.subarray(RECORD_BATCH_OVERHEAD, info.size));
+  try {
+    for await (const chunk of gunzip) {
+      const problem = records.push(chunk as Buffer);
+      if (problem !== null) return problem;
+    }
+  } catch (e) {
+    return refused(ErrorCode.INVALID_RECORD, `The compressed records cannot be read: gzip: ${(e as Error).message}`);
+  } finally {
+    gunzip.destroy();
+  }
+  return records.end();
+}
+
+/** Inflated bytes handed over at a time by the gzip stream. */
+const STREAM_CHUNK_BYTES = 64 * 1024;
+
+/** The records of a section arriving in pieces, each walked by `walkRecordAt` once whole. */
+class StreamedRecords {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private total = 0;
+  /** Bytes needed before the next record can be whole (known after a first try). */
+  private needed = 1;
+  private index = 0;
+  private extra = 0;
+  private readonly keyless: number[] = [];
+
+  constructor(
+    private readonly count: number,
+    private readonly opts: RecordCheckOptions,
+  ) {}
+
+  push(chunk: Buffer): RecordCheck | null {
+    this.total += chunk.length;
+    if (this.total > this.opts.decompressedBytesMax) return tooLarge(Compression.gzip, this.opts);
+    if (this.index >= this.count) {
+      this.extra += chunk.length;
+      return null;
+    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.index < this.count && this.buffered >= this.needed) {
+      const buf = this.joined();
+      const r = walkRecordAt(buf, 0, buf.length, this.index, 'produced');
+      if (!r.ok) {
+        if (r.fault === RecordFault.length && r.a > r.b) {
+          this.needed = buf.length - r.b + r.a; // the length varint, then the declared length
+          return null;
+        }
+        if (r.fault === RecordFault.truncated && buf.length < 5) {
+          this.needed = buf.length + 1; // inside the length varint
+          return null;
+        }
+        return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(r.fault, r.index, r.a, r.b));
+      }
+      if (r.nullKey) this.keyless.push(this.index);
+      this.index++;
+      this.chunks = r.next < buf.length ? [buf.subarray(r.next)] : [];
+      this.buffered = buf.length - r.next;
+      this.needed = 1;
+      if (this.index === this.count) this.extra += this.buffered;
+    }
+    return null;
+  }
+
+  end(): RecordCheck {
+    if (this.index < this.count) {
+      if (this.buffered === 0) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(RecordFault.missing, this.index, this.count, 0));
+      const buf = this.joined();
+      const r = walkRecordAt(buf, 0, buf.length, this.index, 'produced');
+      if (!r.ok) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(r.fault, r.index, r.a, r.b));
+    }
+    if (this.extra > 0) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(RecordFault.trailing, this.count, this.extra, 0));
+    return this.opts.compacted && this.keyless.length > 0 ? keylessRefusal(this.keyless, this.opts) : OK;
+  }
+
+  private joined(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+}
+
+function tooLarge(codec: number, opts: RecordCheckOptions): RecordCheck {
+  return refused(
+    ErrorCode.MESSAGE_TOO_LARGE,
+    `The records of this ${codecName(codec)} batch expand to more than ${opts.decompressedBytesMax} bytes, the limit for message.max.bytes of ${opts.topicPartition}; send smaller batches.`,
+  );
+}
+
+const OK: RecordCheck = { ok: true };
+
+function refused(errorCode: number, message: string, recordErrors: RecordError[] = []): RecordCheck {
+  return { ok: false, errorCode, message, recordErrors };
+}
+
+/** Kafka's per-record errors for the keyless records of `section` (walked before: well-formed). */
+function keylessRecords(section: Buffer, info: BatchInfo, opts: RecordCheckOptions): RecordCheck {
+  const keyless: number[] = [];
+  walkRecords(section, 0, section.length, info.recordCount, 'produced', (f) => {
+    if (f.keyLength === -1) keyless.push(f.index);
+  });
+  return keyless.length === 0 ? OK : keylessRefusal(keyless, opts);
+}
+
+/** INVALID_RECORD naming each keyless record, with Kafka's summary message. */
+function keylessRefusal(keyless: readonly number[], opts: RecordCheckOptions): RecordCheck {
+  const message = `Compacted topic cannot accept message without key in topic partition ${opts.topicPartition}.`;
+  const recordErrors = keyless.map((batchIndex) => ({ batchIndex, batchIndexErrorMessage: message }));
+  const shown = recordErrors.slice(0, 3).map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${e.batchIndexErrorMessage}')`);
+  return refused(
+    ErrorCode.INVALID_RECORD,
+    `One or more records have been rejected due to ${recordErrors.length} record errors in total, and only showing the first three errors at most: [${shown.join(', ')}]`,
+    recordErrors,
+  );
+}
+
+function codecName(codec: number): string {
+  return ['none', 'gzip', 'snappy', 'lz4', 'zstd'][codec] ?? `id ${codec}`;
 }
 
 export interface RebuildOptions {

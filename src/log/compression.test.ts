@@ -6,11 +6,11 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
 import { DecodeError } from '../protocol/wire.js';
-import { batchHasNullKey, deleteHorizonOf, readRawRecords, rebuildBatch } from './batch-records.js';
+import { checkRecords, deleteHorizonOf, readRawRecords, rebuildBatch, type RecordCheck } from './batch-records.js';
 import { lz4FrameDecompress, snappyDecompress, snappyDecompressBlock } from './compression.js';
 import * as fx from './compression-fixtures.js';
 import { crc32c } from '../native/crc32c.js';
-import { batchCrcMatches, BatchField, buildRecordBatch, Compression, decodeRecords, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from './record-batch.js';
+import { batchCrcMatches, BatchField, buildRecordBatch, Compression, decodeRecords, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, validateBatches } from './record-batch.js';
 
 interface KV {
   offset: number;
@@ -49,6 +49,18 @@ function withSection(batch: Buffer, codec: number, section: Buffer): Buffer {
   return out;
 }
 
+const COMPACTED = { compacted: true, decompressedBytesMax: 1 << 20, topicPartition: 't-0' };
+
+function infoOf(batch: Buffer) {
+  const v = validateBatches(batch, { maxBatchBytes: 1 << 20 });
+  if (!v.ok) throw new Error(v.message);
+  return v.batches[0]!;
+}
+
+function compactedCheck(batch: Buffer): RecordCheck & { recordErrors?: unknown } {
+  return checkRecords(batch, infoOf(batch), COMPACTED);
+}
+
 const cases: Array<[string, Buffer, number, KV[]]> = [
   ['kcat gzip', fx.kcatGzip, Compression.gzip, kcatExpected(true)],
   ['kcat snappy (raw block)', fx.kcatSnappy, Compression.snappy, kcatExpected(true)],
@@ -63,14 +75,17 @@ t.test('batches from real clients decode to the records they were given', async 
     t.ok(batchCrcMatches(batch, 0, batch.length), `${name}: stored CRC`);
     t.equal(codecOf(batch), codec, `${name}: codec`);
     t.same(kvs(batch), expected, name);
-    t.equal(batchHasNullKey(batch), true, `${name}: has a null key`);
+    const keyless = compactedCheck(batch);
+    t.equal(keyless.ok ? 0 : keyless.errorCode, 87, `${name}: INVALID_RECORD on a compacted topic`);
+    t.same(keyless.ok ? [] : keyless.recordErrors.map((e) => e.batchIndex), [40], `${name}: the keyless record is named`);
+    t.same(checkRecords(batch, infoOf(batch), { ...COMPACTED, compacted: false }), { ok: true }, `${name}: accepted elsewhere`);
   }
 });
 
 t.test('zstd batches (kcat/librdkafka) decode; the null-key check answers', async (t) => {
   t.equal(codecOf(fx.kcatZstd), Compression.zstd);
   t.same(kvs(fx.kcatZstd), kcatExpected(false), 'the 40 records kcat was given');
-  t.equal(batchHasNullKey(fx.kcatZstd), false, 'every record has a key');
+  t.same(compactedCheck(fx.kcatZstd), { ok: true }, 'every record has a key: accepted on a compacted topic');
   const out = rebuildBatch(fx.kcatZstd, readRawRecords(fx.kcatZstd)!.filter((r) => r.offsetDelta % 3 === 0), { deleteHorizonMs: null });
   t.ok(batchCrcMatches(out, 0, out.length), 'rebuilt: CRC');
   t.equal(codecOf(out), Compression.none, 'rebuilt uncompressed (no zstd encoder here)');
@@ -84,17 +99,21 @@ t.test('zstd: a batch with a keyless record, and a garbage zstd payload', async 
   const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, plain.length, 0, 0, 0]), plain]);
   frame.writeUIntLE(1 | (plain.length << 3), 6, 3); // block header: last, raw, the length
   const zstdBatch = withSection(keyless, Compression.zstd, frame);
-  t.equal(batchHasNullKey(zstdBatch), true);
+  const refused = compactedCheck(zstdBatch);
+  t.same(refused.ok ? [] : refused.recordErrors.map((e) => e.batchIndex), [1], 'the keyless record is named');
   t.same(kvs(zstdBatch)?.map((r) => r.key), ['a', null]);
   const garbage = withSection(keyless, Compression.zstd, Buffer.from('definitely not a zstd frame'));
   t.throws(() => readRawRecords(garbage), DecodeError, 'garbage payload: DecodeError');
-  t.equal(batchHasNullKey(garbage), null, 'garbage payload: cannot tell');
+  const garbageCheck = checkRecords(garbage, infoOf(garbage), { ...COMPACTED, compacted: false });
+  t.equal(garbageCheck.ok ? 0 : garbageCheck.errorCode, 87, 'garbage payload: INVALID_RECORD, never accepted');
 });
 
-t.test('batchHasNullKey on uncompressed batches', async (t) => {
-  t.equal(batchHasNullKey(buildRecordBatch([{ key: Buffer.from('a'), value: null }])), false);
-  t.equal(batchHasNullKey(buildRecordBatch([{ key: Buffer.from('a'), value: Buffer.from('x') }, { key: null, value: Buffer.from('y') }])), true);
-  t.equal(batchHasNullKey(Buffer.alloc(10)), null, 'malformed: cannot tell');
+t.test('keyless records on a compacted topic, uncompressed: each one named, Kafka\'s message', async (t) => {
+  t.same(compactedCheck(buildRecordBatch([{ key: Buffer.from('a'), value: null }])), { ok: true });
+  const two = compactedCheck(buildRecordBatch([{ key: null, value: Buffer.from('x') }, { key: Buffer.from('a'), value: null }, { key: null, value: Buffer.from('y') }]));
+  if (two.ok) return t.fail('accepted');
+  t.same(two.recordErrors, [0, 2].map((batchIndex) => ({ batchIndex, batchIndexErrorMessage: 'Compacted topic cannot accept message without key in topic partition t-0.' })));
+  t.match(two.message, /^One or more records have been rejected due to 2 record errors in total/);
 });
 
 t.test('rebuilt batches keep offsets and header fields; snappy/lz4 become uncompressed, gzip stays gzip', async (t) => {

@@ -1,7 +1,7 @@
 /**
- * Decompression of the record sections of stored batches, for the log cleaner (cleaner.ts) and the
- * key check of compacted topics (batch-records.ts). Never used on the produce or fetch path, which
- * keep batches opaque.
+ * Decompression of the record sections of batches: the record checks of produced compressed
+ * batches (batch-records.ts, bounded by limits.decompressedPerMessageByteMax) and the log cleaner
+ * (cleaner.ts). Never used on the fetch path, which keeps batches opaque.
  *
  * Codecs, by the attribute id of a v2 batch (Kafka's CompressionType):
  *  - 1 gzip: a gzip stream (RFC 1952), through node:zlib. Also encoded (the cleaner re-compresses
@@ -24,13 +24,16 @@
  *    checksums are skipped as lz4's are. Never encoded here (the cleaner rewrites a cleaned zstd
  *    batch uncompressed).
  *
- * Every decoder is bounded: the output may not exceed `maxBytes`, and a malformed input throws
- * DecodeError (never reads or writes outside its buffers).
+ * Every decoder is bounded: output past `maxBytes` throws DecompressedTooLargeError (a
+ * DecodeError), a malformed input throws DecodeError (never reads or writes outside its buffers).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { zstdDecompress } from '../native/zstd.js';
 import { DecodeError } from '../protocol/wire.js';
 import { Compression } from './record-batch.js';
+
+/** Decompressed output would pass the caller's `maxBytes`: the input may be well-formed. */
+export class DecompressedTooLargeError extends DecodeError {}
 
 /**
  * The uncompressed bytes of `data` compressed with `codec`; `data` itself for none; null for an
@@ -61,6 +64,7 @@ function gunzip(data: Buffer, maxBytes: number): Buffer {
   try {
     return gunzipSync(data, { maxOutputLength: Math.max(1, maxBytes) });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new DecompressedTooLargeError(`gzip: output exceeds the limit of ${maxBytes} bytes`);
     throw new DecodeError(`gzip: ${(e as Error).message}`);
   }
 }
@@ -99,7 +103,7 @@ export function snappyDecompressBlock(src: Buffer, maxBytes: number): Buffer {
     length += (b & 0x7f) * 2 ** shift;
     if ((b & 0x80) === 0) break;
   }
-  if (length > maxBytes) throw new DecodeError(`snappy: ${length} bytes exceed the limit of ${maxBytes}`);
+  if (length > maxBytes) throw new DecompressedTooLargeError(`snappy: ${length} bytes exceed the limit of ${maxBytes}`);
   const out = Buffer.allocUnsafe(length);
   let op = 0;
   while (pos < src.length) {
@@ -175,7 +179,7 @@ class Output {
   }
   reserve(n: number): void {
     const need = this.length + n;
-    if (need > this.maxBytes) throw new DecodeError(`lz4: output exceeds the limit of ${this.maxBytes} bytes`);
+    if (need > this.maxBytes) throw new DecompressedTooLargeError(`lz4: output exceeds the limit of ${this.maxBytes} bytes`);
     if (need <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < need) size *= 2;

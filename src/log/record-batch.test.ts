@@ -94,6 +94,7 @@ twinTest('a built batch validates and its header is reported', impls, async (t, 
       baseSequence: 10,
       isTransactional: false,
       isControl: false,
+      nullKeys: 2,
     },
   );
 });

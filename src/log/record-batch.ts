@@ -13,12 +13,14 @@
  * bit 5 control, bit 6 delete horizon present.
  *
  * Hot path (produce): `validateBatches` (src/native/batch.ts, native when the addon is loaded)
- * reads only headers and runs one CRC per batch; `assignOffsets` overwrites baseOffset and
+ * checks each header, runs one CRC per batch and walks the records of an uncompressed client batch
+ * without building them (src/native/records.ts); `assignOffsets` overwrites baseOffset and
  * partitionLeaderEpoch, both outside the CRC, so the stored bytes stay valid without recomputing
- * it. Records are never decoded there.
+ * it.
  *
  * Off the hot path (the broker's metadata log, tests, benchmarks): `buildRecordBatch` and
- * `decodeRecords`, uncompressed only. Decoding is bounded by the bytes present and by
+ * `decodeRecords`, uncompressed only, reading records with the one record walker
+ * (src/native/records.ts). Decoding is bounded by the bytes present and by
  * `limits.recordsPerInternalBatchMax`.
  */
 import { limits } from '../config/limits.js';
@@ -38,6 +40,7 @@ import {
   type TimestampTypeId,
 } from '../native/batch.js';
 import { crc32c } from '../native/crc32c.js';
+import { recordFaultMessage, varlongAt, walkRecords, type RecordFields } from '../native/records.js';
 
 // The header layout, the validation of produced batches and offset assignment (`validateBatches`
 // and `assignOffsets`, native when the addon is loaded, and their TypeScript twins) and their
@@ -187,14 +190,11 @@ export function buildRecordBatch(records: readonly RecordInput[], opts: BuildOpt
   return out;
 }
 
-/** Smallest encoded record: length, attributes, timestampDelta, offsetDelta, key, value, headers. */
-const RECORD_BYTES_MIN = 7;
-
 /**
- * Checks the header of one whole uncompressed v2 batch at the start of `batch` and returns a
- * reader over its records, the record count and base values. Throws DecodeError when malformed.
+ * Checks the header of one whole uncompressed v2 batch at the start of `batch` and returns its
+ * record count, the end of its records and its base values. Throws DecodeError when malformed.
  */
-function openRecords(batch: Buffer): { r: Reader; count: number; baseOffset: bigint; baseTimestamp: bigint; logAppendTime: bigint | null } {
+function openRecords(batch: Buffer): { size: number; count: number; baseOffset: bigint; baseTimestamp: bigint; logAppendTime: bigint | null } {
   if (batch.length < RECORD_BATCH_OVERHEAD) throw new DecodeError(`batch of ${batch.length} bytes is shorter than its header`);
   const magic = batch.readInt8(BatchField.magic);
   if (magic !== MAGIC_V2) throw new DecodeError(`magic ${magic} is not 2`);
@@ -205,11 +205,9 @@ function openRecords(batch: Buffer): { r: Reader; count: number; baseOffset: big
   if ((attributes & ATTR_COMPRESSION_MASK) !== Compression.none)
     throw new DecodeError('compressed batches are not decoded by the broker');
   const count = batch.readInt32BE(BatchField.recordsCount);
-  const available = size - RECORD_BATCH_OVERHEAD;
-  if (count < 0 || count > limits.recordsPerInternalBatchMax || count * RECORD_BYTES_MIN > available)
-    throw new DecodeError(`record count ${count} does not fit in ${available} bytes or the limit`);
+  if (count < 0 || count > limits.recordsPerInternalBatchMax) throw new DecodeError(`record count ${count} is negative or over the limit`);
   return {
-    r: new Reader(batch, RECORD_BATCH_OVERHEAD, size),
+    size,
     count,
     baseOffset: batch.readBigInt64BE(BatchField.baseOffset),
     baseTimestamp: batch.readBigInt64BE(BatchField.baseTimestamp),
@@ -217,10 +215,35 @@ function openRecords(batch: Buffer): { r: Reader; count: number; baseOffset: big
   };
 }
 
-function readNullableVarBytes(r: Reader): Buffer | null {
+/**
+ * Walks the records of an uncompressed batch opened by `openRecords` with the one record walker
+ * (src/native/records.ts); `visit` returns true to stop early. Throws DecodeError on a fault
+ * met before stopping.
+ */
+function walkBatch(batch: Buffer, size: number, count: number, visit: (f: RecordFields) => boolean): void {
+  let stopped = false;
+  const walk = walkRecords(batch, RECORD_BATCH_OVERHEAD, size, count, 'stored', (f) => {
+    if (!stopped) stopped = visit(f);
+  });
+  if (!walk.ok && !stopped) throw new DecodeError(recordFaultMessage(walk.fault, walk.index, walk.a, walk.b));
+}
+
+function nullableView(buf: Buffer, start: number, length: number): Buffer | null {
+  return length < 0 ? null : buf.subarray(start, start + length);
+}
+
+/** The headers of a record the walker accepted: [start, end) holds headerCount and the headers. */
+function readHeaders(buf: Buffer, start: number, end: number): RecordHeader[] {
+  const r = new Reader(buf, start, end);
   const n = r.varint();
-  if (n === -1) return null;
-  return r.bytesView(n);
+  const headers: RecordHeader[] = [];
+  for (let h = 0; h < n; h++) {
+    const key = r.bytesView(r.varint()).toString('utf8');
+    const length = r.varint();
+    headers.push({ key, value: length < 0 ? null : r.bytesView(length) });
+  }
+  r.check();
+  return headers;
 }
 
 /**
@@ -229,76 +252,41 @@ function readNullableVarBytes(r: Reader): Buffer | null {
  * the produce or fetch path. The CRC is not checked here.
  */
 export function decodeRecords(batch: Buffer): DecodedRecord[] {
-  const { r, count, baseOffset, baseTimestamp, logAppendTime } = openRecords(batch);
+  const { size, count, baseOffset, baseTimestamp, logAppendTime } = openRecords(batch);
   const out: DecodedRecord[] = [];
-  for (let i = 0; i < count; i++) {
-    const length = r.varint();
-    if (r.error !== null) break;
-    if (length < RECORD_BYTES_MIN - 1 || length > r.remaining) {
-      r.fail(`record length ${length} with ${r.remaining} bytes left`);
-      break;
-    }
-    const end = r.offset + length;
-    const rr = new Reader(batch, r.offset, end);
-    rr.int8();
-    const timestampDelta = rr.varlong();
-    const offsetDelta = rr.varint();
-    const key = readNullableVarBytes(rr);
-    const value = readNullableVarBytes(rr);
-    const headerCount = rr.varint();
-    if (headerCount < 0 || headerCount * 2 > rr.remaining) rr.fail(`header count ${headerCount}`);
-    const headers: RecordHeader[] = [];
-    for (let h = 0; h < headerCount && rr.error === null; h++) {
-      const keyLength = rr.varint();
-      const hk = rr.bytesView(keyLength);
-      headers.push({ key: hk.toString('utf8'), value: readNullableVarBytes(rr) });
-    }
-    if (rr.error !== null) throw new DecodeError(`record ${i}: ${rr.error}`);
-    if (rr.offset !== end) throw new DecodeError(`record ${i}: ${end - rr.offset} bytes left over`);
-    r.offset = end;
+  walkBatch(batch, size, count, (f) => {
     out.push({
-      offset: baseOffset + BigInt(offsetDelta),
-      timestamp: logAppendTime ?? baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
+      offset: baseOffset + BigInt(f.offsetDelta),
+      timestamp: logAppendTime ?? baseTimestamp + varlongAt(batch, f.timestampDeltaAt),
+      key: nullableView(batch, f.keyStart, f.keyLength),
+      value: nullableView(batch, f.valueStart, f.valueLength),
+      headers: f.headerCount === 0 ? [] : readHeaders(batch, f.headersStart, f.end),
     });
-  }
-  r.check();
+    return false;
+  });
   return out;
 }
 
 /**
  * Offset and timestamp of the first record of an uncompressed batch with timestamp >= `targetMs`
  * and offset >= `minOffset`, or null. Skips keys, values and headers without copying them. In a
- * LogAppendTime batch every record has the batch's maxTimestamp. Throws DecodeError when malformed.
+ * LogAppendTime batch every record has the batch's maxTimestamp. Throws DecodeError when malformed
+ * before the record is found.
  */
 export function firstRecordAtOrAfter(
   batch: Buffer,
   targetMs: bigint,
   minOffset = -1n,
 ): { offset: bigint; timestamp: bigint } | null {
-  const { r, count, baseOffset, baseTimestamp, logAppendTime } = openRecords(batch);
-  for (let i = 0; i < count; i++) {
-    const length = r.varint();
-    if (r.error !== null) break;
-    if (length < RECORD_BYTES_MIN - 1 || length > r.remaining) {
-      r.fail(`record length ${length} with ${r.remaining} bytes left`);
-      break;
-    }
-    const end = r.offset + length;
-    const rr = new Reader(batch, r.offset, end);
-    rr.int8();
-    const timestampDelta = rr.varlong();
-    const offsetDelta = rr.varint();
-    if (rr.error !== null) throw new DecodeError(`record ${i}: ${rr.error}`);
-    const timestamp = logAppendTime ?? baseTimestamp + timestampDelta;
-    const offset = baseOffset + BigInt(offsetDelta);
-    if (timestamp >= targetMs && offset >= minOffset) return { offset, timestamp };
-    r.offset = end;
-  }
-  r.check();
-  return null;
+  const { size, count, baseOffset, baseTimestamp, logAppendTime } = openRecords(batch);
+  let found: { offset: bigint; timestamp: bigint } | null = null;
+  walkBatch(batch, size, count, (f) => {
+    const timestamp = logAppendTime ?? baseTimestamp + varlongAt(batch, f.timestampDeltaAt);
+    const offset = baseOffset + BigInt(f.offsetDelta);
+    if (timestamp >= targetMs && offset >= minOffset) found = { offset, timestamp };
+    return found !== null;
+  });
+  return found;
 }
 
 /**

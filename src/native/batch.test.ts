@@ -20,20 +20,7 @@ import {
   type ValidateOptions,
 } from './batch.js';
 import { crc32cTs } from './crc32c.js';
-import { nativeTest, twinTest } from './twins.js';
-
-/** Deterministic xorshift32, so a failure can be replayed. */
-function rng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
+import { nativeTest, rng, twinTest } from './twins.js';
 
 function randomBatch(r: (n: number) => number): Buffer {
   const records: RecordInput[] = [];

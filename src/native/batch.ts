@@ -18,6 +18,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { addon } from './addon.js';
 import { crc32cTs } from './crc32c.js';
+import { RecordFault, recordFaultMessage, walkRecords, type RecordFaultId } from './records.js';
 
 /** Byte offsets of the header fields inside a batch. */
 export const BatchField = {
@@ -83,6 +84,12 @@ export interface BatchInfo {
   baseSequence: number;
   isTransactional: boolean;
   isControl: boolean;
+  /**
+   * Records with a null key, counted while walking the records of an uncompressed client batch;
+   * -1 when the records were not walked here (compressed: see src/log/batch-records.ts; or
+   * internal origin).
+   */
+  nullKeys: number;
 }
 
 export type ValidateResult =
@@ -128,12 +135,18 @@ export const FailureKind = {
   control: 18,
   noSequence: 19,
   logAppendTime: 20,
+  /** A malformed record: RECORD_FAULT_BASE + the RecordFault (records.ts); numbers index, a, b. */
+  recordTruncated: 41,
+  recordTrailing: 52,
   /** Native only: the scratch records are full and more batches follow (not an input error). */
   outputFull: 99,
 } as const;
 type FailureKindId = (typeof FailureKind)[keyof typeof FailureKind];
 
 type Detail = number | bigint;
+
+/** FailureKind of a record fault f is RECORD_FAULT_BASE + f (`Kind::Record*` in batch.rs). */
+const RECORD_FAULT_BASE = 40;
 
 /**
  * The error code and message of a failure. `a`, `b`, `c` are the kind's numbers (see FailureKind
@@ -184,6 +197,11 @@ function failure(kind: FailureKindId, opts: ValidateOptions, length: number, a: 
       return f(ErrorCode.INVALID_TIMESTAMP, 'producers may not set the timestamp type to LogAppendTime');
     case FailureKind.outputFull:
       break;
+    default:
+      if (kind > RECORD_FAULT_BASE && kind <= RECORD_FAULT_BASE + RecordFault.trailing) {
+        const fault = (kind - RECORD_FAULT_BASE) as RecordFaultId;
+        return f(ErrorCode.INVALID_RECORD, recordFaultMessage(fault, Number(a), Number(b), Number(c)));
+      }
   }
   throw new Error(`validateBatches: failure kind ${kind} is not an input error`);
 }
@@ -203,9 +221,13 @@ function failure(kind: FailureKindId, opts: ValidateOptions, length: number, a: 
  *    recordsCount <= 0, control bit set, producer id without sequence: INVALID_RECORD;
  *  - client origin, producer set the LogAppendTime bit: INVALID_TIMESTAMP (Kafka reports this per
  *    record; we report it for the batch);
- *  - compression id 5..7: UNSUPPORTED_COMPRESSION_TYPE (Kafka fails with an internal error).
- * Not checked here (they need the records or topic settings): per-record timestamps against
- * message.timestamp.*.max.ms, keys on compacted topics, inner offset deltas.
+ *  - compression id 5..7: UNSUPPORTED_COMPRESSION_TYPE (Kafka fails with an internal error);
+ *  - client origin, uncompressed: every record walked (records.ts `walkRecords`, Kafka's
+ *    DefaultRecord.readFrom): a malformed one fails with INVALID_RECORD, as Kafka's
+ *    InvalidRecordException does, and the null keys are counted (`BatchInfo.nullKeys`).
+ * Not checked here (they need decompression or topic settings): the records of a compressed
+ * batch (src/log/batch-records.ts `checkRecords`), keys on compacted topics, per-record
+ * timestamps against message.timestamp.*.max.ms.
  *
  * Native for payloads of VALIDATE_NATIVE_MIN_BYTES and more when the addon is loaded.
  */
@@ -244,6 +266,11 @@ export function validateBatchesTs(buf: Buffer, opts: ValidateOptions): ValidateR
     const info = readBatchInfo(buf, pos, size);
     const problem = client ? clientBatchProblem(info, opts, len) : internalBatchProblem(info, opts, len);
     if (problem !== null) return problem;
+    if (client && info.compression === Compression.none) {
+      const walk = walkRecords(buf, pos + RECORD_BATCH_OVERHEAD, pos + size, info.recordCount, 'produced');
+      if (!walk.ok) return failure((RECORD_FAULT_BASE + walk.fault) as FailureKindId, opts, len, walk.index, walk.a, walk.b);
+      info.nullKeys = walk.nullKeys;
+    }
     batches.push(info);
     pos += size;
   }
@@ -267,6 +294,7 @@ export function readBatchInfo(buf: Buffer, pos: number, size: number): BatchInfo
     baseSequence: buf.readInt32BE(pos + BatchField.baseSequence),
     isTransactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
     isControl: (attributes & ATTR_CONTROL) !== 0,
+    nullKeys: -1,
   };
 }
 
@@ -299,7 +327,7 @@ const SCRATCH_RECORDS = 256;
 const scratch = Buffer.alloc(RECORD_BYTES * SCRATCH_RECORDS);
 // Views of the scratch in the addon's native byte order. Per record r: f64[8r] position,
 // f64[8r+1] size, i64[8r+2..4] baseTimestamp, maxTimestamp, producerId (or a failure's numbers),
-// i32[16r+10..14] lastOffsetDelta, recordCount, attributes, producerEpoch, baseSequence.
+// i32[16r+10..15] lastOffsetDelta, recordCount, attributes, producerEpoch, baseSequence, nullKeys.
 const F64 = new Float64Array(scratch.buffer, scratch.byteOffset, scratch.length / 8);
 const I64 = new BigInt64Array(scratch.buffer, scratch.byteOffset, scratch.length / 8);
 const I32 = new Int32Array(scratch.buffer, scratch.byteOffset, scratch.length / 4);
@@ -322,6 +350,7 @@ function infoFromScratch(r: number): BatchInfo {
     baseSequence: I32[w + 14]!,
     isTransactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
     isControl: (attributes & ATTR_CONTROL) !== 0,
+    nullKeys: I32[w + 15]!,
   };
 }
 
