@@ -7,8 +7,9 @@
  * batch with its CRC-32C recomputed, so that malformed records get past the CRC and test the
  * record walker (lengths, counts, headers, compressed payloads, header fields).
  *
- * Bounded: at most `frames` frames and `seconds` seconds; a connection whose writes do not drain
- * within a second is dropped and replaced. Sends to 127.0.0.1 only.
+ * Bounded: at most `frames` processed frames and `seconds` seconds; at most four frames in flight
+ * per connection, and a connection with nothing answered for 300 ms is dropped and replaced. Sends
+ * to 127.0.0.1 only.
  */
 import { connect, type Socket } from 'node:net';
 import { crc32c } from '../../src/native/crc32c.js';
@@ -28,7 +29,14 @@ export interface FuzzOptions {
 }
 
 export interface FuzzResult {
+  /** Frames the broker processed: answered, or refused by closing the connection. */
   frames: number;
+  /** Frames written, processed or not. */
+  sent: number;
+  answered: number;
+  refused: number;
+  /** Frames never read (behind a refused one) or never answered (a stalled connection, acks=0). */
+  unanswered: number;
   bytes: number;
   recordMutations: number;
   probes: number;
@@ -159,84 +167,132 @@ class Mutator {
   }
 }
 
-/** One connection of the pool: writes frames, reads and drops whatever comes back. */
+/**
+ * One connection of the pool. It keeps at most PIPELINE_MAX frames unanswered and counts what
+ * became of each: answered (a response frame came back), refused (the broker closed the
+ * connection: the oldest unanswered frame is the one it refused, any later ones were never read),
+ * or unanswered (nothing moved for STALL_MS, e.g. a size prefix promising more bytes than came:
+ * the connection is dropped). A frame counts as processed when it was answered or refused.
+ */
+const PIPELINE_MAX = 4;
+const STALL_MS = 300;
+
+interface Tally {
+  answered: number;
+  refused: number;
+  unread: number;
+  unanswered: number;
+  opened: number;
+}
+
 class FuzzConnection {
   private socket: Socket | null = null;
-  private stalledSince = 0;
-  opened = 0;
+  private outstanding = 0;
+  private lastProgressMs = 0;
+  private inbound: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly port: number) {}
+  constructor(
+    private readonly port: number,
+    private readonly tally: Tally,
+  ) {}
 
-  private open(): Socket {
+  private open(nowMs: number): Socket {
     const s = connect({ host: '127.0.0.1', port: this.port });
-    s.on('data', () => {});
+    s.on('data', (d: Buffer) => this.onData(d));
     s.on('error', () => {});
-    s.on('close', () => {
-      if (this.socket === s) this.socket = null;
-    });
-    this.opened++;
-    this.stalledSince = 0;
+    s.on('close', () => this.onClose(s));
+    this.tally.opened++;
+    this.outstanding = 0;
+    this.inbound = Buffer.alloc(0);
+    this.lastProgressMs = nowMs;
     return s;
   }
 
-  /** Writes a frame; false when the connection is backed up (the caller tries another). */
-  send(frame: Buffer, nowMs: number): boolean {
-    if (this.socket === null || this.socket.destroyed) this.socket = this.open();
-    const s = this.socket;
-    if (s.writableNeedDrain) {
-      if (this.stalledSince === 0) this.stalledSince = nowMs;
-      else if (nowMs - this.stalledSince > 1000) {
-        s.destroy();
-        this.socket = null;
-      }
-      return false;
+  private onData(d: Buffer): void {
+    this.inbound = this.inbound.length === 0 ? d : Buffer.concat([this.inbound, d]);
+    while (this.inbound.length >= 4 && this.inbound.length >= 4 + this.inbound.readInt32BE(0)) {
+      this.inbound = this.inbound.subarray(4 + this.inbound.readInt32BE(0));
+      this.tally.answered++;
+      if (this.outstanding > 0) this.outstanding--;
     }
-    this.stalledSince = 0;
-    s.write(frame);
+    this.lastProgressMs = Date.now();
+  }
+
+  /** The broker closed it (our own drops clear `socket` first). */
+  private onClose(s: Socket): void {
+    if (this.socket !== s) return;
+    this.socket = null;
+    if (this.outstanding > 0) {
+      this.tally.refused++;
+      this.tally.unread += this.outstanding - 1;
+    }
+    this.outstanding = 0;
+  }
+
+  /** Writes a frame if this connection may take one now; false otherwise. */
+  send(frame: Buffer, nowMs: number): boolean {
+    if (this.socket !== null && this.outstanding > 0 && nowMs - this.lastProgressMs > STALL_MS) this.drop();
+    if (this.socket === null) this.socket = this.open(nowMs);
+    if (this.outstanding >= PIPELINE_MAX || this.socket.writableNeedDrain) return false;
+    if (this.outstanding === 0) this.lastProgressMs = nowMs;
+    this.outstanding++;
+    this.socket.write(frame);
     return true;
   }
 
+  private drop(): void {
+    const s = this.socket!;
+    this.socket = null;
+    this.tally.unanswered += this.outstanding;
+    this.outstanding = 0;
+    s.destroy();
+  }
+
   close(): void {
-    this.socket?.destroy();
+    const s = this.socket;
+    this.socket = null;
+    s?.destroy();
   }
 }
 
 export async function fuzz(seeds: readonly Buffer[], o: FuzzOptions): Promise<FuzzResult> {
   const rnd = prng(o.seed);
   const mutator = new Mutator(rnd, seeds);
-  const pool = Array.from({ length: o.connections }, () => new FuzzConnection(o.port));
+  const tally: Tally = { answered: 0, refused: 0, unread: 0, unanswered: 0, opened: 0 };
+  const pool = Array.from({ length: o.connections }, () => new FuzzConnection(o.port, tally));
   const res: FuzzResult = {
-    frames: 0, bytes: 0, recordMutations: 0, probes: 0, probeFailures: [], connectionsOpened: 0,
+    frames: 0, sent: 0, answered: 0, refused: 0, unanswered: 0, bytes: 0, recordMutations: 0, probes: 0, probeFailures: [], connectionsOpened: 0,
     peakRssMiB: 0, crashed: false, rssExceeded: false, seconds: 0, lastFrames: [],
   };
+  const processed = (): number => tally.answered + tally.refused;
   const ring: Buffer[] = [];
   const started = Date.now();
   const deadline = started + o.seconds * 1000;
   let nextReport = started + 10_000;
-  let turn = 0;
+  let pending: Buffer | null = null;
   try {
-    while (res.frames < o.frames && Date.now() < deadline) {
-      // A slice of frames, then let the event loop run (responses, closes, drains).
+    while (processed() < o.frames && Date.now() < deadline) {
+      // Every connection that may take a frame gets one, then the event loop runs (responses,
+      // closes, drains). Frames in flight past the target are few (PIPELINE_MAX per connection).
       const now = Date.now();
-      for (let i = 0; i < 200 && res.frames < o.frames; i++) {
-        const frame = mutator.next();
-        let sent = false;
-        for (let tries = 0; tries < pool.length && !sent; tries++) sent = pool[turn++ % pool.length]!.send(frame, now);
-        if (!sent) break;
-        res.frames++;
-        res.bytes += frame.length;
-        ring.push(frame);
+      for (const c of pool) {
+        pending ??= mutator.next();
+        if (!c.send(pending, now)) continue;
+        res.sent++;
+        res.bytes += pending.length;
+        ring.push(pending);
         if (ring.length > 20) ring.shift();
+        pending = null;
       }
       await new Promise((r) => setImmediate(r));
-      if (res.frames >= (res.probes + 1) * o.probeEvery) {
+      if (processed() >= (res.probes + 1) * o.probeEvery) {
         res.probes++;
         if (!alive(o.pid)) {
           res.crashed = true;
           break;
         }
         const problem = await probe(o.port, 'torture-probe', res.probes);
-        if (problem) res.probeFailures.push(`after ${res.frames} frames: ${problem}`);
+        if (problem) res.probeFailures.push(`after ${processed()} frames: ${problem}`);
         const rss = rssMiB(o.pid);
         res.peakRssMiB = Math.max(res.peakRssMiB, rss);
         if (rss > o.rssLimitMiB) {
@@ -246,15 +302,20 @@ export async function fuzz(seeds: readonly Buffer[], o: FuzzOptions): Promise<Fu
       }
       if (Date.now() >= nextReport) {
         nextReport += 10_000;
-        o.log(`  ${res.frames} frames, ${((Date.now() - started) / 1000).toFixed(0)} s, broker RSS ${rssMiB(o.pid).toFixed(0)} MiB`);
+        o.log(`  ${processed()} frames processed, ${((Date.now() - started) / 1000).toFixed(0)} s, broker RSS ${rssMiB(o.pid).toFixed(0)} MiB`);
       }
     }
+    await new Promise((r) => setTimeout(r, 200));
   } finally {
     for (const c of pool) c.close();
   }
   if (!alive(o.pid)) res.crashed = true;
+  res.frames = processed();
+  res.answered = tally.answered;
+  res.refused = tally.refused;
+  res.unanswered = tally.unanswered + tally.unread;
   res.recordMutations = mutator.recordMutations;
-  res.connectionsOpened = pool.reduce((n, c) => n + c.opened, 0);
+  res.connectionsOpened = tally.opened;
   res.seconds = (Date.now() - started) / 1000;
   if (res.crashed || res.rssExceeded || res.probeFailures.length > 0) res.lastFrames = ring.map((f) => f.toString('hex'));
   return res;

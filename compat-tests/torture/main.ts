@@ -74,16 +74,17 @@ async function fuzzPhase(): Promise<void> {
     for (const f of seeds.failures) log(`  a seeding client failed: ${f}`);
     check(seeds.frames.length > 100, `seeded from real clients and samples: ${seeds.frames.length} frames`);
     const r = await fuzz(seeds.frames, {
-      port: broker.port, pid: broker.pid, frames: size.frames, seconds: size.fuzzSeconds, seed, connections: 8,
+      port: broker.port, pid: broker.pid, frames: size.frames, seconds: size.fuzzSeconds, seed, connections: 16,
       probeEvery: Math.max(1000, Math.floor(size.frames / 100)), rssLimitMiB: size.rssLimitMiB, log,
     });
-    log(`  ${r.frames} mutated frames (${r.recordMutations} with records changed under a valid CRC), ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.connectionsOpened} connections, ${r.seconds.toFixed(0)} s, ${(r.frames / r.seconds).toFixed(0)} frames/s`);
+    log(`  ${r.frames} mutated frames processed (${r.answered} answered, ${r.refused} refused by closing the connection) of ${r.sent} sent (${r.unanswered} never read or answered; ${r.recordMutations} of those sent were Produce frames with records changed under a valid CRC); ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.connectionsOpened} connections, ${r.seconds.toFixed(0)} s, ${(r.frames / r.seconds).toFixed(0)} frames/s`);
     if (r.lastFrames.length > 0) {
       const file = join(tmpdir(), `sluice-torture-frames-${seed}.txt`);
       writeFileSync(file, r.lastFrames.join('\n') + '\n');
       log(`  the last ${r.lastFrames.length} frames before the failure (hex): ${file}`);
     }
-    check(!r.crashed, `the broker did not crash under ${r.frames} mutated frames`);
+    check(!r.crashed, `the broker did not crash under ${r.frames} processed mutated frames`);
+    check(r.frames >= size.frames, `${r.frames} of the ${size.frames} frames asked for were processed`);
     check(!r.rssExceeded, `broker RSS stayed under ${size.rssLimitMiB} MiB (peak ${r.peakRssMiB.toFixed(0)} MiB)`);
     check(r.probeFailures.length === 0, `a healthy client was served in all ${r.probes} probes${r.probeFailures.length ? ': ' + r.probeFailures.slice(0, 3).join('; ') : ''}`);
     if (!r.crashed) {
