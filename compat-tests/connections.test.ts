@@ -9,9 +9,9 @@ import { connect, type Socket } from 'node:net';
 import t, { type Test } from 'tap';
 import { limits } from '../src/config/limits.js';
 import { buildRecordBatch } from '../src/log/record-batch.js';
-import { ApiVersions, CreateTopics, Fetch, Produce, type FetchRequest, type ProduceRequest } from '../src/protocol/generated/index.js';
+import { ApiVersions, CreateTopics, Fetch, Produce, type ProduceRequest } from '../src/protocol/generated/index.js';
 import { spawnBroker, tmpDataDir, type BrokerProcess } from './harness.js';
-import { RawClient, decodeResponse, requestFrame } from './raw-client.js';
+import { RawClient, decodeResponse, fetchRequest, requestFrame } from './raw-client.js';
 
 const MiB = 1024 * 1024;
 const ZERO_UUID = Buffer.alloc(16);
@@ -71,23 +71,6 @@ function produceRequest(topic: string, value: Buffer): ProduceRequest {
 async function produce(c: RawClient, topic: string, value: Buffer): Promise<number> {
   const res = await c.request(Produce, 7, produceRequest(topic, value));
   return res.responses[0]!.partitionResponses[0]!.errorCode;
-}
-
-function fetchRequest(topic: string, maxBytes: number): FetchRequest {
-  return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 1,
-    maxBytes,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic, topicId: ZERO_UUID, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: maxBytes, replicaDirectoryId: ZERO_UUID, highWatermark: 0n }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  };
 }
 
 /** A socket that never reads a byte of what the broker sends. */
@@ -299,7 +282,7 @@ t.test('responses a client never reads are bounded per connection and in total',
   t.teardown(() => sockets.forEach((s) => s.destroy()));
   for (let i = 0; i < conns; i++) {
     const s = await nonReader(broker.port);
-    s.write(Buffer.concat(Array.from({ length: fetchesEach }, (_, j) => requestFrame(Fetch, 11, j + 1, fetchRequest('unread', 8 * MiB)))));
+    s.write(Buffer.concat(Array.from({ length: fetchesEach }, (_, j) => requestFrame(Fetch, 11, j + 1, fetchRequest('unread', 0, 0n, { maxBytes: 8 * MiB, partitionMaxBytes: 8 * MiB })))));
     sockets.push(s);
   }
   // Before the bound every fetch was answered whole (8 MiB) however much went unread. Now: the
@@ -310,7 +293,7 @@ t.test('responses a client never reads are bounded per connection and in total',
   t.ok(peak <= boundKiB, `RSS ${Math.round(peak / 1024)} MiB with ${conns} connections not reading ${fetchesEach} fetches of 8 MiB each (bound ${Math.round(boundKiB / 1024)} MiB)`);
   const reader = await RawClient.connect(broker.port);
   t.teardown(() => reader.close());
-  const res = await reader.request(Fetch, 11, fetchRequest('unread', 8 * MiB));
+  const res = await reader.request(Fetch, 11, fetchRequest('unread', 0, 0n, { maxBytes: 8 * MiB, partitionMaxBytes: 8 * MiB }));
   const part = res.responses[0]!.partitions[0]!;
   t.equal(part.errorCode, 0, 'a client that reads still fetches');
   t.ok((part.records?.length ?? 0) > 0, 'and gets records (at least one batch)');
@@ -323,12 +306,12 @@ t.test('a connection that does not take its responses is closed after the stall 
   await unreadTopic(broker.port);
   const stuck = await nonReader(broker.port);
   t.teardown(() => stuck.destroy());
-  stuck.write(Buffer.concat(Array.from({ length: 8 }, (_, j) => requestFrame(Fetch, 11, j + 1, fetchRequest('unread', 8 * MiB)))));
+  stuck.write(Buffer.concat(Array.from({ length: 8 }, (_, j) => requestFrame(Fetch, 11, j + 1, fetchRequest('unread', 0, 0n, { maxBytes: 8 * MiB, partitionMaxBytes: 8 * MiB })))));
   await untilOutput(broker, /client took none of \d+ response bytes in 2000 ms/, 20_000);
   t.pass('closed, which gives its response bytes back');
   const reader = await RawClient.connect(broker.port);
   t.teardown(() => reader.close());
-  const res = await reader.request(Fetch, 11, fetchRequest('unread', 8 * MiB));
+  const res = await reader.request(Fetch, 11, fetchRequest('unread', 0, 0n, { maxBytes: 8 * MiB, partitionMaxBytes: 8 * MiB }));
   t.ok((res.responses[0]!.partitions[0]!.records?.length ?? 0) > 7 * MiB, 'a reader then gets a full-size fetch');
   noBugLogged(t, broker);
 });

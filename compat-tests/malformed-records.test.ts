@@ -11,10 +11,10 @@ import t, { type Test } from 'tap';
 import { crc32c } from '../src/native/crc32c.js';
 import { readRawRecords } from '../src/log/batch-records.js';
 import { buildRecordBatch, splitBatches } from '../src/log/record-batch.js';
-import { CreateTopics, Fetch, Produce, type FetchRequest, type ProduceResponse } from '../src/protocol/generated/index.js';
+import { CreateTopics, Fetch, Produce, type ProduceResponse } from '../src/protocol/generated/index.js';
 import { Writer } from '../src/protocol/wire.js';
 import { spawnBroker, tmpDataDir, type BrokerProcess } from './harness.js';
-import { RawClient, decodeResponse, requestFrame } from './raw-client.js';
+import { RawClient, decodeResponse, fetchRequest, requestFrame } from './raw-client.js';
 
 const INVALID_RECORD = 87;
 const MESSAGE_TOO_LARGE = 10;
@@ -95,26 +95,9 @@ async function createTopic(name: string, configs: Array<{ name: string; value: s
   if (res.topics[0]!.errorCode !== 0) throw new Error(`create ${name}: ${res.topics[0]!.errorCode}`);
 }
 
-function fetchBody(topic: string): FetchRequest {
-  return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 1,
-    maxBytes: 64 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic, topicId: Buffer.alloc(16), partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 64 << 20, replicaDirectoryId: Buffer.alloc(16), highWatermark: 9223372036854775807n }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  };
-}
-
 /** Every value stored in the partition from offset 0, as a consumer reads them. */
 async function consume(topic: string): Promise<{ highWatermark: bigint; values: string[] }> {
-  const res = await c.request(Fetch, 11, fetchBody(topic));
+  const res = await c.request(Fetch, 11, fetchRequest(topic, 0, 0n, { maxBytes: 64 << 20, partitionMaxBytes: 64 << 20 }));
   const p = res.responses[0]!.partitions[0]!;
   if (p.errorCode !== 0) throw new Error(`fetch ${topic}: ${p.errorCode}`);
   const values: string[] = [];

@@ -5,6 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import { requestHeaderVersion, responseHeaderVersion, type ApiCodec } from '../src/protocol/api-codec.js';
 import { encodeRequestHeader } from '../src/protocol/header.js';
+import type { FetchRequest } from '../src/protocol/generated/index.js';
 import { Reader, Writer } from '../src/protocol/wire.js';
 
 export function requestFrame<Req>(codec: ApiCodec<Req, unknown>, version: number, correlationId: number, body: Req, clientId: string | null = 'raw'): Buffer {
@@ -103,4 +104,50 @@ export function decodeResponse<Res>(codec: ApiCodec<unknown, Res>, version: numb
   const res = codec.decodeResponse(r, version);
   r.check();
   return res;
+}
+
+const ZERO_UUID = Buffer.alloc(16);
+
+/**
+ * A consumer's Fetch request (no session, read uncommitted, no wait) for one topic: the same
+ * `fetchOffset` for each partition named. `opts` overrides any field; `partitionMaxBytes` is the
+ * per-partition bound (1 MiB by default, like `maxBytes`).
+ */
+export function fetchRequest(
+  topic: string,
+  partitions: number | readonly number[],
+  fetchOffset: bigint,
+  opts: Partial<FetchRequest> & { partitionMaxBytes?: number } = {},
+): FetchRequest {
+  const { partitionMaxBytes = 1 << 20, ...fields } = opts;
+  return {
+    clusterId: null,
+    replicaId: -1,
+    replicaState: { replicaId: -1, replicaEpoch: -1n },
+    maxWaitMs: 0,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic,
+        topicId: ZERO_UUID,
+        partitions: (typeof partitions === 'number' ? [partitions] : partitions).map((partition) => ({
+          partition,
+          currentLeaderEpoch: -1,
+          fetchOffset,
+          lastFetchedEpoch: -1,
+          logStartOffset: -1n,
+          partitionMaxBytes,
+          replicaDirectoryId: ZERO_UUID,
+          highWatermark: 9223372036854775807n,
+        })),
+      },
+    ],
+    forgottenTopicsData: [],
+    rackId: '',
+    ...fields,
+  };
 }

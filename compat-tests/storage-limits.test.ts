@@ -8,10 +8,10 @@ import { closeSync, mkdtempSync, openSync, rmdirSync, unlinkSync, writeSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { RawClient } from './raw-client.js';
+import { fetchRequest, RawClient } from './raw-client.js';
 import { spawnBroker, tmpDataDir, type BrokerProcess } from './harness.js';
 import { buildRecordBatch, decodeRecords, splitBatches } from '../src/log/record-batch.js';
-import { ApiVersions, CreateTopics, Fetch, Metadata, Produce, type FetchRequest } from '../src/protocol/generated/index.js';
+import { ApiVersions, CreateTopics, Fetch, Metadata, Produce } from '../src/protocol/generated/index.js';
 
 const ZERO = Buffer.alloc(16);
 
@@ -33,35 +33,7 @@ async function produceEach(c: RawClient, topic: string, partitions: number[]): P
 
 /** Fetches every partition from offset 0; returns each one's record values (or its error code). */
 async function fetchEach(c: RawClient, topic: string, partitions: number[]): Promise<Array<string[] | number>> {
-  const req: FetchRequest = {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 1,
-    maxBytes: 64 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic,
-        topicId: ZERO,
-        partitions: partitions.map((partition) => ({
-          partition,
-          currentLeaderEpoch: -1,
-          fetchOffset: 0n,
-          lastFetchedEpoch: -1,
-          logStartOffset: -1n,
-          partitionMaxBytes: 1 << 16,
-          replicaDirectoryId: ZERO,
-          highWatermark: 9223372036854775807n,
-        })),
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-  };
+  const req = fetchRequest(topic, partitions, 0n, { maxBytes: 64 << 20, partitionMaxBytes: 1 << 16 });
   const res = await c.request(Fetch, 11, req);
   return res.responses[0]!.partitions.map((p) =>
     p.errorCode !== 0 ? p.errorCode : splitBatches(p.records ?? Buffer.alloc(0)).flatMap((b) => decodeRecords(b).map((r) => r.value?.toString() ?? '')),

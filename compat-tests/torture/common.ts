@@ -8,8 +8,8 @@ import { decompress } from '../../src/log/compression.js';
 import { ATTR_COMPRESSION_MASK } from '../../src/native/batch.js';
 import { BatchField, buildRecordBatch, Compression, decodeRecords, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, splitBatches } from '../../src/log/record-batch.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { CreateTopics, Fetch, Metadata, Produce, type FetchRequest } from '../../src/protocol/generated/index.js';
-import { RawClient } from '../raw-client.js';
+import { CreateTopics, Fetch, Metadata, Produce } from '../../src/protocol/generated/index.js';
+import { fetchRequest, RawClient } from '../raw-client.js';
 
 /** mulberry32: small, fast, and a failure replays from its seed. */
 export function prng(seed: number): () => number {
@@ -45,23 +45,6 @@ export function alive(pid: number): boolean {
 }
 
 const ZERO_UUID = Buffer.alloc(16);
-
-export function fetchRequest(topic: string, partition: number, offset: bigint, maxBytes = 1 << 20): FetchRequest {
-  return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 1,
-    maxBytes,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic, topicId: ZERO_UUID, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: maxBytes, replicaDirectoryId: ZERO_UUID, highWatermark: 9223372036854775807n }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  };
-}
 
 /**
  * A client that is not part of the attack: every call produces one record to its own topic on a
@@ -157,7 +140,7 @@ export function decodeAnyBatch(batch: Buffer): number | null {
 async function decodePartition(c: RawClient, topic: string, partition: number, out: DecodeCheck, recordsMax: number): Promise<string | null> {
   let offset = 0n;
   for (let reads = 0; reads < 100_000 && out.records < recordsMax; reads++) {
-    const f = await c.request(Fetch, 12, fetchRequest(topic, partition, offset, 4 << 20));
+    const f = await c.request(Fetch, 12, fetchRequest(topic, partition, offset, { maxBytes: 4 << 20, partitionMaxBytes: 4 << 20 }));
     const part = f.responses[0]?.partitions[0];
     if (!part) return 'no partition in the fetch response';
     if (part.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && offset < part.logStartOffset) {

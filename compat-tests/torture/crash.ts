@@ -10,8 +10,8 @@ import { decodeRecords, splitBatches } from '../../src/log/record-batch.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { Fetch, ListOffsets } from '../../src/protocol/generated/index.js';
 import { spawnBroker, type BrokerProcess } from '../harness.js';
-import { RawClient } from '../raw-client.js';
-import { fetchRequest, prng, sleep } from './common.js';
+import { fetchRequest, RawClient } from '../raw-client.js';
+import { prng, sleep } from './common.js';
 
 export interface CrashOptions {
   dataDir: string;
@@ -67,7 +67,7 @@ async function readAll(port: number): Promise<string[]> {
       const end = lo.topics[0]!.partitions[0]!.offset;
       let offset = 0n;
       while (offset < end) {
-        const f = await c.request(Fetch, 12, fetchRequest(TOPIC, p, offset, 4 << 20));
+        const f = await c.request(Fetch, 12, fetchRequest(TOPIC, p, offset, { maxBytes: 4 << 20, partitionMaxBytes: 4 << 20 }));
         const part = f.responses[0]!.partitions[0]!;
         if (part.errorCode !== ErrorCode.NONE || !part.records || part.records.length === 0) throw new Error(`fetch ${TOPIC}-${p} at ${offset}: error ${part.errorCode}`);
         for (const batch of splitBatches(part.records)) {

@@ -12,8 +12,8 @@ import { buildRecordBatch, decodeRecords, splitBatches } from '../../src/log/rec
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { CreateTopics, Fetch, Metadata, Produce } from '../../src/protocol/generated/index.js';
 import { freePort, spawnBroker, type BrokerProcess } from '../harness.js';
-import { RawClient } from '../raw-client.js';
-import { alive, fetchRequest } from './common.js';
+import { fetchRequest, RawClient } from '../raw-client.js';
+import { alive } from './common.js';
 
 export interface DiskResult {
   /** Why the phase could not run (no permission to mount), or null. */
@@ -45,7 +45,7 @@ async function readValues(port: number, topic: string): Promise<Set<string>> {
   try {
     let offset = 0n;
     for (let i = 0; i < 10_000; i++) {
-      const part = (await c.request(Fetch, 12, fetchRequest(topic, 0, offset, 4 << 20))).responses[0]!.partitions[0]!;
+      const part = (await c.request(Fetch, 12, fetchRequest(topic, 0, offset, { maxBytes: 4 << 20, partitionMaxBytes: 4 << 20 }))).responses[0]!.partitions[0]!;
       if (part.errorCode !== ErrorCode.NONE || offset >= part.highWatermark || !part.records?.length) break;
       for (const batch of splitBatches(part.records)) {
         for (const r of decodeRecords(batch)) out.add(r.value!.subarray(0, 16).toString());

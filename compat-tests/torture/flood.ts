@@ -10,8 +10,8 @@
 import { connect, type Socket } from 'node:net';
 import { buildRecordBatch } from '../../src/log/record-batch.js';
 import { CreateTopics, Fetch, Produce } from '../../src/protocol/generated/index.js';
-import { RawClient, requestFrame } from '../raw-client.js';
-import { alive, fetchRequest, probe, rssMiB, sleep } from './common.js';
+import { fetchRequest, RawClient, requestFrame } from '../raw-client.js';
+import { alive, probe, rssMiB, sleep } from './common.js';
 
 export interface FloodOptions {
   port: number;
@@ -112,7 +112,7 @@ export async function flood(o: FloodOptions): Promise<FloodResult> {
     }
     c.close();
     await openMany(o.port, o.unreadFetchers, '127.0.0.4', sockets);
-    const fetch = requestFrame(Fetch, 12, 1, fetchRequest('torture-unread', 0, 0n, 64 << 20));
+    const fetch = requestFrame(Fetch, 12, 1, fetchRequest('torture-unread', 0, 0n, { maxBytes: 64 << 20, partitionMaxBytes: 64 << 20 }));
     for (const s of sockets) s.pause();
     for (let round = 0; round < 64; round++) {
       for (const s of sockets) if (!s.destroyed && !s.writableNeedDrain) {

@@ -19,11 +19,10 @@ import {
   Produce,
   SaslAuthenticate,
   SaslHandshake,
-  type FetchRequest,
   type MetadataRequest,
   type ProduceRequest,
 } from '../protocol/generated/index.js';
-import { RawClient, decodeResponse, requestFrame } from '../../compat-tests/raw-client.js';
+import { RawClient, decodeResponse, fetchRequest as fetchReq, requestFrame } from '../../compat-tests/raw-client.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
 
 let broker: RunningBroker;
@@ -49,41 +48,6 @@ function metadataReq(topics: MetadataRequest['topics'], allowAutoTopicCreation =
 
 function produceReq(topic: string, partition: number, records: Buffer, acks = -1): ProduceRequest {
   return { transactionalId: null, acks, timeoutMs: 1000, topicData: [{ name: topic, topicId: ZERO, partitionData: [{ index: partition, records }] }] };
-}
-
-function fetchReq(topic: string, partition: number, fetchOffset: bigint, opts: Partial<FetchRequest> & { partitionMaxBytes?: number } = {}): FetchRequest {
-  return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 1,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic,
-        topicId: ZERO,
-        partitions: [
-          {
-            partition,
-            currentLeaderEpoch: -1,
-            fetchOffset,
-            lastFetchedEpoch: -1,
-            logStartOffset: -1n,
-            partitionMaxBytes: opts.partitionMaxBytes ?? 1 << 20,
-            replicaDirectoryId: ZERO,
-            highWatermark: 9223372036854775807n,
-          },
-        ],
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-    ...opts,
-  };
 }
 
 async function createTopic(name: string, numPartitions = 1, configs: Array<{ name: string; value: string | null }> = []): Promise<number> {

@@ -10,20 +10,9 @@ import { sampleMessage } from '../../protocol/samples.js';
 import type { ApiCodec } from './api-codec.js';
 import { apiCodecs } from './generated/index.js';
 import { Reader, Writer } from './wire.js';
+import { prng } from '../../compat-tests/torture/common.js';
 
 const apis = loadDefinitions(fileURLToPath(new URL('../../../protocol/messages', import.meta.url)));
-
-/** Small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Array elements in a decoded value, counted recursively. */
 function elements(v: unknown): number {
