@@ -8,7 +8,7 @@
  * librdkafka: kafkajs has no zstd codec and kafka-python fetches below v10). A kill -9 of the
  * broker while it cleans loses no acknowledged update.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -87,19 +87,37 @@ async function createCompactedTopic(bootstrap: string, topic: string, extra: Arr
   }
 }
 
-t.before(() => {
-  requireTool('confluent_kafka');
-  requireTool('kafka');
-});
-
-t.test('after cleaning, kafkajs, librdkafka and kafka-python read exactly the latest value per key', async (t) => {
-  const data = tmpDataDir('sluice-compaction-');
+/** A broker whose cleaner runs every 200 ms, stopped and removed when the test ends. */
+async function cleaningBroker(t: Test, prefix: string): Promise<BrokerProcess> {
+  const data = tmpDataDir(prefix);
   let broker: BrokerProcess | undefined;
   t.teardown(async () => {
     await stopBroker(broker);
     data.remove();
   });
   broker = await spawnBroker({ dataDir: data.dir, args: ['--override', 'log.cleaner.backoff.ms=200'] });
+  return broker;
+}
+
+/** Reads with librdkafka until it gets `count` records (a cleaning pass may still be due), 30 s at most. */
+async function readUntilCount(bootstrap: string, topic: string, count: number): Promise<Rec[]> {
+  let read: Rec[] = [];
+  const deadline = Date.now() + 30000;
+  while (Date.now() < deadline) {
+    read = await readWithLibrdkafka(bootstrap, topic);
+    if (read.length === count) break;
+    await sleep(500);
+  }
+  return read;
+}
+
+t.before(() => {
+  requireTool('confluent_kafka');
+  requireTool('kafka');
+});
+
+t.test('after cleaning, kafkajs, librdkafka and kafka-python read exactly the latest value per key', async (t) => {
+  const broker = await cleaningBroker(t, 'sluice-compaction-');
   const topic = 'compacted';
   await createCompactedTopic(broker.bootstrap, topic, [
     { name: 'segment.bytes', value: '4096' },
@@ -120,17 +138,11 @@ t.test('after cleaning, kafkajs, librdkafka and kafka-python read exactly the la
 
   const withTombstones = latest(sent, false);
   const final = latest(sent, true);
-  await until('the first cleaning (tombstones kept)', () => /cleaned compacted-0/.test(broker!.output()), 20000, () => broker!.output());
+  await until('the first cleaning (tombstones kept)', () => /cleaned compacted-0/.test(broker.output()), 20000, () => broker.output());
   // Tombstones stay for delete.retention.ms after their first cleaning, then a pass removes them.
   const first = await readWithLibrdkafka(broker.bootstrap, topic);
   t.ok(first.length <= withTombstones.length + 1, `first read after cleaning: ${first.length} records of ${sent.length} sent`);
-  let read: Rec[] = [];
-  const deadline = Date.now() + 30000;
-  while (Date.now() < deadline) {
-    read = await readWithLibrdkafka(broker.bootstrap, topic);
-    if (read.length === final.length) break;
-    await sleep(500);
-  }
+  const read = await readUntilCount(broker.bootstrap, topic, final.length);
   t.same(read, final, 'librdkafka: the latest value of every key, tombstoned keys gone, in offset order');
   t.same(await readWithKafkaPython(broker.bootstrap, topic), final, 'kafka-python: the same');
   t.same(await readWithKafkajsGroup(broker.bootstrap, topic, lastOffset), final, 'kafkajs consumer group: the same');
@@ -151,13 +163,7 @@ async function sendZstd(bootstrap: string, topic: string, entries: Array<[string
 }
 
 t.test('zstd batches from librdkafka are compacted: librdkafka reads the latest value per key', async (t) => {
-  const data = tmpDataDir('sluice-compaction-zstd-');
-  let broker: BrokerProcess | undefined;
-  t.teardown(async () => {
-    await stopBroker(broker);
-    data.remove();
-  });
-  broker = await spawnBroker({ dataDir: data.dir, args: ['--override', 'log.cleaner.backoff.ms=200'] });
+  const broker = await cleaningBroker(t, 'sluice-compaction-zstd-');
   const topic = 'compacted-zstd';
   await createCompactedTopic(broker.bootstrap, topic, [
     { name: 'segment.bytes', value: '4096' },
@@ -170,14 +176,8 @@ t.test('zstd batches from librdkafka are compacted: librdkafka reads the latest 
   await sleep(400);
   sent.push(...(await sendZstd(broker.bootstrap, topic, [['sentinel', 'one']])));
   const final = latest(sent, true);
-  await until('a cleaning', () => /cleaned compacted-zstd-0/.test(broker!.output()), 20000, () => broker!.output());
-  let read: Rec[] = [];
-  const deadline = Date.now() + 30000;
-  while (Date.now() < deadline) {
-    read = await readWithLibrdkafka(broker.bootstrap, topic);
-    if (read.length === final.length) break;
-    await sleep(500);
-  }
+  await until('a cleaning', () => /cleaned compacted-zstd-0/.test(broker.output()), 20000, () => broker.output());
+  const read = await readUntilCount(broker.bootstrap, topic, final.length);
   t.same(read, final, `librdkafka: the latest value of every key, in offset order (${read.length} records left of ${sent.length})`);
 });
 
