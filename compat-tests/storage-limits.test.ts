@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -129,6 +130,35 @@ t.test('out of descriptors at run time: CreateTopics is refused with a clear KAF
   const names = md.topics.map((tp) => tp.name!);
   t.same(names.filter((n) => n === 'during'), acknowledged, 'the restart has the topic exactly when it was acknowledged');
   t.equal(await broker.stop(), 0);
+});
+
+t.test('connections are capped by what the open-file limit leaves beside the log files: a flood meets max.connections, not EMFILE', async (t) => {
+  const openFilesMax = 256; // log files get (256 - 64) / 2 = 96; connections the other 96
+  const data = tmpDataDir('sluice-conn-fds-');
+  const sockets: Socket[] = [];
+  let broker: BrokerProcess | undefined;
+  t.teardown(async () => {
+    for (const s of sockets) s.destroy();
+    await broker?.stop();
+    data.remove();
+  });
+  broker = await spawnBroker({ dataDir: data.dir, openFilesMax });
+  t.match(broker.output(), /max\.connections 10000 lowered to 96/, 'the start-up log says so');
+  for (let i = 0; i < 150; i++) {
+    const s = connect({ host: '127.0.0.1', port: broker.port, localAddress: '127.0.0.2' });
+    s.on('error', () => {});
+    sockets.push(s);
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const open = sockets.filter((s) => !s.destroyed && !s.closed).length;
+  t.ok(open <= 96, `${open} of 150 connections stayed open`);
+  // Once they have been idle for a second, a newcomer takes the place of one of them.
+  await new Promise((r) => setTimeout(r, 1200));
+  const c = await RawClient.connect(broker.port);
+  const res = await c.request(ApiVersions, 3, { clientSoftwareName: 'newcomer', clientSoftwareVersion: '1' });
+  c.close();
+  t.equal(res.errorCode, 0, 'a newcomer is served');
+  t.notMatch(broker.output(), /EMFILE|BUG/, 'the broker never ran out of descriptors');
 });
 
 /** Mounts an 8 MiB tmpfs on a new temp directory; null (and why) when this machine does not allow it. */

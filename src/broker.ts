@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { registerAll } from './api/index.js';
 import { HandlerRegistry } from './api/registry.js';
 import { ConfigError, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
-import { checkLimits, limits, logFileHandlesMax, openFilesLimit } from './config/limits.js';
+import { checkLimits, connectionsMaxFor, limits, logFileHandlesMax, openFilesLimit } from './config/limits.js';
 import { BoundedFileIO } from './log/bounded-file-io.js';
 import { defaultFileIO, type FileIO } from './log/file-io.js';
 import { LogManager } from './log/log-manager.js';
@@ -101,6 +101,8 @@ export class Broker {
     readonly log: Logger,
     private readonly metadataLog: MetadataLog,
     io: FileIO,
+    /** Connections the open-file limit leaves room for (limits.connectionsMaxFor). */
+    connectionsMax: number,
   ) {
     this.advertisedPort = config.advertised.port;
     this.refusedConnections = new RateLimitedLog((msg) => log.warn(msg));
@@ -172,7 +174,7 @@ export class Broker {
     );
     this.transactions.load();
     registerAll(this.handlers);
-    this.listener = new Listener(this, log, config.net);
+    this.listener = new Listener(this, log, { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) });
   }
 
   static async start(opts: BrokerOptions = {}): Promise<Broker> {
@@ -191,7 +193,11 @@ export class Broker {
     log.info(describeNative());
     const fdLimit = openFilesLimit();
     const io = new BoundedFileIO(opts.io ?? defaultFileIO(), logFileHandlesMax(fdLimit));
+    const connectionsMax = connectionsMaxFor(fdLimit, io.handlesMax);
     log.info(`open-file limit ${fdLimit === Number.MAX_SAFE_INTEGER ? 'unlimited' : fdLimit}: up to ${io.handlesMax} log files open at once`);
+    if (connectionsMax < config.net.maxConnections) {
+      log.info(`max.connections ${config.net.maxConnections} lowered to ${connectionsMax}: what the open-file limit leaves beside the log files (raise ulimit -n for more)`);
+    }
 
     let meta = readMetaProperties(config.dataDir);
     if (!meta) {
@@ -201,7 +207,7 @@ export class Broker {
       throw new ConfigError(`${config.dataDir} belongs to node ${meta.nodeId}, but node.id is ${config.nodeId}; set node.id=${meta.nodeId} or use another data directory`);
     }
 
-    const broker = new Broker(config, meta, log, MetadataLog.open(config.dataDir, io), io);
+    const broker = new Broker(config, meta, log, MetadataLog.open(config.dataDir, io), io, connectionsMax);
     try {
       const port = await broker.listener.listen(config.listener.host, config.listener.port);
       if (!config.explicit.has('advertised.listeners')) broker.advertisedPort = port;

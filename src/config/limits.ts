@@ -119,6 +119,15 @@ export function logFileHandlesMax(openFilesLimit: number, l: typeof limits = lim
 }
 
 /**
+ * Client connections the process can hold beside its log files: the open-file limit less the log
+ * files' budget and the descriptors kept for everything else. max.connections is capped by it, so
+ * a flood of connections meets max.connections (and its idle eviction) before EMFILE.
+ */
+export function connectionsMaxFor(openFilesLimit: number, logFileHandles: number, l: typeof limits = limits): number {
+  return Math.max(1, Math.min(l.connectionsMax, openFilesLimit - logFileHandles - l.fileDescriptorsReserved));
+}
+
+/**
  * The process's soft limit on open files (RLIMIT_NOFILE), from /proc/self/limits on Linux, else
  * from `ulimit -n`; `openFilesLimitDefault` when neither answers with a number.
  */
