@@ -36,7 +36,7 @@
  * start at any sequence, as after producer expiry.) Control batches (transaction markers) are
  * always kept as they are: simple, and they keep the .txnindex entries and READ_COMMITTED reads
  * exactly as before; only the aborted data is removed. Records without a key are removed, as in
- * Kafka (the produce path refuses them on compacted topics: `batchHasNullKey`).
+ * Kafka (the produce path refuses them on compacted topics: `checkRecords` in batch-records.ts).
  *
  * Compression. gzip, snappy, lz4 and zstd batches are decoded (compression.ts); a rewritten batch
  * is encoded with gzip again when it was gzip, otherwise uncompressed (a cleaned zstd batch
