@@ -26,7 +26,7 @@ import { lookup } from 'node:dns/promises';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { ConfigError, type NetConfig } from '../config/broker-config.js';
 import { limits } from '../config/limits.js';
-import type { Logger } from '../logger.js';
+import { RateLimitedLog, type Logger } from '../logger.js';
 import type { Broker } from '../broker.js';
 import { Connection, type ConnectionEnv } from './connection.js';
 import { MemoryPool } from './memory-pool.js';
@@ -46,7 +46,8 @@ export class Listener {
   private overrides = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly stallMs: number;
-  private refused = { count: 0, loggedMs: 0 };
+  /** Refusals at accept: logged at most once a second, the rest counted into the next line. */
+  private readonly refusals: RateLimitedLog;
 
   constructor(broker: Broker, private readonly log: Logger, private readonly config: NetConfig) {
     // An accounting bug must not take the broker down from inside a socket callback: say it loudly.
@@ -60,6 +61,7 @@ export class Listener {
       onActivity: (conn) => this.touch(conn),
     };
     this.stallMs = Math.min(limits.transferStallMsMax, config.idleMs ?? Infinity);
+    this.refusals = new RateLimitedLog((msg) => log.info(msg), 1, REFUSAL_LOG_MS);
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -72,7 +74,7 @@ export class Listener {
     const address = normalizeAddress(socket.remoteAddress ?? '');
     const refusal = this.perIpRefusal(address) ?? this.makeRoom();
     if (refusal !== null) {
-      this.noteRefusal(`refused connection from ${address}: ${refusal}`);
+      this.refusals.log(`refused connection from ${address}: ${refusal}`);
       socket.destroy();
       return;
     }
@@ -119,15 +121,6 @@ export class Listener {
       if (conn.quiet) return { conn, idleMs };
     }
     return null;
-  }
-
-  private noteRefusal(reason: string): void {
-    this.refused.count++;
-    const now = Date.now();
-    if (now - this.refused.loggedMs < REFUSAL_LOG_MS) return;
-    const more = this.refused.count > 1 ? ` (and ${this.refused.count - 1} more refused since the last such line)` : '';
-    this.log.info(`${reason}${more}`);
-    this.refused = { count: 0, loggedMs: now };
   }
 
   /** Closes stalled connections (first: their reason is the more telling), then idle ones. */
