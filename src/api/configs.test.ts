@@ -17,7 +17,7 @@ import {
   ListOffsets,
   Produce,
 } from '../protocol/generated/index.js';
-import { RawClient } from '../../compat-tests/raw-client.js';
+import { fetchRequest, RawClient } from '../../compat-tests/raw-client.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
 
 const data = tmpDataDir('sluice-configs-');
@@ -129,20 +129,7 @@ t.test('a retention change applies live: old segments go and fetches below the s
     start = await earliest('ret');
   }
   t.ok(start > 0n && start <= 6n, `the log start moved to ${start}`);
-  const fetched = await c.request(Fetch, 11, {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 1,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic: 'ret', topicId: ZERO, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20, replicaDirectoryId: ZERO, highWatermark: 9223372036854775807n }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  });
+  const fetched = await c.request(Fetch, 11, fetchRequest('ret', 0, 0n));
   t.same([fetched.responses[0]!.partitions[0]!.errorCode, fetched.responses[0]!.partitions[0]!.logStartOffset], [1, start], 'OFFSET_OUT_OF_RANGE with the new start');
 });
 

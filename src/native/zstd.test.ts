@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { DecodeError } from '../protocol/wire.js';
-import { nativeTest, twinTest } from './twins.js';
+import { nativeTest, rng, twinTest } from './twins.js';
 import { zstdDecompressNative, zstdDecompressTs, type ZstdDecompress } from './zstd.js';
 import * as fx from './zstd-fixtures.js';
 
@@ -99,19 +99,6 @@ twinTest('zstd: maxBytes must be a non-negative integer', impls, (t, zstd) => {
   t.throws(() => zstd(fx.withSize, -1), RangeError);
   t.throws(() => zstd(fx.withSize, 1.5), RangeError);
 });
-
-/** Deterministic xorshift32, so a failure can be replayed. */
-function rng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
 
 twinTest('zstd: mutated frames only ever fail with DecodeError, within the bound', impls, (t, zstd) => {
   const rand = rng(7);

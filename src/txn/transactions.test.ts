@@ -19,7 +19,7 @@ import {
   TxnOffsetCommit,
   type FetchResponse,
 } from '../protocol/generated/index.js';
-import { RawClient } from '../../compat-tests/raw-client.js';
+import { fetchRequest, RawClient } from '../../compat-tests/raw-client.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
 
 const data = tmpDataDir('sluice-txn-');
@@ -86,20 +86,7 @@ const produceTxn = async (pid: bigint, epoch: number, partition: number, values:
 };
 
 const fetch = async (partition: number, isolationLevel: number, fetchOffset = 0n): Promise<FetchResponse['responses'][number]['partitions'][number]> => {
-  const res = await c.request(Fetch, 11, {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 1,
-    maxBytes: 1 << 20,
-    isolationLevel,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic: 'tx', topicId: ZERO, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20, replicaDirectoryId: ZERO, highWatermark: 9223372036854775807n }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  });
+  const res = await c.request(Fetch, 11, fetchRequest('tx', partition, fetchOffset, { isolationLevel }));
   return res.responses[0]!.partitions[0]!;
 };
 
