@@ -12,7 +12,8 @@
  * Each job copies its batch (at most max.message.bytes) to the worker; results are plain data.
  *
  * Order: jobs may finish in any order; the produce path (api/00-produce.ts) keeps appends to one
- * partition in arrival order itself. Workers are unref'd and terminated by `close()`.
+ * partition in arrival order itself. Workers start with the first batch that needs one, are
+ * unref'd, and are terminated by `close()`.
  *
  * The worker file sits beside this module: dist/src/log/decompress-worker.js for the tsc output,
  * dist/decompress-worker.js for the bundle (package.json "bundle" builds both).
@@ -23,7 +24,7 @@ import { Worker } from 'node:worker_threads';
 import { limits } from '../config/limits.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { Logger } from '../logger.js';
-import type { BatchInfo } from '../native/batch.js';
+import { Compression, type BatchInfo } from '../native/batch.js';
 import { checkRecords, type RecordCheck, type RecordCheckOptions } from './batch-records.js';
 import type { CheckJob } from './decompress-worker.js';
 
@@ -45,14 +46,27 @@ export class RecordCheckPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private nextId = 1;
+  /** Workers still to start: they start with the first batch that needs one, never again after. */
+  private toSpawn: number;
 
   constructor(
     private readonly log: Logger,
     workers: number = limits.decompressWorkers,
     private readonly queueMax: number = limits.decompressQueueMax,
   ) {
-    if (workers > 0 && !existsSync(fileURLToPath(WORKER_URL))) {
-      log.warn(`decompression worker ${fileURLToPath(WORKER_URL)} not found: compressed batches are checked on the event loop`);
+    this.toSpawn = workers;
+  }
+
+  /**
+   * Starts the workers on first use, so that a broker that never sees a large compressed batch
+   * pays neither their start-up nor their memory (a worker is a V8 isolate of its own).
+   */
+  private startWorkers(): void {
+    if (this.toSpawn === 0) return;
+    const workers = this.toSpawn;
+    this.toSpawn = 0;
+    if (!existsSync(fileURLToPath(WORKER_URL))) {
+      this.log.warn(`decompression worker ${fileURLToPath(WORKER_URL)} not found: compressed batches are checked on the event loop`);
       return;
     }
     for (let i = 0; i < workers; i++) this.slots.push(this.spawn());
@@ -63,7 +77,8 @@ export class RecordCheckPool {
    * limits.decompressInlineBytesMax and the pool can take it, else right here (not a Promise).
    */
   check(batch: Buffer, info: BatchInfo, opts: RecordCheckOptions): RecordCheck | Promise<RecordCheck> {
-    const offload = info.compression !== 0 && info.size > limits.decompressInlineBytesMax;
+    const offload = info.compression !== Compression.none && info.size > limits.decompressInlineBytesMax;
+    if (offload) this.startWorkers();
     if (!offload || this.slots.length === 0) return checkRecords(batch, info, opts);
     if (this.queue.length >= this.queueMax) return this.busy();
     const own = batch.subarray(info.position, info.position + info.size);
@@ -86,6 +101,7 @@ export class RecordCheckPool {
   }
 
   async close(): Promise<void> {
+    this.toSpawn = 0;
     const slots = this.slots.splice(0);
     for (const p of this.queue.splice(0)) this.inline(p);
     for (const s of slots) {
