@@ -108,14 +108,15 @@ const NO_TIMESTAMP = -1n;
  * Kafka's record error message. Checked on the batch's first and largest timestamps.
  */
 function timestampOutOfRange(info: BatchInfo, rules: ProduceRules, nowMs: number): { batchIndex: number; batchIndexErrorMessage: string } | null {
-  const low = BigInt(nowMs) - BigInt(Math.min(rules.timestampBeforeMaxMs, nowMs));
-  const high = BigInt(nowMs) + BigInt(Math.min(rules.timestampAfterMaxMs, Number.MAX_SAFE_INTEGER - nowMs));
-  for (const timestamp of [info.baseTimestamp, info.maxTimestamp]) {
-    if (timestamp === NO_TIMESTAMP || (timestamp >= low && timestamp <= high)) continue;
-    const message = `Timestamp ${timestamp} of message with offset 0 is out of range. The timestamp should be within [${low}, ${high}]`;
-    return { batchIndex: 0, batchIndexErrorMessage: message };
-  }
-  return null;
+  // Numbers, not bigints, on this per-partition path: bounds and times near them are far below
+  // 2^53; a time past that is out of range whatever its rounding.
+  const low = nowMs - Math.min(rules.timestampBeforeMaxMs, nowMs);
+  const high = nowMs + Math.min(rules.timestampAfterMaxMs, Number.MAX_SAFE_INTEGER - nowMs);
+  const outside = (t: bigint): boolean => t !== NO_TIMESTAMP && (Number(t) < low || Number(t) > high);
+  const timestamp = outside(info.baseTimestamp) ? info.baseTimestamp : outside(info.maxTimestamp) ? info.maxTimestamp : null;
+  if (timestamp === null) return null;
+  const message = `Timestamp ${timestamp} of message with offset 0 is out of range. The timestamp should be within [${low}, ${high}]`;
+  return { batchIndex: 0, batchIndexErrorMessage: message };
 }
 
 /** min.insync.replicas and the timestamp bounds: what Kafka checks besides the bytes. */
