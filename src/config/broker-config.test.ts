@@ -84,6 +84,8 @@ t.test('connection configs: Kafka names and defaults, bounded by limits.ts', asy
     t.throws(() => loadBrokerConfig({ overrides: [`max.connections.per.ip.overrides=${bad}`] }), /is not host:count/, bad);
   }
   t.throws(() => loadBrokerConfig({ overrides: ['queued.max.request.bytes=1000', 'socket.request.max.bytes=2000'] }), /must be at least socket.request.max.bytes=2000/);
+  // Kafka's default, -1 (unbounded), as a production server.properties may spell it out: our bound.
+  t.equal(loadBrokerConfig({ overrides: ['queued.max.request.bytes=-1'] }).net.queuedRequestBytesMax, 256 * 1024 * 1024);
   t.throws(() => loadBrokerConfig({ overrides: ['max.connections.per.ip=0'] }), /can be 0 only when/);
   t.doesNotThrow(() => loadBrokerConfig({ overrides: ['max.connections.per.ip=0', 'max.connections.per.ip.overrides=127.0.0.1:3'] }));
 });

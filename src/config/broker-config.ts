@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { brokerConfigByName, checkConfigValue, parseConnectionOverrides, topicConfigByName, topicConfigDefs } from './definitions.js';
+import { brokerConfigByName, checkConfigValue, parseConnectionOverrides, QUEUED_REQUEST_BYTES_DEFAULT, topicConfigByName, topicConfigDefs } from './definitions.js';
 import { limits } from './limits.js';
 
 export class ConfigError extends Error {
@@ -237,7 +237,8 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
 function netConfig(get: (name: string) => string | null): NetConfig {
   const int = (name: string): number => Number(get(name));
   const requestMaxBytes = int('socket.request.max.bytes');
-  const queuedRequestBytesMax = int('queued.max.request.bytes');
+  const queued = int('queued.max.request.bytes');
+  const queuedRequestBytesMax = queued > 0 ? queued : Number(QUEUED_REQUEST_BYTES_DEFAULT);
   if (queuedRequestBytesMax < requestMaxBytes) {
     throw new ConfigError(`queued.max.request.bytes=${queuedRequestBytesMax} must be at least socket.request.max.bytes=${requestMaxBytes}, or no request of the largest size could be read`);
   }

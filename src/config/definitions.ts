@@ -7,6 +7,9 @@
 
 import { limits } from './limits.js';
 
+/** queued.max.request.bytes when unset or set to Kafka's -1 (unbounded): 256 MiB. */
+export const QUEUED_REQUEST_BYTES_DEFAULT = '268435456';
+
 export type ConfigType = 'boolean' | 'string' | 'int' | 'short' | 'long' | 'double' | 'list' | 'password' | 'class';
 
 /** DescribeConfigs ConfigType codes (v3+). */
@@ -170,12 +173,14 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'max.connections.per.ip.overrides', type: 'string', default: '', check: (v) => checkConnectionOverrides(v) },
   { name: 'connections.max.idle.ms', type: 'long', default: '600000', check: (v) => (v === '0' ? 'must be positive (or negative: never close idle connections)' : null) },
   // Memory for requests being received and handled. Kafka's default is -1 (no bound); ours is
-  // 256 MiB because the broker's memory must be bounded by configuration, not by its clients.
+  // 256 MiB because the broker's memory must be bounded by configuration, not by its clients. A
+  // value of 0 or below (Kafka's "unbounded", as production files may say) means our default, so
+  // such a server.properties still loads (broker-config.ts).
   {
     name: 'queued.max.request.bytes',
     type: 'long',
-    default: '268435456',
-    check: (v) => (Number(v) >= 1 && Number(v) <= limits.queuedRequestBytesMax ? null : `must be between 1 and ${limits.queuedRequestBytesMax} (Sluice always bounds it; Kafka's -1 means unbounded)`),
+    default: QUEUED_REQUEST_BYTES_DEFAULT,
+    check: (v) => (Number(v) <= limits.queuedRequestBytesMax ? null : `must be at most ${limits.queuedRequestBytesMax}`),
   },
   { name: 'message.max.bytes', type: 'int', default: '1048588', check: atLeast(0) },
   { name: 'log.segment.bytes', type: 'int', default: '1073741824', check: atLeast(14) },
