@@ -68,7 +68,7 @@ function findBatch(frame: Buffer): number {
 
 class Mutator {
   recordMutations = 0;
-  /** The Produce seeds that carry a record batch: a third of all frames mutate their records. */
+  /** The Produce seeds that carry a record batch: three frames in ten mutate their records. */
   private readonly produceSeeds: Buffer[];
 
   constructor(
