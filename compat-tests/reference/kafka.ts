@@ -1,0 +1,264 @@
+/**
+ * Apache Kafka, the reference broker: resolved from Maven Central into a git-ignored cache, run as
+ * a KRaft combined node (broker + controller) on loopback in a temporary directory, stopped by
+ * PID. A test and bench dependency only: nothing of Kafka is committed or shipped.
+ *
+ *   node dist/compat-tests/reference/kafka.js resolve      # fetch the jars (once per version)
+ *   node dist/compat-tests/reference/kafka.js start [--port N] [--override k=v ...]
+ *
+ * The version is 4.1.1 (the version of ../shared/kafka-message-specs) unless KAFKA_VERSION names
+ * another 4.x release. Java comes from JAVA_HOME, else `java` on PATH.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, freePort } from '../harness.js';
+import { RawClient } from '../raw-client.js';
+import { Metadata } from '../../src/protocol/generated/index.js';
+
+export const DEFAULT_KAFKA_VERSION = '4.1.1';
+export const KAFKA_VERSION = process.env.KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION;
+const POM = join(ROOT, 'compat-tests', 'reference', 'pom.xml');
+
+/** Where a version's jars live: `.cache/kafka-<version>/libs` under the project (git-ignored). */
+export function kafkaLibs(version = KAFKA_VERSION): string {
+  return join(ROOT, '.cache', `kafka-${version}`, 'libs');
+}
+
+/** The classpath of a resolved version (its jars, as a `dir/*` wildcard), resolving it first if needed. */
+export function resolveKafka(version = KAFKA_VERSION): string {
+  if (!/^4\.\d+\.\d+$/.test(version)) throw new Error(`KAFKA_VERSION=${version}: expected a 4.x release such as ${DEFAULT_KAFKA_VERSION}`);
+  const libs = kafkaLibs(version);
+  const marker = join(libs, `kafka_2.13-${version}.jar`);
+  if (!existsSync(marker)) {
+    mkdirSync(libs, { recursive: true });
+    const r = spawnSync(
+      'mvn',
+      ['-B', '-q', '-f', POM, `-Dkafka.version=${version}`, 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`, '-DincludeScope=runtime'],
+      { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 15 * 60_000 },
+    );
+    if (r.status !== 0 || !existsSync(marker)) {
+      throw new Error(`resolving Apache Kafka ${version} with Maven failed (exit ${r.status}):\n${(r.stdout + r.stderr).slice(-4000)}`);
+    }
+  }
+  return `${libs}/*`;
+}
+
+export function javaCommand(): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+/**
+ * Broker settings that change what a client sees, with Kafka's default and Sluice's. The
+ * differential suite gives both brokers the same values (DIFFERENTIAL_SETTINGS) so that these
+ * defaults are not what it compares; the README lists the table.
+ */
+export const CLIENT_VISIBLE_DEFAULTS: ReadonlyArray<{ name: string; kafka: string; sluice: string; why: string }> = [
+  { name: 'auto.create.topics.enable', kafka: 'true', sluice: 'true', why: 'same' },
+  { name: 'num.partitions', kafka: '1', sluice: '1', why: 'same' },
+  { name: 'default.replication.factor', kafka: '1', sluice: '1', why: 'same' },
+  { name: 'group.initial.rebalance.delay.ms', kafka: '3000', sluice: '100', why: 'a test suite should not wait 3 s for its first group' },
+  { name: 'group.min.session.timeout.ms', kafka: '6000', sluice: '1000', why: 'lets tests use short session timeouts to see failures fast' },
+  { name: 'group.max.session.timeout.ms', kafka: '1800000', sluice: '1800000', why: 'same' },
+  { name: 'offsets.topic.replication.factor', kafka: '3', sluice: '1', why: 'one node; Kafka needs 1 set on a single node' },
+  { name: 'transaction.state.log.replication.factor', kafka: '3', sluice: '1', why: 'one node; Kafka needs 1 set on a single node' },
+  { name: 'transaction.state.log.min.isr', kafka: '2', sluice: '1', why: 'one node; Kafka needs 1 set on a single node' },
+];
+
+/** What the differential suite sets on both brokers: single-node values and Sluice's dev timings. */
+export const DIFFERENTIAL_SETTINGS: Readonly<Record<string, string>> = {
+  'offsets.topic.replication.factor': '1',
+  'transaction.state.log.replication.factor': '1',
+  'transaction.state.log.min.isr': '1',
+  'group.initial.rebalance.delay.ms': '100',
+  'group.min.session.timeout.ms': '1000',
+  'offsets.topic.num.partitions': '50',
+  'transaction.state.log.num.partitions': '50',
+};
+
+export interface KafkaProcess {
+  readonly version: string;
+  readonly port: number;
+  readonly bootstrap: string;
+  readonly pid: number;
+  readonly proc: ChildProcess;
+  readonly dir: string;
+  /** Milliseconds from spawn to the first Metadata answer naming this broker. */
+  readonly readyMs: number;
+  /** The tail of Kafka's own log (server.log in its directory). */
+  log(): string;
+  /** SIGTERM, SIGKILL after `timeoutMs`, then remove the directory. */
+  stop(timeoutMs?: number): Promise<void>;
+  rssKiB(): number;
+}
+
+function clusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * Formats and starts a KRaft combined node on 127.0.0.1: `port` for clients (free one if not
+ * given), another for the controller, `heapMb` of heap (512 MiB by default, like a small broker),
+ * `overrides` written into its server.properties. Resolves when it answers Metadata.
+ */
+export async function startKafka(opts: { port?: number; heapMb?: number; overrides?: Record<string, string>; version?: string; timeoutMs?: number } = {}): Promise<KafkaProcess> {
+  const version = opts.version ?? KAFKA_VERSION;
+  const classpath = resolveKafka(version);
+  const port = opts.port ?? (await freePort());
+  const controllerPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'apache-kafka-'));
+  const props: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': join(dir, 'data'),
+    'offsets.topic.replication.factor': '1',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'share.coordinator.state.topic.replication.factor': '1',
+    'share.coordinator.state.topic.min.isr': '1',
+    ...opts.overrides,
+  };
+  const propsFile = join(dir, 'server.properties');
+  writeFileSync(propsFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  const logFile = join(dir, 'server.log');
+  const log4j = join(dir, 'log4j2.properties');
+  writeFileSync(
+    log4j,
+    [
+      'appender.file.type = File',
+      'appender.file.name = file',
+      `appender.file.fileName = ${logFile}`,
+      'appender.file.layout.type = PatternLayout',
+      'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+      'rootLogger.level = INFO',
+      'rootLogger.appenderRef.file.ref = file',
+      'logger.kafka.name = kafka',
+      'logger.kafka.level = INFO',
+      'logger.state.name = state.change.logger',
+      'logger.state.level = WARN',
+    ].join('\n') + '\n',
+  );
+  const java = javaCommand();
+  const jvm = [`-Xmx${opts.heapMb ?? 512}m`, `-Xms${opts.heapMb ?? 512}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath];
+  const fmt = spawnSync(java, [...jvm.filter((a) => !a.startsWith('-Xms')), 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (fmt.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`kafka-storage format failed (exit ${fmt.status}):\n${fmt.stdout}${fmt.stderr}`);
+  }
+  const started = Date.now();
+  const proc = spawn(java, [...jvm, 'kafka.Kafka', propsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20000)));
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20000)));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const log = (): string => {
+    const file = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-8000) : '';
+    return out + file;
+  };
+  const stop = async (timeoutMs = 20000): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForMetadata(port, () => proc.exitCode !== null || proc.signalCode !== null, opts.timeoutMs ?? 90_000);
+  } catch (e) {
+    const tail = log();
+    await stop(5000);
+    throw new Error(`Apache Kafka ${version} did not start: ${(e as Error).message}\n${tail.slice(-4000)}`);
+  }
+  return {
+    version,
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    pid: proc.pid!,
+    proc,
+    dir,
+    readyMs: Date.now() - started,
+    log,
+    stop,
+    rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? 0),
+  };
+}
+
+/** Polls Metadata v12 until the broker lists itself (a KRaft broker answers only once registered). */
+export async function waitForMetadata(port: number, gone: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (gone()) throw new Error('the process exited');
+    try {
+      const c = await RawClient.connect(port);
+      try {
+        const md = await c.request(Metadata, 12, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+        if (md.brokers.length > 0) return;
+        last = 'Metadata listed no brokers yet';
+      } finally {
+        c.close();
+      }
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no Metadata answer within ${timeoutMs} ms (${last})`);
+}
+
+/** Every jar of a resolved version, for tools that want them listed (javac -cp). */
+export function kafkaJars(version = KAFKA_VERSION): string[] {
+  resolveKafka(version);
+  return readdirSync(kafkaLibs(version))
+    .filter((f) => f.endsWith('.jar'))
+    .map((f) => join(kafkaLibs(version), f));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  if (cmd === 'resolve') {
+    const t0 = Date.now();
+    resolveKafka();
+    process.stdout.write(`Apache Kafka ${KAFKA_VERSION}: ${kafkaLibs()} (${Date.now() - t0} ms)\n`);
+    return;
+  }
+  if (cmd === 'start') {
+    const overrides: Record<string, string> = {};
+    let port: number | undefined;
+    for (let i = 0; i < rest.length; i++) {
+      if (rest[i] === '--port') port = Number(rest[++i]);
+      else if (rest[i] === '--override') {
+        const [k, ...v] = (rest[++i] ?? '').split('=');
+        overrides[k!] = v.join('=');
+      } else throw new Error(`unknown argument ${rest[i]}`);
+    }
+    const k = await startKafka({ port, overrides });
+    process.stdout.write(`Apache Kafka ${k.version} ready on ${k.bootstrap} (pid ${k.pid}, ${k.readyMs} ms, directory ${k.dir}); Ctrl-C stops it\n`);
+    const onSignal = (): void => void k.stop().then(() => process.exit(0));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    return;
+  }
+  process.stderr.write('usage: kafka.js resolve | start [--port N] [--override key=value ...]\n');
+  process.exitCode = 2;
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main(process.argv.slice(2)).catch((e: Error) => {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  });
+}
