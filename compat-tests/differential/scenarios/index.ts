@@ -1,0 +1,5 @@
+/** Every differential scenario, in the order the suite runs them. Add a module's list here. */
+import type { Scenario } from '../framework.js';
+import { basics } from './basics.js';
+
+export const ALL_SCENARIOS: readonly Scenario[] = [...basics];
