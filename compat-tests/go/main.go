@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -197,7 +198,7 @@ func read(bootstrap, topic, partitions, iso, count string) {
 	for time.Now().Before(deadline) && (stopAt.IsZero() || time.Now().Before(stopAt)) {
 		fetches := cl.PollFetches(timeout(200 * time.Millisecond))
 		fetches.EachError(func(t string, p int32, err error) {
-			if err != context.DeadlineExceeded {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 				fail("fetch %s-%d: %v", t, p, err)
 			}
 		})

@@ -177,14 +177,18 @@ public final class ClientDriver {
     extra.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "500");
     KafkaConsumer<byte[], byte[]> c = consumer(bootstrap, extra);
     CountDownLatch done = new CountDownLatch(1);
-    // SIGTERM: wake the poll loop, which commits, leaves the group and closes; the JVM exits after.
+    // SIGTERM: wake the poll loop, which commits, leaves the group and closes; then exit 0 (a JVM
+    // ended by a signal exits 143 however cleanly its hooks ran), or 1 if closing took too long.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       c.wakeup();
+      boolean closed = false;
       try {
-        done.await(20, TimeUnit.SECONDS);
+        closed = done.await(20, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      System.out.flush();
+      Runtime.getRuntime().halt(closed ? 0 : 1);
     }));
     c.subscribe(List.of(topic));
     String last = null;
@@ -207,7 +211,6 @@ public final class ClientDriver {
       c.commitSync();
       c.close();
       emit("{\"event\":\"closed\"}");
-    } finally {
       done.countDown();
     }
   }
