@@ -3,14 +3,17 @@
  * .cache/api-versions/<client>.json ({client, versions: {api: "v[,v]"}}, written by
  * newest-clients.ts VersionLog.save) becomes a column, each API a row.
  *
- *   node dist/compat-tests/api-versions-table.js
+ *   node dist/compat-tests/api-versions-table.js [api-versions-kafka]
+ *
+ * The argument names another folder under .cache/ (api-versions-kafka: the same clients against
+ * Apache Kafka, from CLIENTS_TARGET=kafka runs).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './harness.js';
 import { apiCodecs } from '../src/protocol/generated/index.js';
 
-const dir = join(ROOT, '.cache', 'api-versions');
+const dir = join(ROOT, '.cache', process.argv[2] ?? 'api-versions');
 if (!existsSync(dir)) {
   process.stderr.write(`${dir} does not exist: run the client tests first (newest-python, java-client, franz-go, api-versions)\n`);
   process.exit(1);

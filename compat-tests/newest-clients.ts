@@ -31,13 +31,19 @@
  *
  * The test asserts on what the drivers print and on the stored batches themselves (fetched raw:
  * the compression codec, the producer id of idempotent and transactional batches, control batches).
+ *
+ * CLIENTS_TARGET=kafka runs the same suite against Apache Kafka (compat-tests/reference, with the
+ * differential suite's single-node settings) instead of Sluice: a check that the assertions hold
+ * against the reference, and the versions each client negotiates with Kafka, saved under
+ * .cache/api-versions-kafka/. Not part of CI.
  */
 import type { Test } from 'tap';
 import { Kafka, logLevel } from 'kafkajs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
-import { ROOT, run, spawnBroker, spawnWorker, stopBroker, tmpDataDir, until, type BrokerProcess, type Worker } from './harness.js';
+import { ROOT, run, spawnBroker, spawnWorker, stopBroker, tmpDataDir, until, type Worker } from './harness.js';
+import { DIFFERENTIAL_SETTINGS, KAFKA_VERSION, startKafka } from './reference/kafka.js';
 import { RawClient, fetchRequest } from './raw-client.js';
 import { Fetch, apiCodecs } from '../src/protocol/generated/index.js';
 import { readBatchInfo, splitBatches, type BatchInfo } from '../src/log/record-batch.js';
@@ -165,8 +171,8 @@ export class VersionLog {
     return out;
   }
   /** Writes .cache/api-versions/<name>.json (read by compat-tests/api-versions-table.ts). */
-  save(name: string, label: string): string {
-    const dir = join(ROOT, '.cache', 'api-versions');
+  save(name: string, label: string, dirName = 'api-versions'): string {
+    const dir = join(ROOT, '.cache', dirName);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${name}.json`);
     writeFileSync(file, JSON.stringify({ client: label, versions: this.table() }, null, 2) + '\n');
@@ -175,7 +181,9 @@ export class VersionLog {
 }
 
 export interface Env {
-  broker: BrokerProcess;
+  /** Sluice, or Apache Kafka with CLIENTS_TARGET=kafka. */
+  broker: { port: number; bootstrap: string };
+  target: 'sluice' | 'kafka';
   proxy: FaultProxy;
   /** The bootstrap address clients get: the recording proxy. */
   bootstrap: string;
@@ -185,17 +193,30 @@ export interface Env {
 
 /** Starts a broker and the recording proxy in front of it; torn down with the test. */
 export async function startEnv(t: Test): Promise<Env> {
-  const data = tmpDataDir('sluice-newest-');
-  const broker = await spawnBroker({ dataDir: data.dir });
+  const target = process.env.CLIENTS_TARGET === 'kafka' ? 'kafka' : 'sluice';
+  let broker: Env['broker'];
+  let stop: () => Promise<unknown>;
+  if (target === 'kafka') {
+    const k = await startKafka({ overrides: { ...DIFFERENTIAL_SETTINGS } });
+    broker = k;
+    stop = () => k.stop();
+  } else {
+    const data = tmpDataDir('sluice-newest-');
+    const b = await spawnBroker({ dataDir: data.dir });
+    broker = b;
+    stop = async () => {
+      await stopBroker(b);
+      data.remove();
+    };
+  }
   const versions = new VersionLog();
   const proxy = await startFaultProxy(broker.port, () => false, (f) => versions.record(f));
   const kafka = new Kafka({ clientId: 'newest-setup', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
   t.teardown(async () => {
     await proxy.close();
-    await stopBroker(broker);
-    data.remove();
+    await stop();
   });
-  return { broker, proxy, bootstrap: `127.0.0.1:${proxy.port}`, versions, kafka };
+  return { broker, target, proxy, bootstrap: `127.0.0.1:${proxy.port}`, versions, kafka };
 }
 
 async function createTopic(env: Env, topic: string, numPartitions: number): Promise<void> {
@@ -356,7 +377,7 @@ export async function clientSuite(t: Test, d: ClientDriver): Promise<void> {
     t.equal((await c.stop()).code, 0);
   });
 
-  const file = env.versions.save(d.name, d.label);
+  const file = env.target === 'kafka' ? env.versions.save(d.name, `${d.label} vs Kafka ${KAFKA_VERSION}`, 'api-versions-kafka') : env.versions.save(d.name, d.label);
   t.ok(env.versions.seen.size > 0, 'the proxy saw the client');
   t.comment(`API versions ${d.label}: ${JSON.stringify(env.versions.table())} (${file})`);
 }
