@@ -3,11 +3,11 @@
  * the broker, can show every request to a recorder (the torture harness's captures), and can
  * swallow chosen responses and cut the client's connection right after the
  * broker has handled the request, which makes the client retry a request that already took
- * effect. Metadata and FindCoordinator answers are rewritten so the client keeps talking through
- * the proxy.
+ * effect. Metadata, FindCoordinator and DescribeCluster answers are rewritten so the client keeps
+ * talking through the proxy (the Java admin client learns its brokers from DescribeCluster).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { Metadata, FindCoordinator } from '../src/protocol/generated/index.js';
+import { DescribeCluster, Metadata, FindCoordinator } from '../src/protocol/generated/index.js';
 import { responseHeaderVersion, type ApiCodec } from '../src/protocol/api-codec.js';
 import { Reader, Writer } from '../src/protocol/wire.js';
 
@@ -31,7 +31,7 @@ function framer(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
   };
 }
 
-/** Re-encodes a Metadata or FindCoordinator response so that brokers point at the proxy. */
+/** Re-encodes a Metadata, FindCoordinator or DescribeCluster response so that brokers point at the proxy. */
 function rewrite(codec: ApiCodec<unknown, any>, version: number, frame: Buffer, port: number): Buffer {
   const r = new Reader(frame, 4);
   const correlationId = r.int32();
@@ -39,7 +39,7 @@ function rewrite(codec: ApiCodec<unknown, any>, version: number, frame: Buffer, 
   if (hv === 1) r.taggedFields();
   const res = codec.decodeResponse(r, version);
   r.check();
-  if (codec.apiKey === Metadata.apiKey) for (const b of res.brokers) b.port = port;
+  if (codec.apiKey === Metadata.apiKey || codec.apiKey === DescribeCluster.apiKey) for (const b of res.brokers) b.port = port;
   else if (version >= 4) for (const co of res.coordinators) co.port = port;
   else res.port = port;
   const w = new Writer();
@@ -86,8 +86,9 @@ export function startFaultProxy(
         upstream.destroy();
         return;
       }
-      if (req && (req.apiKey === Metadata.apiKey || req.apiKey === FindCoordinator.apiKey)) {
-        client.write(rewrite(req.apiKey === Metadata.apiKey ? Metadata : FindCoordinator, req.version, frame, port));
+      const rewritten = req && [Metadata, FindCoordinator, DescribeCluster].find((c) => c.apiKey === req.apiKey);
+      if (req && rewritten) {
+        client.write(rewrite(rewritten, req.version, frame, port));
       } else client.write(frame);
     }));
     const end = (): void => {

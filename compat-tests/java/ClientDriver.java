@@ -1,0 +1,255 @@
+// Driver for the Java client (org.apache.kafka:kafka-clients, resolved by compat-tests/java/pom.xml):
+// the command line of compat-tests/newest-clients.ts (admin, produce, read, group, txn), one JSON
+// object per stdout line. Compiled with javac by .ci/run into .cache/java-driver; run by
+// compat-tests/java-client.test.ts. No JSON library: the few shapes it reads and writes are fixed.
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+public final class ClientDriver {
+  private ClientDriver() {}
+
+  static void emit(String json) {
+    System.out.println(json);
+    System.out.flush();
+  }
+
+  static String str(String s) {
+    if (s == null) return "null";
+    StringBuilder b = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      if (c == '"' || c == '\\') b.append('\\').append(c);
+      else if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+      else b.append(c);
+    }
+    return b.append('"').toString();
+  }
+
+  static String b64(byte[] v) {
+    return v == null ? "null" : str(Base64.getEncoder().encodeToString(v));
+  }
+
+  static byte[] unb64(String v) {
+    return v == null ? null : Base64.getDecoder().decode(v);
+  }
+
+  static Properties props(String bootstrap) {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    return p;
+  }
+
+  static void admin(String bootstrap, String topic) throws Exception {
+    try (Admin a = Admin.create(props(bootstrap))) {
+      a.createTopics(List.of(new NewTopic(topic, 3, (short) 1).configs(Map.of("retention.ms", "7200000")))).all().get(30, TimeUnit.SECONDS);
+      emit("{\"step\":\"created\"}");
+      TopicDescription d = a.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+      emit("{\"step\":\"described\",\"partitions\":" + d.partitions().size() + "}");
+      ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+      Config c = a.describeConfigs(List.of(r)).all().get(30, TimeUnit.SECONDS).get(r);
+      emit("{\"step\":\"configs\",\"retention.ms\":" + str(c.get("retention.ms").value()) + ",\"cleanup.policy\":" + str(c.get("cleanup.policy").value()) + "}");
+      a.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+      boolean listed = true;
+      for (long deadline = System.currentTimeMillis() + 15000; System.currentTimeMillis() < deadline; Thread.sleep(200)) {
+        listed = a.listTopics().names().get(10, TimeUnit.SECONDS).contains(topic);
+        if (!listed) break;
+      }
+      emit("{\"step\":\"deleted\",\"listed\":" + listed + "}");
+    }
+  }
+
+  // One input record: {"partition":N,"key":"b64"|null,"value":"b64"|null,"headers":[["k","b64"],...]}
+  static final Pattern FIELD = Pattern.compile("\"(partition|key|value)\":(null|-?\\d+|\"[^\"]*\")");
+  static final Pattern HEADER = Pattern.compile("\\[\"([^\"]*)\",\"([^\"]*)\"\\]");
+
+  static String unquote(String v) {
+    return v.equals("null") ? null : v.startsWith("\"") ? v.substring(1, v.length() - 1) : v;
+  }
+
+  static void produce(String bootstrap, String topic, String codec, String idempotent) throws Exception {
+    Properties p = props(bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, idempotent.equals("1") ? "true" : "false");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      for (String line; (line = in.readLine()) != null; ) {
+        if (line.isBlank()) continue;
+        int headersAt = line.indexOf("\"headers\":");
+        Map<String, String> f = new HashMap<>();
+        Matcher m = FIELD.matcher(line.substring(0, headersAt));
+        while (m.find()) f.put(m.group(1), unquote(m.group(2)));
+        List<Header> headers = new ArrayList<>();
+        Matcher h = HEADER.matcher(line.substring(headersAt));
+        while (h.find()) headers.add(new RecordHeader(h.group(1), unb64(h.group(2))));
+        sent.add(producer.send(new ProducerRecord<>(topic, Integer.valueOf(f.get("partition")), unb64(f.get("key")), unb64(f.get("value")), headers)));
+      }
+      producer.flush();
+      for (Future<RecordMetadata> s : sent) s.get(60, TimeUnit.SECONDS);
+    }
+    emit("{\"step\":\"produced\",\"count\":" + sent.size() + "}");
+  }
+
+  static KafkaConsumer<byte[], byte[]> consumer(String bootstrap, Properties extra) {
+    Properties p = props(bootstrap);
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.putAll(extra);
+    return new KafkaConsumer<>(p);
+  }
+
+  static void read(String bootstrap, String topic, String partitions, String isolation, String count) {
+    Properties extra = new Properties();
+    extra.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+    int want = Integer.parseInt(count);
+    int got = 0;
+    try (KafkaConsumer<byte[], byte[]> c = consumer(bootstrap, extra)) {
+      List<TopicPartition> tps = new ArrayList<>();
+      for (int i = 0; i < Integer.parseInt(partitions); i++) tps.add(new TopicPartition(topic, i));
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      long deadline = System.currentTimeMillis() + 60000;
+      long stopAt = Long.MAX_VALUE;
+      while (System.currentTimeMillis() < Math.min(deadline, stopAt)) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+          StringBuilder hs = new StringBuilder("[");
+          for (Header h : r.headers()) {
+            if (hs.length() > 1) hs.append(',');
+            hs.append('[').append(str(h.key())).append(',').append(b64(h.value() == null ? new byte[0] : h.value())).append(']');
+          }
+          emit("{\"partition\":" + r.partition() + ",\"offset\":" + r.offset() + ",\"key\":" + b64(r.key()) + ",\"value\":" + b64(r.value()) + ",\"headers\":" + hs + "]}");
+          got++;
+        }
+        if (got >= want && stopAt == Long.MAX_VALUE) stopAt = System.currentTimeMillis() + 1000;
+      }
+    }
+    if (got < want) {
+      System.err.println("read " + got + " of " + want + " records");
+      System.exit(1);
+    }
+  }
+
+  static void group(String bootstrap, String topic, String groupId) throws Exception {
+    Properties extra = new Properties();
+    extra.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    extra.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
+    extra.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "500");
+    KafkaConsumer<byte[], byte[]> c = consumer(bootstrap, extra);
+    CountDownLatch done = new CountDownLatch(1);
+    // SIGTERM: wake the poll loop, which commits, leaves the group and closes; then exit 0 (a JVM
+    // ended by a signal exits 143 however cleanly its hooks ran), or 1 if closing took too long.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      c.wakeup();
+      boolean closed = false;
+      try {
+        closed = done.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      System.out.flush();
+      Runtime.getRuntime().halt(closed ? 0 : 1);
+    }));
+    c.subscribe(List.of(topic));
+    String last = null;
+    try {
+      for (;;) {
+        ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(200));
+        TreeSet<Integer> owned = new TreeSet<>();
+        for (TopicPartition tp : c.assignment()) owned.add(tp.partition());
+        String now = owned.toString().replace(" ", "");
+        if (!now.equals(last)) {
+          last = now;
+          emit("{\"event\":\"assigned\",\"partitions\":" + now + "}");
+        }
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+          emit("{\"event\":\"record\",\"partition\":" + r.partition() + ",\"offset\":" + r.offset() + ",\"value\":" + b64(r.value()) + "}");
+        }
+        if (!records.isEmpty()) c.commitSync();
+      }
+    } catch (WakeupException stop) {
+      c.commitSync();
+      c.close();
+      emit("{\"event\":\"closed\"}");
+      done.countDown();
+    }
+  }
+
+  static void txn(String bootstrap, String topic, String txnId) throws Exception {
+    Properties p = props(bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txnId);
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      producer.initTransactions();
+      String[][] steps = {{"commit1", "commit"}, {"abort", "abort"}, {"commit2", "commit"}};
+      for (String[] step : steps) {
+        producer.beginTransaction();
+        for (int i = 0; i < 6; i++) {
+          producer.send(new ProducerRecord<>(topic, i % 2, ("k" + i).getBytes(StandardCharsets.UTF_8), (step[0] + "-" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        producer.flush();
+        if (step[1].equals("commit")) producer.commitTransaction();
+        else producer.abortTransaction();
+        emit("{\"step\":\"txn\",\"outcome\":\"" + step[1] + "\"}");
+      }
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3);
+    if (args.length == 0 || !arity.containsKey(args[0]) || args.length != arity.get(args[0]) + 1) {
+      System.err.println("usage: ClientDriver admin|produce|read|group|txn <bootstrap> ...");
+      System.exit(2);
+    }
+    switch (args[0]) {
+      case "admin" -> admin(args[1], args[2]);
+      case "produce" -> produce(args[1], args[2], args[3], args[4]);
+      case "read" -> read(args[1], args[2], args[3], args[4], args[5]);
+      case "group" -> group(args[1], args[2], args[3]);
+      case "txn" -> txn(args[1], args[2], args[3]);
+      default -> throw new IllegalStateException();
+    }
+    if (!args[0].equals("group")) System.exit(0);
+  }
+}

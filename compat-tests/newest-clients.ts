@@ -1,0 +1,383 @@
+/**
+ * The suite every "newest client" test runs (confluent-kafka-python, kafka-python, the Java client,
+ * franz-go), against a real `sluice start` process, through a pass-through proxy that records the
+ * (API key, version) of every request the client sends.
+ *
+ * Each client has a driver program (compat-tests/python/newest_*.py, compat-tests/java/ClientDriver.java,
+ * compat-tests/go/main.go) that speaks the same command line and prints one JSON object per line:
+ *
+ *   admin   <bootstrap> <topic>
+ *       creates <topic> with 3 partitions and retention.ms=7200000, describes it, describes its
+ *       configs, deletes it and lists topics until it is gone; prints
+ *       {"step":"created"} {"step":"described","partitions":N}
+ *       {"step":"configs","retention.ms":"…","cleanup.policy":"…"} {"step":"deleted","listed":false}
+ *   produce <bootstrap> <topic> <codec> <idempotent 0|1>
+ *       produces the records given on stdin ({"partition","key","value","headers":[[k,v]]}, bytes
+ *       in base64, null allowed for key and value) in order with compression <codec>
+ *       (none|gzip|snappy|lz4|zstd), waits for every acknowledgement; prints {"step":"produced","count":N}
+ *   read    <bootstrap> <topic> <partitions> <isolation> <count>
+ *       assigns partitions 0..N-1 from the beginning (no group) with isolation.level <isolation>,
+ *       reads until <count> records arrived and then one more second; prints each record as
+ *       {"partition","offset","key","value","headers"} (base64)
+ *   group   <bootstrap> <topic> <group>
+ *       subscribes in group <group>, commits synchronously after every poll that returned
+ *       records, prints {"event":"assigned","partitions":[…]} whenever its assignment changes and
+ *       {"event":"record","partition","offset","value"} per record; on SIGTERM it commits,
+ *       leaves the group and exits 0 after printing {"event":"closed"}
+ *   txn     <bootstrap> <topic> <transactional.id>
+ *       three transactions of 6 records each into partitions 0 and 1 of <topic> (record i to
+ *       partition i % 2, key "k<i>"): values "commit1-<i>" committed, "abort-<i>" aborted,
+ *       "commit2-<i>" committed; prints {"step":"txn","outcome":"commit"|"abort"} after each
+ *
+ * The test asserts on what the drivers print and on the stored batches themselves (fetched raw:
+ * the compression codec, the producer id of idempotent and transactional batches, control batches).
+ *
+ * CLIENTS_TARGET=kafka runs the same suite against Apache Kafka (compat-tests/reference, with the
+ * differential suite's single-node settings) instead of Sluice: a check that the assertions hold
+ * against the reference, and the versions each client negotiates with Kafka, saved under
+ * .cache/api-versions-kafka/. Not part of CI.
+ */
+import type { Test } from 'tap';
+import { Kafka, logLevel } from 'kafkajs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
+import { ROOT, run, spawnBroker, spawnWorker, stopBroker, tmpDataDir, until, type Worker } from './harness.js';
+import { DIFFERENTIAL_SETTINGS, KAFKA_VERSION, startKafka } from './reference/kafka.js';
+import { RawClient, fetchRequest } from './raw-client.js';
+import { Fetch, apiCodecs } from '../src/protocol/generated/index.js';
+import { readBatchInfo, splitBatches, type BatchInfo } from '../src/log/record-batch.js';
+
+export interface ClientDriver {
+  /** Short name used in topic names and the versions file, e.g. "java-client". */
+  readonly name: string;
+  /** What the README's table shows, e.g. "Java kafka-clients 4.4.0". */
+  readonly label: string;
+  /** The command line for a driver command. */
+  command(args: string[]): { cmd: string; args: string[]; env?: NodeJS.ProcessEnv };
+  /** Throws with an install hint if the driver cannot run. */
+  check(): void;
+}
+
+export const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+const CODEC_ID: Record<(typeof CODECS)[number], number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+
+export interface InRecord {
+  partition: number;
+  key: string | null;
+  value: string | null;
+  headers: Array<[string, string]>;
+}
+export interface OutRecord extends InRecord {
+  offset: number;
+}
+interface GroupEvent {
+  event: 'assigned' | 'record' | 'closed';
+  partitions?: number[];
+  partition?: number;
+  offset?: number;
+  value?: string;
+}
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+const unb64 = (s: string | null | undefined): string | null => (s === null || s === undefined ? null : Buffer.from(s, 'base64').toString());
+
+async function driverRun(d: ClientDriver, args: string[], input = '', timeoutMs = 90_000): Promise<Array<Record<string, unknown>>> {
+  const c = d.command(args);
+  const res = await run(c.cmd, c.args, { input, timeoutMs, env: c.env });
+  if (res.code !== 0) throw new Error(`${d.name} ${args.join(' ')} exited ${res.code}\nstdout: ${res.stdout.slice(-2000)}\nstderr: ${res.stderr.slice(-4000)}`);
+  return res.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Records with compressible values, a null key, a null value and headers, spread over `partitions`. */
+export function makeRecords(prefix: string, n: number, partitions: number): InRecord[] {
+  const out: InRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push({
+      partition: i % partitions,
+      key: i === 3 ? null : b64(`key-${i}`),
+      value: i === 5 ? null : b64(`${prefix}-${i} ` + 'the quick brown fox jumps over the lazy dog '.repeat(8 + (i % 5))),
+      headers: i % 2 === 0 ? [['h-one', b64(`one-${i}`)], ['h-two', b64('')]] : [],
+    });
+  }
+  return out;
+}
+
+/** The records as a fresh topic stores them: offsets counted per partition in produce order. */
+export function withOffsets(records: InRecord[]): OutRecord[] {
+  const next = new Map<number, number>();
+  return records.map((r) => {
+    const offset = next.get(r.partition) ?? 0;
+    next.set(r.partition, offset + 1);
+    return { ...r, offset };
+  });
+}
+
+function normalise(rows: Array<Record<string, unknown>>): OutRecord[] {
+  return rows
+    .map((r) => ({
+      partition: r.partition as number,
+      offset: r.offset as number,
+      key: (r.key as string | null) ?? null,
+      value: (r.value as string | null) ?? null,
+      headers: ((r.headers as Array<[string, string | null]>) ?? []).map(([k, v]) => [k, v ?? ''] as [string, string]),
+    }))
+    .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+/** Every stored batch of a partition, read raw from the broker (Fetch v11, read uncommitted). */
+export async function storedBatches(port: number, topic: string, partition: number): Promise<BatchInfo[]> {
+  const c = await RawClient.connect(port);
+  try {
+    const out: BatchInfo[] = [];
+    let offset = 0n;
+    for (;;) {
+      const res = await c.request(Fetch, 11, fetchRequest(topic, partition, offset));
+      const p = res.responses[0]!.partitions[0]!;
+      if (p.errorCode !== 0) throw new Error(`raw fetch ${topic}-${partition}: error ${p.errorCode}`);
+      const bytes = p.records ?? Buffer.alloc(0);
+      if (bytes.length === 0) return out;
+      for (const b of splitBatches(bytes)) {
+        const info = readBatchInfo(b, 0, b.length);
+        out.push(info);
+        offset = b.readBigInt64BE(0) + BigInt(info.lastOffsetDelta) + 1n;
+      }
+    }
+  } finally {
+    c.close();
+  }
+}
+
+/** The (API key → versions) a client sent, as the proxy saw them. */
+export class VersionLog {
+  readonly seen = new Map<number, Set<number>>();
+  record(frame: Buffer): void {
+    const key = frame.readInt16BE(4);
+    const version = frame.readInt16BE(6);
+    let s = this.seen.get(key);
+    if (!s) this.seen.set(key, (s = new Set()));
+    s.add(version);
+  }
+  /** {"Produce": "11", "Fetch": "12", "Metadata": "0,12"}: names sorted by key, versions ascending. */
+  table(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const key of [...this.seen.keys()].sort((a, b) => a - b)) {
+      const name = apiCodecs.get(key)?.name ?? `key${key}`;
+      out[name] = [...this.seen.get(key)!].sort((a, b) => a - b).join(',');
+    }
+    return out;
+  }
+  /** Writes .cache/api-versions/<name>.json (read by compat-tests/api-versions-table.ts). */
+  save(name: string, label: string, dirName = 'api-versions'): string {
+    const dir = join(ROOT, '.cache', dirName);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify({ client: label, versions: this.table() }, null, 2) + '\n');
+    return file;
+  }
+}
+
+export interface Env {
+  /** Sluice, or Apache Kafka with CLIENTS_TARGET=kafka. */
+  broker: { port: number; bootstrap: string };
+  target: 'sluice' | 'kafka';
+  proxy: FaultProxy;
+  /** The bootstrap address clients get: the recording proxy. */
+  bootstrap: string;
+  versions: VersionLog;
+  kafka: Kafka;
+}
+
+/** Starts a broker and the recording proxy in front of it; torn down with the test. */
+export async function startEnv(t: Test): Promise<Env> {
+  const target = process.env.CLIENTS_TARGET === 'kafka' ? 'kafka' : 'sluice';
+  let broker: Env['broker'];
+  let stop: () => Promise<unknown>;
+  if (target === 'kafka') {
+    const k = await startKafka({ overrides: { ...DIFFERENTIAL_SETTINGS } });
+    broker = k;
+    stop = () => k.stop();
+  } else {
+    const data = tmpDataDir('sluice-newest-');
+    const b = await spawnBroker({ dataDir: data.dir });
+    broker = b;
+    stop = async () => {
+      await stopBroker(b);
+      data.remove();
+    };
+  }
+  const versions = new VersionLog();
+  const proxy = await startFaultProxy(broker.port, () => false, (f) => versions.record(f));
+  const kafka = new Kafka({ clientId: 'newest-setup', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+  t.teardown(async () => {
+    await proxy.close();
+    await stop();
+  });
+  return { broker, target, proxy, bootstrap: `127.0.0.1:${proxy.port}`, versions, kafka };
+}
+
+async function createTopic(env: Env, topic: string, numPartitions: number): Promise<void> {
+  const admin = env.kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function produceWithKafkajs(env: Env, topic: string, values: Array<{ partition: number; value: string }>): Promise<void> {
+  const p = env.kafka.producer();
+  await p.connect();
+  try {
+    await p.send({ topic, messages: values.map((v) => ({ partition: v.partition, key: null, value: v.value })) });
+  } finally {
+    await p.disconnect();
+  }
+}
+
+/** Runs every part of the suite as subtests of `t`. */
+export async function clientSuite(t: Test, d: ClientDriver): Promise<void> {
+  d.check();
+  const env = await startEnv(t);
+  const topicBase = d.name.replace(/[^a-z0-9]/g, '');
+
+  await t.test('admin: create, describe, describe configs, delete a topic', async (t) => {
+    const out = await driverRun(d, ['admin', env.bootstrap, `${topicBase}-admin`]);
+    const step = (s: string): Record<string, unknown> | undefined => out.find((o) => o.step === s);
+    t.ok(step('created'), 'created');
+    t.equal(step('described')?.partitions, 3, 'described with 3 partitions');
+    t.equal(step('configs')?.['retention.ms'], '7200000', 'retention.ms as created');
+    t.equal(step('configs')?.['cleanup.policy'], 'delete', 'cleanup.policy default');
+    t.equal(step('deleted')?.listed, false, 'gone from the topic list after delete');
+    const meta = await env.kafka.admin();
+    await meta.connect();
+    t.notOk((await meta.listTopics()).includes(`${topicBase}-admin`), 'the broker no longer has the topic');
+    await meta.disconnect();
+  });
+
+  for (const codec of CODECS) {
+    await t.test(`produce with ${codec} and read back exactly`, async (t) => {
+      const topic = `${topicBase}-codec-${codec}`;
+      await createTopic(env, topic, 3);
+      const records = makeRecords(codec, 30, 3);
+      const produced = await driverRun(d, ['produce', env.bootstrap, topic, codec, '0'], records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      t.same(produced.at(-1), { step: 'produced', count: 30 });
+      const read = normalise(await driverRun(d, ['read', env.bootstrap, topic, '3', 'read_uncommitted', '30']));
+      t.same(read, withOffsets(records).sort((a, b) => a.partition - b.partition || a.offset - b.offset), 'every record back with its partition, offset, key, value and headers');
+      for (let p = 0; p < 3; p++) {
+        const batches = await storedBatches(env.broker.port, topic, p);
+        t.ok(batches.length > 0, `partition ${p} has batches`);
+        t.same([...new Set(batches.map((b) => b.compression))], [CODEC_ID[codec]], `partition ${p} stored with codec ${codec}`);
+      }
+    });
+  }
+
+  await t.test('idempotent produce: a producer id on every batch, records back exactly', async (t) => {
+    const topic = `${topicBase}-idem`;
+    await createTopic(env, topic, 2);
+    const records = makeRecords('idem', 40, 2);
+    const produced = await driverRun(d, ['produce', env.bootstrap, topic, 'lz4', '1'], records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    t.same(produced.at(-1), { step: 'produced', count: 40 });
+    const read = normalise(await driverRun(d, ['read', env.bootstrap, topic, '2', 'read_uncommitted', '40']));
+    t.same(read, withOffsets(records).sort((a, b) => a.partition - b.partition || a.offset - b.offset));
+    for (let p = 0; p < 2; p++) {
+      const batches = await storedBatches(env.broker.port, topic, p);
+      t.ok(batches.every((b) => b.producerId >= 0n && b.baseSequence >= 0), `partition ${p}: every batch carries a producer id and sequence`);
+      const seqs = batches.map((b) => [b.baseSequence, b.recordCount]);
+      let next = 0;
+      for (const [seq, count] of seqs) {
+        t.equal(seq, next, `partition ${p}: sequences run on without a gap`);
+        next = seq! + count!;
+      }
+    }
+  });
+
+  await t.test('transactions: commit and abort; read_committed sees only committed records', async (t) => {
+    const topic = `${topicBase}-txn`;
+    await createTopic(env, topic, 2);
+    const out = await driverRun(d, ['txn', env.bootstrap, topic, `${topicBase}-tx`]);
+    t.same(out.filter((o) => o.step === 'txn').map((o) => o.outcome), ['commit', 'abort', 'commit']);
+    const expected = (prefixes: string[]): string[] => prefixes.flatMap((p) => Array.from({ length: 6 }, (_, i) => `${p}-${i}`));
+    const values = (rows: OutRecord[]): string[] => rows.map((r) => unb64(r.value)!);
+    const byPartition = (rows: OutRecord[], p: number): OutRecord[] => rows.filter((r) => r.partition === p);
+    const committed = normalise(await driverRun(d, ['read', env.bootstrap, topic, '2', 'read_committed', '12']));
+    for (const p of [0, 1])
+      t.same(values(byPartition(committed, p)), expected(['commit1', 'commit2']).filter((v) => Number(v.split('-')[1]) % 2 === p), `read_committed partition ${p}: only committed values, in order`);
+    const all = normalise(await driverRun(d, ['read', env.bootstrap, topic, '2', 'read_uncommitted', '18']));
+    for (const p of [0, 1])
+      t.same(values(byPartition(all, p)), expected(['commit1', 'abort', 'commit2']).filter((v) => Number(v.split('-')[1]) % 2 === p), `read_uncommitted partition ${p}: the aborted records too`);
+    for (const p of [0, 1]) {
+      const batches = await storedBatches(env.broker.port, topic, p);
+      const control = batches.filter((b) => b.isControl);
+      t.equal(control.length, 3, `partition ${p}: three transaction markers`);
+      t.ok(batches.filter((b) => !b.isControl).every((b) => b.isTransactional && b.producerId >= 0n), `partition ${p}: data batches are transactional`);
+    }
+  });
+
+  await t.test('group: two members share partitions, commit, a restarted consumer resumes', async (t) => {
+    const topic = `${topicBase}-group`;
+    const group = `${topicBase}-g`;
+    await createTopic(env, topic, 4);
+    const members: Array<Worker<GroupEvent>> = [];
+    const start = (name: string): Worker<GroupEvent> => {
+      const c = d.command(['group', env.bootstrap, topic, group]);
+      const w = spawnWorker<GroupEvent>(`${d.name} ${name}`, c.cmd, c.args, { env: c.env });
+      members.push(w);
+      return w;
+    };
+    t.teardown(async () => {
+      for (const m of members) await m.kill9();
+    });
+    const assignment = (w: Worker<GroupEvent>): number[] => [...(w.events.filter((e) => e.event === 'assigned').at(-1)?.partitions ?? [])].sort();
+    const records = (w: Worker<GroupEvent>): GroupEvent[] => w.events.filter((e) => e.event === 'record');
+    const diag = (): string => members.map((m) => `${m.describe()}\nlast events: ${JSON.stringify(m.events.slice(-5))}`).join('\n');
+
+    const a = start('A');
+    await until('A owns all four partitions', () => (a.assertAlive(), assignment(a).length === 4), 60_000, diag);
+    const b = start('B');
+    await until(
+      'A and B split the four partitions',
+      () => {
+        a.assertAlive();
+        b.assertAlive();
+        const pa = assignment(a);
+        const pb = assignment(b);
+        return pa.length > 0 && pb.length > 0 && [...pa, ...pb].sort().join() === '0,1,2,3';
+      },
+      60_000,
+      diag,
+    );
+    const first = Array.from({ length: 40 }, (_, i) => ({ partition: i % 4, value: `first-${i}` }));
+    await produceWithKafkajs(env, topic, first);
+    await until('A and B consumed all 40 records', () => records(a).length + records(b).length >= 40, 60_000, diag);
+    await new Promise((r) => setTimeout(r, 1000));
+    const got = [...records(a), ...records(b)];
+    t.same(got.map((e) => unb64(e.value)).sort(), first.map((f) => f.value).sort(), 'each record consumed exactly once between the two members');
+    for (const w of [a, b]) {
+      const owned = new Set(assignment(w));
+      t.ok(records(w).every((e) => owned.has(e.partition!)), `${w.name} consumed only its own partitions`);
+    }
+    for (const w of [a, b]) {
+      const exit = await w.stop();
+      t.equal(exit.code, 0, `${w.name} closed cleanly`);
+      t.ok(w.events.some((e) => e.event === 'closed'), `${w.name} reported closed`);
+    }
+
+    const second = Array.from({ length: 20 }, (_, i) => ({ partition: i % 4, value: `second-${i}` }));
+    await produceWithKafkajs(env, topic, second);
+    const c = start('C');
+    await until('C consumed 20 records', () => (c.assertAlive(), records(c).length >= 20), 60_000, diag);
+    await new Promise((r) => setTimeout(r, 1000));
+    t.same(records(c).map((e) => unb64(e.value)).sort(), second.map((f) => f.value).sort(), 'the restarted consumer resumes at the committed offsets: only the new records');
+    t.same(records(c).map((e) => e.offset).sort((x, y) => x! - y!), Array.from({ length: 20 }, (_, i) => 10 + Math.floor(i / 4)).sort((x, y) => x - y), 'at offsets 10..14 of each partition');
+    t.equal((await c.stop()).code, 0);
+  });
+
+  const file = env.target === 'kafka' ? env.versions.save(d.name, `${d.label} vs Kafka ${KAFKA_VERSION}`, 'api-versions-kafka') : env.versions.save(d.name, d.label);
+  t.ok(env.versions.seen.size > 0, 'the proxy saw the client');
+  t.comment(`API versions ${d.label}: ${JSON.stringify(env.versions.table())} (${file})`);
+}

@@ -1,0 +1,133 @@
+"""Driver for the newest confluent-kafka-python (PyPI, bundled librdkafka): the command line of
+compat-tests/newest-clients.ts (admin, produce, read, group, txn), one JSON object per stdout line."""
+import base64
+import json
+import signal
+import sys
+import time
+
+from confluent_kafka import Consumer, OFFSET_BEGINNING, Producer, TopicCollection, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+
+
+def b64(v):
+    return None if v is None else base64.b64encode(v).decode()
+
+
+def unb64(v):
+    return None if v is None else base64.b64decode(v)
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def admin(bootstrap, topic):
+    a = AdminClient({"bootstrap.servers": bootstrap})
+    a.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1, config={"retention.ms": "7200000"})])[topic].result(30)
+    emit({"step": "created"})
+    md = a.describe_topics(TopicCollection([topic]))[topic].result(30)
+    emit({"step": "described", "partitions": len(md.partitions)})
+    res = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    configs = a.describe_configs([res])[res].result(30)
+    emit({"step": "configs", "retention.ms": configs["retention.ms"].value, "cleanup.policy": configs["cleanup.policy"].value})
+    a.delete_topics([topic])[topic].result(30)
+    deadline = time.time() + 15
+    while topic in a.list_topics(timeout=10).topics and time.time() < deadline:
+        time.sleep(0.2)
+    emit({"step": "deleted", "listed": topic in a.list_topics(timeout=10).topics})
+
+
+def produce(bootstrap, topic, codec, idempotent):
+    p = Producer({"bootstrap.servers": bootstrap, "compression.type": codec, "enable.idempotence": idempotent == "1",
+                  "linger.ms": 5})
+    errors = []
+    delivered = [0]
+
+    def on_delivery(err, msg):
+        if err is not None:
+            errors.append(str(err))
+        else:
+            delivered[0] += 1
+
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        p.produce(topic, partition=r["partition"], key=unb64(r["key"]), value=unb64(r["value"]),
+                  headers=[(k, unb64(v)) for k, v in r["headers"]], on_delivery=on_delivery)
+        p.poll(0)
+    if p.flush(60) != 0 or errors:
+        sys.stderr.write("produce failed: %s\n" % errors)
+        sys.exit(1)
+    emit({"step": "produced", "count": delivered[0]})
+
+
+def read(bootstrap, topic, partitions, isolation, count):
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "newest-ck-assign", "enable.auto.commit": False,
+                  "isolation.level": isolation})
+    c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(int(partitions))])
+    got = 0
+    deadline = time.time() + 60
+    stop_at = None
+    while time.time() < deadline and (stop_at is None or time.time() < stop_at):
+        msg = c.poll(0.2)
+        if msg is None:
+            continue
+        if msg.error():
+            sys.stderr.write("consume error: %s\n" % msg.error())
+            sys.exit(1)
+        emit({"partition": msg.partition(), "offset": msg.offset(), "key": b64(msg.key()), "value": b64(msg.value()),
+              "headers": [[k, b64(v)] for k, v in (msg.headers() or [])]})
+        got += 1
+        if got >= int(count) and stop_at is None:
+            stop_at = time.time() + 1
+    c.close()
+    if got < int(count):
+        sys.stderr.write("read %d of %d records\n" % (got, int(count)))
+        sys.exit(1)
+
+
+def group(bootstrap, topic, group_id):
+    stopping = [False]
+    signal.signal(signal.SIGTERM, lambda *_: stopping.__setitem__(0, True))
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
+                  "auto.offset.reset": "earliest", "session.timeout.ms": 10000, "heartbeat.interval.ms": 500})
+    c.subscribe([topic])
+    last = None
+    while not stopping[0]:
+        msgs = c.consume(100, 0.2)
+        owned = sorted(tp.partition for tp in c.assignment())
+        if owned != last:
+            last = owned
+            emit({"event": "assigned", "partitions": owned})
+        if not msgs:
+            continue
+        for msg in msgs:
+            if msg.error():
+                sys.stderr.write("consume error: %s\n" % msg.error())
+                continue
+            emit({"event": "record", "partition": msg.partition(), "offset": msg.offset(), "value": b64(msg.value())})
+        c.commit(asynchronous=False)
+    c.close()
+    emit({"event": "closed"})
+
+
+def txn(bootstrap, topic, txn_id):
+    p = Producer({"bootstrap.servers": bootstrap, "transactional.id": txn_id})
+    p.init_transactions(30)
+    for prefix, outcome in (("commit1", "commit"), ("abort", "abort"), ("commit2", "commit")):
+        p.begin_transaction()
+        for i in range(6):
+            p.produce(topic, partition=i % 2, key=b"k%d" % i, value=("%s-%d" % (prefix, i)).encode())
+        p.flush(30)
+        if outcome == "commit":
+            p.commit_transaction(30)
+        else:
+            p.abort_transaction(30)
+        emit({"step": "txn", "outcome": outcome})
+
+
+commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn}
+commands[sys.argv[1]](*sys.argv[2:])

@@ -1,0 +1,122 @@
+"""Driver for the newest kafka-python (PyPI): the command line of compat-tests/newest-clients.ts
+(admin, produce, read, group, txn), one JSON object per stdout line."""
+import base64
+import json
+import signal
+import sys
+import time
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+
+
+def b64(v):
+    return None if v is None else base64.b64encode(v).decode()
+
+
+def unb64(v):
+    return None if v is None else base64.b64decode(v)
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def admin(bootstrap, topic):
+    a = KafkaAdminClient(bootstrap_servers=bootstrap)
+    a.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1, topic_configs={"retention.ms": "7200000"})])
+    emit({"step": "created"})
+    md = [t for t in a.describe_topics([topic]) if t["name"] == topic][0]
+    emit({"step": "described", "partitions": len(md["partitions"])})
+    res = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all")
+    entries = res["topic"][topic]
+    emit({"step": "configs", "retention.ms": entries["retention.ms"]["value"], "cleanup.policy": entries["cleanup.policy"]["value"]})
+    a.delete_topics([topic])
+    deadline = time.time() + 15
+    while topic in a.list_topics() and time.time() < deadline:
+        time.sleep(0.2)
+    emit({"step": "deleted", "listed": topic in a.list_topics()})
+    a.close()
+
+
+def produce(bootstrap, topic, codec, idempotent):
+    p = KafkaProducer(bootstrap_servers=bootstrap, compression_type=None if codec == "none" else codec,
+                      enable_idempotence=idempotent == "1", linger_ms=5)
+    futures = []
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        futures.append(p.send(topic, partition=r["partition"], key=unb64(r["key"]), value=unb64(r["value"]),
+                              headers=[(k, unb64(v)) for k, v in r["headers"]]))
+    p.flush(60)
+    for f in futures:
+        f.get(60)
+    p.close()
+    emit({"step": "produced", "count": len(futures)})
+
+
+def read(bootstrap, topic, partitions, isolation, count):
+    c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                      auto_offset_reset="earliest", isolation_level=isolation)
+    tps = [TopicPartition(topic, p) for p in range(int(partitions))]
+    c.assign(tps)
+    c.seek_to_beginning(*tps)
+    got = 0
+    deadline = time.time() + 60
+    stop_at = None
+    while time.time() < deadline and (stop_at is None or time.time() < stop_at):
+        for _, msgs in c.poll(timeout_ms=200).items():
+            for m in msgs:
+                emit({"partition": m.partition, "offset": m.offset, "key": b64(m.key), "value": b64(m.value),
+                      "headers": [[k, b64(v)] for k, v in (m.headers or [])]})
+                got += 1
+        if got >= int(count) and stop_at is None:
+            stop_at = time.time() + 1
+    c.close()
+    if got < int(count):
+        sys.stderr.write("read %d of %d records\n" % (got, int(count)))
+        sys.exit(1)
+
+
+def group(bootstrap, topic, group_id):
+    stopping = [False]
+    signal.signal(signal.SIGTERM, lambda *_: stopping.__setitem__(0, True))
+    c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
+                      auto_offset_reset="earliest", session_timeout_ms=10000, heartbeat_interval_ms=500)
+    last = None
+    while not stopping[0]:
+        batch = c.poll(timeout_ms=200)
+        owned = sorted(tp.partition for tp in c.assignment())
+        if owned != last:
+            last = owned
+            emit({"event": "assigned", "partitions": owned})
+        if not batch:
+            continue
+        for _, msgs in batch.items():
+            for m in msgs:
+                emit({"event": "record", "partition": m.partition, "offset": m.offset, "value": b64(m.value)})
+        c.commit()
+    c.close()
+    emit({"event": "closed"})
+
+
+def txn(bootstrap, topic, txn_id):
+    p = KafkaProducer(bootstrap_servers=bootstrap, transactional_id=txn_id)
+    p.init_transactions()
+    for prefix, outcome in (("commit1", "commit"), ("abort", "abort"), ("commit2", "commit")):
+        p.begin_transaction()
+        for i in range(6):
+            p.send(topic, partition=i % 2, key=b"k%d" % i, value=("%s-%d" % (prefix, i)).encode())
+        p.flush(30)
+        if outcome == "commit":
+            p.commit_transaction()
+        else:
+            p.abort_transaction()
+        emit({"step": "txn", "outcome": outcome})
+    p.close()
+
+
+commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn}
+commands[sys.argv[1]](*sys.argv[2:])
