@@ -2,9 +2,14 @@
  * Produce (key 0), versions 0-11 advertised, 3-11 served.
  *
  * Versions 0-2 are advertised because librdkafka turns compression off unless Produce's range
- * starts at 0 (KAFKA-18659), and answered with UNSUPPORTED_VERSION per partition, as Kafka 4 does.
+ * starts at 0 (KAFKA-18659), and answered with UNSUPPORTED_VERSION per partition (Kafka 4 closes
+ * the connection instead; the differential suite allowlists this).
  * acks must be 0, 1 or -1 (INVALID_REQUIRED_ACKS otherwise); on a single node 1 and -1 mean the
  * same. acks=0 gets no response at all.
+ *
+ * A payload without one whole batch is INVALID_RECORD (Kafka counts whole batches before anything
+ * else). Errors found in the log (record and timestamp checks, min.insync.replicas, producer
+ * state) carry the log start offset, as Kafka's do; the others carry -1.
  *
  * Per partition, as Kafka checks it (validateBatches): exactly one record batch of magic 2, not a
  * control batch (INVALID_RECORD), a sane header and CRC-32C (CORRUPT_MESSAGE), at most
@@ -41,7 +46,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/00-produce.js';
 import { LogStorageError } from '../log/partition-log.js';
-import { validateBatches, type BatchInfo } from '../log/record-batch.js';
+import { FailureKind, LOG_OVERHEAD, validateBatches, type BatchInfo } from '../log/record-batch.js';
 import type { RecordCheck } from '../log/batch-records.js';
 import { decompressedBytesFor } from '../config/limits.js';
 import type { ProduceRules } from '../log/log-manager.js';
@@ -59,6 +64,40 @@ function partitionError(index: number, errorCode: number, errorMessage: string |
 }
 
 type Answer = PartitionResponse | Promise<PartitionResponse>;
+
+/**
+ * An error found while appending to the log answers with the partition's log start offset, as
+ * Kafka's ReplicaManager does for every failure but a few (corrupt or oversized batches, unknown
+ * partitions, storage errors) and the checks made before the log (one batch of magic 2, zstd).
+ */
+function inLogError(index: number, errorCode: number, errorMessage: string | null, logStartOffset: bigint): PartitionResponse {
+  return { ...partitionError(index, errorCode, errorMessage), logStartOffset };
+}
+
+/** validateBatches failures Kafka finds in the log (LogValidator), not before it. */
+const IN_LOG_FAILURES: ReadonlySet<number> = new Set([
+  FailureKind.baseOffset,
+  FailureKind.badDelta,
+  FailureKind.badCount,
+  FailureKind.inconsistent,
+  FailureKind.control,
+  FailureKind.noSequence,
+  FailureKind.logAppendTime,
+]);
+const RECORD_FAULT_MIN = FailureKind.recordTruncated;
+
+/** Kafka's smallest batch size field (LegacyRecord.RECORD_OVERHEAD_V0); below it a batch is corrupt. */
+const MIN_RECORD_OVERHEAD = 14;
+
+/**
+ * True when the payload holds no whole batch: Kafka counts the whole batches first
+ * (ProduceRequest.validateRecords) and answers INVALID_RECORD for none, before any CRC check.
+ */
+function noWholeBatch(records: Buffer): boolean {
+  if (records.length < LOG_OVERHEAD) return true;
+  const batchLength = records.readInt32BE(8);
+  return batchLength >= MIN_RECORD_OVERHEAD && LOG_OVERHEAD + batchLength > records.length;
+}
 
 /**
  * Appends to each partition in the order the requests arrived, even when one of them waits for a
@@ -120,19 +159,20 @@ function timestampOutOfRange(info: BatchInfo, rules: ProduceRules, nowMs: number
 }
 
 /** min.insync.replicas and the timestamp bounds: what Kafka checks besides the bytes. */
-function rulesProblem(b: Broker, topic: string, index: number, info: BatchInfo, acks: number): PartitionResponse | null {
+function rulesProblem(b: Broker, topic: string, index: number, info: BatchInfo, acks: number, logStartOffset: bigint): PartitionResponse | null {
   const rules = b.logs.produceRules(topic);
   if (acks === -1 && rules.minInsyncReplicas > ISR_SIZE) {
     // Kafka checks this before appending (Partition.appendRecordsToLeader); one node is the ISR.
-    return partitionError(
+    return inLogError(
       index,
       ErrorCode.NOT_ENOUGH_REPLICAS,
       `The size of the current ISR Set(${b.nodeId}) is insufficient to satisfy the min.isr requirement of ${rules.minInsyncReplicas} for partition ${topic}-${index}`,
+      logStartOffset,
     );
   }
   const badTimestamp = rules.logAppendTime ? null : timestampOutOfRange(info, rules, Date.now());
   if (!badTimestamp) return null;
-  return { ...partitionError(index, ErrorCode.INVALID_TIMESTAMP, 'One or more records have been rejected due to invalid timestamp'), recordErrors: [badTimestamp] };
+  return { ...inLogError(index, ErrorCode.INVALID_TIMESTAMP, 'One or more records have been rejected due to invalid timestamp', logStartOffset), recordErrors: [badTimestamp] };
 }
 
 function appendPartition(b: Broker, topic: string, index: number, records: Buffer | null, version: number, acks: number): Answer {
@@ -144,26 +184,31 @@ function validateAndAppend(b: Broker, topic: string, index: number, records: Buf
   const plog = b.logs.get(topic, index);
   if (!plog) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
   if (INTERNAL_TOPICS.has(topic)) return partitionError(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
-  if (records === null || records.length === 0) {
+  if (records === null || noWholeBatch(records)) {
     return partitionError(index, ErrorCode.INVALID_RECORD, 'Produce requests must carry exactly one record batch per partition.');
   }
   const maxMessageBytes = b.logs.maxMessageBytes(topic);
   const checked = validateBatches(records, { maxBatchBytes: maxMessageBytes, segmentBytes: plog.config.segmentBytes });
-  if (!checked.ok) return partitionError(index, checked.errorCode, checked.message);
+  if (!checked.ok) {
+    const inLog = checked.kind !== undefined && (IN_LOG_FAILURES.has(checked.kind) || checked.kind >= RECORD_FAULT_MIN);
+    return inLog ? inLogError(index, checked.errorCode, checked.message, plog.logStartOffset) : partitionError(index, checked.errorCode, checked.message);
+  }
   const info = checked.batches[0]!;
   if (info.compression === COMPRESSION_ZSTD && version < 7) {
     return partitionError(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'Produce requests with version below 7 cannot carry zstd-compressed batches.');
   }
-  const problem = rulesProblem(b, topic, index, info, acks);
+  const problem = rulesProblem(b, topic, index, info, acks, plog.logStartOffset);
   if (problem) return problem;
   const opts = { compacted: b.logs.isCompacted(topic), decompressedBytesMax: decompressedBytesFor(maxMessageBytes), topicPartition: `${topic}-${index}` };
   const check = b.recordChecks.check(records, info, opts);
-  const append = (c: RecordCheck): PartitionResponse => (c.ok ? appendChecked(b, topic, index, records, checked.batches) : recordsRefused(index, c));
+  const append = (c: RecordCheck): PartitionResponse => (c.ok ? appendChecked(b, topic, index, records, checked.batches) : recordsRefused(index, c, plog.logStartOffset));
   return check instanceof Promise ? check.then(append) : append(check);
 }
 
-function recordsRefused(index: number, c: RecordCheck & { ok: false }): PartitionResponse {
-  return { ...partitionError(index, c.errorCode, c.message), recordErrors: c.recordErrors };
+function recordsRefused(index: number, c: RecordCheck & { ok: false }, logStartOffset: bigint): PartitionResponse {
+  // MESSAGE_TOO_LARGE (decompressed size) is answered without the log start offset, as in Kafka.
+  const answer = c.errorCode === ErrorCode.MESSAGE_TOO_LARGE ? partitionError(index, c.errorCode, c.message) : inLogError(index, c.errorCode, c.message, logStartOffset);
+  return { ...answer, recordErrors: c.recordErrors };
 }
 
 /** The append of a batch whose every check passed; the partition is looked up again (a worker may have run). */
@@ -176,7 +221,7 @@ function appendChecked(b: Broker, topic: string, index: number, records: Buffer,
     if (verified !== ErrorCode.NONE) return partitionError(index, verified, 'This partition is not part of an ongoing transaction of this producer.');
   }
   const sequence = plog.producers.check(info);
-  if (sequence.kind === 'error') return partitionError(index, sequence.errorCode, sequence.message);
+  if (sequence.kind === 'error') return inLogError(index, sequence.errorCode, sequence.message, plog.logStartOffset);
   if (sequence.kind === 'duplicate') {
     return { ...partitionError(index, ErrorCode.NONE, null), baseOffset: sequence.firstOffset, logStartOffset: plog.logStartOffset };
   }
