@@ -345,7 +345,6 @@ t.test('CreateTopics: validate only, duplicates, configs, replication factor', a
   t.same(res.topics.map((x) => [x.name, x.errorCode]), [
     ['ct-valid-only', 0],
     ['ct-dup', 42],
-    ['ct-dup', 42],
     ['ct-badcfg', 40],
     ['ct-unknowncfg', 40],
     ['ct-rf2', 38],
