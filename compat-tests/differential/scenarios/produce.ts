@@ -100,6 +100,10 @@ export const produceScenarios: Scenario[] = [
       for (const v of [3, 7, 9]) see.see(`too-large-topic/v${v}`, answer(await produce(t, 'dp-small', 0, batch(1, 'big', {}, 400), { version: v })));
       see.see('fits-topic', answer(await produce(t, 'dp-small', 0, batch(1, 'ok', {}, 10))));
       see.see('too-large-default', answer(await produce(t, 'dp-errors', 0, batch(1, 'huge', {}, 1_100_000))));
+      // Within max.message.bytes but larger than a segment: RECORD_LIST_TOO_LARGE.
+      see.code('create-segment', await createTopic(t, 'dp-segment', 1, { 'segment.bytes': '1048576', 'max.message.bytes': '2000000' }));
+      see.see('larger-than-segment', answer(await produce(t, 'dp-segment', 0, batch(1, 'seg', {}, 1_100_000))));
+      see.see('fits-segment', answer(await produce(t, 'dp-segment', 0, batch(1, 'seg', {}, 1_000_000))));
 
       // Timestamps: an hour in the past and the far past are fine (no before bound by default).
       see.see('ts-past', answer(await produce(t, 'dp-errors', 0, batch(1, 'past', { timestampMs: BASE_TS - 3_600_000n }))));
