@@ -27,7 +27,7 @@ export const ALLOWLIST: readonly AllowEntry[] = [
   },
   {
     observation: /^produce-null-records\/v9$/,
-    reason: 'Kafka 4.1 never answers a Produce whose partition carries null records (the request dies inside the broker); Sluice answers INVALID_RECORD.',
+    reason: 'Kafka 4.1 sends no answer (within 3 s, connection left open) to a Produce whose partition carries null records; Sluice answers INVALID_RECORD.',
   },
   {
     observation: /^produce-errors\/trailing-partial-batch$/,
@@ -41,6 +41,10 @@ export const ALLOWLIST: readonly AllowEntry[] = [
     observation: /^list-offsets\/bad-isolation$/,
     reason: 'ListOffsets with isolation_level 3: Kafka fails the partition with UNKNOWN_SERVER_ERROR (IsolationLevel.forId throws); Sluice reads any value but 1 as READ_UNCOMMITTED.',
   },
+  {
+    observation: /^metadata-topics\/v\d+\/auto\/first$/,
+    reason: 'Auto-creation by Metadata: Kafka forwards the creation to its controller and answers UNKNOWN_TOPIC_OR_PARTITION until the next request; Sluice creates the topic synchronously and answers it with its partitions at once (clients retry either way).',
+  },
   // -- Topic configs --------------------------------------------------------------------------
   {
     observation: /^(create-topics-(counts|configs)\/real\/[a-z-]+\/config|describe-configs\/v4\/topic-all)\/compression\.(gzip|lz4|zstd)\.level$/,
@@ -52,7 +56,7 @@ export const ALLOWLIST: readonly AllowEntry[] = [
   },
   {
     observation: /^(create-topics-(counts|configs)\/real\/[a-z-]+\/config|describe-configs\/v\d\/topic|describe-configs\/v4\/topic-all)\/min\.insync\.replicas$/,
-    reason: 'Kafka 4.1 formats its storage with a cluster-level min.insync.replicas record (for ELR), so it reports source DYNAMIC_DEFAULT_BROKER_CONFIG (3); Sluice has no such record and reports DEFAULT_CONFIG (5). Same value.',
+    reason: 'Kafka 4.1 holds a cluster-level dynamic default min.insync.replicas=1 (written for Eligible Leader Replicas, KIP-966; DescribeConfigs of broker "" shows it), so it reports source DYNAMIC_DEFAULT_BROKER_CONFIG (3); Sluice has no such record and reports DEFAULT_CONFIG (5). Same value.',
   },
   {
     observation: /^describe-configs\/v4\/documentation$/,

@@ -19,7 +19,7 @@ import {
   type CreateTopicsRequestCreatableTopic,
   type ListOffsetsRequestListOffsetsPartition,
 } from '../protocol/generated/index.js';
-import { RawClient, fetchRequest } from '../../compat-tests/raw-client.js';
+import { RawClient, fetchRequest, requestFrame } from '../../compat-tests/raw-client.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
 
 let broker: RunningBroker;
@@ -130,4 +130,22 @@ t.test('DescribeCluster: controllers asked of a broker listener; DescribeConfigs
   t.equal(illegal.results[0]!.errorCode, 17, 'INVALID_TOPIC_EXCEPTION');
   const fine = await c.request(DescribeConfigs, 4, { resources: [{ resourceType: 2, resourceName: 'ka', configurationKeys: ['retention.ms'] }], includeSynonyms: false, includeDocumentation: false });
   t.same([fine.results[0]!.errorCode, fine.results[0]!.errorMessage], [0, ''], 'success: an empty error message');
+});
+
+t.test('Produce acks=0: a failed partition closes the connection; a good one is not answered', async (t) => {
+  const own = await RawClient.connect(broker.port);
+  const metadata = { topics: [], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false };
+  own.write(requestFrame(Produce, 7, 10, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 'ka', topicId: ZERO, partitionData: [{ index: 1, records: batch(1, BigInt(Date.now())) }] }] }));
+  own.write(requestFrame(Metadata, 1, 11, metadata));
+  const next = await own.nextFrame();
+  t.equal(next?.readInt32BE(0), 11, 'a good acks=0 produce: no answer, the connection stays');
+  own.write(requestFrame(Produce, 7, 12, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 'ka-missing', topicId: ZERO, partitionData: [{ index: 0, records: batch(1, BigInt(Date.now())) }] }] }));
+  own.write(requestFrame(Metadata, 1, 13, metadata));
+  t.equal(await own.nextFrame(), null, 'a failed acks=0 produce: closed, nothing answered');
+  own.close();
+});
+
+t.test('Metadata: a topic named twice is answered once; an illegal unknown name is INVALID_TOPIC_EXCEPTION without auto-creation', async (t) => {
+  const md = await c.request(Metadata, 12, { topics: ['ka', 'ka', '', 'bad!name', 'ka-none'].map((name) => ({ topicId: ZERO, name })), allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  t.same(md.topics.map((x) => [x.name, x.errorCode]), [['ka', 0], ['', 17], ['bad!name', 17], ['ka-none', 3]]);
 });

@@ -48,8 +48,9 @@ async function createSeeingConfigs(t: Target, see: Recorder, label: string, body
 
 type CreatableList = CreateTopicsRequestCreatableTopic[];
 
+/** Metadata for named topics; below v4 the request cannot say no to auto-creation (the field is absent). */
 async function metadataTopics(t: Target, v: number, names: string[] | null, allowAuto: boolean): Promise<unknown> {
-  const res = await t.request(Metadata, v, { topics: names === null ? null : names.map((name) => ({ topicId: Buffer.alloc(16), name })), allowAutoTopicCreation: allowAuto, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  const res = await t.request(Metadata, v, { topics: names === null ? null : names.map((name) => ({ topicId: Buffer.alloc(16), name })), allowAutoTopicCreation: v >= 4 ? allowAuto : true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
   return res.topics.map((tp) => ({ ...tp, partitions: [...tp.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex) })).sort((a, b) => String(a.name).localeCompare(String(b.name)));
 }
 
@@ -255,12 +256,13 @@ export const adminScenarios: Scenario[] = [
       see.see('v12/auto/too-long', await metadataTopics(t, 12, ['q'.repeat(250)], true));
       see.see('v12/mixed', await metadataTopics(t, 12, ['dp-meta', 'dp-meta-none'], false));
       see.see('v12/empty-name', await metadataTopics(t, 12, [''], false));
+      see.see('v12/illegal-name-no-auto', await metadataTopics(t, 12, ['bad!name', '..'], false));
       see.see('v12/duplicate-names', await metadataTopics(t, 12, ['dp-meta', 'dp-meta'], false));
       // By topic id (v10+): a known id and an unknown one.
       const md = await t.request(Metadata, 12, { topics: [{ topicId: Buffer.alloc(16), name: 'dp-meta' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
       const id = md.topics[0]!.topicId;
       const byId = await t.request(Metadata, 12, { topics: [{ topicId: id, name: null }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-      see.see('v12/by-id', byId.topics);
+      see.see('v12/by-id', byId.topics.map((tp) => ({ ...tp, partitions: [...tp.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex) })));
       const unknownId = await t.request(Metadata, 12, { topics: [{ topicId: Buffer.alloc(16, 3), name: null }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
       see.see('v12/unknown-id', unknownId.topics);
     },

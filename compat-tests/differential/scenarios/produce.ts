@@ -53,7 +53,7 @@ export const produceScenarios: Scenario[] = [
       // acks=0: no answer at all; the next request's answer is the next frame.
       const c = await t.connect();
       c.write(requestFrame(Produce, 7, 100, { transactionalId: null, acks: 0, timeoutMs: 5000, topicData: [{ name: 'dp-acks', topicId: Buffer.alloc(16), partitionData: [{ index: 0, records: batch(1, 'zero') }] }] }));
-      c.write(requestFrame(Metadata, 1, 101, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }));
+      c.write(requestFrame(Metadata, 1, 101, { topics: [], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }));
       const frame = await c.nextFrame();
       see.see('acks0/next-frame-correlation', frame ? frame.readInt32BE(0) : 'closed');
       if (frame) decodeResponse(Metadata, 1, frame, 101);
@@ -65,10 +65,13 @@ export const produceScenarios: Scenario[] = [
       }
       // acks=0 with an error: still no answer, and nothing appended.
       c.write(requestFrame(Produce, 7, 102, { transactionalId: null, acks: 0, timeoutMs: 5000, topicData: [{ name: 'dp-acks-missing', topicId: Buffer.alloc(16), partitionData: [{ index: 0, records: batch(1, 'zero') }] }] }));
-      c.write(requestFrame(Metadata, 1, 103, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }));
+      c.write(requestFrame(Metadata, 1, 103, { topics: [], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }));
       const frame2 = await c.nextFrame();
       see.see('acks0-unknown-topic/next-frame-correlation', frame2 ? frame2.readInt32BE(0) : 'closed');
       see.see('end-offset', (await listOffset(t, 'dp-acks', 0, -1n)).offset);
+      // min.insync.replicas above the one replica: acks=-1 refused (NOT_ENOUGH_REPLICAS), acks=1 not.
+      see.code('create-min-isr', await createTopic(t, 'dp-min-isr', 1, { 'min.insync.replicas': '2' }));
+      for (const acks of [-1, 1]) see.see(`min-isr-2/acks${acks}`, answer(await produce(t, 'dp-min-isr', 0, batch(1, 'isr'), { version: 9, acks })));
     },
   },
   {
@@ -106,6 +109,11 @@ export const produceScenarios: Scenario[] = [
       see.see('fits-segment', answer(await produce(t, 'dp-segment', 0, batch(1, 'seg', {}, 1_000_000))));
 
       // Timestamps: an hour in the past and the far past are fine (no before bound by default).
+      // A compacted topic refuses records without a key, naming each in record_errors.
+      see.code('create-compacted', await createTopic(t, 'dp-compacted', 1, { 'cleanup.policy': 'compact' }));
+      const keyless = buildRecordBatch([{ key: Buffer.from('k'), value: Buffer.from('v') }, { key: null, value: Buffer.from('v') }], { timestampMs: BASE_TS });
+      see.see('compacted-keyless', withoutMessages({ ...(await produce(t, 'dp-compacted', 0, keyless)), recordErrors: 'compared apart' }));
+      see.see('compacted-keyless/record-errors', (await produce(t, 'dp-compacted', 0, keyless)).recordErrors.map((e) => e.batchIndex));
       see.see('ts-past', answer(await produce(t, 'dp-errors', 0, batch(1, 'past', { timestampMs: BASE_TS - 3_600_000n }))));
       see.see('ts-no-timestamp', answer(await produce(t, 'dp-errors', 0, buildRecordBatch([{ key: Buffer.from('nots'), value: null, timestamp: -1n }], { timestampMs: -1n }))));
       // LogAppendTime topics answer with the append time.
@@ -148,7 +156,7 @@ export const produceScenarios: Scenario[] = [
       see.code('create', await createTopic(t, 'dp-ts-bounds'));
       // Two days ahead: beyond log.message.timestamp.after.max.ms (1 h by default in Kafka 4).
       see.see('ts-future', answer(await produce(t, 'dp-ts-bounds', 0, batch(1, 'fut', { timestampMs: BASE_TS + 172_800_000n }))));
-      // Negative (not -1): below any "before" bound Kafka computes from Long.MAX_VALUE?
+      // A negative time other than -1: Kafka's lower bound (now - Long.MAX_VALUE) lets it through.
       see.see('ts-negative', answer(await produce(t, 'dp-ts-bounds', 0, buildRecordBatch([{ key: Buffer.from('neg'), value: null, timestamp: -5n }], { timestampMs: -5n }))));
     },
   },
