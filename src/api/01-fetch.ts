@@ -104,9 +104,11 @@ function readPartitions(b: Broker, req: FetchRequest, ctx: RequestContext): Read
         // Kafka answers a partition it does not know with an empty (not null) aborted list.
         return { ...emptyPartition(fp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION), abortedTransactions: [] };
       }
-      if (fp.currentLeaderEpoch > 0 || fp.currentLeaderEpoch < -1) {
+      // The leader epoch is always 0 here. Kafka reads any negative current_leader_epoch as "none
+      // given" (FetchRequest.optionalEpoch) and answers an epoch error without watermarks.
+      if (fp.currentLeaderEpoch > 0) {
         hasError = true;
-        return emptyPartition(fp.partition, fp.currentLeaderEpoch > 0 ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH, plog.highWatermark, plog.logStartOffset);
+        return emptyPartition(fp.partition, ErrorCode.UNKNOWN_LEADER_EPOCH);
       }
       const limit = Math.min(Math.max(fp.partitionMaxBytes, 0), budget);
       let read;
