@@ -68,6 +68,15 @@ t.test('Fetch out of range carries no watermarks; an unknown partition an empty 
   t.same([out.errorCode, out.highWatermark, out.lastStableOffset, out.logStartOffset], [1, -1n, -1n, -1n], 'OFFSET_OUT_OF_RANGE, all -1');
   const unknown = (await c.request(Fetch, 11, fetchRequest('ka', 9, 0n))).responses[0]!.partitions[0]!;
   t.same([unknown.errorCode, unknown.abortedTransactions], [3, []], 'UNKNOWN_TOPIC_OR_PARTITION with []');
+  const withEpoch = (epoch: number) => {
+    const req = fetchRequest('ka', 0, 0n);
+    req.topics[0]!.partitions[0]!.currentLeaderEpoch = epoch;
+    return req;
+  };
+  const ahead = (await c.request(Fetch, 11, withEpoch(5))).responses[0]!.partitions[0]!;
+  t.same([ahead.errorCode, ahead.highWatermark, ahead.logStartOffset], [75, -1n, -1n], 'epoch ahead: UNKNOWN_LEADER_EPOCH, no watermarks');
+  const below = (await c.request(Fetch, 11, withEpoch(-2))).responses[0]!.partitions[0]!;
+  t.same([below.errorCode, below.highWatermark], [0, 6n], 'a negative epoch is no epoch: read as usual');
 });
 
 t.test('ListOffsets: unsupported timestamps, duplicates, leader epochs, nothing found', async (t) => {

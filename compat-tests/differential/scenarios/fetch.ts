@@ -49,6 +49,15 @@ export const fetchScenarios: Scenario[] = [
         see.see(`v${v}/read-committed`, partitionView(await fetchOne(t, v, 'dp-fetch', 0, 0n, { isolationLevel: 1 })));
       }
       see.see('negative-offset', partitionView(await fetchOne(t, 11, 'dp-fetch', 0, -1n)));
+      // A current leader epoch ahead of the leader's, and one below -1.
+      const withEpoch = (epoch: number): FetchRequest => {
+        const req = fetchRequest('dp-fetch', 0, 0n);
+        req.topics[0]!.partitions[0]!.currentLeaderEpoch = epoch;
+        return req;
+      };
+      see.see('epoch-ahead', partitionView(await t.request(Fetch, 11, withEpoch(5))));
+      see.see('epoch-current', partitionView(await t.request(Fetch, 11, withEpoch(0))));
+      see.see('epoch-below', partitionView(await t.request(Fetch, 11, withEpoch(-2))));
     },
   },
   {
@@ -91,6 +100,8 @@ export const fetchScenarios: Scenario[] = [
         for (const iso of [0, 1]) {
           see.see(`v${v}/iso${iso}`, partitionView(await fetchOne(t, v, 'dp-txn', 0, 0n, { isolationLevel: iso })));
           see.see(`v${v}/iso${iso}/from-lso`, partitionView(await fetchOne(t, v, 'dp-txn', 0, 6n, { isolationLevel: iso })));
+          see.see(`v${v}/iso${iso}/inside-aborted`, partitionView(await fetchOne(t, v, 'dp-txn', 0, 3n, { isolationLevel: iso })));
+          see.see(`v${v}/iso${iso}/after-aborted`, partitionView(await fetchOne(t, v, 'dp-txn', 0, 5n, { isolationLevel: iso })));
         }
       }
       for (const v of [2, 5, 8]) {
@@ -148,7 +159,7 @@ export const fetchScenarios: Scenario[] = [
         see.see(`v${v}/unknown`, [...unknown.topics].sort((a, b) => a.name.localeCompare(b.name)));
       }
       // A current leader epoch ahead of the broker's, and behind.
-      for (const [name, epoch] of [['epoch-ahead', 5], ['epoch-zero', 0]] as const) {
+      for (const [name, epoch] of [['epoch-ahead', 5], ['epoch-zero', 0], ['epoch-minus-2', -2]] as const) {
         const res = await t.request(ListOffsets, 7, { replicaId: -1, isolationLevel: 0, timeoutMs: 1000, topics: [{ name: 'dp-list', partitions: [{ partitionIndex: 0, currentLeaderEpoch: epoch, timestamp: -1n, maxNumOffsets: 1 }] }] });
         see.see(name, res.topics);
       }
@@ -184,6 +195,8 @@ export const fetchScenarios: Scenario[] = [
       see.see('v2/to-hwm', await del(2, [[0, -1n]]));
       see.see('log-start-after-hwm', await listOffset(t, 'dp-delete', 0, -2n));
       see.see('latest-after-hwm', await listOffset(t, 'dp-delete', 0, -1n));
+      see.see('by-time-after-delete', await listOffset(t, 'dp-delete', 0, BASE_TS - 1000n));
+      see.see('max-timestamp-after-delete', await listOffset(t, 'dp-delete', 0, -3n, { version: 8 }));
       see.see('v2/again-at-hwm', await del(2, [[0, 8n]]));
       see.code('produce-after', (await produce(t, 'dp-delete', 0, batch(1, 'after'))).errorCode);
       const after = (await t.request(Fetch, 11, fetchRequest('dp-delete', 0, 8n))).responses[0]!.partitions[0]!;

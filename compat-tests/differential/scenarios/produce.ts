@@ -119,6 +119,10 @@ export const produceScenarios: Scenario[] = [
       // LogAppendTime topics answer with the append time.
       see.code('create-lat', await createTopic(t, 'dp-log-append-time', 1, { 'message.timestamp.type': 'LogAppendTime' }));
       for (const v of [3, 7, 9]) see.see(`log-append-time/v${v}`, answer(await produce(t, 'dp-log-append-time', 0, batch(1, 'lat'), { version: v })));
+      // ListOffsets by time on a LogAppendTime topic: every record carries its append time.
+      const lat = await listOffset(t, 'dp-log-append-time', 0, BASE_TS, { version: 7 });
+      see.see('log-append-time/list-by-create-time', lat.offset);
+      see.see('log-append-time/max-timestamp', (await listOffset(t, 'dp-log-append-time', 0, -3n, { version: 7 })).offset);
       see.see('end-offset', (await listOffset(t, 'dp-errors', 0, -1n)).offset);
       // A whole batch and the first bytes of another (last: Kafka appends the whole one).
       see.see('trailing-partial-batch', answer(await produce(t, 'dp-errors', 0, Buffer.concat([batch(1, 'whole'), batch(2, 'cut').subarray(0, 30)]))));
