@@ -5,8 +5,8 @@
  */
 import type { Recorder, Scenario, Target } from '../framework.js';
 import { fetchRequest } from '../../raw-client.js';
-import { DeleteRecords, Fetch, ListOffsets, type FetchResponse, type FetchRequest } from '../../../src/protocol/generated/index.js';
-import { addPartition, BASE_TS, batch, beginTxn, createTopic, endTxn, fetched, listOffset, produce, produceTxn, waitStable } from './util.js';
+import { CreateTopics, DeleteRecords, DeleteTopics, Fetch, ListOffsets, Metadata, type FetchResponse, type FetchRequest } from '../../../src/protocol/generated/index.js';
+import { addPartition, BASE_TS, batch, beginTxn, createTopic, endTxn, fetched, listOffset, produce, produceTxn, waitStable, withoutMessages } from './util.js';
 
 /** A partition's fetch answer without the record bytes: error, watermarks, aborted list, records as offset:key. */
 function partitionView(res: FetchResponse): unknown {
@@ -111,6 +111,26 @@ export const fetchScenarios: Scenario[] = [
       await waitStable(t, 'dp-txn', 0);
       see.see('after-commit/iso1', partitionView(await fetchOne(t, 11, 'dp-txn', 0, 6n, { isolationLevel: 1 })));
       see.see('after-commit/list-offsets-iso1', await listOffset(t, 'dp-txn', 0, -1n, { version: 5, isolationLevel: 1 }));
+    },
+  },
+  {
+    // After fetch-isolation, which made both brokers create __transaction_state.
+    name: 'internal-topics',
+    async run(t, see) {
+      see.see('produce', withoutMessages(await produce(t, '__transaction_state', 0, batch(1, 'x'), { acks: 1 })));
+      const md = await t.request(Metadata, 12, { topics: [{ topicId: Buffer.alloc(16), name: '__transaction_state' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      const tp = md.topics[0]!;
+      see.see('metadata', { errorCode: tp.errorCode, isInternal: tp.isInternal, partitions: tp.partitions.length });
+      const create = await t.request(CreateTopics, 7, {
+        timeoutMs: 5000,
+        validateOnly: true,
+        topics: ['__transaction_state', '__cluster_metadata', '__consumer_offsets'].map((name) => ({ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] })),
+      });
+      see.see('create', create.topics.map((r) => ({ name: r.name, errorCode: r.errorCode })).sort((a, b) => a.name.localeCompare(b.name)));
+      const del = await t.request(DeleteTopics, 4, { topics: [], timeoutMs: 5000, topicNames: ['__cluster_metadata'] });
+      see.see('delete-cluster-metadata', del.responses.map((r) => ({ name: r.name, errorCode: r.errorCode })));
+      const f = (await t.request(Fetch, 11, fetchRequest('__cluster_metadata', 0, 0n))).responses[0]!.partitions[0]!;
+      see.code('fetch-cluster-metadata', f.errorCode);
     },
   },
   {
