@@ -2,9 +2,15 @@
  * Produce (key 0), versions 0-11 advertised, 3-11 served.
  *
  * Versions 0-2 are advertised because librdkafka turns compression off unless Produce's range
- * starts at 0 (KAFKA-18659), and answered with UNSUPPORTED_VERSION per partition, as Kafka 4 does.
+ * starts at 0 (KAFKA-18659), and answered with UNSUPPORTED_VERSION per partition (Kafka 4 closes
+ * the connection instead; the differential suite allowlists this).
  * acks must be 0, 1 or -1 (INVALID_REQUIRED_ACKS otherwise); on a single node 1 and -1 mean the
- * same. acks=0 gets no response at all.
+ * same. acks=0 gets no response at all; if any partition failed, the connection is closed instead
+ * (Kafka's way of telling such a producer).
+ *
+ * A payload without one whole batch is INVALID_RECORD (Kafka counts whole batches before anything
+ * else). Errors found in the log (record and timestamp checks, producer state) carry the log
+ * start offset, as Kafka's do; the others carry -1.
  *
  * Per partition, as Kafka checks it (validateBatches): exactly one record batch of magic 2, not a
  * control batch (INVALID_RECORD), a sane header and CRC-32C (CORRUPT_MESSAGE), at most
@@ -32,7 +38,9 @@
  * overwritten. Waiting fetches are woken. A failed write takes the partition offline
  * (KAFKA_STORAGE_ERROR) without touching other partitions.
  *
- * With acks=-1, min.insync.replicas above the single replica gets NOT_ENOUGH_REPLICAS, as in Kafka.
+ * min.insync.replicas never refuses acks=-1 here: Kafka checks the ISR against the effective
+ * minimum, min(min.insync.replicas, replication factor) (Partition.effectiveMinIsr), and the
+ * replication factor on one node is 1.
  * CreateTime batches whose first or largest timestamp lies outside
  * message.timestamp.before/after.max.ms get INVALID_TIMESTAMP with a record error (Kafka 4's
  * default: at most one hour ahead). Kafka checks every record's timestamp; the batch header's two
@@ -41,13 +49,13 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/00-produce.js';
 import { LogStorageError } from '../log/partition-log.js';
-import { validateBatches, type BatchInfo } from '../log/record-batch.js';
+import { FailureKind, LOG_OVERHEAD, validateBatches, type BatchInfo } from '../log/record-batch.js';
 import type { RecordCheck } from '../log/batch-records.js';
 import { decompressedBytesFor } from '../config/limits.js';
 import type { ProduceRules } from '../log/log-manager.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import type { Broker } from '../broker.js';
-import type { ApiHandler, HandlerResult, RequestContext } from './registry.js';
+import { CLOSE_CONNECTION, type ApiHandler, type HandlerResult, type RequestContext } from './registry.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
@@ -59,6 +67,40 @@ function partitionError(index: number, errorCode: number, errorMessage: string |
 }
 
 type Answer = PartitionResponse | Promise<PartitionResponse>;
+
+/**
+ * An error found while appending to the log answers with the partition's log start offset, as
+ * Kafka's ReplicaManager does for every failure but a few (corrupt or oversized batches, unknown
+ * partitions, storage errors) and the checks made before the log (one batch of magic 2, zstd).
+ */
+function inLogError(index: number, errorCode: number, errorMessage: string | null, logStartOffset: bigint): PartitionResponse {
+  return { ...partitionError(index, errorCode, errorMessage), logStartOffset };
+}
+
+/** validateBatches failures Kafka finds in the log (LogValidator), not before it. */
+const IN_LOG_FAILURES: ReadonlySet<number> = new Set([
+  FailureKind.baseOffset,
+  FailureKind.badDelta,
+  FailureKind.badCount,
+  FailureKind.inconsistent,
+  FailureKind.control,
+  FailureKind.noSequence,
+  FailureKind.logAppendTime,
+]);
+const RECORD_FAULT_MIN = FailureKind.recordTruncated;
+
+/** Kafka's smallest batch size field (LegacyRecord.RECORD_OVERHEAD_V0); below it a batch is corrupt. */
+const MIN_RECORD_OVERHEAD = 14;
+
+/**
+ * True when the payload holds no whole batch: Kafka counts the whole batches first
+ * (ProduceRequest.validateRecords) and answers INVALID_RECORD for none, before any CRC check.
+ */
+function noWholeBatch(records: Buffer): boolean {
+  if (records.length < LOG_OVERHEAD) return true;
+  const batchLength = records.readInt32BE(8);
+  return batchLength >= MIN_RECORD_OVERHEAD && LOG_OVERHEAD + batchLength > records.length;
+}
 
 /**
  * Appends to each partition in the order the requests arrived, even when one of them waits for a
@@ -97,8 +139,6 @@ function orderOf(b: Broker): PartitionOrder {
   return order;
 }
 
-/** Replicas in sync on a single node. */
-const ISR_SIZE = 1;
 /** Kafka's RecordBatch.NO_TIMESTAMP: a record without a time is never out of range. */
 const NO_TIMESTAMP = -1n;
 
@@ -119,51 +159,48 @@ function timestampOutOfRange(info: BatchInfo, rules: ProduceRules, nowMs: number
   return { batchIndex: 0, batchIndexErrorMessage: message };
 }
 
-/** min.insync.replicas and the timestamp bounds: what Kafka checks besides the bytes. */
-function rulesProblem(b: Broker, topic: string, index: number, info: BatchInfo, acks: number): PartitionResponse | null {
+/** The timestamp bounds: what Kafka checks besides the bytes. */
+function rulesProblem(b: Broker, topic: string, index: number, info: BatchInfo, logStartOffset: bigint): PartitionResponse | null {
   const rules = b.logs.produceRules(topic);
-  if (acks === -1 && rules.minInsyncReplicas > ISR_SIZE) {
-    // Kafka checks this before appending (Partition.appendRecordsToLeader); one node is the ISR.
-    return partitionError(
-      index,
-      ErrorCode.NOT_ENOUGH_REPLICAS,
-      `The size of the current ISR Set(${b.nodeId}) is insufficient to satisfy the min.isr requirement of ${rules.minInsyncReplicas} for partition ${topic}-${index}`,
-    );
-  }
   const badTimestamp = rules.logAppendTime ? null : timestampOutOfRange(info, rules, Date.now());
   if (!badTimestamp) return null;
-  return { ...partitionError(index, ErrorCode.INVALID_TIMESTAMP, 'One or more records have been rejected due to invalid timestamp'), recordErrors: [badTimestamp] };
+  return { ...inLogError(index, ErrorCode.INVALID_TIMESTAMP, 'One or more records have been rejected due to invalid timestamp', logStartOffset), recordErrors: [badTimestamp] };
 }
 
-function appendPartition(b: Broker, topic: string, index: number, records: Buffer | null, version: number, acks: number): Answer {
-  return orderOf(b).run(`${topic}\u0000${index}`, () => validateAndAppend(b, topic, index, records, version, acks));
+function appendPartition(b: Broker, topic: string, index: number, records: Buffer | null, version: number): Answer {
+  return orderOf(b).run(`${topic}\u0000${index}`, () => validateAndAppend(b, topic, index, records, version));
 }
 
 /** Header checks, then the record checks (perhaps in a worker), then the append. */
-function validateAndAppend(b: Broker, topic: string, index: number, records: Buffer | null, version: number, acks: number): Answer {
+function validateAndAppend(b: Broker, topic: string, index: number, records: Buffer | null, version: number): Answer {
   const plog = b.logs.get(topic, index);
   if (!plog) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
   if (INTERNAL_TOPICS.has(topic)) return partitionError(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
-  if (records === null || records.length === 0) {
+  if (records === null || noWholeBatch(records)) {
     return partitionError(index, ErrorCode.INVALID_RECORD, 'Produce requests must carry exactly one record batch per partition.');
   }
   const maxMessageBytes = b.logs.maxMessageBytes(topic);
   const checked = validateBatches(records, { maxBatchBytes: maxMessageBytes, segmentBytes: plog.config.segmentBytes });
-  if (!checked.ok) return partitionError(index, checked.errorCode, checked.message);
+  if (!checked.ok) {
+    const inLog = checked.kind !== undefined && (IN_LOG_FAILURES.has(checked.kind) || checked.kind >= RECORD_FAULT_MIN);
+    return inLog ? inLogError(index, checked.errorCode, checked.message, plog.logStartOffset) : partitionError(index, checked.errorCode, checked.message);
+  }
   const info = checked.batches[0]!;
   if (info.compression === COMPRESSION_ZSTD && version < 7) {
     return partitionError(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'Produce requests with version below 7 cannot carry zstd-compressed batches.');
   }
-  const problem = rulesProblem(b, topic, index, info, acks);
+  const problem = rulesProblem(b, topic, index, info, plog.logStartOffset);
   if (problem) return problem;
   const opts = { compacted: b.logs.isCompacted(topic), decompressedBytesMax: decompressedBytesFor(maxMessageBytes), topicPartition: `${topic}-${index}` };
   const check = b.recordChecks.check(records, info, opts);
-  const append = (c: RecordCheck): PartitionResponse => (c.ok ? appendChecked(b, topic, index, records, checked.batches) : recordsRefused(index, c));
+  const append = (c: RecordCheck): PartitionResponse => (c.ok ? appendChecked(b, topic, index, records, checked.batches) : recordsRefused(index, c, plog.logStartOffset));
   return check instanceof Promise ? check.then(append) : append(check);
 }
 
-function recordsRefused(index: number, c: RecordCheck & { ok: false }): PartitionResponse {
-  return { ...partitionError(index, c.errorCode, c.message), recordErrors: c.recordErrors };
+function recordsRefused(index: number, c: RecordCheck & { ok: false }, logStartOffset: bigint): PartitionResponse {
+  // MESSAGE_TOO_LARGE (decompressed size) is answered without the log start offset, as in Kafka.
+  const answer = c.errorCode === ErrorCode.MESSAGE_TOO_LARGE ? partitionError(index, c.errorCode, c.message) : inLogError(index, c.errorCode, c.message, logStartOffset);
+  return { ...answer, recordErrors: c.recordErrors };
 }
 
 /** The append of a batch whose every check passed; the partition is looked up again (a worker may have run). */
@@ -176,7 +213,7 @@ function appendChecked(b: Broker, topic: string, index: number, records: Buffer,
     if (verified !== ErrorCode.NONE) return partitionError(index, verified, 'This partition is not part of an ongoing transaction of this producer.');
   }
   const sequence = plog.producers.check(info);
-  if (sequence.kind === 'error') return partitionError(index, sequence.errorCode, sequence.message);
+  if (sequence.kind === 'error') return inLogError(index, sequence.errorCode, sequence.message, plog.logStartOffset);
   if (sequence.kind === 'duplicate') {
     return { ...partitionError(index, ErrorCode.NONE, null), baseOffset: sequence.firstOffset, logStartOffset: plog.logStartOffset };
   }
@@ -216,15 +253,16 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
           return partitionError(pd.index, ErrorCode.UNSUPPORTED_VERSION, 'Produce versions 0-2 are not supported; use version 3 or later.');
         }
         if (!acksValid) return partitionError(pd.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, got ${req.acks}.`);
-        const answer = appendPartition(b, td.name, pd.index, pd.records, ctx.apiVersion, req.acks);
+        const answer = appendPartition(b, td.name, pd.index, pd.records, ctx.apiVersion);
         if (answer instanceof Promise) waiting = true;
         return answer;
       }),
     }));
-    const respond = (partitions: PartitionResponse[][]): ProduceResponse | null =>
-      req.acks === 0
-        ? null
-        : { responses: topics.map((t, i) => ({ name: t.name, topicId: t.topicId, partitionResponses: partitions[i]! })), throttleTimeMs: 0, nodeEndpoints: [] };
+    const respond = (partitions: PartitionResponse[][]): ProduceResponse | null | typeof CLOSE_CONNECTION => {
+      if (req.acks !== 0) return { responses: topics.map((t, i) => ({ name: t.name, topicId: t.topicId, partitionResponses: partitions[i]! })), throttleTimeMs: 0, nodeEndpoints: [] };
+      // acks=0: no answer; a failure closes the connection, as Kafka does, so the client notices.
+      return partitions.some((ps) => ps.some((p) => p.errorCode !== ErrorCode.NONE)) ? CLOSE_CONNECTION : null;
+    };
     if (!waiting) return respond(topics.map((t) => t.answers as PartitionResponse[]));
     return Promise.all(topics.map((t) => Promise.all(t.answers))).then(respond);
   },

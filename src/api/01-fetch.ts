@@ -101,11 +101,14 @@ function readPartitions(b: Broker, req: FetchRequest, ctx: RequestContext): Read
       const plog = b.logs.get(ft.topic, fp.partition);
       if (!plog) {
         hasError = true;
-        return emptyPartition(fp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        // Kafka answers a partition it does not know with an empty (not null) aborted list.
+        return { ...emptyPartition(fp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION), abortedTransactions: [] };
       }
-      if (fp.currentLeaderEpoch > 0 || fp.currentLeaderEpoch < -1) {
+      // The leader epoch is always 0 here. Kafka reads any negative current_leader_epoch as "none
+      // given" (FetchRequest.optionalEpoch) and answers an epoch error without watermarks.
+      if (fp.currentLeaderEpoch > 0) {
         hasError = true;
-        return emptyPartition(fp.partition, fp.currentLeaderEpoch > 0 ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH, plog.highWatermark, plog.logStartOffset);
+        return emptyPartition(fp.partition, ErrorCode.UNKNOWN_LEADER_EPOCH);
       }
       const limit = Math.min(Math.max(fp.partitionMaxBytes, 0), budget);
       let read;
@@ -129,6 +132,9 @@ function readPartitions(b: Broker, req: FetchRequest, ctx: RequestContext): Read
       if (read.errorCode !== ErrorCode.NONE || (version < 10 && records.length > 0 && hasZstdBatch(records))) {
         hasError = true;
         const code = read.errorCode !== ErrorCode.NONE ? read.errorCode : ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
+        // An offset out of range carries no watermarks (-1), as Kafka answers it; the client asks
+        // ListOffsets for the bounds its reset policy needs.
+        if (code === ErrorCode.OFFSET_OUT_OF_RANGE) return emptyPartition(fp.partition, code);
         return emptyPartition(fp.partition, code, highWatermark, logStartOffset);
       }
       bytes += records.length;

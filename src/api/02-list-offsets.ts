@@ -8,6 +8,11 @@
  * is at or after it, through the time index, and answers that record's own offset and timestamp;
  * none gives offset -1 and timestamp -1. Version 0 answers in old_style_offsets instead.
  * Timestamps -5 and below (tiered storage) are not served, so v9+ is not advertised.
+ *
+ * As Kafka answers them: a special timestamp the version does not know (or any other negative one)
+ * gets UNSUPPORTED_VERSION; a partition named twice in a request gets one INVALID_REQUEST entry; a
+ * current_leader_epoch above the leader's (always 0 here) gets UNKNOWN_LEADER_EPOCH and one below
+ * -1 FENCED_LEADER_EPOCH; a timestamp no record reaches answers offset -1 with leader epoch -1.
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse } from '../protocol/generated/02-list-offsets.js';
@@ -20,6 +25,12 @@ const LATEST = -1n;
 const EARLIEST = -2n;
 const MAX_TIMESTAMP = -3n;
 const EARLIEST_LOCAL = -4n;
+/** Every partition keeps leader epoch 0: one node, never a new leader. */
+const LEADER_EPOCH = 0;
+
+function firstIndex(partitions: ReadonlyArray<{ partitionIndex: number }>, index: number): number {
+  return partitions.findIndex((p) => p.partitionIndex === index);
+}
 
 function lookup(plog: PartitionLog, timestamp: bigint, version: number, readCommitted: boolean): { offset: bigint; timestamp: bigint } | 'invalid' {
   switch (timestamp) {
@@ -46,14 +57,26 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
   handle(req: ListOffsetsRequest, ctx: RequestContext): ListOffsetsResponse {
     const b = ctx.broker;
     const v = ctx.apiVersion;
+    const seen = new Set<string>();
+    const duplicates = new Set<string>();
+    for (const t of req.topics) {
+      for (const p of t.partitions) {
+        const key = `${t.name}\u0000${p.partitionIndex}`;
+        if (seen.has(key)) duplicates.add(key);
+        seen.add(key);
+      }
+    }
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p): PartitionResponse => {
+        partitions: t.partitions.filter((p, i) => !duplicates.has(`${t.name}\u0000${p.partitionIndex}`) || firstIndex(t.partitions, p.partitionIndex) === i).map((p): PartitionResponse => {
           const base = { partitionIndex: p.partitionIndex, oldStyleOffsets: [] as bigint[], timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+          if (duplicates.has(`${t.name}\u0000${p.partitionIndex}`)) return { ...base, errorCode: ErrorCode.INVALID_REQUEST };
           const plog = b.logs.get(t.name, p.partitionIndex);
           if (!plog) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          if (p.currentLeaderEpoch > LEADER_EPOCH) return { ...base, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
+          if (p.currentLeaderEpoch < -1) return { ...base, errorCode: ErrorCode.FENCED_LEADER_EPOCH };
           let found;
           try {
             found = lookup(plog, p.timestamp, v, req.isolationLevel === 1);
@@ -61,11 +84,11 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
             if (!(err instanceof LogStorageError)) throw err;
             return { ...base, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
           }
-          if (found === 'invalid') return { ...base, errorCode: ErrorCode.INVALID_REQUEST };
+          if (found === 'invalid') return { ...base, errorCode: ErrorCode.UNSUPPORTED_VERSION };
           if (v === 0) {
             return { ...base, errorCode: ErrorCode.NONE, oldStyleOffsets: found.offset >= 0n ? [found.offset] : [] };
           }
-          return { ...base, errorCode: ErrorCode.NONE, timestamp: found.timestamp, offset: found.offset, leaderEpoch: v >= 4 ? 0 : -1 };
+          return { ...base, errorCode: ErrorCode.NONE, timestamp: found.timestamp, offset: found.offset, leaderEpoch: v >= 4 && found.offset >= 0n ? LEADER_EPOCH : -1 };
         }),
       })),
     };

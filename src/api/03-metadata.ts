@@ -6,8 +6,11 @@
  * (an unknown id gets UNKNOWN_TOPIC_ID). Auto-creation: when the request allows it (always before
  * v4) and `auto.create.topics.enable` is on, a missing topic with a legal name is created with
  * `num.partitions` partitions (`__consumer_offsets` and `__transaction_state` with their
- * coordinators' settings; `__cluster_metadata` never: it is answered as unknown). Kafka answers LEADER_NOT_AVAILABLE until the new topic's leader is
- * known; our controller creates it synchronously, so the answer already carries its partitions.
+ * coordinators' settings; `__cluster_metadata` never: it is answered as unknown). Kafka 4.1
+ * answers UNKNOWN_TOPIC_OR_PARTITION until its controller has created the topic; ours creates it
+ * synchronously, so the answer already carries its partitions. Without auto-creation an unknown
+ * topic with an illegal name gets INVALID_TOPIC_EXCEPTION, as in Kafka. A topic named twice is
+ * answered once (Kafka keeps a set).
  * The controller is this node, and it is in the broker list (kafkajs needs that).
  * Version 13 (top-level error code) is not served yet.
  */
@@ -62,7 +65,11 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
     if (allTopics) {
       for (const t of b.image.topicsByName.values()) topics.push(topicMetadata(b, t, ops));
     } else {
+      const seen = new Set<string>();
       for (const rt of req.topics ?? []) {
+        const key = rt.name === null ? `id:${rt.topicId.toString('hex')}` : `name:${rt.name}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
         if (rt.name === null) {
           const t = rt.topicId.equals(ZERO_UUID) ? undefined : b.image.topicsById.get(rt.topicId.toString('base64url'));
           // The response name is nullable only from v12; v10-11 answer an unknown id with ''.
@@ -93,7 +100,8 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
           b.log.info(`auto-created topic ${rt.name} with ${created.numPartitions} partition(s)`);
           t = created.topic;
         }
-        topics.push(t ? topicMetadata(b, t, ops) : errorTopic(rt.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        const unknownCode = checkTopicName(rt.name) === null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION;
+        topics.push(t ? topicMetadata(b, t, ops) : errorTopic(rt.name, ZERO_UUID, unknownCode));
       }
     }
     return {

@@ -5,9 +5,10 @@
  * assignments may name only this broker. A replication factor above 1 is refused with Kafka's
  * INVALID_REPLICATION_FACTOR message. Configs are checked like Kafka's (unknown name or bad value:
  * INVALID_CONFIG). A name that appears twice in one request fails for every entry with that name
- * (INVALID_REQUEST). From v5 the response carries the topic's resulting configs with their
+ * (INVALID_REQUEST), answered once, as Kafka keys its answer by name. From v5 the response carries the topic's resulting configs with their
  * sources — always an array, never null (the Java admin client needs that).
  */
+import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../protocol/errors.js';
 import { CreateTopics, type CreateTopicsRequest, type CreateTopicsResponse } from '../protocol/generated/19-create-topics.js';
 import { ZERO_UUID } from '../protocol/wire.js';
@@ -24,13 +25,19 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsRe
     const b = ctx.broker;
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-    const topics = req.topics.map((t): TopicResult => {
+    const topics = req.topics.filter((t, i) => req.topics.findIndex((o) => o.name === t.name) === i).map((t): TopicResult => {
       const base = { name: t.name, topicId: ZERO_UUID, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: [] };
       if ((counts.get(t.name) ?? 0) > 1) {
         return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request contains multiple entries for topic ${t.name}.` };
       }
       const configs = new Map<string, string | null>(t.configs.map((c) => [c.name, c.value]));
-      const assignments = t.assignments.length > 0 ? [...t.assignments].sort((x, y) => x.partitionIndex - y.partitionIndex).map((a) => a.brokerIds) : null;
+      const sorted = [...t.assignments].sort((x, y) => x.partitionIndex - y.partitionIndex);
+      // As Kafka's controller: manual assignments name partitions 0..n-1, each once.
+      const gap = sorted.findIndex((a, i) => a.partitionIndex !== i);
+      if (gap >= 0) {
+        return { ...base, errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `Manual partition assignments must name partitions 0 to ${sorted.length - 1} once each; partition ${gap} is missing or repeated.` };
+      }
+      const assignments = sorted.length > 0 ? sorted.map((a) => a.brokerIds) : null;
       if (assignments && (t.numPartitions !== -1 || t.replicationFactor !== -1)) {
         return {
           ...base,
@@ -48,7 +55,8 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsRe
       for (const [k, v] of configs) if (v !== null) overrides.set(k, v);
       return {
         ...base,
-        topicId: created.topic?.topicIdBytes ?? ZERO_UUID,
+        // validate_only still answers an id (v7+), as Kafka does: one that was never given out.
+        topicId: created.topic?.topicIdBytes ?? (req.validateOnly ? randomBytes(16) : ZERO_UUID),
         errorCode: ErrorCode.NONE,
         errorMessage: null,
         numPartitions: created.numPartitions,

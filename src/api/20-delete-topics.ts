@@ -1,6 +1,6 @@
 /**
  * DeleteTopics (key 20), versions 0-6. v6 names topics by name or id. Deleting a topic writes a
- * RemoveTopic record; its partition directories are then renamed aside and removed. With
+ * RemoveTopic record (a v6 entry with both a name and an id, or neither, gets INVALID_REQUEST); its partition directories are then renamed aside and removed. With
  * delete.topic.enable=false every deletion fails with TOPIC_DELETION_DISABLED.
  */
 import { ErrorCode } from '../protocol/errors.js';
@@ -18,6 +18,13 @@ export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest, DeleteTopicsRe
     const b = ctx.broker;
     const wanted = ctx.apiVersion >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     const responses = wanted.map((w): Result => {
+      // v6, as Kafka's controller checks it: a name or an id, never both, never neither.
+      if (w.name === null && w.topicId.equals(ZERO_UUID)) {
+        return { name: null, topicId: ZERO_UUID, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Neither a topic name nor a topic id was given.' };
+      }
+      if (w.name !== null && !w.topicId.equals(ZERO_UUID)) {
+        return { name: w.name, topicId: w.topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'A topic may be named by name or by id, not both.' };
+      }
       const byId = w.name === null;
       const t = byId ? b.image.topicsById.get(w.topicId.toString('base64url')) : b.image.topicsByName.get(w.name!);
       const base = { name: t?.name ?? w.name ?? (ctx.apiVersion >= 6 ? null : ''), topicId: t?.topicIdBytes ?? w.topicId };

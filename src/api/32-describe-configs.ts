@@ -13,6 +13,7 @@
 import type { BrokerConfigSource } from '../config/broker-config.js';
 import { brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, DYNAMIC_BROKER_CONFIGS, topicConfigDefs } from '../config/definitions.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { checkTopicName } from '../metadata/controller.js';
 import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/32-describe-configs.js';
 import type { Broker } from '../broker.js';
 import type { ApiHandler, RequestContext } from './registry.js';
@@ -101,20 +102,23 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       const failed = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] });
       if (r.resourceType === RESOURCE_TOPIC) {
+        const illegal = checkTopicName(r.resourceName);
+        if (illegal !== null) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, illegal);
         const t = b.image.topicsByName.get(r.resourceName);
         if (!t) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${r.resourceName}' does not exist.`);
-        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeTopicConfigs(b, t.configs, r.configurationKeys, req.includeSynonyms)) };
+        // Kafka answers a described resource with an empty (not null) error message.
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeTopicConfigs(b, t.configs, r.configurationKeys, req.includeSynonyms)) };
       }
       if (r.resourceType === RESOURCE_BROKER) {
         if (r.resourceName === '') {
           // The cluster-wide dynamic defaults.
           const cluster = b.image.brokerConfigs.get('') ?? new Map<string, string>();
-          return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, cluster)) };
+          return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, cluster)) };
         }
         if (r.resourceName !== String(b.nodeId)) {
           return failed(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${b.nodeId} or empty string, but received ${r.resourceName}`);
         }
-        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms)) };
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms)) };
       }
       return failed(ErrorCode.INVALID_REQUEST, `Resource type ${r.resourceType} is not supported; use 2 (topic) or 4 (broker).`);
     });

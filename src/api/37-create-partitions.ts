@@ -1,6 +1,7 @@
 /**
  * CreatePartitions (key 37), versions 0-3. Partition counts only grow; assignments, if given, may
- * name only this broker. A topic named twice in one request fails with INVALID_REQUEST.
+ * name only this broker. A topic named twice in one request fails with INVALID_REQUEST, answered
+ * once (Kafka's answer holds one result per name).
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { CreatePartitions, type CreatePartitionsRequest, type CreatePartitionsResponse } from '../protocol/generated/37-create-partitions.js';
@@ -14,7 +15,7 @@ export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, Create
     const b = ctx.broker;
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-    const results = req.topics.map((t) => {
+    const results = req.topics.filter((t, i) => req.topics.findIndex((o) => o.name === t.name) === i).map((t) => {
       if ((counts.get(t.name) ?? 0) > 1) {
         return { name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create partitions request contains multiple entries for topic ${t.name}.` };
       }

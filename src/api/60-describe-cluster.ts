@@ -1,7 +1,8 @@
 /**
  * DescribeCluster (key 60), versions 0-2. One broker, which is also the controller. Endpoint
- * type 1 (brokers) is the only one served; asking for controllers (2) gets
- * UNSUPPORTED_ENDPOINT_TYPE as in Kafka, since clients cannot reach a separate controller here.
+ * type 1 (brokers) is the only one served. As a Kafka broker listener answers: asking for
+ * controllers (2) gets MISMATCHED_ENDPOINT_TYPE, any other type UNSUPPORTED_ENDPOINT_TYPE, and an
+ * error answer carries endpoint type 1 and controller id -1.
  */
 import { DescribeCluster, type DescribeClusterRequest, type DescribeClusterResponse } from '../protocol/generated/60-describe-cluster.js';
 import type { ApiHandler, RequestContext } from './registry.js';
@@ -22,7 +23,11 @@ export const describeClusterHandler: ApiHandler<DescribeClusterRequest, Describe
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_ALL_OPERATIONS : OPERATIONS_NOT_REQUESTED,
     };
     if (req.endpointType !== 1) {
-      return { ...base, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Endpoint type ${req.endpointType} is not served; ask for brokers (1).`, brokers: [] };
+      const failed = { ...base, endpointType: 1, controllerId: -1, brokers: [] };
+      if (req.endpointType === 2) {
+        return { ...failed, errorCode: ErrorCode.MISMATCHED_ENDPOINT_TYPE, errorMessage: 'The request was sent to a broker endpoint; controllers are not reachable separately here.' };
+      }
+      return { ...failed, errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Endpoint type ${req.endpointType} is not served; ask for brokers (1).` };
     }
     return {
       ...base,

@@ -26,8 +26,15 @@ export interface RequestContext {
   returnResponseBytes(bytes: number): void;
 }
 
-/** What a handler returns: a response body, or null for "send nothing" (Produce with acks=0). */
-export type HandlerResult<Res> = Res | null | Promise<Res | null>;
+/**
+ * Returned by a handler instead of a response: answer nothing and close the connection once the
+ * answers before it are sent. Kafka does this for a Produce with acks=0 that failed, the only way
+ * such a client learns of the error (KafkaApis.handleProduceRequest).
+ */
+export const CLOSE_CONNECTION: unique symbol = Symbol('close the connection');
+
+/** What a handler returns: a response body, null for "send nothing" (Produce with acks=0), or CLOSE_CONNECTION. */
+export type HandlerResult<Res> = Res | null | typeof CLOSE_CONNECTION | Promise<Res | null | typeof CLOSE_CONNECTION>;
 
 export interface ApiHandler<Req = any, Res = any> {
   readonly codec: ApiCodec<Req, Res>;

@@ -49,6 +49,7 @@ import { recordFaultMessage, varlongAt, walkRecords, type RecordFields } from '.
 export {
   BATCH_LENGTH_MIN,
   BatchField,
+  FailureKind,
   Compression,
   LOG_OVERHEAD,
   MAGIC_V2,

@@ -153,7 +153,8 @@ export class Controller {
     }
     if (numPartitions < 1) return result(fail(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.'));
     if (numPartitions > limits.partitionsPerTopicMax) {
-      return result(fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${numPartitions} is over this broker's limit of ${limits.partitionsPerTopicMax} per topic.`));
+      // Kafka's controller refuses an operation of more than 10000 records with POLICY_VIOLATION.
+      return result(fail(ErrorCode.POLICY_VIOLATION, `Number of partitions ${numPartitions} is over this broker's limit of ${limits.partitionsPerTopicMax} per topic.`));
     }
     if (replicationFactor < 1) return result(fail(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.'));
     if (replicationFactor > 1) {
@@ -287,7 +288,7 @@ export class Controller {
     }
     if (count === current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
     if (count > limits.partitionsPerTopicMax) {
-      return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${count} is over this broker's limit of ${limits.partitionsPerTopicMax} per topic.`);
+      return fail(ErrorCode.POLICY_VIOLATION, `Number of partitions ${count} is over this broker's limit of ${limits.partitionsPerTopicMax} per topic.`);
     }
     if (this.partitionCount() + count - current > limits.partitionsMax) {
       return fail(ErrorCode.POLICY_VIOLATION, `Adding partitions would pass this broker's limit of ${limits.partitionsMax}.`);

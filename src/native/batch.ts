@@ -94,7 +94,7 @@ export interface BatchInfo {
 
 export type ValidateResult =
   | { ok: true; batches: BatchInfo[] }
-  | { ok: false; errorCode: number; message: string };
+  | { ok: false; errorCode: number; message: string; kind?: FailureKindId };
 
 export interface ValidateOptions {
   /** Largest batch accepted (max.message.bytes). A larger one fails with MESSAGE_TOO_LARGE. */
@@ -153,7 +153,7 @@ const RECORD_FAULT_BASE = 40;
  * users below and `Kind` in batch.rs); limits come from `opts` and the payload length.
  */
 function failure(kind: FailureKindId, opts: ValidateOptions, length: number, a: Detail = 0, b: Detail = 0, c: Detail = 0): ValidateResult {
-  const f = (errorCode: number, message: string): ValidateResult => ({ ok: false, errorCode, message });
+  const f = (errorCode: number, message: string): ValidateResult => ({ ok: false, errorCode, message, kind });
   switch (kind) {
     case FailureKind.empty:
       return f(ErrorCode.INVALID_RECORD, 'no record batch in the payload');

@@ -42,7 +42,7 @@ import { ApiVersions } from '../protocol/generated/18-api-versions.js';
 import { decodeRequestHeader, encodeResponseFrame } from '../protocol/header.js';
 import { Reader } from '../protocol/wire.js';
 import type { Broker } from '../broker.js';
-import type { ApiHandler, RequestContext } from '../api/registry.js';
+import { CLOSE_CONNECTION, type ApiHandler, type RequestContext } from '../api/registry.js';
 import type { MemoryPool } from './memory-pool.js';
 
 /** api_key + api_version + correlation_id + client_id length. */
@@ -69,6 +69,8 @@ interface Slot {
   requestBytes: number;
   /** Response pool bytes held for its answer: granted while built, then the frame's size. */
   responseBytes: number;
+  /** Close the connection when this slot's turn comes (a handler returned CLOSE_CONNECTION). */
+  closeWhenReached?: string;
 }
 
 export class Connection {
@@ -399,7 +401,9 @@ export class Connection {
   private complete(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, response: unknown): void {
     this.settle(slot);
     if (this.isClosed) return;
-    if (response !== null) {
+    if (response === CLOSE_CONNECTION) {
+      slot.closeWhenReached = `${handler.codec.name} v${apiVersion} failed and asked for no answer`;
+    } else if (response !== null) {
       try {
         slot.frame = encodeResponseFrame(correlationId, responseHeaderVersion(handler.codec, apiVersion), (w) =>
           handler.codec.encodeResponse(w, apiVersion, response),
@@ -417,6 +421,10 @@ export class Connection {
   private flush(): void {
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const slot = this.slots.shift()!;
+      if (slot.closeWhenReached !== undefined) {
+        this.close(slot.closeWhenReached, 'debug');
+        return;
+      }
       if (slot.frame === null) continue;
       this.send(slot.frame, slot.responseBytes);
       this.grantedBytes -= slot.responseBytes;
