@@ -96,10 +96,6 @@ export const ALLOWLIST: readonly AllowEntry[] = [
     observation: /^describe-configs\/v\d\/broker\/(broker\.id|ssl\.key\.password|offsets\.topic\.replication\.factor)$/,
     reason: 'Not implemented yet: Sluice lists only the broker settings it implements (src/config/definitions.ts); broker.id (an alias of node.id), ssl.key.password and offsets.topic.replication.factor are not among them.',
   },
-  {
-    observation: /^describe-configs\/v\d\/broker\/node\.id$/,
-    reason: 'The reference launcher writes node.id into Kafka\'s server.properties (STATIC_BROKER_CONFIG, 4); Sluice runs on its default node id (DEFAULT_CONFIG, 5). Same value.',
-  },
   // PENDING-div: differences the helper `div` is fixing in Sluice; remove each when it lands.
   {
     observation: /^(create-topics-(counts|configs)\/real\/[a-z-]+\/config|describe-configs\/v4\/topic-all)\/(leader|follower)\.replication\.throttled\.replicas$/,

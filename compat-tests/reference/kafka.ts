@@ -69,6 +69,8 @@ export const CLIENT_VISIBLE_DEFAULTS: ReadonlyArray<{ name: string; kafka: strin
 
 /** What the differential suite sets on both brokers: single-node values and Sluice's dev timings. */
 export const DIFFERENTIAL_SETTINGS: Readonly<Record<string, string>> = {
+  // Kafka's node needs an id in its file; Sluice is told the same, so both report it as set.
+  'node.id': '1',
   'offsets.topic.replication.factor': '1',
   'transaction.state.log.replication.factor': '1',
   'transaction.state.log.min.isr': '1',
