@@ -38,10 +38,11 @@ export interface RunResult {
 }
 
 /** The Produce version to send: `flagged` if it is >= 0 (checked against the broker), else the highest both sides have. */
+/* ApiVersions v0: every broker here answers it (librdkafka's mock does not know v3). */
 export async function produceVersionFor(port: number, flagged = -1): Promise<number> {
   const c = await RawClient.connect(port);
   try {
-    const res = await c.request(ApiVersions, 3, { clientSoftwareName: 'sluice-latency', clientSoftwareVersion: '0' });
+    const res = await c.request(ApiVersions, 0, { clientSoftwareName: 'sluice-latency', clientSoftwareVersion: '0' });
     const range = res.apiKeys.find((k) => k.apiKey === Produce.apiKey);
     if (!range) throw new Error('the broker does not offer Produce');
     const max = Math.min(range.maxVersion, Produce.maxVersion, PRODUCE_VERSION_MAX);
