@@ -492,6 +492,8 @@ const kafkaPrep = prepareMs.kafka;
 if (kafkaPrep && kafkaPrep.length > 0) console.log(`Apache Kafka's kafka-storage format (a JVM run before each start, not in its start figure): median ${median(kafkaPrep).toFixed(0)} ms`);
 
 const medianOf = (xs: number[]): number => median(xs);
+/** Two decimals, or two significant digits below 0.1 (kfake starts in a thousandth of Kafka's time). */
+const fmtRatio = (r: number): string => (r === 0 || r >= 0.1 ? r.toFixed(2) : r.toPrecision(2));
 function cellFor(row: Row, name: PeerName, pick: (s: Sample) => number | undefined, format: (v: number) => string): string {
   if (row.na[name]) return `n/a (${row.na[name]})`;
   const xs = (row.samples[name] ?? []).map(pick).filter((v): v is number => v !== undefined && !Number.isNaN(v));
@@ -499,7 +501,7 @@ function cellFor(row: Row, name: PeerName, pick: (s: Sample) => number | undefin
   const v = medianOf(xs);
   const kx = (row.samples.kafka ?? []).map(pick).filter((x): x is number => x !== undefined && !Number.isNaN(x));
   let ratio = '';
-  if (has('kafka') && name !== 'kafka' && kx.length > 0 && medianOf(kx) > 0) ratio = ` (${(v / medianOf(kx)).toFixed(2)}x)`;
+  if (has('kafka') && name !== 'kafka' && kx.length > 0 && medianOf(kx) > 0) ratio = ` (${fmtRatio(v / medianOf(kx))}x)`;
   return `${format(v)}${ratio}`;
 }
 
