@@ -486,7 +486,8 @@ console.log(`command: node dist/bench/e2e.js${process.argv.length > 2 ? ' ' + pr
 console.log(machineLine(true));
 console.log(`peers: ${peersWanted.map((p) => peerNote[p]).join('; ')}`);
 console.log(`in memory: ${peersWanted.filter((p) => IN_MEMORY[p]).map((p) => PEER_LABELS[p]).join(', ') || 'none'}; on disk: ${peersWanted.filter((p) => !IN_MEMORY[p]).map((p) => PEER_LABELS[p]).join(', ') || 'none'}`);
-console.log(`records: ${fmtInt(records100)} x 100 B, ${fmtInt(records1k)} x 1 KiB per run; rounds ${rounds} (order rotating by round); every figure is the median of the rounds; (x) = ratio to Apache Kafka's figure`);
+console.log(`records: ${fmtInt(records100)} x 100 B, ${fmtInt(records1k)} x 1 KiB per run; rounds ${rounds} (order rotating by round); every figure is the median of the rounds${has('kafka') ? "; (x) = ratio to Apache Kafka's figure" : ''}`);
+if (quick) console.log('--quick: a smoke run; with so few records client start and fetch waits dominate, so these figures compare nothing');
 if (!Number.isNaN(pageCacheMBps)) console.log(`page cache: ${pageCacheMiB} MiB written into a new file at ${pageCacheMBps.toFixed(0)} MB/s before the runs (new page cache after a pause is slow on this VM; see bench/e2e.ts)`);
 const kafkaPrep = prepareMs.kafka;
 if (kafkaPrep && kafkaPrep.length > 0) console.log(`Apache Kafka's kafka-storage format (a JVM run before each start, not in its start figure): median ${median(kafkaPrep).toFixed(0)} ms`);
