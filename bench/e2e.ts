@@ -30,6 +30,8 @@
  * - All peers run at once for the whole run (idle while another is measured), and every case goes
  *   through them in turn, in an order that rotates by round (round r starts with peer r mod n), so
  *   slow drift of a shared machine spreads over every column instead of landing on one.
+ *   An idle peer is not quite idle (Kafka's JVM and KRaft keep working in the background): the
+ *   CPU each uses while the others are measured is read too and shown as a % of one core.
  * - Throughput with kcat (librdkafka): produce of `count` records into a fresh topic created with
  *   CreateTopics before the clock starts (acks=all, linger.ms=5, batch.num.messages=10000,
  *   sticky.partitioning.linger.ms=0 so keyless records spread over all partitions; end offsets
@@ -426,6 +428,25 @@ for (let i = 0; i < startRuns; i++) {
   }
 }
 
+/**
+ * CPU the peers that are not measured use meanwhile (Kafka's JVM and KRaft keep some background
+ * work going): taken from the machine's two cores while another peer is measured, so it is shown.
+ */
+const background = new Map<PeerName, { cpuS: number; wallS: number }>();
+async function measured(peer: Peer, run: () => Promise<void>): Promise<void> {
+  const others = peers.filter((o) => o !== peer);
+  const before = others.map((o) => cpuSeconds(o.pid));
+  const t = performance.now();
+  await run();
+  const wallS = (performance.now() - t) / 1000;
+  others.forEach((o, i) => {
+    const bg = background.get(o.name) ?? { cpuS: 0, wallS: 0 };
+    bg.cpuS += cpuSeconds(o.pid) - before[i]!;
+    bg.wallS += wallS;
+    background.set(o.name, bg);
+  });
+}
+
 const filesDir = mkdtempSync(join(tmpdir(), 'sluice-bench-files-'));
 const peers: Peer[] = [];
 try {
@@ -446,7 +467,7 @@ try {
       for (const partitions of partitionCounts) {
         for (const p of order) {
           progress(`kcat ${sizeLabel(size)} ${partitions} p on ${p.name}`);
-          await kcatCase(p, filesDir, files.get(size)!, size, count, partitions, round);
+          await measured(p, () => kcatCase(p, filesDir, files.get(size)!, size, count, partitions, round));
         }
       }
     }
@@ -454,14 +475,18 @@ try {
       for (const [size, count] of sizes) {
         for (const p of order) {
           progress(`perf tools ${sizeLabel(size)} on ${p.name}`);
-          await perfCase(p, size, count, round);
+          await measured(p, () => perfCase(p, size, count, round));
         }
       }
     }
     process.stderr.write(`round ${round + 1} of ${rounds} done at ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   }
   for (const p of peers) record(rowFor(startSection, 'RSS after the throughput runs (topics deleted)', 'lower', fmtMiB), p.name, { value: memoryMiB(p.pid).rss });
-  for (let i = 0; i < rates.length; i++) for (const p of rotated(peers, i)) await latencyCase(p, rates[i]!);
+  for (let i = 0; i < rates.length; i++) for (const p of rotated(peers, i)) await measured(p, () => latencyCase(p, rates[i]!));
+  for (const p of peers) {
+    const bg = background.get(p.name);
+    if (bg && bg.wallS > 0) record(rowFor(startSection, "CPU while idle, during the other peers' runs (% of one core)", 'lower', (v) => `${v.toFixed(1)}%`), p.name, { value: (100 * bg.cpuS) / bg.wallS });
+  }
   for (const p of peers) record(rowFor(startSection, 'peak RSS over the whole run (VmHWM)', 'lower', fmtMiB), p.name, { value: memoryMiB(p.pid).peak });
 } finally {
   for (const p of peers) await p.close();
