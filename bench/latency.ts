@@ -20,7 +20,7 @@
  * With the defaults: 4 rates x 2 acks x 2 implementations x 12 s, plus up to 17 s more for each
  * overloaded run (see Bounds): about 4-5 minutes.
  *
- * Method. A client in this file speaks Kafka over one TCP connection to a real `sluice start`
+ * Method. A client (bench/produce-latency.ts, shared with e2e.ts) speaks Kafka over one TCP connection to a real `sluice start`
  * process, with the project's generated codecs: the Produce request frame (one record batch for a
  * fresh 1-partition topic) is encoded once per run, and each send is a copy with its own
  * correlation id. Request i is due at t0 + i / rate. The sender sends every request that is due
