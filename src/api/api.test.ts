@@ -387,7 +387,11 @@ t.test('DescribeConfigs: topic overrides, broker synonyms and defaults with thei
   const topic = new Map(res.results[0]!.configs.map((x) => [x.name, x]));
   t.same([topic.get('retention.ms')!.value, topic.get('retention.ms')!.configSource], ['1234', 1], 'topic override: DYNAMIC_TOPIC_CONFIG');
   t.same([topic.get('segment.bytes')!.value, topic.get('segment.bytes')!.configSource], ['4096', 4], 'from log.segment.bytes: STATIC_BROKER_CONFIG');
-  t.same(topic.get('segment.bytes')!.synonyms.map((s) => s.name), ['log.segment.bytes', 'segment.bytes']);
+  // Kafka names every level by the broker property, the default level too.
+  t.same(topic.get('segment.bytes')!.synonyms.map((s) => [s.name, s.source]), [['log.segment.bytes', 4], ['log.segment.bytes', 5]]);
+  t.same(topic.get('cleanup.policy')!.synonyms.map((s) => [s.name, s.value, s.source]), [['log.cleanup.policy', 'delete', 5]]);
+  t.same(topic.get('retention.ms')!.synonyms.map((s) => s.name), ['retention.ms'], 'log.retention.hours alone does not stand for retention.ms (Kafka)');
+  t.same(topic.get('leader.replication.throttled.replicas')!.synonyms, [], 'no broker property: no default level');
   t.same([topic.get('cleanup.policy')!.value, topic.get('cleanup.policy')!.configSource], ['delete', 5], 'DEFAULT_CONFIG');
   t.equal(topic.get('retention.ms')!.configType, 5, 'LONG');
   const brokerCfg = new Map(res.results[1]!.configs.map((x) => [x.name, x]));

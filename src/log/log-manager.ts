@@ -39,7 +39,8 @@ export function logConfigFrom(configs: ReadonlyMap<string, string | null>): LogC
     return Number.isFinite(n) ? Math.min(n, Number.MAX_SAFE_INTEGER) : fallback;
   };
   return {
-    segmentBytes: num('segment.bytes', 1073741824),
+    // internal.segment.bytes (Kafka 4, for tests) overrides segment.bytes and its 1 MiB minimum.
+    segmentBytes: num('internal.segment.bytes', num('segment.bytes', 1073741824)),
     segmentMs: num('segment.ms', 604800000),
     indexIntervalBytes: num('index.interval.bytes', 4096),
     segmentIndexBytes: num('segment.index.bytes', 10485760),

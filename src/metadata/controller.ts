@@ -260,13 +260,18 @@ export class Controller {
       if (problem) return problem;
       current = t.configs;
     } else {
+      // Kafka answers a broker resource's refusals with INVALID_REQUEST, not INVALID_CONFIG.
       const fixed = [...target.keys()].filter((k) => !DYNAMIC_BROKER_CONFIGS.has(k));
-      if (fixed.length > 0) return fail(ErrorCode.INVALID_CONFIG, `Cannot update these configs dynamically: ${fixed.join(', ')}`);
+      if (fixed.length > 0) return fail(ErrorCode.INVALID_REQUEST, `Cannot update these configs dynamically: ${fixed.join(', ')}`);
       for (const [name, value] of target) {
         const problem = checkConfigValue(brokerConfigByName.get(name)!, value);
-        if (problem) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: ${problem}`);
+        if (problem) return fail(ErrorCode.INVALID_REQUEST, `Invalid value ${value} for configuration ${name}: ${problem}`);
       }
       current = this.image.brokerConfigs.get(resource.name) ?? new Map();
+      // Recorded at first start (broker.ts); Kafka 4 keeps it while ELR is on (KIP-966).
+      if (resource.name === '' && current.has('min.insync.replicas') && !target.has('min.insync.replicas')) {
+        return fail(ErrorCode.INVALID_CONFIG, 'Cluster-level min.insync.replicas cannot be removed while ELR is enabled.');
+      }
     }
     if (validateOnly) return OK;
     const records: MetadataRecord[] = [];
