@@ -9,7 +9,7 @@
  * numbers its message prints, and `failure()` below is the one place that turns it into an error
  * code and message, for both. `validateBatchesTs` is the specification the Rust port follows.
  *
- * Native result records: the addon writes one 64-byte record per batch into a scratch buffer kept
+ * Native result records: the addon writes one 80-byte record per batch into a scratch buffer kept
  * by this module (layout in native/src/batch.rs, OUT_STRIDE); they are read back through typed
  * views of that buffer, with no per-batch JavaScript objects built on the Rust side. A payload with
  * more batches than the scratch holds is validated in several calls, each starting where the last
