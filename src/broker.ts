@@ -278,8 +278,11 @@ export class Broker {
     const every = Math.min(interval, 1000);
     this.flushTimer = setInterval(() => this.logs.maybeFlushAll(Date.now()), every);
     this.flushTimer.unref();
-    const expirationMs = Number(this.config.get('producer.id.expiration.ms'));
-    this.producerExpiryTimer = setInterval(() => this.logs.expireProducers(Date.now(), expirationMs), Number(this.config.get('producer.id.expiration.check.interval.ms')));
+    // Read at each check: producer.id.expiration.ms is a dynamic broker config (AlterConfigs).
+    this.producerExpiryTimer = setInterval(
+      () => this.logs.expireProducers(Date.now(), Number(this.config.get('producer.id.expiration.ms'))),
+      Number(this.config.get('producer.id.expiration.check.interval.ms')),
+    );
     this.producerExpiryTimer.unref();
     this.retentionTimer = setInterval(() => this.logs.applyRetention(Date.now()), Number(this.config.get('log.retention.check.interval.ms')));
     this.retentionTimer.unref();

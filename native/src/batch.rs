@@ -653,8 +653,9 @@ mod tests {
         let two = [batch(1, 14), batch(2, 14)].concat();
         let mut out = vec![0u8; 2 * OUT_STRIDE];
         assert_eq!(validate_into(&two, 0, &internal(), &mut out), 2);
-        assert_eq!(f64::from_ne_bytes(out[64..72].try_into().unwrap()), 75.0);
-        assert_eq!(i32::from_ne_bytes(out[64 + 44..64 + 48].try_into().unwrap()), 2);
+        let second = OUT_STRIDE;
+        assert_eq!(f64::from_ne_bytes(out[second..second + 8].try_into().unwrap()), 75.0);
+        assert_eq!(i32::from_ne_bytes(out[second + 44..second + 48].try_into().unwrap()), 2);
         // One record of room: the first batch, then a second call from where it ended.
         let mut small = vec![0u8; OUT_STRIDE];
         assert_eq!(validate_into(&two, 0, &internal(), &mut small), -(Kind::OutputFull as i32));
@@ -670,6 +671,8 @@ mod tests {
         let b = batch(3, 30);
         assert_eq!(run(&b, &client()).unwrap()[0].null_keys, 3, "every test record has a null key");
         assert_eq!(run(&b, &internal()).unwrap()[0].null_keys, -1, "internal batches are not walked");
+        let walked = run(&b, &client()).unwrap()[0];
+        assert_eq!((walked.timestamp_delta_min, walked.timestamp_delta_max), (0, 0), "the test records carry delta 0");
         let section = &b[RECORDS..];
         assert_eq!(walk_records(section, 4).unwrap_err(), Fault { fault: RecordFault::Missing, index: 3, a: 4, b: 0 });
         assert_eq!(walk_records(section, 2).unwrap_err(), Fault { fault: RecordFault::Trailing, index: 2, a: 16, b: 0 });

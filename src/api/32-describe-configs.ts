@@ -1,16 +1,21 @@
 /**
- * DescribeConfigs (key 32), versions 0-4, for topics (resource type 2) and this broker (4).
+ * DescribeConfigs (key 32), versions 0-4, for topics (resource type 2) and this broker (4), as
+ * Kafka 4.1.1 answers (differential scenario div-describe-synonyms).
  *
- * A topic config's value is its override (source DYNAMIC_TOPIC_CONFIG), else the broker property
- * that stands for it when that is set (STATIC_BROKER_CONFIG, e.g. log.segment.bytes for
- * segment.bytes), else Kafka's default (DEFAULT_CONFIG). With include_synonyms each entry lists
- * every level that has a value, most specific first (KIP-226): a topic override, then each broker
- * synonym as set dynamically for this broker (DYNAMIC_BROKER_CONFIG), for the cluster
- * (DYNAMIC_DEFAULT_BROKER_CONFIG) or at start (STATIC_BROKER_CONFIG), then the default. A broker
- * resource must be named by this node's id; the empty name describes the cluster-wide dynamic
- * defaults. Broker configs that cannot change at run time are read-only.
+ * A topic config's value is its override, else what its broker properties give, else the default.
+ * Synonyms (include_synonyms, KIP-226) and the config source follow Kafka's ConfigHelper: the topic
+ * override (DYNAMIC_TOPIC_CONFIG), then the levels of the topic config's broker property and that
+ * property's own synonyms (log.retention.ms with .minutes and .hours): per-broker dynamic
+ * (DYNAMIC_BROKER_CONFIG), cluster-wide dynamic (DYNAMIC_DEFAULT_BROKER_CONFIG), server.properties
+ * (STATIC_BROKER_CONFIG), then the defaults (DEFAULT_CONFIG), always named by the broker property,
+ * from the first entry that names the property itself. The source is the first synonym's, else
+ * DEFAULT_CONFIG. A topic config with no broker property (the replication throttles) lists no
+ * default level. A broker resource must be named by this node's id; the empty name describes the
+ * cluster-wide dynamic defaults that are set. Broker configs that cannot change at run time are
+ * read-only. include_documentation (v3+) returns src/config/documentation.ts's text.
  */
 import { brokerConfigByName, brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, DYNAMIC_BROKER_CONFIGS, topicConfigDefs } from '../config/definitions.js';
+import { brokerConfigDoc, topicConfigDoc } from '../config/documentation.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/32-describe-configs.js';
 import type { Broker } from '../broker.js';
@@ -22,7 +27,7 @@ type Synonym = ConfigEntry['synonyms'][number];
 const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
 
-function entry(name: string, value: string | null, source: number, type: keyof typeof CONFIG_TYPE_CODE, readOnly: boolean, synonyms: Synonym[], sensitive = false): ConfigEntry {
+function entry(name: string, value: string | null, source: number, type: keyof typeof CONFIG_TYPE_CODE, readOnly: boolean, synonyms: Synonym[], sensitive: boolean, documentation: string | null): ConfigEntry {
   return {
     name,
     value: sensitive ? null : value,
@@ -32,7 +37,7 @@ function entry(name: string, value: string | null, source: number, type: keyof t
     isSensitive: sensitive,
     synonyms,
     configType: CONFIG_TYPE_CODE[type],
-    documentation: null,
+    documentation,
   };
 }
 
@@ -85,7 +90,7 @@ function configSynonyms(b: Broker, name: string, sensitive: boolean): Synonym[] 
  * ServerTopicConfigSynonyms: the first synonym); the source is the first synonym's, else
  * DEFAULT_CONFIG. A topic config without a broker property lists no default level.
  */
-export function describeTopicConfigs(b: Broker, overrides: ReadonlyMap<string, string>, keys: readonly string[] | null, includeSynonyms = false): ConfigEntry[] {
+export function describeTopicConfigs(b: Broker, overrides: ReadonlyMap<string, string>, keys: readonly string[] | null, includeSynonyms = false, includeDocumentation = false): ConfigEntry[] {
   const out: ConfigEntry[] = [];
   for (const def of topicConfigDefs) {
     if (keys !== null && !keys.includes(def.name)) continue;
@@ -96,7 +101,7 @@ export function describeTopicConfigs(b: Broker, overrides: ReadonlyMap<string, s
     if (override !== undefined) synonyms.unshift({ name: def.name, value: sensitive ? null : override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
     const value = override ?? b.config.topicDefault(def.name).value;
     const source = synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG;
-    out.push(entry(def.name, value, source, def.type, false, includeSynonyms ? synonyms : [], sensitive));
+    out.push(entry(def.name, value, source, def.type, false, includeSynonyms ? synonyms : [], sensitive, includeDocumentation ? topicConfigDoc(def.name) : null));
   }
   return out;
 }
@@ -105,7 +110,7 @@ export function describeTopicConfigs(b: Broker, overrides: ReadonlyMap<string, s
  * Broker configs of this node (`perBroker`) or, for the empty resource name, the cluster-wide
  * dynamic defaults that are set (only those, with only that level as synonym).
  */
-function describeBrokerConfigs(b: Broker, keys: readonly string[] | null, includeSynonyms: boolean, perBroker: boolean): ConfigEntry[] {
+function describeBrokerConfigs(b: Broker, keys: readonly string[] | null, includeSynonyms: boolean, includeDocumentation: boolean, perBroker: boolean): ConfigEntry[] {
   const out: ConfigEntry[] = [];
   const cluster = b.image.brokerConfigs.get('') ?? new Map<string, string>();
   for (const def of brokerConfigDefs) {
@@ -115,7 +120,7 @@ function describeBrokerConfigs(b: Broker, keys: readonly string[] | null, includ
     const all = configSynonyms(b, def.name, sensitive).filter((s) => perBroker || s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
     const value = perBroker ? b.config.get(def.name) : cluster.get(def.name)!;
     const source = all[0]?.source ?? ConfigSource.DEFAULT_CONFIG;
-    out.push(entry(def.name, value, source, def.type, !DYNAMIC_BROKER_CONFIGS.has(def.name), includeSynonyms ? all : [], sensitive));
+    out.push(entry(def.name, value, source, def.type, !DYNAMIC_BROKER_CONFIGS.has(def.name), includeSynonyms ? all : [], sensitive, includeDocumentation ? brokerConfigDoc(def.name) : null));
   }
   return out;
 }
@@ -135,17 +140,17 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
       if (r.resourceType === RESOURCE_TOPIC) {
         const t = b.image.topicsByName.get(r.resourceName);
         if (!t) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${r.resourceName}' does not exist.`);
-        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeTopicConfigs(b, t.configs, r.configurationKeys, req.includeSynonyms)) };
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeTopicConfigs(b, t.configs, r.configurationKeys, req.includeSynonyms, req.includeDocumentation)) };
       }
       if (r.resourceType === RESOURCE_BROKER) {
         if (r.resourceName === '') {
           // The cluster-wide dynamic defaults.
-          return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, false)) };
+          return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, req.includeDocumentation, false)) };
         }
         if (r.resourceName !== String(b.nodeId)) {
           return failed(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${b.nodeId} or empty string, but received ${r.resourceName}`);
         }
-        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, true)) };
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, req.includeDocumentation, true)) };
       }
       return failed(ErrorCode.INVALID_REQUEST, `Resource type ${r.resourceType} is not supported; use 2 (topic) or 4 (broker).`);
     });

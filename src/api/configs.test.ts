@@ -4,6 +4,7 @@
  * retention pass that a consumer sees as OFFSET_OUT_OF_RANGE.
  */
 import t from 'tap';
+import { undocumentedConfigs } from '../config/documentation.js';
 import { startBroker, type RunningBroker } from '../index.js';
 import { buildRecordBatch } from '../log/record-batch.js';
 import {
@@ -122,6 +123,16 @@ t.test('replication throttle topic configs: * or partition:broker pairs', async 
   const d = await describe(2, 'thr', 'follower.replication.throttled.replicas');
   t.same([d.value, d.configSource, d.configType, d.synonyms.length], ['0:1, 1:1', 1, 7, 1]);
   t.same((await describe(2, 'cfg', 'leader.replication.throttled.replicas')).synonyms, [], 'unset: no synonyms, as Kafka');
+});
+
+t.test('DescribeConfigs documentation: every config has some, returned only when asked (v3+)', async (t) => {
+  t.same(undocumentedConfigs(), []);
+  const ask = async (includeDocumentation: boolean) =>
+    (await c.request(DescribeConfigs, 4, { resources: [{ resourceType: 2, resourceName: 'cfg', configurationKeys: null }, { resourceType: 4, resourceName: String(broker.nodeId), configurationKeys: null }], includeSynonyms: false, includeDocumentation })).results;
+  const withDocs = await ask(true);
+  t.ok(withDocs.every((r) => r.configs.length > 0 && r.configs.every((x) => typeof x.documentation === 'string' && x.documentation.length > 0)), 'all documented');
+  t.match(withDocs[1]!.configs.find((x) => x.name === 'log.segment.bytes')!.documentation, /^Default of topic config segment.bytes:/);
+  t.ok((await ask(false)).every((r) => r.configs.every((x) => x.documentation === null)), 'null when not asked');
 });
 
 t.test('DeleteRecords moves the low watermark; DescribeLogDirs reports sizes', async (t) => {
