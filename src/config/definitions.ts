@@ -62,11 +62,11 @@ const minutesToMs = (v: string): string => String(BigInt(v) * 60_000n);
 const atLeast =
   (min: number) =>
   (v: string): string | null =>
-    Number(v) >= min ? null : `must be at least ${min}`;
+    Number(v) >= min ? null : `Value must be at least ${min}`;
 const oneOf =
   (...allowed: string[]) =>
   (v: string): string | null =>
-    allowed.includes(v) ? null : `must be one of ${allowed.join(', ')}`;
+    allowed.includes(v) ? null : `String must be one of: ${allowed.join(', ')}`;
 const listOf =
   (...allowed: string[]) =>
   (v: string): string | null => {
@@ -315,24 +315,31 @@ export const DYNAMIC_BROKER_CONFIGS: ReadonlySet<string> = new Set([
 export const topicConfigByName: ReadonlyMap<string, TopicConfigDef> = new Map(topicConfigDefs.map((d) => [d.name, d]));
 export const brokerConfigByName: ReadonlyMap<string, ConfigDef> = new Map(brokerConfigDefs.map((d) => [d.name, d]));
 
+/** A value as Kafka prints it in an error message: a list as [a, b]. */
+export function shownValue(def: ConfigDef, value: string): string {
+  return def.type === 'list' ? `[${value.split(',').map((x) => x.trim()).join(', ')}]` : value;
+}
+
 /** Checks a value against its type and extra check; returns an error message or null. */
 export function checkConfigValue(def: ConfigDef, value: string, origin: 'static' | 'dynamic' = 'dynamic'): string | null {
   const v = value.trim();
   switch (def.type) {
     case 'boolean':
-      if (v !== 'true' && v !== 'false') return 'must be true or false';
+      // Kafka's ConfigDef wording, so that messages read the same from both brokers.
+      if (v !== 'true' && v !== 'false') return 'Expected value to be either true or false';
       break;
     case 'int':
     case 'short':
     case 'long': {
-      if (!/^-?\d+$/.test(v)) return 'must be a whole number';
+      const notA = `Not a number of type ${def.type.toUpperCase()}`;
+      if (!/^-?\d+$/.test(v)) return notA;
       const n = BigInt(v);
       const bits = def.type === 'short' ? 15n : def.type === 'int' ? 31n : 63n;
-      if (n < -(2n ** bits) || n >= 2n ** bits) return `is out of range for a ${def.type}`;
+      if (n < -(2n ** bits) || n >= 2n ** bits) return notA;
       break;
     }
     case 'double':
-      if (v === '' || !Number.isFinite(Number(v))) return 'must be a number';
+      if (v === '' || !Number.isFinite(Number(v))) return 'Not a number of type DOUBLE';
       break;
     default:
       break;

@@ -130,7 +130,10 @@ export const divergences: Scenario[] = [
       const r = await createTopic(t, 'throttled', { 'leader.replication.throttled.replicas': '0:1', 'follower.replication.throttled.replicas': '*' });
       see.code('create/error', r.errorCode);
       await waitForLeader(t, 'throttled').catch(() => undefined);
-      see.code('create-bad', (await createTopic(t, 'throttled-bad', { 'leader.replication.throttled.replicas': 'nonsense' }, true)).errorCode);
+      const bad = await createTopic(t, 'throttled-bad', { 'leader.replication.throttled.replicas': 'nonsense' }, true);
+      see.see('create-bad', { error: errorName(bad.errorCode), text: bad.errorMessage });
+      const mixed = await createTopic(t, 'throttled-bad', { 'follower.replication.throttled.replicas': '*,0:1' }, true);
+      see.see('create-mixed', { error: errorName(mixed.errorCode), text: mixed.errorMessage });
       const a = await t.request(AlterConfigs, 2, { resources: [{ resourceType: TOPIC, resourceName: 'throttled', configs: [{ name: 'leader.replication.throttled.replicas', value: '' }, { name: 'follower.replication.throttled.replicas', value: '0:1,0:2' }] }], validateOnly: false });
       alterOutcome(see, 'alter', a.responses[0]!);
       const d = await describe(t, 4, TOPIC, 'throttled', ['leader.replication.throttled.replicas', 'follower.replication.throttled.replicas'], true);
@@ -215,16 +218,24 @@ export const divergences: Scenario[] = [
     async run(t, see) {
       const c = await createTopic(t, 'seg-small', { 'segment.bytes': '1000' });
       see.see('create/small', { error: errorName(c.errorCode), message: c.errorMessage });
+      // Message wording is normalised away elsewhere; here its text is the observation.
+      see.see('create/small/text', c.errorMessage);
       see.code('create/1MiB', (await createTopic(t, 'seg-ok', { 'segment.bytes': '1048576' })).errorCode);
       see.code('create/1MiB-1', (await createTopic(t, 'seg-small2', { 'segment.bytes': '1048575' }, true)).errorCode);
       await waitForLeader(t, 'seg-ok').catch(() => undefined);
       const a = await t.request(AlterConfigs, 2, { resources: [{ resourceType: TOPIC, resourceName: 'seg-ok', configs: [{ name: 'segment.bytes', value: '4096' }] }], validateOnly: false });
       alterOutcome(see, 'alter', a.responses[0]!);
+      see.see('alter/text', a.responses[0]!.errorMessage);
       const i = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: TOPIC, resourceName: 'seg-ok', configs: [{ name: 'segment.bytes', configOperation: 0, value: '4096' }] }], validateOnly: false });
       alterOutcome(see, 'incremental', i.responses[0]!);
+      const typo = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: TOPIC, resourceName: 'seg-ok', configs: [{ name: 'segment.bytes', configOperation: 0, value: 'abc' }] }], validateOnly: true });
+      see.see('incremental/not-a-number', { error: errorName(typo.responses[0]!.errorCode), text: typo.responses[0]!.errorMessage });
+      const internal = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: TOPIC, resourceName: 'seg-ok', configs: [{ name: 'internal.segment.bytes', configOperation: 0, value: '4096' }] }], validateOnly: false });
+      alterOutcome(see, 'incremental/internal.segment.bytes', internal.responses[0]!);
       const node = await nodeName(t);
       const ib = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: BROKER, resourceName: node, configs: [{ name: 'log.segment.bytes', configOperation: 0, value: '4096' }] }], validateOnly: true });
       alterOutcome(see, 'incremental-broker', ib.responses[0]!);
+      see.see('incremental-broker/text', ib.responses[0]!.errorMessage);
     },
   },
   {
@@ -252,6 +263,11 @@ export const divergences: Scenario[] = [
       alterOutcome(see, 'broker/background.threads', perBroker.responses[0]!);
       const fixed = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: BROKER, resourceName: '', configs: [{ name: 'offsets.topic.num.partitions', configOperation: 0, value: '7' }] }], validateOnly: true });
       alterOutcome(see, 'cluster/offsets.topic.num.partitions', fixed.responses[0]!);
+      see.see('cluster/offsets.topic.num.partitions/text', fixed.responses[0]!.errorMessage);
+      const zero = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: BROKER, resourceName: '', configs: [{ name: 'background.threads', configOperation: 0, value: '0' }] }], validateOnly: true });
+      see.see('cluster/background.threads=0', { error: errorName(zero.responses[0]!.errorCode), text: zero.responses[0]!.errorMessage });
+      const hours = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: BROKER, resourceName: '', configs: [{ name: 'log.retention.hours', configOperation: 0, value: '5' }] }], validateOnly: true });
+      see.see('cluster/log.retention.hours', { error: errorName(hours.responses[0]!.errorCode), text: hours.responses[0]!.errorMessage });
       const legacy = await t.request(AlterConfigs, 2, { resources: [{ resourceType: BROKER, resourceName: node, configs: [{ name: 'num.io.threads', value: '10' }] }], validateOnly: false });
       alterOutcome(see, 'alter/num.io.threads', legacy.responses[0]!);
       await new Promise((r) => setTimeout(r, 1000));
