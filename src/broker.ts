@@ -286,7 +286,18 @@ export class Broker {
     this.producerExpiryTimer.unref();
     this.retentionTimer = setInterval(() => this.logs.applyRetention(Date.now()), Number(this.config.get('log.retention.check.interval.ms')));
     this.retentionTimer.unref();
-    this.cleanerTimer = setInterval(() => this.logs.cleanAll(Date.now()), Number(this.config.get('log.cleaner.backoff.ms')));
+    this.scheduleCleaner();
+  }
+
+  /** The next log cleaner pass, log.cleaner.backoff.ms from now (read each time: it is dynamic). */
+  private scheduleCleaner(): void {
+    this.cleanerTimer = setTimeout(() => {
+      try {
+        this.logs.cleanAll(Date.now());
+      } finally {
+        if (!this.stopped) this.scheduleCleaner();
+      }
+    }, Number(this.config.get('log.cleaner.backoff.ms')));
     this.cleanerTimer.unref();
   }
 
@@ -336,7 +347,7 @@ export class Broker {
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.producerExpiryTimer) clearInterval(this.producerExpiryTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    if (this.cleanerTimer) clearInterval(this.cleanerTimer);
+    if (this.cleanerTimer) clearTimeout(this.cleanerTimer);
     await this.listener.stop();
     await this.recordChecks.close();
     const failures = this.closeStorage();

@@ -56,7 +56,7 @@ const BROKER_DOCS: Readonly<Record<string, string>> = {
   'log.retention.hours': 'Retention time in hours, used when log.retention.ms and log.retention.minutes are not set.',
   'log.roll.hours': 'Segment roll time in hours, used when log.roll.ms is not set.',
   'log.flush.scheduler.interval.ms': 'How often the broker checks whether a log is due for an fsync by time.',
-  'log.cleaner.backoff.ms': 'Pause of the log cleaner when no log needs compaction.',
+  'log.cleaner.backoff.ms': 'Pause between two passes of the log cleaner; a change at run time applies from the next pass.',
   'group.initial.rebalance.delay.ms': 'Wait for more members before the first rebalance of an empty group.',
   'group.min.session.timeout.ms': 'Smallest session timeout a group member may ask for.',
   'group.max.session.timeout.ms': 'Largest session timeout a group member may ask for.',
