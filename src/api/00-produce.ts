@@ -101,14 +101,12 @@ function orderOf(b: Broker): PartitionOrder {
 const ISR_SIZE = 1;
 /**
  * Kafka's timestamp bounds for CreateTime topics (message.timestamp.before.max.ms and
- * after.max.ms, KIP-937): [now - before, now + after], checked on every record by the record
- * check (batch-records.ts); null for LogAppendTime topics, whose producers' times are replaced.
- * Numbers, not bigints: bounds and times near them are far below 2^53; a time past that is out of
- * range whatever its rounding.
+ * after.max.ms, KIP-937), checked on every record by the record check (batch-records.ts); null
+ * for LogAppendTime topics, whose producers' times are replaced.
  */
 function timestampBounds(rules: ProduceRules, nowMs: number): TimestampBounds | null {
   if (rules.logAppendTime) return null;
-  return { lowMs: nowMs - Math.min(rules.timestampBeforeMaxMs, nowMs), highMs: nowMs + Math.min(rules.timestampAfterMaxMs, Number.MAX_SAFE_INTEGER - nowMs) };
+  return { nowMs: BigInt(nowMs), beforeMaxMs: rules.timestampBeforeMaxMs, afterMaxMs: rules.timestampAfterMaxMs };
 }
 
 /** min.insync.replicas: what Kafka checks before the records. */

@@ -105,19 +105,22 @@ export interface RecordCheckOptions {
   /** For messages: "topic-partition". */
   topicPartition: string;
   /**
-   * message.timestamp.before/after.max.ms as absolute bounds for this request (KIP-937): a
-   * record whose CreateTime lies outside [lowMs, highMs] is refused. Null for LogAppendTime topics.
+   * message.timestamp.before/after.max.ms for this request (KIP-937): a record whose CreateTime
+   * lies more than beforeMaxMs before nowMs or afterMaxMs after it is refused. Null for
+   * LogAppendTime topics.
    */
   timestampBounds?: TimestampBounds | null;
 }
 
+/** Longs, computed with as Kafka's LogValidator does (64-bit wrap included). */
 export interface TimestampBounds {
-  lowMs: number;
-  highMs: number;
+  nowMs: bigint;
+  beforeMaxMs: bigint;
+  afterMaxMs: bigint;
 }
 
 /** Kafka's RecordBatch.NO_TIMESTAMP: a record without a time is never out of range. */
-const NO_TIMESTAMP = -1;
+const NO_TIMESTAMP = -1n;
 
 export interface RecordError {
   batchIndex: number;
@@ -171,15 +174,45 @@ export function checkRecords(batch: Buffer, info: BatchInfo, opts: RecordCheckOp
   return keyless || late ? recordProblems(section, info, opts) : OK;
 }
 
-/** Whether a record with a delta in [min, max] from `base` may lie outside the bounds. */
+/**
+ * Whether a record with a delta in [min, max] from `base` may lie outside the bounds: a fast,
+ * conservative test in doubles (a second of slack, and anything past 2^53 counts as maybe), so
+ * that `outOfTime` (exact) runs only on batches near or past a bound.
+ */
 function mayBeOutside(base: bigint, min: number, max: number, bounds: TimestampBounds | null | undefined): boolean {
   if (!bounds) return false;
-  const b = Number(base);
-  return b + min < bounds.lowMs || b + max > bounds.highMs;
+  const low = Number(base) + min;
+  const high = Number(base) + max;
+  if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high)) return true;
+  const now = Number(bounds.nowMs);
+  return now - low >= Number(bounds.beforeMaxMs) - SLACK_MS || high - now >= Number(bounds.afterMaxMs) - SLACK_MS;
 }
 
-function outOfTime(timestamp: number, bounds: TimestampBounds | null | undefined): boolean {
-  return !!bounds && timestamp !== NO_TIMESTAMP && (timestamp < bounds.lowMs || timestamp > bounds.highMs);
+const SLACK_MS = 1000;
+
+/** Kafka's recordHasInvalidTimestamp, in 64-bit arithmetic as Java's longs wrap. */
+function outOfTime(timestamp: bigint, bounds: TimestampBounds | null | undefined): boolean {
+  if (!bounds || timestamp === NO_TIMESTAMP) return false;
+  const diff = BigInt.asIntN(64, bounds.nowMs - timestamp);
+  return diff > bounds.beforeMaxMs || BigInt.asIntN(64, -diff) > bounds.afterMaxMs;
+}
+
+/** A record's time, base timestamp plus delta, wrapping as a Java long. */
+function recordTime(base: bigint, delta: bigint): bigint {
+  return BigInt.asIntN(64, base + delta);
+}
+
+/** Kafka's record error for a record out of time; the bounds as Kafka prints them (longs). */
+function lateMessage(l: { index: number; timestamp: bigint }, b: TimestampBounds): string {
+  const low = BigInt.asIntN(64, b.nowMs - b.beforeMaxMs);
+  const high = BigInt.asIntN(64, b.nowMs + b.afterMaxMs);
+  return `Timestamp ${l.timestamp} of message with offset ${l.index} is out of range. The timestamp should be within [${low}, ${high}]`;
+}
+
+/** The timestamp delta of the well-formed record whose length varint starts at `pos`. */
+function timestampDeltaAt(buf: Buffer, pos: number): bigint {
+  while (buf[pos]! & 0x80) pos++;
+  return varlongAt(buf, pos + 2); // past the length's last byte and the attributes byte
 }
 
 /**
@@ -222,16 +255,13 @@ class StreamedRecords {
   private index = 0;
   private extra = 0;
   private readonly keyless: number[] = [];
-  private readonly late: Array<{ index: number; timestamp: number }> = [];
-  private readonly baseTimestamp: number;
+  private readonly late: Array<{ index: number; timestamp: bigint }> = [];
 
   constructor(
     private readonly count: number,
     private readonly opts: RecordCheckOptions,
-    baseTimestamp: bigint,
-  ) {
-    this.baseTimestamp = Number(baseTimestamp);
-  }
+    private readonly baseTimestamp: bigint,
+  ) {}
 
   push(chunk: Buffer): RecordCheck | null {
     this.total += chunk.length;
@@ -257,7 +287,10 @@ class StreamedRecords {
         return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(r.fault, r.index, r.a, r.b));
       }
       if (r.nullKey && this.opts.compacted) this.keyless.push(this.index);
-      else if (outOfTime(this.baseTimestamp + r.timestampDelta, this.opts.timestampBounds)) this.late.push({ index: this.index, timestamp: this.baseTimestamp + r.timestampDelta });
+      else if (mayBeOutside(this.baseTimestamp, r.timestampDelta, r.timestampDelta, this.opts.timestampBounds)) {
+        const timestamp = recordTime(this.baseTimestamp, timestampDeltaAt(buf, 0));
+        if (outOfTime(timestamp, this.opts.timestampBounds)) this.late.push({ index: this.index, timestamp });
+      }
       this.index++;
       this.chunks = r.next < buf.length ? [buf.subarray(r.next)] : [];
       this.buffered = buf.length - r.next;
@@ -303,12 +336,11 @@ function refused(errorCode: number, message: string, recordErrors: RecordError[]
  */
 function recordProblems(section: Buffer, info: BatchInfo, opts: RecordCheckOptions): RecordCheck {
   const keyless: number[] = [];
-  const late: Array<{ index: number; timestamp: number }> = [];
-  const base = Number(info.baseTimestamp);
+  const late: Array<{ index: number; timestamp: bigint }> = [];
   const walk = walkRecords(section, 0, section.length, info.recordCount, 'produced', (f) => {
     if (opts.compacted && f.keyLength === -1) keyless.push(f.index);
     else {
-      const timestamp = base + Number(varlongAt(section, f.timestampDeltaAt));
+      const timestamp = recordTime(info.baseTimestamp, varlongAt(section, f.timestampDeltaAt));
       if (outOfTime(timestamp, opts.timestampBounds)) late.push({ index: f.index, timestamp });
     }
   });
@@ -321,15 +353,11 @@ function recordProblems(section: Buffer, info: BatchInfo, opts: RecordCheckOptio
  * INVALID_TIMESTAMP when any record is out of time, else INVALID_RECORD with the summary of the
  * first three.
  */
-function recordRefusal(keyless: readonly number[], late: ReadonlyArray<{ index: number; timestamp: number }>, opts: RecordCheckOptions): RecordCheck {
+function recordRefusal(keyless: readonly number[], late: ReadonlyArray<{ index: number; timestamp: bigint }>, opts: RecordCheckOptions): RecordCheck {
   const keyMessage = `Compacted topic cannot accept message without key in topic partition ${opts.topicPartition}.`;
-  const b = opts.timestampBounds;
   const recordErrors = [
     ...keyless.map((batchIndex) => ({ batchIndex, batchIndexErrorMessage: keyMessage })),
-    ...late.map((l) => ({
-      batchIndex: l.index,
-      batchIndexErrorMessage: `Timestamp ${l.timestamp} of message with offset ${l.index} is out of range. The timestamp should be within [${b?.lowMs}, ${b?.highMs}]`,
-    })),
+    ...late.map((l) => ({ batchIndex: l.index, batchIndexErrorMessage: lateMessage(l, opts.timestampBounds!) })),
   ].sort((x, y) => x.batchIndex - y.batchIndex);
   if (late.length > 0) return refused(ErrorCode.INVALID_TIMESTAMP, 'One or more records have been rejected due to invalid timestamp', recordErrors);
   const shown = recordErrors.slice(0, 3).map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${e.batchIndexErrorMessage}')`);
