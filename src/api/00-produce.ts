@@ -151,12 +151,18 @@ function validateAndAppend(b: Broker, topic: string, index: number, records: Buf
     timestampBounds: timestampBounds(b.logs.produceRules(topic), Date.now()),
   };
   const check = b.recordChecks.check(records, info, opts);
-  const append = (c: RecordCheck): PartitionResponse => (c.ok ? appendChecked(b, topic, index, records, checked.batches) : recordsRefused(index, c));
+  const append = (c: RecordCheck): PartitionResponse => (c.ok ? appendChecked(b, topic, index, records, checked.batches) : recordsRefused(b, topic, index, c));
   return check instanceof Promise ? check.then(append) : append(check);
 }
 
-function recordsRefused(index: number, c: RecordCheck & { ok: false }): PartitionResponse {
-  return { ...partitionError(index, c.errorCode, c.message), recordErrors: c.recordErrors };
+/**
+ * A batch refused for its records. Kafka answers a record validation failure (its
+ * RecordValidationException: times, keys, malformed records) with the partition's log start
+ * offset, but a batch too large without it (ReplicaManager.appendToLocalLog).
+ */
+function recordsRefused(b: Broker, topic: string, index: number, c: RecordCheck & { ok: false }): PartitionResponse {
+  const logStartOffset = c.errorCode === ErrorCode.MESSAGE_TOO_LARGE ? -1n : (b.logs.get(topic, index)?.logStartOffset ?? -1n);
+  return { ...partitionError(index, c.errorCode, c.message), logStartOffset, recordErrors: c.recordErrors };
 }
 
 /** The append of a batch whose every check passed; the partition is looked up again (a worker may have run). */

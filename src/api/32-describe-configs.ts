@@ -98,6 +98,7 @@ export function describeTopicConfigs(b: Broker, overrides: ReadonlyMap<string, s
     const primary = def.synonyms[0]?.name;
     const synonyms: Synonym[] = primary === undefined ? [] : configSynonyms(b, primary, sensitive);
     const override = overrides.get(def.name);
+    if (def.internal && override === undefined) continue;
     if (override !== undefined) synonyms.unshift({ name: def.name, value: sensitive ? null : override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
     const value = override ?? b.config.topicDefault(def.name).value;
     const source = synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG;

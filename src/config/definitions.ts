@@ -53,6 +53,8 @@ export interface ConfigDef {
 export interface TopicConfigDef extends ConfigDef {
   /** Broker properties that set this topic config's default, in precedence order. */
   readonly synonyms: ReadonlyArray<{ name: string; toTopicValue?: (v: string) => string }>;
+  /** Kafka's internal configs: listed by DescribeConfigs and CreateTopics only when set. */
+  readonly internal?: boolean;
 }
 
 const LONG_MAX = '9223372036854775807';
@@ -132,8 +134,8 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
   { name: 'follower.replication.throttled.replicas', type: 'list', default: '', check: throttledReplicas('follower.replication.throttled.replicas'), synonyms: [] },
   { name: 'index.interval.bytes', type: 'int', default: '4096', check: atLeast(0), synonyms: [{ name: 'log.index.interval.bytes' }] },
   // Kafka 4's escape from segment.bytes' minimum (KIP-1030), meant for tests; takes precedence
-  // over segment.bytes when set.
-  { name: 'internal.segment.bytes', type: 'int', default: null, check: atLeast(14), synonyms: [] },
+  // over segment.bytes when set, and is listed only then (an internal config, as in Kafka).
+  { name: 'internal.segment.bytes', type: 'int', default: null, check: atLeast(14), synonyms: [], internal: true },
   { name: 'leader.replication.throttled.replicas', type: 'list', default: '', check: throttledReplicas('leader.replication.throttled.replicas'), synonyms: [] },
   { name: 'max.compaction.lag.ms', type: 'long', default: LONG_MAX, check: atLeast(1), synonyms: [{ name: 'log.cleaner.max.compaction.lag.ms' }] },
   { name: 'max.message.bytes', type: 'int', default: '1048588', check: atLeast(0), synonyms: [{ name: 'message.max.bytes' }] },

@@ -121,6 +121,8 @@ export const divergences: Scenario[] = [
       }
       const all = await describe(t, 4, TOPIC, 'syn-topic', null, false);
       see.see('topic/all/has-throttled', all.configs.some((c) => c.name === 'leader.replication.throttled.replicas'));
+      // An internal config is listed only where it is set.
+      see.see('topic/all/has-internal.segment.bytes', all.configs.some((c) => c.name === 'internal.segment.bytes'));
     },
   },
   {
@@ -232,6 +234,8 @@ export const divergences: Scenario[] = [
       see.see('incremental/not-a-number', { error: errorName(typo.responses[0]!.errorCode), text: typo.responses[0]!.errorMessage });
       const internal = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: TOPIC, resourceName: 'seg-ok', configs: [{ name: 'internal.segment.bytes', configOperation: 0, value: '4096' }] }], validateOnly: false });
       alterOutcome(see, 'incremental/internal.segment.bytes', internal.responses[0]!);
+      const listed = await describe(t, 4, TOPIC, 'seg-ok', null, false);
+      see.see('describe/internal.segment.bytes', shown(listed.configs.find((c) => c.name === 'internal.segment.bytes')));
       const node = await nodeName(t);
       const ib = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: BROKER, resourceName: node, configs: [{ name: 'log.segment.bytes', configOperation: 0, value: '4096' }] }], validateOnly: true });
       alterOutcome(see, 'incremental-broker', ib.responses[0]!);
@@ -318,7 +322,7 @@ export const divergences: Scenario[] = [
       for (const [name, topic, stamps] of cases) {
         for (const v of [7, 9]) {
           const r = await produce(t, topic, buildRecordBatch(records(stamps.length, (i) => stamps[i]!)), v);
-          see.see(`${name}/v${v}`, { error: errorName(r.errorCode), recordErrors: r.recordErrors.map((e) => e.batchIndex), messages: r.recordErrors.map((e) => e.batchIndexErrorMessage !== null), errorMessage: r.errorMessage !== null });
+          see.see(`${name}/v${v}`, { error: errorName(r.errorCode), recordErrors: r.recordErrors.map((e) => e.batchIndex), messages: r.recordErrors.map((e) => e.batchIndexErrorMessage !== null), errorMessage: r.errorMessage !== null, logStartOffset: r.logStartOffset });
         }
       }
       // A batch whose header claims `now` though a record lies 2 h ahead (the header is what a
