@@ -5,7 +5,7 @@
  * consumer in a group), librdkafka (confluent-kafka-python) and kafka-python each read exactly the
  * latest value of every key, in offset order, across the offset gaps; tombstones are gone after
  * delete.retention.ms. zstd batches written by librdkafka are compacted too (read back by
- * librdkafka: kafkajs has no zstd codec and kafka-python fetches below v10). A kill -9 of the
+ * librdkafka: kafkajs has no zstd codec). A kill -9 of the
  * broker while it cleans loses no acknowledged update.
  */
 import t, { type Test } from 'tap';
