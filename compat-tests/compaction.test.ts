@@ -5,7 +5,7 @@
  * consumer in a group), librdkafka (confluent-kafka-python) and kafka-python each read exactly the
  * latest value of every key, in offset order, across the offset gaps; tombstones are gone after
  * delete.retention.ms. zstd batches written by librdkafka are compacted too (read back by
- * librdkafka: kafkajs has no zstd codec and kafka-python fetches below v10). A kill -9 of the
+ * librdkafka: kafkajs has no zstd codec). A kill -9 of the
  * broker while it cleans loses no acknowledged update.
  */
 import t, { type Test } from 'tap';
@@ -120,7 +120,7 @@ t.test('after cleaning, kafkajs, librdkafka and kafka-python read exactly the la
   const broker = await cleaningBroker(t, 'sluice-compaction-');
   const topic = 'compacted';
   await createCompactedTopic(broker.bootstrap, topic, [
-    { name: 'segment.bytes', value: '4096' },
+    { name: 'internal.segment.bytes', value: '4096' },
     { name: 'segment.ms', value: '300' },
     { name: 'delete.retention.ms', value: '1500' },
   ]);
@@ -166,7 +166,7 @@ t.test('zstd batches from librdkafka are compacted: librdkafka reads the latest 
   const broker = await cleaningBroker(t, 'sluice-compaction-zstd-');
   const topic = 'compacted-zstd';
   await createCompactedTopic(broker.bootstrap, topic, [
-    { name: 'segment.bytes', value: '4096' },
+    { name: 'internal.segment.bytes', value: '4096' },
     { name: 'segment.ms', value: '300' },
   ]);
   const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
@@ -192,7 +192,7 @@ t.test('kill -9 of the broker while it cleans loses no acknowledged update', asy
   broker = await start();
   const topic = 'compacted-kill';
   const dir = join(data.dir, `${topic}-0`);
-  await createCompactedTopic(broker.bootstrap, topic, [{ name: 'segment.bytes', value: '65536' }]);
+  await createCompactedTopic(broker.bootstrap, topic, [{ name: 'internal.segment.bytes', value: '65536' }]);
   const keys = Array.from({ length: 200 }, (_, i) => `key-${i}`);
   const pad = 'x'.repeat(200);
   const sent: Rec[] = [];

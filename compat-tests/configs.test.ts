@@ -81,14 +81,14 @@ t.test('confluent-kafka-python and kafka-python: describe_configs and alter_conf
 t.test('retention observed by consumers: an earliest reader starts after the deleted segments', async (t) => {
   const admin = kafka().admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'ret-obs', configEntries: [{ name: 'segment.bytes', value: '500' }] }] });
+  await admin.createTopics({ topics: [{ topic: 'ret-obs', configEntries: [{ name: 'internal.segment.bytes', value: '500' }] }] });
   const producer = kafka().producer();
   await producer.connect();
   const old = Date.now() - 3_600_000;
   for (let i = 0; i < 20; i++) await producer.send({ topic: 'ret-obs', messages: [{ value: `old-${i}`, timestamp: String(old) }] });
   for (let i = 0; i < 3; i++) await producer.send({ topic: 'ret-obs', messages: [{ value: `new-${i}` }] });
   await producer.disconnect();
-  await admin.alterConfigs({ validateOnly: false, resources: [{ type: TOPIC, name: 'ret-obs', configEntries: [{ name: 'segment.bytes', value: '500' }, { name: 'retention.ms', value: '60000' }] }] });
+  await admin.alterConfigs({ validateOnly: false, resources: [{ type: TOPIC, name: 'ret-obs', configEntries: [{ name: 'internal.segment.bytes', value: '500' }, { name: 'retention.ms', value: '60000' }] }] });
   let low = '0';
   for (let i = 0; i < 100 && low === '0'; i++) {
     await new Promise((r) => setTimeout(r, 100));

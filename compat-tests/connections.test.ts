@@ -149,7 +149,7 @@ t.test('max.connections.per.ip.overrides: its own count per host, 0 for everyone
 t.test('bad connection configs stop the start with one line that says what to fix', async (t) => {
   for (const [override, message] of [
     ['max.connections.per.ip.overrides=127.0.0.1', /max\.connections\.per\.ip\.overrides=127\.0\.0\.1: "127\.0\.0\.1" is not host:count/],
-    ['max.connections=-1', /max\.connections=-1: must be at least 0/],
+    ['max.connections=-1', /max\.connections=-1: Value must be at least 0/],
     ['connections.max.idle.ms=0', /connections\.max\.idle\.ms=0: must be positive/],
     ['queued.max.request.bytes=1048576', /queued\.max\.request\.bytes=1048576 must be at least socket\.request\.max\.bytes=104857600/],
     ['max.connections.per.ip=0', /max\.connections\.per\.ip can be 0 only when max\.connections\.per\.ip\.overrides/],

@@ -58,7 +58,7 @@ t.test('kill -9 during produce loses no acknowledged record', async (t) => {
   const kafka = new Kafka({ clientId: 'compat-kill', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'crashy', numPartitions: 6, configEntries: [{ name: 'segment.bytes', value: '8192' }] }] });
+  await admin.createTopics({ topics: [{ topic: 'crashy', numPartitions: 6, configEntries: [{ name: 'internal.segment.bytes', value: '8192' }] }] });
   await admin.disconnect();
   const producer = kafka.producer({ retry: { retries: 0 } });
   await producer.connect();

@@ -11,6 +11,7 @@
  * process's open-file limit (limits.ts), so the partitions a broker holds are bounded by memory
  * and `partitionsMax`, not by `ulimit -n`.
  */
+import { ErrorCode } from './protocol/errors.js';
 import { RecordCheckPool } from './log/decompress-pool.js';
 import { mkdirSync } from 'node:fs';
 import { registerAll } from './api/index.js';
@@ -72,6 +73,8 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
   writeMetaProperties(opts.dataDir, meta);
   return meta;
 }
+
+const MIN_INSYNC_REPLICAS = 'min.insync.replicas';
 
 export class Broker {
   readonly handlers = new HandlerRegistry();
@@ -135,6 +138,7 @@ export class Broker {
         }
       }
     });
+    this.recordClusterMinInsyncReplicas(log);
     const int = (name: string): number => Number(config.get(name));
     this.offsetsTopic = new InternalTopic(OFFSETS_TOPIC, this.controller, this.image, this.logs, {
       numPartitions: int('offsets.topic.num.partitions'),
@@ -247,6 +251,20 @@ export class Broker {
    * directory is the metadata log's own. Such a topic is dropped from the image at start (never
    * opened, served or deleted), so nothing can reach the metadata log through it again.
    */
+  /**
+   * Kafka 4's controller records min.insync.replicas as a cluster-wide dynamic config (from its
+   * own server.properties) when the cluster starts with eligible leader replicas (KIP-966), and
+   * refuses to remove it after; DescribeConfigs then shows it with source
+   * DYNAMIC_DEFAULT_BROKER_CONFIG. Done here on the first start (and after an upgrade).
+   */
+  private recordClusterMinInsyncReplicas(log: Logger): void {
+    if (this.image.brokerConfigs.get('')?.has(MIN_INSYNC_REPLICAS)) return;
+    const cluster = new Map(this.image.brokerConfigs.get('') ?? []);
+    cluster.set(MIN_INSYNC_REPLICAS, this.config.get(MIN_INSYNC_REPLICAS) ?? '1');
+    const out = this.controller.alterConfigs({ type: 'broker', name: '' }, cluster, false);
+    if (out.errorCode !== ErrorCode.NONE) log.warn(`could not record the cluster-wide ${MIN_INSYNC_REPLICAS}: ${out.errorMessage}`);
+  }
+
   private forgetReservedTopic(log: Logger): void {
     const t = this.image.topicsByName.get(METADATA_TOPIC);
     if (!t) return;
@@ -260,12 +278,26 @@ export class Broker {
     const every = Math.min(interval, 1000);
     this.flushTimer = setInterval(() => this.logs.maybeFlushAll(Date.now()), every);
     this.flushTimer.unref();
-    const expirationMs = Number(this.config.get('producer.id.expiration.ms'));
-    this.producerExpiryTimer = setInterval(() => this.logs.expireProducers(Date.now(), expirationMs), Number(this.config.get('producer.id.expiration.check.interval.ms')));
+    // Read at each check: producer.id.expiration.ms is a dynamic broker config (AlterConfigs).
+    this.producerExpiryTimer = setInterval(
+      () => this.logs.expireProducers(Date.now(), Number(this.config.get('producer.id.expiration.ms'))),
+      Number(this.config.get('producer.id.expiration.check.interval.ms')),
+    );
     this.producerExpiryTimer.unref();
     this.retentionTimer = setInterval(() => this.logs.applyRetention(Date.now()), Number(this.config.get('log.retention.check.interval.ms')));
     this.retentionTimer.unref();
-    this.cleanerTimer = setInterval(() => this.logs.cleanAll(Date.now()), Number(this.config.get('log.cleaner.backoff.ms')));
+    this.scheduleCleaner();
+  }
+
+  /** The next log cleaner pass, log.cleaner.backoff.ms from now (read each time: it is dynamic). */
+  private scheduleCleaner(): void {
+    this.cleanerTimer = setTimeout(() => {
+      try {
+        this.logs.cleanAll(Date.now());
+      } finally {
+        if (!this.stopped) this.scheduleCleaner();
+      }
+    }, Number(this.config.get('log.cleaner.backoff.ms')));
     this.cleanerTimer.unref();
   }
 
@@ -315,7 +347,7 @@ export class Broker {
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.producerExpiryTimer) clearInterval(this.producerExpiryTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    if (this.cleanerTimer) clearInterval(this.cleanerTimer);
+    if (this.cleanerTimer) clearTimeout(this.cleanerTimer);
     await this.listener.stop();
     await this.recordChecks.close();
     const failures = this.closeStorage();

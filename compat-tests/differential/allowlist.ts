@@ -96,20 +96,12 @@ export const ALLOWLIST: readonly AllowEntry[] = [
     observation: /^describe-configs\/v\d\/broker\/(broker\.id|ssl\.key\.password|offsets\.topic\.replication\.factor)$/,
     reason: 'Not implemented yet: Sluice lists only the broker settings it implements (src/config/definitions.ts); broker.id (an alias of node.id), ssl.key.password and offsets.topic.replication.factor are not among them.',
   },
-  // PENDING-div: differences the helper `div` is fixing in Sluice; remove each when it lands.
+  // -- Broker dynamic configs ---------------------------------------------------------------
   {
-    observation: /^(create-topics-(counts|configs)\/real\/[a-z-]+\/config|describe-configs\/v4\/topic-all)\/(leader|follower)\.replication\.throttled\.replicas$/,
-    reason: 'PENDING-div: leader/follower.replication.throttled.replicas are not listed by Sluice yet.',
+    observation: /^div-dynamic-broker\/broker\/(no\.such\.config|ssl\.cipher\.suites)\/error$/,
+    reason:
+      'Broker AlterConfigs: Kafka stores any name on a broker resource, unknown ones and the listener TLS/SASL settings included; Sluice accepts only the dynamic configs it knows (log defaults, thread pools, cleaner, connection quotas, producer state) and refuses the rest with INVALID_REQUEST rather than store settings it would not apply (TLS is not reloaded at run time).',
   },
-  {
-    observation: /^produce-timestamp-bounds\/ts-(future|negative)$/,
-    reason: 'PENDING-div: record timestamp bounds (log.message.timestamp.after/before.max.ms): Kafka accepts a negative timestamp and prints its lower bound from Long.MAX_VALUE; Sluice clamps the bound at 0.',
-  },
-  {
-    observation: /^describe-configs\/v\d\/broker\/log\.retention\.hours$/,
-    reason: 'PENDING-div: broker dynamic configs: Kafka reports log.retention.hours read-only (only log.retention.ms is dynamic); Sluice reports it dynamic.',
-  },
-  // end PENDING-div
 ];
 
 export function allowed(observation: string): AllowEntry | undefined {

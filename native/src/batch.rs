@@ -99,6 +99,9 @@ pub struct Info {
     pub base_sequence: i32,
     /// Records with a null key, or -1 when the records were not walked (compressed or internal).
     pub null_keys: i32,
+    /// Least and greatest record timestamp delta of the walk; 0 when not walked.
+    pub timestamp_delta_min: i64,
+    pub timestamp_delta_max: i64,
 }
 
 pub struct Options {
@@ -136,6 +139,8 @@ fn read_info(batch: &[u8], position: usize) -> Info {
         producer_epoch: i16_at(batch, PRODUCER_EPOCH),
         base_sequence: i32_at(batch, BASE_SEQUENCE),
         null_keys: -1,
+        timestamp_delta_min: 0,
+        timestamp_delta_max: 0,
     }
 }
 
@@ -240,7 +245,10 @@ pub fn validate(buf: &[u8], start: usize, opts: &Options, mut emit: impl FnMut(u
             return Err(f);
         }
         if opts.client && info.attributes & ATTR_COMPRESSION_MASK == 0 {
-            info.null_keys = walk_records(&batch[RECORDS..], info.record_count).map_err(record_failure)?;
+            let walk = walk_records(&batch[RECORDS..], info.record_count).map_err(record_failure)?;
+            info.null_keys = walk.null_keys;
+            info.timestamp_delta_min = walk.timestamp_delta_min;
+            info.timestamp_delta_max = walk.timestamp_delta_max;
         }
         if !emit(count, &info) {
             return Err(fail(Kind::OutputFull, [count as i64, 0, 0]));
@@ -334,15 +342,19 @@ impl Cursor<'_> {
         }
     }
 
-    fn skip_varlong(&mut self) -> Result<(), RecordFault> {
-        for _ in 0..10 {
+    /// Kafka's ByteUtils.readVarlong: at most 10 bytes, 64-bit arithmetic (bits past 64 are
+    /// dropped), then zigzag.
+    fn varlong(&mut self) -> Result<i64, RecordFault> {
+        let mut raw: u64 = 0;
+        for n in 0..10u32 {
             if self.pos >= self.end {
                 return Err(RecordFault::Truncated);
             }
             let b = self.buf[self.pos];
             self.pos += 1;
+            raw |= ((b & 0x7f) as u64).wrapping_shl(7 * n);
             if b & 0x80 == 0 {
-                return Ok(());
+                return Ok((raw >> 1) as i64 ^ -((raw & 1) as i64));
             }
         }
         Err(RecordFault::VarintTooLong)
@@ -359,11 +371,22 @@ impl Cursor<'_> {
     }
 }
 
-/// Walks `count` records filling `section` exactly; the number of null keys, or the first fault.
-pub fn walk_records(section: &[u8], count: i32) -> Result<i32, Fault> {
+/// What a walk of well-formed records found (records.ts `WalkResult`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Walk {
+    pub null_keys: i32,
+    /// Least and greatest timestamp delta; 0 and 0 for no records.
+    pub timestamp_delta_min: i64,
+    pub timestamp_delta_max: i64,
+}
+
+/// Walks `count` records filling `section` exactly; what it found, or the first fault.
+pub fn walk_records(section: &[u8], count: i32) -> Result<Walk, Fault> {
     let end = section.len();
     let mut s = Cursor { buf: section, pos: 0, end };
     let mut null_keys = 0;
+    let mut min = i64::MAX;
+    let mut max = i64::MIN;
     for index in 0..count.max(0) {
         if s.pos >= end {
             return Err(fault(RecordFault::Missing, index, count as i64, 0));
@@ -374,7 +397,9 @@ pub fn walk_records(section: &[u8], count: i32) -> Result<i32, Fault> {
             return Err(fault(RecordFault::Length, index, length as i64, left));
         }
         let mut r = Cursor { buf: section, pos: s.pos, end: s.pos + length as usize };
-        let null_key = walk_record(&mut r, index)?;
+        let (null_key, timestamp_delta) = walk_record(&mut r, index)?;
+        min = min.min(timestamp_delta);
+        max = max.max(timestamp_delta);
         if r.pos != r.end {
             return Err(fault(RecordFault::SizeMismatch, index, length as i64, (r.pos - s.pos) as i64));
         }
@@ -386,17 +411,21 @@ pub fn walk_records(section: &[u8], count: i32) -> Result<i32, Fault> {
     if s.pos != end {
         return Err(fault(RecordFault::Trailing, count, (end - s.pos) as i64, 0));
     }
-    Ok(null_keys)
+    if count <= 0 {
+        return Ok(Walk { null_keys, timestamp_delta_min: 0, timestamp_delta_max: 0 });
+    }
+    Ok(Walk { null_keys, timestamp_delta_min: min, timestamp_delta_max: max })
 }
 
-/// The fields of one record (`r` spans its declared length); whether its key is null.
-fn walk_record(r: &mut Cursor, index: i32) -> Result<bool, Fault> {
+/// The fields of one record (`r` spans its declared length); whether its key is null, and its
+/// timestamp delta.
+fn walk_record(r: &mut Cursor, index: i32) -> Result<(bool, i64), Fault> {
     let at = |f: RecordFault| fault(f, index, 0, 0);
     if r.pos >= r.end {
         return Err(at(RecordFault::Truncated));
     }
     r.pos += 1; // attributes
-    r.skip_varlong().map_err(at)?;
+    let timestamp_delta = r.varlong().map_err(at)?;
     let offset_delta = r.varint().map_err(at)?;
     if offset_delta != index {
         return Err(fault(RecordFault::OffsetDelta, index, offset_delta as i64, 0));
@@ -423,15 +452,16 @@ fn walk_record(r: &mut Cursor, index: i32) -> Result<bool, Fault> {
             return Err(fault(RecordFault::HeaderValueLength, index, value_length as i64, 0));
         }
     }
-    Ok(key_length == -1)
+    Ok((key_length == -1, timestamp_delta))
 }
 
 /// Bytes per batch in the output record read by src/native/batch.ts (native-endian):
 ///   0 position f64 | 8 size f64 | 16 baseTimestamp i64 | 24 maxTimestamp i64 | 32 producerId i64
 ///   40 lastOffsetDelta i32 | 44 recordCount i32 | 48 attributes i32 | 52 producerEpoch i32
 ///   56 baseSequence i32 | 60 nullKeys i32 (-1: records not walked)
+///   64 timestampDeltaMin i64 | 72 timestampDeltaMax i64 (0 when not walked)
 /// On failure, the first record holds the failure's details as i64 at 16, 24 and 32.
-pub const OUT_STRIDE: usize = 64;
+pub const OUT_STRIDE: usize = 80;
 
 pub fn write_info(out: &mut [u8], info: &Info) {
     out[0..8].copy_from_slice(&(info.position as f64).to_ne_bytes());
@@ -445,6 +475,8 @@ pub fn write_info(out: &mut [u8], info: &Info) {
     out[52..56].copy_from_slice(&(info.producer_epoch as i32).to_ne_bytes());
     out[56..60].copy_from_slice(&info.base_sequence.to_ne_bytes());
     out[60..64].copy_from_slice(&info.null_keys.to_ne_bytes());
+    out[64..72].copy_from_slice(&info.timestamp_delta_min.to_ne_bytes());
+    out[72..80].copy_from_slice(&info.timestamp_delta_max.to_ne_bytes());
 }
 
 pub fn write_failure(out: &mut [u8], f: &Failure) {
@@ -621,8 +653,9 @@ mod tests {
         let two = [batch(1, 14), batch(2, 14)].concat();
         let mut out = vec![0u8; 2 * OUT_STRIDE];
         assert_eq!(validate_into(&two, 0, &internal(), &mut out), 2);
-        assert_eq!(f64::from_ne_bytes(out[64..72].try_into().unwrap()), 75.0);
-        assert_eq!(i32::from_ne_bytes(out[64 + 44..64 + 48].try_into().unwrap()), 2);
+        let second = OUT_STRIDE;
+        assert_eq!(f64::from_ne_bytes(out[second..second + 8].try_into().unwrap()), 75.0);
+        assert_eq!(i32::from_ne_bytes(out[second + 44..second + 48].try_into().unwrap()), 2);
         // One record of room: the first batch, then a second call from where it ended.
         let mut small = vec![0u8; OUT_STRIDE];
         assert_eq!(validate_into(&two, 0, &internal(), &mut small), -(Kind::OutputFull as i32));
@@ -638,6 +671,8 @@ mod tests {
         let b = batch(3, 30);
         assert_eq!(run(&b, &client()).unwrap()[0].null_keys, 3, "every test record has a null key");
         assert_eq!(run(&b, &internal()).unwrap()[0].null_keys, -1, "internal batches are not walked");
+        let walked = run(&b, &client()).unwrap()[0];
+        assert_eq!((walked.timestamp_delta_min, walked.timestamp_delta_max), (0, 0), "the test records carry delta 0");
         let section = &b[RECORDS..];
         assert_eq!(walk_records(section, 4).unwrap_err(), Fault { fault: RecordFault::Missing, index: 3, a: 4, b: 0 });
         assert_eq!(walk_records(section, 2).unwrap_err(), Fault { fault: RecordFault::Trailing, index: 2, a: 16, b: 0 });

@@ -13,7 +13,7 @@
 //!                                 header + CRC checks of the concatenated v2 batches in buf from
 //!                                 byte start, and every record of an uncompressed client batch
 //!                                 (client: 1 for AppendOrigin CLIENT, 0 for internal;
-//!                                 segmentBytes NaN for none); writes one 64-byte record per batch
+//!                                 segmentBytes NaN for none); writes one 80-byte record per batch
 //!                                 into out and returns the count, or -kind on failure, -99 when
 //!                                 out is full and more batches follow (batch.rs)
 //!   assignOffsets(buf: Buffer, position: number, baseOffset: bigint, leaderEpoch: number): void
@@ -76,7 +76,7 @@ mod exports {
     use crate::{batch, crc32c, io, zstd};
 
     /// Bump with any change to the JavaScript surface above; src/native/addon.ts checks it.
-    pub const ABI_VERSION: u32 = 4;
+    pub const ABI_VERSION: u32 = 5;
 
     /// An index argument: an integer in 0..=len.
     fn index(v: f64, len: usize) -> Option<usize> {

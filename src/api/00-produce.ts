@@ -41,16 +41,16 @@
  * min.insync.replicas never refuses acks=-1 here: Kafka checks the ISR against the effective
  * minimum, min(min.insync.replicas, replication factor) (Partition.effectiveMinIsr), and the
  * replication factor on one node is 1.
- * CreateTime batches whose first or largest timestamp lies outside
- * message.timestamp.before/after.max.ms get INVALID_TIMESTAMP with a record error (Kafka 4's
- * default: at most one hour ahead). Kafka checks every record's timestamp; the batch header's two
- * bound them all for producers that set them as the format asks.
+ * On CreateTime topics every record's timestamp must lie within message.timestamp.before.max.ms
+ * before and after.max.ms after now (Kafka 4's default: at most one hour ahead), else
+ * INVALID_TIMESTAMP with one record error per such record, as Kafka's LogValidator checks each
+ * record (batch-records.ts; the record walk gives the least and greatest timestamp delta).
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/00-produce.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { FailureKind, LOG_OVERHEAD, validateBatches, type BatchInfo } from '../log/record-batch.js';
-import type { RecordCheck } from '../log/batch-records.js';
+import type { RecordCheck, TimestampBounds } from '../log/batch-records.js';
 import { decompressedBytesFor } from '../config/limits.js';
 import type { ProduceRules } from '../log/log-manager.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
@@ -139,32 +139,14 @@ function orderOf(b: Broker): PartitionOrder {
   return order;
 }
 
-/** Kafka's RecordBatch.NO_TIMESTAMP: a record without a time is never out of range. */
-const NO_TIMESTAMP = -1n;
-
 /**
  * Kafka's timestamp bounds for CreateTime topics (message.timestamp.before.max.ms and
- * after.max.ms, KIP-937): a time outside [now - before, now + after] is INVALID_TIMESTAMP, with
- * Kafka's record error message. Checked on the batch's first and largest timestamps.
+ * after.max.ms, KIP-937), checked on every record by the record check (batch-records.ts); null
+ * for LogAppendTime topics, whose producers' times are replaced.
  */
-function timestampOutOfRange(info: BatchInfo, rules: ProduceRules, nowMs: number): { batchIndex: number; batchIndexErrorMessage: string } | null {
-  // Numbers, not bigints, on this per-partition path: bounds and times near them are far below
-  // 2^53; a time past that is out of range whatever its rounding.
-  const low = nowMs - Math.min(rules.timestampBeforeMaxMs, nowMs);
-  const high = nowMs + Math.min(rules.timestampAfterMaxMs, Number.MAX_SAFE_INTEGER - nowMs);
-  const outside = (t: bigint): boolean => t !== NO_TIMESTAMP && (Number(t) < low || Number(t) > high);
-  const timestamp = outside(info.baseTimestamp) ? info.baseTimestamp : outside(info.maxTimestamp) ? info.maxTimestamp : null;
-  if (timestamp === null) return null;
-  const message = `Timestamp ${timestamp} of message with offset 0 is out of range. The timestamp should be within [${low}, ${high}]`;
-  return { batchIndex: 0, batchIndexErrorMessage: message };
-}
-
-/** The timestamp bounds: what Kafka checks besides the bytes. */
-function rulesProblem(b: Broker, topic: string, index: number, info: BatchInfo, logStartOffset: bigint): PartitionResponse | null {
-  const rules = b.logs.produceRules(topic);
-  const badTimestamp = rules.logAppendTime ? null : timestampOutOfRange(info, rules, Date.now());
-  if (!badTimestamp) return null;
-  return { ...inLogError(index, ErrorCode.INVALID_TIMESTAMP, 'One or more records have been rejected due to invalid timestamp', logStartOffset), recordErrors: [badTimestamp] };
+function timestampBounds(rules: ProduceRules, nowMs: number): TimestampBounds | null {
+  if (rules.logAppendTime) return null;
+  return { nowMs: BigInt(nowMs), beforeMaxMs: rules.timestampBeforeMaxMs, afterMaxMs: rules.timestampAfterMaxMs };
 }
 
 function appendPartition(b: Broker, topic: string, index: number, records: Buffer | null, version: number): Answer {
@@ -189,9 +171,12 @@ function validateAndAppend(b: Broker, topic: string, index: number, records: Buf
   if (info.compression === COMPRESSION_ZSTD && version < 7) {
     return partitionError(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'Produce requests with version below 7 cannot carry zstd-compressed batches.');
   }
-  const problem = rulesProblem(b, topic, index, info, plog.logStartOffset);
-  if (problem) return problem;
-  const opts = { compacted: b.logs.isCompacted(topic), decompressedBytesMax: decompressedBytesFor(maxMessageBytes), topicPartition: `${topic}-${index}` };
+  const opts = {
+    compacted: b.logs.isCompacted(topic),
+    decompressedBytesMax: decompressedBytesFor(maxMessageBytes),
+    topicPartition: `${topic}-${index}`,
+    timestampBounds: timestampBounds(b.logs.produceRules(topic), Date.now()),
+  };
   const check = b.recordChecks.check(records, info, opts);
   const append = (c: RecordCheck): PartitionResponse => (c.ok ? appendChecked(b, topic, index, records, checked.batches) : recordsRefused(index, c, plog.logStartOffset));
   return check instanceof Promise ? check.then(append) : append(check);

@@ -18,8 +18,12 @@
  * READ_COMMITTED (KIP-98): data stops at the last stable offset (the first offset of the oldest
  * open transaction), and the answer lists the aborted transactions overlapping what it returns, so
  * the client can drop their records; control batches are returned like data and clients skip
- * them. READ_UNCOMMITTED reads up to the high watermark. Fetch below v10 cannot carry zstd
- * (UNSUPPORTED_COMPRESSION_TYPE).
+ * them. READ_UNCOMMITTED reads up to the high watermark.
+ *
+ * zstd at every version: Kafka 2.x-3.x refused Fetch below v10 on a topic whose compression.type
+ * is zstd (UNSUPPORTED_COMPRESSION_TYPE), but Kafka 4 serves those versions without converting
+ * records and returns zstd batches to them like any other (checked against Kafka 4.1.1 by the
+ * differential scenario div-zstd-old-fetch). A client that cannot read zstd fails in its decoder.
  */
 import { limits } from '../config/limits.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -32,7 +36,6 @@ import type { ApiHandler, RequestContext } from './registry.js';
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];
 
 const READ_COMMITTED = 1;
-const COMPRESSION_ZSTD = 4;
 
 const NO_DIVERGING_EPOCH = { epoch: -1, endOffset: -1n };
 const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
@@ -70,16 +73,6 @@ function cutBefore(records: Buffer, endOffset: bigint): { records: Buffer; nextO
   return { records: pos === records.length ? records : records.subarray(0, pos), nextOffset: next };
 }
 
-/** True when any batch in `records` is zstd-compressed (attributes at byte 21 of each batch). */
-function hasZstdBatch(records: Buffer): boolean {
-  let pos = 0;
-  while (pos + 23 <= records.length) {
-    if ((records.readInt16BE(pos + 21) & 0x7) === COMPRESSION_ZSTD) return true;
-    pos += 12 + records.readInt32BE(pos + 8);
-  }
-  return false;
-}
-
 interface ReadResult {
   response: FetchResponse;
   bytes: number;
@@ -87,7 +80,6 @@ interface ReadResult {
 }
 
 function readPartitions(b: Broker, req: FetchRequest, ctx: RequestContext): ReadResult {
-  const version = ctx.apiVersion;
   // What the connection grants for unread responses; 0 still returns one batch (KIP-74).
   const granted = ctx.takeResponseBytes(Math.min(Math.max(req.maxBytes, 0), limits.fetchResponseBytesMax));
   let budget = granted;
@@ -129,13 +121,12 @@ function readPartitions(b: Broker, req: FetchRequest, ctx: RequestContext): Read
         records = cut.records;
         abortedTransactions = cut.nextOffset === null ? [] : plog.abortedTransactions(fp.fetchOffset, cut.nextOffset).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
       }
-      if (read.errorCode !== ErrorCode.NONE || (version < 10 && records.length > 0 && hasZstdBatch(records))) {
+      if (read.errorCode !== ErrorCode.NONE) {
         hasError = true;
-        const code = read.errorCode !== ErrorCode.NONE ? read.errorCode : ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
         // An offset out of range carries no watermarks (-1), as Kafka answers it; the client asks
         // ListOffsets for the bounds its reset policy needs.
-        if (code === ErrorCode.OFFSET_OUT_OF_RANGE) return emptyPartition(fp.partition, code);
-        return emptyPartition(fp.partition, code, highWatermark, logStartOffset);
+        if (read.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) return emptyPartition(fp.partition, read.errorCode);
+        return emptyPartition(fp.partition, read.errorCode, highWatermark, logStartOffset);
       }
       bytes += records.length;
       budget = Math.max(0, budget - records.length);

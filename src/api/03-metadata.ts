@@ -20,7 +20,7 @@ import { ZERO_UUID } from '../protocol/wire.js';
 import type { Broker } from '../broker.js';
 import type { TopicState } from '../metadata/image.js';
 import { checkTopicName } from '../metadata/controller.js';
-import { OPERATIONS_NOT_REQUESTED, TOPIC_ALL_OPERATIONS } from './acl-operations.js';
+import { CLUSTER_ALL_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_ALL_OPERATIONS } from './acl-operations.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import { METADATA_TOPIC } from '../metadata/metadata-log.js';
 import type { ApiHandler, RequestContext } from './registry.js';
@@ -110,7 +110,8 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
       clusterId: b.clusterId,
       controllerId: b.nodeId,
       topics,
-      clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+      // Only v8-10 carry it (KIP-430; v11 moved it to DescribeCluster); the codec drops it elsewhere.
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations && ctx.apiVersion >= 8 && ctx.apiVersion <= 10 ? CLUSTER_ALL_OPERATIONS : OPERATIONS_NOT_REQUESTED,
       errorCode: ErrorCode.NONE,
     };
   },

@@ -1,11 +1,13 @@
 /**
  * TxnOffsetCommit (key 28), versions 0-3: offsets written as part of the producer's transaction
  * (send_offsets_to_transaction), visible to OffsetFetch only after the commit marker. v3 carries
- * the consumer's generation and member id (KIP-447), checked like OffsetCommit's.
+ * the consumer's generation and member id (KIP-447), checked like OffsetCommit's. The
+ * transaction is verified first (Kafka 4, KIP-890): the group's offsets partition must be in the
+ * producer's ongoing transaction (txn/coordinator.ts validateOffsetsProducer).
  */
 import { TxnOffsetCommit, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../protocol/generated/28-txn-offset-commit.js';
+import { OFFSETS_TOPIC } from '../metadata/internal-topic.js';
 import type { ApiHandler, RequestContext } from './registry.js';
-import { fencedFor } from './txn-errors.js';
 
 export const txnOffsetCommitHandler: ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> = {
   codec: TxnOffsetCommit,
@@ -13,10 +15,11 @@ export const txnOffsetCommitHandler: ApiHandler<TxnOffsetCommitRequest, TxnOffse
   maxVersion: 3,
   handle(req: TxnOffsetCommitRequest, ctx: RequestContext): TxnOffsetCommitResponse {
     const b = ctx.broker;
-    const txnCheck = b.transactions.validateOffsetsProducer(req.transactionalId, req.producerId, req.producerEpoch);
+    const offsetsPartition = { topic: OFFSETS_TOPIC, partition: b.offsetsTopic.partitionFor(req.groupId) };
+    const txnCheck = b.transactions.validateOffsetsProducer(req.transactionalId, req.producerId, req.producerEpoch, offsetsPartition);
     const codes =
       txnCheck !== 0
-        ? req.topics.map((t) => t.partitions.map(() => fencedFor(txnCheck, ctx.apiVersion, 3)))
+        ? req.topics.map((t) => t.partitions.map(() => txnCheck))
         : b.groups.txnCommitOffsets(
             {
               groupId: req.groupId,

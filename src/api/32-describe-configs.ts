@@ -1,17 +1,21 @@
 /**
- * DescribeConfigs (key 32), versions 0-4, for topics (resource type 2) and this broker (4).
+ * DescribeConfigs (key 32), versions 0-4, for topics (resource type 2) and this broker (4), as
+ * Kafka 4.1.1 answers (differential scenario div-describe-synonyms).
  *
- * A topic config's value is its override (source DYNAMIC_TOPIC_CONFIG), else the broker property
- * that stands for it when that is set (STATIC_BROKER_CONFIG, e.g. log.segment.bytes for
- * segment.bytes), else Kafka's default (DEFAULT_CONFIG). With include_synonyms each entry lists
- * every level that has a value, most specific first (KIP-226): a topic override, then each broker
- * synonym as set dynamically for this broker (DYNAMIC_BROKER_CONFIG), for the cluster
- * (DYNAMIC_DEFAULT_BROKER_CONFIG) or at start (STATIC_BROKER_CONFIG), then the default. A broker
- * resource must be named by this node's id; the empty name describes the cluster-wide dynamic
- * defaults. Broker configs that cannot change at run time are read-only.
+ * A topic config's value is its override, else what its broker properties give, else the default.
+ * Synonyms (include_synonyms, KIP-226) and the config source follow Kafka's ConfigHelper: the topic
+ * override (DYNAMIC_TOPIC_CONFIG), then the levels of the topic config's broker property and that
+ * property's own synonyms (log.retention.ms with .minutes and .hours): per-broker dynamic
+ * (DYNAMIC_BROKER_CONFIG), cluster-wide dynamic (DYNAMIC_DEFAULT_BROKER_CONFIG), server.properties
+ * (STATIC_BROKER_CONFIG), then the defaults (DEFAULT_CONFIG), always named by the broker property,
+ * from the first entry that names the property itself. The source is the first synonym's, else
+ * DEFAULT_CONFIG. A topic config with no broker property (the replication throttles) lists no
+ * default level. A broker resource must be named by this node's id; the empty name describes the
+ * cluster-wide dynamic defaults that are set. Broker configs that cannot change at run time are
+ * read-only. include_documentation (v3+) returns src/config/documentation.ts's text.
  */
-import type { BrokerConfigSource } from '../config/broker-config.js';
-import { brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, DYNAMIC_BROKER_CONFIGS, topicConfigDefs } from '../config/definitions.js';
+import { brokerConfigByName, brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, DYNAMIC_BROKER_CONFIGS, topicConfigDefs } from '../config/definitions.js';
+import { brokerConfigDoc, topicConfigDoc } from '../config/documentation.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { checkTopicName } from '../metadata/controller.js';
 import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/32-describe-configs.js';
@@ -24,7 +28,7 @@ type Synonym = ConfigEntry['synonyms'][number];
 const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
 
-function entry(name: string, value: string | null, source: number, type: keyof typeof CONFIG_TYPE_CODE, readOnly: boolean, synonyms: Synonym[], sensitive = false): ConfigEntry {
+function entry(name: string, value: string | null, source: number, type: keyof typeof CONFIG_TYPE_CODE, readOnly: boolean, synonyms: Synonym[], sensitive: boolean, documentation: string | null): ConfigEntry {
   return {
     name,
     value: sensitive ? null : value,
@@ -34,57 +38,91 @@ function entry(name: string, value: string | null, source: number, type: keyof t
     isSensitive: sensitive,
     synonyms,
     configType: CONFIG_TYPE_CODE[type],
-    documentation: null,
+    documentation,
   };
 }
 
-/** Every topic config (or those in `keys`) for a topic with these overrides. */
-export function describeTopicConfigs(b: Broker, overrides: ReadonlyMap<string, string>, keys: readonly string[] | null, includeSynonyms = false): ConfigEntry[] {
+/**
+ * Broker properties that stand for one another (Kafka's DynamicBrokerConfig.brokerConfigSynonyms),
+ * most specific first; a property outside these groups is its own only synonym.
+ */
+const BROKER_SYNONYM_GROUPS: ReadonlyArray<readonly string[]> = [
+  ['log.roll.ms', 'log.roll.hours'],
+  ['log.roll.jitter.ms', 'log.roll.jitter.hours'],
+  ['log.flush.interval.ms', 'log.flush.scheduler.interval.ms'],
+  ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'],
+];
+
+function brokerSynonymNames(name: string): readonly string[] {
+  return BROKER_SYNONYM_GROUPS.find((g) => g.includes(name)) ?? [name];
+}
+
+/**
+ * The levels at which `name` or its synonyms have a value, as Kafka's ConfigHelper lists them: all
+ * per-broker dynamic values (DYNAMIC_BROKER_CONFIG), then the cluster-wide ones
+ * (DYNAMIC_DEFAULT_BROKER_CONFIG), then server.properties (STATIC_BROKER_CONFIG), then the
+ * defaults (DEFAULT_CONFIG), each level in synonym order; everything before the first entry named
+ * `name` itself is dropped. So retention.ms's list starts at log.retention.ms and is empty when
+ * only log.retention.hours has a value (its default, 168): Kafka's quirk, kept.
+ */
+function configSynonyms(b: Broker, name: string, sensitive: boolean): Synonym[] {
+  const names = brokerSynonymNames(name);
+  const d = b.image.brokerConfigs;
+  const levels: Array<[(n: string) => string | null | undefined, number]> = [
+    [(n) => d.get(String(b.nodeId))?.get(n), ConfigSource.DYNAMIC_BROKER_CONFIG],
+    [(n) => d.get('')?.get(n), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG],
+    [(n) => b.config.explicit.get(n), ConfigSource.STATIC_BROKER_CONFIG],
+    [(n) => brokerConfigByName.get(n)?.default, ConfigSource.DEFAULT_CONFIG],
+  ];
+  const out: Synonym[] = [];
+  for (const [lookup, source] of levels) {
+    for (const n of names) {
+      const value = lookup(n);
+      if (value !== undefined && value !== null) out.push({ name: n, value: sensitive ? null : value, source });
+    }
+  }
+  const first = out.findIndex((s) => s.name === name);
+  return first < 0 ? [] : out.slice(first);
+}
+
+/**
+ * Every topic config (or those in `keys`) for a topic with these overrides. The synonyms are the
+ * topic override, then the levels of the topic config's broker property (Kafka's
+ * ServerTopicConfigSynonyms: the first synonym); the source is the first synonym's, else
+ * DEFAULT_CONFIG. A topic config without a broker property lists no default level.
+ */
+export function describeTopicConfigs(b: Broker, overrides: ReadonlyMap<string, string>, keys: readonly string[] | null, includeSynonyms = false, includeDocumentation = false): ConfigEntry[] {
   const out: ConfigEntry[] = [];
   for (const def of topicConfigDefs) {
     if (keys !== null && !keys.includes(def.name)) continue;
-    const synonyms: Synonym[] = [];
+    const sensitive = def.sensitive ?? false;
+    const primary = def.synonyms[0]?.name;
+    const synonyms: Synonym[] = primary === undefined ? [] : configSynonyms(b, primary, sensitive);
     const override = overrides.get(def.name);
-    if (override !== undefined) synonyms.push({ name: def.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-    for (const syn of def.synonyms) synonyms.push(...brokerSynonyms(b, syn.name));
-    synonyms.push({ name: def.name, value: def.default, source: ConfigSource.DEFAULT_CONFIG });
-    const fallback = b.config.topicDefault(def.name);
-    const value = override ?? fallback.value;
-    const source = override !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : SOURCE_CODE[fallback.source];
-    out.push(entry(def.name, value, source, def.type, false, includeSynonyms ? synonyms : []));
+    if (def.internal && override === undefined) continue;
+    if (override !== undefined) synonyms.unshift({ name: def.name, value: sensitive ? null : override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
+    const value = override ?? b.config.topicDefault(def.name).value;
+    const source = synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG;
+    out.push(entry(def.name, value, source, def.type, false, includeSynonyms ? synonyms : [], sensitive, includeDocumentation ? topicConfigDoc(def.name) : null));
   }
   return out;
 }
 
-const SOURCE_CODE: Record<BrokerConfigSource, number> = {
-  'dynamic-broker': ConfigSource.DYNAMIC_BROKER_CONFIG,
-  'dynamic-default': ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
-  static: ConfigSource.STATIC_BROKER_CONFIG,
-  default: ConfigSource.DEFAULT_CONFIG,
-};
-
-/** Every level at which a broker property has a value, most specific first (without the default). */
-function brokerSynonyms(b: Broker, name: string): Synonym[] {
-  const out: Synonym[] = [];
-  const d = b.image.brokerConfigs;
-  const node = d.get(String(b.nodeId))?.get(name);
-  if (node !== undefined) out.push({ name, value: node, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
-  const cluster = d.get('')?.get(name);
-  if (cluster !== undefined) out.push({ name, value: cluster, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
-  const fixed = b.config.explicit.get(name);
-  if (fixed !== undefined) out.push({ name, value: fixed, source: ConfigSource.STATIC_BROKER_CONFIG });
-  return out;
-}
-
-function describeBrokerConfigs(b: Broker, keys: readonly string[] | null, includeSynonyms: boolean, only?: ReadonlyMap<string, string>): ConfigEntry[] {
+/**
+ * Broker configs of this node (`perBroker`) or, for the empty resource name, the cluster-wide
+ * dynamic defaults that are set (only those, with only that level as synonym).
+ */
+function describeBrokerConfigs(b: Broker, keys: readonly string[] | null, includeSynonyms: boolean, includeDocumentation: boolean, perBroker: boolean): ConfigEntry[] {
   const out: ConfigEntry[] = [];
+  const cluster = b.image.brokerConfigs.get('') ?? new Map<string, string>();
   for (const def of brokerConfigDefs) {
     if (keys !== null && !keys.includes(def.name)) continue;
-    if (only !== undefined && !only.has(def.name)) continue;
-    const value = only?.get(def.name) ?? b.config.get(def.name);
-    const source = only !== undefined ? ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG : SOURCE_CODE[b.config.sourceOf(def.name)];
-    const synonyms: Synonym[] = includeSynonyms ? [...brokerSynonyms(b, def.name), { name: def.name, value: def.default, source: ConfigSource.DEFAULT_CONFIG }] : [];
-    out.push(entry(def.name, value, source, def.type, !DYNAMIC_BROKER_CONFIGS.has(def.name), synonyms, def.sensitive ?? false));
+    if (!perBroker && !cluster.has(def.name)) continue;
+    const sensitive = def.sensitive ?? false;
+    const all = configSynonyms(b, def.name, sensitive).filter((s) => perBroker || s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+    const value = perBroker ? b.config.get(def.name) : cluster.get(def.name)!;
+    const source = all[0]?.source ?? ConfigSource.DEFAULT_CONFIG;
+    out.push(entry(def.name, value, source, def.type, !DYNAMIC_BROKER_CONFIGS.has(def.name), includeSynonyms ? all : [], sensitive, includeDocumentation ? brokerConfigDoc(def.name) : null));
   }
   return out;
 }
@@ -102,23 +140,22 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       const failed = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] });
       if (r.resourceType === RESOURCE_TOPIC) {
+        // Kafka answers a described resource with an empty (not null) error message.
         const illegal = checkTopicName(r.resourceName);
         if (illegal !== null) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, illegal);
         const t = b.image.topicsByName.get(r.resourceName);
         if (!t) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${r.resourceName}' does not exist.`);
-        // Kafka answers a described resource with an empty (not null) error message.
-        return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeTopicConfigs(b, t.configs, r.configurationKeys, req.includeSynonyms)) };
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeTopicConfigs(b, t.configs, r.configurationKeys, req.includeSynonyms, req.includeDocumentation)) };
       }
       if (r.resourceType === RESOURCE_BROKER) {
         if (r.resourceName === '') {
           // The cluster-wide dynamic defaults.
-          const cluster = b.image.brokerConfigs.get('') ?? new Map<string, string>();
-          return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, cluster)) };
+          return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, req.includeDocumentation, false)) };
         }
         if (r.resourceName !== String(b.nodeId)) {
           return failed(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${b.nodeId} or empty string, but received ${r.resourceName}`);
         }
-        return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms)) };
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, req.includeDocumentation, true)) };
       }
       return failed(ErrorCode.INVALID_REQUEST, `Resource type ${r.resourceType} is not supported; use 2 (topic) or 4 (broker).`);
     });

@@ -6,6 +6,8 @@ import t from 'tap';
 import { limits } from '../config/limits.js';
 import { startBroker, type RunningBroker } from '../index.js';
 import { buildRecordBatch, decodeRecords, splitBatches } from '../log/record-batch.js';
+import { gzip } from '../log/compression.js';
+import { crc32c } from '../native/crc32c.js';
 import {
   ApiVersions,
   CreatePartitions,
@@ -293,6 +295,43 @@ t.test('Produce: timestamps outside message.timestamp.before/after.max.ms get IN
   t.equal(stamped.responses[0]!.partitionResponses[0]!.errorCode, 0, 'LogAppendTime topics stamp the batch and do not check');
 });
 
+t.test('Produce: every record\'s timestamp is checked, not the batch header, and each one out of range is named (Kafka LogValidator)', async (t) => {
+  const HOUR = 3_600_000n;
+  const now = BigInt(Date.now());
+  const recs = (times: bigint[], keyed = true) => times.map((timestamp, i) => ({ key: keyed ? Buffer.from(`k${i}`) : null, value: Buffer.from('v'), timestamp }));
+  const send = async (topic: string, batch: Buffer) => (await c.request(Produce, 9, produceReq(topic, 0, batch))).responses[0]!.partitionResponses[0]!;
+  t.equal(await createTopic('ts-records', 1), 0);
+  const middle = await send('ts-records', buildRecordBatch(recs([now, now + 2n * HOUR, now, now + 3n * HOUR])));
+  t.same([middle.errorCode, middle.recordErrors.map((e) => e.batchIndex)], [32, [1, 3]], 'records 1 and 3');
+  t.match(middle.recordErrors[1]!.batchIndexErrorMessage, new RegExp(`Timestamp ${now + 3n * HOUR} of message with offset 3 is out of range`));
+  // The header says `now` for the largest time; record 1 is two hours ahead all the same.
+  const lying = buildRecordBatch(recs([now, now + 2n * HOUR]));
+  lying.writeBigInt64BE(now, 35);
+  lying.writeUInt32BE(crc32c(lying.subarray(21)) >>> 0, 17);
+  const l = await send('ts-records', lying);
+  t.same([l.errorCode, l.recordErrors.map((e) => e.batchIndex)], [32, [1]], 'a batch header that understates its times');
+  // gzip: the records are checked after decompression.
+  const plain = buildRecordBatch(recs([now - 5n, now + 5n * HOUR]));
+  const zipped = gzip(plain.subarray(61));
+  const gz = Buffer.concat([plain.subarray(0, 61), zipped]);
+  gz.writeInt32BE(gz.length - 12, 8);
+  gz.writeInt16BE(1, 21);
+  gz.writeUInt32BE(crc32c(gz.subarray(21)) >>> 0, 17);
+  const g = await send('ts-records', gz);
+  t.same([g.errorCode, g.recordErrors.map((e) => e.batchIndex)], [32, [1]], 'a gzip batch');
+  // Compacted: a keyless record is named for its key, the late one for its time; the code is
+  // INVALID_TIMESTAMP as soon as one record is out of time.
+  t.equal(await createTopic('ts-compacted', 1, [{ name: 'cleanup.policy', value: 'compact' }]), 0);
+  const mixed = buildRecordBatch([
+    { key: null, value: Buffer.from('v'), timestamp: now },
+    { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: now + 2n * HOUR },
+  ]);
+  const m = await send('ts-compacted', mixed);
+  t.same([m.errorCode, m.recordErrors.map((e) => [e.batchIndex, /without key/.test(e.batchIndexErrorMessage ?? '')])], [32, [[0, true], [1, false]]]);
+  const ok = await send('ts-records', buildRecordBatch(recs([now - 1000n, now + HOUR / 2n])));
+  t.same([ok.errorCode, ok.baseOffset], [0, 0n], 'within bounds, and nothing refused was stored');
+});
+
 t.test('SaslHandshake and SaslAuthenticate are answered ILLEGAL_SASL_STATE, as Kafka does without SASL; the connection stays', async (t) => {
   const hs = await c.request(SaslHandshake, 1, { mechanism: 'PLAIN' });
   t.equal(hs.errorCode, 34);
@@ -384,7 +423,11 @@ t.test('DescribeConfigs: topic overrides, broker synonyms and defaults with thei
   const topic = new Map(res.results[0]!.configs.map((x) => [x.name, x]));
   t.same([topic.get('retention.ms')!.value, topic.get('retention.ms')!.configSource], ['1234', 1], 'topic override: DYNAMIC_TOPIC_CONFIG');
   t.same([topic.get('segment.bytes')!.value, topic.get('segment.bytes')!.configSource], ['4096', 4], 'from log.segment.bytes: STATIC_BROKER_CONFIG');
-  t.same(topic.get('segment.bytes')!.synonyms.map((s) => s.name), ['log.segment.bytes', 'segment.bytes']);
+  // Kafka names every level by the broker property, the default level too.
+  t.same(topic.get('segment.bytes')!.synonyms.map((s) => [s.name, s.source]), [['log.segment.bytes', 4], ['log.segment.bytes', 5]]);
+  t.same(topic.get('cleanup.policy')!.synonyms.map((s) => [s.name, s.value, s.source]), [['log.cleanup.policy', 'delete', 5]]);
+  t.same(topic.get('retention.ms')!.synonyms.map((s) => s.name), ['retention.ms'], 'log.retention.hours alone does not stand for retention.ms (Kafka)');
+  t.same(topic.get('leader.replication.throttled.replicas')!.synonyms, [], 'no broker property: no default level');
   t.same([topic.get('cleanup.policy')!.value, topic.get('cleanup.policy')!.configSource], ['delete', 5], 'DEFAULT_CONFIG');
   t.equal(topic.get('retention.ms')!.configType, 5, 'LONG');
   const brokerCfg = new Map(res.results[1]!.configs.map((x) => [x.name, x]));

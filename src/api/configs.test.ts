@@ -4,6 +4,7 @@
  * retention pass that a consumer sees as OFFSET_OUT_OF_RANGE.
  */
 import t from 'tap';
+import { undocumentedConfigs } from '../config/documentation.js';
 import { startBroker, type RunningBroker } from '../index.js';
 import { buildRecordBatch } from '../log/record-batch.js';
 import {
@@ -91,13 +92,47 @@ t.test('dynamic broker configs: cluster default, then this broker, over the stat
   t.equal((await incremental(4, String(broker.nodeId), [['log.retention.ms', 0, '222']])).errorCode, 0);
   d = await describe(2, 'bcfg', 'retention.ms');
   t.same([d.value, d.configSource], ['222', 2], 'DYNAMIC_BROKER_CONFIG wins');
-  t.same(d.synonyms.map((s) => [s.name, s.value, s.source]), [['log.retention.ms', '222', 2], ['log.retention.ms', '111', 3], ['retention.ms', '604800000', 5]]);
+  t.same(d.synonyms.map((s) => [s.name, s.value, s.source]), [['log.retention.ms', '222', 2], ['log.retention.ms', '111', 3], ['log.retention.hours', '168', 5]], 'each level by its broker property, as Kafka lists them');
   const cluster = (await c.request(DescribeConfigs, 3, { resources: [{ resourceType: 4, resourceName: '', configurationKeys: null }], includeSynonyms: false, includeDocumentation: false })).results[0]!;
-  t.same(cluster.configs.map((x) => [x.name, x.value]), [['log.retention.ms', '111']], 'the cluster defaults');
-  t.match(await incremental(4, '', [['num.partitions', 0, '3']]), { errorCode: 40, errorMessage: /Cannot update these configs dynamically: num.partitions/ });
+  t.same(cluster.configs.map((x) => [x.name, x.value]), [['log.retention.ms', '111'], ['min.insync.replicas', '1']], 'the cluster defaults (min.insync.replicas recorded at first start, as Kafka 4 does)');
+  t.match(await incremental(4, '', [['num.partitions', 0, '3']]), { errorCode: 42, errorMessage: 'Cannot update these configs dynamically: Set(num.partitions)' });
+  t.match(await incremental(4, '', [['log.retention.hours', 0, '3']]), { errorCode: 42 }, 'only the first broker synonym of a topic config is dynamic');
+  t.match(await incremental(4, '', [['log.segment.bytes', 0, '4096']]), { errorCode: 42, errorMessage: /Invalid value 4096 for configuration log.segment.bytes/ }, 'KIP-1030 minimum');
+  t.match(await incremental(4, '', [['min.insync.replicas', 1, null]]), { errorCode: 40, errorMessage: /cannot be removed/ });
+  t.equal((await incremental(4, '', [['background.threads', 0, '4']])).errorCode, 0, 'a dynamic config Sluice stores without acting on it');
+  const bg = await c.request(DescribeConfigs, 4, { resources: [{ resourceType: 4, resourceName: String(broker.nodeId), configurationKeys: ['background.threads'] }], includeSynonyms: true, includeDocumentation: false });
+  t.same(bg.results[0]!.configs.map((x) => [x.value, x.configSource, x.readOnly, x.synonyms.map((s) => [s.value, s.source])]), [['4', 3, false, [['4', 3], ['10', 5]]]]);
+  t.equal((await incremental(4, '', [['background.threads', 1, null]])).errorCode, 0);
   t.equal((await incremental(4, '7', [['log.retention.ms', 0, '1']])).errorCode, 42, 'another broker id');
   t.equal((await incremental(4, String(broker.nodeId), [['log.retention.ms', 1, null]])).errorCode, 0);
   t.equal((await incremental(4, '', [['log.retention.ms', 1, null]])).errorCode, 0);
+});
+
+t.test('segment.bytes below 1 MiB is refused (KIP-1030); internal.segment.bytes is the way around', async (t) => {
+  t.equal(await create('seg-small', [{ name: 'segment.bytes', value: '1048575' }]), 40, 'INVALID_CONFIG');
+  t.equal(await create('seg-ok', [{ name: 'segment.bytes', value: '1048576' }]), 0);
+  t.match(await incremental(2, 'seg-ok', [['segment.bytes', 0, '4096']]), { errorCode: 40, errorMessage: 'Invalid value 4096 for configuration segment.bytes: Value must be at least 1048576' });
+  t.equal((await incremental(2, 'seg-ok', [['internal.segment.bytes', 0, '4096']])).errorCode, 0);
+  t.same([(await describe(2, 'seg-ok', 'internal.segment.bytes')).value, (await describe(2, 'seg-ok', 'internal.segment.bytes')).configSource], ['4096', 1]);
+});
+
+t.test('replication throttle topic configs: * or partition:broker pairs', async (t) => {
+  t.equal(await create('thr', [{ name: 'leader.replication.throttled.replicas', value: '*' }, { name: 'follower.replication.throttled.replicas', value: '0:1, 1:1' }]), 0);
+  t.equal(await create('thr-bad', [{ name: 'leader.replication.throttled.replicas', value: '*,0:1' }]), 40);
+  t.match(await incremental(2, 'thr', [['follower.replication.throttled.replicas', 0, '0:x']]), { errorCode: 40, errorMessage: /must be the literal '\*' or a list of replicas/ });
+  const d = await describe(2, 'thr', 'follower.replication.throttled.replicas');
+  t.same([d.value, d.configSource, d.configType, d.synonyms.length], ['0:1, 1:1', 1, 7, 1]);
+  t.same((await describe(2, 'cfg', 'leader.replication.throttled.replicas')).synonyms, [], 'unset: no synonyms, as Kafka');
+});
+
+t.test('DescribeConfigs documentation: every config has some, returned only when asked (v3+)', async (t) => {
+  t.same(undocumentedConfigs(), []);
+  const ask = async (includeDocumentation: boolean) =>
+    (await c.request(DescribeConfigs, 4, { resources: [{ resourceType: 2, resourceName: 'cfg', configurationKeys: null }, { resourceType: 4, resourceName: String(broker.nodeId), configurationKeys: null }], includeSynonyms: false, includeDocumentation })).results;
+  const withDocs = await ask(true);
+  t.ok(withDocs.every((r) => r.configs.length > 0 && r.configs.every((x) => typeof x.documentation === 'string' && x.documentation.length > 0)), 'all documented');
+  t.match(withDocs[1]!.configs.find((x) => x.name === 'log.segment.bytes')!.documentation, /^Default of topic config segment.bytes:/);
+  t.ok((await ask(false)).every((r) => r.configs.every((x) => x.documentation === null)), 'null when not asked');
 });
 
 t.test('DeleteRecords moves the low watermark; DescribeLogDirs reports sizes', async (t) => {
@@ -117,7 +152,7 @@ t.test('DeleteRecords moves the low watermark; DescribeLogDirs reports sizes', a
 });
 
 t.test('a retention change applies live: old segments go and fetches below the start are out of range', async (t) => {
-  t.equal(await create('ret', [{ name: 'segment.bytes', value: '200' }]), 0);
+  t.equal(await create('ret', [{ name: 'internal.segment.bytes', value: '200' }]), 0);
   const old = BigInt(Date.now() - 3_600_000);
   for (let i = 0; i < 6; i++) await produce('ret', [`old-${i}`], old);
   await produce('ret', ['new'], BigInt(Date.now()));
@@ -144,11 +179,11 @@ t.test('a compacted topic refuses records without a key', async (t) => {
 });
 
 t.test('configs and the DeleteRecords start survive a restart', async (t) => {
-  await incremental(4, '', [['log.segment.bytes', 0, '123456']]);
+  await incremental(4, '', [['log.segment.bytes', 0, '2097152']]);
   c.close();
   await broker.stop();
   await start();
   t.equal((await describe(2, 'replace', 'segment.ms')).value, '3000');
-  t.same([(await describe(2, 'cfg', 'segment.bytes')).value, (await describe(2, 'cfg', 'segment.bytes')).configSource], ['123456', 3]);
+  t.same([(await describe(2, 'cfg', 'segment.bytes')).value, (await describe(2, 'cfg', 'segment.bytes')).configSource], ['2097152', 3]);
   t.equal(await earliest('del'), 10n);
 });

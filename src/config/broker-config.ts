@@ -170,7 +170,7 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
       if (ACCEPTED_WITHOUT_EFFECT.has(key)) continue;
       throw new ConfigError(`unknown config "${key}"; see the README for the properties Sluice supports`);
     }
-    const problem = checkConfigValue(def, value);
+    const problem = checkConfigValue(def, value, 'static');
     if (problem) throw new ConfigError(`config ${key}=${value}: ${problem}`);
   }
   let dynamic: DynamicConfigs = { node: new Map(), cluster: new Map() };

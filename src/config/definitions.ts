@@ -42,12 +42,19 @@ export interface ConfigDef {
   readonly default: string | null;
   /** Extra check beyond the type; returns an error message, or null when fine. */
   readonly check?: (value: string) => string | null;
+  /**
+   * The check for server.properties and --override when it differs from `check` (which then only
+   * applies to dynamic changes): lets a dev broker start with values Kafka would refuse.
+   */
+  readonly staticCheck?: (value: string) => string | null;
   readonly sensitive?: boolean;
 }
 
 export interface TopicConfigDef extends ConfigDef {
   /** Broker properties that set this topic config's default, in precedence order. */
   readonly synonyms: ReadonlyArray<{ name: string; toTopicValue?: (v: string) => string }>;
+  /** Kafka's internal configs: listed by DescribeConfigs and CreateTopics only when set. */
+  readonly internal?: boolean;
 }
 
 const LONG_MAX = '9223372036854775807';
@@ -57,11 +64,11 @@ const minutesToMs = (v: string): string => String(BigInt(v) * 60_000n);
 const atLeast =
   (min: number) =>
   (v: string): string | null =>
-    Number(v) >= min ? null : `must be at least ${min}`;
+    Number(v) >= min ? null : `Value must be at least ${min}`;
 const oneOf =
   (...allowed: string[]) =>
   (v: string): string | null =>
-    allowed.includes(v) ? null : `must be one of ${allowed.join(', ')}`;
+    allowed.includes(v) ? null : `String must be one of: ${allowed.join(', ')}`;
 const listOf =
   (...allowed: string[]) =>
   (v: string): string | null => {
@@ -99,6 +106,22 @@ function checkConnectionOverrides(value: string): string | null {
   }
 }
 
+/**
+ * leader/follower.replication.throttled.replicas: '*' alone, or partition:broker pairs (Kafka's
+ * ThrottledReplicaListValidator). The value is a list: entries are trimmed, an empty one is none.
+ */
+function throttledReplicas(name: string) {
+  return (v: string): string | null => {
+    const items = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (items.length === 1 && items[0] === '*') return null;
+    if (items.every((i) => /^\d+:\d+$/.test(i))) return null;
+    return `${name} must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...`;
+  };
+}
+
+/** KIP-1030: Kafka 4 refuses segments under 1 MiB (internal.segment.bytes is its way around). */
+export const SEGMENT_BYTES_MIN = 1048576;
+
 const COMPRESSION = ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'];
 
 export const topicConfigDefs: readonly TopicConfigDef[] = [
@@ -108,7 +131,12 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
   { name: 'file.delete.delay.ms', type: 'long', default: '60000', check: atLeast(0), synonyms: [{ name: 'log.segment.delete.delay.ms' }] },
   { name: 'flush.messages', type: 'long', default: LONG_MAX, check: atLeast(1), synonyms: [{ name: 'log.flush.interval.messages' }] },
   { name: 'flush.ms', type: 'long', default: LONG_MAX, check: atLeast(0), synonyms: [{ name: 'log.flush.interval.ms' }] },
+  { name: 'follower.replication.throttled.replicas', type: 'list', default: '', check: throttledReplicas('follower.replication.throttled.replicas'), synonyms: [] },
   { name: 'index.interval.bytes', type: 'int', default: '4096', check: atLeast(0), synonyms: [{ name: 'log.index.interval.bytes' }] },
+  // Kafka 4's escape from segment.bytes' minimum (KIP-1030), meant for tests; takes precedence
+  // over segment.bytes when set, and is listed only then (an internal config, as in Kafka).
+  { name: 'internal.segment.bytes', type: 'int', default: null, check: atLeast(14), synonyms: [], internal: true },
+  { name: 'leader.replication.throttled.replicas', type: 'list', default: '', check: throttledReplicas('leader.replication.throttled.replicas'), synonyms: [] },
   { name: 'max.compaction.lag.ms', type: 'long', default: LONG_MAX, check: atLeast(1), synonyms: [{ name: 'log.cleaner.max.compaction.lag.ms' }] },
   { name: 'max.message.bytes', type: 'int', default: '1048588', check: atLeast(0), synonyms: [{ name: 'message.max.bytes' }] },
   { name: 'message.timestamp.after.max.ms', type: 'long', default: '3600000', check: atLeast(0), synonyms: [{ name: 'log.message.timestamp.after.max.ms' }] },
@@ -135,9 +163,8 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
       { name: 'log.retention.hours', toTopicValue: hoursToMs },
     ],
   },
-  // Kafka's minimum segment.bytes is 1 MiB; we keep 14 bytes (one empty batch header) as the floor
-  // so tests can roll segments with little data.
-  { name: 'segment.bytes', type: 'int', default: '1073741824', check: atLeast(14), synonyms: [{ name: 'log.segment.bytes' }] },
+  // At least 1 MiB as in Kafka 4 (KIP-1030); tests that roll small segments set internal.segment.bytes.
+  { name: 'segment.bytes', type: 'int', default: '1073741824', check: atLeast(SEGMENT_BYTES_MIN), synonyms: [{ name: 'log.segment.bytes' }] },
   { name: 'segment.index.bytes', type: 'int', default: '10485760', check: atLeast(8), synonyms: [{ name: 'log.index.size.max.bytes' }] },
   { name: 'segment.jitter.ms', type: 'long', default: '0', check: atLeast(0), synonyms: [{ name: 'log.roll.jitter.ms' }] },
   {
@@ -183,7 +210,9 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     check: (v) => (Number(v) <= limits.queuedRequestBytesMax ? null : `must be at most ${limits.queuedRequestBytesMax}`),
   },
   { name: 'message.max.bytes', type: 'int', default: '1048588', check: atLeast(0) },
-  { name: 'log.segment.bytes', type: 'int', default: '1073741824', check: atLeast(14) },
+  // Dynamic changes need 1 MiB as in Kafka 4 (KIP-1030); server.properties may go down to one
+  // empty batch header (14 bytes) so a dev broker can roll segments with little data.
+  { name: 'log.segment.bytes', type: 'int', default: '1073741824', check: atLeast(SEGMENT_BYTES_MIN), staticCheck: atLeast(14) },
   { name: 'log.roll.ms', type: 'long', default: null, check: atLeast(1) },
   { name: 'log.roll.hours', type: 'int', default: '168', check: atLeast(1) },
   { name: 'log.roll.jitter.ms', type: 'long', default: null },
@@ -232,6 +261,24 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'log.retention.check.interval.ms', type: 'long', default: '300000', check: atLeast(1) },
   { name: 'producer.id.expiration.ms', type: 'int', default: '86400000', check: atLeast(1) },
   { name: 'producer.id.expiration.check.interval.ms', type: 'int', default: '600000', check: atLeast(1) },
+  // Kafka's dynamic broker configs beyond the log defaults (DynamicBrokerConfig.AllDynamicConfigs,
+  // without the listener, SSL/SASL and remote-storage ones). AlterConfigs stores them in the
+  // metadata log and DescribeConfigs shows them with their DYNAMIC_* sources, but Sluice has no
+  // thread pools, cleaner I/O throttle, metric reporters, connection-rate quota or partition
+  // verification to apply them to: they are accepted without effect (README).
+  { name: 'background.threads', type: 'int', default: '10', check: atLeast(1) },
+  { name: 'num.io.threads', type: 'int', default: '8', check: atLeast(1) },
+  { name: 'num.network.threads', type: 'int', default: '3', check: atLeast(1) },
+  { name: 'num.replica.fetchers', type: 'int', default: '1' },
+  { name: 'num.recovery.threads.per.data.dir', type: 'int', default: '2', check: atLeast(1) },
+  { name: 'log.cleaner.threads', type: 'int', default: '1', check: atLeast(0) },
+  { name: 'log.cleaner.dedupe.buffer.size', type: 'long', default: '134217728' },
+  { name: 'log.cleaner.io.buffer.size', type: 'int', default: '524288', check: atLeast(0) },
+  { name: 'log.cleaner.io.buffer.load.factor', type: 'double', default: '0.9' },
+  { name: 'log.cleaner.io.max.bytes.per.second', type: 'double', default: '1.7976931348623157E308' },
+  { name: 'max.connection.creation.rate', type: 'int', default: '2147483647', check: atLeast(0) },
+  { name: 'metric.reporters', type: 'list', default: '' },
+  { name: 'transaction.partition.verification.enable', type: 'boolean', default: 'true' },
   { name: 'controller.quorum.voters', type: 'list', default: null },
   { name: 'controller.listener.names', type: 'list', default: null },
   { name: 'inter.broker.listener.name', type: 'string', default: null },
@@ -239,35 +286,66 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
 ];
 
 /**
- * Broker configs that AlterConfigs may change at run time: the broker-level defaults of topic
- * configs (Kafka lets these change per broker and cluster-wide). Others need a restart.
+ * Broker configs that AlterConfigs may change at run time, per broker and cluster-wide, as in
+ * Kafka: the first broker synonym of each topic config (Kafka's ServerTopicConfigSynonyms, so
+ * log.retention.ms but not log.retention.hours or .minutes, log.roll.ms but not log.roll.hours),
+ * the log cleaner's, thread pools', connection quotas' and producer-state configs. Others need a
+ * restart and are read-only in DescribeConfigs.
  */
-export const DYNAMIC_BROKER_CONFIGS: ReadonlySet<string> = new Set(topicConfigDefs.flatMap((d) => d.synonyms.map((s) => s.name)));
+export const DYNAMIC_BROKER_CONFIGS: ReadonlySet<string> = new Set([
+  ...topicConfigDefs.flatMap((d) => (d.synonyms[0] ? [d.synonyms[0].name] : [])),
+  'log.cleaner.threads',
+  'log.cleaner.dedupe.buffer.size',
+  'log.cleaner.io.buffer.load.factor',
+  'log.cleaner.io.buffer.size',
+  'log.cleaner.io.max.bytes.per.second',
+  'log.cleaner.backoff.ms',
+  'num.io.threads',
+  'num.network.threads',
+  'num.replica.fetchers',
+  'num.recovery.threads.per.data.dir',
+  'background.threads',
+  'metric.reporters',
+  'max.connections',
+  'max.connections.per.ip',
+  'max.connections.per.ip.overrides',
+  'max.connection.creation.rate',
+  'producer.id.expiration.ms',
+  'transaction.partition.verification.enable',
+]);
 
 export const topicConfigByName: ReadonlyMap<string, TopicConfigDef> = new Map(topicConfigDefs.map((d) => [d.name, d]));
 export const brokerConfigByName: ReadonlyMap<string, ConfigDef> = new Map(brokerConfigDefs.map((d) => [d.name, d]));
 
+/** A value as Kafka prints it in an error message: a list as [a, b]. */
+export function shownValue(def: ConfigDef, value: string): string {
+  return def.type === 'list' ? `[${value.split(',').map((x) => x.trim()).join(', ')}]` : value;
+}
+
 /** Checks a value against its type and extra check; returns an error message or null. */
-export function checkConfigValue(def: ConfigDef, value: string): string | null {
+export function checkConfigValue(def: ConfigDef, value: string, origin: 'static' | 'dynamic' = 'dynamic'): string | null {
   const v = value.trim();
   switch (def.type) {
     case 'boolean':
-      if (v !== 'true' && v !== 'false') return 'must be true or false';
+      // Kafka's ConfigDef wording, so that messages read the same from both brokers.
+      if (v !== 'true' && v !== 'false') return 'Expected value to be either true or false';
       break;
     case 'int':
     case 'short':
     case 'long': {
-      if (!/^-?\d+$/.test(v)) return 'must be a whole number';
+      const notA = `Not a number of type ${def.type.toUpperCase()}`;
+      if (!/^-?\d+$/.test(v)) return notA;
       const n = BigInt(v);
       const bits = def.type === 'short' ? 15n : def.type === 'int' ? 31n : 63n;
-      if (n < -(2n ** bits) || n >= 2n ** bits) return `is out of range for a ${def.type}`;
+      if (n < -(2n ** bits) || n >= 2n ** bits) return notA;
       break;
     }
     case 'double':
-      if (v === '' || !Number.isFinite(Number(v))) return 'must be a number';
+      if (v === '' || !Number.isFinite(Number(v))) return 'Not a number of type DOUBLE';
       break;
     default:
       break;
   }
-  return def.check ? def.check(v) : null;
+  const check = origin === 'static' && def.staticCheck ? def.staticCheck : def.check;
+  return check ? check(v) : null;
 }

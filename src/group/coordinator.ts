@@ -784,6 +784,9 @@ export class GroupCoordinator {
     if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
     const problem = this.store.ensure();
     if (problem) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    // A group that does not exist is created (a "simple" group) only for generation -1; a
+    // generation names a group that should exist: ILLEGAL_GENERATION, as Kafka 4's coordinator.
+    if (req.generationId >= 0 && !this.groups.has(req.groupId)) return all(ErrorCode.ILLEGAL_GENERATION);
     const g = this.getOrCreate(req.groupId);
     const invalid = this.validateCommit(g, req, true);
     if (invalid !== ErrorCode.NONE) return all(invalid);

@@ -104,7 +104,23 @@ export interface RecordCheckOptions {
   decompressedBytesMax: number;
   /** For messages: "topic-partition". */
   topicPartition: string;
+  /**
+   * message.timestamp.before/after.max.ms for this request (KIP-937): a record whose CreateTime
+   * lies more than beforeMaxMs before nowMs or afterMaxMs after it is refused. Null for
+   * LogAppendTime topics.
+   */
+  timestampBounds?: TimestampBounds | null;
 }
+
+/** Longs, computed with as Kafka's LogValidator does (64-bit wrap included). */
+export interface TimestampBounds {
+  nowMs: bigint;
+  beforeMaxMs: bigint;
+  afterMaxMs: bigint;
+}
+
+/** Kafka's RecordBatch.NO_TIMESTAMP: a record without a time is never out of range. */
+const NO_TIMESTAMP = -1n;
 
 export interface RecordError {
   batchIndex: number;
@@ -123,13 +139,23 @@ export type RecordCheck = { ok: true } | { ok: false; errorCode: number; message
  *  - records expanding past the bound: MESSAGE_TOO_LARGE, which makes the Java producer split
  *    the batch and retry (Kafka has no such bound; see limits.ts);
  *  - keyless records on a compacted topic: INVALID_RECORD with one record error per record and
- *    Kafka's summary message (librdkafka fails those records and retries the rest).
+ *    Kafka's summary message (librdkafka fails those records and retries the rest);
+ *  - records whose time (base timestamp + delta) lies outside `timestampBounds`: INVALID_TIMESTAMP
+ *    with one record error per such record, as Kafka's LogValidator checks each record (not the
+ *    batch header, which a client may fill wrongly). The walk's least and greatest delta tell
+ *    whether any record can be outside; only then are the records walked again to name them.
+ *    A record both keyless and out of time is named for its key, as Kafka does; the code is
+ *    INVALID_TIMESTAMP when any record is out of time.
  * `batch` holds exactly this batch from its first byte (`info.position` is not used). Runs on the
  * event loop or in a decompression worker (decompress-pool.ts): plain data in and out.
  */
 export function checkRecords(batch: Buffer, info: BatchInfo, opts: RecordCheckOptions): RecordCheck {
   if (info.compression === Compression.none) {
-    return opts.compacted && info.nullKeys !== 0 ? keylessRecords(batch.subarray(RECORD_BATCH_OVERHEAD, info.size), info, opts) : OK;
+    const section = batch.subarray(RECORD_BATCH_OVERHEAD, info.size);
+    const walked = info.nullKeys !== -1;
+    const keyless = opts.compacted && info.nullKeys !== 0;
+    const late = !walked || mayBeOutside(info.baseTimestamp, info.timestampDeltaMin, info.timestampDeltaMax, opts.timestampBounds);
+    return keyless || late ? recordProblems(section, info, opts) : OK;
   }
   let section: Buffer | null;
   try {
@@ -143,7 +169,50 @@ export function checkRecords(batch: Buffer, info: BatchInfo, opts: RecordCheckOp
   if (section === null) return refused(ErrorCode.INVALID_RECORD, `Compression ${codecName(info.compression)} cannot be decoded by this broker.`);
   const walk = walkRecords(section, 0, section.length, info.recordCount, 'produced');
   if (!walk.ok) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(walk.fault, walk.index, walk.a, walk.b));
-  return opts.compacted && walk.nullKeys > 0 ? keylessRecords(section, info, opts) : OK;
+  const keyless = opts.compacted && walk.nullKeys > 0;
+  const late = mayBeOutside(info.baseTimestamp, walk.timestampDeltaMin, walk.timestampDeltaMax, opts.timestampBounds);
+  return keyless || late ? recordProblems(section, info, opts) : OK;
+}
+
+/**
+ * Whether a record with a delta in [min, max] from `base` may lie outside the bounds: a fast,
+ * conservative test in doubles (a second of slack, and anything past 2^53 counts as maybe), so
+ * that `outOfTime` (exact) runs only on batches near or past a bound.
+ */
+function mayBeOutside(base: bigint, min: number, max: number, bounds: TimestampBounds | null | undefined): boolean {
+  if (!bounds) return false;
+  const low = Number(base) + min;
+  const high = Number(base) + max;
+  if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high)) return true;
+  const now = Number(bounds.nowMs);
+  return now - low >= Number(bounds.beforeMaxMs) - SLACK_MS || high - now >= Number(bounds.afterMaxMs) - SLACK_MS;
+}
+
+const SLACK_MS = 1000;
+
+/** Kafka's recordHasInvalidTimestamp, in 64-bit arithmetic as Java's longs wrap. */
+function outOfTime(timestamp: bigint, bounds: TimestampBounds | null | undefined): boolean {
+  if (!bounds || timestamp === NO_TIMESTAMP) return false;
+  const diff = BigInt.asIntN(64, bounds.nowMs - timestamp);
+  return diff > bounds.beforeMaxMs || BigInt.asIntN(64, -diff) > bounds.afterMaxMs;
+}
+
+/** A record's time, base timestamp plus delta, wrapping as a Java long. */
+function recordTime(base: bigint, delta: bigint): bigint {
+  return BigInt.asIntN(64, base + delta);
+}
+
+/** Kafka's record error for a record out of time; the bounds as Kafka prints them (longs). */
+function lateMessage(l: { index: number; timestamp: bigint }, b: TimestampBounds): string {
+  const low = BigInt.asIntN(64, b.nowMs - b.beforeMaxMs);
+  const high = BigInt.asIntN(64, b.nowMs + b.afterMaxMs);
+  return `Timestamp ${l.timestamp} of message with offset ${l.index} is out of range. The timestamp should be within [${low}, ${high}]`;
+}
+
+/** The timestamp delta of the well-formed record whose length varint starts at `pos`. */
+function timestampDeltaAt(buf: Buffer, pos: number): bigint {
+  while (buf[pos]! & 0x80) pos++;
+  return varlongAt(buf, pos + 2); // past the length's last byte and the attributes byte
 }
 
 /**
@@ -157,7 +226,7 @@ export function checkRecords(batch: Buffer, info: BatchInfo, opts: RecordCheckOp
  */
 export async function checkRecordsStreamed(batch: Buffer, info: BatchInfo, opts: RecordCheckOptions, chunkBytes = STREAM_CHUNK_BYTES): Promise<RecordCheck> {
   if (info.compression !== Compression.gzip) return checkRecords(batch, info, opts);
-  const records = new StreamedRecords(info.recordCount, opts);
+  const records = new StreamedRecords(info.recordCount, opts, info.baseTimestamp);
   const gunzip = createGunzip({ chunkSize: chunkBytes });
   gunzip.end(batch.subarray(RECORD_BATCH_OVERHEAD, info.size));
   try {
@@ -186,10 +255,12 @@ class StreamedRecords {
   private index = 0;
   private extra = 0;
   private readonly keyless: number[] = [];
+  private readonly late: Array<{ index: number; timestamp: bigint }> = [];
 
   constructor(
     private readonly count: number,
     private readonly opts: RecordCheckOptions,
+    private readonly baseTimestamp: bigint,
   ) {}
 
   push(chunk: Buffer): RecordCheck | null {
@@ -215,7 +286,11 @@ class StreamedRecords {
         }
         return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(r.fault, r.index, r.a, r.b));
       }
-      if (r.nullKey) this.keyless.push(this.index);
+      if (r.nullKey && this.opts.compacted) this.keyless.push(this.index);
+      else if (mayBeOutside(this.baseTimestamp, r.timestampDelta, r.timestampDelta, this.opts.timestampBounds)) {
+        const timestamp = recordTime(this.baseTimestamp, timestampDeltaAt(buf, 0));
+        if (outOfTime(timestamp, this.opts.timestampBounds)) this.late.push({ index: this.index, timestamp });
+      }
       this.index++;
       this.chunks = r.next < buf.length ? [buf.subarray(r.next)] : [];
       this.buffered = buf.length - r.next;
@@ -233,7 +308,7 @@ class StreamedRecords {
       if (!r.ok) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(r.fault, r.index, r.a, r.b));
     }
     if (this.extra > 0) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(RecordFault.trailing, this.count, this.extra, 0));
-    return this.opts.compacted && this.keyless.length > 0 ? keylessRefusal(this.keyless, this.opts) : OK;
+    return this.keyless.length > 0 || this.late.length > 0 ? recordRefusal(this.keyless, this.late, this.opts) : OK;
   }
 
   private joined(): Buffer {
@@ -255,19 +330,36 @@ function refused(errorCode: number, message: string, recordErrors: RecordError[]
   return { ok: false, errorCode, message, recordErrors };
 }
 
-/** Kafka's per-record errors for the keyless records of `section` (walked before: well-formed). */
-function keylessRecords(section: Buffer, info: BatchInfo, opts: RecordCheckOptions): RecordCheck {
+/**
+ * Kafka's per-record errors for the keyless (on a compacted topic) and out-of-time records of
+ * `section`, walked before and so well-formed; OK when there are none.
+ */
+function recordProblems(section: Buffer, info: BatchInfo, opts: RecordCheckOptions): RecordCheck {
   const keyless: number[] = [];
-  walkRecords(section, 0, section.length, info.recordCount, 'produced', (f) => {
-    if (f.keyLength === -1) keyless.push(f.index);
+  const late: Array<{ index: number; timestamp: bigint }> = [];
+  const walk = walkRecords(section, 0, section.length, info.recordCount, 'produced', (f) => {
+    if (opts.compacted && f.keyLength === -1) keyless.push(f.index);
+    else {
+      const timestamp = recordTime(info.baseTimestamp, varlongAt(section, f.timestampDeltaAt));
+      if (outOfTime(timestamp, opts.timestampBounds)) late.push({ index: f.index, timestamp });
+    }
   });
-  return keyless.length === 0 ? OK : keylessRefusal(keyless, opts);
+  if (!walk.ok) return refused(ErrorCode.INVALID_RECORD, recordFaultMessage(walk.fault, walk.index, walk.a, walk.b));
+  return keyless.length === 0 && late.length === 0 ? OK : recordRefusal(keyless, late, opts);
 }
 
-/** INVALID_RECORD naming each keyless record, with Kafka's summary message. */
-function keylessRefusal(keyless: readonly number[], opts: RecordCheckOptions): RecordCheck {
-  const message = `Compacted topic cannot accept message without key in topic partition ${opts.topicPartition}.`;
-  const recordErrors = keyless.map((batchIndex) => ({ batchIndex, batchIndexErrorMessage: message }));
+/**
+ * One record error per keyless or out-of-time record, in record order, with Kafka's messages:
+ * INVALID_TIMESTAMP when any record is out of time, else INVALID_RECORD with the summary of the
+ * first three.
+ */
+function recordRefusal(keyless: readonly number[], late: ReadonlyArray<{ index: number; timestamp: bigint }>, opts: RecordCheckOptions): RecordCheck {
+  const keyMessage = `Compacted topic cannot accept message without key in topic partition ${opts.topicPartition}.`;
+  const recordErrors = [
+    ...keyless.map((batchIndex) => ({ batchIndex, batchIndexErrorMessage: keyMessage })),
+    ...late.map((l) => ({ batchIndex: l.index, batchIndexErrorMessage: lateMessage(l, opts.timestampBounds!) })),
+  ].sort((x, y) => x.batchIndex - y.batchIndex);
+  if (late.length > 0) return refused(ErrorCode.INVALID_TIMESTAMP, 'One or more records have been rejected due to invalid timestamp', recordErrors);
   const shown = recordErrors.slice(0, 3).map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${e.batchIndexErrorMessage}')`);
   return refused(
     ErrorCode.INVALID_RECORD,

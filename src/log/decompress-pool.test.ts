@@ -95,7 +95,8 @@ t.test('streamed and whole checks give the same answers, records cut across 64-b
     }
     const batch = gzipAround(section, r(6) === 0 ? Math.max(1, n + r(3) - 1) : n);
     const info = { ...infoOf(batch) };
-    const o = { ...opts, compacted: r(2) === 0 };
+    // Half the runs hold record times to [base, base + 0..7] ms: records past it are named.
+    const o = { ...opts, compacted: r(2) === 0, timestampBounds: r(2) === 0 ? { nowMs: info.baseTimestamp, beforeMaxMs: 0n, afterMaxMs: BigInt(r(8)) } : null };
     const whole = checkRecords(batch, info, o);
     const streamed = await checkRecordsStreamed(batch, info, o, 64);
     const key = whole.ok ? 'ok' : `${whole.errorCode} ${whole.message.replace(/-?\d+/g, 'N').slice(0, 60)}`;
@@ -103,6 +104,7 @@ t.test('streamed and whole checks give the same answers, records cut across 64-b
     if (JSON.stringify(whole) !== JSON.stringify(streamed) && mismatches++ < 5) t.same(streamed, whole, `run ${i}`);
   }
   t.equal(mismatches, 0, `${runs} runs`);
+  t.ok([...outcomes.keys()].some((k) => k.startsWith('32 ')), 'some runs refused records for their time (INVALID_TIMESTAMP)');
   t.ok(outcomes.size >= 8, `${outcomes.size} outcomes:\n${[...outcomes].map(([k, c]) => `  ${c} ${k}`).join('\n')}`);
 });
 

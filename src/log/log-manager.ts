@@ -39,7 +39,8 @@ export function logConfigFrom(configs: ReadonlyMap<string, string | null>): LogC
     return Number.isFinite(n) ? Math.min(n, Number.MAX_SAFE_INTEGER) : fallback;
   };
   return {
-    segmentBytes: num('segment.bytes', 1073741824),
+    // internal.segment.bytes (Kafka 4, for tests) overrides segment.bytes and its 1 MiB minimum.
+    segmentBytes: num('internal.segment.bytes', num('segment.bytes', 1073741824)),
     segmentMs: num('segment.ms', 604800000),
     indexIntervalBytes: num('index.interval.bytes', 4096),
     segmentIndexBytes: num('segment.index.bytes', 10485760),
@@ -52,14 +53,18 @@ export function logConfigFrom(configs: ReadonlyMap<string, string | null>): LogC
 /** A topic's settings that Produce checks besides sizes: min.insync.replicas and timestamp bounds. */
 export interface ProduceRules {
   minInsyncReplicas: number;
-  /** message.timestamp.before.max.ms / after.max.ms: how far a CreateTime may lie from now. */
-  timestampBeforeMaxMs: number;
-  timestampAfterMaxMs: number;
+  /**
+   * message.timestamp.before.max.ms / after.max.ms: how far a CreateTime may lie from now. Longs,
+   * as Kafka computes with them (its default before.max.ms is Long.MAX_VALUE).
+   */
+  timestampBeforeMaxMs: bigint;
+  timestampAfterMaxMs: bigint;
   /** message.timestamp.type=LogAppendTime: the broker stamps the batch, producers' times are not checked. */
   logAppendTime: boolean;
 }
 
-const DEFAULT_PRODUCE_RULES: ProduceRules = { minInsyncReplicas: 1, timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER, timestampAfterMaxMs: Number.MAX_SAFE_INTEGER, logAppendTime: false };
+const LONG_MAX = 9223372036854775807n;
+const DEFAULT_PRODUCE_RULES: ProduceRules = { minInsyncReplicas: 1, timestampBeforeMaxMs: LONG_MAX, timestampAfterMaxMs: LONG_MAX, logAppendTime: false };
 
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog[]>();
@@ -109,8 +114,8 @@ export class LogManager {
     this.maxMessageBytesByTopic.set(topic, Number(effective.get('max.message.bytes')));
     this.produceRulesByTopic.set(topic, {
       minInsyncReplicas: Number(effective.get('min.insync.replicas') ?? 1),
-      timestampBeforeMaxMs: Number(effective.get('message.timestamp.before.max.ms') ?? Number.MAX_SAFE_INTEGER),
-      timestampAfterMaxMs: Number(effective.get('message.timestamp.after.max.ms') ?? Number.MAX_SAFE_INTEGER),
+      timestampBeforeMaxMs: BigInt(effective.get('message.timestamp.before.max.ms') ?? LONG_MAX),
+      timestampAfterMaxMs: BigInt(effective.get('message.timestamp.after.max.ms') ?? LONG_MAX),
       logAppendTime: effective.get('message.timestamp.type') === 'LogAppendTime',
     });
     const policies = (effective.get('cleanup.policy') ?? 'delete').split(',').map((s) => s.trim());

@@ -95,6 +95,8 @@ twinTest('a built batch validates and its header is reported', impls, async (t, 
       isTransactional: false,
       isControl: false,
       nullKeys: 2,
+      timestampDeltaMin: -10,
+      timestampDeltaMax: 50,
     },
   );
 });

@@ -11,7 +11,7 @@
  * applied, so the image stays equal to what a restart replays; the next request tries again.
  */
 import { limits } from '../config/limits.js';
-import { brokerConfigByName, checkConfigValue, DYNAMIC_BROKER_CONFIGS, topicConfigByName } from '../config/definitions.js';
+import { brokerConfigByName, checkConfigValue, DYNAMIC_BROKER_CONFIGS, shownValue, topicConfigByName } from '../config/definitions.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { MetadataImage, TopicState } from './image.js';
@@ -239,7 +239,7 @@ export class Controller {
       if (!def) return fail(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${name}`);
       if (value === null) return fail(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${name}`);
       const problem = checkConfigValue(def, value);
-      if (problem) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: ${problem}`);
+      if (problem) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${shownValue(def, value)} for configuration ${name}: ${problem}`);
     }
     return null;
   }
@@ -261,13 +261,19 @@ export class Controller {
       if (problem) return problem;
       current = t.configs;
     } else {
+      // Kafka answers a broker resource's refusals with INVALID_REQUEST, not INVALID_CONFIG.
       const fixed = [...target.keys()].filter((k) => !DYNAMIC_BROKER_CONFIGS.has(k));
-      if (fixed.length > 0) return fail(ErrorCode.INVALID_CONFIG, `Cannot update these configs dynamically: ${fixed.join(', ')}`);
+      if (fixed.length > 0) return fail(ErrorCode.INVALID_REQUEST, `Cannot update these configs dynamically: Set(${fixed.join(', ')})`);
       for (const [name, value] of target) {
-        const problem = checkConfigValue(brokerConfigByName.get(name)!, value);
-        if (problem) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: ${problem}`);
+        const def = brokerConfigByName.get(name)!;
+        const problem = checkConfigValue(def, value);
+        if (problem) return fail(ErrorCode.INVALID_REQUEST, `Invalid value ${shownValue(def, value)} for configuration ${name}: ${problem}`);
       }
       current = this.image.brokerConfigs.get(resource.name) ?? new Map();
+      // Recorded at first start (broker.ts); Kafka 4 keeps it while ELR is on (KIP-966).
+      if (resource.name === '' && current.has('min.insync.replicas') && !target.has('min.insync.replicas')) {
+        return fail(ErrorCode.INVALID_CONFIG, 'Cluster-level min.insync.replicas cannot be removed while ELR is enabled.');
+      }
     }
     if (validateOnly) return OK;
     const records: MetadataRecord[] = [];

@@ -10,6 +10,7 @@
  * read from its start to rebuild the coordinator's state, including transactional batches and
  * their markers (TxnOffsetCommit writes offsets into __consumer_offsets inside a transaction).
  */
+import { SEGMENT_BYTES_MIN } from '../config/definitions.js';
 import type { LogManager } from '../log/log-manager.js';
 import { buildRecordBatch, decodeRecords, splitBatches, validateBatches } from '../log/record-batch.js';
 import type { Controller } from './controller.js';
@@ -87,7 +88,8 @@ export class InternalTopic implements CoordinatorStore {
       configs: new Map([
         ['cleanup.policy', 'compact'],
         ['compression.type', 'producer'],
-        ['segment.bytes', String(settings.segmentBytes)],
+        // Below Kafka 4's segment.bytes minimum (KIP-1030), the internal override carries it.
+        [settings.segmentBytes < SEGMENT_BYTES_MIN ? 'internal.segment.bytes' : 'segment.bytes', String(settings.segmentBytes)],
       ]),
     });
   }

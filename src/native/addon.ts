@@ -33,7 +33,7 @@ export interface Addon {
 }
 
 /** Must equal ABI_VERSION in native/src/lib.rs. */
-export const ADDON_ABI_VERSION = 4;
+export const ADDON_ABI_VERSION = 5;
 
 export type NativeMode = 'off' | 'auto' | 'require';
 

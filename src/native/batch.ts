@@ -9,7 +9,7 @@
  * numbers its message prints, and `failure()` below is the one place that turns it into an error
  * code and message, for both. `validateBatchesTs` is the specification the Rust port follows.
  *
- * Native result records: the addon writes one 64-byte record per batch into a scratch buffer kept
+ * Native result records: the addon writes one 80-byte record per batch into a scratch buffer kept
  * by this module (layout in native/src/batch.rs, OUT_STRIDE); they are read back through typed
  * views of that buffer, with no per-batch JavaScript objects built on the Rust side. A payload with
  * more batches than the scratch holds is validated in several calls, each starting where the last
@@ -90,6 +90,12 @@ export interface BatchInfo {
    * internal origin).
    */
   nullKeys: number;
+  /**
+   * The least and greatest record timestamp delta, read in the same walk (records.ts); 0 when the
+   * records were not walked here (nullKeys -1). A record's time is baseTimestamp + its delta.
+   */
+  timestampDeltaMin: number;
+  timestampDeltaMax: number;
 }
 
 export type ValidateResult =
@@ -270,6 +276,8 @@ export function validateBatchesTs(buf: Buffer, opts: ValidateOptions): ValidateR
       const walk = walkRecords(buf, pos + RECORD_BATCH_OVERHEAD, pos + size, info.recordCount, 'produced');
       if (!walk.ok) return failure((RECORD_FAULT_BASE + walk.fault) as FailureKindId, opts, len, walk.index, walk.a, walk.b);
       info.nullKeys = walk.nullKeys;
+      info.timestampDeltaMin = walk.timestampDeltaMin;
+      info.timestampDeltaMax = walk.timestampDeltaMax;
     }
     batches.push(info);
     pos += size;
@@ -295,6 +303,8 @@ export function readBatchInfo(buf: Buffer, pos: number, size: number): BatchInfo
     isTransactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
     isControl: (attributes & ATTR_CONTROL) !== 0,
     nullKeys: -1,
+    timestampDeltaMin: 0,
+    timestampDeltaMax: 0,
   };
 }
 
@@ -321,20 +331,21 @@ function clientBatchProblem(info: BatchInfo, opts: ValidateOptions, len: number)
 // -- native ------------------------------------------------------------------------------------
 
 /** Bytes per result record (OUT_STRIDE in native/src/batch.rs). */
-const RECORD_BYTES = 64;
+const RECORD_BYTES = 80;
 /** Records in the scratch buffer: 16 KiB; a client payload needs one. */
 const SCRATCH_RECORDS = 256;
 const scratch = Buffer.alloc(RECORD_BYTES * SCRATCH_RECORDS);
 // Views of the scratch in the addon's native byte order. Per record r: f64[8r] position,
-// f64[8r+1] size, i64[8r+2..4] baseTimestamp, maxTimestamp, producerId (or a failure's numbers),
-// i32[16r+10..15] lastOffsetDelta, recordCount, attributes, producerEpoch, baseSequence, nullKeys.
+// f64[10r+1] size, i64[10r+2..4] baseTimestamp, maxTimestamp, producerId (or a failure's numbers),
+// i32[20r+10..15] lastOffsetDelta, recordCount, attributes, producerEpoch, baseSequence, nullKeys,
+// i64[10r+8..9] timestampDeltaMin, timestampDeltaMax (f64 per record r starts at 10r: 80 bytes).
 const F64 = new Float64Array(scratch.buffer, scratch.byteOffset, scratch.length / 8);
 const I64 = new BigInt64Array(scratch.buffer, scratch.byteOffset, scratch.length / 8);
 const I32 = new Int32Array(scratch.buffer, scratch.byteOffset, scratch.length / 4);
 
 function infoFromScratch(r: number): BatchInfo {
-  const d = 8 * r;
-  const w = 16 * r;
+  const d = 10 * r;
+  const w = 20 * r;
   const attributes = I32[w + 12]!;
   return {
     position: F64[d]!,
@@ -351,6 +362,8 @@ function infoFromScratch(r: number): BatchInfo {
     isTransactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
     isControl: (attributes & ATTR_CONTROL) !== 0,
     nullKeys: I32[w + 15]!,
+    timestampDeltaMin: Number(I64[d + 8]!),
+    timestampDeltaMax: Number(I64[d + 9]!),
   };
 }
 

@@ -107,8 +107,44 @@ twinTest('internal batches are not walked (the broker wrote them)', impls, async
 
 t.test("'stored' mode accepts offset gaps (cleaned batches), 'produced' does not", async (t) => {
   const section = Buffer.concat([record(0), record(1, { offsetDelta: 4 })]);
-  t.same(walkRecords(section, 0, section.length, 2, 'stored'), { ok: true, nullKeys: 1 });
+  t.same(walkRecords(section, 0, section.length, 2, 'stored'), { ok: true, nullKeys: 1, timestampDeltaMin: 0, timestampDeltaMax: 3 });
   t.match(walkRecords(section, 0, section.length, 2, 'produced'), { ok: false, fault: RecordFault.offsetDelta, index: 1, a: 4 });
+});
+
+twinTest('the walk reports the least and greatest timestamp delta (negative, zero, 10-byte varlongs)', impls, async (t, validate) => {
+  const withDelta = (i: number, delta: bigint): Buffer => {
+    const body = new Writer(32);
+    body.int8(0);
+    body.varlong(delta);
+    body.varint(i);
+    body.varint(-1);
+    body.varint(1);
+    body.raw(Buffer.from('v'));
+    body.varint(0);
+    const bytes = body.finish();
+    const w = new Writer(bytes.length + 5);
+    w.varint(bytes.length);
+    w.raw(bytes);
+    return Buffer.from(w.finish());
+  };
+  const cases: Array<[string, bigint[], number, number]> = [
+    ['one record', [0n], 0, 0],
+    ['deltas around zero', [5n, -7n, 0n, 3n], -7, 5],
+    ['two hours ahead', [0n, 7_200_000n], 0, 7_200_000],
+    ['past 2^49: the 64-bit value, rounded', [0n, 2n ** 60n + 1n], 0, Number(2n ** 60n)],
+    ['the most negative delta', [-(2n ** 63n), 1n], Number(-(2n ** 63n)), 1],
+  ];
+  for (const [name, deltas, min, max] of cases) {
+    const r = validate(batch(Buffer.concat(deltas.map((d, i) => withDelta(i, d))), deltas.length), { maxBatchBytes: 1 << 20 });
+    t.ok(r.ok, name);
+    if (r.ok) t.same([r.batches[0]!.timestampDeltaMin, r.batches[0]!.timestampDeltaMax], [min, max], name);
+  }
+  // A 10-byte varlong with bits past 64: dropped, as Kafka's readVarlong does.
+  const wide = Buffer.from([0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 1, 1, 0]);
+  const framed = Buffer.concat([Buffer.from([wide.length * 2]), wide]);
+  const r = validate(batch(framed, 1), { maxBatchBytes: 1 << 20 });
+  t.ok(r.ok, 'a 10-byte varlong');
+  if (r.ok) t.same([r.batches[0]!.timestampDeltaMin, r.batches[0]!.timestampDeltaMax], [Number(2n ** 63n - 1n), Number(2n ** 63n - 1n)]);
 });
 
 const EDGE_VARINTS = [[0x01], [0x7f], [0x80, 0x01], [0xff, 0xff, 0xff, 0xff, 0x0f], [0xff, 0xff, 0xff, 0xff, 0xff], [0xfe, 0xff, 0xff, 0xff, 0x7f], [0x80]];

@@ -26,7 +26,10 @@
  *    on an uncompressed batch and rewrites a compressed one; Sluice stores batches as they came,
  *    so a wrong inner offset would reach every consumer as a wrong or repeated offset: refused.
  *    Stored batches may have gaps (the cleaner keeps the offset deltas of the records it keeps).
- * Record attributes and timestamp deltas are read but not checked (Kafka checks neither here).
+ * Record attributes are read but not checked (Kafka does not check them here). Timestamp deltas
+ * are not checked either, but the walk returns their least and greatest (`timestampDeltaMin` and
+ * `timestampDeltaMax`, 0 for no records) so the produce path can hold every record's time to
+ * message.timestamp.before/after.max.ms as Kafka's LogValidator does, without a second walk.
  *
  * Bounded: each record consumes at least one byte or stops the walk, so it takes at most
  * `min(count, section bytes)` steps, and nothing is allocated from a length on the wire.
@@ -80,13 +83,15 @@ export interface RecordFields {
 }
 
 export type WalkResult =
-  | { ok: true; nullKeys: number }
+  | { ok: true; nullKeys: number; timestampDeltaMin: number; timestampDeltaMax: number }
   | { ok: false; fault: RecordFaultId; index: number; a: number; b: number };
 
 class Cursor {
   fault: RecordFaultId | 0 = 0;
   /** Set by walkRecord: the record's key is null. */
   nullKey = false;
+  /** Set by walkRecord: the record's timestamp delta. */
+  timestampDelta = 0;
   constructor(
     readonly buf: Buffer,
     public pos: number,
@@ -110,16 +115,23 @@ class Cursor {
     }
   }
 
-  /** Skips a varlong (at most 10 bytes). */
-  skipVarlong(): void {
+  /**
+   * A zigzag varlong (at most 10 bytes) as a number: exact up to 7 bytes (49 bits), else decoded
+   * as Kafka's readVarlong does (64-bit wrap) and rounded to the nearest double, as the Rust twin
+   * converts its i64.
+   */
+  varlong(): number {
+    const start = this.pos;
+    let raw = 0;
+    let scale = 1;
     for (let n = 0; n < 10; n++) {
-      if (this.pos >= this.end) {
-        this.fail(RecordFault.truncated);
-        return;
-      }
-      if ((this.buf[this.pos++]! & 0x80) === 0) return;
+      if (this.pos >= this.end) return this.fail(RecordFault.truncated);
+      const b = this.buf[this.pos++]!;
+      if (n < 7) raw += (b & 0x7f) * scale;
+      scale *= 128;
+      if ((b & 0x80) === 0) return n < 7 ? (raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2) : Number(varlongAt(this.buf, start));
     }
-    this.fail(RecordFault.varintTooLong);
+    return this.fail(RecordFault.varintTooLong);
   }
 
   /** Skips `n` bytes of a field (n >= 0); false when they are not all in the record. */
@@ -136,8 +148,6 @@ class Cursor {
   }
 }
 
-const NO_NULL_KEYS = { ok: true, nullKeys: 0 } as const;
-
 /** 'produced': a batch from a client, whose offset deltas must be 0, 1, 2...; 'stored': any. */
 export type WalkMode = 'produced' | 'stored';
 
@@ -150,20 +160,24 @@ export function walkRecords(buf: Buffer, start: number, end: number, count: numb
   const produced = mode === 'produced';
   const fields: RecordFields | null = visit === undefined ? null : emptyFields();
   let nullKeys = 0;
+  let timestampDeltaMin = count > 0 ? Infinity : 0;
+  let timestampDeltaMax = count > 0 ? -Infinity : 0;
   let pos = start;
   for (let index = 0; index < count; index++) {
     if (pos >= end) return fault(RecordFault.missing, index, count);
     const problem = walkOne(buf, pos, end, index, produced, fields, visit);
     if (problem !== null) return problem;
     if (step.nullKey) nullKeys++;
+    if (step.timestampDelta < timestampDeltaMin) timestampDeltaMin = step.timestampDelta;
+    if (step.timestampDelta > timestampDeltaMax) timestampDeltaMax = step.timestampDelta;
     pos = step.next;
   }
   if (pos !== end) return fault(RecordFault.trailing, count, end - pos);
-  return nullKeys === 0 ? NO_NULL_KEYS : { ok: true, nullKeys };
+  return { ok: true, nullKeys, timestampDeltaMin, timestampDeltaMax };
 }
 
 /** Where walkOne leaves its result (one thread, no allocation per record). */
-const step = { next: 0, nullKey: false };
+const step = { next: 0, nullKey: false, timestampDelta: 0 };
 
 /** The record whose length varint starts at `pos` (the section ends at `end`); sets `step`. */
 function walkOne(buf: Buffer, pos: number, end: number, index: number, produced: boolean, fields: RecordFields | null, visit?: (r: RecordFields) => void): WalkResult | null {
@@ -182,18 +196,27 @@ function walkOne(buf: Buffer, pos: number, end: number, index: number, produced:
   }
   step.next = r.end;
   step.nullKey = r.nullKey;
+  step.timestampDelta = r.timestampDelta;
   return null;
 }
 
 /**
  * One record, for a reader that gets the section in pieces (a decompression stream): the record
  * whose length varint starts at `pos` of buf[pos, end), checked as `walkRecords` checks the
- * record at `index`. Returns where it ends and whether its key is null, or the fault.
+ * record at `index`. Returns where it ends, whether its key is null and its timestamp delta, or
+ * the fault.
  */
-export function walkRecordAt(buf: Buffer, pos: number, end: number, index: number, mode: WalkMode, visit?: (r: RecordFields) => void): { ok: true; next: number; nullKey: boolean } | (WalkResult & { ok: false }) {
+export function walkRecordAt(
+  buf: Buffer,
+  pos: number,
+  end: number,
+  index: number,
+  mode: WalkMode,
+  visit?: (r: RecordFields) => void,
+): { ok: true; next: number; nullKey: boolean; timestampDelta: number } | (WalkResult & { ok: false }) {
   const problem = walkOne(buf, pos, end, index, mode === 'produced', visit === undefined ? null : emptyFields(), visit);
   if (problem !== null) return problem as WalkResult & { ok: false };
-  return { ok: true, next: step.next, nullKey: step.nullKey };
+  return { ok: true, next: step.next, nullKey: step.nullKey, timestampDelta: step.timestampDelta };
 }
 
 /** The fields of one record, `r` spanning exactly its declared length. */
@@ -201,7 +224,7 @@ function walkRecord(r: Cursor, index: number, produced: boolean, fields: RecordF
   if (r.pos >= r.end) return fault(RecordFault.truncated, index);
   const attributes = r.buf[r.pos++]!;
   const timestampDeltaAt = r.pos;
-  r.skipVarlong();
+  r.timestampDelta = r.varlong();
   const offsetDelta = r.varint();
   if (r.fault !== 0) return fault(r.fault, index);
   if (produced && offsetDelta !== index) return fault(RecordFault.offsetDelta, index, offsetDelta);

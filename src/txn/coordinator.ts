@@ -291,9 +291,20 @@ export class TransactionCoordinator {
     return ErrorCode.NONE;
   }
 
-  /** TxnOffsetCommit: the producer must own the transactional id at its current epoch. */
-  validateOffsetsProducer(transactionalId: string, producerId: bigint, producerEpoch: number): number {
-    return this.validate(this.txns.get(transactionalId), producerId, producerEpoch);
+  /**
+   * TxnOffsetCommit, verified as Kafka 4 does (KIP-890, transaction.partition.verification.enable
+   * on by default): the producer must own the transactional id at its current epoch and its
+   * ongoing transaction must hold the group's __consumer_offsets partition (AddOffsetsToTxn first),
+   * else INVALID_TXN_STATE. A wrong epoch is INVALID_PRODUCER_EPOCH at every version here, not
+   * PRODUCER_FENCED: what Kafka 4.1 answers (differential scenario div-txn-offset-commit).
+   */
+  validateOffsetsProducer(transactionalId: string, producerId: bigint, producerEpoch: number, offsetsPartition: TopicPartition): number {
+    const t = this.txns.get(transactionalId);
+    if (!t || t.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (t.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+    if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (t.state !== 'Ongoing' || !t.partitions.has(tpKey(offsetsPartition))) return ErrorCode.INVALID_TXN_STATE;
+    return ErrorCode.NONE;
   }
 
   /** AddPartitionsToTxn / AddOffsetsToTxn: one error code for all the partitions. */

@@ -186,6 +186,32 @@ t.test('sendOffsets: offsets stay pending until the commit marker', async (t) =>
   t.same([after.errorCode, after.committedOffset, after.metadata], [0, 42n, 'm'], 'visible after the commit marker');
 });
 
+t.test('TxnOffsetCommit verifies the transaction first, as Kafka 4 (KIP-890): errors by case', async (t) => {
+  const { producerId: pid, producerEpoch: epoch } = await init('offsets-errors');
+  const commit = async (transactionalId: string, producerId: bigint, producerEpoch: number, opts: { version?: number; groupId?: string; generationId?: number; memberId?: string } = {}) =>
+    (
+      await c.request(TxnOffsetCommit, opts.version ?? 3, {
+        transactionalId,
+        groupId: opts.groupId ?? 'g-errors',
+        producerId,
+        producerEpoch,
+        generationId: opts.generationId ?? -1,
+        memberId: opts.memberId ?? '',
+        groupInstanceId: null,
+        topics: [{ name: 'tx', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      })
+    ).topics[0]!.partitions[0]!.errorCode;
+  t.equal(await commit('never-initialised', pid, epoch), 49, 'unknown transactional id: INVALID_PRODUCER_ID_MAPPING');
+  t.equal(await commit('offsets-errors', pid, epoch), 48, 'no AddOffsetsToTxn yet: INVALID_TXN_STATE');
+  t.equal((await c.request(AddOffsetsToTxn, 3, { transactionalId: 'offsets-errors', producerId: pid, producerEpoch: epoch, groupId: 'g-errors' })).errorCode, 0);
+  t.equal(await commit('offsets-errors', pid + 1n, epoch), 49, 'another producer id');
+  for (const v of [0, 2, 3]) t.equal(await commit('offsets-errors', pid, epoch - 1, { version: v }), 47, `v${v} old epoch: INVALID_PRODUCER_EPOCH (not PRODUCER_FENCED)`);
+  t.equal(await commit('offsets-errors', pid, epoch, { generationId: 3, memberId: 'm' }), 22, 'a generation for a group that does not exist: ILLEGAL_GENERATION');
+  t.equal(await commit('offsets-errors', pid, epoch), 0, 'in the transaction');
+  t.equal(await end('offsets-errors', pid, epoch, false), 0);
+  t.equal(await commit('offsets-errors', pid, epoch), 48, 'after the abort the group is no longer in a transaction');
+});
+
 t.test('a transaction open past its timeout is aborted and its producer fenced', async (t) => {
   const { producerId: pid, producerEpoch: epoch } = await init('slow', { timeoutMs: 200 });
   t.same(await addPartitions('slow', pid, epoch, [0]), [0]);
