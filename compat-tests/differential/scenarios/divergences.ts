@@ -153,7 +153,7 @@ export const divergences: Scenario[] = [
       await createTopic(t, 'txn-oc');
       await waitForLeader(t, 'txn-oc');
       const commit = async (transactionalId: string, groupId: string, producerId: bigint, producerEpoch: number, v = 3) => {
-        const res = await t.request(TxnOffsetCommit, v, {
+        const body = {
           transactionalId,
           groupId,
           producerId,
@@ -162,7 +162,14 @@ export const divergences: Scenario[] = [
           memberId: '',
           groupInstanceId: null,
           topics: [{ name: 'txn-oc', partitions: [{ partitionIndex: 0, committedOffset: 0n, committedLeaderEpoch: -1, committedMetadata: null }] }],
-        });
+        };
+        let res = await t.request(TxnOffsetCommit, v, body);
+        // NOT_COORDINATOR is retriable: Kafka answers it for a while after its transaction topic
+        // was created by an earlier scenario; a client finds the coordinator again and retries.
+        for (let i = 0; i < 50 && res.topics[0]!.partitions[0]!.errorCode === 16; i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          res = await t.request(TxnOffsetCommit, v, body);
+        }
         return res.topics[0]!.partitions[0]!.errorCode;
       };
       // Coordinators first (Kafka creates its internal topics on the first FindCoordinator).

@@ -126,7 +126,12 @@ export const produceScenarios: Scenario[] = [
       see.see('ts-no-timestamp', answer(await produce(t, 'dp-errors', 0, buildRecordBatch([{ key: Buffer.from('nots'), value: null, timestamp: -1n }], { timestampMs: -1n }))));
       // LogAppendTime topics answer with the append time.
       see.code('create-lat', await createTopic(t, 'dp-log-append-time', 1, { 'message.timestamp.type': 'LogAppendTime' }));
-      for (const v of [3, 7, 9]) see.see(`log-append-time/v${v}`, answer(await produce(t, 'dp-log-append-time', 0, batch(1, 'lat'), { version: v })));
+      for (const v of [3, 7, 9]) {
+        see.see(`log-append-time/v${v}`, answer(await produce(t, 'dp-log-append-time', 0, batch(1, 'lat'), { version: v })));
+        // Append times a few ms apart: two appends in one millisecond tie, and the earlier offset
+        // then holds the max timestamp on both brokers, but whether they tie is the machine's luck.
+        await new Promise((r) => setTimeout(r, 5));
+      }
       // ListOffsets by time on a LogAppendTime topic: every record carries its append time.
       const lat = await listOffset(t, 'dp-log-append-time', 0, BASE_TS, { version: 7 });
       see.see('log-append-time/list-by-create-time', lat.offset);
