@@ -1,5 +1,6 @@
 /** Every differential scenario, in the order the suite runs them. Add a module's list here. */
 import type { Scenario } from '../framework.js';
 import { basics } from './basics.js';
+import { groups } from './groups.js';
 
-export const ALL_SCENARIOS: readonly Scenario[] = [...basics];
+export const ALL_SCENARIOS: readonly Scenario[] = [...basics, ...groups];
