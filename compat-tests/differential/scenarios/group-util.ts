@@ -6,7 +6,7 @@
  */
 import type { Target } from '../framework.js';
 import type { RawClient } from '../../raw-client.js';
-import { CreateTopics, FindCoordinator, JoinGroup, type JoinGroupRequest, type JoinGroupResponse } from '../../../src/protocol/generated/index.js';
+import { CreateTopics, DescribeGroups, DescribeTransactions, FindCoordinator, JoinGroup, type JoinGroupRequest, type JoinGroupResponse } from '../../../src/protocol/generated/index.js';
 import { errorName } from '../../../src/protocol/errors.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -20,12 +20,35 @@ export async function createTopic(t: Target, name: string, partitions = 1, confi
   return errorName(res.topics[0]!.errorCode);
 }
 
-/** FindCoordinator v3 until it answers NONE (10 s at most); the last error name. */
+const LOADING = new Set([14, 15, 16]); // COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
+// 600 ids land on every one of the 50 coordinator partitions (Kafka hashes the id) but with odds
+// of about one in ten thousand.
+const WARM_IDS = Array.from({ length: 600 }, (_, i) => `dg-warm-${i}`);
+
+/**
+ * FindCoordinator v3 until it answers NONE, then until every coordinator partition has loaded:
+ * Kafka creates `__consumer_offsets` / `__transaction_state` on the first lookup and loads their
+ * 50 partitions one by one, answering NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS for a group
+ * or transactional id of a partition still loading. 20 s at most; the last error name.
+ */
 export async function awaitCoordinator(t: Target, key: string, keyType: 0 | 1): Promise<string> {
-  const until = Date.now() + 15000;
+  const until = Date.now() + 20000;
   for (;;) {
     const res = await t.request(FindCoordinator, 3, { key, keyType, coordinatorKeys: [] });
-    if (res.errorCode === 0 || Date.now() > until) return errorName(res.errorCode);
+    if (res.errorCode === 0 || Date.now() > until) {
+      if (res.errorCode !== 0) return errorName(res.errorCode);
+      break;
+    }
+    await sleep(200);
+  }
+  for (;;) {
+    const codes =
+      keyType === 0
+        ? (await t.request(DescribeGroups, 0, { groups: WARM_IDS, includeAuthorizedOperations: false })).groups.map((g) => g.errorCode)
+        : (await t.request(DescribeTransactions, 0, { transactionalIds: WARM_IDS })).transactionStates.map((s) => s.errorCode);
+    const loading = codes.find((c) => LOADING.has(c));
+    if (loading === undefined) return 'NONE';
+    if (Date.now() > until) return errorName(loading);
     await sleep(200);
   }
 }

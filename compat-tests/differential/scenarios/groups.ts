@@ -49,8 +49,15 @@ async function describe(t: Target, v: number, groups: string[]): Promise<Array<R
   return res.groups.map(describeView).sort((a, b) => (String(a['groupId']) < String(b['groupId']) ? -1 : 1));
 }
 
-function leaveBody(group: string, memberIds: string[]): { groupId: string; memberId: string; members: Array<{ memberId: string; groupInstanceId: null; reason: null }> } {
-  return { groupId: group, memberId: memberIds[0] ?? '', members: memberIds.map((memberId) => ({ memberId, groupInstanceId: null, reason: null })) };
+/** DeleteGroups results sorted by group id (Kafka answers in coordinator-shard order). */
+function byGroup(results: Array<{ groupId: string; errorCode: number }>): Array<{ groupId: string; error: string }> {
+  return results.map((r) => ({ groupId: r.groupId, error: errorName(r.errorCode) })).sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
+}
+
+/** LeaveGroup: one member id below v3, the members array from v3. */
+function leaveBody(v: number, group: string, memberIds: string[]): { groupId: string; memberId: string; members: Array<{ memberId: string; groupInstanceId: null; reason: null }> } {
+  if (v < 3) return { groupId: group, memberId: memberIds[0] ?? '', members: [] };
+  return { groupId: group, memberId: '', members: memberIds.map((memberId) => ({ memberId, groupInstanceId: null, reason: null })) };
 }
 
 function commitBody(group: string, generation: number, memberId: string, topic: string, offsets: Array<[number, bigint]>, metadata: string | null = null): OffsetCommitRequest {
@@ -75,7 +82,7 @@ async function fetchOffsets(t: Target, v: number, group: string, topics: Array<{
   if (v >= 8) {
     return t.request(OffsetFetch, v, {
       groupId: '',
-      topics: null,
+      topics: [],
       groups: [{ groupId: group, memberId: null, memberEpoch: -1, topics: topics === null ? null : topics.map((x) => ({ name: x.name, topicId: ZERO_UUID, partitionIndexes: x.partitions })) }],
       requireStable,
     });
@@ -153,7 +160,7 @@ export const groups: Scenario[] = [
         const dv = Math.min(v, 5);
         see.see(`v${v}/describe-v${dv}`, await describe(t, dv, [group]));
         const lv = Math.min(v, 5);
-        const leave = await c.request(LeaveGroup, lv, leaveBody(group, [res.memberId]));
+        const leave = await c.request(LeaveGroup, lv, leaveBody(lv, group, [res.memberId]));
         see.see(`v${v}/leave-v${lv}`, { error: errorName(leave.errorCode), members: leave.members.map((m) => ({ error: errorName(m.errorCode), instance: m.groupInstanceId })) });
         see.see(`v${v}/after-leave`, (await describe(t, 0, [group]))[0]?.['state']);
       }
@@ -174,6 +181,17 @@ export const groups: Scenario[] = [
         see.see(`v${v}/empty-protocol-type`, await j(`dg-je-p-v${v}`, { protocolType: '' }));
         see.see(`v${v}/no-protocols`, await j(`dg-je-p-v${v}`, { protocols: [] }));
       }
+      // The empty group id: refused by the membership APIs, accepted by the offset APIs (Kafka's
+      // compatibility rule for old clients).
+      see.code('empty-id/sync', (await c.request(SyncGroup, 3, { groupId: '', generationId: 1, memberId: 'x', groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] })).errorCode);
+      see.code('empty-id/heartbeat', (await c.request(Heartbeat, 3, { groupId: '', generationId: 1, memberId: 'x', groupInstanceId: null })).errorCode);
+      see.code('empty-id/leave-v1', (await c.request(LeaveGroup, 1, leaveBody(1, '', ['x']))).errorCode);
+      const leaveEmpty = await c.request(LeaveGroup, 4, leaveBody(4, '', ['x']));
+      see.see('empty-id/leave-v4', { error: errorName(leaveEmpty.errorCode), members: leaveEmpty.members.map((m) => errorName(m.errorCode)) });
+      const odEmpty = await c.request(OffsetDelete, 0, { groupId: '', topics: [{ name: 'dg-topic', partitions: [{ partitionIndex: 0 }] }] });
+      see.see('empty-id/offset-delete', { error: errorName(odEmpty.errorCode), partitions: odEmpty.topics.flatMap((x) => x.partitions.map((p) => errorName(p.errorCode))) });
+      see.see('empty-id/offset-fetch-v1', offsetsView(await fetchOffsets(t, 1, '', [{ name: 'dg-topic', partitions: [0] }]), 1));
+      see.see('empty-id/offset-fetch-v8', offsetsView(await fetchOffsets(t, 8, '', [{ name: 'dg-topic', partitions: [0] }]), 8));
       // A stable one-member group; then newcomers with another protocol type or no common protocol.
       const a = await t.connect();
       const group = 'dg-je-stable';
@@ -198,7 +216,7 @@ export const groups: Scenario[] = [
       see.code('sync/unknown-group', (await a.request(SyncGroup, 3, { groupId: 'dg-je-none', generationId: 1, memberId: 'x', groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] })).errorCode);
       const ok = await sync(again.generationId, m.memberId, null, null, 3);
       see.code('sync/leader-no-assignments', ok.errorCode);
-      await a.request(LeaveGroup, 1, leaveBody(group, [m.memberId]));
+      await a.request(LeaveGroup, 1, leaveBody(1, group, [m.memberId]));
     },
   },
   {
@@ -261,14 +279,14 @@ export const groups: Scenario[] = [
       const leftId = bj.res.memberId;
       see.code('after-leave/heartbeat-b', (await b.request(Heartbeat, 4, { groupId: group, generationId: gen, memberId: leftId, groupInstanceId: null })).errorCode);
       see.code('after-leave/heartbeat-a', (await b.request(Heartbeat, 4, { groupId: group, generationId: gen, memberId: ma.memberId, groupInstanceId: null })).errorCode);
-      const leaveB = await b.request(LeaveGroup, 1, leaveBody(group, [leftId]));
+      const leaveB = await b.request(LeaveGroup, 1, leaveBody(1, group, [leftId]));
       see.code('leave-b-v1', leaveB.errorCode);
-      see.code('leave-again-v1', (await b.request(LeaveGroup, 1, leaveBody(group, [leftId]))).errorCode);
-      see.code('leave-unknown-group-v0', (await b.request(LeaveGroup, 0, leaveBody('dg-rb-none', ['x']))).errorCode);
+      see.code('leave-again-v1', (await b.request(LeaveGroup, 1, leaveBody(1, group, [leftId]))).errorCode);
+      see.code('leave-unknown-group-v0', (await b.request(LeaveGroup, 0, leaveBody(0, 'dg-rb-none', ['x']))).errorCode);
       const leaveNone = await b.request(LeaveGroup, 5, { groupId: 'dg-rb-none', memberId: '', members: [{ memberId: 'x', groupInstanceId: null, reason: 'bye' }] });
       see.see('leave-unknown-group-v5', { error: errorName(leaveNone.errorCode), members: leaveNone.members.map((m) => errorName(m.errorCode)) });
       see.see('empty/describe', await describe(t, 5, [group]));
-      see.see('delete', (await t.request(DeleteGroups, 2, { groupsNames: [group, 'dg-rb-none'] })).results.map((r) => ({ groupId: r.groupId, error: errorName(r.errorCode) })));
+      see.see('delete', byGroup((await t.request(DeleteGroups, 2, { groupsNames: [group, 'dg-rb-none'] })).results));
       see.see('deleted/describe', await describe(t, 5, [group]));
     },
   },
@@ -299,7 +317,7 @@ export const groups: Scenario[] = [
       // v8+: two groups in one request.
       const two = await t.request(OffsetFetch, 8, {
         groupId: '',
-        topics: null,
+        topics: [],
         groups: [
           { groupId: 'dg-oc', memberId: null, memberEpoch: -1, topics: null },
           { groupId: 'dg-oc-none', memberId: null, memberEpoch: -1, topics: null },
@@ -328,14 +346,14 @@ export const groups: Scenario[] = [
       see.see('offset-delete/unknown-group', await od('dg-oc-none', 'dg-offsets'));
       see.see('offset-delete/unknown-topic', await od(group, 'dg-no-such-topic'));
       see.see('delete/non-empty', (await t.request(DeleteGroups, 0, { groupsNames: [group] })).results.map((r) => errorName(r.errorCode)));
-      await a.request(LeaveGroup, 0, leaveBody(group, [m.memberId]));
+      await a.request(LeaveGroup, 0, leaveBody(0, group, [m.memberId]));
       see.see('offset-delete/empty', await od(group, 'dg-offsets'));
       see.see('after-offset-delete/fetch', offsetsView(await fetchOffsets(t, 5, group, topics), 5));
       see.see('offset-delete/simple-group', await od('dg-oc', 'dg-offsets'));
       see.see('after-offset-delete/simple-group', offsetsView(await fetchOffsets(t, 5, 'dg-oc', topics), 5));
       for (const v of [0, 1, 2]) {
         const res = await t.request(DeleteGroups, v, { groupsNames: v === 0 ? [group] : v === 1 ? ['dg-oc', 'dg-oc-none'] : [group, ''] });
-        see.see(`delete-v${v}`, res.results.map((r) => ({ groupId: r.groupId, error: errorName(r.errorCode) })));
+        see.see(`delete-v${v}`, byGroup(res.results));
       }
       see.see('deleted/fetch', offsetsView(await fetchOffsets(t, 5, 'dg-oc', topics), 5));
     },
@@ -375,7 +393,7 @@ export const groups: Scenario[] = [
       const withOps = await t.request(DescribeGroups, 3, { groups: ['dg-ld-stable'], includeAuthorizedOperations: true });
       see.see('describe-v3/authorized-operations', withOps.groups.map((g) => g.authorizedOperations));
       see.see('describe/empty-id', await describe(t, 5, ['']));
-      await a.request(LeaveGroup, 0, leaveBody('dg-ld-stable', [m.memberId]));
+      await a.request(LeaveGroup, 0, leaveBody(0, 'dg-ld-stable', [m.memberId]));
       see.see('describe/after-leave', await describe(t, 5, ['dg-ld-stable']));
     },
   },
