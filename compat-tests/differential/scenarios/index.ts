@@ -2,5 +2,6 @@
 import type { Scenario } from '../framework.js';
 import { basics } from './basics.js';
 import { groups } from './groups.js';
+import { transactions } from './transactions.js';
 
-export const ALL_SCENARIOS: readonly Scenario[] = [...basics, ...groups];
+export const ALL_SCENARIOS: readonly Scenario[] = [...basics, ...groups, ...transactions];
