@@ -6,17 +6,30 @@
  */
 import type { Target } from '../framework.js';
 import type { RawClient } from '../../raw-client.js';
-import { CreateTopics, DescribeGroups, DescribeTransactions, FindCoordinator, JoinGroup, type JoinGroupRequest, type JoinGroupResponse } from '../../../src/protocol/generated/index.js';
+import { CreateTopics, DescribeGroups, Metadata, DescribeTransactions, FindCoordinator, JoinGroup, type JoinGroupRequest, type JoinGroupResponse } from '../../../src/protocol/generated/index.js';
 import { errorName } from '../../../src/protocol/errors.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * CreateTopics v5, then Metadata until every partition has a leader (Kafka answers
+ * NOT_LEADER_OR_FOLLOWER for a moment after creating a topic; clients retry). The create's error name.
+ */
 export async function createTopic(t: Target, name: string, partitions = 1, configs: Record<string, string> = {}): Promise<string> {
   const res = await t.request(CreateTopics, 5, {
     topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: Object.entries(configs).map(([n, value]) => ({ name: n, value })) }],
     timeoutMs: 10000,
     validateOnly: false,
   });
+  const until = Date.now() + 10000;
+  while (Date.now() < until) {
+    const md = await t.request(Metadata, 9, { topics: [{ name, topicId: Buffer.alloc(16) }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    const tm = md.topics[0];
+    if (tm && tm.errorCode === 0 && tm.partitions.length === partitions && tm.partitions.every((p) => p.errorCode === 0 && p.leaderId >= 0)) break;
+    await sleep(100);
+  }
+  // The leader's own partition can lag its metadata by a moment.
+  await sleep(200);
   return errorName(res.topics[0]!.errorCode);
 }
 

@@ -3,5 +3,6 @@ import type { Scenario } from '../framework.js';
 import { basics } from './basics.js';
 import { groups } from './groups.js';
 import { transactions } from './transactions.js';
+import { compaction } from './compaction.js';
 
-export const ALL_SCENARIOS: readonly Scenario[] = [...basics, ...groups, ...transactions];
+export const ALL_SCENARIOS: readonly Scenario[] = [...basics, ...groups, ...transactions, ...compaction];
