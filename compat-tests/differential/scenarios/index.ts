@@ -4,5 +4,6 @@ import { basics } from './basics.js';
 import { groups } from './groups.js';
 import { transactions } from './transactions.js';
 import { compaction } from './compaction.js';
+import { clients } from './clients.js';
 
-export const ALL_SCENARIOS: readonly Scenario[] = [...basics, ...groups, ...transactions, ...compaction];
+export const ALL_SCENARIOS: readonly Scenario[] = [...basics, ...groups, ...transactions, ...compaction, ...clients];
