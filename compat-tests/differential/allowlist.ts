@@ -11,7 +11,14 @@ export interface AllowEntry {
   readonly reason: string;
 }
 
-export const ALLOWLIST: readonly AllowEntry[] = [];
+export const ALLOWLIST: readonly AllowEntry[] = [
+  // PENDING-div: helper `div` is changing these; remove the entry with the fix.
+  {
+    observation: /^client-kafka-python\/zstd\/read$/,
+    reason:
+      'PENDING-div (fetch<v10 zstd refusal): kafka-python 2.0.2 fetches with Fetch v4; Kafka 4.1 returns the zstd batches it stored and the client decodes them, Sluice answers UNSUPPORTED_COMPRESSION_TYPE so the reader never gets past offset 0.',
+  },
+];
 
 export function allowed(observation: string): AllowEntry | undefined {
   return ALLOWLIST.find((e) => e.observation.test(observation));

@@ -13,6 +13,12 @@ import { b64, parseRecordLines, python, run, type ReadRecord } from '../../harne
 import { createTopic, sleep } from './group-util.js';
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+const WATCHED_CONFIGS = ['retention.ms', 'cleanup.policy', 'compression.type', 'max.message.bytes', 'segment.ms', 'retention.bytes'];
+
+/** A client script that failed, as an observation (its first line, ports and times removed). */
+function failure(e: unknown): string {
+  return `failed: ${String((e as Error).message).split('\n')[0]!.replace(/127\.0\.0\.1:\d+/g, '<bootstrap>')}`;
+}
 
 /** The records each producer sends: keys, values, one header, one null key and one null value. */
 function inputRecords(partitions: number, n = 6): Array<{ partition: number; key: string | null; value: string | null; headers: Array<[string, string | null]> }> {
@@ -86,6 +92,13 @@ export const clients: Scenario[] = [
       see.see('txn/read-uncommitted', recordsView(parseRecordLines(uncommitted.stdout)));
       const offsets = await python('ck_offsets.py', [t.bootstrap, topic, '2'], { timeoutMs: 60000 });
       see.see('txn/offsets', offsets.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as unknown));
+      // Admin: a topic's configs after an alter, as the AdminClient describes them.
+      await createTopic(t, 'dk-ck-configs', 1);
+      see.see('admin/alter', JSON.parse((await python('ck_admin.py', [t.bootstrap, 'alter', 'dk-ck-configs', 'retention.ms=3600000', 'cleanup.policy=compact'], { timeoutMs: 60000 })).stdout) as unknown);
+      const described = JSON.parse((await python('ck_admin.py', [t.bootstrap, 'describe', 'dk-ck-configs'], { timeoutMs: 60000 })).stdout) as Record<string, unknown>;
+      // Only the altered configs and a few every broker has: the full config list belongs to the
+      // admin scenarios (and differs where Sluice lacks tiered storage and compression levels).
+      for (const k of WATCHED_CONFIGS) see.see(`admin/config/${k}`, described[k] ?? null);
     },
   },
   {
@@ -97,9 +110,18 @@ export const clients: Scenario[] = [
         await createTopic(t, topic, 2);
         const produced = await python('kp_produce.py', [t.bootstrap, topic, ...(codec === 'none' ? [] : ['--compression', codec])], { input: input.map((r) => JSON.stringify(r)).join('\n') + '\n', timeoutMs: 60000 });
         see.see(`${codec}/produced`, produced.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as unknown));
-        const read = await python('kp_read.py', [t.bootstrap, topic, '2'], { timeoutMs: 60000 });
-        see.see(`${codec}/read`, recordsView(parseRecordLines(read.stdout)));
+        // kafka-python fetches with v4, which predates zstd (KIP-110: Fetch v10).
+        await python('kp_read.py', [t.bootstrap, topic, '2', '--timeout', '10'], { timeoutMs: 60000 }).then(
+          (read) => see.see(`${codec}/read`, recordsView(parseRecordLines(read.stdout))),
+          (e: unknown) => see.see(`${codec}/read`, failure(e)),
+        );
       }
+      await createTopic(t, 'dk-kp-configs', 1);
+      see.see('admin/alter', JSON.parse((await python('kp_admin.py', [t.bootstrap, 'alter', 'dk-kp-configs', 'retention.ms=3600000'], { timeoutMs: 60000 })).stdout) as unknown);
+      const described = JSON.parse((await python('kp_admin.py', [t.bootstrap, 'describe', 'dk-kp-configs'], { timeoutMs: 60000 })).stdout) as Record<string, unknown>;
+      // Only the altered configs and a few every broker has: the full config list belongs to the
+      // admin scenarios (and differs where Sluice lacks tiered storage and compression levels).
+      for (const k of WATCHED_CONFIGS) see.see(`admin/config/${k}`, described[k] ?? null);
     },
   },
   {
