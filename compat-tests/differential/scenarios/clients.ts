@@ -9,7 +9,9 @@
  */
 import type { Scenario, Target } from '../framework.js';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
-import { b64, parseRecordLines, python, run, type ReadRecord } from '../../harness.js';
+import { PYTHON, PY_DIR, b64, parseRecordLines, python, run, spawnWorker, type ReadRecord } from '../../harness.js';
+import { join } from 'node:path';
+import { DescribeGroups } from '../../../src/protocol/generated/index.js';
 import { createTopic, sleep } from './group-util.js';
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -122,6 +124,42 @@ export const clients: Scenario[] = [
       // Only the altered configs and a few every broker has: the full config list belongs to the
       // admin scenarios (and differs where Sluice lacks tiered storage and compression levels).
       for (const k of WATCHED_CONFIGS) see.see(`admin/config/${k}`, described[k] ?? null);
+    },
+  },
+  {
+    name: 'client-python-groups',
+    async run(t, see) {
+      const topic = 'dk-pg';
+      await createTopic(t, topic, 2);
+      const input = inputRecords(2, 8);
+      await python('kp_produce.py', [t.bootstrap, topic], { input: input.map((r) => JSON.stringify(r)).join('\n') + '\n', timeoutMs: 60000 });
+      for (const [label, script, extra] of [
+        ['ck', 'ck_group_consume.py', ['--commit', 'sync']],
+        ['kp', 'kp_group_consume.py', []],
+      ] as const) {
+        const group = `dk-pg-${label}`;
+        const w = spawnWorker<{ ev: string; partition?: number; offset?: number; value?: string | null; partitions?: unknown; offsets?: Array<[number, number]> }>(group, PYTHON, ['-u', join(PY_DIR, script), t.bootstrap, group, topic, ...extra]);
+        try {
+          const until = Date.now() + 40000;
+          const committedAll = (): boolean => {
+            const last = new Map<number, number>();
+            for (const e of w.events) if (e.ev === 'commit') for (const [p, o] of e.offsets ?? []) last.set(p, o);
+            return last.get(0) === 4 && last.get(1) === 4;
+          };
+          while (!committedAll() && Date.now() < until && w.exitInfo() === undefined) await sleep(200);
+          const described = await t.request(DescribeGroups, 5, { groups: [group], includeAuthorizedOperations: false });
+          see.see(`${label}/describe-running`, described.groups.map((g) => ({ state: g.groupState, protocolType: g.protocolType, protocol: g.protocolData, members: g.members.length })));
+        } finally {
+          await w.stop();
+        }
+        const msgs = w.events.filter((e) => e.ev === 'm').map((e) => ({ partition: e.partition, offset: e.offset, value: e.value })).sort((a, b) => a.partition! - b.partition! || a.offset! - b.offset!);
+        see.see(`${label}/messages`, msgs);
+        see.see(`${label}/assigned`, w.events.filter((e) => e.ev === 'assign').map((e) => e.partitions));
+        const offsets = await python('ck_offsets.py', [t.bootstrap, topic, '2', '--group', group], { timeoutMs: 60000 });
+        see.see(`${label}/committed`, offsets.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as unknown));
+        const after = await t.request(DescribeGroups, 5, { groups: [group], includeAuthorizedOperations: false });
+        see.see(`${label}/describe-after`, after.groups.map((g) => ({ state: g.groupState, protocolType: g.protocolType, members: g.members.length })));
+      }
     },
   },
   {
