@@ -527,6 +527,7 @@ export class GroupCoordinator {
   private replaceStaticMember(g: Group, req: JoinRequest, oldMemberId: string, newMemberId: string, answer: (r: JoinResult) => void): void {
     const old = g.members.get(oldMemberId)!;
     const wasLeader = g.leaderId === oldMemberId;
+    const leaderBefore = g.leaderId ?? '';
     // Fence whatever the old incarnation still waits for.
     this.fail(old, ErrorCode.FENCED_INSTANCE_ID);
     if (old.heartbeatTimer) clearTimeout(old.heartbeatTimer);
@@ -552,7 +553,10 @@ export class GroupCoordinator {
         if (supportsSkippingAssignment(req.apiVersion)) {
           answer(this.currentGeneration(g, newMemberId, isLeader ? this.leaderMembers(g) : [], isLeader));
         } else {
-          answer(this.currentGeneration(g, newMemberId, []));
+          // Below v9 Kafka names the leader as it was before the replacement: a static leader
+          // coming back under a new member id is told it is not the leader, so it does not
+          // compute an assignment it could not skip.
+          answer({ ...this.currentGeneration(g, newMemberId, []), leader: leaderBefore });
         }
         return;
       }

@@ -397,5 +397,46 @@ export const groups: Scenario[] = [
       see.see('describe/after-leave', await describe(t, 5, ['dg-ld-stable']));
     },
   },
+  {
+    name: 'group-static-members',
+    async run(t, see) {
+      await createTopic(t, 'dg-topic', 2);
+      await awaitCoordinator(t, 'dg-static', 0);
+      const group = 'dg-static';
+      const a = await t.connect();
+      const inst = 'instance-1';
+      const protocols = [{ name: 'range', metadata: subscription(['dg-topic']) }];
+      // KIP-345: a static member joins without MEMBER_ID_REQUIRED.
+      const first = await a.request(JoinGroup, 5, joinBody(group, { groupInstanceId: inst, protocols }));
+      see.see('join', joinView(first));
+      const sync = await a.request(SyncGroup, 5, { groupId: group, generationId: first.generationId, memberId: first.memberId, groupInstanceId: inst, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: first.memberId, assignment: assignment({ 'dg-topic': [0, 1] }) }] });
+      see.code('sync', sync.errorCode);
+      see.see('describe', await describe(t, 5, [group]));
+      // The same instance comes back without its member id (a restart): it replaces the old member.
+      const b = await t.connect();
+      const again = await b.request(JoinGroup, 5, joinBody(group, { groupInstanceId: inst, protocols }));
+      see.see('rejoin', joinView(again));
+      see.see('rejoin/leader-is-old-member-id', again.leader === first.memberId);
+      see.see('rejoin/new-member-id', again.memberId !== first.memberId);
+      see.see('rejoin/generation-delta', again.generationId - first.generationId);
+      const hb = (memberId: string, generationId: number, instance: string | null, v = 4): Promise<{ errorCode: number }> => b.request(Heartbeat, v, { groupId: group, generationId, memberId, groupInstanceId: instance });
+      see.code('old/heartbeat', (await hb(first.memberId, again.generationId, inst)).errorCode);
+      see.code('old/sync', (await a.request(SyncGroup, 5, { groupId: group, generationId: again.generationId, memberId: first.memberId, groupInstanceId: inst, protocolType: 'consumer', protocolName: 'range', assignments: [] })).errorCode);
+      const commit = await a.request(OffsetCommit, 7, { ...commitBody(group, again.generationId, first.memberId, 'dg-topic', [[0, 1n]]), groupInstanceId: inst });
+      see.see('old/commit', commitErrors(commit));
+      see.code('old/join', (await a.request(JoinGroup, 5, joinBody(group, { memberId: first.memberId, groupInstanceId: inst, protocols }))).errorCode);
+      see.code('new/heartbeat', (await hb(again.memberId, again.generationId, inst)).errorCode);
+      see.code('new/heartbeat-without-instance', (await hb(again.memberId, again.generationId, null)).errorCode);
+      see.code('new/heartbeat-other-instance', (await hb(again.memberId, again.generationId, 'instance-2')).errorCode);
+      see.code('new/heartbeat-v2', (await hb(again.memberId, again.generationId, null, 2)).errorCode);
+      const leaveWrong = await b.request(LeaveGroup, 4, { groupId: group, memberId: '', members: [{ memberId: 'not-the-member', groupInstanceId: inst, reason: null }] });
+      see.see('leave/wrong-member-id', { error: errorName(leaveWrong.errorCode), members: leaveWrong.members.map((m) => ({ error: errorName(m.errorCode), instance: m.groupInstanceId })) });
+      const leaveUnknown = await b.request(LeaveGroup, 4, { groupId: group, memberId: '', members: [{ memberId: '', groupInstanceId: 'instance-9', reason: null }] });
+      see.see('leave/unknown-instance', { error: errorName(leaveUnknown.errorCode), members: leaveUnknown.members.map((m) => ({ error: errorName(m.errorCode), instance: m.groupInstanceId })) });
+      see.see('describe-before-leave', await describe(t, 5, [group]));
+      const leave = await b.request(LeaveGroup, 5, { groupId: group, memberId: '', members: [{ memberId: '', groupInstanceId: inst, reason: 'done' }] });
+      see.see('leave/by-instance', { error: errorName(leave.errorCode), members: leave.members.map((m) => ({ error: errorName(m.errorCode), instance: m.groupInstanceId })) });
+      see.see('describe-after-leave', await describe(t, 5, [group]));
+    },
+  },
 ];
-
