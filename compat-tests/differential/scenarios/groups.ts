@@ -120,11 +120,12 @@ export const groups: Scenario[] = [
           ['txn', 'dg-fc-txn', 1],
           ['badtype', 'dg-fc', 9],
           ['emptykey', '', 0],
+          ['txn-emptykey', '', 1],
         ] as const) {
           if (v === 0 && keyType !== 0) continue;
-          const res = await t.request(FindCoordinator, v, { key, keyType, coordinatorKeys: [key] });
+          const res = await t.request(FindCoordinator, v, v < 4 ? { key, keyType, coordinatorKeys: [] } : { key: '', keyType, coordinatorKeys: [key] });
           if (v < 4) see.see(`v${v}/${label}`, { error: errorName(res.errorCode), nodeId: res.nodeId, host: res.host, port: res.port, message: res.errorMessage === null ? null : 'set' });
-          else see.see(`v${v}/${label}`, res.coordinators.map((x) => ({ key: x.key, error: errorName(x.errorCode), nodeId: x.nodeId, host: x.host, port: x.port })));
+          else see.see(`v${v}/${label}`, res.coordinators.map((x) => ({ key: x.key, error: errorName(x.errorCode), nodeId: x.nodeId, host: x.host, port: x.port, errorMessage: x.errorMessage })));
         }
       }
       // v4+: several keys in one request, one answer each.
