@@ -52,9 +52,10 @@ async function readAll(t: Target, from = 0n): Promise<{ error: string; highWater
 }
 
 function latestPerKey(records: Read[]): Record<string, string | null> {
-  const out: Record<string, string | null> = {};
-  for (const r of records) if (r.key !== null) out[r.key] = r.value;
-  return out;
+  const out = new Map<string, string | null>();
+  for (const r of records) if (r.key !== null) out.set(r.key, r.value);
+  // Sorted by key: the order of first appearance depends on whether the cleaner ran already.
+  return Object.fromEntries([...out].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
 }
 
 export const compaction: Scenario[] = [

@@ -256,6 +256,28 @@ export const transactions: Scenario[] = [
         });
         see.see(`v${v}/txn-offset-commit`, commit.topics.map((x) => ({ name: x.name, partitions: x.partitions.map((q) => errorName(q.errorCode)) })));
       }
+      const memberCommit = await t.request(TxnOffsetCommit, 3, {
+        transactionalId: id,
+        groupId: 'dt-tx-group',
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        generationId: 5,
+        memberId: 'nobody-here',
+        groupInstanceId: null,
+        topics: [{ name: 'dt-tx', partitions: [{ partitionIndex: 0, committedOffset: 9n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      });
+      see.see('v3/txn-offset-commit-unknown-member', memberCommit.topics.map((x) => x.partitions.map((q) => errorName(q.errorCode))));
+      const unknownTopic = await t.request(TxnOffsetCommit, 1, {
+        transactionalId: id,
+        groupId: 'dt-tx-group',
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        generationId: -1,
+        memberId: '',
+        groupInstanceId: null,
+        topics: [{ name: 'dt-no-such-topic', partitions: [{ partitionIndex: 0, committedOffset: 9n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      });
+      see.see('v1/txn-offset-commit-unknown-topic', unknownTopic.topics.map((x) => x.partitions.map((q) => errorName(q.errorCode))));
       see.code('add-offsets-wrong-epoch', (await t.request(AddOffsetsToTxn, 1, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch + 1, groupId: 'dt-tx-group' })).errorCode);
       see.see('open/offset-fetch', await groupOffsets(t, 6, 'dt-tx-group', false));
       see.see('open/offset-fetch-stable', await groupOffsets(t, 7, 'dt-tx-group', true));
@@ -294,6 +316,21 @@ export const transactions: Scenario[] = [
       see.see('fence/produce-new-epoch', await produce(t, 11, 'dt-tx', batch(q, 0, 1, 'new', true), id));
       see.see('fence/commit-new-epoch', await endTxn(t, 3, id, q, true));
       see.see('fence/describe', await settledDescribe(t, id));
+
+      // A producer restarting in the middle of a transaction: InitProducerId aborts it (clients
+      // retry CONCURRENT_TRANSACTIONS until the abort completed) and a read_committed reader sees
+      // the data as aborted.
+      see.see('restart/add-partitions', await addPartitions(t, 3, id, q, [{ name: 'dt-tx', partitions: [0] }]));
+      see.see('restart/produce', await produce(t, 11, 'dt-tx', batch(q, 1, 2, 'open', true), id));
+      see.see('restart/list-open-longer-than-0', await listTxns(t, 1, [], [], 0n));
+      see.see('restart/list-open-longer-than-an-hour', await listTxns(t, 1, [], [], 3_600_000n));
+      const first = await t.request(InitProducerId, 1, initBody(id, 30000));
+      see.code('restart/init-first', first.errorCode);
+      const r = await init(t, see, 'restart/init', 1, id, 30000);
+      see.see('restart/epoch-delta', r.producerEpoch - q.producerEpoch);
+      see.see('restart/describe', await settledDescribe(t, id));
+      see.see('restart/fetch', fetchView(await settledFetch(t, 11, 'dt-tx')));
+      see.see('restart/old-epoch-produce', await produce(t, 11, 'dt-tx', batch(q, 3, 1, 'late', true), id));
       see.see('fence/fetch', fetchView(await settledFetch(t, 11, 'dt-tx')));
     },
   },
@@ -311,8 +348,8 @@ async function describeProducers(t: Target, topic: string): Promise<unknown> {
   }));
 }
 
-async function listTxns(t: Target, v: number, stateFilters: string[], producerIdFilters: bigint[]): Promise<unknown> {
-  const res = await t.request(ListTransactions, v, { stateFilters, producerIdFilters, durationFilter: -1n, transactionalIdPattern: null });
+async function listTxns(t: Target, v: number, stateFilters: string[], producerIdFilters: bigint[], durationFilter = -1n): Promise<unknown> {
+  const res = await t.request(ListTransactions, v, { stateFilters, producerIdFilters, durationFilter, transactionalIdPattern: null });
   return {
     error: errorName(res.errorCode),
     unknownStateFilters: res.unknownStateFilters,
