@@ -440,4 +440,52 @@ export const groups: Scenario[] = [
       see.see('describe-after-leave', await describe(t, 5, [group]));
     },
   },
+  {
+    name: 'group-timeouts',
+    async run(t, see) {
+      await createTopic(t, 'dg-topic', 2);
+      await awaitCoordinator(t, 'dg-to', 0);
+      // A member that stops heartbeating is removed after its session timeout.
+      const a = await t.connect();
+      const { res } = await joinFollowing(a, 5, 'dg-to-session', { sessionTimeoutMs: 1000, rebalanceTimeoutMs: 1000 });
+      await a.request(SyncGroup, 3, { groupId: 'dg-to-session', generationId: res.generationId, memberId: res.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [{ memberId: res.memberId, assignment: assignment({ 'dg-topic': [0] }) }] });
+      see.see('session/describe-stable', await describe(t, 5, ['dg-to-session']));
+      await sleep(3000);
+      see.see('session/describe-expired', await describe(t, 5, ['dg-to-session']));
+      see.code('session/heartbeat-after', (await a.request(Heartbeat, 4, { groupId: 'dg-to-session', generationId: res.generationId, memberId: res.memberId, groupInstanceId: null })).errorCode);
+      see.see('session/commit-after', commitErrors(await a.request(OffsetCommit, 7, commitBody('dg-to-session', res.generationId, res.memberId, 'dg-topic', [[0, 1n]]))));
+      see.code('session/sync-after', (await a.request(SyncGroup, 3, { groupId: 'dg-to-session', generationId: res.generationId, memberId: res.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] })).errorCode);
+      const rejoin = await a.request(JoinGroup, 5, joinBody('dg-to-session', { memberId: res.memberId }));
+      see.code('session/rejoin-old-id', rejoin.errorCode);
+
+      // A member that does not rejoin within the rebalance timeout is dropped; the newcomer's join
+      // completes without it.
+      const b = await t.connect();
+      const c = await t.connect();
+      const m = await joinFollowing(b, 5, 'dg-to-rebalance', { sessionTimeoutMs: 10000, rebalanceTimeoutMs: 1500 });
+      await b.request(SyncGroup, 3, { groupId: 'dg-to-rebalance', generationId: m.res.generationId, memberId: m.res.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [{ memberId: m.res.memberId, assignment: assignment({ 'dg-topic': [0, 1] }) }] });
+      const started = Date.now();
+      const late = await joinFollowing(c, 5, 'dg-to-rebalance', { sessionTimeoutMs: 10000, rebalanceTimeoutMs: 1500 });
+      see.see('rebalance/newcomer', joinView(late.res));
+      see.see('rebalance/newcomer-waited-at-least-1s', Date.now() - started >= 1000);
+      see.see('rebalance/generation-delta', late.res.generationId - m.res.generationId);
+      see.code('rebalance/dropped-heartbeat', (await b.request(Heartbeat, 4, { groupId: 'dg-to-rebalance', generationId: m.res.generationId, memberId: m.res.memberId, groupInstanceId: null })).errorCode);
+      see.see('rebalance/describe', await describe(t, 5, ['dg-to-rebalance']));
+      await c.request(LeaveGroup, 1, leaveBody(1, 'dg-to-rebalance', [late.res.memberId]));
+
+      // JoinGroup v9 (KIP-814): a static leader rejoining under a new member id keeps the group's
+      // assignment and is told to skip computing one.
+      const d = await t.connect();
+      const inst = 'dg-to-instance';
+      const j = await d.request(JoinGroup, 9, joinBody('dg-to-static9', { groupInstanceId: inst }));
+      await d.request(SyncGroup, 5, { groupId: 'dg-to-static9', generationId: j.generationId, memberId: j.memberId, groupInstanceId: inst, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: j.memberId, assignment: assignment({ 'dg-topic': [0] }) }] });
+      const e = await t.connect();
+      const again = await e.request(JoinGroup, 9, joinBody('dg-to-static9', { groupInstanceId: inst }));
+      see.see('static-v9/rejoin', joinView(again));
+      see.see('static-v9/leader-is-new-member-id', again.leader === again.memberId);
+      const s9 = await e.request(SyncGroup, 5, { groupId: 'dg-to-static9', generationId: again.generationId, memberId: again.memberId, groupInstanceId: inst, protocolType: 'consumer', protocolName: 'range', assignments: [] });
+      see.see('static-v9/sync', { error: errorName(s9.errorCode), assignment: s9.assignment.toString('hex') });
+      await e.request(LeaveGroup, 5, { groupId: 'dg-to-static9', memberId: '', members: [{ memberId: again.memberId, groupInstanceId: inst, reason: null }] });
+    },
+  },
 ];
