@@ -63,6 +63,20 @@ export const clients: Scenario[] = [
       const md = await run('kcat', ['-b', t.bootstrap, '-L', '-J', '-t', 'dk-kcat-none'], { timeoutMs: 30000 });
       const meta = JSON.parse(md.stdout) as { brokers: unknown[]; topics: Array<{ topic: string; partitions: Array<{ partition: number; replicas: unknown[]; isrs: unknown[] }> }> };
       see.see('metadata', { brokers: meta.brokers.length, topics: meta.topics.map((x) => ({ topic: x.topic, partitions: x.partitions.map((p) => ({ partition: p.partition, replicas: p.replicas.length, isrs: p.isrs.length })) })) });
+      // kcat as a balanced group consumer (-G) to the end of both partitions; its final commit.
+      const group = await run('kcat', ['-b', t.bootstrap, '-G', 'dk-kcat-group', '-o', 'beginning', '-e', '-J', '-q', '-X', 'auto.commit.interval.ms=100', 'dk-kcat-gzip'], { timeoutMs: 60000 });
+      see.see('group/exit', group.code);
+      see.see(
+        'group/records',
+        group.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { partition: number; offset: number; key: string | null; payload: string | null })
+          .map((m) => ({ partition: m.partition, offset: m.offset, key: m.key }))
+          .sort((a, b) => a.partition - b.partition || a.offset - b.offset),
+      );
+      const committed = await python('ck_offsets.py', [t.bootstrap, 'dk-kcat-gzip', '2', '--group', 'dk-kcat-group'], { timeoutMs: 60000 });
+      see.see('group/committed', committed.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as unknown));
       // Offsets by time: the first offset at or after time 0, and the end (-1).
       const q = await run('kcat', ['-b', t.bootstrap, '-Q', '-t', 'dk-kcat-none:0:0', '-t', 'dk-kcat-none:1:-1'], { timeoutMs: 30000 });
       see.see('query-offsets', q.stdout.split('\n').filter((l) => l.includes('dk-kcat-none')).map((l) => l.replace(/\s+/g, ' ').trim()).sort());
@@ -185,6 +199,16 @@ export const clients: Scenario[] = [
           });
           see.see(`${name}/send`, res.map((r) => ({ partition: r.partition, errorCode: r.errorCode, baseOffset: r.baseOffset })).sort((a, b) => a.partition - b.partition));
         }
+        // The idempotent producer (InitProducerId v1, sequences per partition), three sends.
+        await admin.createTopics({ topics: [{ topic: 'dk-js-idem', numPartitions: 2 }], waitForLeaders: true });
+        const idem = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+        await idem.connect();
+        for (let round = 0; round < 3; round++) {
+          const r = await idem.send({ topic: 'dk-js-idem', acks: -1, messages: [0, 1, 2].map((i) => ({ partition: i % 2, key: `r${round}-${i}`, value: `v${round}-${i}` })) });
+          see.see(`idempotent/send-${round}`, r.map((x) => ({ partition: x.partition, errorCode: x.errorCode, baseOffset: x.baseOffset })).sort((a, b) => a.partition - b.partition));
+        }
+        await idem.disconnect();
+        see.see('idempotent/topic-offsets', (await admin.fetchTopicOffsets('dk-js-idem')).map((o) => ({ partition: o.partition, high: o.high })).sort((a, b) => a.partition - b.partition));
         const topics = (await admin.listTopics()).filter((x) => x.startsWith('dk-js-')).sort();
         see.see('list-topics', topics);
         const md = await admin.fetchTopicMetadata({ topics: ['dk-js-none'] });
