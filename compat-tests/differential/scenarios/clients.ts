@@ -173,6 +173,8 @@ export const clients: Scenario[] = [
         see.see(`${label}/committed`, offsets.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as unknown));
         const after = await t.request(DescribeGroups, 5, { groups: [group], includeAuthorizedOperations: false });
         see.see(`${label}/describe-after`, after.groups.map((g) => ({ state: g.groupState, protocolType: g.protocolType, members: g.members.length })));
+        const adminView = await python('kp_group_admin.py', [t.bootstrap, group, '--prefix', 'dk-pg-'], { timeoutMs: 60000 });
+        see.see(`${label}/kafka-python-admin`, JSON.parse(adminView.stdout) as unknown);
       }
     },
   },
