@@ -78,6 +78,8 @@ export const DIFFERENTIAL_SETTINGS: Readonly<Record<string, string>> = {
   'group.min.session.timeout.ms': '1000',
   'offsets.topic.num.partitions': '50',
   'transaction.state.log.num.partitions': '50',
+  // The compaction scenario waits for the cleaner; Kafka's 15 s between passes would make it slow.
+  'log.cleaner.backoff.ms': '1000',
 };
 
 export interface KafkaProcess {

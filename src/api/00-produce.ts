@@ -27,7 +27,9 @@
  * (PartitionOrder below). Nothing of a refused batch is stored.
  *
  * A transactional batch must belong to an ongoing transaction that added this partition
- * (AddPartitionsToTxn), as Kafka verifies; otherwise INVALID_TXN_STATE.
+ * (AddPartitionsToTxn), as Kafka verifies; otherwise INVALID_TXN_STATE (TRANSACTION_ABORTABLE from
+ * v11, KIP-890). A producer with an open transaction on the partition may not write outside it
+ * (INVALID_TXN_STATE).
  *
  * Idempotent batches (a producer id from InitProducerId) are checked against the partition's
  * producer state last: a retry of one of the producer's last five batches is answered with its
@@ -178,7 +180,7 @@ function validateAndAppend(b: Broker, topic: string, index: number, records: Buf
     timestampBounds: timestampBounds(b.logs.produceRules(topic), Date.now()),
   };
   const check = b.recordChecks.check(records, info, opts);
-  const append = (c: RecordCheck): PartitionResponse => (c.ok ? appendChecked(b, topic, index, records, checked.batches) : recordsRefused(index, c, plog.logStartOffset));
+  const append = (c: RecordCheck): PartitionResponse => (c.ok ? appendChecked(b, topic, index, records, checked.batches, version) : recordsRefused(index, c, plog.logStartOffset));
   return check instanceof Promise ? check.then(append) : append(check);
 }
 
@@ -189,13 +191,16 @@ function recordsRefused(index: number, c: RecordCheck & { ok: false }, logStartO
 }
 
 /** The append of a batch whose every check passed; the partition is looked up again (a worker may have run). */
-function appendChecked(b: Broker, topic: string, index: number, records: Buffer, batches: BatchInfo[]): PartitionResponse {
+function appendChecked(b: Broker, topic: string, index: number, records: Buffer, batches: BatchInfo[], version: number): PartitionResponse {
   const plog = b.logs.get(topic, index);
   if (!plog) return partitionError(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
   const info = batches[0]!;
   if (info.isTransactional) {
     const verified = b.transactions.verifyPartition(info.producerId, info.producerEpoch, { topic, partition: index });
-    if (verified !== ErrorCode.NONE) return partitionError(index, verified, 'This partition is not part of an ongoing transaction of this producer.');
+    // KIP-890: Produce v11+ clients understand TRANSACTION_ABORTABLE for a partition outside the
+    // transaction; older ones get INVALID_TXN_STATE (Kafka's AddPartitionsToTxnManager).
+    const code = verified === ErrorCode.INVALID_TXN_STATE && version >= 11 ? ErrorCode.TRANSACTION_ABORTABLE : verified;
+    if (code !== ErrorCode.NONE) return partitionError(index, code, 'This partition is not part of an ongoing transaction of this producer.');
   }
   const sequence = plog.producers.check(info);
   if (sequence.kind === 'error') return inLogError(index, sequence.errorCode, sequence.message, plog.logStartOffset);

@@ -17,14 +17,11 @@ function lookup(b: Broker, key: string, keyType: number): { errorCode: number; e
   if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) {
     return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Coordinator key type ${keyType} is not supported; groups (0) and transactions (1) are.` };
   }
-  if (key === '') {
-    return keyType === KEY_TYPE_GROUP
-      ? { ...none, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'The group id must not be empty.' }
-      : { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'The transactional id must not be empty.' };
-  }
   const problem = (keyType === KEY_TYPE_GROUP ? b.offsetsTopic : b.transactionsTopic).ensure();
   if (problem) return { ...none, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: problem };
-  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort };
+  // Kafka answers success with the error's own text ("NONE"), and any key (the empty group id
+  // included, for old clients) maps to a coordinator partition.
+  return { errorCode: ErrorCode.NONE, errorMessage: 'NONE', nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort };
 }
 
 export const findCoordinatorHandler: ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> = {

@@ -1,14 +1,15 @@
 /**
  * DescribeGroups (key 15), versions 0-5. A group that does not exist is described as Dead with no
- * error, as Kafka does below v6. Member metadata and assignments are shown only for a Stable
- * group; the protocol data is the chosen protocol's name.
+ * error, as Kafka does below v6. Member metadata is shown only for a Stable group (assignments in
+ * every state, as Kafka does); the protocol data is the chosen protocol's name.
  */
 import { DescribeGroups, type DescribeGroupsRequest, type DescribeGroupsResponse } from '../protocol/generated/15-describe-groups.js';
 import { OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
-// AclOperation codes for a group: READ 3, DELETE 6, DESCRIBE 8.
-const GROUP_ALL_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+// AclOperation codes for a group: READ 3, DELETE 6, DESCRIBE 8, DESCRIBE_CONFIGS 10 and
+// ALTER_CONFIGS 11 (groups have configs since KIP-848; Kafka 4.x's AclEntry lists all five).
+const GROUP_ALL_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
 
 export const describeGroupsHandler: ApiHandler<DescribeGroupsRequest, DescribeGroupsResponse> = {
   codec: DescribeGroups,

@@ -1,6 +1,7 @@
 /**
  * ListTransactions (key 66), versions 0-1 (KIP-664, KIP-994): filters by state, producer id and,
- * from v1, by how long a transaction has been open. Unknown state names are echoed back.
+ * from v1, by how long a transaction has been open. Unknown state names are echoed back; a filter
+ * of unknown states only matches no transaction.
  */
 import { ListTransactions, type ListTransactionsRequest, type ListTransactionsResponse } from '../protocol/generated/66-list-transactions.js';
 import { TXN_STATES } from '../txn/records.js';
@@ -12,12 +13,15 @@ export const listTransactionsHandler: ApiHandler<ListTransactionsRequest, ListTr
   maxVersion: 1,
   handle(req: ListTransactionsRequest, ctx: RequestContext): ListTransactionsResponse {
     const known = new Set<string>(TXN_STATES);
+    const states = req.stateFilters.filter((s) => known.has(s));
+    // A filter naming only unknown states matches nothing (Kafka), not everything.
+    if (req.stateFilters.length > 0 && states.length === 0) return { throttleTimeMs: 0, errorCode: 0, unknownStateFilters: req.stateFilters, transactionStates: [] };
     return {
       throttleTimeMs: 0,
       errorCode: 0,
       unknownStateFilters: req.stateFilters.filter((s) => !known.has(s)),
       transactionStates: ctx.broker.transactions
-        .list(req.stateFilters.filter((s) => known.has(s)), req.producerIdFilters, req.durationFilter)
+        .list(states, req.producerIdFilters, req.durationFilter)
         .map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: t.state })),
     };
   },

@@ -527,6 +527,7 @@ export class GroupCoordinator {
   private replaceStaticMember(g: Group, req: JoinRequest, oldMemberId: string, newMemberId: string, answer: (r: JoinResult) => void): void {
     const old = g.members.get(oldMemberId)!;
     const wasLeader = g.leaderId === oldMemberId;
+    const leaderBefore = g.leaderId ?? '';
     // Fence whatever the old incarnation still waits for.
     this.fail(old, ErrorCode.FENCED_INSTANCE_ID);
     if (old.heartbeatTimer) clearTimeout(old.heartbeatTimer);
@@ -552,7 +553,10 @@ export class GroupCoordinator {
         if (supportsSkippingAssignment(req.apiVersion)) {
           answer(this.currentGeneration(g, newMemberId, isLeader ? this.leaderMembers(g) : [], isLeader));
         } else {
-          answer(this.currentGeneration(g, newMemberId, []));
+          // Below v9 Kafka names the leader as it was before the replacement: a static leader
+          // coming back under a new member id is told it is not the leader, so it does not
+          // compute an assignment it could not skip.
+          answer({ ...this.currentGeneration(g, newMemberId, []), leader: leaderBefore });
         }
         return;
       }
@@ -618,6 +622,7 @@ export class GroupCoordinator {
   // SyncGroup, Heartbeat, LeaveGroup
 
   sync(req: SyncRequest): SyncResult | Promise<SyncResult> {
+    if (req.groupId === '') return syncError(ErrorCode.INVALID_GROUP_ID);
     const g = this.groups.get(req.groupId);
     if (!g || g.members.size === 0) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (g.is('Dead')) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
@@ -678,6 +683,7 @@ export class GroupCoordinator {
   }
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
     const g = this.groups.get(groupId);
     if (!g) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (g.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -700,8 +706,10 @@ export class GroupCoordinator {
 
   /** Removes members (v3+ batches them; static members may be named by instance id alone). */
   leave(groupId: string, members: MemberIdentity[]): { errorCode: number; members: Array<MemberIdentity & { errorCode: number }> } {
+    if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
     const g = this.groups.get(groupId);
-    if (!g) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, members: [] };
+    // An unknown group: every member named is unknown (Kafka answers per member from v3).
+    if (!g) return { errorCode: ErrorCode.NONE, members: members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
     if (g.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const results: Array<MemberIdentity & { errorCode: number }> = [];
     let removed = 0;
@@ -737,7 +745,8 @@ export class GroupCoordinator {
    */
   commitOffsets(req: CommitRequest, partitionExists: (topic: string, partition: number) => boolean): number[][] {
     const all = (code: number) => req.topics.map((t) => t.partitions.map(() => code));
-    if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
+    // No check of an empty group id: Kafka accepts OffsetCommit for "" (for old clients' sake),
+    // unlike TxnOffsetCommit and the membership APIs.
     let g = this.groups.get(req.groupId);
     if (!g) {
       // A consumer without group management (or the admin client) commits for a new group.
@@ -841,6 +850,8 @@ export class GroupCoordinator {
 
   /** OffsetDelete: returns a top-level error, or one code per partition. */
   deleteOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }>): { errorCode: number; codes: number[][] } {
+    // Kafka refuses the empty group id for every group API but the offset commit/fetch pair.
+    if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, codes: [] };
     const g = this.groups.get(groupId);
     if (!g || g.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, codes: [] };
     const consumerProtocol = g.protocolType === 'consumer';
@@ -893,7 +904,9 @@ export class GroupCoordinator {
         clientId: m.clientId,
         clientHost: m.clientHost,
         metadata: stable ? g.metadataFor(m) : EMPTY_ASSIGNMENT,
-        assignment: stable ? m.assignment : EMPTY_ASSIGNMENT,
+        // Kafka shows each member's last assignment in every state (it keeps it through
+        // PreparingRebalance until the next sync); only the metadata needs a chosen protocol.
+        assignment: m.assignment,
       })),
     };
   }

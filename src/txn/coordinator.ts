@@ -193,7 +193,7 @@ export class TransactionCoordinator {
     this.transition(t, (n) => {
       n.state = commit ? 'CompleteCommit' : 'CompleteAbort';
       n.partitions.clear();
-      n.startMs = -1;
+      // The start time stays: Kafka describes a completed transaction with its start time.
     });
   }
 
@@ -389,7 +389,8 @@ export class TransactionCoordinator {
   describe(transactionalId: string): TxnDescription {
     const t = this.txns.get(transactionalId);
     if (!t) {
-      return { transactionalId, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, state: '', timeoutMs: 0, startMs: -1, producerId: -1n, producerEpoch: -1, partitions: [] };
+      // Kafka leaves the other fields at the schema's defaults (zeros) for an unknown id.
+      return { transactionalId, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, state: '', timeoutMs: 0, startMs: 0, producerId: 0n, producerEpoch: 0, partitions: [] };
     }
     return {
       transactionalId,

@@ -109,7 +109,7 @@ export class ProducerStateManager {
           message: `Invalid sequence number for new epoch of producer ${info.producerId}: ${info.producerEpoch} (request epoch), ${firstSeq} (seq. number), ${entry.epoch} (current producer epoch)`,
         };
       }
-      return APPEND;
+      return this.txnCheck(info, entry);
     }
     const last = entry.batches[entry.batches.length - 1];
     if (last !== undefined && !inSequence(last.lastSeq, firstSeq)) {
@@ -118,6 +118,14 @@ export class ProducerStateManager {
         errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
         message: `Out of order sequence number for producer ${info.producerId} at offset ${last.lastOffset + 1n}: ${firstSeq} (incoming seq. number), ${last.lastSeq} (current end sequence number)`,
       };
+    }
+    return this.txnCheck(info, entry);
+  }
+
+  /** After the epoch and sequence checks, as Kafka: a producer with an open transaction here may only write transactional batches. */
+  private txnCheck(info: BatchInfo, entry: ProducerEntry): SequenceCheck {
+    if (!info.isTransactional && entry.currentTxnFirstOffset !== null) {
+      return { kind: 'error', errorCode: ErrorCode.INVALID_TXN_STATE, message: `Expected transactional write from producer ${info.producerId} at offset ${entry.currentTxnFirstOffset}` };
     }
     return APPEND;
   }

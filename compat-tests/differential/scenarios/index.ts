@@ -2,8 +2,22 @@
 import type { Scenario } from '../framework.js';
 import { adminScenarios } from './admin.js';
 import { basics } from './basics.js';
+import { clients } from './clients.js';
+import { compaction } from './compaction.js';
 import { divergences } from './divergences.js';
 import { fetchScenarios } from './fetch.js';
+import { groups } from './groups.js';
 import { produceScenarios } from './produce.js';
+import { transactions } from './transactions.js';
 
-export const ALL_SCENARIOS: readonly Scenario[] = [...basics, ...produceScenarios, ...fetchScenarios, ...adminScenarios, ...divergences];
+export const ALL_SCENARIOS: readonly Scenario[] = [
+  ...basics,
+  ...produceScenarios,
+  ...fetchScenarios,
+  ...adminScenarios,
+  ...divergences,
+  ...groups,
+  ...transactions,
+  ...compaction,
+  ...clients,
+];
