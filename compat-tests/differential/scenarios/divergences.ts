@@ -296,6 +296,16 @@ export const divergences: Scenario[] = [
         const dc = await describe(t, 4, BROKER, '', keys, syn);
         for (const k of keys) see.see(`describe-cluster/syn=${syn}/${k}`, shown(dc.configs.find((c) => c.name === k)));
       }
+      // Put the broker back as it was: later scenarios (transactions with verification off, a
+      // thousand connections at most) must not inherit these settings.
+      const cleared = await t.request(IncrementalAlterConfigs, 1, {
+        resources: [
+          { resourceType: BROKER, resourceName: '', configs: dynamic.map(([name]) => ({ name, configOperation: 1, value: null })) },
+          { resourceType: BROKER, resourceName: node, configs: ['background.threads', 'num.io.threads'].map((name) => ({ name, configOperation: 1, value: null })) },
+        ],
+        validateOnly: false,
+      });
+      for (const r of cleared.responses) alterOutcome(see, `cleared/${r.resourceName === '' ? 'cluster' : 'broker'}`, r);
     },
   },
   {
