@@ -83,14 +83,6 @@ export const ALLOWLIST: readonly AllowEntry[] = [
     observation: /^(create-topics-(counts|configs)\/real\/[a-z-]+\/config|describe-configs\/v4\/topic-all)\/(local\.retention\.(bytes|ms)|remote\.storage\.enable|remote\.log\.(copy|delete\.on)\.disable)$/,
     reason: 'Not implemented: Sluice has no tiered storage (KIP-405), so it does not list the local.retention.* and remote.* topic configs.',
   },
-  {
-    observation: /^(create-topics-(counts|configs)\/real\/[a-z-]+\/config|describe-configs\/v\d\/topic|describe-configs\/v4\/topic-all)\/min\.insync\.replicas$/,
-    reason: 'Kafka 4.1 holds a cluster-level dynamic default min.insync.replicas=1 (written for Eligible Leader Replicas, KIP-966; DescribeConfigs of broker "" shows it), so it reports source DYNAMIC_DEFAULT_BROKER_CONFIG (3); Sluice has no such record and reports DEFAULT_CONFIG (5). Same value.',
-  },
-  {
-    observation: /^describe-configs\/v4\/documentation$/,
-    reason: 'Not implemented: Sluice carries no config documentation strings (include_documentation answers null).',
-  },
   // -- Broker configs -------------------------------------------------------------------------
   {
     observation: /^describe-configs\/v\d\/broker\/(broker\.id|ssl\.key\.password|offsets\.topic\.replication\.factor)$/,

@@ -8,7 +8,7 @@ import { decompress } from '../../src/log/compression.js';
 import { ATTR_COMPRESSION_MASK } from '../../src/native/batch.js';
 import { BatchField, buildRecordBatch, Compression, decodeRecords, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, splitBatches } from '../../src/log/record-batch.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { CreateTopics, Fetch, Metadata, Produce } from '../../src/protocol/generated/index.js';
+import { CreateTopics, Fetch, ListOffsets, Metadata, Produce } from '../../src/protocol/generated/index.js';
 import { fetchRequest, RawClient } from '../raw-client.js';
 
 /** mulberry32: small, fast, and a failure replays from its seed. */
@@ -143,9 +143,19 @@ async function decodePartition(c: RawClient, topic: string, partition: number, o
     const f = await c.request(Fetch, 12, fetchRequest(topic, partition, offset, { maxBytes: 4 << 20, partitionMaxBytes: 4 << 20 }));
     const part = f.responses[0]?.partitions[0];
     if (!part) return 'no partition in the fetch response';
-    if (part.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && offset < part.logStartOffset) {
-      offset = part.logStartOffset;
-      continue;
+    if (part.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+      // As Kafka, the answer carries no watermarks: ask for the log start, as a client's reset does.
+      const earliest = await c.request(ListOffsets, 7, {
+        replicaId: -1,
+        isolationLevel: 0,
+        timeoutMs: 1000,
+        topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -2n, maxNumOffsets: 1 }] }],
+      });
+      const start = earliest.topics[0]?.partitions[0]?.offset ?? -1n;
+      if (start > offset) {
+        offset = start;
+        continue;
+      }
     }
     if (part.errorCode !== ErrorCode.NONE) return `fetch error ${part.errorCode} at ${offset}`;
     if (offset >= part.highWatermark) return null;
