@@ -82,7 +82,8 @@ interface GroupEvent {
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const unb64 = (s: string | null | undefined): string | null => (s === null || s === undefined ? null : Buffer.from(s, 'base64').toString());
 
-async function driverRun(d: ClientDriver, args: string[], input = '', timeoutMs = 90_000): Promise<Array<Record<string, unknown>>> {
+/** Runs one driver command to its end; the JSON lines it printed. */
+export async function driverRun(d: ClientDriver, args: string[], input = '', timeoutMs = 90_000): Promise<Array<Record<string, unknown>>> {
   const c = d.command(args);
   const res = await run(c.cmd, c.args, { input, timeoutMs, env: c.env });
   if (res.code !== 0) throw new Error(`${d.name} ${args.join(' ')} exited ${res.code}\nstdout: ${res.stdout.slice(-2000)}\nstderr: ${res.stderr.slice(-4000)}`);
@@ -116,7 +117,8 @@ export function withOffsets(records: InRecord[]): OutRecord[] {
   });
 }
 
-function normalise(rows: Array<Record<string, unknown>>): OutRecord[] {
+/** The records a driver printed, in partition and offset order, headers' null values as ''. */
+export function readRecords(rows: Array<Record<string, unknown>>): OutRecord[] {
   return rows
     .map((r) => ({
       partition: r.partition as number,
@@ -266,7 +268,7 @@ export async function clientSuite(t: Test, d: ClientDriver): Promise<void> {
       const records = makeRecords(codec, 30, 3);
       const produced = await driverRun(d, ['produce', env.bootstrap, topic, codec, '0'], records.map((r) => JSON.stringify(r)).join('\n') + '\n');
       t.same(produced.at(-1), { step: 'produced', count: 30 });
-      const read = normalise(await driverRun(d, ['read', env.bootstrap, topic, '3', 'read_uncommitted', '30']));
+      const read = readRecords(await driverRun(d, ['read', env.bootstrap, topic, '3', 'read_uncommitted', '30']));
       t.same(read, withOffsets(records).sort((a, b) => a.partition - b.partition || a.offset - b.offset), 'every record back with its partition, offset, key, value and headers');
       for (let p = 0; p < 3; p++) {
         const batches = await storedBatches(env.broker.port, topic, p);
@@ -282,7 +284,7 @@ export async function clientSuite(t: Test, d: ClientDriver): Promise<void> {
     const records = makeRecords('idem', 40, 2);
     const produced = await driverRun(d, ['produce', env.bootstrap, topic, 'lz4', '1'], records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     t.same(produced.at(-1), { step: 'produced', count: 40 });
-    const read = normalise(await driverRun(d, ['read', env.bootstrap, topic, '2', 'read_uncommitted', '40']));
+    const read = readRecords(await driverRun(d, ['read', env.bootstrap, topic, '2', 'read_uncommitted', '40']));
     t.same(read, withOffsets(records).sort((a, b) => a.partition - b.partition || a.offset - b.offset));
     for (let p = 0; p < 2; p++) {
       const batches = await storedBatches(env.broker.port, topic, p);
@@ -304,10 +306,10 @@ export async function clientSuite(t: Test, d: ClientDriver): Promise<void> {
     const expected = (prefixes: string[]): string[] => prefixes.flatMap((p) => Array.from({ length: 6 }, (_, i) => `${p}-${i}`));
     const values = (rows: OutRecord[]): string[] => rows.map((r) => unb64(r.value)!);
     const byPartition = (rows: OutRecord[], p: number): OutRecord[] => rows.filter((r) => r.partition === p);
-    const committed = normalise(await driverRun(d, ['read', env.bootstrap, topic, '2', 'read_committed', '12']));
+    const committed = readRecords(await driverRun(d, ['read', env.bootstrap, topic, '2', 'read_committed', '12']));
     for (const p of [0, 1])
       t.same(values(byPartition(committed, p)), expected(['commit1', 'commit2']).filter((v) => Number(v.split('-')[1]) % 2 === p), `read_committed partition ${p}: only committed values, in order`);
-    const all = normalise(await driverRun(d, ['read', env.bootstrap, topic, '2', 'read_uncommitted', '18']));
+    const all = readRecords(await driverRun(d, ['read', env.bootstrap, topic, '2', 'read_uncommitted', '18']));
     for (const p of [0, 1])
       t.same(values(byPartition(all, p)), expected(['commit1', 'abort', 'commit2']).filter((v) => Number(v.split('-')[1]) % 2 === p), `read_uncommitted partition ${p}: the aborted records too`);
     for (const p of [0, 1]) {
