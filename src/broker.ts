@@ -247,11 +247,6 @@ export class Broker {
   }
 
   /**
-   * An older Sluice let a client create a topic named `__cluster_metadata`, whose partition 0
-   * directory is the metadata log's own. Such a topic is dropped from the image at start (never
-   * opened, served or deleted), so nothing can reach the metadata log through it again.
-   */
-  /**
    * Kafka 4's controller records min.insync.replicas as a cluster-wide dynamic config (from its
    * own server.properties) when the cluster starts with eligible leader replicas (KIP-966), and
    * refuses to remove it after; DescribeConfigs then shows it with source
@@ -265,6 +260,11 @@ export class Broker {
     if (out.errorCode !== ErrorCode.NONE) log.warn(`could not record the cluster-wide ${MIN_INSYNC_REPLICAS}: ${out.errorMessage}`);
   }
 
+  /**
+   * An older Sluice let a client create a topic named `__cluster_metadata`, whose partition 0
+   * directory is the metadata log's own. Such a topic is dropped from the image at start (never
+   * opened, served or deleted), so nothing can reach the metadata log through it again.
+   */
   private forgetReservedTopic(log: Logger): void {
     const t = this.image.topicsByName.get(METADATA_TOPIC);
     if (!t) return;
