@@ -7,6 +7,7 @@ import { compaction } from './compaction.js';
 import { divergences } from './divergences.js';
 import { fetchScenarios } from './fetch.js';
 import { groups } from './groups.js';
+import { miscScenarios } from './misc.js';
 import { newestClients } from './newest-clients.js';
 import { produceScenarios } from './produce.js';
 import { transactions } from './transactions.js';
@@ -22,4 +23,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...compaction,
   ...clients,
   ...newestClients,
+  ...miscScenarios,
 ];
