@@ -49,8 +49,12 @@ export const miscScenarios: Scenario[] = [
           error: errorName(res.errorCode),
           dirs: res.results.map((d) => ({
             error: errorName(d.errorCode),
-            // The directories are each broker's own; what is in them is compared.
-            topics: d.topics.map((tp) => ({ name: tp.name, partitions: tp.partitions.map((p) => ({ ...p, partitionSize: String(p.partitionSize), offsetLag: String(p.offsetLag) })) })),
+            // The directories are each broker's own; what is in them is compared, partitions in
+            // index order (Kafka lists them in its hash map's order).
+            topics: d.topics.map((tp) => ({
+              name: tp.name,
+              partitions: [...tp.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) => ({ ...p, partitionSize: String(p.partitionSize), offsetLag: String(p.offsetLag) })),
+            })),
             totalBytesKnown: d.totalBytes >= 0n,
             usableBytesKnown: d.usableBytes >= 0n,
           })),
