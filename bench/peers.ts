@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT, spawnBroker, tmpDataDir } from '../compat-tests/harness.js';
-import { KAFKA_VERSION, startKafka } from '../compat-tests/reference/kafka.js';
+import { KAFKA_VERSION, startKafka, waitForMetadata } from '../compat-tests/reference/kafka.js';
 import { RawClient } from '../compat-tests/raw-client.js';
 import { ApiVersions, Metadata } from '../src/protocol/generated/index.js';
 import { IMPLS, checkImpl, createTopic, deleteTopic } from './common.js';
@@ -101,37 +101,6 @@ export function memoryMiB(pid: number): { rss: number; peak: number } {
 const METADATA_TIMEOUT_MS = 90_000;
 
 /**
- * Polls until the broker on `port` answers Metadata listing a broker, at the highest version both
- * it (ApiVersions v0) and our codec have, capped at 12: librdkafka's mock closes the connection
- * on a version it does not know.
- */
-async function waitForMetadata(port: number, gone: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (gone()) throw new Error('the process exited');
-    try {
-      const c = await RawClient.connect(port);
-      try {
-        const av = await c.request(ApiVersions, 0, { clientSoftwareName: 'sluice-bench', clientSoftwareVersion: '0' });
-        const range = av.apiKeys.find((k) => k.apiKey === Metadata.apiKey);
-        if (!range) throw new Error('the broker does not offer Metadata');
-        const v = Math.min(range.maxVersion, Metadata.maxVersion, 12);
-        const md = await c.request(Metadata, v, { topics: [], allowAutoTopicCreation: v < 4, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-        if (md.brokers.length > 0) return;
-        last = 'Metadata listed no brokers yet';
-      } finally {
-        c.close();
-      }
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no Metadata answer within ${timeoutMs} ms (${last})`);
-}
-
-/**
  * Starts a peer and waits until it answers Metadata naming a broker. `readyMs` is the time from
  * spawning the broker's process to that answer, for every peer alike (Apache Kafka: its
  * `kafka.Kafka` process; the `kafka-storage format` run before it is `prepareMs`).
@@ -160,7 +129,7 @@ export async function startPeer(name: PeerName): Promise<{ peer: Peer; readyMs: 
     const t0 = performance.now();
     const b = await spawnBroker({ dataDir: data.dir, env: impl.env });
     try {
-      await waitForMetadata(b.port, () => false, METADATA_TIMEOUT_MS);
+      await waitForMetadata(b.port, () => false, METADATA_TIMEOUT_MS, 50);
       const readyMs = performance.now() - t0;
       checkImpl(impl, b);
       const peer: Peer = {
@@ -220,7 +189,7 @@ async function startFake(name: 'kfake' | 'rdkafka-mock'): Promise<{ peer: Peer; 
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${bin} not ready within 30 s: ${err}`)), 30_000)),
     ]);
     const port = Number(addr.slice(addr.lastIndexOf(':') + 1));
-    await waitForMetadata(port, gone, METADATA_TIMEOUT_MS);
+    await waitForMetadata(port, gone, METADATA_TIMEOUT_MS, 50);
     const readyMs = performance.now() - t0;
     const command = (line: string): Promise<string> =>
       new Promise((resolve) => {

@@ -1,6 +1,5 @@
 """Driver for the newest kafka-python (PyPI): the command line of compat-tests/newest-clients.ts
 (admin, produce, read, group, txn), one JSON object per stdout line."""
-import base64
 import json
 import signal
 import sys
@@ -9,18 +8,7 @@ import time
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
-
-def b64(v):
-    return None if v is None else base64.b64encode(v).decode()
-
-
-def unb64(v):
-    return None if v is None else base64.b64decode(v)
-
-
-def emit(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
+from driver_io import b64, emit, unb64
 
 
 def admin(bootstrap, topic):
