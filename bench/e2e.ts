@@ -140,8 +140,6 @@ function timed(cmd: string, args: string[], opts: { stdoutFile?: string; capture
   return new Promise((resolve) => {
     const out = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : opts.capture ? 'pipe' : 'ignore';
     const t0 = performance.now();
-/** One line on stderr per case, so a long run shows where it is. */
-const progress = (what: string): void => void process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${what}\n`);
     const child = spawn(cmd, args, { stdio: ['ignore', out, 'pipe'] });
     clients.add(child);
     let stdout = '';
@@ -181,8 +179,6 @@ function pageCacheRate(mib: number): number {
     const chunk = Buffer.alloc(8 << 20, 0x61);
     const fd = openSync(join(dir, 'scratch.bin'), 'w');
     const t0 = performance.now();
-/** One line on stderr per case, so a long run shows where it is. */
-const progress = (what: string): void => void process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${what}\n`);
     for (let written = 0; written < mib * 1048576; written += chunk.length) writeSync(fd, chunk);
     const rate = (mib * 1.048576) / ((performance.now() - t0) / 1000);
     closeSync(fd);

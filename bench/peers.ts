@@ -13,8 +13,6 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT, spawnBroker, tmpDataDir } from '../compat-tests/harness.js';
 import { KAFKA_VERSION, startKafka, waitForMetadata } from '../compat-tests/reference/kafka.js';
-import { RawClient } from '../compat-tests/raw-client.js';
-import { ApiVersions, Metadata } from '../src/protocol/generated/index.js';
 import { IMPLS, checkImpl, createTopic, deleteTopic } from './common.js';
 
 export type PeerName = 'kafka' | 'native' | 'typescript' | 'kfake' | 'rdkafka-mock';
@@ -100,6 +98,23 @@ export function memoryMiB(pid: number): { rss: number; peak: number } {
 
 const METADATA_TIMEOUT_MS = 90_000;
 
+/** A real broker (Apache Kafka or Sluice): it keeps what it is sent, topics over the wire. */
+function onDisk(name: PeerName, port: number, pid: number, output: () => string, close: () => Promise<unknown>): Peer {
+  return {
+    name,
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    pid,
+    keepsEverything: true,
+    createTopic: (t, p) => createTopic(port, t, p),
+    deleteTopic: (t) => deleteTopic(port, t),
+    output,
+    close: async () => {
+      await close();
+    },
+  };
+}
+
 /**
  * Starts a peer and waits until it answers Metadata naming a broker. `readyMs` is the time from
  * spawning the broker's process to that answer, for every peer alike (Apache Kafka: its
@@ -110,17 +125,7 @@ export async function startPeer(name: PeerName): Promise<{ peer: Peer; readyMs: 
     const t0 = performance.now();
     const k = await startKafka({ heapMb: KAFKA_HEAP_MB, overrides: { ...KAFKA_BENCH_OVERRIDES } });
     const total = performance.now() - t0;
-    const peer: Peer = {
-      name,
-      port: k.port,
-      bootstrap: k.bootstrap,
-      pid: k.pid,
-      keepsEverything: true,
-      createTopic: (t, p) => createTopic(k.port, t, p),
-      deleteTopic: (t) => deleteTopic(k.port, t),
-      output: () => k.log(),
-      close: () => k.stop(),
-    };
+    const peer = onDisk(name, k.port, k.pid, () => k.log(), () => k.stop());
     return { peer, readyMs: k.readyMs, prepareMs: Math.max(0, total - k.readyMs) };
   }
   if (name === 'native' || name === 'typescript') {
@@ -129,23 +134,13 @@ export async function startPeer(name: PeerName): Promise<{ peer: Peer; readyMs: 
     const t0 = performance.now();
     const b = await spawnBroker({ dataDir: data.dir, env: impl.env });
     try {
-      await waitForMetadata(b.port, () => false, METADATA_TIMEOUT_MS, 50);
+      await waitForMetadata(b.port, () => false, METADATA_TIMEOUT_MS);
       const readyMs = performance.now() - t0;
       checkImpl(impl, b);
-      const peer: Peer = {
-        name,
-        port: b.port,
-        bootstrap: b.bootstrap,
-        pid: b.pid,
-        keepsEverything: true,
-        createTopic: (t, p) => createTopic(b.port, t, p),
-        deleteTopic: (t) => deleteTopic(b.port, t),
-        output: () => b.output(),
-        close: async () => {
-          await b.stop();
-          data.remove();
-        },
-      };
+      const peer = onDisk(name, b.port, b.pid, () => b.output(), async () => {
+        await b.stop();
+        data.remove();
+      });
       return { peer, readyMs, prepareMs: 0 };
     } catch (err) {
       await b.stop();
@@ -189,7 +184,7 @@ async function startFake(name: 'kfake' | 'rdkafka-mock'): Promise<{ peer: Peer; 
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${bin} not ready within 30 s: ${err}`)), 30_000)),
     ]);
     const port = Number(addr.slice(addr.lastIndexOf(':') + 1));
-    await waitForMetadata(port, gone, METADATA_TIMEOUT_MS, 50);
+    await waitForMetadata(port, gone, METADATA_TIMEOUT_MS);
     const readyMs = performance.now() - t0;
     const command = (line: string): Promise<string> =>
       new Promise((resolve) => {

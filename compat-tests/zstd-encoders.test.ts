@@ -5,7 +5,6 @@
  * without content size and checksum, a block per record, long-distance matching with a 2^24
  * window, incompressible and all-zero data, two frames in a row. No broker needed.
  */
-import t from 'tap';
 import { zstdDecompressNative, zstdDecompressTs } from '../src/native/zstd.js';
 import { twinTest } from '../src/native/twins.js';
 import { python, requireTool } from './harness.js';

@@ -11,7 +11,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, freePort } from '../harness.js';
@@ -51,23 +51,10 @@ export function javaCommand(): string {
 }
 
 /**
- * Broker settings that change what a client sees, with Kafka's default and Sluice's. The
- * differential suite gives both brokers the same values (DIFFERENTIAL_SETTINGS) so that these
- * defaults are not what it compares; the README lists the table.
+ * What the differential suite sets on both brokers: single-node values and Sluice's dev timings,
+ * so that the defaults where Sluice differs on purpose (README, "Apache Kafka beside Sluice") are
+ * not what it compares.
  */
-export const CLIENT_VISIBLE_DEFAULTS: ReadonlyArray<{ name: string; kafka: string; sluice: string; why: string }> = [
-  { name: 'auto.create.topics.enable', kafka: 'true', sluice: 'true', why: 'same' },
-  { name: 'num.partitions', kafka: '1', sluice: '1', why: 'same' },
-  { name: 'default.replication.factor', kafka: '1', sluice: '1', why: 'same' },
-  { name: 'group.initial.rebalance.delay.ms', kafka: '3000', sluice: '100', why: 'a test suite should not wait 3 s for its first group' },
-  { name: 'group.min.session.timeout.ms', kafka: '6000', sluice: '1000', why: 'lets tests use short session timeouts to see failures fast' },
-  { name: 'group.max.session.timeout.ms', kafka: '1800000', sluice: '1800000', why: 'same' },
-  { name: 'offsets.topic.replication.factor', kafka: '3', sluice: '1', why: 'one node; Kafka needs 1 set on a single node' },
-  { name: 'transaction.state.log.replication.factor', kafka: '3', sluice: '1', why: 'one node; Kafka needs 1 set on a single node' },
-  { name: 'transaction.state.log.min.isr', kafka: '2', sluice: '1', why: 'one node; Kafka needs 1 set on a single node' },
-];
-
-/** What the differential suite sets on both brokers: single-node values and Sluice's dev timings. */
 export const DIFFERENTIAL_SETTINGS: Readonly<Record<string, string>> = {
   // Kafka's node needs an id in its file; Sluice is told the same, so both report it as set.
   'node.id': '1',
@@ -206,7 +193,7 @@ export async function startKafka(opts: { port?: number; heapMb?: number; overrid
  * our codec have, capped at 12: librdkafka's mock closes the connection on a version it does not
  * know. Used for Apache Kafka here and for every peer of bench/e2e.ts.
  */
-export async function waitForMetadata(port: number, gone: () => boolean, timeoutMs: number, intervalMs = 100): Promise<void> {
+export async function waitForMetadata(port: number, gone: () => boolean, timeoutMs: number, intervalMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -230,14 +217,6 @@ export async function waitForMetadata(port: number, gone: () => boolean, timeout
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`no Metadata answer within ${timeoutMs} ms (${last})`);
-}
-
-/** Every jar of a resolved version, for tools that want them listed (javac -cp). */
-export function kafkaJars(version = KAFKA_VERSION): string[] {
-  resolveKafka(version);
-  return readdirSync(kafkaLibs(version))
-    .filter((f) => f.endsWith('.jar'))
-    .map((f) => join(kafkaLibs(version), f));
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -5,7 +5,6 @@
  * more than the bound); then a differential run of mutated frames (TS_STRICTER says where the two
  * may differ).
  */
-import t from 'tap';
 import { DecodeError } from '../protocol/wire.js';
 import { nativeTest, rng, twinTest } from './twins.js';
 import { zstdDecompressNative, zstdDecompressTs, type ZstdDecompress } from './zstd.js';

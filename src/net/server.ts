@@ -49,7 +49,7 @@ export class Listener {
   /** Refusals at accept: logged at most once a second, the rest counted into the next line. */
   private readonly refusals: RateLimitedLog;
 
-  constructor(broker: Broker, private readonly log: Logger, private readonly config: NetConfig) {
+  constructor(broker: Broker, log: Logger, private readonly config: NetConfig) {
     // An accounting bug must not take the broker down from inside a socket callback: say it loudly.
     const onBug = (message: string): void => log.error(`BUG: ${message}`);
     this.env = {
