@@ -34,7 +34,7 @@
  * Idempotent batches (a producer id from InitProducerId) are checked against the partition's
  * producer state last: a retry of one of the producer's last five batches is answered with its
  * original offsets and not written again; a stale epoch gets INVALID_PRODUCER_EPOCH, a sequence
- * gap OUT_OF_ORDER_SEQUENCE_NUMBER (txn/producer-state.ts).
+ * gap OUT_OF_ORDER_SEQUENCE_NUMBER (log/producer-state.ts).
  *
  * The batch is then appended exactly as received, with only baseOffset and partitionLeaderEpoch
  * overwritten. Waiting fetches are woken. A failed write takes the partition offline

@@ -86,7 +86,7 @@
 import { join } from 'node:path';
 import { limits } from '../config/limits.js';
 import { DecodeError } from '../protocol/wire.js';
-import type { AbortedTxn } from '../txn/producer-state.js';
+import type { AbortedTxn } from './producer-state.js';
 import { deleteHorizonOf, readRawRecords, rebuildBatch, type RawRecord } from './batch-records.js';
 import { readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
 import type { PartitionLog } from './partition-log.js';

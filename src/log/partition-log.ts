@@ -9,7 +9,7 @@
  *                    is taken as version 1 (e.g. copied from Kafka, whose formats are the same);
  *                    a higher version is refused.
  *   <20-digit offset>.snapshot  producer state (idempotence) as of that offset; format in
- *                    txn/producer-state.ts. Written at clean close, and for each roll once the
+ *                    log/producer-state.ts. Written at clean close, and for each roll once the
  *                    rolled segment's async fsync has completed (state as of the roll); the two
  *                    newest are kept. open() loads the newest one at or below the log end and
  *                    rebuilds the rest from the batch headers after it. The newest snapshot's
@@ -67,8 +67,8 @@ import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY } from '../protocol/wire.js';
 import { readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
 import { assignOffsets, BatchField, LOG_OVERHEAD, readBatchInfo, setLogAppendTime, type BatchInfo } from './record-batch.js';
-import { ProducerStateManager, type AbortedTxn } from '../txn/producer-state.js';
-import { buildMarkerBatch, readMarker } from '../txn/markers.js';
+import { ProducerStateManager, type AbortedTxn } from './producer-state.js';
+import { buildMarkerBatch, readMarker } from './markers.js';
 import { appendTxnEntry, readTxnIndex, syncTxnIndex, TXN_INDEX_SUFFIX, writeTxnIndex } from './txn-index.js';
 import { CleanedSegmentWriter, completeSwap, readCleanerCheckpoint, recoverInterruptedClean, writeCleanSwap, writeCleanerCheckpoint, type CleanerCheckpoint, type SealedSegment } from './cleaner.js';
 import {

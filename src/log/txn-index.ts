@@ -7,7 +7,7 @@
  * the partition log restores when it rescans batches after its newest producer snapshot.
  */
 import type { FileIO } from './file-io.js';
-import type { AbortedTxn } from '../txn/producer-state.js';
+import type { AbortedTxn } from './producer-state.js';
 
 export const TXN_INDEX_SUFFIX = '.txnindex';
 const ENTRY_BYTES = 34;

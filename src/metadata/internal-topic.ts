@@ -15,7 +15,7 @@ import type { LogManager } from '../log/log-manager.js';
 import { buildRecordBatch, decodeRecords, splitBatches, validateBatches } from '../log/record-batch.js';
 import type { Controller } from './controller.js';
 import type { MetadataImage } from './image.js';
-import { readMarker } from '../txn/markers.js';
+import { readMarker } from '../log/markers.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';

@@ -28,7 +28,7 @@
 import { crc32c } from '../native/crc32c.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { Reader, Writer } from '../protocol/wire.js';
-import type { BatchInfo } from '../log/record-batch.js';
+import type { BatchInfo } from './record-batch.js';
 
 
 /** Batches remembered per producer for duplicate detection (Kafka's NUM_BATCHES_TO_RETAIN). */

@@ -5,7 +5,7 @@
  *   key   = version int16 (0) | type int16 (0 = ABORT, 1 = COMMIT)
  *   value = version int16 (0) | coordinatorEpoch int32        (Kafka's EndTxnMarker)
  */
-import { buildRecordBatch, decodeRecords } from '../log/record-batch.js';
+import { buildRecordBatch, decodeRecords } from './record-batch.js';
 
 export const CONTROL_ABORT = 0;
 export const CONTROL_COMMIT = 1;

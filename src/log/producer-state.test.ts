@@ -1,8 +1,8 @@
 /** Idempotence rules of one partition's producer state, and its snapshots and rebuild. */
 import t from 'tap';
-import { MemoryFileIO } from '../log/file-io.js';
-import { defaultLogConfig, PartitionLog } from '../log/partition-log.js';
-import { buildRecordBatch, validateBatches, type BatchInfo } from '../log/record-batch.js';
+import { MemoryFileIO } from './file-io.js';
+import { defaultLogConfig, PartitionLog } from './partition-log.js';
+import { buildRecordBatch, validateBatches, type BatchInfo } from './record-batch.js';
 import { lastSequence, ProducerStateManager } from './producer-state.js';
 
 function info(producerId: bigint, producerEpoch: number, baseSequence: number, records: number): BatchInfo {
