@@ -16,6 +16,7 @@ import { RecordCheckPool } from './log/decompress-pool.js';
 import { mkdirSync } from 'node:fs';
 import { registerAll } from './api/index.js';
 import { HandlerRegistry } from './api/registry.js';
+import type { BrokerServices } from './api/context.js';
 import { ConfigError, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
 import { checkLimits, connectionsMaxFor, limits, logFileHandlesMax, openFilesLimit } from './config/limits.js';
 import { BoundedFileIO } from './log/bounded-file-io.js';
@@ -24,13 +25,15 @@ import { LogManager } from './log/log-manager.js';
 import { createLogger, RateLimitedLog, type Logger } from './logger.js';
 import { Controller } from './metadata/controller.js';
 import { MetadataImage } from './metadata/image.js';
-import type { MetadataRecord } from './metadata/records.js';
 import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
 import { describeNative } from './native/index.js';
 import { GroupCoordinator } from './group/coordinator.js';
-import { InternalTopic, OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
+import { OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
+import { InternalTopic } from './replica/internal-topic-store.js';
+import { MetadataPublisher } from './replica/metadata-publisher.js';
+import { ReplicaManager } from './replica/replica-manager.js';
 import { TransactionCoordinator } from './txn/coordinator.js';
 import { ProducerIdManager } from './txn/producer-ids.js';
 
@@ -76,11 +79,14 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
 
 const MIN_INSYNC_REPLICAS = 'min.insync.replicas';
 
-export class Broker {
+export class Broker implements BrokerServices {
   readonly handlers = new HandlerRegistry();
   readonly image = new MetadataImage();
   readonly controller: Controller;
-  readonly logs: LogManager;
+  /** The partition logs: only the replica layer and the broker's own chores (flush, retention, cleaning) use them. */
+  private readonly logs: LogManager;
+  /** The partitions this broker holds: what requests do to partition data goes through here. */
+  readonly replicas: ReplicaManager;
   readonly offsetsTopic: InternalTopic;
   readonly groups: GroupCoordinator;
   readonly producerIds: ProducerIdManager;
@@ -117,30 +123,17 @@ export class Broker {
     this.logs = new LogManager(config.dataDir, io, config, log);
     this.forgetReservedTopic(log);
     this.recordChecks = new RecordCheckPool(log);
-    this.logs.openAll([...this.image.topicsByName.values()].map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: t.configs })));
+    this.replicas = new ReplicaManager(meta.nodeId, this.logs, this.recordChecks, log);
+    const publisher = new MetadataPublisher(this.image, this.logs, this.replicas);
+    publisher.openAll();
     this.controller = new Controller(this.image, metadataLog, meta.nodeId, {
       numPartitions: config.numPartitions,
       replicationFactor: Number(config.get('default.replication.factor')),
     });
-    this.controller.onPrepare((records) => this.preparePartitions(records));
-    this.controller.onCommit((records) => {
-      for (const r of records) {
-        if (r.type === 'Partition') {
-          const t = this.image.topicsById.get(r.topicId);
-          if (t) this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs);
-        } else if (r.type === 'RemoveTopic') {
-          this.logs.deleteTopicById(r.topicId);
-        } else if (r.type === 'Config' && r.resourceType === 'topic') {
-          const t = this.image.topicsByName.get(r.resourceName);
-          if (t) this.logs.reconfigure(t.name, t.configs);
-        } else if (r.type === 'Config') {
-          for (const t of this.image.topicsByName.values()) this.logs.reconfigure(t.name, t.configs);
-        }
-      }
-    });
+    publisher.attach(this.controller);
     this.recordClusterMinInsyncReplicas(log);
     const int = (name: string): number => Number(config.get(name));
-    this.offsetsTopic = new InternalTopic(OFFSETS_TOPIC, this.controller, this.image, this.logs, {
+    this.offsetsTopic = new InternalTopic(OFFSETS_TOPIC, this.controller, this.image, this.replicas, {
       numPartitions: int('offsets.topic.num.partitions'),
       segmentBytes: int('offsets.topic.segment.bytes'),
     });
@@ -160,7 +153,7 @@ export class Broker {
     );
     this.groups.load();
     this.producerIds = new ProducerIdManager((size) => this.controller.allocateProducerIds(size));
-    this.transactionsTopic = new InternalTopic(TRANSACTION_STATE_TOPIC, this.controller, this.image, this.logs, {
+    this.transactionsTopic = new InternalTopic(TRANSACTION_STATE_TOPIC, this.controller, this.image, this.replicas, {
       numPartitions: int('transaction.state.log.num.partitions'),
       segmentBytes: int('transaction.state.log.segment.bytes'),
     });
@@ -301,28 +294,11 @@ export class Broker {
     this.cleanerTimer.unref();
   }
 
-  /** Writes a transaction marker to one partition and lets readers and the group coordinator see it. */
+  /** Writes a transaction marker to one partition and lets the group coordinator see it. */
   private writeMarker(tp: { topic: string; partition: number }, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): void {
-    const plog = this.logs.get(tp.topic, tp.partition);
-    if (!plog) return; // the topic was deleted during the transaction
-    plog.appendMarker(producerId, producerEpoch, commit, coordinatorEpoch);
-    this.logs.notifyAppend(tp.topic, tp.partition);
+    // False when the topic was deleted during the transaction.
+    if (!this.replicas.appendMarker(tp.topic, tp.partition, producerId, producerEpoch, commit, coordinatorEpoch)) return;
     if (tp.topic === OFFSETS_TOPIC) this.groups.onTxnMarker(producerId, commit);
-  }
-
-  /** Opens the logs of the partitions `records` add, before the controller commits them. */
-  private preparePartitions(records: readonly MetadataRecord[]): () => void {
-    const undos: Array<() => void> = [];
-    const undoAll = (): void => {
-      for (const undo of undos.reverse()) undo();
-    };
-    try {
-      for (const p of addedPartitions(records, this.image)) undos.push(this.logs.prepare(p.topic, p.from, p.to, p.configs));
-    } catch (e) {
-      undoAll();
-      throw e;
-    }
-    return undoAll;
   }
 
   /**
@@ -355,31 +331,4 @@ export class Broker {
       this.log.warn(`${failures.length} log(s) could not be closed cleanly and will be recovered at the next start; first: ${failures[0]}`);
     }
   }
-}
-
-/**
- * The partitions a batch of metadata records adds, per topic: [from, to) with the topic's configs
- * (those of the batch for a new topic, the image's for an existing one).
- */
-function addedPartitions(records: readonly MetadataRecord[], image: MetadataImage): Array<{ topic: string; from: number; to: number; configs: Map<string, string> }> {
-  const names = new Map<string, string>();
-  const configs = new Map<string, Map<string, string>>();
-  for (const r of records) {
-    if (r.type === 'Topic') names.set(r.topicId, r.name);
-    if (r.type === 'Config' && r.resourceType === 'topic' && r.value !== null) {
-      configs.set(r.resourceName, (configs.get(r.resourceName) ?? new Map<string, string>()).set(r.name, r.value));
-    }
-  }
-  const added = new Map<string, { topic: string; from: number; to: number; configs: Map<string, string> }>();
-  for (const r of records) {
-    if (r.type !== 'Partition') continue;
-    const existing = image.topicsById.get(r.topicId);
-    const topic = existing?.name ?? names.get(r.topicId);
-    if (topic === undefined) continue;
-    const a = added.get(topic) ?? { topic, from: r.partition, to: r.partition + 1, configs: new Map(existing?.configs ?? configs.get(topic) ?? []) };
-    a.from = Math.min(a.from, r.partition);
-    a.to = Math.max(a.to, r.partition + 1);
-    added.set(topic, a);
-  }
-  return [...added.values()];
 }

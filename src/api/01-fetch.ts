@@ -7,10 +7,11 @@
  * first batch of the first partition with data is returned even when larger, so a consumer can
  * always make progress.
  *
- * Long poll: when fewer than min_bytes are ready and max_wait_ms > 0, the request waits; an append
- * to any requested partition re-reads and answers as soon as min_bytes are there, otherwise the
- * answer goes out at max_wait_ms with what there is. Errors answer at once. Waiters are bounded by
- * `limits.fetchWaitersMax`; past that, requests are answered without waiting.
+ * Long poll: when fewer than min_bytes are ready and max_wait_ms > 0, the request waits in the
+ * replica layer's delayed-fetch purgatory; an append to any requested partition re-reads and
+ * answers as soon as min_bytes are there, otherwise the answer goes out at max_wait_ms with what
+ * there is. Errors answer at once. Waiters are bounded by `limits.fetchWaitersMax`; past that,
+ * requests are answered without waiting.
  *
  * No fetch sessions (KIP-227): session id 0 is answered for every request, which tells clients to
  * send full fetches; a request naming a session gets FETCH_SESSION_ID_NOT_FOUND.
@@ -29,8 +30,9 @@ import { limits } from '../config/limits.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { Fetch, type FetchRequest, type FetchResponse } from '../protocol/generated/01-fetch.js';
 import { EMPTY } from '../protocol/wire.js';
-import { LogStorageError } from '../log/partition-log.js';
-import type { Broker } from '../broker.js';
+import { LogStorageError } from '../replica/partition.js';
+import { partitionKey } from '../replica/purgatory.js';
+import type { BrokerServices } from './context.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];
@@ -57,29 +59,13 @@ function emptyPartition(partitionIndex: number, errorCode: number, highWatermark
   };
 }
 
-/**
- * The prefix of `records` whose batches end before `endOffset` (whole batches), and the offset
- * after the last one kept.
- */
-function cutBefore(records: Buffer, endOffset: bigint): { records: Buffer; nextOffset: bigint | null } {
-  let pos = 0;
-  let next: bigint | null = null;
-  while (pos + 27 <= records.length) {
-    const last = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + 23));
-    if (last >= endOffset) break;
-    next = last + 1n;
-    pos += 12 + records.readInt32BE(pos + 8);
-  }
-  return { records: pos === records.length ? records : records.subarray(0, pos), nextOffset: next };
-}
-
 interface ReadResult {
   response: FetchResponse;
   bytes: number;
   hasError: boolean;
 }
 
-function readPartitions(b: Broker, req: FetchRequest, ctx: RequestContext): ReadResult {
+function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContext): ReadResult {
   // What the connection grants for unread responses; 0 still returns one batch (KIP-74).
   const granted = ctx.takeResponseBytes(Math.min(Math.max(req.maxBytes, 0), limits.fetchResponseBytesMax));
   let budget = granted;
@@ -90,15 +76,15 @@ function readPartitions(b: Broker, req: FetchRequest, ctx: RequestContext): Read
     topic: ft.topic,
     topicId: ft.topicId,
     partitions: ft.partitions.map((fp): PartitionData => {
-      const plog = b.logs.get(ft.topic, fp.partition);
-      if (!plog) {
+      const partition = b.replicas.getPartition(ft.topic, fp.partition);
+      if (!partition) {
         hasError = true;
         // Kafka answers a partition it does not know with an empty (not null) aborted list.
         return { ...emptyPartition(fp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION), abortedTransactions: [] };
       }
-      // The leader epoch is always 0 here. Kafka reads any negative current_leader_epoch as "none
-      // given" (FetchRequest.optionalEpoch) and answers an epoch error without watermarks.
-      if (fp.currentLeaderEpoch > 0) {
+      // Kafka reads any negative current_leader_epoch as "none given" (FetchRequest.optionalEpoch)
+      // and answers an epoch error without watermarks.
+      if (fp.currentLeaderEpoch > partition.leaderEpoch) {
         hasError = true;
         return emptyPartition(fp.partition, ErrorCode.UNKNOWN_LEADER_EPOCH);
       }
@@ -106,21 +92,14 @@ function readPartitions(b: Broker, req: FetchRequest, ctx: RequestContext): Read
       let read;
       try {
         // The first partition with data may exceed its limits by one batch (KIP-74).
-        read = plog.read(fp.fetchOffset, limit, { minOneBatch: bytes === 0 });
+        read = partition.read(fp.fetchOffset, limit, { minOneBatch: bytes === 0, isolation: readCommitted ? 'committed' : 'high-watermark' });
       } catch (err) {
         if (!(err instanceof LogStorageError)) throw err;
         hasError = true;
         return emptyPartition(fp.partition, ErrorCode.KAFKA_STORAGE_ERROR);
       }
-      const { highWatermark, logStartOffset } = read;
-      const lastStableOffset = plog.lastStableOffset;
-      let records = read.records;
-      let abortedTransactions: Array<{ producerId: bigint; firstOffset: bigint }> | null = null;
-      if (readCommitted) {
-        const cut = cutBefore(records, lastStableOffset);
-        records = cut.records;
-        abortedTransactions = cut.nextOffset === null ? [] : plog.abortedTransactions(fp.fetchOffset, cut.nextOffset).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
-      }
+      const { highWatermark, logStartOffset, lastStableOffset, records } = read;
+      const abortedTransactions = read.abortedTransactions?.map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset })) ?? null;
       if (read.errorCode !== ErrorCode.NONE) {
         hasError = true;
         // An offset out of range carries no watermarks (-1), as Kafka answers it; the client asks
@@ -137,44 +116,6 @@ function readPartitions(b: Broker, req: FetchRequest, ctx: RequestContext): Read
   return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] }, bytes, hasError };
 }
 
-/** Parked long polls of one broker, keyed by topic-partition. */
-class FetchWaiters {
-  private readonly byPartition = new Map<string, Set<() => void>>();
-  count = 0;
-
-  constructor(b: Broker) {
-    b.logs.onAppend((topic, partition) => {
-      const set = this.byPartition.get(`${topic}\0${partition}`);
-      if (set) for (const wake of [...set]) wake();
-    });
-  }
-
-  add(keys: string[], wake: () => void): () => void {
-    this.count++;
-    for (const k of keys) {
-      let set = this.byPartition.get(k);
-      if (!set) this.byPartition.set(k, (set = new Set()));
-      set.add(wake);
-    }
-    return () => {
-      this.count--;
-      for (const k of keys) {
-        const set = this.byPartition.get(k);
-        set?.delete(wake);
-        if (set?.size === 0) this.byPartition.delete(k);
-      }
-    };
-  }
-}
-
-const waitersByBroker = new WeakMap<Broker, FetchWaiters>();
-
-function waitersOf(b: Broker): FetchWaiters {
-  let w = waitersByBroker.get(b);
-  if (!w) waitersByBroker.set(b, (w = new FetchWaiters(b)));
-  return w;
-}
-
 export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
   codec: Fetch,
   minVersion: 4,
@@ -185,42 +126,35 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
     }
     const first = readPartitions(b, req, ctx);
-    const waiters = waitersOf(b);
     const waitMs = Math.min(req.maxWaitMs, limits.fetchMaxWaitMsCap);
-    if (first.hasError || first.bytes >= req.minBytes || waitMs <= 0 || waiters.count >= limits.fetchWaitersMax) {
-      return first.response;
-    }
-    // A read we do not answer with gives its bytes back to the connection's response budget.
-    ctx.returnResponseBytes(first.bytes);
+    if (first.hasError || first.bytes >= req.minBytes || waitMs <= 0) return first.response;
+    const keys = req.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
     return new Promise((resolve) => {
-      let scheduled = false;
-      let done = false;
       let stopListening = (): void => {};
-      const finish = (result: FetchResponse | null): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        unregister();
-        stopListening();
-        resolve(result);
-      };
-      const recheck = (): void => {
-        scheduled = false;
-        if (done) return;
-        const again = readPartitions(b, req, ctx);
-        if (again.hasError || again.bytes >= req.minBytes) finish(again.response);
-        else ctx.returnResponseBytes(again.bytes);
-      };
-      const keys = req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}\0${p.partition}`));
-      const unregister = waiters.add(keys, () => {
-        // Coalesce a burst of appends into one re-read.
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(recheck);
-        }
+      const watch = b.replicas.delayedFetch.watch(keys, waitMs, {
+        tryComplete: () => {
+          const again = readPartitions(b, req, ctx);
+          if (!again.hasError && again.bytes < req.minBytes) {
+            ctx.returnResponseBytes(again.bytes);
+            return false;
+          }
+          stopListening();
+          resolve(again.response);
+          return true;
+        },
+        onExpiration: () => {
+          stopListening();
+          resolve(readPartitions(b, req, ctx).response);
+        },
       });
-      const timer = setTimeout(() => finish(readPartitions(b, req, ctx).response), waitMs);
-      stopListening = ctx.onClose(() => finish(null));
+      // The purgatory is full (limits.fetchWaitersMax): answer without waiting.
+      if (watch === null) return resolve(first.response);
+      // A read we do not answer with gives its bytes back to the connection's response budget.
+      ctx.returnResponseBytes(first.bytes);
+      stopListening = ctx.onClose(() => {
+        watch.cancel();
+        resolve(null);
+      });
     });
   },
 };

@@ -16,7 +16,7 @@
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse } from '../protocol/generated/02-list-offsets.js';
-import { LogStorageError, type PartitionLog } from '../log/partition-log.js';
+import { LogStorageError, type Partition } from '../replica/partition.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type PartitionResponse = ListOffsetsResponse['topics'][number]['partitions'][number];
@@ -25,17 +25,15 @@ const LATEST = -1n;
 const EARLIEST = -2n;
 const MAX_TIMESTAMP = -3n;
 const EARLIEST_LOCAL = -4n;
-/** Every partition keeps leader epoch 0: one node, never a new leader. */
-const LEADER_EPOCH = 0;
 
 function firstIndex(partitions: ReadonlyArray<{ partitionIndex: number }>, index: number): number {
   return partitions.findIndex((p) => p.partitionIndex === index);
 }
 
-function lookup(plog: PartitionLog, timestamp: bigint, version: number, readCommitted: boolean): { offset: bigint; timestamp: bigint } | 'invalid' {
+function lookup(plog: Partition, timestamp: bigint, version: number, readCommitted: boolean): { offset: bigint; timestamp: bigint } | 'invalid' {
   switch (timestamp) {
     case LATEST:
-      return { offset: readCommitted ? plog.lastStableOffset : plog.logEndOffset, timestamp: -1n };
+      return { offset: readCommitted ? plog.lastStableOffset : plog.highWatermark, timestamp: -1n };
     case EARLIEST:
       return { offset: plog.logStartOffset, timestamp: -1n };
     case MAX_TIMESTAMP:
@@ -73,9 +71,9 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
         partitions: t.partitions.filter((p, i) => !duplicates.has(`${t.name}\u0000${p.partitionIndex}`) || firstIndex(t.partitions, p.partitionIndex) === i).map((p): PartitionResponse => {
           const base = { partitionIndex: p.partitionIndex, oldStyleOffsets: [] as bigint[], timestamp: -1n, offset: -1n, leaderEpoch: -1 };
           if (duplicates.has(`${t.name}\u0000${p.partitionIndex}`)) return { ...base, errorCode: ErrorCode.INVALID_REQUEST };
-          const plog = b.logs.get(t.name, p.partitionIndex);
+          const plog = b.replicas.getPartition(t.name, p.partitionIndex);
           if (!plog) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-          if (p.currentLeaderEpoch > LEADER_EPOCH) return { ...base, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
+          if (p.currentLeaderEpoch > plog.leaderEpoch) return { ...base, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
           if (p.currentLeaderEpoch < -1) return { ...base, errorCode: ErrorCode.FENCED_LEADER_EPOCH };
           let found;
           try {
@@ -88,7 +86,7 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
           if (v === 0) {
             return { ...base, errorCode: ErrorCode.NONE, oldStyleOffsets: found.offset >= 0n ? [found.offset] : [] };
           }
-          return { ...base, errorCode: ErrorCode.NONE, timestamp: found.timestamp, offset: found.offset, leaderEpoch: v >= 4 && found.offset >= 0n ? LEADER_EPOCH : -1 };
+          return { ...base, errorCode: ErrorCode.NONE, timestamp: found.timestamp, offset: found.offset, leaderEpoch: v >= 4 && found.offset >= 0n ? plog.leaderEpoch : -1 };
         }),
       })),
     };

@@ -17,7 +17,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { Metadata, type MetadataRequest, type MetadataResponse } from '../protocol/generated/03-metadata.js';
 import { ZERO_UUID } from '../protocol/wire.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from './context.js';
 import type { TopicState } from '../metadata/image.js';
 import { checkTopicName } from '../metadata/controller.js';
 import { CLUSTER_ALL_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_ALL_OPERATIONS } from './acl-operations.js';
@@ -28,7 +28,7 @@ import type { ApiHandler, RequestContext } from './registry.js';
 type TopicResponse = MetadataResponse['topics'][number];
 
 
-export function topicMetadata(b: Broker, t: TopicState, authorizedOperations: number): TopicResponse {
+export function topicMetadata(b: BrokerServices, t: TopicState, authorizedOperations: number): TopicResponse {
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,

@@ -24,7 +24,7 @@ export const offsetCommitHandler: ApiHandler<OffsetCommitRequest, OffsetCommitRe
         groupInstanceId: req.groupInstanceId,
         topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions })),
       },
-      (topic, partition) => b.logs.get(topic, partition) !== undefined,
+      (topic, partition) => b.replicas.getPartition(topic, partition) !== undefined,
     );
     return {
       throttleTimeMs: 0,

@@ -6,13 +6,13 @@
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { FindCoordinator, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../protocol/generated/10-find-coordinator.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from './context.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
 
-function lookup(b: Broker, key: string, keyType: number): { errorCode: number; errorMessage: string | null; nodeId: number; host: string; port: number } {
+function lookup(b: BrokerServices, key: string, keyType: number): { errorCode: number; errorMessage: string | null; nodeId: number; host: string; port: number } {
   const none = { nodeId: -1, host: '', port: -1 };
   if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) {
     return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Coordinator key type ${keyType} is not supported; groups (0) and transactions (1) are.` };

@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../protocol/generated/21-delete-records.js';
-import { LogStorageError } from '../log/partition-log.js';
+import { LogStorageError } from '../replica/partition.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
@@ -24,10 +24,10 @@ export const deleteRecordsHandler: ApiHandler<DeleteRecordsRequest, DeleteRecord
           const fail = (errorCode: number) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode });
           if (INTERNAL_TOPICS.has(t.name)) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION);
           if (p.offset < -1n) return fail(ErrorCode.OFFSET_OUT_OF_RANGE);
-          const plog = b.logs.get(t.name, p.partitionIndex);
+          const plog = b.replicas.getPartition(t.name, p.partitionIndex);
           if (!plog) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           try {
-            const start = plog.deleteRecordsBefore(p.offset === -1n ? plog.highWatermark : p.offset);
+            const start = plog.deleteRecordsBefore(p.offset);
             if (start === null) return fail(ErrorCode.OFFSET_OUT_OF_RANGE);
             return { partitionIndex: p.partitionIndex, lowWatermark: start, errorCode: ErrorCode.NONE };
           } catch (err) {

@@ -7,7 +7,7 @@
  * in the metadata log (disk full), the answer is COORDINATOR_LOAD_IN_PROGRESS, retriable, as
  * Kafka answers while its controller has no block to hand out.
  */
-import { LogStorageError } from '../log/partition-log.js';
+import { LogStorageError } from '../replica/partition.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { InitProducerId, type InitProducerIdRequest, type InitProducerIdResponse } from '../protocol/generated/22-init-producer-id.js';
 import type { ApiHandler, RequestContext } from './registry.js';

@@ -15,7 +15,7 @@ export const addPartitionsToTxnHandler: ApiHandler<AddPartitionsToTxnRequest, Ad
   handle(req: AddPartitionsToTxnRequest, ctx: RequestContext): AddPartitionsToTxnResponse {
     const b = ctx.broker;
     const tps = req.v3AndBelowTopics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
-    const unknown = tps.some((tp) => !b.logs.get(tp.topic, tp.partition));
+    const unknown = tps.some((tp) => !b.replicas.getPartition(tp.topic, tp.partition));
     const common = unknown
       ? null
       : fencedFor(b.transactions.addPartitions(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, tps), ctx.apiVersion, 2);
@@ -27,7 +27,7 @@ export const addPartitionsToTxnHandler: ApiHandler<AddPartitionsToTxnRequest, Ad
         name: t.name,
         resultsByPartition: t.partitions.map((partitionIndex) => ({
           partitionIndex,
-          partitionErrorCode: common ?? (b.logs.get(t.name, partitionIndex) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+          partitionErrorCode: common ?? (b.replicas.getPartition(t.name, partitionIndex) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
         })),
       })),
     };

@@ -30,7 +30,7 @@ export const txnOffsetCommitHandler: ApiHandler<TxnOffsetCommitRequest, TxnOffse
               producerId: req.producerId,
               producerEpoch: req.producerEpoch,
             },
-            (topic, partition) => b.logs.get(topic, partition) !== undefined,
+            (topic, partition) => b.replicas.getPartition(topic, partition) !== undefined,
           );
     return {
       throttleTimeMs: 0,

@@ -19,7 +19,7 @@ import { brokerConfigDoc, topicConfigDoc } from '../config/documentation.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { checkTopicName } from '../metadata/controller.js';
 import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/32-describe-configs.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from './context.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type ConfigEntry = DescribeConfigsResponse['results'][number]['configs'][number];
@@ -65,7 +65,7 @@ function brokerSynonymNames(name: string): readonly string[] {
  * `name` itself is dropped. So retention.ms's list starts at log.retention.ms and is empty when
  * only log.retention.hours has a value (its default, 168): Kafka's quirk, kept.
  */
-function configSynonyms(b: Broker, name: string, sensitive: boolean): Synonym[] {
+function configSynonyms(b: BrokerServices, name: string, sensitive: boolean): Synonym[] {
   const names = brokerSynonymNames(name);
   const d = b.image.brokerConfigs;
   const levels: Array<[(n: string) => string | null | undefined, number]> = [
@@ -91,7 +91,7 @@ function configSynonyms(b: Broker, name: string, sensitive: boolean): Synonym[] 
  * ServerTopicConfigSynonyms: the first synonym); the source is the first synonym's, else
  * DEFAULT_CONFIG. A topic config without a broker property lists no default level.
  */
-export function describeTopicConfigs(b: Broker, overrides: ReadonlyMap<string, string>, keys: readonly string[] | null, includeSynonyms = false, includeDocumentation = false): ConfigEntry[] {
+export function describeTopicConfigs(b: BrokerServices, overrides: ReadonlyMap<string, string>, keys: readonly string[] | null, includeSynonyms = false, includeDocumentation = false): ConfigEntry[] {
   const out: ConfigEntry[] = [];
   for (const def of topicConfigDefs) {
     if (keys !== null && !keys.includes(def.name)) continue;
@@ -112,7 +112,7 @@ export function describeTopicConfigs(b: Broker, overrides: ReadonlyMap<string, s
  * Broker configs of this node (`perBroker`) or, for the empty resource name, the cluster-wide
  * dynamic defaults that are set (only those, with only that level as synonym).
  */
-function describeBrokerConfigs(b: Broker, keys: readonly string[] | null, includeSynonyms: boolean, includeDocumentation: boolean, perBroker: boolean): ConfigEntry[] {
+function describeBrokerConfigs(b: BrokerServices, keys: readonly string[] | null, includeSynonyms: boolean, includeDocumentation: boolean, perBroker: boolean): ConfigEntry[] {
   const out: ConfigEntry[] = [];
   const cluster = b.image.brokerConfigs.get('') ?? new Map<string, string>();
   for (const def of brokerConfigDefs) {

@@ -19,7 +19,7 @@ export const describeLogDirsHandler: ApiHandler<DescribeLogDirsRequest, Describe
       .map((t) => ({
         name: t.topic,
         partitions: t.partitions.flatMap((partitionIndex) => {
-          const plog = b.logs.get(t.topic, partitionIndex);
+          const plog = b.replicas.getPartition(t.topic, partitionIndex);
           return plog ? [{ partitionIndex, partitionSize: BigInt(plog.sizeBytes()), offsetLag: 0n, isFutureKey: false }] : [];
         }),
       }))

@@ -5,7 +5,7 @@
  */
 import { topicConfigByName, brokerConfigByName } from '../config/definitions.js';
 import { IncrementalAlterConfigs, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse } from '../protocol/generated/44-incremental-alter-configs.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from './context.js';
 import { alterResources, type ResolvedResource } from './alter-configs-common.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
@@ -17,14 +17,14 @@ const SUBTRACT = 3;
 type Op = IncrementalAlterConfigsRequest['resources'][number]['configs'][number];
 
 /** The current effective value of a config of the resource (for APPEND/SUBTRACT on an unset one). */
-function effective(b: Broker, r: ResolvedResource, name: string): string {
+function effective(b: BrokerServices, r: ResolvedResource, name: string): string {
   const set = r.current.get(name);
   if (set !== undefined) return set;
   if (r.resource.type === 'topic') return b.config.topicDefault(name).value ?? '';
   return b.config.get(name) ?? '';
 }
 
-function apply(b: Broker, r: ResolvedResource, ops: readonly Op[]): Map<string, string> | string {
+function apply(b: BrokerServices, r: ResolvedResource, ops: readonly Op[]): Map<string, string> | string {
   const target = new Map(r.current);
   for (const op of ops) {
     const def = r.resource.type === 'topic' ? topicConfigByName.get(op.name) : brokerConfigByName.get(op.name);

@@ -14,8 +14,8 @@ export const offsetDeleteHandler: ApiHandler<OffsetDeleteRequest, OffsetDeleteRe
   minVersion: 0,
   maxVersion: 0,
   handle(req: OffsetDeleteRequest, ctx: RequestContext): OffsetDeleteResponse {
-    const logs = ctx.broker.logs;
-    const known = req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionIndex).filter((p) => logs.get(t.name, p) !== undefined) }));
+    const replicas = ctx.broker.replicas;
+    const known = req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionIndex).filter((p) => replicas.getPartition(t.name, p) !== undefined) }));
     const res = ctx.broker.groups.deleteOffsets(req.groupId, known);
     if (res.errorCode !== 0) return { errorCode: res.errorCode, throttleTimeMs: 0, topics: [] };
     return {

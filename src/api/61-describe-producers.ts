@@ -16,13 +16,13 @@ export const describeProducersHandler: ApiHandler<DescribeProducersRequest, Desc
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((partitionIndex) => {
-          const plog = ctx.broker.logs.get(t.name, partitionIndex);
+          const plog = ctx.broker.replicas.getPartition(t.name, partitionIndex);
           if (!plog) return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, activeProducers: [] };
           return {
             partitionIndex,
             errorCode: ErrorCode.NONE,
             errorMessage: null,
-            activeProducers: [...plog.producers.producers.values()].map((e) => ({
+            activeProducers: plog.activeProducers().map((e) => ({
               producerId: e.producerId,
               producerEpoch: e.epoch,
               lastSequence: e.batches.at(-1)?.lastSeq ?? -1,

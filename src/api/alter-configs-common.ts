@@ -4,7 +4,7 @@
  * dynamic configs, and turning a controller outcome into a response entry.
  */
 import { ErrorCode } from '../protocol/errors.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from './context.js';
 
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
@@ -14,7 +14,7 @@ export interface ResolvedResource {
   current: ReadonlyMap<string, string>;
 }
 
-export function resolveResource(b: Broker, resourceType: number, resourceName: string): ResolvedResource | { errorCode: number; errorMessage: string } {
+export function resolveResource(b: BrokerServices, resourceType: number, resourceName: string): ResolvedResource | { errorCode: number; errorMessage: string } {
   if (resourceType === RESOURCE_TOPIC) {
     const t = b.image.topicsByName.get(resourceName);
     if (!t) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic '${resourceName}' does not exist.` };
@@ -41,7 +41,7 @@ interface AlterResource<C extends { name: string }> {
  * and hand that to the controller.
  */
 export function alterResources<C extends { name: string }>(
-  b: Broker,
+  b: BrokerServices,
   resources: ReadonlyArray<AlterResource<C>>,
   validateOnly: boolean,
   target: (resolved: ResolvedResource, configs: readonly C[]) => Map<string, string> | string,

@@ -3,10 +3,10 @@
  * ApiVersions is computed from these registrations, never hand-listed (STYLE.md principle 3).
  */
 import type { ApiCodec } from '../protocol/api-codec.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from './context.js';
 
 export interface RequestContext {
-  readonly broker: Broker;
+  readonly broker: BrokerServices;
   readonly apiVersion: number;
   readonly correlationId: number;
   readonly clientId: string | null;

@@ -44,6 +44,11 @@ export const limits = {
   queuedRequestBytesMax: 2 ** 31 - 1,
   /** Fetch requests parked in long polls across the broker. */
   fetchWaitersMax: 10_000,
+  /**
+   * Produce requests with acks=all waiting for the high watermark across the broker; past it a
+   * request is answered at once, REQUEST_TIMED_OUT for what is not yet replicated (retriable).
+   */
+  delayedProducesMax: 10_000,
   /** Longest long poll honoured, whatever the client asks (ms). */
   fetchMaxWaitMsCap: 30_000,
   /** Largest Fetch response we build, whatever the client asks. */

@@ -31,7 +31,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
-import { LogStorageError } from '../log/partition-log.js';
+import { LogStorageError } from '../replica/partition.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY_ASSIGNMENT, Group, type JoinResult, type Member, type Protocol, type SyncResult } from './group.js';
 import type { CoordinatorStore, KeyValue, TransactionalWrite } from '../metadata/internal-topic.js';

@@ -1,7 +1,8 @@
 /**
  * The partition logs of this broker: one directory per partition, `<topic>-<partition>`, under the
  * data directory (Kafka's layout). Opens every partition the metadata image names at start,
- * creates and deletes them as the controller commits, and tells waiting fetches about appends.
+ * creates and deletes them as the controller commits (the replica layer's metadata publisher
+ * calls it), and runs the per-log chores: flush, retention, producer expiry, compaction.
  *
  * Deleting a topic renames each partition directory to `<topic>-<partition>.<id>-delete` first
  * (atomic), then removes it; a crash in between leaves a `-delete` directory that the next start
@@ -21,8 +22,6 @@ import { effectiveTopicConfig } from '../config/broker-config.js';
 import type { FileIO } from './file-io.js';
 import { isStorageFailure, LogStorageError, PartitionLog, type LogConfig } from './partition-log.js';
 import { cleanerConfigFrom, cleanLog, type CleanerConfig } from './cleaner.js';
-
-export type AppendListener = (topic: string, partition: number) => void;
 
 const DELETE_SUFFIX = '-delete';
 
@@ -71,10 +70,11 @@ export class LogManager {
   private readonly topicNameById = new Map<string, string>();
   /** max.message.bytes per topic, resolved once when the topic's logs open. */
   private readonly maxMessageBytesByTopic = new Map<string, number>();
+  /** segment.bytes per topic (Produce refuses a batch larger than a segment). */
+  private readonly segmentBytesByTopic = new Map<string, number>();
   private readonly retentionByTopic = new Map<string, { deletes: boolean; retentionMs: number; retentionBytes: number }>();
   /** Cleaner settings of the topics whose cleanup.policy includes compact (cleaner.ts). */
   private readonly compactionByTopic = new Map<string, CleanerConfig>();
-  private readonly appendListeners = new Set<AppendListener>();
   private readonly produceRulesByTopic = new Map<string, ProduceRules>();
   /** Logs opened by `prepare` for partitions the controller is about to commit, by topic. */
   private readonly pending = new Map<string, { from: number; logs: PartitionLog[] }>();
@@ -112,6 +112,7 @@ export class LogManager {
   /** The per-topic settings the broker consults outside the partition logs. */
   private rememberSettings(topic: string, effective: ReadonlyMap<string, string | null>): void {
     this.maxMessageBytesByTopic.set(topic, Number(effective.get('max.message.bytes')));
+    this.segmentBytesByTopic.set(topic, logConfigFrom(effective).segmentBytes);
     this.produceRulesByTopic.set(topic, {
       minInsyncReplicas: Number(effective.get('min.insync.replicas') ?? 1),
       timestampBeforeMaxMs: BigInt(effective.get('message.timestamp.before.max.ms') ?? LONG_MAX),
@@ -172,6 +173,15 @@ export class LogManager {
 
   maxMessageBytes(topic: string): number {
     return this.maxMessageBytesByTopic.get(topic) ?? 0;
+  }
+
+  segmentBytes(topic: string): number {
+    return this.segmentBytesByTopic.get(topic) ?? 0;
+  }
+
+  /** The name of a topic whose logs are open, by its id. */
+  topicNameOf(topicId: string): string | undefined {
+    return this.topicNameById.get(topicId);
   }
 
   /**
@@ -239,6 +249,7 @@ export class LogManager {
     if (topic === undefined) return;
     this.topicNameById.delete(topicId);
     this.maxMessageBytesByTopic.delete(topic);
+    this.segmentBytesByTopic.delete(topic);
     this.produceRulesByTopic.delete(topic);
     this.retentionByTopic.delete(topic);
     this.compactionByTopic.delete(topic);
@@ -266,15 +277,6 @@ export class LogManager {
 
   get(topic: string, partition: number): PartitionLog | undefined {
     return this.logs.get(topic)?.[partition];
-  }
-
-  onAppend(listener: AppendListener): () => void {
-    this.appendListeners.add(listener);
-    return () => this.appendListeners.delete(listener);
-  }
-
-  notifyAppend(topic: string, partition: number): void {
-    for (const l of this.appendListeners) l(topic, partition);
   }
 
   /** Time-based flush check, run by the broker's flush timer. */

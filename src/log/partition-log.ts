@@ -157,6 +157,12 @@ export interface AppendResult {
   logStartOffset: bigint;
 }
 
+/** What an append as leader did: appended, found a retry of a recent batch, or refused it. */
+export type LeaderAppend =
+  | ({ kind: 'appended' } & AppendResult)
+  | { kind: 'duplicate'; firstOffset: bigint; lastOffset: bigint }
+  | { kind: 'error'; errorCode: number; message: string };
+
 export interface ReadResult {
   /** NONE, or OFFSET_OUT_OF_RANGE when fetchOffset < logStartOffset or > logEndOffset. */
   errorCode: number;
@@ -497,6 +503,19 @@ export class PartitionLog {
   }
 
   // -- append -----------------------------------------------------------------------------------
+
+  /**
+   * The append of a client's batch as leader: the producer-state check and the append in one
+   * step, so no other append can come between them. A retry of one of the producer's last five
+   * batches is answered with its original offsets and not written again; a stale epoch or a
+   * sequence gap is refused (producer-state.ts). Everything else as `append`.
+   */
+  appendAsLeader(batches: Buffer, infos: readonly BatchInfo[], opts: AppendOptions = {}): LeaderAppend {
+    const sequence = this.producers.check(infos[0]!);
+    if (sequence.kind === 'error') return { kind: 'error', errorCode: sequence.errorCode, message: sequence.message };
+    if (sequence.kind === 'duplicate') return { kind: 'duplicate', firstOffset: sequence.firstOffset, lastOffset: sequence.lastOffset };
+    return { kind: 'appended', ...this.append(batches, infos, opts) };
+  }
 
   /**
    * Appends validated batches (`infos` from validateBatches over exactly `batches`): assigns their

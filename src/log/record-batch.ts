@@ -307,3 +307,20 @@ export function splitBatches(buf: Buffer): Buffer[] {
   }
   return out;
 }
+
+/**
+ * The prefix of concatenated whole batches whose batches all end before `endOffset`, and the
+ * offset after the last batch kept (null when none is kept). Fetch cuts its reads so at the high
+ * watermark or the last stable offset; only batch headers are read.
+ */
+export function cutBefore(buf: Buffer, endOffset: bigint): { records: Buffer; nextOffset: bigint | null } {
+  let pos = 0;
+  let next: bigint | null = null;
+  while (buf.length - pos >= RECORD_BATCH_OVERHEAD) {
+    const last = buf.readBigInt64BE(pos + BatchField.baseOffset) + BigInt(buf.readInt32BE(pos + BatchField.lastOffsetDelta));
+    if (last >= endOffset) break;
+    next = last + 1n;
+    pos += LOG_OVERHEAD + buf.readInt32BE(pos + BatchField.batchLength);
+  }
+  return { records: pos >= buf.length ? buf : buf.subarray(0, pos), nextOffset: next };
+}

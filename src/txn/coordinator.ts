@@ -25,7 +25,7 @@
  * never outlives the call that entered it.
  */
 import type { Logger } from '../logger.js';
-import { LogStorageError } from '../log/partition-log.js';
+import { LogStorageError } from '../replica/partition.js';
 import type { CoordinatorStore } from '../metadata/internal-topic.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ProducerIdManager } from './producer-ids.js';

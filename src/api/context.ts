@@ -1,0 +1,39 @@
+/**
+ * What a request handler may use of its broker: the services below, never the Broker itself
+ * (STYLE.md: handlers never touch files or partition logs; partition data goes through the
+ * replica layer). The Broker implements this interface; tests may stand in for parts of it.
+ */
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { GroupCoordinator } from '../group/coordinator.js';
+import type { Logger } from '../logger.js';
+import type { Controller } from '../metadata/controller.js';
+import type { MetadataImage } from '../metadata/image.js';
+import type { CoordinatorStore } from '../metadata/internal-topic.js';
+import type { ReplicaManager } from '../replica/replica-manager.js';
+import type { TransactionCoordinator } from '../txn/coordinator.js';
+import type { ProducerIdManager } from '../txn/producer-ids.js';
+import type { HandlerRegistry } from './registry.js';
+
+export interface BrokerServices {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  /** Where clients reach this broker (advertised.listeners). */
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  /** The committed cluster metadata (topics, configs, features). */
+  readonly image: MetadataImage;
+  /** Changes to the cluster metadata (topics, partitions, configs, producer id blocks). */
+  readonly controller: Controller;
+  /** The partitions this broker holds: reads, appends, offsets, deletions. */
+  readonly replicas: ReplicaManager;
+  readonly groups: GroupCoordinator;
+  readonly transactions: TransactionCoordinator;
+  readonly producerIds: ProducerIdManager;
+  /** The coordinators' internal topics (created on first use). */
+  readonly offsetsTopic: CoordinatorStore;
+  readonly transactionsTopic: CoordinatorStore;
+  /** The registered handlers (ApiVersions lists them). */
+  readonly handlers: HandlerRegistry;
+}

@@ -1,0 +1,98 @@
+/**
+ * Applies committed metadata records to this broker's partitions, in the role of Kafka's
+ * BrokerMetadataPublisher and ReplicaManager.applyDelta: a new partition gets its log and its
+ * Partition, a removed topic loses them, a changed topic or broker config reaches the logs.
+ *
+ * New partitions' logs are opened before the controller commits them (`prepare`, called by the
+ * controller): a partition whose log cannot be opened (disk full, no file descriptor) is refused
+ * with its topic rather than recorded and left unservable.
+ */
+import type { LogManager } from '../log/log-manager.js';
+import type { Controller } from '../metadata/controller.js';
+import type { MetadataImage } from '../metadata/image.js';
+import type { MetadataRecord } from '../metadata/records.js';
+import type { ReplicaManager } from './replica-manager.js';
+
+export class MetadataPublisher {
+  constructor(
+    private readonly image: MetadataImage,
+    private readonly logs: LogManager,
+    private readonly replicas: ReplicaManager,
+  ) {}
+
+  /** Opens the logs of every partition the image names (at start) and wraps them. */
+  openAll(): void {
+    const topics = [...this.image.topicsByName.values()];
+    this.logs.openAll(topics.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: t.configs })));
+    for (const t of topics) this.replicas.syncTopic(t.name);
+  }
+
+  /** Hooks this publisher into the controller: prepare before a commit, apply after it. */
+  attach(controller: Controller): void {
+    controller.onPrepare((records) => this.prepare(records));
+    controller.onCommit((records) => this.apply(records));
+  }
+
+  /** Applies records the controller committed (the image already holds them). */
+  apply(records: readonly MetadataRecord[]): void {
+    for (const r of records) {
+      if (r.type === 'Partition') {
+        const t = this.image.topicsById.get(r.topicId);
+        if (!t) continue;
+        this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs);
+        this.replicas.syncTopic(t.name);
+      } else if (r.type === 'RemoveTopic') {
+        const name = this.logs.topicNameOf(r.topicId);
+        if (name !== undefined) this.replicas.removeTopic(name);
+        this.logs.deleteTopicById(r.topicId);
+      } else if (r.type === 'Config' && r.resourceType === 'topic') {
+        const t = this.image.topicsByName.get(r.resourceName);
+        if (t) this.logs.reconfigure(t.name, t.configs);
+      } else if (r.type === 'Config') {
+        for (const t of this.image.topicsByName.values()) this.logs.reconfigure(t.name, t.configs);
+      }
+    }
+  }
+
+  /** Opens the logs of the partitions `records` add, before the controller commits them. */
+  prepare(records: readonly MetadataRecord[]): () => void {
+    const undos: Array<() => void> = [];
+    const undoAll = (): void => {
+      for (const undo of undos.reverse()) undo();
+    };
+    try {
+      for (const p of addedPartitions(records, this.image)) undos.push(this.logs.prepare(p.topic, p.from, p.to, p.configs));
+    } catch (e) {
+      undoAll();
+      throw e;
+    }
+    return undoAll;
+  }
+}
+
+/**
+ * The partitions a batch of metadata records adds, per topic: [from, to) with the topic's configs
+ * (those of the batch for a new topic, the image's for an existing one).
+ */
+function addedPartitions(records: readonly MetadataRecord[], image: MetadataImage): Array<{ topic: string; from: number; to: number; configs: Map<string, string> }> {
+  const names = new Map<string, string>();
+  const configs = new Map<string, Map<string, string>>();
+  for (const r of records) {
+    if (r.type === 'Topic') names.set(r.topicId, r.name);
+    if (r.type === 'Config' && r.resourceType === 'topic' && r.value !== null) {
+      configs.set(r.resourceName, (configs.get(r.resourceName) ?? new Map<string, string>()).set(r.name, r.value));
+    }
+  }
+  const added = new Map<string, { topic: string; from: number; to: number; configs: Map<string, string> }>();
+  for (const r of records) {
+    if (r.type !== 'Partition') continue;
+    const existing = image.topicsById.get(r.topicId);
+    const topic = existing?.name ?? names.get(r.topicId);
+    if (topic === undefined) continue;
+    const a = added.get(topic) ?? { topic, from: r.partition, to: r.partition + 1, configs: new Map(existing?.configs ?? configs.get(topic) ?? []) };
+    a.from = Math.min(a.from, r.partition);
+    a.to = Math.max(a.to, r.partition + 1);
+    added.set(topic, a);
+  }
+  return [...added.values()];
+}

@@ -1,0 +1,331 @@
+/**
+ * The partitions this broker holds and what requests do to them, in the role of Kafka's
+ * ReplicaManager: the append as leader for Produce (every check of a client's batch, then the
+ * partition's append), the appends of the coordinators to their internal topics, the reads of
+ * Fetch, and the two purgatories (delayed fetch, delayed produce), woken from one place
+ * (`partitionChanged`) whenever a partition's log end or high watermark moves.
+ *
+ * Partition objects follow the partition logs: the metadata publisher (metadata-publisher.ts)
+ * opens logs as the controller commits partitions and tells this manager, which wraps each log in
+ * a Partition; a deleted topic's partitions are dropped before its logs are removed.
+ *
+ * Produce, per partition, in the order Kafka checks (validateBatches, LogValidator,
+ * ReplicaManager): exactly one record batch of magic 2, not a control batch (INVALID_RECORD), a
+ * sane header and CRC-32C (CORRUPT_MESSAGE), at most max.message.bytes (MESSAGE_TOO_LARGE) and at
+ * most one segment (RECORD_LIST_TOO_LARGE); no zstd below Produce v7
+ * (UNSUPPORTED_COMPRESSION_TYPE); then every record (log/batch-records.ts `checkRecords`, in a
+ * worker thread for large compressed batches: log/decompress-pool.ts); the transaction check the
+ * caller supplies; then the partition's append as leader (producer state and append in one step).
+ * Appends to one partition happen in request order even when a record check waits for a worker
+ * (PartitionOrder). Errors found in the log carry the log start offset, as Kafka's do.
+ *
+ * acks=all: answered when the high watermark has passed every appended batch (a delayed produce
+ * until then), or with REQUEST_TIMED_OUT for the partitions it has not passed at the request's
+ * timeout. With no follower in the ISR the high watermark moves with the append itself.
+ */
+import { decompressedBytesFor, limits } from '../config/limits.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { Logger } from '../logger.js';
+import type { RecordCheck, RecordError, TimestampBounds } from '../log/batch-records.js';
+import type { RecordCheckPool } from '../log/decompress-pool.js';
+import type { LogManager, ProduceRules } from '../log/log-manager.js';
+import { FailureKind, LOG_OVERHEAD, validateBatches, type BatchInfo } from '../log/record-batch.js';
+import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
+import { LogStorageError, Partition } from './partition.js';
+import { partitionKey, Purgatory } from './purgatory.js';
+
+const COMPRESSION_ZSTD = 4;
+
+/** What a Produce gets for one partition (the handler adds the index and the leader). */
+export interface ProduceOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+  baseOffset: bigint;
+  logAppendTimeMs: bigint;
+  logStartOffset: bigint;
+  recordErrors: RecordError[];
+  /** The last offset of the appended (or retried) batch, which acks=all waits for; -1 when none. */
+  lastOffset: bigint;
+}
+
+export interface ProduceEntry {
+  topic: string;
+  partition: number;
+  records: Buffer | null;
+}
+
+export interface AppendRecordsParams {
+  /** 0, 1 or -1 (checked by the caller). */
+  acks: number;
+  /** How long acks=all may wait for the high watermark (the request's timeout_ms). */
+  timeoutMs: number;
+  /** The Produce version: zstd needs 7+. */
+  apiVersion: number;
+  entries: readonly ProduceEntry[];
+  /**
+   * The transaction check of a transactional batch (the transaction coordinator's verification,
+   * KIP-890): NONE to go on, else the error to answer.
+   */
+  verifyTransaction(info: BatchInfo, topic: string, partition: number): number;
+}
+
+type Outcome = ProduceOutcome | Promise<ProduceOutcome>;
+
+function failed(errorCode: number, errorMessage: string | null, logStartOffset = -1n): ProduceOutcome {
+  return { errorCode, errorMessage, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset, recordErrors: [], lastOffset: -1n };
+}
+
+/** validateBatches failures Kafka finds in the log (LogValidator), not before it. */
+const IN_LOG_FAILURES: ReadonlySet<number> = new Set([
+  FailureKind.baseOffset,
+  FailureKind.badDelta,
+  FailureKind.badCount,
+  FailureKind.inconsistent,
+  FailureKind.control,
+  FailureKind.noSequence,
+  FailureKind.logAppendTime,
+]);
+const RECORD_FAULT_MIN = FailureKind.recordTruncated;
+
+/** Kafka's smallest batch size field (LegacyRecord.RECORD_OVERHEAD_V0); below it a batch is corrupt. */
+const MIN_RECORD_OVERHEAD = 14;
+
+/**
+ * True when the payload holds no whole batch: Kafka counts the whole batches first
+ * (ProduceRequest.validateRecords) and answers INVALID_RECORD for none, before any CRC check.
+ */
+function noWholeBatch(records: Buffer): boolean {
+  if (records.length < LOG_OVERHEAD) return true;
+  const batchLength = records.readInt32BE(8);
+  return batchLength >= MIN_RECORD_OVERHEAD && LOG_OVERHEAD + batchLength > records.length;
+}
+
+/**
+ * Kafka's timestamp bounds for CreateTime topics (message.timestamp.before.max.ms and
+ * after.max.ms, KIP-937), checked on every record by the record check (batch-records.ts); null
+ * for LogAppendTime topics, whose producers' times are replaced.
+ */
+function timestampBounds(rules: ProduceRules, nowMs: number): TimestampBounds | null {
+  if (rules.logAppendTime) return null;
+  return { nowMs: BigInt(nowMs), beforeMaxMs: rules.timestampBeforeMaxMs, afterMaxMs: rules.timestampAfterMaxMs };
+}
+
+/**
+ * Appends to each partition in the order the requests arrived, even when one of them waits for a
+ * decompression worker: an idempotent producer pipelines up to five requests, and a later small
+ * batch must not overtake an earlier large one (its sequence would be out of order). A partition
+ * with nothing pending runs its work at once; otherwise the work waits for the previous one.
+ * Bounded by the requests in flight (limits.inFlightRequestsPerConnection per connection).
+ */
+class PartitionOrder {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run(key: string, work: () => Outcome): Outcome {
+    const tail = this.tails.get(key);
+    const answer = tail === undefined ? work() : tail.then(work);
+    if (answer instanceof Promise) this.track(key, answer);
+    return answer;
+  }
+
+  private track(key: string, answer: Promise<unknown>): void {
+    const settled = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, settled);
+    void settled.then(() => {
+      if (this.tails.get(key) === settled) this.tails.delete(key);
+    });
+  }
+}
+
+export class ReplicaManager {
+  private readonly partitions = new Map<string, Partition[]>();
+  private readonly order = new PartitionOrder();
+  /** Fetches waiting for min_bytes (limits.fetchWaitersMax). */
+  readonly delayedFetch = new Purgatory('fetch', limits.fetchWaitersMax);
+  /** acks=all produces waiting for the high watermark. */
+  readonly delayedProduce = new Purgatory('produce', limits.delayedProducesMax);
+
+  constructor(
+    readonly nodeId: number,
+    private readonly logs: LogManager,
+    private readonly recordChecks: RecordCheckPool,
+    private readonly log: Logger,
+  ) {}
+
+  // -- the partitions -----------------------------------------------------------------------------
+
+  getPartition(topic: string, partition: number): Partition | undefined {
+    return this.partitions.get(topic)?.[partition];
+  }
+
+  /** Wraps the logs of a topic's partitions that have none yet (the publisher opened them). */
+  syncTopic(topic: string): void {
+    const parts = this.partitions.get(topic) ?? [];
+    for (let p = parts.length; ; p++) {
+      const plog = this.logs.get(topic, p);
+      if (!plog) break;
+      parts.push(new Partition(topic, p, plog, this.nodeId));
+    }
+    this.partitions.set(topic, parts);
+  }
+
+  /** Forgets a deleted topic's partitions (before its logs go). */
+  removeTopic(topic: string): void {
+    this.partitions.delete(topic);
+  }
+
+  /**
+   * The one place that wakes what waits on a partition: a fetch for new data, a produce with
+   * acks=all for the high watermark. Called after every append and high-watermark move.
+   */
+  partitionChanged(topic: string, partition: number): void {
+    const key = partitionKey(topic, partition);
+    this.delayedFetch.checkAndComplete(key);
+    this.delayedProduce.checkAndComplete(key);
+  }
+
+  /** A follower's fetch position (its log end offset) reached the leader; wakes waiters when the high watermark moves. */
+  updateFollowerEnd(topic: string, partition: number, replicaId: number, logEndOffset: bigint): void {
+    if (this.getPartition(topic, partition)?.updateFollowerEnd(replicaId, logEndOffset)) this.partitionChanged(topic, partition);
+  }
+
+  // -- produce ------------------------------------------------------------------------------------
+
+  /**
+   * Appends a Produce request's batches, one outcome per entry in its order; a Promise when a
+   * record check runs in a worker or acks=all waits for the high watermark.
+   */
+  appendRecords(params: AppendRecordsParams): ProduceOutcome[] | Promise<ProduceOutcome[]> {
+    let waiting = false;
+    const outcomes = params.entries.map((e) => {
+      const out = this.order.run(partitionKey(e.topic, e.partition), () => this.validateAndAppend(e, params));
+      if (out instanceof Promise) waiting = true;
+      return out;
+    });
+    const acked = (done: ProduceOutcome[]): ProduceOutcome[] | Promise<ProduceOutcome[]> => (params.acks === -1 ? this.awaitHighWatermark(params, done) : done);
+    if (!waiting) return acked(outcomes as ProduceOutcome[]);
+    return Promise.all(outcomes).then(acked);
+  }
+
+  /** Header checks, then the record checks (perhaps in a worker), then the append. */
+  private validateAndAppend(e: ProduceEntry, params: AppendRecordsParams): Outcome {
+    const { topic, partition, records } = e;
+    const p = this.getPartition(topic, partition);
+    if (!p) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
+    if (INTERNAL_TOPICS.has(topic)) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
+    if (records === null || noWholeBatch(records)) {
+      return failed(ErrorCode.INVALID_RECORD, 'Produce requests must carry exactly one record batch per partition.');
+    }
+    const maxMessageBytes = this.logs.maxMessageBytes(topic);
+    const checked = validateBatches(records, { maxBatchBytes: maxMessageBytes, segmentBytes: this.logs.segmentBytes(topic) });
+    if (!checked.ok) {
+      const inLog = checked.kind !== undefined && (IN_LOG_FAILURES.has(checked.kind) || checked.kind >= RECORD_FAULT_MIN);
+      return failed(checked.errorCode, checked.message, inLog ? p.logStartOffset : -1n);
+    }
+    const info = checked.batches[0]!;
+    if (info.compression === COMPRESSION_ZSTD && params.apiVersion < 7) {
+      return failed(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'Produce requests with version below 7 cannot carry zstd-compressed batches.');
+    }
+    const opts = {
+      compacted: this.logs.isCompacted(topic),
+      decompressedBytesMax: decompressedBytesFor(maxMessageBytes),
+      topicPartition: `${topic}-${partition}`,
+      timestampBounds: timestampBounds(this.logs.produceRules(topic), Date.now()),
+    };
+    const check = this.recordChecks.check(records, info, opts);
+    const append = (c: RecordCheck): ProduceOutcome => (c.ok ? this.appendChecked(e, records, checked.batches, params) : recordsRefused(c, p.logStartOffset));
+    return check instanceof Promise ? check.then(append) : append(check);
+  }
+
+  /** The append of a batch whose every check passed; the partition is looked up again (a worker may have run). */
+  private appendChecked(e: ProduceEntry, records: Buffer, batches: BatchInfo[], params: AppendRecordsParams): ProduceOutcome {
+    const p = this.getPartition(e.topic, e.partition);
+    if (!p) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
+    const info = batches[0]!;
+    if (info.isTransactional) {
+      const code = params.verifyTransaction(info, e.topic, e.partition);
+      if (code !== ErrorCode.NONE) return failed(code, 'This partition is not part of an ongoing transaction of this producer.');
+    }
+    try {
+      const out = p.appendRecordsAsLeader(records, batches);
+      if (out.kind === 'error') return failed(out.errorCode, out.message, p.logStartOffset);
+      if (out.kind === 'duplicate') return { ...failed(ErrorCode.NONE, null, p.logStartOffset), baseOffset: out.firstOffset, lastOffset: out.lastOffset };
+      this.partitionChanged(e.topic, e.partition);
+      return {
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        baseOffset: out.baseOffset,
+        logAppendTimeMs: BigInt(out.logAppendTimeMs),
+        logStartOffset: out.logStartOffset,
+        recordErrors: [],
+        lastOffset: out.lastOffset,
+      };
+    } catch (err) {
+      if (!(err instanceof LogStorageError)) throw err;
+      this.log.error(`partition ${e.topic}-${e.partition} is offline: ${err.message}`);
+      return failed(ErrorCode.KAFKA_STORAGE_ERROR, 'The broker could not write this partition; see its log.');
+    }
+  }
+
+  /**
+   * acks=all: the outcomes once the high watermark of every appended partition has passed its
+   * batch; at the request's timeout, REQUEST_TIMED_OUT for those it has not passed (Kafka's
+   * DelayedProduce). A duplicate's original batch is below the high watermark already.
+   */
+  private awaitHighWatermark(params: AppendRecordsParams, outcomes: ProduceOutcome[]): ProduceOutcome[] | Promise<ProduceOutcome[]> {
+    const pending = (): number[] => {
+      const idx: number[] = [];
+      outcomes.forEach((o, i) => {
+        if (o.errorCode !== ErrorCode.NONE || o.lastOffset < 0n) return;
+        const e = params.entries[i]!;
+        const p = this.getPartition(e.topic, e.partition);
+        if (p && p.highWatermark <= o.lastOffset) idx.push(i);
+      });
+      return idx;
+    };
+    if (pending().length === 0) return outcomes;
+    const keys = params.entries.map((e) => partitionKey(e.topic, e.partition));
+    return new Promise((resolve) => {
+      const timedOut = (): ProduceOutcome[] => {
+        const late = new Set(pending());
+        return outcomes.map((o, i) => (late.has(i) ? failed(ErrorCode.REQUEST_TIMED_OUT, 'The high watermark did not pass the batch within the request timeout.') : o));
+      };
+      const watch = this.delayedProduce.watch(keys, params.timeoutMs, {
+        tryComplete: () => {
+          if (pending().length > 0) return false;
+          resolve(outcomes);
+          return true;
+        },
+        onExpiration: () => resolve(timedOut()),
+      });
+      if (watch === null) resolve(timedOut());
+    });
+  }
+
+  // -- coordinators and the transaction coordinator -------------------------------------------------
+
+  /** A coordinator's batch (validated by the caller) appended to its internal topic's partition. */
+  appendAsCoordinator(topic: string, partition: number, batch: Buffer, infos: readonly BatchInfo[]): void {
+    const p = this.getPartition(topic, partition);
+    if (!p) throw new Error(`${topic}-${partition} has no log`);
+    p.appendAsCoordinator(batch, infos);
+    this.partitionChanged(topic, partition);
+  }
+
+  /** Writes a transaction marker; false when the partition is gone (its topic was deleted). */
+  appendMarker(topic: string, partition: number, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): boolean {
+    const p = this.getPartition(topic, partition);
+    if (!p) return false;
+    p.appendMarker(producerId, producerEpoch, commit, coordinatorEpoch);
+    this.partitionChanged(topic, partition);
+    return true;
+  }
+}
+
+function recordsRefused(c: RecordCheck & { ok: false }, logStartOffset: bigint): ProduceOutcome {
+  // MESSAGE_TOO_LARGE (decompressed size) is answered without the log start offset, as in Kafka.
+  const out = c.errorCode === ErrorCode.MESSAGE_TOO_LARGE ? failed(c.errorCode, c.message) : failed(c.errorCode, c.message, logStartOffset);
+  return { ...out, recordErrors: c.recordErrors };
+}
