@@ -23,6 +23,7 @@ import {
   Produce,
   apiCodecs,
 } from './generated/index.js';
+import { ErrorCode } from './errors.js';
 import { Reader, Writer } from './wire.js';
 
 const require = createRequire(import.meta.url);
@@ -875,7 +876,7 @@ const HAND_FRAMES: HandFrame[] = [
       00 00                    # no NodeEndpoints before v1`,
     value: {
       errorCode: 0,
-      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: 74, leaderId: 3, leaderEpoch: 6, voteGranted: false }] }],
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.FENCED_LEADER_EPOCH, leaderId: 3, leaderEpoch: 6, voteGranted: false }] }],
     },
   },
   // --- 53 BeginQuorumEpoch (v0 is not flexible)
@@ -930,7 +931,7 @@ const HAND_FRAMES: HandFrame[] = [
     bytes: `0000 00000001 ${META_CLASSIC} 00000001 00000000 004a 00000001 00000006`,
     value: {
       errorCode: 0,
-      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: 74, leaderId: 1, leaderEpoch: 6 }] }],
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.FENCED_LEADER_EPOCH, leaderId: 1, leaderEpoch: 6 }] }],
     },
   },
   // --- 54 EndQuorumEpoch (v0 is not flexible; v1 replaces PreferredSuccessors)
@@ -1000,7 +1001,7 @@ const HAND_FRAMES: HandFrame[] = [
     side: 'response',
     v: 0,
     bytes: '0068 00000000', // INCONSISTENT_CLUSTER_ID, no topics
-    value: { errorCode: 104, topics: [] },
+    value: { errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, topics: [] },
   },
   // --- 56 AlterPartition (v0-1 name topics; v3 sends ISR members with their broker epochs)
   {
@@ -1106,7 +1107,7 @@ const HAND_FRAMES: HandFrame[] = [
     value: {
       throttleTimeMs: 0,
       errorCode: 0,
-      topics: [{ topicName: 'orders', partitions: [{ partitionIndex: 2, errorCode: 107, leaderId: 1, leaderEpoch: 7, isr: [1], partitionEpoch: 9 }] }],
+      topics: [{ topicName: 'orders', partitions: [{ partitionIndex: 2, errorCode: ErrorCode.INELIGIBLE_REPLICA, leaderId: 1, leaderEpoch: 7, isr: [1], partitionEpoch: 9 }] }],
     },
   },
   // --- 59 FetchSnapshot (ClusterId and ReplicaDirectoryId are tagged)
@@ -1206,7 +1207,7 @@ const HAND_FRAMES: HandFrame[] = [
       topics: [
         {
           name: '__cluster_metadata',
-          partitions: [{ index: 0, errorCode: 98, snapshotId: { endOffset: 1000n, epoch: 5 }, size: 0n, position: 0n, unalignedRecords: Buffer.alloc(0) }],
+          partitions: [{ index: 0, errorCode: ErrorCode.SNAPSHOT_NOT_FOUND, snapshotId: { endOffset: 1000n, epoch: 5 }, size: 0n, position: 0n, unalignedRecords: Buffer.alloc(0) }],
         },
       ],
     },
@@ -1272,7 +1273,7 @@ const HAND_FRAMES: HandFrame[] = [
     side: 'response',
     v: 0,
     bytes: '00000000 0065 ffffffffffffffff 00', // DUPLICATE_BROKER_REGISTRATION, BrokerEpoch -1
-    value: { throttleTimeMs: 0, errorCode: 101, brokerEpoch: -1n },
+    value: { throttleTimeMs: 0, errorCode: ErrorCode.DUPLICATE_BROKER_REGISTRATION, brokerEpoch: -1n },
   },
   // --- 63 BrokerHeartbeat (v1 adds the tagged OfflineLogDirs)
   {
@@ -1305,7 +1306,7 @@ const HAND_FRAMES: HandFrame[] = [
     side: 'response',
     v: 0,
     bytes: '00000000 004d 00 01 00 00', // STALE_BROKER_EPOCH, fenced
-    value: { throttleTimeMs: 0, errorCode: 77, isCaughtUp: false, isFenced: true, shouldShutDown: false },
+    value: { throttleTimeMs: 0, errorCode: ErrorCode.STALE_BROKER_EPOCH, isCaughtUp: false, isFenced: true, shouldShutDown: false },
   },
   // --- 67 AllocateProducerIds (one version)
   {
