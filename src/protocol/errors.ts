@@ -128,6 +128,13 @@ const TABLE = [
   [118, 'TELEMETRY_TOO_LARGE', false],
   [119, 'INVALID_REGISTRATION', false],
   [120, 'TRANSACTION_ABORTABLE', false],
+  // 121-124 are share-group errors, which no handler here answers with. The KRaft quorum's
+  // (KIP-853): Vote and BeginQuorumEpoch answer INVALID_VOTER_KEY when the voter key names
+  // another replica; AddRaftVoter answers DUPLICATE_VOTER, RemoveRaftVoter and UpdateRaftVoter
+  // VOTER_NOT_FOUND.
+  [125, 'INVALID_VOTER_KEY', false],
+  [126, 'DUPLICATE_VOTER', false],
+  [127, 'VOTER_NOT_FOUND', false],
 ] as const;
 
 export type ErrorName = (typeof TABLE)[number][1];

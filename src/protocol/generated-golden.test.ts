@@ -1,7 +1,9 @@
 // Golden bytes from an independent implementation, kafkajs 2.2.4: requests encoded by kafkajs
 // must decode with our codecs to the values kafkajs was given, and responses encoded by our codecs
 // must decode with kafkajs's response decoders to the values we gave. Plus hand-written hex for
-// flexible versions that kafkajs lacks (ApiVersions v3, Metadata v12), derived from the schemas.
+// flexible versions that kafkajs lacks (ApiVersions v3, Metadata v12) and for the KRaft
+// inter-broker APIs no client speaks (Vote, BeginQuorumEpoch, EndQuorumEpoch, AlterPartition,
+// FetchSnapshot, BrokerRegistration, BrokerHeartbeat, AllocateProducerIds), derived from the schemas.
 
 import t, { type Test as Tap } from 'tap';
 import { createRequire } from 'node:module';
@@ -21,6 +23,7 @@ import {
   Produce,
   apiCodecs,
 } from './generated/index.js';
+import { ErrorCode } from './errors.js';
 import { Reader, Writer } from './wire.js';
 
 const require = createRequire(import.meta.url);
@@ -756,3 +759,597 @@ for (const c of BYTE_CASES) {
 function apiCodecsByKey(key: number): ApiCodec<unknown, unknown> {
   return apiCodecs.get(key) as ApiCodec<unknown, unknown>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hand-derived hex for the KRaft inter-broker APIs (issue 12): no client library speaks them, so
+// every frame below is written from Kafka's schemas, field by field, at each API's newest version
+// and at an older one whose layout differs. Each must decode to its value (absent fields take
+// their defaults) and the value must encode to exactly these bytes.
+
+const META = '13 5f5f636c75737465725f6d65746164617461'; // compact "__cluster_metadata" (18 bytes)
+const META_CLASSIC = '0012 5f5f636c75737465725f6d65746164617461'; // the same, int16 length
+const ABC = '04 616263'; // compact "abc"
+const U11 = '11'.repeat(16);
+const U22 = '22'.repeat(16);
+const U33 = '33'.repeat(16);
+const U44 = '44'.repeat(16);
+const TOPIC_ID = '0123456789abcdef0123456789abcdef';
+const uuid = (h: string): Buffer => Buffer.from(h, 'hex');
+// NodeEndpoints (tag 0) with one endpoint, node 1 at h1:9093: compact array of 1, NodeId,
+// compact "h1", Port 0x2385, no tags = 11 bytes.
+const NODE_ENDPOINTS_TAG = '01 00 0b 02 00000001 03 6831 2385 00';
+const nodeEndpoints = [{ nodeId: 1, host: 'h1', port: 9093 }];
+// LeaderEndpoints with one endpoint, CONTROLLER at h1:9093.
+const LEADER_ENDPOINTS = '02 0b 434f4e54524f4c4c4552 03 6831 2385 00';
+const leaderEndpoints = [{ name: 'CONTROLLER', host: 'h1', port: 9093 }];
+
+interface HandFrame {
+  codec: ApiCodec<unknown, unknown>;
+  side: 'request' | 'response';
+  v: number;
+  bytes: string;
+  /** The fields this version carries; the rest are filled with their defaults. */
+  value: Json;
+}
+
+const HAND_FRAMES: HandFrame[] = [
+  // --- 52 Vote
+  {
+    codec: apiCodecsByKey(52),
+    side: 'request',
+    v: 2,
+    bytes: `
+      ${ABC}                   # ClusterId
+      00000002                 # VoterId 2
+      02 ${META}               # Topics: 1
+        02                     #   Partitions: 1
+          00000000 00000005    #     PartitionIndex 0, ReplicaEpoch 5
+          00000001             #     ReplicaId 1
+          ${U11} ${U22}        #     ReplicaDirectoryId, VoterDirectoryId
+          00000004             #     LastOffsetEpoch 4
+          00000000000004d2     #     LastOffset 1234
+          01 00                #     PreVote true, no tags
+        00                     #   no tags
+      00                       # no tags`,
+    value: {
+      clusterId: 'abc',
+      voterId: 2,
+      topics: [
+        {
+          topicName: '__cluster_metadata',
+          partitions: [
+            {
+              partitionIndex: 0,
+              replicaEpoch: 5,
+              replicaId: 1,
+              replicaDirectoryId: uuid(U11),
+              voterDirectoryId: uuid(U22),
+              lastOffsetEpoch: 4,
+              lastOffset: 1234n,
+              preVote: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    codec: apiCodecsByKey(52),
+    side: 'request',
+    v: 0,
+    bytes: `
+      00                       # ClusterId null
+      02 ${META} 02            # Topics: 1, Partitions: 1
+        00000000 00000005 00000001 00000004 00000000000004d2 00
+      00 00`,
+    value: {
+      clusterId: null,
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, replicaEpoch: 5, replicaId: 1, lastOffsetEpoch: 4, lastOffset: 1234n }] }],
+    },
+  },
+  {
+    codec: apiCodecsByKey(52),
+    side: 'response',
+    v: 2,
+    bytes: `
+      0000                     # ErrorCode
+      02 ${META} 02            # Topics: 1, Partitions: 1
+        00000000 0000          #   PartitionIndex 0, ErrorCode 0
+        ffffffff 00000005      #   LeaderId -1, LeaderEpoch 5
+        01 00                  #   VoteGranted, no tags
+      00
+      ${NODE_ENDPOINTS_TAG}`,
+    value: {
+      errorCode: 0,
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: 0, leaderId: -1, leaderEpoch: 5, voteGranted: true }] }],
+      nodeEndpoints,
+    },
+  },
+  {
+    codec: apiCodecsByKey(52),
+    side: 'response',
+    v: 0,
+    bytes: `
+      0000 02 ${META} 02
+        00000000 004a          #   ErrorCode FENCED_LEADER_EPOCH
+        00000003 00000006 00 00
+      00 00                    # no NodeEndpoints before v1`,
+    value: {
+      errorCode: 0,
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.FENCED_LEADER_EPOCH, leaderId: 3, leaderEpoch: 6, voteGranted: false }] }],
+    },
+  },
+  // --- 53 BeginQuorumEpoch (v0 is not flexible)
+  {
+    codec: apiCodecsByKey(53),
+    side: 'request',
+    v: 1,
+    bytes: `
+      ${ABC} 00000002          # ClusterId, VoterId 2
+      02 ${META} 02
+        00000000 ${U22}        #   PartitionIndex 0, VoterDirectoryId
+        00000001 00000006 00   #   LeaderId 1, LeaderEpoch 6
+      00
+      ${LEADER_ENDPOINTS}
+      00`,
+    value: {
+      clusterId: 'abc',
+      voterId: 2,
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, voterDirectoryId: uuid(U22), leaderId: 1, leaderEpoch: 6 }] }],
+      leaderEndpoints,
+    },
+  },
+  {
+    codec: apiCodecsByKey(53),
+    side: 'request',
+    v: 0,
+    bytes: `
+      0003 616263              # ClusterId, int16 length
+      00000001 ${META_CLASSIC} # Topics: int32 count 1
+        00000001               #   Partitions: 1
+        00000000 00000001 00000006`,
+    value: {
+      clusterId: 'abc',
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, leaderId: 1, leaderEpoch: 6 }] }],
+    },
+  },
+  {
+    codec: apiCodecsByKey(53),
+    side: 'response',
+    v: 1,
+    bytes: `0000 02 ${META} 02 00000000 0000 00000001 00000006 00 00 ${NODE_ENDPOINTS_TAG}`,
+    value: {
+      errorCode: 0,
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: 0, leaderId: 1, leaderEpoch: 6 }] }],
+      nodeEndpoints,
+    },
+  },
+  {
+    codec: apiCodecsByKey(53),
+    side: 'response',
+    v: 0,
+    bytes: `0000 00000001 ${META_CLASSIC} 00000001 00000000 004a 00000001 00000006`,
+    value: {
+      errorCode: 0,
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.FENCED_LEADER_EPOCH, leaderId: 1, leaderEpoch: 6 }] }],
+    },
+  },
+  // --- 54 EndQuorumEpoch (v0 is not flexible; v1 replaces PreferredSuccessors)
+  {
+    codec: apiCodecsByKey(54),
+    side: 'request',
+    v: 1,
+    bytes: `
+      ${ABC}
+      02 ${META} 02
+        00000000 00000001 00000006   # PartitionIndex 0, LeaderId 1, LeaderEpoch 6
+        03                           # PreferredCandidates: 2
+          00000002 ${U22} 00
+          00000003 ${U33} 00
+        00
+      00
+      ${LEADER_ENDPOINTS}
+      00`,
+    value: {
+      clusterId: 'abc',
+      topics: [
+        {
+          topicName: '__cluster_metadata',
+          partitions: [
+            {
+              partitionIndex: 0,
+              leaderId: 1,
+              leaderEpoch: 6,
+              preferredCandidates: [
+                { candidateId: 2, candidateDirectoryId: uuid(U22) },
+                { candidateId: 3, candidateDirectoryId: uuid(U33) },
+              ],
+            },
+          ],
+        },
+      ],
+      leaderEndpoints,
+    },
+  },
+  {
+    codec: apiCodecsByKey(54),
+    side: 'request',
+    v: 0,
+    bytes: `
+      0003 616263
+      00000001 ${META_CLASSIC} 00000001
+        00000000 00000001 00000006
+        00000002 00000002 00000003   # PreferredSuccessors: int32 count 2, then 2 and 3`,
+    value: {
+      clusterId: 'abc',
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, leaderId: 1, leaderEpoch: 6, preferredSuccessors: [2, 3] }] }],
+    },
+  },
+  {
+    codec: apiCodecsByKey(54),
+    side: 'response',
+    v: 1,
+    bytes: `0000 02 ${META} 02 00000000 0000 00000001 00000006 00 00 ${NODE_ENDPOINTS_TAG}`,
+    value: {
+      errorCode: 0,
+      topics: [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0, errorCode: 0, leaderId: 1, leaderEpoch: 6 }] }],
+      nodeEndpoints,
+    },
+  },
+  {
+    codec: apiCodecsByKey(54),
+    side: 'response',
+    v: 0,
+    bytes: '0068 00000000', // INCONSISTENT_CLUSTER_ID, no topics
+    value: { errorCode: ErrorCode.INCONSISTENT_CLUSTER_ID, topics: [] },
+  },
+  // --- 56 AlterPartition (v0-1 name topics; v3 sends ISR members with their broker epochs)
+  {
+    codec: apiCodecsByKey(56),
+    side: 'request',
+    v: 3,
+    bytes: `
+      00000001 0000000000000064      # BrokerId 1, BrokerEpoch 100
+      02 ${TOPIC_ID}                 # Topics: 1, TopicId
+        02                           #   Partitions: 1
+          00000002 00000007          #     PartitionIndex 2, LeaderEpoch 7
+          03                         #     NewIsrWithEpochs: 2
+            00000001 0000000000000064 00
+            00000002 00000000000000c8 00
+          00 00000009 00             #     LeaderRecoveryState 0, PartitionEpoch 9, no tags
+        00
+      00`,
+    value: {
+      brokerId: 1,
+      brokerEpoch: 100n,
+      topics: [
+        {
+          topicId: uuid(TOPIC_ID),
+          partitions: [
+            {
+              partitionIndex: 2,
+              leaderEpoch: 7,
+              newIsrWithEpochs: [
+                { brokerId: 1, brokerEpoch: 100n },
+                { brokerId: 2, brokerEpoch: 200n },
+              ],
+              leaderRecoveryState: 0,
+              partitionEpoch: 9,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    codec: apiCodecsByKey(56),
+    side: 'request',
+    v: 2,
+    bytes: `
+      00000001 0000000000000064
+      02 ${TOPIC_ID} 02
+        00000002 00000007
+        03 00000001 00000002         # NewIsr: [1, 2]
+        00 00000009 00
+      00 00`,
+    value: {
+      brokerId: 1,
+      brokerEpoch: 100n,
+      topics: [{ topicId: uuid(TOPIC_ID), partitions: [{ partitionIndex: 2, leaderEpoch: 7, newIsr: [1, 2], partitionEpoch: 9 }] }],
+    },
+  },
+  {
+    codec: apiCodecsByKey(56),
+    side: 'request',
+    v: 1,
+    bytes: `
+      00000001 0000000000000064
+      02 07 6f7264657273 02          # Topics: 1, TopicName "orders"
+        00000002 00000007
+        03 00000001 00000002
+        01 00000009 00               # LeaderRecoveryState 1 (recovering)
+      00 00`,
+    value: {
+      brokerId: 1,
+      brokerEpoch: 100n,
+      topics: [{ topicName: 'orders', partitions: [{ partitionIndex: 2, leaderEpoch: 7, newIsr: [1, 2], leaderRecoveryState: 1, partitionEpoch: 9 }] }],
+    },
+  },
+  {
+    codec: apiCodecsByKey(56),
+    side: 'response',
+    v: 3,
+    bytes: `
+      00000000 0000                  # ThrottleTimeMs, ErrorCode
+      02 ${TOPIC_ID} 02
+        00000002 0000                #   PartitionIndex 2, ErrorCode 0
+        00000001 00000007            #   LeaderId 1, LeaderEpoch 7
+        03 00000001 00000002         #   Isr [1, 2]
+        00 0000000a 00               #   LeaderRecoveryState 0, PartitionEpoch 10
+      00 00`,
+    value: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      topics: [{ topicId: uuid(TOPIC_ID), partitions: [{ partitionIndex: 2, errorCode: 0, leaderId: 1, leaderEpoch: 7, isr: [1, 2], partitionEpoch: 10 }] }],
+    },
+  },
+  {
+    codec: apiCodecsByKey(56),
+    side: 'response',
+    v: 0,
+    bytes: `
+      00000000 0000
+      02 07 6f7264657273 02
+        00000002 006b                #   ErrorCode INELIGIBLE_REPLICA
+        00000001 00000007 02 00000001
+        00000009 00                  #   no LeaderRecoveryState before v1
+      00 00`,
+    value: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      topics: [{ topicName: 'orders', partitions: [{ partitionIndex: 2, errorCode: ErrorCode.INELIGIBLE_REPLICA, leaderId: 1, leaderEpoch: 7, isr: [1], partitionEpoch: 9 }] }],
+    },
+  },
+  // --- 59 FetchSnapshot (ClusterId and ReplicaDirectoryId are tagged)
+  {
+    codec: apiCodecsByKey(59),
+    side: 'request',
+    v: 1,
+    bytes: `
+      00000002 00100000              # ReplicaId 2, MaxBytes 1 MiB
+      02 ${META} 02
+        00000000 00000006            #   Partition 0, CurrentLeaderEpoch 6
+        00000000000003e8 00000005 00 #   SnapshotId: EndOffset 1000, Epoch 5, no tags
+        0000000000000000             #   Position 0
+        01 00 10 ${U22}              #   tag 0: ReplicaDirectoryId (16 bytes)
+      00
+      01 00 04 ${ABC}                # tag 0: ClusterId "abc" (4 bytes)`,
+    value: {
+      clusterId: 'abc',
+      replicaId: 2,
+      maxBytes: 1048576,
+      topics: [
+        {
+          name: '__cluster_metadata',
+          partitions: [{ partition: 0, currentLeaderEpoch: 6, snapshotId: { endOffset: 1000n, epoch: 5 }, position: 0n, replicaDirectoryId: uuid(U22) }],
+        },
+      ],
+    },
+  },
+  {
+    codec: apiCodecsByKey(59),
+    side: 'request',
+    v: 0,
+    bytes: `
+      00000002 7fffffff              # ReplicaId 2, MaxBytes default
+      02 ${META} 02
+        00000000 00000006 00000000000003e8 00000005 00 0000000000000400 00
+      00 00                          # no ClusterId: no tags`,
+    value: {
+      clusterId: null,
+      replicaId: 2,
+      maxBytes: 0x7fffffff,
+      topics: [{ name: '__cluster_metadata', partitions: [{ partition: 0, currentLeaderEpoch: 6, snapshotId: { endOffset: 1000n, epoch: 5 }, position: 1024n }] }],
+    },
+  },
+  {
+    codec: apiCodecsByKey(59),
+    side: 'response',
+    v: 1,
+    bytes: `
+      00000000 0000
+      02 ${META} 02
+        00000000 0000                #   Index 0, ErrorCode 0
+        00000000000003e8 00000005 00 #   SnapshotId
+        000000000000000a             #   Size 10
+        0000000000000000             #   Position 0
+        05 01020304                  #   UnalignedRecords: 4 bytes
+        01 00 09 00000001 00000006 00  # tag 0: CurrentLeader 1, epoch 6 (9 bytes)
+      00
+      ${NODE_ENDPOINTS_TAG}`,
+    value: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      topics: [
+        {
+          name: '__cluster_metadata',
+          partitions: [
+            {
+              index: 0,
+              errorCode: 0,
+              snapshotId: { endOffset: 1000n, epoch: 5 },
+              currentLeader: { leaderId: 1, leaderEpoch: 6 },
+              size: 10n,
+              position: 0n,
+              unalignedRecords: Buffer.from('01020304', 'hex'),
+            },
+          ],
+        },
+      ],
+      nodeEndpoints,
+    },
+  },
+  {
+    codec: apiCodecsByKey(59),
+    side: 'response',
+    v: 0,
+    bytes: `
+      00000000 0000
+      02 ${META} 02
+        00000000 0062                #   ErrorCode SNAPSHOT_NOT_FOUND
+        00000000000003e8 00000005 00
+        0000000000000000 0000000000000000
+        01 00                        #   UnalignedRecords empty, no tags
+      00 00`,
+    value: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      topics: [
+        {
+          name: '__cluster_metadata',
+          partitions: [{ index: 0, errorCode: ErrorCode.SNAPSHOT_NOT_FOUND, snapshotId: { endOffset: 1000n, epoch: 5 }, size: 0n, position: 0n, unalignedRecords: Buffer.alloc(0) }],
+        },
+      ],
+    },
+  },
+  // --- 62 BrokerRegistration
+  {
+    codec: apiCodecsByKey(62),
+    side: 'request',
+    v: 4,
+    bytes: `
+      00000001 ${ABC} ${TOPIC_ID}    # BrokerId 1, ClusterId "abc", IncarnationId
+      02                             # Listeners: 1
+        0a 504c41494e54455854        #   "PLAINTEXT"
+        03 6831 2384 0000 00         #   "h1", Port 9092, SecurityProtocol 0, no tags
+      02                             # Features: 1
+        11 6d657461646174612e76657273696f6e  # "metadata.version"
+        0001 001b 00                 #   MinSupportedVersion 1, MaxSupportedVersion 27
+      00                             # Rack null
+      00                             # IsMigratingZkBroker false
+      02 ${U44}                      # LogDirs: 1
+      0000000000000064               # PreviousBrokerEpoch 100
+      00`,
+    value: {
+      brokerId: 1,
+      clusterId: 'abc',
+      incarnationId: uuid(TOPIC_ID),
+      listeners: [{ name: 'PLAINTEXT', host: 'h1', port: 9092, securityProtocol: 0 }],
+      features: [{ name: 'metadata.version', minSupportedVersion: 1, maxSupportedVersion: 27 }],
+      rack: null,
+      isMigratingZkBroker: false,
+      logDirs: [uuid(U44)],
+      previousBrokerEpoch: 100n,
+    },
+  },
+  {
+    codec: apiCodecsByKey(62),
+    side: 'request',
+    v: 0,
+    bytes: `
+      00000001 ${ABC} ${TOPIC_ID}
+      02 0a 504c41494e54455854 03 6831 2384 0000 00
+      01                             # Features: none
+      03 7231                        # Rack "r1"
+      00`,
+    value: {
+      brokerId: 1,
+      clusterId: 'abc',
+      incarnationId: uuid(TOPIC_ID),
+      listeners: [{ name: 'PLAINTEXT', host: 'h1', port: 9092, securityProtocol: 0 }],
+      features: [],
+      rack: 'r1',
+    },
+  },
+  {
+    codec: apiCodecsByKey(62),
+    side: 'response',
+    v: 4,
+    bytes: '00000000 0000 0000000000000065 00', // BrokerEpoch 101
+    value: { throttleTimeMs: 0, errorCode: 0, brokerEpoch: 101n },
+  },
+  {
+    codec: apiCodecsByKey(62),
+    side: 'response',
+    v: 0,
+    bytes: '00000000 0065 ffffffffffffffff 00', // DUPLICATE_BROKER_REGISTRATION, BrokerEpoch -1
+    value: { throttleTimeMs: 0, errorCode: ErrorCode.DUPLICATE_BROKER_REGISTRATION, brokerEpoch: -1n },
+  },
+  // --- 63 BrokerHeartbeat (v1 adds the tagged OfflineLogDirs)
+  {
+    codec: apiCodecsByKey(63),
+    side: 'request',
+    v: 1,
+    bytes: `
+      00000001 0000000000000065      # BrokerId 1, BrokerEpoch 101
+      00000000000001f4               # CurrentMetadataOffset 500
+      00 00                          # WantFence, WantShutDown false
+      01 00 11 02 ${U44}             # tag 0: OfflineLogDirs, 1 uuid (17 bytes)`,
+    value: { brokerId: 1, brokerEpoch: 101n, currentMetadataOffset: 500n, wantFence: false, wantShutDown: false, offlineLogDirs: [uuid(U44)] },
+  },
+  {
+    codec: apiCodecsByKey(63),
+    side: 'request',
+    v: 0,
+    bytes: '00000001 0000000000000065 00000000000001f4 01 00 00',
+    value: { brokerId: 1, brokerEpoch: 101n, currentMetadataOffset: 500n, wantFence: true, wantShutDown: false },
+  },
+  {
+    codec: apiCodecsByKey(63),
+    side: 'response',
+    v: 1,
+    bytes: '00000000 0000 01 00 00 00', // caught up, not fenced
+    value: { throttleTimeMs: 0, errorCode: 0, isCaughtUp: true, isFenced: false, shouldShutDown: false },
+  },
+  {
+    codec: apiCodecsByKey(63),
+    side: 'response',
+    v: 0,
+    bytes: '00000000 004d 00 01 00 00', // STALE_BROKER_EPOCH, fenced
+    value: { throttleTimeMs: 0, errorCode: ErrorCode.STALE_BROKER_EPOCH, isCaughtUp: false, isFenced: true, shouldShutDown: false },
+  },
+  // --- 67 AllocateProducerIds (one version)
+  {
+    codec: apiCodecsByKey(67),
+    side: 'request',
+    v: 0,
+    bytes: '00000001 0000000000000065 00',
+    value: { brokerId: 1, brokerEpoch: 101n },
+  },
+  {
+    codec: apiCodecsByKey(67),
+    side: 'response',
+    v: 0,
+    bytes: '00000000 0000 0000000000001388 000003e8 00', // block [5000, 6000)
+    value: { throttleTimeMs: 0, errorCode: 0, producerIdStart: 5000n, producerIdLen: 1000 },
+  },
+];
+
+for (const f of HAND_FRAMES) {
+  t.test(`${f.codec.name} v${f.v} ${f.side}, by hand`, async (t) => {
+    const api = def(f.codec.apiKey);
+    const value = withDefaults((f.side === 'request' ? api.request : api.response).root, f.value);
+    const bytes = hex(f.bytes);
+    const r = new Reader(bytes);
+    const decoded = f.side === 'request' ? f.codec.decodeRequest(r, f.v) : f.codec.decodeResponse(r, f.v);
+    t.equal(r.error, null, 'decodes');
+    t.equal(r.remaining, 0, 'fully read');
+    t.same(decoded, value, 'decodes to the value');
+    const w = new Writer();
+    if (f.side === 'request') f.codec.encodeRequest(w, f.v, value);
+    else f.codec.encodeResponse(w, f.v, value);
+    t.equal(Buffer.from(w.finish()).toString('hex'), bytes.toString('hex'), 'encodes to the hand-derived bytes');
+  });
+}
+
+t.test('every KRaft inter-broker API has hand-derived frames at its newest version', async (t) => {
+  for (const key of [52, 53, 54, 56, 59, 62, 63, 67]) {
+    const hi = def(key).versions.hi;
+    for (const side of ['request', 'response'] as const) {
+      t.ok(
+        HAND_FRAMES.some((f) => f.codec.apiKey === key && f.side === side && f.v === hi),
+        `${def(key).name} v${hi} ${side}`,
+      );
+    }
+  }
+});

@@ -49,13 +49,21 @@ import { DescribeClientQuotas } from './48-describe-client-quotas.js';
 import { AlterClientQuotas } from './49-alter-client-quotas.js';
 import { DescribeUserScramCredentials } from './50-describe-user-scram-credentials.js';
 import { AlterUserScramCredentials } from './51-alter-user-scram-credentials.js';
+import { Vote } from './52-vote.js';
+import { BeginQuorumEpoch } from './53-begin-quorum-epoch.js';
+import { EndQuorumEpoch } from './54-end-quorum-epoch.js';
 import { DescribeQuorum } from './55-describe-quorum.js';
+import { AlterPartition } from './56-alter-partition.js';
 import { UpdateFeatures } from './57-update-features.js';
+import { FetchSnapshot } from './59-fetch-snapshot.js';
 import { DescribeCluster } from './60-describe-cluster.js';
 import { DescribeProducers } from './61-describe-producers.js';
+import { BrokerRegistration } from './62-broker-registration.js';
+import { BrokerHeartbeat } from './63-broker-heartbeat.js';
 import { UnregisterBroker } from './64-unregister-broker.js';
 import { DescribeTransactions } from './65-describe-transactions.js';
 import { ListTransactions } from './66-list-transactions.js';
+import { AllocateProducerIds } from './67-allocate-producer-ids.js';
 import { ConsumerGroupHeartbeat } from './68-consumer-group-heartbeat.js';
 import { ConsumerGroupDescribe } from './69-consumer-group-describe.js';
 import { GetTelemetrySubscriptions } from './71-get-telemetry-subscriptions.js';
@@ -127,13 +135,21 @@ export * from './48-describe-client-quotas.js';
 export * from './49-alter-client-quotas.js';
 export * from './50-describe-user-scram-credentials.js';
 export * from './51-alter-user-scram-credentials.js';
+export * from './52-vote.js';
+export * from './53-begin-quorum-epoch.js';
+export * from './54-end-quorum-epoch.js';
 export * from './55-describe-quorum.js';
+export * from './56-alter-partition.js';
 export * from './57-update-features.js';
+export * from './59-fetch-snapshot.js';
 export * from './60-describe-cluster.js';
 export * from './61-describe-producers.js';
+export * from './62-broker-registration.js';
+export * from './63-broker-heartbeat.js';
 export * from './64-unregister-broker.js';
 export * from './65-describe-transactions.js';
 export * from './66-list-transactions.js';
+export * from './67-allocate-producer-ids.js';
 export * from './68-consumer-group-heartbeat.js';
 export * from './69-consumer-group-describe.js';
 export * from './71-get-telemetry-subscriptions.js';
@@ -207,13 +223,21 @@ export const apiCodecs: ReadonlyMap<number, ApiCodec<any, any>> = new Map<number
   [49, AlterClientQuotas],
   [50, DescribeUserScramCredentials],
   [51, AlterUserScramCredentials],
+  [52, Vote],
+  [53, BeginQuorumEpoch],
+  [54, EndQuorumEpoch],
   [55, DescribeQuorum],
+  [56, AlterPartition],
   [57, UpdateFeatures],
+  [59, FetchSnapshot],
   [60, DescribeCluster],
   [61, DescribeProducers],
+  [62, BrokerRegistration],
+  [63, BrokerHeartbeat],
   [64, UnregisterBroker],
   [65, DescribeTransactions],
   [66, ListTransactions],
+  [67, AllocateProducerIds],
   [68, ConsumerGroupHeartbeat],
   [69, ConsumerGroupDescribe],
   [71, GetTelemetrySubscriptions],
