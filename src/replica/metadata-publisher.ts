@@ -24,7 +24,7 @@ export class MetadataPublisher {
   openAll(): void {
     const topics = [...this.image.topicsByName.values()];
     this.logs.openAll(topics.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: t.configs })));
-    for (const t of topics) this.replicas.syncTopic(t.name);
+    for (const t of topics) this.replicas.syncTopic(t.name, t.partitions);
   }
 
   /** Hooks this publisher into the controller: prepare before a commit, apply after it. */
@@ -40,7 +40,7 @@ export class MetadataPublisher {
         const t = this.image.topicsById.get(r.topicId);
         if (!t) continue;
         this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs);
-        this.replicas.syncTopic(t.name);
+        this.replicas.syncTopic(t.name, t.partitions);
       } else if (r.type === 'RemoveTopic') {
         const name = this.logs.topicNameOf(r.topicId);
         if (name !== undefined) this.replicas.removeTopic(name);

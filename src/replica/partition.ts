@@ -90,6 +90,18 @@ export class Partition {
   }
 
   /**
+   * Takes the controller's committed state of this partition: leader epoch, replicas, ISR
+   * (Kafka's makeLeader; the follower side comes with replication).
+   */
+  applyState(state: { leaderEpoch: number; replicas: readonly number[]; isr: readonly number[] }): void {
+    this.leaderEpoch = state.leaderEpoch;
+    this.replicas = [...state.replicas];
+    this.isr = [...state.isr];
+    for (const id of this.followerEnds.keys()) if (!this.replicas.includes(id)) this.followerEnds.delete(id);
+    this.maybeIncrementHighWatermark();
+  }
+
+  /**
    * Moves the high watermark to the least log end offset over the ISR. Returns true when it
    * moved, so that the replica manager wakes what waits for it.
    */

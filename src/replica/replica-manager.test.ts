@@ -24,7 +24,7 @@ function setup(t: Test): { replicas: ReplicaManager; logs: LogManager } {
   logs.openAll([{ name: 't', topicId: 'T', partitions: 1, configs: new Map() }]);
   const checks = new RecordCheckPool(silentLogger, 0);
   const replicas = new ReplicaManager(LEADER, logs, checks, silentLogger);
-  replicas.syncTopic('t');
+  replicas.syncTopic('t', [{ leaderEpoch: 0, replicas: [LEADER], isr: [LEADER] }]);
   t.teardown(async () => {
     await checks.close();
     logs.closeAll();
@@ -44,9 +44,7 @@ function values(replicas: ReplicaManager, isolation: 'high-watermark' | 'log-end
 }
 
 function withFollower(replicas: ReplicaManager): void {
-  const p = replicas.getPartition('t', 0)!;
-  p.replicas = [LEADER, FOLLOWER];
-  p.isr = [LEADER, FOLLOWER];
+  replicas.syncTopic('t', [{ leaderEpoch: 1, replicas: [LEADER, FOLLOWER], isr: [LEADER, FOLLOWER] }]);
 }
 
 t.test('alone in the ISR, the high watermark follows the log end', async (t) => {

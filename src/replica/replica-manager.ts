@@ -160,15 +160,21 @@ export class ReplicaManager {
     return this.partitions.get(topic)?.[partition];
   }
 
-  /** Wraps the logs of a topic's partitions that have none yet (the publisher opened them). */
-  syncTopic(topic: string): void {
+  /**
+   * Wraps the logs of a topic's partitions that have none yet (the publisher opened them) and
+   * gives every partition its committed state (leader epoch, replicas, ISR).
+   */
+  syncTopic(topic: string, states: ReadonlyArray<{ leaderEpoch: number; replicas: readonly number[]; isr: readonly number[] }>): void {
     const parts = this.partitions.get(topic) ?? [];
-    for (let p = parts.length; ; p++) {
+    for (let p = parts.length; p < states.length; p++) {
       const plog = this.logs.get(topic, p);
       if (!plog) break;
       parts.push(new Partition(topic, p, plog, this.nodeId));
     }
     this.partitions.set(topic, parts);
+    parts.forEach((p, i) => {
+      if (states[i]) p.applyState(states[i]);
+    });
   }
 
   /** Forgets a deleted topic's partitions (before its logs go). */
