@@ -97,6 +97,16 @@ export const limits = {
    * goes on from there next time; the first dirty segment always goes in whole.
    */
   cleanerOffsetMapKeysMax: 4_000_000,
+  /**
+   * Entries of one partition's leader-epoch cache (log/leader-epoch-cache.ts). Kafka has no bound:
+   * an entry is added per leader epoch that wrote data and removed only when retention moves the
+   * log start past it, so a partition whose leadership flaps under long retention grows its list
+   * (and its leader-epoch-checkpoint file, ~30 bytes a line, rewritten whole on every change).
+   * 10,000 is a leader change with data every minute for a week of retention. Past it the oldest
+   * entry is dropped: only OffsetForLeaderEpoch answers for epochs older than the oldest kept one
+   * change (they get that entry's start as their end, as Kafka answers for epochs below its first).
+   */
+  leaderEpochEntriesMax: 10_000,
   /** Members of one consumer group (group.max.size is capped by this). */
   groupMembersMax: 10_000,
   /** Config entries in one request or topic. */
@@ -171,5 +181,6 @@ export function checkLimits(l: typeof limits = limits): void {
   if (!(l.logFileHandlesShare > 0 && l.logFileHandlesShare < 1)) fail('logFileHandlesShare must leave descriptors to both log files and connections');
   // One partition's active segment holds three files; two must fit for appends and a roll to proceed.
   if (l.logFileHandlesMin < 6) fail('logFileHandlesMin < 6');
+  if (l.leaderEpochEntriesMax < 1) fail('leaderEpochEntriesMax < 1: the cache must hold at least the latest epoch');
   if (l.decompressWorkers < 0 || l.decompressQueueMax < 0) fail('decompression workers and queue must not be negative');
 }
