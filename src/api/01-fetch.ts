@@ -21,6 +21,11 @@
  * the client can drop their records; control batches are returned like data and clients skip
  * them. READ_UNCOMMITTED reads up to the high watermark.
  *
+ * Leader epochs (KIP-320, KIP-595): current_leader_epoch newer than the partition's is
+ * UNKNOWN_LEADER_EPOCH; from v12 a last_fetched_epoch whose end here lies before the fetch offset
+ * is answered with diverging_epoch (that epoch's end) and no records, so the fetcher truncates;
+ * one this log cannot place is OFFSET_OUT_OF_RANGE, as Kafka's Partition.readRecords answers.
+ *
  * zstd at every version: Kafka 2.x-3.x refused Fetch below v10 on a topic whose compression.type
  * is zstd (UNSUPPORTED_COMPRESSION_TYPE), but Kafka 4 serves those versions without converting
  * records and returns zstd batches to them like any other (checked against Kafka 4.1.1 by the
@@ -88,11 +93,15 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
         hasError = true;
         return emptyPartition(fp.partition, ErrorCode.UNKNOWN_LEADER_EPOCH);
       }
+      if (fp.currentLeaderEpoch >= 0 && fp.currentLeaderEpoch < partition.leaderEpoch) {
+        hasError = true;
+        return emptyPartition(fp.partition, ErrorCode.FENCED_LEADER_EPOCH);
+      }
       const limit = Math.min(Math.max(fp.partitionMaxBytes, 0), budget);
       let read;
       try {
         // The first partition with data may exceed its limits by one batch (KIP-74).
-        read = partition.read(fp.fetchOffset, limit, { minOneBatch: bytes === 0, isolation: readCommitted ? 'committed' : 'high-watermark' });
+        read = partition.read(fp.fetchOffset, limit, { minOneBatch: bytes === 0, isolation: readCommitted ? 'committed' : 'high-watermark', lastFetchedEpoch: fp.lastFetchedEpoch });
       } catch (err) {
         if (!(err instanceof LogStorageError)) throw err;
         hasError = true;
@@ -109,7 +118,8 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
       }
       bytes += records.length;
       budget = Math.max(0, budget - records.length);
-      return { ...emptyPartition(fp.partition, ErrorCode.NONE, highWatermark, logStartOffset), lastStableOffset, abortedTransactions, records };
+      const divergingEpoch = read.divergingEpoch ?? NO_DIVERGING_EPOCH;
+      return { ...emptyPartition(fp.partition, ErrorCode.NONE, highWatermark, logStartOffset), lastStableOffset, abortedTransactions, records, divergingEpoch };
     }),
   }));
   ctx.returnResponseBytes(granted - bytes);

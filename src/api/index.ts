@@ -21,6 +21,7 @@ import { listGroupsHandler } from './16-list-groups.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
 import { offsetDeleteHandler } from './47-offset-delete.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
+import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js';
 import { addPartitionsToTxnHandler } from './24-add-partitions-to-txn.js';
 import { addOffsetsToTxnHandler } from './25-add-offsets-to-txn.js';
 import { endTxnHandler } from './26-end-txn.js';
@@ -53,6 +54,7 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(apiVersionsHandler);
   r.register(createTopicsHandler);
   r.register(initProducerIdHandler);
+  r.register(offsetForLeaderEpochHandler);
   r.register(addPartitionsToTxnHandler);
   r.register(addOffsetsToTxnHandler);
   r.register(endTxnHandler);

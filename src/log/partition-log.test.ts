@@ -14,7 +14,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { nativeFile } from '../native/file.js';
 import { nativeTest } from '../native/twins.js';
 import { BoundedFileIO } from './bounded-file-io.js';
-import { MemoryFileIO, NativeFileIO, NodeFileIO, type FileIO } from './file-io.js';
+import { MemoryFileIO, NativeFileIO, NodeFileIO, writeSmallFileAtomic, type FileIO } from './file-io.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   defaultLogConfig,
@@ -29,6 +29,7 @@ import {
   decodeRecords,
   splitBatches,
   validateBatches,
+  type BatchInfo,
   type RecordInput,
 } from './record-batch.js';
 import { segmentFileName } from './segment.js';
@@ -72,6 +73,12 @@ function makeBatch(n: number, opts: { tag?: string; ts0?: bigint; step?: bigint;
     records.push({ key: null, value, timestamp: (opts.ts0 ?? 1000n) + BigInt(i) * (opts.step ?? 1n) });
   }
   return buildRecordBatch(records);
+}
+
+function withInfos(batch: Buffer): [Buffer, BatchInfo[]] {
+  const r = validateBatches(batch, { maxBatchBytes: MAX });
+  if (!r.ok) throw new Error(r.message);
+  return [batch, r.batches];
 }
 
 function appendBatch(log: PartitionLog, batch: Buffer, opts: { logAppendTimeMs?: number } = {}): ReturnType<PartitionLog['append']> {
@@ -698,6 +705,31 @@ function sharedSuite(t: Test, makeEnv: () => Env): void {
     log.close();
   });
 }
+
+t.test('the leader-epoch cache survives a restart and is rebuilt from the batches when its file is missing or corrupt', async (t) => {
+  const io = new MemoryFileIO();
+  const dir = '/d/epochs';
+  const log = PartitionLog.open(dir, cfg(), io);
+  appendBatch(log, makeBatch(3));
+  log.append(...withInfos(makeBatch(2)), { leaderEpoch: 4 });
+  log.append(...withInfos(makeBatch(1)), { leaderEpoch: 5 });
+  t.same(log.endOffsetForEpoch(0), { epoch: 0, endOffset: 3n });
+  log.close();
+  const again = PartitionLog.open(dir, cfg(), io);
+  t.same(again.endOffsetForEpoch(0), { epoch: 0, endOffset: 3n }, 'read back from leader-epoch-checkpoint');
+  t.equal(again.latestEpoch, 5);
+  t.same(again.endOffsetForEpoch(5), { epoch: 5, endOffset: 6n }, 'the latest epoch ends at the log end');
+  again.close();
+  for (const damage of ['missing', 'corrupt'] as const) {
+    const path = `${dir}/leader-epoch-checkpoint`;
+    if (damage === 'missing') io.unlink(path);
+    else writeSmallFileAtomic(io, path, Buffer.from('0\n7\nnot an entry\n'));
+    const rebuilt = PartitionLog.open(dir, cfg(), io);
+    t.same(rebuilt.endOffsetForEpoch(0), { epoch: 0, endOffset: 3n }, `${damage}: rebuilt from the batch headers`);
+    t.same(rebuilt.endOffsetForEpoch(4), { epoch: 4, endOffset: 5n }, `${damage}: epoch 4 ends where the next batch started`);
+    rebuilt.close();
+  }
+});
 
 t.test('NodeFileIO', async (t) => sharedSuite(t, nodeEnv));
 t.test('MemoryFileIO', async (t) => sharedSuite(t, memoryEnv));

@@ -24,6 +24,12 @@
  *
  *   cleaner-offset, cleaning/, clean-swap   compaction's checkpoint, work area and commit point
  *                    (cleaner.ts describes them and what open() does with each).
+ *   leader-epoch-checkpoint  the leader-epoch cache, Kafka's file (leader-epoch-cache.ts): where each
+ *                    leader epoch's batches start. An epoch is recorded before its first batch is
+ *                    written; open() trims the file to the log's start and end and assigns the
+ *                    epochs of batches read back past the newest snapshot (a crash can leave it
+ *                    ahead of or behind the data). Missing (a log from an older Sluice) or
+ *                    corrupt: rebuilt from every batch header.
  *   log-start-offset "sluice-log-start-offset 1\n<offset>\n": the log start offset when DeleteRecords
  *                    moved it inside the first segment (written atomically); without it, or when
  *                    it is below the first segment's base, the start is that base.
@@ -68,6 +74,7 @@ import { EMPTY } from '../protocol/wire.js';
 import { readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
 import { assignOffsets, BatchField, LOG_OVERHEAD, readBatchInfo, setLogAppendTime, type BatchInfo } from './record-batch.js';
 import { ProducerStateManager, type AbortedTxn } from './producer-state.js';
+import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache, LeaderEpochCheckpointError, type BatchEpoch, type EpochEndOffset } from './leader-epoch-cache.js';
 import { buildMarkerBatch, readMarker } from './markers.js';
 import { appendTxnEntry, readTxnIndex, syncTxnIndex, TXN_INDEX_SUFFIX, writeTxnIndex } from './txn-index.js';
 import { CleanedSegmentWriter, completeSwap, readCleanerCheckpoint, recoverInterruptedClean, writeCleanSwap, writeCleanerCheckpoint, type CleanerCheckpoint, type SealedSegment } from './cleaner.js';
@@ -203,6 +210,8 @@ export class PartitionLog {
   readonly producers = new ProducerStateManager();
   /** Aborted transactions, in marker order (from the .txnindex files). */
   private aborted: AbortedTxn[] = [];
+  /** Where each leader epoch's batches start (set up by open()). */
+  private epochs!: LeaderEpochCache;
 
   private constructor(
     readonly dir: string,
@@ -263,8 +272,40 @@ export class PartitionLog {
     const start = readSmallFile(io, join(dir, LOG_START_FILE), 256);
     const startMatch = start === null ? null : START_LINE.exec(start.toString('latin1'));
     if (startMatch) plog.deletedBefore = BigInt(startMatch[1]!) > plog.nextOffset ? plog.nextOffset : BigInt(startMatch[1]!);
-    plog.loadProducerState();
+    plog.loadEpochs();
     return plog;
+  }
+
+  /**
+   * The leader-epoch cache at open: the checkpoint, completed from the batches read back past the
+   * newest snapshot (loadProducerState's scan), trimmed to the log; rebuilt from every batch when
+   * the file is missing under existing data or corrupt (Kafka fails the load instead).
+   */
+  private loadEpochs(): void {
+    const path = join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE);
+    let cache: LeaderEpochCache | null = null;
+    if (this.io.exists(path) || this.nextOffset === this.logStartOffset) {
+      try {
+        cache = LeaderEpochCache.open(this.io, this.dir);
+      } catch (e) {
+        if (!(e instanceof LeaderEpochCheckpointError)) throw e;
+      }
+    }
+    const scanned: BatchEpoch[] = [];
+    this.loadProducerState((e) => scanned.push(e));
+    if (cache === null) {
+      const all: BatchEpoch[] = [];
+      this.forEachBatchHeader(this.logStartOffset, (records, pos, _size, base) => all.push({ partitionLeaderEpoch: records.readInt32BE(pos + BatchField.partitionLeaderEpoch), baseOffset: base }));
+      cache = LeaderEpochCache.rebuild(this.io, this.dir, all);
+    } else {
+      cache.assignFromBatches(scanned);
+    }
+    cache.truncateFromEnd(this.nextOffset);
+    cache.truncateFromStart(this.logStartOffset);
+    // A log with no epoch yet (a new partition) starts its leader epoch at its end now, as Kafka's
+    // new leader does, so that appends never wait for the checkpoint's fsync.
+    if (cache.latestEpoch === null && this.leaderEpoch >= 0) cache.assign(this.leaderEpoch, this.nextOffset);
+    this.epochs = cache;
   }
 
   /**
@@ -297,9 +338,9 @@ export class PartitionLog {
 
   /**
    * Producer state at open: the newest readable snapshot at or below the log end, then every
-   * batch header after it. Snapshots past the log end (a truncated tail) are removed.
+   * batch header after it (each also given to `onBatch`). Snapshots past the log end (a truncated tail) are removed.
    */
-  private loadProducerState(): void {
+  private loadProducerState(onBatch: (e: BatchEpoch) => void): void {
     this.loadTxnIndexes();
     let from = this.logStartOffset;
     for (const offset of this.snapshotOffsets().reverse()) {
@@ -313,19 +354,28 @@ export class PartitionLog {
         break;
       }
     }
+    this.forEachBatchHeader(from, (records, pos, size, base) => {
+      const info = readBatchInfo(records, pos, size);
+      if (info.isControl) this.applyMarker(records.subarray(pos, pos + size), info, base, true);
+      else this.producers.update(info, base);
+      onBatch({ partitionLeaderEpoch: records.readInt32BE(pos + BatchField.partitionLeaderEpoch), baseOffset: base });
+    });
+  }
+
+  /**
+   * Visits every batch from the one holding `from` to the log end, in order, reading
+   * PRODUCER_SCAN_BYTES at a time; a batch starting before `from` is skipped.
+   */
+  private forEachBatchHeader(from: bigint, visit: (records: Buffer, pos: number, size: number, baseOffset: bigint) => void): void {
     let offset = from;
     while (offset < this.nextOffset) {
       const { records } = this.read(offset, PRODUCER_SCAN_BYTES, { minOneBatch: true });
       if (records.length === 0) break;
       for (let pos = 0; pos < records.length; ) {
         const size = LOG_OVERHEAD + records.readInt32BE(pos + BatchField.batchLength);
-        const info = readBatchInfo(records, pos, size);
         const base = records.readBigInt64BE(pos);
-        if (base >= offset) {
-          if (info.isControl) this.applyMarker(records.subarray(pos, pos + size), info, base, true);
-          else this.producers.update(info, base);
-        }
-        offset = base + BigInt(info.lastOffsetDelta) + 1n;
+        if (base >= offset) visit(records, pos, size, base);
+        offset = base + BigInt(records.readInt32BE(pos + BatchField.lastOffsetDelta)) + 1n;
         pos += size;
       }
     }
@@ -439,6 +489,32 @@ export class PartitionLog {
     return this.offline !== null;
   }
 
+  /** The newest leader epoch that wrote into this log, or null when none has. */
+  get latestEpoch(): number | null {
+    return this.epochs.latestEpoch;
+  }
+
+  /**
+   * Where `leaderEpoch` ends in this log (OffsetForLeaderEpoch, a follower's truncation): the
+   * leader-epoch cache's answer against the log end; epoch -1 and offset -1 when it cannot tell.
+   */
+  endOffsetForEpoch(leaderEpoch: number): EpochEndOffset {
+    return this.epochs.endOffsetFor(leaderEpoch, this.nextOffset);
+  }
+
+  /** The epoch of the batch holding `offset`, from the cache; null when unknown. */
+  epochForOffset(offset: bigint): number | null {
+    return this.epochs.epochForOffset(offset);
+  }
+
+  /**
+   * Records that `leaderEpoch` starts at the log end (a new leader, Kafka's makeLeader), so that
+   * OffsetForLeaderEpoch knows the epoch before anything is written under it.
+   */
+  assignEpochStartOffset(leaderEpoch: number): void {
+    this.guard(() => this.epochs.assign(leaderEpoch, this.nextOffset));
+  }
+
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): bigint[] {
     return this.segments.map((s) => s.baseOffset);
@@ -542,6 +618,9 @@ export class PartitionLog {
     const epoch = opts.leaderEpoch ?? this.leaderEpoch;
     return this.guard(() => {
       this.maybeRoll(batches.length, lastOffset, nowMs);
+      // The epoch's start is recorded before its first batch is written (Kafka's order); open()
+      // trims an entry whose batch never reached the log.
+      if (epoch >= 0) this.epochs.assign(epoch, baseOffset);
       let next = baseOffset;
       for (let i = 0; i < infos.length; i++) {
         const info = infos[i]!;
@@ -649,6 +728,7 @@ export class PartitionLog {
       if (offset <= this.logStartOffset) return this.logStartOffset;
       this.deletedBefore = offset;
       writeSmallFileAtomic(this.io, join(this.dir, LOG_START_FILE), Buffer.from(`sluice-log-start-offset 1\n${offset}\n`, 'latin1'));
+      this.epochs.truncateFromStart(offset);
       let whole = 0;
       while (whole < this.segments.length - 1 && this.segments[whole + 1]!.baseOffset <= offset) whole++;
       this.deleteOldestSegments(whole);
@@ -700,6 +780,7 @@ export class PartitionLog {
     this.io.fsyncDir(this.dir);
     const start = this.logStartOffset;
     this.aborted = this.aborted.filter((e) => e.lastOffset >= start);
+    this.epochs.truncateFromStart(start);
   }
 
   // -- timestamps -------------------------------------------------------------------------------
@@ -893,6 +974,7 @@ export class PartitionLog {
       if (found !== null && found.baseOffset !== offset) throw new Error(`cannot truncate ${this.dir} to ${offset}: not the start of a batch`);
       this.active.truncateTo(found === null ? this.active.size : found.position, this.now());
       for (const snapshot of this.snapshotOffsets()) if (snapshot > offset) this.io.unlink(this.snapshotPath(snapshot));
+      this.epochs.truncateFromEnd(offset);
       this.io.fsyncDir(this.dir);
     });
     this.abandon();

@@ -38,6 +38,18 @@ export interface PartitionRead {
   logStartOffset: bigint;
   /** For 'committed' reads: the aborted transactions overlapping `records`; otherwise null. */
   abortedTransactions: AbortedTxn[] | null;
+  /**
+   * Where the fetcher's log diverges from this one (Fetch v12+, KIP-595 / KIP-320): the end of
+   * its last fetched epoch here, when that lies before its fetch offset; null otherwise.
+   */
+  divergingEpoch: { epoch: number; endOffset: bigint } | null;
+}
+
+export interface ReadOptions {
+  minOneBatch: boolean;
+  isolation: FetchIsolation;
+  /** The epoch of the last batch the fetcher has (Fetch v12+); negative when not given. */
+  lastFetchedEpoch?: number;
 }
 
 export class Partition {
@@ -98,7 +110,25 @@ export class Partition {
     this.replicas = [...state.replicas];
     this.isr = [...state.isr];
     for (const id of this.followerEnds.keys()) if (!this.replicas.includes(id)) this.followerEnds.delete(id);
+    // A new leader epoch starts at the log end, known before anything is written under it.
+    const latest = this.log.latestEpoch;
+    if (!this.log.isOffline && (latest === null || state.leaderEpoch > latest)) {
+      try {
+        this.log.assignEpochStartOffset(state.leaderEpoch);
+      } catch (e) {
+        // The write failed and took the log offline; requests answer KAFKA_STORAGE_ERROR.
+        if (!(e instanceof LogStorageError)) throw e;
+      }
+    }
     this.maybeIncrementHighWatermark();
+  }
+
+  /**
+   * OffsetForLeaderEpoch: where `leaderEpoch` ends in this partition's log, with the epoch found
+   * (Kafka's lastOffsetForLeaderEpoch); (-1, -1) when the log cannot tell.
+   */
+  endOffsetForEpoch(leaderEpoch: number): { epoch: number; endOffset: bigint } {
+    return this.log.endOffsetForEpoch(leaderEpoch);
   }
 
   /**
@@ -157,15 +187,25 @@ export class Partition {
    * ending before the isolation's bound: the high watermark, the last stable offset (with the
    * aborted transactions the records overlap), or the log end (a coordinator loading its state).
    */
-  read(fetchOffset: bigint, maxBytes: number, opts: { minOneBatch: boolean; isolation: FetchIsolation }): PartitionRead {
+  read(fetchOffset: bigint, maxBytes: number, opts: ReadOptions): PartitionRead {
+    const base = { highWatermark: this.hw, lastStableOffset: this.lastStableOffset, logStartOffset: this.log.logStartOffset, abortedTransactions: null, divergingEpoch: null };
+    const outOfRange = { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY };
+    if (opts.lastFetchedEpoch !== undefined && opts.lastFetchedEpoch >= 0) {
+      // Kafka's readRecords: the end of the fetcher's last epoch here decides whether its log
+      // diverged; an epoch this log cannot place, or an offset below its start, is out of range.
+      const end = this.log.endOffsetForEpoch(opts.lastFetchedEpoch);
+      if (end.epoch < 0 || end.endOffset < 0n || fetchOffset < base.logStartOffset) return outOfRange;
+      if (end.epoch < opts.lastFetchedEpoch || end.endOffset < fetchOffset) {
+        return { ...base, errorCode: ErrorCode.NONE, records: EMPTY, divergingEpoch: { epoch: end.epoch, endOffset: end.endOffset } };
+      }
+    }
     const read = this.log.read(fetchOffset, maxBytes, { minOneBatch: opts.minOneBatch });
-    const base = { highWatermark: this.hw, lastStableOffset: this.lastStableOffset, logStartOffset: read.logStartOffset };
-    if (read.errorCode !== ErrorCode.NONE) return { ...base, errorCode: read.errorCode, records: EMPTY, abortedTransactions: null };
-    if (opts.isolation === 'log-end') return { ...base, errorCode: ErrorCode.NONE, records: read.records, abortedTransactions: null };
+    if (read.errorCode !== ErrorCode.NONE) return { ...base, errorCode: read.errorCode, records: EMPTY };
+    if (opts.isolation === 'log-end') return { ...base, errorCode: ErrorCode.NONE, records: read.records };
     if (opts.isolation === 'high-watermark') {
       // Nothing to cut when everything up to the log end is committed (the usual case).
       const records = this.hw >= this.log.logEndOffset ? read.records : cutBefore(read.records, this.hw).records;
-      return { ...base, errorCode: ErrorCode.NONE, records, abortedTransactions: null };
+      return { ...base, errorCode: ErrorCode.NONE, records };
     }
     const cut = cutBefore(read.records, base.lastStableOffset);
     const abortedTransactions = cut.nextOffset === null ? [] : this.log.abortedTransactions(fetchOffset, cut.nextOffset);

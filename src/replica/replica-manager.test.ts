@@ -119,3 +119,26 @@ t.test('a fetch waiting in the purgatory is woken by the append', async (t) => {
   await new Promise((r) => setImmediate(r));
   t.equal(woke, 1);
 });
+
+t.test('a new leader epoch starts at the log end; OffsetForLeaderEpoch and a diverged fetcher see it', async (t) => {
+  const { replicas } = setup(t);
+  await produce(replicas, 1, 'a');
+  await produce(replicas, 1, 'b');
+  replicas.syncTopic('t', [{ leaderEpoch: 3, replicas: [LEADER], isr: [LEADER] }]);
+  await produce(replicas, 1, 'c');
+  const p = replicas.getPartition('t', 0)!;
+  t.same(p.endOffsetForEpoch(0), { epoch: 0, endOffset: 2n }, 'epoch 0 ends where epoch 3 starts');
+  t.same(p.endOffsetForEpoch(2), { epoch: 0, endOffset: 2n }, 'an epoch never led: the newest below it');
+  t.same(p.endOffsetForEpoch(3), { epoch: 3, endOffset: 3n }, 'the latest epoch ends at the log end');
+  const stored = p.read(2n, 1 << 20, { minOneBatch: true, isolation: 'high-watermark' });
+  t.equal(stored.records.readInt32BE(12), 3, 'the batch carries the epoch it was written under');
+  // A fetcher that has epoch 0 up to offset 3 (one record the leader never had under epoch 0).
+  const diverged = p.read(3n, 1 << 20, { minOneBatch: true, isolation: 'high-watermark', lastFetchedEpoch: 0 });
+  t.same(diverged.divergingEpoch, { epoch: 0, endOffset: 2n });
+  t.equal(diverged.records.length, 0);
+  const consistent = p.read(2n, 1 << 20, { minOneBatch: true, isolation: 'high-watermark', lastFetchedEpoch: 0 });
+  t.equal(consistent.divergingEpoch, null);
+  t.ok(consistent.records.length > 0);
+  const unknown = p.read(2n, 1 << 20, { minOneBatch: true, isolation: 'high-watermark', lastFetchedEpoch: 9 });
+  t.equal(unknown.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE, 'an epoch newer than any here cannot be placed');
+});

@@ -10,6 +10,7 @@ import { groups } from './groups.js';
 import { miscScenarios } from './misc.js';
 import { newestClients } from './newest-clients.js';
 import { produceScenarios } from './produce.js';
+import { replication } from './replication.js';
 import { transactions } from './transactions.js';
 
 export const ALL_SCENARIOS: readonly Scenario[] = [
@@ -24,4 +25,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...clients,
   ...newestClients,
   ...miscScenarios,
+  ...replication,
 ];

@@ -1,0 +1,76 @@
+/**
+ * What the replica layer answers on one broker (issue 12): OffsetForLeaderEpoch for consumers'
+ * KIP-320 checks, leader epochs in Fetch (current and last fetched), in ListOffsets and in the
+ * stored batches.
+ */
+import type { Scenario } from '../framework.js';
+import { Fetch, ListOffsets, OffsetForLeaderEpoch } from '../../../src/protocol/generated/index.js';
+import { errorName } from '../../../src/protocol/errors.js';
+import { fetchRequest } from '../../raw-client.js';
+import { batch, BASE_TS, createTopic, produce } from './util.js';
+
+export const replication: Scenario[] = [
+  {
+    name: 'offset-for-leader-epoch',
+    async run(t, see) {
+      see.code('create', await createTopic(t, 'ofle', 2));
+      see.code('produce', (await produce(t, 'ofle', 0, batch(5, 'e'))).errorCode);
+      see.code('produce-again', (await produce(t, 'ofle', 0, batch(3, 'f'))).errorCode);
+      const ask = (partition: number, leaderEpoch: number, currentLeaderEpoch: number) => ({ partition, leaderEpoch, currentLeaderEpoch });
+      for (const v of [2, 3, 4]) {
+        const res = await t.request(OffsetForLeaderEpoch, v, {
+          replicaId: -1,
+          topics: [
+            {
+              topic: 'ofle',
+              partitions: [ask(0, 0, -1), ask(0, 0, 0), ask(0, 1, -1), ask(0, 7, 0), ask(0, -1, -1), ask(0, 0, 1), ask(0, 0, -5), ask(1, 0, -1), ask(1, 3, 0), ask(9, 0, -1)],
+            },
+            { topic: 'ofle-unknown', partitions: [ask(0, 0, -1)] },
+          ],
+        });
+        for (const topic of res.topics) {
+          topic.partitions.forEach((p, i) => see.see(`v${v}/${topic.topic}/${i}/p${p.partition}`, { error: errorName(p.errorCode), leaderEpoch: p.leaderEpoch, endOffset: String(p.endOffset) }));
+        }
+      }
+    },
+  },
+  {
+    name: 'leader-epochs-in-fetch-and-list-offsets',
+    async run(t, see) {
+      see.code('create', await createTopic(t, 'epochs', 1));
+      see.code('produce', (await produce(t, 'epochs', 0, batch(4, 'g'))).errorCode);
+      // The stored batch carries the leader epoch it was written under.
+      const plain = await t.request(Fetch, 12, fetchRequest('epochs', 0, 0n));
+      const p0 = plain.responses[0]!.partitions[0]!;
+      see.see('fetch/partition-leader-epoch', p0.records && p0.records.length >= 61 ? p0.records.readInt32BE(12) : null);
+      // Fetch v12 with the last fetched epoch: consistent, and one the leader never had.
+      for (const [name, lastFetchedEpoch, fetchOffset] of [
+        ['consistent', 0, 4n],
+        ['newer-epoch', 3, 4n],
+        ['current-epoch-past-end', 0, 9n],
+      ] as const) {
+        const req = fetchRequest('epochs', 0, fetchOffset);
+        req.topics[0]!.partitions[0]!.lastFetchedEpoch = lastFetchedEpoch;
+        req.topics[0]!.partitions[0]!.currentLeaderEpoch = 0;
+        const res = await t.request(Fetch, 12, req);
+        const p = res.responses[0]!.partitions[0]!;
+        see.see(`fetch/last-fetched/${name}`, { error: errorName(p.errorCode), diverging: { epoch: p.divergingEpoch.epoch, endOffset: String(p.divergingEpoch.endOffset) }, hw: String(p.highWatermark) });
+      }
+      for (const [name, timestamp] of [
+        ['latest', -1n],
+        ['earliest', -2n],
+        ['max-timestamp', -3n],
+        ['by-time', BASE_TS],
+      ] as const) {
+        const res = await t.request(ListOffsets, 8, {
+          replicaId: -1,
+          isolationLevel: 0,
+          timeoutMs: 1000,
+          topics: [{ name: 'epochs', partitions: [{ partitionIndex: 0, currentLeaderEpoch: 0, timestamp, maxNumOffsets: 1 }] }],
+        });
+        const p = res.topics[0]!.partitions[0]!;
+        see.see(`list-offsets/${name}`, { error: errorName(p.errorCode), offset: String(p.offset), leaderEpoch: p.leaderEpoch });
+      }
+    },
+  },
+];
