@@ -4,13 +4,10 @@
  * Kafka 4.1.1 writes and reads; crash and failure behaviour on MemoryFileIO.
  */
 import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { onEveryFileIO } from './every-file-io.js';
 import { join } from 'node:path';
 import { limits, checkLimits } from '../config/limits.js';
-import { nativeFile } from '../native/file.js';
-import { nativeTest } from '../native/twins.js';
-import { MemoryFileIO, NativeFileIO, NodeFileIO, readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
+import { MemoryFileIO, readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
 import {
   formatCheckpoint,
   LEADER_EPOCH_CHECKPOINT_FILE,
@@ -606,36 +603,4 @@ t.test('limits: the bound is in limits.ts and checked', async (t) => {
 
 // -- every FileIO ---------------------------------------------------------------------------------
 
-t.test('NodeFileIO', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'sluice-epoch-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const io = new NodeFileIO();
-  let n = 0;
-  suite(t, io, () => {
-    const d = join(root, `p${n++}`);
-    io.mkdir(d);
-    return d;
-  });
-});
-
-nativeTest('NativeFileIO', nativeFile, async (t, ops) => {
-  const root = mkdtempSync(join(tmpdir(), 'sluice-epoch-native-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const io = new NativeFileIO(ops);
-  let n = 0;
-  suite(t, io, () => {
-    const d = join(root, `p${n++}`);
-    io.mkdir(d);
-    return d;
-  });
-});
-
-t.test('MemoryFileIO', async (t) => {
-  const io = new MemoryFileIO();
-  let n = 0;
-  suite(t, io, () => {
-    const d = `/epoch/p${n++}`;
-    io.mkdir(d);
-    return d;
-  });
-});
+onEveryFileIO('epoch', suite);

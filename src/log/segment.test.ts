@@ -2,14 +2,10 @@
  * Segment-level edge cases and the on-disk index layouts, one shared body for NodeFileIO and
  * NativeFileIO (temp directory) and MemoryFileIO.
  */
-import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Test } from 'tap';
+import { onEveryFileIO } from './every-file-io.js';
 import { crc32c } from '../native/crc32c.js';
-import { nativeFile } from '../native/file.js';
-import { nativeTest } from '../native/twins.js';
-import { MemoryFileIO, NativeFileIO, NodeFileIO, type FileIO } from './file-io.js';
+import type { FileIO } from './file-io.js';
 import { defaultLogConfig, PartitionLog } from './partition-log.js';
 import { BatchField, buildRecordBatch, decodeRecords, splitBatches, validateBatches } from './record-batch.js';
 import {
@@ -188,36 +184,4 @@ function suite(t: Test, io: FileIO, newDir: () => string): void {
   });
 }
 
-t.test('NodeFileIO', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'sluice-segment-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const io = new NodeFileIO();
-  let n = 0;
-  suite(t, io, () => {
-    const d = join(root, `s${n++}`);
-    io.mkdir(d);
-    return d;
-  });
-});
-
-nativeTest('NativeFileIO', nativeFile, async (t, ops) => {
-  const root = mkdtempSync(join(tmpdir(), 'sluice-segment-native-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const io = new NativeFileIO(ops);
-  let n = 0;
-  suite(t, io, () => {
-    const d = join(root, `s${n++}`);
-    io.mkdir(d);
-    return d;
-  });
-});
-
-t.test('MemoryFileIO', async (t) => {
-  const io = new MemoryFileIO();
-  let n = 0;
-  suite(t, io, () => {
-    const d = `/seg/s${n++}`;
-    io.mkdir(d);
-    return d;
-  });
-});
+onEveryFileIO('segment', suite);
