@@ -5,17 +5,30 @@ import signal
 import sys
 import time
 
-from confluent_kafka import Consumer, OFFSET_BEGINNING, Producer, TopicCollection, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, OFFSET_BEGINNING, Producer, TopicCollection, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from driver_io import b64, emit, unb64
+
+
+def described(a, topic):
+    """DescribeTopics, retried while the new topic is not yet in every broker's metadata (Kafka
+    answers UNKNOWN_TOPIC_OR_PART for a moment after CreateTopics returns)."""
+    deadline = time.time() + 15
+    while True:
+        try:
+            return a.describe_topics(TopicCollection([topic]))[topic].result(30)
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART or time.time() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def admin(bootstrap, topic):
     a = AdminClient({"bootstrap.servers": bootstrap})
     a.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1, config={"retention.ms": "7200000"})])[topic].result(30)
     emit({"step": "created"})
-    md = a.describe_topics(TopicCollection([topic]))[topic].result(30)
+    md = described(a, topic)
     emit({"step": "described", "partitions": len(md.partitions)})
     res = ConfigResource(ConfigResource.Type.TOPIC, topic)
     configs = a.describe_configs([res])[res].result(30)

@@ -52,16 +52,58 @@ export interface ReadOptions {
   lastFetchedEpoch?: number;
 }
 
+/** What the controller committed for a partition (the image's PartitionFields). */
+export interface PartitionState {
+  leader: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  replicas: readonly number[];
+  isr: readonly number[];
+}
+
+/** An ISR change this leader asks the controller for (AlterPartition). */
+export interface IsrChange {
+  topic: string;
+  partition: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  isr: number[];
+}
+
+/**
+ * What the leader knows of a follower from its fetches (Kafka's ReplicaState): its log end
+ * offset (the fetch offset), and when it was last caught up: the latest fetch time at which
+ * its fetch offset reached the leader's log end as of that fetch or of the one before.
+ */
+interface FollowerState {
+  logEndOffset: bigint;
+  logStartOffset: bigint;
+  lastFetchTimeMs: number;
+  lastFetchLeaderLogEndOffset: bigint;
+  lastCaughtUpTimeMs: number;
+}
+
 export class Partition {
-  /** The leader epoch this broker leads with (0 until the controller elects another leader). */
+  /** The leader as the controller committed it (-1: none). */
+  leaderId: number;
+  /** The leader epoch of that leadership (0 until the controller elects another leader). */
   leaderEpoch = 0;
+  /** Bumped by the controller on every change of replicas or ISR; AlterPartition names it. */
+  partitionEpoch = 0;
   /** Node ids of the replicas, the preferred leader first. */
   replicas: number[];
-  /** Node ids of the in-sync replicas. */
+  /** Node ids of the in-sync replicas, as committed. */
   isr: number[];
-  /** Log end offsets of the followers, as their fetches report them. */
-  private readonly followerEnds = new Map<number, bigint>();
+  /**
+   * An ISR change asked of the controller and not yet committed (Kafka's pending state): while
+   * it is in flight no other is asked, and the high watermark counts the larger of the two ISRs
+   * (an added follower at once, a removed one until the removal is committed).
+   */
+  private pendingIsr: number[] | null = null;
+  private readonly followers = new Map<number, FollowerState>();
   private hw: bigint;
+  /** Where the current leader epoch started in the log: a follower joins the ISR only past it. */
+  private leaderEpochStartOffset: bigint;
 
   constructor(
     readonly topic: string,
@@ -69,9 +111,11 @@ export class Partition {
     private readonly log: PartitionLog,
     readonly localNodeId: number,
   ) {
+    this.leaderId = localNodeId;
     this.replicas = [localNodeId];
     this.isr = [localNodeId];
     this.hw = log.logEndOffset;
+    this.leaderEpochStartOffset = log.logEndOffset;
   }
 
   get logStartOffset(): bigint {
@@ -84,6 +128,10 @@ export class Partition {
 
   get highWatermark(): bigint {
     return this.hw;
+  }
+
+  get isLeader(): boolean {
+    return this.leaderId === this.localNodeId;
   }
 
   /** The first offset of the oldest open transaction, never above the high watermark. */
@@ -101,26 +149,50 @@ export class Partition {
     return this.log.dir;
   }
 
+  /** The ISR the high watermark and acks=all count: the committed one with a pending change merged in. */
+  get maximalIsr(): readonly number[] {
+    if (this.pendingIsr === null) return this.isr;
+    return [...new Set([...this.isr, ...this.pendingIsr])];
+  }
+
   /**
-   * Takes the controller's committed state of this partition: leader epoch, replicas, ISR
-   * (Kafka's makeLeader; the follower side comes with replication).
+   * Takes the controller's committed state of this partition: leader, epochs, replicas, ISR
+   * (Kafka's makeLeader). A new leadership resets what it knew of the followers: those in the
+   * ISR count as caught up now, so they get replica.lag.time.max.ms to fetch. Returns true when
+   * the high watermark moved (a smaller ISR).
    */
-  applyState(state: { leaderEpoch: number; replicas: readonly number[]; isr: readonly number[] }): void {
+  applyState(state: PartitionState, nowMs = Date.now()): boolean {
+    const newLeadership = state.leader !== this.leaderId || state.leaderEpoch !== this.leaderEpoch;
+    this.leaderId = state.leader;
     this.leaderEpoch = state.leaderEpoch;
+    this.partitionEpoch = state.partitionEpoch;
     this.replicas = [...state.replicas];
     this.isr = [...state.isr];
-    for (const id of this.followerEnds.keys()) if (!this.replicas.includes(id)) this.followerEnds.delete(id);
-    // A new leader epoch starts at the log end, known before anything is written under it.
-    const latest = this.log.latestEpoch;
-    if (!this.log.isOffline && (latest === null || state.leaderEpoch > latest)) {
-      try {
-        this.log.assignEpochStartOffset(state.leaderEpoch);
-      } catch (e) {
-        // The write failed and took the log offline; requests answer KAFKA_STORAGE_ERROR.
-        if (!(e instanceof LogStorageError)) throw e;
+    this.pendingIsr = null;
+    for (const id of this.followers.keys()) if (!this.replicas.includes(id)) this.followers.delete(id);
+    if (newLeadership && this.isLeader) {
+      this.followers.clear();
+      for (const id of this.replicas) {
+        if (id === this.localNodeId) continue;
+        const caughtUp = this.isr.includes(id) ? nowMs : 0;
+        this.followers.set(id, { logEndOffset: -1n, logStartOffset: -1n, lastFetchTimeMs: 0, lastFetchLeaderLogEndOffset: 0n, lastCaughtUpTimeMs: caughtUp });
       }
+      this.leaderEpochStartOffset = this.log.logEndOffset;
+      this.startEpoch(state.leaderEpoch);
     }
-    this.maybeIncrementHighWatermark();
+    return this.isLeader && this.maybeIncrementHighWatermark();
+  }
+
+  /** A new leader epoch starts at the log end, known before anything is written under it. */
+  private startEpoch(leaderEpoch: number): void {
+    const latest = this.log.latestEpoch;
+    if (this.log.isOffline || (latest !== null && leaderEpoch <= latest)) return;
+    try {
+      this.log.assignEpochStartOffset(leaderEpoch);
+    } catch (e) {
+      // The write failed and took the log offline; requests answer KAFKA_STORAGE_ERROR.
+      if (!(e instanceof LogStorageError)) throw e;
+    }
   }
 
   /**
@@ -132,14 +204,15 @@ export class Partition {
   }
 
   /**
-   * Moves the high watermark to the least log end offset over the ISR. Returns true when it
-   * moved, so that the replica manager wakes what waits for it.
+   * Moves the high watermark to the least log end offset over the (maximal) ISR. Returns true
+   * when it moved, so that the replica manager wakes what waits for it. A follower that has not
+   * fetched since this leadership began holds it back (as in Kafka).
    */
   maybeIncrementHighWatermark(): boolean {
     let hw = this.log.logEndOffset;
-    for (const id of this.isr) {
+    for (const id of this.maximalIsr) {
       if (id === this.localNodeId) continue;
-      const end = this.followerEnds.get(id) ?? 0n;
+      const end = this.followers.get(id)?.logEndOffset ?? -1n;
       if (end < hw) hw = end;
     }
     if (hw <= this.hw) return false;
@@ -148,13 +221,61 @@ export class Partition {
   }
 
   /**
-   * A follower's fetch reported its log end offset (Kafka's updateFollowerFetchState). Returns
-   * true when the high watermark moved.
+   * A follower fetched from `fetchOffset` (its log end offset) at `nowMs` (Kafka's
+   * updateFollowerFetchState): its catch-up time moves, the high watermark may move, and a
+   * follower out of the ISR that reached the high watermark and the start of this leader epoch
+   * is proposed for the ISR. Returns whether the high watermark moved and the ISR change to ask
+   * the controller for, if any. False/null for a node that is not a replica.
    */
-  updateFollowerEnd(replicaId: number, logEndOffset: bigint): boolean {
-    if (replicaId === this.localNodeId || !this.replicas.includes(replicaId)) return false;
-    this.followerEnds.set(replicaId, logEndOffset);
-    return this.maybeIncrementHighWatermark();
+  updateFollowerFetchState(replicaId: number, fetchOffset: bigint, followerLogStartOffset: bigint, nowMs: number): { hwMoved: boolean; isrChange: IsrChange | null } {
+    const f = this.followers.get(replicaId);
+    if (!this.isLeader || f === undefined) return { hwMoved: false, isrChange: null };
+    const leaderEnd = this.log.logEndOffset;
+    if (fetchOffset >= leaderEnd) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, nowMs);
+    else if (fetchOffset >= f.lastFetchLeaderLogEndOffset) f.lastCaughtUpTimeMs = Math.max(f.lastCaughtUpTimeMs, f.lastFetchTimeMs);
+    f.logEndOffset = fetchOffset;
+    f.logStartOffset = followerLogStartOffset;
+    f.lastFetchLeaderLogEndOffset = leaderEnd;
+    f.lastFetchTimeMs = nowMs;
+    let isrChange: IsrChange | null = null;
+    const inSync = fetchOffset >= this.hw && fetchOffset >= this.leaderEpochStartOffset;
+    if (this.pendingIsr === null && !this.isr.includes(replicaId) && inSync) isrChange = this.proposeIsr([...this.isr, replicaId]);
+    return { hwMoved: this.maybeIncrementHighWatermark(), isrChange };
+  }
+
+  /**
+   * The followers in the ISR that have not caught up within `lagMaxMs` (Kafka's
+   * getOutOfSyncReplicas: stuck or slow; one with the leader's log end is never out of sync),
+   * proposed for removal. Null when there is nothing to change or a change is in flight.
+   */
+  maybeShrinkIsr(nowMs: number, lagMaxMs: number): IsrChange | null {
+    if (!this.isLeader || this.pendingIsr !== null) return null;
+    const leaderEnd = this.log.logEndOffset;
+    const out = this.isr.filter((id) => {
+      if (id === this.localNodeId) return false;
+      const f = this.followers.get(id);
+      return f === undefined || (f.logEndOffset !== leaderEnd && nowMs - f.lastCaughtUpTimeMs > lagMaxMs);
+    });
+    if (out.length === 0) return null;
+    return this.proposeIsr(this.isr.filter((id) => !out.includes(id)));
+  }
+
+  private proposeIsr(isr: number[]): IsrChange {
+    this.pendingIsr = isr;
+    return { topic: this.topic, partition: this.index, leaderEpoch: this.leaderEpoch, partitionEpoch: this.partitionEpoch, isr };
+  }
+
+  /** The controller refused or lost the change asked for: the committed state stands, another may be asked. */
+  isrChangeFailed(): void {
+    this.pendingIsr = null;
+  }
+
+  /**
+   * min.insync.replicas as Kafka applies it (Partition.effectiveMinIsr): at most the replication
+   * factor, so a topic whose minimum exceeds its replicas still takes acks=all writes.
+   */
+  effectiveMinIsr(minInsyncReplicas: number): number {
+    return Math.min(minInsyncReplicas, this.replicas.length);
   }
 
   /** A client's batch appended as leader: producer-state check and append in one step (the log's). */

@@ -17,14 +17,14 @@ const DATA = '/data';
 const LEADER = 1;
 const FOLLOWER = 2;
 
-function setup(t: Test): { replicas: ReplicaManager; logs: LogManager } {
+function setup(t: Test, configs: Record<string, string> = {}): { replicas: ReplicaManager; logs: LogManager } {
   const io = new MemoryFileIO();
   io.mkdir(DATA);
   const logs = new LogManager(DATA, io, loadBrokerConfig({ properties: { 'log.dirs': DATA } }), silentLogger);
-  logs.openAll([{ name: 't', topicId: 'T', partitions: 1, configs: new Map() }]);
+  logs.openAll([{ name: 't', topicId: 'T', partitions: 1, configs: new Map(Object.entries(configs)) }]);
   const checks = new RecordCheckPool(silentLogger, 0);
   const replicas = new ReplicaManager(LEADER, logs, checks, silentLogger);
-  replicas.syncTopic('t', [{ leaderEpoch: 0, replicas: [LEADER], isr: [LEADER] }]);
+  replicas.syncTopic('t', [{ leader: LEADER, leaderEpoch: 0, partitionEpoch: 0, replicas: [LEADER], isr: [LEADER] }]);
   t.teardown(async () => {
     await checks.close();
     logs.closeAll();
@@ -44,7 +44,7 @@ function values(replicas: ReplicaManager, isolation: 'high-watermark' | 'log-end
 }
 
 function withFollower(replicas: ReplicaManager): void {
-  replicas.syncTopic('t', [{ leaderEpoch: 1, replicas: [LEADER, FOLLOWER], isr: [LEADER, FOLLOWER] }]);
+  replicas.syncTopic('t', [{ leader: LEADER, leaderEpoch: 1, partitionEpoch: 1, replicas: [LEADER, FOLLOWER], isr: [LEADER, FOLLOWER] }]);
 }
 
 t.test('alone in the ISR, the high watermark follows the log end', async (t) => {
@@ -67,12 +67,12 @@ t.test('with a follower in the ISR, consumers read only what the follower has', 
   t.equal(p.highWatermark, 0n, 'acks=1 appends, the high watermark waits');
   t.same(values(replicas, 'high-watermark'), [], 'nothing below the high watermark yet');
   t.same(values(replicas, 'log-end'), ['a', 'b'], 'a coordinator loading reads to the log end');
-  replicas.updateFollowerEnd('t', 0, FOLLOWER, 1n);
+  replicas.followerFetched('t', 0, FOLLOWER, 1n, 0n);
   t.equal(p.highWatermark, 1n);
   t.same(values(replicas, 'high-watermark'), ['a'], 'the read is cut at the high watermark');
-  replicas.updateFollowerEnd('t', 0, FOLLOWER, 0n);
+  replicas.followerFetched('t', 0, FOLLOWER, 0n, 0n);
   t.equal(p.highWatermark, 1n, 'never moves backwards');
-  replicas.updateFollowerEnd('t', 0, 99, 2n);
+  replicas.followerFetched('t', 0, 99, 2n, 0n);
   t.equal(p.highWatermark, 1n, 'a node that is no replica does not count');
 });
 
@@ -84,7 +84,7 @@ t.test('acks=all is answered when the follower catches up', async (t) => {
   await new Promise((r) => setTimeout(r, 30));
   t.equal(answered, false, 'waits for the high watermark');
   t.equal(replicas.delayedProduce.size, 1);
-  replicas.updateFollowerEnd('t', 0, FOLLOWER, 1n);
+  replicas.followerFetched('t', 0, FOLLOWER, 1n, 0n);
   const o = await pending;
   t.equal(o.errorCode, ErrorCode.NONE);
   t.equal(o.baseOffset, 0n);
@@ -124,7 +124,7 @@ t.test('a new leader epoch starts at the log end; OffsetForLeaderEpoch and a div
   const { replicas } = setup(t);
   await produce(replicas, 1, 'a');
   await produce(replicas, 1, 'b');
-  replicas.syncTopic('t', [{ leaderEpoch: 3, replicas: [LEADER], isr: [LEADER] }]);
+  replicas.syncTopic('t', [{ leader: LEADER, leaderEpoch: 3, partitionEpoch: 3, replicas: [LEADER], isr: [LEADER] }]);
   await produce(replicas, 1, 'c');
   const p = replicas.getPartition('t', 0)!;
   t.same(p.endOffsetForEpoch(0), { epoch: 0, endOffset: 2n }, 'epoch 0 ends where epoch 3 starts');
@@ -141,4 +141,73 @@ t.test('a new leader epoch starts at the log end; OffsetForLeaderEpoch and a div
   t.ok(consistent.records.length > 0);
   const unknown = p.read(2n, 1 << 20, { minOneBatch: true, isolation: 'high-watermark', lastFetchedEpoch: 9 });
   t.equal(unknown.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE, 'an epoch newer than any here cannot be placed');
+});
+
+/** Two replicas, this broker leading; `isr` as committed. */
+function twoReplicas(replicas: ReplicaManager, isr: number[], partitionEpoch = 1): void {
+  replicas.syncTopic('t', [{ leader: LEADER, leaderEpoch: 1, partitionEpoch, replicas: [LEADER, FOLLOWER], isr }]);
+}
+
+t.test('a follower that catches up is proposed for the ISR, once, and counts as soon as it is proposed', async (t) => {
+  const { replicas } = setup(t);
+  twoReplicas(replicas, [LEADER]);
+  const changes: Array<{ isr: number[]; partitionEpoch: number }> = [];
+  replicas.onIsrChange = (c) => changes.push({ isr: c.isr, partitionEpoch: c.partitionEpoch });
+  await produce(replicas, 1, 'a');
+  await produce(replicas, 1, 'b');
+  const p = replicas.getPartition('t', 0)!;
+  t.equal(p.highWatermark, 2n, 'alone in the ISR: committed at once');
+  replicas.followerFetched('t', 0, FOLLOWER, 1n, 0n);
+  t.same(changes, [], 'behind the high watermark: not in sync');
+  replicas.followerFetched('t', 0, FOLLOWER, 2n, 0n);
+  t.same(changes, [{ isr: [LEADER, FOLLOWER], partitionEpoch: 1 }], 'caught up: AlterPartition asked');
+  replicas.followerFetched('t', 0, FOLLOWER, 2n, 0n);
+  t.equal(changes.length, 1, 'no second request while one is in flight');
+  await produce(replicas, 1, 'c');
+  t.equal(p.highWatermark, 2n, 'the pending ISR already holds the high watermark back');
+  twoReplicas(replicas, [LEADER, FOLLOWER], 2);
+  t.same(p.isr, [LEADER, FOLLOWER], 'committed');
+});
+
+t.test('a follower that stops fetching leaves the ISR after replica.lag.time.max.ms', async (t) => {
+  const { replicas } = setup(t);
+  const t0 = Date.now();
+  replicas.getPartition('t', 0)!.applyState({ leader: LEADER, leaderEpoch: 1, partitionEpoch: 1, replicas: [LEADER, FOLLOWER], isr: [LEADER, FOLLOWER] }, t0);
+  const changes: number[][] = [];
+  replicas.onIsrChange = (c) => changes.push(c.isr);
+  await produce(replicas, 1, 'a');
+  replicas.maybeShrinkIsrs(t0 + 10_000, 30_000);
+  t.same(changes, [], 'within the lag: stays');
+  replicas.maybeShrinkIsrs(t0 + 31_000, 30_000);
+  t.same(changes, [[LEADER]], 'past the lag: removal asked');
+  replicas.isrChangeFailed('t', 0);
+  replicas.followerFetched('t', 0, FOLLOWER, 1n, 0n, t0 + 32_000);
+  replicas.maybeShrinkIsrs(t0 + 33_000, 30_000);
+  t.same(changes, [[LEADER]], 'caught up again: not removed');
+});
+
+t.test('acks=all with the ISR below min.insync.replicas: NOT_ENOUGH_REPLICAS, nothing written', async (t) => {
+  const { replicas } = setup(t, { 'min.insync.replicas': '2' });
+  twoReplicas(replicas, [LEADER]);
+  const o = await produce(replicas, -1, 'a');
+  t.equal(o.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS);
+  t.equal(replicas.getPartition('t', 0)!.logEndOffset, 0n, 'not written');
+  t.equal((await produce(replicas, 1, 'b')).errorCode, ErrorCode.NONE, 'acks=1 is not held to it');
+});
+
+t.test('min.insync.replicas above the replication factor counts as the replication factor (effective min ISR)', async (t) => {
+  const { replicas } = setup(t, { 'min.insync.replicas': '3' });
+  const o = await produce(replicas, -1, 'a');
+  t.equal(o.errorCode, ErrorCode.NONE);
+});
+
+t.test('the ISR shrinks below min.insync.replicas while acks=all waits: NOT_ENOUGH_REPLICAS_AFTER_APPEND', async (t) => {
+  const { replicas } = setup(t, { 'min.insync.replicas': '2' });
+  twoReplicas(replicas, [LEADER, FOLLOWER]);
+  const pending = produce(replicas, -1, 'a');
+  await new Promise((r) => setTimeout(r, 20));
+  twoReplicas(replicas, [LEADER], 2);
+  const o = await pending;
+  t.equal(o.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+  t.equal(replicas.getPartition('t', 0)!.logEndOffset, 1n, 'the batch is in the leader log');
 });

@@ -31,7 +31,7 @@ import type { RecordCheckPool } from '../log/decompress-pool.js';
 import type { LogManager, ProduceRules } from '../log/log-manager.js';
 import { FailureKind, LOG_OVERHEAD, validateBatches, type BatchInfo } from '../log/record-batch.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
-import { LogStorageError, Partition } from './partition.js';
+import { LogStorageError, Partition, type IsrChange, type PartitionState } from './partition.js';
 import { partitionKey, Purgatory } from './purgatory.js';
 
 const COMPRESSION_ZSTD = 4;
@@ -164,7 +164,7 @@ export class ReplicaManager {
    * Wraps the logs of a topic's partitions that have none yet (the publisher opened them) and
    * gives every partition its committed state (leader epoch, replicas, ISR).
    */
-  syncTopic(topic: string, states: ReadonlyArray<{ leaderEpoch: number; replicas: readonly number[]; isr: readonly number[] }>): void {
+  syncTopic(topic: string, states: readonly PartitionState[]): void {
     const parts = this.partitions.get(topic) ?? [];
     for (let p = parts.length; p < states.length; p++) {
       const plog = this.logs.get(topic, p);
@@ -173,7 +173,7 @@ export class ReplicaManager {
     }
     this.partitions.set(topic, parts);
     parts.forEach((p, i) => {
-      if (states[i]) p.applyState(states[i]);
+      if (states[i] && p.applyState(states[i])) this.partitionChanged(topic, i);
     });
   }
 
@@ -192,9 +192,39 @@ export class ReplicaManager {
     this.delayedProduce.checkAndComplete(key);
   }
 
-  /** A follower's fetch position (its log end offset) reached the leader; wakes waiters when the high watermark moves. */
-  updateFollowerEnd(topic: string, partition: number, replicaId: number, logEndOffset: bigint): void {
-    if (this.getPartition(topic, partition)?.updateFollowerEnd(replicaId, logEndOffset)) this.partitionChanged(topic, partition);
+  /**
+   * Where ISR changes go (AlterPartition to the controller); the reply comes back as committed
+   * partition state through syncTopic, or as `isrChangeFailed`. Until the broker has a
+   * controller channel, changes are dropped (one node never has followers).
+   */
+  onIsrChange: (change: IsrChange) => void = () => {};
+
+  /**
+   * A follower fetched `fetchOffset` of a partition this broker leads (its log end offset):
+   * wakes waiters when the high watermark moves, and asks for the follower's return to the ISR
+   * when it has caught up.
+   */
+  followerFetched(topic: string, partition: number, replicaId: number, fetchOffset: bigint, followerLogStartOffset: bigint, nowMs = Date.now()): void {
+    const p = this.getPartition(topic, partition);
+    if (!p) return;
+    const out = p.updateFollowerFetchState(replicaId, fetchOffset, followerLogStartOffset, nowMs);
+    if (out.hwMoved) this.partitionChanged(topic, partition);
+    if (out.isrChange) this.onIsrChange(out.isrChange);
+  }
+
+  /** The ISR check Kafka runs every replica.lag.time.max.ms / 2: followers out of sync are proposed for removal. */
+  maybeShrinkIsrs(nowMs: number, lagMaxMs: number): void {
+    for (const parts of this.partitions.values()) {
+      for (const p of parts) {
+        const change = p.maybeShrinkIsr(nowMs, lagMaxMs);
+        if (change) this.onIsrChange(change);
+      }
+    }
+  }
+
+  /** The controller refused an ISR change: the partition may ask again. */
+  isrChangeFailed(topic: string, partition: number): void {
+    this.getPartition(topic, partition)?.isrChangeFailed();
   }
 
   // -- produce ------------------------------------------------------------------------------------
@@ -254,6 +284,11 @@ export class ReplicaManager {
       const code = params.verifyTransaction(info, e.topic, e.partition);
       if (code !== ErrorCode.NONE) return failed(code, 'This partition is not part of an ongoing transaction of this producer.');
     }
+    // Not enough in-sync replicas for acks=all: refused before anything is written (Kafka's
+    // appendRecordsToLeader); the committed ISR counts, not a pending expansion.
+    if (params.acks === -1 && p.isr.length < p.effectiveMinIsr(this.logs.produceRules(e.topic).minInsyncReplicas)) {
+      return failed(ErrorCode.NOT_ENOUGH_REPLICAS, `The ISR ${JSON.stringify(p.isr)} of ${e.topic}-${e.partition} is smaller than min.insync.replicas; the write was not attempted.`, p.logStartOffset);
+    }
     try {
       const out = p.appendRecordsAsLeader(records, batches);
       if (out.kind === 'error') return failed(out.errorCode, out.message, p.logStartOffset);
@@ -291,17 +326,27 @@ export class ReplicaManager {
       });
       return idx;
     };
-    if (pending().length === 0) return outcomes;
+    // Kafka's checkEnoughReplicasReachOffset: passed by the high watermark, but the ISR shrank
+    // below min.insync.replicas meanwhile.
+    const settled = (): ProduceOutcome[] =>
+      outcomes.map((o, i) => {
+        if (o.errorCode !== ErrorCode.NONE || o.lastOffset < 0n) return o;
+        const e = params.entries[i]!;
+        const p = this.getPartition(e.topic, e.partition);
+        if (!p || p.maximalIsr.length >= p.effectiveMinIsr(this.logs.produceRules(e.topic).minInsyncReplicas)) return o;
+        return failed(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `The ISR of ${e.topic}-${e.partition} shrank below min.insync.replicas after the append.`, p.logStartOffset);
+      });
+    if (pending().length === 0) return settled();
     const keys = params.entries.map((e) => partitionKey(e.topic, e.partition));
     return new Promise((resolve) => {
       const timedOut = (): ProduceOutcome[] => {
         const late = new Set(pending());
-        return outcomes.map((o, i) => (late.has(i) ? failed(ErrorCode.REQUEST_TIMED_OUT, 'The high watermark did not pass the batch within the request timeout.') : o));
+        return settled().map((o, i) => (late.has(i) ? failed(ErrorCode.REQUEST_TIMED_OUT, 'The high watermark did not pass the batch within the request timeout.') : o));
       };
       const watch = this.delayedProduce.watch(keys, params.timeoutMs, {
         tryComplete: () => {
           if (pending().length > 0) return false;
-          resolve(outcomes);
+          resolve(settled());
           return true;
         },
         onExpiration: () => resolve(timedOut()),
