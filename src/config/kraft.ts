@@ -117,9 +117,22 @@ export function csvList(value: string | null): string[] {
     .filter((s) => s !== '');
 }
 
+/**
+ * A Kafka LIST-typed value (process.roles, controller.quorum.voters, ...): split at commas with
+ * whitespace around them removed; unlike csvList an empty item is an error, as in Kafka ("a,,b",
+ * "a,"), but an empty value is the empty list.
+ */
+export function kafkaList(value: string | null, key: string): string[] {
+  const trimmed = (value ?? '').trim();
+  if (trimmed === '') return [];
+  const items = trimmed.split(/\s*,\s*/);
+  if (items.includes('')) throw new ConfigError(`${key}: "${trimmed}" has an empty entry; remove the extra comma`);
+  return items;
+}
+
 export function parseProcessRoles(value: string | null): Set<ProcessRole> {
   const roles = new Set<ProcessRole>();
-  for (const r of csvList(value)) {
+  for (const r of kafkaList(value, 'process.roles')) {
     if (r !== 'broker' && r !== 'controller') {
       throw new ConfigError(`process.roles: unknown role "${r}"; use broker, controller or broker,controller`);
     }
@@ -227,7 +240,7 @@ function hostPort(s: string): { host: string; port: string } | null {
 export function parseVoters(value: string | null): QuorumVoter[] {
   const key = 'controller.quorum.voters';
   const out: QuorumVoter[] = [];
-  for (const entry of csvList(value)) {
+  for (const entry of kafkaList(value, key)) {
     const parts = entry.split('@');
     if (parts.length !== 2) throw new ConfigError(`${key}: "${entry}" is not id@host:port, e.g. 1@controller-1:9093`);
     const [idText, address] = parts as [string, string];
@@ -251,7 +264,7 @@ export function parseVoters(value: string | null): QuorumVoter[] {
 /** controller.quorum.bootstrap.servers: host:port entries (IPv6 hosts in brackets), Kafka's format. */
 export function parseBootstrapServers(value: string | null): HostPort[] {
   const key = 'controller.quorum.bootstrap.servers';
-  return csvList(value).map((entry) => {
+  return kafkaList(value, key).map((entry) => {
     const hp = hostPort(entry);
     if (hp === null || hp.host === '') throw new ConfigError(`${key}: cannot read the host and port of "${entry}"; expected host:port, e.g. controller-1:9093 or [::1]:9093`);
     const port = Number(hp.port);
