@@ -56,6 +56,11 @@ const ACCEPTED_WITHOUT_EFFECT: ReadonlySet<string> = new Set([
   'share.coordinator.state.topic.min.isr',
   // Checked against node.id (they must be equal, as in Kafka), otherwise node.id's alias.
   'broker.id',
+  // Gone from Kafka 4 (ZooKeeper-era controller settings), which ignores them; a 3.x KRaft file
+  // may still carry them.
+  'leader.imbalance.per.broker.percentage',
+  'controlled.shutdown.max.retries',
+  'controlled.shutdown.retry.backoff.ms',
 ]);
 
 /** One listener: its name (upper-cased, as Kafka normalises it), host ('' for all interfaces) and port. */

@@ -380,6 +380,9 @@ t.test('a production-like cluster: three controllers and three brokers, files as
       'unclean.leader.election.enable=false',
       'auto.leader.rebalance.enable=true',
       'controlled.shutdown.enable=true',
+      // Kafka 3.x settings Kafka 4 dropped and ignores.
+      'leader.imbalance.per.broker.percentage=10',
+      'controlled.shutdown.max.retries=3',
     ]);
     const b = loadBrokerConfig({ configFile: file });
     t.same([...b.roles], ['broker'], `broker ${id}`);
