@@ -33,7 +33,7 @@ export const SECURITY_PROTOCOL_MAP_DEFAULT = 'SASL_SSL:SASL_SSL,PLAINTEXT:PLAINT
 
 
 export interface HostPort {
-  /** As written, without IPv6 brackets; '' means every interface (a listener) . */
+  /** As written, without IPv6 brackets; for a listener, '' means every interface. */
   readonly host: string;
   readonly port: number;
 }
@@ -187,7 +187,8 @@ export function effectiveSecurityProtocolMap(props: PropertySource, controllerNa
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-const isIpv6 = (h: string): boolean => h.includes(':') && /^[0-9a-fA-F:.%a-zA-Z0-9]+$/.test(h);
+/** Listener hosts are already limited to [0-9a-zA-Z-%._:]; one with a colon is an IPv6 address. */
+const isIpv6 = (h: string): boolean => h.includes(':');
 
 /**
  * A listener list (listeners, advertised.listeners): NAME://host:port entries, IPv6 hosts in
