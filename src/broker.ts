@@ -17,7 +17,7 @@ import { mkdirSync } from 'node:fs';
 import { registerAll } from './api/index.js';
 import { HandlerRegistry } from './api/registry.js';
 import type { BrokerServices } from './api/context.js';
-import { ConfigError, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
+import { ConfigError, listenersWithClientAddress, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
 import { checkLimits, connectionsMaxFor, limits, logFileHandlesMax, openFilesLimit } from './config/limits.js';
 import { BoundedFileIO } from './log/bounded-file-io.js';
 import { defaultFileIO, type FileIO } from './log/file-io.js';
@@ -183,7 +183,7 @@ export class Broker implements BrokerServices {
     if (opts.host !== undefined || opts.port !== undefined) {
       const host = opts.host ?? config0.listener.host;
       const port = opts.port ?? config0.listener.port;
-      properties['listeners'] = `${config0.listener.name}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      properties['listeners'] = listenersWithClientAddress(config0, host, port);
     }
     if (opts.dataDir !== undefined) properties['log.dirs'] = opts.dataDir;
     const config = loadBrokerConfig({ ...opts, properties });

@@ -8,13 +8,11 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { brokerConfigByName, checkConfigValue, parseConnectionOverrides, QUEUED_REQUEST_BYTES_DEFAULT, topicConfigByName, topicConfigDefs } from './definitions.js';
 import { limits } from './limits.js';
+import { ConfigError } from './config-error.js';
+import { kraftConfig, type Endpoint, type KraftConfig, type ProcessRole, type QuorumConfig, type SecurityProtocol } from './kraft.js';
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
+export type { Endpoint, KraftConfig, ProcessRole, QuorumConfig, SecurityProtocol };
 
 /** Where `sluice start` keeps data when neither --data-dir nor log.dirs says otherwise. */
 export function defaultDataDir(): string {
@@ -44,43 +42,32 @@ export function parseProperties(text: string, source: string): Map<string, strin
 }
 
 /**
- * Kafka broker properties that a stock server.properties carries but that have no effect on a
- * single-node broker without replication or thread pools. Accepted so such a file works unchanged.
+ * Kafka broker properties that a stock server.properties carries but that have no effect on
+ * Sluice (no thread pools or socket buffers to size). Accepted so such a file works unchanged.
  */
 const ACCEPTED_WITHOUT_EFFECT: ReadonlySet<string> = new Set([
-  'controller.quorum.bootstrap.servers',
   'num.network.threads',
   'num.io.threads',
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
   'num.recovery.threads.per.data.dir',
-  'offsets.topic.replication.factor',
-  'transaction.state.log.replication.factor',
-  'transaction.state.log.min.isr',
   'transaction.partition.verification.enable',
   'share.coordinator.state.topic.replication.factor',
   'share.coordinator.state.topic.min.isr',
+  // Checked against node.id (they must be equal, as in Kafka), otherwise node.id's alias.
   'broker.id',
+  // Gone from Kafka 4 (ZooKeeper-era controller settings), which ignores them; a 3.x KRaft file
+  // may still carry them.
+  'leader.imbalance.per.broker.percentage',
+  'controlled.shutdown.max.retries',
+  'controlled.shutdown.retry.backoff.ms',
 ]);
 
+/** One listener: its name (upper-cased, as Kafka normalises it), host ('' for all interfaces) and port. */
 export interface Listener {
   name: string;
   host: string;
   port: number;
-}
-
-export function parseListeners(value: string, key: string): Listener[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((s) => {
-      const m = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(s);
-      if (!m) throw new ConfigError(`${key}: "${s}" is not a listener; expected NAME://host:port, e.g. PLAINTEXT://127.0.0.1:9092`);
-      const port = Number(m[3]);
-      if (port > 65535) throw new ConfigError(`${key}: port ${port} is out of range (0-65535)`);
-      return { name: m[1]!, host: m[2]!.replace(/^\[|\]$/g, ''), port };
-    });
 }
 
 /** What the client listener and its connections are bounded by (net/). */
@@ -102,8 +89,31 @@ export interface BrokerConfig {
   /** Every broker property set explicitly (file, overrides, flags), after validation. */
   readonly explicit: ReadonlyMap<string, string>;
   readonly nodeId: number;
+  /**
+   * The client listener: the one listener that is not a controller listener (Sluice serves one
+   * for now; issue 13 brings more). On a controller-only node, its first controller listener.
+   */
   readonly listener: Listener;
+  /** Where clients reach `listener` (its advertised.listeners entry, else the listener itself). */
   readonly advertised: Listener;
+  /** process.roles */
+  readonly roles: ReadonlySet<ProcessRole>;
+  /** Every listener, in the order of `listeners`, controller listeners included, with its protocol. */
+  readonly listeners: readonly Endpoint[];
+  /** The effective listener.security.protocol.map (KRaft adds CONTROLLER:PLAINTEXT by default). */
+  readonly securityProtocolMap: ReadonlyMap<string, SecurityProtocol>;
+  /** controller.listener.names, in order. */
+  readonly controllerListenerNames: readonly string[];
+  /** inter.broker.listener.name, else the listener named after security.inter.broker.protocol. */
+  readonly interBrokerListenerName: string;
+  /** Advertised broker endpoints by listener name; a controller listener is never among them. */
+  readonly advertisedListeners: ReadonlyMap<string, Endpoint>;
+  /** Where other nodes reach this node's controller listeners (what a controller registers). */
+  readonly advertisedControllerListeners: readonly Endpoint[];
+  /** How this node finds the controller quorum, and the quorum's timings. */
+  readonly quorum: QuorumConfig;
+  /** The timings and switches of brokers in a cluster. */
+  readonly replication: ReplicationConfig;
   readonly dataDir: string;
   readonly numPartitions: number;
   readonly autoCreateTopics: boolean;
@@ -123,6 +133,48 @@ export interface BrokerConfig {
   topicDefault(name: string): { value: string | null; source: BrokerConfigSource; synonym?: string };
   /** Installs the dynamic broker configs (live maps from the metadata image). */
   setDynamic(dynamic: DynamicConfigs): void;
+}
+
+/** Brokers in a cluster (Kafka's names; all but the switches are in milliseconds or bytes). */
+export interface ReplicationConfig {
+  /** broker.session.timeout.ms: a broker without a heartbeat for this long is fenced. */
+  readonly brokerSessionTimeoutMs: number;
+  /** broker.heartbeat.interval.ms */
+  readonly brokerHeartbeatIntervalMs: number;
+  /** initial.broker.registration.timeout.ms */
+  readonly initialBrokerRegistrationTimeoutMs: number;
+  /** metadata.max.idle.interval.ms: the active controller writes a no-op record this often. */
+  readonly metadataMaxIdleIntervalMs: number;
+  /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
+  readonly replicaLagTimeMaxMs: number;
+  /** replica.fetch.wait.max.ms */
+  readonly replicaFetchWaitMaxMs: number;
+  /** replica.fetch.min.bytes */
+  readonly replicaFetchMinBytes: number;
+  /** replica.fetch.max.bytes (per partition) */
+  readonly replicaFetchMaxBytes: number;
+  /** replica.fetch.response.max.bytes */
+  readonly replicaFetchResponseMaxBytes: number;
+  /** replica.fetch.backoff.ms */
+  readonly replicaFetchBackoffMs: number;
+  /** replica.socket.timeout.ms */
+  readonly replicaSocketTimeoutMs: number;
+  /** replica.high.watermark.checkpoint.interval.ms */
+  readonly highWatermarkCheckpointIntervalMs: number;
+  /** unclean.leader.election.enable as set for the broker (a topic may override it). */
+  readonly uncleanLeaderElectionEnable: boolean;
+  /** auto.leader.rebalance.enable */
+  readonly autoLeaderRebalanceEnable: boolean;
+  /** leader.imbalance.check.interval.seconds, in ms. */
+  readonly leaderImbalanceCheckIntervalMs: number;
+  /** controlled.shutdown.enable */
+  readonly controlledShutdownEnable: boolean;
+  /** offsets.topic.replication.factor */
+  readonly offsetsTopicReplicationFactor: number;
+  /** transaction.state.log.replication.factor */
+  readonly transactionStateLogReplicationFactor: number;
+  /** transaction.state.log.min.isr */
+  readonly transactionStateLogMinIsr: number;
 }
 
 /** Precedence of broker config values, highest first (DescribeConfigs sources 2, 3, 4, 5). */
@@ -185,16 +237,22 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
   const get = (name: string): string | null => layered(name)?.value ?? brokerConfigByName.get(name)?.default ?? null;
   const int = (name: string): number => Number(get(name));
 
-  // A combined KRaft node lists its controller listener too; clients use the other one.
-  const controllerNames = new Set((get('controller.listener.names') ?? '').split(',').map((s) => s.trim()));
-  const clientListeners = (value: string, key: string): Listener[] => parseListeners(value, key).filter((l) => !controllerNames.has(l.name));
-  const listeners = clientListeners(get('listeners')!, 'listeners');
-  if (listeners.length !== 1) {
-    throw new ConfigError(`listeners: Sluice serves exactly one client listener for now, got ${listeners.length}`);
+  const nodeId = int('node.id');
+  const brokerId = props.get('broker.id');
+  if (brokerId !== undefined && brokerId.trim() !== '' && Number(brokerId) !== -1 && Number(brokerId) !== nodeId) {
+    throw new ConfigError(`broker.id=${brokerId} differs from node.id=${nodeId}; remove broker.id or give both the same value`);
   }
-  const listener = listeners[0]!;
-  const advertisedValue = get('advertised.listeners');
-  const advertised = (advertisedValue ? clientListeners(advertisedValue, 'advertised.listeners')[0] : undefined) ?? listener;
+  const kraft = kraftConfig({ get, isSet: (name) => layered(name) !== null }, nodeId);
+  // The client listener: today's one listener, which is not a controller listener.
+  const isBroker = kraft.roles.has('broker');
+  if (isBroker && kraft.brokerListeners.length !== 1) {
+    throw new ConfigError(`listeners: Sluice serves exactly one client listener for now, got ${kraft.brokerListeners.length}`);
+  }
+  const strip = ({ name, host, port }: Listener): Listener => ({ name, host, port });
+  const listener = strip(isBroker ? kraft.brokerListeners[0]! : kraft.controllerListeners[0]!);
+  const advertisedEndpoint = isBroker ? kraft.advertisedListeners.get(listener.name) : kraft.advertisedControllerListeners[0];
+  const advertised = advertisedEndpoint ? strip(advertisedEndpoint) : listener;
+  const replication = replicationConfig(get);
   const logDirs = (get('log.dirs') ?? get('log.dir') ?? defaultDataDir()).split(',').map((s) => s.trim());
   if (logDirs.length !== 1 || logDirs[0] === '') {
     throw new ConfigError(`log.dirs: Sluice uses exactly one data directory for now, got "${logDirs.join(',')}"`);
@@ -204,9 +262,18 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
 
   return {
     explicit: props,
-    nodeId: int('node.id'),
+    nodeId,
     listener,
     advertised,
+    roles: kraft.roles,
+    listeners: kraft.listeners,
+    securityProtocolMap: kraft.securityProtocolMap,
+    controllerListenerNames: kraft.controllerListenerNames,
+    interBrokerListenerName: kraft.interBrokerListenerName,
+    advertisedListeners: kraft.advertisedListeners,
+    advertisedControllerListeners: kraft.advertisedControllerListeners,
+    quorum: kraft.quorum,
+    replication,
     dataDir: resolve(logDirs[0]!),
     numPartitions: int('num.partitions'),
     autoCreateTopics: get('auto.create.topics.enable') === 'true',
@@ -231,6 +298,53 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
       return { value: def.default, source: 'default' };
     },
   };
+}
+
+/** Replication settings, with Kafka's checks across them (KafkaConfig.validateValues). */
+function replicationConfig(get: (name: string) => string | null): ReplicationConfig {
+  const int = (name: string): number => Number(get(name));
+  const bool = (name: string): boolean => get(name) === 'true';
+  const wait = int('replica.fetch.wait.max.ms');
+  if (wait > int('replica.socket.timeout.ms')) {
+    throw new ConfigError(`replica.fetch.wait.max.ms=${wait} is above replica.socket.timeout.ms=${int('replica.socket.timeout.ms')}; a follower's fetch would time out while it waits: lower the first or raise the second`);
+  }
+  if (wait > int('replica.lag.time.max.ms')) {
+    throw new ConfigError(`replica.fetch.wait.max.ms=${wait} is above replica.lag.time.max.ms=${int('replica.lag.time.max.ms')}; followers would drop out of the ISR while they wait: lower the first or raise the second`);
+  }
+  return {
+    brokerSessionTimeoutMs: int('broker.session.timeout.ms'),
+    brokerHeartbeatIntervalMs: int('broker.heartbeat.interval.ms'),
+    initialBrokerRegistrationTimeoutMs: int('initial.broker.registration.timeout.ms'),
+    metadataMaxIdleIntervalMs: int('metadata.max.idle.interval.ms'),
+    replicaLagTimeMaxMs: int('replica.lag.time.max.ms'),
+    replicaFetchWaitMaxMs: wait,
+    replicaFetchMinBytes: int('replica.fetch.min.bytes'),
+    replicaFetchMaxBytes: int('replica.fetch.max.bytes'),
+    replicaFetchResponseMaxBytes: int('replica.fetch.response.max.bytes'),
+    replicaFetchBackoffMs: int('replica.fetch.backoff.ms'),
+    replicaSocketTimeoutMs: int('replica.socket.timeout.ms'),
+    highWatermarkCheckpointIntervalMs: int('replica.high.watermark.checkpoint.interval.ms'),
+    uncleanLeaderElectionEnable: bool('unclean.leader.election.enable'),
+    autoLeaderRebalanceEnable: bool('auto.leader.rebalance.enable'),
+    leaderImbalanceCheckIntervalMs: int('leader.imbalance.check.interval.seconds') * 1000,
+    controlledShutdownEnable: bool('controlled.shutdown.enable'),
+    offsetsTopicReplicationFactor: int('offsets.topic.replication.factor'),
+    transactionStateLogReplicationFactor: int('transaction.state.log.replication.factor'),
+    transactionStateLogMinIsr: int('transaction.state.log.min.isr'),
+  };
+}
+
+/**
+ * The `listeners` value with the client listener moved to host:port (sluice start --host/--port),
+ * every other listener (the controller's) as it was.
+ */
+export function listenersWithClientAddress(config: BrokerConfig, host: string, port: number): string {
+  return config.listeners
+    .map((l) => {
+      const moved = l.name === config.listener.name ? { host, port } : l;
+      return `${l.name}://${moved.host.includes(':') ? `[${moved.host}]` : moved.host}:${moved.port}`;
+    })
+    .join(',');
 }
 
 /** The listener's bounds, with the checks Kafka makes across these properties (KafkaConfig). */

@@ -5,6 +5,7 @@
  * of its broker synonym, then its default: DescribeConfigs reports which (the config source).
  */
 
+import { SECURITY_PROTOCOL_MAP_DEFAULT } from './kraft.js';
 import { limits } from './limits.js';
 
 /** queued.max.request.bytes when unset or set to Kafka's -1 (unbounded): 256 MiB. */
@@ -279,10 +280,41 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'max.connection.creation.rate', type: 'int', default: '2147483647', check: atLeast(0) },
   { name: 'metric.reporters', type: 'list', default: '' },
   { name: 'transaction.partition.verification.enable', type: 'boolean', default: 'true' },
-  { name: 'controller.quorum.voters', type: 'list', default: null },
-  { name: 'controller.listener.names', type: 'list', default: null },
+  // KRaft roles, listeners and the controller quorum (kraft.ts reads and checks them together).
+  // Types and defaults are Kafka 4.1.1's; process.roles and node.id have none in Kafka (Sluice's
+  // are above).
+  { name: 'controller.quorum.voters', type: 'list', default: '' },
+  { name: 'controller.quorum.bootstrap.servers', type: 'list', default: '' },
+  { name: 'controller.listener.names', type: 'string', default: null },
   { name: 'inter.broker.listener.name', type: 'string', default: null },
-  { name: 'listener.security.protocol.map', type: 'list', default: null },
+  { name: 'security.inter.broker.protocol', type: 'string', default: 'PLAINTEXT', check: oneOf('PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL') },
+  { name: 'listener.security.protocol.map', type: 'string', default: SECURITY_PROTOCOL_MAP_DEFAULT },
+  { name: 'controller.quorum.election.timeout.ms', type: 'int', default: '1000', check: atLeast(0) },
+  { name: 'controller.quorum.fetch.timeout.ms', type: 'int', default: '2000', check: atLeast(0) },
+  { name: 'controller.quorum.election.backoff.max.ms', type: 'int', default: '1000', check: atLeast(0) },
+  { name: 'controller.quorum.request.timeout.ms', type: 'int', default: '2000', check: atLeast(0) },
+  { name: 'controller.quorum.retry.backoff.ms', type: 'int', default: '20', check: atLeast(0) },
+  { name: 'controller.quorum.append.linger.ms', type: 'int', default: '25', check: atLeast(0) },
+  // Brokers in a cluster: registration, heartbeats, replication, leadership (Kafka's defaults).
+  { name: 'broker.session.timeout.ms', type: 'int', default: '9000' },
+  { name: 'broker.heartbeat.interval.ms', type: 'int', default: '2000' },
+  { name: 'initial.broker.registration.timeout.ms', type: 'int', default: '60000' },
+  { name: 'metadata.max.idle.interval.ms', type: 'int', default: '500', check: atLeast(0) },
+  { name: 'replica.lag.time.max.ms', type: 'long', default: '30000' },
+  { name: 'replica.fetch.wait.max.ms', type: 'int', default: '500' },
+  { name: 'replica.fetch.min.bytes', type: 'int', default: '1' },
+  { name: 'replica.fetch.max.bytes', type: 'int', default: '1048576', check: atLeast(0) },
+  { name: 'replica.fetch.response.max.bytes', type: 'int', default: '10485760', check: atLeast(0) },
+  { name: 'replica.fetch.backoff.ms', type: 'int', default: '1000', check: atLeast(0) },
+  { name: 'replica.socket.timeout.ms', type: 'int', default: '30000' },
+  { name: 'replica.high.watermark.checkpoint.interval.ms', type: 'long', default: '5000' },
+  { name: 'auto.leader.rebalance.enable', type: 'boolean', default: 'true' },
+  { name: 'leader.imbalance.check.interval.seconds', type: 'long', default: '300', check: atLeast(1) },
+  { name: 'controlled.shutdown.enable', type: 'boolean', default: 'true' },
+  // Internal topics' replication; capped at the number of brokers when they are created.
+  { name: 'offsets.topic.replication.factor', type: 'short', default: '3', check: atLeast(1) },
+  { name: 'transaction.state.log.replication.factor', type: 'short', default: '3', check: atLeast(1) },
+  { name: 'transaction.state.log.min.isr', type: 'int', default: '2', check: atLeast(1) },
 ];
 
 /**
