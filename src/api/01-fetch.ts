@@ -21,6 +21,12 @@
  * the client can drop their records; control batches are returned like data and clients skip
  * them. READ_UNCOMMITTED reads up to the high watermark.
  *
+ * Followers: a fetch whose replica id is a broker's reads up to the log end (not the high
+ * watermark) and reports the follower's log end offset to the replica layer, which moves the
+ * high watermark and the ISR (replica/partition.ts). A replica id that is not one of the
+ * partition's replicas gets UNKNOWN_LEADER_EPOCH with a leader epoch, NOT_LEADER_OR_FOLLOWER
+ * without (Kafka's followerReplicaOrThrow). A partition this broker holds but does not lead is
+ * NOT_LEADER_OR_FOLLOWER for everyone (no fetching from followers, KIP-392).
  * Leader epochs (KIP-320, KIP-595): current_leader_epoch newer than the partition's is
  * UNKNOWN_LEADER_EPOCH; from v12 a last_fetched_epoch whose end here lies before the fetch offset
  * is answered with diverging_epoch (that epoch's end) and no records, so the fetcher truncates;
@@ -77,6 +83,9 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
   let bytes = 0;
   let hasError = false;
   const readCommitted = req.isolationLevel === READ_COMMITTED;
+  // A follower's fetch (a broker's node id) reads to the log end and reports its position.
+  const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
+  const fromFollower = replicaId >= 0;
   const responses = req.topics.map((ft) => ({
     topic: ft.topic,
     topicId: ft.topicId,
@@ -86,6 +95,16 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
         hasError = true;
         // Kafka answers a partition it does not know with an empty (not null) aborted list.
         return { ...emptyPartition(fp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION), abortedTransactions: [] };
+      }
+      if (!partition.isLeader) {
+        hasError = true;
+        return emptyPartition(fp.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      }
+      if (fromFollower && !partition.replicas.includes(replicaId)) {
+        // Kafka's followerReplicaOrThrow: with a leader epoch given, the follower may just be
+        // ahead of this leader's view of a reassignment, so it retries.
+        hasError = true;
+        return emptyPartition(fp.partition, fp.currentLeaderEpoch >= 0 ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.NOT_LEADER_OR_FOLLOWER);
       }
       // Kafka reads any negative current_leader_epoch as "none given" (FetchRequest.optionalEpoch)
       // and answers an epoch error without watermarks.
@@ -101,7 +120,7 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
       let read;
       try {
         // The first partition with data may exceed its limits by one batch (KIP-74).
-        read = partition.read(fp.fetchOffset, limit, { minOneBatch: bytes === 0, isolation: readCommitted ? 'committed' : 'high-watermark', lastFetchedEpoch: fp.lastFetchedEpoch });
+        read = partition.read(fp.fetchOffset, limit, { minOneBatch: bytes === 0, isolation: fromFollower ? 'log-end' : readCommitted ? 'committed' : 'high-watermark', lastFetchedEpoch: fp.lastFetchedEpoch });
       } catch (err) {
         if (!(err instanceof LogStorageError)) throw err;
         hasError = true;
@@ -118,6 +137,7 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
       }
       bytes += records.length;
       budget = Math.max(0, budget - records.length);
+      if (fromFollower && read.divergingEpoch === null) b.replicas.followerFetched(ft.topic, fp.partition, replicaId, fp.fetchOffset, fp.logStartOffset);
       const divergingEpoch = read.divergingEpoch ?? NO_DIVERGING_EPOCH;
       return { ...emptyPartition(fp.partition, ErrorCode.NONE, highWatermark, logStartOffset), lastStableOffset, abortedTransactions, records, divergingEpoch };
     }),

@@ -26,6 +26,7 @@ export const deleteRecordsHandler: ApiHandler<DeleteRecordsRequest, DeleteRecord
           if (p.offset < -1n) return fail(ErrorCode.OFFSET_OUT_OF_RANGE);
           const plog = b.replicas.getPartition(t.name, p.partitionIndex);
           if (!plog) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          if (!plog.isLeader) return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
           try {
             const start = plog.deleteRecordsBefore(p.offset);
             if (start === null) return fail(ErrorCode.OFFSET_OUT_OF_RANGE);

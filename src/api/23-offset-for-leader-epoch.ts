@@ -12,7 +12,7 @@
  * current_leader_epoch (-1: not given) is checked against the partition's leader epoch:
  * newer is UNKNOWN_LEADER_EPOCH (this broker has not seen it yet), older FENCED_LEADER_EPOCH
  * (the client's metadata is stale). A partition this broker does not hold is
- * UNKNOWN_TOPIC_OR_PARTITION. replica_id (v3+) is not checked yet: a follower's request is
+ * UNKNOWN_TOPIC_OR_PARTITION, one it holds but does not lead NOT_LEADER_OR_FOLLOWER. replica_id (v3+) is not checked yet: a follower's request is
  * answered like a consumer's (cluster authorization comes with issue 13).
  */
 import { ErrorCode } from '../protocol/errors.js';
@@ -39,6 +39,7 @@ export const offsetForLeaderEpochHandler: ApiHandler<OffsetForLeaderEpochRequest
           const fail = (errorCode: number): EpochEndOffset => ({ errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1n });
           const partition = replicas.getPartition(t.topic, p.partition);
           if (!partition) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          if (!partition.isLeader) return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
           if (p.currentLeaderEpoch !== NO_EPOCH) {
             if (p.currentLeaderEpoch > partition.leaderEpoch) return fail(ErrorCode.UNKNOWN_LEADER_EPOCH);
             if (p.currentLeaderEpoch < partition.leaderEpoch) return fail(ErrorCode.FENCED_LEADER_EPOCH);

@@ -251,6 +251,7 @@ export class ReplicaManager {
     const p = this.getPartition(topic, partition);
     if (!p) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
     if (INTERNAL_TOPICS.has(topic)) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
+    if (!p.isLeader) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This broker does not lead ${topic}-${partition}; refresh the metadata.`);
     if (records === null || noWholeBatch(records)) {
       return failed(ErrorCode.INVALID_RECORD, 'Produce requests must carry exactly one record batch per partition.');
     }
@@ -279,6 +280,8 @@ export class ReplicaManager {
   private appendChecked(e: ProduceEntry, records: Buffer, batches: BatchInfo[], params: AppendRecordsParams): ProduceOutcome {
     const p = this.getPartition(e.topic, e.partition);
     if (!p) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
+    // Leadership may have moved while a worker checked the records.
+    if (!p.isLeader) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This broker no longer leads ${e.topic}-${e.partition}; refresh the metadata.`);
     const info = batches[0]!;
     if (info.isTransactional) {
       const code = params.verifyTransaction(info, e.topic, e.partition);
