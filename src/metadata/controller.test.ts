@@ -710,3 +710,17 @@ t.test('a single-node data directory written before brokers registered loads and
   t.equal(image.lastOffset, log.logEndOffset - 1n, 'the image follows the log offsets');
   log.close();
 });
+
+t.test('a combined node\'s broker registering for the first time gives up its leaderships until it is unfenced', async (t) => {
+  const log = new MemoryMetadataLog();
+  const image = new MetadataImage();
+  const c = new Controller(image, log, 1, { numPartitions: 1, replicationFactor: 1 }, { clusterId: CLUSTER_ID });
+  c.bootstrap(METADATA_FEATURES);
+  t.equal(c.createTopic(spec('a', 1, 1), false).errorCode, ErrorCode.NONE);
+  const r = c.registerBroker(registration(1), 0);
+  t.equal(r.errorCode, ErrorCode.NONE);
+  t.notOk(c.isActive(1), 'registered: now fenced like any new incarnation');
+  t.same(brief(image.topicsByName.get('a')!.partitions[0]!), { leader: -1, isr: [1], leaderEpoch: 1, partitionEpoch: 1 });
+  t.equal(c.heartbeat(beat(1, r.brokerEpoch, image.lastOffset), 10).isFenced, false);
+  t.same(brief(image.topicsByName.get('a')!.partitions[0]!), { leader: 1, isr: [1], leaderEpoch: 2, partitionEpoch: 2 }, 'unfenced: it leads again');
+});

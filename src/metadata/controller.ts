@@ -583,7 +583,8 @@ export class Controller {
    * then every feature range against the finalized levels. A new incarnation gets a new broker
    * epoch and starts fenced; the same incarnation registering again keeps its epoch and state. A
    * new incarnation of a broker that still leads or sits in ISRs (it restarted before its session
-   * lapsed) is first taken out of them, as Kafka 4 does for an unclean shutdown.
+   * lapsed, or it is a combined node's broker registering for the first time) is first taken out
+   * of them, as Kafka 4 does for an unclean shutdown; it leads again once unfenced.
    */
   registerBroker(request: BrokerRegistrationRequest, nowMs: number): BrokerRegistrationOutcome {
     const refuse = (errorCode: number, message: string): BrokerRegistrationOutcome => ({ ...fail(errorCode, message), brokerEpoch: -1n });
@@ -623,7 +624,9 @@ export class Controller {
 
     const newIncarnation = existing?.incarnationId !== incarnationId;
     const records: MetadataRecord[] = [];
-    if (newIncarnation && existing) records.push(...this.uncleanShutdownRecords(brokerId));
+    // A combined node's broker registering for the first time was, until now, the implicit live
+    // broker: like any restarted broker it gives up what it led until it is unfenced again.
+    if (newIncarnation && (existing || this.isImplicitLocal(brokerId))) records.push(...this.uncleanShutdownRecords(brokerId));
     const brokerEpoch = newIncarnation || !existing ? this.metadataLog.logEndOffset : existing.brokerEpoch;
     records.push({
       type: 'RegisterBroker',
