@@ -724,3 +724,16 @@ t.test('a combined node\'s broker registering for the first time gives up its le
   t.equal(c.heartbeat(beat(1, r.brokerEpoch, image.lastOffset), 10).isFenced, false);
   t.same(brief(image.topicsByName.get('a')!.partitions[0]!), { leader: 1, isr: [1], leaderEpoch: 2, partitionEpoch: 2 }, 'unfenced: it leads again');
 });
+
+t.test('after a controller restart every registered broker gets a fresh session; broker.session.timeout.ms comes from the config', async (t) => {
+  const k = controller({ sessionTimeoutMs: 1000 });
+  up(k, [1, 2], 0);
+  const image = new MetadataImage();
+  k.log.replay(image);
+  const settings = new Map([['broker.session.timeout.ms', '3000']]);
+  const c = new Controller(image, k.log, CONTROLLER_ID, { numPartitions: 1, replicationFactor: 1 }, { clusterId: CLUSTER_ID, implicitLocalBroker: false, config: { get: (n) => settings.get(n) ?? null } });
+  t.equal(c.sessionTimeoutMs, 3000);
+  t.same(c.fenceStaleBrokers(50_000), [], 'first look at the brokers: their sessions start now');
+  c.heartbeat(beat(2, k.epochs.get(2)!, image.lastOffset), 52_000);
+  t.same(c.fenceStaleBrokers(53_001), [1], 'broker 1 silent for more than 3000 ms since');
+});

@@ -123,7 +123,7 @@ export const BROKER_SESSION_TIMEOUT_MS_DEFAULT = 9000;
 export interface ControllerOptions {
   /** The cluster id brokers must register with; null refuses every registration. */
   clusterId?: string | null;
-  /** broker.session.timeout.ms: a broker not heard from for longer is fenced. */
+  /** A broker not heard from for longer is fenced; else config's broker.session.timeout.ms, else Kafka's 9000. */
   sessionTimeoutMs?: number;
   /** Broker configs (unclean.leader.election.enable); the image's dynamic configs when absent. */
   config?: { get(name: string): string | null };
@@ -182,7 +182,8 @@ export class Controller {
     private readonly options: ControllerOptions = {},
   ) {
     this.clusterId = options.clusterId ?? null;
-    this.sessionTimeoutMs = options.sessionTimeoutMs ?? BROKER_SESSION_TIMEOUT_MS_DEFAULT;
+    const configured = options.config?.get('broker.session.timeout.ms');
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? (configured ? Number(configured) : BROKER_SESSION_TIMEOUT_MS_DEFAULT);
     this.implicitLocalBroker = options.implicitLocalBroker ?? true;
     this.random = options.random ?? mathRandomInt;
   }
