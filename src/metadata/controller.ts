@@ -1,7 +1,22 @@
 /**
- * The single-node KRaft controller: validates topic, partition and config changes, turns each into
- * metadata records, appends them to the metadata log (durably) and only then applies them to the
- * image and tells listeners (the log manager creates or deletes partition directories).
+ * The KRaft controller: validates topic, partition and config changes, turns each into metadata
+ * records, appends them to the metadata log (durably) and only then applies them to the image and
+ * tells listeners (the log manager creates or deletes partition directories).
+ *
+ * Cluster membership (issue 12), in the role of Kafka's ClusterControlManager,
+ * BrokerHeartbeatManager and ReplicationControlManager: brokers register (a new incarnation gets a
+ * broker epoch, the offset of the batch that registers it, and starts fenced), heartbeat (unfenced
+ * once their metadata has reached their registration, fenced on request or when their session of
+ * `sessionTimeoutMs` lapses: `fenceStaleBrokers(nowMs)`, called by the owner's timer), shut down in
+ * a controlled way (leaderships move away first), and report ISR changes (`alterPartition`).
+ * Fencing a broker moves every leadership it had to a live ISR member. Sessions are in memory only,
+ * as in Kafka: after a restart every registered broker gets a fresh session from the first time
+ * the controller looks at it.
+ *
+ * A combined node whose broker has not registered (every single-node data directory, where nothing
+ * ever registers) counts as one live broker, `nodeId`, with no session: so single-node Sluice places,
+ * elects and answers exactly as before, with nothing written at start. Its own registration, once
+ * recorded, takes over.
  *
  * Every operation runs to completion synchronously: nothing changes the image across an await
  * (STYLE.md principle 10).
@@ -14,12 +29,26 @@ import { limits } from '../config/limits.js';
 import { brokerConfigByName, checkConfigValue, DYNAMIC_BROKER_CONFIGS, shownValue, topicConfigByName } from '../config/definitions.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { ErrorCode } from '../protocol/errors.js';
-import type { MetadataImage, TopicState } from './image.js';
+import type {
+  AlterPartitionRequest,
+  AlterPartitionResponse,
+  AlterPartitionResponsePartitionData,
+  BrokerHeartbeatRequest,
+  BrokerRegistrationRequest,
+  ElectLeadersRequest,
+  ElectLeadersResponse,
+  ElectLeadersResponsePartitionResult,
+} from '../protocol/generated/index.js';
+import type { BrokerRegistration, MetadataImage, PartitionState, TopicState } from './image.js';
 import { randomUuidString } from './meta-properties.js';
 import { METADATA_TOPIC } from './metadata-log.js';
-import type { MetadataRecord } from './records.js';
+import { buildPartitionChange, NO_LEADER, type Election } from './partition-change.js';
+import type { MetadataRecord, PartitionChangeRecord } from './records.js';
+import { InvalidReplicationFactorError, mathRandomInt, placeReplicas, type RandomInt, type UsableBroker } from './replica-placer.js';
 
 export interface MetadataLogWriter {
+  /** The offset the next appended record gets (broker epochs are offsets). */
+  readonly logEndOffset: bigint;
   /**
    * Appends the records as one atomic batch and makes them durable before returning; throws
    * LogStorageError, having appended nothing, when the storage fails.
@@ -33,6 +62,26 @@ export interface Outcome {
 }
 
 const OK: Outcome = { errorCode: ErrorCode.NONE, errorMessage: null };
+
+/** Replicas of new partitions, and the ISR each starts with (its live replicas). */
+interface Placement {
+  replicas: number[][];
+  isrs: number[][];
+}
+
+/** The partition as `records`, not yet written, leave it. */
+function latest(records: readonly PartitionChangeRecord[], topicId: string, p: PartitionState): PartitionState {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i]!;
+    if (r.topicId === topicId && r.partition === p.partition) return r;
+  }
+  return p;
+}
+
+/** A new partition, led by the first replica of its ISR (Kafka's buildPartitionRegistration). */
+function partitionRecord(topicId: string, partition: number, replicas: number[], isr: number[]): MetadataRecord {
+  return { type: 'Partition', topicId, partition, replicas, isr, leader: isr[0]!, leaderEpoch: 0, partitionEpoch: 0 };
+}
 const fail = (errorCode: number, errorMessage: string): Outcome => ({ errorCode, errorMessage });
 
 /** Kafka's topic name rules: 1-249 chars of [a-zA-Z0-9._-], not "." or "..". */
@@ -68,17 +117,76 @@ export interface InternalTopicPolicy {
   configs: ReadonlyMap<string, string>;
 }
 
+/** Kafka's broker.session.timeout.ms default. */
+export const BROKER_SESSION_TIMEOUT_MS_DEFAULT = 9000;
+
+export interface ControllerOptions {
+  /** The cluster id brokers must register with; null refuses every registration. */
+  clusterId?: string | null;
+  /** A broker not heard from for longer is fenced; else config's broker.session.timeout.ms, else Kafka's 9000. */
+  sessionTimeoutMs?: number;
+  /** Broker configs (unclean.leader.election.enable); the image's dynamic configs when absent. */
+  config?: { get(name: string): string | null };
+  /** Whether `nodeId` counts as a live broker until it registers (a combined node); default true. */
+  implicitLocalBroker?: boolean;
+  /** Random source of replica placement. */
+  random?: RandomInt;
+}
+
+/** BrokerRegistration's answer. */
+export interface BrokerRegistrationOutcome extends Outcome {
+  brokerEpoch: bigint;
+}
+
+/** BrokerHeartbeat's answer. */
+export interface BrokerHeartbeatOutcome extends Outcome {
+  isCaughtUp: boolean;
+  isFenced: boolean;
+  shouldShutDown: boolean;
+}
+
+/** What the controller remembers of a broker between heartbeats (never written down). */
+interface BrokerSession {
+  lastContactMs: number;
+  /** The metadata offset its last heartbeat reported; -1 before any. */
+  metadataOffset: bigint;
+  /** End of the batch that started its controlled shutdown; -1 when not shutting down. */
+  controlledShutdownOffset: bigint;
+}
+
+type BrokerState = 'fenced' | 'unfenced' | 'controlled-shutdown' | 'shutdown-now';
+
+/** ElectLeaders' election types. */
+export const ElectionType = { PREFERRED: 0, UNCLEAN: 1 } as const;
+
+/** Kafka's DirectoryId.reserved: the first 100 uuids are reserved directory ids. */
+function isReservedDirectoryId(id: Buffer): boolean {
+  return id.length === 16 && id.readBigUInt64BE(0) === 0n && id.readBigUInt64BE(8) < 100n;
+}
+
 export class Controller {
   private readonly listeners: Array<(records: readonly MetadataRecord[]) => void> = [];
   private readonly internalTopics = new Map<string, InternalTopicPolicy>();
   private readonly preparers: Array<(records: readonly MetadataRecord[]) => () => void> = [];
+  private readonly sessions = new Map<number, BrokerSession>();
+  private readonly clusterId: string | null;
+  readonly sessionTimeoutMs: number;
+  private readonly implicitLocalBroker: boolean;
+  private readonly random: RandomInt;
 
   constructor(
     readonly image: MetadataImage,
     private readonly metadataLog: MetadataLogWriter,
     readonly nodeId: number,
     private readonly defaults: { numPartitions: number; replicationFactor: number },
-  ) {}
+    private readonly options: ControllerOptions = {},
+  ) {
+    this.clusterId = options.clusterId ?? null;
+    const configured = options.config?.get('broker.session.timeout.ms');
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? (configured ? Number(configured) : BROKER_SESSION_TIMEOUT_MS_DEFAULT);
+    this.implicitLocalBroker = options.implicitLocalBroker ?? true;
+    this.random = options.random ?? mathRandomInt;
+  }
 
   /** Declares a coordinator's internal topic (see InternalTopicPolicy). */
   reserveInternalTopic(name: string, policy: InternalTopicPolicy): void {
@@ -101,6 +209,7 @@ export class Controller {
   private commit(records: MetadataRecord[]): Outcome {
     if (records.length === 0) return OK;
     const undos: Array<() => void> = [];
+    const baseOffset = this.metadataLog.logEndOffset;
     try {
       for (const p of this.preparers) undos.push(p(records));
       this.metadataLog.append(records);
@@ -109,7 +218,7 @@ export class Controller {
       if (!(e instanceof LogStorageError)) throw e;
       return fail(ErrorCode.KAFKA_STORAGE_ERROR, `Nothing was changed: the broker could not write to its data directory (${e.message}). Free disk space or file descriptors and retry.`);
     }
-    for (const r of records) this.image.apply(r);
+    records.forEach((r, i) => this.image.apply(r, baseOffset + BigInt(i)));
     for (const l of this.listeners) l(records);
     return OK;
   }
@@ -144,12 +253,11 @@ export class Controller {
     if (collision) {
       return result(fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${spec.name}' collides with existing topic: ${collision}`));
     }
+    let placement: Placement | null = null;
     if (spec.assignments) {
-      for (const [i, replicas] of spec.assignments.entries()) {
-        if (replicas.length !== 1 || replicas[0] !== this.nodeId) {
-          return result(fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Partition ${i} is assigned to brokers [${replicas.join(', ')}], but the only broker is ${this.nodeId}.`));
-        }
-      }
+      const checked = this.checkManualAssignments(spec.assignments, null, 0);
+      if (!('replicas' in checked)) return result(checked);
+      placement = checked;
     }
     if (numPartitions < 1) return result(fail(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.'));
     if (numPartitions > limits.partitionsPerTopicMax) {
@@ -157,13 +265,10 @@ export class Controller {
       return result(fail(ErrorCode.POLICY_VIOLATION, `Number of partitions ${numPartitions} is over this broker's limit of ${limits.partitionsPerTopicMax} per topic.`));
     }
     if (replicationFactor < 1) return result(fail(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.'));
-    if (replicationFactor > 1) {
-      return result(
-        fail(
-          ErrorCode.INVALID_REPLICATION_FACTOR,
-          `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only 1 broker(s) are registered.`,
-        ),
-      );
+    if (!placement) {
+      const placed = this.place(numPartitions, replicationFactor);
+      if (!('replicas' in placed)) return result(placed);
+      placement = placed;
     }
     if (this.image.topicsByName.size >= limits.topicsMax) {
       return result(fail(ErrorCode.POLICY_VIOLATION, `This broker holds its limit of ${limits.topicsMax} topics.`));
@@ -177,7 +282,7 @@ export class Controller {
 
     const topicId = randomUuidString();
     const records: MetadataRecord[] = [{ type: 'Topic', name: spec.name, topicId }];
-    for (let p = 0; p < numPartitions; p++) records.push(this.partitionRecord(topicId, p));
+    for (let p = 0; p < numPartitions; p++) records.push(partitionRecord(topicId, p, placement.replicas[p]!, placement.isrs[p]!));
     for (const [name, value] of spec.configs) {
       if (value !== null) records.push({ type: 'Config', resourceType: 'topic', resourceName: spec.name, name, value });
     }
@@ -186,8 +291,59 @@ export class Controller {
     return { ...result(OK), topic: this.image.topicsByName.get(spec.name)! };
   }
 
-  private partitionRecord(topicId: string, partition: number): MetadataRecord {
-    return { type: 'Partition', topicId, partition, replicas: [this.nodeId], isr: [this.nodeId], leader: this.nodeId, leaderEpoch: 0, partitionEpoch: 0 };
+  /**
+   * Kafka's validateManualPartitionAssignment for each partition of an explicit assignment (every
+   * broker registered, none twice, as many replicas as `replicationFactor` or as the first
+   * partition), and the ISR each starts with: its live brokers, at least one.
+   */
+  private checkManualAssignments(assignments: readonly number[][], replicationFactor: number | null, firstPartition: number): Placement | Outcome {
+    const placement: Placement = { replicas: [], isrs: [] };
+    let rf = replicationFactor;
+    for (const [i, replicas] of assignments.entries()) {
+      if (replicas.length === 0) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.');
+      const sorted = [...replicas].sort((a, b) => a - b);
+      for (const [j, brokerId] of sorted.entries()) {
+        if (!this.isRegistered(brokerId)) {
+          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${brokerId}, but no such broker is registered.`);
+        }
+        if (j > 0 && sorted[j - 1] === brokerId) {
+          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${brokerId} more than once.`);
+        }
+      }
+      if (rf !== null && replicas.length !== rf) {
+        return fail(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `The manual partition assignment includes a partition with ${replicas.length} replica(s), but this is not consistent with previous partitions, which have ${rf} replica(s).`,
+        );
+      }
+      rf = replicas.length;
+      const isr = replicas.filter((r) => this.isActive(r));
+      if (isr.length === 0) {
+        return fail(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `All brokers specified in the manual partition assignment for partition ${firstPartition + i} are fenced or in controlled shutdown.`,
+        );
+      }
+      placement.replicas.push([...replicas]);
+      placement.isrs.push(isr);
+    }
+    return placement;
+  }
+
+  /** Kafka's striped placement over the usable brokers, with the ISR each partition starts with. */
+  private place(numPartitions: number, replicationFactor: number): Placement | Outcome {
+    let replicas: number[][];
+    try {
+      replicas = placeReplicas(this.usableBrokers(), numPartitions, replicationFactor, this.random);
+    } catch (e) {
+      if (!(e instanceof InvalidReplicationFactorError)) throw e;
+      return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${replicationFactor} time(s): ${e.message}`);
+    }
+    const isrs = replicas.map((r) => r.filter((b) => this.isActive(b)));
+    if (isrs.some((isr) => isr.length === 0)) {
+      return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${replicationFactor} time(s): All brokers are currently fenced or in controlled shutdown.`);
+    }
+    return { replicas, isrs };
   }
 
   /** An internal topic's spec with its policy's partitions and configs where the request gave none. */
@@ -299,19 +455,23 @@ export class Controller {
     if (this.partitionCount() + count - current > limits.partitionsMax) {
       return fail(ErrorCode.POLICY_VIOLATION, `Adding partitions would pass this broker's limit of ${limits.partitionsMax}.`);
     }
+    const replicationFactor = topic.partitions[0]?.replicas.length ?? 1;
+    let placement: Placement;
     if (assignments) {
       if (assignments.length !== count - current) {
         return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${count - current} but ${assignments.length} assignments provided.`);
       }
-      for (const replicas of assignments) {
-        if (replicas.length !== 1 || replicas[0] !== this.nodeId) {
-          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Assignment [${replicas.join(', ')}] names brokers other than the only broker ${this.nodeId}.`);
-        }
-      }
+      const checked = this.checkManualAssignments(assignments, replicationFactor, current);
+      if (!('replicas' in checked)) return checked;
+      placement = checked;
+    } else {
+      const placed = this.place(count - current, replicationFactor);
+      if (!('replicas' in placed)) return placed;
+      placement = placed;
     }
     if (validateOnly) return OK;
     const records: MetadataRecord[] = [];
-    for (let p = current; p < count; p++) records.push(this.partitionRecord(topic.topicId, p));
+    for (let p = current; p < count; p++) records.push(partitionRecord(topic.topicId, p, placement.replicas[p - current]!, placement.isrs[p - current]!));
     return this.commit(records);
   }
 
@@ -330,5 +490,423 @@ export class Controller {
   /** Records the metadata.version feature; done once, when a data directory is formatted. */
   bootstrap(features: ReadonlyArray<{ name: string; level: number }>): void {
     this.commitOrThrow(features.map((f) => ({ type: 'FeatureLevel', name: f.name, level: f.level })));
+  }
+
+  // ---- Cluster membership (issue 12) ----
+
+  /** The local broker of a combined node that has not registered: live, never fenced, no session. */
+  private isImplicitLocal(brokerId: number): boolean {
+    return this.implicitLocalBroker && brokerId === this.nodeId && !this.image.brokers.has(brokerId);
+  }
+
+  isRegistered(brokerId: number): boolean {
+    return this.image.brokers.has(brokerId) || this.isImplicitLocal(brokerId);
+  }
+
+  /** Kafka's isActive: registered, not fenced, not in controlled shutdown. */
+  isActive(brokerId: number): boolean {
+    const b = this.image.brokers.get(brokerId);
+    if (b) return !b.fenced && !b.inControlledShutdown;
+    return this.isImplicitLocal(brokerId);
+  }
+
+  /** Brokers new replicas may go to: every registered one not in controlled shutdown, by id. */
+  private usableBrokers(): UsableBroker[] {
+    const out: UsableBroker[] = [];
+    for (const b of this.image.brokers.values()) if (!b.inControlledShutdown) out.push({ id: b.brokerId, rack: b.rack, fenced: b.fenced });
+    if (this.isImplicitLocal(this.nodeId)) out.push({ id: this.nodeId, rack: null, fenced: false });
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  private sessionOf(brokerId: number, nowMs: number): BrokerSession {
+    let s = this.sessions.get(brokerId);
+    if (!s) this.sessions.set(brokerId, (s = { lastContactMs: nowMs, metadataOffset: -1n, controlledShutdownOffset: -1n }));
+    return s;
+  }
+
+  /** Kafka's hasValidSession: unfenced and heard from within the session timeout. */
+  private hasValidSession(b: BrokerRegistration, nowMs: number): boolean {
+    if (b.fenced) return false;
+    return this.sessionOf(b.brokerId, nowMs).lastContactMs + this.sessionTimeoutMs >= nowMs;
+  }
+
+  private brokerConfig(name: string): string | null {
+    if (this.options.config) return this.options.config.get(name);
+    return this.image.brokerConfigs.get(String(this.nodeId))?.get(name) ?? this.image.brokerConfigs.get('')?.get(name) ?? null;
+  }
+
+  /** unclean.leader.election.enable of the topic, else of the broker (Kafka's default: false). */
+  uncleanLeaderElectionEnabled(topic: TopicState): boolean {
+    const name = 'unclean.leader.election.enable';
+    return (topic.configs.get(name) ?? this.brokerConfig(name) ?? 'false').trim().toLowerCase() === 'true';
+  }
+
+  private *allPartitions(): Iterable<{ topic: TopicState; partition: PartitionState }> {
+    for (const topic of this.image.topicsById.values()) for (const partition of topic.partitions) yield { topic, partition };
+  }
+
+  private hasLeaderships(brokerId: number): boolean {
+    for (const { partition } of this.allPartitions()) if (partition.leader === brokerId) return true;
+    return false;
+  }
+
+  /**
+   * Kafka's generateLeaderAndIsrUpdates: for each selected partition, `brokerToRemove` leaves the
+   * ISR and may not lead, `brokerToAdd` may lead even though the image still shows it fenced; a
+   * new leader is elected where needed (unclean where the topic allows it).
+   */
+  private leaderAndIsrUpdates(brokerToRemove: number, brokerToAdd: number, select: (p: PartitionState) => boolean): PartitionChangeRecord[] {
+    const acceptable = (r: number): boolean => r !== brokerToRemove && (r === brokerToAdd || this.isActive(r));
+    const records: PartitionChangeRecord[] = [];
+    for (const { topic, partition } of this.allPartitions()) {
+      if (!select(partition)) continue;
+      const rec = buildPartitionChange(topic.topicId, partition, {
+        targetIsr: partition.isr.filter((r) => r !== brokerToRemove),
+        election: this.uncleanLeaderElectionEnabled(topic) ? 'unclean' : 'any',
+        isAcceptableLeader: acceptable,
+      });
+      if (rec) records.push(rec);
+    }
+    return records;
+  }
+
+  /** Kafka's handleBrokerFenced: out of every ISR, leaderships moved, then the fence itself. */
+  private fenceRecords(b: BrokerRegistration): MetadataRecord[] {
+    return [
+      ...this.leaderAndIsrUpdates(b.brokerId, NO_LEADER, (p) => p.isr.includes(b.brokerId)),
+      { type: 'BrokerRegistrationChange', brokerId: b.brokerId, brokerEpoch: String(b.brokerEpoch), fenced: true, inControlledShutdown: false },
+    ];
+  }
+
+  /**
+   * BrokerRegistration (key 62), Kafka's checks in Kafka's order: the cluster id, a live session
+   * of another incarnation (DUPLICATE_BROKER_REGISTRATION), ZooKeeper brokers, log directories,
+   * then every feature range against the finalized levels. A new incarnation gets a new broker
+   * epoch and starts fenced; the same incarnation registering again keeps its epoch and state. A
+   * new incarnation of a broker that still leads or sits in ISRs (it restarted before its session
+   * lapsed, or it is a combined node's broker registering for the first time) is first taken out
+   * of them, as Kafka 4 does for an unclean shutdown; it leads again once unfenced.
+   */
+  registerBroker(request: BrokerRegistrationRequest, nowMs: number): BrokerRegistrationOutcome {
+    const refuse = (errorCode: number, message: string): BrokerRegistrationOutcome => ({ ...fail(errorCode, message), brokerEpoch: -1n });
+    if (request.clusterId !== this.clusterId) {
+      return refuse(ErrorCode.INCONSISTENT_CLUSTER_ID, `Expected cluster ID ${this.clusterId ?? '(none)'}, but got cluster ID ${request.clusterId}`);
+    }
+    const brokerId = request.brokerId;
+    const incarnationId = request.incarnationId.toString('base64url');
+    const existing = this.image.brokers.get(brokerId);
+    if (existing && this.hasValidSession(existing, nowMs) && existing.incarnationId !== incarnationId) {
+      return refuse(ErrorCode.DUPLICATE_BROKER_REGISTRATION, 'Another broker is registered with that broker id.');
+    }
+    if (request.isMigratingZkBroker) return refuse(ErrorCode.BROKER_ID_NOT_REGISTERED, 'Controller does not support registering ZK brokers.');
+    if (request.logDirs.length === 0) return refuse(ErrorCode.INVALID_REGISTRATION, 'No directories specified in request');
+    if (request.logDirs.some(isReservedDirectoryId)) return refuse(ErrorCode.INVALID_REGISTRATION, 'Reserved directory ID in request');
+    const logDirs = request.logDirs.map((d) => d.toString('base64url'));
+    if (new Set(logDirs).size !== logDirs.length) return refuse(ErrorCode.INVALID_REGISTRATION, 'Duplicate directory ID in request');
+    for (const dir of logDirs) {
+      for (const other of this.image.brokers.values()) {
+        if (other.brokerId !== brokerId && other.logDirs.includes(dir)) {
+          return refuse(ErrorCode.INVALID_REGISTRATION, `Broker ${other.brokerId} is already registered with directory ${dir}`);
+        }
+      }
+    }
+    // Every finalized feature must be in the broker's range; one it does not name has range [0, 0].
+    const ranges = new Map(request.features.map((f) => [f.name, f]));
+    for (const [name, level] of this.image.features) if (level !== 0 && !ranges.has(name)) ranges.set(name, { name, minSupportedVersion: 0, maxSupportedVersion: 0 });
+    for (const f of ranges.values()) {
+      const finalized = this.image.features.get(f.name) ?? 0;
+      if (finalized < f.minSupportedVersion || finalized > f.maxSupportedVersion) {
+        return refuse(
+          ErrorCode.UNSUPPORTED_VERSION,
+          `Unable to register because the broker does not support finalized version ${finalized} of ${f.name}. The broker wants a version between ${f.minSupportedVersion} and ${f.maxSupportedVersion}, inclusive.`,
+        );
+      }
+    }
+
+    const newIncarnation = existing?.incarnationId !== incarnationId;
+    const records: MetadataRecord[] = [];
+    // A combined node's broker registering for the first time was, until now, the implicit live
+    // broker: like any restarted broker it gives up what it led until it is unfenced again.
+    if (newIncarnation && (existing || this.isImplicitLocal(brokerId))) records.push(...this.uncleanShutdownRecords(brokerId));
+    const brokerEpoch = newIncarnation || !existing ? this.metadataLog.logEndOffset : existing.brokerEpoch;
+    records.push({
+      type: 'RegisterBroker',
+      brokerId,
+      incarnationId,
+      brokerEpoch: String(brokerEpoch),
+      endpoints: request.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port, securityProtocol: l.securityProtocol })),
+      rack: request.rack,
+      fenced: newIncarnation || !existing ? true : existing.fenced,
+      inControlledShutdown: newIncarnation || !existing ? false : existing.inControlledShutdown,
+      features: request.features.map((f) => ({ name: f.name, minSupportedVersion: f.minSupportedVersion, maxSupportedVersion: f.maxSupportedVersion })),
+      logDirs,
+    });
+    const committed = this.commit(records);
+    if (committed.errorCode !== ErrorCode.NONE) return { ...committed, brokerEpoch: -1n };
+    if (newIncarnation) this.sessions.delete(brokerId);
+    const session = this.sessionOf(brokerId, nowMs);
+    session.lastContactMs = nowMs;
+    return { ...OK, brokerEpoch };
+  }
+
+  /** A restarted broker's old incarnation leaves every ISR and leadership it still held. */
+  private uncleanShutdownRecords(brokerId: number): PartitionChangeRecord[] {
+    return this.leaderAndIsrUpdates(brokerId, NO_LEADER, (p) => p.isr.includes(brokerId) || p.leader === brokerId);
+  }
+
+  /** Kafka's checkBrokerEpoch; null when it matches. */
+  private staleBrokerEpoch(brokerId: number, brokerEpoch: bigint): Outcome | null {
+    const b = this.image.brokers.get(brokerId);
+    if (!b) return fail(ErrorCode.STALE_BROKER_EPOCH, `No broker registration found for broker id ${brokerId}`);
+    if (b.brokerEpoch !== brokerEpoch) return fail(ErrorCode.STALE_BROKER_EPOCH, `Expected broker epoch ${b.brokerEpoch}, but got broker epoch ${brokerEpoch}`);
+    return null;
+  }
+
+  private stateOf(b: BrokerRegistration): BrokerState {
+    if (b.fenced) return 'fenced';
+    return b.inControlledShutdown ? 'controlled-shutdown' : 'unfenced';
+  }
+
+  /** The lowest metadata offset an active broker reported; a broker in controlled shutdown waits for it. */
+  private lowestActiveOffset(nowMs: number): bigint {
+    let lowest: bigint | null = null;
+    for (const b of this.image.brokers.values()) {
+      if (b.fenced || b.inControlledShutdown) continue;
+      const offset = this.sessionOf(b.brokerId, nowMs).metadataOffset;
+      if (lowest === null || offset < lowest) lowest = offset;
+    }
+    return lowest ?? BigInt(Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Kafka's BrokerHeartbeatManager.calculateNextBrokerState. */
+  private nextState(b: BrokerRegistration, request: BrokerHeartbeatRequest, nowMs: number): BrokerState {
+    const current = this.stateOf(b);
+    switch (current) {
+      case 'fenced':
+        if (request.wantShutDown) return 'shutdown-now';
+        if (!request.wantFence && request.currentMetadataOffset >= b.registrationOffset) return 'unfenced';
+        return 'fenced';
+      case 'unfenced':
+        if (request.wantFence) return request.wantShutDown ? 'shutdown-now' : 'fenced';
+        if (request.wantShutDown) return this.hasLeaderships(b.brokerId) ? 'controlled-shutdown' : 'shutdown-now';
+        return 'unfenced';
+      case 'controlled-shutdown': {
+        if (this.hasLeaderships(b.brokerId)) return 'controlled-shutdown';
+        // Shut down only once every active broker has seen the leaderships move.
+        const offset = this.sessionOf(b.brokerId, nowMs).controlledShutdownOffset;
+        return offset <= this.lowestActiveOffset(nowMs) ? 'shutdown-now' : 'controlled-shutdown';
+      }
+      default:
+        return 'shutdown-now';
+    }
+  }
+
+  /**
+   * BrokerHeartbeat (key 63): checks the broker epoch (STALE_BROKER_EPOCH), moves the broker
+   * between fenced, unfenced, controlled shutdown and shut down as Kafka's heartbeat manager does,
+   * writes what that changes, and renews its session.
+   */
+  heartbeat(request: BrokerHeartbeatRequest, nowMs: number): BrokerHeartbeatOutcome {
+    const stale = this.staleBrokerEpoch(request.brokerId, request.brokerEpoch);
+    if (stale) return { ...stale, isCaughtUp: false, isFenced: true, shouldShutDown: false };
+    const b = this.image.brokers.get(request.brokerId)!;
+    const current = this.stateOf(b);
+    const next = this.nextState(b, request, nowMs);
+    const epoch = String(b.brokerEpoch);
+    let records: MetadataRecord[] = [];
+    if (next !== current) {
+      if (next === 'fenced' || next === 'shutdown-now') records = this.fenceRecords(b);
+      else if (next === 'unfenced') {
+        records = [
+          { type: 'BrokerRegistrationChange', brokerId: b.brokerId, brokerEpoch: epoch, fenced: false },
+          // Leaderless partitions it can lead now (it was their last ISR member).
+          ...this.leaderAndIsrUpdates(NO_LEADER, b.brokerId, (p) => p.leader === NO_LEADER),
+        ];
+      } else if (next === 'controlled-shutdown') {
+        records = [
+          { type: 'BrokerRegistrationChange', brokerId: b.brokerId, brokerEpoch: epoch, inControlledShutdown: true },
+          ...this.leaderAndIsrUpdates(b.brokerId, NO_LEADER, (p) => p.isr.includes(b.brokerId)),
+        ];
+      }
+    }
+    const committed = this.commit(records);
+    const isCaughtUp = request.currentMetadataOffset >= b.registrationOffset;
+    if (committed.errorCode !== ErrorCode.NONE) return { ...committed, isCaughtUp, isFenced: current === 'fenced', shouldShutDown: false };
+    const session = this.sessionOf(b.brokerId, nowMs);
+    session.lastContactMs = nowMs;
+    session.metadataOffset = request.currentMetadataOffset;
+    const fenced = next === 'fenced' || next === 'shutdown-now';
+    if (fenced) session.controlledShutdownOffset = -1n;
+    else if (next === 'controlled-shutdown' && session.controlledShutdownOffset < 0n) session.controlledShutdownOffset = this.image.lastOffset;
+    return { ...OK, isCaughtUp, isFenced: fenced, shouldShutDown: next === 'shutdown-now' };
+  }
+
+  /**
+   * Fences every broker whose session has lapsed (not heard from for more than sessionTimeoutMs),
+   * one metadata batch each so each fence is seen before the next; returns their ids. The owner
+   * calls it from a timer. Throws LogStorageError when a fence cannot be written.
+   */
+  fenceStaleBrokers(nowMs: number): number[] {
+    const fenced: number[] = [];
+    for (const b of [...this.image.brokers.values()]) {
+      if (b.fenced || this.hasValidSession(b, nowMs)) continue;
+      this.commitOrThrow(this.fenceRecords(b));
+      this.sessionOf(b.brokerId, nowMs).controlledShutdownOffset = -1n;
+      fenced.push(b.brokerId);
+    }
+    return fenced;
+  }
+
+  /** UnregisterBroker (key 64): out of every ISR, leaderships moved, then forgotten. */
+  unregisterBroker(brokerId: number): Outcome {
+    const b = this.image.brokers.get(brokerId);
+    if (!b) return fail(ErrorCode.BROKER_ID_NOT_REGISTERED, `Broker ID ${brokerId} is not currently registered`);
+    const committed = this.commit([
+      ...this.leaderAndIsrUpdates(brokerId, NO_LEADER, (p) => p.isr.includes(brokerId)),
+      { type: 'UnregisterBroker', brokerId, brokerEpoch: String(b.brokerEpoch) },
+    ]);
+    if (committed.errorCode === ErrorCode.NONE) this.sessions.delete(brokerId);
+    return committed;
+  }
+
+  /**
+   * AlterPartition (key 56) from a partition leader, validated in Kafka's order: broker epoch
+   * (STALE_BROKER_EPOCH for the whole request), topic (UNKNOWN_TOPIC_ID from v2, by name before),
+   * partition, a newer epoch than ours (NOT_CONTROLLER), an older leader epoch
+   * (FENCED_LEADER_EPOCH), not the leader (INVALID_REQUEST, as Kafka answers), an older partition
+   * epoch (INVALID_UPDATE_VERSION), an ISR outside the replicas or without the leader
+   * (INVALID_REQUEST), a fenced, shutting-down or re-registered replica added
+   * (INELIGIBLE_REPLICA, OPERATION_NOT_ATTEMPTED before v2). Each accepted change bumps the
+   * partition epoch; all are written as one batch.
+   */
+  alterPartition(request: AlterPartitionRequest, version: number): AlterPartitionResponse {
+    const response: AlterPartitionResponse = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, topics: [] };
+    const stale = this.staleBrokerEpoch(request.brokerId, request.brokerEpoch);
+    if (stale) return { ...response, errorCode: stale.errorCode };
+    const records: PartitionChangeRecord[] = [];
+    const pending: Array<{ out: AlterPartitionResponsePartitionData; change: PartitionChangeRecord | null; partition: PartitionState }> = [];
+    for (const topicData of request.topics) {
+      const partitions: AlterPartitionResponsePartitionData[] = [];
+      response.topics.push({ topicName: topicData.topicName, topicId: topicData.topicId, partitions });
+      const topic = version > 1 ? this.image.topicsById.get(topicData.topicId.toString('base64url')) : this.image.topicsByName.get(topicData.topicName);
+      for (const data of topicData.partitions) {
+        const out: AlterPartitionResponsePartitionData = { partitionIndex: data.partitionIndex, errorCode: ErrorCode.NONE, leaderId: 0, leaderEpoch: 0, isr: [], leaderRecoveryState: 0, partitionEpoch: 0 };
+        partitions.push(out);
+        if (!topic) {
+          out.errorCode = version > 1 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          continue;
+        }
+        const newIsr = version < 3 ? data.newIsr.map((brokerId) => ({ brokerId, brokerEpoch: -1n })) : data.newIsrWithEpochs;
+        const stored = topic.partitions[data.partitionIndex];
+        // The same partition twice in one request: the second sees what the first changed.
+        const partition = stored && latest(records, topic.topicId, stored);
+        const error = this.checkAlterPartition(request.brokerId, partition, data.leaderEpoch, data.partitionEpoch, newIsr, version);
+        if (error !== ErrorCode.NONE || !partition) {
+          out.errorCode = error;
+          continue;
+        }
+        const change = buildPartitionChange(topic.topicId, partition, {
+          targetIsr: newIsr.map((s) => s.brokerId),
+          election: this.uncleanLeaderElectionEnabled(topic) ? 'unclean' : 'any',
+          isAcceptableLeader: (r) => this.isActive(r),
+        });
+        if (change) records.push(change);
+        pending.push({ out, change, partition });
+      }
+    }
+    const committed = this.commit(records);
+    if (committed.errorCode !== ErrorCode.NONE) return { ...response, errorCode: committed.errorCode, topics: [] };
+    for (const { out, change, partition } of pending) {
+      const now = change ?? partition;
+      if (change && change.leader !== request.brokerId && change.leader !== partition.leader) {
+        // Only a completed reassignment moves the leader here; the leader must look again.
+        out.errorCode = version > 1 ? ErrorCode.NEW_LEADER_ELECTED : ErrorCode.FENCED_LEADER_EPOCH;
+        continue;
+      }
+      Object.assign(out, { leaderId: now.leader, leaderEpoch: now.leaderEpoch, isr: [...now.isr], partitionEpoch: now.partitionEpoch });
+    }
+    return response;
+  }
+
+  private checkAlterPartition(
+    brokerId: number,
+    partition: PartitionState | undefined,
+    leaderEpoch: number,
+    partitionEpoch: number,
+    newIsr: ReadonlyArray<{ brokerId: number; brokerEpoch: bigint }>,
+    version: number,
+  ): number {
+    if (!partition) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    // Epochs newer than ours: this controller is likely no longer the active one.
+    if (leaderEpoch > partition.leaderEpoch || partitionEpoch > partition.partitionEpoch) return ErrorCode.NOT_CONTROLLER;
+    if (leaderEpoch < partition.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+    if (brokerId !== partition.leader) return ErrorCode.INVALID_REQUEST;
+    if (partitionEpoch < partition.partitionEpoch) return ErrorCode.INVALID_UPDATE_VERSION;
+    const ids = newIsr.map((s) => s.brokerId);
+    if (new Set(ids).size !== ids.length || ids.some((r) => !partition.replicas.includes(r))) return ErrorCode.INVALID_REQUEST;
+    if (!ids.includes(partition.leader)) return ErrorCode.INVALID_REQUEST;
+    for (const s of newIsr) {
+      const b = this.image.brokers.get(s.brokerId);
+      const eligible = b ? !b.inControlledShutdown && !b.fenced && (s.brokerEpoch === -1n || s.brokerEpoch === b.brokerEpoch) : this.isImplicitLocal(s.brokerId);
+      if (!eligible) return version > 1 ? ErrorCode.INELIGIBLE_REPLICA : ErrorCode.OPERATION_NOT_ATTEMPTED;
+    }
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * ElectLeaders (key 43): PREFERRED moves leadership back to each partition's first replica when
+   * it is a live ISR member (ELECTION_NOT_NEEDED when it already leads,
+   * PREFERRED_LEADER_NOT_AVAILABLE when nothing changes); UNCLEAN elects a leader for a leaderless
+   * partition, from outside the ISR if it must (ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is
+   * live). `topicPartitions` null means every partition, leaving out those needing no election.
+   * All elections are written as one batch.
+   */
+  electLeaders(request: ElectLeadersRequest): ElectLeadersResponse {
+    const response: ElectLeadersResponse = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: [] };
+    let election: Election;
+    if (request.electionType === ElectionType.PREFERRED) election = 'preferred';
+    else if (request.electionType === ElectionType.UNCLEAN) election = 'unclean';
+    else return { ...response, errorCode: ErrorCode.INVALID_REQUEST };
+    const records: PartitionChangeRecord[] = [];
+    if (request.topicPartitions === null) {
+      for (const topic of this.image.topicsByName.values()) {
+        const partitionResult: ElectLeadersResponsePartitionResult[] = [];
+        response.replicaElectionResults.push({ topic: topic.name, partitionResult });
+        for (const p of topic.partitions) {
+          const r = this.electLeader(topic.name, p.partition, election, records);
+          if (r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED) partitionResult.push(r);
+        }
+      }
+    } else {
+      for (const tp of request.topicPartitions) {
+        const partitionResult = tp.partitions.map((p) => this.electLeader(tp.topic, p, election, records));
+        response.replicaElectionResults.push({ topic: tp.topic, partitionResult });
+      }
+    }
+    const committed = this.commit(records);
+    if (committed.errorCode !== ErrorCode.NONE) return { ...response, errorCode: committed.errorCode, replicaElectionResults: [] };
+    return response;
+  }
+
+  private electLeader(topicName: string, partitionId: number, election: Election, records: PartitionChangeRecord[]): ElectLeadersResponsePartitionResult {
+    const result = (errorCode: number, errorMessage: string | null): ElectLeadersResponsePartitionResult => ({ partitionId, errorCode, errorMessage });
+    const topic = this.image.topicsByName.get(topicName);
+    if (!topic) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such topic as ${topicName}`);
+    const stored = topic.partitions[partitionId];
+    if (!stored) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such partition as ${topicName}-${partitionId}`);
+    // The same partition twice in one request: the second sees what the first changed.
+    const p = latest(records, topic.topicId, stored);
+    if ((election === 'preferred' && p.leader === p.replicas[0]) || (election === 'unclean' && p.leader !== NO_LEADER)) {
+      return result(ErrorCode.ELECTION_NOT_NEEDED, 'Leader election not needed for topic partition.');
+    }
+    // The same partition twice in one request: elect from the state this request already made.
+    const change = buildPartitionChange(topic.topicId, p, { election, isAcceptableLeader: (r) => this.isActive(r) });
+    if (!change) {
+      return election === 'preferred'
+        ? result(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, 'The preferred leader was not available.')
+        : result(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, 'Eligible topic partition leaders are not available.');
+    }
+    records.push(change);
+    return result(ErrorCode.NONE, null);
   }
 }

@@ -2,9 +2,25 @@
  * The in-memory metadata image: what the metadata log says, after replaying every record in
  * order. Only `apply` changes it; the controller appends records to the log first.
  */
-import type { MetadataRecord, PartitionFields } from './records.js';
+import type { BrokerEndpoint, BrokerFeatureRange, MetadataRecord, PartitionFields } from './records.js';
 
 export type PartitionState = PartitionFields;
+
+/** A registered broker incarnation (Kafka's BrokerRegistration). */
+export interface BrokerRegistration {
+  brokerId: number;
+  incarnationId: string;
+  /** The broker epoch: the offset of the first record of the batch that registered it. */
+  brokerEpoch: bigint;
+  /** Offset of its RegisterBroker record: it may be unfenced once its metadata reaches this. */
+  registrationOffset: bigint;
+  endpoints: BrokerEndpoint[];
+  rack: string | null;
+  fenced: boolean;
+  inControlledShutdown: boolean;
+  features: BrokerFeatureRange[];
+  logDirs: string[];
+}
 
 export interface TopicState {
   name: string;
@@ -25,10 +41,18 @@ export class MetadataImage {
   readonly features = new Map<string, number>();
   /** The first producer id not yet handed out. */
   nextProducerId = 0n;
+  /** Registered brokers by id (a combined node before any registration has none: controller.ts). */
+  readonly brokers = new Map<number, BrokerRegistration>();
   /** Offset of the last record applied; -1 before any. */
   lastOffset = -1n;
 
-  apply(rec: MetadataRecord): void {
+  /** Applies the record found at `offset` of the metadata log. */
+  apply(rec: MetadataRecord, offset: bigint = this.lastOffset + 1n): void {
+    this.applyRecord(rec, offset);
+    this.lastOffset = offset;
+  }
+
+  private applyRecord(rec: MetadataRecord, offset: bigint): void {
     switch (rec.type) {
       case 'FeatureLevel':
         this.features.set(rec.name, rec.level);
@@ -73,6 +97,41 @@ export class MetadataImage {
         this.topicsByName.delete(t.name);
         return;
       }
+      case 'RegisterBroker': {
+        const { type: _type, brokerEpoch, ...r } = rec;
+        // A new incarnation replaces the old one; the same incarnation amends its registration.
+        this.brokers.set(rec.brokerId, { ...r, brokerEpoch: BigInt(brokerEpoch), registrationOffset: offset });
+        return;
+      }
+      case 'BrokerRegistrationChange': {
+        const b = this.registrationOf(rec.brokerId, rec.brokerEpoch, rec.type);
+        if (rec.fenced !== undefined) b.fenced = rec.fenced;
+        if (rec.inControlledShutdown !== undefined) b.inControlledShutdown = rec.inControlledShutdown;
+        return;
+      }
+      case 'UnregisterBroker':
+        this.registrationOf(rec.brokerId, rec.brokerEpoch, rec.type);
+        this.brokers.delete(rec.brokerId);
+        return;
+      case 'PartitionChange': {
+        const t = this.topicsById.get(rec.topicId);
+        const old = t?.partitions[rec.partition];
+        if (!t || !old) throw new Error(`metadata log: change of unknown partition ${rec.topicId}-${rec.partition}`);
+        if (rec.partitionEpoch !== old.partitionEpoch + 1) {
+          throw new Error(`metadata log: partition ${t.name}-${rec.partition} changes from epoch ${old.partitionEpoch} to ${rec.partitionEpoch}`);
+        }
+        const { type: _type, topicId: _topicId, ...p } = rec;
+        t.partitions[rec.partition] = p;
+        return;
+      }
     }
+  }
+
+  private registrationOf(brokerId: number, brokerEpoch: string, what: string): BrokerRegistration {
+    const b = this.brokers.get(brokerId);
+    if (!b || b.brokerEpoch !== BigInt(brokerEpoch)) {
+      throw new Error(`metadata log: ${what} for broker ${brokerId} epoch ${brokerEpoch}, which is not registered`);
+    }
+    return b;
   }
 }

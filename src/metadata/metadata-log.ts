@@ -52,6 +52,11 @@ export class MetadataLog implements MetadataLogWriter {
     return new MetadataLog(PartitionLog.open(dir, METADATA_LOG_CONFIG, io), dir, io);
   }
 
+  /** The offset the next appended record gets. */
+  get logEndOffset(): bigint {
+    return this.plog.logEndOffset;
+  }
+
   /** Appends one batch durably; throws LogStorageError (and appends nothing) when it cannot. */
   append(records: readonly MetadataRecord[]): void {
     this.undoFailedAppend();
@@ -113,8 +118,7 @@ export class MetadataLog implements MetadataLogWriter {
         pos += b.size;
         for (const rec of decodeRecords(batch)) {
           if (rec.offset < offset) continue;
-          image.apply(decodeMetadataRecord(rec.key, rec.value));
-          image.lastOffset = rec.offset;
+          image.apply(decodeMetadataRecord(rec.key, rec.value), rec.offset);
           offset = rec.offset + 1n;
         }
       }

@@ -9,6 +9,12 @@
  * (creating a topic with its partitions and configs, say) is one batch, so a crash leaves all of
  * it or none of it. Unknown types or versions stop the broker at start: a newer data directory
  * must not be half understood.
+ *
+ * Cluster membership (issue 12) added RegisterBroker, BrokerRegistrationChange, UnregisterBroker
+ * and PartitionChange, Kafka's records of the same names. They are new types at version 1: a data
+ * directory written before them still reads, one written after them stops an older broker (the
+ * rule above). Broker epochs are metadata log offsets, written as decimal strings (JSON numbers
+ * lose precision past 2^53).
  */
 
 export const METADATA_RECORD_VERSION = 1;
@@ -21,7 +27,48 @@ export interface PartitionFields {
   leader: number;
   leaderEpoch: number;
   partitionEpoch: number;
+  /** Replicas joining and leaving in a reassignment; absent when none (every record before issue 12). */
+  addingReplicas?: number[];
+  removingReplicas?: number[];
 }
+
+/** One listener a broker registered (BrokerRegistration's Listeners). */
+export interface BrokerEndpoint {
+  name: string;
+  host: string;
+  port: number;
+  securityProtocol: number;
+}
+
+/** A feature's supported range as a broker registered it. */
+export interface BrokerFeatureRange {
+  name: string;
+  minSupportedVersion: number;
+  maxSupportedVersion: number;
+}
+
+/** Kafka's RegisterBrokerRecord: a broker incarnation joins, fenced until it has caught up. */
+export interface RegisterBrokerRecord {
+  type: 'RegisterBroker';
+  brokerId: number;
+  /** Base64url of the 16-byte incarnation id the broker generated at start. */
+  incarnationId: string;
+  /** Decimal: the offset of the first record of the batch that registered this incarnation. */
+  brokerEpoch: string;
+  endpoints: BrokerEndpoint[];
+  rack: string | null;
+  fenced: boolean;
+  inControlledShutdown: boolean;
+  features: BrokerFeatureRange[];
+  /** Base64url directory ids. */
+  logDirs: string[];
+}
+
+/**
+ * The new state of one partition after a leader or ISR change (Kafka's PartitionChangeRecord, but
+ * whole rather than a delta: replay checks that `partitionEpoch` is the previous one plus one).
+ */
+export type PartitionChangeRecord = { type: 'PartitionChange'; topicId: string } & Required<PartitionFields>;
 
 export type MetadataRecord =
   | { type: 'FeatureLevel'; name: string; level: number }
@@ -30,7 +77,12 @@ export type MetadataRecord =
   | { type: 'Config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null }
   | { type: 'RemoveTopic'; topicId: string }
   /** Producer ids below `nextProducerId` have been handed out (Kafka's ProducerIdsRecord). */
-  | { type: 'ProducerIds'; nextProducerId: string };
+  | { type: 'ProducerIds'; nextProducerId: string }
+  | RegisterBrokerRecord
+  /** Kafka's BrokerRegistrationChangeRecord: only the fields present change. */
+  | { type: 'BrokerRegistrationChange'; brokerId: number; brokerEpoch: string; fenced?: boolean; inControlledShutdown?: boolean }
+  | { type: 'UnregisterBroker'; brokerId: number; brokerEpoch: string }
+  | PartitionChangeRecord;
 
 export function encodeMetadataRecord(rec: MetadataRecord): { key: Buffer; value: Buffer } {
   return { key: Buffer.from(rec.type), value: Buffer.from(JSON.stringify({ v: METADATA_RECORD_VERSION, ...rec })) };
@@ -51,6 +103,10 @@ export function decodeMetadataRecord(key: Buffer | null, value: Buffer | null): 
     case 'Config':
     case 'RemoveTopic':
     case 'ProducerIds':
+    case 'RegisterBroker':
+    case 'BrokerRegistrationChange':
+    case 'UnregisterBroker':
+    case 'PartitionChange':
       return obj as unknown as MetadataRecord;
     default:
       throw new Error(`unknown metadata record type ${type}`);
