@@ -14,7 +14,7 @@
 import { ErrorCode } from './protocol/errors.js';
 import { RecordCheckPool } from './log/decompress-pool.js';
 import { mkdirSync } from 'node:fs';
-import { registerAll } from './api/index.js';
+import { registerAll, registerControllerApis } from './api/index.js';
 import { HandlerRegistry } from './api/registry.js';
 import type { BrokerServices } from './api/context.js';
 import { ConfigError, listenersWithClientAddress, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
@@ -95,6 +95,9 @@ export class Broker implements BrokerServices {
   /** Record checks of produced compressed batches, in worker threads when large (log/decompress-pool.ts). */
   readonly recordChecks: RecordCheckPool;
   private readonly listener: Listener;
+  /** The controller's APIs on this node's CONTROLLER listener (a node with the controller role that names one). */
+  readonly controllerHandlers = new HandlerRegistry();
+  private readonly controllerListener: Listener | null;
   private flushTimer: NodeJS.Timeout | null = null;
   private producerExpiryTimer: NodeJS.Timeout | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -126,10 +129,16 @@ export class Broker implements BrokerServices {
     this.replicas = new ReplicaManager(meta.nodeId, this.logs, this.recordChecks, log);
     const publisher = new MetadataPublisher(this.image, this.logs, this.replicas);
     publisher.openAll();
-    this.controller = new Controller(this.image, metadataLog, meta.nodeId, {
-      numPartitions: config.numPartitions,
-      replicationFactor: Number(config.get('default.replication.factor')),
-    });
+    this.controller = new Controller(
+      this.image,
+      metadataLog,
+      meta.nodeId,
+      {
+        numPartitions: config.numPartitions,
+        replicationFactor: Number(config.get('default.replication.factor')),
+      },
+      { clusterId: meta.clusterId, config },
+    );
     publisher.attach(this.controller);
     this.recordClusterMinInsyncReplicas(log);
     const int = (name: string): number => Number(config.get(name));
@@ -171,7 +180,10 @@ export class Broker implements BrokerServices {
     );
     this.transactions.load();
     registerAll(this.handlers);
-    this.listener = new Listener(this, log, { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) });
+    const controllerEndpoint = config.roles.has('controller') ? config.listeners.find((l) => config.controllerListenerNames.includes(l.name)) : undefined;
+    if (controllerEndpoint) registerControllerApis(this.controllerHandlers);
+    this.controllerListener = controllerEndpoint ? new Listener(this, this.controllerHandlers, log, { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) }) : null;
+    this.listener = new Listener(this, this.handlers, log, { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) });
   }
 
   static async start(opts: BrokerOptions = {}): Promise<Broker> {
@@ -204,17 +216,28 @@ export class Broker implements BrokerServices {
       throw new ConfigError(`${config.dataDir} belongs to node ${meta.nodeId}, but node.id is ${config.nodeId}; set node.id=${meta.nodeId} or use another data directory`);
     }
 
+    if (config.roles.size === 1) {
+      const [only] = config.roles;
+      throw new ConfigError(`process.roles=${only} alone is not served yet (separate broker and controller processes come with issue 12); run combined nodes with process.roles=broker,controller`);
+    }
     const broker = new Broker(config, meta, log, MetadataLog.open(config.dataDir, io), io, connectionsMax);
+    let binding = config.listener;
     try {
       const port = await broker.listener.listen(config.listener.host, config.listener.port);
       if (!config.explicit.has('advertised.listeners')) broker.advertisedPort = port;
       broker.listenPort = port;
+      const controller = config.listeners.find((l) => config.controllerListenerNames.includes(l.name));
+      if (broker.controllerListener && controller) {
+        binding = controller;
+        broker.controllerPort = await broker.controllerListener.listen(controller.host, controller.port);
+      }
     } catch (err) {
+      await broker.listener.stop().catch(() => {});
       void broker.recordChecks.close();
       broker.closeStorage();
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EADDRINUSE') {
-        throw new ConfigError(`port ${config.listener.port} on ${config.listener.host} is in use; stop the other process or pick another port with --port`);
+        throw new ConfigError(`port ${binding.port} on ${binding.host} is in use; stop the other process or pick another port with --port`);
       }
       throw err;
     }
@@ -224,6 +247,8 @@ export class Broker implements BrokerServices {
   }
 
   listenPort = 0;
+  /** The port of the CONTROLLER listener; 0 when this node has none. */
+  controllerPort = 0;
   readyMs = 0;
 
   get clusterId(): string {
@@ -325,6 +350,7 @@ export class Broker implements BrokerServices {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearTimeout(this.cleanerTimer);
     await this.listener.stop();
+    await this.controllerListener?.stop();
     await this.recordChecks.close();
     const failures = this.closeStorage();
     if (failures.length > 0) {

@@ -1,7 +1,8 @@
 /**
  * ApiVersions (key 18), versions 0-4.
  *
- * The list is computed from the handler registrations. An ApiVersions request at a version we
+ * The list is computed from the handler registrations of the listener asked (a CONTROLLER
+ * listener serves the controller's APIs, the others the clients'). An ApiVersions request at a version we
  * do not serve never reaches this handler: the connection answers it with UNSUPPORTED_VERSION and
  * our range in a v0 body (KIP-511). v3+ carries the client's software name and version; Kafka
  * rejects malformed names with INVALID_REQUEST, which makes librdkafka fall back to v0, so we
@@ -18,7 +19,7 @@ export const apiVersionsHandler: ApiHandler<ApiVersionsRequest, ApiVersionsRespo
   handle(_req: ApiVersionsRequest, ctx: RequestContext): ApiVersionsResponse {
     return {
       errorCode: 0,
-      apiKeys: ctx.broker.handlers.advertised(),
+      apiKeys: ctx.handlers.advertised(),
       throttleTimeMs: 0,
       supportedFeatures: [],
       finalizedFeaturesEpoch: -1n,

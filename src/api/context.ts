@@ -12,7 +12,6 @@ import type { CoordinatorStore } from '../metadata/internal-topic.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import type { ProducerIdManager } from '../txn/producer-ids.js';
-import type { HandlerRegistry } from './registry.js';
 
 export interface BrokerServices {
   readonly nodeId: number;
@@ -34,6 +33,4 @@ export interface BrokerServices {
   /** The coordinators' internal topics (created on first use). */
   readonly offsetsTopic: CoordinatorStore;
   readonly transactionsTopic: CoordinatorStore;
-  /** The registered handlers (ApiVersions lists them). */
-  readonly handlers: HandlerRegistry;
 }

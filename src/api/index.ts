@@ -35,6 +35,10 @@ import { describeLogDirsHandler } from './35-describe-log-dirs.js';
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
 import { saslHandshakeHandler } from './17-sasl-handshake.js';
 import { saslAuthenticateHandler } from './36-sasl-authenticate.js';
+import { alterPartitionHandler } from './56-alter-partition.js';
+import { brokerRegistrationHandler } from './62-broker-registration.js';
+import { brokerHeartbeatHandler } from './63-broker-heartbeat.js';
+import { allocateProducerIdsHandler } from './67-allocate-producer-ids.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -74,4 +78,16 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(offsetDeleteHandler);
   r.register(saslHandshakeHandler);
   r.register(saslAuthenticateHandler);
+}
+
+/**
+ * The APIs of a CONTROLLER listener (a node with the controller role): what brokers ask the
+ * controller. Clients never see these on the client listener, as in Kafka.
+ */
+export function registerControllerApis(r: HandlerRegistry): void {
+  r.register(apiVersionsHandler);
+  r.register(brokerRegistrationHandler);
+  r.register(brokerHeartbeatHandler);
+  r.register(alterPartitionHandler);
+  r.register(allocateProducerIdsHandler);
 }

@@ -7,6 +7,8 @@ import type { BrokerServices } from './context.js';
 
 export interface RequestContext {
   readonly broker: BrokerServices;
+  /** The APIs the listener the request came in on serves (ApiVersions lists them). */
+  readonly handlers: HandlerRegistry;
   readonly apiVersion: number;
   readonly correlationId: number;
   readonly clientId: string | null;

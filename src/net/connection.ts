@@ -42,7 +42,7 @@ import { ApiVersions } from '../protocol/generated/18-api-versions.js';
 import { decodeRequestHeader, encodeResponseFrame } from '../protocol/header.js';
 import { Reader } from '../protocol/wire.js';
 import type { Broker } from '../broker.js';
-import { CLOSE_CONNECTION, type ApiHandler, type RequestContext } from '../api/registry.js';
+import { CLOSE_CONNECTION, type ApiHandler, type HandlerRegistry, type RequestContext } from '../api/registry.js';
 import type { MemoryPool } from './memory-pool.js';
 
 /** api_key + api_version + correlation_id + client_id length. */
@@ -51,6 +51,8 @@ const REQUEST_HEADER_MIN_BYTES = 10;
 /** What a connection shares with its listener. */
 export interface ConnectionEnv {
   readonly broker: Broker;
+  /** The APIs this listener serves (the client APIs, or the controller's on a CONTROLLER listener). */
+  readonly handlers: HandlerRegistry;
   readonly log: Logger;
   readonly config: NetConfig;
   /** Bytes of requests being received or handled, all connections (queued.max.request.bytes). */
@@ -323,7 +325,7 @@ export class Connection {
       return;
     }
     const { apiKey, apiVersion, correlationId } = header;
-    const handler = this.broker.handlers.get(apiKey);
+    const handler = this.env.handlers.get(apiKey);
     if (!handler || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiVersions.apiKey) {
         this.answerUnsupportedApiVersions(slot, correlationId);
@@ -341,6 +343,7 @@ export class Connection {
     }
     const ctx: RequestContext = {
       broker: this.broker,
+      handlers: this.env.handlers,
       apiVersion,
       correlationId,
       clientId: header.clientId,
@@ -458,7 +461,7 @@ export class Connection {
   }
 
   private answerUnsupportedApiVersions(slot: Slot, correlationId: number): void {
-    const own = this.broker.handlers.get(ApiVersions.apiKey)!;
+    const own = this.env.handlers.get(ApiVersions.apiKey)!;
     const frame = encodeResponseFrame(correlationId, 0, (w) =>
       ApiVersions.encodeResponse(w, 0, {
         errorCode: ErrorCode.UNSUPPORTED_VERSION,

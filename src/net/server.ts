@@ -28,6 +28,7 @@ import { ConfigError, type NetConfig } from '../config/broker-config.js';
 import { limits } from '../config/limits.js';
 import { RateLimitedLog, type Logger } from '../logger.js';
 import type { Broker } from '../broker.js';
+import type { HandlerRegistry } from '../api/registry.js';
 import { Connection, type ConnectionEnv } from './connection.js';
 import { MemoryPool } from './memory-pool.js';
 
@@ -49,11 +50,12 @@ export class Listener {
   /** Refusals at accept: logged at most once a second, the rest counted into the next line. */
   private readonly refusals: RateLimitedLog;
 
-  constructor(broker: Broker, log: Logger, private readonly config: NetConfig) {
+  constructor(broker: Broker, handlers: HandlerRegistry, log: Logger, private readonly config: NetConfig) {
     // An accounting bug must not take the broker down from inside a socket callback: say it loudly.
     const onBug = (message: string): void => log.error(`BUG: ${message}`);
     this.env = {
       broker,
+      handlers,
       log,
       config,
       requestPool: new MemoryPool(config.queuedRequestBytesMax, 'lenient', onBug),

@@ -1,7 +1,8 @@
 /**
  * Applies committed metadata records to this broker's partitions, in the role of Kafka's
  * BrokerMetadataPublisher and ReplicaManager.applyDelta: a new partition gets its log and its
- * Partition, a removed topic loses them, a changed topic or broker config reaches the logs.
+ * Partition, a leader or ISR change (PartitionChange) reaches the Partition (and the replica
+ * fetchers), a removed topic loses them, a changed topic or broker config reaches the logs.
  *
  * New partitions' logs are opened before the controller commits them (`prepare`, called by the
  * controller): a partition whose log cannot be opened (disk full, no file descriptor) is refused
@@ -36,7 +37,7 @@ export class MetadataPublisher {
   /** Applies records the controller committed (the image already holds them). */
   apply(records: readonly MetadataRecord[]): void {
     for (const r of records) {
-      if (r.type === 'Partition') {
+      if (r.type === 'Partition' || r.type === 'PartitionChange') {
         const t = this.image.topicsById.get(r.topicId);
         if (!t) continue;
         this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs);
