@@ -997,6 +997,35 @@ function sharedSuite(t: Test, makeEnv: () => Env): void {
     log.close();
   });
 
+  t.test('truncation below the first unstable offset closes that transaction (truncateTo and truncateFullyAndStartAt)', async (t) => {
+    for (const how of ['truncateTo', 'truncateFullyAndStartAt'] as const) {
+      const dir = env.dir();
+      let log = PartitionLog.open(dir, cfg(), io);
+      appendBatch(log, makeBatch(3)); // 0-2
+      leaderAppend(log, producerBatch(17n, 0, 2, { txn: true })); // 3-4
+      t.equal(log.lastStableOffset, 3n);
+      log.close(); // reopened: the transaction comes from the snapshot, as in Kafka's test
+      log = PartitionLog.open(dir, cfg(), io);
+      t.equal(log.lastStableOffset, 3n);
+      if (how === 'truncateTo') log.truncateTo(3n);
+      else log.truncateFullyAndStartAt(2n);
+      t.equal(log.lastStableOffset, log.logEndOffset, `${how}: no open transaction is left`);
+      t.notOk(log.producers.producers.has(17n), `${how}: the producer is gone`);
+      log.close();
+    }
+  });
+
+  t.test('truncateTo without any producer snapshot rebuilds producer state from the batches', async (t) => {
+    const dir = env.dir();
+    const log = PartitionLog.open(dir, cfg(), io);
+    leaderAppend(log, producerBatch(1n, 0, 1)); // 0
+    leaderAppend(log, producerBatch(1n, 1, 1)); // 1
+    t.same(io.readdir(dir).filter((n) => n.endsWith('.snapshot')), []);
+    log.truncateTo(1n);
+    t.same(log.producers.producers.get(1n)?.batches.map((b) => b.lastSeq), [0], 'producer 1 ends at sequence 0');
+    log.close();
+  });
+
   t.test('truncateTo trims the leader-epoch cache, in memory and in its file', async (t) => {
     const dir = env.dir();
     let log = PartitionLog.open(dir, cfg(), io);

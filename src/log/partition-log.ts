@@ -32,7 +32,9 @@
  *                    corrupt: rebuilt from every batch header.
  *   log-start-offset "sluice-log-start-offset 1\n<offset>\n": the log start offset when DeleteRecords
  *                    moved it inside the first segment (written atomically); without it, or when
- *                    it is below the first segment's base, the start is that base.
+ *                    it is below the first segment's base, the start is that base; above the
+ *                    log end, the start is the end. A truncation below it rewrites it; it is
+ *                    truncateFullyAndStartAt's commit point (below).
  *
  * Offsets: `logStartOffset` is the base offset of the first segment, or further into it after
  * DeleteRecords; `logEndOffset` is the next
@@ -75,8 +77,9 @@
  *      batch headers after it.
  * A kill -9 or power loss anywhere in it leaves a log that is a prefix of the old one, at least as
  * long as the truncated one, with files that may run past it (snapshots, .txnindex entries, epoch
- * entries, a log start or cleaner checkpoint above the end); open() already trims each of those to
- * the log end (see below and leader-epoch-cache.ts), so the reopened log is the old one cut
+ * entries, a log start or cleaner checkpoint above the end); open() trims each of those to the
+ * log end (see below and leader-epoch-cache.ts; the cleaner ignores a checkpoint outside the
+ * log), so the reopened log is the old one cut
  * somewhere between the two ends, and the follower truncates again by its epochs. A roll's
  * background snapshot taken before a truncation is never written after it.
  * `truncateFullyAndStartAt(offset)` (the follower fell below the leader's log start): the epoch
@@ -86,7 +89,8 @@
  * before the commit point leaves a prefix of the old log (open() rebuilds the epochs and producer
  * state from its batches); after it, the log start is `offset` clamped to the log end: an empty
  * log at `offset` once the new segment exists (open() deletes segments wholly below the log
- * start), else an empty log at the end of what is left (the follower restarts it again).
+ * start), else an empty log at the end of what is left, at 0 if nothing is (the follower
+ * restarts it again).
  *
  * Crash behaviour: without the clean-shutdown file, open() recovers every segment past the
  * recovery point (the newest snapshot's offset; all sealed segments when there is none): a sealed
