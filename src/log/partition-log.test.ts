@@ -1651,6 +1651,43 @@ t.test('MemoryFileIO faults', async (t) => {
     });
   }
 
+  t.test('truncateTo reads from the newest snapshot below the cut on, not the whole log', async (t) => {
+    const io = new MemoryFileIO();
+    const config = cfg({ indexIntervalBytes: 1000 });
+    const log = PartitionLog.open('/d/p', config, io);
+    for (let i = 0; i < 500; i++) appendBatch(log, makeBatch(2, { tag: `r${i}`, valueBytes: 200 }));
+    log.forceRoll();
+    await log.whenSynced(); // a producer snapshot at 1000, the base of the segment to cut
+    for (let i = 500; i < 1000; i++) appendBatch(log, makeBatch(2, { tag: `r${i}`, valueBytes: 200 }));
+    const logBytes = log.sizeBytes();
+    let read = 0;
+    const pread = io.pread.bind(io);
+    io.pread = (fd, into, off, len, pos) => {
+      const n = pread(fd, into, off, len, pos);
+      read += n;
+      return n;
+    };
+    // Inside batch 505 (offsets 1010-1011): producer state is rebuilt from the snapshot at 1000,
+    // reading five batches, and the cut segment is reopened from its kept index entries; the
+    // 240 KB below the snapshot and the 240 KB cut away are not read.
+    log.truncateTo(1011n);
+    t.ok(read < 32 * 1024, `read ${read} of ${logBytes} bytes`);
+    io.pread = pread;
+    t.equal(log.logEndOffset, 1010n);
+    t.equal(log.offsetForTimestamp(0n)?.offset, 0n);
+    t.equal(readAll(log, 1 << 20).length, 1010);
+    t.equal(appendBatch(log, makeBatch(1, { tag: 'next' })).baseOffset, 1010n);
+    log.close();
+    const again = PartitionLog.open('/d/p', config, io);
+    t.equal(again.openReport.cleanShutdown, true);
+    t.equal(again.logEndOffset, 1011n);
+    again.abandon();
+    const recovered = PartitionLog.open('/d/p', config, io);
+    t.equal(recovered.openReport.truncatedBytes, 0, 'a full recovery finds the kept indexes and data consistent');
+    t.same(readAll(recovered, 1 << 20).at(-1), { offset: 1010n, value: 'next-0' });
+    recovered.close();
+  });
+
   t.test("truncateTo while a roll's fsync is in flight: that roll's snapshot is never written", async (t) => {
     const io = new MemoryFileIO();
     const config = cfg({ segmentBytes: 300 });
