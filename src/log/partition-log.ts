@@ -32,7 +32,9 @@
  *                    corrupt: rebuilt from every batch header.
  *   log-start-offset "sluice-log-start-offset 1\n<offset>\n": the log start offset when DeleteRecords
  *                    moved it inside the first segment (written atomically); without it, or when
- *                    it is below the first segment's base, the start is that base.
+ *                    it is below the first segment's base, the start is that base; above the
+ *                    log end, the start is the end. A truncation below it rewrites it; it is
+ *                    truncateFullyAndStartAt's commit point (below).
  *
  * Offsets: `logStartOffset` is the base offset of the first segment, or further into it after
  * DeleteRecords; `logEndOffset` is the next
@@ -52,6 +54,43 @@
  * append; log.flush.interval.ms (`flushMs`) by `maybeFlush(nowMs)`, which the broker calls from a
  * timer. Both default to "never", as in Kafka: data is then durable against a process crash
  * (page cache) but not against power loss.
+ *
+ * Follower append (`appendAsFollower`, Kafka's UnifiedLog.appendAsFollower): the leader's batches
+ * are written as they are, offsets and leader epochs kept; the first must start at or past the
+ * log end, and offsets must increase (else UnexpectedAppendOffsetError / OffsetsOutOfOrderError,
+ * nothing written). Producer state, markers, the .txnindex and the leader-epoch cache follow the
+ * batches as for a leader's append, without the producer checks.
+ *
+ * Truncation (a follower whose log diverged from the leader's, KIP-101/KIP-279 with the epochs of
+ * KIP-320/KIP-595; the metadata log's failed append). `truncateTo(offset)` removes every batch
+ * from the one holding `offset` on and leaves the log open, in this order:
+ *   1. the segments wholly past the cut are deleted, newest first, the directory fsynced after
+ *      each (so the files always hold a prefix of the log, never a hole);
+ *   2. the segment holding the offset is cut at the start of that batch (the whole batch goes),
+ *      fsynced, its indexes rebuilt, and becomes the active segment;
+ *   3. producer snapshots past the new end are deleted;
+ *   4. aborted-transaction entries from the new end on are dropped, and that segment's .txnindex
+ *      rewritten atomically;
+ *   5. the leader-epoch cache loses the entries from the new end on; the log start comes down to
+ *      the new end if it was above (Kafka: min(log start, offset)); the cleaner's checkpoint too;
+ *   6. producer state is rebuilt in memory: newest snapshot at or below the new end, then the
+ *      batch headers after it.
+ * A kill -9 or power loss anywhere in it leaves a log that is a prefix of the old one, at least as
+ * long as the truncated one, with files that may run past it (snapshots, .txnindex entries, epoch
+ * entries, a log start or cleaner checkpoint above the end); open() trims each of those to the
+ * log end (see below and leader-epoch-cache.ts; the cleaner ignores a checkpoint outside the
+ * log), so the reopened log is the old one cut
+ * somewhere between the two ends, and the follower truncates again by its epochs. A roll's
+ * background snapshot taken before a truncation is never written after it.
+ * `truncateFullyAndStartAt(offset)` (the follower fell below the leader's log start): the epoch
+ * cache is cleared and every snapshot deleted; the segments holding offsets at or past `offset`
+ * are deleted newest first; then log-start-offset is written with `offset` (the commit point);
+ * then the new empty segment at `offset` is created and the older segments deleted. A crash
+ * before the commit point leaves a prefix of the old log (open() rebuilds the epochs and producer
+ * state from its batches); after it, the log start is `offset` clamped to the log end: an empty
+ * log at `offset` once the new segment exists (open() deletes segments wholly below the log
+ * start), else an empty log at the end of what is left, at 0 if nothing is (the follower
+ * restarts it again).
  *
  * Crash behaviour: without the clean-shutdown file, open() recovers every segment past the
  * recovery point (the newest snapshot's offset; all sealed segments when there is none): a sealed
@@ -77,12 +116,13 @@ import { ProducerStateManager, type AbortedTxn } from './producer-state.js';
 import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache, LeaderEpochCheckpointError, type BatchEpoch, type EpochEndOffset } from './leader-epoch-cache.js';
 import { buildMarkerBatch, readMarker } from './markers.js';
 import { appendTxnEntry, readTxnIndex, syncTxnIndex, TXN_INDEX_SUFFIX, writeTxnIndex } from './txn-index.js';
-import { CleanedSegmentWriter, completeSwap, readCleanerCheckpoint, recoverInterruptedClean, writeCleanSwap, writeCleanerCheckpoint, type CleanerCheckpoint, type SealedSegment } from './cleaner.js';
+import { CLEANER_OFFSET_FILE, CleanedSegmentWriter, completeSwap, readCleanerCheckpoint, recoverInterruptedClean, writeCleanSwap, writeCleanerCheckpoint, type CleanerCheckpoint, type SealedSegment } from './cleaner.js';
 import {
   INDEX_SUFFIX,
   LOG_SUFFIX,
   LogCorruptionError,
   parseSegmentFileName,
+  RELATIVE_OFFSET_MAX,
   Segment,
   TIME_INDEX_SUFFIX,
   floorIndex,
@@ -142,6 +182,32 @@ export class LogStorageError extends Error {
   }
 }
 
+/**
+ * appendAsFollower: the first batch starts below the log end (Kafka's
+ * UnexpectedAppendOffsetException). Nothing was written. The replica fetcher acts on it: when the
+ * log is empty and the batch holds the log end (the leader's log start fell inside that batch,
+ * after DeleteRecords), Kafka's Partition restarts the log at `firstOffset` with
+ * truncateFullyAndStartAt and appends again; otherwise the fetch position was wrong.
+ */
+export class UnexpectedAppendOffsetError extends Error {
+  constructor(
+    readonly firstOffset: bigint,
+    readonly lastOffset: bigint,
+    readonly logEndOffset: bigint,
+  ) {
+    super(`unexpected offset in a follower append: first offset ${firstOffset} is below the log end offset ${logEndOffset} (last offset ${lastOffset})`);
+    this.name = 'UnexpectedAppendOffsetError';
+  }
+}
+
+/** appendAsFollower: a batch does not start after the previous one ends (Kafka's OffsetsOutOfOrderException). Nothing was written. */
+export class OffsetsOutOfOrderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OffsetsOutOfOrderError';
+  }
+}
+
 export interface OpenOptions {
   /** Wall clock in ms (tests pass a fake). */
   now?: () => number;
@@ -162,6 +228,13 @@ export interface AppendResult {
   /** The time written into the batches for LogAppendTime topics, -1 for CreateTime. */
   logAppendTimeMs: number;
   logStartOffset: bigint;
+}
+
+/** What appendAsFollower wrote: the batches' own offsets, and the log end after them. */
+export interface FollowerAppendResult {
+  firstOffset: bigint;
+  lastOffset: bigint;
+  logEndOffset: bigint;
 }
 
 /** What an append as leader did: appended, found a retry of a recent batch, or refused it. */
@@ -212,6 +285,11 @@ export class PartitionLog {
   private aborted: AbortedTxn[] = [];
   /** Where each leader epoch's batches start (set up by open()). */
   private epochs!: LeaderEpochCache;
+  /**
+   * Bumped by every truncation: a roll's background snapshot taken before one is not written
+   * (its state may include batches that are gone).
+   */
+  private truncations = 0;
 
   private constructor(
     readonly dir: string,
@@ -273,6 +351,9 @@ export class PartitionLog {
     const startMatch = start === null ? null : START_LINE.exec(start.toString('latin1'));
     if (startMatch) plog.deletedBefore = BigInt(startMatch[1]!) > plog.nextOffset ? plog.nextOffset : BigInt(startMatch[1]!);
     plog.loadEpochs();
+    // Segments wholly below the log start (left by a truncateFullyAndStartAt that a crash cut
+    // short; DeleteRecords removes its own at once) hold nothing readable.
+    plog.deleteOldestSegments(plog.segmentsBelow(plog.logStartOffset));
     return plog;
   }
 
@@ -342,6 +423,16 @@ export class PartitionLog {
    */
   private loadProducerState(onBatch: (e: BatchEpoch) => void): void {
     this.loadTxnIndexes();
+    this.rebuildProducerState(onBatch);
+  }
+
+  /**
+   * Producer state from the newest readable snapshot at or below the log end and the batch
+   * headers after it (at open, and after a truncation). `this.aborted` must already hold the
+   * aborted transactions below the log end: a marker met again is not recorded twice.
+   */
+  private rebuildProducerState(onBatch: (e: BatchEpoch) => void = () => {}): void {
+    this.producers.clear();
     let from = this.logStartOffset;
     for (const offset of this.snapshotOffsets().reverse()) {
       if (offset > this.nextOffset) {
@@ -594,6 +685,96 @@ export class PartitionLog {
   }
 
   /**
+   * Kafka's UnifiedLog.appendAsFollower: batches fetched from the leader (`infos` from
+   * validateBatches with origin 'replication' over exactly `batches`), written as they are:
+   * baseOffset, partitionLeaderEpoch, timestamps and CRC untouched. The first batch must start at
+   * or past the log end (past it: a gap, as a compacted leader's log has), else
+   * UnexpectedAppendOffsetError; each later batch must start after the previous one ends, else
+   * OffsetsOutOfOrderError; both are thrown before anything is written. Producer state follows
+   * the batches without any check (the leader decided: no duplicate, epoch or sequence refusal),
+   * transaction markers close transactions and record aborts in the .txnindex, and each batch's
+   * epoch is assigned in the leader-epoch cache at its base offset before it is written (Kafka's
+   * maybeAssignEpochStartOffset per batch). Roll rules as for any append; a set larger than a
+   * segment (a fetch may return more than segment.bytes) is written as several runs of whole
+   * batches, each after its own roll check, and a new segment starts at the first batch of its
+   * run. A single batch larger than segment.bytes is refused, as Kafka refuses it.
+   */
+  appendAsFollower(batches: Buffer, infos: readonly BatchInfo[]): FollowerAppendResult {
+    this.usable();
+    if (infos.length === 0) throw new Error('append of no batches');
+    const bases: bigint[] = [];
+    let bytes = 0;
+    let previousLast = -1n;
+    for (let i = 0; i < infos.length; i++) {
+      const info = infos[i]!;
+      if (info.size > this.config.segmentBytes)
+        throw new Error(`follower append of a ${info.size}-byte batch exceeds segment.bytes ${this.config.segmentBytes}`);
+      const base = batches.readBigInt64BE(info.position + BatchField.baseOffset);
+      const last = base + BigInt(info.lastOffsetDelta);
+      if (i === 0 && base < this.nextOffset) throw new UnexpectedAppendOffsetError(base, last, this.nextOffset);
+      if (i > 0 && base <= previousLast)
+        throw new OffsetsOutOfOrderError(`follower append to ${this.dir}: batch ${i} starts at ${base}, not after the previous batch's last offset ${previousLast}`);
+      bases.push(base);
+      previousLast = last;
+      bytes += info.size;
+    }
+    if (bytes !== batches.length) throw new Error(`batch infos cover ${bytes} of ${batches.length} bytes`);
+    const nowMs = this.now();
+    return this.guard(() => {
+      for (let from = 0; from < infos.length; ) {
+        const to = this.followerRunEnd(infos, bases, from);
+        this.appendFollowerRun(batches, infos, bases, from, to, nowMs);
+        from = to;
+      }
+      if (this.unflushedMessages >= this.config.flushMessages) this.flushNow(nowMs);
+      return { firstOffset: bases[0]!, lastOffset: previousLast, logEndOffset: this.nextOffset };
+    });
+  }
+
+  /** End (exclusive) of the run of batches from `from` that fits one segment: its bytes and int32 relative offsets. */
+  private followerRunEnd(infos: readonly BatchInfo[], bases: readonly bigint[], from: number): number {
+    let bytes = 0;
+    let to = from;
+    while (to < infos.length) {
+      const info = infos[to]!;
+      const last = bases[to]! + BigInt(info.lastOffsetDelta);
+      if (to > from && (bytes + info.size > this.config.segmentBytes || last - bases[from]! > BigInt(RELATIVE_OFFSET_MAX))) break;
+      bytes += info.size;
+      to++;
+    }
+    return to;
+  }
+
+  /** Writes infos[from, to) (one run, see followerRunEnd) as appendAsFollower describes. */
+  private appendFollowerRun(batches: Buffer, infos: readonly BatchInfo[], bases: readonly bigint[], from: number, to: number, nowMs: number): void {
+    const start = infos[from]!.position;
+    const lastInfo = infos[to - 1]!;
+    const run = batches.subarray(start, lastInfo.position + lastInfo.size);
+    const runInfos = infos.slice(from, to).map((info) => ({ ...info, position: info.position - start }));
+    const first = bases[from]!;
+    const last = bases[to - 1]! + BigInt(lastInfo.lastOffsetDelta);
+    // An empty active segment is kept unless the run's offsets do not fit it (a gap of more than
+    // int32 offsets); then it is sealed empty, as compaction can leave one.
+    const a = this.active;
+    if (a.size > 0 ? this.rollNeeded(run.length, last, nowMs) : !a.canHoldOffset(last)) this.roll(nowMs, first);
+    for (let i = from; i < to; i++) {
+      const epoch = batches.readInt32BE(infos[i]!.position + BatchField.partitionLeaderEpoch);
+      if (epoch >= 0) this.epochs.assign(epoch, bases[i]!);
+    }
+    this.active.append(run, runInfos);
+    let count = 0;
+    for (let i = 0; i < runInfos.length; i++) {
+      const info = runInfos[i]!;
+      const base = bases[from + i]!;
+      if (info.isControl) this.applyMarker(run.subarray(info.position, info.position + info.size), info, base, false);
+      else this.producers.update(info, base);
+      count += info.lastOffsetDelta + 1;
+    }
+    this.nextOffset = last + 1n;
+    this.unflushedMessages += count;
+  }
+
+  /**
    * Appends validated batches (`infos` from validateBatches over exactly `batches`): assigns their
    * offsets in place, rolls first when needed, writes them with one write. The caller must have
    * rejected a payload larger than segmentBytes (validateBatches with `segmentBytes` does).
@@ -643,20 +824,24 @@ export class PartitionLog {
   }
 
   private maybeRoll(bytes: number, lastOffset: bigint, nowMs: number): void {
+    if (this.active.size > 0 && this.rollNeeded(bytes, lastOffset, nowMs)) this.roll(nowMs);
+  }
+
+  /** Roll rules (a) to (d) of the module comment, for a non-empty active segment. */
+  private rollNeeded(bytes: number, lastOffset: bigint, nowMs: number): boolean {
     const a = this.active;
-    if (a.size === 0) return;
     const full = a.size + bytes > this.config.segmentBytes;
     const old = nowMs - a.rollBaseMs > this.config.segmentMs;
-    if (!full && !old && !a.indexIsFull && a.canHoldOffset(lastOffset)) return;
-    this.roll(nowMs);
+    return full || old || a.indexIsFull || !a.canHoldOffset(lastOffset);
   }
 
   /**
-   * Seals the active segment and starts a new one at the log end offset. The sealed segment's
-   * fsync runs in the background; the producer snapshot as of now is written once it is done, so
-   * a snapshot's offset is always a recovery point (open()).
+   * Seals the active segment and starts a new one at `baseOffset` (the log end offset; a
+   * follower's first batch may start past it). The sealed segment's fsync runs in the
+   * background; the producer snapshot as of now is written once it is done, so a snapshot's
+   * offset is always a recovery point (open()).
    */
-  private roll(nowMs: number): void {
+  private roll(nowMs: number, baseOffset: bigint = this.nextOffset): void {
     const sealed = this.active;
     this.sealing.add(sealed);
     const synced = handledLater(sealed.sealAsync().finally(() => this.sealing.delete(sealed)));
@@ -664,12 +849,13 @@ export class PartitionLog {
     this.unflushedMessages = 0;
     this.lastFlushMs = nowMs;
     const segOpts = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
-    this.segments.push(Segment.create(this.io, this.dir, this.nextOffset, segOpts, nowMs));
-    const offset = this.nextOffset;
+    this.segments.push(Segment.create(this.io, this.dir, baseOffset, segOpts, nowMs));
+    const offset = baseOffset;
     const snapshot = this.producers.encodeSnapshot();
+    const truncations = this.truncations;
     this.inBackground(async () => {
       await synced;
-      if (!this.closed && this.offline === null) this.guard(() => this.writeSnapshotBytes(offset, snapshot));
+      if (!this.closed && this.offline === null && truncations === this.truncations) this.guard(() => this.writeSnapshotBytes(offset, snapshot));
     });
   }
 
@@ -726,12 +912,9 @@ export class PartitionLog {
     return this.guard(() => {
       if (offset > this.nextOffset) return null;
       if (offset <= this.logStartOffset) return this.logStartOffset;
-      this.deletedBefore = offset;
-      writeSmallFileAtomic(this.io, join(this.dir, LOG_START_FILE), Buffer.from(`sluice-log-start-offset 1\n${offset}\n`, 'latin1'));
+      this.writeLogStart(offset);
       this.epochs.truncateFromStart(offset);
-      let whole = 0;
-      while (whole < this.segments.length - 1 && this.segments[whole + 1]!.baseOffset <= offset) whole++;
-      this.deleteOldestSegments(whole);
+      this.deleteOldestSegments(this.segmentsBelow(offset));
       return this.logStartOffset;
     });
   }
@@ -770,6 +953,13 @@ export class PartitionLog {
       this.deleteOldestSegments(count);
       return count;
     });
+  }
+
+  /** How many of the oldest segments lie wholly below `offset` (never the last one). */
+  private segmentsBelow(offset: bigint): number {
+    let whole = 0;
+    while (whole < this.segments.length - 1 && this.segments[whole + 1]!.baseOffset <= offset) whole++;
+    return whole;
   }
 
   /** Removes the first `count` segments (never the last) and what refers to them. */
@@ -955,29 +1145,131 @@ export class PartitionLog {
     this.closed = true;
   }
 
+  // -- truncation: a follower's divergence (KIP-101, KIP-279, KIP-595), a failed metadata append --
+
   /**
-   * Removes every batch at or after `offset`, which must start a batch, durably, then closes the
-   * log: the caller opens the directory again, which rebuilds producer state and the aborted
-   * transactions from what is left. For the metadata log, whose failed append must not be
-   * replayed (metadata-log.ts); Kafka's UnifiedLog.truncateTo is the model.
+   * Kafka's UnifiedLog.truncateTo: removes every batch from the one holding `offset` on, durably,
+   * and leaves the log open for appends. An offset inside a batch removes that whole batch (Kafka
+   * cuts the segment there too, but then reports `offset` as its log end; here the log end is
+   * where the data ends, the removed batch's base offset, or after a compacted gap the end of
+   * the batch before it). An offset at or past the log end changes no data; the leader-epoch
+   * cache still loses entries starting at or past the log end (an epoch this replica began as
+   * leader without writing under it), as in Kafka. An offset below the first segment empties the
+   * log and restarts it there (truncateFullyAndStartAt, as Kafka does). Returns whether batches
+   * were removed. Steps and crash behaviour in the module comment.
    */
-  truncateTo(offset: bigint): void {
-    this.guard(() => {
-      if (offset >= this.nextOffset) return;
-      if (offset < this.logStartOffset) throw new Error(`cannot truncate ${this.dir} to ${offset}, below its log start offset ${this.logStartOffset}`);
-      for (const s of this.sealing) s.syncNow();
-      while (this.segments.length > 1 && this.active.baseOffset >= offset) {
-        this.segments.pop()!.deleteFiles();
+  truncateTo(offset: bigint): boolean {
+    if (offset < 0n) throw new RangeError(`cannot truncate ${this.dir} to a negative offset ${offset}`);
+    return this.guard(() => {
+      if (offset >= this.nextOffset) {
+        this.epochs.truncateFromEnd(this.nextOffset);
+        return false;
       }
-      const last = this.segments.length - 1;
-      const found = this.loaded(last).findBatch(offset);
-      if (found !== null && found.baseOffset !== offset) throw new Error(`cannot truncate ${this.dir} to ${offset}: not the start of a batch`);
-      this.active.truncateTo(found === null ? this.active.size : found.position, this.now());
-      for (const snapshot of this.snapshotOffsets()) if (snapshot > offset) this.io.unlink(this.snapshotPath(snapshot));
-      this.epochs.truncateFromEnd(offset);
-      this.io.fsyncDir(this.dir);
+      if (offset < this.segments[0]!.baseOffset) this.restartAt(offset);
+      else this.cutAt(offset);
+      return true;
     });
-    this.abandon();
+  }
+
+  /**
+   * Kafka's UnifiedLog.truncateFullyAndStartAt (the follower's fetch offset fell below the
+   * leader's log start): every segment goes, and the log restarts empty at `offset`, which
+   * becomes its log start and log end; producer state, aborted transactions, the leader-epoch
+   * cache and the cleaner's checkpoint are cleared. Steps and crash behaviour in the module
+   * comment.
+   */
+  truncateFullyAndStartAt(offset: bigint): void {
+    if (offset < 0n) throw new RangeError(`cannot restart ${this.dir} at a negative offset ${offset}`);
+    this.guard(() => this.restartAt(offset));
+  }
+
+  /** truncateTo with `offset` inside the log, at or past the first segment's base. */
+  private cutAt(offset: bigint): void {
+    this.truncations++;
+    // Rolled segments still syncing in the background: durable first, so that no later fsync or
+    // snapshot of theirs races with the cut.
+    for (const s of this.sealing) s.syncNow();
+    const keep = this.segmentIndexFor(offset);
+    const segment = this.loaded(keep);
+    const found = segment.findBatch(offset);
+    // 1. Whole segments past the cut, newest first, each unlink made durable before the next:
+    //    at every moment the files hold a prefix of the log, never a hole.
+    while (this.segments.length - 1 > keep) this.dropNewestSegment();
+    // 2. The segment holding `offset` is cut before the batch holding it (after a compacted
+    //    gap: before the first batch past it), fsynced, and becomes the active one.
+    segment.truncateTo(found === null ? segment.size : found.position, this.now());
+    const end = segment.nextOffset;
+    this.nextOffset = end;
+    this.unflushedMessages = 0;
+    this.lastFlushMs = this.now();
+    // 3. Producer snapshots past the new end describe batches that are gone.
+    for (const snapshot of this.snapshotOffsets()) if (snapshot > end) this.io.unlink(this.snapshotPath(snapshot));
+    this.io.fsyncDir(this.dir);
+    // 4. Aborted transactions whose marker was cut: out of memory and of the segment's .txnindex
+    //    (rewritten atomically: a crash leaves the old or the new list).
+    const inSegment = this.aborted.filter((e) => e.lastOffset >= segment.baseOffset);
+    const keptInSegment = inSegment.filter((e) => e.lastOffset < end);
+    if (keptInSegment.length !== inSegment.length) writeTxnIndex(this.io, segment.txnIndexPath, keptInSegment);
+    this.aborted = this.aborted.filter((e) => e.lastOffset < end);
+    // 5. The leader-epoch cache, the log start (Kafka: min(log start, truncation offset)) and the
+    //    cleaner's checkpoint no further than the new end.
+    this.epochs.truncateFromEnd(end);
+    if (this.deletedBefore > end) this.writeLogStart(end);
+    const cleaned = readCleanerCheckpoint(this.io, this.dir);
+    if (cleaned !== null && cleaned.cleanedUpTo > end) writeCleanerCheckpoint(this.io, this.dir, { cleanedUpTo: end, deleteHorizonMs: cleaned.deleteHorizonMs });
+    // 6. Producer state as of the new end: the newest snapshot at or below it, then the batches after.
+    this.rebuildProducerState();
+  }
+
+  /** Removes the newest segment (never the only one) and makes the unlink durable. */
+  private dropNewestSegment(): void {
+    const s = this.segments.pop()!;
+    s.deleteFiles();
+    this.unsyncedTxnIndexes.delete(s.txnIndexPath);
+    this.io.fsyncDir(this.dir);
+  }
+
+  /** truncateFullyAndStartAt, and truncateTo below the first segment. */
+  private restartAt(offset: bigint): void {
+    this.truncations++;
+    for (const s of this.sealing) s.syncNow();
+    // 1. What open() could rebuild from the batches goes first: the epoch cache and the snapshots.
+    this.epochs.clear();
+    for (const snapshot of this.snapshotOffsets()) this.io.unlink(this.snapshotPath(snapshot));
+    this.io.fsyncDir(this.dir);
+    // 2. Every batch at or past `offset`, newest segment first (a prefix of the log stays).
+    let following: bigint | null = null; // base offset of the segment after the newest one left
+    while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+      following = this.active.baseOffset;
+      this.dropNewestSegment();
+    }
+    const newestEnd = following ?? this.nextOffset;
+    if (newestEnd > offset || this.active.baseOffset >= offset) {
+      this.active.deleteFiles();
+      this.segments.pop();
+      this.io.fsyncDir(this.dir);
+    }
+    // 3. The commit point: from here open() takes `offset` as the log start (clamped to the end).
+    this.writeLogStart(offset);
+    // 4. The new, empty segment; then the old ones, all below the log start now.
+    const segOpts = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
+    const created = Segment.create(this.io, this.dir, offset, segOpts, this.now());
+    this.io.fsyncDir(this.dir);
+    for (const s of this.segments.splice(0, this.segments.length, created)) s.deleteFiles();
+    this.io.fsyncDir(this.dir);
+    if (this.io.exists(join(this.dir, CLEANER_OFFSET_FILE))) this.io.unlink(join(this.dir, CLEANER_OFFSET_FILE));
+    this.nextOffset = offset;
+    this.unflushedMessages = 0;
+    this.lastFlushMs = this.now();
+    this.aborted = [];
+    this.unsyncedTxnIndexes.clear();
+    this.producers.clear();
+  }
+
+  /** Moves the log start to `offset` in memory and in the log-start-offset file (atomically). */
+  private writeLogStart(offset: bigint): void {
+    writeSmallFileAtomic(this.io, join(this.dir, LOG_START_FILE), Buffer.from(`sluice-log-start-offset 1\n${offset}\n`, 'latin1'));
+    this.deletedBefore = offset;
   }
 
   /**

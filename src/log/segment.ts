@@ -964,15 +964,43 @@ export class Segment {
   }
 
   /**
-   * Cuts the .log at `position` (a batch boundary), fsyncs the cut and reopens the segment as the
-   * active one with rebuilt indexes (what the partition log's truncateTo needs of its last segment).
+   * Cuts the .log at `position` (a batch boundary of a loaded segment), fsyncs the cut and reopens
+   * the segment as the active one (what the partition log's truncation needs of its last
+   * segment). As Kafka's LogSegment.truncateTo, the index entries of the batches before the cut
+   * are kept (written back, fsynced) and nothing before the cut is read again but what a clean
+   * open reads: the checks of the last entries and the header walk from the last offset entry.
+   * Should a check fail, the clean open falls back to the full rebuild with CRCs, as always.
    */
   truncateTo(position: number, nowMs: number): void {
+    if (!this.loaded) throw new Error(`truncate of segment ${this.logPath} before it was loaded`);
+    if (position < this.size) {
+      const cut = this.headerAt(position);
+      if (cut === null) throw new LogCorruptionError(`${this.logPath}: no batch starts at ${position}, the truncation point`);
+      let offsets = this.offsetIndex.count;
+      while (offsets > 0 && this.offsetIndex.pos[offsets - 1]! >= position) offsets--;
+      let times = this.timeIndex.count;
+      while (times > 0 && this.baseOffset + BigInt(this.timeIndex.rel[times - 1]!) >= cut.baseOffset) times--;
+      this.offsetIndex.count = offsets;
+      this.timeIndex.count = times;
+    }
+    const offsetEntries = this.offsetIndex.encode();
+    const timeEntries = this.timeIndex.encode();
     this.closeHandles();
     const fd = this.logHandle();
     this.io.truncate(fd, position);
     this.io.fsync(fd);
-    this.openActive(false, nowMs);
+    for (const [path, entries] of [[this.indexPath, offsetEntries], [this.timeIndexPath, timeEntries]] as const) {
+      const h = this.io.open(path, { create: true });
+      try {
+        this.io.truncate(h, 0);
+        if (entries.length > 0) this.io.pwrite(h, entries, 0);
+        this.io.fsync(h);
+      } finally {
+        this.io.close(h);
+      }
+    }
+    this.size = position;
+    this.openActive(true, nowMs);
     this.flush();
   }
 

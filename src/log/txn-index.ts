@@ -6,7 +6,7 @@
  * appended after its marker; a crash can leave a torn last entry (ignored) or a missing one, which
  * the partition log restores when it rescans batches after its newest producer snapshot.
  */
-import type { FileIO } from './file-io.js';
+import { writeSmallFileAtomic, type FileIO } from './file-io.js';
 import type { AbortedTxn } from './producer-state.js';
 
 export const TXN_INDEX_SUFFIX = '.txnindex';
@@ -46,15 +46,13 @@ export function readTxnIndex(io: FileIO, path: string): AbortedTxn[] {
   }
 }
 
-/** Rewrites an index file with exactly these entries. */
+/**
+ * Replaces an index file by one with exactly these entries, atomically (writeSmallFileAtomic:
+ * `<file>.tmp`, fsync, rename, fsync of the directory), so a crash leaves the old list or the
+ * new one, never an emptied file (the partition log removes a stray `.tmp` at open).
+ */
 export function writeTxnIndex(io: FileIO, path: string, entries: readonly AbortedTxn[]): void {
-  const fd = io.open(path, { create: true });
-  try {
-    io.truncate(fd, 0);
-    if (entries.length > 0) io.pwrite(fd, Buffer.concat(entries.map(encodeTxnEntry)), 0);
-  } finally {
-    io.close(fd);
-  }
+  writeSmallFileAtomic(io, path, Buffer.concat(entries.map(encodeTxnEntry)));
 }
 
 /** fsync of an index file, so that a snapshot or flush that follows does not outlive it. */

@@ -109,9 +109,12 @@ export interface ValidateOptions {
    * 'client' (default) applies the checks Kafka applies to a producer's batches (AppendOrigin
    * CLIENT): exactly one batch, baseOffset 0, record count consistent with lastOffsetDelta, no
    * control batches, a sequence when there is a producer id, no producer-set LogAppendTime.
-   * 'internal' checks structure and CRC only (the broker's own batches).
+   * 'internal' checks structure and CRC only (the broker's own batches). 'replication' (batches
+   * a follower fetched from its leader, Kafka's AppendOrigin REPLICATION) checks the same as
+   * 'internal': the leader already applied the client checks, and Kafka's follower too checks only
+   * the structure and CRC (and no size limit: pass Number.MAX_SAFE_INTEGER as maxBatchBytes).
    */
-  origin?: 'client' | 'internal';
+  origin?: 'client' | 'internal' | 'replication';
   /**
    * segment.bytes of the target log: a set larger than one segment can never be appended and
    * fails with RECORD_LIST_TOO_LARGE, as in Kafka.
