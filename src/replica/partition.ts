@@ -278,6 +278,57 @@ export class Partition {
     return Math.min(minInsyncReplicas, this.replicas.length);
   }
 
+  // -- the follower's side (the replica fetcher calls these) ------------------------------------
+
+  /** The epoch of this replica's last batch, for Fetch's last_fetched_epoch (-1: none). */
+  get latestEpoch(): number {
+    return this.log.latestEpoch ?? -1;
+  }
+
+  /**
+   * The leader's batches appended as they are (offsets and epochs kept) at this replica's log
+   * end; the high watermark follows the leader's, never past this log's end (Kafka's
+   * appendRecordsToFollowerOrFutureReplica and updateHighWatermark).
+   */
+  appendAsFollower(batches: Buffer, infos: readonly BatchInfo[], leaderHighWatermark: bigint): void {
+    if (infos.length > 0) this.log.appendAsFollower(batches, infos);
+    this.followHighWatermark(leaderHighWatermark);
+  }
+
+  /** The follower's high watermark: the leader's, cut at this log's end. */
+  followHighWatermark(leaderHighWatermark: bigint): void {
+    const end = this.log.logEndOffset;
+    this.hw = leaderHighWatermark < end ? leaderHighWatermark : end;
+  }
+
+  /**
+   * Where this replica must cut its log after the leader reported a diverging epoch (Kafka's
+   * getOffsetTruncationState): the end of that epoch here if this log has it, else of the newest
+   * epoch below it; never beyond the leader's end of the epoch nor this log's end.
+   */
+  truncationOffsetFor(diverging: { epoch: number; endOffset: bigint }): bigint {
+    const end = this.log.logEndOffset;
+    const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+    if (diverging.endOffset < 0n) return this.hw;
+    if (diverging.epoch < 0) return min(diverging.endOffset, end);
+    const mine = this.log.endOffsetForEpoch(diverging.epoch);
+    if (mine.epoch < 0 || mine.endOffset < 0n) return min(diverging.endOffset, end);
+    if (mine.epoch !== diverging.epoch) return min(mine.endOffset, end);
+    return min(min(mine.endOffset, diverging.endOffset), end);
+  }
+
+  /** Cuts this replica's log back to `offset` (a diverged tail); the high watermark stays at or below it. */
+  truncateTo(offset: bigint): void {
+    this.log.truncateTo(offset);
+    if (this.hw > offset) this.hw = offset;
+  }
+
+  /** Empties the log and restarts it at `offset` (the leader's log start passed this replica's end). */
+  truncateFullyAndStartAt(offset: bigint): void {
+    this.log.truncateFullyAndStartAt(offset);
+    this.hw = offset;
+  }
+
   /** A client's batch appended as leader: producer-state check and append in one step (the log's). */
   appendRecordsAsLeader(batches: Buffer, infos: readonly BatchInfo[]): LeaderAppend {
     const out = this.log.appendAsLeader(batches, infos, { leaderEpoch: this.leaderEpoch });

@@ -33,6 +33,7 @@ import { FailureKind, LOG_OVERHEAD, validateBatches, type BatchInfo } from '../l
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import { LogStorageError, Partition, type IsrChange, type PartitionState } from './partition.js';
 import { partitionKey, Purgatory } from './purgatory.js';
+import type { ReplicaFetcherManager } from './replica-fetcher.js';
 
 const COMPRESSION_ZSTD = 4;
 
@@ -173,12 +174,21 @@ export class ReplicaManager {
     }
     this.partitions.set(topic, parts);
     parts.forEach((p, i) => {
-      if (states[i] && p.applyState(states[i])) this.partitionChanged(topic, i);
+      const state = states[i];
+      if (!state) return;
+      if (p.applyState(state)) this.partitionChanged(topic, i);
+      const follows = state.leader !== this.nodeId && state.replicas.includes(this.nodeId);
+      this.fetchers?.follow(topic, i, follows ? state.leader : null);
     });
   }
 
+  /** The follower's fetchers (set when this broker is part of a cluster; one node has none). */
+  fetchers: ReplicaFetcherManager | null = null;
+
   /** Forgets a deleted topic's partitions (before its logs go). */
   removeTopic(topic: string): void {
+    const parts = this.partitions.get(topic) ?? [];
+    for (let i = 0; i < parts.length; i++) this.fetchers?.follow(topic, i, null);
     this.partitions.delete(topic);
   }
 
@@ -220,6 +230,14 @@ export class ReplicaManager {
         if (change) this.onIsrChange(change);
       }
     }
+  }
+
+  /** The leader's batches appended by this follower (the replica fetcher); wakes what waits on the partition. */
+  appendAsFollower(topic: string, partition: number, batches: Buffer, infos: readonly BatchInfo[], leaderHighWatermark: bigint): void {
+    const p = this.getPartition(topic, partition);
+    if (!p) return;
+    p.appendAsFollower(batches, infos, leaderHighWatermark);
+    this.partitionChanged(topic, partition);
   }
 
   /** The controller refused an ISR change: the partition may ask again. */
