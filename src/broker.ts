@@ -111,7 +111,7 @@ export class Broker implements BrokerServices {
     readonly config: BrokerConfig,
     readonly meta: MetaProperties,
     readonly log: Logger,
-    private readonly metadataLog: MetadataLog,
+    readonly metadataLog: MetadataLog,
     io: FileIO,
     /** Connections the open-file limit leaves room for (limits.connectionsMaxFor). */
     connectionsMax: number,

@@ -8,6 +8,7 @@ import type { GroupCoordinator } from '../group/coordinator.js';
 import type { Logger } from '../logger.js';
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
+import type { MetadataLogReader } from '../metadata/metadata-log.js';
 import type { CoordinatorStore } from '../metadata/internal-topic.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
@@ -25,6 +26,8 @@ export interface BrokerServices {
   readonly image: MetadataImage;
   /** Changes to the cluster metadata (topics, partitions, configs, producer id blocks). */
   readonly controller: Controller;
+  /** The `__cluster_metadata` log, for brokers fetching it from this controller. */
+  readonly metadataLog: MetadataLogReader;
   /** The partitions this broker holds: reads, appends, offsets, deletions. */
   readonly replicas: ReplicaManager;
   readonly groups: GroupCoordinator;

@@ -35,6 +35,7 @@ import { describeLogDirsHandler } from './35-describe-log-dirs.js';
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
 import { saslHandshakeHandler } from './17-sasl-handshake.js';
 import { saslAuthenticateHandler } from './36-sasl-authenticate.js';
+import { fetchMetadataHandler } from './01-fetch-metadata.js';
 import { alterPartitionHandler } from './56-alter-partition.js';
 import { brokerRegistrationHandler } from './62-broker-registration.js';
 import { brokerHeartbeatHandler } from './63-broker-heartbeat.js';
@@ -86,6 +87,7 @@ export function registerAll(r: HandlerRegistry): void {
  */
 export function registerControllerApis(r: HandlerRegistry): void {
   r.register(apiVersionsHandler);
+  r.register(fetchMetadataHandler);
   r.register(brokerRegistrationHandler);
   r.register(brokerHeartbeatHandler);
   r.register(alterPartitionHandler);

@@ -37,7 +37,14 @@ const METADATA_LOG_CONFIG: LogConfig = {
   messageTimestampType: 'CreateTime',
 };
 
-export class MetadataLog implements MetadataLogWriter {
+/** What the controller's Fetch handler reads of the metadata log. */
+export interface MetadataLogReader {
+  readonly logStartOffset: bigint;
+  readonly logEndOffset: bigint;
+  read(offset: bigint, maxBytes: number): Buffer | null;
+}
+
+export class MetadataLog implements MetadataLogWriter, MetadataLogReader {
   /** Log end offset before an append that failed and is not undone yet; null when none. */
   private failedAt: bigint | null = null;
 
@@ -55,6 +62,10 @@ export class MetadataLog implements MetadataLogWriter {
   /** The offset the next appended record gets. */
   get logEndOffset(): bigint {
     return this.plog.logEndOffset;
+  }
+
+  get logStartOffset(): bigint {
+    return this.plog.logStartOffset;
   }
 
   /** Appends one batch durably; throws LogStorageError (and appends nothing) when it cannot. */
@@ -105,7 +116,16 @@ export class MetadataLog implements MetadataLogWriter {
   }
 
   replay(image: MetadataImage): void {
-    let offset = this.plog.logStartOffset;
+    this.replayFrom(image, this.plog.logStartOffset);
+  }
+
+  /**
+   * Applies every record from `from` to the log end to `image`, in order; returns the records
+   * applied (a broker's publisher takes them after a fetch from the controller).
+   */
+  replayFrom(image: MetadataImage, from: bigint): MetadataRecord[] {
+    const applied: MetadataRecord[] = [];
+    let offset = from;
     const end = this.plog.logEndOffset;
     while (offset < end) {
       const { records } = this.plog.read(offset, REPLAY_READ_BYTES, { minOneBatch: true });
@@ -118,11 +138,35 @@ export class MetadataLog implements MetadataLogWriter {
         pos += b.size;
         for (const rec of decodeRecords(batch)) {
           if (rec.offset < offset) continue;
-          image.apply(decodeMetadataRecord(rec.key, rec.value), rec.offset);
+          const record = decodeMetadataRecord(rec.key, rec.value);
+          image.apply(record, rec.offset);
+          applied.push(record);
           offset = rec.offset + 1n;
         }
       }
     }
+    return applied;
+  }
+
+  /**
+   * Whole batches from `offset` (as stored, for a broker fetching the log from its controller),
+   * up to `maxBytes` but at least one batch; empty at the log end. Null when `offset` lies outside
+   * the log.
+   */
+  read(offset: bigint, maxBytes: number): Buffer | null {
+    if (offset < this.plog.logStartOffset || offset > this.plog.logEndOffset) return null;
+    return this.plog.read(offset, maxBytes, { minOneBatch: true }).records;
+  }
+
+  /**
+   * The controller's batches, fetched by a broker, appended as they are (offsets kept) and made
+   * durable before they are applied. Throws LogStorageError when it cannot.
+   */
+  appendAsFollower(batches: Buffer): void {
+    const checked = validateBatches(batches, { maxBatchBytes: Number.MAX_SAFE_INTEGER, origin: 'replication' });
+    if (!checked.ok) throw new Error(`the controller sent a metadata batch that fails its check: ${checked.message}`);
+    this.plog.appendAsFollower(batches, checked.batches);
+    this.plog.flush();
   }
 
   close(): void {

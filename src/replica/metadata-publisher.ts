@@ -11,6 +11,7 @@
 import type { LogManager } from '../log/log-manager.js';
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
+import { METADATA_TOPIC } from '../metadata/metadata-log.js';
 import type { MetadataRecord } from '../metadata/records.js';
 import type { ReplicaManager } from './replica-manager.js';
 
@@ -36,6 +37,8 @@ export class MetadataPublisher {
 
   /** Applies records the controller committed (the image already holds them). */
   apply(records: readonly MetadataRecord[]): void {
+    // Brokers long-polling the metadata log from this controller see the change.
+    this.replicas.partitionChanged(METADATA_TOPIC, 0);
     for (const r of records) {
       if (r.type === 'Partition' || r.type === 'PartitionChange') {
         const t = this.image.topicsById.get(r.topicId);
