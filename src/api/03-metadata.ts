@@ -23,6 +23,7 @@ import { checkTopicName } from '../metadata/controller.js';
 import { CLUSTER_ALL_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_ALL_OPERATIONS } from './acl-operations.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import { METADATA_TOPIC } from '../metadata/metadata-log.js';
+import { clusterBrokers } from './cluster-brokers.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type TopicResponse = MetadataResponse['topics'][number];
@@ -106,7 +107,10 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
     }
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, rack: null }],
+      // Fenced brokers are left out, as Kafka's metadata cache leaves them out.
+      brokers: clusterBrokers(b)
+        .filter((x) => !x.fenced)
+        .map((x) => ({ nodeId: x.nodeId, host: x.host, port: x.port, rack: x.rack })),
       clusterId: b.clusterId,
       controllerId: b.nodeId,
       topics,

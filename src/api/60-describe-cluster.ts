@@ -1,10 +1,12 @@
 /**
- * DescribeCluster (key 60), versions 0-2. One broker, which is also the controller. Endpoint
+ * DescribeCluster (key 60), versions 0-2. This node (also the controller) and the brokers registered
+ * with it (cluster-brokers.ts). Endpoint
  * type 1 (brokers) is the only one served. As a Kafka broker listener answers: asking for
  * controllers (2) gets MISMATCHED_ENDPOINT_TYPE, any other type UNSUPPORTED_ENDPOINT_TYPE, and an
  * error answer carries endpoint type 1 and controller id -1.
  */
 import { DescribeCluster, type DescribeClusterRequest, type DescribeClusterResponse } from '../protocol/generated/60-describe-cluster.js';
+import { clusterBrokers } from './cluster-brokers.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { CLUSTER_ALL_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
@@ -33,7 +35,10 @@ export const describeClusterHandler: ApiHandler<DescribeClusterRequest, Describe
       ...base,
       errorCode: 0,
       errorMessage: null,
-      brokers: [{ brokerId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, rack: null, isFenced: false }],
+      // Fenced brokers only when asked (v2, KIP-1073).
+      brokers: clusterBrokers(b)
+        .filter((x) => !x.fenced || req.includeFencedBrokers)
+        .map((x) => ({ brokerId: x.nodeId, host: x.host, port: x.port, rack: x.rack, isFenced: x.fenced })),
     };
   },
 };

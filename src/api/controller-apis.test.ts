@@ -9,7 +9,7 @@ import { Broker } from '../broker.js';
 import { silentLogger } from '../logger.js';
 import { NodeClient, UnsupportedVersionError } from '../net/node-client.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { AllocateProducerIds, AlterPartition, ApiVersions, BrokerHeartbeat, BrokerRegistration, Metadata } from '../protocol/generated/index.js';
+import { AllocateProducerIds, AlterPartition, ApiVersions, BrokerHeartbeat, BrokerRegistration, DescribeCluster, Metadata } from '../protocol/generated/index.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
 
 const data = tmpDataDir('sluice-controller-apis-');
@@ -53,7 +53,7 @@ t.test('the controller listener serves the controller APIs; the client listener 
   t.not(broker.controllerPort, broker.listenPort);
   const onController = await controller.request(ApiVersions, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
   const keys = onController.apiKeys.map((k) => k.apiKey).sort((a, b) => a - b);
-  t.same(keys, [18, 56, 62, 63, 67]);
+  t.same(keys, [1, 18, 56, 62, 63, 67], 'Fetch (of the metadata log), ApiVersions and the four broker-to-controller APIs');
   const onClients = await client.request(ApiVersions, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
   t.notOk(onClients.apiKeys.some((k) => [56, 62, 63, 67].includes(k.apiKey)), 'no controller API for clients');
   await t.rejects(controller.request(Metadata, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }), UnsupportedVersionError, 'no client API on the controller listener');
@@ -95,4 +95,33 @@ t.test('AlterPartition: a stale broker epoch, then a topic the controller does n
   const res = await ask(epoch2);
   t.equal(res.errorCode, ErrorCode.NONE);
   t.equal(res.topics[0]?.partitions[0]?.errorCode, ErrorCode.UNKNOWN_TOPIC_ID);
+});
+
+t.test('clients see the registered brokers: Metadata the unfenced ones, DescribeCluster the fenced ones when asked', async (t) => {
+  // Broker 3 registers and stays fenced (no heartbeat); broker 2 is unfenced (the test above).
+  const reg3 = await controller.request(BrokerRegistration, { ...registration(3), brokerId: 3, logDirs: [Buffer.alloc(16, 8)], listeners: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 19093, securityProtocol: 0 }] });
+  t.equal(reg3.errorCode, ErrorCode.NONE);
+  const md = await client.request(Metadata, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  t.same(
+    md.brokers.map((b) => [b.nodeId, b.port]),
+    [
+      [broker.nodeId, broker.listenPort],
+      [2, 19092],
+    ],
+    'this node and broker 2 at its PLAINTEXT endpoint; fenced broker 3 left out',
+  );
+  const all = await client.request(DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: true });
+  t.same(
+    all.brokers.map((b) => [b.brokerId, b.isFenced]),
+    [
+      [broker.nodeId, false],
+      [2, false],
+      [3, true],
+    ],
+  );
+  const unfencedOnly = await client.request(DescribeCluster, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: false });
+  t.same(
+    unfencedOnly.brokers.map((b) => b.brokerId),
+    [broker.nodeId, 2],
+  );
 });

@@ -1,0 +1,27 @@
+/**
+ * The brokers a client is told about (Metadata, DescribeCluster, FindCoordinator): this node,
+ * and every broker registered with the controller, each at its endpoint on the listener the
+ * client uses (Kafka answers with the endpoints of the request's listener), fenced ones marked.
+ * A broker without an endpoint of that name is left out, as Kafka leaves it out.
+ */
+import type { BrokerServices } from './context.js';
+
+export interface ClusterBroker {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+  fenced: boolean;
+}
+
+export function clusterBrokers(b: BrokerServices): ClusterBroker[] {
+  const out = new Map<number, ClusterBroker>();
+  for (const r of b.image.brokers.values()) {
+    const ep = r.endpoints.find((e) => e.name === b.config.listener.name);
+    if (ep) out.set(r.brokerId, { nodeId: r.brokerId, host: ep.host, port: ep.port, rack: r.rack, fenced: r.fenced });
+  }
+  // This node answers at the address it actually listens on (a port chosen at start included).
+  const self = out.get(b.nodeId);
+  out.set(b.nodeId, { nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, rack: self?.rack ?? null, fenced: self?.fenced ?? false });
+  return [...out.values()].sort((x, y) => x.nodeId - y.nodeId);
+}
