@@ -17,6 +17,7 @@ import { EMPTY } from '../protocol/wire.js';
 import { METADATA_TOPIC } from '../metadata/metadata-log.js';
 import { partitionKey } from '../replica/purgatory.js';
 import type { BrokerServices } from './context.js';
+import { longPoll, type PollRead } from './long-poll.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];
@@ -69,26 +70,8 @@ export const fetchMetadataHandler: ApiHandler<FetchRequest, FetchResponse> = {
     const first = answer(b, req);
     const waitMs = Math.min(req.maxWaitMs, limits.fetchMaxWaitMsCap);
     if (first.bytes >= Math.max(req.minBytes, 1) || waitMs <= 0) return first.response;
-    return new Promise((resolve) => {
-      let stopListening = (): void => {};
-      const watch = b.replicas.delayedFetch.watch([partitionKey(METADATA_TOPIC, 0)], waitMs, {
-        tryComplete: () => {
-          const again = answer(b, req);
-          if (again.bytes < Math.max(req.minBytes, 1)) return false;
-          stopListening();
-          resolve(again.response);
-          return true;
-        },
-        onExpiration: () => {
-          stopListening();
-          resolve(answer(b, req).response);
-        },
-      });
-      if (watch === null) return resolve(first.response);
-      stopListening = ctx.onClose(() => {
-        watch.cancel();
-        resolve(null);
-      });
-    });
+    const minBytes = Math.max(req.minBytes, 1);
+    const poll = (r: { response: FetchResponse; bytes: number }): PollRead<FetchResponse> => ({ response: r.response, ready: r.bytes >= minBytes, giveBack: () => {} });
+    return longPoll(ctx, b.replicas.delayedFetch, [partitionKey(METADATA_TOPIC, 0)], waitMs, poll(first), () => poll(answer(b, req)));
   },
 };

@@ -44,6 +44,7 @@ import { EMPTY } from '../protocol/wire.js';
 import { LogStorageError } from '../replica/partition.js';
 import { partitionKey } from '../replica/purgatory.js';
 import type { BrokerServices } from './context.js';
+import { longPoll, type PollRead } from './long-poll.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];
@@ -159,32 +160,7 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
     const waitMs = Math.min(req.maxWaitMs, limits.fetchMaxWaitMsCap);
     if (first.hasError || first.bytes >= req.minBytes || waitMs <= 0) return first.response;
     const keys = req.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
-    return new Promise((resolve) => {
-      let stopListening = (): void => {};
-      const watch = b.replicas.delayedFetch.watch(keys, waitMs, {
-        tryComplete: () => {
-          const again = readPartitions(b, req, ctx);
-          if (!again.hasError && again.bytes < req.minBytes) {
-            ctx.returnResponseBytes(again.bytes);
-            return false;
-          }
-          stopListening();
-          resolve(again.response);
-          return true;
-        },
-        onExpiration: () => {
-          stopListening();
-          resolve(readPartitions(b, req, ctx).response);
-        },
-      });
-      // The purgatory is full (limits.fetchWaitersMax): answer without waiting.
-      if (watch === null) return resolve(first.response);
-      // A read we do not answer with gives its bytes back to the connection's response budget.
-      ctx.returnResponseBytes(first.bytes);
-      stopListening = ctx.onClose(() => {
-        watch.cancel();
-        resolve(null);
-      });
-    });
+    const poll = (r: ReadResult): PollRead<FetchResponse> => ({ response: r.response, ready: r.hasError || r.bytes >= req.minBytes, giveBack: () => ctx.returnResponseBytes(r.bytes) });
+    return longPoll(ctx, b.replicas.delayedFetch, keys, waitMs, poll(first), () => poll(readPartitions(b, req, ctx)));
   },
 };
