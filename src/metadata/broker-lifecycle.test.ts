@@ -13,7 +13,8 @@ import { NodeClient } from '../net/node-client.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ApiCodec } from '../protocol/api-codec.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
-import { BrokerLifecycle, LifecycleShutDownError, RegistrationTimeoutError, resendBackoffMs, supportedFeatures, type BrokerLifecycleOptions, type ControllerChannel } from './broker-lifecycle.js';
+import { loadBrokerConfig } from '../config/broker-config.js';
+import { BrokerLifecycle, lifecycleSettings, LifecycleShutDownError, RegistrationTimeoutError, resendBackoffMs, supportedFeatures, type BrokerLifecycleOptions, type ControllerChannel } from './broker-lifecycle.js';
 import { randomUuidString } from './meta-properties.js';
 
 const SESSION_MS = 1000;
@@ -455,4 +456,30 @@ t.test('the schedule, with injected timers: at once after registering, 10 ms whi
   await channel.answer(beat({ isCaughtUp: true, isFenced: true, shouldShutDown: true }));
   t.equal(await shutdown, 'granted');
   t.same(clock.due(), [], 'nothing pending after the shutdown');
+});
+
+t.test("lifecycleSettings: the node's id, cluster, directory id, advertised broker listeners and Kafka's timings from its config", async (t) => {
+  const config = loadBrokerConfig({
+    overrides: [
+      'node.id=4',
+      'listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093',
+      'advertised.listeners=PLAINTEXT://broker4.example:19092',
+      'controller.listener.names=CONTROLLER',
+      'broker.heartbeat.interval.ms=1500',
+      'broker.session.timeout.ms=12000',
+      'initial.broker.registration.timeout.ms=30000',
+    ],
+  });
+  const s = lifecycleSettings(config, { clusterId: 'MkU3OEVBNTcwNTJENDM2Qk', nodeId: 4, directoryId: 'AAAAAAAAAAAAAAAAAAAAAQ' });
+  t.same(s, {
+    nodeId: 4,
+    clusterId: 'MkU3OEVBNTcwNTJENDM2Qk',
+    listeners: [{ name: 'PLAINTEXT', host: 'broker4.example', port: 19092, securityProtocol: 'PLAINTEXT' }],
+    logDirs: ['AAAAAAAAAAAAAAAAAAAAAQ'],
+    heartbeatIntervalMs: 1500,
+    sessionTimeoutMs: 12000,
+    registrationTimeoutMs: 30000,
+  });
+  const defaults = lifecycleSettings(loadBrokerConfig({}), { clusterId: 'x', nodeId: 1, directoryId: 'y' });
+  t.same([defaults.heartbeatIntervalMs, defaults.sessionTimeoutMs, defaults.registrationTimeoutMs], [2000, 9000, 60000], "Kafka's defaults");
 });

@@ -35,6 +35,7 @@
  * satisfies it) and keeps it (close() does not close the channel).
  */
 import { EventEmitter } from 'node:events';
+import type { BrokerConfig } from '../config/broker-config.js';
 import { SECURITY_PROTOCOLS, type Endpoint } from '../config/kraft.js';
 import type { Logger } from '../logger.js';
 import type { ApiCodec } from '../protocol/api-codec.js';
@@ -48,7 +49,7 @@ import {
   type BrokerRegistrationRequestListener,
   type BrokerRegistrationResponse,
 } from '../protocol/generated/index.js';
-import { randomUuidString } from './meta-properties.js';
+import { randomUuidString, type MetaProperties } from './meta-properties.js';
 import { METADATA_FEATURES } from './metadata-log.js';
 
 /** How the lifecycle reaches the active controller; net/NodeClient is one. Rejects when it cannot. */
@@ -108,6 +109,27 @@ export interface BrokerLifecycleOptions {
 /** The feature ranges this Sluice supports: exactly the levels its metadata log bootstraps. */
 export function supportedFeatures(): BrokerRegistrationRequestFeature[] {
   return METADATA_FEATURES.map((f) => ({ name: f.name, minSupportedVersion: f.level, maxSupportedVersion: f.level }));
+}
+
+/**
+ * The options a node's configuration and meta.properties decide: its id, cluster, log directory,
+ * advertised broker listeners (in `listeners` order; one advertised with port 0 is the owner's to
+ * replace with the port it bound) and Kafka's timings. The owner adds the channel, the metadata
+ * offset and the rack.
+ */
+export function lifecycleSettings(
+  config: BrokerConfig,
+  meta: MetaProperties,
+): Pick<BrokerLifecycleOptions, 'nodeId' | 'clusterId' | 'listeners' | 'logDirs' | 'heartbeatIntervalMs' | 'sessionTimeoutMs' | 'registrationTimeoutMs'> {
+  return {
+    nodeId: meta.nodeId,
+    clusterId: meta.clusterId,
+    listeners: [...config.advertisedListeners.values()],
+    logDirs: [meta.directoryId],
+    heartbeatIntervalMs: config.replication.brokerHeartbeatIntervalMs,
+    sessionTimeoutMs: config.replication.brokerSessionTimeoutMs,
+    registrationTimeoutMs: config.replication.initialBrokerRegistrationTimeoutMs,
+  };
 }
 
 /** Not registered within initial.broker.registration.timeout.ms. */
