@@ -102,6 +102,7 @@ export class Broker implements BrokerServices {
   private producerExpiryTimer: NodeJS.Timeout | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
   private cleanerTimer: NodeJS.Timeout | null = null;
+  private fenceTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   advertisedPort: number;
   /** Connections closed for what their client sent: a few WARN lines per 10 s, all counted. */
@@ -305,6 +306,25 @@ export class Broker implements BrokerServices {
     this.retentionTimer = setInterval(() => this.logs.applyRetention(Date.now()), Number(this.config.get('log.retention.check.interval.ms')));
     this.retentionTimer.unref();
     this.scheduleCleaner();
+    this.startFenceTimer();
+  }
+
+  /**
+   * The controller fences brokers whose heartbeats stopped: checked every tenth of
+   * broker.session.timeout.ms (at most every second, at least every 10 ms), so a silent broker is
+   * fenced within 110% of its session (Kafka schedules the check at the next session's end).
+   */
+  private startFenceTimer(): void {
+    const every = Math.max(10, Math.min(1000, Math.floor(this.controller.sessionTimeoutMs / 10)));
+    this.fenceTimer = setInterval(() => {
+      try {
+        const fenced = this.controller.fenceStaleBrokers(Date.now());
+        if (fenced.length > 0) this.log.info(`fenced broker(s) ${fenced.join(', ')}: no heartbeat within broker.session.timeout.ms (${this.controller.sessionTimeoutMs} ms)`);
+      } catch (e) {
+        this.log.warn(`could not fence stale brokers: ${(e as Error).message}; trying again in ${every} ms`);
+      }
+    }, every);
+    this.fenceTimer.unref();
   }
 
   /** The next log cleaner pass, log.cleaner.backoff.ms from now (read each time: it is dynamic). */
@@ -349,6 +369,7 @@ export class Broker implements BrokerServices {
     if (this.producerExpiryTimer) clearInterval(this.producerExpiryTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearTimeout(this.cleanerTimer);
+    if (this.fenceTimer) clearInterval(this.fenceTimer);
     await this.listener.stop();
     await this.controllerListener?.stop();
     await this.recordChecks.close();
