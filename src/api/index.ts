@@ -19,6 +19,7 @@ import { syncGroupHandler } from './14-sync-group.js';
 import { describeGroupsHandler } from './15-describe-groups.js';
 import { listGroupsHandler } from './16-list-groups.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
+import { electLeadersHandler } from './43-elect-leaders.js';
 import { offsetDeleteHandler } from './47-offset-delete.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
 import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js';
@@ -76,6 +77,7 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(createPartitionsHandler);
   r.register(describeClusterHandler);
   r.register(deleteGroupsHandler);
+  r.register(electLeadersHandler);
   r.register(offsetDeleteHandler);
   r.register(saslHandshakeHandler);
   r.register(saslAuthenticateHandler);

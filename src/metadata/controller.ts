@@ -866,7 +866,14 @@ export class Controller {
     let election: Election;
     if (request.electionType === ElectionType.PREFERRED) election = 'preferred';
     else if (request.electionType === ElectionType.UNCLEAN) election = 'unclean';
-    else return { ...response, errorCode: ErrorCode.INVALID_REQUEST };
+    else {
+      // Kafka answers an unknown election type for every partition named, each INVALID_REQUEST.
+      const invalid = (tp: { topic: string; partitions: number[] }): ElectLeadersResponse['replicaElectionResults'][number] => ({
+        topic: tp.topic,
+        partitionResult: tp.partitions.map((partitionId) => ({ partitionId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown election type ${request.electionType}` })),
+      });
+      return { ...response, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: (request.topicPartitions ?? []).map(invalid) };
+    }
     const records: PartitionChangeRecord[] = [];
     if (request.topicPartitions === null) {
       for (const topic of this.image.topicsByName.values()) {

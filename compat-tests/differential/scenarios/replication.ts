@@ -4,7 +4,7 @@
  * stored batches.
  */
 import type { Scenario } from '../framework.js';
-import { Fetch, ListOffsets, OffsetForLeaderEpoch } from '../../../src/protocol/generated/index.js';
+import { ElectLeaders, Fetch, ListOffsets, OffsetForLeaderEpoch } from '../../../src/protocol/generated/index.js';
 import { errorName } from '../../../src/protocol/errors.js';
 import { fetchRequest } from '../../raw-client.js';
 import { batch, BASE_TS, createTopic, produce } from './util.js';
@@ -70,6 +70,36 @@ export const replication: Scenario[] = [
         });
         const p = res.topics[0]!.partitions[0]!;
         see.see(`list-offsets/${name}`, { error: errorName(p.errorCode), offset: String(p.offset), leaderEpoch: p.leaderEpoch });
+      }
+    },
+  },
+  {
+    name: 'elect-leaders',
+    async run(t, see) {
+      see.code('create', await createTopic(t, 'elect', 2));
+      for (const v of [0, 1, 2]) {
+        for (const [name, electionType] of [
+          ['preferred', 0],
+          ['unclean', 1],
+          ['bad-type', 7],
+        ] as const) {
+          if (v === 0 && name !== 'preferred') continue;
+          const res = await t.request(ElectLeaders, v, {
+            electionType,
+            topicPartitions: [
+              { topic: 'elect', partitions: [0, 1, 5] },
+              { topic: 'elect-unknown', partitions: [0] },
+            ],
+            timeoutMs: 5000,
+          });
+          see.see(`v${v}/${name}`, {
+            error: errorName(res.errorCode),
+            results: res.replicaElectionResults.map((r) => ({ topic: r.topic, partitions: r.partitionResult.map((p) => ({ id: p.partitionId, error: errorName(p.errorCode) })) })),
+          });
+        }
+        // All partitions: only those needing an election are listed (none on one node).
+        const all = await t.request(ElectLeaders, v, { electionType: 0, topicPartitions: null, timeoutMs: 5000 });
+        see.see(`v${v}/all`, { error: errorName(all.errorCode), results: all.replicaElectionResults.filter((r) => r.partitionResult.length > 0).length });
       }
     },
   },
