@@ -15,6 +15,12 @@ import { ErrorCode } from './protocol/errors.js';
 import { RecordCheckPool } from './log/decompress-pool.js';
 import { mkdirSync } from 'node:fs';
 import { registerAll, registerControllerApis } from './api/index.js';
+import type { RequestContext } from './api/registry.js';
+import { CLOSE_CONNECTION } from './api/registry.js';
+import { BrokerLifecycle, lifecycleSettings, type ControllerChannel } from './metadata/broker-lifecycle.js';
+import { AlterPartition } from './protocol/generated/index.js';
+import type { ApiCodec } from './protocol/api-codec.js';
+import type { IsrChange } from './replica/partition.js';
 import { HandlerRegistry } from './api/registry.js';
 import type { BrokerServices } from './api/context.js';
 import { ConfigError, listenersWithClientAddress, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
@@ -103,6 +109,9 @@ export class Broker implements BrokerServices {
   private retentionTimer: NodeJS.Timeout | null = null;
   private cleanerTimer: NodeJS.Timeout | null = null;
   private fenceTimer: NodeJS.Timeout | null = null;
+  private isrTimer: NodeJS.Timeout | null = null;
+  /** This node's broker as a member of the cluster (a node with a CONTROLLER listener); null otherwise. */
+  private lifecycle: BrokerLifecycle | null = null;
   private stopped = false;
   advertisedPort: number;
   /** Connections closed for what their client sent: a few WARN lines per 10 s, all counted. */
@@ -231,6 +240,8 @@ export class Broker implements BrokerServices {
       if (broker.controllerListener && controller) {
         binding = controller;
         broker.controllerPort = await broker.controllerListener.listen(controller.host, controller.port);
+        // Registered with the ports actually bound (a configured port 0 included).
+        await broker.joinCluster();
       }
     } catch (err) {
       await broker.listener.stop().catch(() => {});
@@ -263,6 +274,77 @@ export class Broker implements BrokerServices {
   get advertisedHost(): string {
     const h = this.config.advertised.host;
     return h === '' || h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h;
+  }
+
+  /**
+   * The controller's APIs called in process (a combined node's broker talking to its own
+   * controller, as Kafka's combined node does over its CONTROLLER listener). Answers as the
+   * listener would, at the handler's highest version.
+   */
+  private localControllerChannel(): ControllerChannel {
+    return {
+      request: async <Req, Res>(codec: ApiCodec<Req, Res>, body: Req): Promise<Res> => {
+        const handler = this.controllerHandlers.get(codec.apiKey);
+        if (!handler) throw new Error(`the controller does not serve ${codec.name}`);
+        const ctx: RequestContext = {
+          broker: this,
+          handlers: this.controllerHandlers,
+          apiVersion: handler.maxVersion,
+          correlationId: 0,
+          clientId: `broker-${this.nodeId}`,
+          clientHost: '/127.0.0.1',
+          onClose: () => () => {},
+          takeResponseBytes: (bytes) => bytes,
+          returnResponseBytes: () => {},
+        };
+        const res = await handler.handle(body, ctx);
+        if (res === null || res === CLOSE_CONNECTION) throw new Error(`the controller sent no answer to ${codec.name}`);
+        return res as Res;
+      },
+    };
+  }
+
+  /**
+   * A node with a CONTROLLER listener is a cluster member: its broker registers with the
+   * controller (Kafka's combined node does), heartbeats, and is unfenced before clients are let in;
+   * its partitions' ISR changes go to the controller as AlterPartition; followers are checked
+   * for lag every replica.lag.time.max.ms / 2 (Kafka's isr-expiration task).
+   */
+  private async joinCluster(): Promise<void> {
+    const channel = this.localControllerChannel();
+    const settings = lifecycleSettings(this.config, this.meta);
+    settings.listeners = settings.listeners.map((l) => (l.name === this.config.listener.name && l.port === 0 ? { ...l, port: this.advertisedPort } : l));
+    this.lifecycle = new BrokerLifecycle({ ...settings, channel, rack: null, metadataOffset: () => this.image.lastOffset, logger: this.log });
+    this.lifecycle.start();
+    await this.lifecycle.registered;
+    await this.lifecycle.setReadyToUnfence();
+    this.replicas.onIsrChange = (change) => void this.alterIsr(channel, change);
+    const lagMaxMs = this.config.replication.replicaLagTimeMaxMs;
+    this.isrTimer = setInterval(() => this.replicas.maybeShrinkIsrs(Date.now(), lagMaxMs), Math.max(10, Math.floor(lagMaxMs / 2)));
+    this.isrTimer.unref();
+  }
+
+  /** Asks the controller for an ISR change; the partition may ask again when it is refused. */
+  private async alterIsr(channel: ControllerChannel, change: IsrChange): Promise<void> {
+    const topic = this.image.topicsByName.get(change.topic);
+    const failed = (why: string): void => {
+      this.log.info(`ISR change of ${change.topic}-${change.partition} to ${JSON.stringify(change.isr)} not made: ${why}`);
+      this.replicas.isrChangeFailed(change.topic, change.partition);
+    };
+    if (!topic || !this.lifecycle) return failed('the topic is gone');
+    const newIsrWithEpochs = change.isr.map((brokerId) => ({ brokerId, brokerEpoch: this.image.brokers.get(brokerId)?.brokerEpoch ?? -1n }));
+    try {
+      const res = await channel.request(AlterPartition, {
+        brokerId: this.nodeId,
+        brokerEpoch: this.lifecycle.brokerEpoch,
+        topics: [{ topicName: change.topic, topicId: topic.topicIdBytes, partitions: [{ partitionIndex: change.partition, leaderEpoch: change.leaderEpoch, newIsr: [], newIsrWithEpochs, leaderRecoveryState: 0, partitionEpoch: change.partitionEpoch }] }],
+      });
+      const code = res.errorCode !== ErrorCode.NONE ? res.errorCode : (res.topics[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR);
+      // Success: the committed PartitionChange reaches the partition through the publisher.
+      if (code !== ErrorCode.NONE) failed(`the controller answered error ${code}`);
+    } catch (e) {
+      failed((e as Error).message);
+    }
   }
 
   /**
@@ -370,6 +452,8 @@ export class Broker implements BrokerServices {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearTimeout(this.cleanerTimer);
     if (this.fenceTimer) clearInterval(this.fenceTimer);
+    if (this.isrTimer) clearInterval(this.isrTimer);
+    this.lifecycle?.close();
     await this.listener.stop();
     await this.controllerListener?.stop();
     await this.recordChecks.close();

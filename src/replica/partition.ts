@@ -172,13 +172,17 @@ export class Partition {
     for (const id of this.followers.keys()) if (!this.replicas.includes(id)) this.followers.delete(id);
     if (newLeadership && this.isLeader) {
       this.followers.clear();
+      this.leaderEpochStartOffset = this.log.logEndOffset;
+      this.startEpoch(state.leaderEpoch);
+    }
+    if (this.isLeader) {
+      // Every follower this leader has not heard from yet (a new leadership, a replica added):
+      // one in the ISR counts as caught up now, so it gets replica.lag.time.max.ms to fetch.
       for (const id of this.replicas) {
-        if (id === this.localNodeId) continue;
+        if (id === this.localNodeId || this.followers.has(id)) continue;
         const caughtUp = this.isr.includes(id) ? nowMs : 0;
         this.followers.set(id, { logEndOffset: -1n, logStartOffset: -1n, lastFetchTimeMs: 0, lastFetchLeaderLogEndOffset: 0n, lastCaughtUpTimeMs: caughtUp });
       }
-      this.leaderEpochStartOffset = this.log.logEndOffset;
-      this.startEpoch(state.leaderEpoch);
     }
     return this.isLeader && this.maybeIncrementHighWatermark();
   }
