@@ -137,6 +137,7 @@ export class Broker implements BrokerServices {
     this.forgetReservedTopic(log);
     this.recordChecks = new RecordCheckPool(log);
     this.replicas = new ReplicaManager(meta.nodeId, this.logs, this.recordChecks, log);
+    this.replicas.metadataHas = (topic, partition) => (this.image.topicsByName.get(topic)?.partitions.length ?? 0) > partition && partition >= 0;
     const publisher = new MetadataPublisher(this.image, this.logs, this.replicas);
     publisher.openAll();
     this.controller = new Controller(

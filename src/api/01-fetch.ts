@@ -95,7 +95,7 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
       if (!partition) {
         hasError = true;
         // Kafka answers a partition it does not know with an empty (not null) aborted list.
-        return { ...emptyPartition(fp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION), abortedTransactions: [] };
+        return { ...emptyPartition(fp.partition, b.replicas.notHostedError(ft.topic, fp.partition)), abortedTransactions: [] };
       }
       if (!partition.isLeader) {
         hasError = true;

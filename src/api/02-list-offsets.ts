@@ -72,7 +72,7 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
           const base = { partitionIndex: p.partitionIndex, oldStyleOffsets: [] as bigint[], timestamp: -1n, offset: -1n, leaderEpoch: -1 };
           if (duplicates.has(`${t.name}\u0000${p.partitionIndex}`)) return { ...base, errorCode: ErrorCode.INVALID_REQUEST };
           const plog = b.replicas.getPartition(t.name, p.partitionIndex);
-          if (!plog) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          if (!plog) return { ...base, errorCode: b.replicas.notHostedError(t.name, p.partitionIndex) };
           if (!plog.isLeader) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
           if (p.currentLeaderEpoch > plog.leaderEpoch) return { ...base, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
           if (p.currentLeaderEpoch < -1) return { ...base, errorCode: ErrorCode.FENCED_LEADER_EPOCH };

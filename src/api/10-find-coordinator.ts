@@ -1,11 +1,15 @@
 /**
- * FindCoordinator (key 10), versions 0-6; v4+ batches keys (KIP-699). This node coordinates every
- * group (key type 0) and every transactional id (key type 1). The first lookup of each kind
+ * FindCoordinator (key 10), versions 0-6; v4+ batches keys (KIP-699). The coordinator of a group
+ * (key type 0) or transactional id (key type 1) is the leader of its partition of
+ * `__consumer_offsets` or `__transaction_state` (on one node, this node); none while that
+ * partition has no live leader (COORDINATOR_NOT_AVAILABLE, retriable). The first lookup of each kind
  * creates `__consumer_offsets` or `__transaction_state`, as Kafka does. Share groups (type 2) are
  * not served: INVALID_REQUEST.
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { FindCoordinator, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../protocol/generated/10-find-coordinator.js';
+import { OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../metadata/internal-topic.js';
+import { clusterBrokers } from './cluster-brokers.js';
 import type { BrokerServices } from './context.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
@@ -17,11 +21,17 @@ function lookup(b: BrokerServices, key: string, keyType: number): { errorCode: n
   if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) {
     return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Coordinator key type ${keyType} is not supported; groups (0) and transactions (1) are.` };
   }
-  const problem = (keyType === KEY_TYPE_GROUP ? b.offsetsTopic : b.transactionsTopic).ensure();
+  const store = keyType === KEY_TYPE_GROUP ? b.offsetsTopic : b.transactionsTopic;
+  const problem = store.ensure();
   if (problem) return { ...none, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: problem };
-  // Kafka answers success with the error's own text ("NONE"), and any key (the empty group id
-  // included, for old clients) maps to a coordinator partition.
-  return { errorCode: ErrorCode.NONE, errorMessage: 'NONE', nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort };
+  // The coordinator is the leader of the key's partition of the internal topic (any key, the
+  // empty group id of old clients included, maps to one), at its endpoint of this listener.
+  const topic = b.image.topicsByName.get(keyType === KEY_TYPE_GROUP ? OFFSETS_TOPIC : TRANSACTION_STATE_TOPIC);
+  const leader = topic?.partitions[store.partitionFor(key)]?.leader ?? -1;
+  const at = clusterBrokers(b).find((x) => x.nodeId === leader && !x.fenced);
+  if (!at) return { ...none, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The coordinator is not available.' };
+  // Kafka answers success with the error's own text ("NONE").
+  return { errorCode: ErrorCode.NONE, errorMessage: 'NONE', nodeId: at.nodeId, host: at.host, port: at.port };
 }
 
 export const findCoordinatorHandler: ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> = {

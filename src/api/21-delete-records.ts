@@ -25,7 +25,7 @@ export const deleteRecordsHandler: ApiHandler<DeleteRecordsRequest, DeleteRecord
           if (INTERNAL_TOPICS.has(t.name)) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION);
           if (p.offset < -1n) return fail(ErrorCode.OFFSET_OUT_OF_RANGE);
           const plog = b.replicas.getPartition(t.name, p.partitionIndex);
-          if (!plog) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          if (!plog) return fail(b.replicas.notHostedError(t.name, p.partitionIndex));
           if (!plog.isLeader) return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
           try {
             const start = plog.deleteRecordsBefore(p.offset);

@@ -38,7 +38,7 @@ export const offsetForLeaderEpochHandler: ApiHandler<OffsetForLeaderEpochRequest
         partitions: t.partitions.map((p): EpochEndOffset => {
           const fail = (errorCode: number): EpochEndOffset => ({ errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1n });
           const partition = replicas.getPartition(t.topic, p.partition);
-          if (!partition) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          if (!partition) return fail(replicas.notHostedError(t.topic, p.partition));
           if (!partition.isLeader) return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
           if (p.currentLeaderEpoch !== NO_EPOCH) {
             if (p.currentLeaderEpoch > partition.leaderEpoch) return fail(ErrorCode.UNKNOWN_LEADER_EPOCH);

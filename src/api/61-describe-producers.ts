@@ -17,7 +17,7 @@ export const describeProducersHandler: ApiHandler<DescribeProducersRequest, Desc
         name: t.name,
         partitions: t.partitionIndexes.map((partitionIndex) => {
           const plog = ctx.broker.replicas.getPartition(t.name, partitionIndex);
-          if (!plog) return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, activeProducers: [] };
+          if (!plog) return { partitionIndex, errorCode: ctx.broker.replicas.notHostedError(t.name, partitionIndex), errorMessage: null, activeProducers: [] };
           return {
             partitionIndex,
             errorCode: ErrorCode.NONE,

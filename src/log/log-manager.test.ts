@@ -49,16 +49,16 @@ t.test('closeAll closes every log it can and reports the ones that failed', asyn
 t.test('partitions prepared for a commit that fails are removed again', async (t) => {
   const io = new MemoryFileIO();
   const logs = manager(io);
-  const undo = logs.prepare('b', 0, 2, new Map());
+  const undo = logs.prepare('b', [0, 1], new Map());
   t.ok(io.exists(`${DATA}/b-0`) && io.exists(`${DATA}/b-1`), 'opened before the commit');
   undo();
   t.notOk(io.exists(`${DATA}/b-0`) || io.exists(`${DATA}/b-1`), 'removed when it fails');
   t.equal(logs.get('b', 0), undefined);
   io.diskFull = true;
-  t.throws(() => logs.prepare('c', 0, 2, new Map()), { name: 'LogStorageError', message: /cannot open partition c-0/ });
+  t.throws(() => logs.prepare('c', [0, 1], new Map()), { name: 'LogStorageError', message: /cannot open partition c-0/ });
   t.notOk(io.exists(`${DATA}/c-0`), 'a partition that could not be opened leaves no directory');
   io.diskFull = false;
-  logs.prepare('c', 0, 2, new Map());
+  logs.prepare('c', [0, 1], new Map());
   logs.ensurePartitions('c', 'C', 2, new Map());
   t.ok(logs.get('c', 1), 'a commit adopts the prepared logs');
 });

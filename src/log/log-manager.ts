@@ -66,7 +66,8 @@ const LONG_MAX = 9223372036854775807n;
 const DEFAULT_PRODUCE_RULES: ProduceRules = { minInsyncReplicas: 1, timestampBeforeMaxMs: LONG_MAX, timestampAfterMaxMs: LONG_MAX, logAppendTime: false };
 
 export class LogManager {
-  private readonly logs = new Map<string, PartitionLog[]>();
+  /** The logs this broker hosts, by topic and partition (a broker of a cluster hosts only its replicas). */
+  private readonly logs = new Map<string, Map<number, PartitionLog>>();
   private readonly topicNameById = new Map<string, string>();
   /** max.message.bytes per topic, resolved once when the topic's logs open. */
   private readonly maxMessageBytesByTopic = new Map<string, number>();
@@ -77,7 +78,7 @@ export class LogManager {
   private readonly compactionByTopic = new Map<string, CleanerConfig>();
   private readonly produceRulesByTopic = new Map<string, ProduceRules>();
   /** Logs opened by `prepare` for partitions the controller is about to commit, by topic. */
-  private readonly pending = new Map<string, { from: number; logs: PartitionLog[] }>();
+  private readonly pending = new Map<string, Map<number, PartitionLog>>();
 
   constructor(
     private readonly dataDir: string,
@@ -86,8 +87,11 @@ export class LogManager {
     private readonly log: Logger,
   ) {}
 
-  /** Opens (recovering where needed) every partition of every topic; removes leftover deletions. */
-  openAll(topics: Iterable<{ name: string; topicId: string; partitions: number; configs: ReadonlyMap<string, string> }>): void {
+  /**
+   * Opens (recovering where needed) every partition of every topic that `hosts` says this broker
+   * holds (all by default); removes leftover deletions.
+   */
+  openAll(topics: Iterable<{ name: string; topicId: string; partitions: number; configs: ReadonlyMap<string, string>; hosts?: (partition: number) => boolean }>): void {
     for (const entry of this.io.readdir(this.dataDir)) {
       if (entry.endsWith(DELETE_SUFFIX)) {
         this.log.info(`removing ${entry}, left by a topic deletion that did not finish`);
@@ -95,8 +99,8 @@ export class LogManager {
       }
     }
     for (const t of topics) {
-      const parts: PartitionLog[] = [];
-      for (let p = 0; p < t.partitions; p++) parts.push(this.openPartition(t.name, p, t.configs));
+      const parts = new Map<number, PartitionLog>();
+      for (let p = 0; p < t.partitions; p++) if (t.hosts?.(p) ?? true) parts.set(p, this.openPartition(t.name, p, t.configs));
       this.logs.set(t.name, parts);
       this.topicNameById.set(t.topicId, t.name);
     }
@@ -141,7 +145,7 @@ export class LogManager {
     const effective = effectiveTopicConfig(this.broker, overrides);
     this.rememberSettings(topic, effective);
     const config = logConfigFrom(effective);
-    for (const p of parts) p.updateConfig(config);
+    for (const p of parts.values()) p.updateConfig(config);
   }
 
   /**
@@ -185,24 +189,26 @@ export class LogManager {
   }
 
   /**
-   * Opens the logs of partitions [from, to) of a topic that the controller is about to commit, and
-   * returns how to remove them again if the commit fails. Throws LogStorageError (having removed
-   * what it opened) when one cannot be opened.
+   * Opens the logs of the partitions of a topic that the controller is about to commit and this
+   * broker hosts, and returns how to remove them again if the commit fails. Throws
+   * LogStorageError (having removed what it opened) when one cannot be opened.
    */
-  prepare(topic: string, from: number, to: number, configs: ReadonlyMap<string, string>): () => void {
-    const logs: PartitionLog[] = [];
-    try {
-      for (let p = from; p < to; p++) logs.push(this.openNewPartition(topic, p, configs));
-    } catch (e) {
-      this.discard(logs);
-      if (!isStorageFailure(e)) throw e;
-      throw new LogStorageError(`cannot open partition ${partitionDirName(topic, from + logs.length)}: ${(e as Error).message}`, e);
+  prepare(topic: string, partitions: readonly number[], configs: ReadonlyMap<string, string>): () => void {
+    const logs = new Map<number, PartitionLog>();
+    for (const p of partitions) {
+      try {
+        logs.set(p, this.openNewPartition(topic, p, configs));
+      } catch (e) {
+        this.discard([...logs.values()]);
+        if (!isStorageFailure(e)) throw e;
+        throw new LogStorageError(`cannot open partition ${partitionDirName(topic, p)}: ${(e as Error).message}`, e);
+      }
     }
-    this.pending.set(topic, { from, logs });
+    this.pending.set(topic, logs);
     return () => {
-      if (this.pending.get(topic)?.logs !== logs) return;
+      if (this.pending.get(topic) !== logs) return;
       this.pending.delete(topic);
-      this.discard(logs);
+      this.discard([...logs.values()]);
     };
   }
 
@@ -234,12 +240,18 @@ export class LogManager {
     }
   }
 
-  /** Creates logs for new partitions of a topic (new topic, or CreatePartitions). */
-  ensurePartitions(topic: string, topicId: string, count: number, configs: ReadonlyMap<string, string>): void {
-    const parts = this.logs.get(topic) ?? [];
+  /**
+   * Creates logs for the partitions of a topic this broker hosts and has none for yet (a new
+   * topic, CreatePartitions, a replica moved here), using those `prepare` opened.
+   */
+  ensurePartitions(topic: string, topicId: string, count: number, configs: ReadonlyMap<string, string>, hosts: (partition: number) => boolean = () => true): void {
+    const parts = this.logs.get(topic) ?? new Map<number, PartitionLog>();
     const prepared = this.pending.get(topic);
     this.pending.delete(topic);
-    for (let p = parts.length; p < count; p++) parts.push(prepared?.logs[p - prepared.from] ?? this.openPartition(topic, p, configs));
+    for (let p = 0; p < count; p++) {
+      if (parts.has(p) || !hosts(p)) continue;
+      parts.set(p, prepared?.get(p) ?? this.openPartition(topic, p, configs));
+    }
     this.logs.set(topic, parts);
     this.topicNameById.set(topicId, topic);
   }
@@ -276,12 +288,12 @@ export class LogManager {
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
-    return this.logs.get(topic)?.[partition];
+    return this.logs.get(topic)?.get(partition);
   }
 
   /** Time-based flush check, run by the broker's flush timer. */
   maybeFlushAll(nowMs: number): void {
-    for (const parts of this.logs.values()) for (const p of parts) p.maybeFlush(nowMs);
+    for (const parts of this.logs.values()) for (const p of parts.values()) p.maybeFlush(nowMs);
   }
 
   /**
@@ -290,12 +302,12 @@ export class LogManager {
    */
   expireProducers(nowMs: number, expirationMs: number): number {
     let n = 0;
-    for (const parts of this.logs.values()) for (const p of parts) n += p.producers.expire(nowMs, expirationMs);
+    for (const parts of this.logs.values()) for (const p of parts.values()) n += p.producers.expire(nowMs, expirationMs);
     return n;
   }
 
   flushAll(): void {
-    for (const parts of this.logs.values()) for (const p of parts) p.flush();
+    for (const parts of this.logs.values()) for (const p of parts.values()) p.flush();
   }
 
   /**
@@ -305,7 +317,7 @@ export class LogManager {
   closeAll(): string[] {
     const failures: string[] = [];
     for (const parts of this.logs.values()) {
-      for (const p of parts) {
+      for (const p of parts.values()) {
         try {
           p.close();
         } catch (e) {

@@ -12,9 +12,12 @@ import { buildRecordBatch } from '../log/record-batch.js';
 import { silentLogger } from '../logger.js';
 import { NodeClient } from '../net/node-client.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { BrokerHeartbeat, BrokerRegistration, CreateTopics, Fetch, Metadata, Produce, type FetchRequest } from '../protocol/generated/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BrokerHeartbeat, BrokerRegistration, CreateTopics, Fetch, FindCoordinator, Metadata, Produce, type FetchRequest } from '../protocol/generated/index.js';
 import { RawClient, fetchRequest } from '../../compat-tests/raw-client.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
+import { partitionForKey } from '../metadata/internal-topic.js';
 
 const LAG_MS = 600;
 const data = tmpDataDir('sluice-isr-cluster-');
@@ -59,10 +62,10 @@ async function fetchAsFollower(offset: bigint): Promise<number> {
   return (await follower.request(Fetch, 12, req)).responses[0]!.partitions[0]!.errorCode;
 }
 
-function produce(acks: number): Promise<number> {
+function produce(acks: number, topic = 'isr'): Promise<number> {
   const records = buildRecordBatch([{ key: null, value: Buffer.from('x'), timestamp: BigInt(Date.now()) }]);
   return client
-    .request(Produce, 9, { transactionalId: null, acks, timeoutMs: 5000, topicData: [{ name: 'isr', topicId: Buffer.alloc(16), partitionData: [{ index: 0, records }] }] })
+    .request(Produce, 9, { transactionalId: null, acks, timeoutMs: 5000, topicData: [{ name: topic, topicId: Buffer.alloc(16), partitionData: [{ index: 0, records }] }] })
     .then((r) => r.responses[0]!.partitionResponses[0]!.errorCode);
 }
 
@@ -121,4 +124,34 @@ t.test('the ISR shrinks when a follower stops fetching and grows back when it ca
   t.equal(await fetchAsFollower(end), ErrorCode.NONE);
   t.ok(await until(async () => (await isr()).length === 2), 'ISR grew back');
   t.same(await isr(), [broker.nodeId, 2]);
+});
+
+t.test('a partition placed on another broker only: no log here, NOT_LEADER_OR_FOLLOWER, Metadata names its leader', async (t) => {
+  const created = await client.request(CreateTopics, 7, {
+    topics: [{ name: 'elsewhere', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [2] }], configs: [] }],
+    timeoutMs: 1000,
+    validateOnly: false,
+  });
+  t.equal(created.topics[0]!.errorCode, ErrorCode.NONE);
+  t.notOk(existsSync(join(data.dir, 'elsewhere-0')), 'no log directory on a broker that holds no replica');
+  t.equal(await produce(1, 'elsewhere'), ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the client is told to refresh its metadata');
+  t.equal(await produce(1, 'nowhere-at-all'), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'a topic the cluster does not have');
+  const md = await client.request(Metadata, 12, { topics: [{ name: 'elsewhere', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  t.equal(md.topics[0]!.partitions[0]!.leaderId, 2);
+  t.ok(md.brokers.some((b) => b.nodeId === 2 && b.port === 1), 'broker 2 at its registered endpoint');
+});
+
+t.test('FindCoordinator names the leader of the key partition of the internal topic', async (t) => {
+  let res = await client.request(FindCoordinator, 4, { key: '', keyType: 0, coordinatorKeys: ['g1', 'g2', 'g3'] });
+  for (let i = 0; i < 50 && res.coordinators.some((c) => c.errorCode !== ErrorCode.NONE); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    res = await client.request(FindCoordinator, 4, { key: '', keyType: 0, coordinatorKeys: ['g1', 'g2', 'g3'] });
+  }
+  const md = await client.request(Metadata, 12, { topics: [{ name: '__consumer_offsets', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  const leaders = md.topics[0]!.partitions;
+  for (const c of res.coordinators) {
+    t.equal(c.errorCode, ErrorCode.NONE, `${c.key}: found`);
+    const partition = leaders.find((p) => p.partitionIndex === partitionForKey(c.key, leaders.length))!;
+    t.equal(c.nodeId, partition.leaderId, `${c.key}: the leader of __consumer_offsets-${partition.partitionIndex}`);
+  }
 });

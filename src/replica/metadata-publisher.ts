@@ -25,8 +25,13 @@ export class MetadataPublisher {
   /** Opens the logs of every partition the image names (at start) and wraps them. */
   openAll(): void {
     const topics = [...this.image.topicsByName.values()];
-    this.logs.openAll(topics.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: t.configs })));
+    this.logs.openAll(topics.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: t.configs, hosts: this.hosts(t) })));
     for (const t of topics) this.replicas.syncTopic(t.name, t.partitions);
+  }
+
+  /** Whether this broker holds a replica of a partition of `t` (its log and Partition live here). */
+  private hosts(t: { partitions: ReadonlyArray<{ replicas: readonly number[] }> }): (partition: number) => boolean {
+    return (p) => t.partitions[p]?.replicas.includes(this.replicas.nodeId) ?? false;
   }
 
   /** Hooks this publisher into the controller: prepare before a commit, apply after it. */
@@ -43,7 +48,7 @@ export class MetadataPublisher {
       if (r.type === 'Partition' || r.type === 'PartitionChange') {
         const t = this.image.topicsById.get(r.topicId);
         if (!t) continue;
-        this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs);
+        this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs, this.hosts(t));
         this.replicas.syncTopic(t.name, t.partitions);
       } else if (r.type === 'RemoveTopic') {
         const name = this.logs.topicNameOf(r.topicId);
@@ -65,7 +70,7 @@ export class MetadataPublisher {
       for (const undo of undos.reverse()) undo();
     };
     try {
-      for (const p of addedPartitions(records, this.image)) undos.push(this.logs.prepare(p.topic, p.from, p.to, p.configs));
+      for (const p of addedPartitions(records, this.image, this.replicas.nodeId)) undos.push(this.logs.prepare(p.topic, p.partitions, p.configs));
     } catch (e) {
       undoAll();
       throw e;
@@ -75,10 +80,11 @@ export class MetadataPublisher {
 }
 
 /**
- * The partitions a batch of metadata records adds, per topic: [from, to) with the topic's configs
- * (those of the batch for a new topic, the image's for an existing one).
+ * The partitions a batch of metadata records adds that this node hosts (one of their replicas),
+ * per topic, with the topic's configs (those of the batch for a new topic, the image's for an
+ * existing one).
  */
-function addedPartitions(records: readonly MetadataRecord[], image: MetadataImage): Array<{ topic: string; from: number; to: number; configs: Map<string, string> }> {
+function addedPartitions(records: readonly MetadataRecord[], image: MetadataImage, nodeId: number): Array<{ topic: string; partitions: number[]; configs: Map<string, string> }> {
   const names = new Map<string, string>();
   const configs = new Map<string, Map<string, string>>();
   for (const r of records) {
@@ -87,15 +93,14 @@ function addedPartitions(records: readonly MetadataRecord[], image: MetadataImag
       configs.set(r.resourceName, (configs.get(r.resourceName) ?? new Map<string, string>()).set(r.name, r.value));
     }
   }
-  const added = new Map<string, { topic: string; from: number; to: number; configs: Map<string, string> }>();
+  const added = new Map<string, { topic: string; partitions: number[]; configs: Map<string, string> }>();
   for (const r of records) {
-    if (r.type !== 'Partition') continue;
+    if (r.type !== 'Partition' || !r.replicas.includes(nodeId)) continue;
     const existing = image.topicsById.get(r.topicId);
     const topic = existing?.name ?? names.get(r.topicId);
     if (topic === undefined) continue;
-    const a = added.get(topic) ?? { topic, from: r.partition, to: r.partition + 1, configs: new Map(existing?.configs ?? configs.get(topic) ?? []) };
-    a.from = Math.min(a.from, r.partition);
-    a.to = Math.max(a.to, r.partition + 1);
+    const a = added.get(topic) ?? { topic, partitions: [], configs: new Map(existing?.configs ?? configs.get(topic) ?? []) };
+    a.partitions.push(r.partition);
     added.set(topic, a);
   }
   return [...added.values()];

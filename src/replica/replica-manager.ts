@@ -141,7 +141,8 @@ class PartitionOrder {
 }
 
 export class ReplicaManager {
-  private readonly partitions = new Map<string, Partition[]>();
+  /** The partitions this broker holds a replica of, by topic and index. */
+  private readonly partitions = new Map<string, Map<number, Partition>>();
   private readonly order = new PartitionOrder();
   /** Fetches waiting for min_bytes (limits.fetchWaitersMax). */
   readonly delayedFetch = new Purgatory('fetch', limits.fetchWaitersMax);
@@ -157,25 +158,37 @@ export class ReplicaManager {
 
   // -- the partitions -----------------------------------------------------------------------------
 
+  /** Whether the committed metadata names this partition (set by the broker from its image). */
+  metadataHas: (topic: string, partition: number) => boolean = () => false;
+
+  /**
+   * The error for a partition this broker holds no replica of: NOT_LEADER_OR_FOLLOWER when the
+   * cluster has it (another broker serves it; the client refreshes its metadata), else
+   * UNKNOWN_TOPIC_OR_PARTITION, as Kafka's ReplicaManager answers.
+   */
+  notHostedError(topic: string, partition: number): number {
+    return this.metadataHas(topic, partition) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  }
+
   getPartition(topic: string, partition: number): Partition | undefined {
-    return this.partitions.get(topic)?.[partition];
+    return this.partitions.get(topic)?.get(partition);
   }
 
   /**
-   * Wraps the logs of a topic's partitions that have none yet (the publisher opened them) and
-   * gives every partition its committed state (leader epoch, replicas, ISR).
+   * Wraps the logs of a topic's partitions that have none yet (the publisher opened those this
+   * broker holds a replica of) and gives each its committed state (leader, epochs, replicas,
+   * ISR), starting or stopping its replica fetching.
    */
   syncTopic(topic: string, states: readonly PartitionState[]): void {
-    const parts = this.partitions.get(topic) ?? [];
-    for (let p = parts.length; p < states.length; p++) {
-      const plog = this.logs.get(topic, p);
-      if (!plog) break;
-      parts.push(new Partition(topic, p, plog, this.nodeId));
-    }
+    const parts = this.partitions.get(topic) ?? new Map<number, Partition>();
     this.partitions.set(topic, parts);
-    parts.forEach((p, i) => {
-      const state = states[i];
-      if (!state) return;
+    states.forEach((state, i) => {
+      let p = parts.get(i);
+      if (!p) {
+        const plog = this.logs.get(topic, i);
+        if (!plog) return; // not a replica here
+        parts.set(i, (p = new Partition(topic, i, plog, this.nodeId)));
+      }
       if (p.applyState(state)) this.partitionChanged(topic, i);
       const follows = state.leader !== this.nodeId && state.replicas.includes(this.nodeId);
       this.fetchers?.follow(topic, i, follows ? state.leader : null);
@@ -187,8 +200,7 @@ export class ReplicaManager {
 
   /** Forgets a deleted topic's partitions (before its logs go). */
   removeTopic(topic: string): void {
-    const parts = this.partitions.get(topic) ?? [];
-    for (let i = 0; i < parts.length; i++) this.fetchers?.follow(topic, i, null);
+    for (const i of this.partitions.get(topic)?.keys() ?? []) this.fetchers?.follow(topic, i, null);
     this.partitions.delete(topic);
   }
 
@@ -225,7 +237,7 @@ export class ReplicaManager {
   /** The ISR check Kafka runs every replica.lag.time.max.ms / 2: followers out of sync are proposed for removal. */
   maybeShrinkIsrs(nowMs: number, lagMaxMs: number): void {
     for (const parts of this.partitions.values()) {
-      for (const p of parts) {
+      for (const p of parts.values()) {
         const change = p.maybeShrinkIsr(nowMs, lagMaxMs);
         if (change) this.onIsrChange(change);
       }
@@ -267,7 +279,7 @@ export class ReplicaManager {
   private validateAndAppend(e: ProduceEntry, params: AppendRecordsParams): Outcome {
     const { topic, partition, records } = e;
     const p = this.getPartition(topic, partition);
-    if (!p) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
+    if (!p) return failed(this.notHostedError(topic, partition), `This server does not host this topic-partition.`);
     if (INTERNAL_TOPICS.has(topic)) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
     if (!p.isLeader) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This broker does not lead ${topic}-${partition}; refresh the metadata.`);
     if (records === null || noWholeBatch(records)) {
@@ -297,7 +309,7 @@ export class ReplicaManager {
   /** The append of a batch whose every check passed; the partition is looked up again (a worker may have run). */
   private appendChecked(e: ProduceEntry, records: Buffer, batches: BatchInfo[], params: AppendRecordsParams): ProduceOutcome {
     const p = this.getPartition(e.topic, e.partition);
-    if (!p) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `This server does not host this topic-partition.`);
+    if (!p) return failed(this.notHostedError(e.topic, e.partition), `This server does not host this topic-partition.`);
     // Leadership may have moved while a worker checked the records.
     if (!p.isLeader) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This broker no longer leads ${e.topic}-${e.partition}; refresh the metadata.`);
     const info = batches[0]!;
