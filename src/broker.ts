@@ -18,7 +18,11 @@ import { registerAll, registerControllerApis } from './api/index.js';
 import type { RequestContext } from './api/registry.js';
 import { CLOSE_CONNECTION } from './api/registry.js';
 import { BrokerLifecycle, lifecycleSettings, type ControllerChannel } from './metadata/broker-lifecycle.js';
-import { AlterPartition } from './protocol/generated/index.js';
+import { AllocateProducerIds, AlterPartition, CreateTopics, Fetch, ListOffsets } from './protocol/generated/index.js';
+import { NodeClient } from './net/node-client.js';
+import { MetadataFetcher } from './metadata/metadata-fetcher.js';
+import { ReplicaFetcherManager, type LeaderEndpoint } from './replica/replica-fetcher.js';
+import { ForwardingController, controllerClientFor, forwardingHandlers } from './forwarding.js';
 import type { ApiCodec } from './protocol/api-codec.js';
 import type { IsrChange } from './replica/partition.js';
 import { HandlerRegistry } from './api/registry.js';
@@ -59,9 +63,14 @@ export interface FormatOptions {
   clusterId?: string;
   nodeId?: number;
   io?: FileIO;
+  /**
+   * process.roles of the node: a broker-only node's metadata log is a copy of the controller's and
+   * starts empty (no bootstrap records). Default: a controller.
+   */
+  controller?: boolean;
 }
 
-/** `sluice format`: writes meta.properties and the metadata log's bootstrap records. */
+/** `sluice format`: writes meta.properties and, for a controller, the metadata log's bootstrap records. */
 export function formatDataDir(opts: FormatOptions): MetaProperties {
   const existing = readMetaProperties(opts.dataDir);
   if (existing) {
@@ -76,7 +85,7 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
   const mlog = MetadataLog.open(opts.dataDir, io);
   const image = new MetadataImage();
   mlog.replay(image);
-  new Controller(image, mlog, opts.nodeId ?? 1, { numPartitions: 1, replicationFactor: 1 }).bootstrap(METADATA_FEATURES);
+  if (opts.controller ?? true) new Controller(image, mlog, opts.nodeId ?? 1, { numPartitions: 1, replicationFactor: 1 }).bootstrap(METADATA_FEATURES);
   mlog.close();
   const meta = { clusterId, nodeId: opts.nodeId ?? 1, directoryId: randomUuidString() };
   writeMetaProperties(opts.dataDir, meta);
@@ -112,6 +121,14 @@ export class Broker implements BrokerServices {
   private isrTimer: NodeJS.Timeout | null = null;
   /** This node's broker as a member of the cluster (a node with a CONTROLLER listener); null otherwise. */
   private lifecycle: BrokerLifecycle | null = null;
+  private readonly publisher: MetadataPublisher;
+  /** A broker-only node's connection to its controller's CONTROLLER listener; null on a controller. */
+  private readonly controllerClient: NodeClient | null;
+  /** A broker-only node's copy of the metadata log, fetched from the controller. */
+  private metadataFetcher: MetadataFetcher | null = null;
+  private metadataClient: NodeClient | null = null;
+  /** Internal topics whose creation was asked of the controller and not yet seen. */
+  private readonly creating = new Set<string>();
   private stopped = false;
   advertisedPort: number;
   /** Connections closed for what their client sent: a few WARN lines per 10 s, all counted. */
@@ -138,20 +155,18 @@ export class Broker implements BrokerServices {
     this.recordChecks = new RecordCheckPool(log);
     this.replicas = new ReplicaManager(meta.nodeId, this.logs, this.recordChecks, log);
     this.replicas.metadataHas = (topic, partition) => (this.image.topicsByName.get(topic)?.partitions.length ?? 0) > partition && partition >= 0;
-    const publisher = new MetadataPublisher(this.image, this.logs, this.replicas);
-    publisher.openAll();
-    this.controller = new Controller(
-      this.image,
-      metadataLog,
-      meta.nodeId,
-      {
-        numPartitions: config.numPartitions,
-        replicationFactor: Number(config.get('default.replication.factor')),
-      },
-      { clusterId: meta.clusterId, config },
-    );
-    publisher.attach(this.controller);
-    this.recordClusterMinInsyncReplicas(log);
+    this.publisher = new MetadataPublisher(this.image, this.logs, this.replicas);
+    this.publisher.openAll();
+    const brokerOnly = !config.roles.has('controller');
+    this.controllerClient = brokerOnly ? controllerClientFor(config, meta.nodeId) : null;
+    const defaults = { numPartitions: config.numPartitions, replicationFactor: Number(config.get('default.replication.factor')) };
+    this.controller = brokerOnly
+      ? new ForwardingController(this.image, meta.nodeId, defaults, config, (name) => this.forwardTopicCreation(name))
+      : new Controller(this.image, metadataLog, meta.nodeId, defaults, { clusterId: meta.clusterId, config });
+    if (!brokerOnly) {
+      this.publisher.attach(this.controller);
+      this.recordClusterMinInsyncReplicas(log);
+    }
     const int = (name: string): number => Number(config.get(name));
     this.offsetsTopic = new InternalTopic(OFFSETS_TOPIC, this.controller, this.image, this.replicas, {
       numPartitions: int('offsets.topic.num.partitions'),
@@ -172,7 +187,7 @@ export class Broker implements BrokerServices {
       log,
     );
     this.groups.load();
-    this.producerIds = new ProducerIdManager((size) => this.controller.allocateProducerIds(size));
+    this.producerIds = new ProducerIdManager(brokerOnly ? () => this.allocateProducerIdsRemotely() : (size) => this.controller.allocateProducerIds(size));
     this.transactionsTopic = new InternalTopic(TRANSACTION_STATE_TOPIC, this.controller, this.image, this.replicas, {
       numPartitions: int('transaction.state.log.num.partitions'),
       segmentBytes: int('transaction.state.log.segment.bytes'),
@@ -191,6 +206,8 @@ export class Broker implements BrokerServices {
     );
     this.transactions.load();
     registerAll(this.handlers);
+    // A broker-only node hands metadata changes to the controller (Kafka forwards them too).
+    if (this.controllerClient) for (const h of forwardingHandlers(this.controllerClient)) this.handlers.replace(h);
     const controllerEndpoint = config.roles.has('controller') ? config.listeners.find((l) => config.controllerListenerNames.includes(l.name)) : undefined;
     if (controllerEndpoint) registerControllerApis(this.controllerHandlers);
     this.controllerListener = controllerEndpoint ? new Listener(this, this.controllerHandlers, log, { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) }) : null;
@@ -220,6 +237,9 @@ export class Broker implements BrokerServices {
     }
 
     let meta = readMetaProperties(config.dataDir);
+    if (!meta && !config.roles.has('controller')) {
+      throw new ConfigError(`${config.dataDir} is not formatted: a broker-only node must be formatted with its cluster's id first (sluice format --data-dir ${config.dataDir} --cluster-id <id> --node-id ${config.nodeId} --broker-only)`);
+    }
     if (!meta) {
       meta = formatDataDir({ dataDir: config.dataDir, nodeId: config.nodeId, io, ...(opts.clusterId ? { clusterId: opts.clusterId } : {}) });
       log.info(`formatted ${config.dataDir} (cluster id ${meta.clusterId}, node id ${meta.nodeId})`);
@@ -227,9 +247,11 @@ export class Broker implements BrokerServices {
       throw new ConfigError(`${config.dataDir} belongs to node ${meta.nodeId}, but node.id is ${config.nodeId}; set node.id=${meta.nodeId} or use another data directory`);
     }
 
-    if (config.roles.size === 1) {
-      const [only] = config.roles;
-      throw new ConfigError(`process.roles=${only} alone is not served yet (separate broker and controller processes come with issue 12); run combined nodes with process.roles=broker,controller`);
+    if (!config.roles.has('broker')) {
+      throw new ConfigError(`process.roles=controller alone is not served yet (a controller-only process comes with issue 12); run the controller as a combined node with process.roles=broker,controller`);
+    }
+    if (!config.roles.has('controller') && config.quorum.voters.length === 0 && config.quorum.bootstrapServers.length === 0) {
+      throw new ConfigError('a broker-only node (process.roles=broker) needs controller.quorum.voters or controller.quorum.bootstrap.servers to find its controller');
     }
     const broker = new Broker(config, meta, log, MetadataLog.open(config.dataDir, io), io, connectionsMax);
     let binding = config.listener;
@@ -244,6 +266,7 @@ export class Broker implements BrokerServices {
         // Registered with the ports actually bound (a configured port 0 included).
         await broker.joinCluster();
       }
+      if (broker.controllerClient) await broker.joinAsBrokerOnly(broker.controllerClient);
     } catch (err) {
       await broker.listener.stop().catch(() => {});
       void broker.recordChecks.close();
@@ -307,22 +330,100 @@ export class Broker implements BrokerServices {
 
   /**
    * A node with a CONTROLLER listener is a cluster member: its broker registers with the
-   * controller (Kafka's combined node does), heartbeats, and is unfenced before clients are let in;
-   * its partitions' ISR changes go to the controller as AlterPartition; followers are checked
-   * for lag every replica.lag.time.max.ms / 2 (Kafka's isr-expiration task).
+   * controller (Kafka's combined node does; here in process), heartbeats, and is unfenced before
+   * clients are let in (joinMembership).
    */
   private async joinCluster(): Promise<void> {
-    const channel = this.localControllerChannel();
+    await this.joinMembership(this.localControllerChannel());
+  }
+
+  /**
+   * A broker-only node joins its controller over the network: registers, copies the metadata log
+   * (metadata/metadata-fetcher.ts) until it has caught up, is unfenced, takes a first block of
+   * producer ids, and from then on follows the partitions other brokers lead.
+   */
+  private async joinAsBrokerOnly(client: NodeClient): Promise<void> {
+    // Its own connection: a long poll of the metadata log must not hold up heartbeats and forwards.
+    this.metadataClient = controllerClientFor(this.config, this.nodeId);
+    const fetcher = new MetadataFetcher(this.metadataClient, this.metadataLog, this.image, (records) => this.publisher.apply(records), {
+      nodeId: this.nodeId,
+      maxWaitMs: 500,
+      backoffMs: 100,
+      maxBytes: 8 << 20,
+      onError: (m) => this.log.warn(m),
+    });
+    this.metadataFetcher = fetcher;
+    fetcher.start();
+    await this.joinMembership(client, fetcher.caughtUp);
+    this.producerIds.prefetch();
+  }
+
+  /**
+   * Registration and heartbeats (metadata/broker-lifecycle.ts) with `channel`; unfenced once
+   * `caughtUp` (the metadata this broker has is the controller's); then ISR changes go to the
+   * controller as AlterPartition, followers are checked for lag every replica.lag.time.max.ms / 2
+   * (Kafka's isr-expiration task), and the partitions led elsewhere are fetched from their
+   * leaders (replica/replica-fetcher.ts).
+   */
+  private async joinMembership(channel: ControllerChannel, caughtUp: Promise<void> = Promise.resolve()): Promise<void> {
     const settings = lifecycleSettings(this.config, this.meta);
     settings.listeners = settings.listeners.map((l) => (l.name === this.config.listener.name && l.port === 0 ? { ...l, port: this.advertisedPort } : l));
     this.lifecycle = new BrokerLifecycle({ ...settings, channel, rack: null, metadataOffset: () => this.image.lastOffset, logger: this.log });
     this.lifecycle.start();
     await this.lifecycle.registered;
+    await caughtUp;
     await this.lifecycle.setReadyToUnfence();
     this.replicas.onIsrChange = (change) => void this.alterIsr(channel, change);
-    const lagMaxMs = this.config.replication.replicaLagTimeMaxMs;
-    this.isrTimer = setInterval(() => this.replicas.maybeShrinkIsrs(Date.now(), lagMaxMs), Math.max(10, Math.floor(lagMaxMs / 2)));
+    const r = this.config.replication;
+    this.isrTimer = setInterval(() => this.replicas.maybeShrinkIsrs(Date.now(), r.replicaLagTimeMaxMs), Math.max(10, Math.floor(r.replicaLagTimeMaxMs / 2)));
     this.isrTimer.unref();
+    this.replicas.fetchers = new ReplicaFetcherManager(
+      this.replicas,
+      { replicaId: this.nodeId, maxWaitMs: r.replicaFetchWaitMaxMs, minBytes: r.replicaFetchMinBytes, maxBytes: r.replicaFetchResponseMaxBytes, partitionMaxBytes: r.replicaFetchMaxBytes, backoffMs: r.replicaFetchBackoffMs },
+      (leaderId) => this.leaderEndpoint(leaderId),
+      (m) => this.log.warn(m),
+    );
+    this.publisher.resync();
+  }
+
+  /** How this broker reaches a leader: its endpoint of the inter-broker listener, from its registration. */
+  private leaderEndpoint(leaderId: number): LeaderEndpoint | null {
+    const reg = this.image.brokers.get(leaderId);
+    const ep = reg?.endpoints.find((e) => e.name === this.config.interBrokerListenerName) ?? reg?.endpoints[0];
+    if (!ep) return null;
+    const r = this.config.replication;
+    const client = new NodeClient({
+      host: ep.host,
+      port: ep.port,
+      clientId: `replica-fetcher-${this.nodeId}`,
+      requestTimeoutMs: Math.max(30_000, r.replicaFetchWaitMaxMs * 2),
+      connectTimeoutMs: 10_000,
+      reconnectBackoffMs: r.replicaFetchBackoffMs,
+      inFlightMax: 1,
+      responseBytesMax: r.replicaFetchResponseMaxBytes + 1024 * 1024,
+    });
+    return { leaderId, fetch: (req) => client.request(Fetch, req, { version: 12 }), listOffsets: (req) => client.request(ListOffsets, req), close: () => client.close() };
+  }
+
+  /** A broker-only node asks the controller to create an internal or auto-created topic (once at a time). */
+  private forwardTopicCreation(name: string): void {
+    if (!this.controllerClient || this.creating.has(name)) return;
+    this.creating.add(name);
+    this.controllerClient
+      .request(CreateTopics, { topics: [{ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false })
+      .then((res) => {
+        const code = res.topics[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+        if (code !== ErrorCode.NONE && code !== ErrorCode.TOPIC_ALREADY_EXISTS) this.log.warn(`the controller did not create ${name}: error ${code}`);
+      })
+      .catch((e: unknown) => this.log.warn(`asking the controller to create ${name} failed: ${(e as Error).message}`))
+      .finally(() => this.creating.delete(name));
+  }
+
+  /** A broker-only node's block of producer ids, from the controller (AllocateProducerIds). */
+  private async allocateProducerIdsRemotely(): Promise<{ start: bigint; end: bigint }> {
+    const res = await this.controllerClient!.request(AllocateProducerIds, { brokerId: this.nodeId, brokerEpoch: this.lifecycle?.brokerEpoch ?? -1n });
+    if (res.errorCode !== ErrorCode.NONE) throw new Error(`the controller refused producer ids: error ${res.errorCode}`);
+    return { start: res.producerIdStart, end: res.producerIdStart + BigInt(res.producerIdLen) };
   }
 
   /** Asks the controller for an ISR change; the partition may ask again when it is refused. */
@@ -455,6 +556,10 @@ export class Broker implements BrokerServices {
     if (this.fenceTimer) clearInterval(this.fenceTimer);
     if (this.isrTimer) clearInterval(this.isrTimer);
     this.lifecycle?.close();
+    await this.metadataFetcher?.stop();
+    this.metadataClient?.close();
+    await this.replicas.fetchers?.stopAll();
+    this.controllerClient?.close();
     await this.listener.stop();
     await this.controllerListener?.stop();
     await this.recordChecks.close();

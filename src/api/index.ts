@@ -90,6 +90,13 @@ export function registerAll(r: HandlerRegistry): void {
 export function registerControllerApis(r: HandlerRegistry): void {
   r.register(apiVersionsHandler);
   r.register(fetchMetadataHandler);
+  // What broker-only nodes forward (forwarding.ts), answered from this controller.
+  r.register(createTopicsHandler);
+  r.register(deleteTopicsHandler);
+  r.register(createPartitionsHandler);
+  r.register(alterConfigsHandler);
+  r.register(incrementalAlterConfigsHandler);
+  r.register(electLeadersHandler);
   r.register(brokerRegistrationHandler);
   r.register(brokerHeartbeatHandler);
   r.register(alterPartitionHandler);

@@ -58,6 +58,13 @@ export class HandlerRegistry {
     this.byKey.set(codec.apiKey, h as ApiHandler);
   }
 
+  /** Serves an API with another handler (a broker-only node forwards some to its controller). */
+  replace<Req, Res>(h: ApiHandler<Req, Res>): void {
+    const current = this.byKey.get(h.codec.apiKey);
+    if (!current) throw new Error(`${h.codec.name}: nothing registered to replace`);
+    this.byKey.set(h.codec.apiKey, h as ApiHandler);
+  }
+
   get(apiKey: number): ApiHandler | undefined {
     return this.byKey.get(apiKey);
   }

@@ -34,6 +34,11 @@ export class MetadataPublisher {
     return (p) => t.partitions[p]?.replicas.includes(this.replicas.nodeId) ?? false;
   }
 
+  /** Gives every partition its committed state again (after the replica fetchers were set up). */
+  resync(): void {
+    for (const t of this.image.topicsByName.values()) this.replicas.syncTopic(t.name, t.partitions);
+  }
+
   /** Hooks this publisher into the controller: prepare before a commit, apply after it. */
   attach(controller: Controller): void {
     controller.onPrepare((records) => this.prepare(records));

@@ -1,0 +1,84 @@
+/**
+ * A broker-only node and its controller (Kafka's ForwardingManager and the broker's controller
+ * channel): the connection to the controller's CONTROLLER listener, the handlers that hand
+ * metadata changes (CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs,
+ * IncrementalAlterConfigs, ElectLeaders) to the controller at the client's version and answer
+ * with the controller's answer, and the Controller stand-in whose topic creation (auto-created
+ * and internal topics) asks the controller instead of writing a metadata log this node only
+ * copies.
+ */
+import type { ApiHandler } from './api/registry.js';
+import { createTopicsHandler } from './api/19-create-topics.js';
+import { deleteTopicsHandler } from './api/20-delete-topics.js';
+import { alterConfigsHandler } from './api/33-alter-configs.js';
+import { createPartitionsHandler } from './api/37-create-partitions.js';
+import { electLeadersHandler } from './api/43-elect-leaders.js';
+import { incrementalAlterConfigsHandler } from './api/44-incremental-alter-configs.js';
+import type { BrokerConfig } from './config/broker-config.js';
+import { Controller, type CreateTopicSpec, type MetadataLogWriter } from './metadata/controller.js';
+import type { MetadataImage } from './metadata/image.js';
+import { NodeClient } from './net/node-client.js';
+import { ErrorCode } from './protocol/errors.js';
+
+/** The client APIs a broker-only node forwards to its controller. */
+export const FORWARDED_HANDLERS: readonly ApiHandler[] = [createTopicsHandler, deleteTopicsHandler, createPartitionsHandler, alterConfigsHandler, incrementalAlterConfigsHandler, electLeadersHandler];
+
+/** A connection to the controller this broker-only node is configured with (the first voter, else the first bootstrap server). */
+export function controllerClientFor(config: BrokerConfig, nodeId: number): NodeClient {
+  const target = config.quorum.voters[0] ?? config.quorum.bootstrapServers[0];
+  if (!target) throw new Error('no controller address: controller.quorum.voters and controller.quorum.bootstrap.servers are empty');
+  return new NodeClient({
+    host: target.host,
+    port: target.port,
+    clientId: `broker-${nodeId}`,
+    requestTimeoutMs: Math.max(config.quorum.requestTimeoutMs, 30_000),
+    connectTimeoutMs: 10_000,
+    reconnectBackoffMs: config.quorum.retryBackoffMs,
+    inFlightMax: 16,
+    responseBytesMax: 64 << 20,
+  });
+}
+
+/** Handlers that forward the client's request to the controller and answer with its answer. */
+export function forwardingHandlers(client: NodeClient): ApiHandler[] {
+  return FORWARDED_HANDLERS.map((h) => ({
+    codec: h.codec,
+    minVersion: h.minVersion,
+    maxVersion: h.maxVersion,
+    handle: (req, ctx) => client.request(h.codec, req, { version: ctx.apiVersion }),
+  }));
+}
+
+/** The metadata log of a broker-only node is the controller's: nothing here may write it. */
+const NOT_A_CONTROLLER: MetadataLogWriter = {
+  get logEndOffset(): bigint {
+    throw new Error('a broker-only node has no metadata log of its own to write');
+  },
+  append(): void {
+    throw new Error('a broker-only node forwards metadata changes to its controller');
+  },
+};
+
+/**
+ * The Controller of a broker-only node: reads (topic name and config checks, placement rules)
+ * come from its copy of the metadata; a topic creation it is asked for (Metadata's auto-create,
+ * the coordinators' internal topics) goes to the controller, and the caller hears
+ * UNKNOWN_TOPIC_OR_PARTITION (retriable) until the topic reaches this node's metadata.
+ */
+export class ForwardingController extends Controller {
+  constructor(
+    image: MetadataImage,
+    nodeId: number,
+    defaults: { numPartitions: number; replicationFactor: number },
+    config: BrokerConfig,
+    private readonly forward: (topic: string) => void,
+  ) {
+    super(image, NOT_A_CONTROLLER, nodeId, defaults, { clusterId: null, config, implicitLocalBroker: false });
+  }
+
+  override createTopic(request: CreateTopicSpec, validateOnly: boolean): ReturnType<Controller['createTopic']> {
+    if (validateOnly) return super.createTopic(request, true);
+    this.forward(request.name);
+    return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `${request.name} is being created by the controller`, numPartitions: -1, replicationFactor: -1 };
+  }
+}

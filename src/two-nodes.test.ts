@@ -1,0 +1,91 @@
+/**
+ * Two nodes in one test process, each a real Broker with its own data directory and listeners:
+ * node 1 combined (broker and controller), node 2 broker-only, formatted with node 1's cluster id.
+ * Node 2 registers, copies the metadata, forwards a CreateTopics to the controller, and follows
+ * the partitions node 1 leads; node 1 follows those node 2 leads; acks=all waits for both.
+ */
+import t from 'tap';
+import { Broker, formatDataDir } from './broker.js';
+import { buildRecordBatch, decodeRecords, splitBatches } from './log/record-batch.js';
+import { silentLogger } from './logger.js';
+import { ErrorCode } from './protocol/errors.js';
+import { CreateTopics, DescribeCluster, Fetch, Metadata, Produce } from './protocol/generated/index.js';
+import { RawClient, fetchRequest } from '../compat-tests/raw-client.js';
+import { tmpDataDir } from '../compat-tests/harness.js';
+
+const d1 = tmpDataDir('sluice-two-1-');
+const d2 = tmpDataDir('sluice-two-2-');
+let n1: Broker;
+let n2: Broker;
+const clients: RawClient[] = [];
+
+const FAST = ['broker.heartbeat.interval.ms=200', 'broker.session.timeout.ms=3000', 'replica.fetch.wait.max.ms=100'];
+
+t.before(async () => {
+  n1 = await Broker.start({ dataDir: d1.dir, logger: silentLogger, overrides: ['node.id=1', 'listeners=PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0', 'controller.listener.names=CONTROLLER', ...FAST] });
+  formatDataDir({ dataDir: d2.dir, clusterId: n1.clusterId, nodeId: 2, controller: false });
+  n2 = await Broker.start({
+    dataDir: d2.dir,
+    logger: silentLogger,
+    overrides: ['node.id=2', 'process.roles=broker', 'listeners=PLAINTEXT://127.0.0.1:0', 'controller.listener.names=CONTROLLER', `controller.quorum.voters=1@127.0.0.1:${n1.controllerPort}`, ...FAST],
+  });
+});
+t.teardown(async () => {
+  for (const c of clients) c.close();
+  await n2?.stop();
+  await n1?.stop();
+  d1.remove();
+  d2.remove();
+});
+
+async function connect(b: Broker): Promise<RawClient> {
+  const c = await RawClient.connect(b.listenPort);
+  clients.push(c);
+  return c;
+}
+
+t.test('the broker-only node joins: registered, unfenced, both listed', async (t) => {
+  const c = await connect(n2);
+  const res = await c.request(DescribeCluster, 2, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: true });
+  t.same(
+    res.brokers.map((b) => [b.brokerId, b.port, b.isFenced]),
+    [
+      [1, n1.listenPort, false],
+      [2, n2.listenPort, false],
+    ],
+  );
+});
+
+t.test('CreateTopics on the broker-only node is forwarded; replicas on both; acks=all waits for the follower', async (t) => {
+  const c2 = await connect(n2);
+  const created = await c2.request(CreateTopics, 7, { topics: [{ name: 'two', numPartitions: 2, replicationFactor: 2, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+  t.equal(created.topics[0]!.errorCode, ErrorCode.NONE, 'created by the controller');
+  const until = async (what: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> => {
+    const end = Date.now() + ms;
+    while (!(await what()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    return what();
+  };
+  t.ok(await until(() => n2.image.topicsByName.has('two')), 'the topic reached node 2 metadata');
+  const md = await c2.request(Metadata, 12, { topics: [{ name: 'two', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  const parts = md.topics[0]!.partitions;
+  t.equal(parts.length, 2);
+  for (const p of parts) t.same([...p.replicaNodes].sort(), [1, 2], `partition ${p.partitionIndex} on both`);
+  const leaders = new Set(parts.map((p) => p.leaderId));
+  t.same([...leaders].sort(), [1, 2], 'one leader each (striped placement)');
+
+  for (const p of parts) {
+    const leader = p.leaderId === 1 ? n1 : n2;
+    const c = await connect(leader);
+    for (let i = 0; i < 5; i++) {
+      const records = buildRecordBatch([{ key: null, value: Buffer.from(`p${p.partitionIndex}-${i}`), timestamp: BigInt(Date.now()) }]);
+      const res = await c.request(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name: 'two', topicId: Buffer.alloc(16), partitionData: [{ index: p.partitionIndex, records }] }] });
+      t.equal(res.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NONE, `acks=all to ${p.partitionIndex} on node ${p.leaderId}`);
+    }
+    const follower = p.leaderId === 1 ? n2 : n1;
+    const fp = follower.replicas.getPartition('two', p.partitionIndex)!;
+    t.ok(await until(() => fp.logEndOffset === 5n), `node ${follower.nodeId} has the five batches of partition ${p.partitionIndex}`);
+    const res = await c.request(Fetch, 12, fetchRequest('two', p.partitionIndex, 0n));
+    const values = splitBatches(res.responses[0]!.partitions[0]!.records!).flatMap((b) => decodeRecords(b).map((r) => r.value!.toString()));
+    t.same(values, [0, 1, 2, 3, 4].map((i) => `p${p.partitionIndex}-${i}`), 'consumers read them from the leader');
+  }
+});
