@@ -137,9 +137,10 @@ async function start(args: StartArgs): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-function format(args: { 'data-dir': string; 'cluster-id'?: string; 'node-id': number }): void {
+function format(args: { 'data-dir': string; 'cluster-id'?: string; 'node-id': number; 'broker-only'?: boolean }): void {
   try {
-    const meta = formatDataDir({ dataDir: args['data-dir'], nodeId: args['node-id'], ...(args['cluster-id'] ? { clusterId: args['cluster-id'] } : {}) });
+    if (args['broker-only'] && !args['cluster-id']) throw new ConfigError('a broker-only node joins an existing cluster: give its id with --cluster-id');
+    const meta = formatDataDir({ dataDir: args['data-dir'], nodeId: args['node-id'], controller: !args['broker-only'], ...(args['cluster-id'] ? { clusterId: args['cluster-id'] } : {}) });
     process.stdout.write(`Formatted ${args['data-dir']} with cluster id ${meta.clusterId} and node id ${meta.nodeId}\n`);
   } catch (err) {
     failWith(err instanceof ConfigError ? '' : 'cannot format: ', err);
@@ -170,7 +171,8 @@ async function parseWithYargs(argv: string[]): Promise<void> {
         y
           .option('data-dir', { type: 'string', demandOption: true, describe: 'data directory to format' })
           .option('cluster-id', { type: 'string', describe: 'cluster id (default: a new random one)' })
-          .option('node-id', { type: 'number', default: 1, describe: 'node id' }),
+          .option('node-id', { type: 'number', default: 1, describe: 'node id' })
+          .option('broker-only', { type: 'boolean', default: false, describe: 'for a process.roles=broker node: its metadata log starts empty (a copy of the controller\'s); give the cluster id of its controller' }),
       (a) => format(a),
     )
     .command('random-uuid', 'print a new random cluster id', {}, () => {
