@@ -490,7 +490,7 @@ export class Broker implements BrokerServices {
     this.retentionTimer = setInterval(() => this.logs.applyRetention(Date.now()), Number(this.config.get('log.retention.check.interval.ms')));
     this.retentionTimer.unref();
     this.scheduleCleaner();
-    this.startFenceTimer();
+    if (this.config.roles.has('controller')) this.startFenceTimer();
   }
 
   /**
