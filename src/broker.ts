@@ -205,6 +205,13 @@ export class Broker implements BrokerServices {
       log,
     );
     this.transactions.load();
+    // Coordinators live on the leaders of their internal partitions and move with them.
+    this.replicas.onLeadershipChange((topic, partition, leader) => {
+      const coordinator = topic === OFFSETS_TOPIC ? this.groups : topic === TRANSACTION_STATE_TOPIC ? this.transactions : null;
+      if (!coordinator) return;
+      if (leader) coordinator.onElection(partition);
+      else coordinator.onResignation(partition);
+    });
     registerAll(this.handlers);
     // A broker-only node hands metadata changes to the controller (Kafka forwards them too).
     if (this.controllerClient) for (const h of forwardingHandlers(this.controllerClient)) this.handlers.replace(h);

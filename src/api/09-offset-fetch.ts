@@ -7,6 +7,7 @@
  */
 import { OffsetFetch, type OffsetFetchRequest, type OffsetFetchResponse } from '../protocol/generated/09-offset-fetch.js';
 import type { FetchedOffset } from '../group/coordinator.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 const toPartition = (version: number) => (o: FetchedOffset) => ({
@@ -29,13 +30,21 @@ export const offsetFetchHandler: ApiHandler<OffsetFetchRequest, OffsetFetchRespo
         throttleTimeMs: 0,
         topics: [],
         errorCode: 0,
-        groups: req.groups.map((group) => ({
-          groupId: group.groupId,
-          topics: g
-            .fetchOffsets(group.groupId, group.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, req.requireStable)
-            .map((t) => ({ name: t.name, topicId: Buffer.alloc(16), partitions: t.partitions.map(toPartition(v)) })),
-          errorCode: 0,
-        })),
+        groups: req.groups.map((group) => {
+          if (!g.coordinates(group.groupId)) return { groupId: group.groupId, topics: [], errorCode: ErrorCode.NOT_COORDINATOR };
+          const topics = g.fetchOffsets(group.groupId, group.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, req.requireStable);
+          return { groupId: group.groupId, topics: topics.map((t) => ({ name: t.name, topicId: Buffer.alloc(16), partitions: t.partitions.map(toPartition(v)) })), errorCode: 0 };
+        }),
+      };
+    }
+    // v2+ carries a top-level error; older versions one per partition (Kafka's answer too).
+    if (!g.coordinates(req.groupId)) {
+      const err = { offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NOT_COORDINATOR };
+      return {
+        throttleTimeMs: 0,
+        topics: (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partition) => toPartition(v)({ partition, ...err })) })),
+        errorCode: v >= 2 ? ErrorCode.NOT_COORDINATOR : 0,
+        groups: [],
       };
     }
     const topics = g.fetchOffsets(req.groupId, req.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, req.requireStable);

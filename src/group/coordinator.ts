@@ -157,6 +157,33 @@ export class GroupCoordinator {
     this.retentionTimer.unref();
   }
 
+  /**
+   * This broker now leads `partition` of `__consumer_offsets` (Kafka's onElection): the groups it
+   * holds are loaded from the replicated log, their members given a session to heartbeat in.
+   */
+  onElection(partition: number): void {
+    this.onResignation(partition);
+    this.store.replay(
+      (key, value, batch) => this.replayRecord(key, value, batch.isTransactional ? batch.producerId : null),
+      (producerId, commit) => this.onTxnMarker(producerId, commit),
+      partition,
+    );
+    for (const g of this.groups.values()) {
+      if (this.store.partitionFor(g.groupId) !== partition) continue;
+      for (const m of g.members.values()) this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
+    }
+  }
+
+  /**
+   * Another broker leads `partition` now (Kafka's onResignation): its groups are unloaded here;
+   * members waiting in a join or sync hear NOT_COORDINATOR and find the new coordinator.
+   */
+  onResignation(partition: number): void {
+    for (const g of [...this.groups.values()]) {
+      if (this.store.partitionFor(g.groupId) === partition) this.dropGroup(g, ErrorCode.NOT_COORDINATOR);
+    }
+  }
+
   private replayRecord(keyBytes: Buffer, value: Buffer | null, txnProducerId: bigint | null): void {
     const key = decodeKey(keyBytes);
     if (key.type === 'offset' && txnProducerId !== null) {
@@ -461,6 +488,7 @@ export class GroupCoordinator {
 
   join(req: JoinRequest): JoinResult | Promise<JoinResult> {
     if (req.groupId === '') return joinError(req.memberId, ErrorCode.INVALID_GROUP_ID);
+    if (!this.store.leads(req.groupId)) return joinError(req.memberId, ErrorCode.NOT_COORDINATOR);
     if (req.sessionTimeoutMs < this.settings.minSessionTimeoutMs || req.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) {
       return joinError(req.memberId, ErrorCode.INVALID_SESSION_TIMEOUT);
     }
@@ -623,6 +651,7 @@ export class GroupCoordinator {
 
   sync(req: SyncRequest): SyncResult | Promise<SyncResult> {
     if (req.groupId === '') return syncError(ErrorCode.INVALID_GROUP_ID);
+    if (!this.store.leads(req.groupId)) return syncError(ErrorCode.NOT_COORDINATOR);
     const g = this.groups.get(req.groupId);
     if (!g || g.members.size === 0) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (g.is('Dead')) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
@@ -684,6 +713,7 @@ export class GroupCoordinator {
 
   heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    if (!this.store.leads(groupId)) return ErrorCode.NOT_COORDINATOR;
     const g = this.groups.get(groupId);
     if (!g) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (g.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -707,6 +737,7 @@ export class GroupCoordinator {
   /** Removes members (v3+ batches them; static members may be named by instance id alone). */
   leave(groupId: string, members: MemberIdentity[]): { errorCode: number; members: Array<MemberIdentity & { errorCode: number }> } {
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
+    if (!this.store.leads(groupId)) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
     const g = this.groups.get(groupId);
     // An unknown group: every member named is unknown (Kafka answers per member from v3).
     if (!g) return { errorCode: ErrorCode.NONE, members: members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
@@ -747,6 +778,7 @@ export class GroupCoordinator {
     const all = (code: number) => req.topics.map((t) => t.partitions.map(() => code));
     // No check of an empty group id: Kafka accepts OffsetCommit for "" (for old clients' sake),
     // unlike TxnOffsetCommit and the membership APIs.
+    if (!this.store.leads(req.groupId)) return all(ErrorCode.NOT_COORDINATOR);
     let g = this.groups.get(req.groupId);
     if (!g) {
       // A consumer without group management (or the admin client) commits for a new group.
@@ -793,6 +825,7 @@ export class GroupCoordinator {
     if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
     const problem = this.store.ensure();
     if (problem) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (!this.store.leads(req.groupId)) return all(ErrorCode.NOT_COORDINATOR);
     // A group that does not exist is created (a "simple" group) only for generation -1; a
     // generation names a group that should exist: ILLEGAL_GENERATION, as Kafka 4's coordinator.
     if (req.generationId >= 0 && !this.groups.has(req.groupId)) return all(ErrorCode.ILLEGAL_GENERATION);
@@ -832,6 +865,11 @@ export class GroupCoordinator {
   }
 
   /** Committed offsets of a group: the partitions asked for, or every one when `topics` is null. */
+  /** Whether this broker coordinates the group (leads its partition of __consumer_offsets). */
+  coordinates(groupId: string): boolean {
+    return this.store.leads(groupId);
+  }
+
   fetchOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }> | null, requireStable = false): Array<{ name: string; partitions: FetchedOffset[] }> {
     const g = this.groups.get(groupId);
     const found = (topic: string, partition: number): FetchedOffset => {
@@ -852,6 +890,7 @@ export class GroupCoordinator {
   deleteOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }>): { errorCode: number; codes: number[][] } {
     // Kafka refuses the empty group id for every group API but the offset commit/fetch pair.
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, codes: [] };
+    if (!this.store.leads(groupId)) return { errorCode: ErrorCode.NOT_COORDINATOR, codes: [] };
     const g = this.groups.get(groupId);
     if (!g || g.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, codes: [] };
     const consumerProtocol = g.protocolType === 'consumer';
@@ -921,6 +960,7 @@ export class GroupCoordinator {
   }
 
   deleteGroup(groupId: string): number {
+    if (!this.store.leads(groupId)) return ErrorCode.NOT_COORDINATOR;
     const g = this.groups.get(groupId);
     if (!g || g.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (!g.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
@@ -934,9 +974,13 @@ export class GroupCoordinator {
     return ErrorCode.NONE;
   }
 
-  private dropGroup(g: Group): void {
+  private dropGroup(g: Group, errorCode: number = ErrorCode.UNKNOWN_MEMBER_ID): void {
     g.transitionTo('Dead', this.now());
-    for (const id of [...g.members.keys()]) this.fail(g.remove(id));
+    for (const id of [...g.members.keys()]) {
+      const m = g.remove(id);
+      if (m?.heartbeatTimer) clearTimeout(m.heartbeatTimer);
+      this.fail(m, errorCode);
+    }
     if (g.joinTimer) clearTimeout(g.joinTimer);
     this.clearSyncExpiry(g);
     this.groups.delete(g.groupId);

@@ -49,7 +49,12 @@ export interface CoordinatorStore {
   append(key: string, records: readonly KeyValue[], txn?: TransactionalWrite): void;
   /**
    * Feeds every stored record to `onRecord` and every transaction marker to `onMarker`, in log
-   * order; returns how many records.
+   * order (of `partition` only, when given); returns how many records.
    */
-  replay(onRecord: (key: Buffer, value: Buffer | null, batch: BatchContext) => void, onMarker?: (producerId: bigint, commit: boolean) => void): number;
+  replay(onRecord: (key: Buffer, value: Buffer | null, batch: BatchContext) => void, onMarker?: (producerId: bigint, commit: boolean) => void, partition?: number): number;
+  /**
+   * Whether this broker leads the partition holding this key's records (it is the key's
+   * coordinator); true before the topic exists (the coordinator creates it on first use).
+   */
+  leads(key: string): boolean;
 }

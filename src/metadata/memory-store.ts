@@ -14,6 +14,10 @@ export class MemoryStore implements CoordinatorStore {
   ensure(): string | null {
     return null;
   }
+  leads(): boolean {
+    return true;
+  }
+
   partitionFor(): number {
     return 0;
   }

@@ -80,11 +80,17 @@ export class InternalTopic implements CoordinatorStore {
     this.replicas.appendAsCoordinator(this.name, partition, batch, checked.batches);
   }
 
-  replay(onRecord: (key: Buffer, value: Buffer | null, batch: BatchContext) => void, onMarker?: (producerId: bigint, commit: boolean) => void): number {
+  leads(key: string): boolean {
+    if (!this.image.topicsByName.has(this.name)) return true;
+    return this.replicas.getPartition(this.name, this.partitionFor(key))?.isLeader ?? false;
+  }
+
+  replay(onRecord: (key: Buffer, value: Buffer | null, batch: BatchContext) => void, onMarker?: (producerId: bigint, commit: boolean) => void, only?: number): number {
     const topic = this.image.topicsByName.get(this.name);
     if (!topic) return 0;
     let count = 0;
     for (let p = 0; p < topic.partitions.length; p++) {
+      if (only !== undefined && p !== only) continue;
       const partition = this.replicas.getPartition(this.name, p);
       if (!partition) continue;
       let offset = partition.logStartOffset;

@@ -184,15 +184,29 @@ export class ReplicaManager {
     this.partitions.set(topic, parts);
     states.forEach((state, i) => {
       let p = parts.get(i);
+      let led = false;
+      let epoch = -1;
       if (!p) {
         const plog = this.logs.get(topic, i);
         if (!plog) return; // not a replica here
         parts.set(i, (p = new Partition(topic, i, plog, this.nodeId)));
+      } else {
+        led = p.isLeader;
+        epoch = p.leaderEpoch;
       }
       if (p.applyState(state)) this.partitionChanged(topic, i);
+      // A leadership gained (or taken again in a new epoch) or lost: the coordinators load or unload.
+      if (p.isLeader !== led || (p.isLeader && p.leaderEpoch !== epoch)) for (const l of this.leadershipListeners) l(topic, i, p.isLeader);
       const follows = state.leader !== this.nodeId && state.replicas.includes(this.nodeId);
       this.fetchers?.follow(topic, i, follows ? state.leader : null);
     });
+  }
+
+  private readonly leadershipListeners: Array<(topic: string, partition: number, leader: boolean) => void> = [];
+
+  /** Calls `listener` when this broker becomes the leader of a partition (again) or stops being it. */
+  onLeadershipChange(listener: (topic: string, partition: number, leader: boolean) => void): void {
+    this.leadershipListeners.push(listener);
   }
 
   /** The follower's fetchers (set when this broker is part of a cluster; one node has none). */

@@ -102,33 +102,7 @@ export class TransactionCoordinator {
   // Loading and persistence
 
   load(): void {
-    this.store.replay((key, value) => {
-      const id = decodeTxnKey(key);
-      if (value === null) {
-        const gone = this.txns.get(id);
-        if (gone) this.byProducerId.delete(gone.producerId);
-        this.txns.delete(id);
-        return;
-      }
-      const v = decodeTxnValue(value);
-      const partitions = new Map<string, TopicPartition>();
-      for (const t of v.partitions) for (const p of t.partitions) partitions.set(tpKey({ topic: t.topic, partition: p }), { topic: t.topic, partition: p });
-      const old = this.txns.get(id);
-      if (old) this.byProducerId.delete(old.producerId);
-      this.txns.set(id, {
-        transactionalId: id,
-        producerId: v.producerId,
-        producerEpoch: v.producerEpoch,
-        // Not in the record (as in Kafka): a retry of a KIP-360 call across a restart is fenced.
-        lastProducerEpoch: -1,
-        timeoutMs: v.timeoutMs,
-        state: v.state,
-        partitions,
-        startMs: Number(v.startMs),
-        lastUpdateMs: Number(v.lastUpdateMs),
-      });
-      this.byProducerId.set(v.producerId, this.txns.get(id)!);
-    });
+    this.replayPartition();
     // A crash between the Prepare record and the markers: finish the job now.
     for (const t of this.txns.values()) {
       if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') this.completeTxn(t, t.state === 'PrepareCommit');
@@ -136,6 +110,64 @@ export class TransactionCoordinator {
     if (this.txns.size > 0) this.log.info(`loaded ${this.txns.size} transactional id(s) from __transaction_state`);
     this.every(this.settings.abortCheckIntervalMs, () => this.abortTimedOut());
     this.every(this.settings.idExpirationCheckIntervalMs, () => this.expireIds());
+  }
+
+  /** Replays `__transaction_state` (one partition of it, when given) into the transactions. */
+  private replayPartition(partition?: number): void {
+    this.store.replay(
+      (key, value) => {
+        const id = decodeTxnKey(key);
+        if (value === null) {
+          const gone = this.txns.get(id);
+          if (gone) this.byProducerId.delete(gone.producerId);
+          this.txns.delete(id);
+          return;
+        }
+        const v = decodeTxnValue(value);
+        const partitions = new Map<string, TopicPartition>();
+        for (const t of v.partitions) for (const p of t.partitions) partitions.set(tpKey({ topic: t.topic, partition: p }), { topic: t.topic, partition: p });
+        const old = this.txns.get(id);
+        if (old) this.byProducerId.delete(old.producerId);
+        this.txns.set(id, {
+          transactionalId: id,
+          producerId: v.producerId,
+          producerEpoch: v.producerEpoch,
+          // Not in the record (as in Kafka): a retry of a KIP-360 call across a restart is fenced.
+          lastProducerEpoch: -1,
+          timeoutMs: v.timeoutMs,
+          state: v.state,
+          partitions,
+          startMs: Number(v.startMs),
+          lastUpdateMs: Number(v.lastUpdateMs),
+        });
+        this.byProducerId.set(v.producerId, this.txns.get(id)!);
+      },
+      undefined,
+      partition,
+    );
+  }
+
+  /**
+   * This broker now leads `partition` of `__transaction_state` (Kafka's onElection): the
+   * transactional ids it holds are loaded from the replicated log, and a transaction left between
+   * its Prepare record and its markers is finished.
+   */
+  onElection(partition: number): void {
+    this.onResignation(partition);
+    this.replayPartition(partition);
+    for (const t of this.txns.values()) {
+      if (this.store.partitionFor(t.transactionalId) !== partition) continue;
+      if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') this.completeTxn(t, t.state === 'PrepareCommit');
+    }
+  }
+
+  /** Another broker leads `partition` now (Kafka's onResignation): its transactional ids are forgotten here. */
+  onResignation(partition: number): void {
+    for (const t of [...this.txns.values()]) {
+      if (this.store.partitionFor(t.transactionalId) !== partition) continue;
+      this.txns.delete(t.transactionalId);
+      this.byProducerId.delete(t.producerId);
+    }
   }
 
   private every(ms: number, fn: () => void): void {
@@ -231,6 +263,7 @@ export class TransactionCoordinator {
       this.log.error(problem);
       return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     }
+    if (!this.store.leads(transactionalId)) return fail(ErrorCode.NOT_COORDINATOR);
     let t = this.txns.get(transactionalId);
     if (!t) {
       t = {
@@ -310,6 +343,7 @@ export class TransactionCoordinator {
   /** AddPartitionsToTxn / AddOffsetsToTxn: one error code for all the partitions. */
   addPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: TopicPartition[]): number {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    if (!this.store.leads(transactionalId)) return ErrorCode.NOT_COORDINATOR;
     const t = this.txns.get(transactionalId);
     const invalid = this.validate(t, producerId, producerEpoch);
     if (invalid !== ErrorCode.NONE) return invalid;
@@ -325,6 +359,7 @@ export class TransactionCoordinator {
 
   endTxn(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean): number {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    if (!this.store.leads(transactionalId)) return ErrorCode.NOT_COORDINATOR;
     const t = this.txns.get(transactionalId);
     if (!t || t.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (t.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
