@@ -171,6 +171,7 @@ export class Broker implements BrokerServices {
     this.offsetsTopic = new InternalTopic(OFFSETS_TOPIC, this.controller, this.image, this.replicas, {
       numPartitions: int('offsets.topic.num.partitions'),
       segmentBytes: int('offsets.topic.segment.bytes'),
+      replicationFactor: int('offsets.topic.replication.factor'),
     });
     this.groups = new GroupCoordinator(
       this.offsetsTopic,
@@ -191,6 +192,7 @@ export class Broker implements BrokerServices {
     this.transactionsTopic = new InternalTopic(TRANSACTION_STATE_TOPIC, this.controller, this.image, this.replicas, {
       numPartitions: int('transaction.state.log.num.partitions'),
       segmentBytes: int('transaction.state.log.segment.bytes'),
+      replicationFactor: int('transaction.state.log.replication.factor'),
     });
     this.transactions = new TransactionCoordinator(
       this.transactionsTopic,

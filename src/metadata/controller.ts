@@ -115,6 +115,12 @@ export interface CreateTopicSpec {
 export interface InternalTopicPolicy {
   numPartitions: number;
   configs: ReadonlyMap<string, string>;
+  /**
+   * offsets.topic.replication.factor / transaction.state.log.replication.factor: used when the
+   * creation names none, capped at the brokers that can take a replica (so one node works with
+   * Kafka's default of 3). Default 1.
+   */
+  replicationFactor?: number;
 }
 
 /** Kafka's broker.session.timeout.ms default. */
@@ -351,7 +357,9 @@ export class Controller {
     const policy = this.internalTopics.get(spec.name);
     if (!policy) return spec;
     const numPartitions = spec.numPartitions === -1 && !spec.assignments ? policy.numPartitions : spec.numPartitions;
-    return { ...spec, numPartitions, configs: this.withInternalConfigs(spec.name, spec.configs) };
+    const usable = this.usableBrokers().filter((b) => !b.fenced).length;
+    const replicationFactor = spec.replicationFactor === -1 && !spec.assignments ? Math.max(1, Math.min(policy.replicationFactor ?? 1, usable)) : spec.replicationFactor;
+    return { ...spec, numPartitions, replicationFactor, configs: this.withInternalConfigs(spec.name, spec.configs) };
   }
 
   /** `configs` over the internal topic's own (itself when `topic` is not internal). */

@@ -24,6 +24,8 @@ const REPLAY_READ_BYTES = 4 * 1024 * 1024;
 export interface InternalTopicSettings {
   numPartitions: number;
   segmentBytes: number;
+  /** offsets.topic.replication.factor / transaction.state.log.replication.factor (capped at the live brokers). */
+  replicationFactor: number;
 }
 
 export class InternalTopic implements CoordinatorStore {
@@ -37,6 +39,7 @@ export class InternalTopic implements CoordinatorStore {
     this.numPartitions = settings.numPartitions;
     controller.reserveInternalTopic(name, {
       numPartitions: settings.numPartitions,
+      replicationFactor: settings.replicationFactor,
       configs: new Map([
         ['cleanup.policy', 'compact'],
         ['compression.type', 'producer'],
@@ -56,7 +59,7 @@ export class InternalTopic implements CoordinatorStore {
   ensure(): string | null {
     if (this.image.topicsByName.has(this.name)) return null;
     // Partitions and configs come from the policy registered in the constructor.
-    const created = this.controller.createTopic({ name: this.name, numPartitions: -1, replicationFactor: 1, assignments: null, configs: new Map() }, false);
+    const created = this.controller.createTopic({ name: this.name, numPartitions: -1, replicationFactor: -1, assignments: null, configs: new Map() }, false);
     return created.errorCode === 0 ? null : `cannot create ${this.name}: ${created.errorMessage}`;
   }
 
