@@ -231,6 +231,7 @@ async function parseWithYargs(argv: string[]): Promise<void> {
           .check((a) => {
             if (!Number.isInteger(a.brokers) || a.brokers < 1) throw new Error(`--brokers must be a positive integer, got ${a.brokers}`);
             if (!Number.isInteger(a.port) || a.port < 1 || a.port + a.brokers > 65535) throw new Error(`--port must leave room for ${a.brokers + 1} ports (brokers and controller) within 1-65535, got ${a.port}`);
+            if (a['data-dir'] !== undefined && a['data-dir'].trim() === '') throw new Error('--data-dir must name a directory');
             if (!Number.isInteger(a['first-node-id']) || a['first-node-id'] < 0) throw new Error(`--first-node-id must be a non-negative integer, got ${a['first-node-id']}`);
             return true;
           }),
