@@ -125,12 +125,10 @@ const alive = (pid: number): boolean => {
   }
 };
 
-t.test('cluster --brokers 1: one ready line per broker, SIGTERM stops the node and exits 0', async (t) => {
-  const d = tmpDataDir();
-  t.teardown(d.remove);
+/** `sluice cluster --brokers 1` on free ports, resolved once it printed its ready lines. */
+async function spawnCluster(dir: string) {
   const port = await freePortRun(2);
-  const proc = spawn(process.execPath, [CLI, 'cluster', '--brokers', '1', '--port', String(port), '--data-dir', d.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => void proc.kill('SIGKILL'));
+  const proc = spawn(process.execPath, [CLI, 'cluster', '--brokers', '1', '--port', String(port), '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -147,16 +145,34 @@ t.test('cluster --brokers 1: one ready line per broker, SIGTERM stops the node a
     });
     void exited.then((code) => reject(new Error(`exited ${code}: ${out} ${err}`)));
   });
+  return { proc, port, line, exited, out: () => out, err: () => err };
+}
+
+t.test('cluster --brokers 1: one ready line per broker, SIGTERM stops the node and exits 0', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const { proc, port, line, exited, out } = await spawnCluster(d.dir);
+  t.teardown(() => void proc.kill('SIGKILL'));
   t.equal(Number(line[1]), port, 'the broker is on --port');
   const pid = Number(line[2]);
   t.ok(alive(pid), `the node runs as its own process, pid ${pid}`);
   t.not(pid, proc.pid, 'not the launcher');
-  t.match(out, new RegExp(`bootstrap 127\\.0\\.0\\.1:${port}, controller 127\\.0\\.0\\.1:${port + 1}`), 'the controller is on port + brokers');
+  t.match(out(), new RegExp(`bootstrap 127\\.0\\.0\\.1:${port}, controller 127\\.0\\.0\\.1:${port + 1}`), 'the controller is on port + brokers');
   t.match(readFileSync(join(d.dir, 'node-0.log'), 'utf8'), /sluice ready on/, "the node's output goes to D/node-0.log");
   proc.kill('SIGTERM');
   t.equal(await exited, 0, 'SIGTERM: exit 0');
   t.notOk(alive(pid), 'and the node is gone');
   t.match(readFileSync(join(d.dir, 'node-0.log'), 'utf8'), /SIGTERM: shutting down[\s\S]*stopped/, 'stopped in order, not killed');
+});
+
+t.test('cluster: a node that dies is reported; with none left the launcher exits 1', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const { proc, line, exited, err } = await spawnCluster(d.dir);
+  t.teardown(() => void proc.kill('SIGKILL'));
+  process.kill(Number(line[2]), 'SIGKILL');
+  t.equal(await exited, 1);
+  t.match(err(), new RegExp(`^sluice cluster: node 0 \\(pid ${line[2]}\\) exited on SIGKILL; its log: .*node-0\\.log\\nsluice: every node has exited\\n$`));
 });
 
 t.test('cluster: bad flags and a node that cannot start are one line, exit 1', async (t) => {

@@ -179,8 +179,11 @@ async function cluster(args: ClusterArgs): Promise<void> {
         firstNodeId: args['first-node-id'],
         overrides: args.override ?? [],
         onReady: (n) => process.stdout.write(`broker ${n.nodeId} ready on 127.0.0.1:${n.port} (pid ${n.pid})\n`),
-        onUnexpectedExit: (n, code, signal) =>
-          process.stderr.write(`sluice cluster: node ${n.nodeId} (pid ${n.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}; its log: ${n.logFile}\n`),
+        onUnexpectedExit: (n, code, signal) => {
+          process.stderr.write(`sluice cluster: node ${n.nodeId} (pid ${n.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}; its log: ${n.logFile}\n`);
+          // The others keep running (a cluster outlives a broker); with none left there is nothing to wait for.
+          if (running !== null && !stopping && running.nodes.every((x) => !x.running)) fail('every node has exited');
+        },
       },
       abort.signal,
     );
