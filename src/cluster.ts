@@ -282,8 +282,10 @@ export class ClusterNode {
   }
 
   private lastLine(): string {
+    // The node's own one-line failure ("sluice: ..."), else a thrown error's line, else the last line.
     const lines = this.tail.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-    return lines[lines.length - 1] ?? '';
+    const last = (ok: (l: string) => boolean): string | undefined => [...lines].reverse().find(ok);
+    return last((l) => l.startsWith('sluice:')) ?? last((l) => /^\w*Error\b/.test(l)) ?? lines[lines.length - 1] ?? '';
   }
 
   /** SIGTERM, then waits for the exit (SIGKILL after stopTimeoutMs). Nothing to do if it is not running. */
@@ -365,7 +367,9 @@ export class Cluster {
       }
       writeFileSync(plan.configFile, propertiesText(plan.properties));
     }
-    const cluster = new Cluster(opts, plans, clusterId);
+    const cli = opts.cli ?? defaultCli();
+    if (!existsSync(cli)) throw new ConfigError(`${cli} not found: build it with "npm run build", or pass cli`);
+    const cluster = new Cluster({ ...opts, cli }, plans, clusterId);
     const onAbort = (): void => void cluster.stop();
     abort?.addEventListener('abort', onAbort, { once: true });
     try {
