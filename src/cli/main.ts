@@ -148,15 +148,24 @@ interface ClusterArgs {
 
 /**
  * `sluice cluster`: the nodes' own lines go to their log files; this prints one line per broker
- * as it is ready, and on SIGINT/SIGTERM stops the brokers, then the controller, and exits 0.
+ * as it is ready, and on SIGINT/SIGTERM stops the brokers, then the controller, and exits 0
+ * (a second signal SIGKILLs every node and exits 1).
  */
 async function cluster(args: ClusterArgs): Promise<void> {
   const dataDir = args['data-dir'] ?? defaultClusterDir();
   const abort = new AbortController();
   let running: Cluster | null = null;
   let stopping = false;
+  let forced = false;
   const shutdown = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: no more waiting for orderly stops.
+      if (running === null || forced) return;
+      forced = true;
+      process.stderr.write(`sluice cluster: ${signal} again: killing every node (SIGKILL)\n`);
+      Promise.all(running.nodes.map((n) => n.kill())).then(() => process.exit(1), () => process.exit(1));
+      return;
+    }
     stopping = true;
     process.stderr.write(`sluice cluster: ${signal}: stopping the brokers, then the controller\n`);
     if (running === null) {
@@ -164,7 +173,7 @@ async function cluster(args: ClusterArgs): Promise<void> {
       return;
     }
     running.stop().then(
-      () => process.exit(0),
+      () => process.exit(forced ? 1 : 0),
       (err: unknown) => failWith('shutdown failed: ', err),
     );
   };
