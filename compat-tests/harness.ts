@@ -9,7 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -114,6 +114,33 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+function listenOn(port: number): Promise<Server | null> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(null));
+    srv.listen(port, '127.0.0.1', () => resolve(srv));
+  });
+}
+
+/** A first port P with P..P+count-1 all free on 127.0.0.1 a moment ago (bound together, then released). */
+export async function freePortRun(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await listenOn(0);
+    if (!first) continue;
+    const p = (first.address() as { port: number }).port;
+    const held: Server[] = [first];
+    let ok = p + count <= 65536;
+    for (let i = 1; ok && i < count; i++) {
+      const s = await listenOn(p + i);
+      if (s) held.push(s);
+      else ok = false;
+    }
+    await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    if (ok) return p;
+  }
+  throw new Error(`no run of ${count} free ports found on 127.0.0.1`);
 }
 
 export interface RunResult {

@@ -8,8 +8,17 @@
  *
  * `port: 0` picks a free port. Without `dataDir`, data goes to the default directory
  * (~/.sluice/data, or $SLUICE_DATA_DIR).
+ *
+ * Or a cluster of processes on one machine (src/cluster.ts: ports, files, start and stop order):
+ *
+ *   const cluster = await startCluster({ brokers: 3, port: 19092, dataDir: tmpDir });
+ *   // kafkajs: brokers: cluster.bootstrap.split(',')
+ *   await cluster.nodes[1]!.kill();     // SIGKILL one broker
+ *   await cluster.nodes[1]!.restart();  // same config and data
+ *   await cluster.stop();               // brokers first, then the controller
  */
 import { Broker, formatDataDir, type BrokerOptions, type FormatOptions } from './broker.js';
+import { Cluster, type ClusterOptions } from './cluster.js';
 import { silentLogger } from './logger.js';
 
 export interface RunningBroker {
@@ -44,5 +53,11 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   };
 }
 
+/** Starts one combined node and brokers-1 broker-only nodes, each its own process; see src/cluster.ts. */
+export function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  return Cluster.start(opts);
+}
+
 export { formatDataDir, type FormatOptions };
+export { Cluster, ClusterNode, planCluster, type ClusterOptions, type NodePlan } from './cluster.js';
 export { ConfigError } from './config/broker-config.js';

@@ -1,9 +1,10 @@
 /** The sluice command as a user runs it: format, start, and the one-line errors. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { CLI, spawnBroker, tmpDataDir } from '../../compat-tests/harness.js';
+import { CLI, freePortRun, spawnBroker, tmpDataDir } from '../../compat-tests/harness.js';
 import { RawClient } from '../../compat-tests/raw-client.js';
 import { CreateTopics } from '../protocol/generated/index.js';
 
@@ -113,4 +114,81 @@ t.test('start-up failures are one line naming the problem, never a stack trace',
     t.match(lines[0], /^sluice: /);
     t.match(lines[0], expected);
   }
+});
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** `sluice cluster --brokers 1` on free ports, resolved once it printed its ready lines. */
+async function spawnCluster(dir: string) {
+  const port = await freePortRun(2);
+  const proc = spawn(process.execPath, [CLI, 'cluster', '--brokers', '1', '--port', String(port), '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  proc.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const line = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line in 20 s: ${out} ${err}`)), 20000);
+    proc.stdout.on('data', () => {
+      const m = /^broker 0 ready on 127\.0\.0\.1:(\d+) \(pid (\d+)\)$/m.exec(out);
+      if (m && /^cluster \S+ ready: bootstrap /m.test(out)) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+    void exited.then((code) => reject(new Error(`exited ${code}: ${out} ${err}`)));
+  });
+  return { proc, port, line, exited, out: () => out, err: () => err };
+}
+
+t.test('cluster --brokers 1: one ready line per broker, SIGTERM stops the node and exits 0', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const { proc, port, line, exited, out } = await spawnCluster(d.dir);
+  t.teardown(() => void proc.kill('SIGKILL'));
+  t.equal(Number(line[1]), port, 'the broker is on --port');
+  const pid = Number(line[2]);
+  t.ok(alive(pid), `the node runs as its own process, pid ${pid}`);
+  t.not(pid, proc.pid, 'not the launcher');
+  t.match(out(), new RegExp(`bootstrap 127\\.0\\.0\\.1:${port}, controller 127\\.0\\.0\\.1:${port + 1}`), 'the controller is on port + brokers');
+  t.match(readFileSync(join(d.dir, 'node-0.log'), 'utf8'), /sluice ready on/, "the node's output goes to D/node-0.log");
+  proc.kill('SIGTERM');
+  t.equal(await exited, 0, 'SIGTERM: exit 0');
+  t.notOk(alive(pid), 'and the node is gone');
+  t.match(readFileSync(join(d.dir, 'node-0.log'), 'utf8'), /SIGTERM: shutting down[\s\S]*stopped/, 'stopped in order, not killed');
+});
+
+t.test('cluster: a node that dies is reported; with none left the launcher exits 1', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const { proc, line, exited, err } = await spawnCluster(d.dir);
+  t.teardown(() => void proc.kill('SIGKILL'));
+  process.kill(Number(line[2]), 'SIGKILL');
+  t.equal(await exited, 1);
+  t.match(err(), new RegExp(`^sluice cluster: node 0 \\(pid ${line[2]}\\) exited on SIGKILL; its log: .*node-0\\.log\\nsluice: every node has exited\\n$`));
+});
+
+t.test('cluster: bad flags and a node that cannot start are one line, exit 1', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  for (const args of [['--brokers', '0'], ['--brokers', '2', '--port', '65534'], ['--port', '9092'], ['--brokers', '1', '--data-dir', '']]) {
+    const res = sluice('cluster', ...args);
+    t.equal(res.status, 1, `cluster ${args.join(' ')} exits 1`);
+    t.match(res.stderr, /^sluice: .+\n$/, `cluster ${args.join(' ')}: ${res.stderr.trim()}`);
+  }
+  const port = await freePortRun(2);
+  const squatter = createServer();
+  await new Promise<void>((r) => squatter.listen(port, '127.0.0.1', () => r()));
+  t.teardown(() => void squatter.close());
+  const res = spawnSync(process.execPath, [CLI, 'cluster', '--brokers', '1', '--port', String(port), '--data-dir', d.dir], { encoding: 'utf8', timeout: 20000 });
+  t.equal(res.status, 1);
+  t.equal(res.stdout, '', 'no ready line');
+  t.match(res.stderr, new RegExp(`^sluice: node 0 exited with code 1 before it was ready \\(.*in use.*\\); its log: ${join(d.dir, 'node-0.log')}\\n$`));
 });

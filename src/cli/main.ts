@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `sluice` command: start, format, random-uuid. Thin: parse, call, print.
+ * The `sluice` command: start, cluster, format, random-uuid. Thin: parse, call, print.
  * A bad flag, value or config file prints one line saying what to fix and exits 1; so does any
  * other failure to start (an unreadable data directory, a corrupt meta.properties or log, too
  * few file descriptors): one line naming the error, never a stack trace (SLUICE_DEBUG=1 adds it).
@@ -14,6 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Broker, formatDataDir } from '../broker.js';
+import { Cluster, defaultClusterDir } from '../cluster.js';
 import { ConfigError, defaultDataDir } from '../config/broker-config.js';
 import { createLogger } from '../logger.js';
 import { randomUuidString } from '../metadata/meta-properties.js';
@@ -137,6 +138,72 @@ async function start(args: StartArgs): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+interface ClusterArgs {
+  brokers: number;
+  port: number;
+  'data-dir'?: string;
+  'first-node-id': number;
+  override?: string[];
+}
+
+/**
+ * `sluice cluster`: the nodes' own lines go to their log files; this prints one line per broker
+ * as it is ready, and on SIGINT/SIGTERM stops the brokers, then the controller, and exits 0
+ * (a second signal SIGKILLs every node and exits 1).
+ */
+async function cluster(args: ClusterArgs): Promise<void> {
+  const dataDir = args['data-dir'] ?? defaultClusterDir();
+  const abort = new AbortController();
+  let running: Cluster | null = null;
+  let stopping = false;
+  let forced = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      // A second Ctrl-C: no more waiting for orderly stops.
+      if (running === null || forced) return;
+      forced = true;
+      process.stderr.write(`sluice cluster: ${signal} again: killing every node (SIGKILL)\n`);
+      Promise.all(running.nodes.map((n) => n.kill())).then(() => process.exit(1), () => process.exit(1));
+      return;
+    }
+    stopping = true;
+    process.stderr.write(`sluice cluster: ${signal}: stopping the brokers, then the controller\n`);
+    if (running === null) {
+      abort.abort(); // Cluster.start stops what it started and rejects; the catch below exits.
+      return;
+    }
+    running.stop().then(
+      () => process.exit(forced ? 1 : 0),
+      (err: unknown) => failWith('shutdown failed: ', err),
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    running = await Cluster.start(
+      {
+        brokers: args.brokers,
+        port: args.port,
+        dataDir,
+        firstNodeId: args['first-node-id'],
+        overrides: args.override ?? [],
+        onReady: (n) => process.stdout.write(`broker ${n.nodeId} ready on 127.0.0.1:${n.port} (pid ${n.pid})\n`),
+        onUnexpectedExit: (n, code, signal) => {
+          process.stderr.write(`sluice cluster: node ${n.nodeId} (pid ${n.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}; its log: ${n.logFile}\n`);
+          // The others keep running (a cluster outlives a broker); with none left there is nothing to wait for.
+          if (running !== null && !stopping && running.nodes.every((x) => !x.running)) fail('every node has exited');
+        },
+      },
+      abort.signal,
+    );
+  } catch (err) {
+    if (stopping) process.exit(0);
+    failWith(err instanceof ConfigError ? '' : 'cannot start the cluster: ', err);
+  }
+  if (stopping) return; // a signal came as the last node got ready; shutdown() has it.
+  process.stdout.write(`cluster ${running.clusterId} ready: bootstrap ${running.bootstrap}, controller 127.0.0.1:${running.controllerPort}, data ${dataDir}\n`);
+}
+
 function format(args: { 'data-dir': string; 'cluster-id'?: string; 'node-id': number; 'broker-only'?: boolean }): void {
   try {
     if (args['broker-only'] && !args['cluster-id']) throw new ConfigError('a broker-only node joins an existing cluster: give its id with --cluster-id');
@@ -165,6 +232,25 @@ async function parseWithYargs(argv: string[]): Promise<void> {
       (a) => start(a),
     )
     .command(
+      'cluster',
+      'start a cluster on this machine: one combined broker+controller node and brokers-1 broker-only nodes, each its own process',
+      (y) =>
+        y
+          .option('brokers', { type: 'number', demandOption: true, describe: 'how many brokers (the first also runs the controller)' })
+          .option('port', { type: 'number', default: 9092, describe: 'first broker port: brokers listen on port..port+brokers-1, the controller on port+brokers' })
+          .option('data-dir', { type: 'string', describe: `data directory: node-<id>/ (data), node-<id>.properties, node-<id>.log, cluster.id (default ${defaultClusterDir()})` })
+          .option('first-node-id', { type: 'number', default: 0, describe: 'node id of the first broker; the others follow' })
+          .option('override', { type: 'string', array: true, describe: 'key=value for every node (wins over the layout)' })
+          .check((a) => {
+            if (!Number.isInteger(a.brokers) || a.brokers < 1) throw new Error(`--brokers must be a positive integer, got ${a.brokers}`);
+            if (!Number.isInteger(a.port) || a.port < 1 || a.port + a.brokers > 65535) throw new Error(`--port must leave room for ${a.brokers + 1} ports (brokers and controller) within 1-65535, got ${a.port}`);
+            if (a['data-dir'] !== undefined && a['data-dir'].trim() === '') throw new Error('--data-dir must name a directory');
+            if (!Number.isInteger(a['first-node-id']) || a['first-node-id'] < 0) throw new Error(`--first-node-id must be a non-negative integer, got ${a['first-node-id']}`);
+            return true;
+          }),
+      (a) => cluster(a),
+    )
+    .command(
       'format',
       'format a data directory (write meta.properties and the metadata log)',
       (y) =>
@@ -178,7 +264,7 @@ async function parseWithYargs(argv: string[]): Promise<void> {
     .command('random-uuid', 'print a new random cluster id', {}, () => {
       process.stdout.write(`${randomUuidString()}\n`);
     })
-    .demandCommand(1, 'say which command: start, format or random-uuid')
+    .demandCommand(1, 'say which command: start, cluster, format or random-uuid')
     .fail((msg, err) => fail(msg ?? err?.message ?? 'bad arguments; see sluice --help'))
     .help()
     .parseAsync();
