@@ -558,6 +558,13 @@ export class Broker implements BrokerServices {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // A cluster member shuts down under control (Kafka's controlled.shutdown.enable): the
+    // controller moves its leaderships to other in-sync replicas first and marks it shut down, so
+    // clients see only retriable errors and a restart registers at once.
+    if (this.lifecycle && this.config.replication.controlledShutdownEnable) {
+      const outcome = await this.lifecycle.beginControlledShutdown(Math.min(this.config.replication.brokerSessionTimeoutMs, 10_000)).catch(() => 'failed');
+      if (outcome !== 'granted') this.log.info(`controlled shutdown ${outcome}; stopping anyway`);
+    }
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.producerExpiryTimer) clearInterval(this.producerExpiryTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
