@@ -277,7 +277,9 @@ export class Broker implements BrokerServices {
       }
       if (broker.controllerClient) await broker.joinAsBrokerOnly(broker.controllerClient);
     } catch (err) {
+      await broker.leaveCluster().catch(() => {});
       await broker.listener.stop().catch(() => {});
+      await broker.controllerListener?.stop().catch(() => {});
       void broker.recordChecks.close();
       broker.closeStorage();
       const e = err as NodeJS.ErrnoException;
@@ -435,6 +437,16 @@ export class Broker implements BrokerServices {
     return { start: res.producerIdStart, end: res.producerIdStart + BigInt(res.producerIdLen) };
   }
 
+  /** Stops the lifecycle, the metadata copy, the replica fetchers and the connections to the controller. */
+  private async leaveCluster(): Promise<void> {
+    if (this.isrTimer) clearInterval(this.isrTimer);
+    this.lifecycle?.close();
+    await this.metadataFetcher?.stop();
+    this.metadataClient?.close();
+    await this.replicas.fetchers?.stopAll();
+    this.controllerClient?.close();
+  }
+
   /** Asks the controller for an ISR change; the partition may ask again when it is refused. */
   private async alterIsr(channel: ControllerChannel, change: IsrChange): Promise<void> {
     const topic = this.image.topicsByName.get(change.topic);
@@ -571,11 +583,7 @@ export class Broker implements BrokerServices {
     if (this.cleanerTimer) clearTimeout(this.cleanerTimer);
     if (this.fenceTimer) clearInterval(this.fenceTimer);
     if (this.isrTimer) clearInterval(this.isrTimer);
-    this.lifecycle?.close();
-    await this.metadataFetcher?.stop();
-    this.metadataClient?.close();
-    await this.replicas.fetchers?.stopAll();
-    this.controllerClient?.close();
+    await this.leaveCluster();
     await this.listener.stop();
     await this.controllerListener?.stop();
     await this.recordChecks.close();

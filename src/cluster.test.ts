@@ -126,7 +126,10 @@ t.test('one broker: produce and consume, stop, restart keeps the data, kill and 
   t.equal(node!.nodeId, 0);
   t.equal(node!.port, port);
   t.ok(node!.pid > 0 && alive(node!.pid), `node 0 runs as pid ${node!.pid}`);
-  t.match(readFileSync(join(d.dir, 'node-0.log'), 'utf8'), /sluice ready on 127\.0\.0\.1:\d+/, "the node's output is in D/node-0.log");
+  // The launcher copies the node's output to its log as it comes: the ready line may land just after the event.
+  const logged = (): string => readFileSync(join(d.dir, 'node-0.log'), 'utf8');
+  for (let i = 0; i < 100 && !/sluice ready on/.test(logged()); i++) await new Promise((r) => setTimeout(r, 20));
+  t.match(logged(), /sluice ready on 127\.0\.0\.1:\d+/, "the node's output is in D/node-0.log");
   t.match(readFileSync(join(d.dir, 'node-0.properties'), 'utf8'), /^process\.roles=broker,controller$/m);
   t.equal(readFileSync(join(d.dir, 'cluster.id'), 'utf8').trim(), cluster.clusterId);
   t.match(readFileSync(join(d.dir, 'node-0', 'meta.properties'), 'utf8'), new RegExp(`cluster.id=${cluster.clusterId}`));
