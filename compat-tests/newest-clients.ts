@@ -35,14 +35,18 @@
  * CLIENTS_TARGET=kafka runs the same suite against Apache Kafka (compat-tests/reference, with the
  * differential suite's single-node settings) instead of Sluice: a check that the assertions hold
  * against the reference, and the versions each client negotiates with Kafka, saved under
- * .cache/api-versions-kafka/. Not part of CI.
+ * .cache/api-versions-kafka/. CLIENTS_TARGET=cluster runs it against a 3-broker Sluice cluster
+ * (startCluster: a combined node and two broker-only nodes, default.replication.factor=3 and
+ * min.insync.replicas=2); the recording proxy fronts the first node, and clients reach the others
+ * at the addresses Metadata gives. Neither is part of CI yet.
  */
 import type { Test } from 'tap';
 import { Kafka, logLevel } from 'kafkajs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
-import { ROOT, run, spawnBroker, spawnWorker, stopBroker, tmpDataDir, until, type Worker } from './harness.js';
+import { freePortRun, ROOT, run, spawnBroker, spawnWorker, stopBroker, tmpDataDir, until, type Worker } from './harness.js';
+import { startCluster } from '../src/index.js';
 import { DIFFERENTIAL_SETTINGS, KAFKA_VERSION, startKafka } from './reference/kafka.js';
 import { RawClient, fetchRequest } from './raw-client.js';
 import { Fetch, apiCodecs } from '../src/protocol/generated/index.js';
@@ -131,7 +135,25 @@ export function readRecords(rows: Array<Record<string, unknown>>): OutRecord[] {
 }
 
 /** Every stored batch of a partition, read raw from the broker (Fetch v11, read uncommitted). */
-export async function storedBatches(port: number, topic: string, partition: number): Promise<BatchInfo[]> {
+/**
+ * The stored batches of a partition, fetched raw from its leader: `bootstrap` lists the brokers
+ * ("host:port,..."), and the one that does not answer NOT_LEADER_OR_FOLLOWER is the leader.
+ */
+export async function storedBatches(bootstrap: string, topic: string, partition: number): Promise<BatchInfo[]> {
+  const ports = bootstrap.split(',').map((hp) => Number(hp.slice(hp.lastIndexOf(':') + 1)));
+  for (const port of ports) {
+    try {
+      return await storedBatchesAt(port, topic, partition);
+    } catch (e) {
+      if (!(e instanceof NotLeaderHere) || port === ports[ports.length - 1]) throw e;
+    }
+  }
+  throw new Error(`no broker of ${bootstrap} leads ${topic}-${partition}`);
+}
+
+class NotLeaderHere extends Error {}
+
+async function storedBatchesAt(port: number, topic: string, partition: number): Promise<BatchInfo[]> {
   const c = await RawClient.connect(port);
   try {
     const out: BatchInfo[] = [];
@@ -139,6 +161,7 @@ export async function storedBatches(port: number, topic: string, partition: numb
     for (;;) {
       const res = await c.request(Fetch, 11, fetchRequest(topic, partition, offset));
       const p = res.responses[0]!.partitions[0]!;
+      if (p.errorCode === 6) throw new NotLeaderHere(`${topic}-${partition} is not led at port ${port}`);
       if (p.errorCode !== 0) throw new Error(`raw fetch ${topic}-${partition}: error ${p.errorCode}`);
       const bytes = p.records ?? Buffer.alloc(0);
       if (bytes.length === 0) return out;
@@ -198,7 +221,15 @@ export async function startEnv(t: Test): Promise<Env> {
   const target = process.env.CLIENTS_TARGET === 'kafka' ? 'kafka' : 'sluice';
   let broker: Env['broker'];
   let stop: () => Promise<unknown>;
-  if (target === 'kafka') {
+  if (process.env.CLIENTS_TARGET === 'cluster') {
+    const data = tmpDataDir('sluice-newest-cluster-');
+    const cluster = await startCluster({ brokers: 3, port: await freePortRun(4), dataDir: data.dir, overrides: ['default.replication.factor=3', 'min.insync.replicas=2'] });
+    broker = { port: cluster.nodes[0]!.port, bootstrap: cluster.bootstrap };
+    stop = async () => {
+      await cluster.stop();
+      data.remove();
+    };
+  } else if (target === 'kafka') {
     const k = await startKafka({ overrides: { ...DIFFERENTIAL_SETTINGS } });
     broker = k;
     stop = () => k.stop();
@@ -213,12 +244,15 @@ export async function startEnv(t: Test): Promise<Env> {
   }
   const versions = new VersionLog();
   const proxy = await startFaultProxy(broker.port, () => false, (f) => versions.record(f));
-  const kafka = new Kafka({ clientId: 'newest-setup', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'newest-setup', brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING });
   t.teardown(async () => {
     await proxy.close();
     await stop();
   });
-  return { broker, target, proxy, bootstrap: `127.0.0.1:${proxy.port}`, versions, kafka };
+  // The recording proxy points every broker address at itself (one broker behind it); a cluster's
+  // clients go to the brokers themselves, and their versions are not recorded.
+  const bootstrap = process.env.CLIENTS_TARGET === 'cluster' ? `127.0.0.1:${broker.port}` : `127.0.0.1:${proxy.port}`;
+  return { broker, target, proxy, bootstrap, versions, kafka };
 }
 
 async function createTopic(env: Env, topic: string, numPartitions: number): Promise<void> {
@@ -271,7 +305,7 @@ export async function clientSuite(t: Test, d: ClientDriver): Promise<void> {
       const read = readRecords(await driverRun(d, ['read', env.bootstrap, topic, '3', 'read_uncommitted', '30']));
       t.same(read, withOffsets(records).sort((a, b) => a.partition - b.partition || a.offset - b.offset), 'every record back with its partition, offset, key, value and headers');
       for (let p = 0; p < 3; p++) {
-        const batches = await storedBatches(env.broker.port, topic, p);
+        const batches = await storedBatches(env.broker.bootstrap, topic, p);
         t.ok(batches.length > 0, `partition ${p} has batches`);
         t.same([...new Set(batches.map((b) => b.compression))], [CODEC_ID[codec]], `partition ${p} stored with codec ${codec}`);
       }
@@ -287,7 +321,7 @@ export async function clientSuite(t: Test, d: ClientDriver): Promise<void> {
     const read = readRecords(await driverRun(d, ['read', env.bootstrap, topic, '2', 'read_uncommitted', '40']));
     t.same(read, withOffsets(records).sort((a, b) => a.partition - b.partition || a.offset - b.offset));
     for (let p = 0; p < 2; p++) {
-      const batches = await storedBatches(env.broker.port, topic, p);
+      const batches = await storedBatches(env.broker.bootstrap, topic, p);
       t.ok(batches.every((b) => b.producerId >= 0n && b.baseSequence >= 0), `partition ${p}: every batch carries a producer id and sequence`);
       const seqs = batches.map((b) => [b.baseSequence, b.recordCount]);
       let next = 0;
@@ -313,7 +347,7 @@ export async function clientSuite(t: Test, d: ClientDriver): Promise<void> {
     for (const p of [0, 1])
       t.same(values(byPartition(all, p)), expected(['commit1', 'abort', 'commit2']).filter((v) => Number(v.split('-')[1]) % 2 === p), `read_uncommitted partition ${p}: the aborted records too`);
     for (const p of [0, 1]) {
-      const batches = await storedBatches(env.broker.port, topic, p);
+      const batches = await storedBatches(env.broker.bootstrap, topic, p);
       const control = batches.filter((b) => b.isControl);
       t.equal(control.length, 3, `partition ${p}: three transaction markers`);
       t.ok(batches.filter((b) => !b.isControl).every((b) => b.isTransactional && b.producerId >= 0n), `partition ${p}: data batches are transactional`);
@@ -379,6 +413,7 @@ export async function clientSuite(t: Test, d: ClientDriver): Promise<void> {
     t.equal((await c.stop()).code, 0);
   });
 
+  if (process.env.CLIENTS_TARGET === 'cluster') return;
   const file = env.target === 'kafka' ? env.versions.save(d.name, `${d.label} vs Kafka ${KAFKA_VERSION}`, 'api-versions-kafka') : env.versions.save(d.name, d.label);
   t.ok(env.versions.seen.size > 0, 'the proxy saw the client');
   t.comment(`API versions ${d.label}: ${JSON.stringify(env.versions.table())} (${file})`);

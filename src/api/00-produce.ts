@@ -28,7 +28,8 @@
  * (replica/replica-manager.ts `appendRecords`); this handler checks the request and routes it.
  *
  * A transactional batch must belong to an ongoing transaction that added this partition
- * (AddPartitionsToTxn), as Kafka verifies; otherwise INVALID_TXN_STATE (TRANSACTION_ABORTABLE from
+ * (AddPartitionsToTxn), as Kafka verifies (when this broker is the transaction's coordinator; in a
+ * cluster the verification on another broker's coordinator is not made yet); otherwise INVALID_TXN_STATE (TRANSACTION_ABORTABLE from
  * v11, KIP-890). A producer with an open transaction on the partition may not write outside it
  * (INVALID_TXN_STATE).
  *
@@ -116,6 +117,10 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
       apiVersion: version,
       entries,
       verifyTransaction: (info, topic, partition) => {
+        // The transaction's coordinator is on another broker of the cluster: the check that
+        // Kafka makes there (AddPartitionsToTxn verifyOnly, KIP-890) is not made yet, and the
+        // batch is taken as Kafka takes it with transaction.partition.verification.enable=false.
+        if (req.transactionalId !== null && !b.transactionsTopic.leads(req.transactionalId)) return ErrorCode.NONE;
         const verified = b.transactions.verifyPartition(info.producerId, info.producerEpoch, { topic, partition });
         // KIP-890: Produce v11+ clients understand TRANSACTION_ABORTABLE for a partition outside the
         // transaction; older ones get INVALID_TXN_STATE (Kafka's AddPartitionsToTxnManager).
