@@ -212,10 +212,10 @@ export async function python(script: string, args: string[], opts: { input?: str
 export const b64 = (v: string | Buffer | null): string | null => (v === null ? null : Buffer.from(v).toString('base64'));
 
 /** Polls `pred` every 50 ms until it returns a value other than undefined, null or false. */
-export async function until<T>(what: string, pred: () => T | undefined | null | false, timeoutMs: number, diag?: () => string): Promise<T> {
+export async function until<T>(what: string, pred: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 5000, diag?: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = pred();
+    const v = await pred();
     if (v !== undefined && v !== null && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${diag ? `\n${diag()}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -9,9 +9,9 @@ import { Broker, formatDataDir } from './broker.js';
 import { buildRecordBatch, decodeRecords, splitBatches } from './log/record-batch.js';
 import { silentLogger } from './logger.js';
 import { ErrorCode } from './protocol/errors.js';
-import { CreateTopics, DescribeCluster, Fetch, Metadata, Produce } from './protocol/generated/index.js';
+import { CreateTopics, DescribeCluster, Fetch, FindCoordinator, Heartbeat, Metadata, OffsetFetch, Produce } from './protocol/generated/index.js';
 import { RawClient, fetchRequest } from '../compat-tests/raw-client.js';
-import { tmpDataDir } from '../compat-tests/harness.js';
+import { tmpDataDir, until } from '../compat-tests/harness.js';
 
 const d1 = tmpDataDir('sluice-two-1-');
 const d2 = tmpDataDir('sluice-two-2-');
@@ -60,12 +60,7 @@ t.test('CreateTopics on the broker-only node is forwarded; replicas on both; ack
   const c2 = await connect(n2);
   const created = await c2.request(CreateTopics, 7, { topics: [{ name: 'two', numPartitions: 2, replicationFactor: 2, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
   t.equal(created.topics[0]!.errorCode, ErrorCode.NONE, 'created by the controller');
-  const until = async (what: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> => {
-    const end = Date.now() + ms;
-    while (!(await what()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    return what();
-  };
-  t.ok(await until(() => n2.image.topicsByName.has('two')), 'the topic reached node 2 metadata');
+  t.ok(await until('the topic reached node 2 metadata', () => n2.image.topicsByName.has('two')), 'the topic reached node 2 metadata');
   const md = await c2.request(Metadata, 12, { topics: [{ name: 'two', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
   const parts = md.topics[0]!.partitions;
   t.equal(parts.length, 2);
@@ -83,9 +78,42 @@ t.test('CreateTopics on the broker-only node is forwarded; replicas on both; ack
     }
     const follower = p.leaderId === 1 ? n2 : n1;
     const fp = follower.replicas.getPartition('two', p.partitionIndex)!;
-    t.ok(await until(() => fp.logEndOffset === 5n), `node ${follower.nodeId} has the five batches of partition ${p.partitionIndex}`);
+    t.ok(await until(`node ${follower.nodeId} has the five batches of partition ${p.partitionIndex}`, () => fp.logEndOffset === 5n), `node ${follower.nodeId} has the five batches of partition ${p.partitionIndex}`);
     const res = await c.request(Fetch, 12, fetchRequest('two', p.partitionIndex, 0n));
     const values = splitBatches(res.responses[0]!.partitions[0]!.records!).flatMap((b) => decodeRecords(b).map((r) => r.value!.toString()));
     t.same(values, [0, 1, 2, 3, 4].map((i) => `p${p.partitionIndex}-${i}`), 'consumers read them from the leader');
   }
+});
+
+t.test('a group request to the broker that does not coordinate the group: NOT_COORDINATOR', async (t) => {
+  const c2 = await connect(n2);
+  let found = await c2.request(FindCoordinator, 4, { key: '', keyType: 0, coordinatorKeys: ['g-two'] });
+  for (let i = 0; i < 100 && found.coordinators[0]!.errorCode !== ErrorCode.NONE; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    found = await c2.request(FindCoordinator, 4, { key: '', keyType: 0, coordinatorKeys: ['g-two'] });
+  }
+  const coordinatorId = found.coordinators[0]!.nodeId;
+  t.ok(coordinatorId === 1 || coordinatorId === 2, `coordinator ${coordinatorId}`);
+  const coordinator = await connect(coordinatorId === 1 ? n1 : n2);
+  const other = await connect(coordinatorId === 1 ? n2 : n1);
+  const hb = { groupId: 'g-two', generationId: 1, memberId: 'm', groupInstanceId: null };
+  t.equal((await other.request(Heartbeat, 4, hb)).errorCode, ErrorCode.NOT_COORDINATOR, 'Heartbeat elsewhere');
+  t.equal((await coordinator.request(Heartbeat, 4, hb)).errorCode, ErrorCode.UNKNOWN_MEMBER_ID, 'Heartbeat at the coordinator');
+  const fetchV8 = { groupId: '', topics: [], groups: [{ groupId: 'g-two', memberId: null, memberEpoch: -1, topics: null }], requireStable: false };
+  t.equal((await other.request(OffsetFetch, 8, fetchV8)).groups[0]!.errorCode, ErrorCode.NOT_COORDINATOR, 'OffsetFetch v8 elsewhere');
+  t.equal((await coordinator.request(OffsetFetch, 8, fetchV8)).groups[0]!.errorCode, ErrorCode.NONE, 'OffsetFetch v8 at the coordinator');
+  const v3 = await other.request(OffsetFetch, 3, { groupId: 'g-two', topics: [{ name: 'two', partitionIndexes: [0] }], groups: [], requireStable: false });
+  t.same([v3.errorCode, v3.topics.length], [ErrorCode.NOT_COORDINATOR, 0], 'v3: a top-level error, no partitions');
+  const v1 = await other.request(OffsetFetch, 1, { groupId: 'g-two', topics: [{ name: 'two', partitionIndexes: [0, 1] }], groups: [], requireStable: false });
+  t.same(v1.topics[0]!.partitions.map((p) => p.errorCode), [ErrorCode.NOT_COORDINATOR, ErrorCode.NOT_COORDINATOR], 'v1: the error on every partition asked');
+});
+
+t.test('Metadata auto-creates a topic through the controller from the broker-only node', async (t) => {
+  const c2 = await connect(n2);
+  const ask = () => c2.request(Metadata, 12, { topics: [{ name: 'auto-two', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  const first = await ask();
+  t.equal(first.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'first: not yet (retriable), as Kafka answers an auto-created topic');
+  const ready = await until('the auto-created topic in node 2 metadata', async () => ((await ask()).topics[0]!.errorCode === ErrorCode.NONE ? true : null));
+  t.ok(ready);
+  t.ok(n1.image.topicsByName.has('auto-two'), 'created by the controller');
 });

@@ -94,7 +94,9 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
             false,
           );
           if (created.errorCode !== ErrorCode.NONE) {
-            b.log.warn(`auto-creating topic ${rt.name} failed: ${created.errorMessage}`);
+            // UNKNOWN_TOPIC_OR_PARTITION: a broker-only node asked its controller (forwarding.ts);
+            // the client retries until the topic reaches this node's metadata.
+            if (created.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) b.log.warn(`auto-creating topic ${rt.name} failed: ${created.errorMessage}`);
             topics.push(errorTopic(rt.name, ZERO_UUID, created.errorCode));
             continue;
           }

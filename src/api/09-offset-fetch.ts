@@ -37,13 +37,15 @@ export const offsetFetchHandler: ApiHandler<OffsetFetchRequest, OffsetFetchRespo
         }),
       };
     }
-    // v2+ carries a top-level error; older versions one per partition (Kafka's answer too).
+    // Not the coordinator: v2+ answers a top-level error and no partitions; v0-1, which have no
+    // top-level error, one per partition asked (Kafka's OffsetFetchRequest.getErrorResponse).
     if (!g.coordinates(req.groupId)) {
+      if (v >= 2) return { throttleTimeMs: 0, topics: [], errorCode: ErrorCode.NOT_COORDINATOR, groups: [] };
       const err = { offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NOT_COORDINATOR };
       return {
         throttleTimeMs: 0,
         topics: (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partition) => toPartition(v)({ partition, ...err })) })),
-        errorCode: v >= 2 ? ErrorCode.NOT_COORDINATOR : 0,
+        errorCode: 0,
         groups: [],
       };
     }

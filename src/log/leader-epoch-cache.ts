@@ -391,6 +391,32 @@ export class LeaderEpochCache {
     writeSmallFileAtomic(this.io, this.path, formatCheckpoint(next));
     this.list = next;
     this.dropped += dropped;
+    this.unsaved = false;
+  }
+
+  /** The list differs from the file (assignInMemory); `save` writes it. */
+  private unsaved = false;
+
+  /**
+   * `assign` without writing the file: for an entry the log can always derive again (the epoch
+   * of a new, empty log, which its first batches carry). The owner calls `save` at its next
+   * durable point; until then a crash leaves no file, and the log rebuilds it from its batches.
+   */
+  assignInMemory(epoch: number, startOffset: bigint): boolean {
+    checkEntry(epoch, startOffset);
+    const entry = { epoch, startOffset };
+    if (!isUpdateNeeded(this.list, entry)) return false;
+    const next = [...this.list];
+    assignInto(next, entry);
+    this.dropped += capInto(next, this.entriesMax);
+    this.list = next;
+    this.unsaved = true;
+    return true;
+  }
+
+  /** Writes the list when `assignInMemory` changed it since the file was last written. */
+  save(): void {
+    if (this.unsaved) this.commit([...this.list], 0);
   }
 }
 

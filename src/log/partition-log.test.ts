@@ -14,7 +14,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { nativeFile } from '../native/file.js';
 import { nativeTest } from '../native/twins.js';
 import { BoundedFileIO } from './bounded-file-io.js';
-import { MemoryFileIO, NativeFileIO, NodeFileIO, writeSmallFileAtomic, type FileIO } from './file-io.js';
+import { MemoryFileIO, NativeFileIO, NodeFileIO, readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   defaultLogConfig,
@@ -1520,10 +1520,34 @@ t.test('MemoryFileIO faults', async (t) => {
     const io = new MemoryFileIO();
     const log = PartitionLog.open('/d/p', cfg(), io);
     appendBatch(log, makeBatch(1));
+    log.flush(); // the first flush also writes the new log's leader-epoch-checkpoint (file and directory)
+    appendBatch(log, makeBatch(1));
     const before = io.fsyncCount;
     log.flush();
     t.equal(io.fsyncCount - before, 3);
     log.close();
+  });
+
+  t.test('a new log writes its leader-epoch-checkpoint at its first flush, not at open or append', async (t) => {
+    const io = new MemoryFileIO();
+    const log = PartitionLog.open('/d/p', cfg(), io);
+    appendBatch(log, makeBatch(2));
+    t.notOk(io.exists('/d/p/leader-epoch-checkpoint'), 'not at open, not at the append');
+    t.same(log.endOffsetForEpoch(0), { epoch: 0, endOffset: 2n }, 'known in memory all the same');
+    log.flush();
+    t.equal(readSmallFile(io, '/d/p/leader-epoch-checkpoint', 64)?.toString(), '0\n1\n0 0\n', 'written by the flush');
+    log.close();
+  });
+
+  t.test('a crash before the first flush: the new log rebuilds its leader-epoch cache from its batches', async (t) => {
+    const io = new MemoryFileIO();
+    const log = PartitionLog.open('/d/q', cfg(), io, { leaderEpoch: 3 });
+    appendBatch(log, makeBatch(2));
+    t.notOk(io.exists('/d/q/leader-epoch-checkpoint'), 'no file yet');
+    log.abandon();
+    const again = PartitionLog.open('/d/q', cfg(), io, { leaderEpoch: 5 });
+    t.same(again.endOffsetForEpoch(3), { epoch: 3, endOffset: 2n }, 'epoch 3 (not the new default 5) from the batch headers');
+    again.close();
   });
 
   t.test('a clean reopen reads the tail only, not the whole segment', async (t) => {

@@ -26,7 +26,8 @@
  *                    (cleaner.ts describes them and what open() does with each).
  *   leader-epoch-checkpoint  the leader-epoch cache, Kafka's file (leader-epoch-cache.ts): where each
  *                    leader epoch's batches start. An epoch is recorded before its first batch is
- *                    written; open() trims the file to the log's start and end and assigns the
+ *                    written (a new empty log's first epoch at the next flush, roll or close,
+ *                    since its batches carry it); open() trims the file to the log's start and end and assigns the
  *                    epochs of batches read back past the newest snapshot (a crash can leave it
  *                    ahead of or behind the data). Missing (a log from an older Sluice) or
  *                    corrupt: rebuilt from every batch header.
@@ -384,8 +385,10 @@ export class PartitionLog {
     cache.truncateFromEnd(this.nextOffset);
     cache.truncateFromStart(this.logStartOffset);
     // A log with no epoch yet (a new partition) starts its leader epoch at its end now, as Kafka's
-    // new leader does, so that appends never wait for the checkpoint's fsync.
-    if (cache.latestEpoch === null && this.leaderEpoch >= 0) cache.assign(this.leaderEpoch, this.nextOffset);
+    // new leader does, so that appends never wait for the checkpoint's fsync. The file is written
+    // at the next flush, roll or close: creating a topic costs no extra fsync per partition, and
+    // a crash before then leaves batches that carry the epoch (the file is rebuilt from them).
+    if (cache.latestEpoch === null && this.leaderEpoch >= 0) cache.assignInMemory(this.leaderEpoch, this.nextOffset);
     this.epochs = cache;
   }
 
@@ -855,7 +858,12 @@ export class PartitionLog {
     const truncations = this.truncations;
     this.inBackground(async () => {
       await synced;
-      if (!this.closed && this.offline === null && truncations === this.truncations) this.guard(() => this.writeSnapshotBytes(offset, snapshot));
+      if (!this.closed && this.offline === null && truncations === this.truncations) {
+        this.guard(() => {
+          this.writeSnapshotBytes(offset, snapshot);
+          this.epochs.save();
+        });
+      }
     });
   }
 
@@ -1096,6 +1104,7 @@ export class PartitionLog {
   private flushNow(nowMs: number): void {
     for (const s of this.sealing) s.syncNow();
     this.active.flush();
+    this.epochs.save();
     this.syncTxnIndexes();
     this.unflushedMessages = 0;
     this.lastFlushMs = nowMs;
@@ -1139,6 +1148,7 @@ export class PartitionLog {
       this.active.close();
       for (const s of this.segments) s.closeHandles();
       this.writeProducerSnapshot();
+      this.epochs.save();
       const marker = Buffer.from(`sluice-clean-shutdown 1\n${this.nextOffset}\n`, 'latin1');
       writeSmallFileAtomic(this.io, join(this.dir, CLEAN_SHUTDOWN_FILE), marker);
     });

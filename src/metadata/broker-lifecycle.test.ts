@@ -12,7 +12,7 @@ import { silentLogger } from '../logger.js';
 import { NodeClient } from '../net/node-client.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ApiCodec } from '../protocol/api-codec.js';
-import { tmpDataDir } from '../../compat-tests/harness.js';
+import { tmpDataDir, until } from '../../compat-tests/harness.js';
 import { loadBrokerConfig } from '../config/broker-config.js';
 import { BrokerLifecycle, lifecycleSettings, LifecycleShutDownError, RegistrationTimeoutError, resendBackoffMs, supportedFeatures, type BrokerLifecycleOptions, type ControllerChannel } from './broker-lifecycle.js';
 import { randomUuidString } from './meta-properties.js';
@@ -117,13 +117,6 @@ function lifecycle(brokerId: number, channel: ControllerChannel, extra: Partial<
   return lc;
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const failures = (lc: BrokerLifecycle): string[] => {
   const out: string[] = [];

@@ -12,7 +12,7 @@ import { NodeClient } from '../net/node-client.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { CreateTopics, DeleteTopics, IncrementalAlterConfigs } from '../protocol/generated/index.js';
 import { RawClient } from '../../compat-tests/raw-client.js';
-import { tmpDataDir } from '../../compat-tests/harness.js';
+import { tmpDataDir, until } from '../../compat-tests/harness.js';
 import { MetadataImage } from './image.js';
 import { MetadataFetcher } from './metadata-fetcher.js';
 import { MetadataLog } from './metadata-log.js';
@@ -43,11 +43,6 @@ function follower(io: MemoryFileIO, seen: MetadataRecord[], errors: string[] = [
   return { log, image, fetcher };
 }
 
-async function until(what: () => boolean, ms = 5000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!what() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
-  return what();
-}
 
 function createTopic(name: string, numPartitions: number): Promise<number> {
   return client
@@ -69,17 +64,17 @@ t.test('the copy follows the controller: catch-up, then each change within the l
 
   const t0 = Date.now();
   t.equal(await createTopic('after', 3), ErrorCode.NONE);
-  t.ok(await until(() => f.image.topicsByName.has('after')), 'a new topic arrives');
+  t.ok(await until('a new topic arrives', () => f.image.topicsByName.has('after')), 'a new topic arrives');
   t.ok(Date.now() - t0 < 2000, `within ${Date.now() - t0} ms, not at the end of the 5 s long poll`);
   t.equal(f.image.topicsByName.get('after')?.partitions.length, 3);
   t.ok(seen.some((r) => r.type === 'Topic' && r.name === 'after'), 'the publisher was handed the records');
 
   const altered = await client.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: 2, resourceName: 'after', configs: [{ name: 'retention.ms', configOperation: 0, value: '1234' }] }], validateOnly: false });
   t.equal(altered.responses[0]!.errorCode, ErrorCode.NONE);
-  t.ok(await until(() => f.image.topicsByName.get('after')?.configs.get('retention.ms') === '1234'), 'a config change arrives');
+  t.ok(await until('a config change arrives', () => f.image.topicsByName.get('after')?.configs.get('retention.ms') === '1234'), 'a config change arrives');
   const deleted = await client.request(DeleteTopics, 6, { topics: [{ name: 'before', topicId: Buffer.alloc(16) }], topicNames: [], timeoutMs: 1000 });
   t.equal(deleted.responses[0]!.errorCode, ErrorCode.NONE);
-  t.ok(await until(() => !f.image.topicsByName.has('before')), 'a deletion arrives');
+  t.ok(await until('a deletion arrives', () => !f.image.topicsByName.has('before')), 'a deletion arrives');
   await f.fetcher.stop();
 
   const bytes = (log: { read(o: bigint, m: number): Buffer | null }): Buffer => log.read(0n, 1 << 24) ?? Buffer.alloc(0);
@@ -92,7 +87,7 @@ t.test('the copy follows the controller: catch-up, then each change within the l
   t.ok(again.image.topicsByName.has('after') && !again.image.topicsByName.has('before'), 'replayed from the copy');
   again.fetcher.start();
   t.equal(await createTopic('third', 1), ErrorCode.NONE);
-  t.ok(await until(() => again.image.topicsByName.has('third')));
+  t.ok(await until('a topic created after the restart arrives', () => again.image.topicsByName.has('third')), 'a topic created after the restart arrives');
   t.ok(seen2.every((r) => !(r.type === 'Topic' && r.name === 'after')), 'nothing fetched twice');
   await again.fetcher.stop();
   again.log.close();
@@ -107,7 +102,7 @@ t.test('a copy ahead of the controller (another cluster history) stops with one 
   // Fill the copy past the controller's end with records of its own.
   for (let i = 0; i < 50; i++) f.log.append([{ type: 'FeatureLevel', name: `x${i}`, level: 1 }]);
   f.fetcher.start();
-  t.ok(await until(() => errors.length > 0));
+  t.ok(await until('the error', () => errors.length > 0), 'an error was reported');
   t.match(errors[0], /another cluster's metadata/);
   await f.fetcher.stop();
   f.log.close();

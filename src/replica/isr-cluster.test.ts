@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrokerHeartbeat, BrokerRegistration, CreateTopics, Fetch, FindCoordinator, Metadata, Produce, type FetchRequest } from '../protocol/generated/index.js';
 import { RawClient, fetchRequest } from '../../compat-tests/raw-client.js';
-import { tmpDataDir } from '../../compat-tests/harness.js';
+import { tmpDataDir, until } from '../../compat-tests/harness.js';
 import { partitionForKey } from '../metadata/internal-topic.js';
 
 const LAG_MS = 600;
@@ -51,11 +51,6 @@ async function isr(): Promise<number[]> {
   return md.topics[0]!.partitions[0]!.isrNodes;
 }
 
-async function until(what: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!(await what()) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  return what();
-}
 
 async function fetchAsFollower(offset: bigint): Promise<number> {
   const req: FetchRequest = { ...fetchRequest('isr', 0, offset), replicaId: 2 };
@@ -114,7 +109,7 @@ t.test('the ISR shrinks when a follower stops fetching and grows back when it ca
   // Broker 2 stops fetching while the leader log grows.
   t.equal(await produce(1), ErrorCode.NONE);
   const t0 = Date.now();
-  t.ok(await until(async () => (await isr()).length === 1, 5000), 'ISR shrank to the leader');
+  t.ok(await until('ISR shrank to the leader', async () => (await isr()).length === 1, 5000), 'ISR shrank to the leader');
   t.ok(Date.now() - t0 >= LAG_MS / 2, `after about replica.lag.time.max.ms (${Date.now() - t0} ms), not at once`);
   t.same(await isr(), [broker.nodeId]);
   t.equal(await produce(-1), ErrorCode.NONE, 'acks=all goes on with the leader alone (min.insync.replicas=1)');
@@ -122,7 +117,7 @@ t.test('the ISR shrinks when a follower stops fetching and grows back when it ca
   // Broker 2 fetches up to the leader log end: proposed for the ISR, committed by the controller.
   const end = broker.replicas.getPartition('isr', 0)!.logEndOffset;
   t.equal(await fetchAsFollower(end), ErrorCode.NONE);
-  t.ok(await until(async () => (await isr()).length === 2), 'ISR grew back');
+  t.ok(await until('ISR grew back', async () => (await isr()).length === 2), 'ISR grew back');
   t.same(await isr(), [broker.nodeId, 2]);
 });
 

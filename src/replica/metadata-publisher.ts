@@ -49,12 +49,14 @@ export class MetadataPublisher {
   apply(records: readonly MetadataRecord[]): void {
     // Brokers long-polling the metadata log from this controller see the change.
     this.replicas.partitionChanged(METADATA_TOPIC, 0);
+    // The partitions a batch adds or changes, by topic id: each topic's logs and Partitions are
+    // brought up to date once per batch (a topic of N partitions comes as N records).
+    const changed = new Map<string, number[]>();
     for (const r of records) {
       if (r.type === 'Partition' || r.type === 'PartitionChange') {
-        const t = this.image.topicsById.get(r.topicId);
-        if (!t) continue;
-        this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs, this.hosts(t));
-        this.replicas.syncTopic(t.name, t.partitions);
+        const list = changed.get(r.topicId);
+        if (list) list.push(r.partition);
+        else changed.set(r.topicId, [r.partition]);
       } else if (r.type === 'RemoveTopic') {
         const name = this.logs.topicNameOf(r.topicId);
         if (name !== undefined) this.replicas.removeTopic(name);
@@ -65,6 +67,12 @@ export class MetadataPublisher {
       } else if (r.type === 'Config') {
         for (const t of this.image.topicsByName.values()) this.logs.reconfigure(t.name, t.configs);
       }
+    }
+    for (const [topicId, partitions] of changed) {
+      const t = this.image.topicsById.get(topicId);
+      if (!t) continue;
+      this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs, this.hosts(t));
+      this.replicas.syncTopic(t.name, t.partitions, partitions);
     }
   }
 

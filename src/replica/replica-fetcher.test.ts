@@ -18,7 +18,7 @@ import { NodeClient } from '../net/node-client.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { CreateTopics, DeleteRecords, Fetch, ListOffsets, Produce } from '../protocol/generated/index.js';
 import { RawClient, fetchRequest } from '../../compat-tests/raw-client.js';
-import { tmpDataDir } from '../../compat-tests/harness.js';
+import { tmpDataDir, until } from '../../compat-tests/harness.js';
 import { ReplicaFetcher, ReplicaFetcherManager, type LeaderEndpoint } from './replica-fetcher.js';
 import { ReplicaManager } from './replica-manager.js';
 
@@ -83,20 +83,15 @@ function followerBytes(s: Setup, topic: string): Buffer {
   return s.follower.getPartition(topic, 0)!.read(0n, 1 << 20, { minOneBatch: true, isolation: 'log-end' }).records;
 }
 
-async function until(what: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!(await what()) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-  return what();
-}
 
 t.test('acks=all is answered once the follower has the batches; its log is the leader log, byte for byte', async (t) => {
   const s = await setup(t, 'rep');
   s.fetcher.addPartition('rep', 0);
   for (let i = 0; i < 10; i++) t.equal(await produce(s, 'rep', -1, `v${i}`), ErrorCode.NONE, `acks=all ${i}`);
   const p = s.follower.getPartition('rep', 0)!;
-  t.ok(await until(() => p.logEndOffset === 10n), 'the follower has all ten');
+  t.ok(await until('the follower has all ten', () => p.logEndOffset === 10n), 'the follower has all ten');
   t.ok(followerBytes(s, 'rep').equals(await leaderBytes(s, 'rep')), 'the same bytes: offsets and epochs kept');
-  t.ok(await until(() => p.highWatermark === 10n), 'and follows the leader high watermark');
+  t.ok(await until('and follows the leader high watermark', () => p.highWatermark === 10n), 'and follows the leader high watermark');
   t.equal(p.latestEpoch, 1, 'the leader epoch of the batches');
 });
 
@@ -115,7 +110,7 @@ t.test('a diverged tail is truncated by the diverging epoch, then replaced by th
   t.equal(await produce(s, 'div', 1, 'fresh1'), ErrorCode.NONE);
   s.fetcher.addPartition('div', 0);
   const p = s.follower.getPartition('div', 0)!;
-  t.ok(await until(async () => followerBytes(s, 'div').equals(await leaderBytes(s, 'div'))), 'the follower log became the leader log');
+  t.ok(await until('the follower log became the leader log', async () => followerBytes(s, 'div').equals(await leaderBytes(s, 'div'))), 'the follower log became the leader log');
   t.equal(p.logEndOffset, 2n);
 });
 
@@ -128,7 +123,7 @@ t.test('a follower behind the leader log start restarts its log there', async (t
   t.equal(del.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
   s.fetcher.addPartition('gone', 0);
   const p = s.follower.getPartition('gone', 0)!;
-  t.ok(await until(() => p.logEndOffset === 5n), 'caught up from the leader log start');
+  t.ok(await until('caught up from the leader log start', () => p.logEndOffset === 5n), 'caught up from the leader log start');
   t.equal(p.logStartOffset, 4n, 'its own log starts where the leader log starts');
 });
 

@@ -177,18 +177,22 @@ export class ReplicaManager {
   /**
    * Wraps the logs of a topic's partitions that have none yet (the publisher opened those this
    * broker holds a replica of) and gives each its committed state (leader, epochs, replicas,
-   * ISR), starting or stopping its replica fetching.
+   * ISR), starting or stopping its replica fetching; `only` the partitions a metadata batch
+   * changed, when given.
    */
-  syncTopic(topic: string, states: readonly PartitionState[]): void {
+  syncTopic(topic: string, states: readonly PartitionState[], only?: readonly number[]): void {
     const parts = this.partitions.get(topic) ?? new Map<number, Partition>();
     this.partitions.set(topic, parts);
-    states.forEach((state, i) => {
+    const indexes = only ?? states.keys();
+    for (const i of indexes) {
+      const state = states[i];
+      if (!state) continue;
       let p = parts.get(i);
       let led = false;
       let epoch = -1;
       if (!p) {
         const plog = this.logs.get(topic, i);
-        if (!plog) return; // not a replica here
+        if (!plog) continue; // not a replica here
         parts.set(i, (p = new Partition(topic, i, plog, this.nodeId)));
       } else {
         led = p.isLeader;
@@ -199,7 +203,7 @@ export class ReplicaManager {
       if (p.isLeader !== led || (p.isLeader && p.leaderEpoch !== epoch)) for (const l of this.leadershipListeners) l(topic, i, p.isLeader);
       const follows = state.leader !== this.nodeId && state.replicas.includes(this.nodeId);
       this.fetchers?.follow(topic, i, follows ? state.leader : null);
-    });
+    }
   }
 
   private readonly leadershipListeners: Array<(topic: string, partition: number, leader: boolean) => void> = [];
