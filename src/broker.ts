@@ -45,6 +45,7 @@ import { InternalTopic } from './replica/internal-topic-store.js';
 import { MetadataPublisher } from './replica/metadata-publisher.js';
 import { ReplicaManager } from './replica/replica-manager.js';
 import { TransactionCoordinator } from './txn/coordinator.js';
+import { TxnMarkerChannel } from './txn-marker-channel.js';
 import { ProducerIdManager } from './txn/producer-ids.js';
 
 export interface BrokerOptions extends BrokerConfigInput {
@@ -129,6 +130,10 @@ export class Broker implements BrokerServices {
   private metadataClient: NodeClient | null = null;
   /** Internal topics whose creation was asked of the controller and not yet seen. */
   private readonly creating = new Set<string>();
+  /** Where the transaction coordinator's markers go (local partitions, or WriteTxnMarkers to their leaders). */
+  private readonly markerChannel: TxnMarkerChannel;
+  /** Connections to other brokers for the transaction coordinator's markers, by node id. */
+  private readonly brokerClients = new Map<number, NodeClient>();
   private stopped = false;
   advertisedPort: number;
   /** Connections closed for what their client sent: a few WARN lines per 10 s, all counted. */
@@ -155,9 +160,9 @@ export class Broker implements BrokerServices {
     this.recordChecks = new RecordCheckPool(log);
     this.replicas = new ReplicaManager(meta.nodeId, this.logs, this.recordChecks, log);
     this.replicas.metadataHas = (topic, partition) => (this.image.topicsByName.get(topic)?.partitions.length ?? 0) > partition && partition >= 0;
-    this.publisher = new MetadataPublisher(this.image, this.logs, this.replicas);
-    this.publisher.openAll();
     const brokerOnly = !config.roles.has('controller');
+    this.publisher = new MetadataPublisher(this.image, this.logs, this.replicas, !brokerOnly);
+    this.publisher.openAll();
     this.controllerClient = brokerOnly ? controllerClientFor(config, meta.nodeId) : null;
     const defaults = { numPartitions: config.numPartitions, replicationFactor: Number(config.get('default.replication.factor')) };
     this.controller = brokerOnly
@@ -197,15 +202,24 @@ export class Broker implements BrokerServices {
     this.transactions = new TransactionCoordinator(
       this.transactionsTopic,
       this.producerIds,
-      (tp, producerId, producerEpoch, commit, coordinatorEpoch) => this.writeMarker(tp, producerId, producerEpoch, commit, coordinatorEpoch),
+      (job) => this.markerChannel.write(job),
       {
         maxTimeoutMs: int('transaction.max.timeout.ms'),
         abortCheckIntervalMs: int('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
         idExpirationMs: int('transactional.id.expiration.ms'),
         idExpirationCheckIntervalMs: int('transaction.remove.expired.transaction.cleanup.interval.ms'),
+        writeTimeoutMs: int('request.timeout.ms'),
       },
       log,
     );
+    this.markerChannel = new TxnMarkerChannel({
+      nodeId: meta.nodeId,
+      image: this.image,
+      writeLocal: (tp, job) => this.writeTxnMarker(tp, job.producerId, job.producerEpoch, job.commit, job.coordinatorEpoch, int('request.timeout.ms')),
+      clientFor: (brokerId) => this.brokerClient(brokerId),
+      retryBackoffMs: 100,
+      log,
+    });
     this.transactions.load();
     // Coordinators live on the leaders of their internal partitions and move with them.
     this.replicas.onLeadershipChange((topic, partition, leader) => {
@@ -394,13 +408,18 @@ export class Broker implements BrokerServices {
       (leaderId) => this.leaderEndpoint(leaderId),
       (m) => this.log.warn(m),
     );
-    this.publisher.resync();
+    this.publisher.goLive();
   }
 
-  /** How this broker reaches a leader: its endpoint of the inter-broker listener, from its registration. */
+  /** Another broker's endpoint of the inter-broker listener, from its registration. */
+  private brokerEndpoint(brokerId: number): { host: string; port: number } | null {
+    const reg = this.image.brokers.get(brokerId);
+    return reg?.endpoints.find((e) => e.name === this.config.interBrokerListenerName) ?? reg?.endpoints[0] ?? null;
+  }
+
+  /** How this broker reaches a leader to fetch from it. */
   private leaderEndpoint(leaderId: number): LeaderEndpoint | null {
-    const reg = this.image.brokers.get(leaderId);
-    const ep = reg?.endpoints.find((e) => e.name === this.config.interBrokerListenerName) ?? reg?.endpoints[0];
+    const ep = this.brokerEndpoint(leaderId);
     if (!ep) return null;
     const r = this.config.replication;
     const client = new NodeClient({
@@ -444,14 +463,19 @@ export class Broker implements BrokerServices {
     await this.metadataFetcher?.stop();
     this.metadataClient?.close();
     await this.replicas.fetchers?.stopAll();
+    for (const c of this.brokerClients.values()) c.close();
     this.controllerClient?.close();
   }
 
   /** Asks the controller for an ISR change; the partition may ask again when it is refused. */
   private async alterIsr(channel: ControllerChannel, change: IsrChange): Promise<void> {
     const topic = this.image.topicsByName.get(change.topic);
-    const failed = (why: string): void => {
-      this.log.info(`ISR change of ${change.topic}-${change.partition} to ${JSON.stringify(change.isr)} not made: ${why}`);
+    const failed = (why: string, expected = false): void => {
+      // A follower on a broker that is fenced or shutting down (INELIGIBLE_REPLICA) is asked for
+      // again at each of its fetches: expected, and only a debug line.
+      const line = `ISR change of ${change.topic}-${change.partition} to ${JSON.stringify(change.isr)} not made: ${why}`;
+      if (expected) this.log.debug(line);
+      else this.log.info(line);
       this.replicas.isrChangeFailed(change.topic, change.partition);
     };
     if (!topic || !this.lifecycle) return failed('the topic is gone');
@@ -464,7 +488,7 @@ export class Broker implements BrokerServices {
       });
       const code = res.errorCode !== ErrorCode.NONE ? res.errorCode : (res.topics[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR);
       // Success: the committed PartitionChange reaches the partition through the publisher.
-      if (code !== ErrorCode.NONE) failed(`the controller answered error ${code}`);
+      if (code !== ErrorCode.NONE) failed(`the controller answered error ${code}`, code === ErrorCode.INELIGIBLE_REPLICA);
     } catch (e) {
       failed((e as Error).message);
     }
@@ -544,11 +568,37 @@ export class Broker implements BrokerServices {
     this.cleanerTimer.unref();
   }
 
-  /** Writes a transaction marker to one partition and lets the group coordinator see it. */
-  private writeMarker(tp: { topic: string; partition: number }, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): void {
-    // False when the topic was deleted during the transaction.
-    if (!this.replicas.appendMarker(tp.topic, tp.partition, producerId, producerEpoch, commit, coordinatorEpoch)) return;
+  /**
+   * Writes a transaction marker to a partition this broker leads, lets the group coordinator see
+   * it (offsets sent with a transaction), and answers once it is on every in-sync replica (or with
+   * why not): the transaction coordinator here, and WriteTxnMarkers from one on another broker.
+   */
+  writeTxnMarker(tp: { topic: string; partition: number }, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number, timeoutMs: number): number | Promise<number> {
+    const out = this.replicas.appendMarker(tp.topic, tp.partition, producerId, producerEpoch, commit, coordinatorEpoch);
+    if ('errorCode' in out) return out.errorCode;
     if (tp.topic === OFFSETS_TOPIC) this.groups.onTxnMarker(producerId, commit);
+    return this.replicas.whenReplicated(tp.topic, tp.partition, out.offset, timeoutMs) ?? ErrorCode.NONE;
+  }
+
+  /** A connection to another broker's inter-broker listener (kept while its address stays the same); null while unknown. */
+  private brokerClient(brokerId: number): NodeClient | null {
+    const ep = this.brokerEndpoint(brokerId);
+    if (!ep) return null;
+    const known = this.brokerClients.get(brokerId);
+    if (known && known.opts.host === ep.host && known.opts.port === ep.port) return known;
+    known?.close();
+    const client = new NodeClient({
+      host: ep.host,
+      port: ep.port,
+      clientId: `broker-${this.nodeId}`,
+      requestTimeoutMs: Number(this.config.get('request.timeout.ms')) + 5_000,
+      connectTimeoutMs: 10_000,
+      reconnectBackoffMs: 100,
+      inFlightMax: 16,
+      responseBytesMax: 1 << 20,
+    });
+    this.brokerClients.set(brokerId, client);
+    return client;
   }
 
   /**

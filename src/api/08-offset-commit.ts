@@ -5,16 +5,19 @@
  * (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID), and a group completing a rebalance
  * answers REBALANCE_IN_PROGRESS. Unknown partitions get UNKNOWN_TOPIC_OR_PARTITION; metadata over
  * offset.metadata.max.bytes gets OFFSET_METADATA_TOO_LARGE. v2-4's retention time is ignored:
- * offsets.retention.minutes applies (KIP-211).
+ * offsets.retention.minutes applies (KIP-211). Answered once the commit is on every in-sync replica
+ * of the group's __consumer_offsets partition (offsets.commit.timeout.ms, then
+ * COORDINATOR_NOT_AVAILABLE; NOT_COORDINATOR when the partition's leadership moved meanwhile).
  */
 import { OffsetCommit, type OffsetCommitRequest, type OffsetCommitResponse } from '../protocol/generated/08-offset-commit.js';
 import type { ApiHandler, RequestContext } from './registry.js';
+import { whenOffsetsDurable } from './offsets-durable.js';
 
 export const offsetCommitHandler: ApiHandler<OffsetCommitRequest, OffsetCommitResponse> = {
   codec: OffsetCommit,
   minVersion: 0,
   maxVersion: 9,
-  handle(req: OffsetCommitRequest, ctx: RequestContext): OffsetCommitResponse {
+  handle(req: OffsetCommitRequest, ctx: RequestContext): OffsetCommitResponse | Promise<OffsetCommitResponse> {
     const b = ctx.broker;
     const codes = b.groups.commitOffsets(
       {
@@ -24,15 +27,17 @@ export const offsetCommitHandler: ApiHandler<OffsetCommitRequest, OffsetCommitRe
         groupInstanceId: req.groupInstanceId,
         topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions })),
       },
-      (topic, partition) => b.replicas.getPartition(topic, partition) !== undefined,
+      (topic, partition) => b.replicas.metadataHas(topic, partition),
     );
-    return {
+    const answer = (codes: number[][]): OffsetCommitResponse => ({
       throttleTimeMs: 0,
       topics: req.topics.map((t, i) => ({
         name: t.name,
         topicId: t.topicId,
         partitions: t.partitions.map((p, j) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i]![j]! })),
       })),
-    };
+    });
+    const durable = whenOffsetsDurable(b, req.groupId, codes);
+    return durable instanceof Promise ? durable.then(answer) : answer(durable);
   },
 };

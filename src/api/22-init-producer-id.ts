@@ -10,6 +10,7 @@
 import { LogStorageError } from '../replica/partition.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { InitProducerId, type InitProducerIdRequest, type InitProducerIdResponse } from '../protocol/generated/22-init-producer-id.js';
+import type { InitResult } from '../txn/coordinator.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { fencedFor } from './txn-errors.js';
 
@@ -19,7 +20,7 @@ export const initProducerIdHandler: ApiHandler<InitProducerIdRequest, InitProduc
   codec: InitProducerId,
   minVersion: 0,
   maxVersion: 5,
-  handle(req: InitProducerIdRequest, ctx: RequestContext): InitProducerIdResponse {
+  handle(req: InitProducerIdRequest, ctx: RequestContext): InitProducerIdResponse | Promise<InitProducerIdResponse> {
     try {
       return initProducerId(req, ctx);
     } catch (err) {
@@ -30,11 +31,12 @@ export const initProducerIdHandler: ApiHandler<InitProducerIdRequest, InitProduc
   },
 };
 
-function initProducerId(req: InitProducerIdRequest, ctx: RequestContext): InitProducerIdResponse {
+function initProducerId(req: InitProducerIdRequest, ctx: RequestContext): InitProducerIdResponse | Promise<InitProducerIdResponse> {
   if (req.transactionalId !== null) {
     const expected = ctx.apiVersion >= 3 && req.producerId >= 0n ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
+    const answer = (r: InitResult): InitProducerIdResponse => ({ ...NO_TXN, errorCode: fencedFor(r.errorCode, ctx.apiVersion, 4), producerId: r.producerId, producerEpoch: r.producerEpoch });
     const r = ctx.broker.transactions.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
-    return { ...NO_TXN, errorCode: fencedFor(r.errorCode, ctx.apiVersion, 4), producerId: r.producerId, producerEpoch: r.producerEpoch };
+    return r instanceof Promise ? r.then(answer) : answer(r);
   }
   return { ...NO_TXN, errorCode: ErrorCode.NONE, producerId: ctx.broker.producerIds.generate(), producerEpoch: 0 };
 }

@@ -12,14 +12,12 @@ export const addPartitionsToTxnHandler: ApiHandler<AddPartitionsToTxnRequest, Ad
   codec: AddPartitionsToTxn,
   minVersion: 0,
   maxVersion: 3,
-  handle(req: AddPartitionsToTxnRequest, ctx: RequestContext): AddPartitionsToTxnResponse {
+  handle(req: AddPartitionsToTxnRequest, ctx: RequestContext): AddPartitionsToTxnResponse | Promise<AddPartitionsToTxnResponse> {
     const b = ctx.broker;
+    // The partitions of the cluster, wherever they are led: the coordinator need not hold them.
+    const exists = (topic: string, partition: number): boolean => b.replicas.metadataHas(topic, partition);
     const tps = req.v3AndBelowTopics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
-    const unknown = tps.some((tp) => !b.replicas.getPartition(tp.topic, tp.partition));
-    const common = unknown
-      ? null
-      : fencedFor(b.transactions.addPartitions(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, tps), ctx.apiVersion, 2);
-    return {
+    const answer = (common: number | null): AddPartitionsToTxnResponse => ({
       throttleTimeMs: 0,
       errorCode: 0,
       resultsByTransaction: [],
@@ -27,9 +25,12 @@ export const addPartitionsToTxnHandler: ApiHandler<AddPartitionsToTxnRequest, Ad
         name: t.name,
         resultsByPartition: t.partitions.map((partitionIndex) => ({
           partitionIndex,
-          partitionErrorCode: common ?? (b.replicas.getPartition(t.name, partitionIndex) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+          partitionErrorCode: common ?? (exists(t.name, partitionIndex) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
         })),
       })),
-    };
+    });
+    if (tps.some((tp) => !exists(tp.topic, tp.partition))) return answer(null);
+    const code = b.transactions.addPartitions(req.v3AndBelowTransactionalId, req.v3AndBelowProducerId, req.v3AndBelowProducerEpoch, tps);
+    return code instanceof Promise ? code.then((c) => answer(fencedFor(c, ctx.apiVersion, 2))) : answer(fencedFor(code, ctx.apiVersion, 2));
   },
 };

@@ -1,11 +1,11 @@
 /**
  * AddOffsetsToTxn (key 25), versions 0-3: adds the group's __consumer_offsets partition to the
  * transaction, so that EndTxn writes a marker there and TxnOffsetCommit offsets become visible
- * (or vanish) with the transaction.
+ * (or vanish) with the transaction. The partition is the group's by offsets.topic.num.partitions
+ * even before the topic exists (its creation may be on its way from another broker), as in Kafka.
  */
 import { AddOffsetsToTxn, type AddOffsetsToTxnRequest, type AddOffsetsToTxnResponse } from '../protocol/generated/25-add-offsets-to-txn.js';
 import { OFFSETS_TOPIC } from '../metadata/internal-topic.js';
-import { ErrorCode } from '../protocol/errors.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { fencedFor } from './txn-errors.js';
 
@@ -13,11 +13,11 @@ export const addOffsetsToTxnHandler: ApiHandler<AddOffsetsToTxnRequest, AddOffse
   codec: AddOffsetsToTxn,
   minVersion: 0,
   maxVersion: 3,
-  handle(req: AddOffsetsToTxnRequest, ctx: RequestContext): AddOffsetsToTxnResponse {
+  handle(req: AddOffsetsToTxnRequest, ctx: RequestContext): AddOffsetsToTxnResponse | Promise<AddOffsetsToTxnResponse> {
     const b = ctx.broker;
-    const problem = b.offsetsTopic.ensure();
-    if (problem) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     const tp = { topic: OFFSETS_TOPIC, partition: b.offsetsTopic.partitionFor(req.groupId) };
-    return { throttleTimeMs: 0, errorCode: fencedFor(b.transactions.addPartitions(req.transactionalId, req.producerId, req.producerEpoch, [tp]), ctx.apiVersion, 2) };
+    const answer = (code: number): AddOffsetsToTxnResponse => ({ throttleTimeMs: 0, errorCode: fencedFor(code, ctx.apiVersion, 2) });
+    const code = b.transactions.addPartitions(req.transactionalId, req.producerId, req.producerEpoch, [tp]);
+    return code instanceof Promise ? code.then(answer) : answer(code);
   },
 };

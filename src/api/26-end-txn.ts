@@ -1,6 +1,7 @@
 /**
- * EndTxn (key 26), versions 0-3: commits or aborts the transaction; markers are written to every
- * partition in it before the answer. A retry after the transaction completed the same way
+ * EndTxn (key 26), versions 0-3: commits or aborts the transaction, answered once the coordinator's
+ * Prepare record is durable; the markers follow (at once for partitions led here: on one broker
+ * they are written before the answer). A retry after the transaction completed the same way
  * succeeds; the other way gets INVALID_TXN_STATE.
  */
 import { EndTxn, type EndTxnRequest, type EndTxnResponse } from '../protocol/generated/26-end-txn.js';
@@ -11,8 +12,9 @@ export const endTxnHandler: ApiHandler<EndTxnRequest, EndTxnResponse> = {
   codec: EndTxn,
   minVersion: 0,
   maxVersion: 3,
-  handle(req: EndTxnRequest, ctx: RequestContext): EndTxnResponse {
+  handle(req: EndTxnRequest, ctx: RequestContext): EndTxnResponse | Promise<EndTxnResponse> {
+    const answer = (code: number): EndTxnResponse => ({ throttleTimeMs: 0, errorCode: fencedFor(code, ctx.apiVersion, 2), producerId: -1n, producerEpoch: -1 });
     const code = ctx.broker.transactions.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed);
-    return { throttleTimeMs: 0, errorCode: fencedFor(code, ctx.apiVersion, 2), producerId: -1n, producerEpoch: -1 };
+    return code instanceof Promise ? code.then(answer) : answer(code);
   },
 };

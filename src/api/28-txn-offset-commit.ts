@@ -3,20 +3,23 @@
  * (send_offsets_to_transaction), visible to OffsetFetch only after the commit marker. v3 carries
  * the consumer's generation and member id (KIP-447), checked like OffsetCommit's. The
  * transaction is verified first (Kafka 4, KIP-890): the group's offsets partition must be in the
- * producer's ongoing transaction (txn/coordinator.ts validateOffsetsProducer).
+ * producer's ongoing transaction (txn/coordinator.ts validateOffsetsProducer) — when the
+ * transaction's coordinator is this broker; one on another broker is not asked (as Kafka with
+ * transaction.partition.verification.enable=false). Answered once durable, as OffsetCommit is.
  */
 import { TxnOffsetCommit, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../protocol/generated/28-txn-offset-commit.js';
 import { OFFSETS_TOPIC } from '../metadata/internal-topic.js';
 import type { ApiHandler, RequestContext } from './registry.js';
+import { whenOffsetsDurable } from './offsets-durable.js';
 
 export const txnOffsetCommitHandler: ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> = {
   codec: TxnOffsetCommit,
   minVersion: 0,
   maxVersion: 3,
-  handle(req: TxnOffsetCommitRequest, ctx: RequestContext): TxnOffsetCommitResponse {
+  handle(req: TxnOffsetCommitRequest, ctx: RequestContext): TxnOffsetCommitResponse | Promise<TxnOffsetCommitResponse> {
     const b = ctx.broker;
     const offsetsPartition = { topic: OFFSETS_TOPIC, partition: b.offsetsTopic.partitionFor(req.groupId) };
-    const txnCheck = b.transactions.validateOffsetsProducer(req.transactionalId, req.producerId, req.producerEpoch, offsetsPartition);
+    const txnCheck = b.transactionsTopic.leads(req.transactionalId) ? b.transactions.validateOffsetsProducer(req.transactionalId, req.producerId, req.producerEpoch, offsetsPartition) : 0;
     const codes =
       txnCheck !== 0
         ? req.topics.map((t) => t.partitions.map(() => txnCheck))
@@ -30,11 +33,13 @@ export const txnOffsetCommitHandler: ApiHandler<TxnOffsetCommitRequest, TxnOffse
               producerId: req.producerId,
               producerEpoch: req.producerEpoch,
             },
-            (topic, partition) => b.replicas.getPartition(topic, partition) !== undefined,
+            (topic, partition) => b.replicas.metadataHas(topic, partition),
           );
-    return {
+    const answer = (codes: number[][]): TxnOffsetCommitResponse => ({
       throttleTimeMs: 0,
       topics: req.topics.map((t, i) => ({ name: t.name, partitions: t.partitions.map((p, j) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i]![j]! })) })),
-    };
+    });
+    const durable = whenOffsetsDurable(b, req.groupId, codes);
+    return durable instanceof Promise ? durable.then(answer) : answer(durable);
   },
 };

@@ -36,4 +36,9 @@ export interface BrokerServices {
   /** The coordinators' internal topics (created on first use). */
   readonly offsetsTopic: CoordinatorStore;
   readonly transactionsTopic: CoordinatorStore;
+  /**
+   * Writes a transaction marker to a partition this broker leads, for a transaction coordinator
+   * (here or on another broker): NONE once it is on every in-sync replica, or why not.
+   */
+  writeTxnMarker(tp: { topic: string; partition: number }, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number, timeoutMs: number): number | Promise<number>;
 }

@@ -26,6 +26,7 @@ import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js';
 import { addPartitionsToTxnHandler } from './24-add-partitions-to-txn.js';
 import { addOffsetsToTxnHandler } from './25-add-offsets-to-txn.js';
 import { endTxnHandler } from './26-end-txn.js';
+import { writeTxnMarkersHandler } from './27-write-txn-markers.js';
 import { txnOffsetCommitHandler } from './28-txn-offset-commit.js';
 import { describeProducersHandler } from './61-describe-producers.js';
 import { describeTransactionsHandler } from './65-describe-transactions.js';
@@ -64,6 +65,7 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(addPartitionsToTxnHandler);
   r.register(addOffsetsToTxnHandler);
   r.register(endTxnHandler);
+  r.register(writeTxnMarkersHandler);
   r.register(txnOffsetCommitHandler);
   r.register(describeProducersHandler);
   r.register(describeTransactionsHandler);

@@ -252,6 +252,8 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'offsets.retention.minutes', type: 'int', default: '10080', check: atLeast(1) },
   { name: 'offsets.retention.check.interval.ms', type: 'long', default: '600000', check: atLeast(1) },
   { name: 'offset.metadata.max.bytes', type: 'int', default: '4096', check: atLeast(0) },
+  { name: 'offsets.commit.timeout.ms', type: 'int', default: '5000', check: atLeast(1) },
+  { name: 'request.timeout.ms', type: 'int', default: '30000', check: atLeast(0) },
   // Transactions (Kafka's defaults).
   { name: 'transaction.state.log.num.partitions', type: 'int', default: '50', check: atLeast(1) },
   { name: 'transaction.state.log.segment.bytes', type: 'int', default: '104857600', check: atLeast(14) },

@@ -66,6 +66,8 @@ const BROKER_DOCS: Readonly<Record<string, string>> = {
   'offsets.retention.minutes': 'How long the committed offsets of an empty group are kept.',
   'offsets.retention.check.interval.ms': 'How often expired committed offsets are looked for.',
   'offset.metadata.max.bytes': 'Largest metadata string stored with a committed offset.',
+  'offsets.commit.timeout.ms': 'How long an offset commit waits for every in-sync replica of its __consumer_offsets partition.',
+  'request.timeout.ms': 'How long a transaction coordinator write and a transaction marker wait for their in-sync replicas.',
   'transaction.state.log.num.partitions': 'Partitions of __transaction_state, fixed when it is created.',
   'transaction.state.log.segment.bytes': 'Segment size of __transaction_state.',
   'transaction.max.timeout.ms': 'Largest transaction timeout a producer may ask for.',

@@ -515,9 +515,9 @@ export class PartitionLog {
    * Writes a commit or abort marker for a producer's transaction (the transaction coordinator
    * calls this for every partition of a transaction it ends).
    */
-  appendMarker(producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): AppendResult {
+  appendMarker(producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number, opts: AppendOptions = {}): AppendResult {
     const batch = buildMarkerBatch(producerId, producerEpoch, commit, coordinatorEpoch, BigInt(this.now()));
-    return this.append(batch, [readBatchInfo(batch, 0, batch.length)]);
+    return this.append(batch, [readBatchInfo(batch, 0, batch.length)], opts);
   }
 
   /**

@@ -179,6 +179,11 @@ export class ProducerStateManager {
     return !commit && first !== null ? { producerId, firstOffset: first, lastOffset: markerOffset, lastStableOffset } : null;
   }
 
+  /** The coordinator epoch of the last marker written for this producer; -1 when none. */
+  coordinatorEpoch(producerId: bigint): number {
+    return this.producers.get(producerId)?.coordinatorEpoch ?? -1;
+  }
+
   /** The smallest first offset of an open transaction: where the last stable offset stops. */
   firstUnstableOffset(): bigint | null {
     let min: bigint | null = null;

@@ -3,6 +3,7 @@
  * coordinator needs from its topic (CoordinatorStore; replica/internal-topic-store.ts writes and
  * reads the real one, memory-store.ts stands in for it in tests).
  */
+import { ErrorCode } from '../protocol/errors.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
@@ -48,8 +49,22 @@ export interface CoordinatorStore {
   /** Appends one key's records atomically; throws LogStorageError when the write fails. */
   append(key: string, records: readonly KeyValue[], txn?: TransactionalWrite): void;
   /**
+   * Waits until everything appended so far to the key's partition is on every in-sync replica
+   * (the acks=all of Kafka's coordinator writes): null when it is already, else the outcome —
+   * NONE, NOT_LEADER_OR_FOLLOWER (leadership moved first: the write may be lost), another
+   * partition error, or REQUEST_TIMED_OUT after `timeoutMs`.
+   */
+  durable(key: string, timeoutMs: number): Promise<number> | null;
+  /**
+   * The coordinator epoch of the key's partition here (its leader epoch, Kafka's
+   * coordinatorEpoch): a transaction marker carries it, so a partition can refuse the markers of
+   * a coordinator that was replaced.
+   */
+  epochFor(key: string): number;
+  /**
    * Feeds every stored record to `onRecord` and every transaction marker to `onMarker`, in log
-   * order (of `partition` only, when given); returns how many records.
+   * order, of the partitions this broker leads (of `partition` only, when given); returns how
+   * many records.
    */
   replay(onRecord: (key: Buffer, value: Buffer | null, batch: BatchContext) => void, onMarker?: (producerId: bigint, commit: boolean) => void, partition?: number): number;
   /**
@@ -57,4 +72,14 @@ export interface CoordinatorStore {
    * coordinator); true before the topic exists (the coordinator creates it on first use).
    */
   leads(key: string): boolean;
+}
+
+/**
+ * What a coordinator answers when its write did not become durable (Kafka's mapping of append
+ * errors in its group and transaction coordinators): NOT_COORDINATOR when leadership of the
+ * partition moved (the client finds the new coordinator), COORDINATOR_NOT_AVAILABLE otherwise
+ * (a timeout, the partition gone: the client retries).
+ */
+export function coordinatorWriteError(code: number): number {
+  return code === ErrorCode.NOT_LEADER_OR_FOLLOWER || code === ErrorCode.KAFKA_STORAGE_ERROR ? ErrorCode.NOT_COORDINATOR : ErrorCode.COORDINATOR_NOT_AVAILABLE;
 }

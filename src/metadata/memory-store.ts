@@ -28,6 +28,14 @@ export class MemoryStore implements CoordinatorStore {
     }
     this.entries.push(txn ? { records: [...records], txn } : { records: [...records] });
   }
+  /** What durable() answers: null (already durable) unless a test sets a pending outcome. */
+  durability: Promise<number> | null = null;
+  durable(): Promise<number> | null {
+    return this.durability;
+  }
+  epochFor(): number {
+    return 0;
+  }
   writeMarker(producerId: bigint, commit: boolean): void {
     this.entries.push({ marker: { producerId, commit } });
   }

@@ -83,6 +83,17 @@ export class InternalTopic implements CoordinatorStore {
     this.replicas.appendAsCoordinator(this.name, partition, batch, checked.batches);
   }
 
+  durable(key: string, timeoutMs: number): Promise<number> | null {
+    const partition = this.partitionFor(key);
+    const p = this.replicas.getPartition(this.name, partition);
+    if (!p) return this.image.topicsByName.has(this.name) ? Promise.resolve(this.replicas.notHostedError(this.name, partition)) : null;
+    return this.replicas.whenReplicated(this.name, partition, p.logEndOffset - 1n, timeoutMs);
+  }
+
+  epochFor(key: string): number {
+    return Math.max(0, this.replicas.getPartition(this.name, this.partitionFor(key))?.leaderEpoch ?? 0);
+  }
+
   leads(key: string): boolean {
     if (!this.image.topicsByName.has(this.name)) return true;
     return this.replicas.getPartition(this.name, this.partitionFor(key))?.isLeader ?? false;
@@ -95,7 +106,8 @@ export class InternalTopic implements CoordinatorStore {
     for (let p = 0; p < topic.partitions.length; p++) {
       if (only !== undefined && p !== only) continue;
       const partition = this.replicas.getPartition(this.name, p);
-      if (!partition) continue;
+      // A coordinator holds only the keys of the partitions it leads.
+      if (!partition?.isLeader) continue;
       let offset = partition.logStartOffset;
       while (offset < partition.logEndOffset) {
         const { records } = partition.read(offset, REPLAY_READ_BYTES, { minOneBatch: true, isolation: 'log-end' });

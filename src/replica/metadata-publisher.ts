@@ -7,12 +7,19 @@
  * New partitions' logs are opened before the controller commits them (`prepare`, called by the
  * controller): a partition whose log cannot be opened (disk full, no file descriptor) is refused
  * with its topic rather than recorded and left unservable.
+ *
+ * A broker-only node starts from its own copy of the metadata, which may be stale (it was down
+ * while leaders moved): until it has caught up with the controller (`goLive`), its partitions get
+ * no leader, so it neither serves nor writes as a leader it no longer is — a coordinator on it
+ * loads nothing, and no zombie transaction marker reaches its logs (Kafka's broker publishes
+ * metadata only after its first catch-up).
  */
 import type { LogManager } from '../log/log-manager.js';
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import { METADATA_TOPIC } from '../metadata/metadata-log.js';
 import type { MetadataRecord } from '../metadata/records.js';
+import type { PartitionState } from './partition.js';
 import type { ReplicaManager } from './replica-manager.js';
 
 export class MetadataPublisher {
@@ -20,13 +27,26 @@ export class MetadataPublisher {
     private readonly image: MetadataImage,
     private readonly logs: LogManager,
     private readonly replicas: ReplicaManager,
+    /** False while the image may be stale (a broker-only node before its first catch-up). */
+    private live = true,
   ) {}
+
+  /** The partition states to apply: the image's, or with no leader while it may be stale. */
+  private statesOf(partitions: readonly PartitionState[]): readonly PartitionState[] {
+    return this.live ? partitions : partitions.map((p) => ({ ...p, leader: -1 }));
+  }
 
   /** Opens the logs of every partition the image names (at start) and wraps them. */
   openAll(): void {
     const topics = [...this.image.topicsByName.values()];
     this.logs.openAll(topics.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.length, configs: t.configs, hosts: this.hosts(t) })));
-    for (const t of topics) this.replicas.syncTopic(t.name, t.partitions);
+    for (const t of topics) this.replicas.syncTopic(t.name, this.statesOf(t.partitions));
+  }
+
+  /** The image has caught up with the controller: partitions get their committed leaders. */
+  goLive(): void {
+    this.live = true;
+    this.resync();
   }
 
   /** Whether this broker holds a replica of a partition of `t` (its log and Partition live here). */
@@ -36,7 +56,7 @@ export class MetadataPublisher {
 
   /** Gives every partition its committed state again (after the replica fetchers were set up). */
   resync(): void {
-    for (const t of this.image.topicsByName.values()) this.replicas.syncTopic(t.name, t.partitions);
+    for (const t of this.image.topicsByName.values()) this.replicas.syncTopic(t.name, this.statesOf(t.partitions));
   }
 
   /** Hooks this publisher into the controller: prepare before a commit, apply after it. */
@@ -72,7 +92,7 @@ export class MetadataPublisher {
       const t = this.image.topicsById.get(topicId);
       if (!t) continue;
       this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs, this.hosts(t));
-      this.replicas.syncTopic(t.name, t.partitions, partitions);
+      this.replicas.syncTopic(t.name, this.statesOf(t.partitions), partitions);
     }
   }
 

@@ -187,6 +187,12 @@ export class Partition {
     return this.isLeader && this.maybeIncrementHighWatermark();
   }
 
+  /** The leader's view of its followers, for a log line: "hw H, leo L, isr [..], follower 2 at X (fetched N ms ago)". */
+  describeReplication(nowMs = Date.now()): string {
+    const followers = [...this.followers].map(([id, f]) => `follower ${id} at ${f.logEndOffset} (fetched ${f.lastFetchTimeMs === 0 ? 'never' : `${nowMs - f.lastFetchTimeMs} ms ago`})`);
+    return `leader ${this.leaderId} epoch ${this.leaderEpoch}, hw ${this.hw}, log end ${this.log.logEndOffset}, isr ${JSON.stringify(this.isr)}${this.pendingIsr ? ` pending ${JSON.stringify(this.pendingIsr)}` : ''}, ${followers.join(', ')}`;
+  }
+
   /** A new leader epoch starts at the log end, known before anything is written under it. */
   private startEpoch(leaderEpoch: number): void {
     const latest = this.log.latestEpoch;
@@ -349,9 +355,16 @@ export class Partition {
 
   /** A commit or abort marker of a producer's transaction (written by the transaction coordinator). */
   appendMarker(producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): AppendResult {
-    const out = this.log.appendMarker(producerId, producerEpoch, commit, coordinatorEpoch);
+    // Stamped with this leader's epoch like every batch it writes: a follower that fetched it
+    // must find its epoch in the leader's epoch cache, or it would truncate it again and again.
+    const out = this.log.appendMarker(producerId, producerEpoch, commit, coordinatorEpoch, this.epochOption());
     this.maybeIncrementHighWatermark();
     return out;
+  }
+
+  /** The coordinator epoch of the last marker of this producer's transactions here (-1: none). */
+  producerCoordinatorEpoch(producerId: bigint): number {
+    return this.log.producers.coordinatorEpoch(producerId);
   }
 
   private epochOption(): AppendOptions {

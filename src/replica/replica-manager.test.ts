@@ -211,3 +211,31 @@ t.test('the ISR shrinks below min.insync.replicas while acks=all waits: NOT_ENOU
   t.equal(o.errorCode, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND);
   t.equal(replicas.getPartition('t', 0)!.logEndOffset, 1n, 'the batch is in the leader log');
 });
+
+t.test('a transaction marker carries the leader epoch and waits for the follower like acks=all', async (t) => {
+  const { replicas } = setup(t);
+  withFollower(replicas);
+  replicas.syncTopic('t', [{ leader: LEADER, leaderEpoch: 3, partitionEpoch: 2, replicas: [LEADER, FOLLOWER], isr: [LEADER, FOLLOWER] }]);
+  const p = replicas.getPartition('t', 0)!;
+  const out = replicas.appendMarker('t', 0, 7n, 0, true, 5);
+  if (!('offset' in out)) throw new Error(`marker refused: ${out.errorCode}`);
+  const batch = splitBatches(p.read(0n, 1 << 20, { minOneBatch: true, isolation: 'log-end' }).records)[0]!;
+  t.equal(batch.readInt32BE(12), 3, "the marker batch has the leader's epoch (a follower finds it in the epoch cache)");
+  t.equal(p.latestEpoch, 3);
+  const wait = replicas.whenReplicated('t', 0, out.offset, 5_000);
+  t.ok(wait instanceof Promise, 'not durable before the follower has it');
+  replicas.followerFetched('t', 0, FOLLOWER, out.offset + 1n, 0n);
+  t.equal(await wait, ErrorCode.NONE);
+  t.equal(replicas.whenReplicated('t', 0, out.offset, 5_000), null, 'durable now');
+  t.same(replicas.appendMarker('t', 0, 7n, 0, true, 4), { errorCode: ErrorCode.TRANSACTION_COORDINATOR_FENCED }, 'an older coordinator is refused');
+});
+
+t.test('a coordinator write waiting for the followers hears NOT_LEADER_OR_FOLLOWER when leadership moves', async (t) => {
+  const { replicas } = setup(t);
+  withFollower(replicas);
+  const out = replicas.appendMarker('t', 0, 7n, 0, false, 0);
+  if (!('offset' in out)) throw new Error(`marker refused: ${out.errorCode}`);
+  const wait = replicas.whenReplicated('t', 0, out.offset, 5_000)!;
+  replicas.syncTopic('t', [{ leader: FOLLOWER, leaderEpoch: 2, partitionEpoch: 2, replicas: [LEADER, FOLLOWER], isr: [FOLLOWER] }]);
+  t.equal(await wait, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+});

@@ -198,10 +198,13 @@ export class ReplicaManager {
         led = p.isLeader;
         epoch = p.leaderEpoch;
       }
-      if (p.applyState(state)) this.partitionChanged(topic, i);
-      // A leadership gained (or taken again in a new epoch) or lost: the coordinators load or unload.
-      if (p.isLeader !== led || (p.isLeader && p.leaderEpoch !== epoch)) for (const l of this.leadershipListeners) l(topic, i, p.isLeader);
-      const follows = state.leader !== this.nodeId && state.replicas.includes(this.nodeId);
+      const hwMoved = p.applyState(state);
+      // A leadership gained (or taken again in a new epoch) or lost: the coordinators load or
+      // unload, and what waits on the partition (acks=all, a coordinator's write) re-checks.
+      const leadershipChanged = p.isLeader !== led || (p.isLeader && p.leaderEpoch !== epoch);
+      if (hwMoved || leadershipChanged) this.partitionChanged(topic, i);
+      if (leadershipChanged) for (const l of this.leadershipListeners) l(topic, i, p.isLeader);
+      const follows = state.leader >= 0 && state.leader !== this.nodeId && state.replicas.includes(this.nodeId);
       this.fetchers?.follow(topic, i, follows ? state.leader : null);
     }
   }
@@ -218,8 +221,10 @@ export class ReplicaManager {
 
   /** Forgets a deleted topic's partitions (before its logs go). */
   removeTopic(topic: string): void {
-    for (const i of this.partitions.get(topic)?.keys() ?? []) this.fetchers?.follow(topic, i, null);
+    const indexes = [...(this.partitions.get(topic)?.keys() ?? [])];
+    for (const i of indexes) this.fetchers?.follow(topic, i, null);
     this.partitions.delete(topic);
+    for (const i of indexes) this.partitionChanged(topic, i);
   }
 
   /**
@@ -373,18 +378,20 @@ export class ReplicaManager {
         if (o.errorCode !== ErrorCode.NONE || o.lastOffset < 0n) return;
         const e = params.entries[i]!;
         const p = this.getPartition(e.topic, e.partition);
-        if (p && p.highWatermark <= o.lastOffset) idx.push(i);
+        if (p && p.isLeader && p.highWatermark <= o.lastOffset) idx.push(i);
       });
       return idx;
     };
-    // Kafka's checkEnoughReplicasReachOffset: passed by the high watermark, but the ISR shrank
-    // below min.insync.replicas meanwhile.
+    // Kafka's checkEnoughReplicasReachOffset: leadership lost while waiting (the batch may be
+    // truncated by the new leader: the client retries there); passed by the high watermark, but
+    // the ISR shrank below min.insync.replicas meanwhile.
     const settled = (): ProduceOutcome[] =>
       outcomes.map((o, i) => {
         if (o.errorCode !== ErrorCode.NONE || o.lastOffset < 0n) return o;
         const e = params.entries[i]!;
         const p = this.getPartition(e.topic, e.partition);
-        if (!p || p.maximalIsr.length >= p.effectiveMinIsr(this.logs.produceRules(e.topic).minInsyncReplicas)) return o;
+        if (!p || !p.isLeader) return p && p.highWatermark > o.lastOffset ? o : failed(this.notLedError(e.topic, e.partition), `This broker no longer leads ${e.topic}-${e.partition}; refresh the metadata.`);
+        if (p.maximalIsr.length >= p.effectiveMinIsr(this.logs.produceRules(e.topic).minInsyncReplicas)) return o;
         return failed(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `The ISR of ${e.topic}-${e.partition} shrank below min.insync.replicas after the append.`, p.logStartOffset);
       });
     if (pending().length === 0) return settled();
@@ -406,6 +413,45 @@ export class ReplicaManager {
     });
   }
 
+  /** NOT_LEADER_OR_FOLLOWER while the cluster has the partition, else UNKNOWN_TOPIC_OR_PARTITION. */
+  private notLedError(topic: string, partition: number): number {
+    return this.getPartition(topic, partition) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : this.notHostedError(topic, partition);
+  }
+
+  /**
+   * Waits until the high watermark of a partition this broker leads has passed `offset` (the
+   * acks=all of a coordinator's write or a transaction marker): null when it has already, else
+   * the outcome — NONE, NOT_LEADER_OR_FOLLOWER when leadership moved first (the write may be
+   * truncated), UNKNOWN_TOPIC_OR_PARTITION when the partition went, REQUEST_TIMED_OUT after
+   * `timeoutMs` (or at once when too many wait).
+   */
+  whenReplicated(topic: string, partition: number, offset: bigint, timeoutMs: number): Promise<number> | null {
+    const state = (): number | null => {
+      const p = this.getPartition(topic, partition);
+      if (!p) return this.notHostedError(topic, partition) === ErrorCode.NOT_LEADER_OR_FOLLOWER ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      if (p.highWatermark > offset) return ErrorCode.NONE;
+      return p.isLeader ? null : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    };
+    const now = state();
+    if (now === ErrorCode.NONE) return null;
+    if (now !== null) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const watch = this.delayedProduce.watch([partitionKey(topic, partition)], timeoutMs, {
+        tryComplete: () => {
+          const s = state();
+          if (s === null) return false;
+          resolve(s);
+          return true;
+        },
+        onExpiration: () => {
+          this.log.debug(`${topic}-${partition}: offset ${offset} not replicated within ${timeoutMs} ms: ${this.getPartition(topic, partition)?.describeReplication() ?? 'gone'}`);
+          resolve(ErrorCode.REQUEST_TIMED_OUT);
+        },
+      });
+      if (watch === null) resolve(ErrorCode.REQUEST_TIMED_OUT);
+    });
+  }
+
   // -- coordinators and the transaction coordinator -------------------------------------------------
 
   /** A coordinator's batch (validated by the caller) appended to its internal topic's partition. */
@@ -416,13 +462,26 @@ export class ReplicaManager {
     this.partitionChanged(topic, partition);
   }
 
-  /** Writes a transaction marker; false when the partition is gone (its topic was deleted). */
-  appendMarker(topic: string, partition: number, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): boolean {
+  /**
+   * Writes a transaction marker to a partition this broker leads (Kafka's append with origin
+   * COORDINATOR): the marker's offset, or the error — UNKNOWN_TOPIC_OR_PARTITION for a partition
+   * gone (its topic was deleted), NOT_LEADER_OR_FOLLOWER, TRANSACTION_COORDINATOR_FENCED for a
+   * marker from a coordinator older than the one that last ended this producer's transaction here.
+   */
+  appendMarker(topic: string, partition: number, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): { offset: bigint } | { errorCode: number } {
     const p = this.getPartition(topic, partition);
-    if (!p) return false;
-    p.appendMarker(producerId, producerEpoch, commit, coordinatorEpoch);
-    this.partitionChanged(topic, partition);
-    return true;
+    if (!p) return { errorCode: this.notHostedError(topic, partition) };
+    if (!p.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    if (coordinatorEpoch < p.producerCoordinatorEpoch(producerId)) return { errorCode: ErrorCode.TRANSACTION_COORDINATOR_FENCED };
+    try {
+      const out = p.appendMarker(producerId, producerEpoch, commit, coordinatorEpoch);
+      this.partitionChanged(topic, partition);
+      return { offset: out.lastOffset };
+    } catch (err) {
+      if (!(err instanceof LogStorageError)) throw err;
+      this.log.error(`partition ${topic}-${partition} is offline: ${err.message}`);
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
+    }
   }
 }
 

@@ -21,12 +21,18 @@
  * - Transactional ids idle (Empty or Complete*) longer than transactional.id.expiration.ms are
  *   removed (a tombstone).
  *
- * Every method runs synchronously to completion: markers are local appends, so a Prepare state
- * never outlives the call that entered it.
+ * Every change is answered once it is durable: on every in-sync replica of its
+ * `__transaction_state` partition (at once on a single broker). EndTxn answers once its Prepare
+ * record is durable, as Kafka does; the markers then go to the leaders of the transaction's
+ * partitions (MarkerWriter: a local append, or WriteTxnMarkers to another broker, retried until
+ * written), and the Complete record follows when every marker is durable. Until then the
+ * transaction is in its Prepare state and the producer's next calls get CONCURRENT_TRANSACTIONS.
+ * A coordinator that loses its partition stops there; the new leader finds the Prepare record and
+ * writes the markers again.
  */
 import type { Logger } from '../logger.js';
 import { LogStorageError } from '../replica/partition.js';
-import type { CoordinatorStore } from '../metadata/internal-topic.js';
+import { coordinatorWriteError, type CoordinatorStore } from '../metadata/internal-topic.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ProducerIdManager } from './producer-ids.js';
 import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue, type TxnState } from './records.js';
@@ -40,6 +46,8 @@ export interface TxnSettings {
   abortCheckIntervalMs: number;
   idExpirationMs: number;
   idExpirationCheckIntervalMs: number;
+  /** How long a client's call waits for its write to become durable before answering COORDINATOR_NOT_AVAILABLE. */
+  writeTimeoutMs: number;
 }
 
 export interface TopicPartition {
@@ -47,8 +55,25 @@ export interface TopicPartition {
   partition: number;
 }
 
-/** Writes a transaction marker to one partition (the broker: partition log, fetch waiters, groups). */
-export type MarkerWriter = (tp: TopicPartition, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number) => void;
+/** The markers that end one transaction. */
+export interface MarkerJob {
+  producerId: bigint;
+  producerEpoch: number;
+  commit: boolean;
+  /** The leader epoch of the coordinator's `__transaction_state` partition. */
+  coordinatorEpoch: number;
+  partitions: TopicPartition[];
+  /** False once this coordinator no longer owns the transaction: the writer stops retrying. */
+  current(): boolean;
+}
+
+/**
+ * Writes a transaction's markers (the broker: local partitions directly, others with
+ * WriteTxnMarkers to their leaders, retried until written or no longer current). Null when every
+ * marker is durable already; else settles when they are (or the job stopped being current). A
+ * partition whose topic was deleted is skipped.
+ */
+export type MarkerWriter = (job: MarkerJob) => Promise<void> | null;
 
 interface TxnMetadata {
   transactionalId: string;
@@ -80,7 +105,6 @@ export interface TxnDescription {
   partitions: TopicPartition[];
 }
 
-const COORDINATOR_EPOCH = 0;
 const tpKey = (tp: TopicPartition): string => `${tp.topic}\0${tp.partition}`;
 
 export class TransactionCoordinator {
@@ -92,7 +116,7 @@ export class TransactionCoordinator {
   constructor(
     private readonly store: CoordinatorStore,
     private readonly producerIds: ProducerIdManager,
-    private readonly writeMarker: MarkerWriter,
+    private readonly writeMarkers: MarkerWriter,
     readonly settings: TxnSettings,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
@@ -219,20 +243,68 @@ export class TransactionCoordinator {
     return true;
   }
 
-  /** Writes the markers of the transaction, then records its completion. */
-  private completeTxn(t: TxnMetadata, commit: boolean): void {
-    for (const tp of t.partitions.values()) this.writeMarker(tp, t.producerId, t.producerEpoch, commit, COORDINATOR_EPOCH);
-    this.transition(t, (n) => {
-      n.state = commit ? 'CompleteCommit' : 'CompleteAbort';
-      n.partitions.clear();
-      // The start time stays: Kafka describes a completed transaction with its start time.
-    });
+  /** Whether `t` is still this coordinator's (not replaced, its partition still led here). */
+  private owns(t: TxnMetadata): boolean {
+    return this.txns.get(t.transactionalId) === t && this.store.leads(t.transactionalId);
   }
 
-  private endOngoing(t: TxnMetadata, commit: boolean): number {
+  /** Writes the markers of a transaction in a Prepare state, then records its completion. */
+  private completeTxn(t: TxnMetadata, commit: boolean): void {
+    const prepared = t.state;
+    const producerEpoch = t.producerEpoch;
+    const written = this.writeMarkers({
+      producerId: t.producerId,
+      producerEpoch,
+      commit,
+      coordinatorEpoch: this.store.epochFor(t.transactionalId),
+      partitions: [...t.partitions.values()],
+      current: () => this.owns(t) && t.state === prepared && t.producerEpoch === producerEpoch,
+    });
+    const complete = (): void => {
+      if (!this.owns(t) || t.state !== prepared) return;
+      this.transition(t, (n) => {
+        n.state = commit ? 'CompleteCommit' : 'CompleteAbort';
+        n.partitions.clear();
+        // The start time stays: Kafka describes a completed transaction with its start time.
+      });
+    };
+    if (written === null) complete();
+    else void written.then(complete, (e: unknown) => this.log.error(`transaction ${t.transactionalId}: writing its markers failed: ${(e as Error).message}`));
+  }
+
+  /**
+   * Enters the Prepare state and, once that is durable, writes the markers. NONE when the
+   * Prepare record is durable (the markers follow); if it is not durable in time the markers
+   * still follow once it is, while this broker leads the partition.
+   */
+  private endOngoing(t: TxnMetadata, commit: boolean): number | Promise<number> {
     if (!this.transition(t, (n) => (n.state = commit ? 'PrepareCommit' : 'PrepareAbort'))) return ErrorCode.NOT_COORDINATOR;
-    this.completeTxn(t, commit);
-    return ErrorCode.NONE;
+    const prepared = t.state;
+    const afterDurable = (): number | Promise<number> => {
+      const durable = this.store.durable(t.transactionalId, this.settings.writeTimeoutMs);
+      if (durable === null) {
+        this.completeTxn(t, commit);
+        return ErrorCode.NONE;
+      }
+      return durable.then((code) => {
+        if (!this.owns(t) || t.state !== prepared) return ErrorCode.NOT_COORDINATOR;
+        if (code === ErrorCode.NONE) {
+          this.completeTxn(t, commit);
+          return ErrorCode.NONE;
+        }
+        // Still the leader, not yet replicated: keep waiting (the ISR shrinks if a follower is stuck).
+        if (code === ErrorCode.REQUEST_TIMED_OUT) void afterDurable();
+        return coordinatorWriteError(code);
+      });
+    };
+    return afterDurable();
+  }
+
+  /** `value` once this transaction's last write is durable; the mapped error if it is not. */
+  private whenDurable<T>(transactionalId: string, value: T, failed: (code: number) => T): T | Promise<T> {
+    const durable = this.store.durable(transactionalId, this.settings.writeTimeoutMs);
+    if (durable === null) return value;
+    return durable.then((code) => (code === ErrorCode.NONE ? value : failed(coordinatorWriteError(code))));
   }
 
   /**
@@ -254,7 +326,7 @@ export class TransactionCoordinator {
   // ---------------------------------------------------------------------------------------
   // Client APIs
 
-  initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: bigint; producerEpoch: number } | null): InitResult {
+  initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: bigint; producerEpoch: number } | null): InitResult | Promise<InitResult> {
     const fail = (errorCode: number): InitResult => ({ errorCode, producerId: -1n, producerEpoch: -1 });
     if (transactionalId === '') return fail(ErrorCode.INVALID_REQUEST);
     if (timeoutMs <= 0 || timeoutMs > this.settings.maxTimeoutMs) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
@@ -281,7 +353,7 @@ export class TransactionCoordinator {
       if (!this.transition(created, (n) => (n.producerEpoch = 0))) return fail(ErrorCode.NOT_COORDINATOR);
       this.txns.set(transactionalId, created);
       this.byProducerId.set(created.producerId, created);
-      return { errorCode: ErrorCode.NONE, producerId: created.producerId, producerEpoch: created.producerEpoch };
+      return this.whenDurable(transactionalId, { errorCode: ErrorCode.NONE, producerId: created.producerId, producerEpoch: created.producerEpoch }, fail);
     }
     if (expected && expected.producerEpoch >= 0 && expected.producerId !== t.producerId && t.producerEpoch >= 0) return fail(ErrorCode.PRODUCER_FENCED);
     switch (t.state) {
@@ -292,8 +364,9 @@ export class TransactionCoordinator {
         // Fence the current producer: abort its transaction under a bumped epoch; the caller retries.
         const txn = t;
         if (!this.transition(txn, (n) => this.bumpEpoch(n))) return fail(ErrorCode.NOT_COORDINATOR);
+        // The abort goes on in the background; the caller retries until it is complete.
         const code = this.endOngoing(txn, false);
-        return fail(code === ErrorCode.NONE ? ErrorCode.CONCURRENT_TRANSACTIONS : code);
+        return fail(code === ErrorCode.NOT_COORDINATOR ? code : ErrorCode.CONCURRENT_TRANSACTIONS);
       }
       default: {
         const txn = t;
@@ -311,7 +384,7 @@ export class TransactionCoordinator {
           n.partitions.clear();
           n.startMs = -1;
         });
-        return ok ? { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch } : fail(ErrorCode.NOT_COORDINATOR);
+        return ok ? this.whenDurable(transactionalId, { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch }, fail) : fail(ErrorCode.NOT_COORDINATOR);
       }
     }
   }
@@ -341,23 +414,23 @@ export class TransactionCoordinator {
   }
 
   /** AddPartitionsToTxn / AddOffsetsToTxn: one error code for all the partitions. */
-  addPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: TopicPartition[]): number {
+  addPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: TopicPartition[]): number | Promise<number> {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     if (!this.store.leads(transactionalId)) return ErrorCode.NOT_COORDINATOR;
     const t = this.txns.get(transactionalId);
     const invalid = this.validate(t, producerId, producerEpoch);
     if (invalid !== ErrorCode.NONE) return invalid;
     const txn = t!;
-    if (txn.state === 'Ongoing' && partitions.every((tp) => txn.partitions.has(tpKey(tp)))) return ErrorCode.NONE;
+    if (txn.state === 'Ongoing' && partitions.every((tp) => txn.partitions.has(tpKey(tp)))) return this.whenDurable(transactionalId, ErrorCode.NONE, (code) => code);
     const ok = this.transition(txn, (n) => {
       if (n.state !== 'Ongoing') n.startMs = this.now();
       n.state = 'Ongoing';
       for (const tp of partitions) n.partitions.set(tpKey(tp), tp);
     });
-    return ok ? ErrorCode.NONE : ErrorCode.NOT_COORDINATOR;
+    return ok ? this.whenDurable(transactionalId, ErrorCode.NONE, (code) => code) : ErrorCode.NOT_COORDINATOR;
   }
 
-  endTxn(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean): number {
+  endTxn(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean): number | Promise<number> {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     if (!this.store.leads(transactionalId)) return ErrorCode.NOT_COORDINATOR;
     const t = this.txns.get(transactionalId);
@@ -398,7 +471,7 @@ export class TransactionCoordinator {
     for (const t of [...this.txns.values()]) {
       if (t.state !== 'Ongoing' || now - t.startMs <= t.timeoutMs) continue;
       this.log.info(`transaction ${t.transactionalId} (producer ${t.producerId}) timed out after ${t.timeoutMs} ms: aborting`);
-      if (this.transition(t, (n) => this.bumpEpoch(n))) this.endOngoing(t, false);
+      if (this.transition(t, (n) => this.bumpEpoch(n))) void this.endOngoing(t, false);
     }
   }
 

@@ -1,0 +1,203 @@
+/**
+ * Transactions on a real 3-broker cluster (startCluster: three OS processes), with kafkajs 2.2.4:
+ * - a transaction whose partitions are led by all three brokers commits and aborts everywhere
+ *   (the coordinator writes the markers on its own partitions and sends WriteTxnMarkers to the
+ *   other leaders), with offsets sent in the transaction visible once it commits;
+ * - a consume-transform-produce loop survives the `kill -9` of its transaction coordinator's
+ *   broker: the output read with read_committed holds every input record exactly once.
+ * The controller is one voter in the first node's process (a multi-voter quorum comes later), so
+ * that node is never the one killed.
+ */
+import t, { type Test } from 'tap';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { freePortRun, tmpDataDir, until } from './harness.js';
+import { startCluster, type Cluster } from '../src/index.js';
+import { FindCoordinator } from '../src/protocol/generated/index.js';
+import { RawClient } from './raw-client.js';
+
+const quiet = { logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } };
+
+async function cluster3(t: Test, prefix: string): Promise<Cluster> {
+  const data = tmpDataDir(prefix);
+  const port = await freePortRun(4);
+  const cluster = await startCluster({
+    brokers: 3,
+    port,
+    dataDir: data.dir,
+    brokerSessionTimeoutMs: 2000,
+    brokerHeartbeatIntervalMs: 250,
+    overrides: { 'transaction.state.log.num.partitions': '6', 'offsets.topic.num.partitions': '6' },
+  });
+  t.teardown(async () => {
+    await cluster.stop();
+    data.remove();
+  });
+  return cluster;
+}
+
+/** Reads `count` records of `topic` with read_committed (a fresh group, from the beginning). */
+async function readCommitted(kafka: Kafka, topic: string, count: number, waitMs = 60_000): Promise<string[]> {
+  const consumer: Consumer = kafka.consumer({ groupId: `read-${topic}-${Date.now()}`, readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const values: string[] = [];
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, waitMs);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        values.push(message.value!.toString());
+        if (values.length >= count) {
+          clearTimeout(timer);
+          // A moment more, so that a record beyond `count` (a duplicate) would show too.
+          setTimeout(resolve, 1000);
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return values;
+}
+
+/** The node id FindCoordinator names as the transaction coordinator of `transactionalId`. */
+async function txnCoordinator(port: number, transactionalId: string): Promise<number> {
+  const raw = await RawClient.connect(port);
+  try {
+    for (;;) {
+      const res = await raw.request(FindCoordinator, 4, { key: '', keyType: 1, coordinatorKeys: [transactionalId] });
+      const c = res.coordinators[0]!;
+      if (c.errorCode === 0) return c.nodeId;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    raw.close();
+  }
+}
+
+t.test('a transaction over partitions led by three brokers commits and aborts on all of them', async (t) => {
+  const cluster = await cluster3(t, 'sluice-cluster-txn-');
+  const ids = cluster.nodes.map((n) => n.nodeId);
+  const kafka = new Kafka({ clientId: 'cluster-txn', brokers: cluster.bootstrap.split(','), ...quiet });
+  const admin = kafka.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  // One partition led by each broker.
+  const replicaAssignment = ids.map((_, p) => ({ partition: p, replicas: ids.map((__, i) => ids[(p + i) % ids.length]!) }));
+  await admin.createTopics({ topics: [{ topic: 'spread', replicaAssignment }], waitForLeaders: true });
+  const md = await admin.fetchTopicMetadata({ topics: ['spread'] });
+  t.same(
+    md.topics[0]!.partitions.map((p) => p.leader).sort(),
+    [...ids].sort(),
+    'each broker leads one partition',
+  );
+
+  const producer: Producer = kafka.producer({ transactionalId: 'spread-tx', idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  t.teardown(() => producer.disconnect());
+  const send = async (label: string, commit: boolean): Promise<void> => {
+    const txn = await producer.transaction();
+    await txn.send({ topic: 'spread', messages: ids.flatMap((_, p) => [0, 1].map((i) => ({ partition: p, value: `${label}-${p}-${i}` }))) });
+    await txn.sendOffsets({ consumerGroupId: 'spread-group', topics: [{ topic: 'spread', partitions: [{ partition: 0, offset: commit ? '42' : '7' }] }] });
+    await (commit ? txn.commit() : txn.abort());
+  };
+  await send('first', true);
+  await send('aborted', false);
+  await send('second', true);
+  const values = await readCommitted(kafka, 'spread', 12, 30_000);
+  const expected = ['first', 'second'].flatMap((l) => ids.flatMap((_, p) => [0, 1].map((i) => `${l}-${p}-${i}`)));
+  t.same([...values].sort(), [...expected].sort(), 'read_committed sees both committed transactions on every partition, nothing of the aborted one');
+  // Every partition's last stable offset passed its markers: the end offsets (read_committed) are final.
+  const offsets = await admin.fetchTopicOffsets('spread');
+  t.same(
+    offsets.map((o) => o.high),
+    ids.map(() => '9'),
+    'each partition: 6 records and 3 markers, all stable',
+  );
+  const committed = await admin.fetchOffsets({ groupId: 'spread-group', topics: ['spread'] });
+  t.equal(committed[0]!.partitions.find((p) => p.partition === 0)!.offset, '42', 'the offsets sent with the committed transaction, not the aborted one');
+});
+
+t.test("a consume-transform-produce loop survives the kill -9 of its transaction coordinator's broker", async (t) => {
+  const cluster = await cluster3(t, 'sluice-cluster-ctp-');
+  const first = cluster.nodes[0]!;
+  const kafka = new Kafka({ clientId: 'ctp', brokers: cluster.bootstrap.split(','), ...quiet });
+  const admin = kafka.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  await admin.createTopics({
+    topics: [
+      { topic: 'ctp-in', numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] },
+      { topic: 'ctp-out', numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] },
+    ],
+    waitForLeaders: true,
+  });
+  const INPUT = 600;
+  const input = kafka.producer({ idempotent: true });
+  await input.connect();
+  for (let i = 0; i < INPUT; i += 100) {
+    await input.send({ topic: 'ctp-in', acks: -1, messages: Array.from({ length: 100 }, (_, j) => ({ key: `k${(i + j) % 7}`, value: `in-${i + j}` })) });
+  }
+  await input.disconnect();
+
+  // A transactional id whose coordinator is not the node with the controller (which stays up).
+  let transactionalId = '';
+  let coordinator = first.nodeId;
+  for (let i = 0; coordinator === first.nodeId; i++) {
+    transactionalId = `ctp-${i}`;
+    coordinator = await txnCoordinator(first.port, transactionalId);
+  }
+  const victim = cluster.nodes.find((n) => n.nodeId === coordinator)!;
+  t.comment(`transactional id ${transactionalId}: coordinator ${coordinator}`);
+
+  let processed = 0;
+  let killed = false;
+  let producer: Producer | null = null;
+  const producerFor = async (): Promise<Producer> => {
+    if (producer) return producer;
+    const p = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
+    await p.connect();
+    producer = p;
+    return p;
+  };
+  const consumer = kafka.consumer({ groupId: 'ctp-group', readUncommitted: false, maxBytesPerPartition: 2048 });
+  await consumer.connect();
+  t.teardown(() => consumer.disconnect());
+  await consumer.subscribe({ topic: 'ctp-in', fromBeginning: true });
+  void consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      const p = await producerFor();
+      const txn = await p.transaction();
+      try {
+        await txn.send({ topic: 'ctp-out', messages: batch.messages.map((m) => ({ key: m.key, value: `out-${m.value!.toString().slice(3)}` })) });
+        await txn.sendOffsets({ consumerGroupId: 'ctp-group', topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }] });
+        await txn.commit();
+      } catch (e) {
+        // The transaction's fate is the coordinator's (or a new producer's) to decide: start again
+        // with a new producer, which fences this one and aborts what it left open.
+        await txn.abort().catch(() => {});
+        producer = null;
+        await p.disconnect().catch(() => {});
+        throw e;
+      }
+      for (const m of batch.messages) resolveOffset(m.offset);
+      processed += batch.messages.length;
+      await heartbeat();
+      if (!killed && processed >= INPUT / 3) {
+        killed = true;
+        await victim.kill();
+        setTimeout(() => void victim.restart(), 3000);
+      }
+    },
+  });
+  await until('the loop went through every input record', async () => processed >= INPUT, 120_000);
+  t.ok(killed, `the coordinator's broker (node ${victim.nodeId}) was killed mid-way`);
+  const out = await readCommitted(kafka, 'ctp-out', INPUT, 60_000);
+  const counts = new Map<string, number>();
+  for (const v of out) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const missing = Array.from({ length: INPUT }, (_, i) => `out-${i}`).filter((v) => !counts.has(v));
+  const twice = [...counts].filter(([, n]) => n > 1).map(([v]) => v);
+  t.same(missing, [], 'every input record is in the output');
+  t.same(twice, [], 'none twice');
+  t.equal(out.length, INPUT);
+  await (producer as Producer | null)?.disconnect();
+});
