@@ -2,10 +2,10 @@
  * A broker-only node and its controller (Kafka's ForwardingManager and the broker's controller
  * channel): the connection to the controller's CONTROLLER listener, the handlers that hand
  * metadata changes (CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs,
- * IncrementalAlterConfigs, ElectLeaders) to the controller at the client's version and answer
- * with the controller's answer, and the Controller stand-in whose topic creation (auto-created
- * and internal topics) asks the controller instead of writing a metadata log this node only
- * copies.
+ * IncrementalAlterConfigs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments)
+ * to the controller at the client's version and answer with the controller's answer, and the
+ * Controller stand-in whose topic creation (auto-created and internal topics) asks the controller
+ * instead of writing a metadata log this node only copies.
  */
 import type { ApiHandler } from './api/registry.js';
 import { createTopicsHandler } from './api/19-create-topics.js';
@@ -14,6 +14,8 @@ import { alterConfigsHandler } from './api/33-alter-configs.js';
 import { createPartitionsHandler } from './api/37-create-partitions.js';
 import { electLeadersHandler } from './api/43-elect-leaders.js';
 import { incrementalAlterConfigsHandler } from './api/44-incremental-alter-configs.js';
+import { alterPartitionReassignmentsHandler } from './api/45-alter-partition-reassignments.js';
+import { listPartitionReassignmentsHandler } from './api/46-list-partition-reassignments.js';
 import type { BrokerConfig } from './config/broker-config.js';
 import { Controller, type CreateTopicSpec, type MetadataLogWriter } from './metadata/controller.js';
 import type { MetadataImage } from './metadata/image.js';
@@ -21,7 +23,16 @@ import { NodeClient } from './net/node-client.js';
 import { ErrorCode } from './protocol/errors.js';
 
 /** The client APIs a broker-only node forwards to its controller. */
-export const FORWARDED_HANDLERS: readonly ApiHandler[] = [createTopicsHandler, deleteTopicsHandler, createPartitionsHandler, alterConfigsHandler, incrementalAlterConfigsHandler, electLeadersHandler];
+export const FORWARDED_HANDLERS: readonly ApiHandler[] = [
+  createTopicsHandler,
+  deleteTopicsHandler,
+  createPartitionsHandler,
+  alterConfigsHandler,
+  incrementalAlterConfigsHandler,
+  electLeadersHandler,
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
+];
 
 /** A connection to the controller this broker-only node is configured with (the first voter, else the first bootstrap server). */
 export function controllerClientFor(config: BrokerConfig, nodeId: number): NodeClient {

@@ -20,6 +20,8 @@ import { describeGroupsHandler } from './15-describe-groups.js';
 import { listGroupsHandler } from './16-list-groups.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
 import { electLeadersHandler } from './43-elect-leaders.js';
+import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassignments.js';
+import { listPartitionReassignmentsHandler } from './46-list-partition-reassignments.js';
 import { offsetDeleteHandler } from './47-offset-delete.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
 import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js';
@@ -78,6 +80,8 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(describeClusterHandler);
   r.register(deleteGroupsHandler);
   r.register(electLeadersHandler);
+  r.register(alterPartitionReassignmentsHandler);
+  r.register(listPartitionReassignmentsHandler);
   r.register(offsetDeleteHandler);
   r.register(saslHandshakeHandler);
   r.register(saslAuthenticateHandler);
@@ -97,6 +101,8 @@ export function registerControllerApis(r: HandlerRegistry): void {
   r.register(alterConfigsHandler);
   r.register(incrementalAlterConfigsHandler);
   r.register(electLeadersHandler);
+  r.register(alterPartitionReassignmentsHandler);
+  r.register(listPartitionReassignmentsHandler);
   r.register(brokerRegistrationHandler);
   r.register(brokerHeartbeatHandler);
   r.register(alterPartitionHandler);

@@ -2,7 +2,9 @@
  * Applies committed metadata records to this broker's partitions, in the role of Kafka's
  * BrokerMetadataPublisher and ReplicaManager.applyDelta: a new partition gets its log and its
  * Partition, a leader or ISR change (PartitionChange) reaches the Partition (and the replica
- * fetchers), a removed topic loses them, a changed topic or broker config reaches the logs.
+ * fetchers), a removed topic loses them, a changed topic or broker config reaches the logs. A
+ * partition whose replicas no longer name this broker (a completed or cancelled reassignment)
+ * stops being served here and its log is deleted.
  *
  * New partitions' logs are opened before the controller commits them (`prepare`, called by the
  * controller): a partition whose log cannot be opened (disk full, no file descriptor) is refused
@@ -71,8 +73,14 @@ export class MetadataPublisher {
     for (const [topicId, partitions] of changed) {
       const t = this.image.topicsById.get(topicId);
       if (!t) continue;
-      this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs, this.hosts(t));
+      const hosts = this.hosts(t);
+      this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs, hosts);
       this.replicas.syncTopic(t.name, t.partitions, partitions);
+      for (const p of partitions) {
+        if (hosts(p)) continue;
+        this.replicas.removePartition(t.name, p);
+        this.logs.deletePartitionLog(t.name, t.topicId, p);
+      }
     }
   }
 
