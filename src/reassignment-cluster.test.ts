@@ -4,14 +4,19 @@
  * takes writes, replication factors 1 -> 3 -> 1, a cancelled move, and leadership coming back to
  * a killed and restarted preferred leader on its own. Admin calls go through kafkajs where every
  * broker is up (it sends them to the controller id Metadata names) and through raw requests to
- * a chosen broker while one is down (a broker-only node forwards them to the controller).
+ * a chosen broker while one is down (a broker-only node forwards them to the controller). Apache
+ * Kafka 4.1.1's own kafka-reassign-partitions tool (its Java admin client; the jars the
+ * differential suite resolves) executes, lists and verifies a move too.
  */
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { CLI, freePortRun, tmpDataDir, until } from '../compat-tests/harness.js';
 import { RawClient } from '../compat-tests/raw-client.js';
+import { javaCommand, resolveKafka } from '../compat-tests/reference/kafka.js';
 import { AlterPartitionReassignments, ListPartitionReassignments } from './protocol/generated/index.js';
 import { ErrorCode } from './protocol/errors.js';
 import type { ApiCodec } from './protocol/api-codec.js';
@@ -91,6 +96,14 @@ async function consumeAll(c: Cluster, topic: string, group: string, want: number
     await consumer.disconnect();
   }
   return got;
+}
+
+/** Apache Kafka's ReassignPartitionsCommand (kafka-reassign-partitions.sh) with `args`; its output. */
+async function reassignTool(args: string[]): Promise<string> {
+  const { stdout, stderr } = await promisify(execFile)(javaCommand(), ['-Xmx256m', '-cp', resolveKafka(), 'org.apache.kafka.tools.reassign.ReassignPartitionsCommand', ...args], { timeout: 60_000 }).catch(
+    (e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }),
+  );
+  return stdout + stderr;
 }
 
 const values = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
@@ -175,6 +188,32 @@ t.test('three brokers: reassignments move the data, cancel reverts, the preferre
     await n3.restart();
     t.notOk(hasLog(n3, 'undo'), 'broker 3 holds no replica of it after catching up the metadata');
     t.same(await consumeAll(cluster, 'undo', 'g-undo', 10), values('u', 10));
+  });
+
+  await t.test("Apache Kafka 4.1.1's kafka-reassign-partitions tool: execute, list, verify, a refused factor change", async (t) => {
+    t.ok(await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'tool', replicaAssignment: [{ partition: 0, replicas: [2] }] }] }));
+    await produce(cluster, 'tool', values('k', 20));
+    const plan = (replicas: number[]): string => {
+      const file = join(d.dir, `plan-${replicas.join('-')}.json`);
+      writeFileSync(file, JSON.stringify({ version: 1, partitions: [{ topic: 'tool', partition: 0, replicas }] }));
+      return file;
+    };
+    const move = plan([3, 1]);
+    const bootstrap = `127.0.0.1:${n2.port}`;
+    t.match(await reassignTool(['--bootstrap-server', bootstrap, '--reassignment-json-file', move, '--execute']), /Successfully started partition reassignment for tool-0/);
+    let verified = '';
+    await until(
+      'the tool to verify the move',
+      async () => /Reassignment of partition tool-0 is completed/.test((verified = await reassignTool(['--bootstrap-server', bootstrap, '--reassignment-json-file', move, '--verify']))),
+      45_000,
+      () => verified,
+    );
+    t.match(verified, /Clearing broker-level throttles on brokers 1,2,3/, 'and it cleared the throttles on every broker (broker configs sent to each broker, forwarded)');
+    t.match(await reassignTool(['--bootstrap-server', bootstrap, '--list']), /No partition reassignments found/);
+    t.same(await placement(admin, 'tool'), { leader: 3, replicas: [3, 1], isr: [1, 3] });
+    const refused = await reassignTool(['--bootstrap-server', bootstrap, '--reassignment-json-file', plan([1, 2, 3]), '--execute', '--disallow-replication-factor-change']);
+    t.match(refused, /tool-0: The replication factor is changed from 2 to 3/, 'AlterPartitionReassignments v1 without factor changes');
+    t.same(await consumeAll(cluster, 'tool', 'g-tool', 20), values('k', 20));
   });
 
   await t.test('auto.leader.rebalance.enable: a killed preferred leader gets its leadership back once it has caught up', async (t) => {

@@ -33,9 +33,9 @@ import { describeProducersHandler } from './61-describe-producers.js';
 import { describeTransactionsHandler } from './65-describe-transactions.js';
 import { listTransactionsHandler } from './66-list-transactions.js';
 import { deleteRecordsHandler } from './21-delete-records.js';
-import { alterConfigsHandler } from './33-alter-configs.js';
+import { alterConfigsHandler, controllerAlterConfigsHandler } from './33-alter-configs.js';
 import { describeLogDirsHandler } from './35-describe-log-dirs.js';
-import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
+import { controllerIncrementalAlterConfigsHandler, incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
 import { saslHandshakeHandler } from './17-sasl-handshake.js';
 import { saslAuthenticateHandler } from './36-sasl-authenticate.js';
 import { fetchMetadataHandler } from './01-fetch-metadata.js';
@@ -98,8 +98,9 @@ export function registerControllerApis(r: HandlerRegistry): void {
   r.register(createTopicsHandler);
   r.register(deleteTopicsHandler);
   r.register(createPartitionsHandler);
-  r.register(alterConfigsHandler);
-  r.register(incrementalAlterConfigsHandler);
+  // Broker resources of any broker: the broker that forwarded them checked they name it.
+  r.register(controllerAlterConfigsHandler);
+  r.register(controllerIncrementalAlterConfigsHandler);
   r.register(electLeadersHandler);
   r.register(alterPartitionReassignmentsHandler);
   r.register(listPartitionReassignmentsHandler);
