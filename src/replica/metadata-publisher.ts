@@ -101,8 +101,8 @@ export class MetadataPublisher {
 }
 
 /**
- * The partitions a batch of metadata records adds that this node hosts (one of their replicas),
- * per topic, with the topic's configs (those of the batch for a new topic, the image's for an
+ * The partitions a batch of metadata records adds that this node hosts (one of their replicas: a
+ * new partition, or a reassignment's new replica), per topic, with the topic's configs (those of the batch for a new topic, the image's for an
  * existing one).
  */
 function addedPartitions(records: readonly MetadataRecord[], image: MetadataImage, nodeId: number): Array<{ topic: string; partitions: number[]; configs: Map<string, string> }> {
@@ -116,12 +116,14 @@ function addedPartitions(records: readonly MetadataRecord[], image: MetadataImag
   }
   const added = new Map<string, { topic: string; partitions: number[]; configs: Map<string, string> }>();
   for (const r of records) {
-    if (r.type !== 'Partition' || !r.replicas.includes(nodeId)) continue;
+    if ((r.type !== 'Partition' && r.type !== 'PartitionChange') || !r.replicas.includes(nodeId)) continue;
     const existing = image.topicsById.get(r.topicId);
+    // A change adds a replica here only when the partition had none on this broker (a reassignment).
+    if (r.type === 'PartitionChange' && existing?.partitions[r.partition]?.replicas.includes(nodeId) !== false) continue;
     const topic = existing?.name ?? names.get(r.topicId);
     if (topic === undefined) continue;
     const a = added.get(topic) ?? { topic, partitions: [], configs: new Map(existing?.configs ?? configs.get(topic) ?? []) };
-    a.partitions.push(r.partition);
+    if (!a.partitions.includes(r.partition)) a.partitions.push(r.partition);
     added.set(topic, a);
   }
   return [...added.values()];
