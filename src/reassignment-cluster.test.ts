@@ -6,7 +6,8 @@
  * broker is up (it sends them to the controller id Metadata names) and through raw requests to
  * a chosen broker while one is down (a broker-only node forwards them to the controller). Apache
  * Kafka 4.1.1's own kafka-reassign-partitions tool (its Java admin client; the jars the
- * differential suite resolves) executes, lists and verifies a move too.
+ * differential suite resolves) executes, lists and verifies a move too, and the newest
+ * kafka-python (compat-tests/python/kp_reassign.py) makes one.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { CLI, freePortRun, tmpDataDir, until } from '../compat-tests/harness.js';
+import { CLI, freePortRun, ROOT, tmpDataDir, until } from '../compat-tests/harness.js';
 import { RawClient } from '../compat-tests/raw-client.js';
 import { javaCommand, resolveKafka } from '../compat-tests/reference/kafka.js';
 import { AlterPartitionReassignments, ListPartitionReassignments } from './protocol/generated/index.js';
@@ -104,6 +105,17 @@ async function reassignTool(args: string[]): Promise<string> {
     (e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }),
   );
   return stdout + stderr;
+}
+
+/** compat-tests/python/kp_reassign.py with the newest kafka-python (the venv .ci/run installs); its JSON lines. */
+async function kafkaPythonMove(bootstrap: string, topic: string, replicas: number[]): Promise<Array<Record<string, unknown>>> {
+  const python = join(ROOT, '.cache', 'pyvenv', 'bin', 'python');
+  const script = join(ROOT, 'compat-tests', 'python', 'kp_reassign.py');
+  const { stdout } = await promisify(execFile)(python, [script, bootstrap, topic, '0', replicas.join(',')], { timeout: 60_000 });
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 const values = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
@@ -214,6 +226,22 @@ t.test('three brokers: reassignments move the data, cancel reverts, the preferre
     const refused = await reassignTool(['--bootstrap-server', bootstrap, '--reassignment-json-file', plan([1, 2, 3]), '--execute', '--disallow-replication-factor-change']);
     t.match(refused, /tool-0: The replication factor is changed from 2 to 3/, 'AlterPartitionReassignments v1 without factor changes');
     t.same(await consumeAll(cluster, 'tool', 'g-tool', 20), values('k', 20));
+  });
+
+  await t.test('kafka-python (newest) moves a partition, lists it, and hears NO_REASSIGNMENT_IN_PROGRESS for a cancel of nothing', async (t) => {
+    t.ok(await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'py', replicaAssignment: [{ partition: 0, replicas: [1] }] }] }));
+    await produce(cluster, 'py', values('y', 10));
+    const out = await kafkaPythonMove(`127.0.0.1:${n3.port}`, 'py', [2, 3]);
+    const step = (s: string) => out.find((o) => o['step'] === s);
+    t.same(step('altered'), { step: 'altered', error: null });
+    const listed = step('listed')?.['ongoing'] as Record<string, unknown> | undefined;
+    // The move may already be over when the list is asked for: both are right.
+    t.ok(listed && (Object.keys(listed).length === 0 || JSON.stringify(listed['py-0']) === JSON.stringify({ replicas: [2, 3, 1], adding_replicas: [2, 3], removing_replicas: [1] })), `listed: ${JSON.stringify(listed)}`);
+    t.same(step('done'), { step: 'done', ongoing: 0 });
+    t.same(step('cancel-nothing'), { step: 'cancel-nothing', error: 'NoReassignmentInProgressError' });
+    t.same(await placement(admin, 'py'), { leader: 2, replicas: [2, 3], isr: [2, 3] });
+    await until("broker 1's log of the partition to be deleted", () => !hasLog(n1, 'py'), 10_000);
+    t.same(await consumeAll(cluster, 'py', 'g-py', 10), values('y', 10));
   });
 
   await t.test('auto.leader.rebalance.enable: a killed preferred leader gets its leadership back once it has caught up', async (t) => {
