@@ -33,7 +33,7 @@ import { BoundedFileIO } from './log/bounded-file-io.js';
 import { defaultFileIO, type FileIO } from './log/file-io.js';
 import { LogManager } from './log/log-manager.js';
 import { createLogger, RateLimitedLog, type Logger } from './logger.js';
-import { Controller } from './metadata/controller.js';
+import { Controller, LEADER_ELECTIONS_PER_BALANCE_MAX } from './metadata/controller.js';
 import { MetadataImage } from './metadata/image.js';
 import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
@@ -119,6 +119,7 @@ export class Broker implements BrokerServices {
   private retentionTimer: NodeJS.Timeout | null = null;
   private cleanerTimer: NodeJS.Timeout | null = null;
   private fenceTimer: NodeJS.Timeout | null = null;
+  private leaderBalanceTimer: NodeJS.Timeout | null = null;
   private isrTimer: NodeJS.Timeout | null = null;
   /** This node's broker as a member of the cluster (a node with a CONTROLLER listener); null otherwise. */
   private lifecycle: BrokerLifecycle | null = null;
@@ -535,7 +536,10 @@ export class Broker implements BrokerServices {
     this.retentionTimer = setInterval(() => this.logs.applyRetention(Date.now()), Number(this.config.get('log.retention.check.interval.ms')));
     this.retentionTimer.unref();
     this.scheduleCleaner();
-    if (this.config.roles.has('controller')) this.startFenceTimer();
+    if (this.config.roles.has('controller')) {
+      this.startFenceTimer();
+      this.scheduleLeaderBalance();
+    }
   }
 
   /**
@@ -554,6 +558,27 @@ export class Broker implements BrokerServices {
       }
     }, every);
     this.fenceTimer.unref();
+  }
+
+  /**
+   * auto.leader.rebalance.enable: the controller moves leaderships back to preferred replicas every
+   * leader.imbalance.check.interval.seconds (Kafka's default 300), at once again when a batch hit
+   * its bound (metadata/controller.ts balancePartitionLeaders).
+   */
+  private scheduleLeaderBalance(delayMs = Number(this.config.get('leader.imbalance.check.interval.seconds')) * 1000): void {
+    if ((this.config.get('auto.leader.rebalance.enable') ?? 'true').trim().toLowerCase() !== 'true') return;
+    this.leaderBalanceTimer = setTimeout(() => {
+      let more = false;
+      try {
+        const moved = this.controller.balancePartitionLeaders();
+        if (moved > 0) this.log.info(`auto leader rebalance: ${moved} partition(s) led by their preferred replica again`);
+        more = moved >= LEADER_ELECTIONS_PER_BALANCE_MAX;
+      } catch (e) {
+        this.log.warn(`auto leader rebalance failed: ${(e as Error).message}`);
+      }
+      if (!this.stopped) this.scheduleLeaderBalance(more ? 0 : undefined);
+    }, delayMs);
+    this.leaderBalanceTimer.unref();
   }
 
   /** The next log cleaner pass, log.cleaner.backoff.ms from now (read each time: it is dynamic). */
@@ -632,6 +657,7 @@ export class Broker implements BrokerServices {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.cleanerTimer) clearTimeout(this.cleanerTimer);
     if (this.fenceTimer) clearInterval(this.fenceTimer);
+    if (this.leaderBalanceTimer) clearTimeout(this.leaderBalanceTimer);
     if (this.isrTimer) clearInterval(this.isrTimer);
     await this.leaveCluster();
     await this.listener.stop();

@@ -29,9 +29,9 @@ export const ALLOWLIST: readonly AllowEntry[] = [
       'not served yet, issue 15: KIP-848 consumer groups (68, 69), DescribeTopicPartitions (75), UpdateFeatures (57), ListConfigResources (74) and share groups (76-79, 83-87, 90-92); clients that find them missing use the classic protocol and Metadata',
   },
   {
-    observation: /^api-versions\/key(34|45|46|55|64|80|81)$/,
+    observation: /^api-versions\/key(34|55|64|80|81)$/,
     reason:
-      'not served yet, issue 12 (several brokers): AlterReplicaLogDirs, partition reassignments, DescribeQuorum, UnregisterBroker and the raft voter APIs belong to the replica layer and the KRaft quorum',
+      'not served yet, issue 12 (several brokers): AlterReplicaLogDirs, DescribeQuorum, UnregisterBroker and the raft voter APIs belong to the replica layer and the KRaft quorum',
   },
   {
     observation: /^api-versions\/key(29|30|31|38|39|40|41|50|51)$/,

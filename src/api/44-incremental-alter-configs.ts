@@ -6,7 +6,7 @@
 import { topicConfigByName, brokerConfigByName } from '../config/definitions.js';
 import { IncrementalAlterConfigs, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse } from '../protocol/generated/44-incremental-alter-configs.js';
 import type { BrokerServices } from './context.js';
-import { alterResources, type ResolvedResource } from './alter-configs-common.js';
+import { alterResources, type BrokerIdCheck, type ResolvedResource } from './alter-configs-common.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 const SET = 0;
@@ -52,12 +52,19 @@ function apply(b: BrokerServices, r: ResolvedResource, ops: readonly Op[]): Map<
   return target;
 }
 
-export const incrementalAlterConfigsHandler: ApiHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = {
-  codec: IncrementalAlterConfigs,
-  minVersion: 0,
-  maxVersion: 1,
-  handle(req: IncrementalAlterConfigsRequest, ctx: RequestContext): IncrementalAlterConfigsResponse {
-    const b = ctx.broker;
-    return { throttleTimeMs: 0, responses: alterResources(b, req.resources, req.validateOnly, (resolved, configs) => apply(b, resolved, configs)) };
-  },
-};
+function handlerFor(brokerIds: BrokerIdCheck): ApiHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> {
+  return {
+    codec: IncrementalAlterConfigs,
+    minVersion: 0,
+    maxVersion: 1,
+    handle(req: IncrementalAlterConfigsRequest, ctx: RequestContext): IncrementalAlterConfigsResponse {
+      const b = ctx.broker;
+      return { throttleTimeMs: 0, responses: alterResources(b, req.resources, req.validateOnly, (resolved, configs) => apply(b, resolved, configs), brokerIds) };
+    },
+  };
+}
+
+/** A client listener: a broker resource names this node (or '' for the cluster). */
+export const incrementalAlterConfigsHandler = handlerFor('this-node');
+/** The controller listener: any broker (alter-configs-common.ts). */
+export const controllerIncrementalAlterConfigsHandler = handlerFor('any');

@@ -2,6 +2,11 @@
  * What AlterConfigs and IncrementalAlterConfigs share: resolving a resource (topic 2, broker 4,
  * where a broker is named by this node's id or by '' for cluster-wide defaults) to its current
  * dynamic configs, and turning a controller outcome into a response entry.
+ *
+ * Which broker ids a broker resource may name: a client listener takes this node's id only (Kafka's
+ * ConfigAdminManager.preprocess; admin clients send a broker's configs to that broker), and a
+ * broker-only node checks so before it forwards (forwarding.ts). The controller listener takes any
+ * broker id: what reaches it was checked by the broker that forwarded it.
  */
 import { ErrorCode } from '../protocol/errors.js';
 import type { BrokerServices } from './context.js';
@@ -14,15 +19,26 @@ export interface ResolvedResource {
   current: ReadonlyMap<string, string>;
 }
 
-export function resolveResource(b: BrokerServices, resourceType: number, resourceName: string): ResolvedResource | { errorCode: number; errorMessage: string } {
+/** Which broker resources a listener's handlers accept (see the top of this file). */
+export type BrokerIdCheck = 'this-node' | 'any';
+
+/** The refusal of a broker resource that names another broker; null when it names this one or ''. */
+export function otherBrokerRefusal(nodeId: number, resourceType: number, resourceName: string): { errorCode: number; errorMessage: string } | null {
+  if (resourceType !== RESOURCE_BROKER || resourceName === '' || resourceName === String(nodeId)) return null;
+  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${nodeId} or empty string, but received ${resourceName}` };
+}
+
+export function resolveResource(b: BrokerServices, resourceType: number, resourceName: string, brokerIds: BrokerIdCheck = 'this-node'): ResolvedResource | { errorCode: number; errorMessage: string } {
   if (resourceType === RESOURCE_TOPIC) {
     const t = b.image.topicsByName.get(resourceName);
     if (!t) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic '${resourceName}' does not exist.` };
     return { resource: { type: 'topic', name: resourceName }, current: t.configs };
   }
   if (resourceType === RESOURCE_BROKER) {
-    if (resourceName !== '' && resourceName !== String(b.nodeId)) {
-      return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${b.nodeId} or empty string, but received ${resourceName}` };
+    const refusal = brokerIds === 'this-node' ? otherBrokerRefusal(b.nodeId, resourceType, resourceName) : null;
+    if (refusal) return refusal;
+    if (brokerIds === 'any' && resourceName !== '' && !/^\d+$/.test(resourceName)) {
+      return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Broker resource name ${resourceName} is not a broker id.` };
     }
     return { resource: { type: 'broker', name: resourceName }, current: b.image.brokerConfigs.get(resourceName) ?? new Map() };
   }
@@ -45,12 +61,13 @@ export function alterResources<C extends { name: string }>(
   resources: ReadonlyArray<AlterResource<C>>,
   validateOnly: boolean,
   target: (resolved: ResolvedResource, configs: readonly C[]) => Map<string, string> | string,
+  brokerIds: BrokerIdCheck = 'this-node',
 ): Array<{ errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }> {
   return resources.map((r) => {
     const base = { resourceType: r.resourceType, resourceName: r.resourceName };
     const dup = duplicateNames(r.configs.map((c) => c.name));
     if (dup.length > 0) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Error due to duplicate config keys: ${dup.join(', ')}` };
-    const resolved = resolveResource(b, r.resourceType, r.resourceName);
+    const resolved = resolveResource(b, r.resourceType, r.resourceName, brokerIds);
     if ('errorCode' in resolved) return { ...base, ...resolved };
     const next = target(resolved, r.configs);
     if (typeof next === 'string') return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: next };

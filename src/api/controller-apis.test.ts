@@ -9,7 +9,7 @@ import { Broker } from '../broker.js';
 import { silentLogger } from '../logger.js';
 import { NodeClient, UnsupportedVersionError } from '../net/node-client.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { AllocateProducerIds, AlterPartition, ApiVersions, BrokerHeartbeat, BrokerRegistration, DescribeCluster, Metadata } from '../protocol/generated/index.js';
+import { AllocateProducerIds, AlterPartition, ApiVersions, BrokerHeartbeat, BrokerRegistration, DescribeCluster, IncrementalAlterConfigs, Metadata } from '../protocol/generated/index.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
 
 const data = tmpDataDir('sluice-controller-apis-');
@@ -53,7 +53,7 @@ t.test('the controller listener serves the controller APIs; the client listener 
   t.not(broker.controllerPort, broker.listenPort);
   const onController = await controller.request(ApiVersions, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
   const keys = onController.apiKeys.map((k) => k.apiKey).sort((a, b) => a - b);
-  t.same(keys, [1, 18, 19, 20, 33, 37, 43, 44, 56, 62, 63, 67], 'Fetch (of the metadata log), ApiVersions, what broker-only nodes forward, and the four broker-to-controller APIs');
+  t.same(keys, [1, 18, 19, 20, 33, 37, 43, 44, 45, 46, 56, 62, 63, 67], 'Fetch (of the metadata log), ApiVersions, what broker-only nodes forward, and the four broker-to-controller APIs');
   const onClients = await client.request(ApiVersions, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
   t.notOk(onClients.apiKeys.some((k) => [56, 62, 63, 67].includes(k.apiKey)), 'no broker-to-controller API for clients');
   await t.rejects(controller.request(Metadata, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }), UnsupportedVersionError, 'no client API on the controller listener');
@@ -124,4 +124,18 @@ t.test('clients see the registered brokers: Metadata the unfenced ones, Describe
     unfencedOnly.brokers.map((b) => b.brokerId),
     [broker.nodeId, 2],
   );
+});
+
+t.test("a broker resource of another broker: refused on the client listener (Kafka's check), taken on the controller listener (the forwarding broker checked it)", async (t) => {
+  const body = (name: string) => ({
+    resources: [{ resourceType: 4, resourceName: name, configs: [{ name: 'log.cleaner.threads', configOperation: 0, value: '2' }] }],
+    validateOnly: true,
+  });
+  const onClient = await client.request(IncrementalAlterConfigs, body('7'));
+  t.same(
+    { code: onClient.responses[0]!.errorCode, message: onClient.responses[0]!.errorMessage },
+    { code: ErrorCode.INVALID_REQUEST, message: `Unexpected broker id, expected ${broker.nodeId} or empty string, but received 7` },
+  );
+  t.equal((await controller.request(IncrementalAlterConfigs, body('7'))).responses[0]!.errorCode, ErrorCode.NONE);
+  t.equal((await controller.request(IncrementalAlterConfigs, body('seven'))).responses[0]!.errorCode, ErrorCode.INVALID_REQUEST, 'not a broker id');
 });

@@ -62,3 +62,23 @@ t.test('partitions prepared for a commit that fails are removed again', async (t
   logs.ensurePartitions('c', 'C', 2, new Map());
   t.ok(logs.get('c', 1), 'a commit adopts the prepared logs');
 });
+
+t.test('a replica moved away loses its directory; one left by a crash before that is removed at the next start', async (t) => {
+  const io = new MemoryFileIO();
+  const logs = manager(io);
+  logs.openAll([{ name: 'm', topicId: 'M', partitions: 2, configs: new Map() }]);
+  for (let p = 0; p < 2; p++) appendOne(logs.get('m', p)!);
+  logs.deletePartitionLog('m', 'M', 0);
+  t.equal(logs.get('m', 0), undefined, 'no longer served');
+  t.notOk(io.exists(`${DATA}/m-0`), 'its directory is gone');
+  t.ok(logs.get('m', 1) && io.exists(`${DATA}/m-1`), 'the other partition stays');
+  logs.deletePartitionLog('m', 'M', 0);
+  t.equal(logs.closeAll().length, 0);
+
+  // The metadata now places m-1 elsewhere too, but its directory is still here (a crash).
+  const again = manager(io);
+  again.openAll([{ name: 'm', topicId: 'M', partitions: 2, configs: new Map(), hosts: () => false }]);
+  t.notOk(io.exists(`${DATA}/m-1`), 'a stray log is removed at start');
+  t.equal(again.get('m', 1), undefined);
+  t.notOk(io.readdir(DATA).some((e) => e.startsWith('m-')), 'nothing left behind');
+});

@@ -8,6 +8,11 @@
  * (atomic), then removes it; a crash in between leaves a `-delete` directory that the next start
  * removes. Directories that the image does not name are left alone and reported.
  *
+ * A replica moved away (a partition reassignment took this broker out of its replicas) loses its
+ * directory the same way (`deletePartitionLog`). A crash after the move was committed but before
+ * the rename leaves the directory of a partition the image says another broker holds: the next
+ * start removes it (a stray log, as Kafka 3.7+ does).
+ *
  * New partitions are opened before the controller commits them (`prepare`): a partition that
  * cannot be opened (disk full, no file descriptor) is refused with its topic rather than
  * recorded and left unservable; a crash between the opening and the commit leaves empty
@@ -100,7 +105,10 @@ export class LogManager {
     }
     for (const t of topics) {
       const parts = new Map<number, PartitionLog>();
-      for (let p = 0; p < t.partitions; p++) if (t.hosts?.(p) ?? true) parts.set(p, this.openPartition(t.name, p, t.configs));
+      for (let p = 0; p < t.partitions; p++) {
+        if (t.hosts?.(p) ?? true) parts.set(p, this.openPartition(t.name, p, t.configs));
+        else this.removeStray(t.name, p, t.topicId);
+      }
       this.logs.set(t.name, parts);
       this.topicNameById.set(t.topicId, t.name);
     }
@@ -277,6 +285,33 @@ export class LogManager {
         this.log.error(`could not remove ${plog.dir} of deleted topic ${topic}: ${(e as Error).message}; remove it before creating the topic again`);
       }
     }
+  }
+
+  /**
+   * Removes the log of a partition this broker no longer holds a replica of (a reassignment moved
+   * it away); the committed metadata already says so, so a failure is only reported.
+   */
+  deletePartitionLog(topic: string, topicId: string, partition: number): void {
+    const parts = this.logs.get(topic);
+    const plog = parts?.get(partition);
+    if (!parts || !plog) return;
+    parts.delete(partition);
+    try {
+      this.deletePartition(plog, topic, partition, topicId);
+      this.log.info(`removed ${plog.dir}: its replica moved to other brokers`);
+    } catch (e) {
+      this.log.error(`could not remove ${plog.dir} of a replica moved away: ${(e as Error).message}; the next start removes it`);
+    }
+  }
+
+  /** At start: the directory of a partition that the image places on other brokers only. */
+  private removeStray(topic: string, partition: number, topicId: string): void {
+    const dir = join(this.dataDir, partitionDirName(topic, partition));
+    if (!this.io.exists(dir)) return;
+    this.log.info(`removing ${dir}: the metadata places ${topic}-${partition} on other brokers (a replica moved away before this broker stopped)`);
+    const doomed = join(this.dataDir, `${partitionDirName(topic, partition)}.${topicId}${DELETE_SUFFIX}`);
+    this.io.rename(dir, doomed);
+    this.io.removeDir(doomed);
   }
 
   private deletePartition(plog: PartitionLog, topic: string, partition: number, topicId: string): void {

@@ -737,3 +737,169 @@ t.test('after a controller restart every registered broker gets a fresh session;
   c.heartbeat(beat(2, k.epochs.get(2)!, image.lastOffset), 52_000);
   t.same(c.fenceStaleBrokers(53_001), [1], 'broker 1 silent for more than 3000 ms since');
 });
+
+// ---- Partition reassignment (KIP-455) and the auto leader rebalance ----
+
+type Target = number[] | null;
+
+function reassign(k: Cluster, topic: string, moves: Array<[number, Target]>, opts: { version?: number; allowReplicationFactorChange?: boolean } = {}): Array<{ p: number; error: number; message: string | null }> {
+  const res = k.c.alterPartitionReassignments(
+    { timeoutMs: 1000, allowReplicationFactorChange: opts.allowReplicationFactorChange ?? true, topics: [{ name: topic, partitions: moves.map(([partitionIndex, replicas]) => ({ partitionIndex, replicas })) }] },
+    opts.version ?? 1,
+  );
+  if (res.errorCode !== ErrorCode.NONE) throw new Error(`AlterPartitionReassignments: error ${res.errorCode}`);
+  return res.responses[0]!.partitions.map((p) => ({ p: p.partitionIndex, error: p.errorCode, message: p.errorMessage }));
+}
+
+function assignment(p: PartitionState): { replicas: number[]; adding: number[]; removing: number[]; leader: number; isr: number[]; leaderEpoch: number } {
+  return { replicas: p.replicas, adding: p.addingReplicas ?? [], removing: p.removingReplicas ?? [], leader: p.leader, isr: p.isr, leaderEpoch: p.leaderEpoch };
+}
+
+function listed(k: Cluster, topics: Array<{ name: string; partitionIndexes: number[] }> | null = null): unknown {
+  return k.c.listPartitionReassignments({ timeoutMs: 1000, topics }).topics;
+}
+
+function replayed(k: Cluster): MetadataImage {
+  const image = new MetadataImage();
+  k.log.replay(image);
+  return image;
+}
+
+t.test('a reassignment of RF 1 to two other brokers: union first, completed by the ISR expansion that brings the last new replica in, leader moved', async (t) => {
+  const k = controller();
+  up(k, [1, 2, 3]);
+  topicWith(k, 'a', [[1]]);
+  t.same(reassign(k, 'a', [[0, [2, 3]]]), [{ p: 0, error: ErrorCode.NONE, message: null }]);
+  t.same(assignment(part(k, 'a')), { replicas: [2, 3, 1], adding: [2, 3], removing: [1], leader: 1, isr: [1], leaderEpoch: 0 }, 'the target first, then the replica leaving');
+  t.same(listed(k), [{ name: 'a', partitions: [{ partitionIndex: 0, replicas: [2, 3, 1], addingReplicas: [2, 3], removingReplicas: [1] }] }]);
+  t.same(listed(k, [{ name: 'a', partitionIndexes: [0, 5] }, { name: 'nope', partitionIndexes: [0] }]), listed(k), 'named: unknown topics and partitions are left out');
+  // The leader brings the new replicas into the ISR as they catch up.
+  const first = k.c.alterPartition(alter(k, 1, 'a', 0, [1, 2], 3), 3);
+  t.equal(first.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+  t.same(assignment(part(k, 'a')), { replicas: [2, 3, 1], adding: [2, 3], removing: [1], leader: 1, isr: [1, 2], leaderEpoch: 0 }, 'one of two: still going');
+  const last = k.c.alterPartition(alter(k, 1, 'a', 0, [1, 2, 3], 3), 3);
+  t.equal(last.topics[0]!.partitions[0]!.errorCode, ErrorCode.NEW_LEADER_ELECTED, 'the old leader hears that it no longer leads');
+  t.same(assignment(part(k, 'a')), { replicas: [2, 3], adding: [], removing: [], leader: 2, isr: [2, 3], leaderEpoch: 1 }, 'completed: target replicas, the old one out, led by the first of the target');
+  t.same(listed(k), []);
+  t.same(snapshot(replayed(k)), snapshot(k.image), 'the records replay to the same image');
+});
+
+t.test('a reassignment of RF 1 to 3 keeps its leader; 3 to 1 completes at once when the target is in the ISR', async (t) => {
+  const k = controller();
+  up(k, [1, 2, 3]);
+  topicWith(k, 'up', [[1]]);
+  reassign(k, 'up', [[0, [1, 2, 3]]]);
+  t.same(assignment(part(k, 'up')), { replicas: [1, 2, 3], adding: [2, 3], removing: [], leader: 1, isr: [1], leaderEpoch: 0 });
+  k.c.alterPartition(alter(k, 1, 'up', 0, [1, 3], 3), 3);
+  k.c.alterPartition(alter(k, 1, 'up', 0, [1, 3, 2], 3), 3);
+  t.same(assignment(part(k, 'up')), { replicas: [1, 2, 3], adding: [], removing: [], leader: 1, isr: [1, 3, 2], leaderEpoch: 0 }, 'nothing left, same leader, same epoch');
+
+  topicWith(k, 'down', [[1, 2, 3]]);
+  const before = k.log.batches.length;
+  t.same(reassign(k, 'down', [[0, [3]]]), [{ p: 0, error: ErrorCode.NONE, message: null }]);
+  t.equal(k.log.batches.length, before + 1, 'one record');
+  t.same(assignment(part(k, 'down')), { replicas: [3], adding: [], removing: [], leader: 3, isr: [3], leaderEpoch: 1 });
+  t.same(listed(k), []);
+
+  topicWith(k, 'order', [[1, 2, 3]]);
+  reassign(k, 'order', [[0, [3, 2, 1]]]);
+  t.same(assignment(part(k, 'order')), { replicas: [3, 2, 1], adding: [], removing: [], leader: 1, isr: [1, 2, 3], leaderEpoch: 0 }, 'a new order only: no move, the leader stays');
+  t.same(reassign(k, 'order', [[0, [3, 2, 1]]]), [{ p: 0, error: ErrorCode.NONE, message: null }], 'the same target again: nothing to do');
+
+  topicWith(k, 'shrink', [[1, 2, 3]]);
+  reassign(k, 'shrink', [[0, [1, 2]]]);
+  t.same(assignment(part(k, 'shrink')), { replicas: [1, 2], adding: [], removing: [], leader: 1, isr: [1, 2], leaderEpoch: 1 }, 'a replica leaving bumps the leader epoch even when the leader stays');
+});
+
+t.test('cancelling a reassignment reverts it; NO_REASSIGNMENT_IN_PROGRESS when none is going on', async (t) => {
+  const k = controller();
+  up(k, [1, 2, 3]);
+  topicWith(k, 'a', [[1]]);
+  t.same(reassign(k, 'a', [[0, null]]), [{ p: 0, error: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, message: null }]);
+  reassign(k, 'a', [[0, [2, 3]]]);
+  k.c.alterPartition(alter(k, 1, 'a', 0, [1, 2], 3), 3);
+  t.same(reassign(k, 'a', [[0, null]]), [{ p: 0, error: ErrorCode.NONE, message: null }]);
+  t.same(assignment(part(k, 'a')), { replicas: [1], adding: [], removing: [], leader: 1, isr: [1], leaderEpoch: 1 }, 'the replicas before, the added ones out of the ISR');
+  t.same(listed(k), []);
+  t.same(snapshot(replayed(k)), snapshot(k.image));
+});
+
+t.test('a cancel that needs an unclean election is refused unless the topic allows one', async (t) => {
+  const k = controller({ sessionTimeoutMs: 1000 });
+  up(k, [1, 2, 3, 4], 0);
+  topicWith(k, 'a', [[1, 2]]);
+  topicWith(k, 'b', [[1, 2]], new Map([['unclean.leader.election.enable', 'true']]));
+  for (const name of ['a', 'b']) {
+    reassign(k, name, [[0, [3, 4]]]);
+    k.c.alterPartition(alter(k, 1, name, 0, [1, 2, 3], 3), 3);
+  }
+  beatAll(k, [3, 4], 900);
+  k.c.fenceStaleBrokers(1001);
+  t.same(assignment(part(k, 'a')), { replicas: [3, 4, 1, 2], adding: [3, 4], removing: [1, 2], leader: 3, isr: [3], leaderEpoch: 1 }, 'only an added replica is left in the ISR');
+  t.same(reassign(k, 'a', [[0, null]]), [
+    { p: 0, error: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'Unable to revert partition assignment for a:0 because it would require an unclean leader election.' },
+  ]);
+  t.same(reassign(k, 'b', [[0, null]]), [{ p: 0, error: ErrorCode.NONE, message: null }]);
+  t.same(assignment(part(k, 'b')), { replicas: [1, 2], adding: [], removing: [], leader: -1, isr: [1], leaderEpoch: 2 }, 'back on 1 and 2, both fenced: no leader until one returns');
+});
+
+t.test('reassignment refusals, in Kafka order and wording', async (t) => {
+  const k = controller();
+  up(k, [1, 2, 3]);
+  topicWith(k, 'a', [[1], [1], [1], [1], [1]]);
+  t.same(reassign(k, 'a', [[0, []], [1, [1, 9]], [2, [2, 2]], [7, [2]], [3, [2, 3]]], { allowReplicationFactorChange: false }), [
+    { p: 0, error: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'The manual partition assignment includes an empty replica list.' },
+    { p: 1, error: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'The manual partition assignment includes broker 9, but no such broker is registered.' },
+    { p: 2, error: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: 'The manual partition assignment includes the broker 2 more than once.' },
+    { p: 7, error: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: 'Unable to find partition a:7.' },
+    { p: 3, error: ErrorCode.INVALID_REPLICATION_FACTOR, message: 'The replication factor is changed from 1 to 2' },
+  ]);
+  t.same(reassign(k, 'a', [[3, [2, 3]]], { version: 0, allowReplicationFactorChange: false }), [{ p: 3, error: ErrorCode.NONE, message: null }], 'v0 has no such option: factor changes are allowed');
+  t.same(reassign(k, 'a', [[3, [3, 1]]], { allowReplicationFactorChange: false }), [{ p: 3, error: ErrorCode.NONE, message: null }], 'during a move the factor is the target\'s');
+  t.same(
+    assignment(part(k, 'a', 3)),
+    { replicas: [3, 1, 2], adding: [], removing: [2], leader: 1, isr: [1], leaderEpoch: 0 },
+    'a new target replaces the one going on, computed from the replicas listed as Kafka does (3 was listed already: not adding)',
+  );
+  t.same(reassign(k, 'a', [[4, [2]], [4, [3]]]), [
+    { p: 4, error: ErrorCode.NONE, message: null },
+    { p: 4, error: ErrorCode.NONE, message: null },
+  ]);
+  t.same(assignment(part(k, 'a', 4)), { replicas: [3, 1, 2], adding: [3], removing: [1, 2], leader: 1, isr: [1], leaderEpoch: 0 }, 'the same partition twice in one request: the second builds on the first');
+  const unknown = k.c.alterPartitionReassignments({ timeoutMs: 1, allowReplicationFactorChange: true, topics: [{ name: 'nope', partitions: [{ partitionIndex: 0, replicas: [1] }] }] }, 1);
+  t.same(unknown.responses, [{ name: 'nope', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'Unable to find a topic named nope.' }] }]);
+  t.same(snapshot(replayed(k)), snapshot(k.image));
+});
+
+t.test('a reassignment whose write fails changes nothing and answers KAFKA_STORAGE_ERROR', async (t) => {
+  const k = controller();
+  up(k, [1, 2]);
+  topicWith(k, 'a', [[1]]);
+  k.log.failNext = true;
+  t.equal(reassign(k, 'a', [[0, [2]]])[0]!.error, ErrorCode.KAFKA_STORAGE_ERROR);
+  t.same(assignment(part(k, 'a')), { replicas: [1], adding: [], removing: [], leader: 1, isr: [1], leaderEpoch: 0 });
+});
+
+t.test('the auto leader rebalance gives leadership back to preferred replicas in the ISR, at most electionsMax at a time', async (t) => {
+  const k = controller({ sessionTimeoutMs: 1000 });
+  up(k, [1, 2, 3], 0);
+  topicWith(k, 'a', [
+    [1, 2],
+    [1, 3],
+    [2, 1],
+  ]);
+  beatAll(k, [2, 3], 900);
+  k.c.fenceStaleBrokers(1001);
+  t.same([0, 1, 2].map((p) => part(k, 'a', p).leader), [2, 3, 2], 'broker 1 fenced: its leaderships moved');
+  t.equal(k.c.balancePartitionLeaders(), 0, 'the preferred replica is not live: nothing to do');
+  k.c.heartbeat(beat(1, k.epochs.get(1)!, k.image.lastOffset), 1100);
+  t.equal(k.c.balancePartitionLeaders(), 0, 'back, but not in the ISR yet');
+  k.c.alterPartition(alter(k, 2, 'a', 0, [2, 1], 3), 3);
+  k.c.alterPartition(alter(k, 3, 'a', 1, [3, 1], 3), 3);
+  t.equal(k.c.balancePartitionLeaders(1), 1, 'bounded');
+  t.same([0, 1, 2].map((p) => part(k, 'a', p).leader), [1, 3, 2]);
+  t.equal(k.c.balancePartitionLeaders(), 1);
+  t.same([0, 1, 2].map((p) => part(k, 'a', p).leader), [1, 1, 2]);
+  t.same(brief(part(k, 'a', 1)), { leader: 1, isr: [3, 1], leaderEpoch: 2, partitionEpoch: 3 });
+  t.equal(k.c.balancePartitionLeaders(), 0, 'balanced');
+});

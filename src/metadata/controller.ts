@@ -9,7 +9,9 @@
  * once their metadata has reached their registration, fenced on request or when their session of
  * `sessionTimeoutMs` lapses: `fenceStaleBrokers(nowMs)`, called by the owner's timer), shut down in
  * a controlled way (leaderships move away first), and report ISR changes (`alterPartition`).
- * Fencing a broker moves every leadership it had to a live ISR member. Sessions are in memory only,
+ * Fencing a broker moves every leadership it had to a live ISR member. Partition reassignments
+ * (`alterPartitionReassignments`, KIP-455) and the auto leader rebalance (`balancePartitionLeaders`)
+ * are ReplicationControlManager's too. Sessions are in memory only,
  * as in Kafka: after a restart every registered broker gets a fresh session from the first time
  * the controller looks at it.
  *
@@ -30,6 +32,9 @@ import { brokerConfigByName, checkConfigValue, DYNAMIC_BROKER_CONFIGS, shownValu
 import { LogStorageError } from '../log/partition-log.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type {
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsRequestReassignablePartition,
+  AlterPartitionReassignmentsResponse,
   AlterPartitionRequest,
   AlterPartitionResponse,
   AlterPartitionResponsePartitionData,
@@ -38,6 +43,9 @@ import type {
   ElectLeadersRequest,
   ElectLeadersResponse,
   ElectLeadersResponsePartitionResult,
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
+  ListPartitionReassignmentsResponseOngoingPartitionReassignment,
 } from '../protocol/generated/index.js';
 import type { BrokerRegistration, MetadataImage, PartitionState, TopicState } from './image.js';
 import { randomUuidString } from './meta-properties.js';
@@ -121,6 +129,14 @@ export interface InternalTopicPolicy {
    * Kafka's default of 3). Default 1.
    */
   replicationFactor?: number;
+}
+
+/** Kafka's MAX_ELECTIONS_PER_IMBALANCE: preferred elections per auto-rebalance batch. */
+export const LEADER_ELECTIONS_PER_BALANCE_MAX = 1000;
+
+/** Whether a reassignment is going on (Kafka's isReassignmentInProgress). */
+export function isReassigning(p: PartitionState): boolean {
+  return (p.addingReplicas?.length ?? 0) > 0 || (p.removingReplicas?.length ?? 0) > 0;
 }
 
 /** Kafka's broker.session.timeout.ms default. */
@@ -306,16 +322,8 @@ export class Controller {
     const placement: Placement = { replicas: [], isrs: [] };
     let rf = replicationFactor;
     for (const [i, replicas] of assignments.entries()) {
-      if (replicas.length === 0) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.');
-      const sorted = [...replicas].sort((a, b) => a - b);
-      for (const [j, brokerId] of sorted.entries()) {
-        if (!this.isRegistered(brokerId)) {
-          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${brokerId}, but no such broker is registered.`);
-        }
-        if (j > 0 && sorted[j - 1] === brokerId) {
-          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${brokerId} more than once.`);
-        }
-      }
+      const invalid = this.checkReplicaList(replicas);
+      if (invalid) return invalid;
       if (rf !== null && replicas.length !== rf) {
         return fail(
           ErrorCode.INVALID_REPLICA_ASSIGNMENT,
@@ -923,5 +931,153 @@ export class Controller {
     }
     records.push(change);
     return result(ErrorCode.NONE, null);
+  }
+
+  // ---- Partition reassignment (KIP-455) and leader balance ----
+
+  /**
+   * AlterPartitionReassignments (key 45), each partition checked as Kafka's ReplicationControlManager
+   * does: topic and partition (UNKNOWN_TOPIC_OR_PARTITION), then for a target list Kafka's manual
+   * assignment rules (INVALID_REPLICA_ASSIGNMENT: empty, unregistered broker, a broker twice), then
+   * with v1's allowReplicationFactorChange false an unchanged count of replicas
+   * (INVALID_REPLICATION_FACTOR); a null list cancels (NO_REASSIGNMENT_IN_PROGRESS when none is
+   * going on). A target becomes one PartitionChange: replicas = the target then the replicas
+   * leaving, with addingReplicas and removingReplicas; the new replicas fetch from the leader, and
+   * the leader's ISR expansion that brings the last of them in completes it (partition-change.ts).
+   * A cancel goes back to the replicas before it, minus those that were being added (an unclean
+   * election when none of the others is in the ISR, refused unless the topic allows one). Every
+   * change is written as one batch.
+   */
+  alterPartitionReassignments(request: AlterPartitionReassignmentsRequest, version: number): AlterPartitionReassignmentsResponse {
+    const allowReplicationFactorChange = version < 1 || request.allowReplicationFactorChange;
+    const records: PartitionChangeRecord[] = [];
+    const responses = request.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((target) => {
+        const o = this.alterPartitionReassignment(topic.name, target, allowReplicationFactorChange, records);
+        return { partitionIndex: target.partitionIndex, errorCode: o.errorCode, errorMessage: o.errorMessage };
+      }),
+    }));
+    const committed = this.commit(records);
+    if (committed.errorCode !== ErrorCode.NONE) {
+      for (const p of responses.flatMap((r) => r.partitions)) if (p.errorCode === ErrorCode.NONE) Object.assign(p, { errorCode: committed.errorCode, errorMessage: committed.errorMessage });
+    }
+    return { throttleTimeMs: 0, allowReplicationFactorChange: request.allowReplicationFactorChange, errorCode: ErrorCode.NONE, errorMessage: null, responses };
+  }
+
+  private alterPartitionReassignment(topicName: string, target: AlterPartitionReassignmentsRequestReassignablePartition, allowReplicationFactorChange: boolean, records: PartitionChangeRecord[]): Outcome {
+    const topic = this.image.topicsByName.get(topicName);
+    if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unable to find a topic named ${topicName}.`);
+    const stored = topic.partitions[target.partitionIndex];
+    if (!stored) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Unable to find partition ${topicName}:${target.partitionIndex}.`);
+    // The same partition twice in one request: the second sees what the first changed.
+    const p = latest(records, topic.topicId, stored);
+    const change = target.replicas === null ? this.cancelReassignment(topic, p) : this.startReassignment(topic, p, target.replicas, allowReplicationFactorChange);
+    if ('errorCode' in change) return change;
+    if (change.record) records.push(change.record);
+    return OK;
+  }
+
+  private startReassignment(topic: TopicState, p: PartitionState, target: readonly number[], allowReplicationFactorChange: boolean): { record: PartitionChangeRecord | null } | Outcome {
+    const invalid = this.checkReplicaList(target);
+    if (invalid) return invalid;
+    const adding = p.addingReplicas ?? [];
+    const removing = p.removingReplicas ?? [];
+    if (!allowReplicationFactorChange) {
+      // The partition's factor is its target's when a reassignment is going on (Kafka's
+      // validatePartitionReplicationFactorUnchanged).
+      const current = adding.length + removing.length > 0 ? new Set([...p.replicas, ...adding].filter((r) => !removing.includes(r))).size : p.replicas.length;
+      if (target.length !== current) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `The replication factor is changed from ${current} to ${target.length}`);
+    }
+    // Kafka's PartitionReassignmentReplicas: the target first, then the replicas leaving (by id).
+    const leaving = [...new Set(p.replicas.filter((r) => !target.includes(r)))].sort((a, b) => a - b);
+    const joining = [...new Set(target.filter((r) => !p.replicas.includes(r)))].sort((a, b) => a - b);
+    const record = buildPartitionChange(topic.topicId, p, {
+      targetReplicas: [...target, ...leaving],
+      targetAdding: joining,
+      targetRemoving: leaving,
+      isAcceptableLeader: (r) => this.isActive(r),
+    });
+    return { record };
+  }
+
+  /** Kafka's validateManualPartitionAssignment for one list: not empty, every broker registered, none twice. */
+  private checkReplicaList(replicas: readonly number[]): Outcome | null {
+    if (replicas.length === 0) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.');
+    const sorted = [...replicas].sort((a, b) => a - b);
+    for (const [j, brokerId] of sorted.entries()) {
+      if (!this.isRegistered(brokerId)) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${brokerId}, but no such broker is registered.`);
+      if (j > 0 && sorted[j - 1] === brokerId) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${brokerId} more than once.`);
+    }
+    return null;
+  }
+
+  /** Kafka's cancelPartitionReassignment with PartitionReassignmentRevert. */
+  private cancelReassignment(topic: TopicState, p: PartitionState): { record: PartitionChangeRecord | null } | Outcome {
+    const adding = p.addingReplicas ?? [];
+    const removing = p.removingReplicas ?? [];
+    // Kafka answers this one without a message.
+    if (adding.length === 0 && removing.length === 0) return { errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, errorMessage: null };
+    const replicas = p.replicas.filter((r) => !adding.includes(r));
+    let isr = p.isr.filter((r) => !adding.includes(r));
+    const unclean = isr.length === 0;
+    const uncleanAllowed = this.uncleanLeaderElectionEnabled(topic);
+    if (unclean) {
+      if (!uncleanAllowed) {
+        return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unable to revert partition assignment for ${topic.name}:${p.partition} because it would require an unclean leader election.`);
+      }
+      isr = [replicas[0]!];
+    }
+    const record = buildPartitionChange(topic.topicId, p, {
+      targetReplicas: replicas,
+      targetAdding: [],
+      targetRemoving: [],
+      targetIsr: isr,
+      election: uncleanAllowed ? 'unclean' : 'any',
+      isAcceptableLeader: (r) => this.isActive(r),
+    });
+    return { record };
+  }
+
+  /**
+   * ListPartitionReassignments (key 46): the partitions with a reassignment going on, with their
+   * replicas, adding and removing replicas; of every topic (`topics` null) or of those named
+   * (unknown topics and partitions are left out, as Kafka does).
+   */
+  listPartitionReassignments(request: ListPartitionReassignmentsRequest): ListPartitionReassignmentsResponse {
+    const response: ListPartitionReassignmentsResponse = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics: [] };
+    const wanted = request.topics === null ? [...this.image.topicsByName.values()].map((t) => ({ topic: t, indexes: t.partitions.map((p) => p.partition) })) : request.topics.map((t) => ({ topic: this.image.topicsByName.get(t.name), indexes: t.partitionIndexes }));
+    for (const { topic, indexes } of wanted) {
+      if (!topic) continue;
+      const partitions: ListPartitionReassignmentsResponseOngoingPartitionReassignment[] = [];
+      for (const i of indexes) {
+        const p = topic.partitions[i];
+        if (!p || !isReassigning(p)) continue;
+        partitions.push({ partitionIndex: i, replicas: [...p.replicas], addingReplicas: [...(p.addingReplicas ?? [])], removingReplicas: [...(p.removingReplicas ?? [])] });
+      }
+      if (partitions.length > 0) response.topics.push({ name: topic.name, partitions });
+    }
+    return response;
+  }
+
+  /**
+   * The auto leader rebalance (auto.leader.rebalance.enable; Kafka 4's
+   * maybeBalancePartitionLeaders): a preferred election for every partition not led by its first
+   * replica, where that replica is a live ISR member; at most `electionsMax` per call, one batch.
+   * Returns how many partitions changed; the owner calls it every
+   * leader.imbalance.check.interval.seconds, and again at once when it hit the bound. Kafka 4 has
+   * no leader.imbalance.per.broker.percentage any more: one misplaced leader is enough. Throws
+   * LogStorageError when the batch cannot be written.
+   */
+  balancePartitionLeaders(electionsMax = LEADER_ELECTIONS_PER_BALANCE_MAX): number {
+    const records: PartitionChangeRecord[] = [];
+    for (const { topic, partition } of this.allPartitions()) {
+      if (records.length >= electionsMax) break;
+      if (partition.replicas.length === 0 || partition.leader === partition.replicas[0]) continue;
+      const change = buildPartitionChange(topic.topicId, partition, { election: 'preferred', isAcceptableLeader: (r) => this.isActive(r) });
+      if (change) records.push(change);
+    }
+    this.commitOrThrow(records);
+    return records.length;
   }
 }

@@ -11,7 +11,13 @@
  * - an empty target ISR is never written: the last ISR member stays in the ISR of a leaderless
  *   partition, so it can lead again when it comes back (it is the only one with every record);
  * - the leader epoch goes up by one when the leader changes (not when only the ISR shrinks, since
- *   KIP-903's metadata.version 3.6); the partition epoch by one on every change.
+ *   KIP-903's metadata.version 3.6) and when replicas leave the partition; the partition epoch by
+ *   one on every change;
+ * - a reassignment (KIP-455: `addingReplicas`, `removingReplicas`, replicas = target then the
+ *   replicas leaving) completes in whatever change first sees every replica of the target in the
+ *   ISR (Kafka's PartitionReassignmentReplicas.maybeCompleteReassignment): the replicas become
+ *   the target, the leaving ones drop out of the ISR, and a leader is elected among the target's
+ *   replicas if the old one left. With nothing to add, it completes once some ISR member stays.
  */
 import type { PartitionState } from './image.js';
 import type { PartitionChangeRecord } from './records.js';
@@ -26,12 +32,41 @@ export interface PartitionChangeSpec {
   election?: Election;
   /** Whether a broker may lead: registered, not fenced, not in controlled shutdown (by default). */
   isAcceptableLeader: (brokerId: number) => boolean;
+  /** The replicas, and those joining and leaving in a reassignment (the current ones when omitted). */
+  targetReplicas?: readonly number[];
+  targetAdding?: readonly number[];
+  targetRemoving?: readonly number[];
+}
+
+/** The replicas and ISR a reassignment ends with, or null while it must wait (or none is going on). */
+export function completedReassignment(
+  replicas: readonly number[],
+  adding: readonly number[],
+  removing: readonly number[],
+  isr: readonly number[],
+): { replicas: number[]; isr: number[] } | null {
+  if (adding.length === 0 && removing.length === 0) return null;
+  const stays = (r: number): boolean => !removing.includes(r);
+  const newIsr = isr.filter(stays);
+  const newReplicas = replicas.filter(stays);
+  if (newIsr.length === 0 || newReplicas.length === 0) return null;
+  if (!newReplicas.every((r) => newIsr.includes(r))) return null;
+  return { replicas: newReplicas, isr: newIsr };
 }
 
 export function buildPartitionChange(topicId: string, p: PartitionState, spec: PartitionChangeSpec): PartitionChangeRecord | null {
   const election = spec.election ?? 'any';
   let targetIsr = [...(spec.targetIsr ?? p.isr)];
-  const replicas = p.replicas;
+  let replicas = [...(spec.targetReplicas ?? p.replicas)];
+  let adding = [...(spec.targetAdding ?? p.addingReplicas ?? [])];
+  let removing = [...(spec.targetRemoving ?? p.removingReplicas ?? [])];
+  const completed = completedReassignment(replicas, adding, removing, targetIsr);
+  if (completed) {
+    replicas = completed.replicas;
+    targetIsr = completed.isr;
+    adding = [];
+    removing = [];
+  }
   const isValidNewLeader = (r: number): boolean => targetIsr.includes(r) && spec.isAcceptableLeader(r);
 
   let leader = NO_LEADER;
@@ -54,19 +89,22 @@ export function buildPartitionChange(topicId: string, p: PartitionState, spec: P
   let isr = p.isr;
   if (leader !== p.leader && unclean) isr = [leader];
   else if (targetIsr.length > 0 && !sameList(targetIsr, p.isr)) isr = targetIsr;
-  if (leader === p.leader && sameList(isr, p.isr)) return null;
-  targetIsr = isr;
+  const assignmentSame = sameList(replicas, p.replicas) && sameList(adding, p.addingReplicas ?? []) && sameList(removing, p.removingReplicas ?? []);
+  if (leader === p.leader && sameList(isr, p.isr) && assignmentSame) return null;
+  // Replicas leaving: a new leader epoch, so the leaving ones' fetches are fenced (Kafka's
+  // triggerLeaderEpochBumpForReplicaReassignmentIfNeeded).
+  const replicasLeft = p.replicas.some((r) => !replicas.includes(r));
   return {
     type: 'PartitionChange',
     topicId,
     partition: p.partition,
-    replicas: [...replicas],
-    isr: [...targetIsr],
+    replicas,
+    isr: [...isr],
     leader,
-    leaderEpoch: leader !== p.leader ? p.leaderEpoch + 1 : p.leaderEpoch,
+    leaderEpoch: leader !== p.leader || replicasLeft ? p.leaderEpoch + 1 : p.leaderEpoch,
     partitionEpoch: p.partitionEpoch + 1,
-    addingReplicas: [...(p.addingReplicas ?? [])],
-    removingReplicas: [...(p.removingReplicas ?? [])],
+    addingReplicas: adding,
+    removingReplicas: removing,
   };
 }
 

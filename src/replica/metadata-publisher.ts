@@ -2,7 +2,9 @@
  * Applies committed metadata records to this broker's partitions, in the role of Kafka's
  * BrokerMetadataPublisher and ReplicaManager.applyDelta: a new partition gets its log and its
  * Partition, a leader or ISR change (PartitionChange) reaches the Partition (and the replica
- * fetchers), a removed topic loses them, a changed topic or broker config reaches the logs.
+ * fetchers), a removed topic loses them, a changed topic or broker config reaches the logs. A
+ * partition whose replicas no longer name this broker (a completed or cancelled reassignment)
+ * stops being served here and its log is deleted.
  *
  * New partitions' logs are opened before the controller commits them (`prepare`, called by the
  * controller): a partition whose log cannot be opened (disk full, no file descriptor) is refused
@@ -91,8 +93,14 @@ export class MetadataPublisher {
     for (const [topicId, partitions] of changed) {
       const t = this.image.topicsById.get(topicId);
       if (!t) continue;
-      this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs, this.hosts(t));
+      const hosts = this.hosts(t);
+      this.logs.ensurePartitions(t.name, t.topicId, t.partitions.length, t.configs, hosts);
       this.replicas.syncTopic(t.name, this.statesOf(t.partitions), partitions);
+      for (const p of partitions) {
+        if (hosts(p)) continue;
+        this.replicas.removePartition(t.name, p);
+        this.logs.deletePartitionLog(t.name, t.topicId, p);
+      }
     }
   }
 
@@ -113,8 +121,8 @@ export class MetadataPublisher {
 }
 
 /**
- * The partitions a batch of metadata records adds that this node hosts (one of their replicas),
- * per topic, with the topic's configs (those of the batch for a new topic, the image's for an
+ * The partitions a batch of metadata records adds that this node hosts (one of their replicas: a
+ * new partition, or a reassignment's new replica), per topic, with the topic's configs (those of the batch for a new topic, the image's for an
  * existing one).
  */
 function addedPartitions(records: readonly MetadataRecord[], image: MetadataImage, nodeId: number): Array<{ topic: string; partitions: number[]; configs: Map<string, string> }> {
@@ -128,12 +136,14 @@ function addedPartitions(records: readonly MetadataRecord[], image: MetadataImag
   }
   const added = new Map<string, { topic: string; partitions: number[]; configs: Map<string, string> }>();
   for (const r of records) {
-    if (r.type !== 'Partition' || !r.replicas.includes(nodeId)) continue;
+    if ((r.type !== 'Partition' && r.type !== 'PartitionChange') || !r.replicas.includes(nodeId)) continue;
     const existing = image.topicsById.get(r.topicId);
+    // A change adds a replica here only when the partition had none on this broker (a reassignment).
+    if (r.type === 'PartitionChange' && existing?.partitions[r.partition]?.replicas.includes(nodeId) !== false) continue;
     const topic = existing?.name ?? names.get(r.topicId);
     if (topic === undefined) continue;
     const a = added.get(topic) ?? { topic, partitions: [], configs: new Map(existing?.configs ?? configs.get(topic) ?? []) };
-    a.partitions.push(r.partition);
+    if (!a.partitions.includes(r.partition)) a.partitions.push(r.partition);
     added.set(topic, a);
   }
   return [...added.values()];

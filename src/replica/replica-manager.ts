@@ -219,6 +219,18 @@ export class ReplicaManager {
   /** The follower's fetchers (set when this broker is part of a cluster; one node has none). */
   fetchers: ReplicaFetcherManager | null = null;
 
+  /**
+   * Forgets a partition whose replica moved to other brokers (before its log goes); `syncTopic`
+   * has already given it the state that makes it neither leader nor follower. Waiters on it wake
+   * and find it gone.
+   */
+  removePartition(topic: string, partition: number): void {
+    const parts = this.partitions.get(topic);
+    if (!parts?.delete(partition)) return;
+    this.fetchers?.follow(topic, partition, null);
+    this.partitionChanged(topic, partition);
+  }
+
   /** Forgets a deleted topic's partitions (before its logs go). */
   removeTopic(topic: string): void {
     const indexes = [...(this.partitions.get(topic)?.keys() ?? [])];

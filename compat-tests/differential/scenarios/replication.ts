@@ -4,10 +4,10 @@
  * stored batches.
  */
 import type { Scenario } from '../framework.js';
-import { ElectLeaders, Fetch, ListOffsets, OffsetForLeaderEpoch } from '../../../src/protocol/generated/index.js';
+import { AlterPartitionReassignments, ElectLeaders, Fetch, ListOffsets, ListPartitionReassignments, OffsetForLeaderEpoch } from '../../../src/protocol/generated/index.js';
 import { errorName } from '../../../src/protocol/errors.js';
 import { fetchRequest } from '../../raw-client.js';
-import { batch, BASE_TS, createTopic, produce } from './util.js';
+import { batch, BASE_TS, createTopic, nodeId, produce } from './util.js';
 
 export const replication: Scenario[] = [
   {
@@ -100,6 +100,57 @@ export const replication: Scenario[] = [
         // All partitions: only those needing an election are listed (none on one node).
         const all = await t.request(ElectLeaders, v, { electionType: 0, topicPartitions: null, timeoutMs: 5000 });
         see.see(`v${v}/all`, { error: errorName(all.errorCode), results: all.replicaElectionResults.filter((r) => r.partitionResult.length > 0).length });
+      }
+    },
+  },
+  {
+    // One node: nothing can really move, but every refusal is Kafka's (checked per partition, in
+    // Kafka's order: topic, partition, then the replica list).
+    name: 'partition-reassignments-refused',
+    async run(t, see) {
+      see.code('create', await createTopic(t, 'move', 5));
+      const self = await nodeId(t);
+      for (const v of [0, 1]) {
+        const res = await t.request(AlterPartitionReassignments, v, {
+          timeoutMs: 5000,
+          allowReplicationFactorChange: true,
+          topics: [
+            {
+              name: 'move',
+              partitions: [
+                { partitionIndex: 0, replicas: [self] },
+                { partitionIndex: 1, replicas: [self, self + 7] },
+                { partitionIndex: 2, replicas: [self, self] },
+                { partitionIndex: 3, replicas: [] },
+                { partitionIndex: 4, replicas: null },
+                { partitionIndex: 9, replicas: [self] },
+              ],
+            },
+            { name: 'move-unknown', partitions: [{ partitionIndex: 0, replicas: [self] }, { partitionIndex: 0, replicas: null }] },
+          ],
+        });
+        see.see(`v${v}/alter`, {
+          error: errorName(res.errorCode),
+          responses: res.responses.map((r) => ({ name: r.name, partitions: r.partitions.map((p) => ({ p: p.partitionIndex, error: errorName(p.errorCode) })) })),
+        });
+      }
+      // v1 without replication factor changes: a different count of replicas is refused.
+      const fixed = await t.request(AlterPartitionReassignments, 1, {
+        timeoutMs: 5000,
+        allowReplicationFactorChange: false,
+        topics: [{ name: 'move', partitions: [{ partitionIndex: 0, replicas: [self, self + 7] }, { partitionIndex: 1, replicas: [self] }, { partitionIndex: 2, replicas: [] }] }],
+      });
+      see.see('v1/fixed-factor', {
+        error: errorName(fixed.errorCode),
+        allow: fixed.allowReplicationFactorChange,
+        partitions: fixed.responses.flatMap((r) => r.partitions.map((p) => ({ p: p.partitionIndex, error: errorName(p.errorCode) }))),
+      });
+      for (const [name, topics] of [
+        ['all', null],
+        ['named', [{ name: 'move', partitionIndexes: [0, 1, 9] }, { name: 'move-unknown', partitionIndexes: [0] }]],
+      ] as const) {
+        const list = await t.request(ListPartitionReassignments, 0, { timeoutMs: 5000, topics: topics === null ? null : topics.map((x) => ({ name: x.name, partitionIndexes: [...x.partitionIndexes] })) });
+        see.see(`list/${name}`, { error: errorName(list.errorCode), topics: list.topics });
       }
     },
   },
