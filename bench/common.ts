@@ -4,7 +4,8 @@
  * codecs over a raw connection, so no client library sits between the benchmark and the broker),
  * and the line that describes the machine.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { RawClient } from '../compat-tests/raw-client.js';
 import { spawnBroker, tmpDataDir, type BrokerProcess } from '../compat-tests/harness.js';
@@ -40,6 +41,12 @@ export function listFlag(name: string, fallback: string[]): string[] {
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** `xs` in the order for round `r`: rotated so that round r starts with element r mod n. */
+export function rotated<T>(xs: readonly T[], r: number): T[] {
+  const k = r % xs.length;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
 
 // ---------------------------------------------------------------------------------------------
 // The two implementations. Both brokers run at once, idle while the other is measured, so the
@@ -161,6 +168,76 @@ export async function endOffsets(port: number, name: string, partitions: number,
   }
   if (out.includes(-1n)) throw new Error(`ListOffsets ${name}: not every partition answered`);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client processes: kcat and the Java tools, timed.
+
+/**
+ * kcat's producer settings for throughput runs: batches of up to 10,000 records after 5 ms, a
+ * queue large enough not to block, keyless records spread over every partition (no sticky linger).
+ */
+export const KCAT_PRODUCE_CONF: readonly string[] = ['-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000', '-X', 'sticky.partitioning.linger.ms=0'];
+
+/** A file of `count` lines of `size` bytes each ('a'...), for `kcat -P -l`. */
+export function writeRecordsFile(path: string, count: number, size: number): void {
+  const fd = openSync(path, 'w');
+  const line = Buffer.alloc(size + 1, 'a'.charCodeAt(0));
+  line[size] = 0x0a;
+  const chunkLines = 10_000;
+  const chunk = Buffer.concat(Array.from({ length: chunkLines }, () => line));
+  let left = count;
+  while (left > 0) {
+    const n = Math.min(left, chunkLines);
+    writeSync(fd, chunk, 0, n * (size + 1));
+    left -= n;
+  }
+  closeSync(fd);
+}
+
+/** A client run that takes longer than this is killed and fails the benchmark (a bound, not a target). */
+const CLIENT_TIMEOUT_MS = 300_000;
+
+/** Client processes running now, killed (by their handles) if this process is interrupted. */
+const clients = new Set<ChildProcess>();
+
+/** On SIGINT or SIGTERM: kill the running clients, then exit (130), which runs the exit hooks that stop brokers. */
+export function stopClientsOnSignal(): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const c of clients) c.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * Runs a command, timing it. Its stdout goes straight to `stdoutFile` (or into memory when
+ * `capture`, for the perf tools' few lines), so no reader in this process competes with the client
+ * and the broker for the cores while the clock runs. Killed (by its own handle) after CLIENT_TIMEOUT_MS.
+ */
+export function timed(cmd: string, args: readonly string[], opts: { stdoutFile?: string; capture?: boolean } = {}): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const out = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : opts.capture ? 'pipe' : 'ignore';
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', out, 'pipe'] });
+    clients.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout = (stdout + d).slice(-20000)));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-20000)));
+    const timer = setTimeout(() => {
+      stderr += `\nkilled after ${CLIENT_TIMEOUT_MS} ms`;
+      child.kill('SIGKILL');
+    }, CLIENT_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clients.delete(child);
+      const ms = performance.now() - t0;
+      clearTimeout(timer);
+      if (typeof out === 'number') closeSync(out);
+      resolve({ ms, code, stdout, stderr });
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
