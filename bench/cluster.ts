@@ -8,18 +8,24 @@
  *   --systems sluice,kafka   which clusters (default both; the ratio column needs both)
  *   --records N              100 B records per kcat run (default 1,000,000; --quick 20,000)
  *   --partitions N           partitions of the throughput topics (default 3: one leader per broker)
- *   --rounds N               rounds of the throughput and latency cases; figures are medians (default 3; --quick 1)
- *   --rate N                 produce latency: requests/s (default 1,000)
+ *   --rounds N               rounds of the throughput cases; figures are medians (default 3; --quick 1)
+ *   --rates 100,1000         produce latency: requests/s of the fixed-rate runs (default; one
+ *                            connection, so Kafka, which works one request of a connection at a
+ *                            time, tops out at 1 / its acks=all round trip)
+ *   --latency-rounds N       rounds of the latency runs (default 2; --quick 1)
  *   --latency-duration S, --latency-warmup S   per latency run (default 5 and 2; --quick 1 and 0.5)
  *   --cycles N               leader kill -9 cycles per cluster (default 10; --quick 2)
  *   --kafka-heap-mb N        heap of each of Kafka's three JVMs (default 512)
  *   --session-timeout-ms N, --heartbeat-interval-ms N   broker.session.timeout.ms and
  *                            broker.heartbeat.interval.ms on both clusters (default 2000 and 250)
  *
- * Duration with the defaults, estimated from --quick runs on the project's 2-core VM: about 7
- * minutes (Kafka's three JVMs start in ~20 s; the kcat cases ~1.5 min; latency 3 rounds x 4 runs x
- * ~8 s; failover 10 cycles of ~5 s on Sluice and ~12 s on Kafka, whose JVM restart dominates).
- * --quick takes about 1.5 minutes and its figures compare nothing.
+ * Duration with the defaults, estimated from --quick runs on the project's 2-core VM (never run in
+ * full while others shared it): about 7.5 minutes; Kafka's formats and three JVM starts ~30 s, the
+ * warm-up ~25 s, the kcat cases ~1 min, latency 2 rounds x 2 rates x 4 runs of 7 s (a run that
+ * falls behind goes on to its limit of 19 s) ~2.5 min, failover 10 cycles of ~5 s on Sluice and
+ * ~12 s on Kafka, whose JVM restart dominates, ~3 min.
+ * --quick took 1.6-2.2 minutes beside the others' tests (Kafka's start alone 30-70 s of it); its
+ * figures compare nothing.
  *
  * Method:
  * - The clusters: Sluice's `startCluster({ brokers: 3 })` (src/cluster.ts: node 0 is broker +
@@ -32,15 +38,24 @@
  *   topics have partition i led by node i mod 3 (RF 3: replicas i, i+1, i+2); the latency and
  *   failover topics have one partition on nodes [1, 2, 0] (RF 1: [1]). RF 3 topics have
  *   min.insync.replicas=2. A measured run starts once every node reports every partition with a
- *   leader and its whole replica list in the ISR.
+ *   leader and its whole replica list in the ISR, and one record written to each partition with
+ *   acks=all was acknowledged (so the followers are fetching; the checks count it out).
  * - Throughput: `kcat -P` of --records 100 B records from a file, acks=all, with bench/e2e.ts's
  *   settings (linger.ms=5, batch.num.messages=10000, keyless records spread over all partitions),
  *   bootstrapped with all three brokers; the time is kcat's whole run; the end offsets (asked of
  *   each leader) must add up to the records sent. MB/s counts record values (100 B each). Broker
  *   CPU: user + system seconds of the three processes together per GB of record values.
  * - Latency: bench/produce-latency.ts (one connection to the partition's leader, one 100 B record
- *   per request at --rate, acks=all, timed from each request's due time so coordinated omission
- *   is counted; the log must hold exactly what was sent).
+ *   per request at each of --rates, up to 64 in flight, acks=all, timed from each request's due
+ *   time so coordinated omission is counted; the log must hold exactly what was sent). Kafka reads
+ *   the next request of a connection only once it has answered the one before (SocketServer mutes
+ *   the channel from REQUEST_RECEIVED to RESPONSE_SENT), so on one connection it answers at most
+ *   1 / (its acks=all round trip) requests a second; a rate above that leaves requests unanswered
+ *   at the end of the run, and those cells are marked as lower bounds. The default rates are one
+ *   both keep up with and one that shows that bound.
+ * - Warm-up: before the measured rounds each cluster takes one unmeasured kcat run (--warmup-records,
+ *   default min(--records, 200,000)) and one latency run at RF 3, so the JVM's first compilations
+ *   are not in Kafka's figures.
  * - Failover: a producer of our own (raw Produce requests, one 100 B record each, acks=all, one
  *   request in flight, request timeout 10 s) writes to the failover topic; it finds the leader
  *   with Metadata (from the first node that answers), and after any error or lost connection it
@@ -76,7 +91,8 @@ for (const s of systemsWanted) if (s !== 'sluice' && s !== 'kafka') throw new Er
 const records = numFlag('records', quick ? 20_000 : 1_000_000);
 const partitions = numFlag('partitions', 3);
 const rounds = numFlag('rounds', quick ? 1 : 3);
-const rate = numFlag('rate', 1000);
+const rates = listFlag('rates', ['100', '1000']).map(Number);
+const latencyRounds = numFlag('latency-rounds', quick ? 1 : 2);
 const latencyDurationS = numFlag('latency-duration', quick ? 1 : 5);
 const latencyWarmupS = numFlag('latency-warmup', quick ? 0.5 : 2);
 const cycles = numFlag('cycles', quick ? 2 : 10);
@@ -86,7 +102,7 @@ const heartbeatIntervalMs = numFlag('heartbeat-interval-ms', 250);
 const failoverWarmupMs = numFlag('failover-warmup-ms', quick ? 500 : 1000);
 const warmupRecords = numFlag('warmup-records', Math.min(records, 200_000));
 if (!Number.isInteger(partitions) || partitions < 1) throw new Error('--partitions: a whole number >= 1');
-if (rounds < 1 || !(rate > 0) || records < 1) throw new Error('--rounds, --rate and --records must be positive');
+if (rounds < 1 || records < 1 || rates.some((r) => !(r > 0))) throw new Error('--rounds, --rates and --records must be positive');
 
 const BROKERS = 3;
 const RECORD_BYTES = 100;
@@ -208,12 +224,56 @@ function assignment(s: System, count: number, rf: Rf, first = 0): number[][] {
   return Array.from({ length: count }, (_, i) => Array.from({ length: rf }, (_, r) => ids[(first + i + r) % ids.length]!));
 }
 
+/** One acks=all Produce of one 100 B record to one partition. */
+function oneRecordProduce(topic: string, partition: number): ProduceRequest {
+  return {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: PRODUCE_TIMEOUT_MS,
+    topicData: [{ name: topic, topicId: ZERO_UUID, partitionData: [{ index: partition, records: buildRecordBatch([{ key: null, value: Buffer.alloc(RECORD_BYTES, 0x66) }]) }] }],
+  };
+}
+
+/**
+ * Writes one record with acks=all to every partition, retrying until each is acknowledged: after
+ * it, the followers are fetching. (A full ISR in Metadata says nothing of that: a new partition's
+ * ISR is its replica list from the start, and a follower whose first fetch reached the leader
+ * before the leader knew the partition waits replica.fetch.backoff.ms, 1 s in Kafka, to try again.)
+ */
+async function primeReplication(s: System, topic: string, leaders: readonly number[]): Promise<void> {
+  const deadline = Date.now() + ISR_TIMEOUT_MS;
+  for (let p = 0; p < leaders.length; p++) {
+    for (let last = '';;) {
+      if (Date.now() > deadline) throw new Error(`${s.label}: ${topic}-${p} never acknowledged an acks=all produce (${last})`);
+      try {
+        const c = await RawClient.connect(nodeById(s, leaders[p]!).port);
+        try {
+          const res = await c.request(Produce, s.produceVersion, oneRecordProduce(topic, p));
+          const code = res.responses[0]?.partitionResponses[0]?.errorCode ?? -1;
+          if (code === 0) break;
+          last = errorName(code);
+        } finally {
+          c.close();
+        }
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      await sleep(50);
+    }
+  }
+}
+
+/**
+ * Creates the topic, waits for a full ISR everywhere and for replication to flow (one primed
+ * record per partition, see primeReplication), runs `run` with the leaders, deletes the topic.
+ */
 async function withTopic<T>(s: System, topic: string, replicas: number[][], rf: Rf, run: (leaders: number[]) => Promise<T>): Promise<T> {
   const admin = s.nodes[0]!.port;
   await createAssignedTopic(admin, topic, replicas, { 'min.insync.replicas': String(minIsr(rf)) });
   let ok = false;
   try {
     const leaders = await waitForFullIsr(s.nodes, s.metadataVersion, topic, replicas.length, ISR_TIMEOUT_MS);
+    await primeReplication(s, topic, leaders);
     const result = await run(leaders);
     ok = true;
     return result;
@@ -242,8 +302,9 @@ async function throughputCase(s: System, rf: Rf, topic: string, file: string, co
     const cpu1 = clusterCpuSeconds(s);
     if (p.code !== 0) throw new Error(`kcat produce to ${topic} on ${s.label} failed: ${p.stderr}`);
     const ends = await clusterEndOffsets(s.nodes, leaders, topic);
-    const total = ends.reduce((sum, e) => sum + Number(e), 0);
-    if (total !== count) throw new Error(`${topic} on ${s.label}: ${total} records in the log, expected ${count} (per partition: ${ends.join(', ')})`);
+    // Each partition also holds its primed record.
+    const total = ends.reduce((sum, e) => sum + Number(e), 0) - leaders.length;
+    if (total !== count) throw new Error(`${topic} on ${s.label}: ${total} records in the log besides the primed ones, expected ${count} (per partition: ${ends.join(', ')})`);
     const seconds = p.ms / 1000;
     const gb = (count * RECORD_BYTES) / 1e9;
     return { recordsPerS: count / seconds, mbPerS: (gb * 1000) / seconds, cpuPerGB: (cpu1 - cpu0) / gb };
@@ -254,7 +315,7 @@ async function throughputCase(s: System, rf: Rf, topic: string, file: string, co
 // Produce latency at a fixed rate.
 
 /** One fixed-rate run of bench/produce-latency.ts against the leader of a new 1-partition topic of RF `rf`. */
-async function latencyCase(s: System, rf: Rf, topic: string, warmupS: number, durationS: number): Promise<RunResult> {
+async function latencyCase(s: System, rf: Rf, rate: number, topic: string, warmupS: number, durationS: number): Promise<RunResult> {
   return withTopic(s, topic, assignment(s, 1, rf, 1), rf, async ([leader]) => {
     const r = await runAt(nodeById(s, leader!).port, topic, s.produceVersion, rate, -1, {
       warmupS,
@@ -263,6 +324,7 @@ async function latencyCase(s: System, rf: Rf, topic: string, warmupS: number, du
       valueBytes: RECORD_BYTES,
       maxInFlight: 64,
       pacing: 'spin',
+      firstOffset: 1, // the primed record
     });
     for (const p of r.problems) problems.push(`latency on ${s.label}, RF ${rf}: ${p}`);
     return r;
@@ -290,12 +352,7 @@ class SteadyProducer {
     private readonly s: System,
     private readonly topic: string,
   ) {
-    this.frameBody = {
-      transactionalId: null,
-      acks: -1,
-      timeoutMs: PRODUCE_TIMEOUT_MS,
-      topicData: [{ name: topic, topicId: ZERO_UUID, partitionData: [{ index: 0, records: buildRecordBatch([{ key: null, value: Buffer.alloc(RECORD_BYTES, 0x66) }]) }] }],
-    };
+    this.frameBody = oneRecordProduce(topic, 0);
     this.done = this.run();
   }
 
@@ -446,7 +503,7 @@ try {
   for (const s of systems) {
     progress(`warm-up on ${s.label}`);
     await throughputCase(s, 3, 'bench-warmup-kcat', warmupFile, warmupRecords);
-    await latencyCase(s, 3, 'bench-warmup-latency', 0, latencyWarmupS + latencyDurationS);
+    await latencyCase(s, 3, rates[0]!, 'bench-warmup-latency', 0, latencyWarmupS + latencyDurationS);
   }
   for (let round = 0; round < rounds; round++) {
     for (const rf of REPLICATION_FACTORS) {
@@ -459,16 +516,19 @@ try {
       }
     }
   }
-  for (let round = 0; round < rounds; round++) {
-    for (const rf of REPLICATION_FACTORS) {
-      for (const s of rotated(systems, round)) {
-        progress(`latency RF ${rf} at ${fmtInt(rate)}/s on ${s.label} (round ${round + 1} of ${rounds})`);
-        const r = await latencyCase(s, rf, `bench-latency-rf${rf}-r${round}`, latencyWarmupS, latencyDurationS);
-        if (r.unanswered > 0) overloaded.add(`${s.name} rf${rf}`);
-        record(`lat rf${rf} p50`, s.name, pct(r.fromDue, 0.5));
-        record(`lat rf${rf} p99`, s.name, pct(r.fromDue, 0.99));
-        record(`lat rf${rf} p999`, s.name, pct(r.fromDue, 0.999));
-        record(`lat rf${rf} achieved`, s.name, r.achieved);
+  for (let round = 0; round < latencyRounds; round++) {
+    for (const rate of rates) {
+      for (const rf of REPLICATION_FACTORS) {
+        for (const s of rotated(systems, round)) {
+          progress(`latency RF ${rf} at ${fmtInt(rate)}/s on ${s.label} (round ${round + 1} of ${latencyRounds})`);
+          const r = await latencyCase(s, rf, rate, `bench-latency-${rate}-rf${rf}-r${round}`, latencyWarmupS, latencyDurationS);
+          const key = `lat ${rate} rf${rf}`;
+          if (r.unanswered > 0) overloaded.add(`${s.name} ${key}`);
+          record(`${key} p50`, s.name, pct(r.fromDue, 0.5));
+          record(`${key} p99`, s.name, pct(r.fromDue, 0.99));
+          record(`${key} p999`, s.name, pct(r.fromDue, 0.999));
+          record(`${key} achieved`, s.name, r.achieved);
+        }
       }
     }
   }
@@ -510,11 +570,6 @@ function row(label: string, key: string, format: (v: number, n: SystemName) => s
   return { label, cell: value, vsKafka: () => ratio(medianOf(key, 'sluice'), medianOf(key, 'kafka')) };
 }
 
-/** RF 3's median over RF 1's, for one measure. */
-function rfRatio(label: string, measure: string): OutRow {
-  return { label, cell: (n) => ratio(medianOf(`${measure.replace('RF', 'rf3')}`, n), medianOf(`${measure.replace('RF', 'rf1')}`, n)) };
-}
-
 function table(title: string, rows: OutRow[]): void {
   console.log('');
   console.log(`**${title}**`);
@@ -526,8 +581,8 @@ function table(title: string, rows: OutRow[]): void {
 
 const rateFmt = (v: number): string => `${fmtInt(v)}/s`;
 /** A latency figure, a lower bound (">=") where a run of that case left requests unanswered. */
-const latFmt = (rf: Rf) => (v: number, n: SystemName): string => `${overloaded.has(`${n} rf${rf}`) ? '>= ' : ''}${fmtMs(v)}`;
-const achievedFmt = (rf: Rf) => (v: number, n: SystemName): string => `${fmtInt(v)}${overloaded.has(`${n} rf${rf}`) ? ' (overloaded)' : ''}`;
+const latFmt = (key: string) => (v: number, n: SystemName): string => `${overloaded.has(`${n} ${key}`) ? '>= ' : ''}${fmtMs(v)}`;
+const achievedFmt = (key: string) => (v: number, n: SystemName): string => `${fmtInt(v)}${overloaded.has(`${n} ${key}`) ? ' (overloaded)' : ''}`;
 const mbFmt = (v: number): string => `${v.toFixed(1)} MB/s`;
 console.log(`command: node dist/bench/cluster.js${process.argv.length > 2 ? ' ' + process.argv.slice(2).join(' ') : ''}   (${(elapsedS / 60).toFixed(1)} min)`);
 console.log(machineLine(true));
@@ -541,22 +596,29 @@ table(`kcat produce throughput, ${fmtInt(records)} x 100 B records, ${partitions
   row('RF 1: MB/s of values', 'tput rf1 mbps', mbFmt),
   row('RF 3, min.insync.replicas=2: records/s', 'tput rf3 rps', rateFmt),
   row('RF 3: MB/s of values', 'tput rf3 mbps', mbFmt),
-  rfRatio('RF 3 as a ratio of RF 1 (records/s)', 'tput RF rps'),
+  { label: 'RF 3 as a ratio of RF 1 (records/s)', cell: (n) => ratio(medianOf('tput rf3 rps', n), medianOf('tput rf1 rps', n)) },
   row('broker CPU s per GB of values, 3 processes, RF 1 (lower is better)', 'tput rf1 cpu', (v) => v.toFixed(1)),
   row('broker CPU s per GB of values, 3 processes, RF 3 (lower is better)', 'tput rf3 cpu', (v) => v.toFixed(1)),
 ]);
 
-table(`produce latency at ${fmtInt(rate)} requests/s, one connection to the leader, 1 x 100 B per request, acks=all, coordinated omission counted (${latencyWarmupS} s warm-up, ${latencyDurationS} s measured); lower is better`, [
-  row('RF 1: p50', 'lat rf1 p50', latFmt(1)),
-  row('RF 1: p99', 'lat rf1 p99', latFmt(1)),
-  row('RF 1: p99.9', 'lat rf1 p999', latFmt(1)),
-  row('RF 1: achieved requests/s (higher is better)', 'lat rf1 achieved', achievedFmt(1)),
-  row('RF 3, min.insync.replicas=2: p50', 'lat rf3 p50', latFmt(3)),
-  row('RF 3: p99', 'lat rf3 p99', latFmt(3)),
-  row('RF 3: p99.9', 'lat rf3 p999', latFmt(3)),
-  row('RF 3: achieved requests/s (higher is better)', 'lat rf3 achieved', achievedFmt(3)),
-  rfRatio('RF 3 p99 as a ratio of RF 1 p99', 'lat RF p99'),
-]);
+for (const rate of rates) {
+  const k = (rf: Rf): string => `lat ${rate} rf${rf}`;
+  table(`produce latency at ${fmtInt(rate)} requests/s, one connection to the leader, 1 x 100 B per request, acks=all, coordinated omission counted (${latencyWarmupS} s warm-up, ${latencyDurationS} s measured, median of ${latencyRounds} round(s)); lower is better`, [
+    row('RF 1: p50', `${k(1)} p50`, latFmt(k(1))),
+    row('RF 1: p99', `${k(1)} p99`, latFmt(k(1))),
+    row('RF 1: p99.9', `${k(1)} p999`, latFmt(k(1))),
+    row('RF 1: achieved requests/s (higher is better)', `${k(1)} achieved`, achievedFmt(k(1))),
+    row('RF 3, min.insync.replicas=2: p50', `${k(3)} p50`, latFmt(k(3))),
+    row('RF 3: p99', `${k(3)} p99`, latFmt(k(3))),
+    row('RF 3: p99.9', `${k(3)} p999`, latFmt(k(3))),
+    row('RF 3: achieved requests/s (higher is better)', `${k(3)} achieved`, achievedFmt(k(3))),
+    { label: 'RF 3 p99 as a ratio of RF 1 p99', cell: (n) => ratio(medianOf(`${k(3)} p99`, n), medianOf(`${k(1)} p99`, n)) },
+  ]);
+}
+if (overloaded.size > 0) {
+  console.log('');
+  console.log('">=" and "(overloaded)": some requests of that case were still unanswered when its run ended, so its latencies are lower bounds.');
+}
 
 const foCell = (n: SystemName): string => {
   const xs = samples.get('fo ms')?.[n] ?? [];
@@ -583,9 +645,11 @@ const foText = (n: SystemName): string => {
   const xs = samples.get('fo ms')?.[n] ?? [];
   return xs.length === 0 ? '-' : `median ${fmtSeconds(median(xs))} (min ${fmtSeconds(Math.min(...xs))}, max ${fmtSeconds(Math.max(...xs))}, ${xs.length} cycles)`;
 };
+const latencyText = (n: SystemName): string =>
+  rates.map((rate) => `p99 at ${fmtInt(rate)}/s ${fig(`lat ${rate} rf1 p99`, n, latFmt(`lat ${rate} rf1`))} at RF 1 and ${fig(`lat ${rate} rf3 p99`, n, latFmt(`lat ${rate} rf3`))} at RF 3`).join(', ');
 const perSystem = (n: SystemName): string =>
   `${labelOf(n)}: RF 1 ${fig('tput rf1 rps', n, rateFmt)} (${fig('tput rf1 mbps', n, mbFmt)}), RF 3 ${fig('tput rf3 rps', n, rateFmt)} (${fig('tput rf3 mbps', n, mbFmt)}, ${ratio(medianOf('tput rf3 rps', n), medianOf('tput rf1 rps', n))} of RF 1); ` +
-  `produce latency p99 ${fig('lat rf1 p99', n, latFmt(1))} at RF 1 and ${fig('lat rf3 p99', n, latFmt(3))} at RF 3 (p99.9 ${fig('lat rf3 p999', n, latFmt(3))}); failover ${foText(n)}`;
+  `produce latency ${latencyText(n)}; failover ${foText(n)}`;
 const kafkaSystem = systems.find((s) => s.name === 'kafka');
 const layout = kafkaSystem
   ? `a 3-broker Sluice cluster (startCluster) beside ${kafkaSystem.label}'s 3-node KRaft cluster (one JVM of ${kafkaHeapMb} MiB heap a node), both laid out alike`
@@ -598,11 +662,11 @@ console.log(
     `${layout} (node 0 broker + the one controller, nodes 1-2 brokers, each its own process; broker.session.timeout.ms=${sessionTimeoutMs}), ` +
     `${kafkaSystem ? 'cases interleaved by round, ' : ''}each figure the median of ${rounds} round(s) after an unmeasured warm-up. ` +
     `Throughput: kcat produce of ${fmtInt(records)} x 100 B records into ${partitions} partitions (one leader per broker), acks=all, RF 1, and RF 3 with min.insync.replicas=2. ` +
-    `Latency: one connection to the leader, one 100 B record per request at ${fmtInt(rate)}/s, acks=all, coordinated omission counted. ` +
+    `Latency: one connection to the leader, one 100 B record per request at ${rates.map((r) => `${fmtInt(r)}/s`).join(' and ')}, acks=all, coordinated omission counted (">=": the broker fell behind, a lower bound). ` +
     `Failover: kill -9 of the leader of an RF 3 partition under acks=all load to the first produce acknowledged by the new leader. ` +
     systems.map((s) => perSystem(s.name)).join('. ') +
     (kafkaMissing ? `. ${kafkaMissing}` : '') +
-    (both ? `. Sluice over Kafka: RF 3 throughput ${ratio(medianOf('tput rf3 rps', 'sluice'), medianOf('tput rf3 rps', 'kafka'))}, RF 3 p99 ${ratio(medianOf('lat rf3 p99', 'sluice'), medianOf('lat rf3 p99', 'kafka'))}, failover median ${ratio(medianOf('fo ms', 'sluice'), medianOf('fo ms', 'kafka'))}.` : '.'),
+    (both ? `. Sluice over Kafka: RF 3 throughput ${ratio(medianOf('tput rf3 rps', 'sluice'), medianOf('tput rf3 rps', 'kafka'))}, RF 3 p99 at ${fmtInt(rates[0]!)}/s ${ratio(medianOf(`lat ${rates[0]} rf3 p99`, 'sluice'), medianOf(`lat ${rates[0]} rf3 p99`, 'kafka'))}, failover median ${ratio(medianOf('fo ms', 'sluice'), medianOf('fo ms', 'kafka'))}.` : '.'),
 );
 
 if (problems.length > 0) {
