@@ -5,9 +5,9 @@
  * offsets asked of each partition's leader; a preferred-leader election. A connection per call,
  * to whichever node is asked: a few per case, so their cost does not matter.
  */
-import { RawClient } from '../compat-tests/raw-client.js';
-import { ApiVersions, CreateTopics, DeleteTopics, ElectLeaders, ListOffsets, Metadata, type MetadataResponse } from '../src/protocol/generated/index.js';
+import { ApiVersions, ElectLeaders, ListOffsets, Metadata, type MetadataResponse } from '../src/protocol/generated/index.js';
 import { ZERO_UUID } from '../src/protocol/wire.js';
+import { createTopicAs, withClient } from './common.js';
 
 /** A broker of a cluster, as the bench sees it. */
 export interface NodeRef {
@@ -18,15 +18,6 @@ export interface NodeRef {
 
 /** Metadata versions above 12 are not in our codec's range for every broker; both clusters answer 12. */
 const METADATA_VERSION_MAX = 12;
-
-async function withClient<T>(port: number, f: (c: RawClient) => Promise<T>): Promise<T> {
-  const c = await RawClient.connect(port);
-  try {
-    return await f(c);
-  } finally {
-    c.close();
-  }
-}
 
 /** The Metadata version to use with a broker: the highest both it and our codec have, capped at 12. */
 export async function metadataVersionFor(port: number): Promise<number> {
@@ -54,29 +45,13 @@ export function metadata(port: number, version: number, topics: readonly string[
  * broker of each list its preferred leader) and the topic configs given.
  */
 export async function createAssignedTopic(port: number, name: string, assignment: readonly (readonly number[])[], configs: Readonly<Record<string, string>> = {}): Promise<void> {
-  const res = await withClient(port, (c) =>
-    c.request(CreateTopics, 4, {
-      topics: [
-        {
-          name,
-          numPartitions: -1,
-          replicationFactor: -1,
-          assignments: assignment.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds: [...brokerIds] })),
-          configs: Object.entries(configs).map(([k, value]) => ({ name: k, value })),
-        },
-      ],
-      timeoutMs: 30_000,
-      validateOnly: false,
-    }),
-  );
-  const t = res.topics[0];
-  if (!t || t.errorCode !== 0) throw new Error(`CreateTopics ${name}: error ${t?.errorCode} ${t?.errorMessage ?? ''}`);
-}
-
-export async function deleteTopic(port: number, name: string): Promise<void> {
-  const res = await withClient(port, (c) => c.request(DeleteTopics, 4, { topics: [], topicNames: [name], timeoutMs: 30_000 }));
-  const t = res.responses[0];
-  if (!t || t.errorCode !== 0) throw new Error(`DeleteTopics ${name}: error ${t?.errorCode} ${t?.errorMessage ?? ''}`);
+  await createTopicAs(port, {
+    name,
+    numPartitions: -1,
+    replicationFactor: -1,
+    assignments: assignment.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds: [...brokerIds] })),
+    configs: Object.entries(configs).map(([k, value]) => ({ name: k, value })),
+  });
 }
 
 /** One partition as one broker sees it. */

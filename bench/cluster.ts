@@ -18,6 +18,9 @@
  *   --kafka-heap-mb N        heap of each of Kafka's three JVMs (default 512)
  *   --session-timeout-ms N, --heartbeat-interval-ms N   broker.session.timeout.ms and
  *                            broker.heartbeat.interval.ms on both clusters (default 2000 and 250)
+ *   --failover-warmup-ms N   acknowledged load before each kill (default 1000; --quick 500)
+ *   --warmup-records N       records of the unmeasured kcat run that warms each cluster up
+ *                            (default min(--records, 200,000))
  *
  * Duration with the defaults, estimated from --quick runs on the project's 2-core VM (never run in
  * full while others shared it): about 7.5 minutes; Kafka's formats and three JVM starts ~30 s, the
@@ -78,8 +81,8 @@ import { buildRecordBatch } from '../src/log/record-batch.js';
 import { errorName } from '../src/protocol/errors.js';
 import { Produce, type ProduceRequest } from '../src/protocol/generated/index.js';
 import { ZERO_UUID } from '../src/protocol/wire.js';
-import { clusterEndOffsets, createAssignedTopic, deleteTopic, electPreferred, metadata, metadataVersionFor, partitionsSeenBy, waitForFullIsr, type NodeRef } from './cluster-admin.js';
-import { KCAT_PRODUCE_CONF, fmtInt, hasFlag, listFlag, machineLine, median, numFlag, rotated, stopClientsOnSignal, timed, writeRecordsFile } from './common.js';
+import { clusterEndOffsets, createAssignedTopic, electPreferred, metadata, metadataVersionFor, partitionsSeenBy, waitForFullIsr, type NodeRef } from './cluster-admin.js';
+import { KCAT_PRODUCE_CONF, deleteTopic, fmtInt, hasFlag, listFlag, machineLine, median, numFlag, rotated, stopClientsOnSignal, timed, writeRecordsFile } from './common.js';
 import { KafkaCluster, javaVersion } from './kafka-cluster.js';
 import { cpuSeconds, memoryMiB } from './peers.js';
 import { fmtMs, pct, produceVersionFor, runAt, type RunResult } from './produce-latency.js';
@@ -112,7 +115,7 @@ type Rf = (typeof REPLICATION_FACTORS)[number];
 const minIsr = (rf: Rf): number => (rf === 1 ? 1 : 2);
 /** The failover producer's wait after an error or a lost connection before it looks for the leader again. */
 const RETRY_MS = 20;
-/** The failover producer's request timeout (Produce timeoutMs; the connection waits a little longer). */
+/** The failover producer's request timeout (Produce timeoutMs; the raw client gives up after as long). */
 const PRODUCE_TIMEOUT_MS = 10_000;
 const ISR_TIMEOUT_MS = 120_000;
 /** A kill after which no broker acknowledges within this long fails the run. */
@@ -215,7 +218,7 @@ function medianOf(key: string, s: SystemName): number | undefined {
   return xs && xs.length > 0 ? median(xs) : undefined;
 }
 const problems: string[] = [];
-/** "<system> rf<N>" of the latency cases where some request was still unanswered at the end (the broker could not keep up). */
+/** "<system> lat <rate> rf<N>" of the latency cases where some request was still unanswered at the end (the broker could not keep up). */
 const overloaded = new Set<string>();
 
 /** Replica lists: partition i starts at node i mod 3 and takes the next rf - 1 nodes. */
@@ -238,7 +241,8 @@ function oneRecordProduce(topic: string, partition: number): ProduceRequest {
  * Writes one record with acks=all to every partition, retrying until each is acknowledged: after
  * it, the followers are fetching. (A full ISR in Metadata says nothing of that: a new partition's
  * ISR is its replica list from the start, and a follower whose first fetch reached the leader
- * before the leader knew the partition waits replica.fetch.backoff.ms, 1 s in Kafka, to try again.)
+ * before the leader knew the partition gets an error and, in Kafka, waits replica.fetch.backoff.ms,
+ * 1 s by default, before it tries again: AbstractFetcherThread's delayPartitions.)
  */
 async function primeReplication(s: System, topic: string, leaders: readonly number[]): Promise<void> {
   const deadline = Date.now() + ISR_TIMEOUT_MS;
@@ -455,7 +459,9 @@ async function failoverCycle(s: System, cycle: number): Promise<void> {
     const killedAt = performance.now();
     const acked = producer.firstAckAfter(killedAt, victim.nodeId);
     await victim.kill();
-    const at = await Promise.race([acked, sleep(FAILOVER_TIMEOUT_MS).then(() => NaN)]);
+    let timer: NodeJS.Timeout | undefined;
+    const at = await Promise.race([acked, new Promise<number>((r) => (timer = setTimeout(() => r(NaN), FAILOVER_TIMEOUT_MS)))]);
+    clearTimeout(timer);
     if (Number.isNaN(at)) throw new Error(`${s.label}: no produce acknowledged within ${FAILOVER_TIMEOUT_MS} ms of the kill (${[...producer.errors].map(([k, v]) => `${k} x${v}`).join(', ')})`);
     record('fo ms', s.name, at - killedAt);
     const errs = failoverErrors.get(s.name) ?? new Map<string, number>();
@@ -487,7 +493,7 @@ try {
       // If Kafka's three JVMs cannot start on this machine, Sluice's figures are still worth having.
       const k = await startApacheKafka().catch((e: unknown) => {
         kafkaMissing = `Apache Kafka's 3-node cluster did not start, so it has no column: ${(e as Error).message.split('\n')[0]}`;
-        progress(kafkaMissing);
+        progress(`${kafkaMissing}\n${(e as Error).message}`);
         return null;
       });
       if (k) systems.push(k);

@@ -9,7 +9,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { RawClient } from '../compat-tests/raw-client.js';
 import { spawnBroker, tmpDataDir, type BrokerProcess } from '../compat-tests/harness.js';
-import { CreateTopics } from '../src/protocol/generated/19-create-topics.js';
+import { CreateTopics, type CreateTopicsRequestCreatableTopic } from '../src/protocol/generated/19-create-topics.js';
 import { DeleteTopics } from '../src/protocol/generated/20-delete-topics.js';
 import { ListOffsets } from '../src/protocol/generated/02-list-offsets.js';
 
@@ -118,7 +118,7 @@ export async function startImpl(impl: Impl, prefix: string): Promise<RunningBrok
 // ---------------------------------------------------------------------------------------------
 // Admin requests. A connection per call: a few per benchmark case, so its cost does not matter.
 
-async function withClient<T>(port: number, f: (c: RawClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(port: number, f: (c: RawClient) => Promise<T>): Promise<T> {
   const c = await RawClient.connect(port);
   try {
     return await f(c);
@@ -128,15 +128,14 @@ async function withClient<T>(port: number, f: (c: RawClient) => Promise<T>): Pro
 }
 
 export async function createTopic(port: number, name: string, partitions: number): Promise<void> {
-  const res = await withClient(port, (c) =>
-    c.request(CreateTopics, 4, {
-      topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 10000,
-      validateOnly: false,
-    }),
-  );
+  await createTopicAs(port, { name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] });
+}
+
+/** CreateTopics v4 of one topic as described (explicit assignments, configs); throws on an error code. */
+export async function createTopicAs(port: number, topic: CreateTopicsRequestCreatableTopic): Promise<void> {
+  const res = await withClient(port, (c) => c.request(CreateTopics, 4, { topics: [topic], timeoutMs: 10000, validateOnly: false }));
   const t = res.topics[0];
-  if (!t || t.errorCode !== 0) throw new Error(`CreateTopics ${name}: error ${t?.errorCode} ${t?.errorMessage ?? ''}`);
+  if (!t || t.errorCode !== 0) throw new Error(`CreateTopics ${topic.name}: error ${t?.errorCode} ${t?.errorMessage ?? ''}`);
 }
 
 /** Deletes a topic so that a long benchmark does not fill the disk (the broker removes its files). */

@@ -10,11 +10,10 @@
  * If this process exits with JVMs still running, its exit hook SIGKILLs them (no orphan JVMs).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KAFKA_VERSION, javaCommand, resolveKafka, waitForMetadata } from '../compat-tests/reference/kafka.js';
+import { KAFKA_VERSION, javaCommand, newClusterId, resolveKafka, waitForMetadata, writeLog4jConfig } from '../compat-tests/reference/kafka.js';
 
 export interface KafkaClusterOptions {
   brokers: number;
@@ -120,7 +119,7 @@ export class KafkaCluster {
     const dir = mkdtempSync(join(tmpdir(), 'apache-kafka-cluster-'));
     const n = opts.brokers;
     const controllerPort = opts.port + n;
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = newClusterId();
     const nodes: KafkaNode[] = [];
     try {
       const formats: Promise<void>[] = [];
@@ -143,21 +142,7 @@ export class KafkaCluster {
         writeFileSync(propsFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
         const logFile = join(dir, `node-${i}.log`);
         const log4j = join(dir, `node-${i}-log4j2.properties`);
-        // Kafka's own INFO lines in a file per node (read when a node fails to start), nothing on stdout.
-        writeFileSync(
-          log4j,
-          [
-            'appender.file.type = File',
-            'appender.file.name = file',
-            `appender.file.fileName = ${logFile}`,
-            'appender.file.layout.type = PatternLayout',
-            'appender.file.layout.pattern = [%d] %p %m (%c)%n',
-            'rootLogger.level = INFO',
-            'rootLogger.appenderRef.file.ref = file',
-            'logger.state.name = state.change.logger',
-            'logger.state.level = WARN',
-          ].join('\n') + '\n',
-        );
+        writeLog4jConfig(log4j, logFile);
         const jvm = [`-Xmx${opts.heapMb}m`, `-Xms${opts.heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath];
         nodes.push(new KafkaNode(i, port, propsFile, jvm, logFile, opts.readyTimeoutMs ?? 120_000));
         formats.push(format(jvm, clusterId, propsFile));
