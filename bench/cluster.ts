@@ -69,7 +69,8 @@
  *   is full again. Node 0 holds the one controller voter in both clusters and is never killed: when
  *   it leads the partition, a preferred-leader election (ElectLeaders) moves the leadership to
  *   node 1 first. Both clusters detect the dead broker by its missed heartbeats, so the session
- *   timeout (the same on both) is the floor of every figure.
+ *   timeout (the same on both), less the time since the victim's last heartbeat, is the floor of
+ *   every figure.
  */
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
