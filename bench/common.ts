@@ -4,11 +4,12 @@
  * codecs over a raw connection, so no client library sits between the benchmark and the broker),
  * and the line that describes the machine.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { RawClient } from '../compat-tests/raw-client.js';
 import { spawnBroker, tmpDataDir, type BrokerProcess } from '../compat-tests/harness.js';
-import { CreateTopics } from '../src/protocol/generated/19-create-topics.js';
+import { CreateTopics, type CreateTopicsRequestCreatableTopic } from '../src/protocol/generated/19-create-topics.js';
 import { DeleteTopics } from '../src/protocol/generated/20-delete-topics.js';
 import { ListOffsets } from '../src/protocol/generated/02-list-offsets.js';
 
@@ -40,6 +41,12 @@ export function listFlag(name: string, fallback: string[]): string[] {
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** `xs` in the order for round `r`: rotated so that round r starts with element r mod n. */
+export function rotated<T>(xs: readonly T[], r: number): T[] {
+  const k = r % xs.length;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
 
 // ---------------------------------------------------------------------------------------------
 // The two implementations. Both brokers run at once, idle while the other is measured, so the
@@ -111,7 +118,7 @@ export async function startImpl(impl: Impl, prefix: string): Promise<RunningBrok
 // ---------------------------------------------------------------------------------------------
 // Admin requests. A connection per call: a few per benchmark case, so its cost does not matter.
 
-async function withClient<T>(port: number, f: (c: RawClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(port: number, f: (c: RawClient) => Promise<T>): Promise<T> {
   const c = await RawClient.connect(port);
   try {
     return await f(c);
@@ -121,15 +128,14 @@ async function withClient<T>(port: number, f: (c: RawClient) => Promise<T>): Pro
 }
 
 export async function createTopic(port: number, name: string, partitions: number): Promise<void> {
-  const res = await withClient(port, (c) =>
-    c.request(CreateTopics, 4, {
-      topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 10000,
-      validateOnly: false,
-    }),
-  );
+  await createTopicAs(port, { name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] });
+}
+
+/** CreateTopics v4 of one topic as described (explicit assignments, configs); throws on an error code. */
+export async function createTopicAs(port: number, topic: CreateTopicsRequestCreatableTopic): Promise<void> {
+  const res = await withClient(port, (c) => c.request(CreateTopics, 4, { topics: [topic], timeoutMs: 10000, validateOnly: false }));
   const t = res.topics[0];
-  if (!t || t.errorCode !== 0) throw new Error(`CreateTopics ${name}: error ${t?.errorCode} ${t?.errorMessage ?? ''}`);
+  if (!t || t.errorCode !== 0) throw new Error(`CreateTopics ${topic.name}: error ${t?.errorCode} ${t?.errorMessage ?? ''}`);
 }
 
 /** Deletes a topic so that a long benchmark does not fill the disk (the broker removes its files). */
@@ -161,6 +167,76 @@ export async function endOffsets(port: number, name: string, partitions: number,
   }
   if (out.includes(-1n)) throw new Error(`ListOffsets ${name}: not every partition answered`);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client processes: kcat and the Java tools, timed.
+
+/**
+ * kcat's producer settings for throughput runs: batches of up to 10,000 records after 5 ms, a
+ * queue large enough not to block, keyless records spread over every partition (no sticky linger).
+ */
+export const KCAT_PRODUCE_CONF: readonly string[] = ['-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000', '-X', 'sticky.partitioning.linger.ms=0'];
+
+/** A file of `count` lines of `size` bytes each ('a'...), for `kcat -P -l`. */
+export function writeRecordsFile(path: string, count: number, size: number): void {
+  const fd = openSync(path, 'w');
+  const line = Buffer.alloc(size + 1, 'a'.charCodeAt(0));
+  line[size] = 0x0a;
+  const chunkLines = 10_000;
+  const chunk = Buffer.concat(Array.from({ length: chunkLines }, () => line));
+  let left = count;
+  while (left > 0) {
+    const n = Math.min(left, chunkLines);
+    writeSync(fd, chunk, 0, n * (size + 1));
+    left -= n;
+  }
+  closeSync(fd);
+}
+
+/** A client run that takes longer than this is killed and fails the benchmark (a bound, not a target). */
+const CLIENT_TIMEOUT_MS = 300_000;
+
+/** Client processes running now, killed (by their handles) if this process is interrupted. */
+const clients = new Set<ChildProcess>();
+
+/** On SIGINT or SIGTERM: kill the running clients, then exit (130), which runs the exit hooks that stop brokers. */
+export function stopClientsOnSignal(): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const c of clients) c.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * Runs a command, timing it. Its stdout goes straight to `stdoutFile` (or into memory when
+ * `capture`, for the perf tools' few lines), so no reader in this process competes with the client
+ * and the broker for the cores while the clock runs. Killed (by its own handle) after CLIENT_TIMEOUT_MS.
+ */
+export function timed(cmd: string, args: readonly string[], opts: { stdoutFile?: string; capture?: boolean } = {}): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const out = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : opts.capture ? 'pipe' : 'ignore';
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', out, 'pipe'] });
+    clients.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout = (stdout + d).slice(-20000)));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-20000)));
+    const timer = setTimeout(() => {
+      stderr += `\nkilled after ${CLIENT_TIMEOUT_MS} ms`;
+      child.kill('SIGKILL');
+    }, CLIENT_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clients.delete(child);
+      const ms = performance.now() - t0;
+      clearTimeout(timer);
+      if (typeof out === 'number') closeSync(out);
+      resolve({ ms, code, stdout, stderr });
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -65,13 +65,12 @@
  *   goes back to the host, and the next first write to a page is slow; the bench measures that
  *   rate once (--page-cache-mib) since it weighs on every peer that writes a log.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '../compat-tests/harness.js';
 import { KAFKA_VERSION, javaCommand, resolveKafka } from '../compat-tests/reference/kafka.js';
-import { endOffsets, fmtInt, hasFlag, listFlag, machineLine, median, numFlag } from './common.js';
+import { KCAT_PRODUCE_CONF, endOffsets, fmtInt, hasFlag, listFlag, machineLine, median, numFlag, rotated, stopClientsOnSignal, timed, writeRecordsFile } from './common.js';
 import { IN_MEMORY, KAFKA_HEAP_MB, PEER_LABELS, PEER_NAMES, cpuSeconds, ensureFakes, fakeVersions, memoryMiB, startPeer, type Peer, type PeerName } from './peers.js';
 import { fmtMs, pct, produceVersionFor, runAt, type RunResult } from './produce-latency.js';
 
@@ -98,67 +97,13 @@ for (const r of rates) if (!(r > 0)) throw new Error(`--rates: bad rate ${r}`);
 if (!Number.isInteger(perfPartitions)) throw new Error('--perf-partitions: a whole number');
 if (rounds < 1 || peersWanted.length === 0) throw new Error('nothing to run');
 
-/** A client run that takes longer than this is killed and fails the benchmark (a bound, not a target). */
-const CLIENT_TIMEOUT_MS = 300_000;
-
 ensureFakes(peersWanted);
 const kafkaClasspath = peersWanted.includes('kafka') || perfPartitions > 0 ? resolveKafka() : '';
 
 // ---------------------------------------------------------------------------------------------
 // Processes and files.
 
-function writeRecordsFile(path: string, count: number, size: number): void {
-  const fd = openSync(path, 'w');
-  const line = Buffer.alloc(size + 1, 'a'.charCodeAt(0));
-  line[size] = 0x0a;
-  const chunkLines = 10_000;
-  const chunk = Buffer.concat(Array.from({ length: chunkLines }, () => line));
-  let left = count;
-  while (left > 0) {
-    const n = Math.min(left, chunkLines);
-    writeSync(fd, chunk, 0, n * (size + 1));
-    left -= n;
-  }
-  closeSync(fd);
-}
-
-/** Client processes running now, killed (by their handles) if this process is interrupted. */
-const clients = new Set<ChildProcess>();
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    for (const c of clients) c.kill('SIGKILL');
-    process.exit(130);
-  });
-}
-
-/**
- * Runs a command, timing it. Its stdout goes straight to `stdoutFile` (or into memory when
- * `capture`, for the perf tools' few lines), so no reader in this process competes with the client
- * and the broker for the cores while the clock runs. Killed (by its own handle) after CLIENT_TIMEOUT_MS.
- */
-function timed(cmd: string, args: string[], opts: { stdoutFile?: string; capture?: boolean } = {}): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const out = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : opts.capture ? 'pipe' : 'ignore';
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', out, 'pipe'] });
-    clients.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout = (stdout + d).slice(-20000)));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-20000)));
-    const timer = setTimeout(() => {
-      stderr += `\nkilled after ${CLIENT_TIMEOUT_MS} ms`;
-      child.kill('SIGKILL');
-    }, CLIENT_TIMEOUT_MS);
-    child.on('close', (code) => {
-      clients.delete(child);
-      const ms = performance.now() - t0;
-      clearTimeout(timer);
-      if (typeof out === 'number') closeSync(out);
-      resolve({ ms, code, stdout, stderr });
-    });
-  });
-}
+stopClientsOnSignal();
 
 /** Newlines in a file, counted after the timed run. */
 function countLines(path: string): number {
@@ -258,7 +203,6 @@ const MOCK_NA = 'keeps only the last 5 MiB per partition';
 // ---------------------------------------------------------------------------------------------
 // kcat: produce then consume, one case on one peer.
 
-const PRODUCE_CONF = ['-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000', '-X', 'sticky.partitioning.linger.ms=0'];
 const CONSUME_CONF = ['-X', 'queued.min.messages=2000000', '-X', 'queued.max.messages.kbytes=2097151'];
 
 async function kcatCase(peer: Peer, dir: string, file: string, size: number, count: number, partitions: number, round: number): Promise<void> {
@@ -271,7 +215,7 @@ async function kcatCase(peer: Peer, dir: string, file: string, size: number, cou
       await peer.createTopic(topic, partitions);
       topics.push(topic);
       const cpu0 = cpuSeconds(peer.pid);
-      const p = await timed('kcat', ['-b', peer.bootstrap, '-P', '-t', topic, '-l', file, ...PRODUCE_CONF, '-X', `acks=${acks}`]);
+      const p = await timed('kcat', ['-b', peer.bootstrap, '-P', '-t', topic, '-l', file, ...KCAT_PRODUCE_CONF, '-X', `acks=${acks}`]);
       const cpu1 = cpuSeconds(peer.pid);
       if (p.code !== 0) throw new Error(`kcat produce to ${topic} on ${peer.name} failed: ${p.stderr}`);
       await checkTopic(peer, topic, partitions, count, true);
@@ -394,12 +338,6 @@ async function latencyCase(peer: Peer, rate: number): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // The run.
-
-/** Peers in the order for round `r`: rotated so that round r starts with peer r mod n. */
-function rotated<T>(xs: readonly T[], r: number): T[] {
-  const k = r % xs.length;
-  return [...xs.slice(k), ...xs.slice(0, k)];
-}
 
 const t0 = performance.now();
 /** One line on stderr per case, so a long run shows where it is. */

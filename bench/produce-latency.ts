@@ -71,11 +71,14 @@ export interface RunSettings {
   valueBytes: number;
   maxInFlight: number;
   pacing: 'spin' | 'timer';
+  /** Records already in the partition before the run (default 0): the first request's expected base offset. */
+  firstOffset?: number;
 }
 
 /** One run at a fixed rate on one new connection to `port`, into `topic` (1 partition, empty). */
 export async function runAt(port: number, topic: string, version: number, rate: number, acks: number, s: RunSettings): Promise<RunResult> {
   const { warmupS, durationS, batchRecords, valueBytes, maxInFlight, pacing } = s;
+  const firstOffset = BigInt(s.firstOffset ?? 0);
   const records = Array.from({ length: batchRecords }, () => ({ key: null, value: Buffer.alloc(valueBytes, 'v'.charCodeAt(0)) }));
   // The broker overwrites only baseOffset and partitionLeaderEpoch, outside the CRC, so the same
   // batch can be sent again and again; its timestamps are those of this run's start.
@@ -163,7 +166,7 @@ export async function runAt(port: number, topic: string, version: number, rate: 
     const p = res.responses[0]?.partitionResponses[0];
     if (!p) problem(`response ${i}: no partition in the response`);
     else if (p.errorCode !== 0) problem(`response ${i}: error code ${p.errorCode} ${p.errorMessage ?? ''}`);
-    else if (p.baseOffset !== BigInt(i) * expectOffset) problem(`response ${i}: base offset ${p.baseOffset}, expected ${BigInt(i) * expectOffset}`);
+    else if (p.baseOffset !== firstOffset + BigInt(i) * expectOffset) problem(`response ${i}: base offset ${p.baseOffset}, expected ${firstOffset + BigInt(i) * expectOffset}`);
   };
 
   let pending: Buffer | null = null;
@@ -214,7 +217,8 @@ export async function runAt(port: number, topic: string, version: number, rate: 
   if (unanswered === 0) {
     // Everything answered: the log must hold exactly what was sent.
     const [endOffset] = await endOffsets(port, topic, 1);
-    if (endOffset !== BigInt(total * batchRecords)) problem(`end offset ${endOffset}, expected ${total * batchRecords}`);
+    const expected = firstOffset + BigInt(total * batchRecords);
+    if (endOffset !== expected) problem(`end offset ${endOffset}, expected ${expected}`);
   }
   return {
     fromDue: fromDue.sort(),

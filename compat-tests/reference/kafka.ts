@@ -85,8 +85,36 @@ export interface KafkaProcess {
   rssKiB(): number;
 }
 
-function clusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A new cluster id: 16 random bytes in URL-safe base64, as Kafka's Uuid prints them. Never one
+ * that starts with '-': `kafka-storage format -t -...` takes it for an option and fails (one id
+ * in 64 would); Kafka's own Uuid.randomUuid() skips those for the same reason.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/** A log4j2 configuration that sends Kafka's INFO lines (state changes: WARN) to `logFile` only. */
+export function writeLog4jConfig(path: string, logFile: string): void {
+  writeFileSync(
+    path,
+    [
+      'appender.file.type = File',
+      'appender.file.name = file',
+      `appender.file.fileName = ${logFile}`,
+      'appender.file.layout.type = PatternLayout',
+      'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+      'rootLogger.level = INFO',
+      'rootLogger.appenderRef.file.ref = file',
+      'logger.kafka.name = kafka',
+      'logger.kafka.level = INFO',
+      'logger.state.name = state.change.logger',
+      'logger.state.level = WARN',
+    ].join('\n') + '\n',
+  );
 }
 
 /**
@@ -121,25 +149,10 @@ export async function startKafka(opts: { port?: number; heapMb?: number; overrid
   writeFileSync(propsFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const logFile = join(dir, 'server.log');
   const log4j = join(dir, 'log4j2.properties');
-  writeFileSync(
-    log4j,
-    [
-      'appender.file.type = File',
-      'appender.file.name = file',
-      `appender.file.fileName = ${logFile}`,
-      'appender.file.layout.type = PatternLayout',
-      'appender.file.layout.pattern = [%d] %p %m (%c)%n',
-      'rootLogger.level = INFO',
-      'rootLogger.appenderRef.file.ref = file',
-      'logger.kafka.name = kafka',
-      'logger.kafka.level = INFO',
-      'logger.state.name = state.change.logger',
-      'logger.state.level = WARN',
-    ].join('\n') + '\n',
-  );
+  writeLog4jConfig(log4j, logFile);
   const java = javaCommand();
   const jvm = [`-Xmx${opts.heapMb ?? 512}m`, `-Xms${opts.heapMb ?? 512}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath];
-  const fmt = spawnSync(java, [...jvm.filter((a) => !a.startsWith('-Xms')), 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile], {
+  const fmt = spawnSync(java, [...jvm.filter((a) => !a.startsWith('-Xms')), 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propsFile], {
     encoding: 'utf8',
     timeout: 120_000,
   });
