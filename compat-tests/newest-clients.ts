@@ -38,7 +38,8 @@
  * .cache/api-versions-kafka/. CLIENTS_TARGET=cluster runs it against a 3-broker Sluice cluster
  * (startCluster: a combined node and two broker-only nodes, default.replication.factor=3 and
  * min.insync.replicas=2); the recording proxy fronts the first node, and clients reach the others
- * at the addresses Metadata gives. Neither is part of CI yet.
+ * at the addresses Metadata gives. compat-tests/cluster-clients.test.ts runs it on a cluster in CI
+ * (clientSuite's target); CLIENTS_TARGET=kafka is a manual check.
  */
 import type { Test } from 'tap';
 import { Kafka, logLevel } from 'kafkajs';
@@ -205,10 +206,19 @@ export class VersionLog {
   }
 }
 
+/** What the suite runs against: one Sluice node, Apache Kafka, or a 3-broker Sluice cluster. */
+export type Target = 'sluice' | 'kafka' | 'cluster';
+
+/** The target CLIENTS_TARGET names (one Sluice node when unset). */
+export function targetFromEnv(): Target {
+  const t = process.env.CLIENTS_TARGET;
+  return t === 'kafka' || t === 'cluster' ? t : 'sluice';
+}
+
 export interface Env {
-  /** Sluice, or Apache Kafka with CLIENTS_TARGET=kafka. */
+  /** The first node of the target (Sluice, Apache Kafka, the cluster's combined node). */
   broker: { port: number; bootstrap: string };
-  target: 'sluice' | 'kafka';
+  target: Target;
   proxy: FaultProxy;
   /** The bootstrap address clients get: the recording proxy. */
   bootstrap: string;
@@ -217,11 +227,10 @@ export interface Env {
 }
 
 /** Starts a broker and the recording proxy in front of it; torn down with the test. */
-export async function startEnv(t: Test): Promise<Env> {
-  const target = process.env.CLIENTS_TARGET === 'kafka' ? 'kafka' : 'sluice';
+export async function startEnv(t: Test, target: Target = targetFromEnv()): Promise<Env> {
   let broker: Env['broker'];
   let stop: () => Promise<unknown>;
-  if (process.env.CLIENTS_TARGET === 'cluster') {
+  if (target === 'cluster') {
     const data = tmpDataDir('sluice-newest-cluster-');
     const cluster = await startCluster({ brokers: 3, port: await freePortRun(4), dataDir: data.dir, overrides: ['default.replication.factor=3', 'min.insync.replicas=2'] });
     broker = { port: cluster.nodes[0]!.port, bootstrap: cluster.bootstrap };
@@ -251,7 +260,7 @@ export async function startEnv(t: Test): Promise<Env> {
   });
   // The recording proxy points every broker address at itself (one broker behind it); a cluster's
   // clients go to the brokers themselves, and their versions are not recorded.
-  const bootstrap = process.env.CLIENTS_TARGET === 'cluster' ? `127.0.0.1:${broker.port}` : `127.0.0.1:${proxy.port}`;
+  const bootstrap = target === 'cluster' ? `127.0.0.1:${broker.port}` : `127.0.0.1:${proxy.port}`;
   return { broker, target, proxy, bootstrap, versions, kafka };
 }
 
@@ -276,9 +285,9 @@ async function produceWithKafkajs(env: Env, topic: string, values: Array<{ parti
 }
 
 /** Runs every part of the suite as subtests of `t`. */
-export async function clientSuite(t: Test, d: ClientDriver): Promise<void> {
+export async function clientSuite(t: Test, d: ClientDriver, target: Target = targetFromEnv()): Promise<void> {
   d.check();
-  const env = await startEnv(t);
+  const env = await startEnv(t, target);
   const topicBase = d.name.replace(/[^a-z0-9]/g, '');
 
   await t.test('admin: create, describe, describe configs, delete a topic', async (t) => {
@@ -413,7 +422,7 @@ export async function clientSuite(t: Test, d: ClientDriver): Promise<void> {
     t.equal((await c.stop()).code, 0);
   });
 
-  if (process.env.CLIENTS_TARGET === 'cluster') return;
+  if (target === 'cluster') return;
   const file = env.target === 'kafka' ? env.versions.save(d.name, `${d.label} vs Kafka ${KAFKA_VERSION}`, 'api-versions-kafka') : env.versions.save(d.name, d.label);
   t.ok(env.versions.seen.size > 0, 'the proxy saw the client');
   t.comment(`API versions ${d.label}: ${JSON.stringify(env.versions.table())} (${file})`);
