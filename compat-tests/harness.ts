@@ -124,10 +124,28 @@ function listenOn(port: number): Promise<Server | null> {
   });
 }
 
-/** A first port P with P..P+count-1 all free on 127.0.0.1 a moment ago (bound together, then released). */
+/**
+ * The lowest port the kernel hands out to outgoing connections (Linux's ip_local_port_range);
+ * 32768 where it cannot be read.
+ */
+function ephemeralPortsLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A first port P with P..P+count-1 all free on 127.0.0.1 a moment ago (bound together, then
+ * released). Taken below the ephemeral range when there is room, so that a node restarted on its
+ * port (a cluster test's kill and restart) cannot find it taken by some outgoing connection.
+ */
 export async function freePortRun(count: number): Promise<number> {
+  const below = ephemeralPortsLow() - count - 10_000;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const first = await listenOn(0);
+    const first = below > 0 ? await listenOn(10_000 + Math.floor(Math.random() * below)) : await listenOn(0);
     if (!first) continue;
     const p = (first.address() as { port: number }).port;
     const held: Server[] = [first];

@@ -47,7 +47,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { freePortRun, ROOT, run, spawnBroker, spawnWorker, stopBroker, tmpDataDir, until, type Worker } from './harness.js';
-import { startCluster } from '../src/index.js';
+import { startCluster, type Cluster } from '../src/index.js';
 import { DIFFERENTIAL_SETTINGS, KAFKA_VERSION, startKafka } from './reference/kafka.js';
 import { RawClient, fetchRequest } from './raw-client.js';
 import { Fetch, apiCodecs } from '../src/protocol/generated/index.js';
@@ -219,6 +219,8 @@ export interface Env {
   /** The first node of the target (Sluice, Apache Kafka, the cluster's combined node). */
   broker: { port: number; bootstrap: string };
   target: Target;
+  /** The cluster's nodes (target 'cluster'), for tests that kill and restart them. */
+  cluster: Cluster | null;
   proxy: FaultProxy;
   /** The bootstrap address clients get: the recording proxy. */
   bootstrap: string;
@@ -230,12 +232,21 @@ export interface Env {
 export async function startEnv(t: Test, target: Target = targetFromEnv()): Promise<Env> {
   let broker: Env['broker'];
   let stop: () => Promise<unknown>;
+  let cluster: Cluster | null = null;
   if (target === 'cluster') {
     const data = tmpDataDir('sluice-newest-cluster-');
-    const cluster = await startCluster({ brokers: 3, port: await freePortRun(4), dataDir: data.dir, overrides: ['default.replication.factor=3', 'min.insync.replicas=2'] });
-    broker = { port: cluster.nodes[0]!.port, bootstrap: cluster.bootstrap };
+    const c = await startCluster({
+      brokers: 3,
+      port: await freePortRun(4),
+      dataDir: data.dir,
+      brokerSessionTimeoutMs: 2000,
+      brokerHeartbeatIntervalMs: 250,
+      overrides: ['default.replication.factor=3', 'min.insync.replicas=2'],
+    });
+    cluster = c;
+    broker = { port: c.nodes[0]!.port, bootstrap: c.bootstrap };
     stop = async () => {
-      await cluster.stop();
+      await c.stop();
       data.remove();
     };
   } else if (target === 'kafka') {
@@ -261,7 +272,7 @@ export async function startEnv(t: Test, target: Target = targetFromEnv()): Promi
   // The recording proxy points every broker address at itself (one broker behind it); a cluster's
   // clients go to the brokers themselves, and their versions are not recorded.
   const bootstrap = target === 'cluster' ? `127.0.0.1:${broker.port}` : `127.0.0.1:${proxy.port}`;
-  return { broker, target, proxy, bootstrap, versions, kafka };
+  return { broker, target, cluster, proxy, bootstrap, versions, kafka };
 }
 
 async function createTopic(env: Env, topic: string, numPartitions: number): Promise<void> {
@@ -421,6 +432,49 @@ export async function clientSuite(t: Test, d: ClientDriver, target: Target = tar
     t.same(records(c).map((e) => e.offset).sort((x, y) => x! - y!), Array.from({ length: 20 }, (_, i) => 10 + Math.floor(i / 4)).sort((x, y) => x - y), 'at offsets 10..14 of each partition');
     t.equal((await c.stop()).code, 0);
   });
+
+  if (env.cluster) {
+    const cluster = env.cluster;
+    await t.test("acks=all, idempotent, while the partition's leader is killed (kill -9): nothing acknowledged lost, nothing twice", async (t) => {
+      const topic = `${topicBase}-failover`;
+      const [n0, n1, n2] = cluster.nodes;
+      const admin = env.kafka.admin();
+      await admin.connect();
+      t.teardown(() => admin.disconnect());
+      // Led by the second node: the first holds the one controller voter and stays up.
+      await admin.createTopics({
+        topics: [{ topic, replicaAssignment: [{ partition: 0, replicas: [n1!.nodeId, n2!.nodeId, n0!.nodeId] }], configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+        waitForLeaders: true,
+      });
+      const c = d.command(['failover', env.bootstrap, topic, '300']);
+      const w = spawnWorker<{ acked?: string; failed?: string; step?: string }>(`${d.name} failover`, c.cmd, c.args, { env: c.env });
+      t.teardown(() => w.kill9());
+      const acked = (): string[] => w.events.flatMap((e) => (e.acked ? [e.acked] : []));
+      const diag = (): string => `${w.describe()}
+last events: ${JSON.stringify(w.events.slice(-5))}`;
+      await until('50 records acknowledged', () => (w.assertAlive(), acked().length >= 50), 90_000, diag);
+      await n1!.kill();
+      const atKill = acked().length;
+      await until('50 more acknowledged by the new leader', () => (w.assertAlive(), acked().length >= atKill + 50), 90_000, diag);
+      await n1!.restart();
+      const exit = await until('the driver finished', () => w.exitInfo(), 180_000, diag);
+      t.equal(exit.code, 0, 'the driver exited cleanly');
+      t.ok(w.events.some((e) => e.step === 'done'), 'after its last record');
+      const failed = w.events.filter((e) => e.failed).length;
+      const all = readRecords(await driverRun(d, ['read', env.bootstrap, topic, '1', 'read_uncommitted', String(acked().length)]));
+      const seen = all.map((r) => unb64(r.value)!);
+      t.same(
+        acked().filter((v) => !seen.includes(v)),
+        [],
+        `every one of the ${acked().length} acknowledged records is read back (${failed} not acknowledged)`,
+      );
+      t.same(
+        seen.filter((v, i) => seen.indexOf(v) !== i),
+        [],
+        'no record twice',
+      );
+    });
+  }
 
   if (target === 'cluster') return;
   const file = env.target === 'kafka' ? env.versions.save(d.name, `${d.label} vs Kafka ${KAFKA_VERSION}`, 'api-versions-kafka') : env.versions.save(d.name, d.label);

@@ -302,12 +302,33 @@ func txn(bootstrap, topic, txnID string) {
 	}
 }
 
+// failover sends one record at a time to partition 0, idempotent with acks=all, each awaited,
+// and prints {"acked": v} or {"failed": v} per record while the test kills the partition's leader.
+func failover(bootstrap, topic, count string) {
+	n, err := strconv.Atoi(count)
+	if err != nil {
+		fail("count: %v", err)
+	}
+	cl := client(bootstrap, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordDeliveryTimeout(90*time.Second))
+	defer cl.Close()
+	for i := 0; i < n; i++ {
+		v := fmt.Sprintf("f-%d", i)
+		if err := cl.ProduceSync(timeout(120*time.Second), &kgo.Record{Topic: topic, Partition: 0, Value: []byte(v)}).FirstErr(); err != nil {
+			emit(map[string]any{"failed": v, "error": err.Error()})
+		} else {
+			emit(map[string]any{"acked": v})
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	emit(map[string]any{"step": "done"})
+}
+
 func main() {
 	if len(os.Args) < 3 {
-		fail("usage: franz-driver admin|produce|read|group|txn <bootstrap> ...")
+		fail("usage: franz-driver admin|produce|read|group|txn|failover <bootstrap> ...")
 	}
 	a := os.Args[2:]
-	need := map[string]int{"admin": 2, "produce": 4, "read": 5, "group": 3, "txn": 3}[os.Args[1]]
+	need := map[string]int{"admin": 2, "produce": 4, "read": 5, "group": 3, "txn": 3, "failover": 3}[os.Args[1]]
 	if need == 0 || len(a) != need {
 		fail("bad arguments for %s", os.Args[1])
 	}
@@ -322,5 +343,7 @@ func main() {
 		group(a[0], a[1], a[2])
 	case "txn":
 		txn(a[0], a[1], a[2])
+	case "failover":
+		failover(a[0], a[1], a[2])
 	}
 }

@@ -129,6 +129,34 @@ public final class ClientDriver {
     emit("{\"step\":\"produced\",\"count\":" + sent.size() + "}");
   }
 
+  /**
+   * One record at a time to partition 0, idempotent with acks=all, each awaited: prints
+   * {"acked":v} or {"failed":v} per record while the test kills the partition's leader.
+   */
+  static void failover(String bootstrap, String topic, String count) throws Exception {
+    Properties p = props(bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "90000");
+    p.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "100");
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < Integer.parseInt(count); i++) {
+        String v = "f-" + i;
+        try {
+          producer.send(new ProducerRecord<>(topic, 0, null, v.getBytes(StandardCharsets.UTF_8))).get(120, TimeUnit.SECONDS);
+          emit("{\"acked\":\"" + v + "\"}");
+        } catch (Exception e) {
+          emit("{\"failed\":\"" + v + "\"}");
+        }
+        Thread.sleep(5);
+      }
+    }
+    emit("{\"step\":\"done\"}");
+  }
+
   static KafkaConsumer<byte[], byte[]> consumer(String bootstrap, Properties extra) {
     Properties p = props(bootstrap);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -237,9 +265,9 @@ public final class ClientDriver {
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3);
+    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3, "failover", 3);
     if (args.length == 0 || !arity.containsKey(args[0]) || args.length != arity.get(args[0]) + 1) {
-      System.err.println("usage: ClientDriver admin|produce|read|group|txn <bootstrap> ...");
+      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover <bootstrap> ...");
       System.exit(2);
     }
     switch (args[0]) {
@@ -248,6 +276,7 @@ public final class ClientDriver {
       case "read" -> read(args[1], args[2], args[3], args[4], args[5]);
       case "group" -> group(args[1], args[2], args[3]);
       case "txn" -> txn(args[1], args[2], args[3]);
+      case "failover" -> failover(args[1], args[2], args[3]);
       default -> throw new IllegalStateException();
     }
     if (!args[0].equals("group")) System.exit(0);

@@ -1,5 +1,5 @@
 """Driver for the newest confluent-kafka-python (PyPI, bundled librdkafka): the command line of
-compat-tests/newest-clients.ts (admin, produce, read, group, txn), one JSON object per stdout line."""
+compat-tests/newest-clients.ts (admin, produce, read, group, txn, failover), one JSON object per stdout line."""
 import json
 import signal
 import sys
@@ -130,5 +130,22 @@ def txn(bootstrap, topic, txn_id):
         emit({"step": "txn", "outcome": outcome})
 
 
-commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn}
+def failover(bootstrap, topic, count):
+    """One record at a time to partition 0, idempotent with acks=all, each awaited: prints
+    {"acked": v} or {"failed": v} per record while the test kills the partition's leader."""
+    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
+                  "message.timeout.ms": 90000, "linger.ms": 0})
+    for i in range(int(count)):
+        v = "f-%d" % i
+        outcome = []
+        p.produce(topic, partition=0, value=v.encode(), on_delivery=lambda err, msg: outcome.append(err))
+        while not outcome:
+            p.poll(0.05)
+        emit({"acked": v} if outcome[0] is None else {"failed": v, "error": str(outcome[0])})
+        time.sleep(0.005)
+    p.flush(30)
+    emit({"step": "done"})
+
+
+commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn, "failover": failover}
 commands[sys.argv[1]](*sys.argv[2:])

@@ -1,5 +1,5 @@
 """Driver for the newest kafka-python (PyPI): the command line of compat-tests/newest-clients.ts
-(admin, produce, read, group, txn), one JSON object per stdout line."""
+(admin, produce, read, group, txn, failover), one JSON object per stdout line."""
 import json
 import signal
 import sys
@@ -106,5 +106,22 @@ def txn(bootstrap, topic, txn_id):
     p.close()
 
 
-commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn}
+def failover(bootstrap, topic, count):
+    """One record at a time to partition 0, idempotent with acks=all, each awaited: prints
+    {"acked": v} or {"failed": v} per record while the test kills the partition's leader."""
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                      request_timeout_ms=5000, retry_backoff_ms=100)
+    for i in range(int(count)):
+        v = "f-%d" % i
+        try:
+            p.send(topic, partition=0, value=v.encode()).get(90)
+            emit({"acked": v})
+        except Exception as e:  # not acknowledged: the test only checks acknowledged records
+            emit({"failed": v, "error": str(e)})
+        time.sleep(0.005)
+    p.close()
+    emit({"step": "done"})
+
+
+commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn, "failover": failover}
 commands[sys.argv[1]](*sys.argv[2:])
