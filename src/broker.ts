@@ -168,7 +168,7 @@ export class Broker implements BrokerServices {
     const defaults = { numPartitions: config.numPartitions, replicationFactor: Number(config.get('default.replication.factor')) };
     this.controller = brokerOnly
       ? new ForwardingController(this.image, meta.nodeId, defaults, config, (name) => this.forwardTopicCreation(name))
-      : new Controller(this.image, metadataLog, meta.nodeId, defaults, { clusterId: meta.clusterId, config });
+      : new Controller(this.image, metadataLog, meta.nodeId, defaults, { clusterId: meta.clusterId, config, implicitLocalBroker: config.roles.has('broker') });
     if (!brokerOnly) {
       this.publisher.attach(this.controller);
       this.recordClusterMinInsyncReplicas(log);
@@ -271,15 +271,22 @@ export class Broker implements BrokerServices {
       throw new ConfigError(`${config.dataDir} belongs to node ${meta.nodeId}, but node.id is ${config.nodeId}; set node.id=${meta.nodeId} or use another data directory`);
     }
 
-    if (!config.roles.has('broker')) {
-      throw new ConfigError(`process.roles=controller alone is not served yet (a controller-only process comes with issue 12); run the controller as a combined node with process.roles=broker,controller`);
-    }
     if (!config.roles.has('controller') && config.quorum.voters.length === 0 && config.quorum.bootstrapServers.length === 0) {
       throw new ConfigError('a broker-only node (process.roles=broker) needs controller.quorum.voters or controller.quorum.bootstrap.servers to find its controller');
     }
     const broker = new Broker(config, meta, log, MetadataLog.open(config.dataDir, io), io, connectionsMax);
     let binding = config.listener;
     try {
+      if (!config.roles.has('broker')) {
+        // A controller-only node (process.roles=controller): its CONTROLLER listener alone, where
+        // brokers register, heartbeat, copy the metadata log and send their admin requests.
+        broker.controllerPort = await broker.controllerListener!.listen(config.listener.host, config.listener.port);
+        broker.listenPort = broker.controllerPort;
+        if (!config.explicit.has('advertised.listeners')) broker.advertisedPort = broker.controllerPort;
+        broker.startFlushTimer();
+        broker.readyMs = performance.now() - t0;
+        return broker;
+      }
       const port = await broker.listener.listen(config.listener.host, config.listener.port);
       if (!config.explicit.has('advertised.listeners')) broker.advertisedPort = port;
       broker.listenPort = port;
