@@ -131,6 +131,16 @@ t.test('two of three brokers down with min.insync.replicas=2: NOT_ENOUGH_REPLICA
     [],
     `with two brokers down nothing is acknowledged (codes: ${[...new Set(after)].join(', ')})`,
   );
+  const offline = await until(
+    'Metadata naming the killed brokers offline',
+    async () => {
+      const p = (await admin.fetchTopicMetadata({ topics: ['two-down'] })).topics[0]!.partitions[0]!;
+      return p.offlineReplicas?.length === 2 ? p : null;
+    },
+    30_000,
+  );
+  t.same([...offline.offlineReplicas!].sort(), [b1.nodeId, b2.nodeId].sort(), 'Metadata: the fenced brokers\' replicas are offline');
+  t.same(offline.isr, [first.nodeId], 'and the ISR is the leader alone');
   // kafkajs hears the same: its retries run out on NOT_ENOUGH_REPLICAS.
   const producer = kafka.producer({ retry: { retries: 1, initialRetryTime: 100 } });
   await producer.connect();

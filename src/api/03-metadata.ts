@@ -29,20 +29,29 @@ import type { ApiHandler, RequestContext } from './registry.js';
 type TopicResponse = MetadataResponse['topics'][number];
 
 
+/**
+ * Kafka's KRaftMetadataCache: a replica is offline when its broker is fenced or not registered
+ * (this node's own broker counts as live before it has registered: one node, a combined node
+ * starting); a partition without a leader says LEADER_NOT_AVAILABLE.
+ */
 export function topicMetadata(b: BrokerServices, t: TopicState, authorizedOperations: number): TopicResponse {
+  const offline = (id: number): boolean => {
+    const reg = b.image.brokers.get(id);
+    return reg ? reg.fenced : id !== b.nodeId;
+  };
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,
     topicId: t.topicIdBytes,
     isInternal: INTERNAL_TOPICS.has(t.name),
     partitions: t.partitions.map((p) => ({
-      errorCode: ErrorCode.NONE,
+      errorCode: p.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
       partitionIndex: p.partition,
       leaderId: p.leader,
       leaderEpoch: p.leaderEpoch,
       replicaNodes: p.replicas,
       isrNodes: p.isr,
-      offlineReplicas: [],
+      offlineReplicas: p.replicas.filter(offline),
     })),
     topicAuthorizedOperations: authorizedOperations,
   };
