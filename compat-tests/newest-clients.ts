@@ -435,8 +435,32 @@ export async function clientSuite(t: Test, d: ClientDriver, target: Target = tar
 
   if (env.cluster) {
     const cluster = env.cluster;
-    await t.test("acks=all, idempotent, while the partition's leader is killed (kill -9): nothing acknowledged lost, nothing twice", async (t) => {
-      const topic = `${topicBase}-failover`;
+    await t.test('cluster admin: three brokers, a topic with replication factor 3, one with explicit assignments, ISRs', async (t) => {
+      const out = await driverRun(d, ['cluster-admin', env.bootstrap, `${topicBase}-ca`]);
+      const ids = cluster.nodes.map((n) => n.nodeId).sort();
+      t.same(out.find((o) => o.step === 'cluster')?.brokers, ids, 'describeCluster: the three brokers');
+      type Part = { partition: number; leader: number; replicas: number[]; isr: number[] };
+      const parts = (name: string): Part[] => (out.find((o) => o.step === 'topic' && o.name === name)?.partitions as Part[] | undefined) ?? [];
+      const rf3 = parts(`${topicBase}-ca-rf3`);
+      t.equal(rf3.length, 3, 'RF 3 topic: three partitions');
+      t.ok(
+        rf3.every((p) => [...p.replicas].sort().join() === ids.join() && [...p.isr].sort().join() === ids.join() && p.leader === p.replicas[0]),
+        'each on the three brokers, all in the ISR, led by its first replica',
+      );
+      t.same([...new Set(rf3.map((p) => p.leader))].sort(), ids, 'leaders spread over the brokers');
+      const assigned = parts(`${topicBase}-ca-assigned`);
+      t.same(
+        assigned.map((p) => [p.replicas, p.leader, [...p.isr].sort()]),
+        [
+          [[ids[1], ids[2], ids[0]], ids[1], ids],
+          [[ids[2], ids[0], ids[1]], ids[2], ids],
+        ],
+        'explicit assignments kept, led by their first replica, full ISR',
+      );
+    });
+
+    const loseLeader = async (t: Test, how: 'kill' | 'stop'): Promise<void> => {
+      const topic = `${topicBase}-${how}`;
       const [n0, n1, n2] = cluster.nodes;
       const admin = env.kafka.admin();
       await admin.connect();
@@ -447,33 +471,37 @@ export async function clientSuite(t: Test, d: ClientDriver, target: Target = tar
         waitForLeaders: true,
       });
       const c = d.command(['failover', env.bootstrap, topic, '300']);
-      const w = spawnWorker<{ acked?: string; failed?: string; step?: string }>(`${d.name} failover`, c.cmd, c.args, { env: c.env });
+      const w = spawnWorker<{ acked?: string; failed?: string; step?: string }>(`${d.name} ${how}`, c.cmd, c.args, { env: c.env });
       t.teardown(() => w.kill9());
       const acked = (): string[] => w.events.flatMap((e) => (e.acked ? [e.acked] : []));
-      const diag = (): string => `${w.describe()}
-last events: ${JSON.stringify(w.events.slice(-5))}`;
+      const diag = (): string => `${w.describe()}\nlast events: ${JSON.stringify(w.events.slice(-5))}`;
       await until('50 records acknowledged', () => (w.assertAlive(), acked().length >= 50), 90_000, diag);
-      await n1!.kill();
-      const atKill = acked().length;
-      await until('50 more acknowledged by the new leader', () => (w.assertAlive(), acked().length >= atKill + 50), 90_000, diag);
+      if (how === 'kill') await n1!.kill();
+      else await n1!.stop();
+      const atLoss = acked().length;
+      await until('50 more acknowledged by the new leader', () => (w.assertAlive(), acked().length >= atLoss + 50), 90_000, diag);
       await n1!.restart();
       const exit = await until('the driver finished', () => w.exitInfo(), 180_000, diag);
       t.equal(exit.code, 0, 'the driver exited cleanly');
       t.ok(w.events.some((e) => e.step === 'done'), 'after its last record');
-      const failed = w.events.filter((e) => e.failed).length;
+      const failed = w.events.filter((e) => e.failed);
+      // A controlled shutdown gives clients only retriable errors, which they retry: no send fails.
+      if (how === 'stop') t.same(failed, [], 'no send failed: the client retried every error it met');
       const all = readRecords(await driverRun(d, ['read', env.bootstrap, topic, '1', 'read_uncommitted', String(acked().length)]));
       const seen = all.map((r) => unb64(r.value)!);
       t.same(
         acked().filter((v) => !seen.includes(v)),
         [],
-        `every one of the ${acked().length} acknowledged records is read back (${failed} not acknowledged)`,
+        `every one of the ${acked().length} acknowledged records is read back (${failed.length} not acknowledged)`,
       );
       t.same(
         seen.filter((v, i) => seen.indexOf(v) !== i),
         [],
         'no record twice',
       );
-    });
+    };
+    await t.test("acks=all, idempotent, while the partition's leader is killed (kill -9): nothing acknowledged lost, nothing twice", (t) => loseLeader(t, 'kill'));
+    await t.test("acks=all, idempotent, through a controlled shutdown (SIGTERM) of the partition's leader: no failed send, nothing lost, nothing twice", (t) => loseLeader(t, 'stop'));
   }
 
   if (target === 'cluster') return;

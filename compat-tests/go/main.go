@@ -20,6 +20,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func emit(v any) {
@@ -302,6 +303,74 @@ func txn(bootstrap, topic, txnID string) {
 	}
 }
 
+// clusterAdmin prints the cluster seen by the admin client: the brokers, a topic with replication
+// factor 3 and one with explicit assignments, described with leaders and ISRs once every
+// partition has a leader.
+func clusterAdmin(bootstrap, topic string) {
+	cl := client(bootstrap)
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	meta, err := adm.BrokerMetadata(timeout(30 * time.Second))
+	if err != nil {
+		fail("broker metadata: %v", err)
+	}
+	var ids []int32
+	for _, b := range meta.Brokers {
+		ids = append(ids, b.NodeID)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	emit(map[string]any{"step": "cluster", "brokers": ids})
+	created, err := adm.CreateTopics(timeout(30*time.Second), 3, 3, nil, topic+"-rf3")
+	if err == nil {
+		err = created.Error()
+	}
+	if err != nil {
+		fail("create rf3: %v", err)
+	}
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 30000
+	t := kmsg.NewCreateTopicsRequestTopic()
+	t.Topic = topic + "-assigned"
+	t.NumPartitions = -1
+	t.ReplicationFactor = -1
+	for p, replicas := range [][]int32{{ids[1], ids[2], ids[0]}, {ids[2], ids[0], ids[1]}} {
+		a := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+		a.Partition = int32(p)
+		a.Replicas = replicas
+		t.ReplicaAssignment = append(t.ReplicaAssignment, a)
+	}
+	req.Topics = append(req.Topics, t)
+	resp, err := req.RequestWith(timeout(30*time.Second), cl)
+	if err == nil && len(resp.Topics) == 1 && resp.Topics[0].ErrorCode != 0 {
+		err = fmt.Errorf("error code %d", resp.Topics[0].ErrorCode)
+	}
+	if err != nil {
+		fail("create assigned: %v", err)
+	}
+	for _, name := range []string{topic + "-rf3", topic + "-assigned"} {
+		var parts []kadm.PartitionDetail
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			parts = nil
+			details, err := adm.ListTopics(timeout(10*time.Second), name)
+			led := err == nil && details[name].Err == nil && len(details[name].Partitions) > 0
+			if err == nil {
+				for _, p := range details[name].Partitions.Sorted() {
+					parts = append(parts, p)
+					led = led && p.Leader >= 0
+				}
+			}
+			if led || time.Now().After(deadline) {
+				break
+			}
+		}
+		var out []map[string]any
+		for _, p := range parts {
+			out = append(out, map[string]any{"partition": p.Partition, "leader": p.Leader, "replicas": p.Replicas, "isr": p.ISR})
+		}
+		emit(map[string]any{"step": "topic", "name": name, "partitions": out})
+	}
+}
+
 // failover sends one record at a time to partition 0, idempotent with acks=all, each awaited,
 // and prints {"acked": v} or {"failed": v} per record while the test kills the partition's leader.
 func failover(bootstrap, topic, count string) {
@@ -325,10 +394,10 @@ func failover(bootstrap, topic, count string) {
 
 func main() {
 	if len(os.Args) < 3 {
-		fail("usage: franz-driver admin|produce|read|group|txn|failover <bootstrap> ...")
+		fail("usage: franz-driver admin|produce|read|group|txn|failover|cluster-admin <bootstrap> ...")
 	}
 	a := os.Args[2:]
-	need := map[string]int{"admin": 2, "produce": 4, "read": 5, "group": 3, "txn": 3, "failover": 3}[os.Args[1]]
+	need := map[string]int{"admin": 2, "produce": 4, "read": 5, "group": 3, "txn": 3, "failover": 3, "cluster-admin": 2}[os.Args[1]]
 	if need == 0 || len(a) != need {
 		fail("bad arguments for %s", os.Args[1])
 	}
@@ -345,5 +414,7 @@ func main() {
 		txn(a[0], a[1], a[2])
 	case "failover":
 		failover(a[0], a[1], a[2])
+	case "cluster-admin":
+		clusterAdmin(a[0], a[1])
 	}
 }

@@ -94,6 +94,38 @@ public final class ClientDriver {
     }
   }
 
+  /**
+   * The cluster seen by the admin client: the brokers, a topic with replication factor 3 and one
+   * with explicit assignments, described with leaders and ISRs once every partition has a leader.
+   */
+  static void clusterAdmin(String bootstrap, String topic) throws Exception {
+    try (Admin a = Admin.create(props(bootstrap))) {
+      List<Integer> ids = new ArrayList<>(a.describeCluster().nodes().get(30, TimeUnit.SECONDS).stream().map(n -> n.id()).sorted().toList());
+      emit("{\"step\":\"cluster\",\"brokers\":" + ids + "}");
+      Map<Integer, List<Integer>> assigned = Map.of(0, List.of(ids.get(1), ids.get(2), ids.get(0)), 1, List.of(ids.get(2), ids.get(0), ids.get(1)));
+      a.createTopics(List.of(new NewTopic(topic + "-rf3", 3, (short) 3), new NewTopic(topic + "-assigned", assigned))).all().get(30, TimeUnit.SECONDS);
+      for (String name : List.of(topic + "-rf3", topic + "-assigned")) {
+        List<org.apache.kafka.common.TopicPartitionInfo> parts = List.of();
+        for (long deadline = System.currentTimeMillis() + 15000; ; Thread.sleep(200)) {
+          try {
+            parts = a.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS).get(name).partitions();
+          } catch (Exception e) {
+            parts = List.of();
+          }
+          if ((!parts.isEmpty() && parts.stream().allMatch(p -> p.leader() != null && p.leader().id() >= 0)) || System.currentTimeMillis() > deadline) break;
+        }
+        StringBuilder b = new StringBuilder("{\"step\":\"topic\",\"name\":" + str(name) + ",\"partitions\":[");
+        for (org.apache.kafka.common.TopicPartitionInfo p : parts) {
+          if (p.partition() > 0) b.append(',');
+          b.append("{\"partition\":").append(p.partition()).append(",\"leader\":").append(p.leader() == null ? -1 : p.leader().id());
+          b.append(",\"replicas\":").append(p.replicas().stream().map(n -> n.id()).toList());
+          b.append(",\"isr\":").append(p.isr().stream().map(n -> n.id()).toList()).append('}');
+        }
+        emit(b.append("]}").toString());
+      }
+    }
+  }
+
   // One input record: {"partition":N,"key":"b64"|null,"value":"b64"|null,"headers":[["k","b64"],...]}
   static final Pattern FIELD = Pattern.compile("\"(partition|key|value)\":(null|-?\\d+|\"[^\"]*\")");
   static final Pattern HEADER = Pattern.compile("\\[\"([^\"]*)\",\"([^\"]*)\"\\]");
@@ -265,9 +297,9 @@ public final class ClientDriver {
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3, "failover", 3);
+    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3, "failover", 3, "cluster-admin", 2);
     if (args.length == 0 || !arity.containsKey(args[0]) || args.length != arity.get(args[0]) + 1) {
-      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover <bootstrap> ...");
+      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin <bootstrap> ...");
       System.exit(2);
     }
     switch (args[0]) {
@@ -277,6 +309,7 @@ public final class ClientDriver {
       case "group" -> group(args[1], args[2], args[3]);
       case "txn" -> txn(args[1], args[2], args[3]);
       case "failover" -> failover(args[1], args[2], args[3]);
+      case "cluster-admin" -> clusterAdmin(args[1], args[2]);
       default -> throw new IllegalStateException();
     }
     if (!args[0].equals("group")) System.exit(0);

@@ -130,6 +130,33 @@ def txn(bootstrap, topic, txn_id):
         emit({"step": "txn", "outcome": outcome})
 
 
+def cluster_admin(bootstrap, topic):
+    """The cluster seen by the admin client: the brokers, a topic with replication factor 3 and
+    one with explicit assignments, described with leaders and ISRs once every partition has a leader."""
+    a = AdminClient({"bootstrap.servers": bootstrap})
+    ids = sorted(n.id for n in a.describe_cluster().result(30).nodes)
+    emit({"step": "cluster", "brokers": ids})
+    assigned = [[ids[1], ids[2], ids[0]], [ids[2], ids[0], ids[1]]]
+    futures = a.create_topics([NewTopic(topic + "-rf3", num_partitions=3, replication_factor=3),
+                               NewTopic(topic + "-assigned", num_partitions=len(assigned), replica_assignment=assigned)])
+    for f in futures.values():
+        f.result(30)
+    for name in (topic + "-rf3", topic + "-assigned"):
+        deadline = time.time() + 15
+        while True:
+            try:
+                parts = described(a, name).partitions
+            except KafkaException:
+                parts = []
+            if (parts and all(p.leader is not None and p.leader.id >= 0 for p in parts)) or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        emit({"step": "topic", "name": name, "partitions": [
+            {"partition": p.id, "leader": p.leader.id if p.leader is not None else -1,
+             "replicas": [n.id for n in p.replicas], "isr": [n.id for n in p.isr]}
+            for p in sorted(parts, key=lambda p: p.id)]})
+
+
 def failover(bootstrap, topic, count):
     """One record at a time to partition 0, idempotent with acks=all, each awaited: prints
     {"acked": v} or {"failed": v} per record while the test kills the partition's leader."""
@@ -147,5 +174,6 @@ def failover(bootstrap, topic, count):
     emit({"step": "done"})
 
 
-commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn, "failover": failover}
+commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn, "failover": failover,
+            "cluster-admin": cluster_admin}
 commands[sys.argv[1]](*sys.argv[2:])

@@ -106,6 +106,29 @@ def txn(bootstrap, topic, txn_id):
     p.close()
 
 
+def cluster_admin(bootstrap, topic):
+    """The cluster seen by the admin client: the brokers, a topic with replication factor 3 and
+    one with explicit assignments, described with leaders and ISRs once every partition has a leader."""
+    a = KafkaAdminClient(bootstrap_servers=bootstrap)
+    ids = sorted(b["broker_id"] for b in a.describe_cluster()["brokers"])
+    emit({"step": "cluster", "brokers": ids})
+    assigned = {0: [ids[1], ids[2], ids[0]], 1: [ids[2], ids[0], ids[1]]}
+    a.create_topics([NewTopic(topic + "-rf3", num_partitions=3, replication_factor=3),
+                     NewTopic(topic + "-assigned", replica_assignments=assigned)])
+    for name in (topic + "-rf3", topic + "-assigned"):
+        deadline = time.time() + 15
+        while True:
+            found = [t for t in a.describe_topics([name]) if t["name"] == name]
+            parts = found[0]["partitions"] if found and found[0]["error_code"] == 0 else []
+            if (parts and all(p["leader_id"] >= 0 for p in parts)) or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        emit({"step": "topic", "name": name, "partitions": [
+            {"partition": p["partition_index"], "leader": p["leader_id"], "replicas": p["replica_nodes"], "isr": p["isr_nodes"]}
+            for p in sorted(parts, key=lambda p: p["partition_index"])]})
+    a.close()
+
+
 def failover(bootstrap, topic, count):
     """One record at a time to partition 0, idempotent with acks=all, each awaited: prints
     {"acked": v} or {"failed": v} per record while the test kills the partition's leader."""
@@ -123,5 +146,6 @@ def failover(bootstrap, topic, count):
     emit({"step": "done"})
 
 
-commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn, "failover": failover}
+commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn, "failover": failover,
+            "cluster-admin": cluster_admin}
 commands[sys.argv[1]](*sys.argv[2:])
