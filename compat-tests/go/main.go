@@ -371,6 +371,71 @@ func clusterAdmin(bootstrap, topic string) {
 	}
 }
 
+// ctp is a consume-transform-produce loop, exactly once, with franz-go's GroupTransactSession: a
+// read_committed group consumer of src; per poll, a transaction writes "in-N" as "out-N" to the
+// same partition of dst and commits the consumer's positions with it (a failed or aborted
+// transaction rewinds the session to the committed offsets). Ends once src holds `count` records
+// and the group has committed the end of every partition of it.
+func ctp(bootstrap, src, dst, group, txnID, count string) {
+	want, err := strconv.ParseInt(count, 10, 64)
+	if err != nil {
+		fail("count: %v", err)
+	}
+	sess, err := kgo.NewGroupTransactSession(
+		kgo.SeedBrokers(bootstrap), kgo.TransactionalID(txnID), kgo.ConsumerGroup(group), kgo.ConsumeTopics(src),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.RequireStableFetchOffsets(), kgo.SessionTimeout(10*time.Second), kgo.HeartbeatInterval(500*time.Millisecond),
+	)
+	if err != nil {
+		fail("session: %v", err)
+	}
+	defer sess.Close()
+	adm := kadm.NewClient(sess.Client())
+	total := 0
+	for deadline := time.Now().Add(240 * time.Second); time.Now().Before(deadline); {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		fetches := sess.PollFetches(ctx)
+		cancel()
+		records := fetches.Records()
+		if len(records) == 0 {
+			ends, err1 := adm.ListEndOffsets(timeout(10*time.Second), src)
+			committed, err2 := adm.FetchOffsets(timeout(10*time.Second), group)
+			if err1 == nil && err2 == nil {
+				all, inputs := true, int64(0)
+				ends.Each(func(e kadm.ListedOffset) {
+					inputs += e.Offset
+					c, ok := committed.Lookup(src, e.Partition)
+					all = all && ok && c.Err == nil && c.At >= e.Offset
+				})
+				if all && inputs >= want {
+					break
+				}
+			}
+			continue
+		}
+		if err := sess.Begin(); err != nil {
+			fail("begin: %v", err)
+		}
+		var out []*kgo.Record
+		for _, r := range records {
+			out = append(out, &kgo.Record{Topic: dst, Partition: r.Partition, Key: r.Key, Value: append([]byte("out-"), r.Value[3:]...)})
+		}
+		produceErr := sess.ProduceSync(timeout(60*time.Second), out...).FirstErr()
+		try := kgo.TryCommit
+		if produceErr != nil {
+			try = kgo.TryAbort
+		}
+		committed, err := sess.End(timeout(60*time.Second), try)
+		if committed && produceErr == nil && err == nil {
+			total += len(records)
+			emit(map[string]any{"committed": len(records), "total": total})
+		} else {
+			emit(map[string]any{"error": fmt.Sprintf("produce: %v, end: %v, committed %v", produceErr, err, committed)})
+		}
+	}
+	emit(map[string]any{"step": "done", "total": total})
+}
+
 // failover sends one record at a time to partition 0, idempotent with acks=all, each awaited,
 // and prints {"acked": v} or {"failed": v} per record while the test kills the partition's leader.
 func failover(bootstrap, topic, count string) {
@@ -394,10 +459,10 @@ func failover(bootstrap, topic, count string) {
 
 func main() {
 	if len(os.Args) < 3 {
-		fail("usage: franz-driver admin|produce|read|group|txn|failover|cluster-admin <bootstrap> ...")
+		fail("usage: franz-driver admin|produce|read|group|txn|failover|cluster-admin|ctp <bootstrap> ...")
 	}
 	a := os.Args[2:]
-	need := map[string]int{"admin": 2, "produce": 4, "read": 5, "group": 3, "txn": 3, "failover": 3, "cluster-admin": 2}[os.Args[1]]
+	need := map[string]int{"admin": 2, "produce": 4, "read": 5, "group": 3, "txn": 3, "failover": 3, "cluster-admin": 2, "ctp": 6}[os.Args[1]]
 	if need == 0 || len(a) != need {
 		fail("bad arguments for %s", os.Args[1])
 	}
@@ -416,5 +481,7 @@ func main() {
 		failover(a[0], a[1], a[2])
 	case "cluster-admin":
 		clusterAdmin(a[0], a[1])
+	case "ctp":
+		ctp(a[0], a[1], a[2], a[3], a[4], a[5])
 	}
 }

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
@@ -30,6 +31,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -189,6 +191,81 @@ public final class ClientDriver {
     emit("{\"step\":\"done\"}");
   }
 
+  static KafkaProducer<byte[], byte[]> transactionalProducer(String bootstrap, String txnId) {
+    Properties p = props(bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txnId);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p);
+    producer.initTransactions();
+    return producer;
+  }
+
+  /**
+   * Consume-transform-produce, exactly once: a read_committed group consumer of src; per poll, a
+   * transaction writes "in-N" as "out-N" to the same partition of dst and commits the consumer's
+   * positions with it. Any error: the transaction is aborted (if it can be), the producer replaced
+   * (the new one fences the old) and the consumer rewound to the group's committed offsets. Ends
+   * once src holds `count` records and the group has committed the end of every partition of it.
+   */
+  static void ctp(String bootstrap, String src, String dst, String group, String txnId, String count) throws Exception {
+    Properties extra = new Properties();
+    extra.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    extra.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    extra.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
+    extra.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "500");
+    int total = 0;
+    try (KafkaConsumer<byte[], byte[]> c = consumer(bootstrap, extra)) {
+      c.subscribe(List.of(src));
+      KafkaProducer<byte[], byte[]> producer = null;
+      for (long deadline = System.currentTimeMillis() + 240_000; System.currentTimeMillis() < deadline; ) {
+        if (producer == null) producer = transactionalProducer(bootstrap, txnId);
+        ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(500));
+        if (records.isEmpty()) {
+          Set<TopicPartition> assigned = c.assignment();
+          if (!assigned.isEmpty() && assigned.size() == c.partitionsFor(src).size()) {
+            Map<TopicPartition, OffsetAndMetadata> committed = c.committed(assigned);
+            Map<TopicPartition, Long> ends = c.endOffsets(assigned);
+            long inputs = ends.values().stream().mapToLong(Long::longValue).sum();
+            if (inputs >= Long.parseLong(count) && assigned.stream().allMatch(tp -> committed.get(tp) != null && committed.get(tp).offset() >= ends.get(tp))) break;
+          }
+          continue;
+        }
+        try {
+          producer.beginTransaction();
+          for (ConsumerRecord<byte[], byte[]> r : records) {
+            String v = new String(r.value(), StandardCharsets.UTF_8);
+            producer.send(new ProducerRecord<>(dst, r.partition(), r.key(), ("out-" + v.substring(3)).getBytes(StandardCharsets.UTF_8)));
+          }
+          Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
+          for (TopicPartition tp : c.assignment()) positions.put(tp, new OffsetAndMetadata(c.position(tp)));
+          producer.sendOffsetsToTransaction(positions, c.groupMetadata());
+          producer.commitTransaction();
+          total += records.count();
+          emit("{\"committed\":" + records.count() + ",\"total\":" + total + "}");
+        } catch (Exception e) {
+          emit("{\"error\":" + str(String.valueOf(e)) + "}");
+          try {
+            producer.abortTransaction();
+          } catch (Exception ignored) {
+            // the new producer's initTransactions aborts it
+          }
+          producer.close(Duration.ofSeconds(5));
+          producer = null;
+          Map<TopicPartition, OffsetAndMetadata> committed = c.committed(c.assignment());
+          for (TopicPartition tp : c.assignment()) {
+            OffsetAndMetadata o = committed.get(tp);
+            if (o == null) c.seekToBeginning(List.of(tp));
+            else c.seek(tp, o.offset());
+          }
+        }
+      }
+      if (producer != null) producer.close(Duration.ofSeconds(5));
+    }
+    emit("{\"step\":\"done\",\"total\":" + total + "}");
+  }
+
   static KafkaConsumer<byte[], byte[]> consumer(String bootstrap, Properties extra) {
     Properties p = props(bootstrap);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -297,9 +374,9 @@ public final class ClientDriver {
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3, "failover", 3, "cluster-admin", 2);
+    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3, "failover", 3, "cluster-admin", 2, "ctp", 6);
     if (args.length == 0 || !arity.containsKey(args[0]) || args.length != arity.get(args[0]) + 1) {
-      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin <bootstrap> ...");
+      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp <bootstrap> ...");
       System.exit(2);
     }
     switch (args[0]) {
@@ -310,6 +387,7 @@ public final class ClientDriver {
       case "txn" -> txn(args[1], args[2], args[3]);
       case "failover" -> failover(args[1], args[2], args[3]);
       case "cluster-admin" -> clusterAdmin(args[1], args[2]);
+      case "ctp" -> ctp(args[1], args[2], args[3], args[4], args[5], args[6]);
       default -> throw new IllegalStateException();
     }
     if (!args[0].equals("group")) System.exit(0);

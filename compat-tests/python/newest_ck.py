@@ -157,6 +157,56 @@ def cluster_admin(bootstrap, topic):
             for p in sorted(parts, key=lambda p: p.id)]})
 
 
+def ctp(bootstrap, src, dst, group, txn_id, count):
+    """Consume-transform-produce, exactly once: a read_committed group consumer of `src`; per poll, a
+    transaction writes "in-N" as "out-N" to the same partition of `dst` and commits the consumer's
+    positions with it. Any error: the transaction is aborted (if it can be), the producer replaced
+    (the new one fences the old and aborts what it left open) and the consumer rewound to the
+    group's committed offsets. Ends once `src` holds `count` records and the group has committed the
+    end of every partition of it.
+    Prints {"committed": n, "total": t} per transaction, {"error": ...} per failure, {"step": "done"}."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "isolation.level": "read_committed",
+                         "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                         "session.timeout.ms": 10000, "heartbeat.interval.ms": 500})
+    consumer.subscribe([src])
+    producer = None
+    total = 0
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if producer is None:
+            producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": txn_id, "linger.ms": 5})
+            producer.init_transactions(60)
+        msgs = [m for m in consumer.consume(100, 0.5) if not m.error()]
+        if not msgs:
+            assignment = consumer.assignment()
+            if assignment:
+                committed = consumer.committed(assignment, 30)
+                ends = [consumer.get_watermark_offsets(tp, 10)[1] for tp in assignment]
+                parts = len(consumer.list_topics(src, 10).topics[src].partitions)
+                if len(assignment) == parts and sum(ends) >= int(count) and all(c.offset >= e for c, e in zip(committed, ends)):
+                    break
+            continue
+        try:
+            producer.begin_transaction()
+            for m in msgs:
+                producer.produce(dst, partition=m.partition(), key=m.key(), value=b"out-" + m.value()[3:])
+            producer.send_offsets_to_transaction(consumer.position(consumer.assignment()), consumer.consumer_group_metadata(), 60)
+            producer.commit_transaction(60)
+            total += len(msgs)
+            emit({"committed": len(msgs), "total": total})
+        except Exception as e:  # start over from the committed offsets with a new producer
+            emit({"error": str(e)})
+            try:
+                producer.abort_transaction(10)
+            except Exception:
+                pass
+            producer = None
+            for tp in consumer.committed(consumer.assignment(), 30):
+                consumer.seek(TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_BEGINNING))
+    consumer.close()
+    emit({"step": "done", "total": total})
+
+
 def failover(bootstrap, topic, count):
     """One record at a time to partition 0, idempotent with acks=all, each awaited: prints
     {"acked": v} or {"failed": v} per record while the test kills the partition's leader."""
@@ -175,5 +225,5 @@ def failover(bootstrap, topic, count):
 
 
 commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn, "failover": failover,
-            "cluster-admin": cluster_admin}
+            "cluster-admin": cluster_admin, "ctp": ctp}
 commands[sys.argv[1]](*sys.argv[2:])

@@ -6,6 +6,7 @@ import sys
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
 from driver_io import b64, emit, unb64
@@ -129,6 +130,70 @@ def cluster_admin(bootstrap, topic):
     a.close()
 
 
+def ctp(bootstrap, src, dst, group, txn_id, count):
+    """Consume-transform-produce, exactly once: a read_committed group consumer of `src`; per poll, a
+    transaction writes "in-N" as "out-N" to the same partition of `dst` and commits the consumer's
+    positions with it. Any error: the transaction is aborted (if it can be), the producer replaced
+    (the new one fences the old) and the consumer rewound to the group's committed offsets. Ends
+    once `src` holds `count` records and the group has committed the end of every partition of it."""
+    import logging, os
+    if os.environ.get("CTP_LOG"):
+        logging.basicConfig(filename=os.environ["CTP_LOG"], level=logging.DEBUG)
+    else:
+        logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    consumer = KafkaConsumer(src, bootstrap_servers=bootstrap, group_id=group, isolation_level="read_committed",
+                             enable_auto_commit=False, auto_offset_reset="earliest",
+                             session_timeout_ms=10000, heartbeat_interval_ms=500)
+    producer = None
+    total = 0
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if producer is None:
+            # Short request and delivery timeouts: a batch the transaction cannot send (its
+            # coordinator died mid-way) fails in seconds rather than after the default 2 minutes.
+            producer = KafkaProducer(bootstrap_servers=bootstrap, transactional_id=txn_id, linger_ms=5,
+                                     request_timeout_ms=5000, delivery_timeout_ms=20000)
+            producer.init_transactions()
+        batch = consumer.poll(timeout_ms=500)
+        msgs = [m for ms in batch.values() for m in ms]
+        if not msgs:
+            assigned = consumer.assignment()
+            parts = consumer.partitions_for_topic(src) or set()
+            if assigned and len(assigned) == len(parts):
+                ends = consumer.end_offsets(list(assigned))
+                if sum(ends.values()) >= int(count) and all((consumer.committed(tp) or 0) >= ends[tp] for tp in assigned):
+                    break
+            continue
+        try:
+            producer.begin_transaction()
+            for m in msgs:
+                producer.send(dst, partition=m.partition, key=m.key, value=b"out-" + m.value[3:])
+            positions = {tp: OffsetAndMetadata(consumer.position(tp), "", -1) for tp in consumer.assignment()}
+            producer.send_offsets_to_transaction(positions, consumer.group_metadata())
+            producer.commit_transaction()
+            total += len(msgs)
+            emit({"committed": len(msgs), "total": total})
+        except Exception as e:  # start over from the committed offsets with a new producer
+            emit({"error": str(e)})
+            try:
+                producer.abort_transaction()
+            except Exception:
+                pass
+            try:
+                producer.close(timeout=5)
+            except Exception:
+                pass
+            producer = None
+            for tp in consumer.assignment():
+                committed = consumer.committed(tp)
+                if committed is None:
+                    consumer.seek_to_beginning(tp)
+                else:
+                    consumer.seek(tp, committed)
+    consumer.close()
+    emit({"step": "done", "total": total})
+
+
 def failover(bootstrap, topic, count):
     """One record at a time to partition 0, idempotent with acks=all, each awaited: prints
     {"acked": v} or {"failed": v} per record while the test kills the partition's leader."""
@@ -147,5 +212,5 @@ def failover(bootstrap, topic, count):
 
 
 commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn, "failover": failover,
-            "cluster-admin": cluster_admin}
+            "cluster-admin": cluster_admin, "ctp": ctp}
 commands[sys.argv[1]](*sys.argv[2:])
