@@ -9,7 +9,8 @@
  * that node is never the one killed.
  */
 import t, { type Test } from 'tap';
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { readAll } from './kafkajs-read.js';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { freePortRun, tmpDataDir, until } from './harness.js';
 import { startCluster, type Cluster } from '../src/index.js';
 import { FindCoordinator } from '../src/protocol/generated/index.js';
@@ -37,25 +38,8 @@ async function cluster3(t: Test, prefix: string): Promise<Cluster> {
 
 /** Reads `count` records of `topic` with read_committed (a fresh group, from the beginning). */
 async function readCommitted(kafka: Kafka, topic: string, count: number, waitMs = 60_000): Promise<string[]> {
-  const consumer: Consumer = kafka.consumer({ groupId: `read-${topic}-${Date.now()}`, readUncommitted: false });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const values: string[] = [];
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, waitMs);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        values.push(message.value!.toString());
-        if (values.length >= count) {
-          clearTimeout(timer);
-          // A moment more, so that a record beyond `count` (a duplicate) would show too.
-          setTimeout(resolve, 1000);
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return values;
+  // A moment more once `count` have come, so that a record beyond it (a duplicate) would show too.
+  return readAll(kafka, topic, { want: count, timeoutMs: waitMs, onTimeout: 'resolve', settleMs: 1000 });
 }
 
 /** The node id FindCoordinator names as the transaction coordinator of `transactionalId`. */

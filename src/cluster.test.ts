@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { readAll } from '../compat-tests/kafkajs-read.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { CLI, freePortRun, tmpDataDir } from '../compat-tests/harness.js';
 import { planCluster, startCluster, type Cluster, type ClusterOptions } from './index.js';
@@ -32,28 +33,9 @@ function alive(pid: number): boolean {
 
 const kafkaFor = (c: Cluster) => new Kafka({ clientId: 'cluster-test', brokers: c.bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8 } });
 
+/** Every record of `topic`, as "partition:value", sorted. */
 async function consumeAll(c: Cluster, topic: string, group: string, want: number): Promise<string[]> {
-  const consumer = kafkaFor(c).consumer({ groupId: group });
-  const got: string[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`consumed ${got.length} of ${want} in 30 s`)), 30_000);
-      void consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          got.push(`${partition}:${message.value!.toString()}`);
-          if (got.length >= want) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return got.sort();
+  return (await readAll(kafkaFor(c), topic, { groupId: group, want, format: (partition, value) => `${partition}:${value}` })).sort();
 }
 
 t.test('the plan: ports, ids, roles, quorum and files as documented', async (t) => {

@@ -14,6 +14,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { readAll } from '../compat-tests/kafkajs-read.js';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { CLI, freePortRun, ROOT, tmpDataDir, until } from '../compat-tests/harness.js';
 import { RawClient } from '../compat-tests/raw-client.js';
@@ -74,29 +75,8 @@ async function produce(c: Cluster, topic: string, values: string[]): Promise<voi
 }
 
 async function consumeAll(c: Cluster, topic: string, group: string, want: number): Promise<string[]> {
-  const consumer = kafkaFor(c).consumer({ groupId: group });
-  const got: string[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`consumed ${got.length} of ${want} in 30 s`)), 30_000);
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          got.push(message.value!.toString());
-          if (got.length >= want) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-    // Anything past `want` would be a duplicate: give it a moment to show up.
-    await new Promise((r) => setTimeout(r, 300));
-  } finally {
-    await consumer.disconnect();
-  }
-  return got;
+  // Anything past `want` would be a duplicate: a moment more lets it show up.
+  return readAll(kafkaFor(c), topic, { groupId: group, want, settleMs: 300 });
 }
 
 /** Apache Kafka's ReassignPartitionsCommand (kafka-reassign-partitions.sh) with `args`; its output. */
@@ -245,6 +225,11 @@ t.test('three brokers: reassignments move the data, cancel reverts, the preferre
   });
 
   await t.test('auto.leader.rebalance.enable: a killed preferred leader gets its leadership back once it has caught up', async (t) => {
+    // The earlier topics go first: a partition of theirs left with its only replica on the killed
+    // broker has no leader, and Metadata says LEADER_NOT_AVAILABLE for it, as Kafka does, which
+    // fails kafkajs's metadata refreshes of every topic (its idempotent producer makes those).
+    const earlier = (await admin.listTopics()).filter((name) => !name.startsWith('__'));
+    if (earlier.length > 0) await admin.deleteTopics({ topics: earlier });
     t.ok(await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'pref', replicaAssignment: [{ partition: 0, replicas: [2, 1, 3] }] }] }));
     await until('all three in the ISR', async () => (await placement(admin, 'pref')).isr.length === 3, 15_000);
     await produce(cluster, 'pref', values('p', 20));

@@ -247,7 +247,13 @@ export const divergences: Scenario[] = [
       see.see('incremental/not-a-number', { error: errorName(typo.responses[0]!.errorCode), text: typo.responses[0]!.errorMessage });
       const internal = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: TOPIC, resourceName: 'seg-ok', configs: [{ name: 'internal.segment.bytes', configOperation: 0, value: '4096' }] }], validateOnly: false });
       alterOutcome(see, 'incremental/internal.segment.bytes', internal.responses[0]!);
-      const listed = await describe(t, 4, TOPIC, 'seg-ok', null, false);
+      // Kafka's broker describes from its copy of the metadata, which the controller's change may
+      // reach a moment after the alter's answer: asked again for up to 3 s until it shows.
+      let listed = await describe(t, 4, TOPIC, 'seg-ok', null, false);
+      for (let i = 0; i < 30 && internal.responses[0]!.errorCode === 0 && !listed.configs.some((c) => c.name === 'internal.segment.bytes'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        listed = await describe(t, 4, TOPIC, 'seg-ok', null, false);
+      }
       see.see('describe/internal.segment.bytes', shown(listed.configs.find((c) => c.name === 'internal.segment.bytes')));
       const node = await nodeName(t);
       const ib = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: BROKER, resourceName: node, configs: [{ name: 'log.segment.bytes', configOperation: 0, value: '4096' }] }], validateOnly: true });
