@@ -5,7 +5,8 @@
  * counts as written when it is on every in-sync replica of its partition (the leader answers
  * WriteTxnMarkers only then). Partitions that failed (a leader that moved or is down, a timeout)
  * are tried again after a backoff, with the leader the metadata names then, for as long as the
- * coordinator still owns the transaction; a partition whose topic was deleted is dropped, and a
+ * coordinator still owns the transaction; a partition gone from this broker's metadata (its topic
+ * was deleted) is dropped, and a
  * TRANSACTION_COORDINATOR_FENCED answer (a newer coordinator ended this transaction there) ends
  * the job.
  */
@@ -68,8 +69,11 @@ export class TxnMarkerChannel {
     }
     const waits: Array<Promise<void>> = [];
     let fenced = false;
+    // Every error but a fence is tried again, UNKNOWN_TOPIC_OR_PARTITION too (a leader whose
+    // metadata lags): only this broker's own metadata losing the partition drops it (above), as
+    // in Kafka's TransactionMarkerChannelManager.
     const settle = (tp: TopicPartition, code: number): void => {
-      if (code === ErrorCode.NONE || code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return;
+      if (code === ErrorCode.NONE) return;
       if (code === ErrorCode.TRANSACTION_COORDINATOR_FENCED) {
         if (!fenced) this.opts.log.warn(`transaction markers of producer ${job.producerId} refused by ${tpName(tp)}: a newer coordinator ended its transaction there`);
         fenced = true;
