@@ -127,3 +127,15 @@ t.test('calls answer the coordinator error when their write is not durable', asy
   t.equal(again.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'a timeout: COORDINATOR_NOT_AVAILABLE');
   c.close();
 });
+
+t.test('markers still being written stop when the coordinator closes (the broker stopping)', async (t) => {
+  const store = new MemoryStore();
+  let job: MarkerJob | null = null;
+  const c = make(store, Date.now, [], (j) => ((job = j), new Promise<void>(() => {})));
+  const p = now(c.initProducerId('tx', 10000, null));
+  t.equal(now(c.addPartitions('tx', p.producerId, p.producerEpoch, [{ topic: 't', partition: 0 }])), 0);
+  t.equal(now(c.endTxn('tx', p.producerId, p.producerEpoch, true)), ErrorCode.NONE);
+  t.ok(job!.current(), 'the job is current while the coordinator runs');
+  c.close();
+  t.notOk(job!.current(), 'and no longer once it is closed');
+});

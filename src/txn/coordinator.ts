@@ -200,7 +200,11 @@ export class TransactionCoordinator {
     this.timers.push(t);
   }
 
+  /** Set by close(): markers still being written stop there (the broker is stopping). */
+  private closed = false;
+
   close(): void {
+    this.closed = true;
     for (const t of this.timers) clearInterval(t);
   }
 
@@ -245,7 +249,7 @@ export class TransactionCoordinator {
 
   /** Whether `t` is still this coordinator's (not replaced, its partition still led here). */
   private owns(t: TxnMetadata): boolean {
-    return this.txns.get(t.transactionalId) === t && this.store.leads(t.transactionalId);
+    return !this.closed && this.txns.get(t.transactionalId) === t && this.store.leads(t.transactionalId);
   }
 
   /** Writes the markers of a transaction in a Prepare state, then records its completion. */
