@@ -38,6 +38,7 @@ import { MetadataImage } from './metadata/image.js';
 import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
+import { newSession } from './net/session.js';
 import { describeNative } from './native/index.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
@@ -94,6 +95,9 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
 }
 
 const MIN_INSYNC_REPLICAS = 'min.insync.replicas';
+
+/** The session of the controller APIs a combined node calls in process (as over its CONTROLLER listener). */
+const IN_PROCESS_SESSION = newSession('CONTROLLER', 'PLAINTEXT', '127.0.0.1');
 
 export class Broker implements BrokerServices {
   readonly handlers = new HandlerRegistry();
@@ -234,8 +238,10 @@ export class Broker implements BrokerServices {
     if (this.controllerClient) for (const h of forwardingHandlers(this.controllerClient)) this.handlers.replace(h);
     const controllerEndpoint = config.roles.has('controller') ? config.listeners.find((l) => config.controllerListenerNames.includes(l.name)) : undefined;
     if (controllerEndpoint) registerControllerApis(this.controllerHandlers);
-    this.controllerListener = controllerEndpoint ? new Listener(this, this.controllerHandlers, log, { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) }) : null;
-    this.listener = new Listener(this, this.handlers, log, { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) });
+    const net = { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) };
+    this.controllerListener = controllerEndpoint ? new Listener(this, this.controllerHandlers, log, net, controllerEndpoint) : null;
+    const clientEndpoint = config.listeners.find((l) => l.name === config.listener.name) ?? { name: config.listener.name, securityProtocol: 'PLAINTEXT' as const };
+    this.listener = new Listener(this, this.handlers, log, net, clientEndpoint);
   }
 
   static async start(opts: BrokerOptions = {}): Promise<Broker> {
@@ -350,6 +356,7 @@ export class Broker implements BrokerServices {
           correlationId: 0,
           clientId: `broker-${this.nodeId}`,
           clientHost: '/127.0.0.1',
+          session: IN_PROCESS_SESSION,
           onClose: () => () => {},
           takeResponseBytes: (bytes) => bytes,
           returnResponseBytes: () => {},

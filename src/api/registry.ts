@@ -4,6 +4,7 @@
  */
 import type { ApiCodec } from '../protocol/api-codec.js';
 import type { BrokerServices } from './context.js';
+import type { Session } from '../net/session.js';
 
 export interface RequestContext {
   readonly broker: BrokerServices;
@@ -19,6 +20,8 @@ export interface RequestContext {
    * function that removes the listener, so a finished request leaves nothing behind.
    */
   onClose(listener: () => void): () => void;
+  /** Who sent the request: listener, security protocol, principal, client software (net/session.ts). */
+  readonly session: Session;
   /**
    * Grants up to bytesMax bytes for a response about to be built, from this connection's and the
    * broker's budget for responses clients have not read yet (0 when spent; net/connection.ts).

@@ -32,7 +32,7 @@
  *   answered with UNSUPPORTED_VERSION and its own version range in a v0 body (KIP-511).
  * - A malformed request body or a handler bug closes this connection only; the broker goes on.
  */
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { NetConfig } from '../config/broker-config.js';
 import { limits } from '../config/limits.js';
 import type { Logger } from '../logger.js';
@@ -41,18 +41,26 @@ import { ErrorCode } from '../protocol/errors.js';
 import { ApiVersions } from '../protocol/generated/18-api-versions.js';
 import { decodeRequestHeader, encodeResponseFrame } from '../protocol/header.js';
 import { Reader } from '../protocol/wire.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from '../api/context.js';
+import type { RateLimitedLog } from '../logger.js';
 import { CLOSE_CONNECTION, type ApiHandler, type HandlerRegistry, type RequestContext } from '../api/registry.js';
 import type { MemoryPool } from './memory-pool.js';
+import { newSession, type MutableSession } from './session.js';
+import type { SecurityProtocol } from '../config/kraft.js';
 
 /** api_key + api_version + correlation_id + client_id length. */
 const REQUEST_HEADER_MIN_BYTES = 10;
 
 /** What a connection shares with its listener. */
 export interface ConnectionEnv {
-  readonly broker: Broker;
+  readonly broker: BrokerServices;
+  /** Connections closed for what their client sent: a few WARN lines per 10 s, all counted. */
+  readonly refusedConnections: RateLimitedLog;
   /** The APIs this listener serves (the client APIs, or the controller's on a CONTROLLER listener). */
   readonly handlers: HandlerRegistry;
+  /** The listener's name and security protocol (each connection's session starts from them). */
+  readonly listenerName: string;
+  readonly securityProtocol: SecurityProtocol;
   readonly log: Logger;
   readonly config: NetConfig;
   /** Bytes of requests being received or handled, all connections (queued.max.request.bytes). */
@@ -100,7 +108,9 @@ export class Connection {
   readonly closed: Promise<void> = new Promise((r) => (this.resolveClosed = r));
   readonly id: string;
   private readonly clientHost: string;
-  private readonly broker: Broker;
+  /** Who is on the other end (net/session.ts). */
+  readonly session: MutableSession;
+  private readonly broker: BrokerServices;
   private readonly log: Logger;
 
   constructor(
@@ -111,6 +121,7 @@ export class Connection {
     this.log = env.log;
     this.id = `${socket.remoteAddress}:${socket.remotePort}`;
     this.clientHost = `/${socket.remoteAddress ?? ''}`;
+    this.session = newSession(env.listenerName, env.securityProtocol, normalizeAddress(socket.remoteAddress ?? ''));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug(`connection ${this.id}: ${err.message}`));
@@ -131,7 +142,7 @@ export class Connection {
     if (this.isClosed) return;
     // What a client causes at will (refused frames) is rate-limited and counted; routine closes
     // (idle, making room) go to debug.
-    if (reason && level === 'warn') this.broker.refusedConnections.log(`closing connection ${this.id}: ${reason}`);
+    if (reason && level === 'warn') this.env.refusedConnections.log(`closing connection ${this.id}: ${reason}`);
     else if (reason) this.log.debug(`closing connection ${this.id}: ${reason}`);
     // onClose first: write callbacks that destroy() may run then see the bytes already returned.
     this.onClose();
@@ -341,6 +352,11 @@ export class Connection {
       this.close(`malformed ${codec.name} v${apiVersion} request: ${r.error}`);
       return;
     }
+    if (apiKey === ApiVersions.apiKey && apiVersion >= 3) {
+      const { clientSoftwareName, clientSoftwareVersion } = request as { clientSoftwareName: string; clientSoftwareVersion: string };
+      this.session.clientSoftwareName = clientSoftwareName;
+      this.session.clientSoftwareVersion = clientSoftwareVersion;
+    }
     const ctx: RequestContext = {
       broker: this.broker,
       handlers: this.env.handlers,
@@ -348,6 +364,7 @@ export class Connection {
       correlationId,
       clientId: header.clientId,
       clientHost: this.clientHost,
+      session: this.session,
       onClose: this.onCloseListener,
       takeResponseBytes: (bytesMax) => this.takeResponseBytes(slot, bytesMax),
       returnResponseBytes: (bytes) => this.returnResponseBytes(slot, bytes),
@@ -492,4 +509,9 @@ function frameBytes(frame: Buffer[] | null): number {
   let n = 0;
   for (const piece of frame ?? []) n += piece.length;
   return n;
+}
+
+/** "::ffff:127.0.0.1" (an IPv4 client of a dual-stack socket) counts as 127.0.0.1. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }

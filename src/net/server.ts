@@ -25,11 +25,12 @@
 import { lookup } from 'node:dns/promises';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { ConfigError, type NetConfig } from '../config/broker-config.js';
+import type { SecurityProtocol } from '../config/kraft.js';
 import { limits } from '../config/limits.js';
 import { RateLimitedLog, type Logger } from '../logger.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from '../api/context.js';
 import type { HandlerRegistry } from '../api/registry.js';
-import { Connection, type ConnectionEnv } from './connection.js';
+import { Connection, normalizeAddress, type ConnectionEnv } from './connection.js';
 import { MemoryPool } from './memory-pool.js';
 
 /** How often idle and stalled connections are looked for, at most (ms). */
@@ -50,12 +51,15 @@ export class Listener {
   /** Refusals at accept: logged at most once a second, the rest counted into the next line. */
   private readonly refusals: RateLimitedLog;
 
-  constructor(broker: Broker, handlers: HandlerRegistry, log: Logger, private readonly config: NetConfig) {
+  constructor(broker: BrokerServices & { readonly refusedConnections: RateLimitedLog }, handlers: HandlerRegistry, log: Logger, private readonly config: NetConfig, endpoint: { name: string; securityProtocol: SecurityProtocol }) {
     // An accounting bug must not take the broker down from inside a socket callback: say it loudly.
     const onBug = (message: string): void => log.error(`BUG: ${message}`);
     this.env = {
       broker,
+      refusedConnections: broker.refusedConnections,
       handlers,
+      listenerName: endpoint.name,
+      securityProtocol: endpoint.securityProtocol,
       log,
       config,
       requestPool: new MemoryPool(config.queuedRequestBytesMax, 'lenient', onBug),
@@ -165,10 +169,6 @@ export class Listener {
   }
 }
 
-/** "::ffff:127.0.0.1" (an IPv4 client of a dual-stack socket) counts as 127.0.0.1. */
-function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-}
 
 /** Host names resolve to every address they have (Kafka takes InetAddress.getByName's one). */
 async function resolveOverrides(byHost: ReadonlyMap<string, number>): Promise<Map<string, number>> {
