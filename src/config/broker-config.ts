@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { brokerConfigByName, checkConfigValue, parseConnectionOverrides, QUEUED_REQUEST_BYTES_DEFAULT, topicConfigByName, topicConfigDefs } from './definitions.js';
+import { brokerConfigByName, checkConfigValue, type ConfigDef, parseConnectionOverrides, QUEUED_REQUEST_BYTES_DEFAULT, topicConfigByName, topicConfigDefs } from './definitions.js';
 import { limits } from './limits.js';
 import { ConfigError } from './config-error.js';
 import { kraftConfig, type Endpoint, type KraftConfig, type ProcessRole, type QuorumConfig, type SecurityProtocol } from './kraft.js';
@@ -127,6 +127,11 @@ export interface BrokerConfig {
    * else explicitly at start, else its default (null when unset with no default).
    */
   get(name: string): string | null;
+  /**
+   * A security config as one listener sees it: listener.name.<listener>.<mechanism>.<name> (when a
+   * SASL mechanism is given), else listener.name.<listener>.<name>, else `get(name)`.
+   */
+  listenerGet(listenerName: string, name: string, mechanism?: string): string | null;
   /** Where `get` found the value. */
   sourceOf(name: string): BrokerConfigSource;
   /** Default of a topic config as this broker sets it (a broker synonym, else Kafka's default). */
@@ -215,9 +220,28 @@ export function loadBrokerConfig(input: BrokerConfigInput = {}): BrokerConfig {
   return buildBrokerConfig(props);
 }
 
+/**
+ * A security config given for one listener, `listener.name.<listener>.<config>` (Kafka's
+ * ListenerName.configPrefix), or for one listener and SASL mechanism,
+ * `listener.name.<listener>.<mechanism>.<config>` (the JAAS and callback handler configs): the
+ * definition of <config>, or undefined when the key is not of that shape.
+ */
+function listenerPrefixedDef(key: string): ConfigDef | undefined {
+  const m = /^listener\.name\.([^.]+)\.(.+)$/.exec(key);
+  if (!m) return undefined;
+  const rest = m[2]!;
+  const direct = brokerConfigByName.get(rest);
+  if (direct && LISTENER_CONFIGURABLE.test(rest)) return direct;
+  const perMechanism = /^[a-z0-9-]+\.(sasl\.(?:jaas\.config|server\.callback\.handler\.class|login\.callback\.handler\.class|login\.class))$/.exec(rest);
+  return perMechanism ? brokerConfigByName.get(perMechanism[1]!) : undefined;
+}
+
+/** Configs a listener may override (Kafka's security configs and the connection limits). */
+const LISTENER_CONFIGURABLE = /^(ssl\.|sasl\.|connections\.max\.reauth\.ms$|max\.connections$|max\.connection\.creation\.rate$|principal\.builder\.class$)/;
+
 function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
   for (const [key, value] of props) {
-    const def = brokerConfigByName.get(key);
+    const def = brokerConfigByName.get(key) ?? listenerPrefixedDef(key);
     if (!def) {
       if (ACCEPTED_WITHOUT_EFFECT.has(key)) continue;
       throw new ConfigError(`unknown config "${key}"; see the README for the properties Sluice supports`);
@@ -282,6 +306,14 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
     net,
     flushSchedulerIntervalMs: flushScheduler.length > 15 ? Number.MAX_SAFE_INTEGER : Number(flushScheduler),
     get,
+    listenerGet(listenerName, name, mechanism) {
+      const prefix = `listener.name.${listenerName.toLowerCase()}.`;
+      if (mechanism !== undefined) {
+        const v = layered(`${prefix}${mechanism.toLowerCase()}.${name}`);
+        if (v !== null) return v.value;
+      }
+      return layered(prefix + name)?.value ?? get(name);
+    },
     sourceOf: (name) => layered(name)?.source ?? 'default',
     setDynamic(d) {
       dynamic = d;
