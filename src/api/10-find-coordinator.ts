@@ -16,7 +16,7 @@ import type { ApiHandler, RequestContext } from './registry.js';
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
 
-function lookup(b: BrokerServices, key: string, keyType: number): { errorCode: number; errorMessage: string | null; nodeId: number; host: string; port: number } {
+function lookup(b: BrokerServices, listenerName: string, key: string, keyType: number): { errorCode: number; errorMessage: string | null; nodeId: number; host: string; port: number } {
   const none = { nodeId: -1, host: '', port: -1 };
   if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) {
     return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Coordinator key type ${keyType} is not supported; groups (0) and transactions (1) are.` };
@@ -28,7 +28,7 @@ function lookup(b: BrokerServices, key: string, keyType: number): { errorCode: n
   // empty group id of old clients included, maps to one), at its endpoint of this listener.
   const topic = b.image.topicsByName.get(keyType === KEY_TYPE_GROUP ? OFFSETS_TOPIC : TRANSACTION_STATE_TOPIC);
   const leader = topic?.partitions[store.partitionFor(key)]?.leader ?? -1;
-  const at = clusterBrokers(b).find((x) => x.nodeId === leader && !x.fenced);
+  const at = clusterBrokers(b, listenerName).find((x) => x.nodeId === leader && !x.fenced);
   if (!at) return { ...none, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The coordinator is not available.' };
   // Kafka answers success with the error's own text ("NONE").
   return { errorCode: ErrorCode.NONE, errorMessage: 'NONE', nodeId: at.nodeId, host: at.host, port: at.port };
@@ -48,9 +48,9 @@ export const findCoordinatorHandler: ApiHandler<FindCoordinatorRequest, FindCoor
         nodeId: 0,
         host: '',
         port: 0,
-        coordinators: req.coordinatorKeys.map((key) => ({ key, ...lookup(b, key, req.keyType) })),
+        coordinators: req.coordinatorKeys.map((key) => ({ key, ...lookup(b, ctx.session.listenerName, key, req.keyType) })),
       };
     }
-    return { throttleTimeMs: 0, ...lookup(b, req.key, req.keyType), coordinators: [] };
+    return { throttleTimeMs: 0, ...lookup(b, ctx.session.listenerName, req.key, req.keyType), coordinators: [] };
   },
 };

@@ -24,6 +24,8 @@
  */
 import { lookup } from 'node:dns/promises';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
 import { ConfigError, type NetConfig } from '../config/broker-config.js';
 import type { SecurityProtocol } from '../config/kraft.js';
 import { limits } from '../config/limits.js';
@@ -32,6 +34,24 @@ import type { BrokerServices } from '../api/context.js';
 import type { HandlerRegistry } from '../api/registry.js';
 import { Connection, normalizeAddress, type ConnectionEnv } from './connection.js';
 import { MemoryPool } from './memory-pool.js';
+import type { SaslListenerConfig } from './sasl-authenticator.js';
+
+/** TLS on an SSL or SASL_SSL listener (built from its ssl.* configs, net/tls.ts). */
+export interface TlsListenerConfig {
+  readonly secureContext: SecureContext;
+  /** ssl.client.auth=requested or required. */
+  readonly requestCert: boolean;
+  /** ssl.client.auth=required: a connection without a trusted client certificate fails its handshake. */
+  readonly certRequired: boolean;
+  /** The principal of a trusted client certificate (ssl.principal.mapping.rules), "User:<name>". */
+  principalOf(cert: X509Certificate): string;
+}
+
+/** What a listener asks of its clients besides the bytes: TLS, SASL, both or neither. */
+export interface ListenerSecurity {
+  readonly tls: TlsListenerConfig | null;
+  readonly sasl: SaslListenerConfig | null;
+}
 
 /** How often idle and stalled connections are looked for, at most (ms). */
 const SWEEP_MS_MAX = 1000;
@@ -51,7 +71,19 @@ export class Listener {
   /** Refusals at accept: logged at most once a second, the rest counted into the next line. */
   private readonly refusals: RateLimitedLog;
 
-  constructor(broker: BrokerServices & { readonly refusedConnections: RateLimitedLog }, handlers: HandlerRegistry, log: Logger, private readonly config: NetConfig, endpoint: { name: string; securityProtocol: SecurityProtocol }) {
+  /** TLS handshakes under way: counted against max.connections like open connections. */
+  private handshakes = 0;
+  private readonly tls: TlsListenerConfig | null;
+
+  constructor(
+    broker: BrokerServices & { readonly refusedConnections: RateLimitedLog },
+    handlers: HandlerRegistry,
+    log: Logger,
+    private readonly config: NetConfig,
+    endpoint: { name: string; securityProtocol: SecurityProtocol },
+    security: ListenerSecurity = { tls: null, sasl: null },
+  ) {
+    this.tls = security.tls;
     // An accounting bug must not take the broker down from inside a socket callback: say it loudly.
     const onBug = (message: string): void => log.error(`BUG: ${message}`);
     this.env = {
@@ -60,6 +92,7 @@ export class Listener {
       handlers,
       listenerName: endpoint.name,
       securityProtocol: endpoint.securityProtocol,
+      sasl: security.sasl,
       log,
       config,
       requestPool: new MemoryPool(config.queuedRequestBytesMax, 'lenient', onBug),
@@ -84,14 +117,62 @@ export class Listener {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, this.env);
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    if (this.tls) this.handshake(socket, this.tls, address);
+    else this.open(socket, address, null);
+  }
+
+  private open(socket: Socket, address: string, principal: string | null): void {
+    const conn = new Connection(socket, this.env);
+    if (principal !== null) conn.session.principal = principal;
     this.touch(conn);
     void conn.closed.then(() => this.forget(conn, address));
   }
 
-  private forget(conn: Connection, address: string): void {
-    this.byActivity.delete(conn);
+  /**
+   * The TLS handshake, bounded by the stall timeout; the connection opens once it is done, with
+   * the client certificate's principal on an SSL listener (SASL_SSL's principal comes from SASL).
+   */
+  private handshake(raw: Socket, tls: TlsListenerConfig, address: string): void {
+    this.handshakes++;
+    const socket = new TLSSocket(raw, { isServer: true, secureContext: tls.secureContext, requestCert: tls.requestCert, rejectUnauthorized: tls.certRequired });
+    let settled = false;
+    const fail = (why: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      this.handshakes--;
+      this.refusals.log(`TLS handshake with ${address} failed: ${why}`);
+      socket.destroy();
+      raw.destroy();
+      this.forget(null, address);
+    };
+    const timer = setTimeout(() => fail(`not done in ${this.stallMs} ms`), this.stallMs);
+    timer.unref();
+    const onError = (err: Error): void => fail(err.message);
+    const onClose = (): void => fail('the client closed the connection');
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    socket.once('secure', () => {
+      if (settled) return;
+      const cert = socket.getPeerX509Certificate();
+      // ssl.client.auth=requested: a certificate is optional, but one we cannot trust is refused.
+      if (cert !== undefined && !socket.authorized) {
+        fail(`client certificate not trusted (${String(socket.authorizationError)})`);
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      this.handshakes--;
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      const principal = cert !== undefined && this.env.securityProtocol === 'SSL' ? tls.principalOf(cert) : null;
+      this.open(socket, address, principal);
+    });
+  }
+
+  private forget(conn: Connection | null, address: string): void {
+    if (conn) this.byActivity.delete(conn);
     const n = (this.perAddress.get(address) ?? 1) - 1;
     if (n === 0) this.perAddress.delete(address);
     else this.perAddress.set(address, n);
@@ -106,7 +187,7 @@ export class Listener {
   /** Null when a new connection may open, closing a long idle one if need be. */
   private makeRoom(): string | null {
     const max = this.config.maxConnections;
-    if (this.byActivity.size < max) return null;
+    if (this.byActivity.size + this.handshakes < max) return null;
     const victim = this.idleConnection(Date.now());
     if (victim !== null) {
       victim.conn.close(`idle for ${victim.idleMs} ms, making room for a new connection at max.connections=${max}`, 'debug');
