@@ -39,7 +39,7 @@ import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metad
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
 import type { Endpoint } from './config/kraft.js';
-import { newSession } from './net/session.js';
+import { newSession } from './auth/session.js';
 import { describeNative } from './native/index.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';

@@ -26,7 +26,7 @@ import { EMPTY } from '../protocol/wire.js';
 import type { SaslHandshakeRequest, SaslHandshakeResponse } from '../protocol/generated/17-sasl-handshake.js';
 import type { SaslAuthenticateRequest, SaslAuthenticateResponse } from '../protocol/generated/36-sasl-authenticate.js';
 import type { SaslMechanism, SaslServer } from '../auth/sasl.js';
-import type { MutableSession } from './session.js';
+import type { MutableSession } from '../auth/session.js';
 
 const SASL_HANDSHAKE = 17;
 const API_VERSIONS = 18;
