@@ -237,6 +237,43 @@ export function parseServerJaasConfig(text: string, source = 'sasl.jaas.config')
   return entries[0]!;
 }
 
+/** Reads a listener's config as BrokerConfig.listenerGet(listener, name, mechanism) does. */
+export type ListenerConfigLookup = (name: string) => string | null;
+
+/** The config key Kafka documents for a listener's JAAS text for one mechanism. */
+export const jaasConfigKey = (listenerName: string, mechanism: string): string =>
+  `listener.name.${listenerName.toLowerCase()}.${mechanism.toLowerCase()}.sasl.jaas.config`;
+
+/**
+ * The one JAAS entry a listener's mechanism runs with, from `sasl.jaas.config` as looked up for
+ * that listener and mechanism. Kafka would fall back to a JAAS file named by the JVM's
+ * java.security.auth.login.config property; Sluice has no JVM, so the property is required, and
+ * its absence is refused with Kafka's message plus what to set.
+ */
+export function listenerJaasEntry(lookup: ListenerConfigLookup, listenerName: string, mechanism: string): JaasEntry {
+  const key = jaasConfigKey(listenerName, mechanism);
+  const text = lookup('sasl.jaas.config');
+  if (text === null) {
+    throw new ConfigError(`${key}: Could not find a 'KafkaServer' or '${listenerName.toLowerCase()}.KafkaServer' entry in the JAAS `
+      + `configuration. System property 'java.security.auth.login.config' is not set (Sluice reads JAAS only from `
+      + `sasl.jaas.config: set ${key})`);
+  }
+  return parseServerJaasConfig(text, key);
+}
+
+/**
+ * Refuses a `sasl.server.callback.handler.class` Sluice cannot run (any Java class but the
+ * mechanism's default, given as `builtIn`): silently using the default would authenticate
+ * differently from what the config asks for.
+ */
+export function checkServerCallbackHandler(lookup: ListenerConfigLookup, listenerName: string, mechanism: string, builtIn: readonly string[]): void {
+  const handler = lookup('sasl.server.callback.handler.class');
+  if (handler === null || handler.trim() === '' || builtIn.includes(handler.trim())) return;
+  const key = `listener.name.${listenerName.toLowerCase()}.${mechanism.toLowerCase()}.sasl.server.callback.handler.class`;
+  throw new ConfigError(`${key}: ${handler.trim()} is not supported: Sluice runs no Java classes; `
+    + `for ${mechanism} it has only ${builtIn.length > 0 ? builtIn.join(', ') : 'its built-in checks'} (leave the property unset)`);
+}
+
 /**
  * An option's value as Kafka's JaasContext.configEntryOption finds it: the first entry (of
  * `loginModule` only, when given) that has the key.

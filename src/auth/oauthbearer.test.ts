@@ -7,7 +7,7 @@
 import t from 'tap';
 import { ConfigError } from '../config/config-error.js';
 import {
-  OAUTHBEARER, oauthBearerMechanism, oauthJsonError, parseClientInitialResponse, unsecuredJwsValidator,
+  OAUTHBEARER, oauthBearerMechanism, oauthBearerMechanismForListener, oauthJsonError, parseClientInitialResponse, unsecuredJwsValidator,
   unsecuredValidatorFromJaas, unsecuredValidatorOptions, type TokenValidator,
 } from './oauthbearer.js';
 import type { SaslContext, SaslStep } from './sasl.js';
@@ -281,4 +281,18 @@ t.test('the JSON error token format', async (t) => {
   t.equal(oauthJsonError('insufficient_scope', '[a]'), '{"status":"insufficient_scope", "scope":"[a]"}');
   t.equal(oauthJsonError('invalid_token', undefined, 'https://idp/.well-known/openid-configuration'),
     '{"status":"invalid_token", "openid-configuration":"https://idp/.well-known/openid-configuration"}');
+});
+
+t.test('OAUTHBEARER for a listener from its config', async (t) => {
+  const config = (values: Record<string, string>) => (name: string): string | null => values[name] ?? null;
+  const m = oauthBearerMechanismForListener(config({ 'sasl.jaas.config': JAAS('unsecuredValidatorPrincipalClaimName="cid"') }), 'SASL_SSL', () => NOW);
+  t.same(m.create(ctx).evaluate(initial(jws({ cid: 'svc', exp: S + 5 }))), done('svc', NOW + 5000));
+  t.throws(() => oauthBearerMechanismForListener(config({}), 'SASL_SSL'), /Could not find a 'KafkaServer' or 'sasl_ssl.KafkaServer' entry/);
+  // A JWKS validator is configured: never fall back to the unsecured one, which accepts any token.
+  t.throws(() => oauthBearerMechanismForListener(config({
+    'sasl.jaas.config': JAAS(),
+    'sasl.server.callback.handler.class': 'org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler',
+  }), 'SASL_SSL'), /OAuthBearerValidatorCallbackHandler is not supported/);
+  t.throws(() => oauthBearerMechanismForListener(config({ 'sasl.jaas.config': JAAS('unsecuredValidatorAllowableClockSkewMs="-5"') }), 'SASL_SSL'),
+    new ConfigError('listener.name.sasl_ssl.oauthbearer.sasl.jaas.config: Allowable clock skew millis must not be negative: -5'));
 });

@@ -37,7 +37,7 @@
  * (nothing in Sluice reads them yet).
  */
 import { ConfigError } from '../config/config-error.js';
-import { parseServerJaasConfig } from './jaas.js';
+import { checkServerCallbackHandler, jaasConfigKey, listenerJaasEntry, parseServerJaasConfig, type ListenerConfigLookup } from './jaas.js';
 import { saslInvalidCredentialsMessage, type SaslContext, type SaslMechanism, type SaslServer, type SaslStep } from './sasl.js';
 
 export const OAUTHBEARER = 'OAUTHBEARER';
@@ -422,4 +422,20 @@ export function unsecuredValidatorOptions(jaasOptions: ReadonlyMap<string, strin
 export function unsecuredValidatorFromJaas(jaasText: string, source = 'sasl.jaas.config'): TokenValidator {
   const entry = parseServerJaasConfig(jaasText, source);
   return unsecuredJwsValidator(unsecuredValidatorOptions(entry.options, source));
+}
+
+/** Kafka's default OAUTHBEARER server callback handler (unsecured JWS), the only one Sluice has. */
+export const UNSECURED_VALIDATOR_CALLBACK_HANDLER = 'org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredValidatorCallbackHandler';
+
+/**
+ * OAUTHBEARER for one listener from its config, e.g.
+ * `oauthBearerMechanismForListener((n) => config.listenerGet(listener, n, 'OAUTHBEARER'), listener)`.
+ * A configured JWKS validator (Kafka's OAuthBearerValidatorCallbackHandler) is refused with a
+ * ConfigError rather than replaced by the unsecured one, which would accept any token.
+ */
+export function oauthBearerMechanismForListener(lookup: ListenerConfigLookup, listenerName: string, now?: () => number): SaslMechanism {
+  checkServerCallbackHandler(lookup, listenerName, OAUTHBEARER, [UNSECURED_VALIDATOR_CALLBACK_HANDLER]);
+  const entry = listenerJaasEntry(lookup, listenerName, OAUTHBEARER);
+  const validator = unsecuredJwsValidator(unsecuredValidatorOptions(entry.options, jaasConfigKey(listenerName, OAUTHBEARER)));
+  return oauthBearerMechanism(now === undefined ? { validator } : { validator, now });
 }

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { ConfigError } from '../config/config-error.js';
-import { PLAIN, PLAIN_MESSAGES, plainMechanism, plainUsersFromJaas } from './plain.js';
+import { PLAIN, PLAIN_MESSAGES, PLAIN_SERVER_CALLBACK_HANDLER, plainMechanism, plainMechanismForListener, plainUsersFromJaas } from './plain.js';
 import type { SaslStep } from './sasl.js';
 
 const JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required '
@@ -114,4 +114,19 @@ t.test('the password check takes about as long whatever is wrong (digests compar
   const ratio = (a: number, b: number): number => Math.max(a, b) / Math.min(a, b);
   t.ok(ratio(firstCharWrong, lastCharWrong) < 3, `first ${firstCharWrong} ns vs last ${lastCharWrong} ns`);
   t.ok(ratio(firstCharWrong, unknownUser) < 3, `wrong password ${firstCharWrong} ns vs unknown user ${unknownUser} ns`);
+});
+
+t.test('PLAIN for a listener from its config', async (t) => {
+  const config = (values: Record<string, string>) => (name: string): string | null => values[name] ?? null;
+  const m = plainMechanismForListener(config({ 'sasl.jaas.config': JAAS }), 'SASL_SSL');
+  t.same(m.create(ctx).evaluate(Buffer.from('\0alice\0alice pw')), ok('alice'));
+  t.same(plainMechanismForListener(config({ 'sasl.jaas.config': JAAS, 'sasl.server.callback.handler.class': PLAIN_SERVER_CALLBACK_HANDLER }), 'SASL_SSL')
+    .create(ctx).evaluate(Buffer.from('\0admin\0admin-secret')), ok('admin'), "Kafka's default handler named explicitly");
+  t.throws(() => plainMechanismForListener(config({}), 'SASL_SSL'), new ConfigError(
+    "listener.name.sasl_ssl.plain.sasl.jaas.config: Could not find a 'KafkaServer' or 'sasl_ssl.KafkaServer' entry in the JAAS configuration. "
+    + "System property 'java.security.auth.login.config' is not set (Sluice reads JAAS only from sasl.jaas.config: set listener.name.sasl_ssl.plain.sasl.jaas.config)"));
+  t.throws(() => plainMechanismForListener(config({ 'sasl.jaas.config': JAAS, 'sasl.server.callback.handler.class': 'com.example.LdapHandler' }), 'SASL_SSL'),
+    /listener\.name\.sasl_ssl\.plain\.sasl\.server\.callback\.handler\.class: com\.example\.LdapHandler is not supported/);
+  t.throws(() => plainMechanismForListener(config({ 'sasl.jaas.config': 'a required k=5;' }), 'SASL_SSL'),
+    new ConfigError("listener.name.sasl_ssl.plain.sasl.jaas.config: Value not specified for key 'k' in JAAS config"));
 });

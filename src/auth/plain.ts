@@ -11,7 +11,7 @@
  * Every failure is Kafka's SaslAuthenticationException message, which the client shows as is.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { PLAIN_LOGIN_MODULE, parseServerJaasConfig } from './jaas.js';
+import { checkServerCallbackHandler, listenerJaasEntry, PLAIN_LOGIN_MODULE, parseServerJaasConfig, type JaasEntry, type ListenerConfigLookup } from './jaas.js';
 import type { SaslContext, SaslMechanism, SaslServer, SaslStep } from './sasl.js';
 
 export const PLAIN = 'PLAIN';
@@ -91,11 +91,27 @@ export function plainMechanism(users: ReadonlyMap<string, string>): SaslMechanis
  * leaves the listener with no PLAIN users (Kafka starts so and refuses every PLAIN login).
  */
 export function plainUsersFromJaas(jaasText: string, source = 'sasl.jaas.config'): Map<string, string> {
-  const entry = parseServerJaasConfig(jaasText, source);
+  return plainUsersOf(parseServerJaasConfig(jaasText, source));
+}
+
+function plainUsersOf(entry: JaasEntry): Map<string, string> {
   const users = new Map<string, string>();
   if (entry.loginModule !== PLAIN_LOGIN_MODULE) return users;
   for (const [key, password] of entry.options) {
     if (key.startsWith(JAAS_USER_PREFIX)) users.set(key.slice(JAAS_USER_PREFIX.length), password);
   }
   return users;
+}
+
+/** Kafka's default PLAIN server callback handler, the only one Sluice has. */
+export const PLAIN_SERVER_CALLBACK_HANDLER = 'org.apache.kafka.common.security.plain.internals.PlainServerCallbackHandler';
+
+/**
+ * PLAIN for one listener from its config, e.g.
+ * `plainMechanismForListener((n) => config.listenerGet(listener, n, 'PLAIN'), listener)`.
+ * ConfigError when the JAAS config is missing or bad, or a custom callback handler is set.
+ */
+export function plainMechanismForListener(lookup: ListenerConfigLookup, listenerName: string): SaslMechanism {
+  checkServerCallbackHandler(lookup, listenerName, PLAIN, [PLAIN_SERVER_CALLBACK_HANDLER]);
+  return plainMechanism(plainUsersOf(listenerJaasEntry(lookup, listenerName, PLAIN)));
 }
