@@ -296,3 +296,35 @@ t.test('OAUTHBEARER for a listener from its config', async (t) => {
   t.throws(() => oauthBearerMechanismForListener(config({ 'sasl.jaas.config': JAAS('unsecuredValidatorAllowableClockSkewMs="-5"') }), 'SASL_SSL'),
     new ConfigError('listener.name.sasl_ssl.oauthbearer.sasl.jaas.config: Allowable clock skew millis must not be negative: -5'));
 });
+
+t.test('fuzz: random and mutated initial responses only ever give a step', async (t) => {
+  let seed = 0x5eed;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const base = initial(jws(good), { authzid: 'alice', extensions: 'k=v\x01' });
+  const kinds = new Map<string, number>();
+  for (let i = 0; i < 3000; i++) {
+    let token: Buffer;
+    if (i % 3 === 0) {
+      token = Buffer.from(Array.from({ length: rand(64) }, () => rand(256)));
+    } else {
+      token = Buffer.from(base);
+      // Half the changes stay in the token's own alphabet, so they reach the JWS checks.
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/.=-_';
+      for (let j = rand(4) + 1; j > 0; j--) token[rand(token.length)] = rand(2) === 0 ? rand(256) : alphabet.charCodeAt(rand(alphabet.length));
+    }
+    const steps = run([token, KVSEP]);
+    const first = steps[0]!;
+    const last = steps[steps.length - 1]!;
+    // Whatever the bytes: complete as alice, or an error token then its failure, or a failure.
+    const shape = first.kind === 'complete' ? (first.principal === 'User:alice' ? 'complete' : 'WRONG PRINCIPAL')
+      : first.kind === 'continue' ? (last.kind === 'failed' && last.message === first.response.toString() ? 'json error' : 'BAD SEQUENCE')
+        : first.message === GENERIC ? 'malformed' : first.message.startsWith('Authentication failed: ') ? 'refused' : 'UNKNOWN MESSAGE';
+    kinds.set(shape, (kinds.get(shape) ?? 0) + 1);
+  }
+  const seen = JSON.stringify([...kinds]);
+  t.same([...kinds.keys()].filter((k) => k === k.toUpperCase()), [], `outcomes ${seen}`);
+  t.ok((kinds.get('json error') ?? 0) > 20 && (kinds.get('malformed') ?? 0) > 20 && (kinds.get('complete') ?? 0) > 0, `outcomes ${seen}`);
+});

@@ -130,3 +130,21 @@ t.test('PLAIN for a listener from its config', async (t) => {
   t.throws(() => plainMechanismForListener(config({ 'sasl.jaas.config': 'a required k=5;' }), 'SASL_SSL'),
     new ConfigError("listener.name.sasl_ssl.plain.sasl.jaas.config: Value not specified for key 'k' in JAAS config"));
 });
+
+t.test('fuzz: random tokens only ever fail with one of Kafka\'s messages', async (t) => {
+  let seed = 0x9a1;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const known = new Set<string>([PLAIN_MESSAGES.usernameNotSpecified, PLAIN_MESSAGES.passwordNotSpecified,
+    PLAIN_MESSAGES.invalidCredentials, PLAIN_MESSAGES.authzidMismatch, ...[1, 2, 4].map(PLAIN_MESSAGES.tokenCount)]);
+  let unexpected = 0;
+  for (let i = 0; i < 3000; i++) {
+    // Mostly NULs and a few letters, so every branch is reached.
+    const token = Buffer.from(Array.from({ length: rand(12) }, () => (rand(3) === 0 ? 0 : 0x61 + rand(3))));
+    const step = once(token);
+    if (step.kind === 'failed' ? !known.has(step.message) : step.kind !== 'complete') unexpected++;
+  }
+  t.equal(unexpected, 0);
+});
