@@ -33,7 +33,9 @@
  * Differences from Kafka: a header without "alg", or whose JSON is not an object, throws a
  * NullPointerException in Kafka (the connection closes without an answer); here it is an ordinary
  * invalid_token. Likewise a scheme other than "Bearer" (Kafka trips on its own message's format
- * and closes) is the generic invalid-credentials failure here. Validated extensions are not kept
+ * and closes) is the generic invalid-credentials failure here. Kafka's regex overflows the JVM's
+ * stack on a first message with a couple of thousand extensions; ours is parsed in one pass. An
+ * "exp" beyond 2^53 ms is capped there (Kafka caps at 2^63). Validated extensions are not kept
  * (nothing in Sluice reads them yet).
  */
 import { ConfigError } from '../config/config-error.js';
