@@ -21,7 +21,8 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+import { nodeForge } from './forge.js';
 
 export interface DevCertsOptions {
   /** Directory to write into (created when missing). */
@@ -59,14 +60,15 @@ const P12_MAC_ITERATIONS = 10000;
 
 interface Issued {
   keyPem: string;
-  cert: forge.pki.Certificate;
+  cert: Forge.pki.Certificate;
   certPem: string;
 }
 
-function newKeyPair(): { keyPem: string; privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey } {
+function newKeyPair(): { keyPem: string; privateKey: Forge.pki.rsa.PrivateKey; publicKey: Forge.pki.rsa.PublicKey } {
+  const forge = nodeForge();
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: RSA_BITS });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const forgeKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const forgeKey = forge.pki.privateKeyFromPem(keyPem) as Forge.pki.rsa.PrivateKey;
   return { keyPem, privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
 }
 
@@ -77,7 +79,7 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
-function validity(cert: forge.pki.Certificate, days: number): void {
+function validity(cert: Forge.pki.Certificate, days: number): void {
   const now = Date.now();
   // Back-dated an hour so a client whose clock is slightly behind still accepts it.
   cert.validity.notBefore = new Date(now - 3_600_000);
@@ -85,6 +87,7 @@ function validity(cert: forge.pki.Certificate, days: number): void {
 }
 
 function issueCa(days: number): Issued {
+  const forge = nodeForge();
   const keys = newKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
@@ -106,6 +109,7 @@ function issueCa(days: number): Issued {
 }
 
 function issueLeaf(ca: Issued, options: { days: number; cn: string; server: boolean; hosts: readonly string[] }): Issued {
+  const forge = nodeForge();
   const keys = newKeyPair();
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const cert = forge.pki.createCertificate();
@@ -135,6 +139,7 @@ function issueLeaf(ca: Issued, options: { days: number; cn: string; server: bool
 }
 
 function keyStoreP12(leaf: Issued, ca: Issued, password: string, alias: string): Buffer {
+  const forge = nodeForge();
   const asn1 = forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(leaf.keyPem), [leaf.cert, ca.cert], password, {
     // AES-256 (PBES2) for the key: OpenSSL 3 and Java 11+ read it; OpenSSL 3 refuses the legacy RC2.
     algorithm: 'aes256',
@@ -154,16 +159,17 @@ const ANY_EXTENDED_KEY_USAGE_OID = '2.5.29.37.0';
  * forge writes cert-only files without that attribute, so the PFX is assembled here from forge's
  * ASN.1 pieces, with forge's PKCS#12 key derivation for the SHA-1 HMAC.
  */
-export function trustStoreP12(certs: ReadonlyArray<{ alias: string; cert: forge.pki.Certificate }>, password: string): Buffer {
+export function trustStoreP12(certs: ReadonlyArray<{ alias: string; cert: Forge.pki.Certificate }>, password: string): Buffer {
+  const forge = nodeForge();
   const { asn1 } = forge;
   const U = asn1.Class.UNIVERSAL;
   const T = asn1.Type;
-  const oid = (o: string): forge.asn1.Asn1 => asn1.create(U, T.OID, false, asn1.oidToDer(o).getBytes());
-  const octets = (bytes: string): forge.asn1.Asn1 => asn1.create(U, T.OCTETSTRING, false, bytes);
-  const seq = (items: forge.asn1.Asn1[]): forge.asn1.Asn1 => asn1.create(U, T.SEQUENCE, true, items);
-  const set = (items: forge.asn1.Asn1[]): forge.asn1.Asn1 => asn1.create(U, T.SET, true, items);
-  const explicit0 = (item: forge.asn1.Asn1): forge.asn1.Asn1 => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [item]);
-  const attribute = (id: string, value: forge.asn1.Asn1): forge.asn1.Asn1 => seq([oid(id), set([value])]);
+  const oid = (o: string): Forge.asn1.Asn1 => asn1.create(U, T.OID, false, asn1.oidToDer(o).getBytes());
+  const octets = (bytes: string): Forge.asn1.Asn1 => asn1.create(U, T.OCTETSTRING, false, bytes);
+  const seq = (items: Forge.asn1.Asn1[]): Forge.asn1.Asn1 => asn1.create(U, T.SEQUENCE, true, items);
+  const set = (items: Forge.asn1.Asn1[]): Forge.asn1.Asn1 => asn1.create(U, T.SET, true, items);
+  const explicit0 = (item: Forge.asn1.Asn1): Forge.asn1.Asn1 => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [item]);
+  const attribute = (id: string, value: Forge.asn1.Asn1): Forge.asn1.Asn1 => seq([oid(id), set([value])]);
 
   const bags = certs.map(({ alias, cert }) =>
     seq([
@@ -243,8 +249,8 @@ export function writeDevCerts(options: DevCertsOptions): DevCerts {
 export function devCertsProperties(certs: DevCerts): string {
   const f = certs.files;
   return [
-    '# TLS listener with the dev certificates (PEM):',
-    'listeners=PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093',
+    '# An SSL listener with these certificates, e.g. listeners=PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093',
+    '# (and listener.security.protocol.map listing CONTROLLER:PLAINTEXT on a combined node, as in Kafka)',
     'ssl.keystore.type=PEM',
     `ssl.keystore.location=${f['server.pem']}`,
     'ssl.truststore.type=PEM',

@@ -18,7 +18,8 @@
  * (?i) is taken as the i flag), and \A \Z \z \G \Q \E, which it would read as plain letters, are
  * refused here.
  */
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+import { nodeForge } from './forge.js';
 
 export const ANONYMOUS_PRINCIPAL = 'User:ANONYMOUS';
 
@@ -231,8 +232,9 @@ function escapeValue(text: string): string {
   return esc(out.slice(0, lead)) + middle + esc(out.slice(out.length - trail));
 }
 
-function avaToString(ava: forge.asn1.Asn1): string {
-  const [typeNode, valueNode] = ava.value as forge.asn1.Asn1[];
+function avaToString(ava: Forge.asn1.Asn1): string {
+  const forge = nodeForge();
+  const [typeNode, valueNode] = ava.value as Forge.asn1.Asn1[];
   const oid = forge.asn1.derToOid(typeNode!.value as string);
   const keyword = RFC2253_KEYWORDS.get(oid);
   const value = valueNode!;
@@ -245,12 +247,13 @@ function avaToString(ava: forge.asn1.Asn1): string {
 
 /** The subject DN of a DER certificate in Java's RFC 2253 form ("CN=client,OU=dev,O=Sluice"). */
 export function subjectDnOf(certificateDer: Buffer | Uint8Array): string {
+  const forge = nodeForge();
   const cert = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(certificateDer).toString('binary')));
-  const tbs = (cert.value as forge.asn1.Asn1[])[0]!;
-  const fields = tbs.value as forge.asn1.Asn1[];
+  const tbs = (cert.value as Forge.asn1.Asn1[])[0]!;
+  const fields = tbs.value as Forge.asn1.Asn1[];
   // version [0] is optional; then serialNumber, signature, issuer, validity, subject.
   const hasVersion = fields[0]!.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC;
   const subject = fields[hasVersion ? 5 : 4]!;
-  const rdns = (subject.value as forge.asn1.Asn1[]).map((rdn) => (rdn.value as forge.asn1.Asn1[]).map(avaToString).join('+'));
+  const rdns = (subject.value as Forge.asn1.Asn1[]).map((rdn) => (rdn.value as Forge.asn1.Asn1[]).map(avaToString).join('+'));
   return rdns.reverse().join(',');
 }

@@ -28,7 +28,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+import { nodeForge } from './forge.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { ConfigError } from '../config/config-error.js';
 import { ANONYMOUS_PRINCIPAL, InvalidPrincipalRulesError, mapPrincipalName, NoMatchingRuleError, parsePrincipalRules, subjectDnOf } from './ssl-principal.js';
@@ -359,7 +360,8 @@ function trustStoreOptions(read: ListenerConfigs): tls.TlsOptions {
 
 /** Every certificate of a PKCS12 trust store, as PEM (keys, if any, are not read). */
 function pkcs12Certificates(read: ListenerConfigs, path: string, data: Buffer, password: string | null): string[] {
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  const forge = nodeForge();
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     const asn1 = forge.asn1.fromDer(forge.util.createBuffer(data.toString('binary')));
     // A JVM opens a store without a password by skipping its integrity check; forge checks the
