@@ -32,6 +32,7 @@
  * message of its own, as in Kafka. The precise reason is kept in `failureReason` for the log.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { MetadataImage } from '../metadata/image.js';
 import type { SaslContext, SaslMechanism, SaslServer, SaslStep } from './sasl.js';
 
 export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
@@ -304,4 +305,9 @@ export function scramMechanism(name: ScramMechanismName, lookup: ScramCredential
       return new ScramSaslServer(name, lookup, fakeCredential, options.serverNonce);
     },
   };
+}
+
+/** Where a broker's SCRAM servers find credentials: its metadata image (kept current by the metadata log). */
+export function imageScramLookup(image: MetadataImage): ScramCredentialLookup {
+  return (user, mechanism) => image.scramCredentials.get(user)?.get(mechanism);
 }
