@@ -32,7 +32,9 @@
  * message of its own, as in Kafka. The precise reason is kept in `failureReason` for the log.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ConfigError } from '../config/config-error.js';
 import type { MetadataImage } from '../metadata/image.js';
+import type { UserScramCredentialRecord } from '../metadata/records.js';
 import type { SaslContext, SaslMechanism, SaslServer, SaslStep } from './sasl.js';
 
 export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
@@ -310,4 +312,70 @@ export function scramMechanism(name: ScramMechanismName, lookup: ScramCredential
 /** Where a broker's SCRAM servers find credentials: its metadata image (kept current by the metadata log). */
 export function imageScramLookup(image: MetadataImage): ScramCredentialLookup {
   return (user, mechanism) => image.scramCredentials.get(user)?.get(mechanism);
+}
+
+/**
+ * One `--add-scram` argument of `sluice format`, as kafka-storage reads it (Kafka's ScramParser):
+ * `SCRAM-SHA-256=[name=alice,password=alice-secret]`, or with `iterations=8192` (default 4096,
+ * 4096-16384), `salt=<base64>` (default: random), or `saltedpassword=<base64>` with `salt` instead
+ * of a password. A value may be in double quotes. Throws ConfigError with Kafka's message.
+ */
+export function parseAddScram(argument: string): UserScramCredentialRecord {
+  const input = argument.trim();
+  const eq = input.indexOf('=');
+  if (eq < 0) throw new ConfigError(`Failed to find equals sign in SCRAM argument '${input}'`);
+  const mechanism = input.slice(0, eq);
+  const config = input.slice(eq + 1);
+  if (!isScramMechanism(mechanism)) throw new ConfigError(`The add-scram mechanism ${mechanism} is not supported.`);
+  if (!config.startsWith('[')) throw new ConfigError('Expected configuration string to start with [');
+  if (!config.endsWith(']')) throw new ConfigError('Expected configuration string to end with ]');
+  const components = new Map<string, string>();
+  for (const part of config.slice(1, -1).split(',')) {
+    const i = part.indexOf('=');
+    if (i < 0) throw new ConfigError(`No equals sign found in SCRAM component: ${part}`);
+    let value = part.slice(i + 1);
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    components.set(part.slice(0, i), value);
+  }
+  const take = (key: string): string | undefined => {
+    const v = components.get(key);
+    components.delete(key);
+    return v;
+  };
+  const name = take('name');
+  if (name === undefined) throw new ConfigError("You must supply 'name' to add-scram");
+  const saltText = take('salt');
+  const salt = saltText === undefined ? randomScramSalt() : strictBase64(saltText, `Failed to decode given salt: ${saltText}`);
+  const iterationsText = take('iterations');
+  const iterations = iterationsText === undefined ? SCRAM_ITERATIONS_MIN : Number(iterationsText);
+  if (iterationsText !== undefined && !/^[+-]?[0-9]+$/.test(iterationsText)) throw new ConfigError(`Failed to parse iterations count: ${iterationsText}`);
+  const password = take('password');
+  const saltedPasswordText = take('saltedpassword');
+  if (password === undefined) {
+    if (saltedPasswordText === undefined) throw new ConfigError("You must supply one of 'password' or 'saltedpassword' to add-scram");
+    if (saltText === undefined) throw new ConfigError("You must supply 'salt' with 'saltedpassword' to add-scram");
+  }
+  if (components.size > 0) throw new ConfigError(`Unknown SCRAM configurations: ${[...components.keys()].sort().join(', ')}`);
+  if (iterations < SCRAM_ITERATIONS_MIN) throw new ConfigError(`The 'iterations' value must be >= ${SCRAM_ITERATIONS_MIN} for add-scram using ${mechanism}`);
+  if (iterations > SCRAM_ITERATIONS_MAX) throw new ConfigError(`The 'iterations' value must be <= ${SCRAM_ITERATIONS_MAX} for add-scram using ${mechanism}`);
+  const saltedPassword =
+    password !== undefined
+      ? scramSaltedPassword(mechanism, password, salt, iterations)
+      : strictBase64(saltedPasswordText!, `Failed to decode given saltedPassword: ${saltedPasswordText}`);
+  const c = scramCredentialFromSaltedPassword(mechanism, salt, saltedPassword, iterations);
+  return {
+    type: 'UserScramCredential',
+    name,
+    mechanism,
+    salt: c.salt.toString('base64'),
+    storedKey: c.storedKey.toString('base64'),
+    serverKey: c.serverKey.toString('base64'),
+    iterations,
+  };
+}
+
+/** Standard base64, padding optional, as Java's Base64.getDecoder accepts; anything else throws ConfigError. */
+function strictBase64(text: string, message: string): Buffer {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.replace(/=+$/, '').length % 4 === 1) throw new ConfigError(message);
+  return Buffer.from(text, 'base64');
 }

@@ -525,9 +525,12 @@ export class Controller {
     return { start, end };
   }
 
-  /** Records the metadata.version feature; done once, when a data directory is formatted. */
-  bootstrap(features: ReadonlyArray<{ name: string; level: number }>): void {
-    this.commitOrThrow(features.map((f) => ({ type: 'FeatureLevel', name: f.name, level: f.level })));
+  /**
+   * Records the metadata.version feature, and whatever else the format was given (`sluice format
+   * --add-scram` credentials), as one batch; done once, when a data directory is formatted.
+   */
+  bootstrap(features: ReadonlyArray<{ name: string; level: number }>, records: readonly MetadataRecord[] = []): void {
+    this.commitOrThrow([...features.map((f): MetadataRecord => ({ type: 'FeatureLevel', name: f.name, level: f.level })), ...records]);
   }
 
   // ---- SCRAM credentials (issue 13), Kafka's ScramControlManager ----
