@@ -26,7 +26,8 @@ export function describeUserScramCredentials(image: MetadataImage, req: Describe
   for (const { name } of named) users.set(name, users.has(name));
   const results: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult[] = [];
   for (const [user, duplicate] of users) {
-    const result = { user, errorCode: ErrorCode.NONE, errorMessage: null as string | null, credentialInfos: [] as Array<{ mechanism: number; iterations: number }> };
+    // Kafka leaves the message at its default, "", when there is no error.
+    const result = { user, errorCode: ErrorCode.NONE, errorMessage: '' as string | null, credentialInfos: [] as Array<{ mechanism: number; iterations: number }> };
     if (duplicate) {
       result.errorCode = ErrorCode.DUPLICATE_RESOURCE;
       result.errorMessage = `Cannot describe SCRAM credentials for the same user twice in a single request: ${user}`;
@@ -43,7 +44,7 @@ export function describeUserScramCredentials(image: MetadataImage, req: Describe
     }
     results.push(result);
   }
-  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, results };
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: '', results };
 }
 
 export const describeUserScramCredentialsHandler: ApiHandler<DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse> = {
