@@ -96,11 +96,11 @@ t.test('format --add-scram, then Describe/Alter over the wire, then a restart', 
   let broker: BrokerProcess | undefined = await spawnBroker({ dataDir });
   t.teardown(() => broker?.stop());
   t.same(await describe(broker.port, null), [
-    ['alice', 0, null, [[SHA256, 4096], [SHA512, 8192]]],
-    ['bob', 0, null, [[SHA256, 4096]]],
+    ['alice', 0, '', [[SHA256, 4096], [SHA512, 8192]]],
+    ['bob', 0, '', [[SHA256, 4096]]],
   ]);
   t.same(await describe(broker.port, ['bob', 'nobody', 'alice', 'alice']), [
-    ['bob', 0, null, [[SHA256, 4096]]],
+    ['bob', 0, '', [[SHA256, 4096]]],
     ['nobody', ErrorCode.RESOURCE_NOT_FOUND, 'Attempt to describe a user credential that does not exist: nobody', []],
     ['alice', ErrorCode.DUPLICATE_RESOURCE, 'Cannot describe SCRAM credentials for the same user twice in a single request: alice', []],
   ]);

@@ -136,6 +136,6 @@ t.test('AlterUserScramCredentials on the broker-only node is forwarded; both des
   t.ok(await until('the credential reached node 2 metadata', () => n2.image.scramCredentials.has('two-user')), 'the credential reached node 2 metadata');
   for (const c of [c2, await connect(n1)]) {
     const described = await c.request(DescribeUserScramCredentials, 0, { users: [{ name: 'two-user' }] });
-    t.same(described.results[0], { user: 'two-user', errorCode: ErrorCode.NONE, errorMessage: null, credentialInfos: [{ mechanism: 2, iterations: 4096 }] });
+    t.same(described.results[0], { user: 'two-user', errorCode: ErrorCode.NONE, errorMessage: '', credentialInfos: [{ mechanism: 2, iterations: 4096 }] });
   }
 });

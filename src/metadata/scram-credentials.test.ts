@@ -71,8 +71,8 @@ t.test('credentials written by the controller survive a restart and authenticate
   t.notOk(authenticates(b.image, 'bob', 'bob-secret', 'SCRAM-SHA-256'), 'bob has no SHA-256 credential');
   t.notOk(authenticates(b.image, 'alice', 'wrong', 'SCRAM-SHA-256'));
   t.same(describeUserScramCredentials(b.image, { users: null }).results, [
-    { user: 'alice', errorCode: 0, errorMessage: null, credentialInfos: [{ mechanism: SHA256, iterations: 4096 }, { mechanism: SHA512, iterations: 4096 }] },
-    { user: 'bob', errorCode: 0, errorMessage: null, credentialInfos: [{ mechanism: SHA512, iterations: 8192 }] },
+    { user: 'alice', errorCode: 0, errorMessage: '', credentialInfos: [{ mechanism: SHA256, iterations: 4096 }, { mechanism: SHA512, iterations: 4096 }] },
+    { user: 'bob', errorCode: 0, errorMessage: '', credentialInfos: [{ mechanism: SHA512, iterations: 8192 }] },
   ]);
 
   t.same(results(b.controller, { deletions: [{ name: 'alice', mechanism: SHA256 }], upsertions: [upsert('bob', 'bob-new', SHA512, 4096)] }), [
@@ -141,10 +141,10 @@ t.test('DescribeUserScramCredentials: named, missing and duplicate users', async
   t.same(res, {
     throttleTimeMs: 0,
     errorCode: 0,
-    errorMessage: null,
+    errorMessage: '',
     results: [
       { user: 'nobody', errorCode: ErrorCode.RESOURCE_NOT_FOUND, errorMessage: 'Attempt to describe a user credential that does not exist: nobody', credentialInfos: [] },
-      { user: 'alice', errorCode: 0, errorMessage: null, credentialInfos: [{ mechanism: SHA256, iterations: 4096 }] },
+      { user: 'alice', errorCode: 0, errorMessage: '', credentialInfos: [{ mechanism: SHA256, iterations: 4096 }] },
       { user: 'twice', errorCode: ErrorCode.DUPLICATE_RESOURCE, errorMessage: 'Cannot describe SCRAM credentials for the same user twice in a single request: twice', credentialInfos: [] },
     ],
   });
