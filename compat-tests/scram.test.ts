@@ -14,7 +14,7 @@ import { MetadataLog } from '../src/metadata/metadata-log.js';
 import { defaultFileIO } from '../src/log/file-io.js';
 import { ErrorCode } from '../src/protocol/errors.js';
 import { AlterUserScramCredentials, DescribeUserScramCredentials } from '../src/protocol/generated/index.js';
-import { confluentNewestDriver } from './client-drivers.js';
+import { confluentNewestDriver, kafkaPythonNewestDriver } from './client-drivers.js';
 import { CLI, run, spawnBroker, tmpDataDir, type BrokerProcess } from './harness.js';
 import { RawClient } from './raw-client.js';
 
@@ -157,6 +157,32 @@ t.test('format --add-scram, then Describe/Alter over the wire, then a restart', 
       { user: 'carol', credentials: [['SCRAM-SHA-256', 4096]] },
       { user: 'erin', credentials: [['SCRAM-SHA-512', 4096]] },
     ]);
+  }
+
+  // kafka-python 3's KafkaAdminClient (salts the password itself too; answers with messages, not codes).
+  let kpChecked = false;
+  try {
+    kafkaPythonNewestDriver.check();
+    kpChecked = true;
+  } catch (e) {
+    t.fail(`kafka-python not installed: ${(e as Error).message}`);
+  }
+  if (kpChecked) {
+    const kp = async (...args: string[]): Promise<unknown[]> => {
+      const { cmd, args: full } = kafkaPythonNewestDriver.command([]);
+      const script = full[0]!.replace(/newest_kp\.py$/, 'kp_scram.py');
+      const r = await run(cmd, [script, broker!.bootstrap, ...args], { timeoutMs: 60_000 });
+      t.equal(r.code, 0, `kp_scram.py ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+    };
+    t.same(await kp('upsert', 'gina', 'SCRAM-SHA-256', '4096', 'gina-secret'), [{ user: 'gina', error: null }], `${kafkaPythonNewestDriver.label}: upsert`);
+    t.same(await kp('upsert', 'gina', 'SCRAM-SHA-256', '100', 'x'), [{ user: 'gina', error: 'Too few iterations' }]);
+    t.same(await kp('delete', 'nobody', 'SCRAM-SHA-512'), [{ user: 'nobody', error: 'Attempt to delete a user credential that does not exist' }]);
+    t.same(await kp('describe', 'gina', 'nobody'), [
+      { user: 'gina', credentials: [['SCRAM-SHA-256', 4096]] },
+      { user: 'nobody', error: 'Attempt to describe a user credential that does not exist: nobody' },
+    ]);
+    t.same(await kp('delete', 'gina', 'SCRAM-SHA-256'), [{ user: 'gina', error: null }]);
   }
 
   t.equal(await broker.stop(), 0);
