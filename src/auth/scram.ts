@@ -234,7 +234,9 @@ export class ScramSaslServer implements SaslServer {
     if (authzid !== undefined && authzid !== '' && scramUsernameOrNull(authzid) !== user) {
       return this.fail('authorization id differs from the user name', AUTHZID_MISMATCH);
     }
-    const credential = this.lookup(user, this.mechanism) ?? this.fakeCredential(user);
+    // The fake is made for every user, known or not, so the two take the same time.
+    const fake = this.fakeCredential(user);
+    const credential = this.lookup(user, this.mechanism) ?? fake;
     if (credential.iterations < SCRAM_ITERATIONS_MIN) {
       return this.fail(`Iterations ${credential.iterations} is less than the minimum ${SCRAM_ITERATIONS_MIN} for ${this.mechanism}`);
     }
