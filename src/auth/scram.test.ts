@@ -169,3 +169,45 @@ t.test('saslname escaping and mechanism types', async (t) => {
   const done = server.evaluate(client.final(first.response));
   t.match(done, { kind: 'complete', principal: 'User:a=b,c' });
 });
+
+/** Whether a mutated client-final still says exactly what RFC 7677's does (same text before the proof, same proof bytes). */
+function sameAsRfcFinal(final: Buffer): boolean {
+  const text = final.toString('latin1');
+  const cut = text.indexOf(',p=');
+  const rfcCut = RFC.clientFinal.indexOf(',p=');
+  if (cut < 0 || text.slice(0, cut) !== RFC.clientFinal.slice(0, rfcCut)) return false;
+  return Buffer.from(text.slice(cut + 3), 'base64').equals(Buffer.from(RFC.clientFinal.slice(rfcCut + 3), 'base64'));
+}
+
+t.test('fuzz: random and mutated tokens never throw and never authenticate', async (t) => {
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const randomBytesOf = (len: number): Buffer => Buffer.from(Array.from({ length: len }, () => rand(256)));
+  let completed = 0;
+  let threw = 0;
+  for (let i = 0; i < 2000; i++) {
+    const server = rfcServer();
+    try {
+      // Half random bytes, half a valid client-first with one byte changed.
+      const first = i % 2 === 0 ? randomBytesOf(rand(80)) : Buffer.from(RFC.clientFirst);
+      if (i % 2 === 1) first[rand(first.length)] = rand(256);
+      const step = server.evaluate(first);
+      if (step.kind === 'continue') {
+        const final = Buffer.from(RFC.clientFinal);
+        const j = rand(final.length);
+        final[j] = final[j]! ^ (1 + rand(255));
+        // The last base64 character of the proof carries 2 unused bits: a change there alone
+        // decodes to the same proof, which rightly authenticates.
+        const sameProof = sameAsRfcFinal(final);
+        if (server.evaluate(final).kind === 'complete' && !sameProof) completed++;
+      }
+    } catch {
+      threw++;
+    }
+  }
+  t.equal(threw, 0, 'no token makes the mechanism throw');
+  t.equal(completed, 0, 'no mutated client-final authenticates');
+});
