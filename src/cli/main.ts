@@ -14,6 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Broker, formatDataDir } from '../broker.js';
+import { parseAddScram } from '../auth/scram.js';
 import { Cluster, defaultClusterDir } from '../cluster.js';
 import { ConfigError, defaultDataDir } from '../config/broker-config.js';
 import { createLogger } from '../logger.js';
@@ -204,10 +205,11 @@ async function cluster(args: ClusterArgs): Promise<void> {
   process.stdout.write(`cluster ${running.clusterId} ready: bootstrap ${running.bootstrap}, controller 127.0.0.1:${running.controllerPort}, data ${dataDir}\n`);
 }
 
-function format(args: { 'data-dir': string; 'cluster-id'?: string; 'node-id': number; 'broker-only'?: boolean }): void {
+function format(args: { 'data-dir': string; 'cluster-id'?: string; 'node-id': number; 'broker-only'?: boolean; 'add-scram'?: string[] }): void {
   try {
     if (args['broker-only'] && !args['cluster-id']) throw new ConfigError('a broker-only node joins an existing cluster: give its id with --cluster-id');
-    const meta = formatDataDir({ dataDir: args['data-dir'], nodeId: args['node-id'], controller: !args['broker-only'], ...(args['cluster-id'] ? { clusterId: args['cluster-id'] } : {}) });
+    const scramCredentials = (args['add-scram'] ?? []).map(parseAddScram);
+    const meta = formatDataDir({ dataDir: args['data-dir'], nodeId: args['node-id'], controller: !args['broker-only'], scramCredentials, ...(args['cluster-id'] ? { clusterId: args['cluster-id'] } : {}) });
     process.stdout.write(`Formatted ${args['data-dir']} with cluster id ${meta.clusterId} and node id ${meta.nodeId}\n`);
   } catch (err) {
     failWith(err instanceof ConfigError ? '' : 'cannot format: ', err);
@@ -270,7 +272,12 @@ async function parseWithYargs(argv: string[]): Promise<void> {
           .option('data-dir', { type: 'string', demandOption: true, describe: 'data directory to format' })
           .option('cluster-id', { type: 'string', describe: 'cluster id (default: a new random one)' })
           .option('node-id', { type: 'number', default: 1, describe: 'node id' })
-          .option('broker-only', { type: 'boolean', default: false, describe: 'for a process.roles=broker node: its metadata log starts empty (a copy of the controller\'s); give the cluster id of its controller' }),
+          .option('broker-only', { type: 'boolean', default: false, describe: 'for a process.roles=broker node: its metadata log starts empty (a copy of the controller\'s); give the cluster id of its controller' })
+          .option('add-scram', {
+            type: 'string',
+            array: true,
+            describe: "a SCRAM credential to start with, as kafka-storage takes it: 'SCRAM-SHA-256=[name=alice,password=alice-secret]' (also iterations=, salt=, saltedpassword=); repeatable",
+          }),
       (a) => format(a),
     )
     .command(
