@@ -41,6 +41,8 @@ import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProper
 import { Listener } from './net/server.js';
 import type { Endpoint } from './config/kraft.js';
 import { newSession } from './auth/session.js';
+import { imageScramLookup } from './auth/scram.js';
+import { listenerSecurity } from './net/listener-security.js';
 import { describeNative } from './native/index.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
@@ -258,7 +260,8 @@ export class Broker implements BrokerServices {
     const net = { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) };
     this.controllerListener = controllerEndpoint ? new Listener(this, this.controllerHandlers, log, net, controllerEndpoint) : null;
     const brokerEndpoints = config.roles.has('broker') ? config.listeners.filter((l) => !config.controllerListenerNames.includes(l.name)) : [];
-    this.clientListeners = brokerEndpoints.map((endpoint) => ({ endpoint, server: new Listener(this, this.handlers, log, net, endpoint), port: 0 }));
+    const securityDeps = { scramCredentials: imageScramLookup(this.image), log };
+    this.clientListeners = brokerEndpoints.map((endpoint) => ({ endpoint, server: new Listener(this, this.handlers, log, net, endpoint, listenerSecurity(config, endpoint, securityDeps)), port: 0 }));
   }
 
   static async start(opts: BrokerOptions = {}): Promise<Broker> {

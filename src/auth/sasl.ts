@@ -27,6 +27,8 @@ export type SaslStep =
 export interface SaslServer {
   readonly mechanism: string;
   evaluate(token: Buffer): SaslStep;
+  /** Why the exchange failed, in more detail than the client is told (for the broker's log). */
+  readonly failureReason?: string | null;
 }
 
 /** Where a SASL server is made: the listener and client a new authentication belongs to. */

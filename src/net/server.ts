@@ -25,7 +25,6 @@
 import { lookup } from 'node:dns/promises';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import type { X509Certificate } from 'node:crypto';
 import { ConfigError, type NetConfig } from '../config/broker-config.js';
 import type { SecurityProtocol } from '../config/kraft.js';
 import { limits } from '../config/limits.js';
@@ -43,8 +42,11 @@ export interface TlsListenerConfig {
   readonly requestCert: boolean;
   /** ssl.client.auth=required: a connection without a trusted client certificate fails its handshake. */
   readonly certRequired: boolean;
-  /** The principal of a trusted client certificate (ssl.principal.mapping.rules), "User:<name>". */
-  principalOf(cert: X509Certificate): string;
+  /**
+   * The principal of the client certificate of an established TLS socket (ssl.principal.mapping.rules),
+   * "User:ANONYMOUS" without one; refused when the certificate is not trusted or no rule maps it.
+   */
+  principalOf(socket: TLSSocket): { principal: string } | { refused: string };
 }
 
 /** What a listener asks of its clients besides the bytes: TLS, SASL, both or neither. */
@@ -155,10 +157,11 @@ export class Listener {
     socket.once('close', onClose);
     socket.once('secure', () => {
       if (settled) return;
-      const cert = socket.getPeerX509Certificate();
-      // ssl.client.auth=requested: a certificate is optional, but one we cannot trust is refused.
-      if (cert !== undefined && !socket.authorized) {
-        fail(`client certificate not trusted (${String(socket.authorizationError)})`);
+      // ssl.client.auth=requested: a certificate is optional, but one we cannot trust is refused
+      // (on SASL_SSL too, though SASL then names the principal).
+      const who = tls.principalOf(socket);
+      if ('refused' in who) {
+        fail(who.refused);
         return;
       }
       settled = true;
@@ -166,7 +169,7 @@ export class Listener {
       this.handshakes--;
       socket.off('error', onError);
       socket.off('close', onClose);
-      const principal = cert !== undefined && this.env.securityProtocol === 'SSL' ? tls.principalOf(cert) : null;
+      const principal = this.env.securityProtocol === 'SSL' ? who.principal : null;
       this.open(socket, address, principal);
     });
   }
