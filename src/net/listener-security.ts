@@ -9,7 +9,6 @@
  * GSSAPI (Kafka's default mechanism) needs Kerberos, which Sluice does not have: it is left out with
  * a warning, and a SASL listener with no other mechanism refuses to start.
  */
-import { createSecureContext } from 'node:tls';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { ConfigError } from '../config/config-error.js';
 import type { Endpoint } from '../config/kraft.js';
@@ -41,7 +40,7 @@ function listenerTls(config: BrokerConfig, endpoint: Endpoint, log: Logger): Tls
   for (const w of tls.warnings) log.warn(w);
   const { requestCert, rejectUnauthorized } = tls.options;
   return {
-    secureContext: createSecureContext(tls.options),
+    options: tls.options,
     requestCert: requestCert === true,
     certRequired: rejectUnauthorized === true,
     principalOf(socket) {
