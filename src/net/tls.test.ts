@@ -209,6 +209,11 @@ t.test('bad paths and missing stores name the config and the listener', async (t
   t.match(configError(t, { ...PEM_STORES, 'ssl.truststore.location': f['server-key.pem']! }), /no certificate \(-----BEGIN CERTIFICATE-----\)/);
 });
 
+t.test('Java-only settings: a custom engine factory is refused, ssl.provider ignored with a warning', async (t) => {
+  t.match(configError(t, { ...PEM_STORES, 'ssl.engine.factory.class': 'com.example.MyFactory' }), /^ssl.engine.factory.class \(listener SSL\): a custom SslEngineFactory is a Java class/);
+  t.same(tlsListener(config({ ...PEM_STORES, 'ssl.provider': 'SunJSSE' }), 'SSL').warnings, ["ssl.provider (listener SSL): ignored; TLS is Node's OpenSSL"]);
+});
+
 t.test('listener-prefixed configs win over broker-wide ones', async (t) => {
   const listener = tlsListener(config({ ...PEM_STORES, 'ssl.keystore.location': '/no/such/file', 'listener.name.ssl.ssl.keystore.location': f['server.pem']! }), 'SSL');
   t.match(await handshake(listener), { ok: true });

@@ -17,11 +17,16 @@
  * ssl.client.auth none|requested|required (Kafka's rule: on a SASL_SSL listener only the
  * listener-prefixed value counts). `requested` asks for a certificate and accepts none (principal
  * User:ANONYMOUS); a certificate that does not verify fails the connection, as Java's SSLEngine
- * with want-client-auth fails the handshake on an untrusted certificate.
+ * with want-client-auth fails the handshake on an untrusted certificate (Kafka 4.1.1 on JDK 17
+ * answers alert certificate_unknown). Node's handshake cannot fail there, so principalOf throws
+ * and the caller closes the connection.
  * ssl.enabled.protocols: TLSv1.2 and TLSv1.3. TLSv1, TLSv1.1, SSLv3 and SSLv2Hello are known
  * names that current JVMs disable (jdk.tls.disabledAlgorithms) and so does Node's OpenSSL: they
  * are left out with a warning, as a stock Kafka 2.x file may still list them.
- * ssl.cipher.suites: Java/IANA names mapped to OpenSSL's; TLS 1.3 suites keep their names.
+ * ssl.cipher.suites: Java/IANA names mapped to OpenSSL's; TLS 1.3 suites keep their names. Only
+ * TLS 1.2 suites listed means TLS 1.2 only (and the reverse), as on a JVM. An unknown name is a
+ * ConfigError; Kafka 4.1.1 starts with one and then fails every handshake.
+ * ssl.engine.factory.class (a Java class) is refused; ssl.provider is ignored with a warning.
  *
  * Every problem is one ConfigError line naming the config and the listener; passwords never
  * appear in messages.
@@ -74,6 +79,10 @@ export type TlsConfigSource = Pick<BrokerConfig, 'listenerGet' | 'securityProtoc
 export function tlsListener(config: TlsConfigSource, listenerName: string): TlsListener {
   const read = new ListenerConfigs(config, listenerName);
   const warnings: string[] = [];
+  if (read.get('ssl.engine.factory.class') !== null) {
+    throw read.error('ssl.engine.factory.class', 'a custom SslEngineFactory is a Java class Sluice cannot load; remove it and configure the ssl.keystore.* and ssl.truststore.* stores');
+  }
+  if (read.get('ssl.provider') !== null) warnings.push(`${read.nameOf('ssl.provider')} (listener ${listenerName}): ignored; TLS is Node's OpenSSL`);
   const options: tls.TlsOptions = { ...keyStoreOptions(read), ...trustStoreOptions(read) };
 
   const clientAuth = clientAuthOf(read, config, warnings);
