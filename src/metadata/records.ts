@@ -15,7 +15,13 @@
  * directory written before them still reads, one written after them stops an older broker (the
  * rule above). Broker epochs are metadata log offsets, written as decimal strings (JSON numbers
  * lose precision past 2^53).
+ *
+ * Security (issue 13) added AccessControlEntry and RemoveAccessControlEntry, Kafka's records of
+ * the same names: one ACL with its id (a uuid, base64url), and the removal of the ACL with an id.
+ * The codes are Kafka's (auth/acl.ts). New types at version 1, by the rule above.
  */
+
+import type { AclBinding } from './acl-index.js';
 
 export const METADATA_RECORD_VERSION = 1;
 
@@ -82,7 +88,10 @@ export type MetadataRecord =
   /** Kafka's BrokerRegistrationChangeRecord: only the fields present change. */
   | { type: 'BrokerRegistrationChange'; brokerId: number; brokerEpoch: string; fenced?: boolean; inControlledShutdown?: boolean }
   | { type: 'UnregisterBroker'; brokerId: number; brokerEpoch: string }
-  | PartitionChangeRecord;
+  | PartitionChangeRecord
+  /** Kafka's AccessControlEntryRecord: one ACL (auth/acl.ts codes), `id` a base64url uuid. */
+  | ({ type: 'AccessControlEntry'; id: string } & AclBinding)
+  | { type: 'RemoveAccessControlEntry'; id: string };
 
 export function encodeMetadataRecord(rec: MetadataRecord): { key: Buffer; value: Buffer } {
   return { key: Buffer.from(rec.type), value: Buffer.from(JSON.stringify({ v: METADATA_RECORD_VERSION, ...rec })) };
@@ -107,6 +116,8 @@ export function decodeMetadataRecord(key: Buffer | null, value: Buffer | null): 
     case 'BrokerRegistrationChange':
     case 'UnregisterBroker':
     case 'PartitionChange':
+    case 'AccessControlEntry':
+    case 'RemoveAccessControlEntry':
       return obj as unknown as MetadataRecord;
     default:
       throw new Error(`unknown metadata record type ${type}`);
