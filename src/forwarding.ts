@@ -2,12 +2,13 @@
  * A broker-only node and its controller (Kafka's ForwardingManager and the broker's controller
  * channel): the connection to the controller's CONTROLLER listener, the handlers that hand
  * metadata changes (CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs,
- * IncrementalAlterConfigs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments)
+ * IncrementalAlterConfigs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments,
+ * CreateAcls, DeleteAcls)
  * to the controller at the client's version and answer with the controller's answer, and the
  * Controller stand-in whose topic creation (auto-created and internal topics) asks the controller
  * instead of writing a metadata log this node only copies.
  */
-import type { ApiHandler } from './api/registry.js';
+import type { ApiHandler, RequestContext } from './api/registry.js';
 import { createTopicsHandler } from './api/19-create-topics.js';
 import { deleteTopicsHandler } from './api/20-delete-topics.js';
 import { alterConfigsHandler } from './api/33-alter-configs.js';
@@ -17,6 +18,8 @@ import { electLeadersHandler } from './api/43-elect-leaders.js';
 import { incrementalAlterConfigsHandler } from './api/44-incremental-alter-configs.js';
 import { alterPartitionReassignmentsHandler } from './api/45-alter-partition-reassignments.js';
 import { listPartitionReassignmentsHandler } from './api/46-list-partition-reassignments.js';
+import { createAclsHandler, createAclsRefusal } from './api/30-create-acls.js';
+import { deleteAclsHandler, deleteAclsRefusal } from './api/31-delete-acls.js';
 import type { BrokerConfig } from './config/broker-config.js';
 import { Controller, type CreateTopicSpec, type MetadataLogWriter } from './metadata/controller.js';
 import type { MetadataImage } from './metadata/image.js';
@@ -33,7 +36,19 @@ export const FORWARDED_HANDLERS: readonly ApiHandler[] = [
   electLeadersHandler,
   alterPartitionReassignmentsHandler,
   listPartitionReassignmentsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
 ];
+
+/**
+ * What this node refuses before forwarding, with the client's own session (the controller sees
+ * the broker's connection, not the client): a request not authorized here, or one that needs an
+ * authorizer when none is configured.
+ */
+const REFUSED_BEFORE_FORWARDING: ReadonlyMap<number, (req: any, ctx: RequestContext) => unknown> = new Map<number, (req: any, ctx: RequestContext) => unknown>([
+  [createAclsHandler.codec.apiKey, createAclsRefusal],
+  [deleteAclsHandler.codec.apiKey, deleteAclsRefusal],
+]);
 
 /** A connection to the controller this broker-only node is configured with (the first voter, else the first bootstrap server). */
 export function controllerClientFor(config: BrokerConfig, nodeId: number): NodeClient {
@@ -59,7 +74,7 @@ export function forwardingHandlers(client: NodeClient): ApiHandler[] {
     maxVersion: h.maxVersion,
     handle: CONFIG_APIS.has(h.codec.apiKey)
       ? (req: ConfigsRequest, ctx) => forwardConfigs(client, h as ApiHandler<ConfigsRequest, ConfigsResponse>, req, ctx.apiVersion, ctx.broker.nodeId)
-      : (req, ctx) => client.request(h.codec, req, { version: ctx.apiVersion }),
+      : (req, ctx) => REFUSED_BEFORE_FORWARDING.get(h.codec.apiKey)?.(req, ctx) ?? client.request(h.codec, req, { version: ctx.apiVersion }),
   }));
 }
 

@@ -44,6 +44,9 @@ import { alterPartitionHandler } from './56-alter-partition.js';
 import { brokerRegistrationHandler } from './62-broker-registration.js';
 import { brokerHeartbeatHandler } from './63-broker-heartbeat.js';
 import { allocateProducerIdsHandler } from './67-allocate-producer-ids.js';
+import { describeAclsHandler } from './29-describe-acls.js';
+import { createAclsHandler } from './30-create-acls.js';
+import { deleteAclsHandler } from './31-delete-acls.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -87,6 +90,9 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(offsetDeleteHandler);
   r.register(saslHandshakeHandler);
   r.register(saslAuthenticateHandler);
+  r.register(describeAclsHandler);
+  r.register(createAclsHandler);
+  r.register(deleteAclsHandler);
 }
 
 /**
@@ -106,6 +112,8 @@ export function registerControllerApis(r: HandlerRegistry): void {
   r.register(electLeadersHandler);
   r.register(alterPartitionReassignmentsHandler);
   r.register(listPartitionReassignmentsHandler);
+  r.register(createAclsHandler);
+  r.register(deleteAclsHandler);
   r.register(brokerRegistrationHandler);
   r.register(brokerHeartbeatHandler);
   r.register(alterPartitionHandler);

@@ -1,0 +1,50 @@
+/**
+ * CreateAcls (key 30), versions 1-3 as Kafka 4.1.1 serves them. Needs ALTER on the cluster. Each
+ * creation is checked as Kafka's AclApis and AclControlManager check it (INVALID_REQUEST with
+ * Kafka's message: UNKNOWN/ANY types, a pattern type other than LITERAL or PREFIXED, a CLUSTER
+ * resource not named kafka-cluster, an empty name, a principal without "Type:"); the valid ones
+ * become one batch of AccessControlEntry records, an ACL that already exists being a success
+ * without a record. A broker-only node forwards the request to its controller (forwarding.ts),
+ * having checked the principal's authority here. With no authorizer: SECURITY_DISABLED.
+ */
+import { CreateAcls, type CreateAclsRequest, type CreateAclsResponse } from '../protocol/generated/30-create-acls.js';
+import { invalidNewAcl, toOperation, toPatternType, toPermissionType, toResourceType, type AclBinding } from '../auth/acl.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorizeCluster, Op } from './authorize.js';
+import type { ApiHandler, RequestContext } from './registry.js';
+
+/** The whole request refused with one error (every creation gets it), or null when it may go on. */
+export function createAclsRefusal(req: CreateAclsRequest, ctx: RequestContext): CreateAclsResponse | null {
+  const all = (errorCode: number, errorMessage: string): CreateAclsResponse => ({ throttleTimeMs: 0, results: req.creations.map(() => ({ errorCode, errorMessage })) });
+  if (!authorizeCluster(ctx, Op.ALTER)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Request CreateAcls is not authorized.');
+  if (ctx.broker.authorizer === null) return all(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured.');
+  return null;
+}
+
+export const createAclsHandler: ApiHandler<CreateAclsRequest, CreateAclsResponse> = {
+  codec: CreateAcls,
+  minVersion: 1,
+  maxVersion: 3,
+  handle(req: CreateAclsRequest, ctx: RequestContext): CreateAclsResponse {
+    const refused = createAclsRefusal(req, ctx);
+    if (refused) return refused;
+    const bindings: AclBinding[] = req.creations.map((c) => ({
+      resourceType: toResourceType(c.resourceType),
+      resourceName: c.resourceName,
+      patternType: toPatternType(c.resourcePatternType),
+      principal: c.principal,
+      host: c.host,
+      operation: toOperation(c.operation),
+      permissionType: toPermissionType(c.permissionType),
+    }));
+    const problems = bindings.map(invalidNewAcl);
+    const outcome = ctx.broker.controller.createAcls(bindings.filter((_, i) => problems[i] === null));
+    return {
+      throttleTimeMs: 0,
+      results: problems.map((problem) => {
+        if (problem !== null) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
+        return { errorCode: outcome.errorCode, errorMessage: outcome.errorMessage };
+      }),
+    };
+  },
+};
