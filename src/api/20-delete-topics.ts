@@ -6,6 +6,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { DeleteTopics, type DeleteTopicsRequest, type DeleteTopicsResponse } from '../protocol/generated/20-delete-topics.js';
 import { ZERO_UUID } from '../protocol/wire.js';
+import { authorize, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type Result = DeleteTopicsResponse['responses'][number];
@@ -28,6 +29,14 @@ export const deleteTopicsHandler: ApiHandler<DeleteTopicsRequest, DeleteTopicsRe
       const byId = w.name === null;
       const t = byId ? b.image.topicsById.get(w.topicId.toString('base64url')) : b.image.topicsByName.get(w.name!);
       const base = { name: t?.name ?? w.name ?? (ctx.apiVersion >= 6 ? null : ''), topicId: t?.topicIdBytes ?? w.topicId };
+      // Issue 13: DELETE on the topic, checked before its existence; by id, a topic the client may
+      // not DESCRIBE is answered without its name (Kafka's handleDeleteTopicsRequest).
+      if (byId && t && !authorize(ctx, Op.DESCRIBE, Res.TOPIC, t.name)) {
+        return { ...base, name: null, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' };
+      }
+      if ((t || !byId) && !authorize(ctx, Op.DELETE, Res.TOPIC, t?.name ?? w.name!)) {
+        return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' };
+      }
       if (!t) {
         return byId
           ? { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'This server does not host this topic ID.' }
