@@ -8,16 +8,31 @@
  * having checked the principal's authority here. With no authorizer: SECURITY_DISABLED.
  */
 import { CreateAcls, type CreateAclsRequest, type CreateAclsResponse } from '../protocol/generated/30-create-acls.js';
-import { invalidNewAcl, toOperation, toPatternType, toPermissionType, toResourceType, type AclBinding } from '../auth/acl.js';
+import { AclOperation, PatternType, PermissionType, ResourceType, invalidNewAcl, toOperation, toPatternType, toPermissionType, toResourceType, type AclBinding } from '../auth/acl.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { authorizeCluster, Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
+
+function unbuildable(c: CreateAclsRequest['creations'][number]): string | null {
+  if (toResourceType(c.resourceType) === ResourceType.ANY) return 'resourceType must not be ANY';
+  const pattern = toPatternType(c.resourcePatternType);
+  if (pattern === PatternType.ANY || pattern === PatternType.MATCH) return `patternType must not be ${pattern === PatternType.ANY ? 'ANY' : 'MATCH'}`;
+  if (toOperation(c.operation) === AclOperation.ANY) return 'operation must not be ANY';
+  if (toPermissionType(c.permissionType) === PermissionType.ANY) return 'permissionType must not be ANY';
+  return null;
+}
 
 /** The whole request refused with one error (every creation gets it), or null when it may go on. */
 export function createAclsRefusal(req: CreateAclsRequest, ctx: RequestContext): CreateAclsResponse | null {
   const all = (errorCode: number, errorMessage: string): CreateAclsResponse => ({ throttleTimeMs: 0, results: req.creations.map(() => ({ errorCode, errorMessage })) });
   if (!authorizeCluster(ctx, Op.ALTER)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Request CreateAcls is not authorized.');
   if (ctx.broker.authorizer === null) return all(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured.');
+  // Kafka cannot even build such an ACL (ResourcePattern and AccessControlEntry refuse ANY and
+  // MATCH): the whole request fails with UNKNOWN_SERVER_ERROR.
+  for (const c of req.creations) {
+    const problem = unbuildable(c);
+    if (problem) return all(ErrorCode.UNKNOWN_SERVER_ERROR, problem);
+  }
   return null;
 }
 
