@@ -35,11 +35,15 @@ import { defaultFileIO, type FileIO } from './log/file-io.js';
 import { LogManager } from './log/log-manager.js';
 import { createLogger, RateLimitedLog, type Logger } from './logger.js';
 import { Controller, LEADER_ELECTIONS_PER_BALANCE_MAX } from './metadata/controller.js';
+import type { UserScramCredentialRecord } from './metadata/records.js';
 import { MetadataImage } from './metadata/image.js';
 import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
-import { newSession } from './net/session.js';
+import type { Endpoint } from './config/kraft.js';
+import { newSession } from './auth/session.js';
+import { imageScramLookup } from './auth/scram.js';
+import { listenerSecurity } from './net/listener-security.js';
 import { describeNative } from './native/index.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
@@ -71,6 +75,8 @@ export interface FormatOptions {
    * starts empty (no bootstrap records). Default: a controller.
    */
   controller?: boolean;
+  /** SCRAM credentials to start with (`sluice format --add-scram`, auth/scram.ts parseAddScram); a controller's only. */
+  scramCredentials?: readonly UserScramCredentialRecord[];
 }
 
 /** `sluice format`: writes meta.properties and, for a controller, the metadata log's bootstrap records. */
@@ -78,6 +84,9 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
   const existing = readMetaProperties(opts.dataDir);
   if (existing) {
     throw new ConfigError(`${opts.dataDir} is already formatted (cluster id ${existing.clusterId}, node id ${existing.nodeId}); remove it to start over`);
+  }
+  if ((opts.scramCredentials?.length ?? 0) > 0 && opts.controller === false) {
+    throw new ConfigError('SCRAM credentials go into a controller\'s metadata log: a broker-only node copies its controller\'s');
   }
   const clusterId = opts.clusterId ?? randomUuidString();
   if (!isValidClusterId(clusterId)) {
@@ -88,7 +97,7 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
   const mlog = MetadataLog.open(opts.dataDir, io);
   const image = new MetadataImage();
   mlog.replay(image);
-  if (opts.controller ?? true) new Controller(image, mlog, opts.nodeId ?? 1, { numPartitions: 1, replicationFactor: 1 }).bootstrap(METADATA_FEATURES);
+  if (opts.controller ?? true) new Controller(image, mlog, opts.nodeId ?? 1, { numPartitions: 1, replicationFactor: 1 }).bootstrap(METADATA_FEATURES, opts.scramCredentials ?? []);
   mlog.close();
   const meta = { clusterId, nodeId: opts.nodeId ?? 1, directoryId: randomUuidString() };
   writeMetaProperties(opts.dataDir, meta);
@@ -96,6 +105,15 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
 }
 
 const MIN_INSYNC_REPLICAS = 'min.insync.replicas';
+
+/** An unspecified address (every interface) is advertised as loopback, where this machine's clients reach it. */
+function reachableHost(host: string): string {
+  return host === '' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
 
 /** The session of the controller APIs a combined node calls in process (as over its CONTROLLER listener). */
 const IN_PROCESS_SESSION = newSession('CONTROLLER', 'PLAINTEXT', '127.0.0.1');
@@ -117,7 +135,8 @@ export class Broker implements BrokerServices {
   readonly transactions: TransactionCoordinator;
   /** Record checks of produced compressed batches, in worker threads when large (log/decompress-pool.ts). */
   readonly recordChecks: RecordCheckPool;
-  private readonly listener: Listener;
+  /** One server per broker listener (`listeners` without the controller ones), in config order. */
+  private readonly clientListeners: Array<{ readonly endpoint: Endpoint; readonly server: Listener; port: number }>;
   /** The controller's APIs on this node's CONTROLLER listener (a node with the controller role that names one). */
   readonly controllerHandlers = new HandlerRegistry();
   private readonly controllerListener: Listener | null;
@@ -246,8 +265,9 @@ export class Broker implements BrokerServices {
     if (controllerEndpoint) registerControllerApis(this.controllerHandlers);
     const net = { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) };
     this.controllerListener = controllerEndpoint ? new Listener(this, this.controllerHandlers, log, net, controllerEndpoint) : null;
-    const clientEndpoint = config.listeners.find((l) => l.name === config.listener.name) ?? { name: config.listener.name, securityProtocol: 'PLAINTEXT' as const };
-    this.listener = new Listener(this, this.handlers, log, net, clientEndpoint);
+    const brokerEndpoints = config.roles.has('broker') ? config.listeners.filter((l) => !config.controllerListenerNames.includes(l.name)) : [];
+    const securityDeps = { scramCredentials: imageScramLookup(this.image), log };
+    this.clientListeners = brokerEndpoints.map((endpoint) => ({ endpoint, server: new Listener(this, this.handlers, log, net, endpoint, listenerSecurity(config, endpoint, securityDeps)), port: 0 }));
   }
 
   static async start(opts: BrokerOptions = {}): Promise<Broker> {
@@ -299,9 +319,16 @@ export class Broker implements BrokerServices {
         broker.readyMs = performance.now() - t0;
         return broker;
       }
-      const port = await broker.listener.listen(config.listener.host, config.listener.port);
-      if (!config.explicit.has('advertised.listeners')) broker.advertisedPort = port;
-      broker.listenPort = port;
+      for (const l of broker.clientListeners) {
+        binding = l.endpoint;
+        l.port = await l.server.listen(l.endpoint.host, l.endpoint.port);
+        if (l.endpoint.securityProtocol === 'PLAINTEXT' && !isLoopback(l.endpoint.host)) {
+          log.warn(`listener ${l.endpoint.name} accepts unauthenticated, unencrypted connections on ${l.endpoint.host === '' ? 'every interface' : l.endpoint.host}; use SSL or SASL_SSL for anything reachable from other machines`);
+        }
+      }
+      const primary = broker.clientListeners.find((l) => l.endpoint.name === config.listener.name) ?? broker.clientListeners[0]!;
+      if (!config.explicit.has('advertised.listeners')) broker.advertisedPort = primary.port;
+      broker.listenPort = primary.port;
       const controller = config.listeners.find((l) => config.controllerListenerNames.includes(l.name));
       if (broker.controllerListener && controller) {
         binding = controller;
@@ -312,7 +339,7 @@ export class Broker implements BrokerServices {
       if (broker.controllerClient) await broker.joinAsBrokerOnly(broker.controllerClient);
     } catch (err) {
       await broker.leaveCluster().catch(() => {});
-      await broker.listener.stop().catch(() => {});
+      for (const l of broker.clientListeners) await l.server.stop().catch(() => {});
       await broker.controllerListener?.stop().catch(() => {});
       void broker.recordChecks.close();
       broker.closeStorage();
@@ -341,8 +368,25 @@ export class Broker implements BrokerServices {
   }
 
   get advertisedHost(): string {
-    const h = this.config.advertised.host;
-    return h === '' || h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h;
+    return reachableHost(this.config.advertised.host);
+  }
+
+  /**
+   * Where clients of a listener reach this broker: its advertised.listeners entry, else the
+   * listener itself at the port actually bound (a configured port 0 included); null for a
+   * listener this broker does not have.
+   */
+  advertisedEndpoint(listenerName: string): { host: string; port: number } | null {
+    const adv = this.config.advertisedListeners.get(listenerName);
+    if (!adv) return null;
+    const bound = this.clientListeners.find((l) => l.endpoint.name === listenerName)?.port ?? 0;
+    const port = this.config.explicit.has('advertised.listeners') && adv.port !== 0 ? adv.port : bound || adv.port;
+    return { host: reachableHost(adv.host), port };
+  }
+
+  /** Bound ports by listener name (the broker listeners; 0 before start). */
+  listenerPorts(): Map<string, number> {
+    return new Map(this.clientListeners.map((l) => [l.endpoint.name, l.port]));
   }
 
   /**
@@ -413,7 +457,7 @@ export class Broker implements BrokerServices {
    */
   private async joinMembership(channel: ControllerChannel, caughtUp: Promise<void> = Promise.resolve()): Promise<void> {
     const settings = lifecycleSettings(this.config, this.meta);
-    settings.listeners = settings.listeners.map((l) => (l.name === this.config.listener.name && l.port === 0 ? { ...l, port: this.advertisedPort } : l));
+    settings.listeners = settings.listeners.map((l) => (l.port === 0 ? { ...l, port: this.advertisedEndpoint(l.name)?.port ?? 0 } : l));
     this.lifecycle = new BrokerLifecycle({ ...settings, channel, rack: null, metadataOffset: () => this.image.lastOffset, logger: this.log });
     this.lifecycle.start();
     await this.lifecycle.registered;
@@ -680,7 +724,7 @@ export class Broker implements BrokerServices {
     if (this.leaderBalanceTimer) clearTimeout(this.leaderBalanceTimer);
     if (this.isrTimer) clearInterval(this.isrTimer);
     await this.leaveCluster();
-    await this.listener.stop();
+    for (const l of this.clientListeners) await l.server.stop();
     await this.controllerListener?.stop();
     await this.recordChecks.close();
     const failures = this.closeStorage();

@@ -11,7 +11,7 @@
 import t from 'tap';
 import { Broker, formatDataDir } from './broker.js';
 import { silentLogger } from './logger.js';
-import { newSession } from './net/session.js';
+import { newSession } from './auth/session.js';
 import { ErrorCode } from './protocol/errors.js';
 import type { ApiCodec } from './protocol/api-codec.js';
 import { CreateAcls, CreatePartitions, CreateTopics, DeleteTopics, ElectLeaders, IncrementalAlterConfigs, ListPartitionReassignments } from './protocol/generated/index.js';

@@ -3,7 +3,7 @@
  * channel): the connection to the controller's CONTROLLER listener, the handlers that hand
  * metadata changes (CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs,
  * IncrementalAlterConfigs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments,
- * CreateAcls, DeleteAcls)
+ * CreateAcls, DeleteAcls, AlterUserScramCredentials)
  * to the controller at the client's version and answer with the controller's answer, and the
  * Controller stand-in whose topic creation (auto-created and internal topics) asks the controller
  * instead of writing a metadata log this node only copies.
@@ -21,6 +21,7 @@ import { alterPartitionReassignmentsHandler } from './api/45-alter-partition-rea
 import { listPartitionReassignmentsHandler } from './api/46-list-partition-reassignments.js';
 import { createAclsHandler, createAclsRefusal } from './api/30-create-acls.js';
 import { deleteAclsHandler, deleteAclsRefusal } from './api/31-delete-acls.js';
+import { alterUserScramCredentialsHandler } from './api/51-alter-user-scram-credentials.js';
 import type { BrokerConfig } from './config/broker-config.js';
 import { Controller, type CreateTopicSpec, type MetadataLogWriter } from './metadata/controller.js';
 import type { MetadataImage } from './metadata/image.js';
@@ -39,6 +40,7 @@ export const FORWARDED_HANDLERS: readonly ApiHandler[] = [
   listPartitionReassignmentsHandler,
   createAclsHandler,
   deleteAclsHandler,
+  alterUserScramCredentialsHandler,
 ];
 
 /**

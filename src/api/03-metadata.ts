@@ -134,7 +134,7 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
     return {
       throttleTimeMs: 0,
       // Fenced brokers are left out, as Kafka's metadata cache leaves them out.
-      brokers: clusterBrokers(b)
+      brokers: clusterBrokers(b, ctx.session.listenerName)
         .filter((x) => !x.fenced)
         .map((x) => ({ nodeId: x.nodeId, host: x.host, port: x.port, rack: x.rack })),
       clusterId: b.clusterId,

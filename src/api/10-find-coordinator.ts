@@ -17,7 +17,7 @@ import type { ApiHandler, RequestContext } from './registry.js';
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
 
-function lookup(b: BrokerServices, key: string, keyType: number): { errorCode: number; errorMessage: string | null; nodeId: number; host: string; port: number } {
+function lookup(b: BrokerServices, listenerName: string, key: string, keyType: number): { errorCode: number; errorMessage: string | null; nodeId: number; host: string; port: number } {
   const none = { nodeId: -1, host: '', port: -1 };
   if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) {
     return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Coordinator key type ${keyType} is not supported; groups (0) and transactions (1) are.` };
@@ -29,7 +29,7 @@ function lookup(b: BrokerServices, key: string, keyType: number): { errorCode: n
   // empty group id of old clients included, maps to one), at its endpoint of this listener.
   const topic = b.image.topicsByName.get(keyType === KEY_TYPE_GROUP ? OFFSETS_TOPIC : TRANSACTION_STATE_TOPIC);
   const leader = topic?.partitions[store.partitionFor(key)]?.leader ?? -1;
-  const at = clusterBrokers(b).find((x) => x.nodeId === leader && !x.fenced);
+  const at = clusterBrokers(b, listenerName).find((x) => x.nodeId === leader && !x.fenced);
   if (!at) return { ...none, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The coordinator is not available.' };
   // Kafka answers success with the error's own text ("NONE").
   return { errorCode: ErrorCode.NONE, errorMessage: 'NONE', nodeId: at.nodeId, host: at.host, port: at.port };
@@ -44,7 +44,7 @@ function authorizedLookup(ctx: RequestContext, key: string, keyType: number): Re
   if (keyType === KEY_TYPE_TRANSACTION && !authorize(ctx, Op.DESCRIBE, Res.TRANSACTIONAL_ID, key)) {
     return { ...none, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'Transactional Id authorization failed.' };
   }
-  return lookup(ctx.broker, key, keyType);
+  return lookup(ctx.broker, ctx.session.listenerName, key, keyType);
 }
 
 export const findCoordinatorHandler: ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> = {

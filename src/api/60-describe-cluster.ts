@@ -39,7 +39,7 @@ export const describeClusterHandler: ApiHandler<DescribeClusterRequest, Describe
       errorCode: 0,
       errorMessage: null,
       // Fenced brokers only when asked (v2, KIP-1073).
-      brokers: clusterBrokers(b)
+      brokers: clusterBrokers(b, ctx.session.listenerName)
         .filter((x) => !x.fenced || req.includeFencedBrokers)
         .map((x) => ({ brokerId: x.nodeId, host: x.host, port: x.port, rack: x.rack, isFenced: x.fenced })),
     };

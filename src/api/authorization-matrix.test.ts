@@ -12,7 +12,7 @@
  */
 import t from 'tap';
 import { Broker } from '../broker.js';
-import { newSession } from '../net/session.js';
+import { newSession } from '../auth/session.js';
 import { buildRecordBatch, decodeRecords, splitBatches } from '../log/record-batch.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ApiCodec } from '../protocol/api-codec.js';

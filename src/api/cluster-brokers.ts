@@ -14,14 +14,15 @@ export interface ClusterBroker {
   fenced: boolean;
 }
 
-export function clusterBrokers(b: BrokerServices): ClusterBroker[] {
+export function clusterBrokers(b: BrokerServices, listenerName: string): ClusterBroker[] {
   const out = new Map<number, ClusterBroker>();
   for (const r of b.image.brokers.values()) {
-    const ep = r.endpoints.find((e) => e.name === b.config.listener.name);
+    const ep = r.endpoints.find((e) => e.name === listenerName);
     if (ep) out.set(r.brokerId, { nodeId: r.brokerId, host: ep.host, port: ep.port, rack: r.rack, fenced: r.fenced });
   }
   // This node answers at the address it actually listens on (a port chosen at start included).
   const self = out.get(b.nodeId);
-  out.set(b.nodeId, { nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, rack: self?.rack ?? null, fenced: self?.fenced ?? false });
+  const own = b.advertisedEndpoint(listenerName);
+  if (own) out.set(b.nodeId, { nodeId: b.nodeId, host: own.host, port: own.port, rack: self?.rack ?? null, fenced: self?.fenced ?? false });
   return [...out.values()].sort((x, y) => x.nodeId - y.nodeId);
 }

@@ -21,6 +21,8 @@ export interface BrokerServices {
   /** Where clients reach this broker (advertised.listeners). */
   readonly advertisedHost: string;
   readonly advertisedPort: number;
+  /** Where clients of one listener reach this broker; null for a listener it does not have. */
+  advertisedEndpoint(listenerName: string): { host: string; port: number } | null;
   readonly config: BrokerConfig;
   readonly log: Logger;
   /** The committed cluster metadata (topics, configs, features). */

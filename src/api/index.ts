@@ -47,6 +47,8 @@ import { allocateProducerIdsHandler } from './67-allocate-producer-ids.js';
 import { describeAclsHandler } from './29-describe-acls.js';
 import { createAclsHandler } from './30-create-acls.js';
 import { deleteAclsHandler } from './31-delete-acls.js';
+import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
+import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -93,6 +95,8 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(describeAclsHandler);
   r.register(createAclsHandler);
   r.register(deleteAclsHandler);
+  r.register(describeUserScramCredentialsHandler);
+  r.register(alterUserScramCredentialsHandler);
 }
 
 /**
@@ -114,6 +118,7 @@ export function registerControllerApis(r: HandlerRegistry): void {
   r.register(listPartitionReassignmentsHandler);
   r.register(createAclsHandler);
   r.register(deleteAclsHandler);
+  r.register(alterUserScramCredentialsHandler);
   r.register(brokerRegistrationHandler);
   r.register(brokerHeartbeatHandler);
   r.register(alterPartitionHandler);

@@ -90,8 +90,9 @@ export interface BrokerConfig {
   readonly explicit: ReadonlyMap<string, string>;
   readonly nodeId: number;
   /**
-   * The client listener: the one listener that is not a controller listener (Sluice serves one
-   * for now; issue 13 brings more). On a controller-only node, its first controller listener.
+   * The primary client listener: the first listener that is not a controller listener (every one
+   * is served; this is the one --host/--port move). On a controller-only node, its first
+   * controller listener.
    */
   readonly listener: Listener;
   /** Where clients reach `listener` (its advertised.listeners entry, else the listener itself). */
@@ -267,11 +268,8 @@ function buildBrokerConfig(props: Map<string, string>): BrokerConfig {
     throw new ConfigError(`broker.id=${brokerId} differs from node.id=${nodeId}; remove broker.id or give both the same value`);
   }
   const kraft = kraftConfig({ get, isSet: (name) => layered(name) !== null }, nodeId);
-  // The client listener: today's one listener, which is not a controller listener.
+  // The primary client listener: the first broker listener (--host/--port move it).
   const isBroker = kraft.roles.has('broker');
-  if (isBroker && kraft.brokerListeners.length !== 1) {
-    throw new ConfigError(`listeners: Sluice serves exactly one client listener for now, got ${kraft.brokerListeners.length}`);
-  }
   const strip = ({ name, host, port }: Listener): Listener => ({ name, host, port });
   const listener = strip(isBroker ? kraft.brokerListeners[0]! : kraft.controllerListeners[0]!);
   const advertisedEndpoint = isBroker ? kraft.advertisedListeners.get(listener.name) : kraft.advertisedControllerListeners[0];

@@ -261,11 +261,12 @@ t.test('listeners: Kafka\'s NAME://host:port, names and ports distinct', async (
   refused(t, BROKER, { listeners: 'PLAINTEXT://127.0.0.1:-1' }, /port -1 of PLAINTEXT is out of range/);
 });
 
-t.test('an IPv4 and an IPv6 listener may share a port, and port 0 may repeat (checked before the one-client-listener rule)', async (t) => {
+t.test('an IPv4 and an IPv6 listener may share a port, and port 0 may repeat', async (t) => {
   const map = { 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT' };
-  // Both parse; Sluice then refuses the second client listener for now (issue 13).
-  refused(t, BROKER, { listeners: 'PLAINTEXT://127.0.0.1:9092,SSL://[::1]:9092', ...map }, /Sluice serves exactly one client listener for now, got 2/);
-  refused(t, BROKER, { listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0', ...map }, /exactly one client listener for now, got 2/);
+  const two = load(BROKER, { listeners: 'PLAINTEXT://127.0.0.1:9092,SSL://[::1]:9092', ...map });
+  t.same(two.listeners.map((l) => `${l.name}/${l.securityProtocol}/${l.host}:${l.port}`), ['PLAINTEXT/PLAINTEXT/127.0.0.1:9092', 'SSL/SSL/::1:9092']);
+  t.equal(two.listener.name, 'PLAINTEXT', 'the first broker listener is the primary one');
+  t.doesNotThrow(() => load(BROKER, { listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0', ...map }));
   t.doesNotThrow(() => load(COMBINED, { listeners: 'PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0' }));
   t.doesNotThrow(() => load(COMBINED, { listeners: 'PLAINTEXT://127.0.0.1:9092,CONTROLLER://[::1]:9092' }));
 });

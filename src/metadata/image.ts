@@ -3,7 +3,7 @@
  * order. Only `apply` changes it; the controller appends records to the log first.
  */
 import { AclIndex } from './acl-index.js';
-import type { BrokerEndpoint, BrokerFeatureRange, MetadataRecord, PartitionFields } from './records.js';
+import type { BrokerEndpoint, BrokerFeatureRange, MetadataRecord, PartitionFields, ScramMechanismName } from './records.js';
 
 export type PartitionState = PartitionFields;
 
@@ -34,6 +34,14 @@ export interface TopicState {
   configs: Map<string, string>;
 }
 
+/** A user's SCRAM credential for one mechanism (what a SCRAM server needs; never the password). */
+export interface ScramCredentialState {
+  salt: Buffer;
+  storedKey: Buffer;
+  serverKey: Buffer;
+  iterations: number;
+}
+
 export class MetadataImage {
   readonly topicsByName = new Map<string, TopicState>();
   readonly topicsById = new Map<string, TopicState>();
@@ -46,6 +54,8 @@ export class MetadataImage {
   readonly brokers = new Map<number, BrokerRegistration>();
   /** The cluster's ACLs by id (AccessControlEntry records), indexed for the authorizer. */
   readonly acls = new AclIndex();
+  /** SCRAM credentials by user name, then mechanism (Kafka's ScramImage). */
+  readonly scramCredentials = new Map<string, Map<ScramMechanismName, ScramCredentialState>>();
   /** Offset of the last record applied; -1 before any. */
   lastOffset = -1n;
 
@@ -133,6 +143,23 @@ export class MetadataImage {
         }
         const { type: _type, topicId: _topicId, ...p } = rec;
         t.partitions[rec.partition] = p;
+        return;
+      }
+      case 'UserScramCredential': {
+        let byMechanism = this.scramCredentials.get(rec.name);
+        if (!byMechanism) this.scramCredentials.set(rec.name, (byMechanism = new Map()));
+        byMechanism.set(rec.mechanism, {
+          salt: Buffer.from(rec.salt, 'base64'),
+          storedKey: Buffer.from(rec.storedKey, 'base64'),
+          serverKey: Buffer.from(rec.serverKey, 'base64'),
+          iterations: rec.iterations,
+        });
+        return;
+      }
+      case 'RemoveUserScramCredential': {
+        const byMechanism = this.scramCredentials.get(rec.name);
+        if (!byMechanism?.delete(rec.mechanism)) throw new Error(`metadata log: removal of unknown ${rec.mechanism} credential of user ${rec.name}`);
+        if (byMechanism.size === 0) this.scramCredentials.delete(rec.name);
         return;
       }
     }

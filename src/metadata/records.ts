@@ -19,6 +19,11 @@
  * Security (issue 13) added AccessControlEntry and RemoveAccessControlEntry, Kafka's records of
  * the same names: one ACL with its id (a uuid, base64url), and the removal of the ACL with an id.
  * The codes are Kafka's (auth/acl.ts). New types at version 1, by the rule above.
+ *
+ * Security (issue 13) added UserScramCredential and RemoveUserScramCredential, Kafka's
+ * UserScramCredentialRecord and RemoveUserScramCredentialRecord: new types at version 1 under the
+ * same rule. The mechanism is written by name ("SCRAM-SHA-256", "SCRAM-SHA-512"; Kafka writes its
+ * type byte 1 or 2); salt, StoredKey and ServerKey as standard base64. No password is ever written.
  */
 
 import type { AclBinding } from './acl-index.js';
@@ -76,6 +81,21 @@ export interface RegisterBrokerRecord {
  */
 export type PartitionChangeRecord = { type: 'PartitionChange'; topicId: string } & Required<PartitionFields>;
 
+/** The SCRAM mechanisms a credential record may name. */
+export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+/** A user's SCRAM credential for one mechanism, created or replaced (Kafka's UserScramCredentialRecord). */
+export interface UserScramCredentialRecord {
+  type: 'UserScramCredential';
+  name: string;
+  mechanism: ScramMechanismName;
+  /** Base64. */
+  salt: string;
+  storedKey: string;
+  serverKey: string;
+  iterations: number;
+}
+
 export type MetadataRecord =
   | { type: 'FeatureLevel'; name: string; level: number }
   | { type: 'Topic'; name: string; topicId: string }
@@ -91,7 +111,10 @@ export type MetadataRecord =
   | PartitionChangeRecord
   /** Kafka's AccessControlEntryRecord: one ACL (auth/acl.ts codes), `id` a base64url uuid. */
   | ({ type: 'AccessControlEntry'; id: string } & AclBinding)
-  | { type: 'RemoveAccessControlEntry'; id: string };
+  | { type: 'RemoveAccessControlEntry'; id: string }
+  | UserScramCredentialRecord
+  /** Kafka's RemoveUserScramCredentialRecord: the credential must exist. */
+  | { type: 'RemoveUserScramCredential'; name: string; mechanism: ScramMechanismName };
 
 export function encodeMetadataRecord(rec: MetadataRecord): { key: Buffer; value: Buffer } {
   return { key: Buffer.from(rec.type), value: Buffer.from(JSON.stringify({ v: METADATA_RECORD_VERSION, ...rec })) };
@@ -118,6 +141,8 @@ export function decodeMetadataRecord(key: Buffer | null, value: Buffer | null): 
     case 'PartitionChange':
     case 'AccessControlEntry':
     case 'RemoveAccessControlEntry':
+    case 'UserScramCredential':
+    case 'RemoveUserScramCredential':
       return obj as unknown as MetadataRecord;
     default:
       throw new Error(`unknown metadata record type ${type}`);

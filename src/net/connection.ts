@@ -45,7 +45,8 @@ import type { BrokerServices } from '../api/context.js';
 import type { RateLimitedLog } from '../logger.js';
 import { CLOSE_CONNECTION, type ApiHandler, type HandlerRegistry, type RequestContext } from '../api/registry.js';
 import type { MemoryPool } from './memory-pool.js';
-import { newSession, type MutableSession } from './session.js';
+import { newSession, type MutableSession } from '../auth/session.js';
+import { SaslAuthenticator, type SaslListenerConfig, type SaslVerdict } from './sasl-authenticator.js';
 import type { SecurityProtocol } from '../config/kraft.js';
 
 /** api_key + api_version + correlation_id + client_id length. */
@@ -61,6 +62,8 @@ export interface ConnectionEnv {
   /** The listener's name and security protocol (each connection's session starts from them). */
   readonly listenerName: string;
   readonly securityProtocol: SecurityProtocol;
+  /** How clients authenticate on a SASL listener; null on any other. */
+  readonly sasl: SaslListenerConfig | null;
   readonly log: Logger;
   readonly config: NetConfig;
   /** Bytes of requests being received or handled, all connections (queued.max.request.bytes). */
@@ -81,6 +84,8 @@ interface Slot {
   responseBytes: number;
   /** Close the connection when this slot's turn comes (a handler returned CLOSE_CONNECTION). */
   closeWhenReached?: string;
+  /** Close the connection once this slot's answer is sent (a refused SASL handshake or authentication). */
+  closeWhenSent?: string;
 }
 
 export class Connection {
@@ -108,10 +113,14 @@ export class Connection {
   readonly closed: Promise<void> = new Promise((r) => (this.resolveClosed = r));
   readonly id: string;
   private readonly clientHost: string;
-  /** Who is on the other end (net/session.ts). */
+  /** Who is on the other end (auth/session.ts). */
   readonly session: MutableSession;
   private readonly broker: BrokerServices;
   private readonly log: Logger;
+  /** The SASL exchange on a SASL listener (null on others). */
+  private readonly sasl: SaslAuthenticator | null;
+  /** An answer is on its way after which the connection closes: nothing more is read. */
+  private closing: string | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -122,6 +131,7 @@ export class Connection {
     this.id = `${socket.remoteAddress}:${socket.remotePort}`;
     this.clientHost = `/${socket.remoteAddress ?? ''}`;
     this.session = newSession(env.listenerName, env.securityProtocol, normalizeAddress(socket.remoteAddress ?? ''));
+    this.sasl = env.sasl ? new SaslAuthenticator(env.sasl, this.session) : null;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug(`connection ${this.id}: ${err.message}`));
@@ -229,8 +239,12 @@ export class Connection {
   private readFrames(): void {
     while (!this.isClosed && !this.mustWait() && this.buffered >= 4) {
       const size = this.peekInt32();
-      if (size < REQUEST_HEADER_MIN_BYTES || size > this.env.config.requestMaxBytes) {
-        this.close(`frame size ${size} outside ${REQUEST_HEADER_MIN_BYTES}..${this.env.config.requestMaxBytes} (socket.request.max.bytes)`);
+      const sizeMax = this.sasl?.frameBytesMax(this.env.config.requestMaxBytes) ?? this.env.config.requestMaxBytes;
+      // A bare SASL token (after a v0 handshake) has no request header and may be a single byte.
+      const sizeMin = this.sasl?.rawMode ? 0 : REQUEST_HEADER_MIN_BYTES;
+      if (size < sizeMin || size > sizeMax) {
+        const bound = sizeMax < this.env.config.requestMaxBytes ? 'sasl.server.max.receive.size, before authentication' : 'socket.request.max.bytes';
+        this.close(`frame size ${size} outside ${sizeMin}..${sizeMax} (${bound})`);
         return;
       }
       if (this.buffered < 4 + size) {
@@ -263,6 +277,7 @@ export class Connection {
   /** True when no further request of this connection may be dispatched now. */
   private mustWait(): boolean {
     return (
+      this.closing !== null ||
       this.waitingForMemory ||
       this.slots.length >= limits.inFlightRequestsPerConnection ||
       this.outstandingResponseBytes > limits.pendingResponseBytesPerConnection ||
@@ -329,6 +344,10 @@ export class Connection {
     // The slot comes first: it holds the frame's pool bytes on every path from here.
     const slot: Slot = { done: false, frame: null, requestBytes: frameBytes, responseBytes: 0 };
     this.slots.push(slot);
+    if (this.sasl?.rawMode) {
+      this.answerRawToken(slot, frame);
+      return;
+    }
     const r = new Reader(frame);
     const header = decodeRequestHeader(r);
     if (r.error !== null) {
@@ -351,6 +370,13 @@ export class Connection {
     if (r.error !== null) {
       this.close(`malformed ${codec.name} v${apiVersion} request: ${r.error}`);
       return;
+    }
+    if (this.sasl) {
+      const verdict = this.sasl.onRequest(apiKey, apiVersion, request);
+      if (verdict.kind !== 'pass') {
+        this.answerSasl(slot, handler, apiVersion, correlationId, verdict);
+        return;
+      }
     }
     if (apiKey === ApiVersions.apiKey && apiVersion >= 3) {
       const { clientSoftwareName, clientSoftwareVersion } = request as { clientSoftwareName: string; clientSoftwareVersion: string };
@@ -446,6 +472,7 @@ export class Connection {
         return;
       }
       if (slot.frame === null) continue;
+      if (slot.closeWhenSent !== undefined) this.closing = slot.closeWhenSent;
       this.send(slot.frame, slot.responseBytes);
       this.grantedBytes -= slot.responseBytes;
       slot.responseBytes = 0;
@@ -471,10 +498,58 @@ export class Connection {
   private onSent(bytes: number): void {
     if (this.isClosed) return;
     this.unsentBytes -= bytes;
+    if (this.closing !== null && this.unsentBytes === 0) {
+      this.close(this.closing);
+      return;
+    }
     this.sendProgressMs = Date.now();
     this.env.onActivity(this);
     this.env.responsePool.release(bytes);
     this.processFrames();
+  }
+
+  /** Answers a SASL request in the authenticator's place, or closes the connection as it says. */
+  private answerSasl(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, verdict: Exclude<SaslVerdict, { kind: 'pass' }>): void {
+    if (verdict.kind === 'close') {
+      this.close(verdict.reason);
+      return;
+    }
+    const { close } = verdict;
+    if (close === undefined) {
+      this.complete(slot, handler, apiVersion, correlationId, verdict.response);
+      return;
+    }
+    // Kafka delays a failed authentication's answer (connection.failed.authentication.delay.ms)
+    // so a client cannot try passwords at full speed; nothing more is read meanwhile.
+    this.closing = close.reason;
+    slot.closeWhenSent = close.reason;
+    const answer = (): void => this.complete(slot, handler, apiVersion, correlationId, verdict.response);
+    if (close.delayMs > 0) setTimeout(answer, close.delayMs).unref();
+    else answer();
+  }
+
+  /** A bare SASL token after a v0 handshake: the answer is a bare size-prefixed token too. */
+  private answerRawToken(slot: Slot, token: Buffer): void {
+    const verdict = this.sasl!.onRawToken(token);
+    this.settle(slot);
+    if (verdict.kind === 'close') {
+      // The v0 framing has no place for an error: the connection closes, after the delay.
+      this.closing = verdict.reason;
+      slot.closeWhenReached = `SASL authentication failed: ${verdict.reason}`;
+      const done = (): void => {
+        slot.done = true;
+        this.flush();
+      };
+      if (verdict.delayMs > 0) setTimeout(done, verdict.delayMs).unref();
+      else done();
+      return;
+    }
+    const size = Buffer.allocUnsafe(4);
+    size.writeInt32BE(verdict.token.length);
+    slot.frame = [size, verdict.token];
+    this.holdResponseBytes(slot, frameBytes(slot.frame));
+    slot.done = true;
+    this.flush();
   }
 
   private answerUnsupportedApiVersions(slot: Slot, correlationId: number): void {

@@ -24,6 +24,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { ConfigError, type NetConfig } from '../config/broker-config.js';
 import type { SecurityProtocol } from '../config/kraft.js';
 import { limits } from '../config/limits.js';
@@ -32,6 +33,28 @@ import type { BrokerServices } from '../api/context.js';
 import type { HandlerRegistry } from '../api/registry.js';
 import { Connection, normalizeAddress, type ConnectionEnv } from './connection.js';
 import { MemoryPool } from './memory-pool.js';
+import type { SaslListenerConfig } from './sasl-authenticator.js';
+
+/** TLS on an SSL or SASL_SSL listener (built from its ssl.* configs, net/tls.ts). */
+export interface TlsListenerConfig {
+  /** The node:tls server options (key store, trust store, protocols, ciphers). */
+  readonly options: TlsOptions;
+  /** ssl.client.auth=requested or required. */
+  readonly requestCert: boolean;
+  /** ssl.client.auth=required: a connection without a trusted client certificate fails its handshake. */
+  readonly certRequired: boolean;
+  /**
+   * The principal of the client certificate of an established TLS socket (ssl.principal.mapping.rules),
+   * "User:ANONYMOUS" without one; refused when the certificate is not trusted or no rule maps it.
+   */
+  principalOf(socket: TLSSocket): { principal: string } | { refused: string };
+}
+
+/** What a listener asks of its clients besides the bytes: TLS, SASL, both or neither. */
+export interface ListenerSecurity {
+  readonly tls: TlsListenerConfig | null;
+  readonly sasl: SaslListenerConfig | null;
+}
 
 /** How often idle and stalled connections are looked for, at most (ms). */
 const SWEEP_MS_MAX = 1000;
@@ -51,7 +74,22 @@ export class Listener {
   /** Refusals at accept: logged at most once a second, the rest counted into the next line. */
   private readonly refusals: RateLimitedLog;
 
-  constructor(broker: BrokerServices & { readonly refusedConnections: RateLimitedLog }, handlers: HandlerRegistry, log: Logger, private readonly config: NetConfig, endpoint: { name: string; securityProtocol: SecurityProtocol }) {
+  /** TLS handshakes under way: counted against max.connections like open connections. */
+  private handshakes = 0;
+  private readonly tls: TlsListenerConfig | null;
+  /** Does the TLS handshakes of accepted sockets; never listens itself. */
+  private readonly tlsServer: TlsServer | null = null;
+  private readonly pendingTls = new Map<string, Socket>();
+
+  constructor(
+    broker: BrokerServices & { readonly refusedConnections: RateLimitedLog },
+    handlers: HandlerRegistry,
+    log: Logger,
+    private readonly config: NetConfig,
+    endpoint: { name: string; securityProtocol: SecurityProtocol },
+    security: ListenerSecurity = { tls: null, sasl: null },
+  ) {
+    this.tls = security.tls;
     // An accounting bug must not take the broker down from inside a socket callback: say it loudly.
     const onBug = (message: string): void => log.error(`BUG: ${message}`);
     this.env = {
@@ -60,6 +98,7 @@ export class Listener {
       handlers,
       listenerName: endpoint.name,
       securityProtocol: endpoint.securityProtocol,
+      sasl: security.sasl,
       log,
       config,
       requestPool: new MemoryPool(config.queuedRequestBytesMax, 'lenient', onBug),
@@ -69,6 +108,15 @@ export class Listener {
     this.stallMs = Math.min(limits.transferStallMsMax, config.idleMs ?? Infinity);
     this.refusals = new RateLimitedLog((msg) => log.info(msg), 1, REFUSAL_LOG_MS);
     this.server = createServer((socket) => this.accept(socket));
+    if (this.tls) {
+      const { options, requestCert, certRequired } = this.tls;
+      this.tlsServer = createTlsServer({ ...options, requestCert, rejectUnauthorized: certRequired, handshakeTimeout: this.stallMs });
+      this.tlsServer.on('secureConnection', (socket: TLSSocket) => this.onSecure(socket));
+      this.tlsServer.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+        this.refusals.log(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${err.message}`);
+        socket.destroy();
+      });
+    }
   }
 
   private touch(conn: Connection): void {
@@ -84,14 +132,60 @@ export class Listener {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, this.env);
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
+    if (this.tls) this.handshake(socket, address);
+    else this.open(socket, address, null);
+  }
+
+  private open(socket: Socket, address: string, principal: string | null): void {
+    const conn = new Connection(socket, this.env);
+    if (principal !== null) conn.session.principal = principal;
     this.touch(conn);
     void conn.closed.then(() => this.forget(conn, address));
   }
 
-  private forget(conn: Connection, address: string): void {
-    this.byActivity.delete(conn);
+  /**
+   * The TLS handshake, by a node:tls server that never listens: the accepted socket is handed to
+   * it (Node's documented `emit('connection')`), so verification of client certificates and
+   * `authorized` are node's own. Bounded by the stall timeout (handshakeTimeout); the connection
+   * opens once it is done, with the client certificate's principal on an SSL listener (SASL_SSL's
+   * principal comes from SASL). Pending handshakes are keyed by the client's address and port.
+   */
+  private handshake(raw: Socket, address: string): void {
+    const key = `${raw.remoteAddress}:${raw.remotePort}`;
+    this.handshakes++;
+    this.pendingTls.set(key, raw);
+    raw.once('close', () => {
+      if (this.pendingTls.get(key) !== raw) return;
+      this.pendingTls.delete(key);
+      this.handshakes--;
+      this.forget(null, address);
+    });
+    this.tlsServer!.emit('connection', raw);
+  }
+
+  private onSecure(socket: TLSSocket): void {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const raw = this.pendingTls.get(key);
+    if (raw === undefined) {
+      socket.destroy();
+      return;
+    }
+    // ssl.client.auth=requested: a certificate is optional, but one we cannot trust is refused
+    // (on SASL_SSL too, though SASL then names the principal).
+    const who = this.tls!.principalOf(socket);
+    if ('refused' in who) {
+      this.refusals.log(`TLS client authentication of ${key} failed: ${who.refused}`);
+      socket.destroy();
+      return;
+    }
+    this.pendingTls.delete(key);
+    this.handshakes--;
+    this.open(socket, normalizeAddress(raw.remoteAddress ?? ''), this.env.securityProtocol === 'SSL' ? who.principal : null);
+  }
+
+  private forget(conn: Connection | null, address: string): void {
+    if (conn) this.byActivity.delete(conn);
     const n = (this.perAddress.get(address) ?? 1) - 1;
     if (n === 0) this.perAddress.delete(address);
     else this.perAddress.set(address, n);
@@ -106,7 +200,7 @@ export class Listener {
   /** Null when a new connection may open, closing a long idle one if need be. */
   private makeRoom(): string | null {
     const max = this.config.maxConnections;
-    if (this.byActivity.size < max) return null;
+    if (this.byActivity.size + this.handshakes < max) return null;
     const victim = this.idleConnection(Date.now());
     if (victim !== null) {
       victim.conn.close(`idle for ${victim.idleMs} ms, making room for a new connection at max.connections=${max}`, 'debug');
@@ -165,6 +259,7 @@ export class Listener {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const c of [...this.byActivity.keys()]) c.close();
+    for (const raw of [...this.pendingTls.values()]) raw.destroy();
     await closed;
   }
 }

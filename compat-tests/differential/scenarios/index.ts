@@ -12,6 +12,7 @@ import { miscScenarios } from './misc.js';
 import { newestClients } from './newest-clients.js';
 import { produceScenarios } from './produce.js';
 import { replication } from './replication.js';
+import { scramScenarios } from './scram.js';
 import { transactions } from './transactions.js';
 
 export const ALL_SCENARIOS: readonly Scenario[] = [
@@ -28,4 +29,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...miscScenarios,
   ...replication,
   ...aclsWithoutAuthorizer,
+  ...scramScenarios,
 ];
