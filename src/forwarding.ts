@@ -111,6 +111,7 @@ const WHOLLY_REFUSED: ReadonlyMap<number, (ctx: RequestContext) => boolean> = ne
   [electLeadersHandler.codec.apiKey, (ctx: RequestContext) => !authorizeCluster(ctx, Op.ALTER)],
   [alterPartitionReassignmentsHandler.codec.apiKey, (ctx: RequestContext) => !authorizeCluster(ctx, Op.ALTER)],
   [listPartitionReassignmentsHandler.codec.apiKey, (ctx: RequestContext) => !authorizeCluster(ctx, Op.DESCRIBE)],
+  [alterUserScramCredentialsHandler.codec.apiKey, (ctx: RequestContext) => !authorizeCluster(ctx, Op.ALTER)],
 ]);
 
 /** The forwarded APIs checked per resource: which request items the local handler refuses. */

@@ -21,6 +21,8 @@ import {
   AddPartitionsToTxn,
   AllocateProducerIds,
   AlterConfigs,
+  AlterUserScramCredentials,
+  DescribeUserScramCredentials,
   AlterPartition,
   AlterPartitionReassignments,
   BrokerHeartbeat,
@@ -521,6 +523,24 @@ const rows: Row[] = [
     run: async (p) => {
       const res = await call(DeleteAcls, 3, { filters: [{ resourceTypeFilter: Res.TOPIC, resourceNameFilter: 'x', patternTypeFilter: PatternType.LITERAL, principalFilter: null, hostFilter: null, operation: Op.ANY, permissionType: PermissionType.ANY }] }, p);
       return res.filterResults.map((r) => r.errorCode);
+    },
+  },
+  {
+    api: 'DescribeUserScramCredentials: DESCRIBE cluster',
+    denied: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+    run: async (p) => {
+      const res = await call(DescribeUserScramCredentials, 0, { users: null }, p);
+      if (res.errorCode !== ErrorCode.NONE && res.results.length > 0) throw new Error('users leaked');
+      return [res.errorCode];
+    },
+  },
+  {
+    api: 'AlterUserScramCredentials: ALTER cluster',
+    denied: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+    state: () => broker.image.scramCredentials.size,
+    run: async (p) => {
+      const res = await call(AlterUserScramCredentials, 0, { deletions: [], upsertions: [{ name: `made-by-${p}`, mechanism: 1, iterations: 4096, salt: Buffer.alloc(16, 1), saltedPassword: Buffer.alloc(32, 2) }] }, p);
+      return res.results.map((r) => r.errorCode);
     },
   },
   {
