@@ -9,8 +9,12 @@
  * read, no topic created or deleted, no offset committed, no config or ACL changed). Allowed cells
  * assert that no authorization error came back. Bob always runs first, so a denied cell sees the
  * state the allowed one would change.
+ *
+ * The matrix runs twice: in process (the handlers called with constructed sessions), then over
+ * the wire, each user authenticated with SASL/PLAIN on the broker's SASL_PLAINTEXT listener (the
+ * inter-broker and controller APIs, not served to clients there, only in process).
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Broker } from '../broker.js';
 import { newSession } from '../auth/session.js';
 import { buildRecordBatch, decodeRecords, splitBatches } from '../log/record-batch.js';
@@ -65,7 +69,8 @@ import {
   WriteTxnMarkers,
   type MetadataRequest,
 } from '../protocol/generated/index.js';
-import { fetchRequest } from '../../compat-tests/raw-client.js';
+import { RawClient, fetchRequest } from '../../compat-tests/raw-client.js';
+import { SaslAuthenticate, SaslHandshake } from '../protocol/generated/index.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
 import { AclOperation as Op, PatternType, PermissionType, ResourceType as Res } from '../auth/acl.js';
 import { alterPartitionHandler } from './56-alter-partition.js';
@@ -76,6 +81,8 @@ import { fetchMetadataHandler } from './01-fetch-metadata.js';
 import { CLOSE_CONNECTION, type ApiHandler, type RequestContext } from './registry.js';
 
 const ADMIN = 'User:admin';
+const JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" '
+  + 'user_admin="admin-secret" user_alice="alice-secret" user_bob="bob-secret";';
 const ALICE = 'User:alice';
 const BOB = 'User:bob';
 const T = 'data';
@@ -116,7 +123,14 @@ function ctxFor(principal: string, apiVersion: number): RequestContext {
   };
 }
 
+/** Over the wire: one SASL/PLAIN-authenticated connection per user; null while in process. */
+let wire: Map<string, RawClient> | null = null;
+
 async function call<Req, Res>(codec: ApiCodec<Req, Res>, version: number, req: Req, principal: string, handler?: ApiHandler): Promise<Res> {
+  if (wire !== null && principal !== ADMIN) {
+    if (handler || CONTROLLER_ONLY.has(codec.apiKey)) throw new Error(`${codec.name} is not served on the client listener`);
+    return wire.get(principal)!.request(codec, version, req);
+  }
   const h = handler ?? broker.handlers.get(codec.apiKey) ?? CONTROLLER_ONLY.get(codec.apiKey);
   if (!h) throw new Error(`no handler for ${codec.name}`);
   const res = await h.handle(req, ctxFor(principal, version));
@@ -144,6 +158,8 @@ interface Row {
   run(principal: string): Promise<number[]>;
   /** What must not change when denied (snapshotted before and after bob's request). */
   state?: () => unknown;
+  /** An inter-broker or controller API: not on the client listener, checked in process only. */
+  inProcessOnly?: boolean;
 }
 
 const rows: Row[] = [
@@ -180,6 +196,7 @@ const rows: Row[] = [
   },
   {
     api: 'Fetch from a follower: CLUSTER_ACTION',
+    inProcessOnly: true,
     denied: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
     run: async (p) => {
       const res = await call(Fetch, 11, fetchRequest(T, 0, 0n, { replicaId: 7 }), p);
@@ -545,11 +562,13 @@ const rows: Row[] = [
   },
   {
     api: 'AlterPartition (inter-broker): CLUSTER_ACTION',
+    inProcessOnly: true,
     denied: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
     run: async (p) => [(await call(AlterPartition, 3, { brokerId: 7, brokerEpoch: 0n, topics: [] }, p)).errorCode],
   },
   {
     api: 'BrokerRegistration (inter-broker): CLUSTER_ACTION',
+    inProcessOnly: true,
     denied: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
     state: () => broker.image.brokers.size,
     run: async (p) => {
@@ -559,17 +578,20 @@ const rows: Row[] = [
   },
   {
     api: 'BrokerHeartbeat (inter-broker): CLUSTER_ACTION',
+    inProcessOnly: true,
     denied: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
     run: async (p) => [(await call(BrokerHeartbeat, 1, { brokerId: 7, brokerEpoch: 0n, currentMetadataOffset: 0n, wantFence: false, wantShutDown: false, offlineLogDirs: [] }, p)).errorCode],
   },
   {
     api: 'AllocateProducerIds (inter-broker): CLUSTER_ACTION',
+    inProcessOnly: true,
     denied: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
     state: () => broker.image.nextProducerId,
     run: async (p) => [(await call(AllocateProducerIds, 0, { brokerId: 7, brokerEpoch: 0n }, p)).errorCode],
   },
   {
     api: 'Fetch of the metadata log (controller): CLUSTER_ACTION',
+    inProcessOnly: true,
     denied: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
     run: async (p) => {
       const res = await call(Fetch, 12, fetchRequest('__cluster_metadata', 0, 0n, { replicaId: 7 }), p, fetchMetadataHandler);
@@ -603,6 +625,11 @@ t.before(async () => {
     port: 0,
     dataDir: data.dir,
     overrides: [
+      'listeners=SASL_PLAINTEXT://127.0.0.1:0',
+      'inter.broker.listener.name=SASL_PLAINTEXT',
+      'sasl.mechanism.inter.broker.protocol=PLAIN',
+      'sasl.enabled.mechanisms=PLAIN',
+      `listener.name.sasl_plaintext.plain.sasl.jaas.config=${JAAS}`,
       'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
       `super.users=${ADMIN}`,
       'num.partitions=1',
@@ -628,6 +655,7 @@ t.before(async () => {
 });
 
 t.teardown(async () => {
+  for (const c of wire?.values() ?? []) c.close();
   await broker?.stop();
   data.remove();
 });
@@ -635,27 +663,52 @@ t.teardown(async () => {
 const snapshot = async (row: Row): Promise<string> => JSON.stringify(row.state ? await row.state() : null, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 
 let cells = 0;
-for (const row of rows) {
-  t.test(`${row.api} — bob (no ACLs) is refused and nothing happens`, async (t) => {
-    const before = await snapshot(row);
-    const codes = await row.run(BOB);
-    t.ok(codes.length > 0, 'answered');
-    t.ok(codes.includes(row.denied), `${row.denied} among ${codes.join(',')}`);
-    t.ok(codes.every((c) => c === row.denied || c === ErrorCode.NONE), `only the refusal: ${codes.join(',')}`);
-    t.equal(await snapshot(row), before, 'no effect');
-    cells++;
-  });
-  t.test(`${row.api} — alice (allowed) is not refused`, async (t) => {
-    const codes = await row.run(ALICE);
-    t.ok(codes.length > 0, 'answered');
-    t.same(codes.filter((c) => AUTH_ERRORS.has(c)), [], `no authorization error: ${codes.join(',')}`);
-    cells++;
-  });
+let wireCells = 0;
+
+function matrix(t: Test, mode: 'in process' | 'over the wire'): void {
+  for (const row of rows) {
+    if (mode === 'over the wire' && row.inProcessOnly) continue;
+    t.test(`${row.api} — bob (no ACLs) is refused and nothing happens`, async (t) => {
+      const before = await snapshot(row);
+      const codes = await row.run(BOB);
+      t.ok(codes.length > 0, 'answered');
+      t.ok(codes.includes(row.denied), `${row.denied} among ${codes.join(',')}`);
+      t.ok(codes.every((c) => c === row.denied || c === ErrorCode.NONE), `only the refusal: ${codes.join(',')}`);
+      t.equal(await snapshot(row), before, 'no effect');
+      if (mode === 'in process') cells++;
+      else wireCells++;
+    });
+    t.test(`${row.api} — alice (allowed) is not refused`, async (t) => {
+      const codes = await row.run(ALICE);
+      t.ok(codes.length > 0, 'answered');
+      t.same(codes.filter((c) => AUTH_ERRORS.has(c)), [], `no authorization error: ${codes.join(',')}`);
+      if (mode === 'in process') cells++;
+      else wireCells++;
+    });
+  }
 }
 
-t.test('the matrix has at least 60 cells, every one run', async (t) => {
+t.test('in process, with constructed sessions', async (t) => matrix(t, 'in process'));
+
+t.test('over the wire, each user authenticated with SASL/PLAIN', async (t) => {
+  wire = new Map();
+  for (const user of [ALICE, BOB]) {
+    const name = user.slice('User:'.length);
+    const c = await RawClient.connect(broker.listenPort);
+    const hs = await c.request(SaslHandshake, 1, { mechanism: 'PLAIN' });
+    t.equal(hs.errorCode, ErrorCode.NONE, `${name}: handshake`);
+    const auth = await c.request(SaslAuthenticate, 2, { authBytes: Buffer.from(`\u0000${name}\u0000${name}-secret`) });
+    t.equal(auth.errorCode, ErrorCode.NONE, `${name}: authenticated`);
+    wire.set(user, c);
+  }
+  matrix(t, 'over the wire');
+});
+
+t.test('the matrix has at least 60 cells each way, every one run', async (t) => {
   t.equal(cells, rows.length * 2);
-  t.ok(cells >= 60, `${cells} cells`);
+  t.ok(cells >= 60, `${cells} cells in process`);
+  t.equal(wireCells, rows.filter((r) => !r.inProcessOnly).length * 2);
+  t.ok(wireCells >= 60, `${wireCells} cells over the wire`);
 });
 
 t.test('what the allowed cells changed, they changed for real', async (t) => {
