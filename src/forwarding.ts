@@ -88,10 +88,10 @@ export function forwardingHandlers(client: NodeClient): ApiHandler[] {
  * forwarded, the answers joined.
  */
 async function forwardAuthorized(h: ApiHandler, req: any, ctx: RequestContext, forward: (req: any, ctx: RequestContext) => Promise<any>): Promise<any> {
-  if (ctx.broker.authorizer === null) return forward(req, ctx);
   const key = h.codec.apiKey;
   const refusal = REFUSED_BEFORE_FORWARDING.get(key)?.(req, ctx);
   if (refusal) return refusal;
+  if (ctx.broker.authorizer === null) return forward(req, ctx);
   if (WHOLLY_REFUSED.get(key)?.(ctx)) return h.handle(req, ctx);
   const split = SPLITS.get(key);
   if (!split) return forward(req, ctx);

@@ -17,7 +17,7 @@ for (const s of AUTHORIZER_SCENARIOS) {
   await t.test(s.name, async (t) => {
     const { kafka, sluice } = await runScenario(s, pair);
     const r = compare(s.name, kafka, sluice);
-    t.ok(r.compared.length > 10, `${s.name} made ${r.compared.length} observations`);
+    t.ok(r.compared.length >= 5, `${s.name} made ${r.compared.length} observations`);
     t.notOk(kafka.values.has('stopped'), `ran to its end on Kafka (${show(kafka.values.get('stopped'))})`);
     for (const d of r.differences) t.fail(`${d.observation}: Kafka ${show(d.kafka)}, Sluice ${show(d.sluice)}`);
     t.pass(`${r.compared.length - r.differences.length} of ${r.compared.length} observations equal`);

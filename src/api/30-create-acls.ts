@@ -11,7 +11,7 @@ import { CreateAcls, type CreateAclsRequest, type CreateAclsResponse } from '../
 import { AclOperation, PatternType, PermissionType, ResourceType, invalidNewAcl, toOperation, toPatternType, toPermissionType, toResourceType, type AclBinding } from '../auth/acl.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { authorizeCluster, Op } from './authorize.js';
-import type { ApiHandler, RequestContext } from './registry.js';
+import { CLOSE_CONNECTION, type ApiHandler, type RequestContext } from './registry.js';
 
 function unbuildable(c: CreateAclsRequest['creations'][number]): string | null {
   if (toResourceType(c.resourceType) === ResourceType.ANY) return 'resourceType must not be ANY';
@@ -22,8 +22,13 @@ function unbuildable(c: CreateAclsRequest['creations'][number]): string | null {
   return null;
 }
 
-/** The whole request refused with one error (every creation gets it), or null when it may go on. */
-export function createAclsRefusal(req: CreateAclsRequest, ctx: RequestContext): CreateAclsResponse | null {
+/**
+ * The whole request refused with one error (every creation gets it), or null when it may go on.
+ * An UNKNOWN (0) element as sent fails Kafka's parsing (CreateAclsRequest.validate): the
+ * connection is closed.
+ */
+export function createAclsRefusal(req: CreateAclsRequest, ctx: RequestContext): CreateAclsResponse | typeof CLOSE_CONNECTION | null {
+  if (req.creations.some((c) => c.resourceType === 0 || c.resourcePatternType === 0 || c.operation === 0 || c.permissionType === 0)) return CLOSE_CONNECTION;
   const all = (errorCode: number, errorMessage: string): CreateAclsResponse => ({ throttleTimeMs: 0, results: req.creations.map(() => ({ errorCode, errorMessage })) });
   if (!authorizeCluster(ctx, Op.ALTER)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Request CreateAcls is not authorized.');
   if (ctx.broker.authorizer === null) return all(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured.');
@@ -40,7 +45,7 @@ export const createAclsHandler: ApiHandler<CreateAclsRequest, CreateAclsResponse
   codec: CreateAcls,
   minVersion: 1,
   maxVersion: 3,
-  handle(req: CreateAclsRequest, ctx: RequestContext): CreateAclsResponse {
+  handle(req: CreateAclsRequest, ctx: RequestContext): CreateAclsResponse | typeof CLOSE_CONNECTION {
     const refused = createAclsRefusal(req, ctx);
     if (refused) return refused;
     const bindings: AclBinding[] = req.creations.map((c) => ({

@@ -9,11 +9,13 @@
 import { DeleteAcls, type DeleteAclsRequest, type DeleteAclsResponse, type DeleteAclsResponseDeleteAclsFilterResult } from '../protocol/generated/31-delete-acls.js';
 import { PatternType, ResourceType, filterIsUnknown } from '../auth/acl.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { aclFilterOf } from './29-describe-acls.js';
+import { aclFilterOf, sentUnknown } from './29-describe-acls.js';
 import { authorizeCluster, Op } from './authorize.js';
-import type { ApiHandler, RequestContext } from './registry.js';
+import { CLOSE_CONNECTION, type ApiHandler, type RequestContext } from './registry.js';
 
-export function deleteAclsRefusal(req: DeleteAclsRequest, ctx: RequestContext): DeleteAclsResponse | null {
+/** As createAclsRefusal: an UNKNOWN (0) element as sent closes the connection (Kafka's parse check). */
+export function deleteAclsRefusal(req: DeleteAclsRequest, ctx: RequestContext): DeleteAclsResponse | typeof CLOSE_CONNECTION | null {
+  if (req.filters.some(sentUnknown)) return CLOSE_CONNECTION;
   const all = (errorCode: number, errorMessage: string): DeleteAclsResponse => ({ throttleTimeMs: 0, filterResults: req.filters.map(() => ({ errorCode, errorMessage, matchingAcls: [] })) });
   if (!authorizeCluster(ctx, Op.ALTER)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Request DeleteAcls is not authorized.');
   if (ctx.broker.authorizer === null) return all(ErrorCode.SECURITY_DISABLED, 'No Authorizer is configured.');
@@ -24,7 +26,7 @@ export const deleteAclsHandler: ApiHandler<DeleteAclsRequest, DeleteAclsResponse
   codec: DeleteAcls,
   minVersion: 1,
   maxVersion: 3,
-  handle(req: DeleteAclsRequest, ctx: RequestContext): DeleteAclsResponse {
+  handle(req: DeleteAclsRequest, ctx: RequestContext): DeleteAclsResponse | typeof CLOSE_CONNECTION {
     const refused = deleteAclsRefusal(req, ctx);
     if (refused) return refused;
     const authorizer = ctx.broker.authorizer!;
