@@ -14,7 +14,8 @@ export const describeTransactionsHandler: ApiHandler<DescribeTransactionsRequest
       transactionStates: req.transactionalIds.map((id) => {
         // Issue 13: DESCRIBE on the transactional id; partitions of topics without DESCRIBE left out.
         if (!authorize(ctx, Op.DESCRIBE, Res.TRANSACTIONAL_ID, id)) {
-          return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId: id, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: [] };
+          // The schema's defaults, as Kafka leaves them: zeros.
+          return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId: id, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: 0n, producerId: 0n, producerEpoch: 0, topics: [] };
         }
         const d = ctx.broker.transactions.describe(id);
         const byTopic = new Map<string, number[]>();

@@ -7,7 +7,18 @@
  */
 import type { Recorder, Scenario, Target } from '../framework.js';
 import {
+  AddOffsetsToTxn,
+  AddPartitionsToTxn,
   CreateAcls,
+  DeleteGroups,
+  DescribeCluster,
+  DescribeTransactions,
+  EndTxn,
+  Heartbeat,
+  LeaveGroup,
+  OffsetDelete,
+  SyncGroup,
+  TxnOffsetCommit,
   CreatePartitions,
   CreateTopics,
   DeleteAcls,
@@ -177,6 +188,16 @@ export const AUTHORIZER_SCENARIOS: Scenario[] = [
   {
     name: 'acl-denied-to-anonymous',
     async run(t, see) {
+      // The group coordinator ready first (Kafka answers NOT_COORDINATOR while it loads the
+      // offsets topic it has just created; Sluice creates it at once).
+      let coordinator = -1;
+      for (let i = 0; i < 100 && coordinator !== 0; i++) {
+        coordinator = (await t.request(FindCoordinator, 4, { key: '', keyType: 0, coordinatorKeys: ['gopen'] })).coordinators[0]!.errorCode;
+        const probe = await t.request(DescribeGroups, 5, { groups: ['gopen'], includeAuthorizedOperations: false });
+        if (coordinator === 0 && probe.groups[0]!.errorCode !== 0) coordinator = -1;
+        if (coordinator !== 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      see.code('coordinator-ready', coordinator);
       for (const name of ['open', 'closed', 'half']) {
         const c = await t.request(CreateTopics, 7, { topics: [{ name, numPartitions: 1, replicationFactor: -1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
         see.code(`create-${name}`, c.topics[0]!.errorCode);
@@ -240,6 +261,32 @@ export const AUTHORIZER_SCENARIOS: Scenario[] = [
       see.see('describe-gclosed', dg.groups.map((g) => ({ errorCode: g.errorCode, state: g.groupState, ops: g.authorizedOperations })));
       const ip = await t.request(InitProducerId, 4, { transactionalId: 'txclosed', transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1, enable2Pc: false, keepPreparedTxn: false });
       see.see('init-producer-id-txclosed', { errorCode: ip.errorCode, producerId: ip.producerId, producerEpoch: ip.producerEpoch });
+      const sg = await t.request(SyncGroup, 5, { groupId: 'gclosed', generationId: 1, memberId: 'm', groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] });
+      see.see('sync-gclosed', { errorCode: sg.errorCode, protocolType: sg.protocolType, protocolName: sg.protocolName, assignment: sg.assignment.length });
+      const hb = await t.request(Heartbeat, 4, { groupId: 'gclosed', generationId: 1, memberId: 'm', groupInstanceId: null });
+      see.code('heartbeat-gclosed', hb.errorCode);
+      const lg = await t.request(LeaveGroup, 5, { groupId: 'gclosed', memberId: '', members: [{ memberId: 'm', groupInstanceId: null, reason: null }] });
+      see.see('leave-gclosed', { errorCode: lg.errorCode, members: lg.members.length });
+      const dgs = await t.request(DeleteGroups, 2, { groupsNames: ['gclosed', 'gopen'] });
+      see.see('delete-groups', dgs.results.map((r) => ({ groupId: r.groupId, errorCode: r.errorCode })).sort((a, b) => a.groupId.localeCompare(b.groupId)));
+      const od = await t.request(OffsetDelete, 0, { groupId: 'gclosed', topics: [{ name: 'open', partitions: [{ partitionIndex: 0 }] }] });
+      see.see('offset-delete-gclosed', { errorCode: od.errorCode, topics: od.topics.length });
+      const apt = await t.request(AddPartitionsToTxn, 3, { transactions: [], v3AndBelowTransactionalId: 'txclosed', v3AndBelowProducerId: 0n, v3AndBelowProducerEpoch: 0, v3AndBelowTopics: [{ name: 'open', partitions: [0] }] });
+      see.see('add-partitions-txclosed', apt.resultsByTopicV3AndBelow.map((x) => x.resultsByPartition.map((y) => y.partitionErrorCode)));
+      const aot = await t.request(AddOffsetsToTxn, 3, { transactionalId: 'txclosed', producerId: 0n, producerEpoch: 0, groupId: 'gopen' });
+      see.code('add-offsets-txclosed', aot.errorCode);
+      const et = await t.request(EndTxn, 3, { transactionalId: 'txclosed', producerId: 0n, producerEpoch: 0, committed: true });
+      see.code('end-txn-txclosed', et.errorCode);
+      const toc = await t.request(TxnOffsetCommit, 3, { transactionalId: 'txclosed', groupId: 'gopen', producerId: 0n, producerEpoch: 0, generationId: -1, memberId: '', groupInstanceId: null, topics: [{ name: 'open', partitions: [{ partitionIndex: 0, committedOffset: 0n, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+      see.see('txn-offset-commit-txclosed', toc.topics.map((x) => x.partitions.map((y) => y.errorCode)));
+      const dtx = await t.request(DescribeTransactions, 0, { transactionalIds: ['txclosed'] });
+      see.see('describe-txclosed', dtx.transactionStates.map((x) => ({ errorCode: x.errorCode, state: x.transactionState, producerId: x.producerId })));
+      const dcl = await t.request(DescribeCluster, 1, { includeClusterAuthorizedOperations: true, endpointType: 1, includeFencedBrokers: false });
+      see.see('describe-cluster-ops', { errorCode: dcl.errorCode, ops: dcl.clusterAuthorizedOperations });
+      const mdc = await t.request(Metadata, 10, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: false });
+      see.see('metadata-v10-cluster-ops', mdc.clusterAuthorizedOperations);
+      const dgo = await t.request(DescribeGroups, 5, { groups: ['gopen'], includeAuthorizedOperations: true });
+      see.see('describe-gopen-ops', dgo.groups.map((g) => ({ errorCode: g.errorCode, ops: g.authorizedOperations })));
       const dt = await t.request(DeleteTopics, 6, { topics: [{ name: 'closed', topicId: ZERO }], topicNames: [], timeoutMs: 5000 });
       see.see('delete-closed', dt.responses.map((x) => ({ errorCode: x.errorCode, name: x.name })));
     },
