@@ -184,7 +184,8 @@ export class Broker implements BrokerServices {
     this.image.brokerConfigs.set(String(meta.nodeId), new Map());
     config.setDynamic({ node: this.image.brokerConfigs.get(String(meta.nodeId))!, cluster: this.image.brokerConfigs.get('')! });
     metadataLog.replay(this.image);
-    this.authorizer = authorizerFromConfig(config, () => this.image.acls);
+    // A broker-only node's ACLs are complete once its metadata has caught up (joinAsBrokerOnly).
+    this.authorizer = authorizerFromConfig(config, () => this.image.acls, config.roles.has('controller'));
     // The controller APIs a combined node calls in process are its own, as a super user's.
     this.authorizer?.trust(IN_PROCESS_SESSION);
     this.logs = new LogManager(config.dataDir, io, config, log);
@@ -446,6 +447,7 @@ export class Broker implements BrokerServices {
       onError: (m) => this.log.warn(m),
     });
     this.metadataFetcher = fetcher;
+    void fetcher.caughtUp.then(() => this.authorizer?.markLoaded());
     fetcher.start();
     await this.joinMembership(client, fetcher.caughtUp);
     this.producerIds.prefetch();

@@ -167,6 +167,15 @@ t.test('authorizer.class.name: empty is none, StandardAuthorizer is ours, AclAut
   t.throws(() => authorizerFromConfig(cfg('com.example.Custom'), () => new AclIndex()), /not an authorizer Sluice has/);
 });
 
+t.test('until the ACLs are loaded only super users are allowed, whatever allow.everyone.if.no.acl.found says', async (t) => {
+  const index = new AclIndex();
+  const a = new StandardAuthorizer(() => index, { superUsers: ['User:root'], allowEveryoneIfNoAclFound: true, loaded: false });
+  t.notOk(a.authorize(alice, Op.READ, Res.TOPIC, 'orders'));
+  t.ok(a.authorize({ ...alice, principal: 'User:root' }, Op.READ, Res.TOPIC, 'orders'));
+  a.markLoaded();
+  t.ok(a.authorize(alice, Op.READ, Res.TOPIC, 'orders'));
+});
+
 t.test('the index looks only at applicable ACLs: 10,000 ACLs on other topics cost nothing per check', async (t) => {
   const many: AclBinding[] = [];
   for (let i = 0; i < 10_000; i++) many.push(acl({ resourceName: `topic-${i}`, principal: `User:u${i}` }));

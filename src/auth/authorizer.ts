@@ -11,7 +11,10 @@
  *     allow.everyone.if.no.acl.found (false by default), else DENIED.
  *
  * The ACLs live in the metadata image (AccessControlEntry records), so every broker decides from
- * the same committed set. Enabled by
+ * the same committed set. A broker-only node's copy of them may be behind until it has caught up
+ * with the controller after a start: until then (`markLoaded`) only super users are allowed
+ * (Kafka holds requests until its StandardAuthorizer's initial load; refusing is the safe
+ * equivalent, never granting what an ACL not yet copied would deny). Enabled by
  * authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer; an empty
  * authorizer.class.name means no authorization at all (every request allowed, at no cost).
  */
@@ -76,6 +79,8 @@ export interface StandardAuthorizerOptions {
   /** Principals allowed everything. */
   superUsers: readonly string[];
   allowEveryoneIfNoAclFound: boolean;
+  /** False until the ACLs are known complete (markLoaded); default true. */
+  loaded?: boolean;
 }
 
 /** Kafka's super.users: principals separated by semicolons, blanks ignored. */
@@ -89,11 +94,18 @@ export class StandardAuthorizer implements Authorizer {
   private readonly allowIfNoAcl: boolean;
   /** Sessions of the node's own in-process requests: allowed everything. */
   private readonly trusted = new WeakSet<AuthSession>();
+  private loaded: boolean;
 
   /** `index` returns the current ACLs (the metadata image's, which replaying records changes). */
   constructor(private readonly index: () => AclIndex, options: StandardAuthorizerOptions) {
     this.superUsers = new Set(options.superUsers);
     this.allowIfNoAcl = options.allowEveryoneIfNoAclFound;
+    this.loaded = options.loaded ?? true;
+  }
+
+  /** The ACLs are complete (a broker-only node has caught up with the controller's metadata). */
+  markLoaded(): void {
+    this.loaded = true;
   }
 
   isSuperUser(principal: string): boolean {
@@ -107,6 +119,7 @@ export class StandardAuthorizer implements Authorizer {
 
   authorize(session: AuthSession, operation: number, resourceType: number, resourceName: string): boolean {
     if (this.superUsers.has(session.principal) || this.trusted.has(session)) return true;
+    if (!this.loaded) return false;
     let anyAcl = false;
     let allowed = false;
     let denied = false;
@@ -175,7 +188,7 @@ export class StandardAuthorizer implements Authorizer {
  * The authorizer authorizer.class.name asks for: null when it is empty (no authorization). Throws
  * with a message for the operator when it names one Sluice cannot be.
  */
-export function authorizerFromConfig(config: BrokerConfig, index: () => AclIndex): StandardAuthorizer | null {
+export function authorizerFromConfig(config: BrokerConfig, index: () => AclIndex, loaded = true): StandardAuthorizer | null {
   const className = (config.get('authorizer.class.name') ?? '').trim();
   if (className === '') return null;
   if (className === ACL_AUTHORIZER) {
@@ -187,5 +200,6 @@ export function authorizerFromConfig(config: BrokerConfig, index: () => AclIndex
   return new StandardAuthorizer(index, {
     superUsers: parseSuperUsers(config.get('super.users')),
     allowEveryoneIfNoAclFound: config.get('allow.everyone.if.no.acl.found') === 'true',
+    loaded,
   });
 }
