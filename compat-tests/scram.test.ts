@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import { scramMechanism, scramSaltedPassword, imageScramLookup } from '../src/auth/scram.js';
-import { ScramSaslClient } from '../src/auth/scram-client.js';
+import { ScramSaslClient, scramExchange } from '../src/auth/scram-client.js';
 import { MetadataImage } from '../src/metadata/image.js';
 import { MetadataLog } from '../src/metadata/metadata-log.js';
 import { defaultFileIO } from '../src/log/file-io.js';
@@ -32,11 +32,7 @@ function imageOf(dataDir: string): MetadataImage {
 
 function authenticates(image: MetadataImage, user: string, password: string, mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'): boolean {
   const server = scramMechanism(mechanism, imageScramLookup(image)).create({ listenerName: 'SASL_PLAINTEXT', clientAddress: '127.0.0.1' });
-  const client = new ScramSaslClient(mechanism, user, password);
-  const first = server.evaluate(client.first());
-  if (first.kind !== 'continue') return false;
-  const done = server.evaluate(client.final(first.response));
-  return done.kind === 'complete' && client.verify(done.response);
+  return scramExchange(server, new ScramSaslClient(mechanism, user, password));
 }
 
 async function describe(port: number, users: string[] | null): Promise<Array<[string, number, string | null, Array<[number, number]>]>> {

@@ -5,6 +5,7 @@
  * `verify(serverFinal)` checks the server's signature (the server proves it knows the credential).
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SaslServer } from './sasl.js';
 import { scramSaltedPassword, scramSaslName, type ScramMechanismName } from './scram.js';
 
 export class ScramSaslClient {
@@ -53,4 +54,12 @@ export class ScramSaslClient {
     const got = Buffer.from(text.slice(2), 'base64');
     return got.length === expected.length && timingSafeEqual(got, expected);
   }
+}
+
+/** A whole SCRAM exchange between `server` and `client` in process: true when both sides accept it. */
+export function scramExchange(server: SaslServer, client: ScramSaslClient): boolean {
+  const first = server.evaluate(client.first());
+  if (first.kind !== 'continue') return false;
+  const done = server.evaluate(client.final(first.response));
+  return done.kind === 'complete' && client.verify(done.response);
 }
