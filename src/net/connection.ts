@@ -121,6 +121,8 @@ export class Connection {
   private readonly sasl: SaslAuthenticator | null;
   /** An answer is on its way after which the connection closes: nothing more is read. */
   private closing: string | null = null;
+  /** That answer has been written: close once the socket has taken every byte. */
+  private closeWhenSent: string | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -472,7 +474,7 @@ export class Connection {
         return;
       }
       if (slot.frame === null) continue;
-      if (slot.closeWhenSent !== undefined) this.closing = slot.closeWhenSent;
+      if (slot.closeWhenSent !== undefined) this.closeWhenSent = slot.closeWhenSent;
       this.send(slot.frame, slot.responseBytes);
       this.grantedBytes -= slot.responseBytes;
       slot.responseBytes = 0;
@@ -498,8 +500,8 @@ export class Connection {
   private onSent(bytes: number): void {
     if (this.isClosed) return;
     this.unsentBytes -= bytes;
-    if (this.closing !== null && this.unsentBytes === 0) {
-      this.close(this.closing);
+    if (this.closeWhenSent !== null && this.unsentBytes === 0) {
+      this.close(this.closeWhenSent);
       return;
     }
     this.sendProgressMs = Date.now();
