@@ -34,12 +34,15 @@ import { defaultFileIO, type FileIO } from './log/file-io.js';
 import { LogManager } from './log/log-manager.js';
 import { createLogger, RateLimitedLog, type Logger } from './logger.js';
 import { Controller, LEADER_ELECTIONS_PER_BALANCE_MAX } from './metadata/controller.js';
+import type { UserScramCredentialRecord } from './metadata/records.js';
 import { MetadataImage } from './metadata/image.js';
 import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
 import type { Endpoint } from './config/kraft.js';
-import { newSession } from './net/session.js';
+import { newSession } from './auth/session.js';
+import { imageScramLookup } from './auth/scram.js';
+import { listenerSecurity } from './net/listener-security.js';
 import { describeNative } from './native/index.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
@@ -71,6 +74,8 @@ export interface FormatOptions {
    * starts empty (no bootstrap records). Default: a controller.
    */
   controller?: boolean;
+  /** SCRAM credentials to start with (`sluice format --add-scram`, auth/scram.ts parseAddScram); a controller's only. */
+  scramCredentials?: readonly UserScramCredentialRecord[];
 }
 
 /** `sluice format`: writes meta.properties and, for a controller, the metadata log's bootstrap records. */
@@ -78,6 +83,9 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
   const existing = readMetaProperties(opts.dataDir);
   if (existing) {
     throw new ConfigError(`${opts.dataDir} is already formatted (cluster id ${existing.clusterId}, node id ${existing.nodeId}); remove it to start over`);
+  }
+  if ((opts.scramCredentials?.length ?? 0) > 0 && opts.controller === false) {
+    throw new ConfigError('SCRAM credentials go into a controller\'s metadata log: a broker-only node copies its controller\'s');
   }
   const clusterId = opts.clusterId ?? randomUuidString();
   if (!isValidClusterId(clusterId)) {
@@ -88,7 +96,7 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
   const mlog = MetadataLog.open(opts.dataDir, io);
   const image = new MetadataImage();
   mlog.replay(image);
-  if (opts.controller ?? true) new Controller(image, mlog, opts.nodeId ?? 1, { numPartitions: 1, replicationFactor: 1 }).bootstrap(METADATA_FEATURES);
+  if (opts.controller ?? true) new Controller(image, mlog, opts.nodeId ?? 1, { numPartitions: 1, replicationFactor: 1 }).bootstrap(METADATA_FEATURES, opts.scramCredentials ?? []);
   mlog.close();
   const meta = { clusterId, nodeId: opts.nodeId ?? 1, directoryId: randomUuidString() };
   writeMetaProperties(opts.dataDir, meta);
@@ -252,7 +260,8 @@ export class Broker implements BrokerServices {
     const net = { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) };
     this.controllerListener = controllerEndpoint ? new Listener(this, this.controllerHandlers, log, net, controllerEndpoint) : null;
     const brokerEndpoints = config.roles.has('broker') ? config.listeners.filter((l) => !config.controllerListenerNames.includes(l.name)) : [];
-    this.clientListeners = brokerEndpoints.map((endpoint) => ({ endpoint, server: new Listener(this, this.handlers, log, net, endpoint), port: 0 }));
+    const securityDeps = { scramCredentials: imageScramLookup(this.image), log };
+    this.clientListeners = brokerEndpoints.map((endpoint) => ({ endpoint, server: new Listener(this, this.handlers, log, net, endpoint, listenerSecurity(config, endpoint, securityDeps)), port: 0 }));
   }
 
   static async start(opts: BrokerOptions = {}): Promise<Broker> {

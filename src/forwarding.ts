@@ -2,7 +2,8 @@
  * A broker-only node and its controller (Kafka's ForwardingManager and the broker's controller
  * channel): the connection to the controller's CONTROLLER listener, the handlers that hand
  * metadata changes (CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs,
- * IncrementalAlterConfigs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments)
+ * IncrementalAlterConfigs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments,
+ * AlterUserScramCredentials)
  * to the controller at the client's version and answer with the controller's answer, and the
  * Controller stand-in whose topic creation (auto-created and internal topics) asks the controller
  * instead of writing a metadata log this node only copies.
@@ -17,6 +18,7 @@ import { electLeadersHandler } from './api/43-elect-leaders.js';
 import { incrementalAlterConfigsHandler } from './api/44-incremental-alter-configs.js';
 import { alterPartitionReassignmentsHandler } from './api/45-alter-partition-reassignments.js';
 import { listPartitionReassignmentsHandler } from './api/46-list-partition-reassignments.js';
+import { alterUserScramCredentialsHandler } from './api/51-alter-user-scram-credentials.js';
 import type { BrokerConfig } from './config/broker-config.js';
 import { Controller, type CreateTopicSpec, type MetadataLogWriter } from './metadata/controller.js';
 import type { MetadataImage } from './metadata/image.js';
@@ -33,6 +35,7 @@ export const FORWARDED_HANDLERS: readonly ApiHandler[] = [
   electLeadersHandler,
   alterPartitionReassignmentsHandler,
   listPartitionReassignmentsHandler,
+  alterUserScramCredentialsHandler,
 ];
 
 /** A connection to the controller this broker-only node is configured with (the first voter, else the first bootstrap server). */

@@ -9,8 +9,9 @@ import { Broker, formatDataDir } from './broker.js';
 import { buildRecordBatch, decodeRecords, splitBatches } from './log/record-batch.js';
 import { silentLogger } from './logger.js';
 import { ErrorCode } from './protocol/errors.js';
-import { CreateTopics, DescribeCluster, Fetch, FindCoordinator, Heartbeat, Metadata, OffsetFetch, Produce } from './protocol/generated/index.js';
+import { AlterUserScramCredentials, CreateTopics, DescribeCluster, DescribeUserScramCredentials, Fetch, FindCoordinator, Heartbeat, Metadata, OffsetFetch, Produce } from './protocol/generated/index.js';
 import { RawClient, fetchRequest } from '../compat-tests/raw-client.js';
+import { scramSaltedPassword } from './auth/scram.js';
 import { tmpDataDir, until } from '../compat-tests/harness.js';
 
 const d1 = tmpDataDir('sluice-two-1-');
@@ -116,4 +117,25 @@ t.test('Metadata auto-creates a topic through the controller from the broker-onl
   const ready = await until('the auto-created topic in node 2 metadata', async () => ((await ask()).topics[0]!.errorCode === ErrorCode.NONE ? true : null));
   t.ok(ready);
   t.ok(n1.image.topicsByName.has('auto-two'), 'created by the controller');
+});
+
+t.test('AlterUserScramCredentials on the broker-only node is forwarded; both describe the credential', async (t) => {
+  const c2 = await connect(n2);
+  const salt = Buffer.from('two-salt');
+  const upsertion = { name: 'two-user', mechanism: 2, iterations: 4096, salt, saltedPassword: scramSaltedPassword('SCRAM-SHA-512', 'pw', salt, 4096) };
+  const altered = await c2.request(AlterUserScramCredentials, 0, { deletions: [{ name: 'nobody', mechanism: 1 }], upsertions: [upsertion] });
+  t.same(
+    altered.results.map((r) => [r.user, r.errorCode]),
+    [
+      ['two-user', ErrorCode.NONE],
+      ['nobody', ErrorCode.RESOURCE_NOT_FOUND],
+    ],
+    'answered by the controller',
+  );
+  t.ok(n1.image.scramCredentials.get('two-user')?.has('SCRAM-SHA-512'), 'written by the controller');
+  t.ok(await until('the credential reached node 2 metadata', () => n2.image.scramCredentials.has('two-user')), 'the credential reached node 2 metadata');
+  for (const c of [c2, await connect(n1)]) {
+    const described = await c.request(DescribeUserScramCredentials, 0, { users: [{ name: 'two-user' }] });
+    t.same(described.results[0], { user: 'two-user', errorCode: ErrorCode.NONE, errorMessage: '', credentialInfos: [{ mechanism: 2, iterations: 4096 }] });
+  }
 });

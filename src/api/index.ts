@@ -44,6 +44,8 @@ import { alterPartitionHandler } from './56-alter-partition.js';
 import { brokerRegistrationHandler } from './62-broker-registration.js';
 import { brokerHeartbeatHandler } from './63-broker-heartbeat.js';
 import { allocateProducerIdsHandler } from './67-allocate-producer-ids.js';
+import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
+import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -87,6 +89,8 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(offsetDeleteHandler);
   r.register(saslHandshakeHandler);
   r.register(saslAuthenticateHandler);
+  r.register(describeUserScramCredentialsHandler);
+  r.register(alterUserScramCredentialsHandler);
 }
 
 /**
@@ -106,6 +110,7 @@ export function registerControllerApis(r: HandlerRegistry): void {
   r.register(electLeadersHandler);
   r.register(alterPartitionReassignmentsHandler);
   r.register(listPartitionReassignmentsHandler);
+  r.register(alterUserScramCredentialsHandler);
   r.register(brokerRegistrationHandler);
   r.register(brokerHeartbeatHandler);
   r.register(alterPartitionHandler);

@@ -4,7 +4,7 @@
  */
 import type { ApiCodec } from '../protocol/api-codec.js';
 import type { BrokerServices } from './context.js';
-import type { Session } from '../net/session.js';
+import type { Session } from '../auth/session.js';
 
 export interface RequestContext {
   readonly broker: BrokerServices;
@@ -20,7 +20,7 @@ export interface RequestContext {
    * function that removes the listener, so a finished request leaves nothing behind.
    */
   onClose(listener: () => void): () => void;
-  /** Who sent the request: listener, security protocol, principal, client software (net/session.ts). */
+  /** Who sent the request: listener, security protocol, principal, client software (auth/session.ts). */
   readonly session: Session;
   /**
    * Grants up to bytesMax bytes for a response about to be built, from this connection's and the

@@ -27,6 +27,8 @@ export type SaslStep =
 export interface SaslServer {
   readonly mechanism: string;
   evaluate(token: Buffer): SaslStep;
+  /** Why the exchange failed, in more detail than the client is told (for the broker's log). */
+  readonly failureReason?: string | null;
 }
 
 /** Where a SASL server is made: the listener and client a new authentication belongs to. */
@@ -35,6 +37,18 @@ export interface SaslContext {
   readonly listenerName: string;
   /** The client's address, e.g. "127.0.0.1". */
   readonly clientAddress: string;
+  /** A re-authentication (KIP-368) of an authenticated connection: it words some failures. */
+  readonly reauthentication?: boolean;
+}
+
+/**
+ * What Kafka answers for a failure it will not detail (a SaslException that is not a
+ * SaslAuthenticationException: a malformed token, an internal error), so as not to tell an
+ * unauthenticated client whether a user exists (SaslServerAuthenticator).
+ */
+export function saslInvalidCredentialsMessage(mechanism: string, ctx: SaslContext): string {
+  const what = ctx.reauthentication === true ? 're-authentication' : 'authentication';
+  return `Authentication failed during ${what} due to invalid credentials with SASL mechanism ${mechanism}`;
 }
 
 export interface SaslMechanism {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `sluice` command: start, cluster, format, random-uuid. Thin: parse, call, print.
+ * The `sluice` command: start, cluster, format, certs, random-uuid. Thin: parse, call, print.
  * A bad flag, value or config file prints one line saying what to fix and exits 1; so does any
  * other failure to start (an unreadable data directory, a corrupt meta.properties or log, too
  * few file descriptors): one line naming the error, never a stack trace (SLUICE_DEBUG=1 adds it).
@@ -14,6 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Broker, formatDataDir } from '../broker.js';
+import { parseAddScram } from '../auth/scram.js';
 import { Cluster, defaultClusterDir } from '../cluster.js';
 import { ConfigError, defaultDataDir } from '../config/broker-config.js';
 import { createLogger } from '../logger.js';
@@ -204,13 +205,26 @@ async function cluster(args: ClusterArgs): Promise<void> {
   process.stdout.write(`cluster ${running.clusterId} ready: bootstrap ${running.bootstrap}, controller 127.0.0.1:${running.controllerPort}, data ${dataDir}\n`);
 }
 
-function format(args: { 'data-dir': string; 'cluster-id'?: string; 'node-id': number; 'broker-only'?: boolean }): void {
+function format(args: { 'data-dir': string; 'cluster-id'?: string; 'node-id': number; 'broker-only'?: boolean; 'add-scram'?: string[] }): void {
   try {
     if (args['broker-only'] && !args['cluster-id']) throw new ConfigError('a broker-only node joins an existing cluster: give its id with --cluster-id');
-    const meta = formatDataDir({ dataDir: args['data-dir'], nodeId: args['node-id'], controller: !args['broker-only'], ...(args['cluster-id'] ? { clusterId: args['cluster-id'] } : {}) });
+    const scramCredentials = (args['add-scram'] ?? []).map(parseAddScram);
+    const meta = formatDataDir({ dataDir: args['data-dir'], nodeId: args['node-id'], controller: !args['broker-only'], scramCredentials, ...(args['cluster-id'] ? { clusterId: args['cluster-id'] } : {}) });
     process.stdout.write(`Formatted ${args['data-dir']} with cluster id ${meta.clusterId} and node id ${meta.nodeId}\n`);
   } catch (err) {
     failWith(err instanceof ConfigError ? '' : 'cannot format: ', err);
+  }
+}
+
+async function certs(args: { out: string; days: number; host?: string[]; 'client-cn': string }): Promise<void> {
+  try {
+    // Loaded only for this command: node-forge stays off the path of a broker start.
+    const { devCertsProperties, writeDevCerts } = await import('../net/dev-certs.js');
+    const written = writeDevCerts({ outDir: args.out, days: args.days, hosts: args.host ?? [], clientCn: args['client-cn'] });
+    process.stdout.write(`Wrote a dev CA, a server certificate and a client certificate (CN=${args['client-cn']}) to ${written.outDir}, valid ${args.days} days\n`);
+    process.stdout.write(`PKCS12 password (server.p12, client.p12, truststore.p12): ${written.password}\n\n${devCertsProperties(written)}`);
+  } catch (err) {
+    failWith('cannot write certificates: ', err);
   }
 }
 
@@ -258,13 +272,34 @@ async function parseWithYargs(argv: string[]): Promise<void> {
           .option('data-dir', { type: 'string', demandOption: true, describe: 'data directory to format' })
           .option('cluster-id', { type: 'string', describe: 'cluster id (default: a new random one)' })
           .option('node-id', { type: 'number', default: 1, describe: 'node id' })
-          .option('broker-only', { type: 'boolean', default: false, describe: 'for a process.roles=broker node: its metadata log starts empty (a copy of the controller\'s); give the cluster id of its controller' }),
+          .option('broker-only', { type: 'boolean', default: false, describe: 'for a process.roles=broker node: its metadata log starts empty (a copy of the controller\'s); give the cluster id of its controller' })
+          .option('add-scram', {
+            type: 'string',
+            array: true,
+            describe: "a SCRAM credential to start with, as kafka-storage takes it: 'SCRAM-SHA-256=[name=alice,password=alice-secret]' (also iterations=, salt=, saltedpassword=); repeatable",
+          }),
       (a) => format(a),
+    )
+    .command(
+      'certs',
+      'write throwaway dev certificates: a CA, a server certificate for localhost/127.0.0.1, a client certificate (PEM and PKCS12)',
+      (y) =>
+        y
+          .option('out', { type: 'string', demandOption: true, describe: 'directory to write into (created if missing)' })
+          .option('days', { type: 'number', default: 365, describe: 'validity in days' })
+          .option('host', { type: 'string', array: true, describe: 'extra host name or IP address for the server certificate (repeatable)' })
+          .option('client-cn', { type: 'string', default: 'client', describe: 'common name of the client certificate' })
+          .check((a) => {
+            if (!Number.isInteger(a.days) || a.days < 1) throw new Error(`--days must be a positive integer, got ${a.days}`);
+            if (a.out.trim() === '') throw new Error('--out must name a directory');
+            return true;
+          }),
+      (a) => certs(a),
     )
     .command('random-uuid', 'print a new random cluster id', {}, () => {
       process.stdout.write(`${randomUuidString()}\n`);
     })
-    .demandCommand(1, 'say which command: start, cluster, format or random-uuid')
+    .demandCommand(1, 'say which command: start, cluster, format, certs or random-uuid')
     .fail((msg, err) => fail(msg ?? err?.message ?? 'bad arguments; see sluice --help'))
     .help()
     .parseAsync();

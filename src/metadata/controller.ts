@@ -38,6 +38,9 @@ import type {
   AlterPartitionRequest,
   AlterPartitionResponse,
   AlterPartitionResponsePartitionData,
+  AlterUserScramCredentialsRequest,
+  AlterUserScramCredentialsResponse,
+  AlterUserScramCredentialsResponseAlterUserScramCredentialsResult,
   BrokerHeartbeatRequest,
   BrokerRegistrationRequest,
   ElectLeadersRequest,
@@ -51,7 +54,7 @@ import type { BrokerRegistration, MetadataImage, PartitionState, TopicState } fr
 import { randomUuidString } from './meta-properties.js';
 import { METADATA_TOPIC } from './metadata-log.js';
 import { buildPartitionChange, NO_LEADER, type Election } from './partition-change.js';
-import type { MetadataRecord, PartitionChangeRecord } from './records.js';
+import type { MetadataRecord, PartitionChangeRecord, ScramMechanismName } from './records.js';
 import { InvalidReplicationFactorError, mathRandomInt, placeReplicas, type RandomInt, type UsableBroker } from './replica-placer.js';
 
 export interface MetadataLogWriter {
@@ -92,6 +95,13 @@ function partitionRecord(topicId: string, partition: number, replicas: number[],
 }
 const fail = (errorCode: number, errorMessage: string): Outcome => ({ errorCode, errorMessage });
 
+/** Kafka's validateScramUsernameAndMechanism. */
+function checkScramUser(name: string, mechanism: ScramMechanismName | undefined): Outcome | null {
+  if (name.length === 0) return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty');
+  if (mechanism === undefined) return fail(ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism');
+  return null;
+}
+
 /** Kafka's topic name rules: 1-249 chars of [a-zA-Z0-9._-], not "." or "..". */
 export function checkTopicName(name: string): string | null {
   if (name.length === 0) return 'Topic name is illegal, it can\'t be empty';
@@ -130,6 +140,18 @@ export interface InternalTopicPolicy {
    */
   replicationFactor?: number;
 }
+
+/** SCRAM mechanisms by Kafka's type byte (org.apache.kafka.clients.admin.ScramMechanism); 0 is UNKNOWN. */
+const SCRAM_MECHANISM_BY_TYPE: ReadonlyMap<number, ScramMechanismName> = new Map([[1, 'SCRAM-SHA-256'], [2, 'SCRAM-SHA-512']]);
+/** Kafka's ScramMechanism.minIterations and ScramControlManager.MAX_ITERATIONS. */
+const SCRAM_ITERATIONS_MIN = 4096;
+const SCRAM_ITERATIONS_MAX = 16384;
+
+/**
+ * StoredKey and ServerKey from a salted password: the SCRAM arithmetic lives in auth/scram.ts,
+ * above this layer, so AlterUserScramCredentials' handler hands it in.
+ */
+export type ScramKeyDerivation = (mechanism: ScramMechanismName, saltedPassword: Buffer) => { storedKey: Buffer; serverKey: Buffer };
 
 /** Kafka's MAX_ELECTIONS_PER_IMBALANCE: preferred elections per auto-rebalance batch. */
 export const LEADER_ELECTIONS_PER_BALANCE_MAX = 1000;
@@ -503,9 +525,84 @@ export class Controller {
     return { start, end };
   }
 
-  /** Records the metadata.version feature; done once, when a data directory is formatted. */
-  bootstrap(features: ReadonlyArray<{ name: string; level: number }>): void {
-    this.commitOrThrow(features.map((f) => ({ type: 'FeatureLevel', name: f.name, level: f.level })));
+  /**
+   * Records the metadata.version feature, and whatever else the format was given (`sluice format
+   * --add-scram` credentials), as one batch; done once, when a data directory is formatted.
+   */
+  bootstrap(features: ReadonlyArray<{ name: string; level: number }>, records: readonly MetadataRecord[] = []): void {
+    this.commitOrThrow([...features.map((f): MetadataRecord => ({ type: 'FeatureLevel', name: f.name, level: f.level })), ...records]);
+  }
+
+  // ---- SCRAM credentials (issue 13), Kafka's ScramControlManager ----
+
+  /**
+   * AlterUserScramCredentials: deletions and upsertions, each user at most once per request
+   * (a second mention fails that user with DUPLICATE_RESOURCE, whatever else it asked). Valid
+   * changes are written as one batch; failures are answered per user. Results: the deletions, then
+   * the upsertions that succeed, then the failures (Kafka lists them in hash order).
+   */
+  alterUserScramCredentials(request: AlterUserScramCredentialsRequest, deriveKeys: ScramKeyDerivation): AlterUserScramCredentialsResponse {
+    const errors = new Map<string, Outcome>();
+    const deletions = new Map<string, ScramMechanismName>();
+    const upsertions = new Map<string, AlterUserScramCredentialsRequest['upsertions'][number] & { mechanismName: ScramMechanismName }>();
+    const twice = fail(ErrorCode.DUPLICATE_RESOURCE, 'A user credential cannot be altered twice in the same request');
+    for (const d of request.deletions) {
+      if (errors.has(d.name)) continue;
+      if (deletions.delete(d.name)) {
+        errors.set(d.name, twice);
+        continue;
+      }
+      const mechanism = SCRAM_MECHANISM_BY_TYPE.get(d.mechanism);
+      const problem = checkScramUser(d.name, mechanism) ??
+        (this.image.scramCredentials.get(d.name)?.has(mechanism!) ? null : fail(ErrorCode.RESOURCE_NOT_FOUND, 'Attempt to delete a user credential that does not exist'));
+      if (problem) errors.set(d.name, problem);
+      else deletions.set(d.name, mechanism!);
+    }
+    for (const u of request.upsertions) {
+      if (errors.has(u.name)) continue;
+      if (deletions.delete(u.name) || upsertions.delete(u.name)) {
+        errors.set(u.name, twice);
+        continue;
+      }
+      const mechanism = SCRAM_MECHANISM_BY_TYPE.get(u.mechanism);
+      const problem =
+        checkScramUser(u.name, mechanism) ??
+        (u.iterations < SCRAM_ITERATIONS_MIN ? fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Too few iterations') : null) ??
+        (u.iterations > SCRAM_ITERATIONS_MAX ? fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Too many iterations') : null);
+      if (problem) errors.set(u.name, problem);
+      else upsertions.set(u.name, { ...u, mechanismName: mechanism! });
+    }
+    const records: MetadataRecord[] = [];
+    const results: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[] = [];
+    const ok = (user: string): AlterUserScramCredentialsResponseAlterUserScramCredentialsResult => ({ user, errorCode: ErrorCode.NONE, errorMessage: null });
+    for (const [name, mechanism] of deletions) {
+      records.push({ type: 'RemoveUserScramCredential', name, mechanism });
+      results.push(ok(name));
+    }
+    for (const [name, u] of upsertions) {
+      // Java's HMAC refuses an empty key; Kafka answers that upsertion UNKNOWN_SERVER_ERROR.
+      if (u.saltedPassword.length === 0) {
+        errors.set(name, { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: null });
+        continue;
+      }
+      const { storedKey, serverKey } = deriveKeys(u.mechanismName, u.saltedPassword);
+      records.push({
+        type: 'UserScramCredential',
+        name,
+        mechanism: u.mechanismName,
+        salt: u.salt.toString('base64'),
+        storedKey: storedKey.toString('base64'),
+        serverKey: serverKey.toString('base64'),
+        iterations: u.iterations,
+      });
+      results.push(ok(name));
+    }
+    const committed = this.commit(records);
+    if (committed.errorCode !== ErrorCode.NONE) {
+      for (const r of results) Object.assign(r, { errorCode: committed.errorCode, errorMessage: committed.errorMessage });
+    }
+    for (const [user, e] of errors) results.push({ user, errorCode: e.errorCode, errorMessage: e.errorMessage });
+    return { throttleTimeMs: 0, results };
   }
 
   // ---- Cluster membership (issue 12) ----

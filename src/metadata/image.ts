@@ -2,7 +2,7 @@
  * The in-memory metadata image: what the metadata log says, after replaying every record in
  * order. Only `apply` changes it; the controller appends records to the log first.
  */
-import type { BrokerEndpoint, BrokerFeatureRange, MetadataRecord, PartitionFields } from './records.js';
+import type { BrokerEndpoint, BrokerFeatureRange, MetadataRecord, PartitionFields, ScramMechanismName } from './records.js';
 
 export type PartitionState = PartitionFields;
 
@@ -33,6 +33,14 @@ export interface TopicState {
   configs: Map<string, string>;
 }
 
+/** A user's SCRAM credential for one mechanism (what a SCRAM server needs; never the password). */
+export interface ScramCredentialState {
+  salt: Buffer;
+  storedKey: Buffer;
+  serverKey: Buffer;
+  iterations: number;
+}
+
 export class MetadataImage {
   readonly topicsByName = new Map<string, TopicState>();
   readonly topicsById = new Map<string, TopicState>();
@@ -43,6 +51,8 @@ export class MetadataImage {
   nextProducerId = 0n;
   /** Registered brokers by id (a combined node before any registration has none: controller.ts). */
   readonly brokers = new Map<number, BrokerRegistration>();
+  /** SCRAM credentials by user name, then mechanism (Kafka's ScramImage). */
+  readonly scramCredentials = new Map<string, Map<ScramMechanismName, ScramCredentialState>>();
   /** Offset of the last record applied; -1 before any. */
   lastOffset = -1n;
 
@@ -122,6 +132,23 @@ export class MetadataImage {
         }
         const { type: _type, topicId: _topicId, ...p } = rec;
         t.partitions[rec.partition] = p;
+        return;
+      }
+      case 'UserScramCredential': {
+        let byMechanism = this.scramCredentials.get(rec.name);
+        if (!byMechanism) this.scramCredentials.set(rec.name, (byMechanism = new Map()));
+        byMechanism.set(rec.mechanism, {
+          salt: Buffer.from(rec.salt, 'base64'),
+          storedKey: Buffer.from(rec.storedKey, 'base64'),
+          serverKey: Buffer.from(rec.serverKey, 'base64'),
+          iterations: rec.iterations,
+        });
+        return;
+      }
+      case 'RemoveUserScramCredential': {
+        const byMechanism = this.scramCredentials.get(rec.name);
+        if (!byMechanism?.delete(rec.mechanism)) throw new Error(`metadata log: removal of unknown ${rec.mechanism} credential of user ${rec.name}`);
+        if (byMechanism.size === 0) this.scramCredentials.delete(rec.name);
         return;
       }
     }

@@ -15,6 +15,11 @@
  * directory written before them still reads, one written after them stops an older broker (the
  * rule above). Broker epochs are metadata log offsets, written as decimal strings (JSON numbers
  * lose precision past 2^53).
+ *
+ * Security (issue 13) added UserScramCredential and RemoveUserScramCredential, Kafka's
+ * UserScramCredentialRecord and RemoveUserScramCredentialRecord: new types at version 1 under the
+ * same rule. The mechanism is written by name ("SCRAM-SHA-256", "SCRAM-SHA-512"; Kafka writes its
+ * type byte 1 or 2); salt, StoredKey and ServerKey as standard base64. No password is ever written.
  */
 
 export const METADATA_RECORD_VERSION = 1;
@@ -70,6 +75,21 @@ export interface RegisterBrokerRecord {
  */
 export type PartitionChangeRecord = { type: 'PartitionChange'; topicId: string } & Required<PartitionFields>;
 
+/** The SCRAM mechanisms a credential record may name. */
+export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+/** A user's SCRAM credential for one mechanism, created or replaced (Kafka's UserScramCredentialRecord). */
+export interface UserScramCredentialRecord {
+  type: 'UserScramCredential';
+  name: string;
+  mechanism: ScramMechanismName;
+  /** Base64. */
+  salt: string;
+  storedKey: string;
+  serverKey: string;
+  iterations: number;
+}
+
 export type MetadataRecord =
   | { type: 'FeatureLevel'; name: string; level: number }
   | { type: 'Topic'; name: string; topicId: string }
@@ -82,7 +102,10 @@ export type MetadataRecord =
   /** Kafka's BrokerRegistrationChangeRecord: only the fields present change. */
   | { type: 'BrokerRegistrationChange'; brokerId: number; brokerEpoch: string; fenced?: boolean; inControlledShutdown?: boolean }
   | { type: 'UnregisterBroker'; brokerId: number; brokerEpoch: string }
-  | PartitionChangeRecord;
+  | PartitionChangeRecord
+  | UserScramCredentialRecord
+  /** Kafka's RemoveUserScramCredentialRecord: the credential must exist. */
+  | { type: 'RemoveUserScramCredential'; name: string; mechanism: ScramMechanismName };
 
 export function encodeMetadataRecord(rec: MetadataRecord): { key: Buffer; value: Buffer } {
   return { key: Buffer.from(rec.type), value: Buffer.from(JSON.stringify({ v: METADATA_RECORD_VERSION, ...rec })) };
@@ -107,6 +130,8 @@ export function decodeMetadataRecord(key: Buffer | null, value: Buffer | null): 
     case 'BrokerRegistrationChange':
     case 'UnregisterBroker':
     case 'PartitionChange':
+    case 'UserScramCredential':
+    case 'RemoveUserScramCredential':
       return obj as unknown as MetadataRecord;
     default:
       throw new Error(`unknown metadata record type ${type}`);

@@ -45,7 +45,7 @@ import type { BrokerServices } from '../api/context.js';
 import type { RateLimitedLog } from '../logger.js';
 import { CLOSE_CONNECTION, type ApiHandler, type HandlerRegistry, type RequestContext } from '../api/registry.js';
 import type { MemoryPool } from './memory-pool.js';
-import { newSession, type MutableSession } from './session.js';
+import { newSession, type MutableSession } from '../auth/session.js';
 import { SaslAuthenticator, type SaslListenerConfig, type SaslVerdict } from './sasl-authenticator.js';
 import type { SecurityProtocol } from '../config/kraft.js';
 
@@ -113,7 +113,7 @@ export class Connection {
   readonly closed: Promise<void> = new Promise((r) => (this.resolveClosed = r));
   readonly id: string;
   private readonly clientHost: string;
-  /** Who is on the other end (net/session.ts). */
+  /** Who is on the other end (auth/session.ts). */
   readonly session: MutableSession;
   private readonly broker: BrokerServices;
   private readonly log: Logger;

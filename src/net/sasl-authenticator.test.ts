@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { ErrorCode } from '../protocol/errors.js';
 import type { SaslMechanism, SaslStep } from '../auth/sasl.js';
 import { SaslAuthenticator, type SaslListenerConfig, type SaslVerdict } from './sasl-authenticator.js';
-import { newSession } from './session.js';
+import { newSession } from '../auth/session.js';
 
 /** A one-step mechanism: "user:password" against a fixed table; "exp=N:user" completes expiring at N. */
 const TEST: SaslMechanism = {

@@ -26,7 +26,7 @@ import { EMPTY } from '../protocol/wire.js';
 import type { SaslHandshakeRequest, SaslHandshakeResponse } from '../protocol/generated/17-sasl-handshake.js';
 import type { SaslAuthenticateRequest, SaslAuthenticateResponse } from '../protocol/generated/36-sasl-authenticate.js';
 import type { SaslMechanism, SaslServer } from '../auth/sasl.js';
-import type { MutableSession } from './session.js';
+import type { MutableSession } from '../auth/session.js';
 
 const SASL_HANDSHAKE = 17;
 const API_VERSIONS = 18;
@@ -68,6 +68,8 @@ export class SaslAuthenticator {
   private canReauthenticate = false;
   /** Set during a re-authentication: what the session was, which must not change. */
   private reauthOf: { principal: string; mechanism: string } | null = null;
+  /** The mechanism's own account of a failure, for the log only. */
+  private failureDetail: string | null = null;
 
   constructor(
     private readonly config: SaslListenerConfig,
@@ -107,8 +109,12 @@ export class SaslAuthenticator {
 
   onRawToken(token: Buffer): RawVerdict {
     const step = this.evaluate(token);
-    if (step.kind === 'failed') return { kind: 'close', reason: step.message, delayMs: this.config.failedAuthDelayMs };
+    if (step.kind === 'failed') return { kind: 'close', reason: `${step.message}${this.detail()}`, delayMs: this.config.failedAuthDelayMs };
     return { kind: 'answer', token: step.response };
+  }
+
+  private detail(): string {
+    return this.failureDetail === null ? '' : ` (${this.failureDetail})`;
   }
 
   private beginReauthentication(apiVersion: number, req: SaslHandshakeRequest): SaslVerdict {
@@ -136,7 +142,7 @@ export class SaslAuthenticator {
         close: { reason: `re-authentication changed the SASL mechanism from ${this.reauthOf.mechanism} to ${req.mechanism}`, delayMs: 0 },
       };
     }
-    this.server = mechanism.create({ listenerName: this.session.listenerName, clientAddress: this.session.clientAddress });
+    this.server = mechanism.create({ listenerName: this.session.listenerName, clientAddress: this.session.clientAddress, reauthentication: this.reauthOf !== null });
     this.state = apiVersion === 0 ? 'raw' : 'authenticate';
     return { kind: 'answer', response: { errorCode: ErrorCode.NONE, mechanisms: enabled } };
   }
@@ -147,7 +153,7 @@ export class SaslAuthenticator {
       return {
         kind: 'answer',
         response: { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: step.message, authBytes: step.response ?? EMPTY, sessionLifetimeMs: 0n },
-        close: { reason: `SASL authentication failed: ${step.message}`, delayMs: this.config.failedAuthDelayMs },
+        close: { reason: `SASL authentication failed: ${step.message}${this.detail()}`, delayMs: this.config.failedAuthDelayMs },
       };
     }
     if (this.state === 'complete') this.canReauthenticate = apiVersion >= 1;
@@ -167,6 +173,7 @@ export class SaslAuthenticator {
     }
     if (step.kind === 'failed') {
       this.state = 'failed';
+      this.failureDetail = server.failureReason ?? null;
       return step;
     }
     if (step.kind === 'continue') return step;

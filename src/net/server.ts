@@ -24,8 +24,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { TLSSocket, type SecureContext } from 'node:tls';
-import type { X509Certificate } from 'node:crypto';
+import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { ConfigError, type NetConfig } from '../config/broker-config.js';
 import type { SecurityProtocol } from '../config/kraft.js';
 import { limits } from '../config/limits.js';
@@ -38,13 +37,17 @@ import type { SaslListenerConfig } from './sasl-authenticator.js';
 
 /** TLS on an SSL or SASL_SSL listener (built from its ssl.* configs, net/tls.ts). */
 export interface TlsListenerConfig {
-  readonly secureContext: SecureContext;
+  /** The node:tls server options (key store, trust store, protocols, ciphers). */
+  readonly options: TlsOptions;
   /** ssl.client.auth=requested or required. */
   readonly requestCert: boolean;
   /** ssl.client.auth=required: a connection without a trusted client certificate fails its handshake. */
   readonly certRequired: boolean;
-  /** The principal of a trusted client certificate (ssl.principal.mapping.rules), "User:<name>". */
-  principalOf(cert: X509Certificate): string;
+  /**
+   * The principal of the client certificate of an established TLS socket (ssl.principal.mapping.rules),
+   * "User:ANONYMOUS" without one; refused when the certificate is not trusted or no rule maps it.
+   */
+  principalOf(socket: TLSSocket): { principal: string } | { refused: string };
 }
 
 /** What a listener asks of its clients besides the bytes: TLS, SASL, both or neither. */
@@ -74,6 +77,9 @@ export class Listener {
   /** TLS handshakes under way: counted against max.connections like open connections. */
   private handshakes = 0;
   private readonly tls: TlsListenerConfig | null;
+  /** Does the TLS handshakes of accepted sockets; never listens itself. */
+  private readonly tlsServer: TlsServer | null = null;
+  private readonly pendingTls = new Map<string, Socket>();
 
   constructor(
     broker: BrokerServices & { readonly refusedConnections: RateLimitedLog },
@@ -102,6 +108,15 @@ export class Listener {
     this.stallMs = Math.min(limits.transferStallMsMax, config.idleMs ?? Infinity);
     this.refusals = new RateLimitedLog((msg) => log.info(msg), 1, REFUSAL_LOG_MS);
     this.server = createServer((socket) => this.accept(socket));
+    if (this.tls) {
+      const { options, requestCert, certRequired } = this.tls;
+      this.tlsServer = createTlsServer({ ...options, requestCert, rejectUnauthorized: certRequired, handshakeTimeout: this.stallMs });
+      this.tlsServer.on('secureConnection', (socket: TLSSocket) => this.onSecure(socket));
+      this.tlsServer.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+        this.refusals.log(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${err.message}`);
+        socket.destroy();
+      });
+    }
   }
 
   private touch(conn: Connection): void {
@@ -118,7 +133,7 @@ export class Listener {
       return;
     }
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
-    if (this.tls) this.handshake(socket, this.tls, address);
+    if (this.tls) this.handshake(socket, address);
     else this.open(socket, address, null);
   }
 
@@ -130,45 +145,43 @@ export class Listener {
   }
 
   /**
-   * The TLS handshake, bounded by the stall timeout; the connection opens once it is done, with
-   * the client certificate's principal on an SSL listener (SASL_SSL's principal comes from SASL).
+   * The TLS handshake, by a node:tls server that never listens: the accepted socket is handed to
+   * it (Node's documented `emit('connection')`), so verification of client certificates and
+   * `authorized` are node's own. Bounded by the stall timeout (handshakeTimeout); the connection
+   * opens once it is done, with the client certificate's principal on an SSL listener (SASL_SSL's
+   * principal comes from SASL). Pending handshakes are keyed by the client's address and port.
    */
-  private handshake(raw: Socket, tls: TlsListenerConfig, address: string): void {
+  private handshake(raw: Socket, address: string): void {
+    const key = `${raw.remoteAddress}:${raw.remotePort}`;
     this.handshakes++;
-    const socket = new TLSSocket(raw, { isServer: true, secureContext: tls.secureContext, requestCert: tls.requestCert, rejectUnauthorized: tls.certRequired });
-    let settled = false;
-    const fail = (why: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
+    this.pendingTls.set(key, raw);
+    raw.once('close', () => {
+      if (this.pendingTls.get(key) !== raw) return;
+      this.pendingTls.delete(key);
       this.handshakes--;
-      this.refusals.log(`TLS handshake with ${address} failed: ${why}`);
-      socket.destroy();
-      raw.destroy();
       this.forget(null, address);
-    };
-    const timer = setTimeout(() => fail(`not done in ${this.stallMs} ms`), this.stallMs);
-    timer.unref();
-    const onError = (err: Error): void => fail(err.message);
-    const onClose = (): void => fail('the client closed the connection');
-    socket.once('error', onError);
-    socket.once('close', onClose);
-    socket.once('secure', () => {
-      if (settled) return;
-      const cert = socket.getPeerX509Certificate();
-      // ssl.client.auth=requested: a certificate is optional, but one we cannot trust is refused.
-      if (cert !== undefined && !socket.authorized) {
-        fail(`client certificate not trusted (${String(socket.authorizationError)})`);
-        return;
-      }
-      settled = true;
-      clearTimeout(timer);
-      this.handshakes--;
-      socket.off('error', onError);
-      socket.off('close', onClose);
-      const principal = cert !== undefined && this.env.securityProtocol === 'SSL' ? tls.principalOf(cert) : null;
-      this.open(socket, address, principal);
     });
+    this.tlsServer!.emit('connection', raw);
+  }
+
+  private onSecure(socket: TLSSocket): void {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const raw = this.pendingTls.get(key);
+    if (raw === undefined) {
+      socket.destroy();
+      return;
+    }
+    // ssl.client.auth=requested: a certificate is optional, but one we cannot trust is refused
+    // (on SASL_SSL too, though SASL then names the principal).
+    const who = this.tls!.principalOf(socket);
+    if ('refused' in who) {
+      this.refusals.log(`TLS client authentication of ${key} failed: ${who.refused}`);
+      socket.destroy();
+      return;
+    }
+    this.pendingTls.delete(key);
+    this.handshakes--;
+    this.open(socket, normalizeAddress(raw.remoteAddress ?? ''), this.env.securityProtocol === 'SSL' ? who.principal : null);
   }
 
   private forget(conn: Connection | null, address: string): void {
@@ -246,6 +259,7 @@ export class Listener {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const c of [...this.byActivity.keys()]) c.close();
+    for (const raw of [...this.pendingTls.values()]) raw.destroy();
     await closed;
   }
 }

@@ -11,6 +11,7 @@ import { miscScenarios } from './misc.js';
 import { newestClients } from './newest-clients.js';
 import { produceScenarios } from './produce.js';
 import { replication } from './replication.js';
+import { scramScenarios } from './scram.js';
 import { transactions } from './transactions.js';
 
 export const ALL_SCENARIOS: readonly Scenario[] = [
@@ -26,4 +27,5 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...newestClients,
   ...miscScenarios,
   ...replication,
+  ...scramScenarios,
 ];

@@ -7,6 +7,9 @@
  * Principals are Kafka's strings, "User:<name>": "User:ANONYMOUS" on a PLAINTEXT listener and on
  * an SSL one without a client certificate, the certificate's mapped name with one (Kafka's
  * DefaultKafkaPrincipalBuilder), the SASL user once authenticated.
+ *
+ * It lives in auth/ rather than net/ because handlers (api/) and the authorizer read it, and
+ * imports flow downward (STYLE.md): net/ fills it in, everything below only reads it.
  */
 import type { SecurityProtocol } from '../config/kraft.js';
 
