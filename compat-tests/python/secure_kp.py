@@ -6,11 +6,14 @@ sasl_mechanism, sasl_plain_username, ssl_cafile, ...), then print one JSON objec
 
 usage: secure_kp.py CONFIG_JSON TOPIC COUNT"""
 import json
+import logging
 import sys
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+# kafka-python says why a connection failed only in its log (its exceptions say "no brokers").
+logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
 cfg = json.loads(sys.argv[1])
 topic = sys.argv[2]
 count = int(sys.argv[3])
