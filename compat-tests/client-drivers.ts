@@ -11,8 +11,9 @@ import type { ClientDriver } from './newest-clients.js';
 import { javaCommand } from './reference/kafka.js';
 
 const JAVA_VERSION = /<kafka\.clients\.version>([^<]+)</.exec(readFileSync(join(ROOT, 'compat-tests', 'java', 'pom.xml'), 'utf8'))![1]!;
-const JAVA_LIBS = join(ROOT, '.cache', `java-client-${JAVA_VERSION}`, 'libs');
-// SLUICE_JAVA_DRIVER_DIR / SLUICE_FRANZ_DRIVER: a build of the drivers elsewhere (a worktree's own).
+const JAVA_LIBS = process.env.SLUICE_JAVA_CLIENT_LIBS ?? join(ROOT, '.cache', `java-client-${JAVA_VERSION}`, 'libs');
+// SLUICE_JAVA_CLIENT_LIBS / SLUICE_JAVA_DRIVER_DIR / SLUICE_FRANZ_DRIVER: the client jars and
+// drivers built elsewhere (a worktree's own build).
 const JAVA_CLASSES = process.env.SLUICE_JAVA_DRIVER_DIR ?? join(ROOT, '.cache', 'java-driver');
 
 /** The Java client (org.apache.kafka:kafka-clients, the version in compat-tests/java/pom.xml). */

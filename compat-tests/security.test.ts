@@ -457,6 +457,21 @@ t.test('Java kafka-clients', async (t) => {
   t.test('SASL_SSL SCRAM-SHA-512, wrong password', async (t) => {
     t.same(await java(scram('wrong'), 'java-scram'), { ok: false, error: 'SaslAuthenticationException: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512' });
   });
+  t.test('SASL_SSL OAUTHBEARER with the unsecured login module', async (t) => {
+    await createTopic('java-oauth');
+    const r = await java(
+      {
+        'bootstrap.servers': bootstrap(broker.ports.saslSsl),
+        'security.protocol': 'SASL_SSL',
+        'sasl.mechanism': 'OAUTHBEARER',
+        'sasl.jaas.config': 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="alice";',
+        'ssl.truststore.type': 'PEM',
+        'ssl.truststore.location': certs.caPem,
+      },
+      'java-oauth',
+    );
+    t.same(r, { ok: true, nodes: 1, values: ['0', '1', '2', '3'] });
+  });
   t.test('mutual TLS with PKCS12 key and trust stores', async (t) => {
     await createTopic('java-mtls');
     const r = await java(
