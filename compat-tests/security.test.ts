@@ -17,7 +17,7 @@ import kafkajsModule, { Kafka, logLevel, type KafkaConfig, type SASLOptions } fr
 import { ApiVersions, Metadata, SaslAuthenticate, SaslHandshake } from '../src/protocol/generated/index.js';
 import { franzDriver, javaDriver, VENV_PYTHON } from './client-drivers.js';
 import { PY_DIR, PYTHON, requireTool, run, type RunResult } from './harness.js';
-import { RawClient, requestFrame } from './raw-client.js';
+import { decodeResponse, RawClient, requestFrame } from './raw-client.js';
 import { makeCerts, REAUTH_MS, startSecureBroker, target, USERS, type Certs, type SecureBroker } from './security-setup.js';
 
 // Node's CommonJS export detection misses these four of kafkajs's exports.
@@ -634,6 +634,59 @@ t.test('bad input on the authentication path', async (t) => {
     const md = await c.request(Metadata, 1, { topics: [], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
     t.ok(md.brokers.length > 0, 'then Kafka requests are served');
     c.close();
+  });
+
+  t.test('SaslAuthenticate before SaslHandshake closes the connection', async (t) => {
+    const c = await sasl();
+    c.write(authFrame(c, Buffer.from(`\0alice\0${USERS.alice}`)));
+    t.equal(await c.nextFrame(10000), null, 'no answer: closed');
+    await stillWorks(t);
+  });
+
+  /** SaslHandshake v1 and SaslAuthenticate v2 with PLAIN on `c`. */
+  const plainLogin = async (c: RawClient, user: string, password: string): Promise<{ errorCode: number; errorMessage: string | null; sessionLifetimeMs: bigint }> => {
+    const hs = await c.request(SaslHandshake, 1, { mechanism: 'PLAIN' });
+    if (hs.errorCode !== 0) throw new Error(`SaslHandshake answered ${hs.errorCode}`);
+    return c.request(SaslAuthenticate, 2, { authBytes: Buffer.from(`\0${user}\0${password}`) });
+  };
+  const metadataBody = { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false };
+
+  t.test(`SASL_REAUTH: the session lifetime is announced, and a request after it expires closes the connection`, async (t) => {
+    const c = await RawClient.connect(broker.ports.saslReauth);
+    const auth = await plainLogin(c, 'alice', USERS.alice);
+    t.equal(auth.errorCode, 0);
+    t.ok(auth.sessionLifetimeMs > 0n && auth.sessionLifetimeMs <= BigInt(REAUTH_MS), `sessionLifetimeMs ${auth.sessionLifetimeMs} within (0, ${REAUTH_MS}]`);
+    t.ok((await c.request(Metadata, 12, metadataBody)).brokers.length > 0, 'served while the session lasts');
+    await new Promise((r) => setTimeout(r, Number(auth.sessionLifetimeMs) + 500));
+    c.write(requestFrame(Metadata, 12, c.nextCorrelationId(), metadataBody));
+    t.equal(await c.nextFrame(10000), null, 'no answer after expiry: closed');
+    await stillWorks(t);
+  });
+
+  t.test('SASL_REAUTH: re-authentication as the same user keeps the connection, not twice within a second, not as another user', async (t) => {
+    const c = await RawClient.connect(broker.ports.saslReauth);
+    t.equal((await plainLogin(c, 'alice', USERS.alice)).errorCode, 0);
+    await new Promise((r) => setTimeout(r, 1100));
+    t.equal((await plainLogin(c, 'alice', USERS.alice)).errorCode, 0, 're-authenticated');
+    t.ok((await c.request(Metadata, 12, metadataBody)).brokers.length > 0, 'still served');
+    // Kafka's KafkaChannel allows one re-authentication a second; sooner, the handshake is an
+    // ordinary request on an authenticated connection, refused without closing it.
+    const soon = await c.request(SaslHandshake, 1, { mechanism: 'PLAIN' });
+    t.equal(soon.errorCode, 34, 'ILLEGAL_SASL_STATE for a handshake within a second');
+    const soonAuth = await c.request(SaslAuthenticate, 2, { authBytes: Buffer.from(`\0alice\0${USERS.alice}`) });
+    t.same([soonAuth.errorCode, soonAuth.errorMessage], [34, 'SaslAuthenticate request received after successful authentication']);
+    t.ok((await c.request(Metadata, 12, metadataBody)).brokers.length > 0, 'the connection is still served');
+    await new Promise((r) => setTimeout(r, 1100));
+    t.equal((await c.request(SaslHandshake, 1, { mechanism: 'PLAIN' })).errorCode, 0);
+    c.write(authFrame(c, Buffer.from(`\0admin\0${USERS.admin}`)));
+    const frame = await c.nextFrame(10000);
+    if (frame === null) t.fail('no answer to the re-authentication as another user');
+    else {
+      const r = decodeResponse(SaslAuthenticate, 2, frame);
+      t.same([r.errorCode, r.errorMessage], [58, 'Cannot change principals during re-authentication from User.alice: User.admin']);
+    }
+    t.ok(await closesWithin(c), 'then the connection closes');
+    await stillWorks(t);
   });
 
   t.test('a plaintext Kafka request on the TLS port closes the connection', async (t) => {
