@@ -247,6 +247,15 @@ t.test('kafkajs 2.2.4', async (t) => {
       );
       await cert.disconnect();
       t.match(refused, /Not authorized to access topics: \[Topic authorization failed\]|TOPIC_AUTHORIZATION_FAILED|not authorized/i, refused);
+      // The certificate's principal as Kafka names it (RFC 2253 subject): an ACL for it lets it write.
+      const certAcl = { ...acl, principal: certs.clientPrincipal };
+      await admin.createAcls({ acl: [certAcl] });
+      const cert2 = kafkajs(broker.ports.ssl, { ssl: { ...tlsCa(), cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) } }).producer();
+      await cert2.connect();
+      const [written] = await cert2.send({ topic: 'kjs-acl', messages: [{ value: 'from the certificate' }] });
+      await cert2.disconnect();
+      t.equal(written?.errorCode, 0, `${certs.clientPrincipal} may write once it has an ACL`);
+      await admin.deleteAcls({ filters: [certAcl] });
       const deleted = await admin.deleteAcls({ filters: [{ ...acl }] });
       t.same(deleted.filterResponses.map((f) => [f.errorCode, f.matchingAcls.length]), [[0, 1]]);
       const after = await admin.describeAcls({
