@@ -42,7 +42,7 @@ import { Listener } from './net/server.js';
 import type { Endpoint } from './config/kraft.js';
 import { newSession } from './auth/session.js';
 import { imageScramLookup } from './auth/scram.js';
-import { listenerSecurity } from './net/listener-security.js';
+import { clientSecurity, listenerSecurity, type ClientSecurity } from './net/listener-security.js';
 import { describeNative } from './native/index.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
@@ -156,6 +156,8 @@ export class Broker implements BrokerServices {
   private readonly creating = new Set<string>();
   /** Where the transaction coordinator's markers go (local partitions, or WriteTxnMarkers to their leaders). */
   private readonly markerChannel: TxnMarkerChannel;
+  /** How this broker connects to others' inter-broker listener (TLS, SASL as that listener asks). */
+  private readonly interBrokerSecurity: ClientSecurity;
   /** Connections to other brokers for the transaction coordinator's markers, by node id. */
   private readonly brokerClients = new Map<number, NodeClient>();
   private stopped = false;
@@ -258,9 +260,10 @@ export class Broker implements BrokerServices {
     const controllerEndpoint = config.roles.has('controller') ? config.listeners.find((l) => config.controllerListenerNames.includes(l.name)) : undefined;
     if (controllerEndpoint) registerControllerApis(this.controllerHandlers);
     const net = { ...config.net, maxConnections: Math.min(config.net.maxConnections, connectionsMax) };
-    this.controllerListener = controllerEndpoint ? new Listener(this, this.controllerHandlers, log, net, controllerEndpoint) : null;
-    const brokerEndpoints = config.roles.has('broker') ? config.listeners.filter((l) => !config.controllerListenerNames.includes(l.name)) : [];
     const securityDeps = { scramCredentials: imageScramLookup(this.image), log };
+    this.controllerListener = controllerEndpoint ? new Listener(this, this.controllerHandlers, log, net, controllerEndpoint, listenerSecurity(config, controllerEndpoint, securityDeps)) : null;
+    const brokerEndpoints = config.roles.has('broker') ? config.listeners.filter((l) => !config.controllerListenerNames.includes(l.name)) : [];
+    this.interBrokerSecurity = clientSecurity(config, config.interBrokerListenerName, 'sasl.mechanism.inter.broker.protocol', { lazy: true });
     this.clientListeners = brokerEndpoints.map((endpoint) => ({ endpoint, server: new Listener(this, this.handlers, log, net, endpoint, listenerSecurity(config, endpoint, securityDeps)), port: 0 }));
   }
 
@@ -482,6 +485,7 @@ export class Broker implements BrokerServices {
     if (!ep) return null;
     const r = this.config.replication;
     const client = new NodeClient({
+      ...this.interBrokerSecurity,
       host: ep.host,
       port: ep.port,
       clientId: `replica-fetcher-${this.nodeId}`,
@@ -671,6 +675,7 @@ export class Broker implements BrokerServices {
     if (known && known.opts.host === ep.host && known.opts.port === ep.port) return known;
     known?.close();
     const client = new NodeClient({
+      ...this.interBrokerSecurity,
       host: ep.host,
       port: ep.port,
       clientId: `broker-${this.nodeId}`,

@@ -22,6 +22,7 @@ import { alterUserScramCredentialsHandler } from './api/51-alter-user-scram-cred
 import type { BrokerConfig } from './config/broker-config.js';
 import { Controller, type CreateTopicSpec, type MetadataLogWriter } from './metadata/controller.js';
 import type { MetadataImage } from './metadata/image.js';
+import { clientSecurity } from './net/listener-security.js';
 import { NodeClient } from './net/node-client.js';
 import { ErrorCode } from './protocol/errors.js';
 
@@ -42,7 +43,9 @@ export const FORWARDED_HANDLERS: readonly ApiHandler[] = [
 export function controllerClientFor(config: BrokerConfig, nodeId: number): NodeClient {
   const target = config.quorum.voters[0] ?? config.quorum.bootstrapServers[0];
   if (!target) throw new Error('no controller address: controller.quorum.voters and controller.quorum.bootstrap.servers are empty');
+  const listener = config.controllerListenerNames[0];
   return new NodeClient({
+    ...(listener ? clientSecurity(config, listener, 'sasl.mechanism.controller.protocol') : {}),
     host: target.host,
     port: target.port,
     clientId: `broker-${nodeId}`,

@@ -99,6 +99,10 @@ export function registerAll(r: HandlerRegistry): void {
  */
 export function registerControllerApis(r: HandlerRegistry): void {
   r.register(apiVersionsHandler);
+  // A SASL controller listener authenticates brokers first (net/sasl-authenticator.ts answers these
+  // before authentication; afterwards the handlers answer ILLEGAL_SASL_STATE).
+  r.register(saslHandshakeHandler);
+  r.register(saslAuthenticateHandler);
   r.register(fetchMetadataHandler);
   // What broker-only nodes forward (forwarding.ts), answered from this controller.
   r.register(createTopicsHandler);

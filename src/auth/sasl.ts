@@ -56,3 +56,18 @@ export interface SaslMechanism {
   readonly name: string;
   create(ctx: SaslContext): SaslServer;
 }
+
+/**
+ * The client side of a mechanism, for this broker authenticating to another node (inter-broker
+ * and broker-to-controller connections on SASL listeners).
+ */
+export interface SaslClient {
+  readonly mechanism: string;
+  /** The first token (the client speaks first in PLAIN, SCRAM and OAUTHBEARER). */
+  first(): Buffer;
+  /**
+   * The answer to the server's token; null when the client has nothing more to send (the
+   * exchange is complete). Throws when the server's token is wrong (a SCRAM server signature).
+   */
+  next(serverToken: Buffer): Buffer | null;
+}

@@ -31,6 +31,26 @@ t.test('format writes meta.properties; a second format refuses', async (t) => {
   t.match(badId.stderr, /not a 22-character base64url uuid/);
 });
 
+t.test('format -c server.properties takes log.dirs, node.id and process.roles from it, as kafka-storage format does', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const props = join(d.dir, 'server.properties');
+  const dataDir = join(d.dir, 'data');
+  writeFileSync(props, `process.roles=broker\nnode.id=7\ncontroller.quorum.voters=1@127.0.0.1:9093\ncontroller.listener.names=CONTROLLER\nlisteners=PLAINTEXT://127.0.0.1:9092\nlog.dirs=${dataDir}\n`);
+  const missingId = sluice('format', '-c', props);
+  t.equal(missingId.status, 1);
+  t.match(missingId.stderr, /broker-only node joins an existing cluster: give its id with --cluster-id/);
+  const id = sluice('random-uuid').stdout.trim();
+  const res = sluice('format', '-c', props, '-t', id);
+  t.equal(res.status, 0, res.stderr);
+  const meta = readFileSync(join(dataDir, 'meta.properties'), 'utf8');
+  t.match(meta, /node.id=7/);
+  t.match(meta, new RegExp(`cluster.id=${id}`));
+  const none = sluice('format');
+  t.equal(none.status, 1);
+  t.match(none.stderr, /say which data directory to format/);
+});
+
 t.test('start on a formatted directory keeps its cluster id; a node id mismatch is refused', async (t) => {
   const d = tmpDataDir();
   t.teardown(d.remove);

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { Broker, formatDataDir } from '../broker.js';
 import { parseAddScram } from '../auth/scram.js';
 import { Cluster, defaultClusterDir } from '../cluster.js';
-import { ConfigError, defaultDataDir } from '../config/broker-config.js';
+import { ConfigError, defaultDataDir, loadBrokerConfig } from '../config/broker-config.js';
 import { createLogger } from '../logger.js';
 import { randomUuidString } from '../metadata/meta-properties.js';
 
@@ -205,12 +205,18 @@ async function cluster(args: ClusterArgs): Promise<void> {
   process.stdout.write(`cluster ${running.clusterId} ready: bootstrap ${running.bootstrap}, controller 127.0.0.1:${running.controllerPort}, data ${dataDir}\n`);
 }
 
-function format(args: { 'data-dir': string; 'cluster-id'?: string; 'node-id': number; 'broker-only'?: boolean; 'add-scram'?: string[] }): void {
+function format(args: { config?: string; 'data-dir'?: string; 'cluster-id'?: string; 'node-id'?: number; 'broker-only'?: boolean; 'add-scram'?: string[] }): void {
   try {
-    if (args['broker-only'] && !args['cluster-id']) throw new ConfigError('a broker-only node joins an existing cluster: give its id with --cluster-id');
+    // kafka-storage format -c server.properties: the node's own settings come from its config.
+    const config = args.config !== undefined ? loadBrokerConfig({ configFile: args.config }) : null;
+    const dataDir = args['data-dir'] ?? config?.dataDir;
+    if (dataDir === undefined) throw new ConfigError('say which data directory to format: --data-dir DIR, or --config server.properties (its log.dirs)');
+    const nodeId = args['node-id'] ?? config?.nodeId ?? 1;
+    const brokerOnly = args['broker-only'] ?? (config !== null && !config.roles.has('controller'));
+    if (brokerOnly && !args['cluster-id']) throw new ConfigError('a broker-only node joins an existing cluster: give its id with --cluster-id');
     const scramCredentials = (args['add-scram'] ?? []).map(parseAddScram);
-    const meta = formatDataDir({ dataDir: args['data-dir'], nodeId: args['node-id'], controller: !args['broker-only'], scramCredentials, ...(args['cluster-id'] ? { clusterId: args['cluster-id'] } : {}) });
-    process.stdout.write(`Formatted ${args['data-dir']} with cluster id ${meta.clusterId} and node id ${meta.nodeId}\n`);
+    const meta = formatDataDir({ dataDir, nodeId, controller: !brokerOnly, scramCredentials, ...(args['cluster-id'] ? { clusterId: args['cluster-id'] } : {}) });
+    process.stdout.write(`Formatted ${dataDir} with cluster id ${meta.clusterId} and node id ${meta.nodeId}\n`);
   } catch (err) {
     failWith(err instanceof ConfigError ? '' : 'cannot format: ', err);
   }
@@ -269,11 +275,13 @@ async function parseWithYargs(argv: string[]): Promise<void> {
       'format a data directory (write meta.properties and the metadata log)',
       (y) =>
         y
-          .option('data-dir', { type: 'string', demandOption: true, describe: 'data directory to format' })
-          .option('cluster-id', { type: 'string', describe: 'cluster id (default: a new random one)' })
-          .option('node-id', { type: 'number', default: 1, describe: 'node id' })
-          .option('broker-only', { type: 'boolean', default: false, describe: 'for a process.roles=broker node: its metadata log starts empty (a copy of the controller\'s); give the cluster id of its controller' })
+          .option('config', { alias: 'c', type: 'string', describe: 'a server.properties to take log.dirs, node.id and process.roles from, as kafka-storage format -c does' })
+          .option('data-dir', { type: 'string', describe: 'data directory to format (default: log.dirs of --config)' })
+          .option('cluster-id', { alias: 't', type: 'string', describe: 'cluster id (default: a new random one)' })
+          .option('node-id', { type: 'number', describe: 'node id (default: node.id of --config, else 1)' })
+          .option('broker-only', { type: 'boolean', describe: 'for a process.roles=broker node: its metadata log starts empty (a copy of the controller\'s); give the cluster id of its controller' })
           .option('add-scram', {
+            alias: 'S',
             type: 'string',
             array: true,
             describe: "a SCRAM credential to start with, as kafka-storage takes it: 'SCRAM-SHA-256=[name=alice,password=alice-secret]' (also iterations=, salt=, saltedpassword=); repeatable",

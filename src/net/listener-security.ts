@@ -15,12 +15,14 @@ import type { Endpoint } from '../config/kraft.js';
 import type { Logger } from '../logger.js';
 import { OAUTHBEARER, oauthBearerMechanismForListener } from '../auth/oauthbearer.js';
 import { PLAIN, plainMechanismForListener } from '../auth/plain.js';
-import type { SaslMechanism } from '../auth/sasl.js';
+import type { SaslClient, SaslMechanism } from '../auth/sasl.js';
+import { saslClientFactory } from '../auth/sasl-clients.js';
 import { isScramMechanism, scramMechanism, type ScramCredentialLookup } from '../auth/scram.js';
 import { needsSasl, usesTls } from '../auth/session.js';
 import type { SaslListenerConfig } from './sasl-authenticator.js';
 import type { ListenerSecurity, TlsListenerConfig } from './server.js';
 import { SslAuthenticationError, tlsListener } from './tls.js';
+import type { ConnectionOptions } from 'node:tls';
 
 export interface SecurityDeps {
   /** SCRAM credentials as the metadata log has them now. */
@@ -80,4 +82,46 @@ function listenerSasl(config: BrokerConfig, listenerName: string, deps: Security
     failedAuthDelayMs: num('connection.failed.authentication.delay.ms'),
     maxReceiveBytes: num('sasl.server.max.receive.size'),
   };
+}
+
+/** How this node connects to another node's listener (NodeClient's tls and sasl options). */
+export interface ClientSecurity {
+  readonly tls?: ConnectionOptions;
+  readonly sasl?: () => SaslClient;
+}
+
+/**
+ * This broker as a client of `listenerName` on other nodes: the inter-broker listener (with
+ * sasl.mechanism.inter.broker.protocol) or the controllers' (sasl.mechanism.controller.protocol).
+ * As in Kafka, the listener's own ssl.* configs serve both ways: its trust store checks the other
+ * node's certificate, its key store is this node's client certificate; its JAAS config's
+ * username/password are this node's SASL credentials.
+ */
+export function clientSecurity(
+  config: BrokerConfig,
+  listenerName: string,
+  mechanismConfig: 'sasl.mechanism.inter.broker.protocol' | 'sasl.mechanism.controller.protocol',
+  opts: { lazy?: boolean } = {},
+): ClientSecurity {
+  const protocol = config.securityProtocolMap.get(listenerName) ?? 'PLAINTEXT';
+  const out: { tls?: ConnectionOptions; sasl?: () => SaslClient } = {};
+  if (usesTls(protocol)) {
+    const { key, cert, pfx, passphrase, ca, minVersion, maxVersion, ciphers } = tlsListener(config, listenerName).options;
+    out.tls = { key, cert, pfx, passphrase, ca, minVersion, maxVersion, ciphers };
+    // ssl.endpoint.identification.algorithm="" turns host name checking off, as in Kafka.
+    if ((config.listenerGet(listenerName, 'ssl.endpoint.identification.algorithm') ?? '') === '') out.tls = { ...out.tls, checkServerIdentity: () => undefined };
+  }
+  if (needsSasl(protocol)) {
+    const mechanism = config.get(mechanismConfig) ?? 'GSSAPI';
+    const make = (): (() => SaslClient) => saslClientFactory((n) => config.listenerGet(listenerName, n, mechanism), listenerName, mechanism, mechanismConfig);
+    if (opts.lazy) {
+      // A single broker never connects to another: its start must not need credentials for it.
+      // The problem surfaces, with the same message, when a connection is first made.
+      let factory: (() => SaslClient) | null = null;
+      out.sasl = () => (factory ??= make())();
+    } else {
+      out.sasl = make();
+    }
+  }
+  return out;
 }

@@ -13,13 +13,22 @@
  * RequestTimeoutError and closes the connection, as Kafka's client does (the answer, if it came,
  * would be out of order with the next ones anyway).
  *
+ * Security: on an SSL or SASL_SSL listener the connection is TLS (`tls`, the listener's own trust
+ * and key stores, as Kafka's inter-broker client uses them); on a SASL listener the client
+ * authenticates after ApiVersions with SaslHandshake v1 and SaslAuthenticate (`sasl`) before any
+ * other request. When the server gives the session an end (KIP-368), an idle connection is
+ * replaced by a freshly authenticated one before it; a busy one is closed by the server and
+ * reopened on the next request.
+ *
  * Bounds: at most `inFlightMax` requests in flight (callers beyond wait their turn, in order),
  * responses at most `responseBytesMax` (a larger size prefix closes the connection).
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { SaslClient } from '../auth/sasl.js';
 import { requestHeaderVersion, responseHeaderVersion, type ApiCodec } from '../protocol/api-codec.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { ApiVersions } from '../protocol/generated/index.js';
+import { ApiVersions, SaslAuthenticate, SaslHandshake } from '../protocol/generated/index.js';
 import { encodeRequestHeader } from '../protocol/header.js';
 import { Reader, Writer } from '../protocol/wire.js';
 
@@ -37,6 +46,10 @@ export interface NodeClientOptions {
   inFlightMax: number;
   /** Largest response frame accepted. */
   responseBytesMax: number;
+  /** TLS to the node (its listener is SSL or SASL_SSL). */
+  tls?: ConnectionOptions;
+  /** SASL to the node (its listener is SASL_PLAINTEXT or SASL_SSL): a new client per connection. */
+  sasl?: () => SaslClient;
 }
 
 /** The node could not be reached, or the connection was lost before the answer. */
@@ -77,9 +90,14 @@ interface Connection {
   pending: Pending[];
   /** API key -> [min, max] the node serves. */
   versions: Map<number, [number, number]>;
-  /** ApiVersions answered: requests may go. */
+  /** ApiVersions answered (and SASL done): requests may go. */
   ready: boolean;
+  /** When the server ends the SASL session (epoch ms); null: never. */
+  sessionEndMs: number | null;
 }
+
+/** An idle connection is replaced this long before its SASL session ends. */
+const REAUTH_MARGIN_MS = 1000;
 
 export class NodeClient {
   private conn: Connection | null = null;
@@ -156,6 +174,11 @@ export class NodeClient {
 
   private connection(): Promise<Connection> {
     if (this.closed) return Promise.reject(new NodeUnavailableError(`client for ${this.address} closed`));
+    const conn = this.conn;
+    if (conn?.ready && conn.sessionEndMs !== null && Date.now() > conn.sessionEndMs - REAUTH_MARGIN_MS && conn.pending.length === 0) {
+      this.drop(new NodeUnavailableError(`SASL session with ${this.address} ending`), conn);
+      this.lastFailureMs = -Infinity;
+    }
     if (this.conn?.ready) return Promise.resolve(this.conn);
     this.connecting ??= this.open().finally(() => (this.connecting = null));
     return this.connecting;
@@ -165,12 +188,13 @@ export class NodeClient {
     const wait = this.lastFailureMs + this.opts.reconnectBackoffMs - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: this.opts.host, port: this.opts.port });
+      const { tls } = this.opts;
+      const s = tls ? tlsConnect({ ...tls, host: this.opts.host, port: this.opts.port }) : connect({ host: this.opts.host, port: this.opts.port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new NodeUnavailableError(`connecting to ${this.address} timed out after ${this.opts.connectTimeoutMs} ms`));
       }, this.opts.connectTimeoutMs);
-      s.once('connect', () => {
+      s.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         resolve(s);
       });
@@ -183,7 +207,7 @@ export class NodeClient {
       throw e;
     });
     socket.setNoDelay(true);
-    const conn: Connection = { socket, buffered: Buffer.alloc(0), pending: [], versions: new Map(), ready: false };
+    const conn: Connection = { socket, buffered: Buffer.alloc(0), pending: [], versions: new Map(), ready: false, sessionEndMs: null };
     this.conn = conn;
     socket.on('data', (d: Buffer) => this.receive(conn, d));
     socket.on('error', () => {});
@@ -197,8 +221,34 @@ export class NodeClient {
       throw err;
     }
     for (const k of res.apiKeys) conn.versions.set(k.apiKey, [k.minVersion, k.maxVersion]);
+    if (this.opts.sasl) await this.authenticate(conn, this.opts.sasl());
     conn.ready = true;
     return conn;
+  }
+
+  /** SaslHandshake v1, then SaslAuthenticate until the client has nothing more to say. */
+  private async authenticate(conn: Connection, client: SaslClient): Promise<void> {
+    const fail = (why: string): never => {
+      const err = new NodeUnavailableError(`SASL ${client.mechanism} authentication to ${this.address} failed: ${why}`);
+      this.drop(err, conn);
+      throw err;
+    };
+    const hs = await this.send(conn, SaslHandshake, 1, { mechanism: client.mechanism });
+    if (hs.errorCode !== ErrorCode.NONE) fail(`SaslHandshake error ${hs.errorCode} (the node enables ${hs.mechanisms.join(', ') || 'no mechanism'})`);
+    const range = conn.versions.get(SaslAuthenticate.apiKey);
+    const version = Math.min(range?.[1] ?? 0, SaslAuthenticate.maxVersion);
+    let token: Buffer | null = client.first();
+    for (let step = 0; token !== null; step++) {
+      if (step >= 8) fail('too many rounds');
+      const res = await this.send(conn, SaslAuthenticate, version, { authBytes: token });
+      if (res.errorCode !== ErrorCode.NONE) fail(res.errorMessage ?? `error ${res.errorCode}`);
+      try {
+        token = client.next(res.authBytes);
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      if (token === null && res.sessionLifetimeMs > 0n) conn.sessionEndMs = Date.now() + Number(res.sessionLifetimeMs);
+    }
   }
 
   private send<Req, Res>(conn: Connection, codec: ApiCodec<Req, Res>, version: number, body: Req): Promise<Res> {
