@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, freePortRun, until } from './harness.js';
-import { startKafka, type KafkaProcess } from './reference/kafka.js';
+import { newClusterId, startKafka, type KafkaProcess } from './reference/kafka.js';
 
 export const STORE_PASSWORD = 'test-store-secret';
 
@@ -168,8 +168,8 @@ export async function startSecureBroker(dir: string, certs: Certs, extra: Record
       .map(([k, v]) => `${k}=${v}`)
       .join('\n') + '\n',
   );
-  // As a Kafka user runs kafka-storage format --add-scram before the first start.
-  const fmt = spawnSync(process.execPath, [CLI, 'format', '--data-dir', dataDir, ...SCRAM_USERS.flatMap((s) => ['--add-scram', s])], { encoding: 'utf8' });
+  // The same command line as kafka-storage format -t <id> -c server.properties --add-scram ...
+  const fmt = spawnSync(process.execPath, [CLI, 'format', '-t', newClusterId(), '-c', propsFile, ...SCRAM_USERS.flatMap((s) => ['--add-scram', s])], { encoding: 'utf8' });
   if (fmt.status !== 0) throw new Error(`sluice format --add-scram failed (exit ${fmt.status}):\n${fmt.stdout}${fmt.stderr}`);
   const proc = spawn(process.execPath, [CLI, 'start', '--config', propsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
