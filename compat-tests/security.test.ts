@@ -702,6 +702,17 @@ t.test('bad input on the authentication path', async (t) => {
     await stillWorks(t);
   });
 
+  t.test('SASL_PLAINTEXT (sessions do not end): a SaslHandshake after authentication is refused, the connection kept', async (t) => {
+    const c = await sasl();
+    t.equal((await plainLogin(c, 'alice', USERS.alice)).errorCode, 0);
+    await new Promise((r) => setTimeout(r, 1100));
+    // Kafka re-authenticates only a session that has an end (KafkaChannel); otherwise the
+    // handshake is an ordinary request, refused by KafkaApis.
+    t.equal((await c.request(SaslHandshake, 1, { mechanism: 'PLAIN' })).errorCode, 34, 'ILLEGAL_SASL_STATE');
+    t.ok((await c.request(Metadata, 12, metadataBody)).brokers.length > 0, 'the connection is still served');
+    c.close();
+  });
+
   t.test('a plaintext Kafka request on the TLS port closes the connection', async (t) => {
     const c = await RawClient.connect(broker.ports.saslSsl);
     c.write(requestFrame(ApiVersions, 0, c.nextCorrelationId(), { clientSoftwareName: '', clientSoftwareVersion: '' }));
