@@ -27,6 +27,7 @@ import type { ApiCodec } from './protocol/api-codec.js';
 import type { IsrChange } from './replica/partition.js';
 import { HandlerRegistry } from './api/registry.js';
 import type { BrokerServices } from './api/context.js';
+import { authorizerFromConfig, type StandardAuthorizer } from './auth/authorizer.js';
 import { ConfigError, listenersWithClientAddress, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
 import { checkLimits, connectionsMaxFor, limits, logFileHandlesMax, openFilesLimit } from './config/limits.js';
 import { BoundedFileIO } from './log/bounded-file-io.js';
@@ -121,6 +122,8 @@ export class Broker implements BrokerServices {
   readonly handlers = new HandlerRegistry();
   readonly image = new MetadataImage();
   readonly controller: Controller;
+  /** authorizer.class.name's authorizer over this node's ACLs (the image's); null when none is configured. */
+  readonly authorizer: StandardAuthorizer | null;
   /** The partition logs: only the replica layer and the broker's own chores (flush, retention, cleaning) use them. */
   private readonly logs: LogManager;
   /** The partitions this broker holds: what requests do to partition data goes through here. */
@@ -181,6 +184,10 @@ export class Broker implements BrokerServices {
     this.image.brokerConfigs.set(String(meta.nodeId), new Map());
     config.setDynamic({ node: this.image.brokerConfigs.get(String(meta.nodeId))!, cluster: this.image.brokerConfigs.get('')! });
     metadataLog.replay(this.image);
+    // A broker-only node's ACLs are complete once its metadata has caught up (joinAsBrokerOnly).
+    this.authorizer = authorizerFromConfig(config, () => this.image.acls, config.roles.has('controller'));
+    // The controller APIs a combined node calls in process are its own, as a super user's.
+    this.authorizer?.trust(IN_PROCESS_SESSION);
     this.logs = new LogManager(config.dataDir, io, config, log);
     this.forgetReservedTopic(log);
     this.recordChecks = new RecordCheckPool(log);
@@ -440,6 +447,7 @@ export class Broker implements BrokerServices {
       onError: (m) => this.log.warn(m),
     });
     this.metadataFetcher = fetcher;
+    void fetcher.caughtUp.then(() => this.authorizer?.markLoaded());
     fetcher.start();
     await this.joinMembership(client, fetcher.caughtUp);
     this.producerIds.prefetch();

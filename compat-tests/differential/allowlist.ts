@@ -34,8 +34,8 @@ export const ALLOWLIST: readonly AllowEntry[] = [
       'not served yet, issue 12 (several brokers): AlterReplicaLogDirs, DescribeQuorum, UnregisterBroker and the raft voter APIs belong to the replica layer and the KRaft quorum',
   },
   {
-    observation: /^api-versions\/key(29|30|31|38|39|40|41)$/,
-    reason: 'not served yet, issue 13 (security): ACLs (29-31) and delegation tokens (38-41)',
+    observation: /^api-versions\/key(38|39|40|41)$/,
+    reason: 'not served yet, issue 13 (security): delegation tokens (38-41)',
   },
   {
     observation: /^api-versions\/key(48|49)$/,

@@ -117,12 +117,16 @@ export interface Pair {
   stop(): Promise<void>;
 }
 
-/** Both brokers, fresh, with DIFFERENTIAL_SETTINGS given to each (Kafka's server.properties, Sluice's --override). */
-export async function startPair(): Promise<Pair> {
+/**
+ * Both brokers, fresh, with DIFFERENTIAL_SETTINGS given to each (Kafka's server.properties, Sluice's
+ * --override), and `extra` settings after them (a suite of its own, e.g. with an authorizer).
+ */
+export async function startPair(extra: Record<string, string> = {}): Promise<Pair> {
   const data = tmpDataDir('sluice-differential-');
-  const overrides = Object.entries(DIFFERENTIAL_SETTINGS).flatMap(([k, v]) => ['--override', `${k}=${v}`]);
+  const settings = { ...DIFFERENTIAL_SETTINGS, ...extra };
+  const overrides = Object.entries(settings).flatMap(([k, v]) => ['--override', `${k}=${v}`]);
   const [kafka, sluice] = await Promise.all([
-    startKafka({ overrides: { ...DIFFERENTIAL_SETTINGS } }),
+    startKafka({ overrides: settings }),
     spawnBroker({ dataDir: data.dir, args: overrides }),
   ]);
   return {

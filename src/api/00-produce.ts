@@ -44,6 +44,10 @@
  *
  * acks=-1 is answered when the high watermark has passed the batches (at once while the ISR is
  * this broker alone), REQUEST_TIMED_OUT at timeout_ms otherwise.
+ * Authorization (issue 13, Kafka's handleProduceRequest): a request carrying a transactional batch
+ * needs WRITE on its transactional id (else every partition gets
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED), and each topic needs WRITE (TOPIC_AUTHORIZATION_FAILED,
+ * checked before the topic's existence so an unauthorized client learns nothing of it).
  * min.insync.replicas never refuses acks=-1 here: Kafka checks the ISR against the effective
  * minimum, min(min.insync.replicas, replication factor) (Partition.effectiveMinIsr), and the
  * replication factor on one node is 1.
@@ -55,6 +59,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/00-produce.js';
 import type { ProduceEntry, ProduceOutcome } from '../replica/replica-manager.js';
+import { authorize, authorizedNames, Op, Res } from './authorize.js';
 import { CLOSE_CONNECTION, type ApiHandler, type HandlerResult, type RequestContext } from './registry.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
@@ -78,6 +83,11 @@ function refused(index: number, errorCode: number, errorMessage: string): Partit
   return partitionResponse(index, { errorCode, errorMessage, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [] });
 }
 
+/** Whether any batch of the request is transactional (attributes bit 4; Kafka's RequestUtils.hasTransactionalRecords). */
+function hasTransactionalBatch(req: ProduceRequest): boolean {
+  return req.topicData.some((td) => td.partitionData.some((pd) => pd.records !== null && pd.records.length >= 23 && (pd.records.readInt16BE(21) & 0x10) !== 0));
+}
+
 export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
   codec: Produce,
   minVersion: 0,
@@ -86,9 +96,14 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
     const b = ctx.broker;
     const version = ctx.apiVersion;
     const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
+    const txnDenied = b.authorizer !== null && hasTransactionalBatch(req)
+      && (req.transactionalId === null || !authorize(ctx, Op.WRITE, Res.TRANSACTIONAL_ID, req.transactionalId));
+    const writable = b.authorizer === null ? null : authorizedNames(ctx, Op.WRITE, Res.TOPIC, req.topicData.map((td) => td.name));
     // Partitions refused by the request's own checks, and those handed to the replica layer.
     const answers = req.topicData.map((td) =>
       td.partitionData.map((pd): PartitionResponse | number => {
+        if (txnDenied) return refused(pd.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional Id authorization failed.');
+        if (writable !== null && !writable.has(td.name)) return refused(pd.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Topic authorization failed.');
         if (version < 3) return refused(pd.index, ErrorCode.UNSUPPORTED_VERSION, 'Produce versions 0-2 are not supported; use version 3 or later.');
         if (!acksValid) return refused(pd.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, got ${req.acks}.`);
         return -1;

@@ -18,6 +18,7 @@ import { METADATA_TOPIC } from '../metadata/metadata-log.js';
 import { partitionKey } from '../replica/purgatory.js';
 import type { BrokerServices } from './context.js';
 import { longPoll, type PollRead } from './long-poll.js';
+import { authorizeCluster, Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];
@@ -67,6 +68,8 @@ export const fetchMetadataHandler: ApiHandler<FetchRequest, FetchResponse> = {
   maxVersion: 12,
   handle(req: FetchRequest, ctx: RequestContext): FetchResponse | Promise<FetchResponse | null> {
     const b = ctx.broker;
+    // Issue 13: a broker fetching the metadata log needs CLUSTER_ACTION on the cluster.
+    if (!authorizeCluster(ctx, Op.CLUSTER_ACTION)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, sessionId: 0, responses: [], nodeEndpoints: [] };
     const first = answer(b, req);
     const waitMs = Math.min(req.maxWaitMs, limits.fetchMaxWaitMsCap);
     if (first.bytes >= Math.max(req.minBytes, 1) || waitMs <= 0) return first.response;

@@ -38,6 +38,7 @@
  * differential scenario div-zstd-old-fetch). A client that cannot read zstd fails in its decoder.
  */
 import { limits } from '../config/limits.js';
+import { authorizeCluster, authorizedNames, Op, Res } from './authorize.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { Fetch, type FetchRequest, type FetchResponse } from '../protocol/generated/01-fetch.js';
 import { EMPTY } from '../protocol/wire.js';
@@ -77,7 +78,20 @@ interface ReadResult {
   hasError: boolean;
 }
 
-function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContext): ReadResult {
+/**
+ * Authorization (issue 13, Kafka's handleFetchRequest): a follower's fetch needs CLUSTER_ACTION on
+ * the cluster, a consumer's READ on each topic; a partition refused gets TOPIC_AUTHORIZATION_FAILED
+ * (before its existence is looked at). Null when everything is allowed.
+ */
+function readableTopics(req: FetchRequest, ctx: RequestContext): ReadonlySet<string> | null {
+  if (ctx.broker.authorizer === null) return null;
+  const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
+  const names = req.topics.map((t) => t.topic);
+  if (replicaId >= 0) return authorizeCluster(ctx, Op.CLUSTER_ACTION) ? null : new Set();
+  return authorizedNames(ctx, Op.READ, Res.TOPIC, names);
+}
+
+function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContext, readable: ReadonlySet<string> | null): ReadResult {
   // What the connection grants for unread responses; 0 still returns one batch (KIP-74).
   const granted = ctx.takeResponseBytes(Math.min(Math.max(req.maxBytes, 0), limits.fetchResponseBytesMax));
   let budget = granted;
@@ -91,6 +105,10 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
     topic: ft.topic,
     topicId: ft.topicId,
     partitions: ft.partitions.map((fp): PartitionData => {
+      if (readable !== null && !readable.has(ft.topic)) {
+        hasError = true;
+        return emptyPartition(fp.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      }
       const partition = b.replicas.getPartition(ft.topic, fp.partition);
       if (!partition) {
         hasError = true;
@@ -156,11 +174,12 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
     if (req.sessionId !== 0) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
     }
-    const first = readPartitions(b, req, ctx);
+    const readable = readableTopics(req, ctx);
+    const first = readPartitions(b, req, ctx, readable);
     const waitMs = Math.min(req.maxWaitMs, limits.fetchMaxWaitMsCap);
     if (first.hasError || first.bytes >= req.minBytes || waitMs <= 0) return first.response;
     const keys = req.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
     const poll = (r: ReadResult): PollRead<FetchResponse> => ({ response: r.response, ready: r.hasError || r.bytes >= req.minBytes, giveBack: () => ctx.returnResponseBytes(r.bytes) });
-    return longPoll(ctx, b.replicas.delayedFetch, keys, waitMs, poll(first), () => poll(readPartitions(b, req, ctx)));
+    return longPoll(ctx, b.replicas.delayedFetch, keys, waitMs, poll(first), () => poll(readPartitions(b, req, ctx, readable)));
   },
 };

@@ -14,6 +14,7 @@
  * current_leader_epoch above the leader's (always 0 here) gets UNKNOWN_LEADER_EPOCH and one below
  * -1 FENCED_LEADER_EPOCH; a timestamp no record reaches answers offset -1 with leader epoch -1.
  */
+import { authorizedNames, Op, Res } from './authorize.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse } from '../protocol/generated/02-list-offsets.js';
 import { LogStorageError, type Partition } from '../replica/partition.js';
@@ -55,6 +56,8 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
   handle(req: ListOffsetsRequest, ctx: RequestContext): ListOffsetsResponse {
     const b = ctx.broker;
     const v = ctx.apiVersion;
+    // Issue 13: DESCRIBE on each topic, else TOPIC_AUTHORIZATION_FAILED (Kafka's handleListOffsetRequest).
+    const describable = b.authorizer === null ? null : authorizedNames(ctx, Op.DESCRIBE, Res.TOPIC, req.topics.map((t) => t.name));
     const seen = new Set<string>();
     const duplicates = new Set<string>();
     for (const t of req.topics) {
@@ -70,6 +73,7 @@ export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsRespo
         name: t.name,
         partitions: t.partitions.filter((p, i) => !duplicates.has(`${t.name}\u0000${p.partitionIndex}`) || firstIndex(t.partitions, p.partitionIndex) === i).map((p): PartitionResponse => {
           const base = { partitionIndex: p.partitionIndex, oldStyleOffsets: [] as bigint[], timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+          if (describable !== null && !describable.has(t.name)) return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
           if (duplicates.has(`${t.name}\u0000${p.partitionIndex}`)) return { ...base, errorCode: ErrorCode.INVALID_REQUEST };
           const plog = b.replicas.getPartition(t.name, p.partitionIndex);
           if (!plog) return { ...base, errorCode: b.replicas.notHostedError(t.name, p.partitionIndex) };

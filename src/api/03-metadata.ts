@@ -13,6 +13,10 @@
  * answered once (Kafka keeps a set).
  * The controller is this node, and it is in the broker list (kafkajs needs that).
  * Version 13 (top-level error code) is not served yet.
+ * Authorization (issue 13, Kafka's handleTopicMetadataRequest): topics without DESCRIBE are left
+ * out of an all-topics answer and answered TOPIC_AUTHORIZATION_FAILED when named (without looking
+ * at whether they exist; by id, with the id); auto-creation needs CREATE on the cluster or on the
+ * topic, else TOPIC_AUTHORIZATION_FAILED. Authorized-operations bit sets are the session's.
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { Metadata, type MetadataRequest, type MetadataResponse } from '../protocol/generated/03-metadata.js';
@@ -20,7 +24,8 @@ import { ZERO_UUID } from '../protocol/wire.js';
 import type { BrokerServices } from './context.js';
 import type { TopicState } from '../metadata/image.js';
 import { checkTopicName } from '../metadata/controller.js';
-import { CLUSTER_ALL_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_ALL_OPERATIONS } from './acl-operations.js';
+import { OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
+import { authorize, authorizeCluster, authorizedOperations, Op, Res } from './authorize.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import { METADATA_TOPIC } from '../metadata/metadata-log.js';
 import { clusterBrokers } from './cluster-brokers.js';
@@ -67,13 +72,14 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
   maxVersion: 12,
   handle(req: MetadataRequest, ctx: RequestContext): MetadataResponse {
     const b = ctx.broker;
-    const ops = req.includeTopicAuthorizedOperations ? TOPIC_ALL_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+    const ops = (t: TopicState): number => authorizedOperations(ctx, Res.TOPIC, t.name, req.includeTopicAuthorizedOperations);
+    const describable = (name: string): boolean => authorize(ctx, Op.DESCRIBE, Res.TOPIC, name);
     const allTopics = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0);
     const autoCreate = (ctx.apiVersion < 4 || req.allowAutoTopicCreation) && b.config.autoCreateTopics;
 
     const topics: TopicResponse[] = [];
     if (allTopics) {
-      for (const t of b.image.topicsByName.values()) topics.push(topicMetadata(b, t, ops));
+      for (const t of b.image.topicsByName.values()) if (describable(t.name)) topics.push(topicMetadata(b, t, ops(t)));
     } else {
       const seen = new Set<string>();
       for (const rt of req.topics ?? []) {
@@ -83,7 +89,12 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
         if (rt.name === null) {
           const t = rt.topicId.equals(ZERO_UUID) ? undefined : b.image.topicsById.get(rt.topicId.toString('base64url'));
           // The response name is nullable only from v12; v10-11 answer an unknown id with ''.
-          topics.push(t ? topicMetadata(b, t, ops) : errorTopic(ctx.apiVersion >= 12 ? null : '', rt.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+          if (t && !describable(t.name)) topics.push(errorTopic(ctx.apiVersion >= 12 ? null : '', rt.topicId, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+          else topics.push(t ? topicMetadata(b, t, ops(t)) : errorTopic(ctx.apiVersion >= 12 ? null : '', rt.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+          continue;
+        }
+        if (!describable(rt.name)) {
+          topics.push(errorTopic(rt.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
           continue;
         }
         let t = b.image.topicsByName.get(rt.name);
@@ -94,6 +105,10 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
           continue;
         }
         if (!t && autoCreate) {
+          if (!authorizeCluster(ctx, Op.CREATE) && !authorize(ctx, Op.CREATE, Res.TOPIC, rt.name)) {
+            topics.push(errorTopic(rt.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+            continue;
+          }
           if (checkTopicName(rt.name) !== null) {
             topics.push(errorTopic(rt.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION));
             continue;
@@ -113,7 +128,7 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
           t = created.topic;
         }
         const unknownCode = checkTopicName(rt.name) === null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION;
-        topics.push(t ? topicMetadata(b, t, ops) : errorTopic(rt.name, ZERO_UUID, unknownCode));
+        topics.push(t ? topicMetadata(b, t, ops(t)) : errorTopic(rt.name, ZERO_UUID, unknownCode));
       }
     }
     return {
@@ -126,7 +141,9 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
       controllerId: b.nodeId,
       topics,
       // Only v8-10 carry it (KIP-430; v11 moved it to DescribeCluster); the codec drops it elsewhere.
-      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations && ctx.apiVersion >= 8 && ctx.apiVersion <= 10 ? CLUSTER_ALL_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations && ctx.apiVersion >= 8 && ctx.apiVersion <= 10
+        ? (authorizeCluster(ctx, Op.DESCRIBE) ? authorizedOperations(ctx, Res.CLUSTER, 'kafka-cluster') : 0)
+        : OPERATIONS_NOT_REQUESTED,
       errorCode: ErrorCode.NONE,
     };
   },

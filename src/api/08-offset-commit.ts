@@ -10,8 +10,17 @@
  * COORDINATOR_NOT_AVAILABLE; NOT_COORDINATOR when the partition's leadership moved meanwhile).
  */
 import { OffsetCommit, type OffsetCommitRequest, type OffsetCommitResponse } from '../protocol/generated/08-offset-commit.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorize, authorizedNames, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { whenOffsetsDurable } from './offsets-durable.js';
+
+function answerAll(req: OffsetCommitRequest, errorCode: number): OffsetCommitResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+  };
+}
 
 export const offsetCommitHandler: ApiHandler<OffsetCommitRequest, OffsetCommitResponse> = {
   codec: OffsetCommit,
@@ -19,16 +28,22 @@ export const offsetCommitHandler: ApiHandler<OffsetCommitRequest, OffsetCommitRe
   maxVersion: 9,
   handle(req: OffsetCommitRequest, ctx: RequestContext): OffsetCommitResponse | Promise<OffsetCommitResponse> {
     const b = ctx.broker;
-    const codes = b.groups.commitOffsets(
+    // Issue 13 (Kafka's handleOffsetCommitRequest): READ on the group, then READ on each topic.
+    if (!authorize(ctx, Op.READ, Res.GROUP, req.groupId)) return answerAll(req, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const readable = authorizedNames(ctx, Op.READ, Res.TOPIC, req.topics.map((t) => t.name));
+    const allowed = req.topics.filter((t) => readable.has(t.name));
+    const allowedCodes = allowed.length === 0 ? [] : b.groups.commitOffsets(
       {
         groupId: req.groupId,
         generationId: req.generationIdOrMemberEpoch,
         memberId: req.memberId,
         groupInstanceId: req.groupInstanceId,
-        topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions })),
+        topics: allowed.map((t) => ({ name: t.name, partitions: t.partitions })),
       },
       (topic, partition) => b.replicas.metadataHas(topic, partition),
     );
+    let next = 0;
+    const codes = req.topics.map((t) => (readable.has(t.name) ? allowedCodes[next++]! : t.partitions.map(() => ErrorCode.TOPIC_AUTHORIZATION_FAILED)));
     const answer = (codes: number[][]): OffsetCommitResponse => ({
       throttleTimeMs: 0,
       topics: req.topics.map((t, i) => ({

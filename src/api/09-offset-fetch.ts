@@ -8,6 +8,7 @@
 import { OffsetFetch, type OffsetFetchRequest, type OffsetFetchResponse } from '../protocol/generated/09-offset-fetch.js';
 import type { FetchedOffset } from '../group/coordinator.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { authorize, authorizedNames, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 const toPartition = (version: number) => (o: FetchedOffset) => ({
@@ -17,6 +18,31 @@ const toPartition = (version: number) => (o: FetchedOffset) => ({
   metadata: o.metadata,
   errorCode: o.errorCode,
 });
+
+/** v2+ answers a top-level error and no partitions; v0-1, which have no top-level error, one per partition asked (Kafka's OffsetFetchRequest.getErrorResponse). */
+function refuseAll(req: OffsetFetchRequest, v: number, errorCode: number): OffsetFetchResponse {
+  if (v >= 2) return { throttleTimeMs: 0, topics: [], errorCode, groups: [] };
+  const err = { offset: -1n, leaderEpoch: -1, metadata: '', errorCode };
+  return {
+    throttleTimeMs: 0,
+    topics: (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partition) => toPartition(v)({ partition, ...err })) })),
+    errorCode: 0,
+    groups: [],
+  };
+}
+
+type GroupOffsets = ReturnType<RequestContext['broker']['groups']['fetchOffsets']>;
+
+/**
+ * Issue 13 (Kafka's handleOffsetFetchRequest): topics without DESCRIBE are left out of an
+ * all-topics answer, and their partitions answered TOPIC_AUTHORIZATION_FAILED when asked for.
+ */
+function describableOffsets(ctx: RequestContext, topics: GroupOffsets, allTopics: boolean): GroupOffsets {
+  if (ctx.broker.authorizer === null) return topics;
+  const ok = authorizedNames(ctx, Op.DESCRIBE, Res.TOPIC, topics.map((t) => t.name));
+  if (allTopics) return topics.filter((t) => ok.has(t.name));
+  return topics.map((t) => (ok.has(t.name) ? t : { ...t, partitions: t.partitions.map((p) => ({ ...p, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }));
+}
 
 export const offsetFetchHandler: ApiHandler<OffsetFetchRequest, OffsetFetchResponse> = {
   codec: OffsetFetch,
@@ -31,25 +57,20 @@ export const offsetFetchHandler: ApiHandler<OffsetFetchRequest, OffsetFetchRespo
         topics: [],
         errorCode: 0,
         groups: req.groups.map((group) => {
+          if (!authorize(ctx, Op.DESCRIBE, Res.GROUP, group.groupId)) return { groupId: group.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
           if (!g.coordinates(group.groupId)) return { groupId: group.groupId, topics: [], errorCode: ErrorCode.NOT_COORDINATOR };
-          const topics = g.fetchOffsets(group.groupId, group.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, req.requireStable);
+          const topics = describableOffsets(ctx, g.fetchOffsets(group.groupId, group.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, req.requireStable), group.topics === null);
           return { groupId: group.groupId, topics: topics.map((t) => ({ name: t.name, topicId: Buffer.alloc(16), partitions: t.partitions.map(toPartition(v)) })), errorCode: 0 };
         }),
       };
     }
     // Not the coordinator: v2+ answers a top-level error and no partitions; v0-1, which have no
     // top-level error, one per partition asked (Kafka's OffsetFetchRequest.getErrorResponse).
+    if (!authorize(ctx, Op.DESCRIBE, Res.GROUP, req.groupId)) return refuseAll(req, v, ErrorCode.GROUP_AUTHORIZATION_FAILED);
     if (!g.coordinates(req.groupId)) {
-      if (v >= 2) return { throttleTimeMs: 0, topics: [], errorCode: ErrorCode.NOT_COORDINATOR, groups: [] };
-      const err = { offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NOT_COORDINATOR };
-      return {
-        throttleTimeMs: 0,
-        topics: (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partition) => toPartition(v)({ partition, ...err })) })),
-        errorCode: 0,
-        groups: [],
-      };
+      return refuseAll(req, v, ErrorCode.NOT_COORDINATOR);
     }
-    const topics = g.fetchOffsets(req.groupId, req.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, req.requireStable);
+    const topics = describableOffsets(ctx, g.fetchOffsets(req.groupId, req.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, req.requireStable), req.topics === null);
     return { throttleTimeMs: 0, topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(toPartition(v)) })), errorCode: 0, groups: [] };
   },
 };

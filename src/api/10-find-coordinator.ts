@@ -11,6 +11,7 @@ import { FindCoordinator, type FindCoordinatorRequest, type FindCoordinatorRespo
 import { OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../metadata/internal-topic.js';
 import { clusterBrokers } from './cluster-brokers.js';
 import type { BrokerServices } from './context.js';
+import { authorize, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 const KEY_TYPE_GROUP = 0;
@@ -34,6 +35,18 @@ function lookup(b: BrokerServices, listenerName: string, key: string, keyType: n
   return { errorCode: ErrorCode.NONE, errorMessage: 'NONE', nodeId: at.nodeId, host: at.host, port: at.port };
 }
 
+/** Issue 13: DESCRIBE on the group, or on the transactional id (Kafka's getCoordinator). */
+function authorizedLookup(ctx: RequestContext, key: string, keyType: number): ReturnType<typeof lookup> {
+  const none = { nodeId: -1, host: '', port: -1 };
+  if (keyType === KEY_TYPE_GROUP && !authorize(ctx, Op.DESCRIBE, Res.GROUP, key)) {
+    return { ...none, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: 'Group authorization failed.' };
+  }
+  if (keyType === KEY_TYPE_TRANSACTION && !authorize(ctx, Op.DESCRIBE, Res.TRANSACTIONAL_ID, key)) {
+    return { ...none, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'Transactional Id authorization failed.' };
+  }
+  return lookup(ctx.broker, ctx.session.listenerName, key, keyType);
+}
+
 export const findCoordinatorHandler: ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> = {
   codec: FindCoordinator,
   minVersion: 0,
@@ -48,9 +61,9 @@ export const findCoordinatorHandler: ApiHandler<FindCoordinatorRequest, FindCoor
         nodeId: 0,
         host: '',
         port: 0,
-        coordinators: req.coordinatorKeys.map((key) => ({ key, ...lookup(b, ctx.session.listenerName, key, req.keyType) })),
+        coordinators: req.coordinatorKeys.map((key) => ({ key, ...authorizedLookup(ctx, key, req.keyType) })),
       };
     }
-    return { throttleTimeMs: 0, ...lookup(b, ctx.session.listenerName, req.key, req.keyType), coordinators: [] };
+    return { throttleTimeMs: 0, ...authorizedLookup(ctx, req.key, req.keyType), coordinators: [] };
   },
 };

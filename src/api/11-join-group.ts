@@ -6,6 +6,8 @@
  */
 import { JoinGroup, type JoinGroupRequest, type JoinGroupResponse } from '../protocol/generated/11-join-group.js';
 import type { JoinResult } from '../group/group.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorize, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 function toResponse(r: JoinResult, version: number): JoinGroupResponse {
@@ -27,6 +29,9 @@ export const joinGroupHandler: ApiHandler<JoinGroupRequest, JoinGroupResponse> =
   minVersion: 0,
   maxVersion: 9,
   handle(req: JoinGroupRequest, ctx: RequestContext): JoinGroupResponse | Promise<JoinGroupResponse> {
+    if (!authorize(ctx, Op.READ, Res.GROUP, req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: ctx.apiVersion >= 7 ? null : '', leader: '', skipAssignment: false, memberId: '', members: [] };
+    }
     const result = ctx.broker.groups.join({
       groupId: req.groupId,
       sessionTimeoutMs: req.sessionTimeoutMs,

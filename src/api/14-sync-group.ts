@@ -5,6 +5,8 @@
  */
 import { SyncGroup, type SyncGroupRequest, type SyncGroupResponse } from '../protocol/generated/14-sync-group.js';
 import type { SyncResult } from '../group/group.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorize, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 const toResponse = (r: SyncResult): SyncGroupResponse => ({ throttleTimeMs: 0, ...r });
@@ -14,6 +16,9 @@ export const syncGroupHandler: ApiHandler<SyncGroupRequest, SyncGroupResponse> =
   minVersion: 0,
   maxVersion: 5,
   handle(req: SyncGroupRequest, ctx: RequestContext): SyncGroupResponse | Promise<SyncGroupResponse> {
+    if (!authorize(ctx, Op.READ, Res.GROUP, req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+    }
     const result = ctx.broker.groups.sync({
       groupId: req.groupId,
       generationId: req.generationId,

@@ -5,11 +5,10 @@
  */
 import { DescribeGroups, type DescribeGroupsRequest, type DescribeGroupsResponse } from '../protocol/generated/15-describe-groups.js';
 import { OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorize, authorizedOperations, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
-// AclOperation codes for a group: READ 3, DELETE 6, DESCRIBE 8, DESCRIBE_CONFIGS 10 and
-// ALTER_CONFIGS 11 (groups have configs since KIP-848; Kafka 4.x's AclEntry lists all five).
-const GROUP_ALL_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
 
 export const describeGroupsHandler: ApiHandler<DescribeGroupsRequest, DescribeGroupsResponse> = {
   codec: DescribeGroups,
@@ -19,6 +18,10 @@ export const describeGroupsHandler: ApiHandler<DescribeGroupsRequest, DescribeGr
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((id) => {
+        // Issue 13: DESCRIBE on the group (Kafka's handleDescribeGroupsRequest).
+        if (!authorize(ctx, Op.DESCRIBE, Res.GROUP, id)) {
+          return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, groupId: id, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
+        }
         const s = ctx.broker.groups.describe(id);
         return {
           errorCode: 0,
@@ -35,7 +38,7 @@ export const describeGroupsHandler: ApiHandler<DescribeGroupsRequest, DescribeGr
             memberMetadata: m.metadata,
             memberAssignment: m.assignment,
           })),
-          authorizedOperations: req.includeAuthorizedOperations ? GROUP_ALL_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+          authorizedOperations: authorizedOperations(ctx, Res.GROUP, id, req.includeAuthorizedOperations),
         };
       }),
     };

@@ -3,6 +3,7 @@
  * group type (KIP-848); every group here is a classic group.
  */
 import { ListGroups, type ListGroupsRequest, type ListGroupsResponse } from '../protocol/generated/16-list-groups.js';
+import { authorize, authorizeCluster, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const listGroupsHandler: ApiHandler<ListGroupsRequest, ListGroupsResponse> = {
@@ -10,10 +11,12 @@ export const listGroupsHandler: ApiHandler<ListGroupsRequest, ListGroupsResponse
   minVersion: 0,
   maxVersion: 5,
   handle(req: ListGroupsRequest, ctx: RequestContext): ListGroupsResponse {
+    const all = authorizeCluster(ctx, Op.DESCRIBE);
     return {
       throttleTimeMs: 0,
       errorCode: 0,
-      groups: ctx.broker.groups.list(req.statesFilter, req.typesFilter).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' })),
+      // Issue 13: all groups with DESCRIBE on the cluster, else those with DESCRIBE on the group.
+      groups: ctx.broker.groups.list(req.statesFilter, req.typesFilter).filter((g) => all || authorize(ctx, Op.DESCRIBE, Res.GROUP, g.groupId)).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' })),
     };
   },
 };

@@ -13,6 +13,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { CreateTopics, type CreateTopicsRequest, type CreateTopicsResponse } from '../protocol/generated/19-create-topics.js';
 import { ZERO_UUID } from '../protocol/wire.js';
 import { describeTopicConfigs } from './32-describe-configs.js';
+import { authorize, authorizeCluster, authorizedNames, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type TopicResult = CreateTopicsResponse['topics'][number];
@@ -23,6 +24,8 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsRe
   maxVersion: 7,
   handle(req: CreateTopicsRequest, ctx: RequestContext): CreateTopicsResponse {
     const b = ctx.broker;
+    // Issue 13: CREATE on the cluster or on each topic; configs shown only with DESCRIBE_CONFIGS.
+    const creatable = authorizeCluster(ctx, Op.CREATE) ? null : authorizedNames(ctx, Op.CREATE, Res.TOPIC, req.topics.map((t) => t.name));
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const topics = req.topics.filter((t, i) => req.topics.findIndex((o) => o.name === t.name) === i).map((t): TopicResult => {
@@ -30,6 +33,7 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsRe
       if ((counts.get(t.name) ?? 0) > 1) {
         return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request contains multiple entries for topic ${t.name}.` };
       }
+      if (creatable !== null && !creatable.has(t.name)) return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.', topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
       const configs = new Map<string, string | null>(t.configs.map((c) => [c.name, c.value]));
       const sorted = [...t.assignments].sort((x, y) => x.partitionIndex - y.partitionIndex);
       // As Kafka's controller: manual assignments name partitions 0..n-1, each once.
@@ -61,7 +65,8 @@ export const createTopicsHandler: ApiHandler<CreateTopicsRequest, CreateTopicsRe
         errorMessage: null,
         numPartitions: created.numPartitions,
         replicationFactor: created.replicationFactor,
-        configs: ctx.apiVersion >= 5
+        topicConfigErrorCode: authorize(ctx, Op.DESCRIBE_CONFIGS, Res.TOPIC, t.name) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        configs: ctx.apiVersion >= 5 && authorize(ctx, Op.DESCRIBE_CONFIGS, Res.TOPIC, t.name)
           ? describeTopicConfigs(b, overrides, null).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.configSource, isSensitive: c.isSensitive }))
           : [],
       };

@@ -8,6 +8,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../protocol/generated/21-delete-records.js';
 import { LogStorageError } from '../replica/partition.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
+import { authorizedNames, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const deleteRecordsHandler: ApiHandler<DeleteRecordsRequest, DeleteRecordsResponse> = {
@@ -16,12 +17,15 @@ export const deleteRecordsHandler: ApiHandler<DeleteRecordsRequest, DeleteRecord
   maxVersion: 2,
   handle(req: DeleteRecordsRequest, ctx: RequestContext): DeleteRecordsResponse {
     const b = ctx.broker;
+    // Issue 13: DELETE on each topic.
+    const deletable = authorizedNames(ctx, Op.DELETE, Res.TOPIC, req.topics.map((t) => t.name));
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => {
           const fail = (errorCode: number) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode });
+          if (!deletable.has(t.name)) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
           if (INTERNAL_TOPICS.has(t.name)) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION);
           if (p.offset < -1n) return fail(ErrorCode.OFFSET_OUT_OF_RANGE);
           const plog = b.replicas.getPartition(t.name, p.partitionIndex);

@@ -11,6 +11,7 @@ import { LogStorageError } from '../replica/partition.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { InitProducerId, type InitProducerIdRequest, type InitProducerIdResponse } from '../protocol/generated/22-init-producer-id.js';
 import type { InitResult } from '../txn/coordinator.js';
+import { authorize, authorizeByResourceType, authorizeCluster, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { fencedFor } from './txn-errors.js';
 
@@ -32,6 +33,11 @@ export const initProducerIdHandler: ApiHandler<InitProducerIdRequest, InitProduc
 };
 
 function initProducerId(req: InitProducerIdRequest, ctx: RequestContext): InitProducerIdResponse | Promise<InitProducerIdResponse> {
+  // Issue 13 (Kafka's handleInitProducerIdRequest): WRITE on the transactional id; without one,
+  // IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679).
+  const refuse = (errorCode: number): InitProducerIdResponse => ({ ...NO_TXN, errorCode, producerId: -1n, producerEpoch: -1 });
+  if (req.transactionalId !== null && !authorize(ctx, Op.WRITE, Res.TRANSACTIONAL_ID, req.transactionalId)) return refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  if (req.transactionalId === null && !authorizeCluster(ctx, Op.IDEMPOTENT_WRITE) && !authorizeByResourceType(ctx, Op.WRITE, Res.TOPIC)) return refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
   if (req.transactionalId !== null) {
     const expected = ctx.apiVersion >= 3 && req.producerId >= 0n ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
     const answer = (r: InitResult): InitProducerIdResponse => ({ ...NO_TXN, errorCode: fencedFor(r.errorCode, ctx.apiVersion, 4), producerId: r.producerId, producerEpoch: r.producerEpoch });

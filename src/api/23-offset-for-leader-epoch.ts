@@ -18,6 +18,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { OffsetForLeaderEpoch, type OffsetForLeaderEpochRequest, type OffsetForLeaderEpochResponse } from '../protocol/generated/23-offset-for-leader-epoch.js';
 import { LogStorageError } from '../replica/partition.js';
+import { authorizeCluster, authorizedNames, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type EpochEndOffset = OffsetForLeaderEpochResponse['topics'][number]['partitions'][number];
@@ -31,12 +32,15 @@ export const offsetForLeaderEpochHandler: ApiHandler<OffsetForLeaderEpochRequest
   maxVersion: 4,
   handle(req: OffsetForLeaderEpochRequest, ctx: RequestContext): OffsetForLeaderEpochResponse {
     const replicas = ctx.broker.replicas;
+    // Issue 13: a follower's request needs CLUSTER_ACTION on the cluster, a client's DESCRIBE on each topic.
+    const describable = ctx.broker.authorizer === null || authorizeCluster(ctx, Op.CLUSTER_ACTION) ? null : authorizedNames(ctx, Op.DESCRIBE, Res.TOPIC, req.topics.map((t) => t.topic));
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         topic: t.topic,
         partitions: t.partitions.map((p): EpochEndOffset => {
           const fail = (errorCode: number): EpochEndOffset => ({ errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1n });
+          if (describable !== null && !describable.has(t.topic)) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
           const partition = replicas.getPartition(t.topic, p.partition);
           if (!partition) return fail(replicas.notHostedError(t.topic, p.partition));
           if (!partition.isLeader) return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);

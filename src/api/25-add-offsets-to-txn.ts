@@ -6,6 +6,8 @@
  */
 import { AddOffsetsToTxn, type AddOffsetsToTxnRequest, type AddOffsetsToTxnResponse } from '../protocol/generated/25-add-offsets-to-txn.js';
 import { OFFSETS_TOPIC } from '../metadata/internal-topic.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorize, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { fencedFor } from './txn-errors.js';
 
@@ -15,6 +17,9 @@ export const addOffsetsToTxnHandler: ApiHandler<AddOffsetsToTxnRequest, AddOffse
   maxVersion: 3,
   handle(req: AddOffsetsToTxnRequest, ctx: RequestContext): AddOffsetsToTxnResponse | Promise<AddOffsetsToTxnResponse> {
     const b = ctx.broker;
+    // Issue 13: WRITE on the transactional id, READ on the group.
+    if (!authorize(ctx, Op.WRITE, Res.TRANSACTIONAL_ID, req.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
+    if (!authorize(ctx, Op.READ, Res.GROUP, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     const tp = { topic: OFFSETS_TOPIC, partition: b.offsetsTopic.partitionFor(req.groupId) };
     const answer = (code: number): AddOffsetsToTxnResponse => ({ throttleTimeMs: 0, errorCode: fencedFor(code, ctx.apiVersion, 2) });
     const code = b.transactions.addPartitions(req.transactionalId, req.producerId, req.producerEpoch, [tp]);

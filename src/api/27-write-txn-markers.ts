@@ -9,6 +9,8 @@
  * marker on their __consumer_offsets partition. Served on the broker listeners, as in Kafka.
  */
 import { WriteTxnMarkers, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse } from '../protocol/generated/27-write-txn-markers.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorizeCluster, Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const writeTxnMarkersHandler: ApiHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse> = {
@@ -17,6 +19,8 @@ export const writeTxnMarkersHandler: ApiHandler<WriteTxnMarkersRequest, WriteTxn
   maxVersion: 1,
   async handle(req: WriteTxnMarkersRequest, ctx: RequestContext): Promise<WriteTxnMarkersResponse> {
     const b = ctx.broker;
+    // Issue 13: an inter-broker API, ALTER or CLUSTER_ACTION on the cluster (Kafka's handleWriteTxnMarkersRequest).
+    const denied = !authorizeCluster(ctx, Op.ALTER) && !authorizeCluster(ctx, Op.CLUSTER_ACTION);
     const timeoutMs = Number(b.config.get('request.timeout.ms'));
     return {
       markers: await Promise.all(
@@ -28,7 +32,7 @@ export const writeTxnMarkersHandler: ApiHandler<WriteTxnMarkersRequest, WriteTxn
               partitions: await Promise.all(
                 t.partitionIndexes.map(async (partitionIndex) => ({
                   partitionIndex,
-                  errorCode: await b.writeTxnMarker({ topic: t.name, partition: partitionIndex }, m.producerId, m.producerEpoch, m.transactionResult, m.coordinatorEpoch, timeoutMs),
+                  errorCode: denied ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : await b.writeTxnMarker({ topic: t.name, partition: partitionIndex }, m.producerId, m.producerEpoch, m.transactionResult, m.coordinatorEpoch, timeoutMs),
                 })),
               ),
             })),

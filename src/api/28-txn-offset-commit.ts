@@ -9,8 +9,14 @@
  */
 import { TxnOffsetCommit, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../protocol/generated/28-txn-offset-commit.js';
 import { OFFSETS_TOPIC } from '../metadata/internal-topic.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorize, authorizedNames, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { whenOffsetsDurable } from './offsets-durable.js';
+
+function answerAll(req: TxnOffsetCommitRequest, code: (topic: string) => number): TxnOffsetCommitResponse {
+  return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code(t.name) })) })) };
+}
 
 export const txnOffsetCommitHandler: ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> = {
   codec: TxnOffsetCommit,
@@ -19,22 +25,32 @@ export const txnOffsetCommitHandler: ApiHandler<TxnOffsetCommitRequest, TxnOffse
   handle(req: TxnOffsetCommitRequest, ctx: RequestContext): TxnOffsetCommitResponse | Promise<TxnOffsetCommitResponse> {
     const b = ctx.broker;
     const offsetsPartition = { topic: OFFSETS_TOPIC, partition: b.offsetsTopic.partitionFor(req.groupId) };
+    // Issue 13 (Kafka's handleTxnOffsetCommitRequest): WRITE on the transactional id, READ on the
+    // group, READ on each topic.
+    const denied = !authorize(ctx, Op.WRITE, Res.TRANSACTIONAL_ID, req.transactionalId)
+      ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+      : !authorize(ctx, Op.READ, Res.GROUP, req.groupId) ? ErrorCode.GROUP_AUTHORIZATION_FAILED : 0;
+    if (denied !== 0) return answerAll(req, () => denied);
+    const readable = authorizedNames(ctx, Op.READ, Res.TOPIC, req.topics.map((t) => t.name));
+    const allowed = req.topics.filter((t) => readable.has(t.name));
     const txnCheck = b.transactionsTopic.leads(req.transactionalId) ? b.transactions.validateOffsetsProducer(req.transactionalId, req.producerId, req.producerEpoch, offsetsPartition) : 0;
-    const codes =
+    const allowedCodes =
       txnCheck !== 0
-        ? req.topics.map((t) => t.partitions.map(() => txnCheck))
+        ? allowed.map((t) => t.partitions.map(() => txnCheck))
         : b.groups.txnCommitOffsets(
             {
               groupId: req.groupId,
               generationId: req.generationId,
               memberId: req.memberId,
               groupInstanceId: req.groupInstanceId,
-              topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions })),
+              topics: allowed.map((t) => ({ name: t.name, partitions: t.partitions })),
               producerId: req.producerId,
               producerEpoch: req.producerEpoch,
             },
             (topic, partition) => b.replicas.metadataHas(topic, partition),
           );
+    let next = 0;
+    const codes = req.topics.map((t) => (readable.has(t.name) ? allowedCodes[next++]! : t.partitions.map(() => ErrorCode.TOPIC_AUTHORIZATION_FAILED)));
     const answer = (codes: number[][]): TxnOffsetCommitResponse => ({
       throttleTimeMs: 0,
       topics: req.topics.map((t, i) => ({ name: t.name, partitions: t.partitions.map((p, j) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i]![j]! })) })),

@@ -20,6 +20,8 @@ import { ErrorCode } from '../protocol/errors.js';
 import { checkTopicName } from '../metadata/controller.js';
 import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/32-describe-configs.js';
 import type { BrokerServices } from './context.js';
+import { configAuthorizationError } from './alter-configs-common.js';
+import { Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type ConfigEntry = DescribeConfigsResponse['results'][number]['configs'][number];
@@ -139,6 +141,9 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
     const results = req.resources.map((r) => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       const failed = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] });
+      // Issue 13: DESCRIBE_CONFIGS on the topic, or on the cluster for a broker.
+      const denied = configAuthorizationError(ctx, Op.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+      if (denied) return failed(denied.errorCode, denied.errorMessage);
       if (r.resourceType === RESOURCE_TOPIC) {
         // Kafka answers a described resource with an empty (not null) error message.
         const illegal = checkTopicName(r.resourceName);

@@ -26,6 +26,7 @@ function handlerFor(brokerIds: BrokerIdCheck): ApiHandler<AlterConfigsRequest, A
           return target;
         },
         brokerIds,
+        ctx,
       );
       return { throttleTimeMs: 0, responses };
     },

@@ -6,6 +6,7 @@
 import { statfsSync } from 'node:fs';
 import { ErrorCode } from '../protocol/errors.js';
 import { DescribeLogDirs, type DescribeLogDirsRequest, type DescribeLogDirsResponse } from '../protocol/generated/35-describe-log-dirs.js';
+import { authorizeCluster, Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const describeLogDirsHandler: ApiHandler<DescribeLogDirsRequest, DescribeLogDirsResponse> = {
@@ -14,6 +15,8 @@ export const describeLogDirsHandler: ApiHandler<DescribeLogDirsRequest, Describe
   maxVersion: 4,
   handle(req: DescribeLogDirsRequest, ctx: RequestContext): DescribeLogDirsResponse {
     const b = ctx.broker;
+    // Issue 13: DESCRIBE on the cluster.
+    if (!authorizeCluster(ctx, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     const wanted = req.topics ?? [...b.image.topicsByName.values()].map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partition) }));
     const topics = wanted
       .map((t) => ({

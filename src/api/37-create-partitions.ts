@@ -5,6 +5,7 @@
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { CreatePartitions, type CreatePartitionsRequest, type CreatePartitionsResponse } from '../protocol/generated/37-create-partitions.js';
+import { authorize, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, CreatePartitionsResponse> = {
@@ -19,6 +20,8 @@ export const createPartitionsHandler: ApiHandler<CreatePartitionsRequest, Create
       if ((counts.get(t.name) ?? 0) > 1) {
         return { name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create partitions request contains multiple entries for topic ${t.name}.` };
       }
+      // Issue 13: ALTER on the topic, before its existence is looked at.
+      if (!authorize(ctx, Op.ALTER, Res.TOPIC, t.name)) return { name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'The topic authorization is failed.' };
       const topic = b.image.topicsByName.get(t.name);
       if (!topic) return { name: t.name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `The topic '${t.name}' does not exist.` };
       const outcome = b.controller.createPartitions(topic, t.count, t.assignments?.map((a) => a.brokerIds) ?? null, req.validateOnly);

@@ -6,6 +6,8 @@
  * UNKNOWN_TOPIC_OR_PARTITION). On one node the preferred leader always leads already.
  */
 import { ElectLeaders, type ElectLeadersRequest, type ElectLeadersResponse } from '../protocol/generated/43-elect-leaders.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorizeCluster, Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 /** Kafka's ElectionType.PREFERRED: what v0 (without election_type) asks for. */
@@ -16,6 +18,15 @@ export const electLeadersHandler: ApiHandler<ElectLeadersRequest, ElectLeadersRe
   minVersion: 0,
   maxVersion: 2,
   handle(req: ElectLeadersRequest, ctx: RequestContext): ElectLeadersResponse {
+    // Issue 13: ALTER on the cluster; refused, every partition asked gets the error too.
+    if (!authorizeCluster(ctx, Op.ALTER)) {
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      return {
+        throttleTimeMs: 0,
+        errorCode,
+        replicaElectionResults: (req.topicPartitions ?? []).map((t) => ({ topic: t.topic, partitionResult: t.partitions.map((partitionId) => ({ partitionId, errorCode, errorMessage: 'Cluster authorization failed.' })) })),
+      };
+    }
     return ctx.broker.controller.electLeaders(ctx.apiVersion === 0 ? { ...req, electionType: PREFERRED } : req);
   },
 };

@@ -59,7 +59,7 @@ function handlerFor(brokerIds: BrokerIdCheck): ApiHandler<IncrementalAlterConfig
     maxVersion: 1,
     handle(req: IncrementalAlterConfigsRequest, ctx: RequestContext): IncrementalAlterConfigsResponse {
       const b = ctx.broker;
-      return { throttleTimeMs: 0, responses: alterResources(b, req.resources, req.validateOnly, (resolved, configs) => apply(b, resolved, configs), brokerIds) };
+      return { throttleTimeMs: 0, responses: alterResources(b, req.resources, req.validateOnly, (resolved, configs) => apply(b, resolved, configs), brokerIds, ctx) };
     },
   };
 }

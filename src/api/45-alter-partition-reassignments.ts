@@ -9,6 +9,8 @@
  * (ListPartitionReassignments shows it until then), as in Kafka.
  */
 import { AlterPartitionReassignments, type AlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsResponse } from '../protocol/generated/45-alter-partition-reassignments.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorizeCluster, Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const alterPartitionReassignmentsHandler: ApiHandler<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse> = {
@@ -16,6 +18,18 @@ export const alterPartitionReassignmentsHandler: ApiHandler<AlterPartitionReassi
   minVersion: 0,
   maxVersion: 1,
   handle(req: AlterPartitionReassignmentsRequest, ctx: RequestContext): AlterPartitionReassignmentsResponse {
+    // Issue 13: ALTER on the cluster.
+    if (!authorizeCluster(ctx, Op.ALTER)) {
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      const errorMessage = 'Cluster authorization failed.';
+      return {
+        throttleTimeMs: 0,
+        allowReplicationFactorChange: req.allowReplicationFactorChange,
+        errorCode,
+        errorMessage,
+        responses: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode, errorMessage })) })),
+      };
+    }
     return ctx.broker.controller.alterPartitionReassignments(req, ctx.apiVersion);
   },
 };

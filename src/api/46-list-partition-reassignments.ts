@@ -6,6 +6,8 @@
  * forwards it (forwarding.ts), as Kafka's brokers do.
  */
 import { ListPartitionReassignments, type ListPartitionReassignmentsRequest, type ListPartitionReassignmentsResponse } from '../protocol/generated/46-list-partition-reassignments.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorizeCluster, Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const listPartitionReassignmentsHandler: ApiHandler<ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse> = {
@@ -13,6 +15,8 @@ export const listPartitionReassignmentsHandler: ApiHandler<ListPartitionReassign
   minVersion: 0,
   maxVersion: 0,
   handle(req: ListPartitionReassignmentsRequest, ctx: RequestContext): ListPartitionReassignmentsResponse {
+    // Issue 13: DESCRIBE on the cluster.
+    if (!authorizeCluster(ctx, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', topics: [] };
     return ctx.broker.controller.listPartitionReassignments(req);
   },
 };

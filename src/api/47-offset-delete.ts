@@ -7,6 +7,7 @@
  */
 import { ErrorCode } from '../protocol/errors.js';
 import { OffsetDelete, type OffsetDeleteRequest, type OffsetDeleteResponse } from '../protocol/generated/47-offset-delete.js';
+import { authorize, authorizedNames, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const offsetDeleteHandler: ApiHandler<OffsetDeleteRequest, OffsetDeleteResponse> = {
@@ -15,7 +16,10 @@ export const offsetDeleteHandler: ApiHandler<OffsetDeleteRequest, OffsetDeleteRe
   maxVersion: 0,
   handle(req: OffsetDeleteRequest, ctx: RequestContext): OffsetDeleteResponse {
     const replicas = ctx.broker.replicas;
-    const known = req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => p.partitionIndex).filter((p) => replicas.getPartition(t.name, p) !== undefined) }));
+    // Issue 13: DELETE on the group, READ on each topic (Kafka's handleOffsetDeleteRequest).
+    if (!authorize(ctx, Op.DELETE, Res.GROUP, req.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
+    const readable = authorizedNames(ctx, Op.READ, Res.TOPIC, req.topics.map((t) => t.name));
+    const known = req.topics.map((t) => ({ name: t.name, partitions: !readable.has(t.name) ? [] : t.partitions.map((p) => p.partitionIndex).filter((p) => replicas.getPartition(t.name, p) !== undefined) }));
     const res = ctx.broker.groups.deleteOffsets(req.groupId, known);
     if (res.errorCode !== 0) return { errorCode: res.errorCode, throttleTimeMs: 0, topics: [] };
     return {
@@ -25,6 +29,7 @@ export const offsetDeleteHandler: ApiHandler<OffsetDeleteRequest, OffsetDeleteRe
         name: t.name,
         partitions: t.partitions.map((p) => {
           const j = known[i]!.partitions.indexOf(p.partitionIndex);
+          if (!readable.has(t.name)) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
           return { partitionIndex: p.partitionIndex, errorCode: j < 0 ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : res.codes[i]![j]! };
         }),
       })),

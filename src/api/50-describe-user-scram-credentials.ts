@@ -5,7 +5,7 @@
  * means every user with a credential; a named user without one is RESOURCE_NOT_FOUND, a user named
  * twice DUPLICATE_RESOURCE, with Kafka's messages. Results follow the request's order (every user:
  * sorted by name), mechanisms SCRAM-SHA-256 then SCRAM-SHA-512; Kafka's order is its hash map's.
- * Not implemented yet: DESCRIBE on CLUSTER authorization (the ACL work of issue 13).
+ * Needs DESCRIBE on the cluster (CLUSTER_AUTHORIZATION_FAILED, Kafka's handleDescribeUserScramCredentialsRequest).
  */
 import {
   DescribeUserScramCredentials,
@@ -16,6 +16,7 @@ import {
 import { ErrorCode } from '../protocol/errors.js';
 import { scramMechanismType, SCRAM_MECHANISM_NAMES } from '../auth/scram.js';
 import type { MetadataImage } from '../metadata/image.js';
+import { authorizeCluster, Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export function describeUserScramCredentials(image: MetadataImage, req: DescribeUserScramCredentialsRequest): DescribeUserScramCredentialsResponse {
@@ -52,6 +53,7 @@ export const describeUserScramCredentialsHandler: ApiHandler<DescribeUserScramCr
   minVersion: 0,
   maxVersion: 0,
   handle(req: DescribeUserScramCredentialsRequest, ctx: RequestContext): DescribeUserScramCredentialsResponse {
+    if (!authorizeCluster(ctx, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', results: [] };
     return describeUserScramCredentials(ctx.broker.image, req);
   },
 };

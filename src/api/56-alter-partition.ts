@@ -6,6 +6,8 @@
  * PartitionChange; the leader learns the outcome from the answer and from the metadata.
  */
 import { AlterPartition, type AlterPartitionRequest, type AlterPartitionResponse } from '../protocol/generated/56-alter-partition.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorizeCluster, Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const alterPartitionHandler: ApiHandler<AlterPartitionRequest, AlterPartitionResponse> = {
@@ -13,6 +15,8 @@ export const alterPartitionHandler: ApiHandler<AlterPartitionRequest, AlterParti
   minVersion: 2,
   maxVersion: 3,
   handle(req: AlterPartitionRequest, ctx: RequestContext): AlterPartitionResponse {
+    // Issue 13: an inter-broker API, CLUSTER_ACTION on the cluster.
+    if (!authorizeCluster(ctx, Op.CLUSTER_ACTION)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, topics: [] };
     return ctx.broker.controller.alterPartition(req, ctx.apiVersion);
   },
 };

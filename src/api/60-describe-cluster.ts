@@ -9,7 +9,8 @@ import { DescribeCluster, type DescribeClusterRequest, type DescribeClusterRespo
 import { clusterBrokers } from './cluster-brokers.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { CLUSTER_ALL_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
+import { OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
+import { authorizeCluster, authorizedOperations, CLUSTER_NAME, Op, Res } from './authorize.js';
 
 export const describeClusterHandler: ApiHandler<DescribeClusterRequest, DescribeClusterResponse> = {
   codec: DescribeCluster,
@@ -22,7 +23,9 @@ export const describeClusterHandler: ApiHandler<DescribeClusterRequest, Describe
       endpointType: req.endpointType,
       clusterId: b.clusterId,
       controllerId: b.nodeId,
-      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_ALL_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+      // Issue 13: Kafka answers anyone (AuthHelper.computeDescribeClusterResponse); the bit set
+      // asked for is 0 without DESCRIBE on the cluster.
+      clusterAuthorizedOperations: !req.includeClusterAuthorizedOperations ? OPERATIONS_NOT_REQUESTED : authorizeCluster(ctx, Op.DESCRIBE) ? authorizedOperations(ctx, Res.CLUSTER, CLUSTER_NAME) : 0,
     };
     if (req.endpointType !== 1) {
       const failed = { ...base, endpointType: 1, controllerId: -1, brokers: [] };

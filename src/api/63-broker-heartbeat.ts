@@ -6,6 +6,8 @@
  * controller's own timer).
  */
 import { BrokerHeartbeat, type BrokerHeartbeatRequest, type BrokerHeartbeatResponse } from '../protocol/generated/63-broker-heartbeat.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { authorizeCluster, Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const brokerHeartbeatHandler: ApiHandler<BrokerHeartbeatRequest, BrokerHeartbeatResponse> = {
@@ -13,6 +15,8 @@ export const brokerHeartbeatHandler: ApiHandler<BrokerHeartbeatRequest, BrokerHe
   minVersion: 0,
   maxVersion: 1,
   handle(req: BrokerHeartbeatRequest, ctx: RequestContext): BrokerHeartbeatResponse {
+    // Issue 13: an inter-broker API, CLUSTER_ACTION on the cluster.
+    if (!authorizeCluster(ctx, Op.CLUSTER_ACTION)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, isCaughtUp: false, isFenced: true, shouldShutDown: false };
     const out = ctx.broker.controller.heartbeat(req, Date.now());
     return { throttleTimeMs: 0, errorCode: out.errorCode, isCaughtUp: out.isCaughtUp, isFenced: out.isFenced, shouldShutDown: out.shouldShutDown };
   },

@@ -5,6 +5,7 @@
  */
 import { ListTransactions, type ListTransactionsRequest, type ListTransactionsResponse } from '../protocol/generated/66-list-transactions.js';
 import { TXN_STATES } from '../txn/records.js';
+import { authorize, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const listTransactionsHandler: ApiHandler<ListTransactionsRequest, ListTransactionsResponse> = {
@@ -22,6 +23,8 @@ export const listTransactionsHandler: ApiHandler<ListTransactionsRequest, ListTr
       unknownStateFilters: req.stateFilters.filter((s) => !known.has(s)),
       transactionStates: ctx.broker.transactions
         .list(states, req.producerIdFilters, req.durationFilter)
+        // Issue 13: only the transactional ids with DESCRIBE.
+        .filter((t) => authorize(ctx, Op.DESCRIBE, Res.TRANSACTIONAL_ID, t.transactionalId))
         .map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: t.state })),
     };
   },

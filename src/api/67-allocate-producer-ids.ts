@@ -7,6 +7,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { AllocateProducerIds, type AllocateProducerIdsRequest, type AllocateProducerIdsResponse } from '../protocol/generated/67-allocate-producer-ids.js';
 import { LogStorageError } from '../replica/partition.js';
+import { authorizeCluster, Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 /** Kafka's ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE. */
@@ -18,6 +19,8 @@ export const allocateProducerIdsHandler: ApiHandler<AllocateProducerIdsRequest, 
   maxVersion: 0,
   handle(req: AllocateProducerIdsRequest, ctx: RequestContext): AllocateProducerIdsResponse {
     const fail = (errorCode: number): AllocateProducerIdsResponse => ({ throttleTimeMs: 0, errorCode, producerIdStart: -1n, producerIdLen: 0 });
+    // Issue 13: an inter-broker API, CLUSTER_ACTION on the cluster.
+    if (!authorizeCluster(ctx, Op.CLUSTER_ACTION)) return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     const registration = ctx.broker.image.brokers.get(req.brokerId);
     if (!registration || registration.brokerEpoch !== req.brokerEpoch) return fail(ErrorCode.STALE_BROKER_EPOCH);
     try {

@@ -9,10 +9,14 @@
  * broker id: what reaches it was checked by the broker that forwarded it.
  */
 import { ErrorCode } from '../protocol/errors.js';
+import { authorize, authorizeCluster, Op, Res } from './authorize.js';
+import type { RequestContext } from './registry.js';
 import type { BrokerServices } from './context.js';
 
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
+const RESOURCE_BROKER_LOGGER = 8;
+const RESOURCE_GROUP = 32;
 
 export interface ResolvedResource {
   resource: { type: 'topic' | 'broker'; name: string };
@@ -26,6 +30,25 @@ export type BrokerIdCheck = 'this-node' | 'any';
 export function otherBrokerRefusal(nodeId: number, resourceType: number, resourceName: string): { errorCode: number; errorMessage: string } | null {
   if (resourceType !== RESOURCE_BROKER || resourceName === '' || resourceName === String(nodeId)) return null;
   return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${nodeId} or empty string, but received ${resourceName}` };
+}
+
+/**
+ * Issue 13: a config resource needs `operation` (DESCRIBE_CONFIGS or ALTER_CONFIGS) on itself: on
+ * the cluster for a broker resource (CLUSTER_AUTHORIZATION_FAILED), on the topic
+ * (TOPIC_AUTHORIZATION_FAILED) or the group (GROUP_AUTHORIZATION_FAILED). Null when allowed.
+ */
+export function configAuthorizationError(ctx: RequestContext, operation: number, resourceType: number, resourceName: string): { errorCode: number; errorMessage: string } | null {
+  if (ctx.broker.authorizer === null) return null;
+  if (resourceType === RESOURCE_BROKER || resourceType === RESOURCE_BROKER_LOGGER) {
+    return authorizeCluster(ctx, operation) ? null : { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
+  }
+  if (resourceType === RESOURCE_TOPIC) {
+    return authorize(ctx, operation, Res.TOPIC, resourceName) ? null : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' };
+  }
+  if (resourceType === RESOURCE_GROUP) {
+    return authorize(ctx, operation, Res.GROUP, resourceName) ? null : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: 'Group authorization failed.' };
+  }
+  return null;
 }
 
 export function resolveResource(b: BrokerServices, resourceType: number, resourceName: string, brokerIds: BrokerIdCheck = 'this-node'): ResolvedResource | { errorCode: number; errorMessage: string } {
@@ -62,11 +85,14 @@ export function alterResources<C extends { name: string }>(
   validateOnly: boolean,
   target: (resolved: ResolvedResource, configs: readonly C[]) => Map<string, string> | string,
   brokerIds: BrokerIdCheck = 'this-node',
+  ctx: RequestContext | null = null,
 ): Array<{ errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }> {
   return resources.map((r) => {
     const base = { resourceType: r.resourceType, resourceName: r.resourceName };
     const dup = duplicateNames(r.configs.map((c) => c.name));
     if (dup.length > 0) return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Error due to duplicate config keys: ${dup.join(', ')}` };
+    const denied = ctx === null ? null : configAuthorizationError(ctx, Op.ALTER_CONFIGS, r.resourceType, r.resourceName);
+    if (denied) return { ...base, ...denied };
     const resolved = resolveResource(b, r.resourceType, r.resourceName, brokerIds);
     if ('errorCode' in resolved) return { ...base, ...resolved };
     const next = target(resolved, r.configs);

@@ -3,6 +3,7 @@
  * (STYLE.md: handlers never touch files or partition logs; partition data goes through the
  * replica layer). The Broker implements this interface; tests may stand in for parts of it.
  */
+import type { Authorizer } from '../auth/authorizer.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { Logger } from '../logger.js';
@@ -38,6 +39,8 @@ export interface BrokerServices {
   /** The coordinators' internal topics (created on first use). */
   readonly offsetsTopic: CoordinatorStore;
   readonly transactionsTopic: CoordinatorStore;
+  /** The authorizer (authorizer.class.name); null when none is configured: every request is allowed. */
+  readonly authorizer: Authorizer | null;
   /**
    * Writes a transaction marker to a partition this broker leads, for a transaction coordinator
    * (here or on another broker): NONE once it is on every in-sync replica, or why not.

@@ -44,6 +44,9 @@ import { alterPartitionHandler } from './56-alter-partition.js';
 import { brokerRegistrationHandler } from './62-broker-registration.js';
 import { brokerHeartbeatHandler } from './63-broker-heartbeat.js';
 import { allocateProducerIdsHandler } from './67-allocate-producer-ids.js';
+import { describeAclsHandler } from './29-describe-acls.js';
+import { createAclsHandler } from './30-create-acls.js';
+import { deleteAclsHandler } from './31-delete-acls.js';
 import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
 import type { HandlerRegistry } from './registry.js';
@@ -89,6 +92,9 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(offsetDeleteHandler);
   r.register(saslHandshakeHandler);
   r.register(saslAuthenticateHandler);
+  r.register(describeAclsHandler);
+  r.register(createAclsHandler);
+  r.register(deleteAclsHandler);
   r.register(describeUserScramCredentialsHandler);
   r.register(alterUserScramCredentialsHandler);
 }
@@ -114,6 +120,8 @@ export function registerControllerApis(r: HandlerRegistry): void {
   r.register(electLeadersHandler);
   r.register(alterPartitionReassignmentsHandler);
   r.register(listPartitionReassignmentsHandler);
+  r.register(createAclsHandler);
+  r.register(deleteAclsHandler);
   r.register(alterUserScramCredentialsHandler);
   r.register(brokerRegistrationHandler);
   r.register(brokerHeartbeatHandler);

@@ -120,6 +120,9 @@ const BROKER_DOCS: Readonly<Record<string, string>> = {
   'offsets.topic.replication.factor': 'Replication factor of __consumer_offsets, capped at the number of brokers when it is created.',
   'transaction.state.log.replication.factor': 'Replication factor of __transaction_state, capped at the number of brokers when it is created.',
   'transaction.state.log.min.isr': 'min.insync.replicas of __transaction_state.',
+  'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer checks every request against the ACLs kept in the metadata log; empty, nothing is checked.',
+  'super.users': 'Principals allowed everything whatever the ACLs say, separated by semicolons (User:admin;User:broker).',
+  'allow.everyone.if.no.acl.found': 'Whether a resource without any ACL is open to everyone (true) or to super users only (false).',
 };
 
 const byTopicSynonym = new Map(topicConfigDefs.flatMap((d) => d.synonyms.map((s) => [s.name, d.name] as const)));

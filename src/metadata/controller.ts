@@ -52,6 +52,7 @@ import type {
 } from '../protocol/generated/index.js';
 import type { BrokerRegistration, MetadataImage, PartitionState, TopicState } from './image.js';
 import { randomUuidString } from './meta-properties.js';
+import { aclKey, type AclBinding } from './acl-index.js';
 import { METADATA_TOPIC } from './metadata-log.js';
 import { buildPartitionChange, NO_LEADER, type Election } from './partition-change.js';
 import type { MetadataRecord, PartitionChangeRecord, ScramMechanismName } from './records.js';
@@ -475,6 +476,32 @@ export class Controller {
     for (const name of current.keys()) if (!target.has(name)) records.push({ ...base, name, value: null });
     for (const [name, value] of target) if (current.get(name) !== value) records.push({ ...base, name, value });
     return this.commit(records);
+  }
+
+  /**
+   * Creates the ACLs not already there (Kafka's AclControlManager.createAcls: an ACL equal to an
+   * existing one, or to an earlier one of the same call, is success without a record). Each new
+   * ACL gets a fresh id. The caller has validated them (auth/acl.ts invalidNewAcl).
+   */
+  createAcls(acls: readonly AclBinding[]): Outcome {
+    const records: MetadataRecord[] = [];
+    const seen = new Set<string>();
+    for (const acl of acls) {
+      const key = aclKey(acl);
+      if (seen.has(key) || this.image.acls.idOf(acl) !== undefined) continue;
+      seen.add(key);
+      let id: string;
+      do id = randomUuidString();
+      while (this.image.acls.get(id) !== undefined);
+      records.push({ type: 'AccessControlEntry', id, ...acl });
+    }
+    return this.commit(records);
+  }
+
+  /** Removes the ACLs with these ids, all or none (one DeleteAcls request is one batch). */
+  deleteAcls(ids: readonly string[]): Outcome {
+    const unique = [...new Set(ids)].filter((id) => this.image.acls.get(id) !== undefined);
+    return this.commit(unique.map((id) => ({ type: 'RemoveAccessControlEntry' as const, id })));
   }
 
   deleteTopic(topic: TopicState): Outcome {

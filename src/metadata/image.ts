@@ -2,6 +2,7 @@
  * The in-memory metadata image: what the metadata log says, after replaying every record in
  * order. Only `apply` changes it; the controller appends records to the log first.
  */
+import { AclIndex } from './acl-index.js';
 import type { BrokerEndpoint, BrokerFeatureRange, MetadataRecord, PartitionFields, ScramMechanismName } from './records.js';
 
 export type PartitionState = PartitionFields;
@@ -51,6 +52,8 @@ export class MetadataImage {
   nextProducerId = 0n;
   /** Registered brokers by id (a combined node before any registration has none: controller.ts). */
   readonly brokers = new Map<number, BrokerRegistration>();
+  /** The cluster's ACLs by id (AccessControlEntry records), indexed for the authorizer. */
+  readonly acls = new AclIndex();
   /** SCRAM credentials by user name, then mechanism (Kafka's ScramImage). */
   readonly scramCredentials = new Map<string, Map<ScramMechanismName, ScramCredentialState>>();
   /** Offset of the last record applied; -1 before any. */
@@ -122,6 +125,14 @@ export class MetadataImage {
       case 'UnregisterBroker':
         this.registrationOf(rec.brokerId, rec.brokerEpoch, rec.type);
         this.brokers.delete(rec.brokerId);
+        return;
+      case 'AccessControlEntry': {
+        const { type: _type, id, ...acl } = rec;
+        this.acls.add(id, acl);
+        return;
+      }
+      case 'RemoveAccessControlEntry':
+        if (!this.acls.remove(rec.id)) throw new Error(`metadata log: removal of unknown ACL ${rec.id}`);
         return;
       case 'PartitionChange': {
         const t = this.topicsById.get(rec.topicId);

@@ -16,11 +16,17 @@
  * rule above). Broker epochs are metadata log offsets, written as decimal strings (JSON numbers
  * lose precision past 2^53).
  *
+ * Security (issue 13) added AccessControlEntry and RemoveAccessControlEntry, Kafka's records of
+ * the same names: one ACL with its id (a uuid, base64url), and the removal of the ACL with an id.
+ * The codes are Kafka's (auth/acl.ts). New types at version 1, by the rule above.
+ *
  * Security (issue 13) added UserScramCredential and RemoveUserScramCredential, Kafka's
  * UserScramCredentialRecord and RemoveUserScramCredentialRecord: new types at version 1 under the
  * same rule. The mechanism is written by name ("SCRAM-SHA-256", "SCRAM-SHA-512"; Kafka writes its
  * type byte 1 or 2); salt, StoredKey and ServerKey as standard base64. No password is ever written.
  */
+
+import type { AclBinding } from './acl-index.js';
 
 export const METADATA_RECORD_VERSION = 1;
 
@@ -103,6 +109,9 @@ export type MetadataRecord =
   | { type: 'BrokerRegistrationChange'; brokerId: number; brokerEpoch: string; fenced?: boolean; inControlledShutdown?: boolean }
   | { type: 'UnregisterBroker'; brokerId: number; brokerEpoch: string }
   | PartitionChangeRecord
+  /** Kafka's AccessControlEntryRecord: one ACL (auth/acl.ts codes), `id` a base64url uuid. */
+  | ({ type: 'AccessControlEntry'; id: string } & AclBinding)
+  | { type: 'RemoveAccessControlEntry'; id: string }
   | UserScramCredentialRecord
   /** Kafka's RemoveUserScramCredentialRecord: the credential must exist. */
   | { type: 'RemoveUserScramCredential'; name: string; mechanism: ScramMechanismName };
@@ -130,6 +139,8 @@ export function decodeMetadataRecord(key: Buffer | null, value: Buffer | null): 
     case 'BrokerRegistrationChange':
     case 'UnregisterBroker':
     case 'PartitionChange':
+    case 'AccessControlEntry':
+    case 'RemoveAccessControlEntry':
     case 'UserScramCredential':
     case 'RemoveUserScramCredential':
       return obj as unknown as MetadataRecord;

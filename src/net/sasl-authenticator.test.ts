@@ -120,13 +120,14 @@ t.test('connections.max.reauth.ms: the lifetime is told, an expired session clos
 });
 
 t.test('re-authentication keeps the principal and the mechanism', async (t) => {
-  const { auth, session } = setup({ reauthMs: 1000 });
+  const { auth, session, nowMs } = setup({ reauthMs: 5000 });
   answer(t, auth.onRequest(17, 1, handshake('TEST')));
   answer(t, auth.onRequest(36, 1, authenticate('dave:dave-secret')));
   answer(t, auth.onRequest(17, 1, handshake('TEST')));
   const same = answer(t, auth.onRequest(36, 1, authenticate('dave:dave-secret')));
   t.equal(same.response.errorCode, ErrorCode.NONE);
-  t.equal(same.response.sessionLifetimeMs, 1000n);
+  t.equal(same.response.sessionLifetimeMs, 5000n);
+  nowMs.v += 1000;
   answer(t, auth.onRequest(17, 1, handshake('TEST')));
   const other = answer(t, auth.onRequest(36, 1, authenticate('erin:erin-secret')));
   t.equal(other.response.errorCode, ErrorCode.SASL_AUTHENTICATION_FAILED);
@@ -134,11 +135,23 @@ t.test('re-authentication keeps the principal and the mechanism', async (t) => {
   t.equal(session.principal, 'User:dave');
 });
 
-t.test('a client that authenticated with SaslAuthenticate v0 cannot re-authenticate: its handshake goes to the handler', async (t) => {
+t.test('a session that does not end cannot be renewed: its SaslHandshake goes to the handler', async (t) => {
   const { auth } = setup();
   answer(t, auth.onRequest(17, 1, handshake('TEST')));
-  answer(t, auth.onRequest(36, 0, authenticate('frank:frank-secret')));
+  answer(t, auth.onRequest(36, 2, authenticate('frank:frank-secret')));
   t.same(auth.onRequest(17, 1, handshake('TEST')), { kind: 'pass' });
+});
+
+t.test('re-authentication at most once a second (Kafka: MIN_REAUTH_INTERVAL_ONE_SECOND)', async (t) => {
+  const { auth, nowMs } = setup({ reauthMs: 60_000 });
+  answer(t, auth.onRequest(17, 1, handshake('TEST')));
+  answer(t, auth.onRequest(36, 2, authenticate('gus:gus-secret')));
+  answer(t, auth.onRequest(17, 1, handshake('TEST')));
+  answer(t, auth.onRequest(36, 2, authenticate('gus:gus-secret')));
+  nowMs.v += 500;
+  t.same(auth.onRequest(17, 1, handshake('TEST')), { kind: 'pass' }, 'too soon: the handler answers');
+  nowMs.v += 600;
+  t.equal(auth.onRequest(17, 1, handshake('TEST')).kind, 'answer', 'a second later it may');
 });
 
 t.test('a credential that expires bounds the session (OAUTHBEARER tokens)', async (t) => {

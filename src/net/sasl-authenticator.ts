@@ -13,10 +13,11 @@
  *
  * Re-authentication: a session has an end when connections.max.reauth.ms > 0 or the credential
  * expires (an OAUTHBEARER token); SaslAuthenticate v1+ tells the client its remaining lifetime. A
- * client that authenticated with v1+ re-authenticates by sending SaslHandshake again on the same
- * connection (same mechanism, same principal, or the connection closes). A request other than
- * SaslHandshake after the session's end closes the connection. A client that authenticated with
- * v0 cannot re-authenticate: a later SaslHandshake goes to the ordinary handler (ILLEGAL_SASL_STATE).
+ * client re-authenticates by sending SaslHandshake again on the same
+ * connection (same mechanism, same principal, or the connection closes), at most once a second.
+ * A request other than SaslHandshake after the session's end closes the connection. On a session
+ * that does not end, a later SaslHandshake goes to the ordinary handler (ILLEGAL_SASL_STATE), as
+ * in Kafka.
  *
  * Frames before COMPLETE may be at most sasl.server.max.receive.size bytes (Kafka's bound on
  * unauthenticated input); the connection checks that before reading the frame.
@@ -64,8 +65,8 @@ export class SaslAuthenticator {
   private server: SaslServer | null = null;
   /** The session's end (epoch ms); null: it does not end. */
   private expiresAtMs: number | null = null;
-  /** The client authenticated with SaslAuthenticate v1+ and so may re-authenticate (KIP-368). */
-  private canReauthenticate = false;
+  /** When the last re-authentication began (epoch ms); Kafka allows one a second. */
+  private lastReauthStartMs: number | null = null;
   /** Set during a re-authentication: what the session was, which must not change. */
   private reauthOf: { principal: string; mechanism: string } | null = null;
   /** The mechanism's own account of a failure, for the log only. */
@@ -94,7 +95,7 @@ export class SaslAuthenticator {
 
   onRequest(apiKey: number, apiVersion: number, request: unknown): SaslVerdict {
     if (this.state === 'complete') {
-      if (apiKey === SASL_HANDSHAKE && this.canReauthenticate) return this.beginReauthentication(apiVersion, request as SaslHandshakeRequest);
+      if (apiKey === SASL_HANDSHAKE && this.mayReauthenticate()) return this.beginReauthentication(apiVersion, request as SaslHandshakeRequest);
       if (this.expiresAtMs !== null && this.now() > this.expiresAtMs) return { kind: 'close', reason: `its SASL session of ${this.session.principal} expired and it did not re-authenticate (KIP-368)` };
       return { kind: 'pass' };
     }
@@ -115,6 +116,19 @@ export class SaslAuthenticator {
 
   private detail(): string {
     return this.failureDetail === null ? '' : ` (${this.failureDetail})`;
+  }
+
+  /**
+   * Kafka's KafkaChannel.maybeBeginServerReauthentication: only a session that ends may be
+   * renewed, at most once a second; otherwise the SaslHandshake goes to its handler
+   * (ILLEGAL_SASL_STATE) and the connection stays.
+   */
+  private mayReauthenticate(): boolean {
+    if (this.expiresAtMs === null) return false;
+    const nowMs = this.now();
+    if (this.lastReauthStartMs !== null && nowMs - this.lastReauthStartMs < 1000) return false;
+    this.lastReauthStartMs = nowMs;
+    return true;
   }
 
   private beginReauthentication(apiVersion: number, req: SaslHandshakeRequest): SaslVerdict {
@@ -156,7 +170,6 @@ export class SaslAuthenticator {
         close: { reason: `SASL authentication failed: ${step.message}${this.detail()}`, delayMs: this.config.failedAuthDelayMs },
       };
     }
-    if (this.state === 'complete') this.canReauthenticate = apiVersion >= 1;
     const lifetimeMs = this.state === 'complete' && this.expiresAtMs !== null ? Math.max(0, this.expiresAtMs - this.now()) : 0;
     return { kind: 'answer', response: { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: step.response, sessionLifetimeMs: BigInt(lifetimeMs) } };
   }

@@ -1,5 +1,6 @@
 /** Every differential scenario, in the order the suite runs them. Add a module's list here. */
 import type { Scenario } from '../framework.js';
+import { aclsWithoutAuthorizer } from './acls.js';
 import { adminScenarios } from './admin.js';
 import { basics } from './basics.js';
 import { clients } from './clients.js';
@@ -27,5 +28,6 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...newestClients,
   ...miscScenarios,
   ...replication,
+  ...aclsWithoutAuthorizer,
   ...scramScenarios,
 ];
