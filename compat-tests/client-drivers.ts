@@ -11,8 +11,10 @@ import type { ClientDriver } from './newest-clients.js';
 import { javaCommand } from './reference/kafka.js';
 
 const JAVA_VERSION = /<kafka\.clients\.version>([^<]+)</.exec(readFileSync(join(ROOT, 'compat-tests', 'java', 'pom.xml'), 'utf8'))![1]!;
-const JAVA_LIBS = join(ROOT, '.cache', `java-client-${JAVA_VERSION}`, 'libs');
-const JAVA_CLASSES = join(ROOT, '.cache', 'java-driver');
+const JAVA_LIBS = process.env.SLUICE_JAVA_CLIENT_LIBS ?? join(ROOT, '.cache', `java-client-${JAVA_VERSION}`, 'libs');
+// SLUICE_JAVA_CLIENT_LIBS / SLUICE_JAVA_DRIVER_DIR / SLUICE_FRANZ_DRIVER: the client jars and
+// drivers built elsewhere (a worktree's own build).
+const JAVA_CLASSES = process.env.SLUICE_JAVA_DRIVER_DIR ?? join(ROOT, '.cache', 'java-driver');
 
 /** The Java client (org.apache.kafka:kafka-clients, the version in compat-tests/java/pom.xml). */
 export const javaDriver: ClientDriver = {
@@ -33,7 +35,7 @@ export const javaDriver: ClientDriver = {
 const GO_MOD = readFileSync(join(ROOT, 'compat-tests', 'go', 'go.mod'), 'utf8');
 const KGO = /github\.com\/twmb\/franz-go (v[^\s]+)/.exec(GO_MOD)![1]!;
 const KADM = /github\.com\/twmb\/franz-go\/pkg\/kadm (v[^\s]+)/.exec(GO_MOD)![1]!;
-const FRANZ_DRIVER = join(ROOT, '.cache', 'franz-driver');
+const FRANZ_DRIVER = process.env.SLUICE_FRANZ_DRIVER ?? join(ROOT, '.cache', 'franz-driver');
 
 /** franz-go (kgo and kadm, the versions in compat-tests/go/go.mod). */
 export const franzDriver: ClientDriver = {
@@ -45,7 +47,7 @@ export const franzDriver: ClientDriver = {
   command: (args) => ({ cmd: FRANZ_DRIVER, args }),
 };
 
-const VENV_PYTHON = join(ROOT, '.cache', 'pyvenv', 'bin', 'python');
+export const VENV_PYTHON = join(ROOT, '.cache', 'pyvenv', 'bin', 'python');
 const HINT = `install with: python3 -m venv .cache/pyvenv && .cache/pyvenv/bin/pip install -r compat-tests/python/requirements.txt (or run .ci/run)`;
 
 function versionOf(module: string, expr: string): string {

@@ -3,6 +3,7 @@
  * codecs (or by hand), send them, and read response frames or see the connection close.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { requestHeaderVersion, responseHeaderVersion, type ApiCodec } from '../src/protocol/api-codec.js';
 import { encodeRequestHeader } from '../src/protocol/header.js';
 import type { FetchRequest } from '../src/protocol/generated/index.js';
@@ -52,6 +53,14 @@ export class RawClient {
   static connect(port: number, localAddress?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const s = connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) }, () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** A TLS connection (a TLSSocket is a Socket): resolves once the handshake is done. */
+  static connectTls(port: number, opts: ConnectionOptions = {}): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ...opts }, () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
   }

@@ -462,7 +462,7 @@ func main() {
 		fail("usage: franz-driver admin|produce|read|group|txn|failover|cluster-admin|ctp <bootstrap> ...")
 	}
 	a := os.Args[2:]
-	need := map[string]int{"admin": 2, "produce": 4, "read": 5, "group": 3, "txn": 3, "failover": 3, "cluster-admin": 2, "ctp": 6}[os.Args[1]]
+	need := map[string]int{"admin": 2, "produce": 4, "read": 5, "group": 3, "txn": 3, "failover": 3, "cluster-admin": 2, "ctp": 6, "secure": 7}[os.Args[1]]
 	if need == 0 || len(a) != need {
 		fail("bad arguments for %s", os.Args[1])
 	}
@@ -483,5 +483,7 @@ func main() {
 		clusterAdmin(a[0], a[1])
 	case "ctp":
 		ctp(a[0], a[1], a[2], a[3], a[4], a[5])
+	case "secure":
+		secure(a[0], a[1], a[2], a[3], a[4], a[5], a[6])
 	}
 }

@@ -373,10 +373,60 @@ public final class ClientDriver {
     }
   }
 
+  /**
+   * The security tests (compat-tests/security.test.ts): the client properties come from a file
+   * (security.protocol, sasl.*, ssl.*, as a Kafka user writes client.properties). Describes the
+   * cluster with the admin client, produces `count` records to partition 0 and reads them back;
+   * prints {"ok":true,"nodes":N,"values":[...]} or {"ok":false,"error":"Class: message"} with the
+   * innermost cause, the way a Java user sees it.
+   */
+  static void secure(String propsFile, String topic, String count) {
+    int want = Integer.parseInt(count);
+    try {
+      Properties p = new Properties();
+      try (java.io.FileReader in = new java.io.FileReader(propsFile, StandardCharsets.UTF_8)) {
+        p.load(in);
+      }
+      int nodes;
+      try (Admin a = Admin.create(p)) {
+        nodes = a.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
+      }
+      String tag = Long.toString(System.nanoTime());
+      Properties pp = new Properties();
+      pp.putAll(p);
+      pp.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+      pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp)) {
+        for (int i = 0; i < want; i++) producer.send(new ProducerRecord<>(topic, 0, null, (tag + "-" + i).getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+      }
+      Properties cp = new Properties();
+      cp.putAll(p);
+      cp.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+      cp.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+      List<String> values = new ArrayList<>();
+      try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(cp)) {
+        TopicPartition tp = new TopicPartition(topic, 0);
+        c.assign(List.of(tp));
+        c.seekToBeginning(List.of(tp));
+        for (long deadline = System.currentTimeMillis() + 30000; values.size() < want && System.currentTimeMillis() < deadline; ) {
+          for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+            String v = new String(r.value(), StandardCharsets.UTF_8);
+            if (v.startsWith(tag + "-")) values.add(str(v.substring(tag.length() + 1)));
+          }
+        }
+      }
+      emit("{\"ok\":true,\"nodes\":" + nodes + ",\"values\":" + values + "}");
+    } catch (Exception e) {
+      Throwable cause = e;
+      while (cause.getCause() != null) cause = cause.getCause();
+      emit("{\"ok\":false,\"error\":" + str(cause.getClass().getSimpleName() + ": " + cause.getMessage()) + "}");
+    }
+  }
+
   public static void main(String[] args) throws Exception {
-    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3, "failover", 3, "cluster-admin", 2, "ctp", 6);
+    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3, "failover", 3, "cluster-admin", 2, "ctp", 6, "secure", 3);
     if (args.length == 0 || !arity.containsKey(args[0]) || args.length != arity.get(args[0]) + 1) {
-      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp <bootstrap> ...");
+      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp <bootstrap> ... | secure <client.properties> <topic> <count>");
       System.exit(2);
     }
     switch (args[0]) {
@@ -388,6 +438,7 @@ public final class ClientDriver {
       case "failover" -> failover(args[1], args[2], args[3]);
       case "cluster-admin" -> clusterAdmin(args[1], args[2]);
       case "ctp" -> ctp(args[1], args[2], args[3], args[4], args[5], args[6]);
+      case "secure" -> secure(args[1], args[2], args[3]);
       default -> throw new IllegalStateException();
     }
     if (!args[0].equals("group")) System.exit(0);

@@ -121,8 +121,13 @@ export function writeLog4jConfig(path: string, logFile: string): void {
  * Formats and starts a KRaft combined node on 127.0.0.1: `port` for clients (free one if not
  * given), another for the controller, `heapMb` of heap (512 MiB by default, like a small broker),
  * `overrides` written into its server.properties. Resolves when it answers Metadata.
+ * An override of `listeners` gets the CONTROLLER listener appended unless it names one, and
+ * must keep a PLAINTEXT listener on `port` (readiness is polled there). `formatArgs` go to
+ * `kafka-storage format` (e.g. `--add-scram 'SCRAM-SHA-256=[name=alice,password=...]'`).
  */
-export async function startKafka(opts: { port?: number; heapMb?: number; overrides?: Record<string, string>; version?: string; timeoutMs?: number } = {}): Promise<KafkaProcess> {
+export async function startKafka(
+  opts: { port?: number; heapMb?: number; overrides?: Record<string, string>; formatArgs?: readonly string[]; version?: string; timeoutMs?: number } = {},
+): Promise<KafkaProcess> {
   const version = opts.version ?? KAFKA_VERSION;
   const classpath = resolveKafka(version);
   const port = opts.port ?? (await freePort());
@@ -145,6 +150,9 @@ export async function startKafka(opts: { port?: number; heapMb?: number; overrid
     'share.coordinator.state.topic.min.isr': '1',
     ...opts.overrides,
   };
+  if (opts.overrides?.listeners !== undefined && !/CONTROLLER:\/\//.test(opts.overrides.listeners)) {
+    props.listeners = `${opts.overrides.listeners},CONTROLLER://127.0.0.1:${controllerPort}`;
+  }
   const propsFile = join(dir, 'server.properties');
   writeFileSync(propsFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const logFile = join(dir, 'server.log');
@@ -152,7 +160,7 @@ export async function startKafka(opts: { port?: number; heapMb?: number; overrid
   writeLog4jConfig(log4j, logFile);
   const java = javaCommand();
   const jvm = [`-Xmx${opts.heapMb ?? 512}m`, `-Xms${opts.heapMb ?? 512}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath];
-  const fmt = spawnSync(java, [...jvm.filter((a) => !a.startsWith('-Xms')), 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propsFile], {
+  const fmt = spawnSync(java, [...jvm.filter((a) => !a.startsWith('-Xms')), 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propsFile, ...(opts.formatArgs ?? [])], {
     encoding: 'utf8',
     timeout: 120_000,
   });

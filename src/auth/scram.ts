@@ -20,8 +20,8 @@
  * - The gs2 header may be "y,," as well as "n,," (RFC 5802: the client could bind but thinks we
  *   cannot, which is true: no -PLUS mechanism is offered); "p=" (channel binding) is refused.
  *   The client-final "c=" must be the base64 of the client's own gs2 header ("biws" for "n,,"),
- *   and its nonce must end with the combined nonce (Kafka's check; librdkafka 2.0 puts its own
- *   nonce in front of it again).
+ *   and its nonce must be the combined nonce exactly (Kafka 4.x's check: librdkafka before 2.6.1,
+ *   which puts its own nonce in front of it again, is refused by both).
  * - AuthMessage is built from the bytes the client sent (RFC 5802), where Kafka rebuilds it from
  *   the parsed fields; the two agree for every client that sends at most one extension.
  * - A client-first with `tokenauth=true` (a delegation token) is refused with a message saying so:
@@ -255,9 +255,10 @@ export class ScramSaslServer implements SaslServer {
     if (!match) return this.fail(`Invalid SCRAM client final message format: ${text}`);
     const [, withoutProof, channel, nonce, , proofText] = match as unknown as [string, string, string, string, string, string];
     if (Buffer.from(channel, 'base64').toString('utf8') !== s.gs2Header) return this.fail('Invalid channel binding in the final client message.');
-    // Kafka checks only that the nonce ends with the combined one (ScramSaslServer), and librdkafka
-    // 2.0 relies on it: it sends its own nonce again in front of the combined one.
-    if (!nonce.endsWith(s.nonce)) return this.fail('Invalid client nonce in the final client message.');
+    // The nonce must be the combined one exactly (RFC 5802), as Kafka 4.x's ScramSaslServer checks
+    // it (String.equals in kafka-clients 4.1.1; 3.x checked only the end). librdkafka before 2.6.1
+    // sends its own nonce again in front (librdkafka#4895) and is refused, by Kafka 4.x too.
+    if (nonce !== s.nonce) return this.fail('Invalid client nonce in the final client message.');
     const proof = Buffer.from(proofText, 'base64');
     const authMessage = `${s.clientFirstBare},${s.serverFirst},${withoutProof}`;
     const clientSignature = hmac(this.m, s.credential.storedKey, authMessage);

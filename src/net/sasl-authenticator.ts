@@ -104,6 +104,16 @@ export class SaslAuthenticator {
       if (apiKey === SASL_HANDSHAKE) return this.handshake(apiVersion, request as SaslHandshakeRequest);
     }
     if (this.state === 'authenticate' && apiKey === SASL_AUTHENTICATE) return this.authenticate(apiVersion, request as SaslAuthenticateRequest);
+    if (this.state === 'authenticate' && apiKey === SASL_HANDSHAKE) {
+      // Kafka answers a second handshake with its error response, then closes after the
+      // failed-authentication delay (SaslServerAuthenticator: IllegalSaslStateException).
+      this.state = 'failed';
+      return {
+        kind: 'answer',
+        response: { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: [] },
+        close: { reason: 'unexpected Kafka request of type SASL_HANDSHAKE during SASL authentication', delayMs: this.config.failedAuthDelayMs },
+      };
+    }
     const name = API_NAMES[apiKey] ?? `API key ${apiKey}`;
     return { kind: 'close', reason: `unexpected Kafka request of type ${name} during SASL ${this.state === 'authenticate' ? 'authentication' : 'handshake'}` };
   }
@@ -192,7 +202,9 @@ export class SaslAuthenticator {
     if (step.kind === 'continue') return step;
     if (this.reauthOf !== null && step.principal !== this.reauthOf.principal) {
       this.state = 'failed';
-      return { kind: 'failed', message: `Cannot change principals during re-authentication from ${this.reauthOf.principal}: ${step.principal}` };
+      // Kafka prints each principal as type.name ("User.alice").
+      const dotted = (p: string): string => p.replace(':', '.');
+      return { kind: 'failed', message: `Cannot change principals during re-authentication from ${dotted(this.reauthOf.principal)}: ${dotted(step.principal)}` };
     }
     this.session.principal = step.principal;
     this.session.saslMechanism = server.mechanism;
