@@ -120,7 +120,8 @@ async function start(args: StartArgs): Promise<void> {
   }
   log.info(
     `sluice ready on ${broker.config.listener.host}:${broker.listenPort} (advertised ${broker.advertisedHost}:${broker.advertisedPort}), ` +
-      `data ${broker.config.dataDir}, cluster ${broker.clusterId}, node ${broker.nodeId}, ready in ${broker.readyMs.toFixed(1)} ms`,
+      `data ${broker.config.dataDir}, cluster ${broker.clusterId}, node ${broker.nodeId}, ready in ${broker.readyMs.toFixed(1)} ms` +
+      otherListeners(broker),
   );
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -232,6 +233,13 @@ async function certs(args: { out: string; days: number; host?: string[]; 'client
   } catch (err) {
     failWith('cannot write certificates: ', err);
   }
+}
+
+/** The listeners besides the first, as `; also NAME (PROTOCOL) on host:port, ...` (nothing when there is one). */
+function otherListeners(broker: Broker): string {
+  const ports = broker.listenerPorts();
+  const others = broker.config.listeners.filter((l) => l.name !== broker.config.listener.name && ports.has(l.name));
+  return others.length === 0 ? '' : `; also ${others.map((l) => `${l.name}${l.name === l.securityProtocol ? '' : ` (${l.securityProtocol})`} on ${l.host || '0.0.0.0'}:${ports.get(l.name)}`).join(', ')}`;
 }
 
 /** Everything but the fast path: the full command line through yargs, loaded only now. */
