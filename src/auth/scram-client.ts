@@ -19,6 +19,8 @@ export class ScramSaslClient {
     private readonly user: string,
     private readonly password: string,
     private readonly clientNonce: string = randomBytes(18).toString('base64url'),
+    /** Salted passwords by salt and iterations, kept across exchanges (a long-lived client's cache). */
+    private readonly saltedPasswords?: Map<string, Buffer>,
   ) {
     this.hash = mechanism === 'SCRAM-SHA-256' ? 'sha256' : 'sha512';
   }
@@ -34,7 +36,9 @@ export class ScramSaslClient {
     if (!m) throw new Error(`Invalid SCRAM server first message format: ${text}`);
     const [, nonce, salt, iterations] = m as unknown as [string, string, string, string];
     if (!nonce.startsWith(this.clientNonce) || nonce === this.clientNonce) throw new Error('Invalid server nonce: does not start with client nonce');
-    this.saltedPassword = scramSaltedPassword(this.mechanism, this.password, Buffer.from(salt, 'base64'), Number(iterations));
+    const key = `${salt}/${iterations}`;
+    this.saltedPassword = this.saltedPasswords?.get(key) ?? scramSaltedPassword(this.mechanism, this.password, Buffer.from(salt, 'base64'), Number(iterations));
+    this.saltedPasswords?.set(key, this.saltedPassword);
     const withoutProof = `c=biws,r=${nonce}`;
     this.authMessage = `${this.clientFirstBare},${text},${withoutProof}`;
     const clientKey = createHmac(this.hash, this.saltedPassword).update('Client Key').digest();
