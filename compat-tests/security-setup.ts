@@ -138,15 +138,15 @@ export function target(): 'sluice' | 'kafka' {
 }
 
 /**
- * Starts the broker SECURITY_TARGET names with `securityProperties` plus `extra`. Sluice is
+ * Starts the broker `kind` names (by default SECURITY_TARGET's) with `securityProperties` plus `extra`. Sluice is
  * formatted with `sluice format --add-scram` and started with `sluice start --config`, as a user
  * runs it; Kafka is formatted with its StorageTool's --add-scram.
  */
-export async function startSecureBroker(dir: string, certs: Certs, extra: Record<string, string> = {}): Promise<SecureBroker> {
+export async function startSecureBroker(dir: string, certs: Certs, extra: Record<string, string> = {}, kind: 'sluice' | 'kafka' = target()): Promise<SecureBroker> {
   const base = await freePortRun(5);
   const ports: Ports = { plaintext: base, ssl: base + 1, saslSsl: base + 2, saslPlaintext: base + 3, saslReauth: base + 4 };
   const props = securityProperties(ports, certs, extra);
-  if (target() === 'kafka') {
+  if (kind === 'kafka') {
     const { listeners, 'advertised.listeners': advertised, ...rest } = props;
     const k: KafkaProcess = await startKafka({
       port: ports.plaintext,
@@ -160,6 +160,7 @@ export async function startSecureBroker(dir: string, certs: Certs, extra: Record
     });
     return { kind: 'kafka', ports, pid: k.pid, log: () => k.log(), stop: () => k.stop() };
   }
+  mkdirSync(dir, { recursive: true });
   const dataDir = join(dir, 'sluice-data');
   const propsFile = join(dir, 'server.properties');
   writeFileSync(
