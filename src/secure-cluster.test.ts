@@ -4,7 +4,7 @@
  * with SCRAM-SHA-512, sasl.mechanism.inter.broker.protocol), the controller listener SASL_SSL
  * too with PLAIN (sasl.mechanism.controller.protocol). Node 2 registers, copies the metadata and
  * forwards topic creation over the controller listener; each broker fetches from the other as a
- * follower; acks=all produce through kafkajs over SASL_SSL.
+ * follower; acks=all produce through kafkajs over SASL_SSL. SECURE_DEBUG=1 prints both brokers' logs.
  */
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
