@@ -40,6 +40,8 @@ import { MetadataImage } from './metadata/image.js';
 import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metadata-log.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
+import { FaultInjector } from './control/faults.js';
+import { AdminServer } from './admin/server.js';
 import type { Endpoint } from './config/kraft.js';
 import { newSession } from './auth/session.js';
 import { imageScramLookup } from './auth/scram.js';
@@ -61,6 +63,8 @@ export interface BrokerOptions extends BrokerConfigInput {
   dataDir?: string;
   /** Cluster id to use if the data directory gets formatted at start. */
   clusterId?: string;
+  /** Serve the admin endpoint (src/admin/server.ts) on 127.0.0.1 at this port (0: any free one). */
+  adminPort?: number;
   logger?: Logger;
   io?: FileIO;
 }
@@ -121,6 +125,8 @@ const IN_PROCESS_SESSION = newSession('CONTROLLER', 'PLAINTEXT', '127.0.0.1');
 export class Broker implements BrokerServices {
   readonly handlers = new HandlerRegistry();
   readonly image = new MetadataImage();
+  /** Faults a test arms (control/faults.ts; the admin endpoint's /faults). */
+  readonly faults = new FaultInjector();
   readonly controller: Controller;
   /** authorizer.class.name's authorizer over this node's ACLs (the image's); null when none is configured. */
   readonly authorizer: StandardAuthorizer | null;
@@ -353,11 +359,24 @@ export class Broker implements BrokerServices {
       }
       throw err;
     }
+    if (opts.adminPort !== undefined) {
+      try {
+        broker.admin = new AdminServer(broker.faults);
+        broker.adminPort = await broker.admin.listen('127.0.0.1', opts.adminPort);
+      } catch (err) {
+        await broker.stop();
+        const e = err as NodeJS.ErrnoException;
+        throw e.code === 'EADDRINUSE' ? new ConfigError(`admin port ${opts.adminPort} on 127.0.0.1 is in use; pick another with --admin-port`) : err;
+      }
+    }
     broker.startFlushTimer();
     broker.readyMs = performance.now() - t0;
     return broker;
   }
 
+  /** The admin endpoint (faults over HTTP), when asked for with adminPort; its port, else 0. */
+  private admin: AdminServer | null = null;
+  adminPort = 0;
   listenPort = 0;
   /** The port of the CONTROLLER listener; 0 when this node has none. */
   controllerPort = 0;
@@ -731,6 +750,7 @@ export class Broker implements BrokerServices {
     if (this.leaderBalanceTimer) clearTimeout(this.leaderBalanceTimer);
     if (this.isrTimer) clearInterval(this.isrTimer);
     await this.leaveCluster();
+    await this.admin?.stop();
     for (const l of this.clientListeners) await l.server.stop();
     await this.controllerListener?.stop();
     await this.recordChecks.close();

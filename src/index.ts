@@ -20,6 +20,7 @@
 import { Broker, formatDataDir, type BrokerOptions, type FormatOptions } from './broker.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { silentLogger } from './logger.js';
+import type { FaultInjector } from './control/faults.js';
 
 export interface RunningBroker {
   /** The port clients connect to. */
@@ -30,6 +31,13 @@ export interface RunningBroker {
   readonly dataDir: string;
   /** Milliseconds from the call to accepting connections. */
   readonly readyMs: number;
+  /**
+   * Faults for tests: `faults.add({ apiKey: 0, errorCode: 6, times: 2 })` makes the next two
+   * Produce requests fail with NOT_LEADER_OR_FOLLOWER (src/control/faults.ts).
+   */
+  readonly faults: FaultInjector;
+  /** The admin endpoint's port (the `adminPort` option); 0 when not served. */
+  readonly adminPort: number;
   /** Closes the listener and connections, then flushes and closes every log. */
   stop(): Promise<void>;
 }
@@ -49,6 +57,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     nodeId: broker.nodeId,
     dataDir: broker.config.dataDir,
     readyMs: broker.readyMs,
+    faults: broker.faults,
+    adminPort: broker.adminPort,
     stop: () => broker.stop(),
   };
 }
@@ -61,3 +71,4 @@ export function startCluster(opts: ClusterOptions): Promise<Cluster> {
 export { formatDataDir, type FormatOptions };
 export { Cluster, ClusterNode, planCluster, type ClusterOptions, type NodePlan } from './cluster.js';
 export { ConfigError } from './config/broker-config.js';
+export type { Fault, FaultInjector, FaultSpec } from './control/faults.js';

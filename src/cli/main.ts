@@ -58,6 +58,7 @@ interface StartArgs {
   'data-dir'?: string;
   config?: string;
   override?: string[];
+  'admin-port'?: number;
 }
 
 /** The options of `sluice start`, for yargs and for the fast path. */
@@ -67,6 +68,7 @@ const START_OPTIONS = {
   'data-dir': { type: 'string', describe: `data directory (default ${defaultDataDir()})` },
   config: { type: 'string', describe: 'server.properties file' },
   override: { type: 'string', array: true, describe: 'key=value, overrides the config file' },
+  'admin-port': { type: 'number', describe: 'serve the admin endpoint (faults over HTTP) on 127.0.0.1:PORT' },
 } as const;
 
 function portProblem(port: number | undefined): string | null {
@@ -88,10 +90,10 @@ function fastStartArgs(argv: string[]): StartArgs | null {
   }
   const args: StartArgs = {};
   for (const [name, v] of Object.entries(values)) {
-    if (name === 'port') {
+    if (name === 'port' || name === 'admin-port') {
       if (typeof v !== 'string' || !/^\d+$/.test(v)) return null;
-      args.port = Number(v);
-      if (portProblem(args.port) !== null) return null;
+      args[name] = Number(v);
+      if (portProblem(args[name]) !== null) return null;
     } else if (name === 'override') {
       if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) return null;
       args.override = v;
@@ -112,6 +114,7 @@ async function start(args: StartArgs): Promise<void> {
       ...(args.host !== undefined ? { host: args.host } : {}),
       ...(args['data-dir'] !== undefined ? { dataDir: args['data-dir'] } : {}),
       ...(args.config !== undefined ? { configFile: args.config } : {}),
+      ...(args['admin-port'] !== undefined ? { adminPort: args['admin-port'] } : {}),
       overrides: args.override ?? [],
       logger: log,
     });
@@ -121,7 +124,8 @@ async function start(args: StartArgs): Promise<void> {
   log.info(
     `sluice ready on ${broker.config.listener.host}:${broker.listenPort} (advertised ${broker.advertisedHost}:${broker.advertisedPort}), ` +
       `data ${broker.config.dataDir}, cluster ${broker.clusterId}, node ${broker.nodeId}, ready in ${broker.readyMs.toFixed(1)} ms` +
-      otherListeners(broker),
+      otherListeners(broker) +
+      (broker.adminPort !== 0 ? `; admin endpoint on 127.0.0.1:${broker.adminPort}` : ''),
   );
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -253,7 +257,7 @@ async function parseWithYargs(argv: string[]): Promise<void> {
       'start a broker (formats a new data directory itself)',
       (y) =>
         y.options(START_OPTIONS).check((a) => {
-          const problem = portProblem(a.port);
+          const problem = portProblem(a.port) ?? portProblem(a['admin-port']);
           if (problem !== null) throw new Error(problem);
           return true;
         }),

@@ -47,6 +47,7 @@ import { CLOSE_CONNECTION, type ApiHandler, type HandlerRegistry, type RequestCo
 import type { MemoryPool } from './memory-pool.js';
 import { newSession, type MutableSession } from '../auth/session.js';
 import { SaslAuthenticator, type SaslListenerConfig, type SaslVerdict } from './sasl-authenticator.js';
+import { errorResponseFor, type FaultAction, type FaultInjector } from '../control/faults.js';
 import type { SecurityProtocol } from '../config/kraft.js';
 
 /** api_key + api_version + correlation_id + client_id length. */
@@ -64,6 +65,8 @@ export interface ConnectionEnv {
   readonly securityProtocol: SecurityProtocol;
   /** How clients authenticate on a SASL listener; null on any other. */
   readonly sasl: SaslListenerConfig | null;
+  /** Faults injected for tests (control/faults.ts); null where none can be. */
+  readonly faults: FaultInjector | null;
   readonly log: Logger;
   readonly config: NetConfig;
   /** Bytes of requests being received or handled, all connections (queued.max.request.bytes). */
@@ -397,6 +400,18 @@ export class Connection {
       takeResponseBytes: (bytesMax) => this.takeResponseBytes(slot, bytesMax),
       returnResponseBytes: (bytes) => this.returnResponseBytes(slot, bytes),
     };
+    const faults = this.env.faults;
+    const fired = faults !== null && faults.armed ? faults.match(apiKey, apiVersion, header.clientId, request) : null;
+    if (fired !== null) {
+      this.applyFault(slot, handler, apiVersion, correlationId, fired.action, request, () => this.handle(slot, handler, ctx, request));
+      return;
+    }
+    this.handle(slot, handler, ctx, request);
+  }
+
+  private handle(slot: Slot, handler: ApiHandler, ctx: RequestContext, request: unknown): void {
+    const { apiVersion, correlationId } = ctx;
+    if (this.isClosed) return;
     let result: unknown;
     try {
       result = handler.handle(request, ctx);
@@ -411,6 +426,29 @@ export class Connection {
       );
     } else {
       this.complete(slot, handler, apiVersion, correlationId, result);
+    }
+  }
+
+  /**
+   * An injected fault (control/faults.ts) instead of, or before, the handler: an error answer
+   * built from the request (the handler does not run, so nothing changes), the handler after a
+   * delay, a closed connection, or no answer ever (later answers on the connection wait behind it,
+   * as they would behind a stuck request on Kafka).
+   */
+  private applyFault(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, action: FaultAction, request: unknown, run: () => void): void {
+    switch (action.kind) {
+      case 'error':
+        this.complete(slot, handler, apiVersion, correlationId, errorResponseFor(handler.codec.apiKey, request, action.errorCode));
+        return;
+      case 'delay':
+        setTimeout(run, action.delayMs).unref();
+        return;
+      case 'disconnect':
+        this.close(`a fault closed it at ${handler.codec.name} v${apiVersion}`, 'debug');
+        return;
+      case 'no-answer':
+        this.settle(slot);
+        return;
     }
   }
 

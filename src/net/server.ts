@@ -99,6 +99,7 @@ export class Listener {
       listenerName: endpoint.name,
       securityProtocol: endpoint.securityProtocol,
       sasl: security.sasl,
+      faults: broker.faults,
       log,
       config,
       requestPool: new MemoryPool(config.queuedRequestBytesMax, 'lenient', onBug),
