@@ -1,7 +1,7 @@
 /**
  * Fault injection (issue 14, first part) through real clients: a `sluice start --admin-port`
  * process driven over HTTP (POST/GET/DELETE /faults) and an embedded broker driven in process
- * (`startBroker().faults`). Each client sees exactly the injected error, delay, disconnect or
+ * (`startBroker().faults`). kafkajs, librdkafka (kcat), the Java client and franz-go each see exactly the injected error, delay, disconnect or
  * silence, and nothing else is disturbed: a refused Produce appends nothing, other connections and
  * APIs go on.
  */
@@ -13,6 +13,8 @@ import { ErrorCode } from '../src/protocol/errors.js';
 import { CreateTopics, ListOffsets, Metadata, Produce } from '../src/protocol/generated/index.js';
 import { freePortRun, requireTool, run, spawnBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
 import { RawClient } from './raw-client.js';
+import { franzDriver, javaDriver } from './client-drivers.js';
+import { driverRun } from './newest-clients.js';
 
 let broker: BrokerProcess;
 let admin = '';
@@ -93,6 +95,22 @@ t.test('librdkafka (kcat) retries through an injected error', async (t) => {
   t.equal(res.code, 0, res.stderr);
   t.equal(await endOffset(c, 'f-kcat'), 2n, 'both lines written once');
   t.same((await http('GET', '/faults')).json, []);
+});
+
+t.test('the Java client and franz-go retry through injected errors and write each record once', async (t) => {
+  const c = await RawClient.connect(broker.port);
+  t.teardown(() => c.close());
+  for (const d of [javaDriver, franzDriver]) {
+    d.check();
+    const topic = `f-${d.name}`;
+    await createTopic(c, topic);
+    await http('POST', '/faults', { apiKey: 0, topic, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, times: 2 });
+    const records = [0, 1, 2].map((i) => JSON.stringify({ partition: 0, key: null, value: Buffer.from(`v${i}`).toString('base64'), headers: [] }));
+    const out = await driverRun(d, ['produce', `127.0.0.1:${broker.port}`, topic, 'none', '1'], records.join('\n') + '\n');
+    t.match(out.at(-1), { step: 'produced', count: 3 }, `${d.label}: every send acknowledged`);
+    t.equal(await endOffset(c, topic), 3n, `${d.label}: three records, none twice`);
+    t.same((await http('GET', '/faults')).json, [], `${d.label} saw both injected errors`);
+  }
 });
 
 t.test('a delay holds the answer; other connections are not held', async (t) => {
