@@ -10,18 +10,10 @@ import { BatchField, buildRecordBatch, Compression, decodeRecords, LOG_OVERHEAD,
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { CreateTopics, Fetch, ListOffsets, Metadata, Produce } from '../../src/protocol/generated/index.js';
 import { fetchRequest, RawClient } from '../raw-client.js';
+import { seededRandom } from '../../src/control/random.js';
 
-/** mulberry32: small, fast, and a failure replays from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (mulberry32): a failure replays from its seed. */
+export const prng = seededRandom;
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -12,6 +12,7 @@
  */
 import { ConfigError } from '../config/config-error.js';
 import { errorResponseFor, ERROR_RESPONSE_APIS, topicsOf } from './error-responses.js';
+import { seededRandom } from './random.js';
 
 export interface FaultSpec {
   apiKey: number;
@@ -78,7 +79,7 @@ export class FaultInjector {
     if (spec.nth !== undefined && !(Number.isInteger(spec.nth) && spec.nth >= 1)) throw new ConfigError('nth must be a positive integer');
     if (this.faults.length >= FAULTS_MAX) throw new ConfigError(`at most ${FAULTS_MAX} faults may be armed at once; clear some first`);
     const fault: Fault = { id: this.nextId++, spec: { ...spec }, action, matched: 0, fired: 0 };
-    if (spec.probability !== undefined) this.randoms.set(fault.id, seeded(spec.seed ?? fault.id));
+    if (spec.probability !== undefined) this.randoms.set(fault.id, seededRandom(spec.seed ?? fault.id));
     this.faults.push(fault);
     return fault;
   }
@@ -144,18 +145,6 @@ function actionOf(spec: FaultSpec): FaultAction {
     return { kind: 'delay', delayMs: spec.delayMs };
   }
   return spec.disconnect ? { kind: 'disconnect' } : { kind: 'no-answer' };
-}
-
-/** mulberry32: a small seeded generator, so a probabilistic fault repeats with its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export { errorResponseFor };
