@@ -560,7 +560,8 @@ export async function clientSuite(t: Test, d: ClientDriver, target: Target = tar
       await new Promise((r) => setTimeout(r, 1000));
       await victim.restart();
       const exit = await until('the loop finished', () => w.exitInfo(), 240_000, diag);
-      t.equal(exit.code, 0, 'the loop exited cleanly');
+      // On a failure the driver's own account (its stderr and last events) goes into the message.
+      t.equal(exit.code, 0, exit.code === 0 ? 'the loop exited cleanly' : `the loop exited cleanly: ${diag()}`);
       t.ok(w.events.some((e) => e.step === 'done'), 'having committed the end of every input partition');
       t.comment(`${d.name}: coordinator ${coordinator} killed after ${killedAt} records; ${w.events.filter((e) => e.error).length} failed transaction(s) on the way`);
       t.ok(total() >= INPUT, 'the loop committed at least every input record (more if a commit it could not confirm had happened)');
