@@ -12,7 +12,7 @@ import { buildRecordBatch } from '../src/log/record-batch.js';
 import { ErrorCode } from '../src/protocol/errors.js';
 import { CreateTopics, ListOffsets, Metadata, Produce } from '../src/protocol/generated/index.js';
 import { freePortRun, requireTool, run, spawnBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
-import { RawClient } from './raw-client.js';
+import { RawClient, requestFrame } from './raw-client.js';
 import { franzDriver, javaDriver } from './client-drivers.js';
 import { driverRun } from './newest-clients.js';
 
@@ -147,6 +147,20 @@ t.test('disconnect closes that connection only; noAnswer leaves the request unan
   await t.rejects(Promise.race([pending, new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 800 ms')), 800))]), /no answer within 800 ms/);
   t.notOk(silent.closed, 'the connection stays open');
   pending.catch(() => {});
+});
+
+t.test('an error for a Produce with acks=0 closes the connection, as Kafka answers such a failure', async (t) => {
+  const c = await RawClient.connect(broker.port);
+  t.teardown(() => c.close());
+  await createTopic(c, 'f-acks0');
+  await http('POST', '/faults', { apiKey: 0, topic: 'f-acks0', errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, times: 1 });
+  const records = buildRecordBatch([{ key: null, value: Buffer.from('lost'), timestamp: BigInt(Date.now()) }]);
+  c.write(requestFrame(Produce, 9, c.nextCorrelationId(), { transactionalId: null, acks: 0, timeoutMs: 5000, topicData: [{ name: 'f-acks0', topicId: Buffer.alloc(16), partitionData: [{ index: 0, records }] }] }));
+  await c.whenClosed;
+  t.ok(c.closed, 'no answer, the connection closed');
+  const d = await RawClient.connect(broker.port);
+  t.teardown(() => d.close());
+  t.equal(await endOffset(d, 'f-acks0'), 0n, 'nothing appended');
 });
 
 t.test('the admin endpoint refuses what makes no sense, with a reason', async (t) => {

@@ -437,9 +437,12 @@ export class Connection {
    */
   private applyFault(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, action: FaultAction, request: unknown, run: () => void): void {
     switch (action.kind) {
-      case 'error':
-        this.complete(slot, handler, apiVersion, correlationId, errorResponseFor(handler.codec.apiKey, request, action.errorCode));
+      case 'error': {
+        // A Produce with acks=0 gets no answer: Kafka closes the connection on its error instead.
+        const unanswered = handler.codec.apiKey === 0 && (request as { acks: number }).acks === 0;
+        this.complete(slot, handler, apiVersion, correlationId, unanswered ? CLOSE_CONNECTION : errorResponseFor(handler.codec.apiKey, request, action.errorCode));
         return;
+      }
       case 'delay':
         setTimeout(run, action.delayMs).unref();
         return;
