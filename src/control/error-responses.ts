@@ -103,6 +103,9 @@ export function errorResponseFor(apiKey: number, request: unknown, errorCode: nu
   return build(request as never, errorCode);
 }
 
+/** API keys whose requests `topicsOf` can read, so a fault may match their topics and partitions. */
+export const TOPIC_MATCH_APIS: ReadonlySet<number> = new Set([0, 1, 2, 3]);
+
 /** The topic-partitions a request names (for the topic and partition matchers); [] when it names none. */
 export function topicsOf(apiKey: number, request: unknown): Array<{ topic: string; partition: number }> {
   switch (apiKey) {

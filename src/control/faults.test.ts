@@ -56,6 +56,7 @@ t.test('refused specs say why', async (t) => {
   t.throws(() => f.add({ apiKey: 0 }), /exactly one action/);
   t.throws(() => f.add({ apiKey: 0, errorCode: 6, delayMs: 5 }), /exactly one action/);
   t.throws(() => f.add({ apiKey: 19, errorCode: 6 }), /errorCode faults are not available for API key 19/);
+  t.throws(() => f.add({ apiKey: 10, errorCode: 15, topic: 't' }), /topic and partition matchers are not available for API key 10/, 'a matcher that could never match is refused');
   t.throws(() => f.add({ apiKey: 0, errorCode: 6, probability: 2 }), /probability/);
   t.throws(() => f.add({ apiKey: 0, errorCode: 6, times: 0 }), /times/);
   t.throws(() => f.add({ apiKey: -1, errorCode: 6 }), /apiKey/);

@@ -11,7 +11,7 @@
  * With no fault armed the connection asks nothing of this module but `armed` (one boolean).
  */
 import { ConfigError } from '../config/config-error.js';
-import { errorResponseFor, ERROR_RESPONSE_APIS, topicsOf } from './error-responses.js';
+import { errorResponseFor, ERROR_RESPONSE_APIS, TOPIC_MATCH_APIS, topicsOf } from './error-responses.js';
 import { seededRandom } from './random.js';
 
 export interface FaultSpec {
@@ -71,8 +71,8 @@ export class FaultInjector {
     if (action.kind === 'error' && !ERROR_RESPONSE_APIS.has(spec.apiKey)) {
       throw new ConfigError(`errorCode faults are not available for API key ${spec.apiKey} yet (available: ${[...ERROR_RESPONSE_APIS].sort((a, b) => a - b).join(', ')}); use delayMs, disconnect or noAnswer`);
     }
-    if ((spec.topic !== undefined || spec.partition !== undefined) && !ERROR_RESPONSE_APIS.has(spec.apiKey)) {
-      throw new ConfigError(`topic and partition matchers are not available for API key ${spec.apiKey} yet`);
+    if ((spec.topic !== undefined || spec.partition !== undefined) && !TOPIC_MATCH_APIS.has(spec.apiKey)) {
+      throw new ConfigError(`topic and partition matchers are not available for API key ${spec.apiKey} yet (available: ${[...TOPIC_MATCH_APIS].join(', ')})`);
     }
     if (spec.probability !== undefined && !(spec.probability >= 0 && spec.probability <= 1)) throw new ConfigError('probability must be between 0 and 1');
     if (spec.times !== undefined && !(Number.isInteger(spec.times) && spec.times >= 1)) throw new ConfigError('times must be a positive integer');
