@@ -180,9 +180,14 @@ def ctp(bootstrap, src, dst, group, txn_id, count):
         if not msgs:
             assignment = consumer.assignment()
             if assignment:
-                committed = consumer.committed(assignment, 30)
-                ends = [consumer.get_watermark_offsets(tp, 10)[1] for tp in assignment]
-                parts = len(consumer.list_topics(src, 10).topics[src].partitions)
+                # While a broker is down these queries may fail (librdkafka: _DESTROY_BROKER,
+                # timeouts); the check is only whether the loop is done, so it is asked again later.
+                try:
+                    committed = consumer.committed(assignment, 30)
+                    ends = [consumer.get_watermark_offsets(tp, 10)[1] for tp in assignment]
+                    parts = len(consumer.list_topics(src, 10).topics[src].partitions)
+                except KafkaException:
+                    continue
                 if len(assignment) == parts and sum(ends) >= int(count) and all(c.offset >= e for c, e in zip(committed, ends)):
                     break
             continue
