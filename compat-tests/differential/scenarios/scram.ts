@@ -35,6 +35,16 @@ async function describe(t: Target, see: Recorder, name: string, users: string[] 
   });
 }
 
+/** Waits until Describe lists `user` (or 3 s pass: then the comparison shows what differs). */
+async function visible(t: Target, user: string): Promise<void> {
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline) {
+    const res = await t.request(DescribeUserScramCredentials, 0, { users: [{ name: user }] });
+    if (res.results[0]?.errorCode === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export const scramScenarios: Scenario[] = [
   {
     name: 'scram-credentials',
@@ -62,6 +72,9 @@ export const scramScenarios: Scenario[] = [
       await alter(t, see, 'alter/empty-salted-password', { upsertions: [upsertion('erin', 1, 4096, { saltedPassword: Buffer.alloc(0) })] });
       await alter(t, see, 'alter/empty-salt', { upsertions: [upsertion('frank', 1, 4096, { salt: Buffer.alloc(0) })] });
       await alter(t, see, 'alter/mixed', { deletions: [{ name: 'alice', mechanism: 1 }, { name: 'nobody', mechanism: 1 }], upsertions: [upsertion('gina', 1, 4096), upsertion('hank', 1, 1)] });
+      // Kafka answers an alteration once its controller committed it; its broker's image (which
+      // Describe reads) catches up a moment later. Wait for the upsertion to show there, at most 3 s.
+      await visible(t, 'gina');
       await describe(t, see, 'describe/after', null);
       await alter(t, see, 'alter/nothing', {});
     },
