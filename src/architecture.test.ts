@@ -65,7 +65,8 @@ t.test('imports flow downward', async (t) => {
 
 t.test('log/ imports nothing above it', async (t) => {
   const allowed = new Set(['log', 'native', 'protocol', 'config', 'logger.ts']);
-  const bad = sources(join(SRC, 'log')).flatMap((f) => importsOf(f).filter((i) => !allowed.has(topOf(i))).map((i) => `${relative(SRC, f)} -> ${i}`));
+  // Everyone may read control's clock (STYLE.md), the one time source of the broker.
+  const bad = sources(join(SRC, 'log')).flatMap((f) => importsOf(f).filter((i) => !allowed.has(topOf(i)) && i !== 'control/clock.ts').map((i) => `${relative(SRC, f)} -> ${i}`));
   t.same(bad, []);
 });
 

@@ -11,6 +11,7 @@
  * process's open-file limit (limits.ts), so the partitions a broker holds are bounded by memory
  * and `partitionsMax`, not by `ulimit -n`.
  */
+import { VirtualClock, wallClock, type Clock, type TimerHandle } from './control/clock.js';
 import { ErrorCode } from './protocol/errors.js';
 import { RecordCheckPool } from './log/decompress-pool.js';
 import { mkdirSync } from 'node:fs';
@@ -65,6 +66,11 @@ export interface BrokerOptions extends BrokerConfigInput {
   clusterId?: string;
   /** Serve the admin endpoint (src/admin/server.ts) on 127.0.0.1 at this port (0: any free one). */
   adminPort?: number;
+  /**
+   * The clock timeouts, retention and expiry read (control/clock.ts): 'wall' (the default), or
+   * 'virtual', which starts at wall time and can be moved forward by a test (`broker.clock`).
+   */
+  clock?: 'wall' | 'virtual' | Clock;
   logger?: Logger;
   io?: FileIO;
 }
@@ -108,6 +114,16 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
   return meta;
 }
 
+/** The broker's clock from the `clock` option; a virtual one logs what its timers throw. */
+function clockFor(option: BrokerOptions['clock'], log: Logger): Clock {
+  if (option === undefined || option === 'wall') return wallClock;
+  if (option !== 'virtual') return option;
+  const clock = new VirtualClock();
+  clock.onError = (err) => log.error(`a timer failed on the virtual clock: ${(err as Error)?.stack ?? String(err)}`);
+  log.info('virtual clock: time starts now and moves forward with POST /clock/advance or clock.advance(ms)');
+  return clock;
+}
+
 const MIN_INSYNC_REPLICAS = 'min.insync.replicas';
 
 /** An unspecified address (every interface) is advertised as loopback, where this machine's clients reach it. */
@@ -146,10 +162,10 @@ export class Broker implements BrokerServices {
   /** The controller's APIs on this node's CONTROLLER listener (a node with the controller role that names one). */
   readonly controllerHandlers = new HandlerRegistry();
   private readonly controllerListener: Listener | null;
-  private flushTimer: NodeJS.Timeout | null = null;
-  private producerExpiryTimer: NodeJS.Timeout | null = null;
-  private retentionTimer: NodeJS.Timeout | null = null;
-  private cleanerTimer: NodeJS.Timeout | null = null;
+  private flushTimer: TimerHandle | null = null;
+  private producerExpiryTimer: TimerHandle | null = null;
+  private retentionTimer: TimerHandle | null = null;
+  private cleanerTimer: TimerHandle | null = null;
   private fenceTimer: NodeJS.Timeout | null = null;
   private leaderBalanceTimer: NodeJS.Timeout | null = null;
   private isrTimer: NodeJS.Timeout | null = null;
@@ -182,6 +198,8 @@ export class Broker implements BrokerServices {
     io: FileIO,
     /** Connections the open-file limit leaves room for (limits.connectionsMaxFor). */
     connectionsMax: number,
+    /** What every timeout, retention and expiry reads (control/clock.ts). */
+    readonly clock: Clock,
   ) {
     this.advertisedPort = config.advertised.port;
     this.refusedConnections = new RateLimitedLog((msg) => log.warn(msg));
@@ -194,10 +212,10 @@ export class Broker implements BrokerServices {
     this.authorizer = authorizerFromConfig(config, () => this.image.acls, config.roles.has('controller'));
     // The controller APIs a combined node calls in process are its own, as a super user's.
     this.authorizer?.trust(IN_PROCESS_SESSION);
-    this.logs = new LogManager(config.dataDir, io, config, log);
+    this.logs = new LogManager(config.dataDir, io, config, log, clock);
     this.forgetReservedTopic(log);
     this.recordChecks = new RecordCheckPool(log);
-    this.replicas = new ReplicaManager(meta.nodeId, this.logs, this.recordChecks, log);
+    this.replicas = new ReplicaManager(meta.nodeId, this.logs, this.recordChecks, log, clock);
     this.replicas.metadataHas = (topic, partition) => (this.image.topicsByName.get(topic)?.partitions.length ?? 0) > partition && partition >= 0;
     const brokerOnly = !config.roles.has('controller');
     this.publisher = new MetadataPublisher(this.image, this.logs, this.replicas, !brokerOnly);
@@ -230,6 +248,7 @@ export class Broker implements BrokerServices {
         offsetsRetentionCheckIntervalMs: int('offsets.retention.check.interval.ms'),
       },
       log,
+      clock,
     );
     this.groups.load();
     this.producerIds = new ProducerIdManager(brokerOnly ? () => this.allocateProducerIdsRemotely() : (size) => this.controller.allocateProducerIds(size));
@@ -250,6 +269,7 @@ export class Broker implements BrokerServices {
         writeTimeoutMs: int('request.timeout.ms'),
       },
       log,
+      clock,
     );
     this.markerChannel = new TxnMarkerChannel({
       nodeId: meta.nodeId,
@@ -316,7 +336,7 @@ export class Broker implements BrokerServices {
     if (!config.roles.has('controller') && config.quorum.voters.length === 0 && config.quorum.bootstrapServers.length === 0) {
       throw new ConfigError('a broker-only node (process.roles=broker) needs controller.quorum.voters or controller.quorum.bootstrap.servers to find its controller');
     }
-    const broker = new Broker(config, meta, log, MetadataLog.open(config.dataDir, io), io, connectionsMax);
+    const broker = new Broker(config, meta, log, MetadataLog.open(config.dataDir, io), io, connectionsMax, clockFor(opts.clock, log));
     let binding = config.listener;
     try {
       if (!config.roles.has('broker')) {
@@ -361,7 +381,7 @@ export class Broker implements BrokerServices {
     }
     if (opts.adminPort !== undefined) {
       try {
-        broker.admin = new AdminServer(broker.faults);
+        broker.admin = new AdminServer(broker.faults, broker.clock);
         broker.adminPort = await broker.admin.listen('127.0.0.1', opts.adminPort);
       } catch (err) {
         await broker.stop();
@@ -614,16 +634,13 @@ export class Broker implements BrokerServices {
   private startFlushTimer(): void {
     const interval = this.config.flushSchedulerIntervalMs;
     const every = Math.min(interval, 1000);
-    this.flushTimer = setInterval(() => this.logs.maybeFlushAll(Date.now()), every);
-    this.flushTimer.unref();
+    const clock = this.clock;
+    this.flushTimer = clock.setInterval(() => this.logs.maybeFlushAll(clock.nowMs()), every).unref();
     // Read at each check: producer.id.expiration.ms is a dynamic broker config (AlterConfigs).
-    this.producerExpiryTimer = setInterval(
-      () => this.logs.expireProducers(Date.now(), Number(this.config.get('producer.id.expiration.ms'))),
-      Number(this.config.get('producer.id.expiration.check.interval.ms')),
-    );
-    this.producerExpiryTimer.unref();
-    this.retentionTimer = setInterval(() => this.logs.applyRetention(Date.now()), Number(this.config.get('log.retention.check.interval.ms')));
-    this.retentionTimer.unref();
+    this.producerExpiryTimer = clock
+      .setInterval(() => this.logs.expireProducers(clock.nowMs(), Number(this.config.get('producer.id.expiration.ms'))), Number(this.config.get('producer.id.expiration.check.interval.ms')))
+      .unref();
+    this.retentionTimer = clock.setInterval(() => this.logs.applyRetention(clock.nowMs()), Number(this.config.get('log.retention.check.interval.ms'))).unref();
     this.scheduleCleaner();
     if (this.config.roles.has('controller')) {
       this.startFenceTimer();
@@ -670,16 +687,10 @@ export class Broker implements BrokerServices {
     this.leaderBalanceTimer.unref();
   }
 
-  /** The next log cleaner pass, log.cleaner.backoff.ms from now (read each time: it is dynamic). */
+  /** A log cleaner pass every log.cleaner.backoff.ms (read each time: it is dynamic). */
   private scheduleCleaner(): void {
-    this.cleanerTimer = setTimeout(() => {
-      try {
-        this.logs.cleanAll(Date.now());
-      } finally {
-        if (!this.stopped) this.scheduleCleaner();
-      }
-    }, Number(this.config.get('log.cleaner.backoff.ms')));
-    this.cleanerTimer.unref();
+    const clock = this.clock;
+    this.cleanerTimer = clock.setInterval(() => this.logs.cleanAll(clock.nowMs()), () => Number(this.config.get('log.cleaner.backoff.ms'))).unref();
   }
 
   /**
@@ -742,10 +753,7 @@ export class Broker implements BrokerServices {
       const outcome = await this.lifecycle.beginControlledShutdown(Math.min(this.config.replication.brokerSessionTimeoutMs, 10_000)).catch(() => 'failed');
       if (outcome !== 'granted') this.log.info(`controlled shutdown ${outcome}; stopping anyway`);
     }
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    if (this.producerExpiryTimer) clearInterval(this.producerExpiryTimer);
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
-    if (this.cleanerTimer) clearTimeout(this.cleanerTimer);
+    for (const t of [this.flushTimer, this.producerExpiryTimer, this.retentionTimer, this.cleanerTimer]) this.clock.clearTimeout(t);
     if (this.fenceTimer) clearInterval(this.fenceTimer);
     if (this.leaderBalanceTimer) clearTimeout(this.leaderBalanceTimer);
     if (this.isrTimer) clearInterval(this.isrTimer);

@@ -3,6 +3,7 @@
  * (STYLE.md: handlers never touch files or partition logs; partition data goes through the
  * replica layer). The Broker implements this interface; tests may stand in for parts of it.
  */
+import type { Clock } from '../control/clock.js';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { FaultInjector } from '../control/faults.js';
@@ -24,6 +25,8 @@ export interface BrokerServices {
   readonly advertisedPort: number;
   /** Faults injected for tests: the connections of this broker's listeners consult them. */
   readonly faults: FaultInjector;
+  /** The clock every timeout, retention and expiry of this broker reads (control/clock.ts). */
+  readonly clock: Clock;
   /** Where clients of one listener reach this broker; null for a listener it does not have. */
   advertisedEndpoint(listenerName: string): { host: string; port: number } | null;
   readonly config: BrokerConfig;

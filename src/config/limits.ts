@@ -9,6 +9,12 @@ import { readFileSync } from 'node:fs';
 export const limits = {
   /** Largest request frame accepted (Kafka's socket.request.max.bytes default: 100 MiB). */
   socketRequestMaxBytes: 100 * 1024 * 1024,
+  /**
+   * Timer firings one advance of a virtual clock may run (control/clock.ts); beyond, it stops at
+   * the time reached. Periodic checks fire once per run of ticks, so only a runaway chain of
+   * one-shot timers gets near it.
+   */
+  virtualClockFiringsPerAdvanceMax: 1_000_000,
   /** Requests read from one connection and not yet answered; reading pauses at this depth. */
   inFlightRequestsPerConnection: 64,
   /**

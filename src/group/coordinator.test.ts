@@ -1,4 +1,5 @@
 /** Coordinator rules that need a controlled clock or log: retention, replay, storage failure. */
+import { VirtualClock } from '../control/clock.js';
 import t from 'tap';
 import { silentLogger } from '../logger.js';
 import { GroupCoordinator, type GroupSettings } from './coordinator.js';
@@ -20,13 +21,14 @@ const commit = (c: GroupCoordinator, groupId: string, offset: bigint) =>
   c.commitOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }] }, () => true);
 
 t.test('offsets of an empty group expire after offsets.retention.minutes, then the group goes', async (t) => {
-  let now = 1_000_000;
+  const clock = new VirtualClock(1_000_000);
+  clock.pause();
   const store = new MemoryStore();
-  const c = new GroupCoordinator(store, settings, silentLogger, () => now);
+  const c = new GroupCoordinator(store, settings, silentLogger, clock);
   t.same(commit(c, 'old', 5n), [[0]]);
-  now += 30_000;
+  await clock.advance(30_000);
   t.same(commit(c, 'young', 6n), [[0]]);
-  now += 40_000; // 'old' is 70 s old, 'young' 40 s
+  await clock.advance(40_000); // 'old' is 70 s old, 'young' 40 s
   c.expireOffsets();
   t.equal(c.fetchOffsets('old', [{ name: 't', partitions: [0] }])[0]!.partitions[0]!.offset, -1n, 'old offset expired');
   t.notOk(c.groups.has('old'), 'an empty group without offsets is deleted');

@@ -31,6 +31,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
+import { wallClock, type Clock, type TimerHandle } from '../control/clock.js';
 import { LogStorageError } from '../replica/partition.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY_ASSIGNMENT, Group, type JoinResult, type Member, type Protocol, type SyncResult } from './group.js';
@@ -131,14 +132,18 @@ const supportsSkippingAssignment = (v: number): boolean => v >= 9;
 
 export class GroupCoordinator {
   readonly groups = new Map<string, Group>();
-  private retentionTimer: NodeJS.Timeout | null = null;
+  private retentionTimer: TimerHandle | null = null;
 
   constructor(
     private readonly store: CoordinatorStore,
     readonly settings: GroupSettings,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = wallClock,
   ) {}
+
+  private now(): number {
+    return this.clock.nowMs();
+  }
 
   // ----------------------------------------------------------------------------------------
   // Loading and persistence
@@ -153,7 +158,7 @@ export class GroupCoordinator {
       for (const m of g.members.values()) this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
     }
     if (n > 0) this.log.info(`loaded ${this.groups.size} group(s) from ${n} record(s) of __consumer_offsets`);
-    this.retentionTimer = setInterval(() => this.expireOffsets(), this.settings.offsetsRetentionCheckIntervalMs);
+    this.retentionTimer = this.clock.setInterval(() => this.expireOffsets(), this.settings.offsetsRetentionCheckIntervalMs);
     this.retentionTimer.unref();
   }
 
@@ -230,7 +235,7 @@ export class GroupCoordinator {
 
   private getOrCreate(groupId: string): Group {
     let g = this.groups.get(groupId);
-    if (!g) this.groups.set(groupId, (g = new Group(groupId, this.now())));
+    if (!g) this.groups.set(groupId, (g = new Group(groupId, this.clock)));
     return g;
   }
 
@@ -273,14 +278,14 @@ export class GroupCoordinator {
   // Timers
 
   private scheduleHeartbeatExpiry(g: Group, m: Member, timeoutMs: number): void {
-    if (m.heartbeatTimer) clearTimeout(m.heartbeatTimer);
-    m.heartbeatTimer = setTimeout(() => this.expireHeartbeat(g.groupId, m.memberId), timeoutMs);
+    this.clock.clearTimeout(m.heartbeatTimer);
+    m.heartbeatTimer = this.clock.setTimeout(() => this.expireHeartbeat(g.groupId, m.memberId), timeoutMs);
     m.heartbeatTimer.unref();
   }
 
   private setJoinTimer(g: Group, delayMs: number, fire: () => void): void {
-    if (g.joinTimer) clearTimeout(g.joinTimer);
-    g.joinTimer = setTimeout(() => {
+    this.clock.clearTimeout(g.joinTimer);
+    g.joinTimer = this.clock.setTimeout(() => {
       g.joinTimer = null;
       fire();
     }, delayMs);
@@ -289,7 +294,7 @@ export class GroupCoordinator {
 
   private clearSyncExpiry(g: Group): void {
     g.pendingSync.clear();
-    if (g.syncTimer) clearTimeout(g.syncTimer);
+    this.clock.clearTimeout(g.syncTimer);
     g.syncTimer = null;
   }
 
@@ -373,7 +378,7 @@ export class GroupCoordinator {
   }
 
   private completeJoin(g: Group): void {
-    if (g.joinTimer) clearTimeout(g.joinTimer);
+    this.clock.clearTimeout(g.joinTimer);
     g.joinTimer = null;
     if (g.is('Dead') || this.groups.get(g.groupId) !== g) return;
     for (const m of [...g.members.values()]) {
@@ -414,7 +419,7 @@ export class GroupCoordinator {
       g.pendingSync.add(m.memberId);
     }
     const generation = g.generationId;
-    g.syncTimer = setTimeout(() => this.expirePendingSync(g.groupId, generation), g.rebalanceTimeoutMs);
+    g.syncTimer = this.clock.setTimeout(() => this.expirePendingSync(g.groupId, generation), g.rebalanceTimeoutMs);
     g.syncTimer.unref();
   }
 
@@ -543,7 +548,7 @@ export class GroupCoordinator {
       return;
     }
     if (requiresKnownMemberId(req.apiVersion)) {
-      const timer = setTimeout(() => this.expireHeartbeat(g.groupId, newMemberId), req.sessionTimeoutMs);
+      const timer = this.clock.setTimeout(() => this.expireHeartbeat(g.groupId, newMemberId), req.sessionTimeoutMs);
       timer.unref();
       g.pendingMembers.set(newMemberId, timer);
       answer(joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED));
@@ -558,7 +563,7 @@ export class GroupCoordinator {
     const leaderBefore = g.leaderId ?? '';
     // Fence whatever the old incarnation still waits for.
     this.fail(old, ErrorCode.FENCED_INSTANCE_ID);
-    if (old.heartbeatTimer) clearTimeout(old.heartbeatTimer);
+    this.clock.clearTimeout(old.heartbeatTimer);
     g.members.delete(oldMemberId);
     g.pendingSync.delete(oldMemberId);
     old.memberId = newMemberId;
@@ -600,7 +605,7 @@ export class GroupCoordinator {
     const memberId = req.memberId;
     if (g.pendingMembers.has(memberId)) {
       const timer = g.pendingMembers.get(memberId);
-      if (timer) clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       g.pendingMembers.delete(memberId);
       this.addMemberAndRebalance(g, req, memberId, answer);
       return;
@@ -691,7 +696,7 @@ export class GroupCoordinator {
   private receivedSync(g: Group, memberId: string): void {
     g.pendingSync.delete(memberId);
     if (g.pendingSync.size === 0 && g.syncTimer) {
-      clearTimeout(g.syncTimer);
+      this.clock.clearTimeout(g.syncTimer);
       g.syncTimer = null;
     }
   }
@@ -978,10 +983,10 @@ export class GroupCoordinator {
     g.transitionTo('Dead', this.now());
     for (const id of [...g.members.keys()]) {
       const m = g.remove(id);
-      if (m?.heartbeatTimer) clearTimeout(m.heartbeatTimer);
+      this.clock.clearTimeout(m?.heartbeatTimer);
       this.fail(m, errorCode);
     }
-    if (g.joinTimer) clearTimeout(g.joinTimer);
+    this.clock.clearTimeout(g.joinTimer);
     this.clearSyncExpiry(g);
     this.groups.delete(g.groupId);
   }
@@ -1020,12 +1025,12 @@ export class GroupCoordinator {
   }
 
   close(): void {
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.retentionTimer) this.clock.clearTimeout(this.retentionTimer);
     for (const g of this.groups.values()) {
-      if (g.joinTimer) clearTimeout(g.joinTimer);
-      if (g.syncTimer) clearTimeout(g.syncTimer);
-      for (const m of g.members.values()) if (m.heartbeatTimer) clearTimeout(m.heartbeatTimer);
-      for (const t of g.pendingMembers.values()) clearTimeout(t);
+      this.clock.clearTimeout(g.joinTimer);
+      this.clock.clearTimeout(g.syncTimer);
+      for (const m of g.members.values()) this.clock.clearTimeout(m.heartbeatTimer);
+      for (const t of g.pendingMembers.values()) this.clock.clearTimeout(t);
     }
   }
 }

@@ -4,6 +4,7 @@
  * rules that depend only on the group; the coordinator drives the transitions, timers and
  * persistence.
  */
+import type { Clock, TimerHandle } from '../control/clock.js';
 import type { OffsetValue } from './records.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -50,7 +51,7 @@ export interface Member {
   awaitingSync: ((r: SyncResult) => void) | null;
   /** A member that has not yet received its first JoinGroup answer. */
   isNew: boolean;
-  heartbeatTimer: NodeJS.Timeout | null;
+  heartbeatTimer: TimerHandle | null;
 }
 
 export const EMPTY_ASSIGNMENT: Buffer = Buffer.alloc(0);
@@ -67,14 +68,14 @@ export class Group {
   /** groupInstanceId -> memberId of static members. */
   readonly staticMembers = new Map<string, string>();
   /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined; with their expiry timers. */
-  readonly pendingMembers = new Map<string, NodeJS.Timeout>();
+  readonly pendingMembers = new Map<string, TimerHandle>();
   /** Members of the current generation that have not sent SyncGroup yet. */
   readonly pendingSync = new Set<string>();
   /** How many members support each protocol name. */
   private readonly protocolSupport = new Map<string, number>();
   newMemberAdded = false;
-  joinTimer: NodeJS.Timeout | null = null;
-  syncTimer: NodeJS.Timeout | null = null;
+  joinTimer: TimerHandle | null = null;
+  syncTimer: TimerHandle | null = null;
   /** Committed offsets: topic -> partition -> value. */
   readonly offsets = new Map<string, Map<number, OffsetValue>>();
   /** Offsets committed inside open transactions: producer id -> topic\0partition -> offset. */
@@ -82,9 +83,10 @@ export class Group {
 
   constructor(
     readonly groupId: string,
-    nowMs: number,
+    /** The broker's clock (control/clock.ts): the group's timers are set and cleared on it. */
+    private readonly clock: Clock,
   ) {
-    this.stateTimestampMs = nowMs;
+    this.stateTimestampMs = clock.nowMs();
   }
 
   is(...states: GroupState[]): boolean {
@@ -132,11 +134,11 @@ export class Group {
       this.members.delete(memberId);
       this.dropProtocols(m);
       if (m.groupInstanceId !== null && this.staticMembers.get(m.groupInstanceId) === memberId) this.staticMembers.delete(m.groupInstanceId);
-      if (m.heartbeatTimer) clearTimeout(m.heartbeatTimer);
+      this.clock.clearTimeout(m.heartbeatTimer);
     }
     if (this.leaderId === memberId) this.leaderId = this.members.keys().next().value ?? null;
     const pending = this.pendingMembers.get(memberId);
-    if (pending) clearTimeout(pending);
+    this.clock.clearTimeout(pending);
     this.pendingMembers.delete(memberId);
     this.pendingSync.delete(memberId);
     return m;

@@ -20,6 +20,7 @@
  * shutdown goes on past a partition that fails to close cleanly (the next start recovers it) and
  * returns the failures for the broker to report in one line.
  */
+import { wallClock, type Clock } from '../control/clock.js';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 import type { BrokerConfig } from '../config/broker-config.js';
@@ -90,6 +91,8 @@ export class LogManager {
     private readonly io: FileIO,
     private readonly broker: BrokerConfig,
     private readonly log: Logger,
+    /** Segment roll by time, LogAppendTime and flush read it (control/clock.ts). */
+    private readonly clock: Clock = wallClock,
   ) {}
 
   /**
@@ -118,7 +121,7 @@ export class LogManager {
     const dir = join(this.dataDir, partitionDirName(topic, partition));
     const effective = effectiveTopicConfig(this.broker, configs);
     this.rememberSettings(topic, effective);
-    return PartitionLog.open(dir, logConfigFrom(effective), this.io);
+    return PartitionLog.open(dir, logConfigFrom(effective), this.io, { now: () => this.clock.nowMs() });
   }
 
   /** The per-topic settings the broker consults outside the partition logs. */

@@ -22,6 +22,7 @@
  * A flood of connection attempts costs an accept and a close each; existing connections keep
  * being served between them, since nothing here waits.
  */
+import type { Clock, TimerHandle } from '../control/clock.js';
 import { lookup } from 'node:dns/promises';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
@@ -70,6 +71,9 @@ export class Listener {
   /** max.connections.per.ip.overrides by address, resolved at listen(). */
   private overrides = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  /** The idle check runs on the broker's clock (control/clock.ts): advancing it closes idle connections. */
+  private idleTimer: TimerHandle | null = null;
+  private readonly clock: Clock;
   private readonly stallMs: number;
   /** Refusals at accept: logged at most once a second, the rest counted into the next line. */
   private readonly refusals: RateLimitedLog;
@@ -90,6 +94,7 @@ export class Listener {
     security: ListenerSecurity = { tls: null, sasl: null },
   ) {
     this.tls = security.tls;
+    this.clock = broker.clock;
     // An accounting bug must not take the broker down from inside a socket callback: say it loudly.
     const onBug = (message: string): void => log.error(`BUG: ${message}`);
     this.env = {
@@ -122,7 +127,7 @@ export class Listener {
 
   private touch(conn: Connection): void {
     this.byActivity.delete(conn);
-    this.byActivity.set(conn, Date.now());
+    this.byActivity.set(conn, this.clock.nowMs());
   }
 
   private accept(socket: Socket): void {
@@ -202,7 +207,7 @@ export class Listener {
   private makeRoom(): string | null {
     const max = this.config.maxConnections;
     if (this.byActivity.size + this.handshakes < max) return null;
-    const victim = this.idleConnection(Date.now());
+    const victim = this.idleConnection(this.clock.nowMs());
     if (victim !== null) {
       victim.conn.close(`idle for ${victim.idleMs} ms, making room for a new connection at max.connections=${max}`, 'debug');
       return null;
@@ -224,15 +229,20 @@ export class Listener {
     return null;
   }
 
-  /** Closes stalled connections (first: their reason is the more telling), then idle ones. */
+  /** Closes stalled connections: on wall time, whatever the broker's clock says. */
   private sweep(): void {
     const now = Date.now();
     for (const conn of this.byActivity.keys()) {
       const stall = conn.stalled(now, this.stallMs);
       if (stall !== null) conn.close(stall);
     }
+  }
+
+  /** Closes connections idle for connections.max.idle.ms of the broker's clock. */
+  private sweepIdle(): void {
     const idleMs = this.config.idleMs;
     if (idleMs === null) return;
+    const now = this.clock.nowMs();
     for (const [conn, activeMs] of this.byActivity) {
       if (now - activeMs <= idleMs) break;
       conn.close(`idle for ${now - activeMs} ms (connections.max.idle.ms=${idleMs})`, 'debug');
@@ -250,14 +260,16 @@ export class Listener {
         resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
       });
     });
-    const everyMs = Math.max(10, Math.min(SWEEP_MS_MAX, Math.floor(Math.min(this.stallMs, this.config.idleMs ?? Infinity) / 4)));
+    const everyMs = Math.max(10, Math.min(SWEEP_MS_MAX, Math.floor(this.stallMs / 4)));
     this.sweepTimer = setInterval(() => this.sweep(), everyMs);
     this.sweepTimer.unref();
+    if (this.config.idleMs !== null) this.idleTimer = this.clock.setInterval(() => this.sweepIdle(), Math.max(10, Math.min(SWEEP_MS_MAX, Math.floor(this.config.idleMs / 4)))).unref();
     return bound;
   }
 
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.clock.clearTimeout(this.idleTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const c of [...this.byActivity.keys()]) c.close();
     for (const raw of [...this.pendingTls.values()]) raw.destroy();

@@ -73,7 +73,7 @@ export class InternalTopic implements CoordinatorStore {
     const problem = this.ensure();
     if (problem) throw new Error(problem);
     const partition = this.partitionFor(key);
-    const now = BigInt(Date.now());
+    const now = BigInt(this.replicas.clock.nowMs());
     const batch = buildRecordBatch(
       records.map((r) => ({ key: r.key, value: r.value, timestamp: now })),
       txn ? { producerId: txn.producerId, producerEpoch: txn.producerEpoch, baseSequence: -1, isTransactional: true } : {},

@@ -10,6 +10,7 @@
  * `onExpiration` runs. `cancel` removes an operation without running either (its connection
  * closed). Bounded: `watch` refuses past `operationsMax` and the caller answers at once instead.
  */
+import { wallClock, type Clock, type TimerHandle } from '../control/clock.js';
 
 export interface DelayedOperation {
   /** Completes the operation if it can now; true when it did (it is then removed). */
@@ -26,7 +27,7 @@ export interface Watch {
 interface Entry {
   readonly op: DelayedOperation;
   readonly keys: readonly string[];
-  timer: NodeJS.Timeout | null;
+  timer: TimerHandle | null;
   scheduled: boolean;
   done: boolean;
 }
@@ -42,6 +43,7 @@ export class Purgatory {
   constructor(
     readonly name: string,
     private readonly operationsMax: number,
+    private readonly clock: Clock = wallClock,
   ) {}
 
   /** Operations waiting now. */
@@ -62,7 +64,7 @@ export class Purgatory {
       if (!set) this.byKey.set(k, (set = new Set()));
       set.add(entry);
     }
-    entry.timer = setTimeout(() => {
+    entry.timer = this.clock.setTimeout(() => {
       if (entry.done) return;
       this.remove(entry);
       op.onExpiration();
@@ -89,7 +91,7 @@ export class Purgatory {
     if (entry.done) return;
     entry.done = true;
     this.count--;
-    if (entry.timer) clearTimeout(entry.timer);
+    this.clock.clearTimeout(entry.timer);
     for (const k of entry.keys) {
       const set = this.byKey.get(k);
       set?.delete(entry);

@@ -33,6 +33,7 @@ import { FailureKind, LOG_OVERHEAD, validateBatches, type BatchInfo } from '../l
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import { LogStorageError, Partition, type IsrChange, type PartitionState } from './partition.js';
 import { partitionKey, Purgatory } from './purgatory.js';
+import { wallClock, type Clock } from '../control/clock.js';
 import type { ReplicaFetcherManager } from './replica-fetcher.js';
 
 const COMPRESSION_ZSTD = 4;
@@ -145,16 +146,21 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Map<number, Partition>>();
   private readonly order = new PartitionOrder();
   /** Fetches waiting for min_bytes (limits.fetchWaitersMax). */
-  readonly delayedFetch = new Purgatory('fetch', limits.fetchWaitersMax);
+  readonly delayedFetch: Purgatory;
   /** acks=all produces waiting for the high watermark. */
-  readonly delayedProduce = new Purgatory('produce', limits.delayedProducesMax);
+  readonly delayedProduce: Purgatory;
 
   constructor(
     readonly nodeId: number,
     private readonly logs: LogManager,
     private readonly recordChecks: RecordCheckPool,
     private readonly log: Logger,
-  ) {}
+    /** Fetch max wait, delayed produce and produce timestamp checks read it (control/clock.ts). */
+    readonly clock: Clock = wallClock,
+  ) {
+    this.delayedFetch = new Purgatory('fetch', limits.fetchWaitersMax, clock);
+    this.delayedProduce = new Purgatory('produce', limits.delayedProducesMax, clock);
+  }
 
   // -- the partitions -----------------------------------------------------------------------------
 
@@ -334,7 +340,7 @@ export class ReplicaManager {
       compacted: this.logs.isCompacted(topic),
       decompressedBytesMax: decompressedBytesFor(maxMessageBytes),
       topicPartition: `${topic}-${partition}`,
-      timestampBounds: timestampBounds(this.logs.produceRules(topic), Date.now()),
+      timestampBounds: timestampBounds(this.logs.produceRules(topic), this.clock.nowMs()),
     };
     const check = this.recordChecks.check(records, info, opts);
     const append = (c: RecordCheck): ProduceOutcome => (c.ok ? this.appendChecked(e, records, checked.batches, params) : recordsRefused(c, p.logStartOffset));

@@ -1,4 +1,5 @@
 /** Transaction coordinator rules that need a controlled clock: id expiry and replay. */
+import { wallClock } from '../control/clock.js';
 import t from 'tap';
 import { silentLogger } from '../logger.js';
 import { MemoryStore } from '../metadata/memory-store.js';
@@ -21,7 +22,7 @@ function make(store: MemoryStore, now: () => number, markers: string[] = [], wri
     for (const tp of job.partitions) markers.push(`${tp.topic}-${tp.partition}:${job.producerId}:${job.producerEpoch}:${job.commit ? 'C' : 'A'}`);
     return written(job);
   };
-  return new TransactionCoordinator(store, ids, writer, settings, silentLogger, now);
+  return new TransactionCoordinator(store, ids, writer, settings, silentLogger, { ...wallClock, nowMs: now });
 }
 
 /** The answer of a call that must not wait (the store's writes are durable at once). */

@@ -31,6 +31,7 @@
  * writes the markers again.
  */
 import type { Logger } from '../logger.js';
+import { wallClock, type Clock, type TimerHandle } from '../control/clock.js';
 import { LogStorageError } from '../replica/partition.js';
 import { coordinatorWriteError, type CoordinatorStore } from '../metadata/internal-topic.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -111,7 +112,7 @@ export class TransactionCoordinator {
   private readonly txns = new Map<string, TxnMetadata>();
   /** The same transactions by current producer id, for the produce-path check. */
   private readonly byProducerId = new Map<bigint, TxnMetadata>();
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers: TimerHandle[] = [];
 
   constructor(
     private readonly store: CoordinatorStore,
@@ -119,8 +120,12 @@ export class TransactionCoordinator {
     private readonly writeMarkers: MarkerWriter,
     readonly settings: TxnSettings,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = wallClock,
   ) {}
+
+  private now(): number {
+    return this.clock.nowMs();
+  }
 
   // ---------------------------------------------------------------------------------------
   // Loading and persistence
@@ -195,7 +200,7 @@ export class TransactionCoordinator {
   }
 
   private every(ms: number, fn: () => void): void {
-    const t = setInterval(fn, ms);
+    const t = this.clock.setInterval(fn, ms);
     t.unref();
     this.timers.push(t);
   }
@@ -205,7 +210,7 @@ export class TransactionCoordinator {
 
   close(): void {
     this.closed = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) this.clock.clearTimeout(t);
   }
 
   /** Appends the transaction's current state; false when the log refused it (nothing applied). */
