@@ -6,6 +6,12 @@
  *   // kafkajs: brokers: [`127.0.0.1:${broker.port}`]
  *   await broker.stop();
  *
+ * A test that needs time to pass (a 45 s session timeout, 7-day retention, a transaction timeout)
+ * moves a virtual clock instead of sleeping (src/control/clock.ts):
+ *
+ *   const broker = await startBroker({ port: 0, dataDir: tmpDir, clock: 'virtual' });
+ *   await broker.clock.advance(46_000); // the dead member's session has expired when this resolves
+ *
  * `port: 0` picks a free port. Without `dataDir`, data goes to the default directory
  * (~/.sluice/data, or $SLUICE_DATA_DIR).
  *
@@ -21,6 +27,8 @@ import { Broker, formatDataDir, type BrokerOptions, type FormatOptions } from '.
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { silentLogger } from './logger.js';
 import type { FaultInjector } from './control/faults.js';
+import { isVirtualClock, type AdvanceResult, type Clock } from './control/clock.js';
+import { ConfigError } from './config/broker-config.js';
 
 export interface RunningBroker {
   /** The port clients connect to. */
@@ -36,6 +44,12 @@ export interface RunningBroker {
    * Produce requests fail with NOT_LEADER_OR_FOLLOWER (src/control/faults.ts).
    */
   readonly faults: FaultInjector;
+  /**
+   * The broker's clock (src/control/clock.ts). With `clock: 'virtual'`, `await clock.advance(45_000)`
+   * moves it 45 s forward: every timeout, expiry and retention check due by then runs, in order,
+   * before the promise resolves. On wall time, advance() rejects.
+   */
+  readonly clock: BrokerClock;
   /** The admin endpoint's port (the `adminPort` option); 0 when not served. */
   readonly adminPort: number;
   /** Closes the listener and connections, then flushes and closes every log. */
@@ -58,9 +72,28 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     dataDir: broker.config.dataDir,
     readyMs: broker.readyMs,
     faults: broker.faults,
+    clock: brokerClock(broker.clock),
     adminPort: broker.adminPort,
     stop: () => broker.stop(),
   };
+}
+
+export interface BrokerClock {
+  readonly virtual: boolean;
+  nowMs(): number;
+  /** Moves a virtual clock forward and resolves when everything due by then has run. */
+  advance(ms: number): Promise<AdvanceResult>;
+  /** Stops a virtual clock flowing with wall time (it then moves only by advance), and restarts it. */
+  pause(): void;
+  resume(): void;
+}
+
+function brokerClock(clock: Clock): BrokerClock {
+  if (isVirtualClock(clock)) return clock;
+  const refuse = (): never => {
+    throw new ConfigError("this broker runs on wall time; start it with clock: 'virtual' to move its clock");
+  };
+  return { virtual: false, nowMs: () => clock.nowMs(), advance: async () => refuse(), pause: refuse, resume: refuse };
 }
 
 /** Starts one combined node and brokers-1 broker-only nodes, each its own process; see src/cluster.ts. */
@@ -72,3 +105,4 @@ export { formatDataDir, type FormatOptions };
 export { Cluster, ClusterNode, planCluster, type ClusterOptions, type NodePlan } from './cluster.js';
 export { ConfigError } from './config/broker-config.js';
 export type { Fault, FaultInjector, FaultSpec } from './control/faults.js';
+export type { AdvanceResult } from './control/clock.js';

@@ -1,6 +1,7 @@
 /**
  * The admin endpoint (issue 14): HTTP with JSON on 127.0.0.1 (`sluice start --admin-port P`), for
- * test suites in any language to drive the broker. So far, faults (control/faults.ts):
+ * test suites in any language to drive the broker: faults (control/faults.ts) and the clock
+ * (clock-routes.ts, control/clock.ts):
  *
  *   GET    /faults        the armed faults, with how often each matched and fired
  *   POST   /faults        arms one: {"apiKey": 0, "errorCode": 6, "times": 2} -> 201 {"id": 1, ...}
@@ -12,13 +13,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ConfigError } from '../config/config-error.js';
 import type { Fault, FaultInjector, FaultSpec } from '../control/faults.js';
+import type { Clock } from '../control/clock.js';
+import { clockRoute } from './clock-routes.js';
 
 const BODY_BYTES_MAX = 64 * 1024;
 
 export class AdminServer {
   private readonly server: Server;
 
-  constructor(private readonly faults: FaultInjector) {
+  constructor(
+    private readonly faults: FaultInjector,
+    private readonly clock: Clock,
+  ) {
     this.server = createServer((req, res) => void this.route(req, res));
   }
 
@@ -49,6 +55,8 @@ export class AdminServer {
         this.faults.clear();
         return send(res, 204);
       }
+      const clock = await clockRoute(this.clock, req.method ?? '', path, () => body(req));
+      if (clock) return send(res, clock.status, clock.payload);
       const one = /^\/faults\/(\d+)$/.exec(path);
       if (one && req.method === 'DELETE') return send(res, this.faults.remove(Number(one[1])) ? 204 : 404);
       send(res, 404, { error: `no ${req.method} ${path}; see src/admin/server.ts for the routes` });

@@ -59,6 +59,7 @@ interface StartArgs {
   config?: string;
   override?: string[];
   'admin-port'?: number;
+  'virtual-clock'?: boolean;
 }
 
 /** The options of `sluice start`, for yargs and for the fast path. */
@@ -69,6 +70,7 @@ const START_OPTIONS = {
   config: { type: 'string', describe: 'server.properties file' },
   override: { type: 'string', array: true, describe: 'key=value, overrides the config file' },
   'admin-port': { type: 'number', describe: 'serve the admin endpoint (faults over HTTP) on 127.0.0.1:PORT' },
+  'virtual-clock': { type: 'boolean', describe: 'run on a virtual clock that starts at wall time and moves forward with POST /clock/advance' },
 } as const;
 
 function portProblem(port: number | undefined): string | null {
@@ -82,7 +84,7 @@ function fastStartArgs(argv: string[]): StartArgs | null {
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     const options = Object.fromEntries(
-      Object.entries(START_OPTIONS).map(([name, o]) => [name, { type: 'string' as const, ...('array' in o ? { multiple: true } : {}) }]),
+      Object.entries(START_OPTIONS).map(([name, o]) => [name, o.type === 'boolean' ? { type: 'boolean' as const } : { type: 'string' as const, ...('array' in o ? { multiple: true } : {}) }]),
     );
     ({ values } = parseArgs({ args: argv.slice(1), options, strict: true, allowPositionals: false }));
   } catch {
@@ -97,6 +99,9 @@ function fastStartArgs(argv: string[]): StartArgs | null {
     } else if (name === 'override') {
       if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) return null;
       args.override = v;
+    } else if (name === 'virtual-clock') {
+      if (typeof v !== 'boolean') return null;
+      args[name] = v;
     } else if (name === 'host' || name === 'data-dir' || name === 'config') {
       if (typeof v !== 'string') return null;
       args[name] = v;
@@ -106,6 +111,7 @@ function fastStartArgs(argv: string[]): StartArgs | null {
 }
 
 async function start(args: StartArgs): Promise<void> {
+  if (args['virtual-clock'] && args['admin-port'] === undefined) fail('--virtual-clock needs --admin-port PORT: the clock moves forward by POST /clock/advance there');
   const log = createLogger();
   let broker: Broker;
   try {
@@ -115,6 +121,7 @@ async function start(args: StartArgs): Promise<void> {
       ...(args['data-dir'] !== undefined ? { dataDir: args['data-dir'] } : {}),
       ...(args.config !== undefined ? { configFile: args.config } : {}),
       ...(args['admin-port'] !== undefined ? { adminPort: args['admin-port'] } : {}),
+      ...(args['virtual-clock'] ? { clock: 'virtual' as const } : {}),
       overrides: args.override ?? [],
       logger: log,
     });
@@ -125,7 +132,8 @@ async function start(args: StartArgs): Promise<void> {
     `sluice ready on ${broker.config.listener.host}:${broker.listenPort} (advertised ${broker.advertisedHost}:${broker.advertisedPort}), ` +
       `data ${broker.config.dataDir}, cluster ${broker.clusterId}, node ${broker.nodeId}, ready in ${broker.readyMs.toFixed(1)} ms` +
       otherListeners(broker) +
-      (broker.adminPort !== 0 ? `; admin endpoint on 127.0.0.1:${broker.adminPort}` : ''),
+      (broker.adminPort !== 0 ? `; admin endpoint on 127.0.0.1:${broker.adminPort}` : '') +
+      (broker.clock.virtual ? '; virtual clock' : ''),
   );
   let stopping = false;
   const shutdown = (signal: string): void => {
