@@ -381,16 +381,26 @@ func ctp(bootstrap, src, dst, group, txnID, count string) {
 	if err != nil {
 		fail("count: %v", err)
 	}
-	sess, err := kgo.NewGroupTransactSession(
-		kgo.SeedBrokers(bootstrap), kgo.TransactionalID(txnID), kgo.ConsumerGroup(group), kgo.ConsumeTopics(src),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.RequireStableFetchOffsets(), kgo.SessionTimeout(10*time.Second), kgo.HeartbeatInterval(500*time.Millisecond),
-	)
-	if err != nil {
-		fail("session: %v", err)
+	open := func() (*kgo.GroupTransactSession, *kadm.Client) {
+		sess, err := kgo.NewGroupTransactSession(
+			kgo.SeedBrokers(bootstrap), kgo.TransactionalID(txnID), kgo.ConsumerGroup(group), kgo.ConsumeTopics(src),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+			kgo.RequireStableFetchOffsets(), kgo.SessionTimeout(10*time.Second), kgo.HeartbeatInterval(500*time.Millisecond),
+		)
+		if err != nil {
+			fail("session: %v", err)
+		}
+		return sess, kadm.NewClient(sess.Client())
 	}
-	defer sess.Close()
-	adm := kadm.NewClient(sess.Client())
+	sess, adm := open()
+	defer func() { sess.Close() }()
+	// kgo: "No returned error [of End] is retryable ... odds are you should not continue": an
+	// application starts a new session (its InitProducerId fences the old one), and so does this.
+	restart := func(why string) {
+		emit(map[string]any{"restart": why})
+		sess.Close()
+		sess, adm = open()
+	}
 	total := 0
 	for deadline := time.Now().Add(240 * time.Second); time.Now().Before(deadline); {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
@@ -414,7 +424,8 @@ func ctp(bootstrap, src, dst, group, txnID, count string) {
 			continue
 		}
 		if err := sess.Begin(); err != nil {
-			fail("begin: %v", err)
+			restart(fmt.Sprintf("begin: %v", err))
+			continue
 		}
 		var out []*kgo.Record
 		for _, r := range records {
@@ -431,6 +442,9 @@ func ctp(bootstrap, src, dst, group, txnID, count string) {
 			emit(map[string]any{"committed": len(records), "total": total})
 		} else {
 			emit(map[string]any{"error": fmt.Sprintf("produce: %v, end: %v, committed %v", produceErr, err, committed)})
+			if err != nil {
+				restart(fmt.Sprintf("end: %v", err))
+			}
 		}
 	}
 	emit(map[string]any{"step": "done", "total": total})
