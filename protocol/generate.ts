@@ -408,6 +408,8 @@ export function generateApi(api: ApiDef): string {
       `  encodeRequest: (w, version, m) => encodeVersion(w, version, ${lo}, requestEncoders, m, '${req.name}'),\n` +
       `  decodeResponse: (r, version) => decodeVersion(r, version, ${lo}, responseDecoders, default${res.name}, '${res.name}'),\n` +
       `  encodeResponse: (w, version, m) => encodeVersion(w, version, ${lo}, responseEncoders, m, '${res.name}'),\n` +
+      `  defaultRequest: default${req.name},\n` +
+      `  defaultResponse: default${res.name},\n` +
       `};\n`,
   );
   const body = parts.join('\n');

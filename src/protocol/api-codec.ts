@@ -26,6 +26,9 @@ export interface ApiCodec<Req, Res> {
   /** Decodes a response body (the bytes after the response header). */
   decodeResponse(r: Reader, version: number): Res;
   encodeResponse(w: Writer, version: number, m: Res): void;
+  /** A request and a response with every field at its default (Kafka's rules): empty arrays, error code 0. */
+  defaultRequest(): Req;
+  defaultResponse(): Res;
 }
 
 const API_VERSIONS_KEY = 18;

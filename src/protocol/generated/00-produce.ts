@@ -963,4 +963,6 @@ export const Produce: ApiCodec<ProduceRequest, ProduceResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ProduceRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultProduceResponse, 'ProduceResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ProduceResponse'),
+  defaultRequest: defaultProduceRequest,
+  defaultResponse: defaultProduceResponse,
 };

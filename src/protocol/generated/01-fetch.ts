@@ -1940,4 +1940,6 @@ export const Fetch: ApiCodec<FetchRequest, FetchResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'FetchRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultFetchResponse, 'FetchResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'FetchResponse'),
+  defaultRequest: defaultFetchRequest,
+  defaultResponse: defaultFetchResponse,
 };

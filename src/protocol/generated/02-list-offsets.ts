@@ -667,4 +667,6 @@ export const ListOffsets: ApiCodec<ListOffsetsRequest, ListOffsetsResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ListOffsetsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultListOffsetsResponse, 'ListOffsetsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ListOffsetsResponse'),
+  defaultRequest: defaultListOffsetsRequest,
+  defaultResponse: defaultListOffsetsResponse,
 };

@@ -1163,4 +1163,6 @@ export const Metadata: ApiCodec<MetadataRequest, MetadataResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'MetadataRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultMetadataResponse, 'MetadataResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'MetadataResponse'),
+  defaultRequest: defaultMetadataRequest,
+  defaultResponse: defaultMetadataResponse,
 };

@@ -689,4 +689,6 @@ export const OffsetCommit: ApiCodec<OffsetCommitRequest, OffsetCommitResponse> =
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'OffsetCommitRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultOffsetCommitResponse, 'OffsetCommitResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'OffsetCommitResponse'),
+  defaultRequest: defaultOffsetCommitRequest,
+  defaultResponse: defaultOffsetCommitResponse,
 };

@@ -926,4 +926,6 @@ export const OffsetFetch: ApiCodec<OffsetFetchRequest, OffsetFetchResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'OffsetFetchRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultOffsetFetchResponse, 'OffsetFetchResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'OffsetFetchResponse'),
+  defaultRequest: defaultOffsetFetchRequest,
+  defaultResponse: defaultOffsetFetchResponse,
 };

@@ -311,4 +311,6 @@ export const FindCoordinator: ApiCodec<FindCoordinatorRequest, FindCoordinatorRe
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'FindCoordinatorRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultFindCoordinatorResponse, 'FindCoordinatorResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'FindCoordinatorResponse'),
+  defaultRequest: defaultFindCoordinatorRequest,
+  defaultResponse: defaultFindCoordinatorResponse,
 };

@@ -562,4 +562,6 @@ export const JoinGroup: ApiCodec<JoinGroupRequest, JoinGroupResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'JoinGroupRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultJoinGroupResponse, 'JoinGroupResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'JoinGroupResponse'),
+  defaultRequest: defaultJoinGroupRequest,
+  defaultResponse: defaultJoinGroupResponse,
 };

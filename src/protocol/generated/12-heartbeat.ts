@@ -170,4 +170,6 @@ export const Heartbeat: ApiCodec<HeartbeatRequest, HeartbeatResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'HeartbeatRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultHeartbeatResponse, 'HeartbeatResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'HeartbeatResponse'),
+  defaultRequest: defaultHeartbeatRequest,
+  defaultResponse: defaultHeartbeatResponse,
 };

@@ -336,4 +336,6 @@ export const LeaveGroup: ApiCodec<LeaveGroupRequest, LeaveGroupResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'LeaveGroupRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultLeaveGroupResponse, 'LeaveGroupResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'LeaveGroupResponse'),
+  defaultRequest: defaultLeaveGroupRequest,
+  defaultResponse: defaultLeaveGroupResponse,
 };

@@ -320,4 +320,6 @@ export const SyncGroup: ApiCodec<SyncGroupRequest, SyncGroupResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'SyncGroupRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultSyncGroupResponse, 'SyncGroupResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'SyncGroupResponse'),
+  defaultRequest: defaultSyncGroupRequest,
+  defaultResponse: defaultSyncGroupResponse,
 };

@@ -502,4 +502,6 @@ export const DescribeGroups: ApiCodec<DescribeGroupsRequest, DescribeGroupsRespo
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeGroupsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeGroupsResponse, 'DescribeGroupsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeGroupsResponse'),
+  defaultRequest: defaultDescribeGroupsRequest,
+  defaultResponse: defaultDescribeGroupsResponse,
 };

@@ -337,4 +337,6 @@ export const ListGroups: ApiCodec<ListGroupsRequest, ListGroupsResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ListGroupsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultListGroupsResponse, 'ListGroupsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ListGroupsResponse'),
+  defaultRequest: defaultListGroupsRequest,
+  defaultResponse: defaultListGroupsResponse,
 };

@@ -86,4 +86,6 @@ export const SaslHandshake: ApiCodec<SaslHandshakeRequest, SaslHandshakeResponse
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'SaslHandshakeRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultSaslHandshakeResponse, 'SaslHandshakeResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'SaslHandshakeResponse'),
+  defaultRequest: defaultSaslHandshakeRequest,
+  defaultResponse: defaultSaslHandshakeResponse,
 };

@@ -349,4 +349,6 @@ export const ApiVersions: ApiCodec<ApiVersionsRequest, ApiVersionsResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ApiVersionsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultApiVersionsResponse, 'ApiVersionsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ApiVersionsResponse'),
+  defaultRequest: defaultApiVersionsRequest,
+  defaultResponse: defaultApiVersionsResponse,
 };

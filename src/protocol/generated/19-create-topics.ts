@@ -608,4 +608,6 @@ export const CreateTopics: ApiCodec<CreateTopicsRequest, CreateTopicsResponse> =
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'CreateTopicsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultCreateTopicsResponse, 'CreateTopicsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'CreateTopicsResponse'),
+  defaultRequest: defaultCreateTopicsRequest,
+  defaultResponse: defaultCreateTopicsResponse,
 };

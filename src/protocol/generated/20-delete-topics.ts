@@ -351,4 +351,6 @@ export const DeleteTopics: ApiCodec<DeleteTopicsRequest, DeleteTopicsResponse> =
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DeleteTopicsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDeleteTopicsResponse, 'DeleteTopicsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DeleteTopicsResponse'),
+  defaultRequest: defaultDeleteTopicsRequest,
+  defaultResponse: defaultDeleteTopicsResponse,
 };

@@ -324,4 +324,6 @@ export const DeleteRecords: ApiCodec<DeleteRecordsRequest, DeleteRecordsResponse
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DeleteRecordsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDeleteRecordsResponse, 'DeleteRecordsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DeleteRecordsResponse'),
+  defaultRequest: defaultDeleteRecordsRequest,
+  defaultResponse: defaultDeleteRecordsResponse,
 };

@@ -262,4 +262,6 @@ export const InitProducerId: ApiCodec<InitProducerIdRequest, InitProducerIdRespo
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'InitProducerIdRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultInitProducerIdResponse, 'InitProducerIdResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'InitProducerIdResponse'),
+  defaultRequest: defaultInitProducerIdRequest,
+  defaultResponse: defaultInitProducerIdResponse,
 };

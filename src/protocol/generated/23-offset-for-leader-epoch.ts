@@ -466,4 +466,6 @@ export const OffsetForLeaderEpoch: ApiCodec<OffsetForLeaderEpochRequest, OffsetF
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'OffsetForLeaderEpochRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultOffsetForLeaderEpochResponse, 'OffsetForLeaderEpochResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'OffsetForLeaderEpochResponse'),
+  defaultRequest: defaultOffsetForLeaderEpochRequest,
+  defaultResponse: defaultOffsetForLeaderEpochResponse,
 };

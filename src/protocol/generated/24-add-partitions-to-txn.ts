@@ -450,4 +450,6 @@ export const AddPartitionsToTxn: ApiCodec<AddPartitionsToTxnRequest, AddPartitio
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'AddPartitionsToTxnRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultAddPartitionsToTxnResponse, 'AddPartitionsToTxnResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'AddPartitionsToTxnResponse'),
+  defaultRequest: defaultAddPartitionsToTxnRequest,
+  defaultResponse: defaultAddPartitionsToTxnResponse,
 };

@@ -143,4 +143,6 @@ export const AddOffsetsToTxn: ApiCodec<AddOffsetsToTxnRequest, AddOffsetsToTxnRe
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'AddOffsetsToTxnRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultAddOffsetsToTxnResponse, 'AddOffsetsToTxnResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'AddOffsetsToTxnResponse'),
+  defaultRequest: defaultAddOffsetsToTxnRequest,
+  defaultResponse: defaultAddOffsetsToTxnResponse,
 };

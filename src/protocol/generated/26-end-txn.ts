@@ -176,4 +176,6 @@ export const EndTxn: ApiCodec<EndTxnRequest, EndTxnResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'EndTxnRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultEndTxnResponse, 'EndTxnResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'EndTxnResponse'),
+  defaultRequest: defaultEndTxnRequest,
+  defaultResponse: defaultEndTxnResponse,
 };

@@ -377,4 +377,6 @@ export const WriteTxnMarkers: ApiCodec<WriteTxnMarkersRequest, WriteTxnMarkersRe
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'WriteTxnMarkersRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultWriteTxnMarkersResponse, 'WriteTxnMarkersResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'WriteTxnMarkersResponse'),
+  defaultRequest: defaultWriteTxnMarkersRequest,
+  defaultResponse: defaultWriteTxnMarkersResponse,
 };

@@ -444,4 +444,6 @@ export const TxnOffsetCommit: ApiCodec<TxnOffsetCommitRequest, TxnOffsetCommitRe
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'TxnOffsetCommitRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultTxnOffsetCommitResponse, 'TxnOffsetCommitResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'TxnOffsetCommitResponse'),
+  defaultRequest: defaultTxnOffsetCommitRequest,
+  defaultResponse: defaultTxnOffsetCommitResponse,
 };

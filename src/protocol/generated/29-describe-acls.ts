@@ -362,4 +362,6 @@ export const DescribeAcls: ApiCodec<DescribeAclsRequest, DescribeAclsResponse> =
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeAclsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeAclsResponse, 'DescribeAclsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeAclsResponse'),
+  defaultRequest: defaultDescribeAclsRequest,
+  defaultResponse: defaultDescribeAclsResponse,
 };

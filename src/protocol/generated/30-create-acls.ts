@@ -287,4 +287,6 @@ export const CreateAcls: ApiCodec<CreateAclsRequest, CreateAclsResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'CreateAclsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultCreateAclsResponse, 'CreateAclsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'CreateAclsResponse'),
+  defaultRequest: defaultCreateAclsRequest,
+  defaultResponse: defaultCreateAclsResponse,
 };

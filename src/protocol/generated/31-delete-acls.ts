@@ -452,4 +452,6 @@ export const DeleteAcls: ApiCodec<DeleteAclsRequest, DeleteAclsResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DeleteAclsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDeleteAclsResponse, 'DeleteAclsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DeleteAclsResponse'),
+  defaultRequest: defaultDeleteAclsRequest,
+  defaultResponse: defaultDeleteAclsResponse,
 };

@@ -592,4 +592,6 @@ export const DescribeConfigs: ApiCodec<DescribeConfigsRequest, DescribeConfigsRe
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeConfigsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeConfigsResponse, 'DescribeConfigsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeConfigsResponse'),
+  defaultRequest: defaultDescribeConfigsRequest,
+  defaultResponse: defaultDescribeConfigsResponse,
 };

@@ -289,4 +289,6 @@ export const AlterConfigs: ApiCodec<AlterConfigsRequest, AlterConfigsResponse> =
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'AlterConfigsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultAlterConfigsResponse, 'AlterConfigsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'AlterConfigsResponse'),
+  defaultRequest: defaultAlterConfigsRequest,
+  defaultResponse: defaultAlterConfigsResponse,
 };

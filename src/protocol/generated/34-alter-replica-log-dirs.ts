@@ -318,4 +318,6 @@ export const AlterReplicaLogDirs: ApiCodec<AlterReplicaLogDirsRequest, AlterRepl
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'AlterReplicaLogDirsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultAlterReplicaLogDirsResponse, 'AlterReplicaLogDirsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'AlterReplicaLogDirsResponse'),
+  defaultRequest: defaultAlterReplicaLogDirsRequest,
+  defaultResponse: defaultAlterReplicaLogDirsResponse,
 };

@@ -435,4 +435,6 @@ export const DescribeLogDirs: ApiCodec<DescribeLogDirsRequest, DescribeLogDirsRe
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeLogDirsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeLogDirsResponse, 'DescribeLogDirsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeLogDirsResponse'),
+  defaultRequest: defaultDescribeLogDirsRequest,
+  defaultResponse: defaultDescribeLogDirsResponse,
 };

@@ -144,4 +144,6 @@ export const SaslAuthenticate: ApiCodec<SaslAuthenticateRequest, SaslAuthenticat
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'SaslAuthenticateRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultSaslAuthenticateResponse, 'SaslAuthenticateResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'SaslAuthenticateResponse'),
+  defaultRequest: defaultSaslAuthenticateRequest,
+  defaultResponse: defaultSaslAuthenticateResponse,
 };

@@ -300,4 +300,6 @@ export const CreatePartitions: ApiCodec<CreatePartitionsRequest, CreatePartition
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'CreatePartitionsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultCreatePartitionsResponse, 'CreatePartitionsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'CreatePartitionsResponse'),
+  defaultRequest: defaultCreatePartitionsRequest,
+  defaultResponse: defaultCreatePartitionsResponse,
 };

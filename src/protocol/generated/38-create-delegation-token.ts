@@ -308,4 +308,6 @@ export const CreateDelegationToken: ApiCodec<CreateDelegationTokenRequest, Creat
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'CreateDelegationTokenRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultCreateDelegationTokenResponse, 'CreateDelegationTokenResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'CreateDelegationTokenResponse'),
+  defaultRequest: defaultCreateDelegationTokenRequest,
+  defaultResponse: defaultCreateDelegationTokenResponse,
 };

@@ -129,4 +129,6 @@ export const RenewDelegationToken: ApiCodec<RenewDelegationTokenRequest, RenewDe
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'RenewDelegationTokenRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultRenewDelegationTokenResponse, 'RenewDelegationTokenResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'RenewDelegationTokenResponse'),
+  defaultRequest: defaultRenewDelegationTokenRequest,
+  defaultResponse: defaultRenewDelegationTokenResponse,
 };

@@ -129,4 +129,6 @@ export const ExpireDelegationToken: ApiCodec<ExpireDelegationTokenRequest, Expir
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ExpireDelegationTokenRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultExpireDelegationTokenResponse, 'ExpireDelegationTokenResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ExpireDelegationTokenResponse'),
+  defaultRequest: defaultExpireDelegationTokenRequest,
+  defaultResponse: defaultExpireDelegationTokenResponse,
 };

@@ -391,4 +391,6 @@ export const DescribeDelegationToken: ApiCodec<DescribeDelegationTokenRequest, D
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeDelegationTokenRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeDelegationTokenResponse, 'DescribeDelegationTokenResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeDelegationTokenResponse'),
+  defaultRequest: defaultDescribeDelegationTokenRequest,
+  defaultResponse: defaultDescribeDelegationTokenResponse,
 };

@@ -171,4 +171,6 @@ export const DeleteGroups: ApiCodec<DeleteGroupsRequest, DeleteGroupsResponse> =
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DeleteGroupsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDeleteGroupsResponse, 'DeleteGroupsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DeleteGroupsResponse'),
+  defaultRequest: defaultDeleteGroupsRequest,
+  defaultResponse: defaultDeleteGroupsResponse,
 };

@@ -342,4 +342,6 @@ export const ElectLeaders: ApiCodec<ElectLeadersRequest, ElectLeadersResponse> =
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ElectLeadersRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultElectLeadersResponse, 'ElectLeadersResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ElectLeadersResponse'),
+  defaultRequest: defaultElectLeadersRequest,
+  defaultResponse: defaultElectLeadersResponse,
 };

@@ -292,4 +292,6 @@ export const IncrementalAlterConfigs: ApiCodec<IncrementalAlterConfigsRequest, I
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'IncrementalAlterConfigsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultIncrementalAlterConfigsResponse, 'IncrementalAlterConfigsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'IncrementalAlterConfigsResponse'),
+  defaultRequest: defaultIncrementalAlterConfigsRequest,
+  defaultResponse: defaultIncrementalAlterConfigsResponse,
 };

@@ -302,4 +302,6 @@ export const AlterPartitionReassignments: ApiCodec<AlterPartitionReassignmentsRe
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'AlterPartitionReassignmentsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultAlterPartitionReassignmentsResponse, 'AlterPartitionReassignmentsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'AlterPartitionReassignmentsResponse'),
+  defaultRequest: defaultAlterPartitionReassignmentsRequest,
+  defaultResponse: defaultAlterPartitionReassignmentsResponse,
 };

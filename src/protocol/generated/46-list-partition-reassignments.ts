@@ -227,4 +227,6 @@ export const ListPartitionReassignments: ApiCodec<ListPartitionReassignmentsRequ
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ListPartitionReassignmentsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultListPartitionReassignmentsResponse, 'ListPartitionReassignmentsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ListPartitionReassignmentsResponse'),
+  defaultRequest: defaultListPartitionReassignmentsRequest,
+  defaultResponse: defaultListPartitionReassignmentsResponse,
 };

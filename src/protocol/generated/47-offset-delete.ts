@@ -203,4 +203,6 @@ export const OffsetDelete: ApiCodec<OffsetDeleteRequest, OffsetDeleteResponse> =
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'OffsetDeleteRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultOffsetDeleteResponse, 'OffsetDeleteResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'OffsetDeleteResponse'),
+  defaultRequest: defaultOffsetDeleteRequest,
+  defaultResponse: defaultOffsetDeleteResponse,
 };

@@ -340,4 +340,6 @@ export const DescribeClientQuotas: ApiCodec<DescribeClientQuotasRequest, Describ
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeClientQuotasRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeClientQuotasResponse, 'DescribeClientQuotasResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeClientQuotasResponse'),
+  defaultRequest: defaultDescribeClientQuotasRequest,
+  defaultResponse: defaultDescribeClientQuotasResponse,
 };

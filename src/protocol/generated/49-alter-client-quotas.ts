@@ -376,4 +376,6 @@ export const AlterClientQuotas: ApiCodec<AlterClientQuotasRequest, AlterClientQu
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'AlterClientQuotasRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultAlterClientQuotasResponse, 'AlterClientQuotasResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'AlterClientQuotasResponse'),
+  defaultRequest: defaultAlterClientQuotasRequest,
+  defaultResponse: defaultAlterClientQuotasResponse,
 };

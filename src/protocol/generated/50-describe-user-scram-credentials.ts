@@ -201,4 +201,6 @@ export const DescribeUserScramCredentials: ApiCodec<DescribeUserScramCredentials
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeUserScramCredentialsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeUserScramCredentialsResponse, 'DescribeUserScramCredentialsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeUserScramCredentialsResponse'),
+  defaultRequest: defaultDescribeUserScramCredentialsRequest,
+  defaultResponse: defaultDescribeUserScramCredentialsResponse,
 };

@@ -209,4 +209,6 @@ export const AlterUserScramCredentials: ApiCodec<AlterUserScramCredentialsReques
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'AlterUserScramCredentialsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultAlterUserScramCredentialsResponse, 'AlterUserScramCredentialsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'AlterUserScramCredentialsResponse'),
+  defaultRequest: defaultAlterUserScramCredentialsRequest,
+  defaultResponse: defaultAlterUserScramCredentialsResponse,
 };

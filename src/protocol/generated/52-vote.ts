@@ -489,4 +489,6 @@ export const Vote: ApiCodec<VoteRequest, VoteResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'VoteRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultVoteResponse, 'VoteResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'VoteResponse'),
+  defaultRequest: defaultVoteRequest,
+  defaultResponse: defaultVoteResponse,
 };

@@ -450,4 +450,6 @@ export const BeginQuorumEpoch: ApiCodec<BeginQuorumEpochRequest, BeginQuorumEpoc
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'BeginQuorumEpochRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultBeginQuorumEpochResponse, 'BeginQuorumEpochResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'BeginQuorumEpochResponse'),
+  defaultRequest: defaultBeginQuorumEpochRequest,
+  defaultResponse: defaultBeginQuorumEpochResponse,
 };

@@ -487,4 +487,6 @@ export const EndQuorumEpoch: ApiCodec<EndQuorumEpochRequest, EndQuorumEpochRespo
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'EndQuorumEpochRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultEndQuorumEpochResponse, 'EndQuorumEpochResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'EndQuorumEpochResponse'),
+  defaultRequest: defaultEndQuorumEpochRequest,
+  defaultResponse: defaultEndQuorumEpochResponse,
 };

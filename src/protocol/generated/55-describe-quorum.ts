@@ -573,4 +573,6 @@ export const DescribeQuorum: ApiCodec<DescribeQuorumRequest, DescribeQuorumRespo
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeQuorumRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeQuorumResponse, 'DescribeQuorumResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeQuorumResponse'),
+  defaultRequest: defaultDescribeQuorumRequest,
+  defaultResponse: defaultDescribeQuorumResponse,
 };

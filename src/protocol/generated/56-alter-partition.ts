@@ -621,4 +621,6 @@ export const AlterPartition: ApiCodec<AlterPartitionRequest, AlterPartitionRespo
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'AlterPartitionRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultAlterPartitionResponse, 'AlterPartitionResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'AlterPartitionResponse'),
+  defaultRequest: defaultAlterPartitionRequest,
+  defaultResponse: defaultAlterPartitionResponse,
 };

@@ -251,4 +251,6 @@ export const UpdateFeatures: ApiCodec<UpdateFeaturesRequest, UpdateFeaturesRespo
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'UpdateFeaturesRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultUpdateFeaturesResponse, 'UpdateFeaturesResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'UpdateFeaturesResponse'),
+  defaultRequest: defaultUpdateFeaturesRequest,
+  defaultResponse: defaultUpdateFeaturesResponse,
 };

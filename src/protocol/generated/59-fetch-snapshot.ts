@@ -566,4 +566,6 @@ export const FetchSnapshot: ApiCodec<FetchSnapshotRequest, FetchSnapshotResponse
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'FetchSnapshotRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultFetchSnapshotResponse, 'FetchSnapshotResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'FetchSnapshotResponse'),
+  defaultRequest: defaultFetchSnapshotRequest,
+  defaultResponse: defaultFetchSnapshotResponse,
 };

@@ -297,4 +297,6 @@ export const DescribeCluster: ApiCodec<DescribeClusterRequest, DescribeClusterRe
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeClusterRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeClusterResponse, 'DescribeClusterResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeClusterResponse'),
+  defaultRequest: defaultDescribeClusterRequest,
+  defaultResponse: defaultDescribeClusterResponse,
 };

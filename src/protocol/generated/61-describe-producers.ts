@@ -250,4 +250,6 @@ export const DescribeProducers: ApiCodec<DescribeProducersRequest, DescribeProdu
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeProducersRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeProducersResponse, 'DescribeProducersResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeProducersResponse'),
+  defaultRequest: defaultDescribeProducersRequest,
+  defaultResponse: defaultDescribeProducersResponse,
 };

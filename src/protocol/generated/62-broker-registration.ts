@@ -341,4 +341,6 @@ export const BrokerRegistration: ApiCodec<BrokerRegistrationRequest, BrokerRegis
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'BrokerRegistrationRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultBrokerRegistrationResponse, 'BrokerRegistrationResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'BrokerRegistrationResponse'),
+  defaultRequest: defaultBrokerRegistrationRequest,
+  defaultResponse: defaultBrokerRegistrationResponse,
 };

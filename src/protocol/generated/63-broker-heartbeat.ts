@@ -169,4 +169,6 @@ export const BrokerHeartbeat: ApiCodec<BrokerHeartbeatRequest, BrokerHeartbeatRe
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'BrokerHeartbeatRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultBrokerHeartbeatResponse, 'BrokerHeartbeatResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'BrokerHeartbeatResponse'),
+  defaultRequest: defaultBrokerHeartbeatRequest,
+  defaultResponse: defaultBrokerHeartbeatResponse,
 };

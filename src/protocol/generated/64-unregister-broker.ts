@@ -89,4 +89,6 @@ export const UnregisterBroker: ApiCodec<UnregisterBrokerRequest, UnregisterBroke
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'UnregisterBrokerRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultUnregisterBrokerResponse, 'UnregisterBrokerResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'UnregisterBrokerResponse'),
+  defaultRequest: defaultUnregisterBrokerRequest,
+  defaultResponse: defaultUnregisterBrokerResponse,
 };

@@ -188,4 +188,6 @@ export const DescribeTransactions: ApiCodec<DescribeTransactionsRequest, Describ
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeTransactionsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeTransactionsResponse, 'DescribeTransactionsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeTransactionsResponse'),
+  defaultRequest: defaultDescribeTransactionsRequest,
+  defaultResponse: defaultDescribeTransactionsResponse,
 };

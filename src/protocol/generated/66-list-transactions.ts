@@ -221,4 +221,6 @@ export const ListTransactions: ApiCodec<ListTransactionsRequest, ListTransaction
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ListTransactionsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultListTransactionsResponse, 'ListTransactionsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ListTransactionsResponse'),
+  defaultRequest: defaultListTransactionsRequest,
+  defaultResponse: defaultListTransactionsResponse,
 };

@@ -99,4 +99,6 @@ export const AllocateProducerIds: ApiCodec<AllocateProducerIdsRequest, AllocateP
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'AllocateProducerIdsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultAllocateProducerIdsResponse, 'AllocateProducerIdsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'AllocateProducerIdsResponse'),
+  defaultRequest: defaultAllocateProducerIdsRequest,
+  defaultResponse: defaultAllocateProducerIdsResponse,
 };

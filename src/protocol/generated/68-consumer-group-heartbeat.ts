@@ -316,4 +316,6 @@ export const ConsumerGroupHeartbeat: ApiCodec<ConsumerGroupHeartbeatRequest, Con
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ConsumerGroupHeartbeatRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultConsumerGroupHeartbeatResponse, 'ConsumerGroupHeartbeatResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ConsumerGroupHeartbeatResponse'),
+  defaultRequest: defaultConsumerGroupHeartbeatRequest,
+  defaultResponse: defaultConsumerGroupHeartbeatResponse,
 };

@@ -402,4 +402,6 @@ export const ConsumerGroupDescribe: ApiCodec<ConsumerGroupDescribeRequest, Consu
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ConsumerGroupDescribeRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultConsumerGroupDescribeResponse, 'ConsumerGroupDescribeResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ConsumerGroupDescribeResponse'),
+  defaultRequest: defaultConsumerGroupDescribeRequest,
+  defaultResponse: defaultConsumerGroupDescribeResponse,
 };

@@ -128,4 +128,6 @@ export const GetTelemetrySubscriptions: ApiCodec<GetTelemetrySubscriptionsReques
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'GetTelemetrySubscriptionsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultGetTelemetrySubscriptionsResponse, 'GetTelemetrySubscriptionsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'GetTelemetrySubscriptionsResponse'),
+  defaultRequest: defaultGetTelemetrySubscriptionsRequest,
+  defaultResponse: defaultGetTelemetrySubscriptionsResponse,
 };

@@ -105,4 +105,6 @@ export const PushTelemetry: ApiCodec<PushTelemetryRequest, PushTelemetryResponse
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'PushTelemetryRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultPushTelemetryResponse, 'PushTelemetryResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'PushTelemetryResponse'),
+  defaultRequest: defaultPushTelemetryRequest,
+  defaultResponse: defaultPushTelemetryResponse,
 };

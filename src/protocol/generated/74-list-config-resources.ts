@@ -178,4 +178,6 @@ export const ListConfigResources: ApiCodec<ListConfigResourcesRequest, ListConfi
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ListConfigResourcesRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultListConfigResourcesResponse, 'ListConfigResourcesResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ListConfigResourcesResponse'),
+  defaultRequest: defaultListConfigResourcesRequest,
+  defaultResponse: defaultListConfigResourcesResponse,
 };

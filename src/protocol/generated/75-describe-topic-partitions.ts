@@ -341,4 +341,6 @@ export const DescribeTopicPartitions: ApiCodec<DescribeTopicPartitionsRequest, D
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeTopicPartitionsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeTopicPartitionsResponse, 'DescribeTopicPartitionsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeTopicPartitionsResponse'),
+  defaultRequest: defaultDescribeTopicPartitionsRequest,
+  defaultResponse: defaultDescribeTopicPartitionsResponse,
 };

@@ -206,4 +206,6 @@ export const ShareGroupHeartbeat: ApiCodec<ShareGroupHeartbeatRequest, ShareGrou
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ShareGroupHeartbeatRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultShareGroupHeartbeatResponse, 'ShareGroupHeartbeatResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ShareGroupHeartbeatResponse'),
+  defaultRequest: defaultShareGroupHeartbeatRequest,
+  defaultResponse: defaultShareGroupHeartbeatResponse,
 };

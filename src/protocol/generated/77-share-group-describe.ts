@@ -294,4 +294,6 @@ export const ShareGroupDescribe: ApiCodec<ShareGroupDescribeRequest, ShareGroupD
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ShareGroupDescribeRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultShareGroupDescribeResponse, 'ShareGroupDescribeResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ShareGroupDescribeResponse'),
+  defaultRequest: defaultShareGroupDescribeRequest,
+  defaultResponse: defaultShareGroupDescribeResponse,
 };

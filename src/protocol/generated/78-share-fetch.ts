@@ -670,4 +670,6 @@ export const ShareFetch: ApiCodec<ShareFetchRequest, ShareFetchResponse> = {
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ShareFetchRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultShareFetchResponse, 'ShareFetchResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ShareFetchResponse'),
+  defaultRequest: defaultShareFetchRequest,
+  defaultResponse: defaultShareFetchResponse,
 };

@@ -375,4 +375,6 @@ export const ShareAcknowledge: ApiCodec<ShareAcknowledgeRequest, ShareAcknowledg
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ShareAcknowledgeRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultShareAcknowledgeResponse, 'ShareAcknowledgeResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ShareAcknowledgeResponse'),
+  defaultRequest: defaultShareAcknowledgeRequest,
+  defaultResponse: defaultShareAcknowledgeResponse,
 };

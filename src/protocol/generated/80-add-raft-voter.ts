@@ -148,4 +148,6 @@ export const AddRaftVoter: ApiCodec<AddRaftVoterRequest, AddRaftVoterResponse> =
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'AddRaftVoterRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultAddRaftVoterResponse, 'AddRaftVoterResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'AddRaftVoterResponse'),
+  defaultRequest: defaultAddRaftVoterRequest,
+  defaultResponse: defaultAddRaftVoterResponse,
 };

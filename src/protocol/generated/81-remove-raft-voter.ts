@@ -100,4 +100,6 @@ export const RemoveRaftVoter: ApiCodec<RemoveRaftVoterRequest, RemoveRaftVoterRe
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'RemoveRaftVoterRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultRemoveRaftVoterResponse, 'RemoveRaftVoterResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'RemoveRaftVoterResponse'),
+  defaultRequest: defaultRemoveRaftVoterRequest,
+  defaultResponse: defaultRemoveRaftVoterResponse,
 };

@@ -227,4 +227,6 @@ export const InitializeShareGroupState: ApiCodec<InitializeShareGroupStateReques
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'InitializeShareGroupStateRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultInitializeShareGroupStateResponse, 'InitializeShareGroupStateResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'InitializeShareGroupStateResponse'),
+  defaultRequest: defaultInitializeShareGroupStateRequest,
+  defaultResponse: defaultInitializeShareGroupStateResponse,
 };

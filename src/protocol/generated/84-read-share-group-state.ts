@@ -280,4 +280,6 @@ export const ReadShareGroupState: ApiCodec<ReadShareGroupStateRequest, ReadShare
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ReadShareGroupStateRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultReadShareGroupStateResponse, 'ReadShareGroupStateResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ReadShareGroupStateResponse'),
+  defaultRequest: defaultReadShareGroupStateRequest,
+  defaultResponse: defaultReadShareGroupStateResponse,
 };

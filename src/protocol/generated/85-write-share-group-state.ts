@@ -280,4 +280,6 @@ export const WriteShareGroupState: ApiCodec<WriteShareGroupStateRequest, WriteSh
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'WriteShareGroupStateRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultWriteShareGroupStateResponse, 'WriteShareGroupStateResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'WriteShareGroupStateResponse'),
+  defaultRequest: defaultWriteShareGroupStateRequest,
+  defaultResponse: defaultWriteShareGroupStateResponse,
 };

@@ -217,4 +217,6 @@ export const DeleteShareGroupState: ApiCodec<DeleteShareGroupStateRequest, Delet
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DeleteShareGroupStateRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDeleteShareGroupStateResponse, 'DeleteShareGroupStateResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DeleteShareGroupStateResponse'),
+  defaultRequest: defaultDeleteShareGroupStateRequest,
+  defaultResponse: defaultDeleteShareGroupStateResponse,
 };

@@ -237,4 +237,6 @@ export const ReadShareGroupStateSummary: ApiCodec<ReadShareGroupStateSummaryRequ
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'ReadShareGroupStateSummaryRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultReadShareGroupStateSummaryResponse, 'ReadShareGroupStateSummaryResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'ReadShareGroupStateSummaryResponse'),
+  defaultRequest: defaultReadShareGroupStateSummaryRequest,
+  defaultResponse: defaultReadShareGroupStateSummaryResponse,
 };

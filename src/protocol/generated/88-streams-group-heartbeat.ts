@@ -800,4 +800,6 @@ export const StreamsGroupHeartbeat: ApiCodec<StreamsGroupHeartbeatRequest, Strea
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'StreamsGroupHeartbeatRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultStreamsGroupHeartbeatResponse, 'StreamsGroupHeartbeatResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'StreamsGroupHeartbeatResponse'),
+  defaultRequest: defaultStreamsGroupHeartbeatRequest,
+  defaultResponse: defaultStreamsGroupHeartbeatResponse,
 };

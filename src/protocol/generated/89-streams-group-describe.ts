@@ -589,4 +589,6 @@ export const StreamsGroupDescribe: ApiCodec<StreamsGroupDescribeRequest, Streams
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'StreamsGroupDescribeRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultStreamsGroupDescribeResponse, 'StreamsGroupDescribeResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'StreamsGroupDescribeResponse'),
+  defaultRequest: defaultStreamsGroupDescribeRequest,
+  defaultResponse: defaultStreamsGroupDescribeResponse,
 };

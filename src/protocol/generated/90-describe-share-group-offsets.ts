@@ -287,4 +287,6 @@ export const DescribeShareGroupOffsets: ApiCodec<DescribeShareGroupOffsetsReques
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DescribeShareGroupOffsetsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDescribeShareGroupOffsetsResponse, 'DescribeShareGroupOffsetsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DescribeShareGroupOffsetsResponse'),
+  defaultRequest: defaultDescribeShareGroupOffsetsRequest,
+  defaultResponse: defaultDescribeShareGroupOffsetsResponse,
 };

@@ -242,4 +242,6 @@ export const AlterShareGroupOffsets: ApiCodec<AlterShareGroupOffsetsRequest, Alt
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'AlterShareGroupOffsetsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultAlterShareGroupOffsetsResponse, 'AlterShareGroupOffsetsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'AlterShareGroupOffsetsResponse'),
+  defaultRequest: defaultAlterShareGroupOffsetsRequest,
+  defaultResponse: defaultAlterShareGroupOffsetsResponse,
 };

@@ -171,4 +171,6 @@ export const DeleteShareGroupOffsets: ApiCodec<DeleteShareGroupOffsetsRequest, D
   encodeRequest: (w, version, m) => encodeVersion(w, version, 0, requestEncoders, m, 'DeleteShareGroupOffsetsRequest'),
   decodeResponse: (r, version) => decodeVersion(r, version, 0, responseDecoders, defaultDeleteShareGroupOffsetsResponse, 'DeleteShareGroupOffsetsResponse'),
   encodeResponse: (w, version, m) => encodeVersion(w, version, 0, responseEncoders, m, 'DeleteShareGroupOffsetsResponse'),
+  defaultRequest: defaultDeleteShareGroupOffsetsRequest,
+  defaultResponse: defaultDeleteShareGroupOffsetsResponse,
 };
