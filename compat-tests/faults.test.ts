@@ -10,7 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../src/index.js';
 import { buildRecordBatch } from '../src/log/record-batch.js';
 import { ErrorCode } from '../src/protocol/errors.js';
-import { CreateTopics, ListOffsets, Metadata, Produce } from '../src/protocol/generated/index.js';
+import { CreateTopics, DescribeGroups, ListOffsets, Metadata, Produce } from '../src/protocol/generated/index.js';
 import { freePortRun, requireTool, run, spawnBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
 import { RawClient, requestFrame } from './raw-client.js';
 import { franzDriver, javaDriver } from './client-drivers.js';
@@ -113,6 +113,90 @@ t.test('the Java client and franz-go retry through injected errors and write eac
   }
 });
 
+t.test('hold over HTTP: kcat and kafkajs sends wait until released, nothing appended meanwhile', async (t) => {
+  requireTool('kcat');
+  const c = await RawClient.connect(broker.port);
+  t.teardown(() => c.close());
+  await createTopic(c, 'f-hold');
+  const armed = (await http('POST', '/faults', { apiKey: 0, topic: 'f-hold', hold: true, times: 1 })).json as { id: number };
+  const kcat = run('kcat', ['-P', '-b', `127.0.0.1:${broker.port}`, '-t', 'f-hold', '-X', 'message.timeout.ms=60000'], { input: 'held\n', timeoutMs: 60_000 });
+  const waited = await http('POST', `/faults/${armed.id}/wait`, { timeoutMs: 20_000 });
+  t.same([waited.status, waited.json], [200, { held: 1 }], 'the wait answers once the Produce is held');
+  t.match((await http('GET', '/faults')).json, [], 'spent, though still holding');
+  t.equal(await endOffset(c, 'f-hold'), 0n, 'nothing appended while held');
+  t.same((await http('POST', `/faults/${armed.id}/release`)).json, { released: 1 });
+  const res = await kcat;
+  t.equal(res.code, 0, `kcat finished once released: ${res.stderr}`);
+  t.equal(await endOffset(c, 'f-hold'), 1n, 'appended once');
+
+  const again = (await http('POST', '/faults', { apiKey: 0, topic: 'f-hold', hold: true, times: 1 })).json as { id: number };
+  const kafka = new Kafka({ clientId: 'faults-hold', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  t.teardown(() => producer.disconnect());
+  let done = false;
+  const sent = producer.send({ topic: 'f-hold', messages: [{ value: 'k' }] }).then((r) => ((done = true), r));
+  t.equal((await http('POST', `/faults/${again.id}/wait`, { timeoutMs: 20_000 })).status, 200);
+  t.notOk(done, 'the kafkajs send is pending');
+  t.equal((await http('DELETE', `/faults/${again.id}`)).status, 204, 'deleting the fault releases it too');
+  t.equal((await sent)[0]!.baseOffset, '1');
+  const late = await http('POST', '/faults/999/wait', { timeoutMs: 10 });
+  t.equal(late.status, 400, 'waiting on a fault that is not a hold fault is refused');
+});
+
+t.test('an error on a chosen partition: that partition fails, the rest of the same Produce is appended', async (t) => {
+  const c = await RawClient.connect(broker.port);
+  t.teardown(() => c.close());
+  const res0 = await c.request(CreateTopics, 7, { topics: [{ name: 'f-chosen', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+  t.equal(res0.topics[0]!.errorCode, 0);
+  await http('POST', '/faults', { apiKey: 0, topic: 'f-chosen', partition: 1, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, times: 1 });
+  const records = () => buildRecordBatch([{ key: null, value: Buffer.from('x'), timestamp: BigInt(Date.now()) }]);
+  const res = await c.request(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'f-chosen', topicId: Buffer.alloc(16), partitionData: [{ index: 0, records: records() }, { index: 1, records: records() }] }] });
+  const byIndex = new Map(res.responses[0]!.partitionResponses.map((p) => [p.index, p]));
+  t.same([byIndex.get(0)?.errorCode, byIndex.get(0)?.baseOffset], [0, 0n], 'partition 0 appended');
+  t.same([byIndex.get(1)?.errorCode, byIndex.get(1)?.baseOffset], [ErrorCode.NOT_LEADER_OR_FOLLOWER, -1n], 'partition 1 failed');
+  const ends = await c.request(ListOffsets, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: 'f-chosen', partitions: [0, 1].map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 })) }], timeoutMs: 5000 });
+  t.same(ends.topics[0]!.partitions.map((p) => [p.partitionIndex, p.offset]), [[0, 1n], [1, 0n]], 'one record on partition 0, none on 1');
+});
+
+t.test('a custom response over HTTP: kafkajs reads the offsets the test made up', async (t) => {
+  const c = await RawClient.connect(broker.port);
+  t.teardown(() => c.close());
+  await createTopic(c, 'f-custom');
+  const bad = await http('POST', '/faults', { apiKey: 2, response: { topicz: [] } });
+  t.equal(bad.status, 400, 'a misspelt field is refused');
+  t.match(bad.json, { error: /no field "topicz"/ });
+  await http('POST', '/faults', { apiKey: 2, topic: 'f-custom', response: { topics: [{ name: 'f-custom', partitions: [{ partitionIndex: 0, offset: 42 }] }] }, times: 2 });
+  const kafka = new Kafka({ clientId: 'faults-custom', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  const offsets = await admin.fetchTopicOffsets('f-custom');
+  t.same(offsets.map((o) => [o.partition, o.high, o.low]), [[0, '42', '42']], 'both of kafkajs\'s ListOffsets answered 42');
+  t.same(await admin.fetchTopicOffsets('f-custom').then((o) => o.map((x) => x.high)), ['0'], 'then the real answer again');
+});
+
+t.test('errors for group and admin APIs: kafkajs retries a JoinGroup refusal and joins; DescribeGroups shows the error', async (t) => {
+  const c = await RawClient.connect(broker.port);
+  t.teardown(() => c.close());
+  await createTopic(c, 'f-group');
+  await http('POST', '/faults', { apiKey: 11, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, times: 2 });
+  const kafka = new Kafka({ clientId: 'faults-group', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING, retry: { initialRetryTime: 50, retries: 10 } });
+  const consumer = kafka.consumer({ groupId: 'f-g', maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  t.teardown(() => consumer.disconnect());
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  await consumer.subscribe({ topic: 'f-group' });
+  await consumer.run({ eachMessage: async () => {} });
+  await until('the consumer joined', () => joined, 20_000);
+  t.same((await http('GET', '/faults')).json, [], 'both JoinGroup refusals were seen');
+  await http('POST', '/faults', { apiKey: 15, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, times: 1 });
+  const res = await c.request(DescribeGroups, 5, { groups: ['f-g', 'other'], includeAuthorizedOperations: false });
+  t.same(res.groups.map((g) => [g.groupId, g.errorCode]), [['f-g', ErrorCode.COORDINATOR_NOT_AVAILABLE], ['other', ErrorCode.COORDINATOR_NOT_AVAILABLE]], 'every group named gets the error');
+  t.equal((await c.request(DescribeGroups, 5, { groups: ['f-g'], includeAuthorizedOperations: false })).groups[0]!.groupState, 'Stable', 'the group itself is untouched');
+});
+
 t.test('a delay holds the answer; other connections are not held', async (t) => {
   const slow = await RawClient.connect(broker.port);
   const other = await RawClient.connect(broker.port);
@@ -190,4 +274,23 @@ t.test('embedded: startBroker().faults, in process, seen by kafkajs', async (t) 
   b.faults.add({ apiKey: 2, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, topic: 'f-embedded', times: 1 });
   await t.rejects(admin.fetchTopicOffsets('f-embedded'), /server experienced an unexpected error/);
   t.same((await admin.fetchTopicOffsets('f-embedded')).map((o) => o.high), ['0'], 'the next ListOffsets is answered');
+
+  // Hold, awaited in process: act at the moment a Produce is in flight, then let it go.
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  t.teardown(() => producer.disconnect());
+  const hold = b.faults.add({ apiKey: 0, hold: true });
+  const sent = producer.send({ topic: 'f-embedded', messages: [{ value: 'held' }] });
+  await b.faults.whenHeld(hold.id, 10_000);
+  t.same((await admin.fetchTopicOffsets('f-embedded')).map((o) => o.high), ['0'], 'held: not appended yet, other requests served');
+  t.equal(b.faults.release(hold.id), 1);
+  t.equal((await sent)[0]!.baseOffset, '0');
+
+  // A response made by a function: only the fields it names differ from the API's plain answer.
+  b.faults.add({ apiKey: 3, respond: (req, version) => ({ clusterId: `made-up-v${version}`, controllerId: 77 }), clientId: 'raw', times: 1 });
+  const raw = await RawClient.connect(b.port);
+  t.teardown(() => raw.close());
+  const made = await metadata(raw);
+  t.same([made.clusterId, made.controllerId, made.brokers], ['made-up-v12', 77, []], 'the made-up Metadata');
+  t.equal((await metadata(raw)).clusterId, b.clusterId, 'then the real one');
 });

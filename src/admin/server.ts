@@ -6,7 +6,9 @@
  *   GET    /faults        the armed faults, with how often each matched and fired
  *   POST   /faults        arms one: {"apiKey": 0, "errorCode": 6, "times": 2} -> 201 {"id": 1, ...}
  *   DELETE /faults        clears them all -> 204
- *   DELETE /faults/<id>   clears one -> 204, or 404
+ *   DELETE /faults/<id>   clears one (releasing what it holds) -> 204, or 404
+ *   POST   /faults/<id>/release           lets what a hold fault holds go on -> {"released": n}
+ *   POST   /faults/<id>/wait {"timeoutMs"} answers once it holds a request -> {"held": n}, or 408
  *
  * Bodies are at most 64 KiB; a bad one is answered 400 with {"error": "..."}.
  */
@@ -46,10 +48,32 @@ export class AdminServer {
     });
   }
 
+  /**
+   * POST /faults/<id>/release: the requests a hold fault holds go on (200 {"released": n});
+   * POST /faults/<id>/wait {"timeoutMs": N}: answers once the fault holds a request (200
+   * {"held": n}), or 408 after N ms (at most 300 s).
+   */
+  private async holdRoute(res: ServerResponse, id: number, op: string, req: IncomingMessage): Promise<void> {
+    if (op === 'release') return send(res, 200, { released: this.faults.release(id) });
+    const text = await body(req);
+    const v: unknown = JSON.parse(text === '' ? '{}' : text);
+    const timeoutMs = typeof v === 'object' && v !== null ? (v as { timeoutMs?: unknown }).timeoutMs : undefined;
+    if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > HOLD_WAIT_MS_MAX) {
+      throw new ConfigError(`wait takes {"timeoutMs": N}, N from 0 to ${HOLD_WAIT_MS_MAX}`);
+    }
+    try {
+      await this.faults.whenHeld(id, timeoutMs);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      return send(res, 408, { error: (err as Error).message });
+    }
+    send(res, 200, { held: this.faults.heldCount(id) });
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     try {
-      if (path === '/faults' && req.method === 'GET') return send(res, 200, this.faults.list().map(view));
+      if (path === '/faults' && req.method === 'GET') return send(res, 200, this.faults.list().map((f) => ({ ...view(f), held: this.faults.heldCount(f.id) })));
       if (path === '/faults' && req.method === 'POST') return send(res, 201, view(this.faults.add(parseSpec(await body(req)))));
       if (path === '/faults' && req.method === 'DELETE') {
         this.faults.clear();
@@ -59,6 +83,8 @@ export class AdminServer {
       if (clock) return send(res, clock.status, clock.payload);
       const one = /^\/faults\/(\d+)$/.exec(path);
       if (one && req.method === 'DELETE') return send(res, this.faults.remove(Number(one[1])) ? 204 : 404);
+      const held = /^\/faults\/(\d+)\/(release|wait)$/.exec(path);
+      if (held && req.method === 'POST') return await this.holdRoute(res, Number(held[1]), held[2]!, req);
       send(res, 404, { error: `no ${req.method} ${path}; see src/admin/server.ts for the routes` });
     } catch (err) {
       if (err instanceof ConfigError || err instanceof SyntaxError || err instanceof BodyTooLarge) send(res, 400, { error: err.message });
@@ -68,6 +94,9 @@ export class AdminServer {
 }
 
 class BodyTooLarge extends Error {}
+
+/** Longest POST /faults/<id>/wait (ms). */
+const HOLD_WAIT_MS_MAX = 300_000;
 
 function body(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -87,7 +116,7 @@ function body(req: IncomingMessage): Promise<string> {
   });
 }
 
-const SPEC_KEYS = new Set(['apiKey', 'minVersion', 'maxVersion', 'clientId', 'topic', 'partition', 'errorCode', 'delayMs', 'disconnect', 'noAnswer', 'times', 'nth', 'always', 'probability', 'seed']);
+const SPEC_KEYS = new Set(['apiKey', 'minVersion', 'maxVersion', 'clientId', 'topic', 'partition', 'errorCode', 'delayMs', 'disconnect', 'noAnswer', 'hold', 'response', 'times', 'nth', 'always', 'probability', 'seed']);
 
 function parseSpec(text: string): FaultSpec {
   const v: unknown = JSON.parse(text);

@@ -15,6 +15,8 @@ export const limits = {
    * one-shot timers gets near it.
    */
   virtualClockFiringsPerAdvanceMax: 1_000_000,
+  /** Faults armed at once (control/faults.ts): each is checked against every request while armed. */
+  faultsMax: 1000,
   /** Requests read from one connection and not yet answered; reading pauses at this depth. */
   inFlightRequestsPerConnection: 64,
   /**

@@ -55,7 +55,9 @@ t.test('refused specs say why', async (t) => {
   const f = new FaultInjector();
   t.throws(() => f.add({ apiKey: 0 }), /exactly one action/);
   t.throws(() => f.add({ apiKey: 0, errorCode: 6, delayMs: 5 }), /exactly one action/);
-  t.throws(() => f.add({ apiKey: 19, errorCode: 6 }), /errorCode faults are not available for API key 19/);
+  t.throws(() => f.add({ apiKey: 61, errorCode: 6 }), /errorCode faults are not available for API key 61/);
+  t.throws(() => f.add({ apiKey: 10, response: { nodeID: 2 } }), /no field "nodeID"/, 'a misspelt response field');
+  t.throws(() => f.add({ apiKey: 10, response: { nodeId: 2 }, hold: true }), /exactly one action/);
   t.throws(() => f.add({ apiKey: 10, errorCode: 15, topic: 't' }), /topic and partition matchers are not available for API key 10/, 'a matcher that could never match is refused');
   t.throws(() => f.add({ apiKey: 0, errorCode: 6, probability: 2 }), /probability/);
   t.throws(() => f.add({ apiKey: 0, errorCode: 6, times: 0 }), /times/);
@@ -64,4 +66,58 @@ t.test('refused specs say why', async (t) => {
   const id = f.add({ apiKey: 0, delayMs: 1 }).id;
   t.ok(f.remove(id));
   t.notOk(f.remove(id));
+});
+
+t.test('hold: requests wait until released; whenHeld resolves once one is held', async (t) => {
+  const f = new FaultInjector();
+  const fault = f.add({ apiKey: 0, hold: true, times: 2 });
+  const arrived = f.whenHeld(fault.id, 1000);
+  const ran: string[] = [];
+  for (const name of ['a', 'b']) {
+    const fired = f.match(0, 9, null, produce('t'))!;
+    t.same(fired.action, { kind: 'hold' });
+    f.hold(fired.fault.id, () => ran.push(name));
+  }
+  await arrived;
+  t.equal(f.heldCount(fault.id), 2);
+  t.notOk(f.armed, 'spent after two, still holding them');
+  t.same(ran, [], 'nothing ran while held');
+  t.equal(f.release(fault.id), 2);
+  t.same(ran, ['a', 'b'], 'released in arrival order');
+  t.equal(f.release(fault.id), 0);
+  await t.rejects(f.whenHeld(fault.id), /not a hold fault/, 'gone once spent and released');
+  const g = f.add({ apiKey: 1, hold: true, always: true });
+  await t.rejects(f.whenHeld(g.id, 20), /no request was held by fault \d+ within 20 ms/);
+  let late = false;
+  f.hold(g.id, () => (late = true));
+  f.clear();
+  t.ok(late, 'clearing the faults releases what they hold');
+});
+
+t.test('an error on chosen partitions names only them; other faults take the whole request', async (t) => {
+  const f = new FaultInjector();
+  f.add({ apiKey: 0, partition: 1, errorCode: 6, always: true });
+  const only = f.match(0, 9, null, produce('t', 1))!.only!;
+  t.ok(only({ topic: 't', partition: 1 }));
+  t.notOk(only({ topic: 't', partition: 0 }));
+  const g = new FaultInjector();
+  g.add({ apiKey: 1, partition: 1, errorCode: 6 });
+  t.equal(g.match(1, 12, null, { topics: [{ topic: 't', partitions: [{ partition: 1 }] }] })!.only, null, 'a Fetch fails whole (fetch sessions)');
+  g.add({ apiKey: 0, errorCode: 6 });
+  t.equal(g.match(0, 9, null, produce('t'))!.only, null, 'no matcher: the whole request');
+});
+
+t.test('custom responses: fields laid over the answer, int64 and bytes converted', async (t) => {
+  const f = new FaultInjector();
+  f.add({ apiKey: 2, response: { topics: [{ name: 't', partitions: [{ partitionIndex: 0, offset: '42' }] }] } });
+  const listOffsets = { replicaId: -1, isolationLevel: 0, timeoutMs: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }] };
+  const fired = f.match(2, 7, null, listOffsets)!;
+  t.equal(fired.action.kind, 'respond');
+  const res = (fired.action as { respond: (r: unknown, v: number) => unknown }).respond(listOffsets, 7) as { throttleTimeMs: number; topics: Array<{ partitions: Array<{ offset: bigint; errorCode: number; leaderEpoch: number }> }> };
+  t.equal(res.throttleTimeMs, 0, 'unnamed fields from the answer');
+  t.same(res.topics[0]!.partitions[0], { partitionIndex: 0, errorCode: 0, oldStyleOffsets: [], timestamp: -1n, offset: 42n, leaderEpoch: -1 });
+  const g = new FaultInjector();
+  g.add({ apiKey: 12, respond: () => ({ errorCode: 27 }) });
+  const hb = g.match(12, 4, null, {})!;
+  t.same((hb.action as { respond: (r: unknown, v: number) => unknown }).respond({}, 4), { throttleTimeMs: 0, errorCode: 27 }, 'in process: a function, its fields laid over the answer');
 });

@@ -1,7 +1,17 @@
 /**
- * Fault injection (issue 14, first part): requests that match a fault are answered with an error,
- * delayed, left unanswered, or their connection is closed, before the handler runs, so an
- * injected error has no effect on the broker's state (nothing appended, committed or created).
+ * Fault injection (issue 14): requests that match a fault are answered with an error or a
+ * response of the test's making, delayed, held until the test releases them, left unanswered, or
+ * their connection is closed, before the handler runs, so an injected error has no effect on the
+ * broker's state (nothing appended, committed or created).
+ *
+ * An error for chosen partitions: a Produce or ListOffsets fault with a topic or partition matcher
+ * fails only the partitions it names, and the rest of the request is served as usual (one
+ * partition's leader gone, the others fine). Other APIs get the error for the whole request; a
+ * Fetch too, because serving part of it would desynchronise the client's fetch session.
+ *
+ * Held requests (`hold`) wait until `release(id)` (POST /faults/<id>/release); `whenHeld(id)`
+ * resolves once one is held, so a test can act at the moment a request is in flight. A fault
+ * removed or cleared releases what it holds.
  *
  * Matchers: API key, version range, client id, topic and partition (for APIs whose requests name
  * them). Triggers: `times` (the next N matching requests; 1 by default), `nth` (only the n-th
@@ -11,7 +21,8 @@
  * With no fault armed the connection asks nothing of this module but `armed` (one boolean).
  */
 import { ConfigError } from '../config/config-error.js';
-import { errorResponseFor, ERROR_RESPONSE_APIS, TOPIC_MATCH_APIS, topicsOf } from './error-responses.js';
+import { limits } from '../config/limits.js';
+import { errorResponseFor, ERROR_RESPONSE_APIS, overlayProblem, overlayResponse, PARTITION_ERROR_APIS, TOPIC_MATCH_APIS, topicsOf } from './error-responses.js';
 import { seededRandom } from './random.js';
 
 export interface FaultSpec {
@@ -21,11 +32,19 @@ export interface FaultSpec {
   clientId?: string;
   topic?: string;
   partition?: number;
-  /** What happens: an error code for the request (every partition it names), a delay, a closed connection, no answer. */
+  /**
+   * What happens: an error code (for the whole request, or for the matched partitions of a
+   * Produce or ListOffsets), a delay, a closed connection, no answer, held until released, or a
+   * response of the test's making (`respond` in process; over HTTP `response`, fields laid over
+   * the API's error answer with errorCode 0).
+   */
   errorCode?: number;
   delayMs?: number;
   disconnect?: boolean;
   noAnswer?: boolean;
+  hold?: boolean;
+  respond?: (request: unknown, apiVersion: number) => unknown;
+  response?: Record<string, unknown>;
   /** Triggers: the next `times` matches (default 1), only the `nth` match, every match, or with a probability. */
   times?: number;
   nth?: number;
@@ -34,7 +53,13 @@ export interface FaultSpec {
   seed?: number;
 }
 
-export type FaultAction = { kind: 'error'; errorCode: number } | { kind: 'delay'; delayMs: number } | { kind: 'disconnect' } | { kind: 'no-answer' };
+export type FaultAction =
+  | { kind: 'error'; errorCode: number }
+  | { kind: 'delay'; delayMs: number }
+  | { kind: 'disconnect' }
+  | { kind: 'no-answer' }
+  | { kind: 'hold' }
+  | { kind: 'respond'; respond: (request: unknown, apiVersion: number) => unknown };
 
 export interface Fault {
   readonly id: number;
@@ -49,15 +74,30 @@ export interface Fault {
 export interface FiredFault {
   readonly fault: Fault;
   readonly action: FaultAction;
+  /**
+   * For an error on chosen partitions: the partitions that get it (the rest of the request is
+   * served); null when the whole request gets the action.
+   */
+  readonly only: ((tp: { topic: string; partition: number }) => boolean) | null;
+}
+
+/** Requests a hold fault holds, and tests waiting for one. */
+interface HoldState {
+  held: Array<() => void>;
+  waiters: Array<() => void>;
 }
 
 /** Faults armed at most at once (each is checked against every request while armed). */
-const FAULTS_MAX = 1000;
+const FAULTS_MAX = limits.faultsMax;
+/** Tests waiting on one hold fault at most. */
+const HOLD_WAITERS_MAX = 100;
 
 export class FaultInjector {
   private faults: Fault[] = [];
   private nextId = 1;
   private readonly randoms = new Map<number, () => number>();
+  /** By fault id; kept after a hold fault is spent until what it holds is released. */
+  private readonly holds = new Map<number, HoldState>();
 
   /** Some fault is armed: the connection asks `match` for each request. */
   get armed(): boolean {
@@ -68,8 +108,8 @@ export class FaultInjector {
   add(spec: FaultSpec): Fault {
     const action = actionOf(spec);
     if (!Number.isInteger(spec.apiKey) || spec.apiKey < 0) throw new ConfigError('a fault needs apiKey, the API key of the requests it applies to (0 Produce, 1 Fetch, 3 Metadata, ...)');
-    if (action.kind === 'error' && !ERROR_RESPONSE_APIS.has(spec.apiKey)) {
-      throw new ConfigError(`errorCode faults are not available for API key ${spec.apiKey} yet (available: ${[...ERROR_RESPONSE_APIS].sort((a, b) => a - b).join(', ')}); use delayMs, disconnect or noAnswer`);
+    if ((action.kind === 'error' || (action.kind === 'respond' && spec.response !== undefined)) && !ERROR_RESPONSE_APIS.has(spec.apiKey)) {
+      throw new ConfigError(`${action.kind === 'error' ? 'errorCode' : 'response'} faults are not available for API key ${spec.apiKey} yet (available: ${[...ERROR_RESPONSE_APIS].sort((a, b) => a - b).join(', ')}); use delayMs, disconnect, noAnswer or hold`);
     }
     if ((spec.topic !== undefined || spec.partition !== undefined) && !TOPIC_MATCH_APIS.has(spec.apiKey)) {
       throw new ConfigError(`topic and partition matchers are not available for API key ${spec.apiKey} yet (available: ${[...TOPIC_MATCH_APIS].join(', ')})`);
@@ -80,20 +120,79 @@ export class FaultInjector {
     if (this.faults.length >= FAULTS_MAX) throw new ConfigError(`at most ${FAULTS_MAX} faults may be armed at once; clear some first`);
     const fault: Fault = { id: this.nextId++, spec: { ...spec }, action, matched: 0, fired: 0 };
     if (spec.probability !== undefined) this.randoms.set(fault.id, seededRandom(spec.seed ?? fault.id));
+    if (action.kind === 'hold') this.holds.set(fault.id, { held: [], waiters: [] });
     this.faults.push(fault);
     return fault;
   }
 
+  /** Disarms a fault and releases what it holds. */
   remove(id: number): boolean {
     const before = this.faults.length;
-    this.faults = this.faults.filter((f) => f.id !== id);
-    this.randoms.delete(id);
-    return this.faults.length < before;
+    this.disarm(id);
+    const held = this.holds.has(id);
+    this.release(id);
+    this.holds.delete(id);
+    return this.faults.length < before || held;
   }
 
   clear(): void {
+    for (const id of [...this.holds.keys()]) this.release(id);
+    this.holds.clear();
     this.faults = [];
     this.randoms.clear();
+  }
+
+  /** Lets every request held by fault `id` go on to its handler; how many there were. */
+  release(id: number): number {
+    const h = this.holds.get(id);
+    if (!h) return 0;
+    const held = h.held.splice(0);
+    if (!this.faults.some((f) => f.id === id)) this.holds.delete(id);
+    for (const run of held) run();
+    return held.length;
+  }
+
+  /** Requests fault `id` holds now. */
+  heldCount(id: number): number {
+    return this.holds.get(id)?.held.length ?? 0;
+  }
+
+  /**
+   * Resolves when fault `id` holds a request (at once if it does); rejects after `timeoutMs`, or
+   * at once for a fault that cannot hold.
+   */
+  whenHeld(id: number, timeoutMs = 30_000): Promise<void> {
+    const h = this.holds.get(id);
+    if (!h) return Promise.reject(new ConfigError(`fault ${id} is not a hold fault that is armed or holding`));
+    if (h.held.length > 0) return Promise.resolve();
+    if (h.waiters.length >= HOLD_WAITERS_MAX) return Promise.reject(new ConfigError(`at most ${HOLD_WAITERS_MAX} waiters per fault`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        h.waiters.splice(h.waiters.indexOf(done), 1);
+        reject(new Error(`no request was held by fault ${id} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      h.waiters.push(done);
+    });
+  }
+
+  /** Called by the connection for a request a hold fault fired on: `run` is its handler. */
+  hold(id: number, run: () => void): void {
+    const h = this.holds.get(id);
+    if (!h) {
+      run();
+      return;
+    }
+    h.held.push(run);
+    for (const w of h.waiters.splice(0)) w();
+  }
+
+  private disarm(id: number): void {
+    this.faults = this.faults.filter((f) => f.id !== id);
+    this.randoms.delete(id);
   }
 
   list(): readonly Fault[] {
@@ -112,10 +211,17 @@ export class FaultInjector {
       f.matched++;
       if (!this.fires(f)) continue;
       f.fired++;
-      if (this.spent(f)) this.remove(f.id);
-      return { fault: f, action: f.action };
+      if (this.spent(f)) this.disarm(f.id);
+      return { fault: f, action: f.action, only: this.chosenPartitions(f) };
     }
     return null;
+  }
+
+  /** The partitions an error fault on chosen partitions applies to (Produce and ListOffsets). */
+  private chosenPartitions(f: Fault): FiredFault['only'] {
+    const s = f.spec;
+    if (f.action.kind !== 'error' || !PARTITION_ERROR_APIS.has(s.apiKey) || (s.topic === undefined && s.partition === undefined)) return null;
+    return (tp) => (s.topic === undefined || tp.topic === s.topic) && (s.partition === undefined || tp.partition === s.partition);
   }
 
   private fires(f: Fault): boolean {
@@ -134,8 +240,23 @@ export class FaultInjector {
 }
 
 function actionOf(spec: FaultSpec): FaultAction {
-  const given = [spec.errorCode !== undefined, spec.delayMs !== undefined, spec.disconnect === true, spec.noAnswer === true].filter(Boolean).length;
-  if (given !== 1) throw new ConfigError('a fault needs exactly one action: errorCode, delayMs, disconnect or noAnswer');
+  const given = [spec.errorCode !== undefined, spec.delayMs !== undefined, spec.disconnect === true, spec.noAnswer === true, spec.hold === true, spec.respond !== undefined, spec.response !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new ConfigError('a fault needs exactly one action: errorCode, delayMs, disconnect, noAnswer, hold or response');
+  if (spec.hold) return { kind: 'hold' };
+  if (spec.respond !== undefined) {
+    if (typeof spec.respond !== 'function') throw new ConfigError('respond must be a function (request, apiVersion) => response');
+    const respond = spec.respond;
+    // What it returns is laid over the API's answer where there is one, so a few fields will do.
+    if (!ERROR_RESPONSE_APIS.has(spec.apiKey)) return { kind: 'respond', respond };
+    return { kind: 'respond', respond: (request, v) => overlayResponse(spec.apiKey, request, respond(request, v) as Record<string, unknown>) };
+  }
+  if (spec.response !== undefined) {
+    const overlay = spec.response;
+    if (typeof overlay !== 'object' || overlay === null || Array.isArray(overlay)) throw new ConfigError('response must be a JSON object of response fields, e.g. {"errorCode": 0, "nodeId": 2}');
+    const problem = ERROR_RESPONSE_APIS.has(spec.apiKey) ? overlayProblem(spec.apiKey, overlay) : null;
+    if (problem !== null) throw new ConfigError(problem);
+    return { kind: 'respond', respond: (request) => overlayResponse(spec.apiKey, request, overlay) };
+  }
   if (spec.errorCode !== undefined) {
     if (!Number.isInteger(spec.errorCode) || spec.errorCode < -1 || spec.errorCode > 32767) throw new ConfigError('errorCode must be a Kafka error code');
     return { kind: 'error', errorCode: spec.errorCode };

@@ -47,7 +47,8 @@ import { CLOSE_CONNECTION, type ApiHandler, type HandlerRegistry, type RequestCo
 import type { MemoryPool } from './memory-pool.js';
 import { newSession, type MutableSession } from '../auth/session.js';
 import { SaslAuthenticator, type SaslListenerConfig, type SaslVerdict } from './sasl-authenticator.js';
-import { errorResponseFor, type FaultAction, type FaultInjector } from '../control/faults.js';
+import { type FaultInjector, type FiredFault } from '../control/faults.js';
+import { errorResponseFor, mergeResponses, requestPart } from '../control/error-responses.js';
 import type { SecurityProtocol } from '../config/kraft.js';
 
 /** api_key + api_version + correlation_id + client_id length. */
@@ -403,13 +404,14 @@ export class Connection {
     const faults = this.env.faults;
     const fired = faults !== null && faults.armed ? faults.match(apiKey, apiVersion, header.clientId, request) : null;
     if (fired !== null) {
-      this.applyFault(slot, handler, apiVersion, correlationId, fired.action, request, () => this.handle(slot, handler, ctx, request));
+      this.applyFault(slot, handler, apiVersion, correlationId, fired, request, (part, then) => this.handle(slot, handler, ctx, part, then));
       return;
     }
     this.handle(slot, handler, ctx, request);
   }
 
-  private handle(slot: Slot, handler: ApiHandler, ctx: RequestContext, request: unknown): void {
+  /** Runs the handler; `then` changes its answer first (a fault's error merged in). */
+  private handle(slot: Slot, handler: ApiHandler, ctx: RequestContext, request: unknown, then?: (response: unknown) => unknown): void {
     const { apiVersion, correlationId } = ctx;
     if (this.isClosed) return;
     let result: unknown;
@@ -419,13 +421,11 @@ export class Connection {
       this.onHandlerBug(slot, handler, apiVersion, err);
       return;
     }
+    const answer = (res: unknown): void => this.complete(slot, handler, apiVersion, correlationId, then && res !== CLOSE_CONNECTION ? then(res) : res);
     if (result instanceof Promise) {
-      result.then(
-        (res) => this.complete(slot, handler, apiVersion, correlationId, res),
-        (err) => this.onHandlerBug(slot, handler, apiVersion, err),
-      );
+      result.then(answer, (err) => this.onHandlerBug(slot, handler, apiVersion, err));
     } else {
-      this.complete(slot, handler, apiVersion, correlationId, result);
+      answer(result);
     }
   }
 
@@ -435,16 +435,41 @@ export class Connection {
    * delay, a closed connection, or no answer ever (later answers on the connection wait behind it,
    * as they would behind a stuck request on Kafka).
    */
-  private applyFault(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, action: FaultAction, request: unknown, run: () => void): void {
+  private applyFault(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, fired: FiredFault, request: unknown, run: (request: unknown, then?: (response: unknown) => unknown) => void): void {
+    const action = fired.action;
+    const apiKey = handler.codec.apiKey;
     switch (action.kind) {
       case 'error': {
         // A Produce with acks=0 gets no answer: Kafka closes the connection on its error instead.
-        const unanswered = handler.codec.apiKey === 0 && (request as { acks: number }).acks === 0;
-        this.complete(slot, handler, apiVersion, correlationId, unanswered ? CLOSE_CONNECTION : errorResponseFor(handler.codec.apiKey, request, action.errorCode));
+        if (apiKey === 0 && (request as { acks: number }).acks === 0) {
+          this.complete(slot, handler, apiVersion, correlationId, CLOSE_CONNECTION);
+          return;
+        }
+        const only = fired.only;
+        const failed = only === null ? request : requestPart(apiKey, request, only);
+        const rest = only === null ? null : requestPart(apiKey, request, (tp) => !only(tp));
+        const error = errorResponseFor(apiKey, failed, action.errorCode);
+        // Chosen partitions fail; the handler serves the others and the answers are joined.
+        if (rest !== null) run(rest, (served) => mergeResponses(apiKey, error, served));
+        else this.complete(slot, handler, apiVersion, correlationId, error);
         return;
       }
+      case 'respond': {
+        let response: unknown;
+        try {
+          response = action.respond(request, apiVersion);
+        } catch (err) {
+          this.env.log.warn(`fault ${fired.fault.id}: its response for ${handler.codec.name} v${apiVersion} failed (${(err as Error).message}); closing the connection`);
+          response = CLOSE_CONNECTION;
+        }
+        this.complete(slot, handler, apiVersion, correlationId, response);
+        return;
+      }
+      case 'hold':
+        this.env.faults!.hold(fired.fault.id, () => run(request));
+        return;
       case 'delay':
-        setTimeout(run, action.delayMs).unref();
+        setTimeout(() => run(request), action.delayMs).unref();
         return;
       case 'disconnect':
         this.close(`a fault closed it at ${handler.codec.name} v${apiVersion}`, 'debug');
