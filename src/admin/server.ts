@@ -7,18 +7,24 @@
  *   DELETE /faults        clears them all -> 204
  *   DELETE /faults/<id>   clears one -> 204, or 404
  *
+ * Observation (observation.ts): GET /requests?limit=N, /connections, /partitions, /metrics.
+ *
  * Bodies are at most 64 KiB; a bad one is answered 400 with {"error": "..."}.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ConfigError } from '../config/config-error.js';
 import type { Fault, FaultInjector, FaultSpec } from '../control/faults.js';
+import { observationRoute, type ObservedBroker } from './observation.js';
 
 const BODY_BYTES_MAX = 64 * 1024;
 
 export class AdminServer {
   private readonly server: Server;
 
-  constructor(private readonly faults: FaultInjector) {
+  constructor(
+    private readonly faults: FaultInjector,
+    private readonly observed: ObservedBroker | null = null,
+  ) {
     this.server = createServer((req, res) => void this.route(req, res));
   }
 
@@ -49,6 +55,8 @@ export class AdminServer {
         this.faults.clear();
         return send(res, 204);
       }
+      const seen = this.observed !== null && req.method === 'GET' ? observationRoute(this.observed, path, new URL(req.url ?? '/', 'http://admin').searchParams) : null;
+      if (seen !== null) return 'json' in seen ? send(res, 200, seen.json) : sendText(res, seen.text, seen.contentType);
       const one = /^\/faults\/(\d+)$/.exec(path);
       if (one && req.method === 'DELETE') return send(res, this.faults.remove(Number(one[1])) ? 204 : 404);
       send(res, 404, { error: `no ${req.method} ${path}; see src/admin/server.ts for the routes` });
@@ -90,6 +98,10 @@ function parseSpec(text: string): FaultSpec {
 
 function view(f: Fault): Record<string, unknown> {
   return { id: f.id, ...f.spec, matched: f.matched, fired: f.fired };
+}
+
+function sendText(res: ServerResponse, text: string, contentType: string): void {
+  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
 function send(res: ServerResponse, status: number, payload?: unknown): void {

@@ -31,6 +31,9 @@
  * - An unknown API key or unsupported version closes the connection, except ApiVersions, which is
  *   answered with UNSUPPORTED_VERSION and its own version range in a v0 body (KIP-511).
  * - A malformed request body or a handler bug closes this connection only; the broker goes on.
+ * - Every request answered (or closed on, or left unanswered by a fault) is told to the observer
+ *   (control/observer.ts: request log, connection stats, metrics) when its answer is handed to
+ *   the socket; the slot carries what it needs, so that costs one log entry per request.
  */
 import { isIP, type Socket } from 'node:net';
 import type { NetConfig } from '../config/broker-config.js';
@@ -49,6 +52,7 @@ import { newSession, type MutableSession } from '../auth/session.js';
 import { SaslAuthenticator, type SaslListenerConfig, type SaslVerdict } from './sasl-authenticator.js';
 import { errorResponseFor, type FaultAction, type FaultInjector } from '../control/faults.js';
 import type { SecurityProtocol } from '../config/kraft.js';
+import type { AnsweredRequest, ConnectionStats, Observer } from '../control/observer.js';
 
 /** api_key + api_version + correlation_id + client_id length. */
 const REQUEST_HEADER_MIN_BYTES = 10;
@@ -67,6 +71,8 @@ export interface ConnectionEnv {
   readonly sasl: SaslListenerConfig | null;
   /** Faults injected for tests (control/faults.ts); null where none can be. */
   readonly faults: FaultInjector | null;
+  /** The request log, connection stats and metrics (control/observer.ts); null where none are kept. */
+  readonly observer: Observer | null;
   readonly log: Logger;
   readonly config: NetConfig;
   /** Bytes of requests being received or handled, all connections (queued.max.request.bytes). */
@@ -77,7 +83,17 @@ export interface ConnectionEnv {
   onActivity(conn: Connection): void;
 }
 
-interface Slot {
+/** A request's slot; the AnsweredRequest fields are what the observer records (apiKey -1: nothing, a bare SASL token). */
+interface Slot extends AnsweredRequest {
+  apiKey: number;
+  apiName: string;
+  apiVersion: number;
+  clientId: string | null;
+  request: unknown;
+  response: unknown;
+  errorCode: number | null;
+  faultId: number | null;
+  handled: boolean;
   done: boolean;
   /** The response frame as buffers to write in order (encodeResponseFrame), or null for none. */
   frame: Buffer[] | null;
@@ -118,6 +134,8 @@ export class Connection {
   private readonly clientHost: string;
   /** Who is on the other end (auth/session.ts). */
   readonly session: MutableSession;
+  /** Its entry in GET /connections (null without an observer). */
+  private readonly stats: ConnectionStats | null;
   private readonly broker: BrokerServices;
   private readonly log: Logger;
   /** The SASL exchange on a SASL listener (null on others). */
@@ -137,6 +155,7 @@ export class Connection {
     this.clientHost = `/${socket.remoteAddress ?? ''}`;
     this.session = newSession(env.listenerName, env.securityProtocol, normalizeAddress(socket.remoteAddress ?? ''));
     this.sasl = env.sasl ? new SaslAuthenticator(env.sasl, this.session) : null;
+    this.stats = env.observer?.connectionOpened(env.listenerName, this.id, this.session) ?? null;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug(`connection ${this.id}: ${err.message}`));
@@ -194,6 +213,7 @@ export class Connection {
   private onClose(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    if (this.stats) this.env.observer!.connectionClosed(this.stats);
     const { requestPool, responsePool } = this.env;
     requestPool.cancelWait(this.retry);
     responsePool.cancelWait(this.retry);
@@ -347,7 +367,23 @@ export class Connection {
 
   private dispatch(frame: Buffer, frameBytes: number): void {
     // The slot comes first: it holds the frame's pool bytes on every path from here.
-    const slot: Slot = { done: false, frame: null, requestBytes: frameBytes, responseBytes: 0 };
+    const slot: Slot = {
+      apiKey: -1,
+      apiName: '',
+      apiVersion: -1,
+      clientId: null,
+      receivedMs: Date.now(),
+      receivedAt: performance.now(),
+      request: null,
+      response: null,
+      errorCode: null,
+      faultId: null,
+      handled: false,
+      done: false,
+      frame: null,
+      requestBytes: frameBytes,
+      responseBytes: 0,
+    };
     this.slots.push(slot);
     if (this.sasl?.rawMode) {
       this.answerRawToken(slot, frame);
@@ -361,8 +397,13 @@ export class Connection {
     }
     const { apiKey, apiVersion, correlationId } = header;
     const handler = this.env.handlers.get(apiKey);
+    slot.apiKey = apiKey;
+    slot.apiVersion = apiVersion;
+    slot.clientId = header.clientId;
+    slot.apiName = handler?.codec.name ?? `ApiKey${apiKey}`;
     if (!handler || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiVersions.apiKey) {
+        slot.errorCode = ErrorCode.UNSUPPORTED_VERSION;
         this.answerUnsupportedApiVersions(slot, correlationId);
       } else {
         this.close(`unsupported API key ${apiKey} version ${apiVersion}${handler ? ` (serving ${handler.minVersion}-${handler.maxVersion})` : ''}`);
@@ -376,6 +417,7 @@ export class Connection {
       this.close(`malformed ${codec.name} v${apiVersion} request: ${r.error}`);
       return;
     }
+    slot.request = request;
     if (this.sasl) {
       const verdict = this.sasl.onRequest(apiKey, apiVersion, request);
       if (verdict.kind !== 'pass') {
@@ -403,6 +445,7 @@ export class Connection {
     const faults = this.env.faults;
     const fired = faults !== null && faults.armed ? faults.match(apiKey, apiVersion, header.clientId, request) : null;
     if (fired !== null) {
+      slot.faultId = fired.fault.id;
       this.applyFault(slot, handler, apiVersion, correlationId, fired.action, request, () => this.handle(slot, handler, ctx, request));
       return;
     }
@@ -412,6 +455,7 @@ export class Connection {
   private handle(slot: Slot, handler: ApiHandler, ctx: RequestContext, request: unknown): void {
     const { apiVersion, correlationId } = ctx;
     if (this.isClosed) return;
+    slot.handled = true;
     let result: unknown;
     try {
       result = handler.handle(request, ctx);
@@ -440,6 +484,7 @@ export class Connection {
       case 'error': {
         // A Produce with acks=0 gets no answer: Kafka closes the connection on its error instead.
         const unanswered = handler.codec.apiKey === 0 && (request as { acks: number }).acks === 0;
+        if (unanswered) slot.errorCode = action.errorCode;
         this.complete(slot, handler, apiVersion, correlationId, unanswered ? CLOSE_CONNECTION : errorResponseFor(handler.codec.apiKey, request, action.errorCode));
         return;
       }
@@ -447,9 +492,11 @@ export class Connection {
         setTimeout(run, action.delayMs).unref();
         return;
       case 'disconnect':
+        this.observe(slot);
         this.close(`a fault closed it at ${handler.codec.name} v${apiVersion}`, 'debug');
         return;
       case 'no-answer':
+        this.observe(slot);
         this.settle(slot);
         return;
     }
@@ -490,6 +537,7 @@ export class Connection {
   private complete(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, response: unknown): void {
     this.settle(slot);
     if (this.isClosed) return;
+    slot.response = response;
     if (response === CLOSE_CONNECTION) {
       slot.closeWhenReached = `${handler.codec.name} v${apiVersion} failed and asked for no answer`;
     } else if (response !== null) {
@@ -511,12 +559,17 @@ export class Connection {
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const slot = this.slots.shift()!;
       if (slot.closeWhenReached !== undefined) {
+        this.observe(slot);
         this.close(slot.closeWhenReached, 'debug');
         return;
       }
-      if (slot.frame === null) continue;
+      if (slot.frame === null) {
+        this.observe(slot);
+        continue;
+      }
       if (slot.closeWhenSent !== undefined) this.closeWhenSent = slot.closeWhenSent;
       this.send(slot.frame, slot.responseBytes);
+      this.observe(slot);
       this.grantedBytes -= slot.responseBytes;
       slot.responseBytes = 0;
     }
@@ -613,6 +666,12 @@ export class Connection {
     this.holdResponseBytes(slot, frameBytes(frame));
     slot.done = true;
     this.flush();
+  }
+
+  /** Tells the observer of a request whose answer was handed to the socket (or that gets none). */
+  private observe(slot: Slot): void {
+    if (slot.apiKey < 0 || this.stats === null) return;
+    this.env.observer!.answered(this.stats, slot, performance.now());
   }
 
   private onHandlerBug(slot: Slot, handler: ApiHandler, apiVersion: number, err: unknown): void {
