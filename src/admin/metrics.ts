@@ -59,7 +59,7 @@ const QUANTILES: ReadonlyArray<readonly [number, string]> = [
   [0.999, '0.999'],
 ];
 
-const PROCESS_START_SECONDS = (Date.now() - performance.now()) / 1000;
+const PROCESS_START_SECONDS = performance.timeOrigin / 1000;
 
 export interface GroupLag {
   group: string;

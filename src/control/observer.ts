@@ -136,7 +136,8 @@ export class Observer {
   }
 
   answered(conn: ConnectionStats, r: AnsweredRequest, nowAt: number): void {
-    const latencyMs = Math.max(0, nowAt - r.receivedAt);
+    // Microseconds are all a reader needs, and the JSON stays short.
+    const latencyMs = Math.round(Math.max(0, nowAt - r.receivedAt) * 1000) / 1000;
     const errorCode = r.errorCode ?? errorCodeOf(r.response);
     const entry: RequestLogEntry = {
       ts: r.receivedMs,

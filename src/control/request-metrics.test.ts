@@ -64,6 +64,9 @@ t.test('TimeHistogram quantiles fall within the bucket of the true value', async
   t.ok(p50 > 25 && p50 <= 50, `p50 ${p50} in (25, 50]`);
   const p99 = h.quantile(0.99);
   t.ok(p99 > 50 && p99 <= 100, `p99 ${p99} in (50, 100]`);
+  const one = new TimeHistogram();
+  one.add(6.3);
+  t.same([one.quantile(0.5), one.quantile(0.999)], [6.3, 6.3], 'one sample: every quantile is it');
   const slow = new TimeHistogram();
   slow.add(120_000);
   t.ok(slow.quantile(0.5) > 60_000, 'above the last bound lands in the overflow bucket');

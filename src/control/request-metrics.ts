@@ -29,8 +29,12 @@ export class TimeHistogram {
   readonly buckets = new Float64Array(TIME_BOUNDS_MS.length + 1);
   count = 0;
   sumMs = 0;
+  minMs = Infinity;
+  maxMs = 0;
 
   add(ms: number): void {
+    if (ms < this.minMs) this.minMs = ms;
+    if (ms > this.maxMs) this.maxMs = ms;
     let i = 0;
     while (i < TIME_BOUNDS_MS.length && ms > TIME_BOUNDS_MS[i]!) i++;
     this.buckets[i]!++;
@@ -38,7 +42,7 @@ export class TimeHistogram {
     this.sumMs += ms;
   }
 
-  /** The q-quantile (0..1), interpolated within its bucket; 0 with no samples. */
+  /** The q-quantile (0..1), interpolated within its bucket and kept within the least and greatest sample; 0 with no samples. */
   quantile(q: number): number {
     if (this.count === 0) return 0;
     const rank = q * this.count;
@@ -48,11 +52,12 @@ export class TimeHistogram {
       if (n > 0 && below + n >= rank) {
         const lo = i === 0 ? 0 : TIME_BOUNDS_MS[i - 1]!;
         const hi = i < TIME_BOUNDS_MS.length ? TIME_BOUNDS_MS[i]! : lo * 2;
-        return lo + ((hi - lo) * Math.max(0, rank - below)) / n;
+        const estimate = lo + ((hi - lo) * Math.max(0, rank - below)) / n;
+        return Math.min(this.maxMs, Math.max(this.minMs, estimate));
       }
       below += n;
     }
-    return TIME_BOUNDS_MS[TIME_BOUNDS_MS.length - 1]!;
+    return this.maxMs;
   }
 }
 
