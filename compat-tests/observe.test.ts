@@ -271,6 +271,25 @@ t.test('an injected fault shows in GET /requests with its error code and id', as
   t.match((await getJson<PartitionView[]>('/partitions?topic=obs-fault'))[0], { highWatermark: 1 });
 });
 
+t.test('POST /requests/next: waits for the next matching request over HTTP', async (t) => {
+  const next = http('POST', '/requests/next', { apiKey: 3, clientId: 'obs-http-next', timeoutMs: 20_000 });
+  // The waiter is armed when the broker has read the POST; a short pause lets it.
+  await new Promise((r) => setTimeout(r, 200));
+  const a = kafkaFor(broker.port, 'obs-http-next').admin();
+  await a.connect();
+  t.teardown(() => a.disconnect());
+  await a.listTopics();
+  const res = await next;
+  t.equal(res.status, 200, res.text);
+  t.match(JSON.parse(res.text), { apiKey: 3, apiName: 'Metadata', clientId: 'obs-http-next', errorCode: 0 });
+  const late = await http('POST', '/requests/next', { apiKey: 45, timeoutMs: 50 });
+  t.equal(late.status, 408, 'nothing matched within the timeout');
+  t.match(JSON.parse(late.text), { error: /no request matching/ });
+  t.equal((await http('POST', '/requests/next', { apiKey: 3 })).status, 400, 'timeoutMs is required');
+  t.equal((await http('POST', '/requests/next', { apiKey: 3, timeoutMs: 10, colour: 'red' })).status, 400, 'unknown fields are refused');
+  t.equal((await http('POST', '/requests/next', { apiKey: 12, topic: 't', timeoutMs: 10 })).status, 400, 'a topic matcher for an API without topics is refused');
+});
+
 t.test('GET /connections: a live kafkajs connection with its client id, versions and request count', async (t) => {
   const producer = kafkaFor(broker.port, 'obs-conn').producer({ allowAutoTopicCreation: false });
   await producer.connect();

@@ -771,6 +771,7 @@ export class Broker implements BrokerServices {
     if (this.leaderBalanceTimer) clearTimeout(this.leaderBalanceTimer);
     if (this.isrTimer) clearInterval(this.isrTimer);
     await this.leaveCluster();
+    this.observer.requests.close();
     await this.admin?.stop();
     for (const l of this.clientListeners) await l.server.stop();
     await this.controllerListener?.stop();

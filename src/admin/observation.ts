@@ -2,6 +2,7 @@
  * The observation routes of the admin endpoint (each in its own file), dispatched from server.ts:
  *
  *   GET /requests?limit=N   the request log, newest last (requests.ts)
+ *   POST /requests/next     the next matching request, once answered (requests.ts; routed in server.ts: it has a body)
  *   GET /connections        open client connections (connections.ts)
  *   GET /partitions         partition state: offsets, leader, epoch, ISR, size (partitions.ts)
  *   GET /metrics            Prometheus text (metrics.ts)

@@ -7,7 +7,8 @@
  *   DELETE /faults        clears them all -> 204
  *   DELETE /faults/<id>   clears one -> 204, or 404
  *
- * Observation (observation.ts): GET /requests?limit=N, /connections, /partitions, /metrics.
+ * Observation (observation.ts): GET /requests?limit=N, /connections, /partitions, /metrics;
+ * POST /requests/next {"apiKey": 1, "timeoutMs": 5000} waits for the next matching request (requests.ts).
  *
  * Bodies are at most 64 KiB; a bad one is answered 400 with {"error": "..."}.
  */
@@ -15,6 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ConfigError } from '../config/config-error.js';
 import type { Fault, FaultInjector, FaultSpec } from '../control/faults.js';
 import { observationRoute, type ObservedBroker } from './observation.js';
+import { nextRequestRoute } from './requests.js';
 
 const BODY_BYTES_MAX = 64 * 1024;
 
@@ -54,6 +56,10 @@ export class AdminServer {
       if (path === '/faults' && req.method === 'DELETE') {
         this.faults.clear();
         return send(res, 204);
+      }
+      if (path === '/requests/next' && req.method === 'POST' && this.observed) {
+        const { status, json } = await nextRequestRoute(this.observed.observer.requests, await body(req));
+        return send(res, status, json);
       }
       const seen = this.observed !== null && req.method === 'GET' ? observationRoute(this.observed, path, new URL(req.url ?? '/', 'http://admin').searchParams) : null;
       if (seen !== null) return 'json' in seen ? send(res, 200, seen.json) : sendText(res, seen.text, seen.contentType);

@@ -65,6 +65,15 @@ t.test('nextRequest times out, refuses matchers that cannot match, and is bounde
   t.equal((await Promise.all(waiting)).length, 100, 'one request resolves every waiter it matches');
 });
 
+t.test('close rejects the waiters and later calls', async (t) => {
+  const log = new RequestLog(10);
+  const waiting = log.nextRequest({ apiKey: 0 }, { timeoutMs: 60_000 });
+  log.close();
+  await t.rejects(waiting, /stopped/);
+  await t.rejects(log.nextRequest({ apiKey: 0 }), /stopped/);
+  t.notOk(log.awaited);
+});
+
 t.test('matches: client id and version range', async (t) => {
   t.ok(matches({ clientId: 'c', maxVersion: 9 }, entry(1), null));
   t.notOk(matches({ clientId: 'd' }, entry(1), null));

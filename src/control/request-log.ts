@@ -49,6 +49,7 @@ export interface RequestMatcher {
 interface Waiter {
   readonly matcher: RequestMatcher;
   resolve(entry: RequestLogEntry): void;
+  reject(err: Error): void;
   timer: NodeJS.Timeout | null;
 }
 
@@ -69,6 +70,7 @@ export class RequestLog {
   private next = 0;
   private recorded = 0;
   private readonly waiters: Waiter[] = [];
+  private closed = false;
 
   constructor(readonly capacity: number = limits.requestLogEntriesMax) {
     if (!(Number.isInteger(capacity) && capacity >= 1)) throw new Error(`request log capacity must be a positive integer, got ${capacity}`);
@@ -117,7 +119,11 @@ export class RequestLog {
       return Promise.reject(new ConfigError(`at most ${limits.requestWaitersMax} nextRequest calls may wait at once`));
     }
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { matcher: { ...matcher }, resolve, timer: null };
+      if (this.closed) {
+        reject(new Error('the broker has stopped'));
+        return;
+      }
+      const waiter: Waiter = { matcher: { ...matcher }, resolve, reject, timer: null };
       if (opts.timeoutMs !== undefined) {
         waiter.timer = setTimeout(() => {
           this.drop(waiter);
@@ -127,6 +133,15 @@ export class RequestLog {
       }
       this.waiters.push(waiter);
     });
+  }
+
+  /** The broker stops: every waiter is rejected (its timer cleared), and later calls at once. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) {
+      if (w.timer !== null) clearTimeout(w.timer);
+      w.reject(new Error('the broker has stopped'));
+    }
   }
 
   private wake(entry: RequestLogEntry, request: unknown): void {
