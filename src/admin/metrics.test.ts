@@ -56,8 +56,9 @@ t.test('group lag: high watermark less the committed offset, never below 0; labe
   t.same(groupLags(src.groups, src.replicas).map((l) => [l.group, l.topic, l.partition, l.lag]), [
     ['g1', 't', 0, 6],
     ['g1', 't', 1, 0],
+    ['g1', 'f', 0, 8],
     [odd, 't', 0, 10],
-  ], 'partitions not led here, and unknown ones, are left out');
+  ], "a follower's partition counts with its high watermark; a partition not held here is left out");
   const text = renderMetrics(src);
   t.match(text, /^kafka_consumergroup_lag\{consumergroup="g1",topic="t",partition="0"\} 6$/m);
   t.ok(text.includes('kafka_consumergroup_lag{consumergroup="g\\"\\\\\\nx",topic="t",partition="0"} 10'), 'quote, backslash and line feed escaped');

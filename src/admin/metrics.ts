@@ -24,7 +24,8 @@
  *   kafka_server_replicamanager_leadercount                   partitions led here
  *   kafka_controller_kafkacontroller_offlinepartitionscount   partitions without a leader in this node's metadata
  *   kafka_log_log_logstartoffset / logendoffset / size / numlogsegments {topic,partition}   per partition held here
- *   kafka_consumergroup_lag{consumergroup,topic,partition}    high watermark less committed offset (kafka_exporter's name)
+ *   kafka_consumergroup_lag{consumergroup,topic,partition}    high watermark less committed offset (kafka_exporter's name),
+ *                                                             groups coordinated here, partitions held here
  *   kafka_consumergroup_current_offset{consumergroup,topic,partition}   the committed offset
  *   kafka_server_socketservermetrics_connection_count{listener}   open client connections
  *   process_cpu_seconds_total, process_resident_memory_bytes, process_start_time_seconds,
@@ -71,7 +72,9 @@ export interface GroupLag {
 
 /**
  * Every committed offset of every group this broker coordinates, with its lag: the partition's
- * high watermark less the offset (0 when the offset is past it), for partitions this broker leads.
+ * high watermark less the offset (0 when the offset is past it), for partitions this broker holds
+ * a replica of (a follower's high watermark is the one it last heard from the leader). In a
+ * cluster, a group whose coordinator holds no replica of a partition shows no lag for it.
  */
 export function groupLags(groups: GroupCoordinator, replicas: ReplicaManager): GroupLag[] {
   const out: GroupLag[] = [];
@@ -80,7 +83,7 @@ export function groupLags(groups: GroupCoordinator, replicas: ReplicaManager): G
       for (const p of t.partitions) {
         if (p.offset < 0n) continue;
         const part = replicas.getPartition(t.name, p.partition);
-        if (!part || !part.isLeader) continue;
+        if (!part) continue;
         const lag = part.highWatermark - p.offset;
         out.push({ group: g.groupId, topic: t.name, partition: p.partition, committedOffset: Number(p.offset), lag: lag > 0n ? Number(lag) : 0 });
       }
@@ -175,9 +178,9 @@ export function renderMetrics(src: MetricsSource): string {
   perPartition('kafka_log_log_numlogsegments', 'Segments of the partition\'s log.', (p) => p.segmentCount);
 
   const lags = groupLags(src.groups, src.replicas).sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
-  x.family('kafka_consumergroup_lag', 'gauge', 'High watermark less the group\'s committed offset, per partition led here.');
+  x.family('kafka_consumergroup_lag', 'gauge', 'High watermark less the group\'s committed offset, per partition held here, for groups coordinated here.');
   for (const l of lags) x.sample('kafka_consumergroup_lag', { consumergroup: l.group, topic: l.topic, partition: l.partition }, l.lag);
-  x.family('kafka_consumergroup_current_offset', 'gauge', 'The group\'s committed offset, per partition led here.');
+  x.family('kafka_consumergroup_current_offset', 'gauge', 'The group\'s committed offset, per partition held here, for groups coordinated here.');
   for (const l of lags) x.sample('kafka_consumergroup_current_offset', { consumergroup: l.group, topic: l.topic, partition: l.partition }, l.committedOffset);
 
   const byListener = new Map<string, number>();
