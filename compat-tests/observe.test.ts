@@ -8,6 +8,7 @@
  * repeated series), and its counters are checked against what the clients did: records (not
  * batches) produced, requests per API growing, a consumer group's lag after a partial commit.
  */
+import { connect } from 'node:net';
 import t from 'tap';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { startBroker } from '../src/index.js';
@@ -288,6 +289,25 @@ t.test('POST /requests/next: waits for the next matching request over HTTP', asy
   t.equal((await http('POST', '/requests/next', { apiKey: 3 })).status, 400, 'timeoutMs is required');
   t.equal((await http('POST', '/requests/next', { apiKey: 3, timeoutMs: 10, colour: 'red' })).status, 400, 'unknown fields are refused');
   t.equal((await http('POST', '/requests/next', { apiKey: 12, topic: 't', timeoutMs: 10 })).status, 400, 'a topic matcher for an API without topics is refused');
+});
+
+t.test('a request for a version Sluice does not serve is logged before its connection is closed', async (t) => {
+  const clientId = Buffer.from('obs-old');
+  const frame = Buffer.alloc(4 + 10 + clientId.length);
+  frame.writeInt32BE(frame.length - 4, 0);
+  frame.writeInt16BE(3, 4); // Metadata
+  frame.writeInt16BE(99, 6); // a version no broker serves
+  frame.writeInt32BE(7, 8);
+  frame.writeInt16BE(clientId.length, 12);
+  clientId.copy(frame, 14);
+  const sock = connect(broker.port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+  const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+  sock.on('error', () => {});
+  sock.write(frame);
+  await closed;
+  const entry = (await getJson<Entry[]>('/requests')).find((e) => e.clientId === 'obs-old');
+  t.match(entry, { apiKey: 3, apiName: 'Metadata', apiVersion: 99, errorCode: ErrorCode.UNSUPPORTED_VERSION });
 });
 
 t.test('GET /connections: a live kafkajs connection with its client id, versions and request count', async (t) => {

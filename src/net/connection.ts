@@ -42,6 +42,7 @@ import type { Logger } from '../logger.js';
 import { responseHeaderVersion } from '../protocol/api-codec.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiVersions } from '../protocol/generated/18-api-versions.js';
+import { apiCodecs } from '../protocol/generated/index.js';
 import { decodeRequestHeader, encodeResponseFrame } from '../protocol/header.js';
 import { Reader } from '../protocol/wire.js';
 import type { BrokerServices } from '../api/context.js';
@@ -400,12 +401,15 @@ export class Connection {
     slot.apiKey = apiKey;
     slot.apiVersion = apiVersion;
     slot.clientId = header.clientId;
-    slot.apiName = handler?.codec.name ?? `ApiKey${apiKey}`;
+    slot.apiName = handler?.codec.name ?? apiCodecs.get(apiKey)?.name ?? `ApiKey${apiKey}`;
     if (!handler || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiVersions.apiKey) {
         slot.errorCode = ErrorCode.UNSUPPORTED_VERSION;
         this.answerUnsupportedApiVersions(slot, correlationId);
       } else {
+        // Logged (the request log shows which client asked for what) before the close.
+        slot.errorCode = ErrorCode.UNSUPPORTED_VERSION;
+        this.observe(slot);
         this.close(`unsupported API key ${apiKey} version ${apiVersion}${handler ? ` (serving ${handler.minVersion}-${handler.maxVersion})` : ''}`);
       }
       return;
