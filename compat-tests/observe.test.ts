@@ -420,4 +420,5 @@ t.test('in process: nextRequest resolves on a kafkajs Fetch; partitionState agre
   t.match(fetch, { apiKey: 1, apiName: 'Fetch', apiVersion: 11, clientId: 'obs-inproc', errorCode: 0, fault: null });
   t.ok(b.requests(5).length === 5 && b.requests().some((e) => e.apiName === 'Produce'), 'the request log in process');
   t.ok(b.connections().some((c) => c.clientId === 'obs-inproc'));
+  t.equal(valueOf(parsePrometheus(b.metrics()), 'kafka_server_brokertopicmetrics_messagesin_total', { topic: 'obs-inproc' }), 3, 'metrics() in process');
 });

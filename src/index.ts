@@ -24,6 +24,7 @@ import type { FaultInjector } from './control/faults.js';
 import type { RequestLogEntry, RequestMatcher } from './control/request-log.js';
 import type { ConnectionView } from './control/observer.js';
 import type { PartitionStateView } from './admin/partitions.js';
+import { renderMetrics } from './admin/metrics.js';
 
 export interface RunningBroker {
   /** The port clients connect to. */
@@ -55,6 +56,8 @@ export interface RunningBroker {
   partitionState(topic: string, partition: number): PartitionStateView | null;
   /** Every partition held here (GET /partitions). */
   partitionStates(): PartitionStateView[];
+  /** The Prometheus text of GET /metrics (src/admin/metrics.ts names the metrics). */
+  metrics(): string;
   /** Closes the listener and connections, then flushes and closes every log. */
   stop(): Promise<void>;
 }
@@ -81,6 +84,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     connections: () => broker.observer.connections(),
     partitionState: (topic, partition) => broker.partitionState(topic, partition),
     partitionStates: () => broker.partitionStates(),
+    metrics: () => renderMetrics(broker),
     stop: () => broker.stop(),
   };
 }
