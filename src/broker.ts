@@ -205,6 +205,7 @@ export class Broker implements BrokerServices {
     this.replicas = new ReplicaManager(meta.nodeId, this.logs, this.recordChecks, log);
     this.replicas.metadataHas = (topic, partition) => (this.image.topicsByName.get(topic)?.partitions.length ?? 0) > partition && partition >= 0;
     this.observer.metrics.topicNameOf = (topicId) => this.image.topicsById.get(topicId.toString('base64url'))?.name;
+    this.observer.metrics.topicExists = (name) => this.image.topicsByName.has(name);
     const brokerOnly = !config.roles.has('controller');
     this.publisher = new MetadataPublisher(this.image, this.logs, this.replicas, !brokerOnly);
     this.publisher.openAll();

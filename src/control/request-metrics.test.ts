@@ -1,4 +1,5 @@
 import t from 'tap';
+import { limits } from '../config/limits.js';
 import { buildRecordBatch } from '../log/record-batch.js';
 import { RequestMetrics, TimeHistogram } from './request-metrics.js';
 import type { ProduceRequest, ProduceResponse } from '../protocol/generated/00-produce.js';
@@ -41,6 +42,19 @@ t.test('fetched: record bytes of consumer fetches by topic, names from ids when 
   m.fetched({ replicaId: -1, replicaState: { replicaId: 2, replicaEpoch: 1n } } as FetchRequest, res);
   m.fetched({ replicaId: 2, replicaState: { replicaId: -1, replicaEpoch: -1n } } as FetchRequest, res);
   t.equal(m.all.bytesOut, 107, "a follower's fetch is replication, not bytes out");
+});
+
+t.test('topic counters are bounded: past limits.topicsMax, deleted topics are dropped', async (t) => {
+  const m = new RequestMetrics();
+  const live = new Set<string>();
+  m.topicExists = (name) => live.has(name);
+  const one = batch(1);
+  for (let i = 0; i < limits.topicsMax; i++) m.produced(produce([{ topic: `gone-${i}`, records: one }]), null);
+  live.add('kept');
+  m.produced(produce([{ topic: 'kept', records: one }]), null);
+  m.produced(produce([{ topic: 'new', records: one }]), null);
+  t.same([...m.topics.keys()].sort(), ['kept', 'new'], 'the deleted ones went when the bound was reached');
+  t.equal(m.all.messagesIn, limits.topicsMax + 2, 'the total keeps everything');
 });
 
 t.test('request: counts by version and error, times into the histogram', async (t) => {

@@ -16,6 +16,7 @@
  * Bytes out are the record bytes of Fetch answers to consumers; followers' fetches are not counted
  * (Kafka counts those as ReplicationBytesOutPerSec).
  */
+import { limits } from '../config/limits.js';
 import type { ProduceRequest, ProduceResponse } from '../protocol/generated/00-produce.js';
 import type { FetchRequest, FetchResponse } from '../protocol/generated/01-fetch.js';
 
@@ -89,6 +90,8 @@ export class RequestMetrics {
   readonly all = new TopicTraffic();
   /** The name of a topic a Fetch v13+ names by id only (the broker sets it from its image). */
   topicNameOf: (topicId: Buffer) => string | undefined = () => undefined;
+  /** Whether a topic still exists (the broker sets it from its image): deleted topics' counters are dropped. */
+  topicExists: (name: string) => boolean = () => true;
 
   request(apiKey: number, apiName: string, apiVersion: number, errorCode: number, latencyMs: number): void {
     let m = this.apis.get(apiKey);
@@ -132,14 +135,13 @@ export class RequestMetrics {
     }
   }
 
-  /** Forgets a deleted topic's counters. */
-  forgetTopic(topic: string): void {
-    this.topics.delete(topic);
-  }
-
   private topic(name: string): TopicTraffic {
     let t = this.topics.get(name);
-    if (t === undefined) this.topics.set(name, (t = new TopicTraffic()));
+    if (t === undefined) {
+      // Bounded by the topics that exist: past limits.topicsMax counters, deleted topics' go.
+      if (this.topics.size >= limits.topicsMax) for (const known of this.topics.keys()) if (!this.topicExists(known)) this.topics.delete(known);
+      this.topics.set(name, (t = new TopicTraffic()));
+    }
     return t;
   }
 }
