@@ -156,7 +156,7 @@ export class Connection {
     this.clientHost = `/${socket.remoteAddress ?? ''}`;
     this.session = newSession(env.listenerName, env.securityProtocol, normalizeAddress(socket.remoteAddress ?? ''));
     this.sasl = env.sasl ? new SaslAuthenticator(env.sasl, this.session) : null;
-    this.stats = env.observer?.connectionOpened(env.listenerName, this.id, this.session) ?? null;
+    this.stats = env.observer?.connectionOpened(env.listenerName, remoteOf(this.session.clientAddress, socket.remotePort), this.session) ?? null;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug(`connection ${this.id}: ${err.message}`));
@@ -690,6 +690,11 @@ function frameBytes(frame: Buffer[] | null): number {
   let n = 0;
   for (const piece of frame ?? []) n += piece.length;
   return n;
+}
+
+/** "host:port", an IPv6 host in brackets ("[::1]:5000"). */
+function remoteOf(address: string, port: number | undefined): string {
+  return `${address.includes(':') ? `[${address}]` : address}:${port ?? 0}`;
 }
 
 /** "::ffff:127.0.0.1" (an IPv4 client of a dual-stack socket) counts as 127.0.0.1. */
