@@ -1,4 +1,5 @@
 import t from 'tap';
+import { newSession } from '../auth/session.js';
 import { Observer } from '../control/observer.js';
 import { TopicTraffic } from '../control/request-metrics.js';
 import { groupLags, renderMetrics, type MetricsSource } from './metrics.js';
@@ -73,4 +74,24 @@ t.test('topic counters: a total without labels, then each existing topic', async
   t.match(text, /^kafka_server_brokertopicmetrics_messagesin_total 5$/m);
   t.match(text, /^kafka_server_brokertopicmetrics_messagesin_total\{topic="kept"\} 3$/m);
   t.notMatch(text, /topic="deleted"/, 'a deleted topic is not shown');
+});
+
+t.test('connections by listener and by the software they named', async (t) => {
+  const src = source([], {}, {});
+  const named = (name: string | null, version: string | null) => {
+    const s = newSession('PLAINTEXT', 'PLAINTEXT', '127.0.0.1');
+    s.clientSoftwareName = name;
+    s.clientSoftwareVersion = version;
+    return s;
+  };
+  src.observer.connectionOpened('PLAINTEXT', 'a', named('librdkafka', '2.0.2'));
+  src.observer.connectionOpened('PLAINTEXT', 'b', named('librdkafka', '2.0.2'));
+  src.observer.connectionOpened('PLAINTEXT', 'c', named(null, null));
+  src.observer.connectionOpened('CONTROLLER', 'd', named('apache-kafka-java', '4.1.1'));
+  const text = renderMetrics(src);
+  t.match(text, /^kafka_server_socket_server_metrics_connection_count\{listener="PLAINTEXT"\} 3$/m);
+  t.match(text, /^kafka_server_socket_server_metrics_connection_count\{listener="CONTROLLER"\} 1$/m);
+  t.match(text, /^kafka_server_socket_server_metrics_connections_software\{clientsoftwarename="librdkafka",clientsoftwareversion="2.0.2",listener="PLAINTEXT"\} 2$/m);
+  t.match(text, /^kafka_server_socket_server_metrics_connections_software\{clientsoftwarename="apache-kafka-java",clientsoftwareversion="4.1.1",listener="CONTROLLER"\} 1$/m);
+  t.notMatch(text, /clientsoftwarename=""/, 'a connection that named no software is not counted under one');
 });

@@ -27,7 +27,11 @@
  *   kafka_consumergroup_lag{consumergroup,topic,partition}    high watermark less committed offset (kafka_exporter's name),
  *                                                             groups coordinated here, partitions held here
  *   kafka_consumergroup_current_offset{consumergroup,topic,partition}   the committed offset
- *   kafka_server_socketservermetrics_connection_count{listener}   open client connections
+ *   kafka_server_socket_server_metrics_connection_count{listener}   open client connections
+ *   kafka_server_socket_server_metrics_connections_software{clientsoftwarename,clientsoftwareversion,listener}
+ *                                                             open connections by the software they named (KIP-511)
+ *   (socket-server-metrics attributes come out of the exporter with '-' made '_'; Sluice has no
+ *   network processors, so there is no networkprocessor label)
  *   process_cpu_seconds_total, process_resident_memory_bytes, process_start_time_seconds,
  *   nodejs_heap_size_used_bytes, nodejs_heap_size_total_bytes   the usual process basics
  *
@@ -184,9 +188,20 @@ export function renderMetrics(src: MetricsSource): string {
   for (const l of lags) x.sample('kafka_consumergroup_current_offset', { consumergroup: l.group, topic: l.topic, partition: l.partition }, l.committedOffset);
 
   const byListener = new Map<string, number>();
-  for (const c of src.observer.connections()) byListener.set(c.listener, (byListener.get(c.listener) ?? 0) + 1);
-  x.family('kafka_server_socketservermetrics_connection_count', 'gauge', 'Open client connections, by listener.');
-  for (const [listener, n] of [...byListener].sort()) x.sample('kafka_server_socketservermetrics_connection_count', { listener }, n);
+  const bySoftware = new Map<string, { clientsoftwarename: string; clientsoftwareversion: string; listener: string; n: number }>();
+  for (const c of src.observer.connections()) {
+    byListener.set(c.listener, (byListener.get(c.listener) ?? 0) + 1);
+    // Kafka counts a connection under its software once it has named it (ApiVersions v3+).
+    if (c.clientSoftware === null) continue;
+    const key = JSON.stringify([c.clientSoftware, c.clientSoftwareVersion, c.listener]);
+    const known = bySoftware.get(key);
+    if (known) known.n++;
+    else bySoftware.set(key, { clientsoftwarename: c.clientSoftware, clientsoftwareversion: c.clientSoftwareVersion ?? '', listener: c.listener, n: 1 });
+  }
+  x.family('kafka_server_socket_server_metrics_connection_count', 'gauge', 'Open client connections, by listener.');
+  for (const [listener, n] of [...byListener].sort()) x.sample('kafka_server_socket_server_metrics_connection_count', { listener }, n);
+  x.family('kafka_server_socket_server_metrics_connections_software', 'gauge', 'Open client connections by the client software they named in ApiVersions (KIP-511).');
+  for (const [, { n, ...labels }] of [...bySoftware].sort(([a], [b]) => (a < b ? -1 : 1))) x.sample('kafka_server_socket_server_metrics_connections_software', labels, n);
 
   const cpu = process.cpuUsage();
   x.family('process_cpu_seconds_total', 'counter', 'User and system CPU time of the process, seconds.');
