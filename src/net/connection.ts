@@ -675,7 +675,12 @@ export class Connection {
   /** Tells the observer of a request whose answer was handed to the socket (or that gets none). */
   private observe(slot: Slot): void {
     if (slot.apiKey < 0 || this.stats === null) return;
-    this.env.observer!.answered(this.stats, slot, performance.now());
+    try {
+      this.env.observer!.answered(this.stats, slot, performance.now());
+    } catch (err) {
+      // Observation must never cost a client its connection: the answer has gone out already.
+      this.log.error(`BUG in the request observer (${slot.apiName} v${slot.apiVersion}): ${(err as Error)?.stack ?? String(err)}`);
+    }
   }
 
   private onHandlerBug(slot: Slot, handler: ApiHandler, apiVersion: number, err: unknown): void {
