@@ -42,6 +42,9 @@ import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metad
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
 import { FaultInjector } from './control/faults.js';
+import { Observer } from './control/observer.js';
+import type { RequestLogEntry, RequestMatcher } from './control/request-log.js';
+import { partitionStates, type PartitionStateView } from './admin/partitions.js';
 import { AdminServer } from './admin/server.js';
 import type { Endpoint } from './config/kraft.js';
 import { newSession } from './auth/session.js';
@@ -143,6 +146,8 @@ export class Broker implements BrokerServices {
   readonly image = new MetadataImage();
   /** Faults a test arms (control/faults.ts; the admin endpoint's /faults). */
   readonly faults = new FaultInjector();
+  /** The request log, connection stats and request metrics (control/observer.ts; GET /requests, /connections, /metrics). */
+  readonly observer = new Observer();
   readonly controller: Controller;
   /** authorizer.class.name's authorizer over this node's ACLs (the image's); null when none is configured. */
   readonly authorizer: StandardAuthorizer | null;
@@ -217,6 +222,8 @@ export class Broker implements BrokerServices {
     this.recordChecks = new RecordCheckPool(log);
     this.replicas = new ReplicaManager(meta.nodeId, this.logs, this.recordChecks, log, clock);
     this.replicas.metadataHas = (topic, partition) => (this.image.topicsByName.get(topic)?.partitions.length ?? 0) > partition && partition >= 0;
+    this.observer.metrics.topicNameOf = (topicId) => this.image.topicsById.get(topicId.toString('base64url'))?.name;
+    this.observer.metrics.topicExists = (name) => this.image.topicsByName.has(name);
     const brokerOnly = !config.roles.has('controller');
     this.publisher = new MetadataPublisher(this.image, this.logs, this.replicas, !brokerOnly);
     this.publisher.openAll();
@@ -381,7 +388,7 @@ export class Broker implements BrokerServices {
     }
     if (opts.adminPort !== undefined) {
       try {
-        broker.admin = new AdminServer(broker.faults, broker.clock);
+        broker.admin = new AdminServer(broker.faults, broker.clock, broker);
         broker.adminPort = await broker.admin.listen('127.0.0.1', opts.adminPort);
       } catch (err) {
         await broker.stop();
@@ -401,6 +408,21 @@ export class Broker implements BrokerServices {
   /** The port of the CONTROLLER listener; 0 when this node has none. */
   controllerPort = 0;
   readyMs = 0;
+
+  /** The log entry of the next answered request that matches (control/request-log.ts). */
+  nextRequest(matcher: RequestMatcher = {}, opts: { timeoutMs?: number } = {}): Promise<RequestLogEntry> {
+    return this.observer.requests.nextRequest(matcher, opts);
+  }
+
+  /** The state of one partition held here, or null. */
+  partitionState(topic: string, partition: number): PartitionStateView | null {
+    return partitionStates(this.replicas, topic, partition)[0] ?? null;
+  }
+
+  /** The state of every partition held here (GET /partitions). */
+  partitionStates(): PartitionStateView[] {
+    return partitionStates(this.replicas);
+  }
 
   get clusterId(): string {
     return this.meta.clusterId;
@@ -758,6 +780,7 @@ export class Broker implements BrokerServices {
     if (this.leaderBalanceTimer) clearTimeout(this.leaderBalanceTimer);
     if (this.isrTimer) clearInterval(this.isrTimer);
     await this.leaveCluster();
+    this.observer.requests.close();
     await this.admin?.stop();
     for (const l of this.clientListeners) await l.server.stop();
     await this.controllerListener?.stop();

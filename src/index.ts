@@ -29,6 +29,10 @@ import { silentLogger } from './logger.js';
 import type { FaultInjector } from './control/faults.js';
 import { isVirtualClock, type AdvanceResult, type Clock } from './control/clock.js';
 import { ConfigError } from './config/broker-config.js';
+import type { RequestLogEntry, RequestMatcher } from './control/request-log.js';
+import type { ConnectionView } from './control/observer.js';
+import type { PartitionStateView } from './admin/partitions.js';
+import { renderMetrics } from './admin/metrics.js';
 
 export interface RunningBroker {
   /** The port clients connect to. */
@@ -52,6 +56,22 @@ export interface RunningBroker {
   readonly clock: BrokerClock;
   /** The admin endpoint's port (the `adminPort` option); 0 when not served. */
   readonly adminPort: number;
+  /**
+   * The log entry of the next request answered that matches (API key, version range, client id,
+   * topic, partition), e.g. `await broker.nextRequest({ apiKey: 1 }, { timeoutMs: 5000 })` for
+   * the next Fetch; rejects after timeoutMs.
+   */
+  nextRequest(matcher?: RequestMatcher, opts?: { timeoutMs?: number }): Promise<RequestLogEntry>;
+  /** The newest `limit` requests answered, oldest first (GET /requests). */
+  requests(limit?: number): RequestLogEntry[];
+  /** Open client connections (GET /connections). */
+  connections(): ConnectionView[];
+  /** One partition's log start, high watermark, LSO, log end, leader, epoch, ISR, size; null when not held here. */
+  partitionState(topic: string, partition: number): PartitionStateView | null;
+  /** Every partition held here (GET /partitions). */
+  partitionStates(): PartitionStateView[];
+  /** The Prometheus text of GET /metrics (src/admin/metrics.ts names the metrics). */
+  metrics(): string;
   /** Closes the listener and connections, then flushes and closes every log. */
   stop(): Promise<void>;
 }
@@ -74,6 +94,12 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     faults: broker.faults,
     clock: brokerClock(broker.clock),
     adminPort: broker.adminPort,
+    nextRequest: (matcher, o) => broker.nextRequest(matcher, o),
+    requests: (limit) => broker.observer.requests.recent(limit),
+    connections: () => broker.observer.connections(),
+    partitionState: (topic, partition) => broker.partitionState(topic, partition),
+    partitionStates: () => broker.partitionStates(),
+    metrics: () => renderMetrics(broker),
     stop: () => broker.stop(),
   };
 }
@@ -106,3 +132,6 @@ export { Cluster, ClusterNode, planCluster, type ClusterOptions, type NodePlan }
 export { ConfigError } from './config/broker-config.js';
 export type { Fault, FaultInjector, FaultSpec } from './control/faults.js';
 export type { AdvanceResult } from './control/clock.js';
+export type { RequestLogEntry, RequestMatcher } from './control/request-log.js';
+export type { ConnectionView } from './control/observer.js';
+export type { PartitionStateView } from './admin/partitions.js';

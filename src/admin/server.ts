@@ -10,6 +10,9 @@
  *   POST   /faults/<id>/release           lets what a hold fault holds go on -> {"released": n}
  *   POST   /faults/<id>/wait {"timeoutMs"} answers once it holds a request -> {"held": n}, or 408
  *
+ * Observation (observation.ts): GET /requests?limit=N, /connections, /partitions, /metrics;
+ * POST /requests/next {"apiKey": 1, "timeoutMs": 5000} waits for the next matching request (requests.ts).
+ *
  * Bodies are at most 64 KiB; a bad one is answered 400 with {"error": "..."}.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -17,6 +20,8 @@ import { ConfigError } from '../config/config-error.js';
 import type { Fault, FaultInjector, FaultSpec } from '../control/faults.js';
 import type { Clock } from '../control/clock.js';
 import { clockRoute } from './clock-routes.js';
+import { observationRoute, type ObservedBroker } from './observation.js';
+import { nextRequestRoute } from './requests.js';
 
 const BODY_BYTES_MAX = 64 * 1024;
 
@@ -26,6 +31,7 @@ export class AdminServer {
   constructor(
     private readonly faults: FaultInjector,
     private readonly clock: Clock,
+    private readonly observed: ObservedBroker | null = null,
   ) {
     this.server = createServer((req, res) => void this.route(req, res));
   }
@@ -81,6 +87,12 @@ export class AdminServer {
       }
       const clock = await clockRoute(this.clock, req.method ?? '', path, () => body(req));
       if (clock) return send(res, clock.status, clock.payload);
+      if (path === '/requests/next' && req.method === 'POST' && this.observed) {
+        const { status, json } = await nextRequestRoute(this.observed.observer.requests, await body(req));
+        return send(res, status, json);
+      }
+      const seen = this.observed !== null && req.method === 'GET' ? observationRoute(this.observed, path, new URL(req.url ?? '/', 'http://admin').searchParams) : null;
+      if (seen !== null) return 'json' in seen ? send(res, 200, seen.json) : sendText(res, seen.text, seen.contentType);
       const one = /^\/faults\/(\d+)$/.exec(path);
       if (one && req.method === 'DELETE') return send(res, this.faults.remove(Number(one[1])) ? 204 : 404);
       const held = /^\/faults\/(\d+)\/(release|wait)$/.exec(path);
@@ -127,6 +139,10 @@ function parseSpec(text: string): FaultSpec {
 
 function view(f: Fault): Record<string, unknown> {
   return { id: f.id, ...f.spec, matched: f.matched, fired: f.fired };
+}
+
+function sendText(res: ServerResponse, text: string, contentType: string): void {
+  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
 function send(res: ServerResponse, status: number, payload?: unknown): void {

@@ -7,6 +7,7 @@ import type { Clock } from '../control/clock.js';
 import type { Authorizer } from '../auth/authorizer.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { FaultInjector } from '../control/faults.js';
+import type { Observer } from '../control/observer.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { Logger } from '../logger.js';
 import type { Controller } from '../metadata/controller.js';
@@ -27,6 +28,8 @@ export interface BrokerServices {
   readonly faults: FaultInjector;
   /** The clock every timeout, retention and expiry of this broker reads (control/clock.ts). */
   readonly clock: Clock;
+  /** The request log, connection stats and request metrics of this broker's listeners. */
+  readonly observer: Observer;
   /** Where clients of one listener reach this broker; null for a listener it does not have. */
   advertisedEndpoint(listenerName: string): { host: string; port: number } | null;
   readonly config: BrokerConfig;

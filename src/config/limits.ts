@@ -131,6 +131,10 @@ export const limits = {
   logFileHandlesShare: 0.5,
   /** Fewest log files kept open, whatever the limit: the active segments of two partitions. */
   logFileHandlesMin: 6,
+  /** Requests the request log keeps (control/request-log.ts), the newest; ~300 bytes each. */
+  requestLogEntriesMax: 1_000,
+  /** `nextRequest` calls that may wait at once (each is matched against every answered request). */
+  requestWaitersMax: 100,
   /** The open-file limit assumed when the process's own cannot be read. */
   openFilesLimitDefault: 1024,
 } as const;
@@ -190,5 +194,6 @@ export function checkLimits(l: typeof limits = limits): void {
   // One partition's active segment holds three files; two must fit for appends and a roll to proceed.
   if (l.logFileHandlesMin < 6) fail('logFileHandlesMin < 6');
   if (l.leaderEpochEntriesMax < 1) fail('leaderEpochEntriesMax < 1: the cache must hold at least the latest epoch');
+  if (l.requestLogEntriesMax < 1 || l.requestWaitersMax < 1) fail('the request log must hold an entry and admit a waiter');
   if (l.decompressWorkers < 0 || l.decompressQueueMax < 0) fail('decompression workers and queue must not be negative');
 }

@@ -31,6 +31,9 @@
  * - An unknown API key or unsupported version closes the connection, except ApiVersions, which is
  *   answered with UNSUPPORTED_VERSION and its own version range in a v0 body (KIP-511).
  * - A malformed request body or a handler bug closes this connection only; the broker goes on.
+ * - Every request answered (or closed on, or left unanswered by a fault) is told to the observer
+ *   (control/observer.ts: request log, connection stats, metrics) when its answer is handed to
+ *   the socket; the slot carries what it needs, so that costs one log entry per request.
  */
 import { isIP, type Socket } from 'node:net';
 import type { NetConfig } from '../config/broker-config.js';
@@ -39,6 +42,7 @@ import type { Logger } from '../logger.js';
 import { responseHeaderVersion } from '../protocol/api-codec.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiVersions } from '../protocol/generated/18-api-versions.js';
+import { apiCodecs } from '../protocol/generated/index.js';
 import { decodeRequestHeader, encodeResponseFrame } from '../protocol/header.js';
 import { Reader } from '../protocol/wire.js';
 import type { BrokerServices } from '../api/context.js';
@@ -50,6 +54,7 @@ import { SaslAuthenticator, type SaslListenerConfig, type SaslVerdict } from './
 import { type FaultInjector, type FiredFault } from '../control/faults.js';
 import { errorResponseFor, mergeResponses, requestPart } from '../control/error-responses.js';
 import type { SecurityProtocol } from '../config/kraft.js';
+import type { AnsweredRequest, ConnectionStats, Observer } from '../control/observer.js';
 
 /** api_key + api_version + correlation_id + client_id length. */
 const REQUEST_HEADER_MIN_BYTES = 10;
@@ -68,6 +73,8 @@ export interface ConnectionEnv {
   readonly sasl: SaslListenerConfig | null;
   /** Faults injected for tests (control/faults.ts); null where none can be. */
   readonly faults: FaultInjector | null;
+  /** The request log, connection stats and metrics (control/observer.ts); null where none are kept. */
+  readonly observer: Observer | null;
   readonly log: Logger;
   readonly config: NetConfig;
   /** Bytes of requests being received or handled, all connections (queued.max.request.bytes). */
@@ -78,7 +85,17 @@ export interface ConnectionEnv {
   onActivity(conn: Connection): void;
 }
 
-interface Slot {
+/** A request's slot; the AnsweredRequest fields are what the observer records (apiKey -1: nothing, a bare SASL token). */
+interface Slot extends AnsweredRequest {
+  apiKey: number;
+  apiName: string;
+  apiVersion: number;
+  clientId: string | null;
+  request: unknown;
+  response: unknown;
+  errorCode: number | null;
+  faultId: number | null;
+  handled: boolean;
   done: boolean;
   /** The response frame as buffers to write in order (encodeResponseFrame), or null for none. */
   frame: Buffer[] | null;
@@ -119,6 +136,8 @@ export class Connection {
   private readonly clientHost: string;
   /** Who is on the other end (auth/session.ts). */
   readonly session: MutableSession;
+  /** Its entry in GET /connections (null without an observer). */
+  private readonly stats: ConnectionStats | null;
   private readonly broker: BrokerServices;
   private readonly log: Logger;
   /** The SASL exchange on a SASL listener (null on others). */
@@ -138,6 +157,7 @@ export class Connection {
     this.clientHost = `/${socket.remoteAddress ?? ''}`;
     this.session = newSession(env.listenerName, env.securityProtocol, normalizeAddress(socket.remoteAddress ?? ''));
     this.sasl = env.sasl ? new SaslAuthenticator(env.sasl, this.session) : null;
+    this.stats = env.observer?.connectionOpened(env.listenerName, remoteOf(this.session.clientAddress, socket.remotePort), this.session) ?? null;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug(`connection ${this.id}: ${err.message}`));
@@ -195,6 +215,7 @@ export class Connection {
   private onClose(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    if (this.stats) this.env.observer!.connectionClosed(this.stats);
     const { requestPool, responsePool } = this.env;
     requestPool.cancelWait(this.retry);
     responsePool.cancelWait(this.retry);
@@ -348,7 +369,23 @@ export class Connection {
 
   private dispatch(frame: Buffer, frameBytes: number): void {
     // The slot comes first: it holds the frame's pool bytes on every path from here.
-    const slot: Slot = { done: false, frame: null, requestBytes: frameBytes, responseBytes: 0 };
+    const slot: Slot = {
+      apiKey: -1,
+      apiName: '',
+      apiVersion: -1,
+      clientId: null,
+      receivedMs: Date.now(),
+      receivedAt: performance.now(),
+      request: null,
+      response: null,
+      errorCode: null,
+      faultId: null,
+      handled: false,
+      done: false,
+      frame: null,
+      requestBytes: frameBytes,
+      responseBytes: 0,
+    };
     this.slots.push(slot);
     if (this.sasl?.rawMode) {
       this.answerRawToken(slot, frame);
@@ -362,10 +399,18 @@ export class Connection {
     }
     const { apiKey, apiVersion, correlationId } = header;
     const handler = this.env.handlers.get(apiKey);
+    slot.apiKey = apiKey;
+    slot.apiVersion = apiVersion;
+    slot.clientId = header.clientId;
+    slot.apiName = handler?.codec.name ?? apiCodecs.get(apiKey)?.name ?? `ApiKey${apiKey}`;
     if (!handler || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiVersions.apiKey) {
+        slot.errorCode = ErrorCode.UNSUPPORTED_VERSION;
         this.answerUnsupportedApiVersions(slot, correlationId);
       } else {
+        // Logged (the request log shows which client asked for what) before the close.
+        slot.errorCode = ErrorCode.UNSUPPORTED_VERSION;
+        this.observe(slot);
         this.close(`unsupported API key ${apiKey} version ${apiVersion}${handler ? ` (serving ${handler.minVersion}-${handler.maxVersion})` : ''}`);
       }
       return;
@@ -377,6 +422,7 @@ export class Connection {
       this.close(`malformed ${codec.name} v${apiVersion} request: ${r.error}`);
       return;
     }
+    slot.request = request;
     if (this.sasl) {
       const verdict = this.sasl.onRequest(apiKey, apiVersion, request);
       if (verdict.kind !== 'pass') {
@@ -404,6 +450,7 @@ export class Connection {
     const faults = this.env.faults;
     const fired = faults !== null && faults.armed ? faults.match(apiKey, apiVersion, header.clientId, request) : null;
     if (fired !== null) {
+      slot.faultId = fired.fault.id;
       this.applyFault(slot, handler, apiVersion, correlationId, fired, request, (part, then) => this.handle(slot, handler, ctx, part, then));
       return;
     }
@@ -414,6 +461,7 @@ export class Connection {
   private handle(slot: Slot, handler: ApiHandler, ctx: RequestContext, request: unknown, then?: (response: unknown) => unknown): void {
     const { apiVersion, correlationId } = ctx;
     if (this.isClosed) return;
+    slot.handled = true;
     let result: unknown;
     try {
       result = handler.handle(request, ctx);
@@ -442,6 +490,7 @@ export class Connection {
       case 'error': {
         // A Produce with acks=0 gets no answer: Kafka closes the connection on its error instead.
         if (apiKey === 0 && (request as { acks: number }).acks === 0) {
+          slot.errorCode = action.errorCode;
           this.complete(slot, handler, apiVersion, correlationId, CLOSE_CONNECTION);
           return;
         }
@@ -472,9 +521,11 @@ export class Connection {
         setTimeout(() => run(request), action.delayMs).unref();
         return;
       case 'disconnect':
+        this.observe(slot);
         this.close(`a fault closed it at ${handler.codec.name} v${apiVersion}`, 'debug');
         return;
       case 'no-answer':
+        this.observe(slot);
         this.settle(slot);
         return;
     }
@@ -515,6 +566,7 @@ export class Connection {
   private complete(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, response: unknown): void {
     this.settle(slot);
     if (this.isClosed) return;
+    slot.response = response;
     if (response === CLOSE_CONNECTION) {
       slot.closeWhenReached = `${handler.codec.name} v${apiVersion} failed and asked for no answer`;
     } else if (response !== null) {
@@ -536,12 +588,17 @@ export class Connection {
     while (this.slots.length > 0 && this.slots[0]!.done) {
       const slot = this.slots.shift()!;
       if (slot.closeWhenReached !== undefined) {
+        this.observe(slot);
         this.close(slot.closeWhenReached, 'debug');
         return;
       }
-      if (slot.frame === null) continue;
+      if (slot.frame === null) {
+        this.observe(slot);
+        continue;
+      }
       if (slot.closeWhenSent !== undefined) this.closeWhenSent = slot.closeWhenSent;
       this.send(slot.frame, slot.responseBytes);
+      this.observe(slot);
       this.grantedBytes -= slot.responseBytes;
       slot.responseBytes = 0;
     }
@@ -640,6 +697,17 @@ export class Connection {
     this.flush();
   }
 
+  /** Tells the observer of a request whose answer was handed to the socket (or that gets none). */
+  private observe(slot: Slot): void {
+    if (slot.apiKey < 0 || this.stats === null) return;
+    try {
+      this.env.observer!.answered(this.stats, slot, performance.now());
+    } catch (err) {
+      // Observation must never cost a client its connection: the answer has gone out already.
+      this.log.error(`BUG in the request observer (${slot.apiName} v${slot.apiVersion}): ${(err as Error)?.stack ?? String(err)}`);
+    }
+  }
+
   private onHandlerBug(slot: Slot, handler: ApiHandler, apiVersion: number, err: unknown): void {
     this.settle(slot);
     const e = err as Error;
@@ -652,6 +720,11 @@ function frameBytes(frame: Buffer[] | null): number {
   let n = 0;
   for (const piece of frame ?? []) n += piece.length;
   return n;
+}
+
+/** "host:port", an IPv6 host in brackets ("[::1]:5000"). */
+function remoteOf(address: string, port: number | undefined): string {
+  return `${address.includes(':') ? `[${address}]` : address}:${port ?? 0}`;
 }
 
 /** "::ffff:127.0.0.1" (an IPv4 client of a dual-stack socket) counts as 127.0.0.1. */

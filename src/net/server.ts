@@ -105,6 +105,7 @@ export class Listener {
       securityProtocol: endpoint.securityProtocol,
       sasl: security.sasl,
       faults: broker.faults,
+      observer: broker.observer,
       log,
       config,
       requestPool: new MemoryPool(config.queuedRequestBytesMax, 'lenient', onBug),

@@ -426,6 +426,11 @@ export class Partition {
     return this.log.sizeBytes();
   }
 
+  /** Segments of the partition's log (the inspector, GET /partitions). */
+  get segmentCount(): number {
+    return this.log.segmentCount;
+  }
+
   /** The producers with state here (DescribeProducers). */
   activeProducers(): ProducerEntry[] {
     return [...this.log.producers.producers.values()];

@@ -180,6 +180,11 @@ export class ReplicaManager {
     return this.partitions.get(topic)?.get(partition);
   }
 
+  /** Every partition this broker holds a replica of (GET /partitions, /metrics). */
+  *allPartitions(): IterableIterator<Partition> {
+    for (const parts of this.partitions.values()) yield* parts.values();
+  }
+
   /**
    * Wraps the logs of a topic's partitions that have none yet (the publisher opened those this
    * broker holds a replica of) and gives each its committed state (leader, epochs, replicas,
