@@ -361,7 +361,7 @@ export class Broker implements BrokerServices {
     }
     if (opts.adminPort !== undefined) {
       try {
-        broker.admin = new AdminServer(broker.faults);
+        broker.admin = new AdminServer(broker.faults, broker);
         broker.adminPort = await broker.admin.listen('127.0.0.1', opts.adminPort);
       } catch (err) {
         await broker.stop();

@@ -6,19 +6,26 @@
  *   POST   /faults        arms one: {"apiKey": 0, "errorCode": 6, "times": 2} -> 201 {"id": 1, ...}
  *   DELETE /faults        clears them all -> 204
  *   DELETE /faults/<id>   clears one -> 204, or 404
+ *   GET    /              the inspector page (inspector-page.ts)
+ *   GET    /inspector/state  its JSON snapshot (inspector-state.ts)
  *
  * Bodies are at most 64 KiB; a bad one is answered 400 with {"error": "..."}.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ConfigError } from '../config/config-error.js';
 import type { Fault, FaultInjector, FaultSpec } from '../control/faults.js';
+import { inspectorPage } from './inspector-page.js';
+import { inspectorState, type InspectorSources } from './inspector-state.js';
 
 const BODY_BYTES_MAX = 64 * 1024;
 
 export class AdminServer {
   private readonly server: Server;
 
-  constructor(private readonly faults: FaultInjector) {
+  constructor(
+    private readonly faults: FaultInjector,
+    private readonly inspector: InspectorSources | null = null,
+  ) {
     this.server = createServer((req, res) => void this.route(req, res));
   }
 
@@ -43,6 +50,8 @@ export class AdminServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     try {
+      if (path === '/' && req.method === 'GET' && this.inspector) return sendPage(res);
+      if (path === '/inspector/state' && req.method === 'GET' && this.inspector) return send(res, 200, inspectorState(this.inspector));
       if (path === '/faults' && req.method === 'GET') return send(res, 200, this.faults.list().map(view));
       if (path === '/faults' && req.method === 'POST') return send(res, 201, view(this.faults.add(parseSpec(await body(req)))));
       if (path === '/faults' && req.method === 'DELETE') {
@@ -90,6 +99,19 @@ function parseSpec(text: string): FaultSpec {
 
 function view(f: Fault): Record<string, unknown> {
   return { id: f.id, ...f.spec, matched: f.matched, fired: f.fired };
+}
+
+function sendPage(res: ServerResponse): void {
+  const { html, csp } = inspectorPage();
+  res
+    .writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': Buffer.byteLength(html),
+      'content-security-policy': csp,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    })
+    .end(html);
 }
 
 function send(res: ServerResponse, status: number, payload?: unknown): void {

@@ -144,6 +144,11 @@ export class Partition {
     return this.log.isOffline;
   }
 
+  /** How many segments the log has (the inspector). */
+  get segmentCount(): number {
+    return this.log.segmentBaseOffsets().length;
+  }
+
   /** The partition's directory (for log lines). */
   get dir(): string {
     return this.log.dir;
