@@ -209,6 +209,57 @@ t.test('connections, requests and the clock: shown when served, "not available" 
   t.same(pageErrors, [], 'no script errors either way');
 });
 
+t.test('connections, requests and the clock as their routes answer (the shared JSON contract), hostile strings included', async (t) => {
+  // The routes are served by other parts of the admin endpoint; here the browser is handed
+  // answers of the agreed shape, so the page's rendering of them is checked on any branch.
+  const p = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  t.teardown(() => p.close());
+  const dialogsHere: string[] = [];
+  const errorsHere: string[] = [];
+  p.on('dialog', (d) => {
+    dialogsHere.push(d.message());
+    void d.dismiss();
+  });
+  p.on('pageerror', (e) => errorsHere.push(e.message));
+  const evil = '<img src=y onerror=alert(2)>';
+  const nowMs = Date.UTC(2026, 11, 2, 9, 0, 0);
+  const connections = [
+    { id: 7, listener: 'PLAINTEXT', remote: '127.0.0.1:50123', clientId: evil, clientSoftware: 'kafkajs', clientSoftwareVersion: '2.2.4', principal: 'User:ANONYMOUS', openedMs: nowMs - 5000, requests: 42, requestsPerSec: 3.5, apiVersions: { Produce: 7, Fetch: 11 } },
+  ];
+  const requests = [
+    { ts: nowMs - 20, connectionId: 7, clientId: evil, clientSoftware: 'kafkajs', clientSoftwareVersion: '2.2.4', apiKey: 0, apiName: 'Produce', apiVersion: 7, latencyMs: 1.25, errorCode: 6, fault: 3, notes: [] },
+    { ts: nowMs - 10, connectionId: 7, clientId: evil, clientSoftware: null, clientSoftwareVersion: null, apiKey: 1, apiName: 'Fetch', apiVersion: 3, latencyMs: 0.5, errorCode: 0, fault: null, notes: ['Fetch v3 was removed in Kafka 4.0 (KIP-896)'] },
+  ];
+  await p.route('**/connections', (r) => r.fulfill({ json: connections }));
+  await p.route('**/requests?*', (r) => r.fulfill({ json: requests }));
+  await p.route('**/clock', (r) => r.fulfill({ json: { mode: 'virtual', nowMs } }));
+  await p.goto(`${admin}/`);
+  await until('the page renders the connections', async () => /kafkajs 2\.2\.4/.test(await p.locator('#connections').innerText()), 5000);
+
+  const conn = (await p.$$eval('#connections tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim()))))[0]!;
+  t.same([conn[0], conn[1], conn[2], conn[3], conn[4], conn[5]], ['7', 'PLAINTEXT', '127.0.0.1:50123', evil, 'kafkajs 2.2.4', 'User:ANONYMOUS']);
+  t.equal(conn[7], '42');
+  t.equal(conn[8], '3.5', 'request rate');
+  t.equal(conn[9], 'Produce v7, Fetch v11', 'negotiated versions');
+
+  const reqs = await p.$$eval('#requests tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())));
+  t.equal(reqs.length, 2);
+  t.equal(reqs[0]![4], 'Fetch v3', 'newest first');
+  t.match(reqs[0]![8], /KIP-896/);
+  t.equal(reqs[1]![4], 'Produce v7');
+  t.equal(reqs[1]![6], 'NOT_LEADER_OR_FOLLOWER (6)');
+  t.equal(reqs[1]![7], '3', 'the fault that fired');
+  t.match(await p.locator('#requests h2').innerText(), /last 2, 1 with errors/);
+  await p.locator('#errors-only').check();
+  t.equal(await p.locator('#requests tbody tr').count(), 1, 'errors only');
+  t.match(await p.locator('#clock').innerText(), /clock virtual 2026-12-02 09:00:00\.000/);
+
+  await p.waitForTimeout(300);
+  t.equal(await p.locator('img').count(), 0);
+  t.same(dialogsHere, []);
+  t.same(errorsHere, []);
+});
+
 t.test('the page says so when the broker stops answering', async (t) => {
   await txn.abort();
   for (const c of clients.splice(0).reverse()) await c.disconnect();

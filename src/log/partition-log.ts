@@ -609,6 +609,11 @@ export class PartitionLog {
     this.guard(() => this.epochs.assign(leaderEpoch, this.nextOffset));
   }
 
+  /** Segments of the log, the active one included. */
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
   /** Base offsets of the segments, oldest first. */
   segmentBaseOffsets(): bigint[] {
     return this.segments.map((s) => s.baseOffset);

@@ -144,11 +144,6 @@ export class Partition {
     return this.log.isOffline;
   }
 
-  /** How many segments the log has (the inspector). */
-  get segmentCount(): number {
-    return this.log.segmentBaseOffsets().length;
-  }
-
   /** The partition's directory (for log lines). */
   get dir(): string {
     return this.log.dir;
@@ -429,6 +424,11 @@ export class Partition {
   /** Bytes of the partition's segments. */
   sizeBytes(): number {
     return this.log.sizeBytes();
+  }
+
+  /** Segments of the partition's log (the inspector, GET /partitions). */
+  get segmentCount(): number {
+    return this.log.segmentCount;
   }
 
   /** The producers with state here (DescribeProducers). */
