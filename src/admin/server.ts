@@ -12,10 +12,10 @@
  * Bodies are at most 64 KiB; a bad one is answered 400 with {"error": "..."}.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ConfigError } from '../config/config-error.js';
-import type { Fault, FaultInjector, FaultSpec } from '../control/faults.js';
 import { inspectorPage } from './inspector-page.js';
 import { inspectorState, type InspectorSources } from './inspector-state.js';
+import { ConfigError } from '../config/config-error.js';
+import type { Fault, FaultInjector, FaultSpec } from '../control/faults.js';
 
 const BODY_BYTES_MAX = 64 * 1024;
 
@@ -70,6 +70,19 @@ export class AdminServer {
 
 class BodyTooLarge extends Error {}
 
+function sendPage(res: ServerResponse): void {
+  const { html, csp } = inspectorPage();
+  res
+    .writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': Buffer.byteLength(html),
+      'content-security-policy': csp,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    })
+    .end(html);
+}
+
 function body(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -99,19 +112,6 @@ function parseSpec(text: string): FaultSpec {
 
 function view(f: Fault): Record<string, unknown> {
   return { id: f.id, ...f.spec, matched: f.matched, fired: f.fired };
-}
-
-function sendPage(res: ServerResponse): void {
-  const { html, csp } = inspectorPage();
-  res
-    .writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-length': Buffer.byteLength(html),
-      'content-security-policy': csp,
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'no-store',
-    })
-    .end(html);
 }
 
 function send(res: ServerResponse, status: number, payload?: unknown): void {
