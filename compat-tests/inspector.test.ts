@@ -199,13 +199,15 @@ t.test('hostile strings are shown as text and never run', async (t) => {
 });
 
 t.test('connections, requests and the clock: shown when served, "not available" on 404', async (t) => {
-  const served = await Promise.all(['/connections', '/requests', '/clock'].map(async (p) => (await fetch(admin + p)).status === 200));
-  const [conns, reqs] = served;
+  const served = await Promise.all(['/connections', '/requests', '/clock', '/kafka4-notes'].map(async (p) => (await fetch(admin + p)).status === 200));
+  const [conns, reqs, , notes] = served;
   const text = async (id: string) => page.locator(`#${id}`).innerText();
   if (conns) t.match(await text('connections'), HOSTILE_CLIENT_ID);
   else t.match(await text('connections'), /not available \(GET \/connections answered 404\)/);
   if (reqs) t.match(await text('requests'), /Produce v\d+/);
   else t.match(await text('requests'), /not available \(GET \/requests answered 404\)/);
+  if (notes) t.match(await text('kafka4'), /nothing noted|note/);
+  else t.match(await text('kafka4'), /not available \(GET \/kafka4-notes answered 404\)/);
   t.same(pageErrors, [], 'no script errors either way');
 });
 
@@ -233,6 +235,9 @@ t.test('connections, requests and the clock as their routes answer (the shared J
   await p.route('**/connections', (r) => r.fulfill({ json: connections }));
   await p.route('**/requests?*', (r) => r.fulfill({ json: requests }));
   await p.route('**/clock', (r) => r.fulfill({ json: { mode: 'virtual', nowMs } }));
+  const notes = [{ clientId: evil, clientSoftware: 'kafkajs', clientSoftwareVersion: '2.2.4', notes: [{ note: 'Fetch v3 was removed in Kafka 4.0 (KIP-896)', count: 12, firstMs: nowMs - 9000, lastMs: nowMs - 10 }] }];
+  await p.route('**/kafka4-notes', (r) => r.fulfill({ json: notes }));
+  await p.route('**/kafka-version', (r) => r.fulfill({ json: { version: '2.8', source: 'recorded', mode: 'kraft', apis: [], gaps: [] } }));
   await p.goto(`${admin}/`);
   await until('the page renders the connections', async () => /kafkajs 2\.2\.4/.test(await p.locator('#connections').innerText()), 5000);
 
@@ -253,6 +258,9 @@ t.test('connections, requests and the clock as their routes answer (the shared J
   await p.locator('#errors-only').check();
   t.equal(await p.locator('#requests tbody tr').count(), 1, 'errors only');
   t.match(await p.locator('#clock').innerText(), /clock virtual 2026-12-02 09:00:00\.000/);
+  t.match(await p.locator('#kafka-version').innerText(), /advertises Kafka 2\.8 API ranges/);
+  const kafka4 = (await p.$$eval('#kafka4 tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim()))))[0]!;
+  t.same(kafka4.slice(0, 4), [evil, 'kafkajs 2.2.4', 'Fetch v3 was removed in Kafka 4.0 (KIP-896)', '12'], 'the KIP-896 note per client');
 
   await p.waitForTimeout(300);
   t.equal(await p.locator('img').count(), 0);

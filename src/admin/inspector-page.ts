@@ -8,6 +8,8 @@
  *   GET /connections       live connections        } served by other parts of the admin endpoint;
  *   GET /requests?limit=N  recent requests, errors } a 404 shows "not available" and the rest of
  *   GET /clock             the broker's clock      } the page goes on
+ *   GET /kafka4-notes      per client, what Kafka 4.0 removed that it still uses (KIP-896)
+ *   GET /kafka-version     the Kafka release whose API ranges are advertised
  *
  * Every string from the broker (topic names, client ids, hosts are client input) reaches the
  * DOM as a text node (createTextNode / textContent), never as markup: the script has no innerHTML.
@@ -100,12 +102,13 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
   <h1>Sluice inspector</h1>
   <span class="meta" id="node">node <b>?</b></span>
   <span class="meta" id="clock">clock <b>?</b></span>
+  <span class="meta" id="kafka-version"></span>
   <span class="meta" id="status">connecting</span>
   <label class="meta"><input type="checkbox" id="pause"> pause</label>
 </header>
 <nav>
   <a href="#topics">Topics</a><a href="#groups">Groups</a><a href="#transactions">Transactions</a><a href="#producers">Producers</a>
-  <a href="#connections">Connections</a><a href="#requests">Requests</a><a href="#faults">Faults</a>
+  <a href="#connections">Connections</a><a href="#requests">Requests</a><a href="#faults">Faults</a><a href="#kafka4">Kafka 4</a>
 </nav>
 <main>
   <section id="topics"><h2>Topics and partitions <span class="count"></span><label><input type="checkbox" id="show-internal"> internal topics</label></h2><div class="body"></div></section>
@@ -115,6 +118,7 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
   <section id="connections"><h2>Connections <span class="count"></span></h2><div class="body"></div></section>
   <section id="requests"><h2>Recent requests <span class="count"></span><label><input type="checkbox" id="errors-only"> errors only</label></h2><div class="body"></div></section>
   <section id="faults"><h2>Armed faults <span class="count"></span></h2><div class="body"></div></section>
+  <section id="kafka4"><h2>Will this work on Kafka 4? <span class="count"></span></h2><div class="body"></div></section>
 </main>
 <script nonce="__NONCE__">
 'use strict';
@@ -123,6 +127,7 @@ var API_NAMES = __API_NAMES__;
 var POLL_MS = 1000;
 var REQUESTS_SHOWN = 100;
 var CONNECTIONS_SHOWN = 100;
+var NOTES_SHOWN = 100;
 
 // Builds an element; every child that is not a node becomes a text node (never markup).
 function el(tag, cls, children) {
@@ -307,6 +312,27 @@ function renderRequests(r) {
     rows.length ? table(['Time', '#Conn', 'Client id', 'Software', 'API', '#Latency ms', 'Error', 'Fault', 'Notes'], rows) : notAvailable(onlyErrors ? 'no errors' : 'no requests yet')]);
 }
 
+function renderKafka4(r) {
+  if (!r.ok) { section('kafka4', '', notAvailable(r.why)); return; }
+  var rows = [];
+  var total = 0;
+  (Array.isArray(r.body) ? r.body : []).forEach(function (c) {
+    (c.notes || []).forEach(function (n) {
+      total++;
+      if (rows.length < NOTES_SHOWN) rows.push([dash(c.clientId), dash(software(c)), { td: n.note, cls: 'warn wrap' }, num(n.count), time(n.firstMs), time(n.lastMs)]);
+    });
+  });
+  section('kafka4', total === 0 ? 'nothing noted' : plural(total, 'note', 'notes'), [
+    rows.length ? table(['Client id', 'Software', 'Removed in Kafka 4.0 or a removed config', '#Requests', 'First', 'Last'], rows) : notAvailable('no client used anything Kafka 4.0 removed'),
+    more(total, rows.length, 'notes')]);
+}
+
+function renderKafkaVersion(r) {
+  var e = document.getElementById('kafka-version');
+  if (!r.ok || !r.body || !r.body.version) { e.replaceChildren(); return; }
+  e.replaceChildren('advertises ', el('b', null, 'Kafka ' + r.body.version), ' API ranges');
+}
+
 function renderClock(r, st) {
   var c = document.getElementById('clock');
   if (!r.ok) { c.replaceChildren('clock ', el('b', null, 'wall'), ' (GET /clock not available) ' + time(st ? st.generatedMs : Date.now())); return; }
@@ -325,7 +351,7 @@ var last = null;
 var lastAll = null;
 function render(all) {
   lastAll = all;
-  var st = all[0], conns = all[1], reqs = all[2], clock = all[3];
+  var st = all[0], conns = all[1], reqs = all[2], clock = all[3], notes = all[4], version = all[5];
   var status = document.getElementById('status');
   if (!st.ok) {
     status.className = 'meta stale';
@@ -344,6 +370,8 @@ function render(all) {
   renderFaults(s);
   renderConnections(conns);
   renderRequests(reqs);
+  renderKafka4(notes);
+  renderKafkaVersion(version);
   status.className = 'meta live';
   status.textContent = 'live, updated ' + new Date().toISOString().slice(11, 19);
   document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
@@ -351,7 +379,7 @@ function render(all) {
 
 function poll() {
   if (document.getElementById('pause').checked) { setTimeout(poll, POLL_MS); return; }
-  Promise.all([get('/inspector/state'), get('/connections'), get('/requests?limit=' + REQUESTS_SHOWN), get('/clock')])
+  Promise.all([get('/inspector/state'), get('/connections'), get('/requests?limit=' + REQUESTS_SHOWN), get('/clock'), get('/kafka4-notes'), get('/kafka-version')])
     .then(render, function (err) { document.getElementById('status').textContent = 'error: ' + err.message; })
     .then(function () { setTimeout(poll, POLL_MS); });
 }
