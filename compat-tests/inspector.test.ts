@@ -193,6 +193,7 @@ t.test('hostile strings are shown as text and never run', async (t) => {
   t.equal(await page.evaluate('typeof window.__pwned'), 'undefined');
   // Give an onerror handler time to fire, had one been made.
   await page.waitForTimeout(300);
+  t.notMatch(await page.locator('main').innerText(), /\[object |undefined|NaN/, 'every cell rendered as a value');
   t.same(dialogs, [], 'no alert');
   t.same(pageErrors, []);
   await page.locator('#groups').screenshot({ path: join(shots, 'inspector-groups.png') });
@@ -204,7 +205,10 @@ t.test('connections, requests and the clock: shown when served, "not available" 
   const text = async (id: string) => page.locator(`#${id}`).innerText();
   if (conns) t.match(await text('connections'), HOSTILE_CLIENT_ID);
   else t.match(await text('connections'), /not available \(GET \/connections answered 404\)/);
-  if (reqs) t.match(await text('requests'), /Produce v\d+/);
+  if (reqs) {
+    t.match(await text('requests'), /Produce v\d+/);
+    await page.locator('#requests').screenshot({ path: join(shots, 'inspector-requests.png') });
+  }
   else t.match(await text('requests'), /not available \(GET \/requests answered 404\)/);
   if (notes) t.match(await text('kafka4'), /nothing noted|note/);
   else t.match(await text('kafka4'), /not available \(GET \/kafka4-notes answered 404\)/);
@@ -264,6 +268,7 @@ t.test('connections, requests and the clock as their routes answer (the shared J
 
   await p.waitForTimeout(300);
   t.equal(await p.locator('img').count(), 0);
+  t.notMatch(await p.locator('main').innerText(), /\[object |undefined|NaN/, 'every cell rendered as a value');
   t.same(dialogsHere, []);
   t.same(errorsHere, []);
 });

@@ -169,7 +169,7 @@ function table(headers, rows) {
     var cells = Array.isArray(r) ? r : r.cells;
     var tr = el('tr', Array.isArray(r) ? null : r.cls, cells.map(function (c, i) {
       var numeric = headers[i] && headers[i].charAt(0) === '#';
-      if (c && typeof c === 'object' && c.td) return el('td', (numeric ? 'num ' : '') + (c.cls || ''), c.td);
+      if (c && typeof c === 'object' && typeof c.nodeType !== 'number' && 'td' in c) return el('td', (numeric ? 'num ' : '') + (c.cls || ''), c.td);
       return el('td', numeric ? 'num' : null, dash(c));
     }));
     return tr;
