@@ -12,7 +12,7 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { platformTriple } from '../src/native/platform.js';
@@ -83,6 +83,12 @@ t.test('npm install -D ./sluice-*.tgz into an empty project: no build step', asy
   t.ok(existsSync(join(installed, prebuilt)));
   t.notOk(existsSync(join(installed, 'native', 'target')), 'nothing was compiled');
   t.ok(existsSync(join(project, 'node_modules', '.bin', 'sluice')), 'the sluice command is linked');
+  // Only what runs: no shipped module imports a test tool or the test tree (a new test helper
+  // under src/ must be added to the exclusions in package.json "files").
+  const testOnly = readdirSync(join(installed, 'dist'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.js') || f.endsWith('.mjs'))
+    .filter((f) => /from ['"](tap|kafkajs|playwright-core)['"]|compat-tests\//.test(readFileSync(join(installed, 'dist', f), 'utf8')));
+  t.same(testOnly, [], 'no shipped module imports tap, kafkajs, playwright-core or compat-tests/');
 });
 
 const ROUND_TRIP = `
