@@ -127,6 +127,8 @@ export function startCluster(opts: ClusterOptions): Promise<Cluster> {
   return Cluster.start(opts);
 }
 
+/** Whether the native addon is in use (`{ loaded, path }`) or why not (`reason`); SLUICE_NATIVE picks the policy. */
+export { nativeStatus, type NativeStatus } from './native/index.js';
 export { formatDataDir, type FormatOptions };
 export { Cluster, ClusterNode, planCluster, type ClusterOptions, type NodePlan } from './cluster.js';
 export { ConfigError } from './config/broker-config.js';

@@ -1,7 +1,7 @@
 /**
  * The clock over HTTP (issue 14), for test suites outside Node:
  *
- *   GET  /clock           {"virtual": true, "paused": false, "nowMs": 1764668400000}
+ *   GET  /clock           {"mode": "virtual", "virtual": true, "paused": false, "nowMs": 1764668400000}
  *   POST /clock/advance   {"ms": 691200000} -> {"nowMs": ..., "fired": n} once every timer due by
  *                         then has fired and its consequences have run (control/clock.ts)
  *   POST /clock/pause     stops the virtual clock flowing with wall time; /clock/resume restarts it
@@ -31,7 +31,7 @@ export async function clockRoute(clock: Clock, method: string, path: string, bod
 }
 
 function clockView(clock: Clock): Record<string, unknown> {
-  return { virtual: clock.virtual, paused: isVirtualClock(clock) && clock.isPaused, nowMs: clock.nowMs() };
+  return { mode: clock.virtual ? 'virtual' : 'wall', virtual: clock.virtual, paused: isVirtualClock(clock) && clock.isPaused, nowMs: clock.nowMs() };
 }
 
 function advanceMs(text: string): number {

@@ -12,10 +12,14 @@
  *
  * Observation (observation.ts): GET /requests?limit=N, /connections, /partitions, /metrics;
  * POST /requests/next {"apiKey": 1, "timeoutMs": 5000} waits for the next matching request (requests.ts).
+ *   GET    /              the inspector page (inspector-page.ts)
+ *   GET    /inspector/state  its JSON snapshot (inspector-state.ts)
  *
  * Bodies are at most 64 KiB; a bad one is answered 400 with {"error": "..."}.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { inspectorPage } from './inspector-page.js';
+import { inspectorState, type InspectorSources } from './inspector-state.js';
 import { ConfigError } from '../config/config-error.js';
 import type { Fault, FaultInjector, FaultSpec } from '../control/faults.js';
 import type { Clock } from '../control/clock.js';
@@ -31,7 +35,7 @@ export class AdminServer {
   constructor(
     private readonly faults: FaultInjector,
     private readonly clock: Clock,
-    private readonly observed: ObservedBroker | null = null,
+    private readonly broker: (ObservedBroker & InspectorSources) | null = null,
   ) {
     this.server = createServer((req, res) => void this.route(req, res));
   }
@@ -79,6 +83,8 @@ export class AdminServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     try {
+      if (path === '/' && req.method === 'GET' && this.broker) return sendPage(res);
+      if (path === '/inspector/state' && req.method === 'GET' && this.broker) return send(res, 200, inspectorState(this.broker, this.clock.nowMs()));
       if (path === '/faults' && req.method === 'GET') return send(res, 200, this.faults.list().map((f) => ({ ...view(f), held: this.faults.heldCount(f.id) })));
       if (path === '/faults' && req.method === 'POST') return send(res, 201, view(this.faults.add(parseSpec(await body(req)))));
       if (path === '/faults' && req.method === 'DELETE') {
@@ -87,11 +93,11 @@ export class AdminServer {
       }
       const clock = await clockRoute(this.clock, req.method ?? '', path, () => body(req));
       if (clock) return send(res, clock.status, clock.payload);
-      if (path === '/requests/next' && req.method === 'POST' && this.observed) {
-        const { status, json } = await nextRequestRoute(this.observed.observer.requests, await body(req));
+      if (path === '/requests/next' && req.method === 'POST' && this.broker) {
+        const { status, json } = await nextRequestRoute(this.broker.observer.requests, await body(req));
         return send(res, status, json);
       }
-      const seen = this.observed !== null && req.method === 'GET' ? observationRoute(this.observed, path, new URL(req.url ?? '/', 'http://admin').searchParams) : null;
+      const seen = this.broker !== null && req.method === 'GET' ? observationRoute(this.broker, path, new URL(req.url ?? '/', 'http://admin').searchParams) : null;
       if (seen !== null) return 'json' in seen ? send(res, 200, seen.json) : sendText(res, seen.text, seen.contentType);
       const one = /^\/faults\/(\d+)$/.exec(path);
       if (one && req.method === 'DELETE') return send(res, this.faults.remove(Number(one[1])) ? 204 : 404);
@@ -109,6 +115,19 @@ class BodyTooLarge extends Error {}
 
 /** Longest POST /faults/<id>/wait (ms). */
 const HOLD_WAIT_MS_MAX = 300_000;
+
+function sendPage(res: ServerResponse): void {
+  const { html, csp } = inspectorPage();
+  res
+    .writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': Buffer.byteLength(html),
+      'content-security-policy': csp,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    })
+    .end(html);
+}
 
 function body(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

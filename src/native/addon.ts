@@ -1,7 +1,13 @@
 /**
- * The one place that loads the Rust addon (native/, built by `npm run build:native`, which
- * `npm install` runs when cargo is present, into native/sluice.node). Everything else reaches the
- * addon through src/native/index.ts and its twins; nothing outside src/native requires a `.node`.
+ * The one place that loads the Rust addon. Everything else reaches the addon through
+ * src/native/index.ts and its twins; nothing outside src/native requires a `.node`. It is looked
+ * for, first found wins:
+ *   1. native/sluice.node: built here by `npm run build:native` (which `npm install` in a checkout
+ *      runs when cargo is present);
+ *   2. native/sluice.<triple>.node: the prebuilt addon an `npm pack`ed package ships for the
+ *      platform it was packed on (napi-rs's naming; native/prebuilt.mjs makes it);
+ *   3. the package sluice-<triple> (napi-rs's platform packages, for a registry release that
+ *      publishes one package per platform as optional dependencies).
  *
  * SLUICE_NATIVE picks the policy, read once when this module loads:
  *   auto (default)  use the addon if it loads, else the TypeScript twins;
@@ -16,6 +22,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { platformTriple } from './platform.js';
 
 /** The JavaScript surface of native/src/lib.rs (documented there). */
 export interface Addon {
@@ -41,6 +48,8 @@ export interface NativeStatus {
   loaded: boolean;
   /** Why the addon is not in use (absent when loaded). */
   reason?: string;
+  /** The file loaded (absent when not loaded). */
+  path?: string;
 }
 
 /**
@@ -48,7 +57,12 @@ export interface NativeStatus {
  * holds package.json and native/: this module runs as dist/src/native/addon.js (tests, embedding)
  * and inside the bundle dist/sluice.mjs (the `sluice` command), at different depths.
  */
-export const ADDON_PATH = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'native', 'sluice.node');
+const ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+export const ADDON_PATH = join(ROOT, 'native', 'sluice.node');
+/** The prebuilt addon a packed package carries for this platform. */
+export const PREBUILT_ADDON_PATH = join(ROOT, 'native', `sluice.${platformTriple()}.node`);
+/** napi-rs's platform package for this platform. */
+export const PLATFORM_PACKAGE = `sluice-${platformTriple()}`;
 
 function packageRoot(from: string): string {
   for (let dir = from, up = 0; up < 8; up++, dir = dirname(dir)) {
@@ -68,16 +82,25 @@ function readMode(): NativeMode {
 
 function load(mode: NativeMode): { addon: Addon | null; status: NativeStatus } {
   if (mode === 'off') return { addon: null, status: { loaded: false, reason: 'SLUICE_NATIVE=off' } };
+  const require = createRequire(import.meta.url);
+  let path = [ADDON_PATH, PREBUILT_ADDON_PATH].find((p) => existsSync(p));
+  if (path === undefined) {
+    try {
+      path = require.resolve(PLATFORM_PACKAGE);
+    } catch {
+      // not installed: the reason below names all three places
+    }
+  }
   let reason: string;
-  if (!existsSync(ADDON_PATH)) {
-    reason = `${ADDON_PATH} is not built (cargo was not found at install; build it with npm run build:native)`;
+  if (path === undefined) {
+    reason = `${ADDON_PATH} is not built (cargo was not found at install; build it with npm run build:native), and neither ${PREBUILT_ADDON_PATH} nor the package ${PLATFORM_PACKAGE} is there`;
   } else {
     try {
-      const addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
-      if (addon.abiVersion === ADDON_ABI_VERSION) return { addon, status: { loaded: true } };
-      reason = `${ADDON_PATH} is stale (abi ${addon.abiVersion}, expected ${ADDON_ABI_VERSION}): run npm run build:native`;
+      const addon = require(path) as Addon;
+      if (addon.abiVersion === ADDON_ABI_VERSION) return { addon, status: { loaded: true, path } };
+      reason = `${path} is stale (abi ${addon.abiVersion}, expected ${ADDON_ABI_VERSION}): run npm run build:native`;
     } catch (e) {
-      reason = `${ADDON_PATH} did not load: ${(e as Error).message}`;
+      reason = `${path} did not load: ${(e as Error).message}`;
     }
   }
   if (mode === 'require') throw new Error(`SLUICE_NATIVE=require but the native addon is not available: ${reason}`);
