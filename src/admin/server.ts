@@ -12,13 +12,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ConfigError } from '../config/config-error.js';
 import type { Fault, FaultInjector, FaultSpec } from '../control/faults.js';
+import type { ClusterOps } from '../control/cluster-ops.js';
+import { clusterRoute } from './cluster-routes.js';
 
 const BODY_BYTES_MAX = 64 * 1024;
 
 export class AdminServer {
   private readonly server: Server;
 
-  constructor(private readonly faults: FaultInjector) {
+  constructor(
+    private readonly faults: FaultInjector,
+    /** Cluster operations, KAFKA version ranges and KIP-896 notes (cluster-routes.ts); absent in tests of faults alone. */
+    private readonly ops: ClusterOps | null = null,
+  ) {
     this.server = createServer((req, res) => void this.route(req, res));
   }
 
@@ -51,6 +57,7 @@ export class AdminServer {
       }
       const one = /^\/faults\/(\d+)$/.exec(path);
       if (one && req.method === 'DELETE') return send(res, this.faults.remove(Number(one[1])) ? 204 : 404);
+      if (this.ops && (await clusterRoute(this.ops, req.method ?? 'GET', path, () => body(req), res, send))) return;
       send(res, 404, { error: `no ${req.method} ${path}; see src/admin/server.ts for the routes` });
     } catch (err) {
       if (err instanceof ConfigError || err instanceof SyntaxError || err instanceof BodyTooLarge) send(res, 400, { error: err.message });

@@ -6,6 +6,7 @@
 import type { Authorizer } from '../auth/authorizer.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { FaultInjector } from '../control/faults.js';
+import type { Kafka4Notes } from '../control/kafka4-notes.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { Logger } from '../logger.js';
 import type { Controller } from '../metadata/controller.js';
@@ -24,6 +25,10 @@ export interface BrokerServices {
   readonly advertisedPort: number;
   /** Faults injected for tests: the connections of this broker's listeners consult them. */
   readonly faults: FaultInjector;
+  /** KIP-896 notes per client (control/kafka4-notes.ts); the connections report every request's version. */
+  readonly kafka4Notes?: Kafka4Notes;
+  /** Brokers left out of Metadata, DescribeCluster and FindCoordinator answers (a test hid them). */
+  readonly hiddenBrokers?: ReadonlySet<number>;
   /** Where clients of one listener reach this broker; null for a listener it does not have. */
   advertisedEndpoint(listenerName: string): { host: string; port: number } | null;
   readonly config: BrokerConfig;

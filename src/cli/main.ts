@@ -59,6 +59,7 @@ interface StartArgs {
   config?: string;
   override?: string[];
   'admin-port'?: number;
+  'kafka-version'?: string;
 }
 
 /** The options of `sluice start`, for yargs and for the fast path. */
@@ -69,6 +70,7 @@ const START_OPTIONS = {
   config: { type: 'string', describe: 'server.properties file' },
   override: { type: 'string', array: true, describe: 'key=value, overrides the config file' },
   'admin-port': { type: 'number', describe: 'serve the admin endpoint (faults over HTTP) on 127.0.0.1:PORT' },
+  'kafka-version': { type: 'string', describe: 'advertise the API ranges of this Apache Kafka release (2.8, 3.0 ... 3.9, 4.0, 4.1)' },
 } as const;
 
 function portProblem(port: number | undefined): string | null {
@@ -97,7 +99,7 @@ function fastStartArgs(argv: string[]): StartArgs | null {
     } else if (name === 'override') {
       if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) return null;
       args.override = v;
-    } else if (name === 'host' || name === 'data-dir' || name === 'config') {
+    } else if (name === 'host' || name === 'data-dir' || name === 'config' || name === 'kafka-version') {
       if (typeof v !== 'string') return null;
       args[name] = v;
     } else return null;
@@ -115,6 +117,7 @@ async function start(args: StartArgs): Promise<void> {
       ...(args['data-dir'] !== undefined ? { dataDir: args['data-dir'] } : {}),
       ...(args.config !== undefined ? { configFile: args.config } : {}),
       ...(args['admin-port'] !== undefined ? { adminPort: args['admin-port'] } : {}),
+      ...(args['kafka-version'] !== undefined ? { kafkaVersion: args['kafka-version'] } : {}),
       overrides: args.override ?? [],
       logger: log,
     });

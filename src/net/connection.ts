@@ -360,12 +360,16 @@ export class Connection {
       return;
     }
     const { apiKey, apiVersion, correlationId } = header;
+    // KIP-896 notes (control/kafka4-notes.ts) see every version asked for, served or not.
+    this.broker.kafka4Notes?.observe(this.session, header.clientId, apiKey, apiVersion, null);
     const handler = this.env.handlers.get(apiKey);
-    if (!handler || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+    // The range served now: the handler's, or an older release's (control/kafka-version.ts).
+    const served = this.env.handlers.range(apiKey);
+    if (!handler || !served || apiVersion < served.minVersion || apiVersion > served.maxVersion) {
       if (apiKey === ApiVersions.apiKey) {
         this.answerUnsupportedApiVersions(slot, correlationId);
       } else {
-        this.close(`unsupported API key ${apiKey} version ${apiVersion}${handler ? ` (serving ${handler.minVersion}-${handler.maxVersion})` : ''}`);
+        this.close(`unsupported API key ${apiKey} version ${apiVersion}${served ? ` (serving ${served.minVersion}-${served.maxVersion})` : ''}`);
       }
       return;
     }
@@ -383,6 +387,7 @@ export class Connection {
         return;
       }
     }
+    if (apiKey === 19 || apiKey === 33 || apiKey === 44) this.broker.kafka4Notes?.observe(this.session, header.clientId, apiKey, apiVersion, request);
     if (apiKey === ApiVersions.apiKey && apiVersion >= 3) {
       const { clientSoftwareName, clientSoftwareVersion } = request as { clientSoftwareName: string; clientSoftwareVersion: string };
       this.session.clientSoftwareName = clientSoftwareName;
@@ -596,7 +601,7 @@ export class Connection {
   }
 
   private answerUnsupportedApiVersions(slot: Slot, correlationId: number): void {
-    const own = this.env.handlers.get(ApiVersions.apiKey)!;
+    const own = this.env.handlers.range(ApiVersions.apiKey)!;
     const frame = encodeResponseFrame(correlationId, 0, (w) =>
       ApiVersions.encodeResponse(w, 0, {
         errorCode: ErrorCode.UNSUPPORTED_VERSION,
