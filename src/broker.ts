@@ -847,6 +847,8 @@ export class Broker implements BrokerServices, ClusterOps {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // A broker a test took down (down()) talks to its controller again to shut down under control.
+    this.lifecycle?.resume();
     // A cluster member shuts down under control (Kafka's controlled.shutdown.enable): the
     // controller moves its leaderships to other in-sync replicas first and marks it shut down, so
     // clients see only retriable errors and a restart registers at once.
