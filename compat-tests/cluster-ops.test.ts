@@ -11,7 +11,7 @@
  * - broker 2 hidden: Metadata, raw and through kcat, lists two brokers and no leader for what 2 leads;
  * - every node advertising Kafka 2.8's ranges: the Java client and librdkafka use Metadata <= v11
  *   and Produce <= v9 (counted by delay-0 faults with version matchers), kafkajs works as before;
- * - kcat with api.version.request=false and broker.version.fallback=0.10.0 sends Produce v2: the
+ * - kcat with api.version.request=false and broker.version.fallback=0.9.0 sends Produce v1: the
  *   KIP-896 note is logged and listed for its client.
  */
 import { spawn } from 'node:child_process';
@@ -262,16 +262,16 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
     t.ok(own.apiKeys.find((x) => x.apiKey === 3)!.maxVersion >= 12, 'Sluice\'s own ranges again');
   });
 
-  await t.test('kcat sending Produce v2 (broker.version.fallback=0.10.0): the KIP-896 note is logged and listed', async (t) => {
-    const r = await run('kcat', ['-P', '-b', cluster.bootstrap, '-t', 'old', '-p', '0', '-X', 'api.version.request=false', '-X', 'broker.version.fallback=0.10.0', '-X', 'client.id=old-kcat', '-X', 'message.timeout.ms=5000'], { input: 'v\n', timeoutMs: 30_000 });
-    t.match(r.stderr, /Delivery failed|UNSUPPORTED_VERSION|Unsupported/i, 'Kafka 4 (and Sluice) refuse Produce v2');
+  await t.test('kcat sending Produce v1 (broker.version.fallback=0.9.0): the KIP-896 note is logged and listed', async (t) => {
+    const r = await run('kcat', ['-P', '-b', cluster.bootstrap, '-t', 'old', '-p', '0', '-X', 'api.version.request=false', '-X', 'broker.version.fallback=0.9.0', '-X', 'client.id=old-kcat', '-X', 'message.timeout.ms=5000'], { input: 'v\n', timeoutMs: 30_000 });
+    t.match(r.stderr, /Delivery failed|UNSUPPORTED_VERSION|Unsupported/i, 'Kafka 4 (and Sluice) refuse Produce v1');
     const notes = await until('the note', async () => {
       const all = await cluster.kafka4Notes();
-      return all.find((c) => c.clientId === 'old-kcat' && c.notes.some((n) => /^Produce v2 was removed in Kafka 4\.0/.test(n.note)));
+      return all.find((c) => c.clientId === 'old-kcat' && c.notes.some((n) => /^Produce v1 was removed in Kafka 4\.0/.test(n.note)));
     }, 10_000);
     t.ok(notes, `noted by node ${notes.nodeId}`);
     const node = cluster.nodes.find((n) => n.nodeId === notes.nodeId)!;
-    await until('the WARN line', () => /will not work on Kafka 4: client "old-kcat".*Produce v2 was removed/.test(readFileSync(node.logFile, 'utf8')), 5000);
+    await until('the WARN line', () => /will not work on Kafka 4: client "old-kcat".*Produce v1 was removed/.test(readFileSync(node.logFile, 'utf8')), 5000);
     t.pass('logged');
   });
 });
