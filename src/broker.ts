@@ -302,6 +302,8 @@ export class Broker implements BrokerServices, ClusterOps {
     const t0 = performance.now();
     const log = opts.logger ?? createLogger();
     checkLimits();
+    // An unknown release is refused before anything starts.
+    if (opts.kafkaVersion !== undefined) releaseLine(opts.kafkaVersion);
     const properties: Record<string, string> = { ...(opts.properties ?? {}) };
     const config0 = loadBrokerConfig({ ...opts, properties });
     if (opts.host !== undefined || opts.port !== undefined) {

@@ -7,6 +7,9 @@
  *   DELETE /faults        clears them all -> 204
  *   DELETE /faults/<id>   clears one -> 204, or 404
  *
+ * Cluster operations, older Kafka API ranges and KIP-896 notes (/cluster/*, /kafka-version,
+ * /kafka4-notes): cluster-routes.ts.
+ *
  * Bodies are at most 64 KiB; a bad one is answered 400 with {"error": "..."}.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -153,6 +153,8 @@ interface ClusterArgs {
   'data-dir'?: string;
   'first-node-id': number;
   override?: string[];
+  'admin-port'?: number;
+  'kafka-version'?: string;
 }
 
 /**
@@ -196,7 +198,9 @@ async function cluster(args: ClusterArgs): Promise<void> {
         dataDir,
         firstNodeId: args['first-node-id'],
         overrides: args.override ?? [],
-        onReady: (n) => process.stdout.write(`broker ${n.nodeId} ready on 127.0.0.1:${n.port} (pid ${n.pid})\n`),
+        ...(args['admin-port'] !== undefined ? { adminPort: args['admin-port'] } : {}),
+        ...(args['kafka-version'] !== undefined ? { kafkaVersion: args['kafka-version'] } : {}),
+        onReady: (n) => process.stdout.write(`broker ${n.nodeId} ready on 127.0.0.1:${n.port} (pid ${n.pid})${n.adminPort !== null ? `, admin endpoint on 127.0.0.1:${n.adminPort}` : ''}\n`),
         onUnexpectedExit: (n, code, signal) => {
           process.stderr.write(`sluice cluster: node ${n.nodeId} (pid ${n.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}; its log: ${n.logFile}\n`);
           // The others keep running (a cluster outlives a broker); with none left there is nothing to wait for.
@@ -276,6 +280,8 @@ async function parseWithYargs(argv: string[]): Promise<void> {
           .option('data-dir', { type: 'string', describe: `data directory: node-<id>/ (data), node-<id>.properties, node-<id>.log, cluster.id (default ${defaultClusterDir()})` })
           .option('first-node-id', { type: 'number', default: 0, describe: 'node id of the first broker; the others follow' })
           .option('override', { type: 'string', array: true, describe: 'key=value for every node (wins over the layout)' })
+          .option('admin-port', { type: 'number', describe: 'serve every node\'s admin endpoint: node i (from 0) on 127.0.0.1:ADMIN_PORT+i' })
+          .option('kafka-version', { type: 'string', describe: 'every node advertises the API ranges of this Apache Kafka release (2.8 ... 4.1)' })
           .check((a) => {
             if (!Number.isInteger(a.brokers) || a.brokers < 1) throw new Error(`--brokers must be a positive integer, got ${a.brokers}`);
             if (!Number.isInteger(a.port) || a.port < 1 || a.port + a.brokers > 65535) throw new Error(`--port must leave room for ${a.brokers + 1} ports (brokers and controller) within 1-65535, got ${a.port}`);

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { startBroker } from '../index.js';
 import { RawClient } from '../../compat-tests/raw-client.js';
-import { tmpDataDir } from '../../compat-tests/harness.js';
+import { run, spawnBroker, tmpDataDir, CLI } from '../../compat-tests/harness.js';
 import { ApiVersions, CreateTopics, DescribeCluster, Fetch, FindCoordinator, Metadata } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { KAFKA_RELEASES } from './kafka-releases.js';
@@ -142,4 +142,20 @@ t.test('one broker: refusals, older ranges, notes, hide, down and up — in proc
     t.equal((await metadata(after)).brokers.length, 1, 'answers again');
     after.close();
   });
+});
+
+t.test('sluice start --kafka-version 3.0 advertises 3.0; an unknown release is refused in one line', async (t) => {
+  const dir = tmpDataDir('sluice-kafka-version-');
+  t.teardown(dir.remove);
+  const p = await spawnBroker({ dataDir: dir.dir, args: ['--kafka-version', '3.0'] });
+  t.teardown(() => p.stop());
+  const c = await RawClient.connect(p.port);
+  const av = await c.request(ApiVersions, 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' });
+  c.close();
+  const r30 = new Map(KAFKA_RELEASES['3.0']!.apis.map(([k, lo, hi]) => [k, [lo, hi]]));
+  t.ok(av.apiKeys.every((k) => r30.has(k.apiKey) && k.minVersion >= r30.get(k.apiKey)![0]! && k.maxVersion <= r30.get(k.apiKey)![1]!), 'every range inside 3.0\'s');
+  t.same(av.apiKeys.find((k) => k.apiKey === 3), { apiKey: 3, minVersion: 0, maxVersion: 11 }, 'Metadata 0-11 as 3.0');
+  const bad = await run(process.execPath, [CLI, 'start', '--port', '0', '--data-dir', dir.dir + '-x', '--kafka-version', '1.1']);
+  t.not(bad.code, 0);
+  t.match(bad.stderr, /--kafka-version 1\.1: not a recorded Kafka release; one of 2\.8, 3\.0/);
 });

@@ -21,6 +21,8 @@ export interface ApiRangeGap {
   release: [number, number];
   /** Sluice's range, or null when Sluice does not serve the API at all. */
   sluice: [number, number] | null;
+  /** What else to know, e.g. versions advertised but refused. */
+  note?: string;
 }
 
 export interface KafkaVersionView {
@@ -84,6 +86,11 @@ export function rangesFor(version: string, own: readonly ServedRange[]): { range
       continue;
     }
     if (min !== lo || max !== hi) gaps.push({ apiKey, apiName: name, release: [lo, hi], sluice: [o.minVersion, o.maxVersion] });
+    else if (apiKey === 0 && lo < 3) {
+      // Produce v0-2 are advertised (librdkafka needs the range to start at 0) but answered
+      // UNSUPPORTED_VERSION per partition, as Kafka 4 does (api/00-produce.ts).
+      gaps.push({ apiKey, apiName: name, release: [lo, hi], sluice: [o.minVersion, o.maxVersion], note: 'v0-2 are advertised but answered UNSUPPORTED_VERSION per partition, as Kafka 4 answers them' });
+    }
     ranges.set(apiKey, { minVersion: min, maxVersion: max });
   }
   return { ranges, gaps };
