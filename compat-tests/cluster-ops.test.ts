@@ -7,7 +7,8 @@
  * - a leader moved three times while all three produce (idempotent, acks=all): they follow, every
  *   acknowledged record is there once;
  * - a group's coordinator pinned to broker 2, broker 2 killed: the Java client's group goes on;
- * - broker 3 taken down (process alive): refused, fenced, left out of Metadata; up: back;
+ * - broker 3 taken down (process alive): refused, fenced, left out of Metadata; up: back; the
+ *   same for the combined node's broker, whose controller goes on serving the others;
  * - broker 2 hidden: Metadata, raw and through kcat, lists two brokers and no leader for what 2 leads;
  * - every node advertising Kafka 2.8's ranges: the Java client and librdkafka use Metadata <= v11
  *   and Produce <= v9 (counted by delay-0 faults with version matchers), kafkajs works as before;
@@ -199,6 +200,19 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
     const c = await RawClient.connect(n3.port);
     c.close();
     t.pass('its port accepts connections again');
+  });
+
+  await t.test('the combined node\'s broker down: fenced by its own controller, which goes on serving the others; up again', async (t) => {
+    await cluster.down(1);
+    await t.rejects(RawClient.connect(n1.port), /ECONNREFUSED/, 'its client port refuses connections');
+    await until('broker 1 fenced (left out of Metadata on broker 2)', async () => !(await metadataAt(n2.port)).brokers.some((b) => b.nodeId === 1), 15_000);
+    const producer = new Kafka({ clientId: 'ctl-down', brokers: [`127.0.0.1:${n2.port}`, `127.0.0.1:${n3.port}`], logLevel: logLevel.NOTHING, retry: { retries: 15, initialRetryTime: 100 } }).producer();
+    await producer.connect();
+    await producer.send({ topic: 'grouped', acks: -1, messages: values('ctl-down', 5).map((value) => ({ value })) });
+    await producer.disconnect();
+    t.pass('brokers 2 and 3 take acks=all writes (the controller still answers them)');
+    await cluster.up(1);
+    await until('broker 1 back in Metadata', async () => (await metadataAt(n2.port)).brokers.some((b) => b.nodeId === 1), 15_000);
   });
 
   await t.test('broker 2 hidden: Metadata (raw and through kcat) lists the other two', async (t) => {
