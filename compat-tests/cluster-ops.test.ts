@@ -22,8 +22,10 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { CLI, freePortRun, requireTool, run, spawnWorker, tmpDataDir, until } from './harness.js';
 import { readAll } from './kafkajs-read.js';
 import { javaDriver } from './client-drivers.js';
-import { RawClient } from './raw-client.js';
-import { ApiVersions, FindCoordinator, Metadata } from '../src/protocol/generated/index.js';
+import { RawClient, fetchRequest } from './raw-client.js';
+import { buildRecordBatch } from '../src/log/record-batch.js';
+import { ErrorCode } from '../src/protocol/errors.js';
+import { ApiVersions, Fetch, FindCoordinator, Metadata, Produce } from '../src/protocol/generated/index.js';
 import { startCluster, type Cluster } from '../src/index.js';
 
 requireTool('kcat');
@@ -137,6 +139,18 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
     const got = await readAll(kafkaFor(cluster), 'moving', { want: want.length, settleMs: 500, timeoutMs: 60_000 });
     t.equal(got.length, want.length, 'no duplicate');
     t.same([...got].sort(), [...want].sort(), 'every record of the three producers, once');
+    // What a client holding the old leadership sees, as Kafka answers it.
+    const oldLeader = await RawClient.connect(n3.port);
+    const records = buildRecordBatch([{ key: null, value: Buffer.from('stale'), timestamp: BigInt(Date.now()) }]);
+    const stale = await oldLeader.request(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'moving', topicId: Buffer.alloc(16), partitionData: [{ index: 0, records }] }] });
+    oldLeader.close();
+    t.equal(stale.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'a Produce to the leader before the last move: NOT_LEADER_OR_FOLLOWER');
+    const newLeader = await RawClient.connect(n1.port);
+    const req = fetchRequest('moving', 0, 0n);
+    req.topics[0]!.partitions[0]!.currentLeaderEpoch = epochs[2]!;
+    const fenced = await newLeader.request(Fetch, 12, req);
+    newLeader.close();
+    t.equal(fenced.responses[0]!.partitions[0]!.errorCode, ErrorCode.FENCED_LEADER_EPOCH, 'a Fetch naming the previous leader epoch: FENCED_LEADER_EPOCH');
     // The Java client's log says it followed (NOT_LEADER_OR_FOLLOWER, then a metadata refresh), or it never met the old leader.
     t.pass(`Java client stderr mentions of leadership: ${(javaWorker.stderr().match(/NOT_LEADER_OR_FOLLOWER|FENCED_LEADER_EPOCH/g) ?? []).length}`);
   });
@@ -146,15 +160,18 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
     const pinned = await cluster.pinCoordinator({ group: 'pinned' }, 2);
     t.equal(pinned.topic, '__consumer_offsets');
     t.equal(pinned.leader, 2);
-    const coordinator = async (viaPort: number): Promise<number> => {
+    const coordinator = async (viaPort: number, key = 'pinned', keyType = 0): Promise<number> => {
       const c = await RawClient.connect(viaPort);
       try {
-        const r = await c.request(FindCoordinator, 4, { key: '', keyType: 0, coordinatorKeys: ['pinned'] });
+        const r = await c.request(FindCoordinator, 4, { key: '', keyType, coordinatorKeys: [key] });
         return r.coordinators[0]!.errorCode === 0 ? r.coordinators[0]!.nodeId : -1;
       } finally {
         c.close();
       }
     };
+    const txn = await cluster.pinCoordinator({ transactionalId: 'pinned-txn' }, 3);
+    t.same([txn.topic, txn.leader], ['__transaction_state', 3], 'a transactional id pinned to broker 3');
+    await until('FindCoordinator (transaction) to answer broker 3', async () => (await coordinator(n1.port, 'pinned-txn', 1)) === 3, 10_000);
     await until('FindCoordinator to answer broker 2 everywhere', async () => (await Promise.all([n1, n3].map((n) => coordinator(n.port)))).every((id) => id === 2), 10_000);
     // The Java client's group consumer (kafkajs keeps retrying a killed broker's partitions with a
     // growing backoff and does not heartbeat meanwhile: it is the producer here).
