@@ -52,6 +52,7 @@ function removedBelow(): Map<number, { min39: number; min40: number }> {
 }
 
 const REMOVED = removedBelow();
+const NO_NOTES: readonly string[] = Object.freeze([]);
 
 /** The versions Kafka 4.0 removed, by API key: [lowest removed, highest removed]. */
 export function removedVersions(): Map<number, [number, number]> {
@@ -112,7 +113,12 @@ export class Kafka4Notes {
   constructor(private readonly log: Logger | null = null) {}
 
   /** Notes the request of `client` and returns its notes (empty for almost every request). */
-  observe(client: NoteClient, clientId: string | null, apiKey: number, version: number, request: unknown): string[] {
+  observe(client: NoteClient, clientId: string | null, apiKey: number, version: number, request: unknown): readonly string[] {
+    // The hot path (every request): one map lookup, nothing allocated.
+    if (request === null) {
+      const r = REMOVED.get(apiKey);
+      if (r === undefined || version >= r.min40) return NO_NOTES;
+    }
     // Configs are looked at once the request is decoded; its version was looked at before.
     const notes = request === null ? requestNotes(apiKey, version) : requestNotes(apiKey, version, request).filter((n) => n.includes(' config '));
     if (notes.length === 0) return notes;
