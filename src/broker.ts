@@ -46,6 +46,10 @@ import { Observer } from './control/observer.js';
 import type { RequestLogEntry, RequestMatcher } from './control/request-log.js';
 import { partitionStates, type PartitionStateView } from './admin/partitions.js';
 import { AdminServer } from './admin/server.js';
+import { ClusterOpError, type ClusterOps, type CoordinatorKey, type MovedLeader } from './control/cluster-ops.js';
+import { Kafka4Notes } from './control/kafka4-notes.js';
+import { apiName, rangesFor, releaseLine, type KafkaVersionView } from './control/kafka-version.js';
+import { KAFKA_RELEASES } from './control/kafka-releases.js';
 import type { Endpoint } from './config/kraft.js';
 import { newSession } from './auth/session.js';
 import { imageScramLookup } from './auth/scram.js';
@@ -74,6 +78,11 @@ export interface BrokerOptions extends BrokerConfigInput {
    * 'virtual', which starts at wall time and can be moved forward by a test (`broker.clock`).
    */
   clock?: 'wall' | 'virtual' | Clock;
+  /**
+   * Advertise and serve the API ranges of this Apache Kafka release ("2.8", "3.0" ... "4.1";
+   * control/kafka-version.ts) instead of Sluice's own. Changeable at run time (setKafkaVersion).
+   */
+  kafkaVersion?: string;
   logger?: Logger;
   io?: FileIO;
 }
@@ -141,8 +150,16 @@ function isLoopback(host: string): boolean {
 /** The session of the controller APIs a combined node calls in process (as over its CONTROLLER listener). */
 const IN_PROCESS_SESSION = newSession('CONTROLLER', 'PLAINTEXT', '127.0.0.1');
 
-export class Broker implements BrokerServices {
+export class Broker implements BrokerServices, ClusterOps {
   readonly handlers = new HandlerRegistry();
+  /** KIP-896 notes per client (control/kafka4-notes.ts). */
+  readonly kafka4Notes: Kafka4Notes;
+  /** Brokers this node leaves out of Metadata, DescribeCluster and FindCoordinator (control/cluster-ops.ts). */
+  readonly hiddenBrokers = new Set<number>();
+  /** The release whose API ranges are advertised (null: Sluice's own). */
+  private kafkaVersion: string | null = null;
+  /** down(): the client listeners are closed and heartbeats paused. */
+  isDown = false;
   readonly image = new MetadataImage();
   /** Faults a test arms (control/faults.ts; the admin endpoint's /faults). */
   readonly faults = new FaultInjector();
@@ -207,6 +224,7 @@ export class Broker implements BrokerServices {
     readonly clock: Clock,
   ) {
     this.advertisedPort = config.advertised.port;
+    this.kafka4Notes = new Kafka4Notes(log);
     this.refusedConnections = new RateLimitedLog((msg) => log.warn(msg));
     // Dynamic broker configs live in the image; the config reads them through these maps.
     this.image.brokerConfigs.set('', new Map());
@@ -311,6 +329,8 @@ export class Broker implements BrokerServices {
     const t0 = performance.now();
     const log = opts.logger ?? createLogger();
     checkLimits();
+    // An unknown release is refused before anything starts.
+    if (opts.kafkaVersion !== undefined) releaseLine(opts.kafkaVersion);
     const properties: Record<string, string> = { ...(opts.properties ?? {}) };
     const config0 = loadBrokerConfig({ ...opts, properties });
     if (opts.host !== undefined || opts.port !== undefined) {
@@ -386,6 +406,14 @@ export class Broker implements BrokerServices {
       }
       throw err;
     }
+    if (opts.kafkaVersion !== undefined) {
+      try {
+        broker.setKafkaVersion(opts.kafkaVersion);
+      } catch (err) {
+        await broker.stop();
+        throw err;
+      }
+    }
     if (opts.adminPort !== undefined) {
       try {
         broker.admin = new AdminServer(broker.faults, broker.clock, broker);
@@ -399,6 +427,92 @@ export class Broker implements BrokerServices {
     broker.startFlushTimer();
     broker.readyMs = performance.now() - t0;
     return broker;
+  }
+
+  // ---- Cluster operations of the test-control plane (control/cluster-ops.ts) ----
+
+  get hasController(): boolean {
+    return this.config.roles.has('controller');
+  }
+
+  moveLeader(topic: string, partition: number, brokerId: number): MovedLeader {
+    if (!this.hasController) throw new ClusterOpError(`node ${this.nodeId} is a broker-only node: move a leader through the controller node's admin endpoint`);
+    if (!Number.isInteger(partition) || partition < 0 || !Number.isInteger(brokerId) || brokerId < 0) throw new ClusterOpError('partition and broker must be non-negative integers', 400);
+    const outcome = this.controller.moveLeader(topic, partition, brokerId);
+    if (outcome.errorCode !== ErrorCode.NONE) throw new ClusterOpError(outcome.errorMessage ?? `error ${outcome.errorCode}`, outcome.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? 404 : 409);
+    this.log.info(`test control: ${topic}-${partition} is led by broker ${brokerId} (leader epoch ${outcome.leaderEpoch})`);
+    return { topic, partition, leader: brokerId, leaderEpoch: outcome.leaderEpoch! };
+  }
+
+  pinCoordinator(key: CoordinatorKey, brokerId: number): MovedLeader {
+    const hasGroup = typeof key.group === 'string';
+    const hasTxn = typeof key.transactionalId === 'string';
+    if (hasGroup === hasTxn) throw new ClusterOpError('name either a group or a transactionalId', 400);
+    if (!this.hasController) throw new ClusterOpError(`node ${this.nodeId} is a broker-only node: pin a coordinator through the controller node's admin endpoint`);
+    const store = hasGroup ? this.offsetsTopic : this.transactionsTopic;
+    const problem = store.ensure();
+    if (problem) throw new ClusterOpError(problem);
+    const topic = hasGroup ? OFFSETS_TOPIC : TRANSACTION_STATE_TOPIC;
+    return this.moveLeader(topic, store.partitionFor(hasGroup ? key.group! : key.transactionalId!), brokerId);
+  }
+
+  async down(): Promise<void> {
+    if (this.isDown || this.stopped) return;
+    this.isDown = true;
+    this.lifecycle?.pause();
+    for (const l of this.clientListeners) await l.server.stop();
+    this.log.info(`test control: broker ${this.nodeId} is down (not answering, not heartbeating; the controller fences it after ${this.config.replication.brokerSessionTimeoutMs} ms)`);
+  }
+
+  async up(): Promise<void> {
+    if (!this.isDown || this.stopped) return;
+    for (const l of this.clientListeners) l.port = await l.server.listen(l.endpoint.host, l.port);
+    this.lifecycle?.resume();
+    this.isDown = false;
+    this.log.info(`test control: broker ${this.nodeId} is up again`);
+  }
+
+  hideBroker(brokerId: number, hidden: boolean): number[] {
+    if (!Number.isInteger(brokerId) || brokerId < 0) throw new ClusterOpError('broker must be a non-negative integer', 400);
+    if (hidden) this.hiddenBrokers.add(brokerId);
+    else this.hiddenBrokers.delete(brokerId);
+    return [...this.hiddenBrokers].sort((a, b) => a - b);
+  }
+
+  kafkaVersionView(): KafkaVersionView {
+    const release = this.kafkaVersion ? KAFKA_RELEASES[this.kafkaVersion]! : null;
+    const gaps = this.kafkaVersion ? rangesFor(this.kafkaVersion, this.ownRanges()).gaps : [];
+    return {
+      version: this.kafkaVersion,
+      source: release?.source ?? null,
+      mode: release?.mode ?? null,
+      apis: this.handlers.advertised().map((a) => ({ apiKey: a.apiKey, apiName: apiName(a.apiKey), minVersion: a.minVersion, maxVersion: a.maxVersion })),
+      gaps,
+    };
+  }
+
+  /** Advertises the API ranges of an older Kafka release (null: Sluice's own); throws ConfigError for an unknown one. */
+  setKafkaVersion(version: string | null): KafkaVersionView {
+    if (version === null) {
+      this.kafkaVersion = null;
+      this.handlers.restrict(null);
+    } else {
+      const line = releaseLine(version);
+      this.kafkaVersion = line;
+      this.handlers.restrict(rangesFor(line, this.ownRanges()).ranges);
+      this.log.info(`advertising the API ranges of Apache Kafka ${line} (recorded from ${KAFKA_RELEASES[line]!.source})`);
+    }
+    return this.kafkaVersionView();
+  }
+
+  /** The handlers' own ranges, whatever is advertised now. */
+  private ownRanges(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+    const out: Array<{ apiKey: number; minVersion: number; maxVersion: number }> = [];
+    for (let k = 0; k < 256; k++) {
+      const h = this.handlers.get(k);
+      if (h) out.push({ apiKey: k, minVersion: h.minVersion, maxVersion: h.maxVersion });
+    }
+    return out;
   }
 
   /** The admin endpoint (faults over HTTP), when asked for with adminPort; its port, else 0. */
@@ -768,6 +882,8 @@ export class Broker implements BrokerServices {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // A broker a test took down (down()) talks to its controller again to shut down under control.
+    this.lifecycle?.resume();
     // A cluster member shuts down under control (Kafka's controlled.shutdown.enable): the
     // controller moves its leaderships to other in-sync replicas first and marks it shut down, so
     // clients see only retriable errors and a restart registers at once.

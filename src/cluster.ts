@@ -12,6 +12,12 @@
  * node-<id>.properties (rewritten at every cluster start, kept as is by a node's restart()),
  * node-<id>.log (the node's stdout and stderr, appended across starts), node-<id>/ (its data).
  *
+ * Test control (issue 14): with `adminPort` A, node K+i serves its admin endpoint on 127.0.0.1:A+i
+ * (`sluice start --admin-port`), and the Cluster's moveLeader, pinCoordinator, down/up, hideBroker
+ * and setKafkaVersion send each operation over HTTP to the node it concerns (control/cluster-ops.ts):
+ * partition changes to the combined node, which holds the controller; down/up to the node taken
+ * down; a hidden broker and the Kafka version to every node, since each answers its own clients.
+ *
  * Start: the combined node first, ready when its output shows `sluice ready on`, then the brokers
  * in parallel. A node that exits or times out before it is ready stops the others and fails the
  * start with one line naming the node and its log. Stop: brokers first (SIGTERM, wait for the
@@ -25,6 +31,8 @@ import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDataDir } from './broker.js';
+import { ClusterOpError, type CoordinatorKey, type MovedLeader } from './control/cluster-ops.js';
+import type { ClientNotes } from './control/kafka4-notes.js';
 import { ConfigError } from './config/broker-config.js';
 import { isValidClusterId, randomUuidString, readMetaProperties } from './metadata/meta-properties.js';
 
@@ -43,6 +51,10 @@ export interface ClusterOptions {
   brokerHeartbeatIntervalMs?: number;
   /** default.replication.factor for every node (Kafka's 1 when unset). */
   defaultReplicationFactor?: number;
+  /** Serve every node's admin endpoint: node K+i on 127.0.0.1 at adminPort + i (needed by the test-control operations). */
+  adminPort?: number;
+  /** Every node advertises the API ranges of this Apache Kafka release (`sluice start --kafka-version`). */
+  kafkaVersion?: string;
   /** More properties for every node, as `key=value` strings or a record; they win over the layout. */
   overrides?: readonly string[] | Readonly<Record<string, string>>;
   /** The sluice bundle to run (default: the dist/sluice.mjs beside this module). */
@@ -73,6 +85,10 @@ export interface NodePlan {
   logFile: string;
   /** The properties written to configFile, in order. */
   properties: Map<string, string>;
+  /** The admin endpoint's port on 127.0.0.1, null when not served. */
+  adminPort: number | null;
+  /** `--kafka-version` of the node, null for Sluice's own ranges. */
+  kafkaVersion: string | null;
 }
 
 const HOST = '127.0.0.1';
@@ -106,6 +122,7 @@ export function planCluster(opts: ClusterOptions): NodePlan[] {
   const k = opts.firstNodeId ?? 0;
   checkInt('--first-node-id', k, 0, 2 ** 31 - 1 - n);
   const c = p + n;
+  if (opts.adminPort !== undefined) checkInt('--admin-port', opts.adminPort, 1, 65535 - n);
   const voters = `${k}@${HOST}:${c}`;
   const extra = overridePairs(opts.overrides);
   const plans: NodePlan[] = [];
@@ -136,6 +153,8 @@ export function planCluster(opts: ClusterOptions): NodePlan[] {
       configFile: join(opts.dataDir, `node-${nodeId}.properties`),
       logFile: join(opts.dataDir, `node-${nodeId}.log`),
       properties: props,
+      adminPort: opts.adminPort !== undefined ? opts.adminPort + i : null,
+      kafkaVersion: opts.kafkaVersion ?? null,
     });
   }
   return plans;
@@ -213,6 +232,26 @@ export class ClusterNode {
   get logFile(): string {
     return this.plan.logFile;
   }
+  /** The node's admin endpoint port on 127.0.0.1, null when the cluster was started without adminPort. */
+  get adminPort(): number | null {
+    return this.plan.adminPort;
+  }
+
+  /**
+   * One request to this node's admin endpoint (src/admin/): the JSON answer, or a ClusterOpError
+   * with the node's message for an answer other than 2xx.
+   */
+  async admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    if (this.plan.adminPort === null) throw new ClusterOpError(`node ${this.nodeId} serves no admin endpoint: start the cluster with adminPort`, 400);
+    const res = await fetch(`http://${HOST}:${this.plan.adminPort}${path}`, {
+      method,
+      ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    });
+    const text = await res.text();
+    const parsed: unknown = text === '' ? null : JSON.parse(text);
+    if (!res.ok) throw new ClusterOpError(`node ${this.nodeId}: ${(parsed as { error?: string } | null)?.error ?? `HTTP ${res.status}`}`, res.status);
+    return parsed as T;
+  }
   /** The process id of the node's current (or last) process; 0 before the first start. */
   get pid(): number {
     return this.proc?.pid ?? 0;
@@ -227,7 +266,11 @@ export class ClusterNode {
     this.stopping = false;
     this.tail = '';
     const log: WriteStream = createWriteStream(this.logFile, { flags: 'a' });
-    const proc = spawn(process.execPath, [this.launch.cli, 'start', '--config', this.plan.configFile], {
+    const extra = [
+      ...(this.plan.adminPort !== null ? ['--admin-port', String(this.plan.adminPort)] : []),
+      ...(this.plan.kafkaVersion !== null ? ['--kafka-version', this.plan.kafkaVersion] : []),
+    ];
+    const proc = spawn(process.execPath, [this.launch.cli, 'start', '--config', this.plan.configFile, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: this.launch.env,
       detached: true,
@@ -398,6 +441,48 @@ export class Cluster {
       abort?.removeEventListener('abort', onAbort);
     }
     return cluster;
+  }
+
+  private node(nodeId: number): ClusterNode {
+    const n = this.nodes.find((x) => x.nodeId === nodeId);
+    if (!n) throw new ClusterOpError(`no node ${nodeId} in this cluster (nodes ${this.nodes.map((x) => x.nodeId).join(', ')})`, 404);
+    return n;
+  }
+
+  /** Moves a partition's leader to `brokerId` through the controller (leader epoch bumped, ISR kept). */
+  moveLeader(topic: string, partition: number, brokerId: number): Promise<MovedLeader> {
+    return this.controller.admin<MovedLeader>('POST', '/cluster/move-leader', { topic, partition, broker: brokerId });
+  }
+
+  /** Makes `brokerId` the coordinator of a group or a transactional id (its internal partition's leader moves there). */
+  pinCoordinator(key: CoordinatorKey, brokerId: number): Promise<MovedLeader> {
+    return this.controller.admin<MovedLeader>('POST', '/cluster/pin-coordinator', { ...key, broker: brokerId });
+  }
+
+  /** Node `nodeId`'s broker stops answering and heartbeating (the process stays): the controller fences it after its session. */
+  async down(nodeId: number): Promise<void> {
+    await this.node(nodeId).admin('POST', '/cluster/down');
+  }
+
+  /** Node `nodeId`'s broker answers and heartbeats again; unfenced once its metadata caught up. */
+  async up(nodeId: number): Promise<void> {
+    await this.node(nodeId).admin('POST', '/cluster/up');
+  }
+
+  /** Leaves broker `brokerId` out of (hidden false: back into) every running node's Metadata and DescribeCluster answers. */
+  async hideBroker(brokerId: number, hidden = true): Promise<void> {
+    await Promise.all(this.nodes.filter((n) => n.running).map((n) => n.admin('POST', hidden ? '/cluster/hide' : '/cluster/unhide', { broker: brokerId })));
+  }
+
+  /** Every running node advertises the API ranges of an older Kafka release (null: Sluice's own). */
+  async setKafkaVersion(version: string | null): Promise<void> {
+    await Promise.all(this.nodes.filter((n) => n.running).map((n) => n.admin('PUT', '/kafka-version', { version })));
+  }
+
+  /** The KIP-896 notes of every running node, with the node that saw them. */
+  async kafka4Notes(): Promise<Array<ClientNotes & { nodeId: number }>> {
+    const all = await Promise.all(this.nodes.filter((n) => n.running).map(async (n) => (await n.admin<ClientNotes[]>('GET', '/kafka4-notes')).map((c) => ({ ...c, nodeId: n.nodeId }))));
+    return all.flat();
   }
 
   /** Stops the brokers (in parallel), then the combined node; each SIGTERM and waited for. */

@@ -33,6 +33,9 @@ import type { RequestLogEntry, RequestMatcher } from './control/request-log.js';
 import type { ConnectionView } from './control/observer.js';
 import type { PartitionStateView } from './admin/partitions.js';
 import { renderMetrics } from './admin/metrics.js';
+import type { CoordinatorKey, MovedLeader } from './control/cluster-ops.js';
+import type { Kafka4Notes } from './control/kafka4-notes.js';
+import type { KafkaVersionView } from './control/kafka-version.js';
 
 export interface RunningBroker {
   /** The port clients connect to. */
@@ -72,6 +75,25 @@ export interface RunningBroker {
   partitionStates(): PartitionStateView[];
   /** The Prometheus text of GET /metrics (src/admin/metrics.ts names the metrics). */
   metrics(): string;
+  /**
+   * Moves a partition's leader to `brokerId` (a real partition change: leader epoch bumped, ISR
+   * kept; control/cluster-ops.ts). One node cannot: a partition of one replica has no other
+   * leader to take, and it throws ClusterOpError saying so.
+   */
+  moveLeader(topic: string, partition: number, brokerId: number): MovedLeader;
+  /** Makes `brokerId` the coordinator of a group or transactional id (moves its internal partition's leader). */
+  pinCoordinator(key: CoordinatorKey, brokerId: number): MovedLeader;
+  /** The broker stops answering and heartbeating (fenced by the controller after its session), the process stays. */
+  down(): Promise<void>;
+  /** Answers again and heartbeats: unfenced once caught up. */
+  up(): Promise<void>;
+  /** Leaves a broker out of (or back into, with false) Metadata, DescribeCluster and FindCoordinator answers. */
+  hideBroker(brokerId: number, hidden?: boolean): number[];
+  /** Advertises the API ranges of an older Kafka ("2.8" ... "4.1"), or Sluice's own with null. */
+  setKafkaVersion(version: string | null): KafkaVersionView;
+  kafkaVersion(): KafkaVersionView;
+  /** KIP-896 notes per client: what would not work on Kafka 4 (control/kafka4-notes.ts). */
+  readonly kafka4Notes: Kafka4Notes;
   /** Closes the listener and connections, then flushes and closes every log. */
   stop(): Promise<void>;
 }
@@ -100,6 +122,14 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     partitionState: (topic, partition) => broker.partitionState(topic, partition),
     partitionStates: () => broker.partitionStates(),
     metrics: () => renderMetrics(broker),
+    moveLeader: (topic, partition, brokerId) => broker.moveLeader(topic, partition, brokerId),
+    pinCoordinator: (key, brokerId) => broker.pinCoordinator(key, brokerId),
+    down: () => broker.down(),
+    up: () => broker.up(),
+    hideBroker: (brokerId, hidden = true) => broker.hideBroker(brokerId, hidden),
+    setKafkaVersion: (version) => broker.setKafkaVersion(version),
+    kafkaVersion: () => broker.kafkaVersionView(),
+    kafka4Notes: broker.kafka4Notes,
     stop: () => broker.stop(),
   };
 }
@@ -137,3 +167,6 @@ export type { AdvanceResult } from './control/clock.js';
 export type { RequestLogEntry, RequestMatcher } from './control/request-log.js';
 export type { ConnectionView } from './control/observer.js';
 export type { PartitionStateView } from './admin/partitions.js';
+export { ClusterOpError, type CoordinatorKey, type MovedLeader } from './control/cluster-ops.js';
+export { kafkaVersions, type KafkaVersionView } from './control/kafka-version.js';
+export type { Kafka4Notes, ClientNotes } from './control/kafka4-notes.js';

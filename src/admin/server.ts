@@ -15,6 +15,9 @@
  *   GET    /              the inspector page (inspector-page.ts)
  *   GET    /inspector/state  its JSON snapshot (inspector-state.ts)
  *
+ * Cluster operations, older Kafka API ranges and KIP-896 notes (/cluster/*, /kafka-version,
+ * /kafka4-notes): cluster-routes.ts.
+ *
  * Bodies are at most 64 KiB; a bad one is answered 400 with {"error": "..."}.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -26,6 +29,8 @@ import type { Clock } from '../control/clock.js';
 import { clockRoute } from './clock-routes.js';
 import { observationRoute, type ObservedBroker } from './observation.js';
 import { nextRequestRoute } from './requests.js';
+import type { ClusterOps } from '../control/cluster-ops.js';
+import { clusterRoute } from './cluster-routes.js';
 
 const BODY_BYTES_MAX = 64 * 1024;
 
@@ -35,7 +40,8 @@ export class AdminServer {
   constructor(
     private readonly faults: FaultInjector,
     private readonly clock: Clock,
-    private readonly broker: (ObservedBroker & InspectorSources) | null = null,
+    /** The broker's observation, inspector sources, cluster operations, version ranges and KIP-896 notes; absent in tests of faults alone. */
+    private readonly broker: (ObservedBroker & InspectorSources & ClusterOps) | null = null,
   ) {
     this.server = createServer((req, res) => void this.route(req, res));
   }
@@ -103,6 +109,7 @@ export class AdminServer {
       if (one && req.method === 'DELETE') return send(res, this.faults.remove(Number(one[1])) ? 204 : 404);
       const held = /^\/faults\/(\d+)\/(release|wait)$/.exec(path);
       if (held && req.method === 'POST') return await this.holdRoute(res, Number(held[1]), held[2]!, req);
+      if (this.broker && (await clusterRoute(this.broker, req.method ?? 'GET', path, () => body(req), res, send))) return;
       send(res, 404, { error: `no ${req.method} ${path}; see src/admin/server.ts for the routes` });
     } catch (err) {
       if (err instanceof ConfigError || err instanceof SyntaxError || err instanceof BodyTooLarge) send(res, 400, { error: err.message });

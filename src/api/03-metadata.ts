@@ -28,7 +28,7 @@ import { OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
 import { authorize, authorizeCluster, authorizedOperations, Op, Res } from './authorize.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import { METADATA_TOPIC } from '../metadata/metadata-log.js';
-import { clusterBrokers } from './cluster-brokers.js';
+import { clusterBrokers, shownControllerId } from './cluster-brokers.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 type TopicResponse = MetadataResponse['topics'][number];
@@ -44,15 +44,17 @@ export function topicMetadata(b: BrokerServices, t: TopicState, authorizedOperat
     const reg = b.image.brokers.get(id);
     return reg ? reg.fenced : id !== b.nodeId;
   };
+  const hidden = (id: number): boolean => b.hiddenBrokers?.has(id) ?? false;
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,
     topicId: t.topicIdBytes,
     isInternal: INTERNAL_TOPICS.has(t.name),
     partitions: t.partitions.map((p) => ({
-      errorCode: p.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
+      // A hidden leader (a test hid its broker) is shown as Kafka shows a leader without an endpoint.
+      errorCode: p.leader < 0 || hidden(p.leader) ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
       partitionIndex: p.partition,
-      leaderId: p.leader,
+      leaderId: hidden(p.leader) ? -1 : p.leader,
       leaderEpoch: p.leaderEpoch,
       replicaNodes: p.replicas,
       isrNodes: p.isr,
@@ -131,14 +133,15 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
         topics.push(t ? topicMetadata(b, t, ops(t)) : errorTopic(rt.name, ZERO_UUID, unknownCode));
       }
     }
+    // Fenced brokers are left out, as Kafka's metadata cache leaves them out.
+    const brokers = clusterBrokers(b, ctx.session.listenerName)
+      .filter((x) => !x.fenced)
+      .map((x) => ({ nodeId: x.nodeId, host: x.host, port: x.port, rack: x.rack }));
     return {
       throttleTimeMs: 0,
-      // Fenced brokers are left out, as Kafka's metadata cache leaves them out.
-      brokers: clusterBrokers(b, ctx.session.listenerName)
-        .filter((x) => !x.fenced)
-        .map((x) => ({ nodeId: x.nodeId, host: x.host, port: x.port, rack: x.rack })),
+      brokers,
       clusterId: b.clusterId,
-      controllerId: b.nodeId,
+      controllerId: shownControllerId(b, brokers),
       topics,
       // Only v8-10 carry it (KIP-430; v11 moved it to DescribeCluster); the codec drops it elsewhere.
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations && ctx.apiVersion >= 8 && ctx.apiVersion <= 10

@@ -6,7 +6,7 @@
  * error answer carries endpoint type 1 and controller id -1.
  */
 import { DescribeCluster, type DescribeClusterRequest, type DescribeClusterResponse } from '../protocol/generated/60-describe-cluster.js';
-import { clusterBrokers } from './cluster-brokers.js';
+import { clusterBrokers, shownControllerId } from './cluster-brokers.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
@@ -22,7 +22,7 @@ export const describeClusterHandler: ApiHandler<DescribeClusterRequest, Describe
       throttleTimeMs: 0,
       endpointType: req.endpointType,
       clusterId: b.clusterId,
-      controllerId: b.nodeId,
+      controllerId: shownControllerId(b, clusterBrokers(b, ctx.session.listenerName).filter((x) => !x.fenced)),
       // Issue 13: Kafka answers anyone (AuthHelper.computeDescribeClusterResponse); the bit set
       // asked for is 0 without DESCRIBE on the cluster.
       clusterAuthorizedOperations: !req.includeClusterAuthorizedOperations ? OPERATIONS_NOT_REQUESTED : authorizeCluster(ctx, Op.DESCRIBE) ? authorizedOperations(ctx, Res.CLUSTER, CLUSTER_NAME) : 0,

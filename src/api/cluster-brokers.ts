@@ -2,7 +2,8 @@
  * The brokers a client is told about (Metadata, DescribeCluster, FindCoordinator): this node,
  * and every broker registered with the controller, each at its endpoint on the listener the
  * client uses (Kafka answers with the endpoints of the request's listener), fenced ones marked.
- * A broker without an endpoint of that name is left out, as Kafka leaves it out.
+ * A broker without an endpoint of that name is left out, as Kafka leaves it out; so is a broker a
+ * test hid (`hiddenBrokers`): clients see the same as for a broker whose listener is unknown.
  */
 import type { BrokerServices } from './context.js';
 
@@ -24,5 +25,15 @@ export function clusterBrokers(b: BrokerServices, listenerName: string): Cluster
   const self = out.get(b.nodeId);
   const own = b.advertisedEndpoint(listenerName);
   if (own) out.set(b.nodeId, { nodeId: b.nodeId, host: own.host, port: own.port, rack: self?.rack ?? null, fenced: self?.fenced ?? false });
+  for (const id of b.hiddenBrokers ?? []) out.delete(id);
   return [...out.values()].sort((x, y) => x.nodeId - y.nodeId);
+}
+
+/**
+ * The controller id a client is told: this node, which answers admin requests itself (Kafka names
+ * a live broker too); another listed broker when a test hid this one, -1 when none is left.
+ */
+export function shownControllerId(b: BrokerServices, listed: readonly { nodeId: number }[]): number {
+  if (!(b.hiddenBrokers?.has(b.nodeId) ?? false)) return b.nodeId;
+  return listed[0]?.nodeId ?? -1;
 }

@@ -8,6 +8,7 @@ import type { Authorizer } from '../auth/authorizer.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { FaultInjector } from '../control/faults.js';
 import type { Observer } from '../control/observer.js';
+import type { Kafka4Notes } from '../control/kafka4-notes.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { Logger } from '../logger.js';
 import type { Controller } from '../metadata/controller.js';
@@ -30,6 +31,10 @@ export interface BrokerServices {
   readonly clock: Clock;
   /** The request log, connection stats and request metrics of this broker's listeners. */
   readonly observer: Observer;
+  /** KIP-896 notes per client (control/kafka4-notes.ts); the connections report every request's version. */
+  readonly kafka4Notes?: Kafka4Notes;
+  /** Brokers left out of Metadata, DescribeCluster and FindCoordinator answers (a test hid them). */
+  readonly hiddenBrokers?: ReadonlySet<number>;
   /** Where clients of one listener reach this broker; null for a listener it does not have. */
   advertisedEndpoint(listenerName: string): { host: string; port: number } | null;
   readonly config: BrokerConfig;

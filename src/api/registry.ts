@@ -51,6 +51,25 @@ export interface ApiHandler<Req = any, Res = any> {
 
 export class HandlerRegistry {
   private readonly byKey = new Map<number, ApiHandler>();
+  /**
+   * The ranges of an older Kafka release this registry advertises and accepts instead of its own
+   * (control/kafka-version.ts): each is already the intersection with the handler's; an API
+   * missing here is neither advertised nor served. Null: every handler's own range.
+   */
+  private restricted: ReadonlyMap<number, { minVersion: number; maxVersion: number }> | null = null;
+
+  /** Advertise and accept only these ranges (null: the handlers' own again). */
+  restrict(ranges: ReadonlyMap<number, { minVersion: number; maxVersion: number }> | null): void {
+    this.restricted = ranges;
+  }
+
+  /** The versions of an API served now (a restriction applied), or null when it is not served. */
+  range(apiKey: number): { minVersion: number; maxVersion: number } | null {
+    const h = this.byKey.get(apiKey);
+    if (!h) return null;
+    if (this.restricted === null) return h;
+    return this.restricted.get(apiKey) ?? null;
+  }
 
   register<Req, Res>(h: ApiHandler<Req, Res>): void {
     const { codec } = h;
@@ -75,7 +94,10 @@ export class HandlerRegistry {
   /** The ApiVersions list, sorted by key. */
   advertised(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
     return [...this.byKey.values()]
-      .map((h) => ({ apiKey: h.codec.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+      .flatMap((h) => {
+        const r = this.range(h.codec.apiKey);
+        return r ? [{ apiKey: h.codec.apiKey, minVersion: r.minVersion, maxVersion: r.maxVersion }] : [];
+      })
       .sort((a, b) => a.apiKey - b.apiKey);
   }
 }

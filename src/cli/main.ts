@@ -60,6 +60,7 @@ interface StartArgs {
   override?: string[];
   'admin-port'?: number;
   'virtual-clock'?: boolean;
+  'kafka-version'?: string;
 }
 
 /** The options of `sluice start`, for yargs and for the fast path. */
@@ -71,6 +72,7 @@ const START_OPTIONS = {
   override: { type: 'string', array: true, describe: 'key=value, overrides the config file' },
   'admin-port': { type: 'number', describe: 'serve the admin endpoint (faults over HTTP) on 127.0.0.1:PORT' },
   'virtual-clock': { type: 'boolean', describe: 'run on a virtual clock that starts at wall time and moves forward with POST /clock/advance' },
+  'kafka-version': { type: 'string', describe: 'advertise the API ranges of this Apache Kafka release (2.8, 3.0 ... 3.9, 4.0, 4.1)' },
 } as const;
 
 function portProblem(port: number | undefined): string | null {
@@ -102,7 +104,7 @@ function fastStartArgs(argv: string[]): StartArgs | null {
     } else if (name === 'virtual-clock') {
       if (typeof v !== 'boolean') return null;
       args[name] = v;
-    } else if (name === 'host' || name === 'data-dir' || name === 'config') {
+    } else if (name === 'host' || name === 'data-dir' || name === 'config' || name === 'kafka-version') {
       if (typeof v !== 'string') return null;
       args[name] = v;
     } else return null;
@@ -122,6 +124,7 @@ async function start(args: StartArgs): Promise<void> {
       ...(args.config !== undefined ? { configFile: args.config } : {}),
       ...(args['admin-port'] !== undefined ? { adminPort: args['admin-port'] } : {}),
       ...(args['virtual-clock'] ? { clock: 'virtual' as const } : {}),
+      ...(args['kafka-version'] !== undefined ? { kafkaVersion: args['kafka-version'] } : {}),
       overrides: args.override ?? [],
       logger: log,
     });
@@ -158,6 +161,8 @@ interface ClusterArgs {
   'data-dir'?: string;
   'first-node-id': number;
   override?: string[];
+  'admin-port'?: number;
+  'kafka-version'?: string;
 }
 
 /**
@@ -201,7 +206,9 @@ async function cluster(args: ClusterArgs): Promise<void> {
         dataDir,
         firstNodeId: args['first-node-id'],
         overrides: args.override ?? [],
-        onReady: (n) => process.stdout.write(`broker ${n.nodeId} ready on 127.0.0.1:${n.port} (pid ${n.pid})\n`),
+        ...(args['admin-port'] !== undefined ? { adminPort: args['admin-port'] } : {}),
+        ...(args['kafka-version'] !== undefined ? { kafkaVersion: args['kafka-version'] } : {}),
+        onReady: (n) => process.stdout.write(`broker ${n.nodeId} ready on 127.0.0.1:${n.port} (pid ${n.pid})${n.adminPort !== null ? `, admin endpoint on 127.0.0.1:${n.adminPort}` : ''}\n`),
         onUnexpectedExit: (n, code, signal) => {
           process.stderr.write(`sluice cluster: node ${n.nodeId} (pid ${n.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}; its log: ${n.logFile}\n`);
           // The others keep running (a cluster outlives a broker); with none left there is nothing to wait for.
@@ -281,6 +288,8 @@ async function parseWithYargs(argv: string[]): Promise<void> {
           .option('data-dir', { type: 'string', describe: `data directory: node-<id>/ (data), node-<id>.properties, node-<id>.log, cluster.id (default ${defaultClusterDir()})` })
           .option('first-node-id', { type: 'number', default: 0, describe: 'node id of the first broker; the others follow' })
           .option('override', { type: 'string', array: true, describe: 'key=value for every node (wins over the layout)' })
+          .option('admin-port', { type: 'number', describe: 'serve every node\'s admin endpoint: node i (from 0) on 127.0.0.1:ADMIN_PORT+i' })
+          .option('kafka-version', { type: 'string', describe: 'every node advertises the API ranges of this Apache Kafka release (2.8 ... 4.1)' })
           .check((a) => {
             if (!Number.isInteger(a.brokers) || a.brokers < 1) throw new Error(`--brokers must be a positive integer, got ${a.brokers}`);
             if (!Number.isInteger(a.port) || a.port < 1 || a.port + a.brokers > 65535) throw new Error(`--port must leave room for ${a.brokers + 1} ports (brokers and controller) within 1-65535, got ${a.port}`);

@@ -12,12 +12,12 @@ const session = () => {
 t.test('answered: one log entry with the session software, the error and the fault; counted per connection', async (t) => {
   const o = new Observer();
   const c = o.connectionOpened('PLAINTEXT', '127.0.0.1:5555', session());
-  const base = { apiKey: 3, apiName: 'Metadata', apiVersion: 12, clientId: 'cid', receivedMs: 1000, receivedAt: 10, request: {}, response: { topics: [{ errorCode: 3, partitions: [] }] }, errorCode: null, faultId: null, handled: true };
+  const base = { apiKey: 3, apiName: 'Metadata', apiVersion: 12, clientId: 'cid', receivedMs: 1000, receivedAt: 10, request: {}, response: { topics: [{ errorCode: 3, partitions: [] }] }, errorCode: null, faultId: null, notes: [], handled: true };
   o.answered(c, base, 12.5);
-  o.answered(c, { ...base, apiKey: 0, apiName: 'Produce', apiVersion: 9, response: null, errorCode: 6, faultId: 4, handled: false }, 11);
+  o.answered(c, { ...base, apiKey: 0, apiName: 'Produce', apiVersion: 9, response: null, errorCode: 6, faultId: 4, notes: ['Produce v9 note'], handled: false }, 11);
   const [first, second] = o.requests.recent();
   t.match(first, { connectionId: c.id, clientId: 'cid', clientSoftware: 'kcat', clientSoftwareVersion: '1.7.1', apiName: 'Metadata', errorCode: 3, fault: null, latencyMs: 2.5 });
-  t.match(second, { apiKey: 0, errorCode: 6, fault: 4 });
+  t.match(second, { apiKey: 0, errorCode: 6, fault: 4, notes: ['Produce v9 note'] });
   t.equal(o.metrics.all.messagesIn, 0, 'a request a fault answered appended nothing');
   const [view] = o.connections();
   t.match(view, { id: c.id, listener: 'PLAINTEXT', remote: '127.0.0.1:5555', clientId: 'cid', clientSoftware: 'kcat', principal: 'User:ANONYMOUS', requests: 2, apiVersions: { Metadata: 12, Produce: 9 } });

@@ -12,7 +12,7 @@
 import type { Session } from '../auth/session.js';
 import type { ProduceRequest, ProduceResponse } from '../protocol/generated/00-produce.js';
 import type { FetchRequest, FetchResponse } from '../protocol/generated/01-fetch.js';
-import { errorCodeOf, requestNotes, RequestLog, type RequestLogEntry } from './request-log.js';
+import { errorCodeOf, RequestLog, type RequestLogEntry } from './request-log.js';
 import { RequestMetrics } from './request-metrics.js';
 
 /** Requests per second are counted over windows of this length (ms). */
@@ -110,6 +110,8 @@ export interface AnsweredRequest {
   /** The error when known without the response (a fault's error on an unanswered request); else null. */
   readonly errorCode: number | null;
   readonly faultId: number | null;
+  /** Notes about the request (KIP-896: what Kafka 4 would refuse; control/kafka4-notes.ts). */
+  readonly notes: readonly string[];
   /** The handler ran (no fault answered in its place): what it appended and read counts. */
   readonly handled: boolean;
 }
@@ -151,7 +153,7 @@ export class Observer {
       latencyMs,
       errorCode,
       fault: r.faultId,
-      notes: requestNotes(r.apiKey, r.apiVersion),
+      notes: r.notes,
     };
     conn.counted(r.apiName, r.apiVersion, r.clientId, r.receivedMs + latencyMs);
     this.metrics.request(r.apiKey, r.apiName, r.apiVersion, errorCode, latencyMs);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ErrorCode } from '../protocol/errors.js';
-import { errorCodeOf, matches, RequestLog, requestNotes, type RequestLogEntry } from './request-log.js';
+import { errorCodeOf, matches, RequestLog, type RequestLogEntry } from './request-log.js';
 
 const entry = (n: number, over: Partial<RequestLogEntry> = {}): RequestLogEntry => ({
   ts: n,
@@ -90,8 +90,3 @@ t.test('errorCodeOf: top level, else the first non-zero topic or partition error
   t.equal(errorCodeOf({ topics: [{ errorCode: 0, partitions: [{ errorCode: 0 }] }, { errorCode: 3, partitions: [] }] }), 3);
 });
 
-t.test('requestNotes returns one shared empty array (no allocation per request)', async (t) => {
-  t.equal(requestNotes(0, 9), requestNotes(1, 4));
-  t.same(requestNotes(0, 9), []);
-  t.ok(Object.isFrozen(requestNotes(0, 9)));
-});

@@ -10,8 +10,8 @@
  *
  * An entry's error code is the response's top-level error, else the first non-zero error of its
  * topics or partitions (`errorCodeOf`, a walk of the response object the handler returned, no
- * decoding of bytes). `notes` come from `requestNotes(apiKey, version)`, the hook for notes about
- * a request (KIP-896 removals, filled by the ops work); it returns one shared empty array today.
+ * decoding of bytes). `notes` are what control/kafka4-notes.ts says of the request (KIP-896:
+ * versions and configs Kafka 4 removed); one shared empty array for almost every request.
  */
 import { limits } from '../config/limits.js';
 import { ConfigError } from '../config/config-error.js';
@@ -51,17 +51,6 @@ interface Waiter {
   resolve(entry: RequestLogEntry): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout | null;
-}
-
-const NO_NOTES: readonly string[] = Object.freeze([]);
-
-/**
- * Notes about a request of this API and version, shown in the request log (and by the ops work:
- * KIP-896, versions Kafka 4 removed). The connection calls it for every request: keep it O(1) and
- * return a shared array.
- */
-export function requestNotes(_apiKey: number, _apiVersion: number): readonly string[] {
-  return NO_NOTES;
 }
 
 export class RequestLog {

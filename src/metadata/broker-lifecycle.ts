@@ -214,6 +214,8 @@ export class BrokerLifecycle extends EventEmitter {
   private gotControlledShutdownResponse = false;
   /** Whether the last heartbeat answer said fenced (null before any). */
   private lastFenced: boolean | null = null;
+  /** pause(): no registration or heartbeat is sent until resume(). */
+  private paused = false;
   private communicationTimer: unknown = null;
   private registrationTimer: unknown = null;
   private shutdownTimer: unknown = null;
@@ -337,6 +339,23 @@ export class BrokerLifecycle extends EventEmitter {
     return this.shutDownD.promise;
   }
 
+  /**
+   * Stops heartbeating without leaving (the test-control plane's broker "down"): the controller
+   * then fences this broker when its session lapses, as it fences a broker it lost. `resume()`
+   * heartbeats again at once; the controller unfences it once its metadata has caught up.
+   */
+  pause(): void {
+    this.paused = true;
+    if (this.communicationTimer !== null) this.timers.clearTimeout(this.communicationTimer);
+    this.communicationTimer = null;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this._state !== 'NOT_RUNNING') this.scheduleNext(0);
+  }
+
   /** Stops every timer and ignores what is in flight (Kafka's beginShutdown + close). */
   close(): void {
     this.shutdown('not-running', 'closed');
@@ -370,7 +389,7 @@ export class BrokerLifecycle extends EventEmitter {
   // ---- Scheduling (Kafka's scheduleNextCommunication*) ----
 
   private scheduleNext(delayMs: number): void {
-    if (this._state === 'SHUTTING_DOWN') return;
+    if (this._state === 'SHUTTING_DOWN' || this.paused) return;
     const delay = this.nextImmediate ? 0 : delayMs;
     this.nextImmediate = false;
     if (this.communicationTimer !== null) this.timers.clearTimeout(this.communicationTimer);
@@ -391,7 +410,7 @@ export class BrokerLifecycle extends EventEmitter {
   }
 
   private communicate(): void {
-    if (this._state === 'SHUTTING_DOWN') return;
+    if (this._state === 'SHUTTING_DOWN' || this.paused) return;
     if (this.inFlight) {
       this.nextImmediate = true;
       return;

@@ -903,3 +903,29 @@ t.test('the auto leader rebalance gives leadership back to preferred replicas in
   t.same(brief(part(k, 'a', 1)), { leader: 1, isr: [3, 1], leaderEpoch: 2, partitionEpoch: 3 });
   t.equal(k.c.balancePartitionLeaders(), 0, 'balanced');
 });
+
+// ---- moveLeader (the test-control plane's leader move) ----
+
+t.test('moveLeader: one PartitionChange with the new leader first, epoch + 1, ISR kept; refusals say why', async (t) => {
+  const k = controller({ sessionTimeoutMs: 1000 });
+  up(k, [1, 2, 3], 0);
+  topicWith(k, 'm', [[1, 2, 3]]);
+  const before = part(k, 'm');
+  const moved = k.c.moveLeader('m', 0, 3);
+  t.equal(moved.errorCode, ErrorCode.NONE);
+  t.equal(moved.leaderEpoch, before.leaderEpoch + 1);
+  t.same(brief(part(k, 'm')), { leader: 3, isr: before.isr, leaderEpoch: before.leaderEpoch + 1, partitionEpoch: before.partitionEpoch + 1 });
+  t.same(part(k, 'm').replicas, [3, 1, 2], 'the new leader is the preferred replica now (the auto rebalance keeps it)');
+  t.equal(k.c.balancePartitionLeaders(), 0, 'nothing for the leader rebalance to undo');
+  const same = part(k, 'm').partitionEpoch;
+  t.equal(k.c.moveLeader('m', 0, 3).errorCode, ErrorCode.NONE, 'to the current leader: nothing to do');
+  t.equal(part(k, 'm').partitionEpoch, same, 'and nothing written');
+  t.match(k.c.moveLeader('m', 0, 9), { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: /broker 9 holds no replica of m-0/ });
+  t.equal(k.c.moveLeader('nope', 0, 1).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  t.equal(k.c.moveLeader('m', 5, 1).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  k.c.alterPartition(alter(k, 3, 'm', 0, [3, 1], 3), 3);
+  t.match(k.c.moveLeader('m', 0, 2), { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: /broker 2 is not in the ISR of m-0/ });
+  k.c.heartbeat(beat(1, k.epochs.get(1)!, k.image.lastOffset, { wantFence: true }), 10);
+  t.equal(k.c.moveLeader('m', 0, 1).errorCode, ErrorCode.INVALID_REQUEST, 'a fenced broker cannot lead');
+  t.equal(part(k, 'm').leader, 3);
+});

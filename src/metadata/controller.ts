@@ -1057,6 +1057,38 @@ export class Controller {
     return result(ErrorCode.NONE, null);
   }
 
+  /**
+   * Moves a partition's leadership to `brokerId` (the test-control plane's moveLeader; what an
+   * operator does with a reassignment that reorders the replicas and a preferred election, as one
+   * record): the replicas are reordered with `brokerId` first, so the auto leader rebalance keeps
+   * it there, the leader epoch goes up by one, the ISR stays as it is. Refused with
+   * INVALID_REQUEST-style messages when the broker is not a replica, not in the ISR, fenced or
+   * shutting down, or a reassignment is going on; nothing to do when it leads already.
+   */
+  moveLeader(topicName: string, partitionId: number, brokerId: number): Outcome & { leaderEpoch?: number } {
+    const topic = this.image.topicsByName.get(topicName);
+    if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${topicName}`);
+    const p = topic.partitions[partitionId];
+    if (!p) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topicName}-${partitionId}`);
+    if (p.leader === brokerId) return { ...OK, leaderEpoch: p.leaderEpoch };
+    const where = `${topicName}-${partitionId} (replicas [${p.replicas.join(', ')}], ISR [${p.isr.join(', ')}], leader ${p.leader})`;
+    if (!p.replicas.includes(brokerId)) {
+      return fail(ErrorCode.INVALID_REQUEST, `broker ${brokerId} holds no replica of ${where}; only a replica can lead${p.replicas.length === 1 ? ' (a partition with one replica cannot change leader: use a cluster and a replication factor above 1)' : ''}`);
+    }
+    if (isReassigning(p)) return fail(ErrorCode.INVALID_REQUEST, `${where} is being reassigned; move its leader once that is done`);
+    if (!p.isr.includes(brokerId)) return fail(ErrorCode.INVALID_REQUEST, `broker ${brokerId} is not in the ISR of ${where}: it may not have every record`);
+    if (!this.isActive(brokerId)) return fail(ErrorCode.INVALID_REQUEST, `broker ${brokerId} is fenced or shutting down: it cannot lead ${where}`);
+    const record = buildPartitionChange(topic.topicId, p, {
+      targetReplicas: [brokerId, ...p.replicas.filter((r) => r !== brokerId)],
+      election: 'preferred',
+      isAcceptableLeader: (r) => this.isActive(r),
+    });
+    if (!record || record.leader !== brokerId) return fail(ErrorCode.INVALID_REQUEST, `broker ${brokerId} could not be elected for ${where}`);
+    const committed = this.commit([record]);
+    if (committed.errorCode !== ErrorCode.NONE) return committed;
+    return { ...OK, leaderEpoch: record.leaderEpoch };
+  }
+
   // ---- Partition reassignment (KIP-455) and leader balance ----
 
   /**

@@ -56,6 +56,9 @@ import { errorResponseFor, mergeResponses, requestPart } from '../control/error-
 import type { SecurityProtocol } from '../config/kraft.js';
 import type { AnsweredRequest, ConnectionStats, Observer } from '../control/observer.js';
 
+/** A request with no notes (almost every one): shared, never changed. */
+const NO_NOTES: readonly string[] = Object.freeze([]);
+
 /** api_key + api_version + correlation_id + client_id length. */
 const REQUEST_HEADER_MIN_BYTES = 10;
 
@@ -95,6 +98,7 @@ interface Slot extends AnsweredRequest {
   response: unknown;
   errorCode: number | null;
   faultId: number | null;
+  notes: readonly string[];
   handled: boolean;
   done: boolean;
   /** The response frame as buffers to write in order (encodeResponseFrame), or null for none. */
@@ -380,6 +384,7 @@ export class Connection {
       response: null,
       errorCode: null,
       faultId: null,
+      notes: NO_NOTES,
       handled: false,
       done: false,
       frame: null,
@@ -398,12 +403,16 @@ export class Connection {
       return;
     }
     const { apiKey, apiVersion, correlationId } = header;
+    // KIP-896 notes (control/kafka4-notes.ts) see every version asked for, served or not.
+    slot.notes = this.broker.kafka4Notes?.observe(this.session, header.clientId, apiKey, apiVersion, null) ?? NO_NOTES;
     const handler = this.env.handlers.get(apiKey);
     slot.apiKey = apiKey;
     slot.apiVersion = apiVersion;
     slot.clientId = header.clientId;
     slot.apiName = handler?.codec.name ?? apiCodecs.get(apiKey)?.name ?? `ApiKey${apiKey}`;
-    if (!handler || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+    // The range served now: the handler's, or an older release's (control/kafka-version.ts).
+    const served = this.env.handlers.range(apiKey);
+    if (!handler || !served || apiVersion < served.minVersion || apiVersion > served.maxVersion) {
       if (apiKey === ApiVersions.apiKey) {
         slot.errorCode = ErrorCode.UNSUPPORTED_VERSION;
         this.answerUnsupportedApiVersions(slot, correlationId);
@@ -411,7 +420,7 @@ export class Connection {
         // Logged (the request log shows which client asked for what) before the close.
         slot.errorCode = ErrorCode.UNSUPPORTED_VERSION;
         this.observe(slot);
-        this.close(`unsupported API key ${apiKey} version ${apiVersion}${handler ? ` (serving ${handler.minVersion}-${handler.maxVersion})` : ''}`);
+        this.close(`unsupported API key ${apiKey} version ${apiVersion}${served ? ` (serving ${served.minVersion}-${served.maxVersion})` : ''}`);
       }
       return;
     }
@@ -429,6 +438,10 @@ export class Connection {
         this.answerSasl(slot, handler, apiVersion, correlationId, verdict);
         return;
       }
+    }
+    if (apiKey === 19 || apiKey === 33 || apiKey === 44) {
+      const configNotes = this.broker.kafka4Notes?.observe(this.session, header.clientId, apiKey, apiVersion, request) ?? NO_NOTES;
+      if (configNotes.length > 0) slot.notes = [...slot.notes, ...configNotes];
     }
     if (apiKey === ApiVersions.apiKey && apiVersion >= 3) {
       const { clientSoftwareName, clientSoftwareVersion } = request as { clientSoftwareName: string; clientSoftwareVersion: string };
@@ -678,7 +691,7 @@ export class Connection {
   }
 
   private answerUnsupportedApiVersions(slot: Slot, correlationId: number): void {
-    const own = this.env.handlers.get(ApiVersions.apiKey)!;
+    const own = this.env.handlers.range(ApiVersions.apiKey)!;
     const frame = encodeResponseFrame(correlationId, 0, (w) =>
       ApiVersions.encodeResponse(w, 0, {
         errorCode: ErrorCode.UNSUPPORTED_VERSION,
