@@ -10,9 +10,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../src/index.js';
 import { buildRecordBatch } from '../src/log/record-batch.js';
 import { ErrorCode } from '../src/protocol/errors.js';
-import { CreateTopics, DescribeGroups, ListOffsets, Metadata, Produce } from '../src/protocol/generated/index.js';
+import { ApiVersions, CreateTopics, DescribeGroups, Fetch, ListOffsets, Metadata, Produce } from '../src/protocol/generated/index.js';
 import { freePortRun, requireTool, run, spawnBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
-import { RawClient, requestFrame } from './raw-client.js';
+import { fetchRequest, RawClient, requestFrame } from './raw-client.js';
 import { franzDriver, javaDriver } from './client-drivers.js';
 import { driverRun } from './newest-clients.js';
 
@@ -197,6 +197,68 @@ t.test('errors for group and admin APIs: kafkajs retries a JoinGroup refusal and
   t.equal((await c.request(DescribeGroups, 5, { groups: ['f-g'], includeAuthorizedOperations: false })).groups[0]!.groupState, 'Stable', 'the group itself is untouched');
 });
 
+t.test('after the handler: a Produce written but answered with an error; kafkajs retries it, idempotence keeps one copy', async (t) => {
+  const c = await RawClient.connect(broker.port);
+  t.teardown(() => c.close());
+  await createTopic(c, 'f-after');
+  await http('POST', '/faults', { apiKey: 0, topic: 'f-after', errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, after: true, times: 1 });
+  t.equal(await produceOne(c, 'f-after', 'a'), ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the client hears the error');
+  t.equal(await endOffset(c, 'f-after'), 1n, 'yet the record was written');
+  const kafka = new Kafka({ clientId: 'faults-after', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING, retry: { initialRetryTime: 50, retries: 5 } });
+  for (const idempotent of [true, false]) {
+    await http('POST', '/faults', { apiKey: 0, topic: 'f-after', errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, after: true, times: 1 });
+    const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent, maxInFlightRequests: idempotent ? 1 : undefined });
+    await producer.connect();
+    const before = await endOffset(c, 'f-after');
+    await producer.send({ topic: 'f-after', acks: -1, messages: [{ value: `v-${idempotent}` }] });
+    await producer.disconnect();
+    t.equal(await endOffset(c, 'f-after') - before, idempotent ? 1n : 2n, idempotent ? 'idempotent: the retry is answered with the first copy' : 'not idempotent: the retry writes a second copy, as on Kafka');
+  }
+});
+
+t.test('after the handler, disconnect: the commit took effect, its answer is lost', async (t) => {
+  const c = await RawClient.connect(broker.port);
+  t.teardown(() => c.close());
+  await createTopic(c, 'f-lost');
+  await http('POST', '/faults', { apiKey: 0, topic: 'f-lost', disconnect: true, after: true, times: 1 });
+  const lost = await RawClient.connect(broker.port);
+  await t.rejects(produceOne(lost, 'f-lost', 'x'), /connection closed/);
+  t.equal(await endOffset(c, 'f-lost'), 1n, 'written before the connection closed');
+});
+
+t.test('every API of clients whose id contains a string; a delay before an error; an error on one partition of a Fetch', async (t) => {
+  const c = await RawClient.connect(broker.port);
+  t.teardown(() => c.close());
+  await http('POST', '/faults', { delayMs: 300, clientIdContains: 'slow', always: true });
+  const slowOne = await RawClient.connect(broker.port);
+  slowOne.clientId = 'my-slow-app';
+  t.teardown(() => slowOne.close());
+  let t0 = performance.now();
+  await metadata(slowOne);
+  await slowOne.request(ApiVersions, 3, { clientSoftwareName: 'x', clientSoftwareVersion: '1' });
+  t.ok(performance.now() - t0 >= 550, 'two APIs of the slow client were each delayed');
+  t0 = performance.now();
+  await metadata(c);
+  t.ok(performance.now() - t0 < 300, 'another client was not');
+  await http('DELETE', '/faults');
+
+  await http('POST', '/faults', { apiKey: 3, delayMs: 200, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, times: 1 });
+  t0 = performance.now();
+  const res = await c.request(Metadata, 12, { topics: [{ name: 'nope', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+  t.equal(res.topics[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'the error');
+  t.ok(performance.now() - t0 >= 180, 'after the delay');
+
+  const made = await c.request(CreateTopics, 7, { topics: [{ name: 'f-fetch', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+  t.equal(made.topics[0]!.errorCode, 0);
+  const produced = await c.request(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'f-fetch', topicId: Buffer.alloc(16), partitionData: [0, 1].map((index) => ({ index, records: buildRecordBatch([{ key: null, value: Buffer.from(`p${index}`), timestamp: BigInt(Date.now()) }]) })) }] });
+  t.same(produced.responses[0]!.partitionResponses.map((p) => p.errorCode), [0, 0]);
+  await http('POST', '/faults', { apiKey: 1, topic: 'f-fetch', partition: 1, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, times: 1 });
+  const fetched = await c.request(Fetch, 12, fetchRequest('f-fetch', [0, 1], 0n));
+  const parts = new Map(fetched.responses[0]!.partitions.map((p) => [p.partitionIndex, p]));
+  t.same([parts.get(0)?.errorCode, parts.get(0)?.highWatermark, (parts.get(0)?.records?.length ?? 0) > 0], [0, 1n, true], 'partition 0 served with its record');
+  t.same([parts.get(1)?.errorCode, parts.get(1)?.records ?? null], [ErrorCode.NOT_LEADER_OR_FOLLOWER, null], 'partition 1 failed');
+});
+
 t.test('a delay holds the answer; other connections are not held', async (t) => {
   const slow = await RawClient.connect(broker.port);
   const other = await RawClient.connect(broker.port);
@@ -250,7 +312,7 @@ t.test('an error for a Produce with acks=0 closes the connection, as Kafka answe
 t.test('the admin endpoint refuses what makes no sense, with a reason', async (t) => {
   const bad = await http('POST', '/faults', { apiKey: 0 });
   t.equal(bad.status, 400);
-  t.match(bad.json, { error: /exactly one action/ });
+  t.match(bad.json, { error: /needs one action/ });
   t.match((await http('POST', '/faults', '{not json')).status, 400);
   t.match((await http('POST', '/faults', { apiKey: 0, errorCode: 6, colour: 'red' })).json, { error: /unknown fault field "colour"/ });
   const one = await http('POST', '/faults', { apiKey: 1, delayMs: 5, always: true });

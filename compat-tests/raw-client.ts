@@ -25,6 +25,8 @@ export class RawClient {
   private frames: Buffer[] = [];
   private correlation = 1;
   closed = false;
+  /** The client id of the requests `request` sends. */
+  clientId: string | null = 'raw';
   readonly whenClosed: Promise<void>;
 
   private constructor(readonly socket: Socket) {
@@ -90,7 +92,7 @@ export class RawClient {
   /** Sends a request and decodes its response (checking the correlation id). */
   async request<Req, Res>(codec: ApiCodec<Req, Res>, version: number, body: Req): Promise<Res> {
     const correlationId = this.correlation++;
-    this.write(requestFrame(codec, version, correlationId, body));
+    this.write(requestFrame(codec, version, correlationId, body, this.clientId));
     const frame = await this.nextFrame();
     if (frame === null) throw new Error(`connection closed before the ${codec.name} v${version} response`);
     return decodeResponse(codec, version, frame, correlationId);

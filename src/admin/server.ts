@@ -154,7 +154,7 @@ function body(req: IncomingMessage): Promise<string> {
   });
 }
 
-const SPEC_KEYS = new Set(['apiKey', 'minVersion', 'maxVersion', 'clientId', 'topic', 'partition', 'errorCode', 'delayMs', 'disconnect', 'noAnswer', 'hold', 'response', 'times', 'nth', 'always', 'probability', 'seed']);
+const SPEC_KEYS = new Set(['apiKey', 'minVersion', 'maxVersion', 'clientId', 'clientIdContains', 'after', 'topic', 'partition', 'errorCode', 'delayMs', 'disconnect', 'noAnswer', 'hold', 'response', 'times', 'nth', 'always', 'probability', 'seed']);
 
 function parseSpec(text: string): FaultSpec {
   const v: unknown = JSON.parse(text);

@@ -216,8 +216,11 @@ export function errorResponseFor(apiKey: number, request: unknown, errorCode: nu
   return build(request as never, errorCode);
 }
 
-/** APIs a fault may fail for chosen partitions while the handler serves the rest. */
-export const PARTITION_ERROR_APIS: ReadonlySet<number> = new Set([0, 2]);
+/**
+ * APIs a fault may fail for chosen partitions while the handler serves the rest. Fetch can be
+ * split because Sluice keeps no fetch sessions (every Fetch is a full one, session id 0).
+ */
+export const PARTITION_ERROR_APIS: ReadonlySet<number> = new Set([0, 1, 2]);
 
 type Pick = (tp: { topic: string; partition: number }) => boolean;
 
@@ -231,10 +234,32 @@ export function requestPart(apiKey: number, request: unknown, keep: Pick): unkno
     const topicData = req.topicData.map((t) => ({ ...t, partitionData: t.partitionData.filter((p) => keep({ topic: t.name, partition: p.index })) })).filter((t) => t.partitionData.length > 0);
     return topicData.length > 0 ? { ...req, topicData } : null;
   }
+  if (apiKey === 1) {
+    const req = request as FetchRequest;
+    const topics = req.topics.map((t) => ({ ...t, partitions: t.partitions.filter((p) => keep({ topic: t.topic, partition: p.partition })) })).filter((t) => t.partitions.length > 0);
+    return topics.length > 0 ? { ...req, topics } : null;
+  }
   if (apiKey === 2) {
     const req = request as ListOffsetsRequest;
     const topics = req.topics.map((t) => ({ ...t, partitions: t.partitions.filter((p) => keep({ topic: t.name, partition: p.partitionIndex })) })).filter((t) => t.partitions.length > 0);
     return topics.length > 0 ? { ...req, topics } : null;
+  }
+  throw new Error(`API key ${apiKey} is not split by partition`);
+}
+
+/** An answer to a Produce, Fetch or ListOffsets cut to the partitions `keep` picks. */
+export function responsePart(apiKey: number, response: unknown, keep: Pick): unknown {
+  if (apiKey === 0) {
+    const res = response as ProduceResponse;
+    return { ...res, responses: res.responses.map((t) => ({ ...t, partitionResponses: t.partitionResponses.filter((p) => keep({ topic: t.name, partition: p.index })) })).filter((t) => t.partitionResponses.length > 0) };
+  }
+  if (apiKey === 1) {
+    const res = response as FetchResponse;
+    return { ...res, responses: res.responses.map((t) => ({ ...t, partitions: t.partitions.filter((p) => keep({ topic: t.topic, partition: p.partitionIndex })) })).filter((t) => t.partitions.length > 0) };
+  }
+  if (apiKey === 2) {
+    const res = response as ListOffsetsResponse;
+    return { ...res, topics: res.topics.map((t) => ({ ...t, partitions: t.partitions.filter((p) => keep({ topic: t.name, partition: p.partitionIndex })) })).filter((t) => t.partitions.length > 0) };
   }
   throw new Error(`API key ${apiKey} is not split by partition`);
 }
@@ -245,6 +270,12 @@ export function mergeResponses(apiKey: number, a: unknown, b: unknown): unknown 
     const x = a as ProduceResponse;
     const y = b as ProduceResponse;
     return { ...x, responses: joinTopics(x.responses, y.responses, (t) => t.name, (t) => t.partitionResponses, (t, ps) => ({ ...t, partitionResponses: ps })) };
+  }
+  if (apiKey === 1) {
+    // The served part's top-level fields (throttle, session) with both parts' topics.
+    const x = b as FetchResponse;
+    const y = a as FetchResponse;
+    return { ...x, responses: joinTopics(x.responses, y.responses, (t) => t.topic, (t) => t.partitions, (t, ps) => ({ ...t, partitions: ps })) };
   }
   if (apiKey === 2) {
     const x = a as ListOffsetsResponse;

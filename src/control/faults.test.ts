@@ -53,15 +53,17 @@ t.test('matchers: versions, client id, topic and partition', async (t) => {
 
 t.test('refused specs say why', async (t) => {
   const f = new FaultInjector();
-  t.throws(() => f.add({ apiKey: 0 }), /exactly one action/);
-  t.throws(() => f.add({ apiKey: 0, errorCode: 6, delayMs: 5 }), /exactly one action/);
+  t.throws(() => f.add({ apiKey: 0 }), /needs one action/);
+  t.throws(() => f.add({ apiKey: 0, errorCode: 6, disconnect: true }), /needs one action/);
+  t.throws(() => f.add({ errorCode: 6 }), /need an apiKey/);
+  t.throws(() => f.add({ apiKey: -1, topic: 't', delayMs: 1 }), /need an apiKey/);
   t.throws(() => f.add({ apiKey: 61, errorCode: 6 }), /errorCode faults are not available for API key 61/);
   t.throws(() => f.add({ apiKey: 10, response: { nodeID: 2 } }), /no field "nodeID"/, 'a misspelt response field');
-  t.throws(() => f.add({ apiKey: 10, response: { nodeId: 2 }, hold: true }), /exactly one action/);
+  t.throws(() => f.add({ apiKey: 10, response: { nodeId: 2 }, hold: true }), /needs one action/);
   t.throws(() => f.add({ apiKey: 10, errorCode: 15, topic: 't' }), /topic and partition matchers are not available for API key 10/, 'a matcher that could never match is refused');
   t.throws(() => f.add({ apiKey: 0, errorCode: 6, probability: 2 }), /probability/);
   t.throws(() => f.add({ apiKey: 0, errorCode: 6, times: 0 }), /times/);
-  t.throws(() => f.add({ apiKey: -1, errorCode: 6 }), /apiKey/);
+  t.throws(() => f.add({ apiKey: -2, errorCode: 6 }), /apiKey/);
   t.notOk(f.armed, 'nothing armed by a refused spec');
   const id = f.add({ apiKey: 0, delayMs: 1 }).id;
   t.ok(f.remove(id));
@@ -102,7 +104,9 @@ t.test('an error on chosen partitions names only them; other faults take the who
   t.notOk(only({ topic: 't', partition: 0 }));
   const g = new FaultInjector();
   g.add({ apiKey: 1, partition: 1, errorCode: 6 });
-  t.equal(g.match(1, 12, null, { topics: [{ topic: 't', partitions: [{ partition: 1 }] }] })!.only, null, 'a Fetch fails whole (fetch sessions)');
+  t.ok(g.match(1, 12, null, { topics: [{ topic: 't', partitions: [{ partition: 1 }] }] })!.only, 'a Fetch too (no fetch sessions to keep)');
+  g.add({ apiKey: 3, topic: 't', errorCode: 3 });
+  t.equal(g.match(3, 12, null, { topics: [{ name: 't' }] })!.only, null, 'a Metadata fails whole');
   g.add({ apiKey: 0, errorCode: 6 });
   t.equal(g.match(0, 9, null, produce('t'))!.only, null, 'no matcher: the whole request');
 });
@@ -120,4 +124,21 @@ t.test('custom responses: fields laid over the answer, int64 and bytes converted
   g.add({ apiKey: 12, respond: () => ({ errorCode: 27 }) });
   const hb = g.match(12, 4, null, {})!;
   t.same((hb.action as { respond: (r: unknown, v: number) => unknown }).respond({}, 4), { throttleTimeMs: 0, errorCode: 27 }, 'in process: a function, its fields laid over the answer');
+});
+
+t.test('every API, a part of the client id, a delay before another action, after the handler', async (t) => {
+  const f = new FaultInjector();
+  f.add({ delayMs: 5, clientIdContains: 'slow', always: true });
+  t.ok(f.match(3, 12, 'my-slow-app', {}), 'any API of a matching client');
+  t.ok(f.match(18, 3, 'slow', {}));
+  t.equal(f.match(3, 12, 'fast', {}), null, 'not another client');
+  t.equal(f.match(3, 12, null, {}), null, 'nor one without an id');
+  const g = new FaultInjector();
+  g.add({ apiKey: 0, errorCode: 6, delayMs: 40, after: true });
+  const fired = g.match(0, 9, null, produce('t'))!;
+  t.same([fired.action, fired.delayMs, fired.after], [{ kind: 'error', errorCode: 6 }, 40, true]);
+  const h = new FaultInjector();
+  h.add({ apiKey: 0, delayMs: 40 });
+  const alone = h.match(0, 9, null, produce('t'))!;
+  t.same([alone.action, alone.delayMs], [{ kind: 'delay', delayMs: 40 }, 0], 'a delay alone is the action (and not waited twice)');
 });

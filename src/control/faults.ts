@@ -4,17 +4,20 @@
  * their connection is closed, before the handler runs, so an injected error has no effect on the
  * broker's state (nothing appended, committed or created).
  *
- * An error for chosen partitions: a Produce or ListOffsets fault with a topic or partition matcher
- * fails only the partitions it names, and the rest of the request is served as usual (one
- * partition's leader gone, the others fine). Other APIs get the error for the whole request; a
- * Fetch too, because serving part of it would desynchronise the client's fetch session.
+ * An error for chosen partitions: a Produce, Fetch or ListOffsets fault with a topic or partition
+ * matcher fails only the partitions it names, and the rest of the request is served as usual (one
+ * partition's leader gone, the others fine). Other APIs get the error for the whole request.
+ *
+ * Before or after: by default a fault acts before the handler, so the request has no effect;
+ * with `after` the handler runs and the fault acts on its answer (written, but the client hears it
+ * failed; committed, but the answer is lost).
  *
  * Held requests (`hold`) wait until `release(id)` (POST /faults/<id>/release); `whenHeld(id)`
  * resolves once one is held, so a test can act at the moment a request is in flight. A fault
  * removed or cleared releases what it holds.
  *
- * Matchers: API key, version range, client id, topic and partition (for APIs whose requests name
- * them). Triggers: `times` (the next N matching requests; 1 by default), `nth` (only the n-th
+ * Matchers: API key (or every API), version range, client id (exact, or a part of it), topic and
+ * partition (for APIs whose requests name them). Triggers: `times` (the next N matching requests; 1 by default), `nth` (only the n-th
  * matching request), `always`, and `probability` with a `seed` (a seeded generator, so a run is
  * reproducible). Faults are tried in the order they were added; the first that fires wins.
  *
@@ -26,18 +29,28 @@ import { errorResponseFor, ERROR_RESPONSE_APIS, overlayProblem, overlayResponse,
 import { seededRandom } from './random.js';
 
 export interface FaultSpec {
-  apiKey: number;
+  /** The API the fault applies to; absent (or -1): every API (not with errorCode or response, whose answers are per API). */
+  apiKey?: number;
   minVersion?: number;
   maxVersion?: number;
   clientId?: string;
+  /** Client ids that contain this (the Kafka fault proxy's forClient). */
+  clientIdContains?: string;
   topic?: string;
   partition?: number;
   /**
    * What happens: an error code (for the whole request, or for the matched partitions of a
    * Produce or ListOffsets), a delay, a closed connection, no answer, held until released, or a
    * response of the test's making (`respond` in process; over HTTP `response`, fields laid over
-   * the API's error answer with errorCode 0).
+   * the API's error answer with errorCode 0). `delayMs` with another action waits that long
+   * first: an error after a delay, a disconnect after a delay.
+   *
+   * `after`: the handler runs first, so the request takes effect, and the action then applies to
+   * its answer: the error replaces it, the connection closes instead of answering, the answer
+   * never comes, is delayed or held, or is replaced: a produce that was written but whose client
+   * is told it failed, a commit whose answer is lost (the Kafka fault proxy's kind of fault).
    */
+  after?: boolean;
   errorCode?: number;
   delayMs?: number;
   disconnect?: boolean;
@@ -74,6 +87,10 @@ export interface Fault {
 export interface FiredFault {
   readonly fault: Fault;
   readonly action: FaultAction;
+  /** The handler runs first and the action applies to its answer (FaultSpec.after). */
+  readonly after: boolean;
+  /** Waited before the action (a delay combined with another action); 0 for none. */
+  readonly delayMs: number;
   /**
    * For an error on chosen partitions: the partitions that get it (the rest of the request is
    * served); null when the whole request gets the action.
@@ -106,12 +123,16 @@ export class FaultInjector {
 
   /** Arms a fault; throws ConfigError (the admin endpoint's 400) when the spec makes no sense. */
   add(spec: FaultSpec): Fault {
+    if (spec.apiKey !== undefined && (!Number.isInteger(spec.apiKey) || spec.apiKey < -1)) throw new ConfigError('apiKey is the API key of the requests a fault applies to (0 Produce, 1 Fetch, 3 Metadata, ...), or -1 for every API');
+    const apiKey = spec.apiKey ?? -1;
     const action = actionOf(spec);
-    if (!Number.isInteger(spec.apiKey) || spec.apiKey < 0) throw new ConfigError('a fault needs apiKey, the API key of the requests it applies to (0 Produce, 1 Fetch, 3 Metadata, ...)');
-    if ((action.kind === 'error' || (action.kind === 'respond' && spec.response !== undefined)) && !ERROR_RESPONSE_APIS.has(spec.apiKey)) {
+    if (apiKey === -1 && (spec.errorCode !== undefined || spec.response !== undefined)) throw new ConfigError('errorCode and response faults need an apiKey: their answers are per API');
+    if (apiKey === -1 && (spec.topic !== undefined || spec.partition !== undefined)) throw new ConfigError('topic and partition matchers need an apiKey (0, 1, 2 or 3)');
+    if (spec.clientIdContains !== undefined && typeof spec.clientIdContains !== 'string') throw new ConfigError('clientIdContains must be a string');
+    if ((action.kind === 'error' || (action.kind === 'respond' && spec.response !== undefined)) && !ERROR_RESPONSE_APIS.has(apiKey)) {
       throw new ConfigError(`${action.kind === 'error' ? 'errorCode' : 'response'} faults are not available for API key ${spec.apiKey} yet (available: ${[...ERROR_RESPONSE_APIS].sort((a, b) => a - b).join(', ')}); use delayMs, disconnect, noAnswer or hold`);
     }
-    if ((spec.topic !== undefined || spec.partition !== undefined) && !TOPIC_MATCH_APIS.has(spec.apiKey)) {
+    if ((spec.topic !== undefined || spec.partition !== undefined) && !TOPIC_MATCH_APIS.has(apiKey)) {
       throw new ConfigError(`topic and partition matchers are not available for API key ${spec.apiKey} yet (available: ${[...TOPIC_MATCH_APIS].join(', ')})`);
     }
     if (spec.probability !== undefined && !(spec.probability >= 0 && spec.probability <= 1)) throw new ConfigError('probability must be between 0 and 1');
@@ -203,16 +224,17 @@ export class FaultInjector {
   match(apiKey: number, apiVersion: number, clientId: string | null, request: unknown): FiredFault | null {
     for (const f of this.faults) {
       const s = f.spec;
-      if (s.apiKey !== apiKey) continue;
+      if (s.apiKey !== undefined && s.apiKey !== -1 && s.apiKey !== apiKey) continue;
       if (s.minVersion !== undefined && apiVersion < s.minVersion) continue;
       if (s.maxVersion !== undefined && apiVersion > s.maxVersion) continue;
       if (s.clientId !== undefined && s.clientId !== clientId) continue;
+      if (s.clientIdContains !== undefined && !(clientId ?? '').includes(s.clientIdContains)) continue;
       if ((s.topic !== undefined || s.partition !== undefined) && !topicsOf(apiKey, request).some((tp) => (s.topic === undefined || tp.topic === s.topic) && (s.partition === undefined || tp.partition === s.partition))) continue;
       f.matched++;
       if (!this.fires(f)) continue;
       f.fired++;
       if (this.spent(f)) this.disarm(f.id);
-      return { fault: f, action: f.action, only: this.chosenPartitions(f) };
+      return { fault: f, action: f.action, after: s.after === true, delayMs: f.action.kind === 'delay' ? 0 : (s.delayMs ?? 0), only: this.chosenPartitions(f) };
     }
     return null;
   }
@@ -220,7 +242,7 @@ export class FaultInjector {
   /** The partitions an error fault on chosen partitions applies to (Produce and ListOffsets). */
   private chosenPartitions(f: Fault): FiredFault['only'] {
     const s = f.spec;
-    if (f.action.kind !== 'error' || !PARTITION_ERROR_APIS.has(s.apiKey) || (s.topic === undefined && s.partition === undefined)) return null;
+    if (f.action.kind !== 'error' || !PARTITION_ERROR_APIS.has(s.apiKey ?? -1) || (s.topic === undefined && s.partition === undefined)) return null;
     return (tp) => (s.topic === undefined || tp.topic === s.topic) && (s.partition === undefined || tp.partition === s.partition);
   }
 
@@ -240,32 +262,34 @@ export class FaultInjector {
 }
 
 function actionOf(spec: FaultSpec): FaultAction {
-  const given = [spec.errorCode !== undefined, spec.delayMs !== undefined, spec.disconnect === true, spec.noAnswer === true, spec.hold === true, spec.respond !== undefined, spec.response !== undefined].filter(Boolean).length;
-  if (given !== 1) throw new ConfigError('a fault needs exactly one action: errorCode, delayMs, disconnect, noAnswer, hold or response');
+  const given = [spec.errorCode !== undefined, spec.disconnect === true, spec.noAnswer === true, spec.hold === true, spec.respond !== undefined, spec.response !== undefined].filter(Boolean).length;
+  if (given > 1 || (given === 0 && spec.delayMs === undefined)) {
+    throw new ConfigError('a fault needs one action: errorCode, disconnect, noAnswer, hold or response (each may follow a delayMs), or delayMs alone');
+  }
+  if (spec.delayMs !== undefined && !(Number.isInteger(spec.delayMs) && spec.delayMs >= 0 && spec.delayMs <= 3_600_000)) throw new ConfigError('delayMs must be 0..3600000');
+  const apiKey = spec.apiKey ?? -1;
   if (spec.hold) return { kind: 'hold' };
   if (spec.respond !== undefined) {
     if (typeof spec.respond !== 'function') throw new ConfigError('respond must be a function (request, apiVersion) => response');
     const respond = spec.respond;
     // What it returns is laid over the API's answer where there is one, so a few fields will do.
-    if (!ERROR_RESPONSE_APIS.has(spec.apiKey)) return { kind: 'respond', respond };
-    return { kind: 'respond', respond: (request, v) => overlayResponse(spec.apiKey, request, respond(request, v) as Record<string, unknown>) };
+    if (!ERROR_RESPONSE_APIS.has(apiKey)) return { kind: 'respond', respond };
+    return { kind: 'respond', respond: (request, v) => overlayResponse(apiKey, request, respond(request, v) as Record<string, unknown>) };
   }
   if (spec.response !== undefined) {
     const overlay = spec.response;
     if (typeof overlay !== 'object' || overlay === null || Array.isArray(overlay)) throw new ConfigError('response must be a JSON object of response fields, e.g. {"errorCode": 0, "nodeId": 2}');
-    const problem = ERROR_RESPONSE_APIS.has(spec.apiKey) ? overlayProblem(spec.apiKey, overlay) : null;
+    const problem = ERROR_RESPONSE_APIS.has(apiKey) ? overlayProblem(apiKey, overlay) : null;
     if (problem !== null) throw new ConfigError(problem);
-    return { kind: 'respond', respond: (request) => overlayResponse(spec.apiKey, request, overlay) };
+    return { kind: 'respond', respond: (request) => overlayResponse(apiKey, request, overlay) };
   }
   if (spec.errorCode !== undefined) {
     if (!Number.isInteger(spec.errorCode) || spec.errorCode < -1 || spec.errorCode > 32767) throw new ConfigError('errorCode must be a Kafka error code');
     return { kind: 'error', errorCode: spec.errorCode };
   }
-  if (spec.delayMs !== undefined) {
-    if (!(Number.isInteger(spec.delayMs) && spec.delayMs >= 0 && spec.delayMs <= 3_600_000)) throw new ConfigError('delayMs must be 0..3600000');
-    return { kind: 'delay', delayMs: spec.delayMs };
-  }
-  return spec.disconnect ? { kind: 'disconnect' } : { kind: 'no-answer' };
+  if (spec.disconnect) return { kind: 'disconnect' };
+  if (spec.noAnswer) return { kind: 'no-answer' };
+  return { kind: 'delay', delayMs: spec.delayMs! };
 }
 
 export { errorResponseFor };

@@ -52,9 +52,12 @@ import type { MemoryPool } from './memory-pool.js';
 import { newSession, type MutableSession } from '../auth/session.js';
 import { SaslAuthenticator, type SaslListenerConfig, type SaslVerdict } from './sasl-authenticator.js';
 import { type FaultInjector, type FiredFault } from '../control/faults.js';
-import { errorResponseFor, mergeResponses, requestPart } from '../control/error-responses.js';
+import { errorResponseFor, mergeResponses, requestPart, responsePart } from '../control/error-responses.js';
 import type { SecurityProtocol } from '../config/kraft.js';
 import type { AnsweredRequest, ConnectionStats, Observer } from '../control/observer.js';
+
+/** Takes a handler's answer and sends (`send`) what goes out instead: a fault's doing. */
+type AnswerHook = (response: unknown, send: (response: unknown) => void) => void;
 
 /** A request with no notes (almost every one): shared, never changed. */
 const NO_NOTES: readonly string[] = Object.freeze([]);
@@ -470,8 +473,8 @@ export class Connection {
     this.handle(slot, handler, ctx, request);
   }
 
-  /** Runs the handler; `then` changes its answer first (a fault's error merged in). */
-  private handle(slot: Slot, handler: ApiHandler, ctx: RequestContext, request: unknown, then?: (response: unknown) => unknown): void {
+  /** Runs the handler; `then` takes its answer and gives the one to send (a fault's doing). */
+  private handle(slot: Slot, handler: ApiHandler, ctx: RequestContext, request: unknown, then?: AnswerHook): void {
     const { apiVersion, correlationId } = ctx;
     if (this.isClosed) return;
     slot.handled = true;
@@ -482,7 +485,8 @@ export class Connection {
       this.onHandlerBug(slot, handler, apiVersion, err);
       return;
     }
-    const answer = (res: unknown): void => this.complete(slot, handler, apiVersion, correlationId, then && res !== CLOSE_CONNECTION ? then(res) : res);
+    const send = (res: unknown): void => this.complete(slot, handler, apiVersion, correlationId, res);
+    const answer = (res: unknown): void => (then && res !== CLOSE_CONNECTION ? then(res, send) : send(res));
     if (result instanceof Promise) {
       result.then(answer, (err) => this.onHandlerBug(slot, handler, apiVersion, err));
     } else {
@@ -491,20 +495,31 @@ export class Connection {
   }
 
   /**
-   * An injected fault (control/faults.ts) instead of, or before, the handler: an error answer
-   * built from the request (the handler does not run, so nothing changes), the handler after a
-   * delay, a closed connection, or no answer ever (later answers on the connection wait behind it,
-   * as they would behind a stuck request on Kafka).
+   * An injected fault (control/faults.ts). Before the handler (the default): an error answer built
+   * from the request (the handler does not run, so nothing changes; for chosen partitions the
+   * handler serves the others), a response of the test's making, the handler after a delay or once
+   * released, a closed connection, or no answer ever (later answers on the connection wait behind
+   * it, as they would behind a stuck request on Kafka). After the handler (`after`): the request
+   * takes effect and the action applies to its answer. A delay given with another action comes first.
    */
-  private applyFault(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, fired: FiredFault, request: unknown, run: (request: unknown, then?: (response: unknown) => unknown) => void): void {
+  private applyFault(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, fired: FiredFault, request: unknown, run: (request: unknown, then?: AnswerHook) => void): void {
+    const act = fired.after
+      ? () => run(request, (served, send) => this.faultAnswer(slot, handler, apiVersion, fired, request, served, send))
+      : () => this.faultBefore(slot, handler, apiVersion, correlationId, fired, request, run);
+    if (fired.delayMs > 0) setTimeout(act, fired.delayMs).unref();
+    else act();
+  }
+
+  private faultBefore(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, fired: FiredFault, request: unknown, run: (request: unknown, then?: AnswerHook) => void): void {
     const action = fired.action;
     const apiKey = handler.codec.apiKey;
+    const send = (res: unknown): void => this.complete(slot, handler, apiVersion, correlationId, res);
     switch (action.kind) {
       case 'error': {
         // A Produce with acks=0 gets no answer: Kafka closes the connection on its error instead.
         if (apiKey === 0 && (request as { acks: number }).acks === 0) {
           slot.errorCode = action.errorCode;
-          this.complete(slot, handler, apiVersion, correlationId, CLOSE_CONNECTION);
+          send(CLOSE_CONNECTION);
           return;
         }
         const only = fired.only;
@@ -512,21 +527,13 @@ export class Connection {
         const rest = only === null ? null : requestPart(apiKey, request, (tp) => !only(tp));
         const error = errorResponseFor(apiKey, failed, action.errorCode);
         // Chosen partitions fail; the handler serves the others and the answers are joined.
-        if (rest !== null) run(rest, (served) => mergeResponses(apiKey, error, served));
-        else this.complete(slot, handler, apiVersion, correlationId, error);
+        if (rest !== null) run(rest, (served, answer) => answer(mergeResponses(apiKey, error, served)));
+        else send(error);
         return;
       }
-      case 'respond': {
-        let response: unknown;
-        try {
-          response = action.respond(request, apiVersion);
-        } catch (err) {
-          this.env.log.warn(`fault ${fired.fault.id}: its response for ${handler.codec.name} v${apiVersion} failed (${(err as Error).message}); closing the connection`);
-          response = CLOSE_CONNECTION;
-        }
-        this.complete(slot, handler, apiVersion, correlationId, response);
+      case 'respond':
+        send(this.faultResponse(handler, apiVersion, fired, request));
         return;
-      }
       case 'hold':
         this.env.faults!.hold(fired.fault.id, () => run(request));
         return;
@@ -541,6 +548,57 @@ export class Connection {
         this.observe(slot);
         this.settle(slot);
         return;
+    }
+  }
+
+  /** A fault with `after`: the handler ran (the request took effect); this is what its answer becomes. */
+  private faultAnswer(slot: Slot, handler: ApiHandler, apiVersion: number, fired: FiredFault, request: unknown, served: unknown, send: (res: unknown) => void): void {
+    const action = fired.action;
+    const apiKey = handler.codec.apiKey;
+    // Nothing to answer (a Produce with acks=0): an error or made-up answer closes the connection, as Kafka answers a failure there.
+    if (served === null && (action.kind === 'error' || action.kind === 'respond')) {
+      if (action.kind === 'error') slot.errorCode = action.errorCode;
+      send(CLOSE_CONNECTION);
+      return;
+    }
+    switch (action.kind) {
+      case 'error': {
+        const only = fired.only;
+        if (only === null) {
+          send(errorResponseFor(apiKey, request, action.errorCode));
+          return;
+        }
+        const failed = requestPart(apiKey, request, only);
+        send(failed === null ? served : mergeResponses(apiKey, errorResponseFor(apiKey, failed, action.errorCode), responsePart(apiKey, served, (tp) => !only(tp))));
+        return;
+      }
+      case 'respond':
+        send(this.faultResponse(handler, apiVersion, fired, request));
+        return;
+      case 'hold':
+        this.env.faults!.hold(fired.fault.id, () => send(served));
+        return;
+      case 'delay':
+        setTimeout(() => send(served), action.delayMs).unref();
+        return;
+      case 'disconnect':
+        // Answers before it still go out, in order; then the connection closes instead of this one.
+        send(CLOSE_CONNECTION);
+        return;
+      case 'no-answer':
+        slot.response = served;
+        this.observe(slot);
+        this.settle(slot);
+        return;
+    }
+  }
+
+  private faultResponse(handler: ApiHandler, apiVersion: number, fired: FiredFault, request: unknown): unknown {
+    try {
+      return (fired.action as { respond: (request: unknown, apiVersion: number) => unknown }).respond(request, apiVersion);
+    } catch (err) {
+      this.env.log.warn(`fault ${fired.fault.id}: its response for ${handler.codec.name} v${apiVersion} failed (${(err as Error).message}); closing the connection`);
+      return CLOSE_CONNECTION;
     }
   }
 
