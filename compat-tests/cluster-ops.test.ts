@@ -155,6 +155,16 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
     t.pass(`Java client stderr mentions of leadership: ${(javaWorker.stderr().match(/NOT_LEADER_OR_FOLLOWER|FENCED_LEADER_EPOCH/g) ?? []).length}`);
   });
 
+  await t.test('shuffle leaders: every partition with another live in-sync replica gets a new leader, epoch bumped', async (t) => {
+    const before = await leaderOf(n1.port, 'moving');
+    const moved = (await http(n1.adminPort!, 'POST', '/cluster/shuffle-leaders', { seed: 3 })) as Array<{ topic: string; partition: number; leader: number; leaderEpoch: number }>;
+    const mine = moved.find((m) => m.topic === 'moving' && m.partition === 0)!;
+    t.ok(mine && mine.leader !== before.leader && before.isr.includes(mine.leader), `moving-0: ${before.leader} -> ${mine?.leader}`);
+    t.equal(mine.leaderEpoch, before.epoch + 1);
+    await until('the brokers to show the new leader', async () => (await leaderOf(n2.port, 'moving')).leader === mine.leader, 10_000);
+    await t.rejects(http(n2.adminPort!, 'POST', '/cluster/shuffle-leaders', {}), /409 .*broker-only node/, 'a broker-only node refuses, naming the controller node');
+  });
+
   await t.test('a group coordinator pinned to broker 2, broker 2 killed: the group goes on', async (t) => {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'grouped', numPartitions: 3, replicationFactor: 3 }] });
     const pinned = await cluster.pinCoordinator({ group: 'pinned' }, 2);

@@ -42,6 +42,8 @@ import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metad
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
 import { FaultInjector } from './control/faults.js';
+import { seededRandom } from './control/random.js';
+import type { CleanerStats } from './log/log-manager.js';
 import { Observer } from './control/observer.js';
 import type { RequestLogEntry, RequestMatcher } from './control/request-log.js';
 import { partitionStates, type PartitionStateView } from './admin/partitions.js';
@@ -444,6 +446,35 @@ export class Broker implements BrokerServices, ClusterOps {
     return { topic, partition, leader: brokerId, leaderEpoch: outcome.leaderEpoch! };
   }
 
+  /**
+   * Moves the leader of every partition with another live in-sync replica to one of them, picked by
+   * a generator seeded with `seed` (kfake's ShufflePartitionLeaders): each a real partition change,
+   * leader epoch bumped. Internal topics included. The partitions moved.
+   */
+  shuffleLeaders(seed = Date.now()): MovedLeader[] {
+    if (!this.hasController) throw new ClusterOpError(`node ${this.nodeId} is a broker-only node: shuffle leaders through the controller node's admin endpoint`);
+    const random = seededRandom(seed);
+    const moved: MovedLeader[] = [];
+    for (const t of [...this.image.topicsByName.values()]) {
+      for (const p of t.partitions) {
+        const others = p.isr.filter((id) => id !== p.leader && !(this.image.brokers.get(id)?.fenced ?? true));
+        if (others.length === 0 || (p.addingReplicas?.length ?? 0) > 0 || (p.removingReplicas?.length ?? 0) > 0) continue;
+        moved.push(this.moveLeader(t.name, p.partition, others[Math.floor(random() * others.length)]!));
+      }
+    }
+    return moved;
+  }
+
+  /** Applies retention now (kfake's ApplyRetention), at the clock's time: the segments deleted. */
+  applyRetentionNow(): number {
+    return this.logs.applyRetention(this.clock.nowMs());
+  }
+
+  /** Runs a log cleaner pass now (kfake's Compact), at the clock's time. */
+  compactNow(): CleanerStats {
+    return this.logs.cleanAll(this.clock.nowMs());
+  }
+
   pinCoordinator(key: CoordinatorKey, brokerId: number): MovedLeader {
     const hasGroup = typeof key.group === 'string';
     const hasTxn = typeof key.transactionalId === 'string';
@@ -495,14 +526,58 @@ export class Broker implements BrokerServices, ClusterOps {
   setKafkaVersion(version: string | null): KafkaVersionView {
     if (version === null) {
       this.kafkaVersion = null;
-      this.handlers.restrict(null);
     } else {
       const line = releaseLine(version);
       this.kafkaVersion = line;
-      this.handlers.restrict(rangesFor(line, this.ownRanges()).ranges);
       this.log.info(`advertising the API ranges of Apache Kafka ${line} (recorded from ${KAFKA_RELEASES[line]!.source})`);
     }
+    this.applyApiRanges();
     return this.kafkaVersionView();
+  }
+
+  /**
+   * One API's advertised range, over the release's (librdkafka mock's set_apiversion): served
+   * versions outside it are refused as Kafka refuses unsupported ones; null takes the API off
+   * (not advertised, its requests close the connection). Within what Sluice serves.
+   */
+  setApiVersions(apiKey: number, range: { minVersion: number; maxVersion: number } | null): KafkaVersionView {
+    const h = this.handlers.get(apiKey);
+    if (!h) throw new ConfigError(`API key ${apiKey} is not served by Sluice`);
+    if (range !== null) {
+      const { minVersion, maxVersion } = range;
+      if (!Number.isInteger(minVersion) || !Number.isInteger(maxVersion) || minVersion > maxVersion || minVersion < h.minVersion || maxVersion > h.maxVersion) {
+        throw new ConfigError(`${h.codec.name} versions must be a range within ${h.minVersion}-${h.maxVersion}, the versions Sluice serves`);
+      }
+    }
+    if (apiKey === 18 && range === null) throw new ConfigError('ApiVersions cannot be taken off: clients could not learn any version');
+    this.apiOverrides.set(apiKey, range);
+    this.applyApiRanges();
+    return this.kafkaVersionView();
+  }
+
+  /** Drops every setApiVersions override. */
+  clearApiVersions(): KafkaVersionView {
+    this.apiOverrides.clear();
+    this.applyApiRanges();
+    return this.kafkaVersionView();
+  }
+
+  /** Per-API ranges set by a test (null: taken off), over the release's or Sluice's own. */
+  private readonly apiOverrides = new Map<number, { minVersion: number; maxVersion: number } | null>();
+
+  private applyApiRanges(): void {
+    if (this.kafkaVersion === null && this.apiOverrides.size === 0) {
+      this.handlers.restrict(null);
+      return;
+    }
+    const base = new Map<number, { minVersion: number; maxVersion: number }>(
+      this.kafkaVersion === null ? this.ownRanges().map((r) => [r.apiKey, { minVersion: r.minVersion, maxVersion: r.maxVersion }]) : rangesFor(this.kafkaVersion, this.ownRanges()).ranges,
+    );
+    for (const [apiKey, range] of this.apiOverrides) {
+      if (range === null) base.delete(apiKey);
+      else base.set(apiKey, range);
+    }
+    this.handlers.restrict(base);
   }
 
   /** The handlers' own ranges, whatever is advertised now. */

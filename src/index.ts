@@ -92,6 +92,14 @@ export interface RunningBroker {
   /** Advertises the API ranges of an older Kafka ("2.8" ... "4.1"), or Sluice's own with null. */
   setKafkaVersion(version: string | null): KafkaVersionView;
   kafkaVersion(): KafkaVersionView;
+  /** One API's advertised range over the release's (null: taken off); clearApiVersions() drops them all. */
+  setApiVersions(apiKey: number, range: { minVersion: number; maxVersion: number } | null): KafkaVersionView;
+  clearApiVersions(): KafkaVersionView;
+  /** Every partition with another live in-sync replica gets one of them as leader (seeded). */
+  shuffleLeaders(seed?: number): MovedLeader[];
+  /** Retention, and a log cleaner pass, now (at the clock's time). */
+  applyRetention(): number;
+  compact(): { partitionsCleaned: number; recordsRead: number; recordsKept: number; durationMs: number };
   /** KIP-896 notes per client: what would not work on Kafka 4 (control/kafka4-notes.ts). */
   readonly kafka4Notes: Kafka4Notes;
   /** Closes the listener and connections, then flushes and closes every log. */
@@ -129,6 +137,11 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     hideBroker: (brokerId, hidden = true) => broker.hideBroker(brokerId, hidden),
     setKafkaVersion: (version) => broker.setKafkaVersion(version),
     kafkaVersion: () => broker.kafkaVersionView(),
+    setApiVersions: (apiKey, range) => broker.setApiVersions(apiKey, range),
+    clearApiVersions: () => broker.clearApiVersions(),
+    shuffleLeaders: (seed) => broker.shuffleLeaders(seed),
+    applyRetention: () => broker.applyRetentionNow(),
+    compact: () => broker.compactNow(),
     kafka4Notes: broker.kafka4Notes,
     stop: () => broker.stop(),
   };

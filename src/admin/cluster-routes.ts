@@ -10,6 +10,10 @@
  *   POST /cluster/hide {"broker": 2}, POST /cluster/unhide {"broker": 2} -> {"hiddenBrokers": [...]} (this node's answers)
  *   GET  /kafka-version                           {"version", "source", "mode", "apis", "gaps"}
  *   PUT  /kafka-version {"version": "2.8"}         advertise that release's ranges ({"version": null}: Sluice's own)
+ *   PUT  /api-versions {"apiKey": 3, "minVersion": 0, "maxVersion": 9}   one API's range over the release's
+ *        ({"apiKey": 3, "disabled": true}: not advertised, its requests close the connection); DELETE /api-versions: none
+ *   POST /cluster/shuffle-leaders {"seed": 7}     every partition with another live ISR member gets a new leader
+ *   POST /log/retention, POST /log/compact        retention / a cleaner pass now, at the clock's time
  *   GET  /kafka4-notes                            [{"clientId", "clientSoftware", "clientSoftwareVersion", "notes": [...]}]
  *   DELETE /kafka4-notes                          forgets them -> 204
  *
@@ -99,6 +103,32 @@ async function route(ops: ClusterOps, method: string, path: string, body: () => 
     const v = b['version'];
     if (v !== null && typeof v !== 'string') throw new ConfigError('"version" is a Kafka release such as "2.8", or null for Sluice\'s own ranges');
     send(res, 200, ops.setKafkaVersion(v));
+    return true;
+  }
+  if (path === '/api-versions' && (method === 'PUT' || method === 'POST')) {
+    const ex = '{"apiKey": 3, "minVersion": 0, "maxVersion": 9} or {"apiKey": 3, "disabled": true}';
+    const b = object(await body(), ex);
+    only(b, ['apiKey', 'minVersion', 'maxVersion', 'disabled']);
+    const apiKey = int(b, 'apiKey', ex);
+    send(res, 200, ops.setApiVersions(apiKey, b['disabled'] === true ? null : { minVersion: int(b, 'minVersion', ex), maxVersion: int(b, 'maxVersion', ex) }));
+    return true;
+  }
+  if (path === '/api-versions' && method === 'DELETE') {
+    send(res, 200, ops.clearApiVersions());
+    return true;
+  }
+  if (path === '/cluster/shuffle-leaders' && method === 'POST') {
+    const b = object(await body(), '{"seed": 7}');
+    only(b, ['seed']);
+    send(res, 200, ops.shuffleLeaders(b['seed'] === undefined ? undefined : int(b, 'seed', '{"seed": 7}')));
+    return true;
+  }
+  if (path === '/log/retention' && method === 'POST') {
+    send(res, 200, { segmentsDeleted: ops.applyRetentionNow() });
+    return true;
+  }
+  if (path === '/log/compact' && method === 'POST') {
+    send(res, 200, ops.compactNow());
     return true;
   }
   if (path === '/kafka4-notes' && method === 'GET') {

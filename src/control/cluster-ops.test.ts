@@ -7,7 +7,8 @@ import t from 'tap';
 import { startBroker } from '../index.js';
 import { RawClient } from '../../compat-tests/raw-client.js';
 import { run, spawnBroker, tmpDataDir, CLI } from '../../compat-tests/harness.js';
-import { ApiVersions, CreateTopics, DescribeCluster, Fetch, FindCoordinator, Metadata } from '../protocol/generated/index.js';
+import { ApiVersions, CreateTopics, DescribeCluster, Fetch, FindCoordinator, Metadata, Produce } from '../protocol/generated/index.js';
+import { buildRecordBatch } from '../log/record-batch.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { KAFKA_RELEASES } from './kafka-releases.js';
 import { removedVersions, requestNotes } from './kafka4-notes.js';
@@ -94,6 +95,41 @@ t.test('one broker: refusals, older ranges, notes, hide, down and up — in proc
     t.equal(b.setKafkaVersion('3.9.1').version, '3.9', 'a patch release names its line');
     t.equal((await http('PUT', '/kafka-version', { version: '9.9' })).status, 400);
     b.setKafkaVersion(null);
+  });
+
+  await t.test('one API\'s range set or taken off, over HTTP and in process; kcat negotiates down', async (t) => {
+    const set = await http('PUT', '/api-versions', { apiKey: 3, minVersion: 0, maxVersion: 9 });
+    t.equal(set.status, 200);
+    const av = await c.request(ApiVersions, 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' });
+    t.same(av.apiKeys.filter((k) => k.apiKey === 3).map((k) => [k.minVersion, k.maxVersion]), [[0, 9]], 'Metadata 0-9 advertised');
+    const other = await RawClient.connect(b.port);
+    await t.rejects(other.request(Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }), /connection closed/, 'v12 refused');
+    other.close();
+    const kcat = await run('kcat', ['-L', '-b', `127.0.0.1:${b.port}`, '-t', 'one']);
+    t.equal(kcat.code, 0, `kcat lists the topic at a version it negotiated: ${kcat.stderr}`);
+    t.match(kcat.stdout, /topic "one" with 1 partitions/);
+    const off = b.setApiVersions(32, null);
+    t.notOk(off.apis.some((a) => a.apiKey === 32), 'DescribeConfigs taken off');
+    t.equal((await http('PUT', '/api-versions', { apiKey: 3, minVersion: 0, maxVersion: 99 })).status, 400, 'beyond what Sluice serves: refused');
+    t.equal((await http('PUT', '/api-versions', { apiKey: 18, disabled: true })).status, 400, 'ApiVersions cannot be taken off');
+    const cleared = await http('DELETE', '/api-versions');
+    t.ok(cleared.json.apis.some((a: { apiKey: number }) => a.apiKey === 32), 'cleared: DescribeConfigs back');
+    t.ok((await metadata(c)).brokers.length === 1, 'Metadata v12 served again');
+  });
+
+  await t.test('retention and a cleaner pass on demand', async (t) => {
+    const made = await c.request(CreateTopics, 5, { topics: [{ name: 'old-records', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: 'retention.ms', value: '3600000' }] }], timeoutMs: 5000, validateOnly: false });
+    t.equal(made.topics[0]!.errorCode, 0);
+    const dayAgo = BigInt(Date.now() - 24 * 3600 * 1000);
+    const produced = await c.request(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'old-records', topicId: Buffer.alloc(16), partitionData: [{ index: 0, records: buildRecordBatch([{ key: null, value: Buffer.from('old'), timestamp: dayAgo }], { timestampMs: dayAgo }) }] }] });
+    t.equal(produced.responses[0]!.partitionResponses[0]!.errorCode, 0);
+    t.equal(b.partitionState('old-records', 0)?.logStartOffset, 0);
+    const r = await http('POST', '/log/retention');
+    t.ok(r.json.segmentsDeleted >= 1, `retention ran now: ${JSON.stringify(r.json)}`);
+    t.equal(b.partitionState('old-records', 0)?.logStartOffset, 1, 'the day-old record is gone');
+    const cleaned = await http('POST', '/log/compact');
+    t.equal(cleaned.status, 200);
+    t.match(cleaned.json, { partitionsCleaned: Number, durationMs: Number });
   });
 
   await t.test('a removed version is noted once per client, in the log and over HTTP', async (t) => {

@@ -58,5 +58,10 @@ export interface ClusterOps {
   readonly hiddenBrokers: ReadonlySet<number>;
   kafkaVersionView(): KafkaVersionView;
   setKafkaVersion(version: string | null): KafkaVersionView;
+  setApiVersions(apiKey: number, range: { minVersion: number; maxVersion: number } | null): KafkaVersionView;
+  clearApiVersions(): KafkaVersionView;
+  shuffleLeaders(seed?: number): MovedLeader[];
+  applyRetentionNow(): number;
+  compactNow(): { partitionsCleaned: number; recordsRead: number; recordsKept: number; durationMs: number };
   readonly kafka4Notes: Kafka4Notes;
 }
