@@ -13,10 +13,10 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { startBroker, type RunningBroker } from '../src/index.js';
+import { startBroker, startCluster, type RunningBroker } from '../src/index.js';
 import { ErrorCode } from '../src/protocol/errors.js';
 import { DescribeGroups, ListOffsets } from '../src/protocol/generated/index.js';
-import { freePortRun, spawnBroker, spawnWorker, tmpDataDir, until, type BrokerProcess } from './harness.js';
+import { CLI, freePortRun, spawnBroker, spawnWorker, tmpDataDir, until, type BrokerProcess } from './harness.js';
 import { RawClient } from './raw-client.js';
 import type { WorkerConfig } from './kafkajs-group-worker.js';
 
@@ -182,4 +182,41 @@ t.test('embedded: startBroker({ clock: "virtual" })', async (t) => {
     t.equal(wall.clock.virtual, false);
     await t.rejects(wall.clock.advance(1000), /wall time/);
   });
+});
+
+t.test('a cluster on virtual clocks: advanceClock moves every node; the coordinator, wherever it is, expires a dead member', async (t) => {
+  const d = tmpDataDir('sluice-vclock-cluster-');
+  t.teardown(d.remove);
+  const cluster = await startCluster({
+    brokers: 2,
+    port: await freePortRun(3),
+    adminPort: await freePortRun(2),
+    virtualClock: true,
+    dataDir: d.dir,
+    cli: CLI,
+    overrides: ['group.initial.rebalance.delay.ms=0', 'offsets.topic.num.partitions=4'],
+  });
+  t.teardown(() => cluster.stop());
+  const [n1] = cluster.nodes;
+  const kafka = new Kafka({ clientId: 'vclock-cluster', brokers: cluster.bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
+  const adm = kafka.admin();
+  await adm.connect();
+  t.teardown(() => adm.disconnect());
+  await adm.createTopics({ topics: [{ topic: 'vc-cluster', numPartitions: 2, replicationFactor: 2 }], waitForLeaders: true });
+  const cfg: WorkerConfig = { bootstrap: cluster.bootstrap.split(',')[0]!, groupId: 'vc-cg', topic: 'vc-cluster', sessionTimeout: 45_000, heartbeatInterval: 300, maxWaitTimeInMs: 100, fromBeginning: true };
+  const w = spawnWorker<{ ev: string }>('kafkajs consumer', process.execPath, [WORKER, JSON.stringify(cfg)]);
+  t.teardown(() => w.kill9());
+  await until('the consumer joined', () => w.events.some((e) => e.ev === 'join'), 30_000, () => w.describe());
+  const described = async () => (await adm.describeGroups(['vc-cg'])).groups[0]!;
+  t.equal((await described()).members.length, 1);
+  await w.kill9();
+  const a = await cluster.advanceClock(40_000);
+  t.equal(a.length, 2, 'both nodes moved');
+  t.equal((await described()).members.length, 1, '40 s later: still a member');
+  await cluster.advanceClock(6_000);
+  const g = await described();
+  t.same([g.state, g.members.length], ['Empty', 0], 'past 45 s: removed by its coordinator');
+  const clock = await n1!.admin<{ mode: string; nowMs: number }>('GET', '/clock');
+  t.equal(clock.mode, 'virtual');
+  t.ok(clock.nowMs - Date.now() >= 45_000, 'the node runs 46 s ahead of the wall');
 });

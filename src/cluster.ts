@@ -55,6 +55,8 @@ export interface ClusterOptions {
   adminPort?: number;
   /** Every node advertises the API ranges of this Apache Kafka release (`sluice start --kafka-version`). */
   kafkaVersion?: string;
+  /** Every node runs on a virtual clock (`sluice start --virtual-clock`; needs adminPort), moved by advanceClock. */
+  virtualClock?: boolean;
   /** More properties for every node, as `key=value` strings or a record; they win over the layout. */
   overrides?: readonly string[] | Readonly<Record<string, string>>;
   /** The sluice bundle to run (default: the dist/sluice.mjs beside this module). */
@@ -89,6 +91,8 @@ export interface NodePlan {
   adminPort: number | null;
   /** `--kafka-version` of the node, null for Sluice's own ranges. */
   kafkaVersion: string | null;
+  /** `--virtual-clock`. */
+  virtualClock: boolean;
 }
 
 const HOST = '127.0.0.1';
@@ -123,6 +127,7 @@ export function planCluster(opts: ClusterOptions): NodePlan[] {
   checkInt('--first-node-id', k, 0, 2 ** 31 - 1 - n);
   const c = p + n;
   if (opts.adminPort !== undefined) checkInt('--admin-port', opts.adminPort, 1, 65535 - n);
+  if (opts.virtualClock && opts.adminPort === undefined) throw new ConfigError('a cluster on a virtual clock needs adminPort: its clocks move by POST /clock/advance');
   const voters = `${k}@${HOST}:${c}`;
   const extra = overridePairs(opts.overrides);
   const plans: NodePlan[] = [];
@@ -155,6 +160,7 @@ export function planCluster(opts: ClusterOptions): NodePlan[] {
       properties: props,
       adminPort: opts.adminPort !== undefined ? opts.adminPort + i : null,
       kafkaVersion: opts.kafkaVersion ?? null,
+      virtualClock: opts.virtualClock === true,
     });
   }
   return plans;
@@ -269,6 +275,7 @@ export class ClusterNode {
     const extra = [
       ...(this.plan.adminPort !== null ? ['--admin-port', String(this.plan.adminPort)] : []),
       ...(this.plan.kafkaVersion !== null ? ['--kafka-version', this.plan.kafkaVersion] : []),
+      ...(this.plan.virtualClock ? ['--virtual-clock'] : []),
     ];
     const proc = spawn(process.execPath, [this.launch.cli, 'start', '--config', this.plan.configFile, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -472,6 +479,15 @@ export class Cluster {
   /** Leaves broker `brokerId` out of (hidden false: back into) every running node's Metadata and DescribeCluster answers. */
   async hideBroker(brokerId: number, hidden = true): Promise<void> {
     await Promise.all(this.nodes.filter((n) => n.running).map((n) => n.admin('POST', hidden ? '/cluster/hide' : '/cluster/unhide', { broker: brokerId })));
+  }
+
+  /**
+   * Moves every running node's virtual clock `ms` forward (each node keeps its own clock; all move
+   * by the same amount, together) and resolves once each node's due timers have run.
+   */
+  async advanceClock(ms: number): Promise<Array<{ nodeId: number; nowMs: number; fired: number }>> {
+    const running = this.nodes.filter((n) => n.running);
+    return Promise.all(running.map(async (n) => ({ nodeId: n.nodeId, ...(await n.admin<{ nowMs: number; fired: number }>('POST', '/clock/advance', { ms })) })));
   }
 
   /** Every running node advertises the API ranges of an older Kafka release (null: Sluice's own). */

@@ -70,7 +70,7 @@ const START_OPTIONS = {
   'data-dir': { type: 'string', describe: `data directory (default ${defaultDataDir()})` },
   config: { type: 'string', describe: 'server.properties file' },
   override: { type: 'string', array: true, describe: 'key=value, overrides the config file' },
-  'admin-port': { type: 'number', describe: 'serve the admin endpoint (faults over HTTP) on 127.0.0.1:PORT' },
+  'admin-port': { type: 'number', describe: 'serve the admin endpoint (faults, clock, observation, inspector, /metrics) on 127.0.0.1:PORT' },
   'virtual-clock': { type: 'boolean', describe: 'run on a virtual clock that starts at wall time and moves forward with POST /clock/advance' },
   'kafka-version': { type: 'string', describe: 'advertise the API ranges of this Apache Kafka release (2.8, 3.0 ... 3.9, 4.0, 4.1)' },
 } as const;
@@ -163,6 +163,7 @@ interface ClusterArgs {
   override?: string[];
   'admin-port'?: number;
   'kafka-version'?: string;
+  'virtual-clock'?: boolean;
 }
 
 /**
@@ -208,6 +209,7 @@ async function cluster(args: ClusterArgs): Promise<void> {
         overrides: args.override ?? [],
         ...(args['admin-port'] !== undefined ? { adminPort: args['admin-port'] } : {}),
         ...(args['kafka-version'] !== undefined ? { kafkaVersion: args['kafka-version'] } : {}),
+        ...(args['virtual-clock'] ? { virtualClock: true } : {}),
         onReady: (n) => process.stdout.write(`broker ${n.nodeId} ready on 127.0.0.1:${n.port} (pid ${n.pid})${n.adminPort !== null ? `, admin endpoint on 127.0.0.1:${n.adminPort}` : ''}\n`),
         onUnexpectedExit: (n, code, signal) => {
           process.stderr.write(`sluice cluster: node ${n.nodeId} (pid ${n.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}; its log: ${n.logFile}\n`);
@@ -290,6 +292,7 @@ async function parseWithYargs(argv: string[]): Promise<void> {
           .option('override', { type: 'string', array: true, describe: 'key=value for every node (wins over the layout)' })
           .option('admin-port', { type: 'number', describe: 'serve every node\'s admin endpoint: node i (from 0) on 127.0.0.1:ADMIN_PORT+i' })
           .option('kafka-version', { type: 'string', describe: 'every node advertises the API ranges of this Apache Kafka release (2.8 ... 4.1)' })
+          .option('virtual-clock', { type: 'boolean', describe: 'every node runs on a virtual clock (needs --admin-port), moved by POST /clock/advance on each' })
           .check((a) => {
             if (!Number.isInteger(a.brokers) || a.brokers < 1) throw new Error(`--brokers must be a positive integer, got ${a.brokers}`);
             if (!Number.isInteger(a.port) || a.port < 1 || a.port + a.brokers > 65535) throw new Error(`--port must leave room for ${a.brokers + 1} ports (brokers and controller) within 1-65535, got ${a.port}`);
