@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { ROOT, freePort } from '../harness.js';
 import { RawClient } from '../raw-client.js';
 import { ApiVersions } from '../../src/protocol/generated/index.js';
-import { javaCommand, newClusterId, waitForMetadata } from './kafka.js';
+import { javaCommand, kraftNodeProperties, newClusterId, waitForMetadata } from './kafka.js';
 import { KAFKA_RELEASES, type KafkaRelease } from '../../src/control/kafka-releases.js';
 
 /** The newest patch release of each minor line from 2.8 on. */
@@ -65,20 +65,7 @@ async function record(version: string): Promise<Array<[number, number, number]>>
     'transaction.state.log.replication.factor': '1',
     'transaction.state.log.min.isr': '1',
   };
-  const kraftProps: Record<string, string> = {
-    'process.roles': 'broker,controller',
-    'node.id': '1',
-    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
-    'controller.listener.names': 'CONTROLLER',
-    'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'log.dirs': join(dir, 'data'),
-    'offsets.topic.replication.factor': '1',
-    'transaction.state.log.replication.factor': '1',
-    'transaction.state.log.min.isr': '1',
-  };
+  const kraftProps = kraftNodeProperties(port, controllerPort, join(dir, 'data'));
   const props = zk ? zkProps : kraftProps;
   const propsFile = join(dir, 'server.properties');
   writeFileSync(propsFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');

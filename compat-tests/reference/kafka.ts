@@ -125,6 +125,24 @@ export function writeLog4jConfig(path: string, logFile: string): void {
  * must keep a PLAINTEXT listener on `port` (readiness is polled there). `formatArgs` go to
  * `kafka-storage format` (e.g. `--add-scram 'SCRAM-SHA-256=[name=alice,password=...]'`).
  */
+/** A single combined KRaft node on loopback: the properties every release since 3.3 starts with. */
+export function kraftNodeProperties(port: number, controllerPort: number, logDir: string): Record<string, string> {
+  return {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': logDir,
+    'offsets.topic.replication.factor': '1',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+  };
+}
+
 export async function startKafka(
   opts: { port?: number; heapMb?: number; overrides?: Record<string, string>; formatArgs?: readonly string[]; version?: string; timeoutMs?: number } = {},
 ): Promise<KafkaProcess> {
@@ -134,18 +152,7 @@ export async function startKafka(
   const controllerPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'apache-kafka-'));
   const props: Record<string, string> = {
-    'process.roles': 'broker,controller',
-    'node.id': '1',
-    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
-    'controller.listener.names': 'CONTROLLER',
-    'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'log.dirs': join(dir, 'data'),
-    'offsets.topic.replication.factor': '1',
-    'transaction.state.log.replication.factor': '1',
-    'transaction.state.log.min.isr': '1',
+    ...kraftNodeProperties(port, controllerPort, join(dir, 'data')),
     'share.coordinator.state.topic.replication.factor': '1',
     'share.coordinator.state.topic.min.isr': '1',
     ...opts.overrides,
