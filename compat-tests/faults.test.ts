@@ -110,6 +110,14 @@ t.test('the Java client and franz-go retry through injected errors and write eac
     t.match(out.at(-1), { step: 'produced', count: 3 }, `${d.label}: every send acknowledged`);
     t.equal(await endOffset(c, topic), 3n, `${d.label}: three records, none twice`);
     t.same((await http('GET', '/faults')).json, [], `${d.label} saw both injected errors`);
+    // A dropped connection, then a write whose success is answered as a failure: the idempotent
+    // producer (the default of both) retries each, and every record is there once.
+    await http('POST', '/faults', { apiKey: 0, topic, disconnect: true, times: 1 });
+    await http('POST', '/faults', { apiKey: 0, topic, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, after: true, times: 1 });
+    const more = await driverRun(d, ['produce', `127.0.0.1:${broker.port}`, topic, 'none', '1'], records.join('\n') + '\n');
+    t.match(more.at(-1), { step: 'produced', count: 3 }, `${d.label}: every send acknowledged through a disconnect and a lost answer`);
+    t.equal(await endOffset(c, topic), 6n, `${d.label}: six records, none twice`);
+    t.same((await http('GET', '/faults')).json, [], `${d.label} met both`);
   }
 });
 
