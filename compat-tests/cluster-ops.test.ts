@@ -87,6 +87,7 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
     cli: CLI,
     brokerSessionTimeoutMs: 3000,
     brokerHeartbeatIntervalMs: 500,
+    racks: ['rack-a', 'rack-b', 'rack-c'],
     overrides: ['group.initial.rebalance.delay.ms=0', 'offsets.topic.num.partitions=6', 'transaction.state.log.num.partitions=3', 'replica.lag.time.max.ms=5000'],
   });
   t.teardown(() => cluster.stop());
@@ -94,6 +95,13 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
   const admin: Admin = kafkaFor(cluster).admin();
   await admin.connect();
   t.teardown(() => admin.disconnect());
+
+  await t.test('broker.rack of each node: in Metadata from every node', async (t) => {
+    for (const n of cluster.nodes) {
+      const md = await metadataAt(n.port, []);
+      t.same(md.brokers.map((b) => [b.nodeId, b.rack]), [[1, 'rack-a'], [2, 'rack-b'], [3, 'rack-c']], `node ${n.nodeId}'s answer`);
+    }
+  });
 
   await t.test('the leader moved three times mid-produce: kafkajs, kcat and the Java client follow, nothing is lost', async (t) => {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'moving', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }] }] });

@@ -713,7 +713,7 @@ export class Broker implements BrokerServices, ClusterOps {
   private async joinMembership(channel: ControllerChannel, caughtUp: Promise<void> = Promise.resolve()): Promise<void> {
     const settings = lifecycleSettings(this.config, this.meta);
     settings.listeners = settings.listeners.map((l) => (l.port === 0 ? { ...l, port: this.advertisedEndpoint(l.name)?.port ?? 0 } : l));
-    this.lifecycle = new BrokerLifecycle({ ...settings, channel, rack: null, metadataOffset: () => this.image.lastOffset, logger: this.log });
+    this.lifecycle = new BrokerLifecycle({ ...settings, channel, rack: this.config.get('broker.rack') || null, metadataOffset: () => this.image.lastOffset, logger: this.log });
     this.lifecycle.start();
     await this.lifecycle.registered;
     await caughtUp;

@@ -55,6 +55,8 @@ export interface ClusterOptions {
   adminPort?: number;
   /** Every node advertises the API ranges of this Apache Kafka release (`sluice start --kafka-version`). */
   kafkaVersion?: string;
+  /** broker.rack of each node, in node order (node K+i gets racks[i]; none for the rest). */
+  racks?: readonly string[];
   /** Every node runs on a virtual clock (`sluice start --virtual-clock`; needs adminPort), moved by advanceClock. */
   virtualClock?: boolean;
   /** More properties for every node, as `key=value` strings or a record; they win over the layout. */
@@ -148,6 +150,8 @@ export function planCluster(opts: ClusterOptions): NodePlan[] {
     if (opts.brokerSessionTimeoutMs !== undefined) props.set('broker.session.timeout.ms', String(opts.brokerSessionTimeoutMs));
     if (opts.brokerHeartbeatIntervalMs !== undefined) props.set('broker.heartbeat.interval.ms', String(opts.brokerHeartbeatIntervalMs));
     if (opts.defaultReplicationFactor !== undefined) props.set('default.replication.factor', String(opts.defaultReplicationFactor));
+    const rack = opts.racks?.[i];
+    if (rack !== undefined) props.set('broker.rack', rack);
     for (const [key, value] of extra) props.set(key, value);
     plans.push({
       nodeId,

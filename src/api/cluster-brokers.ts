@@ -24,7 +24,7 @@ export function clusterBrokers(b: BrokerServices, listenerName: string): Cluster
   // This node answers at the address it actually listens on (a port chosen at start included).
   const self = out.get(b.nodeId);
   const own = b.advertisedEndpoint(listenerName);
-  if (own) out.set(b.nodeId, { nodeId: b.nodeId, host: own.host, port: own.port, rack: self?.rack ?? null, fenced: self?.fenced ?? false });
+  if (own) out.set(b.nodeId, { nodeId: b.nodeId, host: own.host, port: own.port, rack: self?.rack ?? (b.config.get('broker.rack') || null), fenced: self?.fenced ?? false });
   for (const id of b.hiddenBrokers ?? []) out.delete(id);
   return [...out.values()].sort((x, y) => x.nodeId - y.nodeId);
 }

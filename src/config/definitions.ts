@@ -184,6 +184,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
  */
 export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'node.id', type: 'int', default: '1', check: atLeast(0) },
+  { name: 'broker.rack', type: 'string', default: null },
   { name: 'process.roles', type: 'list', default: 'broker,controller', check: listOf('broker', 'controller') },
   { name: 'listeners', type: 'list', default: 'PLAINTEXT://127.0.0.1:9092' },
   { name: 'advertised.listeners', type: 'list', default: null },

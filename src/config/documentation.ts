@@ -37,6 +37,7 @@ const TOPIC_DOCS: Readonly<Record<string, string>> = {
 
 const BROKER_DOCS: Readonly<Record<string, string>> = {
   'node.id': 'This node\'s id in the cluster, as in meta.properties.',
+  'broker.rack': 'The rack of this broker: registered with the controller, shown in Metadata and DescribeCluster, and used to spread replicas across racks.',
   'process.roles': 'The roles this node runs: broker, controller, or both in one process (the default).',
   listeners: 'Where the node listens: comma-separated NAME://host:port entries, the controller listener included on a controller.',
   'advertised.listeners': 'The addresses clients are told to connect to, when they differ from listeners.',

@@ -654,7 +654,7 @@ export class Controller {
   private usableBrokers(): UsableBroker[] {
     const out: UsableBroker[] = [];
     for (const b of this.image.brokers.values()) if (!b.inControlledShutdown) out.push({ id: b.brokerId, rack: b.rack, fenced: b.fenced });
-    if (this.isImplicitLocal(this.nodeId)) out.push({ id: this.nodeId, rack: null, fenced: false });
+    if (this.isImplicitLocal(this.nodeId)) out.push({ id: this.nodeId, rack: this.options.config?.get('broker.rack') || null, fenced: false });
     return out.sort((a, b) => a.id - b.id);
   }
 
