@@ -326,4 +326,20 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
     const entry = logged.find((e) => e.clientId === 'old-kcat' && e.apiName === 'Produce' && e.apiVersion === 1);
     t.match(entry?.notes, [/^Produce v1 was removed in Kafka 4\.0 \(KIP-896\)/], 'and the request log carries the note on that request');
   });
+
+  await t.test('a broker added to the running cluster registers, and takes a replica', async (t) => {
+    const ports = await freePortRun(2);
+    const n4 = await cluster.addNode({ port: ports, adminPort: ports + 1, rack: 'rack-d' });
+    t.equal(n4.nodeId, 4);
+    const md = await until('broker 4 in Metadata', async () => {
+      const m = await metadataAt(n1.port, []);
+      return m.brokers.some((b) => b.nodeId === 4) ? m : null;
+    }, 15_000);
+    t.same(md.brokers.find((b) => b.nodeId === 4), { nodeId: 4, host: '127.0.0.1', port: ports, rack: 'rack-d' });
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'on-four', replicaAssignment: [{ partition: 0, replicas: [4, 1] }] }] });
+    const r = await run('kcat', ['-P', '-b', `127.0.0.1:${ports}`, '-t', 'on-four', '-p', '0', '-X', 'acks=all'], { input: 'a\nb\n', timeoutMs: 30_000 });
+    t.equal(r.code, 0, r.stderr);
+    t.equal((await leaderOf(n1.port, 'on-four')).leader, 4, 'led by the new broker');
+    t.equal((await http(n4.adminPort!, 'GET', '/partitions?topic=on-four') as Array<{ highWatermark: number }>)[0]!.highWatermark, 2, 'holding both records');
+  });
 });

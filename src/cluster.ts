@@ -389,6 +389,7 @@ export class Cluster {
       stopTimeoutMs: opts.stopTimeoutMs ?? 30_000,
       ...(opts.onUnexpectedExit ? { onUnexpectedExit: opts.onUnexpectedExit } : {}),
     };
+    this.launch = launch;
     this.nodes = plans.map((p) => new ClusterNode(p, launch));
     this.bootstrap = plans.map((p) => `${HOST}:${p.port}`).join(',');
     this.controllerPort = plans[0]!.controllerPort!;
@@ -399,6 +400,49 @@ export class Cluster {
   /** The combined node (broker and controller). */
   get controller(): ClusterNode {
     return this.nodes[0]!;
+  }
+
+  private readonly launch: ConstructorParameters<typeof ClusterNode>[1];
+
+  /**
+   * Adds a broker-only node to the running cluster (librdkafka mock's broker_add, kfake's AddNode):
+   * the next node id, its data directory formatted with the cluster's id, the combined node's
+   * settings with its own listener on `port` (and admin endpoint, rack); it registers with the
+   * controller and holds no partition until one is created or reassigned to it (as a new Kafka
+   * broker). Not in `bootstrap`; kept on the cluster's next start only if passed again.
+   */
+  async addNode(options: { port: number; adminPort?: number; rack?: string }): Promise<ClusterNode> {
+    checkInt('port', options.port, 1, 65535);
+    if (this.nodes.some((n) => n.port === options.port)) throw new ConfigError(`port ${options.port} is a node's already`);
+    const nodeId = Math.max(...this.nodes.map((n) => n.nodeId)) + 1;
+    const model = this.controller.plan;
+    const dataDir = join(this.dataDir, `node-${nodeId}`);
+    const props = new Map(model.properties);
+    props.set('process.roles', 'broker');
+    props.set('node.id', String(nodeId));
+    props.set('listeners', `PLAINTEXT://${HOST}:${options.port}`);
+    props.set('log.dirs', dataDir);
+    props.delete('broker.rack');
+    if (options.rack !== undefined) props.set('broker.rack', options.rack);
+    const plan: NodePlan = {
+      ...model,
+      nodeId,
+      port: options.port,
+      controllerPort: null,
+      roles: ['broker'],
+      dataDir,
+      configFile: join(this.dataDir, `node-${nodeId}.properties`),
+      logFile: join(this.dataDir, `node-${nodeId}.log`),
+      properties: props,
+      adminPort: options.adminPort ?? null,
+    };
+    if (plan.virtualClock && plan.adminPort === null) throw new ConfigError('a node added to a cluster on virtual clocks needs an adminPort');
+    if (readMetaProperties(dataDir) === null) formatDataDir({ dataDir, clusterId: this.clusterId, nodeId, controller: false });
+    writeFileSync(plan.configFile, propertiesText(props));
+    const node = new ClusterNode(plan, this.launch);
+    (this.nodes as ClusterNode[]).push(node);
+    await node.start();
+    return node;
   }
 
   /**
