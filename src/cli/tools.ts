@@ -119,8 +119,8 @@ async function topicDescribe(a: Common & { name: string; 'all-configs': boolean 
         partitions.map((p) => [p.partition, p.leader, p.leaderEpoch, p.replicas.join(','), p.isr.join(','), p.logStartOffset, p.logEndOffset]),
       ),
     );
-    out(`\n${a['all-configs'] ? 'Configs' : 'Configs set on the topic'}${shown.length === 0 ? ': none (all defaults; --all-configs shows them)' : ''}\n`);
-    if (shown.length > 0) out(table(['NAME', 'VALUE', 'SOURCE'], shown.map((c) => [c.name, c.sensitive ? '(sensitive)' : (c.value ?? '(null)'), c.isDefault ? 'default' : 'topic'])));
+    out(`\n${a['all-configs'] ? 'Configs' : 'Configs other than the defaults'}${shown.length === 0 ? ': none (--all-configs shows the defaults)' : ''}\n`);
+    if (shown.length > 0) out(table(['NAME', 'VALUE', 'SOURCE'], shown.map((c) => [c.name, c.sensitive ? '(sensitive)' : (c.value ?? '(null)'), c.source])));
   });
 }
 

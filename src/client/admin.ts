@@ -62,6 +62,23 @@ export async function listOffsets(client: KafkaClient, topicName: string, partit
   });
 }
 
+/**
+ * Runs `fn` at the coordinator of `group`, again (after finding the coordinator anew) while it
+ * throws RetriableError: a new cluster's offsets topic is still loading (COORDINATOR_LOAD_IN_PROGRESS),
+ * or the coordinator moved (NOT_COORDINATOR).
+ */
+export async function atCoordinator<T>(client: KafkaClient, group: string, what: string, fn: (coordinator: number) => Promise<T>): Promise<T> {
+  return retrying(what, async () => {
+    const coordinator = await client.coordinator(group);
+    try {
+      return await fn(coordinator);
+    } catch (err) {
+      if (err instanceof RetriableError) client.forgetCoordinator(group);
+      throw err;
+    }
+  });
+}
+
 // -- topics ------------------------------------------------------------------------------------------
 
 export interface CreateTopicOptions {
@@ -102,7 +119,8 @@ export async function deleteTopics(client: KafkaClient, names: string[]): Promis
   const view = await client.cluster(names);
   for (const t of view.topics) check(`cannot delete topic ${t.name}`, t.errorCode);
   const body = (v: number) => ({
-    topics: v >= 6 ? names.map((name) => ({ name, topicId: client.topicId(name) })) : [],
+    // By name: Kafka refuses a topic given by both name and id.
+    topics: v >= 6 ? names.map((name) => ({ name, topicId: Buffer.alloc(16) })) : [],
     topicNames: names,
     timeoutMs: 30_000,
   });
@@ -117,8 +135,19 @@ export interface TopicConfig {
   isDefault: boolean;
   readOnly: boolean;
   sensitive: boolean;
-  source: number;
+  /** Where the value comes from (DescribeConfigs v1+ ConfigSource): topic, broker, static-broker, default, ... */
+  source: string;
 }
+
+const CONFIG_SOURCE_DEFAULT = 5;
+const CONFIG_SOURCES: Record<number, string> = {
+  1: 'topic',
+  2: 'dynamic-broker',
+  3: 'dynamic-default-broker',
+  4: 'static-broker',
+  5: 'default',
+  6: 'dynamic-broker-logger',
+};
 
 export async function describeTopicConfigs(client: KafkaClient, topic: string): Promise<TopicConfig[]> {
   const res = await client.any(DescribeConfigs, {
@@ -131,7 +160,14 @@ export async function describeTopicConfigs(client: KafkaClient, topic: string): 
   check(`configs of topic ${topic}`, r.errorCode, r.errorMessage);
   // Sources (DescribeConfigs v1+): 1 topic, 5 default; v0 says only isDefault.
   return r.configs
-    .map((c) => ({ name: c.name, value: c.value, isDefault: c.isDefault || c.configSource === 5, readOnly: c.readOnly, sensitive: c.isSensitive, source: c.configSource }))
+    .map((c) => ({
+      name: c.name,
+      value: c.value,
+      isDefault: c.isDefault || c.configSource === CONFIG_SOURCE_DEFAULT,
+      readOnly: c.readOnly,
+      sensitive: c.isSensitive,
+      source: CONFIG_SOURCES[c.configSource] ?? (c.isDefault ? 'default' : 'unknown'),
+    }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -227,17 +263,25 @@ export interface GroupDescription {
   offsets: GroupOffset[];
 }
 
-async function describeGroupState(client: KafkaClient, coordinator: number, group: string) {
-  const res = await client.to(coordinator, DescribeGroups, { groups: [group], includeAuthorizedOperations: false });
-  const g = res.groups[0];
-  if (!g) throw new ToolError(`group ${group}: the coordinator answered nothing`);
-  check(`group ${group}`, g.errorCode, g.errorMessage);
-  return g;
+/** DescribeGroups of one group; with `missingOk`, a group the coordinator does not know (Kafka 4's GROUP_ID_NOT_FOUND) is Dead with no members. */
+async function describeGroupState(client: KafkaClient, group: string, missingOk = false) {
+  return atCoordinator(client, group, `group ${group}`, async (coordinator) => {
+    const res = await client.to(coordinator, DescribeGroups, { groups: [group], includeAuthorizedOperations: false });
+    const g = res.groups[0];
+    if (!g) throw new ToolError(`group ${group}: the coordinator answered nothing`);
+    if (missingOk && g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return { ...g, errorCode: 0, groupState: 'Dead', members: [], coordinator };
+    checkRetriable(`group ${group}`, g.errorCode, g.errorMessage);
+    return { ...g, coordinator };
+  });
 }
 
 /** Committed offsets of `group` (every topic it has committed for). */
-export async function committedOffsets(client: KafkaClient, coordinator: number, group: string): Promise<Array<{ topic: string; partition: number; offset: bigint }>> {
+export async function committedOffsets(client: KafkaClient, group: string): Promise<Array<{ topic: string; partition: number; offset: bigint }>> {
   await client.cluster(null); // topic ids, for brokers that answer OffsetFetch v10 by id
+  return atCoordinator(client, group, `offsets of group ${group}`, (coordinator) => fetchCommitted(client, coordinator, group));
+}
+
+async function fetchCommitted(client: KafkaClient, coordinator: number, group: string): Promise<Array<{ topic: string; partition: number; offset: bigint }>> {
   const res = await client.to(coordinator, OffsetFetch, (v) =>
     // v8+ asks per group; v2-7 with the group at the top level (topics null: all of them).
     v >= 8
@@ -247,7 +291,7 @@ export async function committedOffsets(client: KafkaClient, coordinator: number,
   const out: Array<{ topic: string; partition: number; offset: bigint }> = [];
   if (res.groups.length > 0) {
     const g = res.groups[0]!;
-    check(`offsets of group ${group}`, g.errorCode);
+    checkRetriable(`offsets of group ${group}`, g.errorCode);
     for (const t of g.topics) {
       const name = t.name !== '' ? t.name : (client.topicName(t.topicId) ?? t.topicId.toString('hex'));
       for (const p of t.partitions) {
@@ -256,7 +300,7 @@ export async function committedOffsets(client: KafkaClient, coordinator: number,
       }
     }
   } else {
-    check(`offsets of group ${group}`, res.errorCode);
+    checkRetriable(`offsets of group ${group}`, res.errorCode);
     for (const t of res.topics)
       for (const p of t.partitions) {
         check(`offset of group ${group} for ${t.name}/${p.partitionIndex}`, p.errorCode);
@@ -267,8 +311,7 @@ export async function committedOffsets(client: KafkaClient, coordinator: number,
 }
 
 export async function describeGroup(client: KafkaClient, group: string): Promise<GroupDescription> {
-  const coordinator = await client.coordinator(group);
-  const g = await describeGroupState(client, coordinator, group);
+  const g = await describeGroupState(client, group);
   const members: GroupMember[] = g.members.map((m) => ({
     memberId: m.memberId,
     instanceId: m.groupInstanceId,
@@ -278,7 +321,7 @@ export async function describeGroup(client: KafkaClient, group: string): Promise
   }));
   const owner = new Map<string, string>();
   for (const m of members) for (const a of m.assignment) for (const p of a.partitions) owner.set(`${a.topic}\0${p}`, m.memberId);
-  const committed = await committedOffsets(client, coordinator, group);
+  const committed = await committedOffsets(client, group);
   const keys = new Map<string, { topic: string; partition: number; committed: bigint }>();
   for (const c of committed) keys.set(`${c.topic}\0${c.partition}`, { topic: c.topic, partition: c.partition, committed: c.offset });
   for (const m of members) for (const a of m.assignment) for (const p of a.partitions) if (!keys.has(`${a.topic}\0${p}`)) keys.set(`${a.topic}\0${p}`, { topic: a.topic, partition: p, committed: -1n });
@@ -292,7 +335,7 @@ export async function describeGroup(client: KafkaClient, group: string): Promise
       return { ...v, logEnd, lag: v.committed >= 0n && logEnd >= 0n ? logEnd - v.committed : -1n, memberId: owner.get(k) ?? null };
     })
     .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
-  return { group, state: g.groupState, protocolType: g.protocolType, protocol: g.protocolData, coordinator, members, offsets };
+  return { group, state: g.groupState, protocolType: g.protocolType, protocol: g.protocolData, coordinator: g.coordinator, members, offsets };
 }
 
 export type SeekTarget = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'offset'; offset: bigint } | { kind: 'timestamp'; ms: bigint };
@@ -303,8 +346,7 @@ export type SeekTarget = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'of
  * An offset past the log end is clamped to it, one before the log start to the log start.
  */
 export async function seekGroup(client: KafkaClient, group: string, topicName: string, partitions: number[] | null, target: SeekTarget): Promise<Array<{ topic: string; partition: number; offset: bigint }>> {
-  const coordinator = await client.coordinator(group);
-  const g = await describeGroupState(client, coordinator, group);
+  const g = await describeGroupState(client, group, true);
   if (g.groupState !== 'Empty' && g.groupState !== 'Dead' && g.members.length > 0) {
     throw new ToolError(`group ${group} is ${g.groupState} with ${g.members.length} member(s): stop its consumers first (offsets can be reset only for an empty group)`);
   }
@@ -323,27 +365,20 @@ export async function seekGroup(client: KafkaClient, group: string, topicName: s
     else offset = target.offset < lo ? lo : target.offset > hi ? hi : target.offset;
     return { topic: topicName, partition: p, offset };
   });
-  const res = await client.to(coordinator, OffsetCommit, {
-    groupId: group,
-    generationIdOrMemberEpoch: -1,
-    memberId: '',
-    groupInstanceId: null,
-    retentionTimeMs: -1n,
-    topics: [
-      {
-        name: topicName,
-        topicId: client.topicId(topicName),
-        partitions: chosen.map((c) => ({ partitionIndex: c.partition, committedOffset: c.offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: '' })),
-      },
-    ],
-  });
-  for (const t of res.topics) for (const p of t.partitions) check(`cannot commit the offset of group ${group} for ${topicName}/${p.partitionIndex}`, p.errorCode);
+  await commitOffsets(client, group, topicName, new Map(chosen.map((c) => [c.partition, c.offset])));
   return chosen;
 }
 
 /** Commits offsets as a simple consumer (no generation, no member): what `consume --group` does. */
-export async function commitOffsets(client: KafkaClient, coordinator: number, group: string, topicName: string, offsets: Map<number, bigint>): Promise<void> {
+export async function commitOffsets(client: KafkaClient, group: string, topicName: string, offsets: Map<number, bigint>): Promise<void> {
   if (offsets.size === 0) return;
+  await atCoordinator(client, group, `commit for group ${group}`, (coordinator) => commitAt(client, coordinator, group, topicName, offsets));
+}
+
+/** Partition errors of a commit: the coordinator's (retriable) are retried, the others fail. */
+const COORDINATOR_ERRORS = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+
+async function commitAt(client: KafkaClient, coordinator: number, group: string, topicName: string, offsets: Map<number, bigint>): Promise<void> {
   const res = await client.to(coordinator, OffsetCommit, {
     groupId: group,
     generationIdOrMemberEpoch: -1,
@@ -358,13 +393,18 @@ export async function commitOffsets(client: KafkaClient, coordinator: number, gr
       },
     ],
   });
-  for (const t of res.topics) for (const p of t.partitions) check(`cannot commit the offset of group ${group} for ${topicName}/${p.partitionIndex}`, p.errorCode);
+  for (const t of res.topics)
+    for (const p of t.partitions) {
+      if (COORDINATOR_ERRORS.has(p.errorCode)) throw new RetriableError(p.errorCode);
+      check(`cannot commit the offset of group ${group} for ${topicName}/${p.partitionIndex}`, p.errorCode);
+    }
 }
 
 export async function deleteGroups(client: KafkaClient, groups: string[]): Promise<void> {
   for (const group of groups) {
-    const coordinator = await client.coordinator(group);
-    const res = await client.to(coordinator, DeleteGroups, { groupsNames: [group] });
-    for (const r of res.results) check(`cannot delete group ${r.groupId}`, r.errorCode);
+    await atCoordinator(client, group, `delete group ${group}`, async (coordinator) => {
+      const res = await client.to(coordinator, DeleteGroups, { groupsNames: [group] });
+      for (const r of res.results) checkRetriable(`cannot delete group ${r.groupId}`, r.errorCode);
+    });
   }
 }

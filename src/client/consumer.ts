@@ -48,8 +48,7 @@ export async function consume(client: KafkaClient, opts: ConsumeOptions): Promis
   let topic = await retrying(`topic ${opts.topic}`, () => client.topic(opts.topic));
   const partitions = opts.partitions ?? topic.partitions.map((p) => p.partition);
   for (const p of partitions) if (!topic.partitions.some((x) => x.partition === p)) throw new ToolError(`topic ${opts.topic} has no partition ${p} (it has ${topic.partitions.length})`);
-  const coordinator = opts.group !== undefined ? await client.coordinator(opts.group) : -1;
-  const positions = await startPositions(client, opts, partitions, coordinator);
+  const positions = await startPositions(client, opts, partitions);
   const ends = new Map<number, bigint>();
   const toCommit = new Map<number, bigint>();
   let handed = 0;
@@ -88,17 +87,17 @@ export async function consume(client: KafkaClient, opts: ConsumeOptions): Promis
     }
     opts.onFetched?.();
     if (opts.group !== undefined && toCommit.size > 0) {
-      await commitOffsets(client, coordinator, opts.group, opts.topic, toCommit);
+      await commitOffsets(client, opts.group, opts.topic, toCommit);
       toCommit.clear();
     }
   }
   return handed;
 }
 
-async function startPositions(client: KafkaClient, opts: ConsumeOptions, partitions: number[], coordinator: number): Promise<Map<number, bigint>> {
+async function startPositions(client: KafkaClient, opts: ConsumeOptions, partitions: number[]): Promise<Map<number, bigint>> {
   const out = new Map<number, bigint>();
   if (opts.group !== undefined) {
-    for (const c of await committedOffsets(client, coordinator, opts.group)) if (c.topic === opts.topic && partitions.includes(c.partition)) out.set(c.partition, c.offset);
+    for (const c of await committedOffsets(client, opts.group)) if (c.topic === opts.topic && partitions.includes(c.partition)) out.set(c.partition, c.offset);
   }
   const rest = partitions.filter((p) => !out.has(p));
   if (rest.length === 0) return out;

@@ -264,8 +264,17 @@ export class KafkaClient {
     return this.topicNames.get(id.toString('hex')) ?? null;
   }
 
-  /** The group coordinator of `group`. */
+  private readonly coordinators = new Map<string, number>();
+
+  /** Forgets the coordinator of `group` (it answered NOT_COORDINATOR or is loading). */
+  forgetCoordinator(group: string): void {
+    this.coordinators.delete(group);
+  }
+
+  /** The group coordinator of `group` (remembered until forgotten). */
   async coordinator(group: string): Promise<number> {
+    const known = this.coordinators.get(group);
+    if (known !== undefined) return known;
     for (let attempt = 0; ; attempt++) {
       const res = await this.any(FindCoordinator, (v) => (v >= 4 ? { key: '', keyType: 0, coordinatorKeys: [group] } : { key: group, keyType: 0, coordinatorKeys: [] }));
       // v4+ answers per key; older versions at the top level.
@@ -277,6 +286,7 @@ export class KafkaClient {
       }
       check(`coordinator of group ${group}`, c.errorCode, c.errorMessage);
       this.addresses.set(c.nodeId, { host: c.host, port: c.port });
+      this.coordinators.set(group, c.nodeId);
       return c.nodeId;
     }
   }
