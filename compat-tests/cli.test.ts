@@ -7,6 +7,7 @@
  * Sluice's admin endpoint; `clock` against a stub HTTP server (request shape, and the one-line
  * error when the route is absent).
  */
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import t, { type Test } from 'tap';
 import { CompressionTypes, Kafka, logLevel, type Consumer } from 'kafkajs';
@@ -263,6 +264,20 @@ t.test('against a sluice start process', async (t) => {
     const nothing = await sluice(['fault', 'list', '--admin', '127.0.0.1:1']);
     t.equal(nothing.code, 1);
     t.match(nothing.stderr, /^sluice: cannot reach the admin endpoint at 127.0.0.1:1 \(ECONNREFUSED\): start the broker with --admin-port 1/);
+  });
+
+  await t.test('consume without --count or --end runs until SIGINT, then commits what it printed and exits 0', async (t) => {
+    const child = spawn(process.execPath, [CLI, 'consume', '--topic', 'cli-lines', '--offset', '995', '--group', 'cli-sigint', '--brokers', broker.bootstrap], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await until('records printed', () => stdout.split('\n').length > 5, 20_000);
+    child.kill('SIGINT');
+    t.equal(await exited, 0);
+    const lines = stdout.trim().split('\n');
+    t.equal(lines[0], 'value-995');
+    const g = await json<{ offsets: Array<{ committed: number }> }>(t, ['group', 'describe', 'cli-sigint', '--brokers', broker.bootstrap]);
+    t.equal(g.offsets[0]!.committed, 995 + lines.length, 'committed after the last record printed');
   });
 });
 

@@ -261,8 +261,9 @@ async function parseWithYargs(argv: string[]): Promise<void> {
   };
   // `sluice cluster --brokers N` starts a local cluster; `sluice cluster info` describes a running one.
   if (argv[0] === 'cluster' && argv[1] === 'info') return run(() => tools.clusterInfoCommand(argv.slice(2), run));
-  await tools
-    .addToolCommands(yargs(argv).scriptName('sluice').strict(), run)
+  const builtIn = yargs(argv)
+    .scriptName('sluice')
+    .strict()
     .command(
       'start',
       'start a broker (formats a new data directory itself)',
@@ -329,7 +330,9 @@ async function parseWithYargs(argv: string[]): Promise<void> {
     )
     .command('random-uuid', 'print a new random cluster id', {}, () => {
       process.stdout.write(`${randomUuidString()}\n`);
-    })
+    });
+  await tools
+    .addToolCommands(builtIn, run)
     .demandCommand(1, 'say which command: start, cluster, format, certs, random-uuid, topic, produce, consume, group, cluster info, fault or clock')
     .fail((msg, err) => fail(msg ?? err?.message ?? 'bad arguments; see sluice --help'))
     .help()

@@ -163,6 +163,8 @@ async function produceCommand(a: Common & { topic: string; 'key-separator'?: str
       ...(a['key-separator'] !== undefined ? { keySeparator: a['key-separator'] } : {}),
       ...(partition !== undefined ? { partition } : {}),
       onProgress: (n) => progress.update(n),
+      // Typed at a terminal: each line goes as it is entered (as kcat -P does), not at end of input.
+      ...(process.stdin.isTTY ? { flushRecords: 1 } : {}),
     });
     progress.done();
     if (a.json) out(`${toJson(summary)}\n`);
