@@ -309,7 +309,16 @@ async function stubAdmin(clock: boolean): Promise<{ address: string; requests: A
       };
       if (!clock) return reply(404, { error: `no ${req.method} ${req.url}` });
       if (req.method === 'GET' && req.url === '/clock') return reply(200, { mode: 'virtual', nowMs: 1_000_000 });
-      if (req.method === 'POST' && req.url === '/clock/advance') return reply(200, { nowMs: 1_000_000 + (JSON.parse(body) as { ms: number }).ms, fired: 3 });
+      if (req.method === 'POST' && req.url === '/clock/advance') {
+        const ms = (JSON.parse(body) as { ms: number }).ms;
+        // As a broker on wall time answers (src/admin/clock-routes.ts on main).
+        if (ms === 1) return reply(409, { error: 'this broker runs on wall time; start it with --virtual-clock' });
+        return reply(200, { nowMs: 1_000_000 + ms, fired: 3 });
+      }
+      if (req.method === 'POST' && (req.url === '/clock/pause' || req.url === '/clock/resume')) return reply(200, { mode: 'virtual', nowMs: 1_000_000, paused: req.url === '/clock/pause' });
+      if (req.method === 'POST' && req.url === '/faults/7/release') return reply(200, { released: 2 });
+      if (req.method === 'POST' && req.url === '/faults/7/wait') return reply(200, { held: 1 });
+      if (req.method === 'POST' && req.url === '/faults/8/wait') return reply(408, { error: 'nothing held' });
       reply(404, { error: 'no such route' });
     });
   });
@@ -332,6 +341,25 @@ t.test('clock show and advance: the request shape of the contract, and a clear e
       ['POST', '/clock/advance', { ms: 45_000 }],
     ],
   );
+  t.match(await ok(t, ['clock', 'pause', '--admin', stub.address]), /^Paused the clock at 1000000\n$/);
+  t.match(await ok(t, ['clock', 'resume', '--admin', stub.address]), /^Resumed the clock at 1000000\n$/);
+  t.match(await ok(t, ['fault', 'release', '7', '--admin', stub.address]), /^Released 2 request\(s\) held by fault 7\n$/);
+  t.match(await ok(t, ['fault', 'wait', '7', '--timeout-ms', '500', '--admin', stub.address]), /^Fault 7 holds 1 request\(s\)\n$/);
+  const none = await sluice(['fault', 'wait', '8', '--timeout-ms', '50', '--admin', stub.address]);
+  t.equal(none.stderr, 'sluice: fault 8 held no request within 50 ms\n');
+  t.same(
+    stub.requests.slice(3).map((r) => [r.method, r.url, r.body === '' ? null : JSON.parse(r.body)]),
+    [
+      ['POST', '/clock/pause', {}],
+      ['POST', '/clock/resume', {}],
+      ['POST', '/faults/7/release', {}],
+      ['POST', '/faults/7/wait', { timeoutMs: 500 }],
+      ['POST', '/faults/8/wait', { timeoutMs: 50 }],
+    ],
+  );
+  const wall = await sluice(['clock', 'advance', '1', '--admin', stub.address]);
+  t.equal(wall.code, 1);
+  t.equal(wall.stderr, 'sluice: clock advance: the admin endpoint answered 409: this broker runs on wall time; start it with --virtual-clock\n');
   const bad = await sluice(['clock', 'advance', 'soon', '--admin', stub.address]);
   t.equal(bad.code, 1);
   t.match(bad.stderr, /^sluice: "soon" is not a duration/);

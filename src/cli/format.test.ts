@@ -74,4 +74,6 @@ t.test('fault rows for fault list', async (t) => {
   t.same(faultRow({ id: 5, apiKey: 3, disconnect: true, nth: 3 })[2], 'disconnect');
   t.same(faultRow({ id: 6, apiKey: 3, noAnswer: true, probability: 0.5, seed: 9 }).slice(2, 4), ['no answer', 'p=0.5 seed 9']);
   t.same(faultRow({ id: 7, apiKey: 3, disconnect: true, nth: 3 })[3], 'nth 3');
+  t.same(faultRow({ id: 8, apiKey: 0, hold: true, held: 2 })[2], 'hold (2 held)');
+  t.same(faultRow({ id: 9, apiKey: 3, response: { controllerId: 5 } })[2], 'response {"controllerId":5}');
 });

@@ -155,6 +155,8 @@ export function faultRow(f: Record<string, unknown>): string[] {
   if (f['delayMs'] !== undefined) action.push(`delay ${String(f['delayMs'])}ms`);
   if (f['disconnect']) action.push('disconnect');
   if (f['noAnswer']) action.push('no answer');
+  if (f['hold']) action.push(`hold${typeof f['held'] === 'number' ? ` (${f['held']} held)` : ''}`);
+  if (f['response'] !== undefined) action.push(`response ${JSON.stringify(f['response'])}`);
   let trigger: string;
   if (f['always']) trigger = 'always';
   else if (f['nth'] !== undefined) trigger = `nth ${String(f['nth'])}`;

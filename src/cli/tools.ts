@@ -7,15 +7,15 @@
  *   sluice consume --topic T            records as lines (or --format, --json)
  *   sluice group list|describe|seek|delete
  *   sluice cluster info
- *   sluice fault add|list|clear|remove  faults over the admin endpoint (--admin, default 127.0.0.1:9644)
- *   sluice clock show|advance           the virtual clock over the admin endpoint
+ *   sluice fault add|list|clear|remove|release|wait   faults over the admin endpoint (--admin, default 127.0.0.1:9644)
+ *   sluice clock show|advance|pause|resume            the virtual clock over the admin endpoint
  *
  * Thin: parse, call src/client/, print (tables for people, --json for scripts). Loaded only for
  * these commands (src/cli/main.ts imports this module lazily), never on `sluice start`'s path.
  * Every failure is one line, `sluice: ...`, and exit code 1.
  */
 import type { Argv } from 'yargs';
-import { DEFAULT_ADMIN, adminCall } from '../client/admin-http.js';
+import { DEFAULT_ADMIN, adminCall, adminFailure, adminRequest } from '../client/admin-http.js';
 import {
   alterTopicConfig,
   createTopics,
@@ -350,6 +350,8 @@ async function faultAdd(
     'delay-ms'?: number;
     disconnect?: boolean;
     'no-answer'?: boolean;
+    hold?: boolean;
+    response?: string;
     times?: number;
     nth?: number;
     always?: boolean;
@@ -384,6 +386,14 @@ async function faultAdd(
   if (a.disconnect) spec['disconnect'] = true;
   if (a['no-answer']) spec['noAnswer'] = true;
   if (a.always) spec['always'] = true;
+  if (a.hold) spec['hold'] = true;
+  if (a.response !== undefined) {
+    try {
+      spec['response'] = JSON.parse(a.response) as unknown;
+    } catch (err) {
+      throw new ToolError(`--response is not JSON: ${(err as Error).message}`);
+    }
+  }
   const fault = (await adminCall(a.admin, 'POST', '/faults', spec, 'fault add')) as Record<string, unknown>;
   if (a.json) out(`${toJson(fault)}\n`);
   else out(`Armed fault ${String(fault['id'])}: ${faultRow(fault).slice(1, 4).join('; ')}\n`);
@@ -411,11 +421,34 @@ async function faultRemove(a: AdminArgs & { id: number }): Promise<void> {
 }
 
 async function adminCallAllow404(admin: string, path: string): Promise<boolean> {
-  const { adminRequest } = await import('../client/admin-http.js');
   const res = await adminRequest(admin, 'DELETE', path);
   if (res.status === 404) return false;
   if (res.status >= 200 && res.status < 300) return true;
-  throw new ToolError(`fault remove: the admin endpoint answered ${res.status}`);
+  throw adminFailure(admin, 'DELETE', path, res, 'fault remove');
+}
+
+async function faultRelease(a: AdminArgs & { id: number }): Promise<void> {
+  const id = parseCount(a.id, 'the fault id');
+  const res = (await adminCall(a.admin, 'POST', `/faults/${id}/release`, {}, 'fault release')) as { released?: number };
+  if (a.json) out(`${toJson(res)}\n`);
+  else out(`Released ${res.released ?? 0} request(s) held by fault ${id}\n`);
+}
+
+async function faultWait(a: AdminArgs & { id: number; 'timeout-ms': number }): Promise<void> {
+  const id = parseCount(a.id, 'the fault id');
+  const timeoutMs = parseCount(a['timeout-ms'], '--timeout-ms');
+  const res = await adminRequest(a.admin, 'POST', `/faults/${id}/wait`, { timeoutMs }, timeoutMs + 10_000);
+  if (res.status === 408) throw new ToolError(`fault ${id} held no request within ${timeoutMs} ms`);
+  if (res.status < 200 || res.status >= 300) throw adminFailure(a.admin, 'POST', `/faults/${id}/wait`, res, 'fault wait');
+  const body = res.body as { held?: number };
+  if (a.json) out(`${toJson(body)}\n`);
+  else out(`Fault ${id} holds ${body.held ?? 0} request(s)\n`);
+}
+
+async function clockPause(a: AdminArgs, op: 'pause' | 'resume'): Promise<void> {
+  const res = (await adminCall(a.admin, 'POST', `/clock/${op}`, {}, `clock ${op}`)) as { nowMs?: number; paused?: boolean };
+  if (a.json) out(`${toJson(res)}\n`);
+  else out(`${op === 'pause' ? 'Paused' : 'Resumed'} the clock at ${res.nowMs ?? '?'}\n`);
 }
 
 async function clockShow(a: AdminArgs): Promise<void> {
@@ -536,6 +569,8 @@ export function addToolCommands<T>(y: Argv<T>, run: (f: () => Promise<void>) => 
               .option('delay-ms', { type: 'number', describe: 'answer this much later' })
               .option('disconnect', { type: 'boolean', describe: 'close the connection' })
               .option('no-answer', { type: 'boolean', describe: 'never answer' })
+              .option('hold', { type: 'boolean', describe: 'hold the request until released (sluice fault release ID)' })
+              .option('response', { type: 'string', describe: 'answer with these response fields (JSON, laid over the API\'s answer)' })
               .option('times', { type: 'number', describe: 'fire on the next N matches (default 1)' })
               .option('nth', { type: 'number', describe: 'fire only on the Nth match' })
               .option('always', { type: 'boolean', describe: 'fire on every match' })
@@ -546,19 +581,28 @@ export function addToolCommands<T>(y: Argv<T>, run: (f: () => Promise<void>) => 
         )
         .command('list', 'armed faults with how often each matched and fired', (c) => adminOptions(c), (a) => run(() => faultList(a as never)))
         .command('clear', 'disarm every fault', (c) => adminOptions(c), (a) => run(() => faultClear(a as never)))
-        .command('remove <id>', 'disarm one fault', (c) => adminOptions(c).positional('id', { type: 'number', demandOption: true }), (a) => run(() => faultRemove(a as never)))
-        .demandCommand(1, 'say which: add, list, clear or remove'),
+        .command('remove <id>', 'disarm one fault (releasing what it holds)', (c) => adminOptions(c).positional('id', { type: 'number', demandOption: true }), (a) => run(() => faultRemove(a as never)))
+        .command('release <id>', 'let the requests a --hold fault holds go on', (c) => adminOptions(c).positional('id', { type: 'number', demandOption: true }), (a) => run(() => faultRelease(a as never)))
+        .command(
+          'wait <id>',
+          'return once a --hold fault holds a request',
+          (c) => adminOptions(c).positional('id', { type: 'number', demandOption: true }).option('timeout-ms', { type: 'number', default: 30_000 }),
+          (a) => run(() => faultWait(a as never)),
+        )
+        .demandCommand(1, 'say which: add, list, clear, remove, release or wait'),
     )
     .command('clock', 'the broker\'s virtual clock, over its admin endpoint: show, advance', (k) =>
       k
         .command('show', 'the clock\'s mode and time', (c) => adminOptions(c), (a) => run(() => clockShow(a as never)))
+        .command('pause', 'stop a virtual clock flowing with wall time', (c) => adminOptions(c), (a) => run(() => clockPause(a as never, 'pause')))
+        .command('resume', 'let a paused virtual clock flow again', (c) => adminOptions(c), (a) => run(() => clockPause(a as never, 'resume')))
         .command(
           'advance <duration>',
           'move a virtual clock forward (e.g. 45s, 8d, 691200000); returns when everything due has run',
           (c) => adminOptions(c).positional('duration', { type: 'string', demandOption: true }),
           (a) => run(() => clockAdvance(a as never)),
         )
-        .demandCommand(1, 'say which: show or advance'),
+        .demandCommand(1, 'say which: show, advance, pause or resume'),
     );
 }
 

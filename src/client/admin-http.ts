@@ -67,9 +67,15 @@ export function adminRequest(address: string, method: string, path: string, payl
 export async function adminCall(address: string, method: string, path: string, payload?: unknown, what = `${method} ${path}`): Promise<unknown> {
   const res = await adminRequest(address, method, path, payload);
   if (res.status >= 200 && res.status < 300) return res.body;
+  throw adminFailure(address, method, path, res, what);
+}
+
+/** The one line for a non-2xx answer. */
+export function adminFailure(address: string, method: string, path: string, res: AdminAnswer, what: string): ToolError {
   const error = typeof res.body === 'object' && res.body !== null && 'error' in res.body ? String((res.body as { error: unknown }).error) : typeof res.body === 'string' ? res.body.trim() : '';
-  if (res.status === 404 && !/^\/faults\/\d+$/.test(path)) {
-    throw new ToolError(`the admin endpoint at ${address} has no ${method} ${path.split('?')[0]}: this broker does not serve ${what} (an older sluice?)`);
+  // A route the endpoint lacks answers 404 "no METHOD /path; ..." (or nothing); other 404s carry their own error.
+  if (res.status === 404 && (error === '' || /^no (GET|POST|DELETE|PUT) /.test(error))) {
+    return new ToolError(`the admin endpoint at ${address} has no ${method} ${path.split('?')[0]}: this broker does not serve ${what} (an older sluice?)`);
   }
-  throw new ToolError(`${what}: the admin endpoint answered ${res.status}${error ? `: ${error}` : ''}`);
+  return new ToolError(`${what}: the admin endpoint answered ${res.status}${error ? `: ${error}` : ''}`);
 }
