@@ -41,7 +41,7 @@ export interface ProduceSummary {
   records: number;
   bytes: number;
   /** Per partition: records written and the first and last offsets assigned. */
-  partitions: Array<{ partition: number; records: number; firstOffset: string; lastOffset: string }>;
+  partitions: Array<{ partition: number; records: number; firstOffset: number; lastOffset: number }>;
   ms: number;
 }
 
@@ -162,7 +162,7 @@ export async function produceLines(client: KafkaClient, input: Readable, opts: P
     topic: opts.topic,
     records: acknowledged,
     bytes,
-    partitions: [...stats.entries()].sort((a, b) => a[0] - b[0]).map(([partition, s]) => ({ partition, records: s.records, firstOffset: String(s.first), lastOffset: String(s.last) })),
+    partitions: [...stats.entries()].sort((a, b) => a[0] - b[0]).map(([partition, s]) => ({ partition, records: s.records, firstOffset: Number(s.first), lastOffset: Number(s.last) })),
     ms: Date.now() - started,
   };
 }
