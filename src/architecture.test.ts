@@ -12,10 +12,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const SRC = resolve(here, '../../src');
 
 /**
- * Layers from the top; a module may import its own layer and those below it. `protocol`,
+ * Layers from the top; a module may import its own layer and those below it. `client` is the
+ * tools' Kafka client (src/cli/tools.ts), a user of the wire like any other client, above the broker. `protocol`,
  * `config`, `logger` and `control` serve every layer.
  */
-const LAYERS: readonly string[][] = [['cli'], ['index.ts', 'cluster.ts'], ['broker.ts', 'forwarding.ts', 'txn-marker-channel.ts', 'admin', 'net'], ['api'], ['group', 'txn', 'auth'], ['replica'], ['metadata'], ['log'], ['native']];
+const LAYERS: readonly string[][] = [['cli'], ['client'], ['index.ts', 'cluster.ts'], ['broker.ts', 'forwarding.ts', 'txn-marker-channel.ts', 'admin', 'net'], ['api'], ['group', 'txn', 'auth'], ['replica'], ['metadata'], ['log'], ['native']];
 const SHARED = new Set(['protocol', 'config', 'logger.ts', 'control']);
 
 function rankOf(top: string): number | 'shared' {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `sluice` command: start, cluster, format, certs, random-uuid. Thin: parse, call, print.
+ * The `sluice` command: start, cluster, format, certs, random-uuid, and the tools for daily work
+ * against any Kafka-protocol broker (topic, produce, consume, group, cluster info, fault, clock:
+ * src/cli/tools.ts, imported only when yargs parses). Thin: parse, call, print.
  * A bad flag, value or config file prints one line saying what to fix and exits 1; so does any
  * other failure to start (an unreadable data directory, a corrupt meta.properties or log, too
  * few file descriptors): one line naming the error, never a stack trace (SLUICE_DEBUG=1 adds it).
@@ -266,7 +268,17 @@ function otherListeners(broker: Broker): string {
 /** Everything but the fast path: the full command line through yargs, loaded only now. */
 async function parseWithYargs(argv: string[]): Promise<void> {
   const { default: yargs } = await import('yargs');
-  await yargs(argv)
+  const tools = await import('./tools.js');
+  const run = async (f: () => Promise<void>): Promise<void> => {
+    try {
+      await f();
+    } catch (err) {
+      failWith('', err);
+    }
+  };
+  // `sluice cluster --brokers N` starts a local cluster; `sluice cluster info` describes a running one.
+  if (argv[0] === 'cluster' && argv[1] === 'info') return run(() => tools.clusterInfoCommand(argv.slice(2), run));
+  const builtIn = yargs(argv)
     .scriptName('sluice')
     .strict()
     .command(
@@ -282,7 +294,7 @@ async function parseWithYargs(argv: string[]): Promise<void> {
     )
     .command(
       'cluster',
-      'start a cluster on this machine: one combined broker+controller node and brokers-1 broker-only nodes, each its own process',
+      'start a cluster on this machine: one combined broker+controller node and brokers-1 broker-only nodes, each its own process (`sluice cluster info --brokers host:port` describes a running cluster)',
       (y) =>
         y
           .option('brokers', { type: 'number', demandOption: true, describe: 'how many brokers (the first also runs the controller)' })
@@ -338,8 +350,10 @@ async function parseWithYargs(argv: string[]): Promise<void> {
     )
     .command('random-uuid', 'print a new random cluster id', {}, () => {
       process.stdout.write(`${randomUuidString()}\n`);
-    })
-    .demandCommand(1, 'say which command: start, cluster, format, certs or random-uuid')
+    });
+  await tools
+    .addToolCommands(builtIn, run)
+    .demandCommand(1, 'say which command: start, cluster, format, certs, random-uuid, topic, produce, consume, group, cluster info, fault or clock')
     .fail((msg, err) => fail(msg ?? err?.message ?? 'bad arguments; see sluice --help'))
     .help()
     .parseAsync();

@@ -119,14 +119,15 @@ export class NodeClient {
   /**
    * Sends `body` and resolves with the decoded response. Rejects with NodeUnavailableError,
    * RequestTimeoutError or UnsupportedVersionError; never with a protocol-level error code (those
-   * are in the response).
+   * are in the response). `body` may be a function of the version chosen, for a caller that speaks
+   * versions whose fields differ (the tools in src/client/).
    */
-  async request<Req, Res>(codec: ApiCodec<Req, Res>, body: Req, opts: { version?: number } = {}): Promise<Res> {
+  async request<Req, Res>(codec: ApiCodec<Req, Res>, body: Req | ((version: number) => Req), opts: { version?: number } = {}): Promise<Res> {
     await this.slot();
     try {
       const conn = await this.connection();
       const version = this.pickVersion(conn, codec, opts.version);
-      return await this.send(conn, codec, version, body);
+      return await this.send(conn, codec, version, typeof body === 'function' ? (body as (version: number) => Req)(version) : body);
     } finally {
       this.inFlight--;
       this.queue.shift()?.();
