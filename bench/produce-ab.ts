@@ -8,6 +8,7 @@
  *
  * Each round runs, for each build in alternating order: kcat producing 2,000,000 × 100 B and
  * 500,000 × 1 KiB records to a new 1-partition topic with acks=all (the e2e bench's kcat settings),
+ * and 50,000 × 100 B one record a request (the cost per request),
  * timed over kcat's whole run; broker CPU is the broker process's user + system time over the run
  * (/proc/PID/stat), per GB of record values. Both builds run with the addon they were built with
  * (SLUICE_NATIVE=auto). Prints medians and the ratio this/baseline.
@@ -29,11 +30,15 @@ const builds = [
   { name: 'this build', cli: CLI },
   { name: 'baseline', cli: baseline },
 ];
-const cases = [
-  { name: '100 B', records: 2_000_000, bytes: 100 },
-  { name: '1 KiB', records: 500_000, bytes: 1024 },
-];
 const PRODUCE_CONF = ['-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000', '-X', 'acks=all'];
+// One record a request, five in flight: what a build spends per request (issue 14's request log is
+// one entry per answered request) rather than per byte.
+const ONE_PER_REQUEST = ['-X', 'linger.ms=0', '-X', 'batch.num.messages=1', '-X', 'max.in.flight.requests.per.connection=5', '-X', 'acks=all'];
+const cases = [
+  { name: '100 B', records: 2_000_000, bytes: 100, conf: PRODUCE_CONF },
+  { name: '1 KiB', records: 500_000, bytes: 1024, conf: PRODUCE_CONF },
+  { name: '100 B, one a request', records: 50_000, bytes: 100, conf: ONE_PER_REQUEST },
+];
 
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -51,7 +56,7 @@ function kcat(args: string[]): Promise<number> {
 }
 
 function inputFile(c: (typeof cases)[number]): string {
-  const file = join(tmpdir(), `sluice-produce-ab-${c.bytes}.txt`);
+  const file = join(tmpdir(), `sluice-produce-ab-${c.bytes}-${c.records}.txt`);
   const line = 'x'.repeat(c.bytes) + '\n';
   writeFileSync(file, line.repeat(c.records));
   return file;
@@ -80,7 +85,7 @@ async function main(): Promise<void> {
           const topic = `ab-${n++}`;
           await createTopic(r.broker.port, topic, 1);
           const cpu0 = cpuSeconds(r.broker.pid);
-          const seconds = await kcat(['-b', r.broker.bootstrap, '-P', '-t', topic, '-l', files.get(c.name)!, ...PRODUCE_CONF]);
+          const seconds = await kcat(['-b', r.broker.bootstrap, '-P', '-t', topic, '-l', files.get(c.name)!, ...c.conf]);
           const cpu = cpuSeconds(r.broker.pid) - cpu0;
           const [end] = await endOffsets(r.broker.port, topic, 1);
           if (end !== BigInt(c.records)) throw new Error(`${r.name} ${c.name}: end offset ${end}, expected ${c.records}`);
