@@ -88,7 +88,13 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
     brokerSessionTimeoutMs: 3000,
     brokerHeartbeatIntervalMs: 500,
     racks: ['rack-a', 'rack-b', 'rack-c'],
-    overrides: ['group.initial.rebalance.delay.ms=0', 'offsets.topic.num.partitions=6', 'transaction.state.log.num.partitions=3', 'replica.lag.time.max.ms=5000'],
+    overrides: [
+      'group.initial.rebalance.delay.ms=0',
+      'offsets.topic.num.partitions=6',
+      'transaction.state.log.num.partitions=3',
+      'replica.lag.time.max.ms=5000',
+      'replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector',
+    ],
   });
   t.teardown(() => cluster.stop());
   const [n1, n2, n3] = cluster.nodes as [Cluster['nodes'][number], Cluster['nodes'][number], Cluster['nodes'][number]];
@@ -101,6 +107,30 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
       const md = await metadataAt(n.port, []);
       t.same(md.brokers.map((b) => [b.nodeId, b.rack]), [[1, 'rack-a'], [2, 'rack-b'], [3, 'rack-c']], `node ${n.nodeId}'s answer`);
     }
+  });
+
+  await t.test('fetching from the closest replica (KIP-392): kcat in rack-b reads from broker 2, kafkajs in rack-c from broker 3', async (t) => {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'near', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }] }] });
+    await until('every replica in the ISR', async () => (await leaderOf(n1.port, 'near')).isr.length === 3, 15_000);
+    const input = values('near', 50);
+    const produced = await run('kcat', ['-P', '-b', cluster.bootstrap, '-t', 'near', '-p', '0', '-X', 'acks=all'], { input: input.join('\n') + '\n', timeoutMs: 30_000 });
+    t.equal(produced.code, 0, produced.stderr);
+    const read = await run('kcat', ['-C', '-b', `127.0.0.1:${n1.port}`, '-t', 'near', '-p', '0', '-o', 'beginning', '-c', '50', '-e', '-X', 'client.rack=rack-b', '-X', 'client.id=near-kcat'], { timeoutMs: 30_000 });
+    t.equal(read.code, 0, read.stderr);
+    t.same(read.stdout.trim().split('\n'), input, 'kcat read every record');
+    const fetchesOn = async (n: typeof n1, clientId: string) =>
+      ((await http(n.adminPort!, 'GET', '/requests?limit=1000')) as Array<{ clientId: string | null; apiName: string; errorCode: number }>).filter((e) => e.clientId === clientId && e.apiName === 'Fetch');
+    t.ok((await fetchesOn(n2, 'near-kcat')).length > 0, 'kcat fetched from broker 2, the replica in its rack');
+    t.same((await fetchesOn(n3, 'near-kcat')).length, 0, 'and not from broker 3');
+    const consumer = kafkaFor(cluster, 'near-kafkajs').consumer({ groupId: 'near-g', rackId: 'rack-c', maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    t.teardown(() => consumer.disconnect());
+    await consumer.subscribe({ topic: 'near', fromBeginning: true });
+    const got: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void got.push(String(message.value)) });
+    await until('kafkajs read the 50 records', () => got.length >= 50, 30_000);
+    t.same(got, input, 'kafkajs read every record, in order');
+    t.ok((await fetchesOn(n3, 'near-kafkajs')).length > 0, 'kafkajs fetched from broker 3, the replica in its rack');
   });
 
   await t.test('the leader moved three times mid-produce: kafkajs, kcat and the Java client follow, nothing is lost', async (t) => {

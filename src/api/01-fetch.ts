@@ -26,7 +26,14 @@
  * high watermark and the ISR (replica/partition.ts). A replica id that is not one of the
  * partition's replicas gets UNKNOWN_LEADER_EPOCH with a leader epoch, NOT_LEADER_OR_FOLLOWER
  * without (Kafka's followerReplicaOrThrow). A partition this broker holds but does not lead is
- * NOT_LEADER_OR_FOLLOWER for everyone (no fetching from followers, KIP-392).
+ * NOT_LEADER_OR_FOLLOWER for followers and for consumers below v11.
+ *
+ * Fetching from the closest replica (KIP-392): a consumer at v11+ (which sends its rack) may read
+ * from a follower, up to the follower's high watermark (or last stable offset), as Kafka serves
+ * it. With replica.selector.class set to Kafka's RackAwareReplicaSelector, the leader answers a
+ * consumer in another rack, when an in-sync follower in the consumer's rack holds the offset, with
+ * that follower as preferred_read_replica, no records and at once (Partition.preferredReadReplica);
+ * the client then fetches there.
  * Leader epochs (KIP-320, KIP-595): current_leader_epoch newer than the partition's is
  * UNKNOWN_LEADER_EPOCH; from v12 a last_fetched_epoch whose end here lies before the fetch offset
  * is answered with diverging_epoch (that epoch's end) and no records, so the fetcher truncates;
@@ -72,6 +79,13 @@ function emptyPartition(partitionIndex: number, errorCode: number, highWatermark
   };
 }
 
+/** Kafka's RackAwareReplicaSelector is configured (replica.selector.class); else consumers read from leaders only. */
+export const RACK_AWARE_REPLICA_SELECTOR = 'org.apache.kafka.common.replica.RackAwareReplicaSelector';
+
+function rackAwareSelector(b: BrokerServices): boolean {
+  return b.config.get('replica.selector.class') === RACK_AWARE_REPLICA_SELECTOR;
+}
+
 interface ReadResult {
   response: FetchResponse;
   bytes: number;
@@ -101,6 +115,9 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
   // A follower's fetch (a broker's node id) reads to the log end and reports its position.
   const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
   const fromFollower = replicaId >= 0;
+  // KIP-392: the client's rack, and the rack of each broker, when the leader picks a read replica.
+  const clientRack = !fromFollower && ctx.apiVersion >= 11 && rackAwareSelector(b) ? req.rackId : '';
+  const rackOf = (id: number): string | null => b.image.brokers.get(id)?.rack ?? (id === b.nodeId ? b.config.get('broker.rack') || null : null);
   const responses = req.topics.map((ft) => ({
     topic: ft.topic,
     topicId: ft.topicId,
@@ -115,7 +132,7 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
         // Kafka answers a partition it does not know with an empty (not null) aborted list.
         return { ...emptyPartition(fp.partition, b.replicas.notHostedError(ft.topic, fp.partition)), abortedTransactions: [] };
       }
-      if (!partition.isLeader) {
+      if (!partition.isLeader && (fromFollower || ctx.apiVersion < 11)) {
         hasError = true;
         return emptyPartition(fp.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
       }
@@ -134,6 +151,13 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
       if (fp.currentLeaderEpoch >= 0 && fp.currentLeaderEpoch < partition.leaderEpoch) {
         hasError = true;
         return emptyPartition(fp.partition, ErrorCode.FENCED_LEADER_EPOCH);
+      }
+      const preferred = clientRack === '' ? null : partition.preferredReadReplica(fp.fetchOffset, clientRack, rackOf, Date.now());
+      if (preferred !== null) {
+        // Answered at once, with no records: the client moves to that replica (Kafka's readFromLog).
+        hasError = true;
+        const { highWatermark, logStartOffset, lastStableOffset } = partition;
+        return { ...emptyPartition(fp.partition, ErrorCode.NONE, highWatermark, logStartOffset), lastStableOffset, preferredReadReplica: preferred };
       }
       const limit = Math.min(Math.max(fp.partitionMaxBytes, 0), budget);
       let read;

@@ -185,6 +185,15 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
 export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'node.id', type: 'int', default: '1', check: atLeast(0) },
   { name: 'broker.rack', type: 'string', default: null },
+  {
+    name: 'replica.selector.class',
+    type: 'string',
+    default: null,
+    check: (v) =>
+      v === '' || v === 'org.apache.kafka.common.replica.RackAwareReplicaSelector'
+        ? null
+        : `Sluice has Kafka's org.apache.kafka.common.replica.RackAwareReplicaSelector only (or none: consumers read from leaders); got ${v}`,
+  },
   { name: 'process.roles', type: 'list', default: 'broker,controller', check: listOf('broker', 'controller') },
   { name: 'listeners', type: 'list', default: 'PLAINTEXT://127.0.0.1:9092' },
   { name: 'advertised.listeners', type: 'list', default: null },

@@ -187,6 +187,28 @@ export class Partition {
     return this.isLeader && this.maybeIncrementHighWatermark();
   }
 
+  /**
+   * KIP-392: the replica a consumer in `clientRack` should fetch from instead of this leader, or
+   * null for the leader itself. Kafka's RackAwareReplicaSelector over what
+   * ReplicaManager.findPreferredReadReplica offers it: the leader and the in-sync followers that
+   * hold `fetchOffset`; among those in the client's rack, the leader when it is one (or when none
+   * is), else the most caught up (highest log end, then most recently caught up, then highest id).
+   */
+  preferredReadReplica(fetchOffset: bigint, clientRack: string, rackOf: (brokerId: number) => string | null, nowMs: number): number | null {
+    if (!this.isLeader || clientRack === '' || rackOf(this.localNodeId) === clientRack) return null;
+    let best: { id: number; logEndOffset: bigint; sinceCaughtUpMs: number } | null = null;
+    for (const [id, f] of this.followers) {
+      if (!this.isr.includes(id) || f.logEndOffset < fetchOffset || f.logStartOffset > fetchOffset || rackOf(id) !== clientRack) continue;
+      const c = { id, logEndOffset: f.logEndOffset, sinceCaughtUpMs: nowMs - f.lastCaughtUpTimeMs };
+      const better =
+        best === null ||
+        c.logEndOffset > best.logEndOffset ||
+        (c.logEndOffset === best.logEndOffset && (c.sinceCaughtUpMs < best.sinceCaughtUpMs || (c.sinceCaughtUpMs === best.sinceCaughtUpMs && c.id > best.id)));
+      if (better) best = c;
+    }
+    return best?.id ?? null;
+  }
+
   /** The leader's view of its followers, for a log line: "hw H, leo L, isr [..], follower 2 at X (fetched N ms ago)". */
   describeReplication(nowMs = Date.now()): string {
     const followers = [...this.followers].map(([id, f]) => `follower ${id} at ${f.logEndOffset} (fetched ${f.lastFetchTimeMs === 0 ? 'never' : `${nowMs - f.lastFetchTimeMs} ms ago`})`);

@@ -198,7 +198,10 @@ export class ReplicaFetcher {
         if (!checked.ok) throw new Error(`the leader sent a batch that fails its check: ${checked.message}`);
         this.replicas.appendAsFollower(topic, data.partitionIndex, batches, checked.batches, data.highWatermark);
       } else {
+        const before = p.highWatermark;
         p.followHighWatermark(data.highWatermark);
+        // Consumers reading from this follower (KIP-392) wait for its high watermark to move.
+        if (p.highWatermark !== before) this.replicas.partitionChanged(topic, data.partitionIndex);
       }
     } catch (e) {
       if (!(e instanceof LogStorageError)) this.onError(`replicating ${topic}-${data.partitionIndex}: ${(e as Error).message}`);
