@@ -39,10 +39,10 @@ function produce(acks: number, value: string, timeoutMs = 5000): Promise<number>
     .then((r) => r.responses[0]!.partitionResponses[0]!.errorCode);
 }
 
-async function fetchAs(replicaId: number, fetchOffset: bigint, currentLeaderEpoch = -1): Promise<{ error: number; hw: bigint; bytes: number }> {
+async function fetchAs(replicaId: number, fetchOffset: bigint, currentLeaderEpoch = -1, version = 12): Promise<{ error: number; hw: bigint; bytes: number }> {
   const req: FetchRequest = { ...fetchRequest('rep', 0, fetchOffset), replicaId };
   req.topics[0]!.partitions[0]!.currentLeaderEpoch = currentLeaderEpoch;
-  const p = (await (replicaId >= 0 ? follower : c).request(Fetch, 12, req)).responses[0]!.partitions[0]!;
+  const p = (await (replicaId >= 0 ? follower : c).request(Fetch, version, req)).responses[0]!.partitions[0]!;
   return { error: p.errorCode, hw: p.highWatermark, bytes: p.records?.length ?? 0 };
 }
 
@@ -86,7 +86,9 @@ t.test('a fetch naming a node that is no replica', async (t) => {
 t.test('once another broker leads, this one refuses what only a leader serves', async (t) => {
   assign(FOLLOWER, 2);
   t.equal(await produce(1, 'd'), ErrorCode.NOT_LEADER_OR_FOLLOWER, 'Produce');
-  t.equal((await fetchAs(-1, 0n)).error, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'Fetch');
+  t.equal((await fetchAs(-1, 0n, -1, 10)).error, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'Fetch below v11 (no client rack, no reading from followers)');
+  t.equal((await fetchAs(-1, 0n)).error, ErrorCode.NONE, 'Fetch v12 from a consumer: served by this follower (KIP-392)');
+  t.equal((await fetchAs(FOLLOWER, 0n)).error, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'a replica\'s Fetch: only the leader serves it');
   const lo = await c.request(ListOffsets, 7, { replicaId: -1, isolationLevel: 0, timeoutMs: 1000, topics: [{ name: 'rep', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }] });
   t.equal(lo.topics[0]!.partitions[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER, 'ListOffsets');
   const ofle = await c.request(OffsetForLeaderEpoch, 4, { replicaId: -1, topics: [{ topic: 'rep', partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 1 }] }] });
