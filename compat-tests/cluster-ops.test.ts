@@ -131,6 +131,13 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
     await until('kafkajs read the 50 records', () => got.length >= 50, 30_000);
     t.same(got, input, 'kafkajs read every record, in order');
     t.ok((await fetchesOn(n3, 'near-kafkajs')).length > 0, 'kafkajs fetched from broker 3, the replica in its rack');
+    // A test names the read replica itself, whatever the client's rack (librdkafka mock's partition_set_follower).
+    t.same(await http(n1.adminPort!, 'POST', '/cluster/read-replica', { topic: 'near', partition: 0, broker: 3 }), { topic: 'near', partition: 0, readReplica: 3 });
+    const named = await run('kcat', ['-C', '-b', `127.0.0.1:${n1.port}`, '-t', 'near', '-p', '0', '-o', 'beginning', '-c', '50', '-e', '-X', 'client.id=named-kcat'], { timeoutMs: 30_000 });
+    t.same(named.stdout.trim().split('\n'), input, `kcat with no rack read every record: ${named.stderr.slice(-300)}`);
+    t.ok((await fetchesOn(n3, 'named-kcat')).length > 0, 'from broker 3, the replica the test named');
+    await http(n1.adminPort!, 'POST', '/cluster/read-replica', { topic: 'near', partition: 0, broker: null });
+    await t.rejects(http(n1.adminPort!, 'POST', '/cluster/read-replica', { topic: 'near', partition: 0, broker: 9 }), /holds no replica/);
   });
 
   await t.test('the leader moved three times mid-produce: kafkajs, kcat and the Java client follow, nothing is lost', async (t) => {

@@ -503,6 +503,25 @@ export class Broker implements BrokerServices, ClusterOps {
     this.log.info(`test control: broker ${this.nodeId} is up again`);
   }
 
+  /**
+   * The read replica this leader names to consumers at Fetch v11+ for a partition, whatever their
+   * rack (librdkafka mock's partition_set_follower, kfake's SetFollowers): a replica of the
+   * partition that then serves their fetches; null goes back to the rack-aware choice.
+   */
+  setReadReplica(topic: string, partition: number, brokerId: number | null): { topic: string; partition: number; readReplica: number | null } {
+    const p = this.replicas.getPartition(topic, partition);
+    if (!p) throw new ClusterOpError(`${topic}-${partition} is not held here`, 404);
+    if (!p.isLeader) throw new ClusterOpError(`this broker does not lead ${topic}-${partition}: set its read replica on broker ${p.leaderId}`);
+    const key = `${topic}\u0000${partition}`;
+    if (brokerId === null) this.readReplicas.delete(key);
+    else if (!p.replicas.includes(brokerId)) throw new ClusterOpError(`broker ${brokerId} holds no replica of ${topic}-${partition} (replicas ${p.replicas.join(', ')})`);
+    else this.readReplicas.set(key, brokerId);
+    return { topic, partition, readReplica: brokerId };
+  }
+
+  /** Read replicas set by a test (setReadReplica), by topic and partition. */
+  readonly readReplicas = new Map<string, number>();
+
   hideBroker(brokerId: number, hidden: boolean): number[] {
     if (!Number.isInteger(brokerId) || brokerId < 0) throw new ClusterOpError('broker must be a non-negative integer', 400);
     if (hidden) this.hiddenBrokers.add(brokerId);

@@ -97,6 +97,8 @@ export interface RunningBroker {
   clearApiVersions(): KafkaVersionView;
   /** Every partition with another live in-sync replica gets one of them as leader (seeded). */
   shuffleLeaders(seed?: number): MovedLeader[];
+  /** Names the replica consumers (Fetch v11+) read a partition from, on its leader; null undoes it (KIP-392). */
+  setReadReplica(topic: string, partition: number, brokerId: number | null): { topic: string; partition: number; readReplica: number | null };
   /** Retention, and a log cleaner pass, now (at the clock's time). */
   applyRetention(): number;
   compact(): { partitionsCleaned: number; recordsRead: number; recordsKept: number; durationMs: number };
@@ -140,6 +142,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     setApiVersions: (apiKey, range) => broker.setApiVersions(apiKey, range),
     clearApiVersions: () => broker.clearApiVersions(),
     shuffleLeaders: (seed) => broker.shuffleLeaders(seed),
+    setReadReplica: (topic, partition, brokerId) => broker.setReadReplica(topic, partition, brokerId),
     applyRetention: () => broker.applyRetentionNow(),
     compact: () => broker.compactNow(),
     kafka4Notes: broker.kafka4Notes,

@@ -12,6 +12,8 @@
  *   PUT  /kafka-version {"version": "2.8"}         advertise that release's ranges ({"version": null}: Sluice's own)
  *   PUT  /api-versions {"apiKey": 3, "minVersion": 0, "maxVersion": 9}   one API's range over the release's
  *        ({"apiKey": 3, "disabled": true}: not advertised, its requests close the connection); DELETE /api-versions: none
+ *   POST /cluster/read-replica {"topic": "t", "partition": 0, "broker": 2}   consumers (Fetch v11+) told to read
+ *        there (KIP-392's preferred read replica), on the partition's leader; {"broker": null} undoes it
  *   POST /cluster/shuffle-leaders {"seed": 7}     every partition with another live ISR member gets a new leader
  *   POST /log/retention, POST /log/compact        retention / a cleaner pass now, at the clock's time
  *   GET  /kafka4-notes                            [{"clientId", "clientSoftware", "clientSoftwareVersion", "notes": [...]}]
@@ -115,6 +117,14 @@ async function route(ops: ClusterOps, method: string, path: string, body: () => 
   }
   if (path === '/api-versions' && method === 'DELETE') {
     send(res, 200, ops.clearApiVersions());
+    return true;
+  }
+  if (path === '/cluster/read-replica' && method === 'POST') {
+    const ex = '{"topic": "t", "partition": 0, "broker": 2} (broker null: back to the rack-aware choice)';
+    const b = object(await body(), ex);
+    only(b, ['topic', 'partition', 'broker']);
+    if (typeof b['topic'] !== 'string') throw new ConfigError(`"topic" is a topic name, e.g. ${ex}`);
+    send(res, 200, ops.setReadReplica(b['topic'], int(b, 'partition', ex), b['broker'] === null ? null : int(b, 'broker', ex)));
     return true;
   }
   if (path === '/cluster/shuffle-leaders' && method === 'POST') {

@@ -33,7 +33,8 @@
  * it. With replica.selector.class set to Kafka's RackAwareReplicaSelector, the leader answers a
  * consumer in another rack, when an in-sync follower in the consumer's rack holds the offset, with
  * that follower as preferred_read_replica, no records and at once (Partition.preferredReadReplica);
- * the client then fetches there.
+ * the client then fetches there. A test may name the read replica of a partition (setReadReplica,
+ * POST /cluster/read-replica) for every consumer at v11+, whatever its rack.
  * Leader epochs (KIP-320, KIP-595): current_leader_epoch newer than the partition's is
  * UNKNOWN_LEADER_EPOCH; from v12 a last_fetched_epoch whose end here lies before the fetch offset
  * is answered with diverging_epoch (that epoch's end) and no records, so the fetcher truncates;
@@ -117,6 +118,7 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
   const fromFollower = replicaId >= 0;
   // KIP-392: the client's rack, and the rack of each broker, when the leader picks a read replica.
   const clientRack = !fromFollower && ctx.apiVersion >= 11 && rackAwareSelector(b) ? req.rackId : '';
+  const named = !fromFollower && ctx.apiVersion >= 11 && (b.readReplicas?.size ?? 0) > 0 ? b.readReplicas! : null;
   const rackOf = (id: number): string | null => b.image.brokers.get(id)?.rack ?? (id === b.nodeId ? b.config.get('broker.rack') || null : null);
   const responses = req.topics.map((ft) => ({
     topic: ft.topic,
@@ -152,7 +154,8 @@ function readPartitions(b: BrokerServices, req: FetchRequest, ctx: RequestContex
         hasError = true;
         return emptyPartition(fp.partition, ErrorCode.FENCED_LEADER_EPOCH);
       }
-      const preferred = clientRack === '' ? null : partition.preferredReadReplica(fp.fetchOffset, clientRack, rackOf, Date.now());
+      const set = partition.isLeader ? named?.get(partitionKey(ft.topic, fp.partition)) : undefined;
+      const preferred = set !== undefined && set !== b.nodeId ? set : clientRack === '' ? null : partition.preferredReadReplica(fp.fetchOffset, clientRack, rackOf, Date.now());
       if (preferred !== null) {
         // Answered at once, with no records: the client moves to that replica (Kafka's readFromLog).
         hasError = true;

@@ -33,6 +33,8 @@ export interface BrokerServices {
   readonly observer: Observer;
   /** KIP-896 notes per client (control/kafka4-notes.ts); the connections report every request's version. */
   readonly kafka4Notes?: Kafka4Notes;
+  /** Read replicas a test named for partitions this broker leads (topic\0partition -> broker; KIP-392). */
+  readonly readReplicas?: ReadonlyMap<string, number>;
   /** Brokers left out of Metadata, DescribeCluster and FindCoordinator answers (a test hid them). */
   readonly hiddenBrokers?: ReadonlySet<number>;
   /** Where clients of one listener reach this broker; null for a listener it does not have. */

@@ -61,6 +61,7 @@ export interface ClusterOps {
   setApiVersions(apiKey: number, range: { minVersion: number; maxVersion: number } | null): KafkaVersionView;
   clearApiVersions(): KafkaVersionView;
   shuffleLeaders(seed?: number): MovedLeader[];
+  setReadReplica(topic: string, partition: number, brokerId: number | null): { topic: string; partition: number; readReplica: number | null };
   applyRetentionNow(): number;
   compactNow(): { partitionsCleaned: number; recordsRead: number; recordsKept: number; durationMs: number };
   readonly kafka4Notes: Kafka4Notes;
