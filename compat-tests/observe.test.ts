@@ -13,6 +13,7 @@ import t from 'tap';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { startBroker } from '../src/index.js';
 import { ErrorCode } from '../src/protocol/errors.js';
+import type { PartitionStateView } from '../src/admin/partitions.js';
 import { freePortRun, requireTool, run, spawnBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
 
 let broker: BrokerProcess;
@@ -55,20 +56,7 @@ interface Entry {
   notes: string[];
 }
 
-interface PartitionView {
-  topic: string;
-  partition: number;
-  leader: number;
-  leaderEpoch: number;
-  isr: number[];
-  replicas: number[];
-  logStartOffset: number;
-  highWatermark: number;
-  lastStableOffset: number;
-  logEndOffset: number;
-  sizeBytes: number;
-  segments: number;
-}
+type PartitionView = PartitionStateView;
 
 const kafkaFor = (port: number, clientId: string): Kafka => new Kafka({ clientId, brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { initialRetryTime: 50, retries: 8 } });
 
