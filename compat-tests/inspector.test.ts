@@ -138,7 +138,9 @@ t.test('GET / is one self-contained page with a nonce-only script policy', async
 
 t.test('the page shows the topic, the group with its lag, the open transaction and the fault', async (t) => {
   await page.goto(`${admin}/`);
-  await page.waitForFunction('Number(document.body.dataset.updates || 0) >= 1');
+  // Polled with evaluate (CDP, exempt from the page's CSP): waitForFunction with an expression
+  // evals it inside the page after its first try, which the page's CSP (rightly) refuses.
+  await until('the page rendered once', async () => Number(await page.evaluate('document.body.dataset.updates || 0')) >= 1, 15_000);
   t.same(pageErrors, [], 'no script errors');
 
   const orders = await topicRow(TOPIC);
