@@ -1,9 +1,10 @@
 /**
- * Fault injection (issue 14, first part) through real clients: a `sluice start --admin-port`
- * process driven over HTTP (POST/GET/DELETE /faults) and an embedded broker driven in process
- * (`startBroker().faults`). kafkajs, librdkafka (kcat), the Java client and franz-go each see exactly the injected error, delay, disconnect or
- * silence, and nothing else is disturbed: a refused Produce appends nothing, other connections and
- * APIs go on.
+ * Fault injection (issue 14) through real clients: a `sluice start --admin-port` process driven
+ * over HTTP (POST/GET/DELETE /faults, /faults/<id>/wait|release) and an embedded broker driven in
+ * process (`startBroker().faults`). kafkajs, librdkafka (kcat), the Java client and franz-go each
+ * see exactly the injected error, delay, disconnect, silence, hold or made-up answer, before or
+ * after the request took effect, and nothing else is disturbed: a refused Produce appends nothing,
+ * other connections and APIs go on.
  */
 import t from 'tap';
 import { Kafka, logLevel } from 'kafkajs';
