@@ -12,7 +12,7 @@ import { startBroker } from '../src/index.js';
 import { buildRecordBatch } from '../src/log/record-batch.js';
 import { ErrorCode } from '../src/protocol/errors.js';
 import { ApiVersions, CreateTopics, DescribeGroups, Fetch, ListOffsets, Metadata, Produce } from '../src/protocol/generated/index.js';
-import { freePortRun, requireTool, run, spawnBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
+import { requireTool, run, spawnBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
 import { fetchRequest, RawClient, requestFrame } from './raw-client.js';
 import { franzDriver, javaDriver } from './client-drivers.js';
 import { driverRun } from './newest-clients.js';
@@ -22,9 +22,8 @@ let admin = '';
 const data = tmpDataDir('sluice-faults-');
 
 t.before(async () => {
-  const adminPort = await freePortRun(1);
-  broker = await spawnBroker({ dataDir: data.dir, args: ['--admin-port', String(adminPort)] });
-  admin = `http://127.0.0.1:${adminPort}`;
+  broker = await spawnBroker({ dataDir: data.dir, admin: true });
+  admin = broker.adminUrl!;
 });
 t.teardown(async () => {
   await broker?.stop();

@@ -38,6 +38,8 @@ export interface BrokerProcess {
   kill9(): Promise<void>;
   /** Resident set size in KiB, from /proc. */
   rssKiB(): number;
+  /** "http://127.0.0.1:P" of the admin endpoint (spawnBroker's `admin`), else null. */
+  readonly adminUrl: string | null;
 }
 
 /**
@@ -54,8 +56,12 @@ export async function spawnBroker(opts: {
   openFilesMax?: number;
   /** Another build's bundle (benchmarks comparing builds). */
   cli?: string;
+  /** Serve the admin endpoint on a free port (`--admin-port`); its address is `adminUrl`. */
+  admin?: boolean;
 }): Promise<BrokerProcess> {
-  const command = [process.execPath, opts.cli ?? CLI, 'start', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...(opts.args ?? [])];
+  const adminPort = opts.admin ? await freePortRun(1) : null;
+  const adminArgs = adminPort === null ? [] : ['--admin-port', String(adminPort)];
+  const command = [process.execPath, opts.cli ?? CLI, 'start', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, ...adminArgs, ...(opts.args ?? [])];
   // `openFilesMax`: the broker runs under `ulimit -n`; exec keeps the PID the broker's own.
   const [file, ...args] = opts.openFilesMax === undefined ? command : ['/bin/sh', '-c', `ulimit -n ${opts.openFilesMax} && exec "$0" "$@"`, ...command];
   const proc = spawn(file!, args, {
@@ -85,6 +91,7 @@ export async function spawnBroker(opts: {
     port,
     bootstrap: `127.0.0.1:${port}`,
     dataDir: opts.dataDir,
+    adminUrl: adminPort === null ? null : `http://127.0.0.1:${adminPort}`,
     pid: proc.pid!,
     proc,
     output: () => out,

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type Producer, type Transaction } from 'kafkajs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePortRun, ROOT, spawnBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
+import { ROOT, spawnBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HOSTILE_CLIENT_ID = '<img src=x onerror=alert(1)>';
@@ -38,9 +38,8 @@ let txn: Transaction;
 
 t.before(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
-  const adminPort = await freePortRun(1);
-  broker = await spawnBroker({ dataDir: data.dir, args: ['--admin-port', String(adminPort)] });
-  admin = `http://127.0.0.1:${adminPort}`;
+  broker = await spawnBroker({ dataDir: data.dir, admin: true });
+  admin = broker.adminUrl!;
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('dialog', (d) => {

@@ -14,16 +14,15 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { startBroker } from '../src/index.js';
 import { ErrorCode } from '../src/protocol/errors.js';
 import type { PartitionStateView } from '../src/admin/partitions.js';
-import { freePortRun, requireTool, run, spawnBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
+import { requireTool, run, spawnBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
 
 let broker: BrokerProcess;
 let admin = '';
 const data = tmpDataDir('sluice-observe-');
 
 t.before(async () => {
-  const adminPort = await freePortRun(1);
-  broker = await spawnBroker({ dataDir: data.dir, args: ['--admin-port', String(adminPort)] });
-  admin = `http://127.0.0.1:${adminPort}`;
+  broker = await spawnBroker({ dataDir: data.dir, admin: true });
+  admin = broker.adminUrl!;
 });
 t.teardown(async () => {
   await broker?.stop();

@@ -54,13 +54,12 @@ async function produceValues(kafka: Kafka, topic: string, n: number): Promise<vo
 
 t.test('over HTTP: sluice start --virtual-clock', async (t) => {
   const data = tmpDataDir('sluice-vclock-');
-  const adminPort = await freePortRun(1);
-  const broker: BrokerProcess = await spawnBroker({ dataDir: data.dir, args: ['--admin-port', String(adminPort), '--virtual-clock'] });
+  const broker: BrokerProcess = await spawnBroker({ dataDir: data.dir, admin: true, args: ['--virtual-clock'] });
   t.teardown(async () => {
     await broker.stop();
     data.remove();
   });
-  const admin = `http://127.0.0.1:${adminPort}`;
+  const admin = broker.adminUrl!;
   const advance = async (ms: number): Promise<{ nowMs: number; fired: number }> => {
     const res = await fetch(`${admin}/clock/advance`, { method: 'POST', body: JSON.stringify({ ms }) });
     if (res.status !== 200) throw new Error(`advance: ${res.status} ${await res.text()}`);
