@@ -51,7 +51,8 @@ export function topicMetadata(b: BrokerServices, t: TopicState, authorizedOperat
     topicId: t.topicIdBytes,
     isInternal: INTERNAL_TOPICS.has(t.name),
     partitions: t.partitions.map((p) => ({
-      // A hidden leader (a test hid its broker) is shown as Kafka shows a leader without an endpoint.
+      // A hidden leader (a test hid its broker) is shown as Kafka shows a leader it has no registration
+      // for (KRaftMetadataCache: LEADER_NOT_AVAILABLE, leader -1, the epoch kept).
       errorCode: p.leader < 0 || hidden(p.leader) ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
       partitionIndex: p.partition,
       leaderId: hidden(p.leader) ? -1 : p.leader,
