@@ -197,7 +197,7 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
     newLeader.close();
     t.equal(fenced.responses[0]!.partitions[0]!.errorCode, ErrorCode.FENCED_LEADER_EPOCH, 'a Fetch naming the previous leader epoch: FENCED_LEADER_EPOCH');
     // The Java client's log says it followed (NOT_LEADER_OR_FOLLOWER, then a metadata refresh), or it never met the old leader.
-    t.pass(`Java client stderr mentions of leadership: ${(javaWorker.stderr().match(/NOT_LEADER_OR_FOLLOWER|FENCED_LEADER_EPOCH/g) ?? []).length}`);
+    t.comment(`Java client stderr mentions of leadership: ${(javaWorker.stderr().match(/NOT_LEADER_OR_FOLLOWER|FENCED_LEADER_EPOCH/g) ?? []).length}`);
   });
 
   await t.test('shuffle leaders: every partition with another live in-sync replica gets a new leader, epoch bumped', async (t) => {
