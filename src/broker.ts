@@ -240,7 +240,7 @@ export class Broker implements BrokerServices, ClusterOps {
     this.logs = new LogManager(config.dataDir, io, config, log, clock);
     this.forgetReservedTopic(log);
     this.recordChecks = new RecordCheckPool(log);
-    this.replicas = new ReplicaManager(meta.nodeId, this.logs, this.recordChecks, log, clock);
+    this.replicas = new ReplicaManager(meta.nodeId, this.logs, this.recordChecks, log, clock, { fetchSessionCacheSlots: Number(config.get('max.incremental.fetch.session.cache.slots')) });
     this.replicas.metadataHas = (topic, partition) => (this.image.topicsByName.get(topic)?.partitions.length ?? 0) > partition && partition >= 0;
     this.observer.metrics.topicNameOf = (topicId) => this.image.topicsById.get(topicId.toString('base64url'))?.name;
     this.observer.metrics.topicExists = (name) => this.image.topicsByName.has(name);

@@ -70,7 +70,7 @@ t.test('ApiVersions advertises the minimums librdkafka and kafka-python need', a
   t.ok((byKey.get(0)?.maxVersion ?? 0) >= 8, 'Produce max >= 8 so kafka-python infers >= 2.1');
   t.equal(byKey.get(18)?.minVersion, 0);
   t.equal(byKey.get(3)?.minVersion, 0, 'Metadata v0 for kafka-python');
-  t.ok((byKey.get(1)?.maxVersion ?? 0) >= 11 && (byKey.get(1)?.maxVersion ?? 99) <= 12, 'Fetch without topic ids');
+  t.same([byKey.get(1)?.minVersion, byKey.get(1)?.maxVersion], [4, 18], 'Fetch 4-18, as Kafka 4.1');
   t.ok((byKey.get(2)?.minVersion ?? 9) <= 1, 'ListOffsets min <= 1');
   t.same([...byKey.keys()], [...byKey.keys()].sort((a, b) => a - b), 'sorted by key');
   const v0 = await c.request(ApiVersions, 0, { clientSoftwareName: '', clientSoftwareVersion: '' });
@@ -170,8 +170,10 @@ t.test('fetch out of range and unknown partitions answer with errors at once', a
   t.equal(res.responses[0]!.partitions[0]!.errorCode, 1, 'OFFSET_OUT_OF_RANGE');
   const unknown = await c.request(Fetch, 11, fetchReq('no-such-topic', 0, 0n, { maxWaitMs: 10000 }));
   t.equal(unknown.responses[0]!.partitions[0]!.errorCode, 3, 'UNKNOWN_TOPIC_OR_PARTITION');
-  const session = await c.request(Fetch, 11, fetchReq('oor', 0, 0n, { sessionId: 12345 }));
+  const session = await c.request(Fetch, 11, fetchReq('oor', 0, 0n, { sessionId: 12345, sessionEpoch: 1 }));
   t.equal(session.errorCode, 70, 'FETCH_SESSION_ID_NOT_FOUND for a session we never created');
+  const closing = await c.request(Fetch, 11, fetchReq('oor', 0, 0n, { sessionId: 12345 }));
+  t.same([closing.errorCode, closing.sessionId, closing.responses.length], [0, 0, 1], 'epoch -1 closes the session named, if any, and is answered sessionless');
 });
 
 t.test('segments roll by log.segment.bytes and reads cross them', async (t) => {

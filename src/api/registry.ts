@@ -29,6 +29,18 @@ export interface RequestContext {
    */
   takeResponseBytes(bytesMax: number): number;
   returnResponseBytes(bytes: number): void;
+  /**
+   * An injected error for chosen partitions that the handler applies itself (Fetch, whose fetch
+   * sessions decide which partitions a request reads; control/faults.ts). Absent normally.
+   */
+  readonly partitionFault?: PartitionFault;
+}
+
+/** An error a fault gives the partitions `only` picks; `after`: they are served first, then answered with it. */
+export interface PartitionFault {
+  readonly errorCode: number;
+  readonly after: boolean;
+  only(tp: { topic: string; partition: number }): boolean;
 }
 
 /**

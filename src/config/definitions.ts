@@ -194,6 +194,8 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
         ? null
         : `Sluice has Kafka's org.apache.kafka.common.replica.RackAwareReplicaSelector only (or none: consumers read from leaders); got ${v}`,
   },
+  // KIP-227 fetch sessions (replica/fetch-session.ts); capped by limits.fetchSessionCacheSlotsMax.
+  { name: 'max.incremental.fetch.session.cache.slots', type: 'int', default: '1000', check: atLeast(0) },
   { name: 'process.roles', type: 'list', default: 'broker,controller', check: listOf('broker', 'controller') },
   { name: 'listeners', type: 'list', default: 'PLAINTEXT://127.0.0.1:9092' },
   { name: 'advertised.listeners', type: 'list', default: null },

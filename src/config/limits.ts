@@ -57,6 +57,16 @@ export const limits = {
    * request is answered at once, REQUEST_TIMED_OUT for what is not yet replicated (retriable).
    */
   delayedProducesMax: 10_000,
+  /** Largest max.incremental.fetch.session.cache.slots honoured (fetch sessions, KIP-227; Kafka has no cap). */
+  fetchSessionCacheSlotsMax: 100_000,
+  /**
+   * Partitions one fetch session may hold, and all sessions together. Kafka bounds neither: a
+   * client naming topic ids the broker does not know could grow its session without end. A full
+   * fetch past them gets no session; an incremental one that would grow its session past them
+   * closes it (FETCH_SESSION_ID_NOT_FOUND), and the client goes back to full fetches.
+   */
+  fetchSessionPartitionsMax: 100_000,
+  fetchSessionPartitionsTotalMax: 1_000_000,
   /** Longest long poll honoured, whatever the client asks (ms). */
   fetchMaxWaitMsCap: 30_000,
   /** Largest Fetch response we build, whatever the client asks. */
@@ -195,5 +205,6 @@ export function checkLimits(l: typeof limits = limits): void {
   if (l.logFileHandlesMin < 6) fail('logFileHandlesMin < 6');
   if (l.leaderEpochEntriesMax < 1) fail('leaderEpochEntriesMax < 1: the cache must hold at least the latest epoch');
   if (l.requestLogEntriesMax < 1 || l.requestWaitersMax < 1) fail('the request log must hold an entry and admit a waiter');
+  if (l.fetchSessionPartitionsMax > l.fetchSessionPartitionsTotalMax) fail('one fetch session could hold more partitions than all sessions together');
   if (l.decompressWorkers < 0 || l.decompressQueueMax < 0) fail('decompression workers and queue must not be negative');
 }

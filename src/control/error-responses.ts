@@ -217,10 +217,18 @@ export function errorResponseFor(apiKey: number, request: unknown, errorCode: nu
 }
 
 /**
- * APIs a fault may fail for chosen partitions while the handler serves the rest. Fetch can be
- * split because Sluice keeps no fetch sessions (every Fetch is a full one, session id 0).
+ * APIs a fault may fail for chosen partitions while the handler serves the rest: Produce and
+ * ListOffsets are split here (`requestPart`, `mergeResponses`); Fetch is not, its handler applies
+ * the error (HANDLER_PARTITION_ERROR_APIS).
  */
 export const PARTITION_ERROR_APIS: ReadonlySet<number> = new Set([0, 1, 2]);
+
+/**
+ * APIs whose handler applies a chosen-partition error itself (RequestContext.partitionFault):
+ * Fetch, because a fetch session decides which partitions a request reads (an incremental fetch
+ * names only what changed), and the error must show in the session's answer.
+ */
+export const HANDLER_PARTITION_ERROR_APIS: ReadonlySet<number> = new Set([1]);
 
 type Pick = (tp: { topic: string; partition: number }) => boolean;
 
@@ -233,11 +241,6 @@ export function requestPart(apiKey: number, request: unknown, keep: Pick): unkno
     const req = request as ProduceRequest;
     const topicData = req.topicData.map((t) => ({ ...t, partitionData: t.partitionData.filter((p) => keep({ topic: t.name, partition: p.index })) })).filter((t) => t.partitionData.length > 0);
     return topicData.length > 0 ? { ...req, topicData } : null;
-  }
-  if (apiKey === 1) {
-    const req = request as FetchRequest;
-    const topics = req.topics.map((t) => ({ ...t, partitions: t.partitions.filter((p) => keep({ topic: t.topic, partition: p.partition })) })).filter((t) => t.partitions.length > 0);
-    return topics.length > 0 ? { ...req, topics } : null;
   }
   if (apiKey === 2) {
     const req = request as ListOffsetsRequest;
@@ -253,10 +256,6 @@ export function responsePart(apiKey: number, response: unknown, keep: Pick): unk
     const res = response as ProduceResponse;
     return { ...res, responses: res.responses.map((t) => ({ ...t, partitionResponses: t.partitionResponses.filter((p) => keep({ topic: t.name, partition: p.index })) })).filter((t) => t.partitionResponses.length > 0) };
   }
-  if (apiKey === 1) {
-    const res = response as FetchResponse;
-    return { ...res, responses: res.responses.map((t) => ({ ...t, partitions: t.partitions.filter((p) => keep({ topic: t.topic, partition: p.partitionIndex })) })).filter((t) => t.partitions.length > 0) };
-  }
   if (apiKey === 2) {
     const res = response as ListOffsetsResponse;
     return { ...res, topics: res.topics.map((t) => ({ ...t, partitions: t.partitions.filter((p) => keep({ topic: t.name, partition: p.partitionIndex })) })).filter((t) => t.partitions.length > 0) };
@@ -270,12 +269,6 @@ export function mergeResponses(apiKey: number, a: unknown, b: unknown): unknown 
     const x = a as ProduceResponse;
     const y = b as ProduceResponse;
     return { ...x, responses: joinTopics(x.responses, y.responses, (t) => t.name, (t) => t.partitionResponses, (t, ps) => ({ ...t, partitionResponses: ps })) };
-  }
-  if (apiKey === 1) {
-    // The served part's top-level fields (throttle, session) with both parts' topics.
-    const x = b as FetchResponse;
-    const y = a as FetchResponse;
-    return { ...x, responses: joinTopics(x.responses, y.responses, (t) => t.topic, (t) => t.partitions, (t, ps) => ({ ...t, partitions: ps })) };
   }
   if (apiKey === 2) {
     const x = a as ListOffsetsResponse;

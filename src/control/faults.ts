@@ -6,7 +6,11 @@
  *
  * An error for chosen partitions: a Produce, Fetch or ListOffsets fault with a topic or partition
  * matcher fails only the partitions it names, and the rest of the request is served as usual (one
- * partition's leader gone, the others fine). Other APIs get the error for the whole request.
+ * partition's leader gone, the others fine). Other APIs get the error for the whole request. A
+ * Fetch is not split: with fetch sessions (KIP-227) an incremental request names only what
+ * changed, so the fetch handler applies the error to the partitions it reads (`inHandler`), and
+ * the topic and partition matchers see the partitions of the request's session and the topic
+ * names of its topic ids (the connection gives them as `partitionsOf`).
  *
  * Before or after: by default a fault acts before the handler, so the request has no effect;
  * with `after` the handler runs and the fault acts on its answer (written, but the client hears it
@@ -25,7 +29,7 @@
  */
 import { ConfigError } from '../config/config-error.js';
 import { limits } from '../config/limits.js';
-import { errorResponseFor, ERROR_RESPONSE_APIS, overlayProblem, overlayResponse, PARTITION_ERROR_APIS, TOPIC_MATCH_APIS, topicsOf } from './error-responses.js';
+import { errorResponseFor, ERROR_RESPONSE_APIS, HANDLER_PARTITION_ERROR_APIS, overlayProblem, overlayResponse, PARTITION_ERROR_APIS, TOPIC_MATCH_APIS, topicsOf } from './error-responses.js';
 import { seededRandom } from './random.js';
 
 export interface FaultSpec {
@@ -96,6 +100,8 @@ export interface FiredFault {
    * served); null when the whole request gets the action.
    */
   readonly only: ((tp: { topic: string; partition: number }) => boolean) | null;
+  /** An error on chosen partitions that the handler applies itself (Fetch): the request is not split. */
+  readonly inHandler: boolean;
 }
 
 /** Requests a hold fault holds, and tests waiting for one. */
@@ -220,8 +226,14 @@ export class FaultInjector {
     return this.faults;
   }
 
-  /** The fault that fires on this request, if any (its trigger counts it); spent faults are dropped. */
-  match(apiKey: number, apiVersion: number, clientId: string | null, request: unknown): FiredFault | null {
+  /**
+   * The fault that fires on this request, if any (its trigger counts it); spent faults are dropped.
+   * `partitionsOf`: the topic-partitions the request reads when the request alone does not say
+   * (a Fetch by topic id or in a fetch session); by default those it names.
+   */
+  match(apiKey: number, apiVersion: number, clientId: string | null, request: unknown, partitionsOf?: () => Array<{ topic: string; partition: number }>): FiredFault | null {
+    let named: Array<{ topic: string; partition: number }> | null = null;
+    const partitions = (): Array<{ topic: string; partition: number }> => (named ??= partitionsOf ? partitionsOf() : topicsOf(apiKey, request));
     for (const f of this.faults) {
       const s = f.spec;
       if (s.apiKey !== undefined && s.apiKey !== -1 && s.apiKey !== apiKey) continue;
@@ -229,17 +241,18 @@ export class FaultInjector {
       if (s.maxVersion !== undefined && apiVersion > s.maxVersion) continue;
       if (s.clientId !== undefined && s.clientId !== clientId) continue;
       if (s.clientIdContains !== undefined && !(clientId ?? '').includes(s.clientIdContains)) continue;
-      if ((s.topic !== undefined || s.partition !== undefined) && !topicsOf(apiKey, request).some((tp) => (s.topic === undefined || tp.topic === s.topic) && (s.partition === undefined || tp.partition === s.partition))) continue;
+      if ((s.topic !== undefined || s.partition !== undefined) && !partitions().some((tp) => (s.topic === undefined || tp.topic === s.topic) && (s.partition === undefined || tp.partition === s.partition))) continue;
       f.matched++;
       if (!this.fires(f)) continue;
       f.fired++;
       if (this.spent(f)) this.disarm(f.id);
-      return { fault: f, action: f.action, after: s.after === true, delayMs: f.action.kind === 'delay' ? 0 : (s.delayMs ?? 0), only: this.chosenPartitions(f) };
+      const only = this.chosenPartitions(f);
+      return { fault: f, action: f.action, after: s.after === true, delayMs: f.action.kind === 'delay' ? 0 : (s.delayMs ?? 0), only, inHandler: only !== null && HANDLER_PARTITION_ERROR_APIS.has(apiKey) };
     }
     return null;
   }
 
-  /** The partitions an error fault on chosen partitions applies to (Produce and ListOffsets). */
+  /** The partitions an error fault on chosen partitions applies to (Produce, Fetch and ListOffsets). */
   private chosenPartitions(f: Fault): FiredFault['only'] {
     const s = f.spec;
     if (f.action.kind !== 'error' || !PARTITION_ERROR_APIS.has(s.apiKey ?? -1) || (s.topic === undefined && s.partition === undefined)) return null;

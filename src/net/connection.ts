@@ -42,12 +42,14 @@ import type { Logger } from '../logger.js';
 import { responseHeaderVersion } from '../protocol/api-codec.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiVersions } from '../protocol/generated/18-api-versions.js';
+import { Fetch, type FetchRequest } from '../protocol/generated/01-fetch.js';
 import { apiCodecs } from '../protocol/generated/index.js';
 import { decodeRequestHeader, encodeResponseFrame } from '../protocol/header.js';
 import { Reader } from '../protocol/wire.js';
 import type { BrokerServices } from '../api/context.js';
 import type { RateLimitedLog } from '../logger.js';
-import { CLOSE_CONNECTION, type ApiHandler, type HandlerRegistry, type RequestContext } from '../api/registry.js';
+import { CLOSE_CONNECTION, type ApiHandler, type HandlerRegistry, type PartitionFault, type RequestContext } from '../api/registry.js';
+import { fetchFaultPartitions } from '../api/01-fetch.js';
 import type { MemoryPool } from './memory-pool.js';
 import { newSession, type MutableSession } from '../auth/session.js';
 import { SaslAuthenticator, type SaslListenerConfig, type SaslVerdict } from './sasl-authenticator.js';
@@ -58,6 +60,8 @@ import type { AnsweredRequest, ConnectionStats, Observer } from '../control/obse
 
 /** Takes a handler's answer and sends (`send`) what goes out instead: a fault's doing. */
 type AnswerHook = (response: unknown, send: (response: unknown) => void) => void;
+/** Runs the handler for a faulted request (or part of one); `partitionFault` for a handler that applies it. */
+type FaultRun = (request: unknown, then?: AnswerHook, partitionFault?: PartitionFault) => void;
 
 /** A request with no notes (almost every one): shared, never changed. */
 const NO_NOTES: readonly string[] = Object.freeze([]);
@@ -464,10 +468,12 @@ export class Connection {
       returnResponseBytes: (bytes) => this.returnResponseBytes(slot, bytes),
     };
     const faults = this.env.faults;
-    const fired = faults !== null && faults.armed ? faults.match(apiKey, apiVersion, header.clientId, request) : null;
+    // A Fetch by topic id or in a fetch session reads partitions it does not name (api/01-fetch.ts).
+    const partitionsOf = apiKey === Fetch.apiKey ? () => fetchFaultPartitions(this.broker, apiVersion, request as FetchRequest) : undefined;
+    const fired = faults !== null && faults.armed ? faults.match(apiKey, apiVersion, header.clientId, request, partitionsOf) : null;
     if (fired !== null) {
       slot.faultId = fired.fault.id;
-      this.applyFault(slot, handler, apiVersion, correlationId, fired, request, (part, then) => this.handle(slot, handler, ctx, part, then));
+      this.applyFault(slot, handler, apiVersion, correlationId, fired, request, (part, then, partitionFault) => this.handle(slot, handler, partitionFault ? { ...ctx, partitionFault } : ctx, part, then));
       return;
     }
     this.handle(slot, handler, ctx, request);
@@ -502,15 +508,20 @@ export class Connection {
    * it, as they would behind a stuck request on Kafka). After the handler (`after`): the request
    * takes effect and the action applies to its answer. A delay given with another action comes first.
    */
-  private applyFault(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, fired: FiredFault, request: unknown, run: (request: unknown, then?: AnswerHook) => void): void {
-    const act = fired.after
+  private applyFault(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, fired: FiredFault, request: unknown, run: FaultRun): void {
+    const { action, only } = fired;
+    // An error on chosen partitions of a Fetch: its handler applies it, before or after reading.
+    const inHandler = fired.inHandler && action.kind === 'error' && only !== null ? { errorCode: action.errorCode, after: fired.after, only } : null;
+    const act = inHandler
+      ? () => run(request, undefined, inHandler)
+      : fired.after
       ? () => run(request, (served, send) => this.faultAnswer(slot, handler, apiVersion, fired, request, served, send))
       : () => this.faultBefore(slot, handler, apiVersion, correlationId, fired, request, run);
     if (fired.delayMs > 0) setTimeout(act, fired.delayMs).unref();
     else act();
   }
 
-  private faultBefore(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, fired: FiredFault, request: unknown, run: (request: unknown, then?: AnswerHook) => void): void {
+  private faultBefore(slot: Slot, handler: ApiHandler, apiVersion: number, correlationId: number, fired: FiredFault, request: unknown, run: FaultRun): void {
     const action = fired.action;
     const apiKey = handler.codec.apiKey;
     const send = (res: unknown): void => this.complete(slot, handler, apiVersion, correlationId, res);

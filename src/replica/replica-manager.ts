@@ -32,6 +32,7 @@ import type { LogManager, ProduceRules } from '../log/log-manager.js';
 import { FailureKind, LOG_OVERHEAD, validateBatches, type BatchInfo } from '../log/record-batch.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import { LogStorageError, Partition, type IsrChange, type PartitionState } from './partition.js';
+import { FetchSessionCache } from './fetch-session.js';
 import { partitionKey, Purgatory } from './purgatory.js';
 import { wallClock, type Clock } from '../control/clock.js';
 import type { ReplicaFetcherManager } from './replica-fetcher.js';
@@ -149,6 +150,8 @@ export class ReplicaManager {
   readonly delayedFetch: Purgatory;
   /** acks=all produces waiting for the high watermark. */
   readonly delayedProduce: Purgatory;
+  /** Consumers' and followers' fetch sessions (KIP-227; replica/fetch-session.ts). */
+  readonly fetchSessions: FetchSessionCache;
 
   constructor(
     readonly nodeId: number,
@@ -157,7 +160,10 @@ export class ReplicaManager {
     private readonly log: Logger,
     /** Fetch max wait, delayed produce and produce timestamp checks read it (control/clock.ts). */
     readonly clock: Clock = wallClock,
+    /** max.incremental.fetch.session.cache.slots (Kafka's default 1000). */
+    options: { fetchSessionCacheSlots?: number } = {},
   ) {
+    this.fetchSessions = new FetchSessionCache(options.fetchSessionCacheSlots ?? 1000);
     this.delayedFetch = new Purgatory('fetch', limits.fetchWaitersMax, clock);
     this.delayedProduce = new Purgatory('produce', limits.delayedProducesMax, clock);
   }
