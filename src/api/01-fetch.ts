@@ -210,10 +210,6 @@ function readPartitions(plan: FetchPlan): ReadResult {
   const rackOf = (id: number): string | null => b.image.brokers.get(id)?.rack ?? (id === b.nodeId ? b.config.get('broker.rack') || null : null);
 
   const readOne = (topic: string, fp: FetchPartition['req']): PartitionData => {
-    if (readable !== null && !readable.has(topic)) {
-      hasError = true;
-      return emptyPartition(fp.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
-    }
     const partition = b.replicas.getPartition(topic, fp.partition);
     if (!partition) {
       hasError = true;
@@ -275,37 +271,52 @@ function readPartitions(plan: FetchPlan): ReadResult {
   };
 
   const fault = plan.fault;
-  const answers = plan.partitions.map((p): FetchAnswer => {
+  const answers: FetchAnswer[] = [];
+  // Kafka's "erroneous" partitions, refused before any read (unknown topic id or partition, not
+  // authorized): answered after the others, with an empty aborted list (FetchResponse.partitionResponse).
+  const erroneous: FetchAnswer[] = [];
+  const refuse = (p: FetchPartition, errorCode: number): void => {
+    hasError = true;
+    erroneous.push({ partition: p, data: { ...emptyPartition(p.partition, errorCode), abortedTransactions: [] } });
+  };
+  for (const p of plan.partitions) {
     const faulted = fault !== null && fault.only({ topic: p.topic ?? '', partition: p.partition });
     if (faulted && !fault.after) {
       hasError = true;
-      return { partition: p, data: emptyPartition(p.partition, fault.errorCode) };
+      answers.push({ partition: p, data: emptyPartition(p.partition, fault.errorCode) });
+      continue;
     }
-    let data: PartitionData;
     if (p.topic === null) {
-      hasError = true;
-      data = emptyPartition(p.partition, ErrorCode.UNKNOWN_TOPIC_ID);
-    } else {
-      const before = bytes;
-      data = readOne(p.topic, p.req);
-      if (ctx.apiVersion >= CURRENT_LEADER_VERSION && (data.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || data.errorCode === ErrorCode.FENCED_LEADER_EPOCH)) {
-        data = { ...data, currentLeader: currentLeader(b, p.topic, p.partition) };
-      }
-      if (faulted) {
-        // The read happened (a follower's position counts); its answer is the fault's.
-        bytes = before;
-        hasError = true;
-        data = emptyPartition(p.partition, fault.errorCode);
-      }
+      refuse(p, ErrorCode.UNKNOWN_TOPIC_ID);
+      continue;
     }
-    return { partition: p, data };
-  });
+    if (readable !== null && !readable.has(p.topic)) {
+      refuse(p, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      continue;
+    }
+    if (!b.replicas.getPartition(p.topic, p.partition) && b.replicas.notHostedError(p.topic, p.partition) === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+      refuse(p, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      continue;
+    }
+    const before = bytes;
+    let data = readOne(p.topic, p.req);
+    if (ctx.apiVersion >= CURRENT_LEADER_VERSION && (data.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || data.errorCode === ErrorCode.FENCED_LEADER_EPOCH)) {
+      data = { ...data, currentLeader: currentLeader(b, p.topic, p.partition) };
+    }
+    if (faulted) {
+      // The read happened (a follower's position counts); its answer is the fault's.
+      bytes = before;
+      hasError = true;
+      data = emptyPartition(p.partition, fault.errorCode);
+    }
+    answers.push({ partition: p, data });
+  }
   ctx.returnResponseBytes(granted - bytes);
-  return { answers, bytes, hasError };
+  return { answers: erroneous.length === 0 ? answers : [...answers, ...erroneous], bytes, hasError };
 }
 
 /** The answer: partitions grouped by topic in the order given (consecutive partitions of one topic share an entry). */
-function fetchResponse(b: BrokerServices, ctx: RequestContext, errorCode: number, sessionId: number, answers: readonly FetchAnswer[]): FetchResponse {
+function fetchResponse(b: BrokerServices, ctx: RequestContext, fromFollower: boolean, errorCode: number, sessionId: number, answers: readonly FetchAnswer[]): FetchResponse {
   const responses: FetchResponse['responses'] = [];
   let last: FetchResponse['responses'][number] | null = null;
   let lastPartition: FetchPartition | null = null;
@@ -319,12 +330,15 @@ function fetchResponse(b: BrokerServices, ctx: RequestContext, errorCode: number
     last.partitions.push(a.data);
     lastPartition = p;
   }
-  return { throttleTimeMs: 0, errorCode, sessionId, responses, nodeEndpoints: leaderEndpoints(b, ctx, answers) };
+  return { throttleTimeMs: 0, errorCode, sessionId, responses, nodeEndpoints: leaderEndpoints(b, ctx, fromFollower, answers) };
 }
 
-/** KIP-951 (v16+): the endpoints of the leaders named in currentLeader, on the request's listener, when registered and not fenced. */
-function leaderEndpoints(b: BrokerServices, ctx: RequestContext, answers: readonly FetchAnswer[]): NodeEndpoint[] {
-  if (ctx.apiVersion < CURRENT_LEADER_VERSION) return [];
+/**
+ * KIP-951 (v16+): the endpoints of the leaders named in currentLeader, on the request's listener,
+ * when registered and not fenced. Consumers only: Kafka 4.1 sends followers none.
+ */
+function leaderEndpoints(b: BrokerServices, ctx: RequestContext, fromFollower: boolean, answers: readonly FetchAnswer[]): NodeEndpoint[] {
+  if (ctx.apiVersion < CURRENT_LEADER_VERSION || fromFollower) return [];
   const ids = new Set<number>();
   for (const a of answers) if (a.data.currentLeader.leaderId >= 0) ids.add(a.data.currentLeader.leaderId);
   if (ids.size === 0) return [];
@@ -357,11 +371,11 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
     const b = ctx.broker;
     const replicaId = replicaIdOf(req, ctx.apiVersion);
     const session = sessionContext(b, ctx, req, replicaId);
-    if (session.errorCode !== ErrorCode.NONE) return fetchResponse(b, ctx, session.errorCode, 0, []);
+    if (session.errorCode !== ErrorCode.NONE) return fetchResponse(b, ctx, replicaId >= 0, session.errorCode, 0, []);
     const plan: FetchPlan = { b, ctx, req, partitions: session.partitions, readable: readableTopics(session.partitions, ctx, replicaId), replicaId, fault: ctx.partitionFault ?? null };
     const finish = (r: ReadResult): FetchResponse => {
       const out = session.complete(r.answers, b.clock.nowMs());
-      return fetchResponse(b, ctx, out.errorCode, out.sessionId, out.answers);
+      return fetchResponse(b, ctx, replicaId >= 0, out.errorCode, out.sessionId, out.answers);
     };
     const first = readPartitions(plan);
     const waitMs = Math.min(req.maxWaitMs, limits.fetchMaxWaitMsCap);

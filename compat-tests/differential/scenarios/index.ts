@@ -7,6 +7,7 @@ import { clients } from './clients.js';
 import { compaction } from './compaction.js';
 import { divergences } from './divergences.js';
 import { fetchScenarios } from './fetch.js';
+import { fetchSessionScenarios } from './fetch-sessions.js';
 import { groups } from './groups.js';
 import { miscScenarios } from './misc.js';
 import { newestClients } from './newest-clients.js';
@@ -19,6 +20,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...basics,
   ...produceScenarios,
   ...fetchScenarios,
+  ...fetchSessionScenarios,
   ...adminScenarios,
   ...divergences,
   ...groups,
