@@ -2,6 +2,7 @@ import t from 'tap';
 import { newSession } from '../auth/session.js';
 import { Observer } from '../control/observer.js';
 import { TopicTraffic } from '../control/request-metrics.js';
+import { FetchSessionCache } from '../replica/fetch-session.js';
 import { groupLags, renderMetrics, type MetricsSource } from './metrics.js';
 
 function partition(topic: string, index: number, o: { leader?: boolean; isr?: number[]; replicas?: number[]; hw?: bigint; offline?: boolean } = {}) {
@@ -29,6 +30,7 @@ function source(parts: ReturnType<typeof partition>[], offsets: Record<string, A
     replicas: {
       allPartitions: () => parts[Symbol.iterator](),
       getPartition: (topic: string, i: number) => parts.find((p) => p.topic === topic && p.index === i),
+      fetchSessions: new FetchSessionCache(1000),
     },
     image: { topicsByName: new Map(Object.entries(leaders).map(([name, ls]) => [name, { name, partitions: ls.map((leader) => ({ leader })) }])) },
     groups: {

@@ -22,6 +22,13 @@
  *   kafka_server_replicamanager_underreplicatedpartitions     partitions led here with ISR smaller than replicas
  *   kafka_server_replicamanager_partitioncount                partitions held here
  *   kafka_server_replicamanager_leadercount                   partitions led here
+ *   kafka_server_fetchsessioncache_numincrementalfetchsessions          fetch sessions cached (KIP-227)
+ *   kafka_server_fetchsessioncache_numincrementalfetchpartitionscached  partitions in them
+ *   kafka_server_fetchsessioncache_incrementalfetchsessionevictions_total  sessions evicted to make room
+ *   sluice_fetch_session_requests_total{kind}                 Fetch requests by what their session fields made of them:
+ *                                                             sessionless, full, incremental, error (Sluice's own)
+ *   sluice_fetch_session_partitions_omitted_total             partitions read for incremental fetches and left out
+ *                                                             of their answers, unchanged (Sluice's own)
  *   kafka_controller_kafkacontroller_offlinepartitionscount   partitions without a leader in this node's metadata
  *   kafka_log_log_logstartoffset / logendoffset / size / numlogsegments {topic,partition}   per partition held here
  *   kafka_consumergroup_lag{consumergroup,topic,partition}    high watermark less committed offset (kafka_exporter's name),
@@ -162,6 +169,15 @@ export function renderMetrics(src: MetricsSource): string {
   gauge(x, 'kafka_server_replicamanager_underreplicatedpartitions', 'Partitions led here whose ISR is smaller than their replicas.', led.filter((p) => p.isr.length < p.replicas.length).length);
   gauge(x, 'kafka_server_replicamanager_partitioncount', 'Partitions this broker holds a replica of.', held.length);
   gauge(x, 'kafka_server_replicamanager_leadercount', 'Partitions this broker leads.', led.length);
+  const sessions = src.replicas.fetchSessions;
+  gauge(x, 'kafka_server_fetchsessioncache_numincrementalfetchsessions', 'Incremental fetch sessions cached (KIP-227).', sessions.size);
+  gauge(x, 'kafka_server_fetchsessioncache_numincrementalfetchpartitionscached', 'Partitions in the cached fetch sessions.', sessions.totalPartitions);
+  x.family('kafka_server_fetchsessioncache_incrementalfetchsessionevictions_total', 'counter', 'Fetch sessions evicted to make room for new ones (Kafka IncrementalFetchSessionEvictionsPerSec Count).');
+  x.sample('kafka_server_fetchsessioncache_incrementalfetchsessionevictions_total', null, sessions.evictions);
+  x.family('sluice_fetch_session_requests_total', 'counter', 'Fetch requests by what their session fields made of them: sessionless, full (may open a session), incremental, error (a session error).');
+  for (const [kind, n] of Object.entries(sessions.requests)) x.sample('sluice_fetch_session_requests_total', { kind }, n);
+  x.family('sluice_fetch_session_partitions_omitted_total', 'counter', 'Partitions read for incremental fetches and left out of their answers, nothing having changed.');
+  x.sample('sluice_fetch_session_partitions_omitted_total', null, sessions.partitionsOmitted);
   let offline = 0;
   for (const t of src.image.topicsByName.values()) for (const p of t.partitions) if (p.leader < 0) offline++;
   gauge(x, 'kafka_controller_kafkacontroller_offlinepartitionscount', 'Partitions without a leader, in this node\'s view of the cluster metadata.', offline);

@@ -109,6 +109,11 @@ function emptyPartition(partitionIndex: number, errorCode: number, highWatermark
   };
 }
 
+/** An injected error's answer: no watermarks, no records (as control/error-responses.ts answers any partition error). */
+function faultAnswer(partitionIndex: number, errorCode: number): PartitionData {
+  return { ...emptyPartition(partitionIndex, errorCode), lastStableOffset: -1n, records: null };
+}
+
 /** Kafka's RackAwareReplicaSelector is configured (replica.selector.class); else consumers read from leaders only. */
 export const RACK_AWARE_REPLICA_SELECTOR = 'org.apache.kafka.common.replica.RackAwareReplicaSelector';
 
@@ -273,17 +278,18 @@ function readPartitions(plan: FetchPlan): ReadResult {
   const fault = plan.fault;
   const answers: FetchAnswer[] = [];
   // Kafka's "erroneous" partitions, refused before any read (unknown topic id or partition, not
-  // authorized): answered after the others, with an empty aborted list (FetchResponse.partitionResponse).
+  // authorized): answered after the others, with an empty aborted list and null records
+  // (FetchResponse.partitionResponse).
   const erroneous: FetchAnswer[] = [];
   const refuse = (p: FetchPartition, errorCode: number): void => {
     hasError = true;
-    erroneous.push({ partition: p, data: { ...emptyPartition(p.partition, errorCode), abortedTransactions: [] } });
+    erroneous.push({ partition: p, data: { ...emptyPartition(p.partition, errorCode), abortedTransactions: [], records: null } });
   };
   for (const p of plan.partitions) {
     const faulted = fault !== null && fault.only({ topic: p.topic ?? '', partition: p.partition });
     if (faulted && !fault.after) {
       hasError = true;
-      answers.push({ partition: p, data: emptyPartition(p.partition, fault.errorCode) });
+      answers.push({ partition: p, data: faultAnswer(p.partition, fault.errorCode) });
       continue;
     }
     if (p.topic === null) {
@@ -307,7 +313,7 @@ function readPartitions(plan: FetchPlan): ReadResult {
       // The read happened (a follower's position counts); its answer is the fault's.
       bytes = before;
       hasError = true;
-      data = emptyPartition(p.partition, fault.errorCode);
+      data = faultAnswer(p.partition, fault.errorCode);
     }
     answers.push({ partition: p, data });
   }

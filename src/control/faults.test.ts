@@ -103,8 +103,12 @@ t.test('an error on chosen partitions names only them; other faults take the who
   t.ok(only({ topic: 't', partition: 1 }));
   t.notOk(only({ topic: 't', partition: 0 }));
   const g = new FaultInjector();
-  g.add({ apiKey: 1, partition: 1, errorCode: 6 });
-  t.ok(g.match(1, 12, null, { topics: [{ topic: 't', partitions: [{ partition: 1 }] }] })!.only, 'a Fetch too (no fetch sessions to keep)');
+  t.equal(f.match(0, 9, null, produce('t', 1))!.inHandler, false, 'a Produce is split by the connection');
+  g.add({ apiKey: 1, partition: 1, errorCode: 6, times: 2 });
+  const fetch = g.match(1, 12, null, { topics: [{ topic: 't', partitions: [{ partition: 1 }] }] })!;
+  t.ok(fetch.only, 'a Fetch too');
+  t.equal(fetch.inHandler, true, 'applied by the fetch handler (fetch sessions decide what a request reads)');
+  t.ok(g.match(1, 17, null, { topics: [] }, () => [{ topic: 't', partition: 1 }]), 'matched on the partitions the connection says a Fetch reads (its session, its topic ids)');
   g.add({ apiKey: 3, topic: 't', errorCode: 3 });
   t.equal(g.match(3, 12, null, { topics: [{ name: 't' }] })!.only, null, 'a Metadata fails whole');
   g.add({ apiKey: 0, errorCode: 6 });

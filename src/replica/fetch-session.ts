@@ -228,9 +228,6 @@ function sessionError(errorCode: number): FetchContext {
   return { errorCode, partitions: [], complete: () => ({ errorCode, sessionId: INVALID_SESSION_ID, answers: [] }) };
 }
 
-function sessionless(partitions: readonly FetchPartition[]): FetchContext {
-  return { errorCode: ErrorCode.NONE, partitions, complete: (answers) => ({ errorCode: ErrorCode.NONE, sessionId: INVALID_SESSION_ID, answers }) };
-}
 
 /**
  * Kafka's CachedPartition.maybeUpdateResponseData: whether an incremental answer must carry the
@@ -275,6 +272,10 @@ export class FetchSessionCache {
   totalPartitions = 0;
   /** Sessions evicted to make room, since start (Kafka's IncrementalFetchSessionEvictionsPerSec count). */
   evictions = 0;
+  /** Fetches since start by what their session fields made of them (GET /metrics). */
+  readonly requests = { sessionless: 0, full: 0, incremental: 0, error: 0 };
+  /** Partitions read for incremental fetches and left out of their answers, nothing having changed. */
+  partitionsOmitted = 0;
 
   /** `slots`: max.incremental.fetch.session.cache.slots, capped by limits.fetchSessionCacheSlotsMax. */
   constructor(slots: number) {
@@ -307,10 +308,17 @@ export class FetchSessionCache {
 
   /** Kafka's FetchManager.newContext: what a request's session fields make of it. */
   newContext(req: FetchSessionRequest, nowMs: number): FetchContext {
+    const ctx = this.contextFor(req, nowMs);
+    if (ctx.errorCode !== ErrorCode.NONE) this.requests.error++;
+    return ctx;
+  }
+
+  private contextFor(req: FetchSessionRequest, nowMs: number): FetchContext {
     if (req.epoch === INITIAL_EPOCH || req.epoch === FINAL_EPOCH) {
       // A full fetch: a session it names is closed.
       if (req.sessionId !== INVALID_SESSION_ID) this.remove(req.sessionId);
-      if (req.epoch === FINAL_EPOCH) return sessionless(req.partitions);
+      if (req.epoch === FINAL_EPOCH) return this.sessionless(req.partitions);
+      this.requests.full++;
       return this.fullContext(req);
     }
     const shard = this.shardOf(req.sessionId);
@@ -327,7 +335,7 @@ export class FetchSessionCache {
     for (const f of req.forgotten) session.partitions.delete(keyOf(session.usesTopicIds, f));
     if (session.size === 0) {
       shard.remove(session);
-      return sessionless(req.partitions);
+      return this.sessionless(req.partitions);
     }
     if (session.size > limits.fetchSessionPartitionsMax || this.totalPartitions - session.cachedSize + session.size > limits.fetchSessionPartitionsTotalMax) {
       shard.remove(session);
@@ -335,7 +343,13 @@ export class FetchSessionCache {
     }
     shard.touch(session, nowMs);
     session.epoch = nextEpoch(session.epoch);
+    this.requests.incremental++;
     return this.incrementalContext(shard, session, req);
+  }
+
+  private sessionless(partitions: readonly FetchPartition[]): FetchContext {
+    this.requests.sessionless++;
+    return { errorCode: ErrorCode.NONE, partitions, complete: (answers) => ({ errorCode: ErrorCode.NONE, sessionId: INVALID_SESSION_ID, answers }) };
   }
 
   private fullContext(req: FetchSessionRequest): FetchContext {
@@ -375,7 +389,10 @@ export class FetchSessionCache {
           const key = keyOf(session.usesTopicIds, a.partition);
           const cached = session.partitions.get(key);
           if (!cached) continue;
-          if (!mustRespond(cached, a.data, true)) continue;
+          if (!mustRespond(cached, a.data, true)) {
+            this.partitionsOmitted++;
+            continue;
+          }
           kept.push(a);
           if ((a.data.records?.length ?? 0) > 0) {
             // To the end of the session's order, so the others are read first next time.
