@@ -19,9 +19,9 @@ export const ALLOWLIST: readonly AllowEntry[] = [
       'Sluice still serves the request versions Kafka 4.0 removed (KIP-896: OffsetCommit, OffsetFetch, CreateTopics, DeleteTopics, DescribeConfigs, DescribeLogDirs v0/v1): Debian\'s kafka-python 2.0.2 and other older clients send them, and a dev broker should take every client people still run',
   },
   {
-    observation: /^api-versions\/key(0|1|2|3|15|24|25|26|28|66)$/,
+    observation: /^api-versions\/key(0|2|3|15|24|25|26|28|66)$/,
     reason:
-      'Kafka 4.1\'s newest versions of Produce (12-13), Fetch (13-18), ListOffsets (9-10), Metadata (13), DescribeGroups (6), the transaction APIs (KIP-890 v2) and ListTransactions (2) are not served yet (issue 15: topic ids, fetch sessions, transactions v2); clients negotiate down. ListOffsets also keeps v0 (KIP-896, see above)',
+      'Kafka 4.1\'s newest versions of Produce (12-13), ListOffsets (9-10), Metadata (13), DescribeGroups (6), the transaction APIs (KIP-890 v2) and ListTransactions (2) are not served yet (issue 15: topic ids, transactions v2); clients negotiate down. ListOffsets also keeps v0 (KIP-896, see above)',
   },
   {
     observation: /^api-versions\/key(57|68|69|74|75|76|77|78|79|83|84|85|86|87|90|91|92)$/,
