@@ -83,6 +83,8 @@ export interface ForgottenPartition {
 }
 
 interface CachedPartition extends FetchPartition {
+  /** Its key in the session's map (keyOf). */
+  readonly key: string;
   /** What the last answer carrying this partition said (-1: never answered, or an error). */
   highWatermark: bigint;
   logStartOffset: bigint;
@@ -116,6 +118,10 @@ export class FetchSession {
 /** A session's partitions are keyed by topic id when it uses ids, else by name. */
 function keyOf(usesTopicIds: boolean, p: { topicIdKey: string; topic: string | null; partition: number }): string {
   return `${usesTopicIds ? p.topicIdKey : p.topic}\0${p.partition}`;
+}
+
+function cachedPartition(key: string, p: FetchPartition, highWatermark: bigint, logStartOffset: bigint): CachedPartition {
+  return { key, topicId: p.topicId, topicIdKey: p.topicIdKey, topic: p.topic, partition: p.partition, req: p.req, highWatermark, logStartOffset };
 }
 
 /** Kafka's EvictableKey order: (privileged, size, id), false before true. */
@@ -234,7 +240,7 @@ function sessionError(errorCode: number): FetchContext {
  * partition, and (with `update`) remembering what it said.
  */
 export function mustRespond(cached: { highWatermark: bigint; logStartOffset: bigint }, data: FetchResponsePartitionData, update: boolean): boolean {
-  let must = (data.records?.length ?? 0) > 0;
+  let must = data.records !== null && data.records.length > 0;
   if (cached.highWatermark !== data.highWatermark) {
     must = true;
     if (update) cached.highWatermark = data.highWatermark;
@@ -330,7 +336,7 @@ export class FetchSessionCache {
       const key = keyOf(session.usesTopicIds, p);
       const cached = session.partitions.get(key);
       if (cached) cached.req = p.req;
-      else session.partitions.set(key, { ...p, highWatermark: -1n, logStartOffset: -1n });
+      else session.partitions.set(key, cachedPartition(key, p, -1n, -1n));
     }
     for (const f of req.forgotten) session.partitions.delete(keyOf(session.usesTopicIds, f));
     if (session.size === 0) {
@@ -361,7 +367,10 @@ export class FetchSessionCache {
         const shard = this.shards[this.nextShard]!;
         this.nextShard = (this.nextShard + 1) % this.shards.length;
         const cached = new Map<string, CachedPartition>();
-        for (const a of answers) cached.set(keyOf(usesTopicIds, a.partition), { ...a.partition, highWatermark: a.data.highWatermark, logStartOffset: a.data.logStartOffset });
+        for (const a of answers) {
+          const key = keyOf(usesTopicIds, a.partition);
+          cached.set(key, cachedPartition(key, a.partition, a.data.highWatermark, a.data.logStartOffset));
+        }
         const sessionId = shard.maybeCreate(nowMs, req.fromFollower, usesTopicIds, cached);
         return { errorCode: ErrorCode.NONE, sessionId, answers };
       },
@@ -386,18 +395,17 @@ export class FetchSessionCache {
         }
         const kept: FetchAnswer[] = [];
         for (const a of answers) {
-          const key = keyOf(session.usesTopicIds, a.partition);
-          const cached = session.partitions.get(key);
-          if (!cached) continue;
+          // The session's own entries (the checks above: nothing changed it since).
+          const cached = a.partition as CachedPartition;
           if (!mustRespond(cached, a.data, true)) {
             this.partitionsOmitted++;
             continue;
           }
           kept.push(a);
-          if ((a.data.records?.length ?? 0) > 0) {
+          if (a.data.records !== null && a.data.records.length > 0) {
             // To the end of the session's order, so the others are read first next time.
-            session.partitions.delete(key);
-            session.partitions.set(key, cached);
+            session.partitions.delete(cached.key);
+            session.partitions.set(cached.key, cached);
           }
         }
         return { errorCode: ErrorCode.NONE, sessionId: session.id, answers: kept };

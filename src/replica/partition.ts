@@ -399,28 +399,38 @@ export class Partition {
    * aborted transactions the records overlap), or the log end (a coordinator loading its state).
    */
   read(fetchOffset: bigint, maxBytes: number, opts: ReadOptions): PartitionRead {
-    const base = { highWatermark: this.hw, lastStableOffset: this.lastStableOffset, logStartOffset: this.log.logStartOffset, abortedTransactions: null, divergingEpoch: null };
-    const outOfRange = { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY };
+    // Every answer is one object literal of the same shape (no spreads): a fetch of many idle
+    // partitions calls this once per partition, so its cost is the fetch's cost.
+    const highWatermark = this.hw;
+    const lastStableOffset = this.lastStableOffset;
+    const logStartOffset = this.log.logStartOffset;
+    const answer = (errorCode: number, records: Buffer, abortedTransactions: AbortedTxn[] | null = null, divergingEpoch: PartitionRead['divergingEpoch'] = null): PartitionRead => ({
+      errorCode,
+      records,
+      highWatermark,
+      lastStableOffset,
+      logStartOffset,
+      abortedTransactions,
+      divergingEpoch,
+    });
     if (opts.lastFetchedEpoch !== undefined && opts.lastFetchedEpoch >= 0) {
       // Kafka's readRecords: the end of the fetcher's last epoch here decides whether its log
       // diverged; an epoch this log cannot place, or an offset below its start, is out of range.
       const end = this.log.endOffsetForEpoch(opts.lastFetchedEpoch);
-      if (end.epoch < 0 || end.endOffset < 0n || fetchOffset < base.logStartOffset) return outOfRange;
+      if (end.epoch < 0 || end.endOffset < 0n || fetchOffset < logStartOffset) return answer(ErrorCode.OFFSET_OUT_OF_RANGE, EMPTY);
       if (end.epoch < opts.lastFetchedEpoch || end.endOffset < fetchOffset) {
-        return { ...base, errorCode: ErrorCode.NONE, records: EMPTY, divergingEpoch: { epoch: end.epoch, endOffset: end.endOffset } };
+        return answer(ErrorCode.NONE, EMPTY, null, { epoch: end.epoch, endOffset: end.endOffset });
       }
     }
     const read = this.log.read(fetchOffset, maxBytes, { minOneBatch: opts.minOneBatch });
-    if (read.errorCode !== ErrorCode.NONE) return { ...base, errorCode: read.errorCode, records: EMPTY };
-    if (opts.isolation === 'log-end') return { ...base, errorCode: ErrorCode.NONE, records: read.records };
+    if (read.errorCode !== ErrorCode.NONE) return answer(read.errorCode, EMPTY);
+    if (opts.isolation === 'log-end') return answer(ErrorCode.NONE, read.records);
     if (opts.isolation === 'high-watermark') {
       // Nothing to cut when everything up to the log end is committed (the usual case).
-      const records = this.hw >= this.log.logEndOffset ? read.records : cutBefore(read.records, this.hw).records;
-      return { ...base, errorCode: ErrorCode.NONE, records };
+      return answer(ErrorCode.NONE, highWatermark >= this.log.logEndOffset ? read.records : cutBefore(read.records, highWatermark).records);
     }
-    const cut = cutBefore(read.records, base.lastStableOffset);
-    const abortedTransactions = cut.nextOffset === null ? [] : this.log.abortedTransactions(fetchOffset, cut.nextOffset);
-    return { ...base, errorCode: ErrorCode.NONE, records: cut.records, abortedTransactions };
+    const cut = cutBefore(read.records, lastStableOffset);
+    return answer(ErrorCode.NONE, cut.records, cut.nextOffset === null ? [] : this.log.abortedTransactions(fetchOffset, cut.nextOffset));
   }
 
   /** ListOffsets by time: the first record at or after `targetMs` from the log start, or null. */
