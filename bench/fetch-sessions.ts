@@ -20,7 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { decodeResponse, RawClient, requestFrame } from '../compat-tests/raw-client.js';
+import { decodeResponse, fetchRequest, RawClient, requestFrame } from '../compat-tests/raw-client.js';
 import { CLI, spawnBroker, stopBroker, tmpDataDir } from '../compat-tests/harness.js';
 import { buildRecordBatch, readBatchInfo, splitBatches } from '../src/log/record-batch.js';
 import { CreateTopics, Fetch, Metadata, Produce, type FetchRequest } from '../src/protocol/generated/index.js';
@@ -53,27 +53,8 @@ interface PhaseResult {
 }
 
 function fetchOf(id: Buffer, offsets: ReadonlyMap<number, bigint>, partitions: Iterable<number>, o: Partial<FetchRequest>): FetchRequest {
-  return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 500,
-    minBytes: 1,
-    maxBytes: 50 * 1024 * 1024,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic: '',
-        topicId: id,
-        partitions: [...partitions].map((partition) => ({ partition, currentLeaderEpoch: -1, fetchOffset: offsets.get(partition)!, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20, replicaDirectoryId: ZERO_UUID, highWatermark: 0n })),
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-    ...o,
-  };
+  const req = fetchRequest({ id }, [...partitions], 0n, { maxWaitMs: 500, maxBytes: 50 * 1024 * 1024, ...o });
+  return { ...req, topics: req.topics.map((t) => ({ ...t, partitions: t.partitions.map((p) => ({ ...p, fetchOffset: offsets.get(p.partition)! })) })) };
 }
 
 /** Fetches until `stop()`, moving offsets past what arrives; how many fetches and records. */

@@ -121,16 +121,19 @@ const ZERO_UUID = Buffer.alloc(16);
 
 /**
  * A consumer's Fetch request (no session, read uncommitted, no wait) for one topic: the same
- * `fetchOffset` for each partition named. `opts` overrides any field; `partitionMaxBytes` is the
+ * `fetchOffset` for each partition named. The topic by name (v0-12), or by id (v13+; `name`, when
+ * given, is sent too and ignored from v13). `opts` overrides any field; `partitionMaxBytes` is the
  * per-partition bound (1 MiB by default, like `maxBytes`).
  */
 export function fetchRequest(
-  topic: string,
+  topicOrId: string | { id: Buffer; name?: string },
   partitions: number | readonly number[],
   fetchOffset: bigint,
   opts: Partial<FetchRequest> & { partitionMaxBytes?: number } = {},
 ): FetchRequest {
   const { partitionMaxBytes = 1 << 20, ...fields } = opts;
+  const topic = typeof topicOrId === 'string' ? topicOrId : (topicOrId.name ?? '');
+  const topicId = typeof topicOrId === 'string' ? ZERO_UUID : topicOrId.id;
   return {
     clusterId: null,
     replicaId: -1,
@@ -144,7 +147,7 @@ export function fetchRequest(
     topics: [
       {
         topic,
-        topicId: ZERO_UUID,
+        topicId,
         partitions: (typeof partitions === 'number' ? [partitions] : partitions).map((partition) => ({
           partition,
           currentLeaderEpoch: -1,

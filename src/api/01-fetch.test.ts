@@ -10,7 +10,7 @@ import { buildRecordBatch } from '../log/record-batch.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { CreateTopics, DeleteTopics, Fetch, Metadata, Produce, type FetchRequest, type FetchResponse } from '../protocol/generated/index.js';
 import { ZERO_UUID } from '../protocol/wire.js';
-import { RawClient } from '../../compat-tests/raw-client.js';
+import { fetchRequest, RawClient } from '../../compat-tests/raw-client.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
 
 let broker: RunningBroker;
@@ -41,23 +41,9 @@ async function produce(topic: string, partition: number, n: number): Promise<voi
   if (code !== 0) throw new Error(`produce ${topic}-${partition}: ${code}`);
 }
 
-/** A Fetch of `partitions` of the topic with id `id` (v13+), from offset `offset`. */
+/** A Fetch of `partitions` of the topic with id `id` (v13+), from offset `offset`; none: no topic at all. */
 function byId(id: Buffer, partitions: number[], o: Partial<FetchRequest> = {}, offset = 0n): FetchRequest {
-  return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 1,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: partitions.length === 0 ? [] : [{ topic: '', topicId: id, partitions: partitions.map((partition) => ({ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20, replicaDirectoryId: ZERO_UUID, highWatermark: 0n })) }],
-    forgottenTopicsData: [],
-    rackId: '',
-    ...o,
-  };
+  return fetchRequest({ id }, partitions, offset, partitions.length === 0 ? { topics: [], ...o } : o);
 }
 
 /** partition -> error code, for the partitions an answer carries. */

@@ -6,6 +6,7 @@
 import type { Recorder, Scenario, Target } from '../framework.js';
 import { Fetch, Metadata, type FetchRequest, type FetchResponse } from '../../../src/protocol/generated/index.js';
 import { ZERO_UUID } from '../../../src/protocol/wire.js';
+import { fetchRequest } from '../../raw-client.js';
 import { batch, createTopic, fetched, produce } from './util.js';
 
 /** An id no broker gave out. */
@@ -26,36 +27,11 @@ interface Want {
 
 /** A Fetch of the partitions `want`, one topic entry per partition (the wire allows it; clients group). */
 function fetchOf(want: readonly Want[], o: Partial<FetchRequest> = {}): FetchRequest {
-  return {
-    clusterId: null,
-    replicaId: -1,
-    replicaState: { replicaId: -1, replicaEpoch: -1n },
-    maxWaitMs: 0,
-    minBytes: 1,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: want.map((w) => ({
-      topic: w.name ?? '',
-      topicId: w.id,
-      partitions: [
-        {
-          partition: w.partition,
-          currentLeaderEpoch: w.currentLeaderEpoch ?? -1,
-          fetchOffset: w.offset ?? 0n,
-          lastFetchedEpoch: -1,
-          logStartOffset: -1n,
-          partitionMaxBytes: 1 << 20,
-          replicaDirectoryId: ZERO_UUID,
-          highWatermark: 9223372036854775807n,
-        },
-      ],
-    })),
-    forgottenTopicsData: [],
-    rackId: '',
-    ...o,
-  };
+  const topics = want.flatMap((w) => {
+    const one = fetchRequest({ id: w.id, name: w.name }, w.partition, w.offset ?? 0n).topics;
+    return one.map((t) => ({ ...t, partitions: t.partitions.map((p) => ({ ...p, currentLeaderEpoch: w.currentLeaderEpoch ?? -1 })) }));
+  });
+  return { ...fetchRequest('', [], 0n), topics, ...o };
 }
 
 /** An answer without record bytes and with the session id as given or not. */
