@@ -1,8 +1,8 @@
 /**
  * Fetch v13-18 and fetch sessions over the wire against an embedded broker: topic ids through a
  * topic's deletion and recreation, an incremental long poll woken by a produce, and injected
- * partition errors inside sessions (the fault matchers see a session's partitions and the names
- * of topic ids).
+ * partition errors inside sessions (the fault matchers and the request log's topic matchers see a
+ * session's partitions and the names of topic ids).
  */
 import t from 'tap';
 import { startBroker, type RunningBroker } from '../index.js';
@@ -93,6 +93,10 @@ t.test('an injected partition error shows in an incremental answer, and the part
   t.same(errors(healed), { 1: 0 }, 'the error gone: partition 1 is sent again (its watermark was forgotten)');
   const settled = await c.request(Fetch, 17, byId(id, [], { sessionId: session, sessionEpoch: 4 }));
   t.same(errors(settled), {}, 'then left out again');
+  // The request log's topic matcher sees the same partitions as the fault matcher.
+  const logged = broker.nextRequest({ apiKey: 1, topic: 'faulted', partition: 2 }, { timeoutMs: 10_000 });
+  await c.request(Fetch, 17, byId(id, [], { sessionId: session, sessionEpoch: 5 }));
+  t.match(await logged, { apiKey: 1, apiVersion: 17 }, 'nextRequest matched an incremental fetch by topic name');
 });
 
 t.test('an injected error after the handler replaces what was read; a sessionless fetch by id is matched by name too', async (t) => {

@@ -105,6 +105,11 @@ export interface AnsweredRequest {
   readonly receivedMs: number;
   readonly receivedAt: number;
   readonly request: unknown;
+  /**
+   * The topic-partitions the request read when the request alone does not say (a Fetch by topic
+   * id or in a fetch session), for the request log's topic matchers; null: those it names.
+   */
+  readonly partitionsOf?: (() => Array<{ topic: string; partition: number }>) | null;
   /** The response object the handler (or a fault) answered; null for none (acks=0, no answer). */
   readonly response: unknown;
   /** The error when known without the response (a fault's error on an unanswered request); else null. */
@@ -163,6 +168,6 @@ export class Observer {
       if (r.apiKey === 0) this.metrics.produced(r.request as ProduceRequest, res as ProduceResponse | null);
       else if (r.apiKey === 1 && res !== null) this.metrics.fetched(r.request as FetchRequest, res as FetchResponse);
     }
-    this.requests.record(entry, r.request);
+    this.requests.record(entry, r.request, r.partitionsOf ?? null);
   }
 }

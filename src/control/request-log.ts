@@ -76,12 +76,15 @@ export class RequestLog {
     return this.waiters.length > 0;
   }
 
-  /** Records an answered request; `request` is read only by waiting matchers (topic, partition). */
-  record(entry: RequestLogEntry, request: unknown): void {
+  /**
+   * Records an answered request; `request` is read only by waiting matchers (topic, partition),
+   * through `partitionsOf` when given (a Fetch by topic id or in a fetch session).
+   */
+  record(entry: RequestLogEntry, request: unknown, partitionsOf: (() => Array<{ topic: string; partition: number }>) | null = null): void {
     this.ring[this.next] = entry;
     this.next = (this.next + 1) % this.capacity;
     this.recorded++;
-    if (this.waiters.length > 0) this.wake(entry, request);
+    if (this.waiters.length > 0) this.wake(entry, request, partitionsOf);
   }
 
   /** The newest `limit` entries (all held when omitted), oldest first. */
@@ -133,9 +136,11 @@ export class RequestLog {
     }
   }
 
-  private wake(entry: RequestLogEntry, request: unknown): void {
+  private wake(entry: RequestLogEntry, request: unknown, partitionsOf: (() => Array<{ topic: string; partition: number }>) | null): void {
+    let named: Array<{ topic: string; partition: number }> | null = null;
+    const partitions = partitionsOf === null ? null : (): Array<{ topic: string; partition: number }> => (named ??= partitionsOf());
     for (const w of [...this.waiters]) {
-      if (!matches(w.matcher, entry, request)) continue;
+      if (!matches(w.matcher, entry, request, partitions)) continue;
       this.drop(w);
       if (w.timer !== null) clearTimeout(w.timer);
       w.resolve(entry);
@@ -157,14 +162,14 @@ function checkMatcher(m: RequestMatcher): void {
   }
 }
 
-export function matches(m: RequestMatcher, e: RequestLogEntry, request: unknown): boolean {
+export function matches(m: RequestMatcher, e: RequestLogEntry, request: unknown, partitionsOf: (() => Array<{ topic: string; partition: number }>) | null = null): boolean {
   if (m.apiKey !== undefined && m.apiKey !== e.apiKey) return false;
   if (m.minVersion !== undefined && e.apiVersion < m.minVersion) return false;
   if (m.maxVersion !== undefined && e.apiVersion > m.maxVersion) return false;
   if (m.clientId !== undefined && m.clientId !== e.clientId) return false;
   if (m.topic === undefined && m.partition === undefined) return true;
   if (request === null || request === undefined) return false;
-  return topicsOf(e.apiKey, request).some((tp) => (m.topic === undefined || tp.topic === m.topic) && (m.partition === undefined || tp.partition === m.partition));
+  return (partitionsOf === null ? topicsOf(e.apiKey, request) : partitionsOf()).some((tp) => (m.topic === undefined || tp.topic === m.topic) && (m.partition === undefined || tp.partition === m.partition));
 }
 
 /** Fields of a response that hold its topics, partitions or other per-item results. */

@@ -102,6 +102,7 @@ interface Slot extends AnsweredRequest {
   apiVersion: number;
   clientId: string | null;
   request: unknown;
+  partitionsOf: (() => Array<{ topic: string; partition: number }>) | null;
   response: unknown;
   errorCode: number | null;
   faultId: number | null;
@@ -388,6 +389,7 @@ export class Connection {
       receivedMs: Date.now(),
       receivedAt: performance.now(),
       request: null,
+      partitionsOf: null,
       response: null,
       errorCode: null,
       faultId: null,
@@ -468,8 +470,10 @@ export class Connection {
       returnResponseBytes: (bytes) => this.returnResponseBytes(slot, bytes),
     };
     const faults = this.env.faults;
-    // A Fetch by topic id or in a fetch session reads partitions it does not name (api/01-fetch.ts).
+    // A Fetch by topic id or in a fetch session reads partitions it does not name (api/01-fetch.ts):
+    // what the fault matchers and the request log's topic matchers look at.
     const partitionsOf = apiKey === Fetch.apiKey ? () => fetchFaultPartitions(this.broker, apiVersion, request as FetchRequest) : undefined;
+    slot.partitionsOf = partitionsOf ?? null;
     const fired = faults !== null && faults.armed ? faults.match(apiKey, apiVersion, header.clientId, request, partitionsOf) : null;
     if (fired !== null) {
       slot.faultId = fired.fault.id;
