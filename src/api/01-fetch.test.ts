@@ -78,6 +78,26 @@ t.test('an incremental long poll wakes on a produce and carries only that partit
   t.equal(res.responses[0]!.partitions[0]!.highWatermark, 1n);
 });
 
+t.test('a partition of an unknown topic id does not cut a long poll short; alone it is answered at once', async (t) => {
+  const id = await createTopic('wait-beside-unknown', 1);
+  const unknown = Buffer.alloc(16, 9);
+  const alone = await c.request(Fetch, 17, byId(unknown, [0], { maxWaitMs: 30_000 }));
+  t.same(errors(alone), { 0: ErrorCode.UNKNOWN_TOPIC_ID }, 'nothing else to wait for');
+  const both = byId(id, [0], { maxWaitMs: 30_000 });
+  both.topics.push(byId(unknown, [0]).topics[0]!);
+  const waiting = c.request(Fetch, 17, both);
+  await produce('wait-beside-unknown', 0, 1);
+  const res = await waiting;
+  t.same(
+    res.responses.map((tp) => [tp.topicId.equals(id), tp.partitions[0]!.errorCode, tp.partitions[0]!.highWatermark]),
+    [
+      [true, 0, 1n],
+      [false, ErrorCode.UNKNOWN_TOPIC_ID, -1n],
+    ],
+    'it waited for the record; the unknown id is answered after the others',
+  );
+});
+
 t.test('an injected partition error shows in an incremental answer, and the partition comes back once it is gone', async (t) => {
   const id = await createTopic('faulted', 3);
   const full = await c.request(Fetch, 17, byId(id, [0, 1, 2], { sessionEpoch: 0 }));

@@ -10,7 +10,9 @@
  * Long poll: when fewer than min_bytes are ready and max_wait_ms > 0, the request waits in the
  * replica layer's delayed-fetch purgatory; an append to any requested partition re-reads and
  * answers as soon as min_bytes are there, otherwise the answer goes out at max_wait_ms with what
- * there is. Errors answer at once. Waiters are bounded by `limits.fetchWaitersMax`; past that,
+ * there is. Errors from reading answer at once; partitions refused before reading (unknown topic id
+ * or partition, not authorized) do not cut the wait short unless nothing else is fetched, as in
+ * Kafka's handleFetchRequest. Waiters are bounded by `limits.fetchWaitersMax`; past that,
  * requests are answered without waiting.
  *
  * Topic ids (KIP-516, v13+): topics are named by id in requests and answers. An id this broker's
@@ -177,7 +179,10 @@ function readableTopics(partitions: readonly FetchPartition[], ctx: RequestConte
 interface ReadResult {
   answers: FetchAnswer[];
   bytes: number;
+  /** An error from reading (not a refusal before it): the fetch answers at once. */
   hasError: boolean;
+  /** Partitions read (not refused): with none, the fetch answers at once. */
+  read: number;
 }
 
 /** What one fetch reads, the same for each read of a long poll. */
@@ -279,10 +284,11 @@ function readPartitions(plan: FetchPlan): ReadResult {
   const answers: FetchAnswer[] = [];
   // Kafka's "erroneous" partitions, refused before any read (unknown topic id or partition, not
   // authorized): answered after the others, with an empty aborted list and null records
-  // (FetchResponse.partitionResponse).
+  // (FetchResponse.partitionResponse). As in Kafka they do not cut a long poll short (a session
+  // holding one would otherwise be answered at once, again and again); a fetch of nothing else is
+  // answered at once.
   const erroneous: FetchAnswer[] = [];
   const refuse = (p: FetchPartition, errorCode: number): void => {
-    hasError = true;
     erroneous.push({ partition: p, data: { ...emptyPartition(p.partition, errorCode), abortedTransactions: [], records: null } });
   };
   for (const p of plan.partitions) {
@@ -318,7 +324,7 @@ function readPartitions(plan: FetchPlan): ReadResult {
     answers.push({ partition: p, data });
   }
   ctx.returnResponseBytes(granted - bytes);
-  return { answers: erroneous.length === 0 ? answers : [...answers, ...erroneous], bytes, hasError };
+  return { answers: erroneous.length === 0 ? answers : [...answers, ...erroneous], bytes, hasError, read: answers.length };
 }
 
 /** The answer: partitions grouped by topic in the order given (consecutive partitions of one topic share an entry). */
@@ -385,9 +391,10 @@ export const fetchHandler: ApiHandler<FetchRequest, FetchResponse> = {
     };
     const first = readPartitions(plan);
     const waitMs = Math.min(req.maxWaitMs, limits.fetchMaxWaitMsCap);
-    if (first.hasError || first.bytes >= req.minBytes || waitMs <= 0 || plan.partitions.length === 0) return finish(first);
+    const ready = (r: ReadResult): boolean => r.hasError || r.bytes >= req.minBytes || r.read === 0;
+    if (waitMs <= 0 || ready(first)) return finish(first);
     const keys = plan.partitions.flatMap((p) => (p.topic === null ? [] : [partitionKey(p.topic, p.partition)]));
-    const poll = (r: ReadResult): PollRead<ReadResult> => ({ response: r, ready: r.hasError || r.bytes >= req.minBytes, giveBack: () => ctx.returnResponseBytes(r.bytes) });
+    const poll = (r: ReadResult): PollRead<ReadResult> => ({ response: r, ready: ready(r), giveBack: () => ctx.returnResponseBytes(r.bytes) });
     return longPoll(ctx, b.replicas.delayedFetch, keys, waitMs, poll(first), () => poll(readPartitions(plan))).then((r) => (r === null ? null : finish(r)));
   },
 };
