@@ -37,6 +37,7 @@ const TOPIC_DOCS: Readonly<Record<string, string>> = {
 
 const BROKER_DOCS: Readonly<Record<string, string>> = {
   'node.id': 'This node\'s id in the cluster, as in meta.properties.',
+  'max.incremental.fetch.session.cache.slots': 'Fetch sessions (KIP-227) the broker keeps, split over 8 shards as in Kafka (fewer than 8: none); a full shard evicts a stale or less valuable session for a new one.',
   'replica.selector.class': 'Which replica a consumer that names its rack reads from (KIP-392): org.apache.kafka.common.replica.RackAwareReplicaSelector sends it to an in-sync replica in its rack; unset, the leader.',
   'broker.rack': 'The rack of this broker: registered with the controller, shown in Metadata and DescribeCluster, and used to spread replicas across racks.',
   'process.roles': 'The roles this node runs: broker, controller, or both in one process (the default).',
