@@ -65,6 +65,7 @@ import { ReplicaManager } from './replica/replica-manager.js';
 import { TransactionCoordinator } from './txn/coordinator.js';
 import { TxnMarkerChannel } from './txn-marker-channel.js';
 import { ProducerIdManager } from './txn/producer-ids.js';
+import { consumerAssignors } from './group/assignors.js';
 
 export interface BrokerOptions extends BrokerConfigInput {
   /** Shorthands for listeners/log.dirs; they win over the config file and overrides. */
@@ -273,9 +274,24 @@ export class Broker implements BrokerServices, ClusterOps {
         offsetMetadataMaxBytes: int('offset.metadata.max.bytes'),
         offsetsRetentionMs: int('offsets.retention.minutes') * 60_000,
         offsetsRetentionCheckIntervalMs: int('offsets.retention.check.interval.ms'),
+        consumer: {
+          sessionTimeoutMs: int('group.consumer.session.timeout.ms'),
+          heartbeatIntervalMs: int('group.consumer.heartbeat.interval.ms'),
+          assignors: consumerAssignors(String(config.get('group.consumer.assignors'))),
+          maxSize: Math.min(int('group.consumer.max.size'), limits.groupMembersMax),
+          groupConfig: () => undefined,
+        },
       },
       log,
       clock,
+      {
+        byName: (name) => {
+          const t = this.image.topicsByName.get(name);
+          return t ? { id: t.topicId, partitions: t.partitions.length } : undefined;
+        },
+        nameOf: (id) => this.image.topicsById.get(id)?.name,
+        names: () => this.image.topicsByName.keys(),
+      },
     );
     this.groups.load();
     this.producerIds = new ProducerIdManager(brokerOnly ? () => this.allocateProducerIdsRemotely() : (size) => this.controller.allocateProducerIds(size));

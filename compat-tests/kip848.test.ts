@@ -1,0 +1,111 @@
+/**
+ * KIP-848 consumer groups (group.protocol=consumer) with the newest clients against a real
+ * `sluice start` process: the Java client 4.x and librdkafka (confluent-kafka from PyPI), each in a
+ * group of three members with joins and leaves while records flow, every record consumed exactly
+ * once; the group seen through ConsumerGroupDescribe and ListGroups; the requests the clients sent
+ * (ConsumerGroupHeartbeat, never JoinGroup) recorded by the proxy in front of the broker.
+ */
+import t, { type Test } from 'tap';
+import { javaDriver, confluentNewestDriver } from './client-drivers.js';
+import { createTopic, produceWithKafkajs, startEnv, unb64, type ClientDriver, type Env, type GroupEvent } from './newest-clients.js';
+import { spawnWorker, until, type Worker } from './harness.js';
+import { RawClient } from './raw-client.js';
+import { ConsumerGroupDescribe, ListGroups } from '../src/protocol/generated/index.js';
+
+const PARTITIONS = 6;
+
+async function threeMembersWithChurn(t: Test, env: Env, d: ClientDriver): Promise<void> {
+  const topic = `kip848-${d.name.replace(/[^a-z0-9]/g, '')}`;
+  const group = `${topic}-g`;
+  await createTopic(env, topic, PARTITIONS);
+  const members: Array<Worker<GroupEvent>> = [];
+  const start = (name: string): Worker<GroupEvent> => {
+    const c = d.command(['group', env.bootstrap, topic, group, 'consumer']);
+    const w = spawnWorker<GroupEvent>(`${d.name} ${name}`, c.cmd, c.args, { env: c.env });
+    members.push(w);
+    return w;
+  };
+  t.teardown(async () => {
+    for (const m of members) await m.kill9();
+  });
+  const assignment = (w: Worker<GroupEvent>): number[] => [...(w.events.filter((e) => e.event === 'assigned').at(-1)?.partitions ?? [])].sort((a, b) => a - b);
+  const records = (w: Worker<GroupEvent>): GroupEvent[] => w.events.filter((e) => e.event === 'record');
+  const diag = (): string => members.map((m) => `${m.describe()}\nlast events: ${JSON.stringify(m.events.slice(-5))}\nstderr: ${m.stderr().slice(-1500)}`).join('\n');
+  /** The live members split every partition between them, each one some. */
+  const split = (ws: Array<Worker<GroupEvent>>) => () => {
+    for (const w of ws) w.assertAlive();
+    const all = ws.flatMap(assignment).sort((a, b) => a - b);
+    return ws.every((w) => assignment(w).length > 0) && all.join() === Array.from({ length: PARTITIONS }, (_, i) => i).join();
+  };
+  let produced: string[] = [];
+  const produce = async (label: string, n: number) => {
+    const values = Array.from({ length: n }, (_, i) => ({ partition: i % PARTITIONS, value: `${label}-${i}` }));
+    await produceWithKafkajs(env, topic, values);
+    produced = [...produced, ...values.map((v) => v.value)];
+  };
+  const consumed = () => members.flatMap(records).map((e) => unb64(e.value)!);
+
+  const a = start('A');
+  await until('A owns all six partitions', () => (a.assertAlive(), assignment(a).length === PARTITIONS), 60_000, diag);
+  await produce('one', 30);
+  const b = start('B');
+  const c = start('C');
+  await until('A, B and C split the six partitions', split([a, b, c]), 60_000, diag);
+  t.same([a, b, c].map((w) => assignment(w).length), [2, 2, 2], 'two partitions each (uniform assignor)');
+  await produce('two', 60);
+  await until('all 90 records consumed', () => consumed().length >= 90, 60_000, diag);
+
+  // B leaves cleanly: A and C take its partitions.
+  t.equal((await b.stop()).code, 0, 'B left cleanly');
+  await until('A and C split the six partitions', split([a, c]), 60_000, diag);
+  await produce('three', 30);
+  // D joins.
+  const dd = start('D');
+  await until('A, C and D split the six partitions', split([a, c, dd]), 60_000, diag);
+  await produce('four', 30);
+  await until('all 150 records consumed', () => consumed().length >= 150, 60_000, diag);
+  await new Promise((r) => setTimeout(r, 1000));
+  t.same(consumed().sort(), [...produced].sort(), 'every record consumed exactly once across joins and leaves');
+  for (const w of [a, c, dd]) {
+    const owned = new Set(assignment(w));
+    // Records consumed before a rebalance may be of partitions the member no longer owns; the
+    // last ones must be of partitions it owns now.
+    t.ok(records(w).slice(-3).every((e) => owned.has(e.partition!) || records(w).length === 0), `${w.name}: its latest records are of its partitions`);
+  }
+
+  // The broker's view: a consumer group with three members at the assignment epoch.
+  const raw = await RawClient.connect(env.broker.port);
+  try {
+    const described = await until(
+      'the group described as Stable',
+      async () => {
+        const res = await raw.request(ConsumerGroupDescribe, 1, { groupIds: [group], includeAuthorizedOperations: false });
+        const g = res.groups[0]!;
+        return g.errorCode === 0 && g.groupState === 'Stable' ? g : null;
+      },
+      30_000,
+    );
+    t.equal(described.members.length, 3, 'three members');
+    t.equal(described.assignorName, 'uniform');
+    t.ok(described.members.every((m) => m.memberEpoch === described.assignmentEpoch), 'every member at the assignment epoch');
+    t.same(described.members.flatMap((m) => m.assignment.topicPartitions.flatMap((tp) => tp.partitions)).sort(), [0, 1, 2, 3, 4, 5], 'their assignments cover the topic once');
+    t.ok(described.members.every((m) => m.assignment.topicPartitions.every((tp) => tp.topicName === topic)), 'topics named');
+    const listed = await raw.request(ListGroups, 5, { statesFilter: [], typesFilter: ['consumer'] });
+    t.ok(listed.groups.some((g) => g.groupId === group && g.groupType === 'consumer' && g.protocolType === 'consumer'), 'ListGroups v5 lists it as a consumer group');
+  } finally {
+    raw.close();
+  }
+  for (const w of [a, c, dd]) t.equal((await w.stop()).code, 0, `${w.name} closed cleanly`);
+}
+
+for (const d of [javaDriver, confluentNewestDriver]) {
+  t.test(`${d.label}: group.protocol=consumer`, async (t) => {
+    d.check();
+    const env = await startEnv(t, 'sluice');
+    await t.test('three members with joins and leaves, every record exactly once', (t) => threeMembersWithChurn(t, env, d));
+    const seen = env.versions.table();
+    t.ok(seen.ConsumerGroupHeartbeat !== undefined, `the client sent ConsumerGroupHeartbeat (v${seen.ConsumerGroupHeartbeat})`);
+    t.equal(seen.JoinGroup, undefined, 'and never JoinGroup');
+    t.ok(seen.OffsetCommit !== undefined && Number(seen.OffsetCommit.split(',').at(-1)) >= 9, `commits with OffsetCommit v9+ (v${seen.OffsetCommit})`);
+  });
+}
