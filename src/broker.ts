@@ -66,6 +66,7 @@ import { TransactionCoordinator } from './txn/coordinator.js';
 import { TxnMarkerChannel } from './txn-marker-channel.js';
 import { ProducerIdManager } from './txn/producer-ids.js';
 import { consumerAssignors } from './group/assignors.js';
+import type { ConsumerGroupSettings } from './group/consumer-protocol.js';
 
 export interface BrokerOptions extends BrokerConfigInput {
   /** Shorthands for listeners/log.dirs; they win over the config file and overrides. */
@@ -279,6 +280,7 @@ export class Broker implements BrokerServices, ClusterOps {
           heartbeatIntervalMs: int('group.consumer.heartbeat.interval.ms'),
           assignors: consumerAssignors(String(config.get('group.consumer.assignors'))),
           maxSize: Math.min(int('group.consumer.max.size'), limits.groupMembersMax),
+          migrationPolicy: String(config.get('group.consumer.migration.policy')) as ConsumerGroupSettings['migrationPolicy'],
           groupConfig: () => undefined,
         },
       },

@@ -28,7 +28,7 @@ const answer = (errorCode: number, errorMessage: string | null): ConsumerGroupHe
   errorCode,
   errorMessage,
   memberId: null,
-  memberEpoch: -1,
+  memberEpoch: 0,
   heartbeatIntervalMs: 0,
   assignment: null,
 });

@@ -14,6 +14,7 @@
  */
 import type { TimerHandle } from '../control/clock.js';
 import type { Assignment } from './assignors.js';
+import type { ClassicMemberMetadata } from './records.js';
 
 export type MemberState = 'STABLE' | 'UNREVOKED_PARTITIONS' | 'UNRELEASED_PARTITIONS' | 'UNKNOWN';
 /** Kafka's MemberState codes, as stored in ConsumerGroupCurrentMemberAssignmentValue. */
@@ -45,6 +46,8 @@ export interface ConsumerMember {
   state: MemberState;
   assigned: Assignment;
   pendingRevocation: Assignment;
+  /** Set for a member that joined with JoinGroup (a classic consumer in a consumer group). */
+  classic: ClassicMemberMetadata | null;
 }
 
 /** Timers of a member, kept beside the member (members are replaced, never mutated). */
@@ -159,6 +162,21 @@ export class ConsumerGroup {
   staticMember(instanceId: string): ConsumerMember | undefined {
     const id = this.staticMembers.get(instanceId);
     return id === undefined ? undefined : this.members.get(id);
+  }
+
+  /** Whether the member waits for target partitions another member still owns (Kafka's waitingOnUnreleasedPartition). */
+  waitingOnUnreleased(member: ConsumerMember): boolean {
+    if (member.state !== 'UNRELEASED_PARTITIONS') return false;
+    for (const [t, ps] of this.target.get(member.memberId) ?? new Map<string, Set<number>>()) {
+      for (const p of ps) if (!member.assigned.get(t)?.has(p) && this.currentPartitionEpoch(t, p, member.memberId) !== -1) return true;
+    }
+    return false;
+  }
+
+  /** Whether every member but `except` joined with JoinGroup. */
+  allClassicExcept(except: string): boolean {
+    for (const m of this.members.values()) if (m.memberId !== except && m.classic === null) return false;
+    return true;
   }
 
   /** The member's reconciliation towards the target (Kafka's CurrentAssignmentBuilder.build). */

@@ -11,7 +11,24 @@ import { ErrorCode } from '../protocol/errors.js';
 import { GroupCoordinator, type GroupSettings } from './coordinator.js';
 import type { Assignment } from './assignors.js';
 import type { HeartbeatRequest, HeartbeatResult, TopicLookup } from './consumer-protocol.js';
-import { decodeKey } from './records.js';
+import { decodeAssignment, decodeKey, encodeAssignment } from './records.js';
+import { Writer } from '../protocol/wire.js';
+
+/** A ConsumerProtocolSubscription v1 (topics, no user data, owned partitions). */
+function encodeSubscriptionV1(topics: string[], owned: Array<{ topic: string; partitions: number[] }>): Buffer {
+  const w = new Writer(64);
+  w.int16(1);
+  w.arrayCount(topics.length);
+  for (const t of topics) w.string(t);
+  w.nullableBytes(null);
+  w.arrayCount(owned.length);
+  for (const o of owned) {
+    w.string(o.topic);
+    w.arrayCount(o.partitions.length);
+    for (const p of o.partitions) w.int32(p);
+  }
+  return Buffer.from(w.finish());
+}
 
 const topicTable = new Map<string, { id: string; partitions: number }>([
   ['orders', { id: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: 6 }],
@@ -35,7 +52,7 @@ function settings(sessionTimeoutMs = 10_000): GroupSettings {
     offsetMetadataMaxBytes: 100,
     offsetsRetentionMs: 60_000,
     offsetsRetentionCheckIntervalMs: 1_000_000,
-    consumer: { sessionTimeoutMs, heartbeatIntervalMs: 500, assignors: ['uniform', 'range'], maxSize: 4, groupConfig: () => undefined },
+    consumer: { sessionTimeoutMs, heartbeatIntervalMs: 500, assignors: ['uniform', 'range'], maxSize: 4, migrationPolicy: 'bidirectional', groupConfig: () => undefined },
   };
 }
 
@@ -135,7 +152,8 @@ t.test('invalid requests get INVALID_REQUEST or UNSUPPORTED_ASSIGNOR with Kafka 
   t.equal(r.errorCode, ErrorCode.INVALID_REQUEST);
   t.equal(r.errorMessage, 'RebalanceTimeoutMs must be provided in first request.');
   t.equal(join(c, 'm', { owned: owning([1]) }).errorCode, ErrorCode.INVALID_REQUEST, 'owned partitions on join');
-  t.equal(join(c, 'm', { subscribedTopicNames: [] }).errorCode, ErrorCode.INVALID_REQUEST, 'no subscription');
+  t.equal(join(c, 'm', { subscribedTopicNames: null }).errorCode, ErrorCode.INVALID_REQUEST, 'no subscription');
+  t.equal(join(c, 'm0', { subscribedTopicNames: [] }).errorCode, ErrorCode.NONE, 'an empty subscription is one');
   t.equal(hb(c, { memberId: 'm', memberEpoch: -3 }).errorMessage, 'MemberEpoch is invalid.');
   t.equal(join(c, '', {}).errorCode, ErrorCode.INVALID_REQUEST, 'v1 needs a member id');
   t.not(join(c, '', { apiVersion: 0 }).memberId, '', 'v0: the coordinator makes one');
@@ -265,15 +283,57 @@ t.test('replay from __consumer_offsets restores epochs, members and assignments'
   c2.close();
 });
 
-t.test('a classic member cannot join a consumer group with members; an empty consumer group turns classic', async (t) => {
+t.test('mixed groups: a classic member joins a consumer group, syncs its partitions, rejoins on a new epoch, leaves', async (t) => {
   const { c } = setup();
   join(c, 'm1');
-  const req = { groupId: 'g', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 1000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }], apiVersion: 3, clientId: 'c', clientHost: 'h' };
-  const r = await c.join(req);
-  t.equal(r.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-  hb(c, { memberId: 'm1', memberEpoch: -1 });
-  const r2 = c.join(req);
-  t.ok(r2 instanceof Promise, 'the classic join proceeds');
-  t.equal(c.list([], []).find((g) => g.groupId === 'g')?.groupType, 'classic');
+  const sub = encodeSubscriptionV1(['orders'], []);
+  const req = { groupId: 'g', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 1000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: sub }], apiVersion: 9, clientId: 'c', clientHost: 'h' };
+  const first = (await c.join(req));
+  t.equal(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+  const r = await c.join({ ...req, memberId: first.memberId });
+  t.equal(r.errorCode, ErrorCode.NONE);
+  t.equal(r.generationId, 2, 'generation = the member epoch');
+  t.same([r.protocolType, r.protocolName, r.leader], ['consumer', 'range', '']);
+  const s1 = await c.sync({ groupId: 'g', generationId: 2, memberId: r.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] });
+  t.same(decodeAssignment(s1.assignment), [], 'nothing yet: m1 still owns them');
+  // m1 revokes half; the classic member hears REBALANCE_IN_PROGRESS, rejoins and gets them.
+  const kept = parts(hb(c, { memberId: 'm1', memberEpoch: 1, owned: owning([0, 1, 2, 3, 4, 5]) }).assignment);
+  hb(c, { memberId: 'm1', memberEpoch: 1, owned: owning(kept) });
+  t.equal(c.heartbeat('g', r.memberId, null, 2), ErrorCode.REBALANCE_IN_PROGRESS, 'the released partitions wait: rejoin');
+  const r2 = await c.join({ ...req, memberId: r.memberId });
+  const s2 = await c.sync({ groupId: 'g', generationId: r2.generationId, memberId: r.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] });
+  const got = decodeAssignment(s2.assignment)!.flatMap((p) => p.partitions).sort();
+  t.same([...kept, ...got].sort(), [0, 1, 2, 3, 4, 5], 'each partition once across both protocols');
+  t.equal(c.heartbeat('g', r.memberId, null, r2.generationId), ErrorCode.NONE);
+  const d = c.consumer.describe('g');
+  t.equal(d.members.length, 2);
+  const left = c.leave('g', [{ memberId: r.memberId, groupInstanceId: null }]);
+  t.same(left.members.map((m) => m.errorCode), [ErrorCode.NONE]);
+  t.equal(c.consumer.describe('g').members.length, 1);
+  c.close();
+});
+
+t.test('upgrade and downgrade: a KIP-848 member joins a classic group; when it leaves, the group is classic again', async (t) => {
+  const { c, clock } = setup();
+  const sub = encodeSubscriptionV1(['orders'], []);
+  const req = { groupId: 'g', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 1000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: sub }], apiVersion: 3, clientId: 'c', clientHost: 'h' };
+  const joining = c.join(req);
+  await clock.advance(10);
+  const j = await joining;
+  t.equal(j.errorCode, ErrorCode.NONE);
+  const all = encodeAssignment(0, [{ topic: 'orders', partitions: [0, 1, 2, 3, 4, 5] }]);
+  await c.sync({ groupId: 'g', generationId: j.generationId, memberId: j.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: j.memberId, assignment: all }] });
+  t.equal(c.list([], [])[0]!.groupType, 'classic');
+  const k = join(c, 'k1');
+  t.equal(k.errorCode, ErrorCode.NONE, 'the KIP-848 member joins the classic group');
+  t.equal(c.list([], [])[0]!.groupType, 'consumer', 'upgraded');
+  const d = c.consumer.describe('g');
+  const classicMember = d.members.find((m) => m.member.memberId === j.memberId)!;
+  t.same(parts(classicMember.assignment), [0, 1, 2, 3, 4, 5], 'the classic member kept its partitions through the upgrade');
+  t.equal(c.heartbeat('g', j.memberId, null, j.generationId), ErrorCode.REBALANCE_IN_PROGRESS, 'and is asked to rejoin');
+  t.equal(hb(c, { memberId: 'k1', memberEpoch: -1 }).errorCode, ErrorCode.NONE);
+  t.equal(c.list([], [])[0]!.groupType, 'classic', 'downgraded when the last KIP-848 member left');
+  t.equal(c.heartbeat('g', j.memberId, null, j.generationId), ErrorCode.ILLEGAL_GENERATION, 'the classic group has the last group epoch as generation: the member rejoins');
+  t.equal(c.describe('g').state, 'PreparingRebalance', 'a rebalance the classic members join');
   c.close();
 });

@@ -42,7 +42,11 @@ import {
   type ConsumerMember,
   type Owned,
 } from './consumer-group.js';
+import type { JoinResult, SyncResult } from './group.js';
 import {
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
   decodeConsumerMemberValue,
   decodeCurrentAssignmentValue,
   decodeEpochValue,
@@ -52,6 +56,8 @@ import {
   encodeCurrentAssignmentValue,
   encodeEpochValue,
   encodeTargetMemberValue,
+  decodeKey as decodeKeyOf,
+  type ClassicMemberMetadata,
   type ConsumerGroupKey,
 } from './records.js';
 
@@ -70,6 +76,8 @@ export interface ConsumerGroupSettings {
   heartbeatIntervalMs: number;
   assignors: AssignorName[];
   maxSize: number;
+  /** group.consumer.migration.policy: which conversions between classic and consumer groups happen. */
+  migrationPolicy: 'disabled' | 'upgrade' | 'downgrade' | 'bidirectional';
   /** Group-level overrides (the GROUP config resource): consumer.session.timeout.ms, consumer.heartbeat.interval.ms. */
   groupConfig(groupId: string, name: 'consumer.session.timeout.ms' | 'consumer.heartbeat.interval.ms'): number | undefined;
 }
@@ -128,9 +136,34 @@ export interface ConsumerGroupHost {
   createConsumerGroup(groupId: string): ConsumerGroup | number;
   leads(groupId: string): boolean;
   persist(groupId: string, records: KeyValue[]): boolean;
+  /**
+   * Turns a classic group with members into a consumer group (a KIP-848 member joins it and
+   * group.consumer.migration.policy allows the upgrade); undefined when it may not.
+   */
+  upgrade(groupId: string): ConsumerGroup | undefined;
+  /**
+   * Turns a consumer group whose members all use the classic protocol back into a classic group
+   * (the last KIP-848 member left, and the policy allows the downgrade). The records removing
+   * `leaving` are the caller's; true when it was done.
+   */
+  downgrade(cg: ConsumerGroup, leaving: string): boolean;
 }
 
-const error = (errorCode: number, errorMessage: string | null, memberId: string | null = null, memberEpoch = -1): HeartbeatResult => ({
+/** A classic member's JoinGroup into a consumer group (the coordinator's JoinRequest, in part). */
+export interface ClassicJoinRequest {
+  memberId: string;
+  groupInstanceId: string | null;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  protocolType: string;
+  protocols: Array<{ name: string; metadata: Buffer }>;
+  apiVersion: number;
+  clientId: string;
+  clientHost: string;
+}
+
+/** An error answer: no member id, epoch 0 (what Kafka's error responses carry). */
+const error = (errorCode: number, errorMessage: string | null, memberId: string | null = null, memberEpoch = 0): HeartbeatResult => ({
   errorCode,
   errorMessage,
   memberId,
@@ -146,6 +179,10 @@ class HeartbeatError extends Error {
   ) {
     super(message);
   }
+}
+
+function sameProtocols(a: ReadonlyArray<{ name: string; metadata: Buffer }>, b: ReadonlyArray<{ name: string; metadata: Buffer }>): boolean {
+  return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata));
 }
 
 /** Kafka's member ids: a random uuid in base64url (Uuid.randomUuid().toString()). */
@@ -206,9 +243,8 @@ export class ConsumerGroupProtocol {
     } else if (req.memberEpoch === JOIN_EPOCH) {
       if (req.rebalanceTimeoutMs === -1) invalid('RebalanceTimeoutMs must be provided in first request.');
       if (req.owned === null || req.owned.size > 0) invalid('TopicPartitions must be empty when (re-)joining.');
-      const names = req.subscribedTopicNames !== null && req.subscribedTopicNames.length > 0;
-      const regex = req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== '';
-      if (!names && !regex) invalid('SubscribedTopicNames or SubscribedTopicRegex must be set in first request.');
+      // An empty list is a subscription (to nothing), as Kafka 4.1 takes it.
+      if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null) invalid('SubscribedTopicNames or SubscribedTopicRegex must be set in first request.');
     } else if (req.memberEpoch === STATIC_LEAVE_EPOCH) {
       if (req.memberId === '') invalid("MemberId can't be empty.");
       if (req.instanceId === null) invalid("InstanceId can't be null.");
@@ -229,7 +265,11 @@ export class ConsumerGroupProtocol {
   private group(groupId: string, create: boolean): ConsumerGroup {
     const existing = this.host.consumerGroup(groupId);
     if (existing) return existing;
-    if (this.host.classicGroupBlocks(groupId)) throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
+    if (this.host.classicGroupBlocks(groupId)) {
+      const upgraded = create ? this.host.upgrade(groupId) : undefined;
+      if (upgraded) return upgraded;
+      throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
+    }
     if (!create) throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);
     const made = this.host.createConsumerGroup(groupId);
     if (typeof made === 'number') throw new HeartbeatError(made, `The coordinator cannot create group ${groupId} now.`);
@@ -269,6 +309,7 @@ export class ConsumerGroupProtocol {
       // A replaced static member hands its partitions to its successor.
       assigned: from ? copyAssignment(from.assigned) : new Map(),
       pendingRevocation: new Map(),
+      classic: null,
     };
   }
 
@@ -336,7 +377,36 @@ export class ConsumerGroupProtocol {
       subscribedTopicRegex: req.subscribedTopicRegex !== null ? (req.subscribedTopicRegex === '' ? null : req.subscribedTopicRegex) : member.subscribedTopicRegex,
       clientId: req.clientId,
       clientHost: req.clientHost,
+      classic: null,
     };
+    const applied = this.apply(cg, updated, replaced, req.owned, records);
+    if (applied === null) return error(ErrorCode.NOT_COORDINATOR, 'The coordinator could not write the group to __consumer_offsets.');
+    updated = applied;
+    this.armSession(cg, memberId);
+    if (updated.state === 'UNREVOKED_PARTITIONS') this.armRebalance(cg, updated);
+    else this.clearRebalance(cg, memberId);
+
+    const full = joining || (req.rebalanceTimeoutMs !== -1 && req.subscribedTopicNames !== null && req.owned !== null);
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId,
+      memberEpoch: updated.memberEpoch,
+      heartbeatIntervalMs: this.heartbeatIntervalMs(gid),
+      assignment: full || !sameAssignment(updated.assigned, previous?.assigned ?? new Map()) ? updated.assigned : null,
+    };
+  }
+
+  /**
+   * Steps 3-6 of a heartbeat (and of a classic member's JoinGroup): the member's new metadata, a
+   * group epoch bump when subscriptions or their topics changed, a new target assignment when the
+   * group epoch is ahead, the member's reconciliation, the records written. The member as it is
+   * now, or null when the log refused the records (nothing changed then).
+   */
+  private apply(cg: ConsumerGroup, updated: ConsumerMember, replaced: ConsumerMember | undefined, owned: Owned, records: KeyValue[]): ConsumerMember | null {
+    const gid = cg.groupId;
+    const memberId = updated.memberId;
+    const previous = cg.members.get(memberId);
     let bump = false;
     if (!previous || replaced || this.metadataChanged(previous, updated)) {
       records.push(this.memberRecord(gid, updated));
@@ -378,13 +448,12 @@ export class ConsumerGroupProtocol {
 
     // Reconcile against the group as it will be (the replaced member's partitions are the successor's).
     if (replaced) cg.removeMember(replaced.memberId);
-    const reconciled = cg.reconcile(updated, assignmentEpoch, target.get(memberId) ?? new Map(), req.owned);
+    const reconciled = cg.reconcile(updated, assignmentEpoch, target.get(memberId) ?? new Map(), owned);
     if (reconciled !== updated || !previous || replaced) records.push(this.currentRecord(gid, reconciled));
-    updated = reconciled;
 
     if (!this.host.persist(gid, records)) {
       if (replaced) cg.putMember(replaced);
-      return error(ErrorCode.NOT_COORDINATOR, 'The coordinator could not write the group to __consumer_offsets.');
+      return null;
     }
     cg.groupEpoch = groupEpoch;
     cg.assignmentEpoch = assignmentEpoch;
@@ -394,24 +463,14 @@ export class ConsumerGroupProtocol {
       for (const [id, a] of target) cg.target.set(id, a);
     }
     if (replaced) this.clearTimers(cg, replaced.memberId);
-    cg.putMember(updated);
-    this.armSession(cg, memberId);
-    if (updated.state === 'UNREVOKED_PARTITIONS') this.armRebalance(cg, updated);
-    else this.clearRebalance(cg, memberId);
-
-    const full = joining || (req.rebalanceTimeoutMs !== -1 && req.subscribedTopicNames !== null && req.owned !== null);
-    return {
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      memberId,
-      memberEpoch: updated.memberEpoch,
-      heartbeatIntervalMs: this.heartbeatIntervalMs(gid),
-      assignment: full || !sameAssignment(updated.assigned, previous?.assigned ?? new Map()) ? updated.assigned : null,
-    };
+    cg.putMember(reconciled);
+    return reconciled;
   }
 
   private metadataChanged(a: ConsumerMember, b: ConsumerMember): boolean {
     return (
+      a.classic?.sessionTimeoutMs !== b.classic?.sessionTimeoutMs ||
+      !sameProtocols(a.classic?.protocols ?? [], b.classic?.protocols ?? []) ||
       a.instanceId !== b.instanceId ||
       a.rackId !== b.rackId ||
       a.clientId !== b.clientId ||
@@ -517,6 +576,11 @@ export class ConsumerGroupProtocol {
 
   /** Removes a member and bumps the group epoch (Kafka's consumerGroupFenceMember); false when the log refused. */
   fence(cg: ConsumerGroup, memberId: string, why: string): boolean {
+    const leaving = cg.members.get(memberId);
+    if (leaving && leaving.classic === null && cg.members.size > 1 && cg.allClassicExcept(memberId) && this.host.downgrade(cg, memberId)) {
+      this.host.log.info(`group ${cg.groupId}: member ${memberId} ${why}; the others use the classic protocol: a classic group again`);
+      return true;
+    }
     const epoch = cg.groupEpoch + 1;
     const records = [...this.removalRecords(cg.groupId, memberId), { key: encodeConsumerKey('groupEpoch', cg.groupId), value: encodeEpochValue(epoch) }];
     if (!this.host.persist(cg.groupId, records)) return false;
@@ -531,6 +595,7 @@ export class ConsumerGroupProtocol {
     return {
       key: encodeConsumerKey('member', groupId, m.memberId),
       value: encodeConsumerMemberValue({
+        classic: m.classic,
         instanceId: m.instanceId,
         rackId: m.rackId,
         clientId: m.clientId,
@@ -564,6 +629,194 @@ export class ConsumerGroupProtocol {
     ];
   }
 
+
+  // ----------------------------------------------------------------------------------------
+  // Classic members in a consumer group (JoinGroup, SyncGroup, Heartbeat, LeaveGroup)
+
+  /** A classic consumer's JoinGroup into a consumer group (Kafka's classicGroupJoinToConsumerGroup). */
+  classicJoin(cg: ConsumerGroup, req: ClassicJoinRequest): JoinResult {
+    const fail = (errorCode: number, memberId = req.memberId): JoinResult => ({ errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [], skipAssignment: false });
+    const first = req.protocols[0];
+    const sub = first ? decodeSubscription(first.metadata) : null;
+    if (req.protocolType !== 'consumer' || !first || sub === null) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    const unknown = req.memberId === '';
+    const memberId = unknown ? newMemberId() : req.memberId;
+    if (cg.members.size >= this.settings.maxSize && !cg.members.has(memberId) && (req.groupInstanceId === null || !cg.staticMember(req.groupInstanceId))) {
+      return fail(ErrorCode.GROUP_MAX_SIZE_REACHED, '');
+    }
+    if (unknown && req.groupInstanceId === null && req.apiVersion >= 4) return fail(ErrorCode.MEMBER_ID_REQUIRED, memberId);
+    let member: ConsumerMember;
+    let replaced: ConsumerMember | undefined;
+    const records: KeyValue[] = [];
+    const blank = (from?: ConsumerMember): ConsumerMember => this.freshMember(memberId, { instanceId: req.groupInstanceId, clientId: req.clientId, clientHost: req.clientHost } as HeartbeatRequest, from);
+    if (req.groupInstanceId === null) {
+      member = cg.members.get(memberId) ?? blank();
+    } else {
+      const existing = cg.staticMember(req.groupInstanceId);
+      if (!existing) member = blank();
+      else if (existing.memberId === memberId) member = existing;
+      else {
+        if (!unknown) return fail(ErrorCode.FENCED_INSTANCE_ID);
+        member = blank(existing);
+        replaced = existing;
+        records.push(...this.removalRecords(cg.groupId, existing.memberId));
+      }
+    }
+    const owned: Assignment = new Map();
+    for (const o of sub.ownedPartitions) {
+      const t = this.topics.byName(o.topic);
+      if (t) owned.set(t.id, new Set(o.partitions));
+    }
+    const classic: ClassicMemberMetadata = { sessionTimeoutMs: req.sessionTimeoutMs, protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })) };
+    const updated: ConsumerMember = {
+      ...member,
+      instanceId: req.groupInstanceId ?? member.instanceId,
+      rackId: sub.rackId ?? member.rackId,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      subscribedTopicNames: sub.topics,
+      clientId: req.clientId,
+      clientHost: req.clientHost,
+      classic,
+    };
+    const applied = this.apply(cg, updated, replaced, owned, records);
+    if (applied === null) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    this.armSession(cg, memberId, req.sessionTimeoutMs);
+    this.host.log.info(`group ${cg.groupId}: classic member ${memberId} joined at epoch ${applied.memberEpoch}`);
+    return { errorCode: ErrorCode.NONE, generationId: applied.memberEpoch, protocolType: 'consumer', protocolName: first.name, leader: '', memberId, members: [], skipAssignment: false };
+  }
+
+  /** The member a classic request names (Kafka's validateConsumerGroupMember), or an error code. */
+  private classicMember(cg: ConsumerGroup, memberId: string, instanceId: string | null): ConsumerMember | number {
+    let m: ConsumerMember | undefined;
+    if (instanceId === null) m = cg.members.get(memberId);
+    else {
+      m = cg.staticMember(instanceId);
+      if (m && m.memberId !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
+    }
+    if (!m || m.classic === null) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return m;
+  }
+
+  /** SyncGroup of a classic member: its assigned partitions as a ConsumerProtocolAssignment. */
+  classicSync(cg: ConsumerGroup, memberId: string, instanceId: string | null, generationId: number, protocolType: string | null, protocolName: string | null): SyncResult {
+    const fail = (errorCode: number): SyncResult => ({ errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) });
+    const m = this.classicMember(cg, memberId, instanceId);
+    if (typeof m === 'number') return fail(m);
+    if (generationId !== m.memberEpoch) return fail(ErrorCode.ILLEGAL_GENERATION);
+    const name = m.classic!.protocols[0]?.name ?? '';
+    if ((protocolType !== null && protocolType !== 'consumer') || (protocolName !== null && protocolName !== name)) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    if (cg.groupEpoch > m.memberEpoch && m.state !== 'UNREVOKED_PARTITIONS') return fail(ErrorCode.REBALANCE_IN_PROGRESS);
+    this.armSession(cg, m.memberId, m.classic!.sessionTimeoutMs);
+    const version = m.classic!.protocols[0]?.metadata.readInt16BE(0) ?? 0;
+    const partitions = [...m.assigned].map(([id, ps]) => ({ topic: this.topics.nameOf(id) ?? '', partitions: [...ps].sort((a, b) => a - b) })).filter((p) => p.topic !== '');
+    return { errorCode: ErrorCode.NONE, protocolType: 'consumer', protocolName: name, assignment: encodeAssignment(version, partitions) };
+  }
+
+  /** Heartbeat of a classic member: REBALANCE_IN_PROGRESS when it should rejoin to move on. */
+  classicHeartbeat(cg: ConsumerGroup, memberId: string, instanceId: string | null, generationId: number): number {
+    const m = this.classicMember(cg, memberId, instanceId);
+    if (typeof m === 'number') return m;
+    if (generationId !== m.memberEpoch) return ErrorCode.ILLEGAL_GENERATION;
+    this.armSession(cg, m.memberId, m.classic!.sessionTimeoutMs);
+    const rejoin = m.memberEpoch < cg.groupEpoch || m.state === 'UNREVOKED_PARTITIONS' || (m.state === 'UNRELEASED_PARTITIONS' && !cg.waitingOnUnreleased(m));
+    return rejoin ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
+  }
+
+  /** LeaveGroup of classic members (by member id, or by instance id alone); one bump for all. */
+  classicLeave(cg: ConsumerGroup, who: Array<{ memberId: string; groupInstanceId: string | null }>): Array<{ memberId: string; groupInstanceId: string | null; errorCode: number }> {
+    const records: KeyValue[] = [];
+    const gone: string[] = [];
+    const results = who.map((w) => {
+      let m: ConsumerMember | undefined;
+      if (w.groupInstanceId === null) m = cg.members.get(w.memberId);
+      else {
+        m = cg.staticMember(w.groupInstanceId);
+        if (m && w.memberId !== '' && m.memberId !== w.memberId) return { ...w, errorCode: ErrorCode.FENCED_INSTANCE_ID };
+      }
+      if (!m || m.classic === null) return { ...w, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
+      records.push(...this.removalRecords(cg.groupId, m.memberId));
+      gone.push(m.memberId);
+      return { memberId: m.memberId, groupInstanceId: w.groupInstanceId, errorCode: ErrorCode.NONE };
+    });
+    if (gone.length === 0) return results;
+    const epoch = cg.groupEpoch + 1;
+    records.push({ key: encodeConsumerKey('groupEpoch', cg.groupId), value: encodeEpochValue(epoch) });
+    if (!this.host.persist(cg.groupId, records)) return results.map((r) => ({ ...r, errorCode: r.errorCode === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : r.errorCode }));
+    for (const id of gone) {
+      this.clearTimers(cg, id);
+      cg.removeMember(id);
+    }
+    cg.groupEpoch = epoch;
+    return results;
+  }
+
+  /**
+   * The records and state of a consumer group made from a classic group's members (the upgrade):
+   * each keeps its partitions and its generation as member epoch; the group and assignment
+   * epochs are the generation. Null when a member's subscription or assignment cannot be read.
+   */
+  fromClassic(cg: ConsumerGroup, generation: number, members: ReadonlyArray<{ memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; rebalanceTimeoutMs: number; sessionTimeoutMs: number; protocols: Array<{ name: string; metadata: Buffer }>; subscription: Buffer; assignment: Buffer }>): KeyValue[] | null {
+    const records: KeyValue[] = [];
+    const made: ConsumerMember[] = [];
+    for (const c of members) {
+      const sub = decodeSubscription(c.subscription);
+      const parts = decodeAssignment(c.assignment);
+      if (sub === null || parts === null) return null;
+      const assigned: Assignment = new Map();
+      for (const p of parts) {
+        const t = this.topics.byName(p.topic);
+        if (t) assigned.set(t.id, new Set(p.partitions));
+      }
+      made.push({
+        memberId: c.memberId,
+        instanceId: c.groupInstanceId,
+        rackId: sub.rackId,
+        clientId: c.clientId,
+        clientHost: c.clientHost,
+        subscribedTopicNames: sub.topics,
+        subscribedTopicRegex: null,
+        rebalanceTimeoutMs: c.rebalanceTimeoutMs,
+        serverAssignor: null,
+        memberEpoch: generation,
+        previousMemberEpoch: generation,
+        state: 'STABLE',
+        assigned,
+        pendingRevocation: new Map(),
+        classic: { sessionTimeoutMs: c.sessionTimeoutMs, protocols: c.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })) },
+      });
+    }
+    for (const m of made) {
+      records.push(this.memberRecord(cg.groupId, m), { key: encodeConsumerKey('targetMember', cg.groupId, m.memberId), value: encodeTargetMemberValue(m.assigned) }, this.currentRecord(cg.groupId, m));
+    }
+    records.push({ key: encodeConsumerKey('groupEpoch', cg.groupId), value: encodeEpochValue(generation) }, { key: encodeConsumerKey('targetEpoch', cg.groupId), value: encodeEpochValue(generation) });
+    return records;
+  }
+
+  /** Installs what fromClassic's records describe (after they were written). */
+  adoptClassic(cg: ConsumerGroup, records: KeyValue[]): void {
+    for (const r of records) {
+      const key = decodeKeyOf(r.key);
+      if (key.type === 'consumer') this.replay(cg, key, r.value);
+    }
+    this.afterReplay(cg);
+  }
+
+  /** The classic view of a consumer group's members (the downgrade): protocols, assignment bytes. */
+  toClassic(cg: ConsumerGroup, leaving: string): Array<{ member: ConsumerMember; assignment: Buffer }> {
+    return [...cg.members.values()]
+      .filter((m) => m.memberId !== leaving && m.classic !== null)
+      .map((m) => {
+        const version = m.classic!.protocols[0]?.metadata.readInt16BE(0) ?? 0;
+        const partitions = [...m.assigned].map(([id, ps]) => ({ topic: this.topics.nameOf(id) ?? '', partitions: [...ps].sort((a, b) => a - b) })).filter((p) => p.topic !== '');
+        return { member: m, assignment: encodeAssignment(version, partitions) };
+      });
+  }
+
+  /** Records deleting every member of a consumer group and the group's own records. */
+  allTombstones(cg: ConsumerGroup): KeyValue[] {
+    return [...[...cg.members.keys()].flatMap((id) => this.removalRecords(cg.groupId, id)), ...this.groupTombstones(cg.groupId)];
+  }
+
   // ----------------------------------------------------------------------------------------
   // Timers
 
@@ -573,14 +826,14 @@ export class ConsumerGroupProtocol {
     return t;
   }
 
-  armSession(cg: ConsumerGroup, memberId: string): void {
+  armSession(cg: ConsumerGroup, memberId: string, timeoutMs = cg.members.get(memberId)?.classic?.sessionTimeoutMs ?? this.sessionTimeoutMs(cg.groupId)): void {
     const t = this.timersOf(cg, memberId);
     this.host.clock.clearTimeout(t.session);
     t.session = this.host.clock.setTimeout(() => {
       t.session = null;
       if (this.host.consumerGroup(cg.groupId) !== cg || !cg.members.has(memberId)) return;
       this.fence(cg, memberId, 'session timed out');
-    }, this.sessionTimeoutMs(cg.groupId));
+    }, timeoutMs);
     t.session.unref();
   }
 
@@ -654,6 +907,7 @@ export class ConsumerGroupProtocol {
           state: 'STABLE',
           assigned: new Map(),
           pendingRevocation: new Map(),
+          classic: null,
         };
         cg.putMember({ ...base, ...v });
         return;

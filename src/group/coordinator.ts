@@ -70,6 +70,7 @@ export const DEFAULT_CONSUMER_GROUP_SETTINGS: ConsumerGroupSettings = {
   heartbeatIntervalMs: 1_000,
   assignors: ['uniform', 'range'],
   maxSize: 10_000,
+  migrationPolicy: 'bidirectional',
   groupConfig: () => undefined,
 };
 
@@ -169,6 +170,8 @@ export class GroupCoordinator {
         createConsumerGroup: (id) => this.createConsumerGroup(id),
         leads: (id) => this.store.leads(id),
         persist: (id, records) => this.persist(id, records),
+        upgrade: (id) => this.upgrade(id),
+        downgrade: (cg, leaving) => this.downgrade(cg, leaving),
       },
       settings.consumer ?? DEFAULT_CONSUMER_GROUP_SETTINGS,
       topics,
@@ -198,6 +201,85 @@ export class GroupCoordinator {
     g.protocolName = null;
     g.generationId = 0;
     g.transitionTo('Empty', this.now());
+  }
+
+  private get migrationPolicy(): ConsumerGroupSettings['migrationPolicy'] {
+    return (this.settings.consumer ?? DEFAULT_CONSUMER_GROUP_SETTINGS).migrationPolicy;
+  }
+
+  /**
+   * A classic group with members becomes a consumer group when a KIP-848 member joins it
+   * (Kafka's online upgrade): its members keep their partitions as classic members of the consumer
+   * group and rejoin to move on. Only for groups of the consumer protocol type, when
+   * group.consumer.migration.policy allows upgrades.
+   */
+  private upgrade(groupId: string): ConsumerGroup | undefined {
+    const g = this.groups.get(groupId);
+    const policy = this.migrationPolicy;
+    if (!g || g.consumer || g.protocolType !== 'consumer' || (policy !== 'upgrade' && policy !== 'bidirectional')) return undefined;
+    if (g.members.size > (this.settings.consumer ?? DEFAULT_CONSUMER_GROUP_SETTINGS).maxSize) return undefined;
+    const cg = new ConsumerGroup(groupId);
+    const members = [...g.members.values()].map((m) => ({ ...m, subscription: g.metadataFor(m), protocols: m.protocols }));
+    const records = this.consumer.fromClassic(cg, g.generationId, members);
+    if (records === null) return undefined;
+    if (!this.persist(groupId, [{ key: encodeGroupKey(groupId), value: null }, ...records])) return undefined;
+    for (const m of g.members.values()) {
+      this.fail(m, ErrorCode.REBALANCE_IN_PROGRESS);
+      this.clock.clearTimeout(m.heartbeatTimer);
+    }
+    this.makeConsumerGroup(g);
+    g.consumer = cg;
+    this.consumer.adoptClassic(cg, records);
+    this.log.info(`group ${groupId}: a KIP-848 member joins; upgraded from a classic group with ${members.length} member(s)`);
+    return cg;
+  }
+
+  /**
+   * A consumer group whose remaining members all joined with JoinGroup becomes a classic group
+   * when the last KIP-848 member leaves (Kafka's online downgrade): its members keep their
+   * assignments, and a rebalance starts that they join as usual.
+   */
+  private downgrade(cg: ConsumerGroup, leaving: string): boolean {
+    const g = this.groups.get(cg.groupId);
+    const policy = this.migrationPolicy;
+    if (!g || g.consumer !== cg || (policy !== 'downgrade' && policy !== 'bidirectional')) return false;
+    const classic = this.consumer.toClassic(cg, leaving);
+    if (classic.length === 0 || classic.length > this.settings.maxSize) return false;
+    const tombstones = this.consumer.allTombstones(cg);
+    const restored = new Group(cg.groupId, this.clock);
+    restored.generationId = cg.groupEpoch;
+    restored.protocolType = 'consumer';
+    for (const { member: m, assignment } of classic) {
+      restored.add({
+        memberId: m.memberId,
+        groupInstanceId: m.instanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.classic!.sessionTimeoutMs,
+        protocolType: 'consumer',
+        protocols: m.classic!.protocols,
+        assignment,
+        awaitingJoin: null,
+        awaitingSync: null,
+        isNew: false,
+        heartbeatTimer: null,
+      });
+    }
+    restored.protocolName = restored.selectProtocol();
+    if (!this.persist(cg.groupId, [...tombstones, this.groupRecord(restored)])) return false;
+    this.consumer.clearAllTimers(cg);
+    g.consumer = null;
+    g.protocolType = 'consumer';
+    g.generationId = restored.generationId;
+    g.protocolName = restored.protocolName;
+    for (const m of restored.members.values()) {
+      g.add(m);
+      this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
+    }
+    g.transitionTo('Stable', this.now());
+    this.prepareRebalance(g);
+    return true;
   }
 
   /** An empty consumer group becomes a classic one again (a classic member joins); false when the log refused. */
@@ -598,9 +680,12 @@ export class GroupCoordinator {
       this.persist(g.groupId, [this.groupRecord(g)]);
     }
     if (g.consumer) {
-      // Classic members do not join a consumer group that has members (mixed groups are not
-      // served yet); an empty one becomes a classic group again, as Kafka converts it.
-      if (g.consumer.members.size > 0) return joinError(req.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+      // A classic member joins a consumer group with members as a classic member of it (a mixed
+      // group, Kafka's classicGroupJoinToConsumerGroup); an empty one becomes a classic group again.
+      if (g.consumer.members.size > 0) {
+        if (req.sessionTimeoutMs < this.settings.minSessionTimeoutMs || req.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) return joinError(req.memberId, ErrorCode.INVALID_SESSION_TIMEOUT);
+        return this.consumer.classicJoin(g.consumer, req);
+      }
       if (!this.makeClassicGroup(g)) return joinError(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
     }
     if (!this.acceptJoiningMember(g, req.memberId)) {
@@ -752,6 +837,7 @@ export class GroupCoordinator {
     if (req.groupId === '') return syncError(ErrorCode.INVALID_GROUP_ID);
     if (!this.store.leads(req.groupId)) return syncError(ErrorCode.NOT_COORDINATOR);
     const g = this.groups.get(req.groupId);
+    if (g?.consumer) return this.consumer.classicSync(g.consumer, req.memberId, req.groupInstanceId, req.generationId, req.protocolType, req.protocolName);
     if (!g || g.members.size === 0) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (g.is('Dead')) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const invalid = this.validateMember(g, req.memberId, req.groupInstanceId);
@@ -815,6 +901,7 @@ export class GroupCoordinator {
     if (!this.store.leads(groupId)) return ErrorCode.NOT_COORDINATOR;
     const g = this.groups.get(groupId);
     if (!g) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (g.consumer) return this.consumer.classicHeartbeat(g.consumer, memberId, groupInstanceId, generationId);
     if (g.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const invalid = this.validateMember(g, memberId, groupInstanceId);
     if (invalid !== ErrorCode.NONE) return invalid;
@@ -840,6 +927,7 @@ export class GroupCoordinator {
     const g = this.groups.get(groupId);
     // An unknown group: every member named is unknown (Kafka answers per member from v3).
     if (!g) return { errorCode: ErrorCode.NONE, members: members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
+    if (g.consumer) return { errorCode: ErrorCode.NONE, members: this.consumer.classicLeave(g.consumer, members) };
     if (g.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const results: Array<MemberIdentity & { errorCode: number }> = [];
     let removed = 0;

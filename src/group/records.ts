@@ -190,6 +190,72 @@ export function decodeGroupValue(buf: Buffer): GroupValue {
   return { protocolType, generation, protocol, leader, currentStateTimestamp, members };
 }
 
+/** A consumer-protocol subscription (ConsumerProtocolSubscription v0-3), as classic members send it. */
+export interface ConsumerSubscription {
+  version: number;
+  topics: string[];
+  /** v1+: what the member owns now, by topic name. */
+  ownedPartitions: Array<{ topic: string; partitions: number[] }>;
+  rackId: string | null;
+}
+
+/** Decodes a ConsumerProtocolSubscription (newer versions read as v3, as Kafka does); null when malformed. */
+export function decodeSubscription(buf: Buffer): ConsumerSubscription | null {
+  const r = new Reader(buf);
+  const version = r.int16();
+  if (version < 0) return null;
+  const n = r.arrayCount(2);
+  const topics: string[] = [];
+  for (let i = 0; i < n && r.error === null; i++) topics.push(r.string());
+  r.nullableBytes(); // user data
+  const ownedPartitions: ConsumerSubscription['ownedPartitions'] = [];
+  let rackId: string | null = null;
+  if (version >= 1 && r.remaining > 0) {
+    const m = r.arrayCount(6);
+    for (let i = 0; i < m && r.error === null; i++) {
+      const topic = r.string();
+      const k = r.arrayCount(4);
+      const partitions: number[] = [];
+      for (let j = 0; j < k && r.error === null; j++) partitions.push(r.int32());
+      ownedPartitions.push({ topic, partitions });
+    }
+    if (version >= 2 && r.remaining >= 4) r.int32(); // generation id
+    if (version >= 3 && r.remaining >= 2) rackId = r.nullableString();
+  }
+  return r.error === null ? { version, topics, ownedPartitions, rackId } : null;
+}
+
+/** A ConsumerProtocolAssignment (v0-3 share one layout) of these partitions, no user data. */
+export function encodeAssignment(version: number, partitions: Array<{ topic: string; partitions: number[] }>): Buffer {
+  const w = new Writer(64);
+  w.int16(Math.min(Math.max(version, 0), 3));
+  w.arrayCount(partitions.length);
+  for (const p of partitions) {
+    w.string(p.topic);
+    w.arrayCount(p.partitions.length);
+    for (const x of p.partitions) w.int32(x);
+  }
+  w.nullableBytes(null);
+  return finish(w);
+}
+
+/** The partitions of a ConsumerProtocolAssignment; null when malformed. */
+export function decodeAssignment(buf: Buffer): Array<{ topic: string; partitions: number[] }> | null {
+  if (buf.length === 0) return [];
+  const r = new Reader(buf);
+  r.int16();
+  const n = r.arrayCount(6);
+  const out: Array<{ topic: string; partitions: number[] }> = [];
+  for (let i = 0; i < n && r.error === null; i++) {
+    const topic = r.string();
+    const k = r.arrayCount(4);
+    const partitions: number[] = [];
+    for (let j = 0; j < k && r.error === null; j++) partitions.push(r.int32());
+    out.push({ topic, partitions });
+  }
+  return r.error === null ? out : null;
+}
+
 /**
  * Topics named in a consumer-protocol subscription (ConsumerProtocolSubscription: version int16,
  * topics [string], ...), or null when the bytes are not one. Used for OffsetDelete's
@@ -231,7 +297,14 @@ export function encodeConsumerKey(record: ConsumerRecordType, group: string, mem
 /** Topic id (base64url, as the metadata image keeps them) -> partitions. */
 export type StoredAssignment = Map<string, Set<number>>;
 
+/** ClassicMemberMetadata (tag 0 of the member record): set for members that use the classic protocol. */
+export interface ClassicMemberMetadata {
+  sessionTimeoutMs: number;
+  protocols: Array<{ name: string; metadata: Buffer }>;
+}
+
 export interface ConsumerMemberValue {
+  classic: ClassicMemberMetadata | null;
   instanceId: string | null;
   rackId: string | null;
   clientId: string;
@@ -250,11 +323,11 @@ export interface CurrentAssignmentValue {
   pendingRevocation: StoredAssignment;
 }
 
-function flexibleValue(write: (w: Writer) => void): Buffer {
+function flexibleValue(write: (w: Writer) => void, tags: Array<[number, Buffer]> = []): Buffer {
   const w = new Writer(64);
   w.int16(0);
   write(w);
-  w.taggedFields();
+  w.taggedFields(tags);
   return finish(w);
 }
 
@@ -290,9 +363,36 @@ function openFlexibleValue(buf: Buffer, what: string): Reader {
   return r;
 }
 
-function closeFlexibleValue(r: Reader): void {
-  r.taggedFields();
+function closeFlexibleValue(r: Reader, onTag?: (tag: number, field: Reader) => boolean): void {
+  r.taggedFields(onTag);
   r.check();
+}
+
+function encodeClassicMetadata(c: ClassicMemberMetadata): Buffer {
+  const w = new Writer(64);
+  w.int32(c.sessionTimeoutMs);
+  w.compactArrayCount(c.protocols.length);
+  for (const p of c.protocols) {
+    w.compactString(p.name);
+    w.compactBytes(p.metadata);
+    w.taggedFields();
+  }
+  w.taggedFields();
+  return finish(w);
+}
+
+function decodeClassicMetadata(r: Reader): ClassicMemberMetadata {
+  const sessionTimeoutMs = r.int32();
+  const n = r.compactArrayCount(3);
+  const protocols: ClassicMemberMetadata['protocols'] = [];
+  for (let i = 0; i < n && r.error === null; i++) {
+    const name = r.compactString();
+    const metadata = Buffer.from(r.compactBytes());
+    r.taggedFields();
+    protocols.push({ name, metadata });
+  }
+  r.taggedFields();
+  return { sessionTimeoutMs, protocols };
 }
 
 export function encodeEpochValue(epoch: number): Buffer {
@@ -317,7 +417,7 @@ export function encodeConsumerMemberValue(v: ConsumerMemberValue): Buffer {
     w.compactNullableString(v.subscribedTopicRegex);
     w.int32(v.rebalanceTimeoutMs);
     w.compactNullableString(v.serverAssignor);
-  });
+  }, v.classic === null ? [] : [[0, encodeClassicMetadata(v.classic)]]);
 }
 
 export function decodeConsumerMemberValue(buf: Buffer): ConsumerMemberValue {
@@ -332,8 +432,13 @@ export function decodeConsumerMemberValue(buf: Buffer): ConsumerMemberValue {
   const subscribedTopicRegex = r.compactNullableString();
   const rebalanceTimeoutMs = r.int32();
   const serverAssignor = r.compactNullableString();
-  closeFlexibleValue(r);
-  return { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignor };
+  let classic: ClassicMemberMetadata | null = null;
+  closeFlexibleValue(r, (tag, field) => {
+    if (tag !== 0) return false;
+    classic = decodeClassicMetadata(field);
+    return true;
+  });
+  return { classic, instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignor };
 }
 
 export function encodeTargetMemberValue(a: StoredAssignment): Buffer {
