@@ -3,7 +3,10 @@
  * `sluice start` process: the Java client 4.x and librdkafka (confluent-kafka from PyPI), each in a
  * group of three members with joins and leaves while records flow, every record consumed exactly
  * once; the group seen through ConsumerGroupDescribe and ListGroups; the requests the clients sent
- * (ConsumerGroupHeartbeat, never JoinGroup) recorded by the proxy in front of the broker.
+ * (ConsumerGroupHeartbeat, never JoinGroup) recorded by the proxy in front of the broker. Then a
+ * mixed group: a classic Java consumer, joined by a KIP-848 Java consumer and a KIP-848 librdkafka
+ * consumer (the group is upgraded), who then leave (the group is downgraded, the classic member
+ * takes everything back), every record once.
  */
 import t, { type Test } from 'tap';
 import { javaDriver, confluentNewestDriver } from './client-drivers.js';
@@ -13,6 +16,69 @@ import { RawClient } from './raw-client.js';
 import { ConsumerGroupDescribe, ListGroups } from '../src/protocol/generated/index.js';
 
 const PARTITIONS = 6;
+
+type Member = { driver: ClientDriver; protocol: 'classic' | 'consumer'; name: string };
+
+/** The group's type and state as ListGroups v5 gives them. */
+async function groupType(env: Env, group: string): Promise<string | undefined> {
+  const raw = await RawClient.connect(env.broker.port);
+  try {
+    const listed = await raw.request(ListGroups, 5, { statesFilter: [], typesFilter: [] });
+    return listed.groups.find((g) => g.groupId === group)?.groupType;
+  } finally {
+    raw.close();
+  }
+}
+
+async function mixedGroup(t: Test, env: Env): Promise<void> {
+  const topic = 'kip848-mixed';
+  const group = `${topic}-g`;
+  await createTopic(env, topic, PARTITIONS);
+  const workers: Array<Worker<GroupEvent>> = [];
+  const start = (m: Member): Worker<GroupEvent> => {
+    const c = m.driver.command(['group', env.bootstrap, topic, group, m.protocol]);
+    const w = spawnWorker<GroupEvent>(`${m.name} (${m.protocol})`, c.cmd, c.args, { env: c.env });
+    workers.push(w);
+    return w;
+  };
+  t.teardown(async () => {
+    for (const w of workers) await w.kill9();
+  });
+  const assignment = (w: Worker<GroupEvent>): number[] => [...(w.events.filter((e) => e.event === 'assigned').at(-1)?.partitions ?? [])].sort((a, b) => a - b);
+  const diag = (): string => workers.map((m) => `${m.describe()}\nlast events: ${JSON.stringify(m.events.slice(-5))}\nstderr: ${m.stderr().slice(-1500)}`).join('\n');
+  const split = (ws: Array<Worker<GroupEvent>>) => () => {
+    for (const w of ws) w.assertAlive();
+    const all = ws.flatMap(assignment).sort((a, b) => a - b);
+    return ws.every((w) => assignment(w).length > 0) && all.join() === Array.from({ length: PARTITIONS }, (_, i) => i).join();
+  };
+  let produced: string[] = [];
+  const produce = async (label: string, n: number) => {
+    const values = Array.from({ length: n }, (_, i) => ({ partition: i % PARTITIONS, value: `${label}-${i}` }));
+    await produceWithKafkajs(env, topic, values);
+    produced = [...produced, ...values.map((v) => v.value)];
+  };
+  const consumed = () => workers.flatMap((w) => w.events.filter((e) => e.event === 'record')).map((e) => unb64(e.value)!);
+
+  const a = start({ driver: javaDriver, protocol: 'classic', name: 'java A' });
+  await until('A owns all six partitions', () => (a.assertAlive(), assignment(a).length === PARTITIONS), 60_000, diag);
+  t.equal(await groupType(env, group), 'classic', 'a classic group');
+  await produce('one', 30);
+  const b = start({ driver: javaDriver, protocol: 'consumer', name: 'java B' });
+  const c = start({ driver: confluentNewestDriver, protocol: 'consumer', name: 'librdkafka C' });
+  await until('A, B and C split the six partitions', split([a, b, c]), 90_000, diag);
+  t.equal(await groupType(env, group), 'consumer', 'upgraded to a consumer group when the KIP-848 members joined');
+  await produce('two', 60);
+  await until('all 90 records consumed', () => consumed().length >= 90, 60_000, diag);
+  t.equal((await b.stop()).code, 0, 'B left cleanly');
+  t.equal((await c.stop()).code, 0, 'C left cleanly');
+  await until('A owns all six partitions again', () => (a.assertAlive(), assignment(a).length === PARTITIONS), 90_000, diag);
+  t.equal(await groupType(env, group), 'classic', 'downgraded to a classic group when the last KIP-848 member left');
+  await produce('three', 30);
+  await until('all 120 records consumed', () => consumed().length >= 120, 60_000, diag);
+  await new Promise((r) => setTimeout(r, 1000));
+  t.same(consumed().sort(), [...produced].sort(), 'every record consumed exactly once through the upgrade and the downgrade');
+  t.equal((await a.stop()).code, 0, 'A closed cleanly');
+}
 
 async function threeMembersWithChurn(t: Test, env: Env, d: ClientDriver): Promise<void> {
   const topic = `kip848-${d.name.replace(/[^a-z0-9]/g, '')}`;
@@ -109,3 +175,10 @@ for (const d of [javaDriver, confluentNewestDriver]) {
     t.ok(seen.OffsetCommit !== undefined && Number(seen.OffsetCommit.split(',').at(-1)) >= 9, `commits with OffsetCommit v9+ (v${seen.OffsetCommit})`);
   });
 }
+
+t.test('a mixed group: classic and KIP-848 members, upgrade and downgrade', async (t) => {
+  javaDriver.check();
+  confluentNewestDriver.check();
+  const env = await startEnv(t, 'sluice');
+  await mixedGroup(t, env);
+});
