@@ -281,7 +281,11 @@ export class Broker implements BrokerServices, ClusterOps {
           assignors: consumerAssignors(String(config.get('group.consumer.assignors'))),
           maxSize: Math.min(int('group.consumer.max.size'), limits.groupMembersMax),
           migrationPolicy: String(config.get('group.consumer.migration.policy')) as ConsumerGroupSettings['migrationPolicy'],
-          groupConfig: () => undefined,
+          // The GROUP config resource (KIP-848): a group's own consumer.* configs, from the metadata log.
+          groupConfig: (groupId, name) => {
+            const v = this.image.groupConfigs.get(groupId)?.get(name);
+            return v === undefined ? undefined : Number(v);
+          },
         },
       },
       log,

@@ -34,7 +34,17 @@ export const ConfigSource = {
   DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
   STATIC_BROKER_CONFIG: 4,
   DEFAULT_CONFIG: 5,
+  GROUP_CONFIG: 8,
 } as const;
+
+/**
+ * Configs of the GROUP resource (type 32, KIP-848): a group's own session timeout and heartbeat
+ * interval, defaulting to the broker's group.consumer.* values and bounded by their min/max.
+ */
+export const GROUP_CONFIGS: ReadonlyArray<{ name: 'consumer.session.timeout.ms' | 'consumer.heartbeat.interval.ms'; broker: string; min: string; max: string; doc: string }> = [
+  { name: 'consumer.session.timeout.ms', broker: 'group.consumer.session.timeout.ms', min: 'group.consumer.min.session.timeout.ms', max: 'group.consumer.max.session.timeout.ms', doc: 'How long a member of this consumer group may go without a heartbeat before it is fenced.' },
+  { name: 'consumer.heartbeat.interval.ms', broker: 'group.consumer.heartbeat.interval.ms', min: 'group.consumer.min.heartbeat.interval.ms', max: 'group.consumer.max.heartbeat.interval.ms', doc: 'How often the members of this consumer group are told to heartbeat.' },
+];
 
 export interface ConfigDef {
   readonly name: string;

@@ -337,3 +337,18 @@ t.test('upgrade and downgrade: a KIP-848 member joins a classic group; when it l
   t.equal(c.describe('g').state, 'PreparingRebalance', 'a rebalance the classic members join');
   c.close();
 });
+
+t.test('the GROUP config resource overrides the session timeout and heartbeat interval of one group', async (t) => {
+  const clock = new VirtualClock(1_000_000);
+  clock.pause();
+  const own = new Map([['consumer.heartbeat.interval.ms', 250], ['consumer.session.timeout.ms', 2_000]]);
+  const s = settings(60_000);
+  s.consumer = { ...s.consumer!, groupConfig: (groupId, name) => (groupId === 'g' ? own.get(name) : undefined) };
+  const c = new GroupCoordinator(new MemoryStore(), s, silentLogger, clock, topics);
+  t.equal(join(c, 'm1').heartbeatIntervalMs, 250, "the group's own interval");
+  t.equal(join(c, 'x', { groupId: 'other' }).heartbeatIntervalMs, 500, 'another group: the broker default');
+  await clock.advance(2_500);
+  t.equal(c.consumer.describe('g').members.length, 0, "fenced after the group's own 2 s session timeout");
+  t.equal(c.consumer.describe('other').members.length, 1, 'the other group keeps its member');
+  c.close();
+});

@@ -14,7 +14,9 @@ import {
   ConsumerGroupDescribe,
   ConsumerGroupHeartbeat,
   DeleteGroups,
+  DescribeConfigs,
   DescribeGroups,
+  IncrementalAlterConfigs,
   ListGroups,
   OffsetCommit,
   OffsetFetch,
@@ -201,8 +203,33 @@ async function staticMembers(t: Target, see: Recorder): Promise<void> {
   see.see('classic-join', errorName(j.res.errorCode));
 }
 
+
+/** The GROUP config resource (type 32): describe, alter, validation, and a heartbeat that uses it. */
+async function groupConfigs(t: Target, see: Recorder): Promise<void> {
+  const group = 'dcg-cfg';
+  const describeGroup = async (keys: string[] | null = null) => {
+    const r = await t.request(DescribeConfigs, 4, { resources: [{ resourceType: 32, resourceName: group, configurationKeys: keys }], includeSynonyms: true, includeDocumentation: false });
+    const res = r.results[0]!;
+    return { error: errorName(res.errorCode), configs: res.configs.map((c) => ({ name: c.name, value: c.value, source: c.configSource, readOnly: c.readOnly, type: c.configType, synonyms: c.synonyms.map((s) => [s.name, s.value, s.source]) })).sort((a, b) => (a.name < b.name ? -1 : 1)) };
+  };
+  const alter = async (configs: Array<{ name: string; op: number; value: string | null }>) => {
+    const r = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: 32, resourceName: group, configs: configs.map((c) => ({ name: c.name, configOperation: c.op, value: c.value })) }], validateOnly: false });
+    return { error: errorName(r.responses[0]!.errorCode), message: r.responses[0]!.errorMessage !== null };
+  };
+  see.see('describe-unset', await describeGroup(['consumer.session.timeout.ms', 'consumer.heartbeat.interval.ms']));
+  see.see('set', await alter([{ name: 'consumer.session.timeout.ms', op: 0, value: '50000' }]));
+  see.see('describe-set', await describeGroup(['consumer.session.timeout.ms']));
+  see.see('set-too-large', await alter([{ name: 'consumer.session.timeout.ms', op: 0, value: '70000' }]));
+  see.see('set-unknown', await alter([{ name: 'consumer.nothing', op: 0, value: '1' }]));
+  see.see('set-not-a-number', await alter([{ name: 'consumer.heartbeat.interval.ms', op: 0, value: 'soon' }]));
+  see.see('delete', await alter([{ name: 'consumer.session.timeout.ms', op: 1, value: null }]));
+  see.see('describe-deleted', await describeGroup(['consumer.session.timeout.ms']));
+  see.see('empty-name', (await t.request(DescribeConfigs, 4, { resources: [{ resourceType: 32, resourceName: '', configurationKeys: null }], includeSynonyms: false, includeDocumentation: false })).results[0]!.errorCode);
+}
+
 export const consumerGroups: readonly Scenario[] = [
   { name: 'consumer-group-heartbeat-errors', run: heartbeatErrors },
   { name: 'consumer-group-lifecycle', run: lifecycle },
   { name: 'consumer-group-static', run: staticMembers },
+  { name: 'consumer-group-configs', run: groupConfigs },
 ];
