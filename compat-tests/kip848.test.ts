@@ -177,11 +177,34 @@ async function threeMembersWithChurn(t: Test, env: Env, d: ClientDriver): Promis
   for (const w of [a, c]) t.equal((await w.stop()).code, 0, `${w.name} closed cleanly`);
 }
 
+/** A regex subscription resolved by the broker: matching topics, also one created later; never others. */
+async function regexSubscription(t: Test, env: Env, d: ClientDriver): Promise<void> {
+  const base = `kip848re${d.name.replace(/[^a-z0-9]/g, '')}`;
+  await createTopic(env, `${base}-a`, 2);
+  await createTopic(env, `${base}-b`, 2);
+  await createTopic(env, `${base}x-other`, 2);
+  const c = d.command(['group', env.bootstrap, `re:${base}-.*`, `${base}-g`, 'consumer']);
+  const w = spawnWorker<GroupEvent>(`${d.name} regex`, c.cmd, c.args, { env: c.env });
+  t.teardown(() => w.kill9());
+  const diag = (): string => `${w.describe()}\nlast events: ${JSON.stringify(w.events.slice(-5))}\nstderr: ${w.stderr().slice(-1500)}`;
+  const values = () => w.events.filter((e) => e.event === 'record').map((e) => unb64(e.value)!).sort();
+  await until('the member has an assignment', () => (w.assertAlive(), (w.events.filter((e) => e.event === 'assigned').at(-1)?.partitions?.length ?? 0) > 0), 60_000, diag);
+  for (const topic of [`${base}-a`, `${base}-b`, `${base}x-other`]) await produceWithKafkajs(env, topic, [0, 1].map((p) => ({ partition: p, value: `${topic}:${p}` })));
+  await until('the records of the two matching topics', () => values().length >= 4, 60_000, diag);
+  await createTopic(env, `${base}-c`, 2);
+  await produceWithKafkajs(env, `${base}-c`, [0, 1].map((p) => ({ partition: p, value: `${base}-c:${p}` })));
+  await until('the records of the topic created later', () => values().length >= 6, 60_000, diag);
+  await new Promise((r) => setTimeout(r, 1000));
+  t.same(values(), [`${base}-a:0`, `${base}-a:1`, `${base}-b:0`, `${base}-b:1`, `${base}-c:0`, `${base}-c:1`], 'exactly the matching topics, the new one included; not the other');
+  t.equal((await w.stop()).code, 0, 'closed cleanly');
+}
+
 for (const d of [javaDriver, confluentNewestDriver]) {
   t.test(`${d.label}: group.protocol=consumer`, async (t) => {
     d.check();
     const env = await startEnv(t, 'sluice');
     await t.test('three members with joins and leaves, every record exactly once', (t) => threeMembersWithChurn(t, env, d));
+    await t.test('a regex subscription (SubscribedTopicRegex)', (t) => regexSubscription(t, env, d));
     const seen = env.versions.table();
     t.ok(seen.ConsumerGroupHeartbeat !== undefined, `the client sent ConsumerGroupHeartbeat (v${seen.ConsumerGroupHeartbeat})`);
     t.equal(seen.JoinGroup, undefined, 'and never JoinGroup');

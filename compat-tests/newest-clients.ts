@@ -21,7 +21,8 @@
  *       {"partition","offset","key","value","headers"} (base64)
  *   group   <bootstrap> <topic> <group> [classic|consumer]
  *       subscribes in group <group> (with the KIP-848 protocol when the fourth argument is
- *       `consumer`; the Java and confluent-kafka drivers take it), commits synchronously after every poll that returned
+ *       `consumer`; the Java and confluent-kafka drivers take it, and a topic `re:<pattern>` as a
+ *       regex subscription), commits synchronously after every poll that returned
  *       records, prints {"event":"assigned","partitions":[…]} whenever its assignment changes and
  *       {"event":"record","partition","offset","value"} per record; on SIGTERM it commits,
  *       leaves the group and exits 0 after printing {"event":"closed"}

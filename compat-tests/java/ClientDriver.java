@@ -332,7 +332,9 @@ public final class ClientDriver {
       System.out.flush();
       Runtime.getRuntime().halt(closed ? 0 : 1);
     }));
-    c.subscribe(List.of(topic));
+    // "re:<pattern>": a KIP-848 regex subscription, resolved by the broker (SubscriptionPattern).
+    if (topic.startsWith("re:")) c.subscribe(new org.apache.kafka.clients.consumer.SubscriptionPattern(topic.substring(3)));
+    else c.subscribe(List.of(topic));
     String last = null;
     try {
       for (;;) {

@@ -101,7 +101,8 @@ def group(bootstrap, topic, group_id, protocol="classic"):
     else:
         conf.update({"session.timeout.ms": 10000, "heartbeat.interval.ms": 500})
     c = Consumer(conf)
-    c.subscribe([topic])
+    # "re:<pattern>": a regex subscription (librdkafka's "^" prefix), sent to the broker with KIP-848.
+    c.subscribe(["^" + topic[3:]] if topic.startswith("re:") else [topic])
     last = None
     while not stopping[0]:
         msgs = c.consume(100, 0.2)
