@@ -199,6 +199,37 @@ async function regexSubscription(t: Test, env: Env, d: ClientDriver): Promise<vo
   t.equal((await w.stop()).code, 0, 'closed cleanly');
 }
 
+/** Static members (group.instance.id): one restarts within its session and gets its partitions back, the other never moves. */
+async function staticMembership(t: Test, env: Env): Promise<void> {
+  const topic = 'kip848-static';
+  const group = `${topic}-g`;
+  await createTopic(env, topic, 4);
+  const workers: Array<Worker<GroupEvent>> = [];
+  const start = (instance: string): Worker<GroupEvent> => {
+    const c = javaDriver.command(['group', env.bootstrap, topic, group, 'consumer']);
+    const w = spawnWorker<GroupEvent>(`java ${instance}`, c.cmd, c.args, { env: { ...c.env, GROUP_INSTANCE_ID: instance } });
+    workers.push(w);
+    return w;
+  };
+  t.teardown(async () => {
+    for (const w of workers) await w.kill9();
+  });
+  const assigned = (w: Worker<GroupEvent>) => w.events.filter((e) => e.event === 'assigned').map((e) => [...(e.partitions ?? [])].sort((x, y) => x - y).join(','));
+  const diag = (): string => workers.map((m) => `${m.describe()}\nlast events: ${JSON.stringify(m.events.slice(-5))}`).join('\n');
+  const a = start('static-a');
+  const b = start('static-b');
+  await until('a and b own two partitions each', () => [a, b].every((w) => (w.assertAlive(), assigned(w).at(-1)?.split(',').length === 2)), 60_000, diag);
+  const aParts = assigned(a).at(-1)!;
+  const bHistory = assigned(b).length;
+  t.equal((await a.stop()).code, 0, 'a closed (a static member leaves with epoch -2)');
+  const a2 = start('static-a');
+  await until("a's next incarnation owns partitions", () => (a2.assertAlive(), (assigned(a2).at(-1) ?? '') !== ''), 60_000, diag);
+  t.equal(assigned(a2).at(-1), aParts, 'the same partitions as before');
+  await new Promise((r) => setTimeout(r, 2000));
+  t.equal(assigned(b).length, bHistory, "b's assignment never changed");
+  for (const w of [a2, b]) t.equal((await w.stop()).code, 0, `${w.name} closed cleanly`);
+}
+
 for (const d of [javaDriver, confluentNewestDriver]) {
   t.test(`${d.label}: group.protocol=consumer`, async (t) => {
     d.check();
@@ -217,4 +248,10 @@ t.test('a mixed group: classic and KIP-848 members, upgrade and downgrade', asyn
   confluentNewestDriver.check();
   const env = await startEnv(t, 'sluice');
   await mixedGroup(t, env);
+});
+
+t.test('static members with the Java client (group.instance.id)', async (t) => {
+  javaDriver.check();
+  const env = await startEnv(t, 'sluice');
+  await staticMembership(t, env);
 });

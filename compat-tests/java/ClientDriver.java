@@ -310,6 +310,9 @@ public final class ClientDriver {
   static void group(String bootstrap, String topic, String groupId, String protocol) throws Exception {
     Properties extra = new Properties();
     extra.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    // A static member (group.instance.id) when the environment names one.
+    String instanceId = System.getenv("GROUP_INSTANCE_ID");
+    if (instanceId != null && !instanceId.isEmpty()) extra.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
     if (protocol.equals("consumer")) {
       // KIP-848: the broker assigns and sets the session and heartbeat interval.
       extra.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
