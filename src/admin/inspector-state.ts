@@ -17,6 +17,7 @@
  * Offsets are numbers, as in the admin endpoint's other routes (2^53 is far past any test's log).
  */
 import type { FaultInjector } from '../control/faults.js';
+import { decodeAssignment } from '../group/records.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
@@ -307,37 +308,5 @@ function* producerViews(src: InspectorSources, topics: Array<{ name: string; cou
   }
 }
 
-/**
- * The consumer protocol's Assignment (Kafka's ConsumerProtocolAssignment, versions 0-3, never
- * flexible): int16 version, int32 topic count, then per topic an int16-length string and an
- * int32 count of int32 partitions; user data and the rest are not read. Null when the bytes do
- * not parse (a client with its own protocol); every length is checked against what is left.
- */
-export function decodeConsumerAssignment(buf: Buffer): Array<{ topic: string; partitions: number[] }> | null {
-  if (buf.length === 0) return [];
-  let at = 0;
-  const need = (n: number): boolean => at + n <= buf.length;
-  if (!need(6)) return null;
-  const version = buf.readInt16BE(at);
-  at += 2;
-  if (version < 0) return null;
-  const topics = buf.readInt32BE(at);
-  at += 4;
-  if (topics < 0 || topics * 6 > buf.length - at) return null;
-  const out: Array<{ topic: string; partitions: number[] }> = [];
-  for (let i = 0; i < topics; i++) {
-    if (!need(2)) return null;
-    const len = buf.readInt16BE(at);
-    at += 2;
-    if (len < 0 || !need(len + 4)) return null;
-    const topic = buf.toString('utf8', at, at + len);
-    at += len;
-    const n = buf.readInt32BE(at);
-    at += 4;
-    if (n < 0 || !need(n * 4)) return null;
-    const partitions: number[] = [];
-    for (let k = 0; k < n; k++, at += 4) partitions.push(buf.readInt32BE(at));
-    out.push({ topic, partitions });
-  }
-  return out;
-}
+/** A consumer-protocol assignment's partitions (group/records.ts), null when malformed. */
+export const decodeConsumerAssignment = decodeAssignment;
