@@ -16,6 +16,8 @@ import { ErrorCode } from './protocol/errors.js';
 import { RecordCheckPool } from './log/decompress-pool.js';
 import { mkdirSync } from 'node:fs';
 import { registerAll, registerControllerApis } from './api/index.js';
+import { consumerGroupHeartbeatHandler } from './api/68-consumer-group-heartbeat.js';
+import { consumerGroupDescribeHandler } from './api/69-consumer-group-describe.js';
 import type { RequestContext } from './api/registry.js';
 import { CLOSE_CONNECTION } from './api/registry.js';
 import { BrokerLifecycle, lifecycleSettings, type ControllerChannel } from './metadata/broker-lifecycle.js';
@@ -65,6 +67,8 @@ import { ReplicaManager } from './replica/replica-manager.js';
 import { TransactionCoordinator } from './txn/coordinator.js';
 import { TxnMarkerChannel } from './txn-marker-channel.js';
 import { ProducerIdManager } from './txn/producer-ids.js';
+import { consumerAssignors } from './group/assignors.js';
+import type { ConsumerGroupSettings } from './group/consumer-protocol.js';
 
 export interface BrokerOptions extends BrokerConfigInput {
   /** Shorthands for listeners/log.dirs; they win over the config file and overrides. */
@@ -273,9 +277,29 @@ export class Broker implements BrokerServices, ClusterOps {
         offsetMetadataMaxBytes: int('offset.metadata.max.bytes'),
         offsetsRetentionMs: int('offsets.retention.minutes') * 60_000,
         offsetsRetentionCheckIntervalMs: int('offsets.retention.check.interval.ms'),
+        consumer: {
+          sessionTimeoutMs: int('group.consumer.session.timeout.ms'),
+          heartbeatIntervalMs: int('group.consumer.heartbeat.interval.ms'),
+          assignors: consumerAssignors(String(config.get('group.consumer.assignors'))),
+          maxSize: Math.min(int('group.consumer.max.size'), limits.groupMembersMax),
+          migrationPolicy: String(config.get('group.consumer.migration.policy')) as ConsumerGroupSettings['migrationPolicy'],
+          // The GROUP config resource (KIP-848): a group's own consumer.* configs, from the metadata log.
+          groupConfig: (groupId, name) => {
+            const v = this.image.groupConfigs.get(groupId)?.get(name);
+            return v === undefined ? undefined : Number(v);
+          },
+        },
       },
       log,
       clock,
+      {
+        byName: (name) => {
+          const t = this.image.topicsByName.get(name);
+          return t ? { id: t.topicId, partitions: t.partitions.length } : undefined;
+        },
+        nameOf: (id) => this.image.topicsById.get(id)?.name,
+        names: () => this.image.topicsByName.keys(),
+      },
     );
     this.groups.load();
     this.producerIds = new ProducerIdManager(brokerOnly ? () => this.allocateProducerIdsRemotely() : (size) => this.controller.allocateProducerIds(size));
@@ -315,6 +339,11 @@ export class Broker implements BrokerServices, ClusterOps {
       else coordinator.onResignation(partition);
     });
     registerAll(this.handlers);
+    // group.coordinator.rebalance.protocols without `consumer`: no KIP-848 APIs, as Kafka (clients
+    // with group.protocol=consumer then fail, saying the broker does not support it).
+    if (!String(config.get('group.coordinator.rebalance.protocols')).split(',').map((s) => s.trim()).includes('consumer')) {
+      for (const h of [consumerGroupHeartbeatHandler, consumerGroupDescribeHandler]) this.handlers.unregister(h.codec.apiKey);
+    }
     // A broker-only node hands metadata changes to the controller (Kafka forwards them too).
     if (this.controllerClient) for (const h of forwardingHandlers(this.controllerClient)) this.handlers.replace(h);
     const controllerEndpoint = config.roles.has('controller') ? config.listeners.find((l) => config.controllerListenerNames.includes(l.name)) : undefined;
