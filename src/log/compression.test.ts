@@ -6,7 +6,8 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
 import { DecodeError } from '../protocol/wire.js';
-import { checkRecords, deleteHorizonOf, readRawRecords, rebuildBatch, type RecordCheck } from './batch-records.js';
+import { checkRecords, deleteHorizonOf, readRawRecords, type RecordCheck } from './batch-records.js';
+import { rebuildBatch } from './batch-rebuild.js';
 import { lz4FrameDecompress, snappyDecompress, snappyDecompressBlock } from './compression.js';
 import * as fx from './compression-fixtures.js';
 import { crc32c } from '../native/crc32c.js';
