@@ -75,10 +75,10 @@ function nullableView(buf: Buffer, start: number, length: number): Buffer | null
 
 /**
  * Every record of a whole batch (keys, values and headers are views into the batch or into its
- * decompressed copy); null for an unknown codec. Throws DecodeError when anything does not fit.
+ * decompressed copy, of at most `bytesMax` bytes); null for an unknown codec. Throws DecodeError when anything does not fit.
  */
-export function readRawRecords(batch: Buffer): RawRecord[] | null {
-  const data = recordsSection(batch);
+export function readRawRecords(batch: Buffer, bytesMax = limits.decompressedBatchBytesMax): RawRecord[] | null {
+  const data = recordsSection(batch, bytesMax);
   if (data === null) return null;
   const baseTimestamp = batch.readBigInt64BE(BatchField.baseTimestamp);
   const out: RawRecord[] = [];

@@ -8,33 +8,15 @@
  */
 import t from 'tap';
 import { crc32c } from '../native/crc32c.js';
-import { twinTest, rng } from '../native/twins.js';
+import { twinTest } from '../native/twins.js';
 import { zstdDecompressTs } from '../native/zstd.js';
 import { loadZstdTwin, zstdCompressNative, zstdCompressTs } from '../native/zstd-compress.js';
 import { decompress, lz4FrameDecompress, snappyDecompress, snappyDecompressBlock } from './compression.js';
 import { compress, DEFAULT_LEVELS, lz4CompressBlock, lz4FrameCompress, snappyCompressBlock, snappyXerialCompress, xxhash32 } from './compression-encoders.js';
 import { Compression } from './record-batch.js';
+import { encoderInputs } from './compression-fixtures.js';
 
 await loadZstdTwin();
-
-export function encoderInputs(): Array<[string, Buffer]> {
-  const random = rng(42);
-  const noise = Buffer.alloc(100_000);
-  for (let i = 0; i < noise.length; i++) noise[i] = random(256);
-  let text = '';
-  for (let i = 0; i < 6000; i++) text += `{"key":"user-${i % 113}","value":"event ${i} ${'abcdefgh'.repeat(i % 7)}"}\n`;
-  const mixed = Buffer.concat([Buffer.from(text.slice(0, 50_000)), noise.subarray(0, 30_000), Buffer.from(text.slice(0, 90_000))]);
-  return [
-    ['empty', Buffer.alloc(0)],
-    ['one byte', Buffer.from('x')],
-    ['eleven bytes', Buffer.from('abcabcabcab')],
-    ['thirteen repeating bytes', Buffer.from('aaaaaaaaaaaaa')],
-    ['incompressible 100 KB', noise],
-    ['zeros 300 KB', Buffer.alloc(300_000)],
-    ['text 400 KB', Buffer.from(text)],
-    ['text, noise, text', mixed],
-  ];
-}
 
 const CODECS: Array<[string, number]> = [
   ['gzip', Compression.gzip],

@@ -10,7 +10,8 @@
  *  - 1 gzip: node:zlib's gzip at compression.gzip.level (1..9, or -1 for zlib's default, 6).
  *  - 2 snappy: the xerial "snappy-java" stream (Kafka's SnappyOutputStream): the 16-byte header
  *    (magic 0x82 "SNAPPY" 0x00, version 1, compatible version 1, int32 big-endian), then for each
- *    32 KiB of input an int32 big-endian length and one raw snappy block. Our own block encoder
+ *    32 KiB of input (one empty block for no input) an int32 big-endian length and one raw snappy
+ *    block. Our own block encoder
  *    (no npm snappy encoder is pure JavaScript and kept): greedy matching of 4-byte sequences
  *    through a hash table, per 64 KiB fragment as the reference encoder does, literals and copies
  *    with 1- and 2-byte offsets. Snappy has no levels (Kafka has no compression.snappy.level).
@@ -72,7 +73,9 @@ const XERIAL_BLOCK_BYTES = 32 * 1024;
 /** The xerial stream Kafka's Java producer writes. */
 export function snappyXerialCompress(plain: Buffer): Buffer {
   const parts: Buffer[] = [XERIAL_HEADER];
-  for (let pos = 0; pos < plain.length; pos += XERIAL_BLOCK_BYTES) {
+  // Empty input: one empty block, so that readers that take a bare header for raw snappy
+  // (python-snappy's stream detection wants more than 16 bytes) still see the framing.
+  for (let pos = 0; pos < plain.length || pos === 0; pos += XERIAL_BLOCK_BYTES) {
     const block = snappyCompressBlock(plain.subarray(pos, Math.min(plain.length, pos + XERIAL_BLOCK_BYTES)));
     const len = Buffer.allocUnsafe(4);
     len.writeInt32BE(block.length);

@@ -112,3 +112,31 @@ export const kafkaPythonLz4 = Buffer.from(
   ].join(''),
   'base64',
 );
+
+/** Inputs for the encoders' tests (unit and compat): the edges of matching and framing. */
+export function encoderInputs(): Array<[string, Buffer]> {
+  let x = 42;
+  const random = (n: number): number => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+  const noise = Buffer.alloc(100_000);
+  for (let i = 0; i < noise.length; i++) noise[i] = random(256);
+  let text = '';
+  for (let i = 0; i < 6000; i++) text += `{"key":"user-${i % 113}","value":"event ${i} ${'abcdefgh'.repeat(i % 7)}"}\n`;
+  const mixed = Buffer.concat([Buffer.from(text.slice(0, 50_000)), noise.subarray(0, 30_000), Buffer.from(text.slice(0, 90_000))]);
+  return [
+    ['empty', Buffer.alloc(0)],
+    ['one byte', Buffer.from('x')],
+    ['eleven bytes', Buffer.from('abcabcabcab')],
+    ['thirteen repeating bytes', Buffer.from('aaaaaaaaaaaaa')],
+    ['incompressible 100 KB', noise],
+    ['zeros 300 KB', Buffer.alloc(300_000)],
+    ['text 400 KB', Buffer.from(text)],
+    ['text, noise, text', mixed],
+  ];
+}
