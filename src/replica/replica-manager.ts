@@ -356,7 +356,8 @@ export class ReplicaManager {
       const limits = { maxBatchBytes: maxMessageBytes, segmentBytes: this.logs.segmentBytes(topic), decompressedBytesMax: opts.decompressedBytesMax, topicPartition: opts.topicPartition };
       const stored = recompressForAppend(records, info, this.logs.produceRules(topic).compression, limits);
       if (stored === null) return this.appendChecked(e, records, checked.batches, params);
-      return stored.ok ? this.appendChecked(e, stored.records, stored.batches, params) : failed(stored.errorCode, stored.message, p.logStartOffset);
+      // Too large once recompressed: without the log start offset, as Kafka answers it.
+      return stored.ok ? this.appendChecked(e, stored.records, stored.batches, params) : failed(stored.errorCode, stored.message);
     };
     return check instanceof Promise ? check.then(append) : append(check);
   }

@@ -5,6 +5,7 @@ import { adminScenarios } from './admin.js';
 import { basics } from './basics.js';
 import { clients } from './clients.js';
 import { compaction } from './compaction.js';
+import { compressionScenarios } from './compression.js';
 import { divergences } from './divergences.js';
 import { fetchScenarios } from './fetch.js';
 import { groups } from './groups.js';
@@ -24,6 +25,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...groups,
   ...transactions,
   ...compaction,
+  ...compressionScenarios,
   ...clients,
   ...newestClients,
   ...miscScenarios,
