@@ -19,9 +19,11 @@
  *    independent blocks, no checksums, no content size), BD 0x40 (64 KiB blocks), the header
  *    checksum (the second byte of xxhash32 of FLG and BD), blocks each prefixed by its int32
  *    little-endian size (the high bit set for a block stored uncompressed because compressing did
- *    not make it smaller), and the end mark 0. Our own block encoder: greedy, with hash chains
- *    searched deeper as compression.lz4.level (1..17, Kafka's default 9) rises, so a higher level
- *    is slower and compresses at least as well; the levels do not reproduce lz4-java's bytes.
+ *    not make it smaller), and the end mark 0. Our own block encoder: greedy; levels 1-2 as LZ4's
+ *    fast mode (one candidate, skipping ahead through incompressible data), higher levels search
+ *    hash chains deeper as compression.lz4.level (1..17, Kafka's default 9) rises (up to 256
+ *    candidates), so a higher level is slower and compresses as well or better; the levels do not
+ *    reproduce lz4-java's bytes.
  *  - 4 zstd: one frame from libzstd at compression.zstd.level (src/native/zstd-compress.ts: the
  *    addon, or libzstd compiled to WebAssembly without it).
  *
@@ -206,36 +208,39 @@ export function lz4FrameCompress(plain: Buffer, level: number = LZ4_LEVEL.defaul
   return Buffer.concat(parts);
 }
 
-/** Candidates searched along a hash chain at `level`: 1 at levels 1-2, doubling up to 4096. */
+/** Candidates searched along a hash chain at `level`: 1 at levels 1-2, then doubling every two levels up to 256 at 17. */
 function lz4Attempts(level: number): number {
-  return level <= 2 ? 1 : 1 << Math.min(12, level - 2);
+  return level <= 2 ? 1 : 1 << Math.min(8, (level - 1) >> 1);
 }
 
-/** One LZ4 block (the sequence format) holding `src`. */
+/** One LZ4 block (the sequence format) holding `src`, at most 64 KiB (one frame block). */
 export function lz4CompressBlock(src: Buffer, level: number = LZ4_LEVEL.default): Buffer {
+  if (src.length > LZ4_BLOCK_BYTES) throw new RangeError(`lz4: a block holds at most ${LZ4_BLOCK_BYTES} bytes, got ${src.length}`);
   const out = Buffer.allocUnsafe(16 + src.length + Math.ceil(src.length / 255));
   let op = 0;
   let anchor = 0;
   const end = src.length;
   const matchLimit = end - LZ4_LAST_LITERALS;
   const attempts = lz4Attempts(level);
+  // Levels 1-2 as LZ4's fast mode: positions inside a match are not indexed, and a run of
+  // misses steps further ahead (LZ4's acceleration), so incompressible data passes quickly.
+  const fast = attempts === 1;
   if (end >= LZ4_MF_LIMIT + 1) {
     const head = new Int32Array(1 << LZ4_HASH_BITS).fill(-1);
-    const prev = new Int32Array(Math.min(end, LZ4_MAX_DISTANCE + 1));
-    const insert = (p: number): void => {
-      const h = hash4(src, p, LZ4_HASH_BITS);
-      prev[p % prev.length] = head[h]!;
-      head[h] = p;
-    };
+    // Positions of a block are below 64 KiB, so every earlier position is within LZ4's distance.
+    const prev = new Int32Array(end);
     let i = 0;
+    let misses = 0;
     const lastStart = end - LZ4_MF_LIMIT;
     while (i <= lastStart) {
       let bestLen = 0;
       let bestAt = -1;
       const word = src.readUInt32LE(i);
-      let c = head[hash4(src, i, LZ4_HASH_BITS)]!;
-      for (let tries = 0; c >= 0 && i - c <= LZ4_MAX_DISTANCE && tries < attempts; tries++) {
-        if (src.readUInt32LE(c) === word) {
+      const h = Math.imul(word, 0x9e3779b1) >>> (32 - LZ4_HASH_BITS);
+      let c = head[h]!;
+      for (let tries = 0; c >= 0 && tries < attempts; tries++) {
+        // A longer match must also differ nowhere before bestLen: check its last byte first.
+        if (src[c + bestLen] === src[i + bestLen] && src.readUInt32LE(c) === word) {
           let len = 4;
           while (i + len < matchLimit && src[c + len] === src[i + len]) len++;
           if (len > bestLen) {
@@ -243,17 +248,23 @@ export function lz4CompressBlock(src: Buffer, level: number = LZ4_LEVEL.default)
             bestAt = c;
           }
         }
-        const next = prev[c % prev.length]!;
-        if (next >= c) break; // overwritten slot: the chain ends
-        c = next;
+        c = prev[c]!;
       }
-      insert(i);
+      prev[i] = head[h]!;
+      head[h] = i;
       if (bestAt < 0) {
-        i++;
+        i += fast ? 1 + (misses++ >> 6) : 1;
         continue;
       }
+      misses = 0;
       op = lz4Sequence(src, anchor, i, i - bestAt, bestLen, out, op);
-      for (let p = i + 1; p < i + bestLen && p <= lastStart; p++) insert(p);
+      if (!fast) {
+        for (let p = i + 1; p < i + bestLen && p <= lastStart; p++) {
+          const hp = Math.imul(src.readUInt32LE(p), 0x9e3779b1) >>> (32 - LZ4_HASH_BITS);
+          prev[p] = head[hp]!;
+          head[hp] = p;
+        }
+      }
       i += bestLen;
       anchor = i;
     }
