@@ -10,7 +10,8 @@
  *    headers and offsets;
  *  - a compacted zstd topic produced uncompressed by kafkajs, cleaned: the cleaner's rewritten
  *    batches are zstd again, and the three clients read the latest value of every key;
- *  - the same recompression by a broker without the addon (SLUICE_NATIVE=off: the twin).
+ *  - the same recompression by a broker without the addon (SLUICE_NATIVE=off: the twin);
+ *  - keyless records refused by a compacted zstd topic whatever codec they come in.
  */
 import t, { type Test } from 'tap';
 import { Zstd } from '@hpcc-js/wasm-zstd';
@@ -20,7 +21,7 @@ import { join } from 'node:path';
 import { compress } from '../src/log/compression-encoders.js';
 import { Compression, splitBatches } from '../src/log/record-batch.js';
 import { encoderInputs } from '../src/log/compression-fixtures.js';
-import { parseRecordLines, python, requireTool, spawnBroker, stopBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
+import { parseRecordLines, python, readWithKafkajsGroup, requireTool, spawnBroker, stopBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
 
 requireTool('kafka');
 requireTool('confluent_kafka');
@@ -82,21 +83,7 @@ async function readPython(script: string, bootstrap: string, topic: string): Pro
 }
 
 async function readKafkajs(bootstrap: string, topic: string, count: number): Promise<Rec[]> {
-  const consumer = kafkaFor(bootstrap).consumer({ groupId: `recompression-${topic}-${Date.now()}`, maxWaitTimeInMs: 100 });
-  const out: Rec[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        out.push({ offset: Number(message.offset), key: message.key?.toString() ?? null, value: message.value?.toString() ?? null });
-      },
-    });
-    await until(`kafkajs to read ${count} records of ${topic}`, () => out.length >= count, 30000, () => `read ${out.length}`);
-  } finally {
-    await consumer.disconnect();
-  }
-  return out.sort((a, b) => a.offset - b.offset);
+  return (await readWithKafkajsGroup(kafkaFor(bootstrap), topic, (read) => read.length >= count)).sort((a, b) => a.offset - b.offset);
 }
 
 async function createTopic(bootstrap: string, topic: string, configs: Record<string, string>): Promise<void> {
@@ -198,4 +185,26 @@ t.test('without the addon (SLUICE_NATIVE=off) the WebAssembly twin compresses: z
   const sent = await produce(broker.bootstrap, topic, CompressionTypes.GZIP, 2, 100);
   t.same(storedCodecs(broker.dataDir, topic), [Compression.zstd, Compression.zstd]);
   t.same(await readPython('ck_read.py', broker.bootstrap, topic), sent, 'librdkafka reads every record');
+});
+
+t.test('a compacted zstd topic refuses keyless records, zstd-compressed or not (INVALID_RECORD), before any recompression', async (t) => {
+  const broker = await withBroker(t, 'sluice-recompress-keyless-');
+  const topic = 'compacted-zstd-keyless';
+  await createTopic(broker.bootstrap, topic, { 'cleanup.policy': 'compact', 'compression.type': 'zstd' });
+  const producer = kafkaFor(broker.bootstrap).producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+  await producer.connect();
+  try {
+    for (const codec of [CompressionTypes.ZSTD, CompressionTypes.None, CompressionTypes.GZIP]) {
+      const err = await producer.send({ topic, acks: -1, compression: codec, messages: [{ key: 'k', value: 'a', partition: 0 }, { value: 'no key', partition: 0 }] }).then(
+        () => null,
+        (e: Error & { type?: string }) => e,
+      );
+      t.equal(err?.type, 'INVALID_RECORD', `codec ${codec}: refused with INVALID_RECORD`);
+    }
+    await producer.send({ topic, acks: -1, compression: CompressionTypes.ZSTD, messages: [{ key: 'k', value: 'kept', partition: 0 }] });
+  } finally {
+    await producer.disconnect();
+  }
+  t.same(storedCodecs(broker.dataDir, topic), [Compression.zstd], 'only the keyed batch is stored, as zstd');
+  t.same(await readPython('kp_read.py', broker.bootstrap, topic), [{ offset: 0, key: 'k', value: 'kept' }]);
 });

@@ -12,7 +12,7 @@ import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE } from '../native/batch.js';
 import { Writer } from '../protocol/wire.js';
 import { ATTR_DELETE_HORIZON, type RawRecord } from './batch-records.js';
 import { compress, DEFAULT_LEVELS, type CompressionLevels } from './compression-encoders.js';
-import { BatchField, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from './record-batch.js';
+import { BatchField, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, writeNullableVarBytes } from './record-batch.js';
 
 export interface RebuildOptions {
   /** Delete horizon to write (sets attribute bit 6 and baseTimestamp), or null for none. */
@@ -53,8 +53,8 @@ export function rebuildBatch(original: Buffer, records: readonly RawRecord[], op
     body.int8(0);
     body.varlong(rec.timestamp - baseTimestamp);
     body.varint(opts.renumber ? index : rec.offsetDelta);
-    writeNullable(body, rec.key);
-    writeNullable(body, rec.value);
+    writeNullableVarBytes(body, rec.key);
+    writeNullableVarBytes(body, rec.value);
     body.raw(rec.headers);
     const bytes = body.finish();
     w.varint(bytes.length);
@@ -74,13 +74,4 @@ export function rebuildBatch(original: Buffer, records: readonly RawRecord[], op
   section.copy(out, RECORD_BATCH_OVERHEAD);
   out.writeUInt32BE(crc32c(out, BatchField.attributes), BatchField.crc);
   return out;
-}
-
-function writeNullable(w: Writer, b: Buffer | null): void {
-  if (b === null) {
-    w.varint(-1);
-    return;
-  }
-  w.varint(b.length);
-  w.raw(b);
 }

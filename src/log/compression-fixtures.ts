@@ -7,7 +7,11 @@
  *  - kafkaPython*: kafka-python 2.0.2 (compat-tests/python/kp_produce.py --compression <codec>) of
  *    40 records key{i%7} / value-{i}- + "xyzxyz" x (i%6), then a null key with value "tomb?", then
  *    key1 with a null value. kafka-python writes snappy in the xerial framing.
+ * And `encoderInputs`: inputs for the encoders' tests (compression-encoders.test.ts and
+ * compat-tests/recompression.test.ts).
  */
+
+import { rng } from '../native/twins.js';
 
 export const kcatGzip = Buffer.from(
   [
@@ -115,15 +119,7 @@ export const kafkaPythonLz4 = Buffer.from(
 
 /** Inputs for the encoders' tests (unit and compat): the edges of matching and framing. */
 export function encoderInputs(): Array<[string, Buffer]> {
-  let x = 42;
-  const random = (n: number): number => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
+  const random = rng(42);
   const noise = Buffer.alloc(100_000);
   for (let i = 0; i < noise.length; i++) noise[i] = random(256);
   let text = '';
