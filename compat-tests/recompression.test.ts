@@ -5,9 +5,10 @@
  *    xerial reader, python-lz4's frame decoder, python-zstandard), no broker;
  *  - a topic per compression.type (zstd at level 9, gzip at 1, snappy, lz4 at 17, uncompressed)
  *    produced by kafkajs with another codec: every stored batch carries the topic's codec (read
- *    from the segment file), and kafka-python, librdkafka (confluent-kafka-python) and kafkajs
- *    (for zstd with a codec on the WebAssembly libzstd) read every record back, keys, values,
- *    headers and offsets;
+ *    from the segment file), and kafka-python, librdkafka (confluent-kafka-python), kafkajs (for
+ *    zstd with a codec on the WebAssembly libzstd), the Java client 4.4.0 (Kafka's own decoders:
+ *    lz4-java with its frame checks, snappy-java, zstd-jni) and franz-go read every record back,
+ *    keys, values and offsets;
  *  - a compacted zstd topic produced uncompressed by kafkajs, cleaned: the cleaner's rewritten
  *    batches are zstd again, and the three clients read the latest value of every key;
  *  - the same recompression by a broker without the addon (SLUICE_NATIVE=off: the twin);
@@ -21,11 +22,15 @@ import { join } from 'node:path';
 import { compress } from '../src/log/compression-encoders.js';
 import { Compression, splitBatches } from '../src/log/record-batch.js';
 import { encoderInputs } from '../src/log/compression-fixtures.js';
+import { franzDriver, javaDriver } from './client-drivers.js';
+import { driverRun } from './newest-clients.js';
 import { parseRecordLines, python, readWithKafkajsGroup, requireTool, spawnBroker, stopBroker, tmpDataDir, until, type BrokerProcess } from './harness.js';
 
 requireTool('kafka');
 requireTool('confluent_kafka');
 requireTool('zstandard');
+javaDriver.check();
+franzDriver.check();
 
 // kafkajs has no zstd codec of its own: one on libzstd compiled to WebAssembly.
 const wasm = await Zstd.load();
@@ -132,7 +137,7 @@ const TARGETS: Array<{ type: string; levels: Record<string, string>; sentWith: C
   { type: 'uncompressed', levels: {}, sentWith: CompressionTypes.ZSTD },
 ];
 
-t.test('compression.type: the leader recompresses to the topic\'s codec; kafka-python, librdkafka and kafkajs read every record', async (t) => {
+t.test('compression.type: the leader recompresses to the topic\'s codec; kafka-python, librdkafka, kafkajs, the Java client and franz-go read every record', async (t) => {
   const broker = await withBroker(t, 'sluice-recompress-');
   for (const target of TARGETS) {
     const topic = `recompress-${target.type}`;
@@ -142,6 +147,10 @@ t.test('compression.type: the leader recompresses to the topic\'s codec; kafka-p
     t.same(await readPython('kp_read.py', broker.bootstrap, topic), sent, `${target.type}: kafka-python reads every record`);
     t.same(await readPython('ck_read.py', broker.bootstrap, topic), sent, `${target.type}: librdkafka reads every record`);
     if (target.type !== 'snappy' && target.type !== 'lz4') t.same(await readKafkajs(broker.bootstrap, topic, sent.length), sent, `${target.type}: kafkajs reads every record`);
+    for (const d of [javaDriver, franzDriver]) {
+      const read = (await driverRun(d, ['read', broker.bootstrap, topic, '1', 'read_uncommitted', String(sent.length)])).map((r) => ({ offset: Number(r.offset), key: fromB64(r.key as string | null), value: fromB64(r.value as string | null) }));
+      t.same(read, sent, `${target.type}: ${d.label} reads every record`);
+    }
   }
   // A batch already in the topic's codec is kept as the producer wrote it.
   const topic = 'recompress-zstd';
