@@ -107,6 +107,16 @@ export function snappyCompressBlock(src: Buffer): Buffer {
   return out.subarray(0, op);
 }
 
+/**
+ * How far src[from..] repeats src[at..] (from < at), starting from `len` bytes known equal and
+ * stopping at `limit` (exclusive) for the later one; four bytes a step while they can.
+ */
+function matchLength(src: Buffer, from: number, at: number, len: number, limit: number): number {
+  while (at + len + 4 <= limit && src.readUInt32LE(from + len) === src.readUInt32LE(at + len)) len += 4;
+  while (at + len < limit && src[from + len] === src[at + len]) len++;
+  return len;
+}
+
 function hash4(src: Buffer, i: number, bits: number): number {
   return Math.imul(src.readUInt32LE(i), 0x1e35a7bd) >>> (32 - bits);
 }
@@ -125,8 +135,7 @@ function snappyFragment(src: Buffer, start: number, end: number, out: Buffer, op
       i++;
       continue;
     }
-    let len = 4;
-    while (i + len < end && src[candidate + len] === src[i + len]) len++;
+    const len = matchLength(src, candidate, i, 4, end);
     op = snappyLiteral(src, literalStart, i, out, op);
     op = snappyCopy(out, op, i - candidate, len);
     i += len;
@@ -185,6 +194,8 @@ const LZ4_LAST_LITERALS = 5;
 const LZ4_MF_LIMIT = 12;
 const LZ4_MAX_DISTANCE = 65535;
 const LZ4_HASH_BITS = 15;
+/** A match this long ends the chain search (as LZ4HC's and zstd's target lengths do). */
+const LZ4_GOOD_MATCH = 256;
 
 /** One LZ4 frame holding `plain`, as Kafka writes it. */
 export function lz4FrameCompress(plain: Buffer, level: number = LZ4_LEVEL.default): Buffer {
@@ -241,11 +252,12 @@ export function lz4CompressBlock(src: Buffer, level: number = LZ4_LEVEL.default)
       for (let tries = 0; c >= 0 && tries < attempts; tries++) {
         // A longer match must also differ nowhere before bestLen: check its last byte first.
         if (src[c + bestLen] === src[i + bestLen] && src.readUInt32LE(c) === word) {
-          let len = 4;
-          while (i + len < matchLimit && src[c + len] === src[i + len]) len++;
+          const len = matchLength(src, c, i, 4, matchLimit);
           if (len > bestLen) {
             bestLen = len;
             bestAt = c;
+            // Long enough: searching on costs more than it can gain (long runs, zeros).
+            if (len >= LZ4_GOOD_MATCH || i + len >= matchLimit) break;
           }
         }
         c = prev[c]!;
@@ -259,7 +271,10 @@ export function lz4CompressBlock(src: Buffer, level: number = LZ4_LEVEL.default)
       misses = 0;
       op = lz4Sequence(src, anchor, i, i - bestAt, bestLen, out, op);
       if (!fast) {
-        for (let p = i + 1; p < i + bestLen && p <= lastStart; p++) {
+        // Index the positions inside the match (LZ4HC does), only the last few of a long one:
+        // a run of zeros would otherwise cost a hash per byte for nothing.
+        const from = bestLen < LZ4_GOOD_MATCH ? i + 1 : i + bestLen - 16;
+        for (let p = from; p < i + bestLen && p <= lastStart; p++) {
           const hp = Math.imul(src.readUInt32LE(p), 0x9e3779b1) >>> (32 - LZ4_HASH_BITS);
           prev[p] = head[hp]!;
           head[hp] = p;
