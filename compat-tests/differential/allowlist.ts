@@ -24,9 +24,9 @@ export const ALLOWLIST: readonly AllowEntry[] = [
       'Kafka 4.1\'s newest versions of Produce (12-13), Fetch (13-18), ListOffsets (9-10), Metadata (13), DescribeGroups (6), the transaction APIs (KIP-890 v2) and ListTransactions (2) are not served yet (issue 15: topic ids, fetch sessions, transactions v2); clients negotiate down. ListOffsets also keeps v0 (KIP-896, see above)',
   },
   {
-    observation: /^api-versions\/key(57|68|69|74|75|76|77|78|79|83|84|85|86|87|90|91|92)$/,
+    observation: /^api-versions\/key(57|74|75|76|77|78|79|83|84|85|86|87|90|91|92)$/,
     reason:
-      'not served yet, issue 15: KIP-848 consumer groups (68, 69), DescribeTopicPartitions (75), UpdateFeatures (57), ListConfigResources (74) and share groups (76-79, 83-87, 90-92); clients that find them missing use the classic protocol and Metadata',
+      'not served yet, issue 15: DescribeTopicPartitions (75), UpdateFeatures (57), ListConfigResources (74) and share groups (76-79, 83-87, 90-92); clients that find them missing use Metadata',
   },
   {
     observation: /^api-versions\/key(34|55|64|80|81)$/,
@@ -40,6 +40,10 @@ export const ALLOWLIST: readonly AllowEntry[] = [
   {
     observation: /^api-versions\/key(48|49)$/,
     reason: 'client quotas (DescribeClientQuotas, AlterClientQuotas) are not implemented; Sluice throttles nobody (README, not yet)',
+  },
+  {
+    observation: /^consumer-group-configs\/describe-unset$/,
+    reason: 'Dev-friendly default: KIP-848 members are told to heartbeat every second (group.consumer.heartbeat.interval.ms=1000; Kafka 5000), so a rebalance completes in about a second.',
   },
   // -- Data path (produce, fetch, list-offsets) ------------------------------------------------
   {

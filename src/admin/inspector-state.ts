@@ -217,14 +217,20 @@ function* groupViews(src: InspectorSources): Generator<GroupView> {
     if (g.is('Dead')) continue;
     const consumer = g.protocolType === 'consumer';
     const assignedTo = new Map<string, string>();
-    const members = bounded(
-      [...g.members.values()].map((m): GroupMemberView => {
-        const assignment = consumer ? decodeConsumerAssignment(m.assignment) : null;
-        for (const a of assignment ?? []) for (const p of a.partitions) assignedTo.set(`${a.topic}\0${p}`, m.memberId);
-        return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, assignment, assignmentBytes: m.assignment.length };
-      }),
-      INSPECTOR_ROWS.membersPerGroup,
-    );
+    // A KIP-848 consumer group keeps its members (and their partitions, by topic id) apart.
+    const cg = g.consumer;
+    const memberViews: GroupMemberView[] = cg
+      ? [...cg.members.values()].map((m) => {
+          const assignment = [...m.assigned].map(([id, ps]) => ({ topic: src.image.topicsById.get(id)?.name ?? id, partitions: [...ps].sort((x, y) => x - y) }));
+          for (const a of assignment) for (const p of a.partitions) assignedTo.set(`${a.topic}\0${p}`, m.memberId);
+          return { memberId: m.memberId, groupInstanceId: m.instanceId, clientId: m.clientId, clientHost: m.clientHost, assignment, assignmentBytes: 0 };
+        })
+      : [...g.members.values()].map((m): GroupMemberView => {
+          const assignment = consumer ? decodeConsumerAssignment(m.assignment) : null;
+          for (const a of assignment ?? []) for (const p of a.partitions) assignedTo.set(`${a.topic}\0${p}`, m.memberId);
+          return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, assignment, assignmentBytes: m.assignment.length };
+        });
+    const members = bounded(memberViews, INSPECTOR_ROWS.membersPerGroup);
     // Committed offsets, and assigned partitions with nothing committed yet (as Kafka's
     // kafka-consumer-groups.sh --describe lists them, with "-" for the offset).
     const rows = new Map<string, GroupOffsetView>();
@@ -251,10 +257,10 @@ function* groupViews(src: InspectorSources): Generator<GroupView> {
     const sorted = [...rows.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
     yield {
       groupId: g.groupId,
-      state: g.state,
+      state: cg ? cg.state : g.state,
       protocolType: g.protocolType ?? '',
-      protocol: g.protocolName ?? '',
-      generationId: g.generationId,
+      protocol: cg ? 'KIP-848' : (g.protocolName ?? ''),
+      generationId: cg ? cg.groupEpoch : g.generationId,
       leaderId: g.leaderId,
       members,
       offsets: bounded(sorted, INSPECTOR_ROWS.offsetsPerGroup),

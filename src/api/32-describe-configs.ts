@@ -12,15 +12,18 @@
  * DEFAULT_CONFIG. A topic config with no broker property (the replication throttles) lists no
  * default level. A broker resource must be named by this node's id; the empty name describes the
  * cluster-wide dynamic defaults that are set. Broker configs that cannot change at run time are
- * read-only. include_documentation (v3+) returns src/config/documentation.ts's text.
+ * read-only. include_documentation (v3+) returns src/config/documentation.ts's text. A group
+ * (resource type 32, KIP-848) lists its consumer.* configs: its own value (GROUP_CONFIG) or the
+ * broker's group.consumer.* default (DEFAULT_CONFIG), each its own synonym, as Kafka 4.1.1 does;
+ * the group need not exist.
  */
-import { brokerConfigByName, brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, DYNAMIC_BROKER_CONFIGS, topicConfigDefs } from '../config/definitions.js';
+import { brokerConfigByName, brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, DYNAMIC_BROKER_CONFIGS, GROUP_CONFIGS, topicConfigDefs } from '../config/definitions.js';
 import { brokerConfigDoc, topicConfigDoc } from '../config/documentation.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { checkTopicName } from '../metadata/controller.js';
 import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/32-describe-configs.js';
 import type { BrokerServices } from './context.js';
-import { configAuthorizationError } from './alter-configs-common.js';
+import { configAuthorizationError, RESOURCE_GROUP } from './alter-configs-common.js';
 import { Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
@@ -129,6 +132,16 @@ function describeBrokerConfigs(b: BrokerServices, keys: readonly string[] | null
   return out;
 }
 
+function describeGroupConfigs(b: BrokerServices, groupId: string, keys: readonly string[] | null, includeSynonyms: boolean, includeDocumentation: boolean): ConfigEntry[] {
+  const set = b.image.groupConfigs.get(groupId);
+  return GROUP_CONFIGS.filter((d) => keys === null || keys.includes(d.name)).map((d) => {
+    const own = set?.get(d.name);
+    const value = own ?? String(b.config.get(d.broker));
+    const source = own !== undefined ? ConfigSource.GROUP_CONFIG : ConfigSource.DEFAULT_CONFIG;
+    return entry(d.name, value, source, 'int', false, includeSynonyms ? [{ name: d.name, value, source }] : [], false, includeDocumentation ? d.doc : null);
+  });
+}
+
 export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, DescribeConfigsResponse> = {
   codec: DescribeConfigs,
   minVersion: 0,
@@ -162,7 +175,11 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
         }
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, req.includeDocumentation, true)) };
       }
-      return failed(ErrorCode.INVALID_REQUEST, `Resource type ${r.resourceType} is not supported; use 2 (topic) or 4 (broker).`);
+      if (r.resourceType === RESOURCE_GROUP) {
+        if (r.resourceName === '') return failed(ErrorCode.INVALID_REQUEST, 'Group name must not be empty.');
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeGroupConfigs(b, r.resourceName, r.configurationKeys, req.includeSynonyms, req.includeDocumentation)) };
+      }
+      return failed(ErrorCode.INVALID_REQUEST, `Resource type ${r.resourceType} is not supported; use 2 (topic), 4 (broker) or 32 (group).`);
     });
     return { throttleTimeMs: 0, results };
   },

@@ -16,10 +16,10 @@ import type { BrokerServices } from './context.js';
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
 const RESOURCE_BROKER_LOGGER = 8;
-const RESOURCE_GROUP = 32;
+export const RESOURCE_GROUP = 32;
 
 export interface ResolvedResource {
-  resource: { type: 'topic' | 'broker'; name: string };
+  resource: { type: 'topic' | 'broker' | 'group'; name: string };
   current: ReadonlyMap<string, string>;
 }
 
@@ -65,7 +65,11 @@ export function resolveResource(b: BrokerServices, resourceType: number, resourc
     }
     return { resource: { type: 'broker', name: resourceName }, current: b.image.brokerConfigs.get(resourceName) ?? new Map() };
   }
-  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Resource type ${resourceType} cannot be altered; use 2 (topic) or 4 (broker).` };
+  if (resourceType === RESOURCE_GROUP) {
+    if (resourceName === '') return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Group name must not be empty.' };
+    return { resource: { type: 'group', name: resourceName }, current: b.image.groupConfigs.get(resourceName) ?? new Map() };
+  }
+  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Resource type ${resourceType} cannot be altered; use 2 (topic), 4 (broker) or 32 (group).` };
 }
 
 interface AlterResource<C extends { name: string }> {

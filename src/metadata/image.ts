@@ -47,6 +47,8 @@ export class MetadataImage {
   readonly topicsById = new Map<string, TopicState>();
   /** Dynamic broker configs by resource name: '' for cluster-wide defaults, else a node id. */
   readonly brokerConfigs = new Map<string, Map<string, string>>();
+  /** Dynamic configs of groups (the GROUP resource, KIP-848) by group id. */
+  readonly groupConfigs = new Map<string, Map<string, string>>();
   readonly features = new Map<string, number>();
   /** The first producer id not yet handed out. */
   nextProducerId = 0n;
@@ -93,6 +95,14 @@ export class MetadataImage {
         return;
       }
       case 'Config': {
+        if (rec.resourceType === 'group') {
+          let g = this.groupConfigs.get(rec.resourceName);
+          if (!g) this.groupConfigs.set(rec.resourceName, (g = new Map()));
+          if (rec.value === null) g.delete(rec.name);
+          else g.set(rec.name, rec.value);
+          if (g.size === 0) this.groupConfigs.delete(rec.resourceName);
+          return;
+        }
         let target = rec.resourceType === 'broker' ? this.brokerConfigs.get(rec.resourceName) : this.topicsByName.get(rec.resourceName)?.configs;
         if (!target && rec.resourceType === 'broker') this.brokerConfigs.set(rec.resourceName, (target = new Map()));
         if (!target) throw new Error(`metadata log: config for unknown topic ${rec.resourceName}`);

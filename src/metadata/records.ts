@@ -100,7 +100,7 @@ export type MetadataRecord =
   | { type: 'FeatureLevel'; name: string; level: number }
   | { type: 'Topic'; name: string; topicId: string }
   | ({ type: 'Partition'; topicId: string } & PartitionFields)
-  | { type: 'Config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null }
+  | { type: 'Config'; resourceType: 'topic' | 'broker' | 'group'; resourceName: string; name: string; value: string | null }
   | { type: 'RemoveTopic'; topicId: string }
   /** Producer ids below `nextProducerId` have been handed out (Kafka's ProducerIdsRecord). */
   | { type: 'ProducerIds'; nextProducerId: string }

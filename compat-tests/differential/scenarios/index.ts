@@ -6,6 +6,7 @@ import { basics } from './basics.js';
 import { clients } from './clients.js';
 import { compaction } from './compaction.js';
 import { compressionScenarios } from './compression.js';
+import { consumerGroups } from './consumer-groups.js';
 import { divergences } from './divergences.js';
 import { fetchScenarios } from './fetch.js';
 import { groups } from './groups.js';
@@ -23,6 +24,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...adminScenarios,
   ...divergences,
   ...groups,
+  ...consumerGroups,
   ...transactions,
   ...compaction,
   ...compressionScenarios,
