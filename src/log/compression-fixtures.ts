@@ -11,7 +11,7 @@
  * compat-tests/recompression.test.ts).
  */
 
-import { rng } from '../native/twins.js';
+import { rng } from '../native/rng.js';
 
 export const kcatGzip = Buffer.from(
   [
