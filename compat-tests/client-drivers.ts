@@ -19,6 +19,7 @@ const JAVA_CLASSES = process.env.SLUICE_JAVA_DRIVER_DIR ?? join(ROOT, '.cache', 
 /** The Java client (org.apache.kafka:kafka-clients, the version in compat-tests/java/pom.xml). */
 export const javaDriver: ClientDriver = {
   name: 'java-client',
+  transactionsV2: true,
   label: `Java kafka-clients ${JAVA_VERSION}`,
   check() {
     if (!existsSync(join(JAVA_LIBS, `kafka-clients-${JAVA_VERSION}.jar`)) || !existsSync(join(JAVA_CLASSES, 'ClientDriver.class'))) {
