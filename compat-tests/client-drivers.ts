@@ -41,6 +41,7 @@ const FRANZ_DRIVER = process.env.SLUICE_FRANZ_DRIVER ?? join(ROOT, '.cache', 'fr
 /** franz-go (kgo and kadm, the versions in compat-tests/go/go.mod). */
 export const franzDriver: ClientDriver = {
   name: 'franz-go',
+  transactionsV2: true,
   label: `franz-go ${KGO} (kadm ${KADM})`,
   check() {
     if (!existsSync(FRANZ_DRIVER)) throw new Error(`${FRANZ_DRIVER} not built; run .ci/run, or: (cd compat-tests/go && go build -o ../../.cache/franz-driver .)`);

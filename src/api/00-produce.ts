@@ -37,8 +37,10 @@
  * AddPartitionsToTxn) the partition is added to the transaction instead, by the coordinator here
  * or on its broker (AddPartitionsToTxn v5 without VerifyOnly); a producer fenced meanwhile gets
  * INVALID_PRODUCER_EPOCH, an unknown producer INVALID_PRODUCER_ID_MAPPING, a transaction being
- * ended CONCURRENT_TRANSACTIONS. A producer with an open transaction on the partition may not
- * write outside it (INVALID_TXN_STATE).
+ * ended CONCURRENT_TRANSACTIONS. The coordinator's retriable answers (CONCURRENT_TRANSACTIONS,
+ * NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS, NETWORK_EXCEPTION) reach
+ * the producer as NOT_ENOUGH_REPLICAS, which every client retries, as Kafka maps them. A producer
+ * with an open transaction on the partition may not write outside it (INVALID_TXN_STATE).
  *
  * v13 names topics by id (KIP-516): ids are resolved through the metadata image; an unknown id
  * gets UNKNOWN_TOPIC_ID for each of its partitions (before authorization, as Kafka checks it), and
@@ -147,11 +149,31 @@ export const produceHandler: ApiHandler<ProduceRequest, ProduceResponse> = {
       timeoutMs: req.timeoutMs,
       apiVersion: version,
       entries,
-      verifyTransaction: (info, topic, partition, openHere) => verifyTransaction(ctx, req.transactionalId, info, { topic, partition }, openHere),
+      verifyTransaction: (info, topic, partition, openHere) => {
+        const code = verifyTransaction(ctx, req.transactionalId, info, { topic, partition }, openHere);
+        return code instanceof Promise ? code.then(retriableForProducer) : retriableForProducer(code);
+      },
     });
     return outcomes instanceof Promise ? outcomes.then(respond) : respond(outcomes);
   },
 };
+
+/**
+ * The coordinator's retriable answers, as a producer is told them: NOT_ENOUGH_REPLICAS, which
+ * every client retries without refreshing its metadata (Kafka's ReplicaManager: older clients do
+ * not retry CONCURRENT_TRANSACTIONS and the coordinator errors on a produce).
+ */
+const RETRIED_AS_NOT_ENOUGH_REPLICAS: ReadonlySet<number> = new Set([
+  ErrorCode.CONCURRENT_TRANSACTIONS,
+  ErrorCode.NETWORK_EXCEPTION,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.NOT_COORDINATOR,
+]);
+
+function retriableForProducer(code: number): number {
+  return RETRIED_AS_NOT_ENOUGH_REPLICAS.has(code) ? ErrorCode.NOT_ENOUGH_REPLICAS : code;
+}
 
 /** Produce v12 is the first of transactions v2: the partition is added, not only verified (Kafka's ADD_PARTITION operation). */
 const FIRST_ADD_PARTITION_VERSION = 12;

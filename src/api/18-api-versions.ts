@@ -26,7 +26,9 @@ export const apiVersionsHandler: ApiHandler<ApiVersionsRequest, ApiVersionsRespo
       errorCode: 0,
       apiKeys: ctx.handlers.advertised(),
       throttleTimeMs: 0,
-      supportedFeatures: apiSupportedFeatures(),
+      // Kafka 4 leaves out features whose range starts at 0 below v4: older clients refuse such a
+      // range (KAFKA-17011).
+      supportedFeatures: apiSupportedFeatures().filter((f) => ctx.apiVersion >= 4 || f.minVersion > 0),
       finalizedFeaturesEpoch: ctx.broker.image.lastOffset,
       finalizedFeatures: apiFinalizedFeatures(ctx.broker.image.features),
       zkMigrationReady: false,

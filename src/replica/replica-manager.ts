@@ -373,7 +373,8 @@ export class ReplicaManager {
     const info = batches[0]!;
     if (info.isTransactional) {
       const code = params.verifyTransaction(info, e.topic, e.partition, p.hasOpenTransaction(info.producerId, info.producerEpoch));
-      const refused = (c: number): ProduceOutcome => failed(c, c === ErrorCode.NETWORK_EXCEPTION || c === ErrorCode.COORDINATOR_NOT_AVAILABLE || c === ErrorCode.NOT_COORDINATOR ? 'The transaction coordinator could not be asked; retry.' : 'This partition is not part of an ongoing transaction of this producer.');
+      const refused = (c: number): ProduceOutcome =>
+        failed(c, c === ErrorCode.NOT_ENOUGH_REPLICAS ? 'Unable to verify the partition has been added to the transaction; retry.' : 'This partition is not part of an ongoing transaction of this producer.');
       // The coordinator was asked: leadership may have moved meanwhile, so everything is checked again.
       if (code instanceof Promise) return code.then((c) => (c !== ErrorCode.NONE ? refused(c) : this.appendVerified(e, records, batches, params)));
       if (code !== ErrorCode.NONE) return refused(code);

@@ -517,7 +517,7 @@ export class TransactionCoordinator {
     let validEpoch: boolean;
     if (!v2) validEpoch = producerEpoch === t.producerEpoch;
     else if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') validEpoch = retryOnEpochBump;
-    else if (t.state === 'CompleteCommit' || t.state === 'CompleteAbort') validEpoch = retryOnEpochBump || retryOnOverflow;
+    else if (t.state === 'CompleteCommit' || t.state === 'CompleteAbort') validEpoch = retryOnEpochBump || retryOnOverflow || producerEpoch === t.producerEpoch;
     else validEpoch = producerEpoch === t.producerEpoch;
     if (!validEpoch) return fail(ErrorCode.PRODUCER_FENCED);
     switch (t.state) {
@@ -537,9 +537,12 @@ export class TransactionCoordinator {
         return code instanceof Promise ? code.then(answer) : answer(code);
       }
       case 'CompleteCommit':
-        return commit ? current() : fail(ErrorCode.INVALID_TXN_STATE);
-      case 'CompleteAbort':
-        return commit ? fail(ErrorCode.INVALID_TXN_STATE) : current();
+      case 'CompleteAbort': {
+        // v2: the epoch of the ended transaction is a retry; the current epoch asks to end a
+        // transaction that was never started (Kafka 4.1 answers INVALID_TXN_STATE).
+        const retry = !v2 || producerEpoch !== t.producerEpoch;
+        return retry && commit === (t.state === 'CompleteCommit') ? current() : fail(ErrorCode.INVALID_TXN_STATE);
+      }
       case 'PrepareCommit':
         return fail(commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE);
       case 'PrepareAbort':
