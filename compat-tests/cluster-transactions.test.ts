@@ -13,7 +13,7 @@
  */
 import t, { type Test } from 'tap';
 import { readAll } from './kafkajs-read.js';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { freePortRun, tmpDataDir, until } from './harness.js';
 import { startCluster, type Cluster } from '../src/index.js';
 import { DescribeTransactions, EndTxn, FindCoordinator, InitProducerId, Produce } from '../src/protocol/generated/index.js';
@@ -41,6 +41,15 @@ async function cluster3(t: Test, prefix: string): Promise<Cluster> {
   return cluster;
 }
 
+/** A kafkajs client of the cluster and its connected admin, disconnected with the test. */
+async function connectAdmin(t: Test, cluster: Cluster, clientId: string): Promise<{ kafka: Kafka; admin: Admin }> {
+  const kafka = new Kafka({ clientId, brokers: cluster.bootstrap.split(','), ...quiet });
+  const admin = kafka.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  return { kafka, admin };
+}
+
 /** Reads `count` records of `topic` with read_committed (a fresh group, from the beginning). */
 async function readCommitted(kafka: Kafka, topic: string, count: number, waitMs = 60_000): Promise<string[]> {
   // A moment more once `count` have come, so that a record beyond it (a duplicate) would show too.
@@ -65,10 +74,7 @@ async function txnCoordinator(port: number, transactionalId: string): Promise<nu
 t.test('a transaction over partitions led by three brokers commits and aborts on all of them', async (t) => {
   const cluster = await cluster3(t, 'sluice-cluster-txn-');
   const ids = cluster.nodes.map((n) => n.nodeId);
-  const kafka = new Kafka({ clientId: 'cluster-txn', brokers: cluster.bootstrap.split(','), ...quiet });
-  const admin = kafka.admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
+  const { kafka, admin } = await connectAdmin(t, cluster, 'cluster-txn');
   // One partition led by each broker.
   const replicaAssignment = ids.map((_, p) => ({ partition: p, replicas: ids.map((__, i) => ids[(p + i) % ids.length]!) }));
   await admin.createTopics({ topics: [{ topic: 'spread', replicaAssignment }], waitForLeaders: true });
@@ -199,10 +205,7 @@ function txnBatch(producer: { producerId: bigint; producerEpoch: number }, baseS
 t.test("KIP-890 across brokers: a leader asks the transaction's coordinator on another broker (AddPartitionsToTxn v5)", async (t) => {
   const cluster = await cluster3(t, 'sluice-cluster-verify-');
   const ids = cluster.nodes.map((n) => n.nodeId);
-  const kafka = new Kafka({ clientId: 'cluster-verify', brokers: cluster.bootstrap.split(','), ...quiet });
-  const admin = kafka.admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
+  const { kafka, admin } = await connectAdmin(t, cluster, 'cluster-verify');
   // A transactional id whose coordinator is the first node; a partition led by another node.
   let txnId = '';
   for (let i = 0; txnId === ''; i++) if ((await txnCoordinator(cluster.nodes[0]!.port, `verify-${i}`)) === ids[0]) txnId = `verify-${i}`;
