@@ -47,11 +47,11 @@ async function endTxn(t: Target, v: number, id: string, p: Producer, committed: 
   return { error: errorName(r.errorCode), sameProducerId: r.producerId === before.producerId, epochDelta: r.producerEpoch - before.producerEpoch, producer: { producerId: r.producerId, producerEpoch: r.producerEpoch } };
 }
 
-async function describe(t: Target, id: string, base: Producer): Promise<unknown> {
-  const until = Date.now() + 10000;
+async function describe(t: Target, id: string, base: Producer, settled = (state: string) => !state.startsWith('Prepare'), waitMs = 10000): Promise<unknown> {
+  const until = Date.now() + waitMs;
   for (;;) {
     const s = (await t.request(DescribeTransactions, 0, { transactionalIds: [id] })).transactionStates[0]!;
-    if (!s.transactionState.startsWith('Prepare') || Date.now() > until) {
+    if (settled(s.transactionState) || Date.now() > until) {
       return {
         error: errorName(s.errorCode),
         state: s.transactionState,
@@ -87,10 +87,10 @@ async function storedEpochs(t: Target, topic: string, base: Producer): Promise<u
   };
 }
 
-async function init(t: Target, id: string): Promise<Producer> {
+async function init(t: Target, id: string, timeoutMs = 60000): Promise<Producer> {
   const until = Date.now() + 15000;
   for (;;) {
-    const r = await t.request(InitProducerId, 5, { transactionalId: id, transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1, enable2Pc: false, keepPreparedTxn: false });
+    const r = await t.request(InitProducerId, 5, { transactionalId: id, transactionTimeoutMs: timeoutMs, producerId: -1n, producerEpoch: -1, enable2Pc: false, keepPreparedTxn: false });
     if (![14, 15, 16, 51].includes(r.errorCode) || Date.now() > until) return { producerId: r.producerId, producerEpoch: r.producerEpoch };
     await sleep(100);
   }
@@ -191,6 +191,32 @@ export const transactionsV2: Scenario[] = [
       see.see('t3/end-v4-no-bump', (await endTxn(t, 4, id, p2, true, p0)).error);
       see.see('t3/describe-after-v4-commit', await describe(t, id, p0));
       see.see('stored', await storedEpochs(t, 'dt2-tx', p0));
+    },
+  },
+  {
+    // A v2 transaction open longer than its timeout is aborted by the coordinator with one epoch
+    // bump; the producer's EndTxn v5 abort at its old epoch then counts as the retry of that abort
+    // and hands it the new epoch (KIP-890's recovery from a timeout), a commit is refused.
+    name: 'txn-v2-timeout',
+    async run(t, see) {
+      const id = 'dt2-timeout';
+      see.see('coordinator', await awaitCoordinator(t, id, 1));
+      see.see('create', await createTopic(t, 'dt2-timeout', 1));
+      const topic = { name: 'dt2-timeout', id: ZERO_UUID };
+      const p0 = await init(t, id, 1000);
+      see.see('produce-v12', await produceRetried(t, 12, topic, batch(p0, 0, 1, 'open'), id));
+      // Kafka checks every transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s by default).
+      see.see('timed-out/describe', await describe(t, id, p0, (state) => state === 'CompleteAbort', 30000));
+      see.see('timed-out/produce-old-epoch', await produce(t, 12, topic, batch(p0, 1, 1, 'late'), id));
+      see.see('timed-out/commit-old-epoch', (await endTxn(t, 5, id, p0, true, p0)).error);
+      const abort = await endTxn(t, 5, id, p0, false, p0);
+      see.see('timed-out/abort-old-epoch', { error: abort.error, sameProducerId: abort.sameProducerId, epochDelta: abort.epochDelta });
+      if (abort.error === 'NONE') {
+        // The next transaction at the new epoch, committed before its own timeout.
+        see.see('next/produce-v12', await produceRetried(t, 12, topic, batch(abort.producer, 0, 1, 'next'), id));
+        see.see('next/commit-v5', (await endTxn(t, 5, id, abort.producer, true, p0)).epochDelta);
+      }
+      see.see('stored', await storedEpochs(t, 'dt2-timeout', p0));
     },
   },
 ];
