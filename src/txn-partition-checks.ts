@@ -7,7 +7,9 @@
  * (part 2, transaction version 2: the client sends no AddPartitionsToTxn).
  *
  * Requests are batched per coordinator broker, one in flight per broker; checks that arrive
- * meanwhile wait for it and go together in the next request. A transactional id holds at most
+ * meanwhile wait for it and go together in the next request. What waits is bounded by the produce
+ * and TxnOffsetCommit requests in flight (limits.inFlightRequestsPerConnection per connection), and
+ * a transactional id holds one place at most. A transactional id holds at most
  * one place in a batch, as in Kafka: a newer check for the same id with the same epoch replaces
  * the older, which gets NETWORK_EXCEPTION (the client is retrying); a higher epoch answers the
  * older INVALID_PRODUCER_EPOCH; a lower one is answered INVALID_PRODUCER_EPOCH at once.
