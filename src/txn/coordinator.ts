@@ -520,7 +520,10 @@ export class TransactionCoordinator {
     else if (t.state === 'CompleteCommit' || t.state === 'CompleteAbort') validEpoch = retryOnEpochBump || retryOnOverflow || producerEpoch === t.producerEpoch;
     else validEpoch = producerEpoch === t.producerEpoch;
     if (!validEpoch) return fail(ErrorCode.PRODUCER_FENCED);
-    switch (t.state) {
+    // v2: an abort at the current epoch with no transaction open (nothing sent yet, or the last one
+    // ended) still bumps the epoch, through PrepareAbort with no partitions (Kafka 4.1).
+    const abortWithoutTxn = transactionVersion >= 2 && !commit && producerEpoch === t.producerEpoch && (t.state === 'Empty' || t.state === 'CompleteCommit' || t.state === 'CompleteAbort');
+    switch (abortWithoutTxn ? 'Ongoing' : t.state) {
       case 'Ongoing': {
         let nextProducerId = -1n;
         if (transactionVersion >= 2 && t.producerEpoch >= EPOCH_EXHAUSTED) nextProducerId = this.producerIds.generate();

@@ -57,6 +57,22 @@ t.test('EndTxn v5 bumps the epoch: markers carry the new epoch, the answer names
   c.close();
 });
 
+t.test('EndTxn v5 abort with no transaction open still bumps the epoch (Kafka 4.1); commit is INVALID_TXN_STATE', async (t) => {
+  const markers: string[] = [];
+  const c = make(new MemoryStore(), markers);
+  const p = now(c.initProducerId('tx', 10000, null));
+  t.equal(now(c.endTransaction('tx', p.producerId, p.producerEpoch, true, 2)).errorCode, ErrorCode.INVALID_TXN_STATE, 'commit in Empty');
+  t.equal(now(c.endTransaction('tx', p.producerId, p.producerEpoch, false, 0)).errorCode, ErrorCode.INVALID_TXN_STATE, 'abort in Empty below v5');
+  const abort = now(c.endTransaction('tx', p.producerId, p.producerEpoch, false, 2));
+  t.same([abort.errorCode, abort.producerEpoch], [ErrorCode.NONE, p.producerEpoch + 1]);
+  t.same([c.describe('tx').state, c.describe('tx').partitions], ['CompleteAbort', []], 'no partitions, so no markers');
+  t.same(markers, []);
+  const again = now(c.endTransaction('tx', p.producerId, abort.producerEpoch, false, 2));
+  t.same([again.errorCode, again.producerEpoch], [ErrorCode.NONE, p.producerEpoch + 2], 'again at the new epoch: another bump');
+  t.equal(now(c.endTransaction('tx', p.producerId, again.producerEpoch, true, 2)).errorCode, ErrorCode.INVALID_TXN_STATE, 'a commit at the current epoch');
+  c.close();
+});
+
 t.test('EndTxn below v5 keeps the epoch (transactions v1)', async (t) => {
   const markers: string[] = [];
   const c = make(new MemoryStore(), markers);

@@ -194,6 +194,26 @@ export const transactionsV2: Scenario[] = [
     },
   },
   {
+    // EndTxn v5 with no transaction started (a producer that aborts before sending anything).
+    name: 'txn-v2-empty',
+    async run(t, see) {
+      const id = 'dt2-empty';
+      see.see('coordinator', await awaitCoordinator(t, id, 1));
+      const p0 = await init(t, id);
+      see.see('commit-v5', (await endTxn(t, 5, id, p0, true, p0)).error);
+      see.see('abort-v4', (await endTxn(t, 4, id, p0, false, p0)).error);
+      const abort = await endTxn(t, 5, id, p0, false, p0);
+      see.see('abort-v5', { error: abort.error, epochDelta: abort.epochDelta });
+      see.see('describe', await describe(t, id, p0));
+      see.see('commit-v5-retry-other-way', (await endTxn(t, 5, id, p0, true, p0)).error);
+      // Again at the new epoch: the transaction is CompleteAbort now.
+      const again = await endTxn(t, 5, id, abort.producer, false, p0);
+      see.see('abort-v5-again', { error: again.error, epochDelta: again.epochDelta });
+      see.see('describe-again', await describe(t, id, p0));
+      see.see('commit-v5-after', (await endTxn(t, 5, id, again.producer.producerEpoch >= 0 ? again.producer : abort.producer, true, p0)).error);
+    },
+  },
+  {
     // A v2 transaction open longer than its timeout is aborted by the coordinator with one epoch
     // bump; the producer's EndTxn v5 abort at its old epoch then counts as the retry of that abort
     // and hands it the new epoch (KIP-890's recovery from a timeout), a commit is refused.
