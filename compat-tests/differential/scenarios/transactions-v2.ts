@@ -211,6 +211,13 @@ export const transactionsV2: Scenario[] = [
       see.see('abort-v5-again', { error: again.error, epochDelta: again.epochDelta });
       see.see('describe-again', await describe(t, id, p0));
       see.see('commit-v5-after', (await endTxn(t, 5, id, again.producer.producerEpoch >= 0 ? again.producer : abort.producer, true, p0)).error);
+      // KIP-360 InitProducerId naming an epoch the EndTxn v5 bumps left behind, then the current one.
+      const initWith = async (q: Producer): Promise<unknown> => {
+        const r = await t.request(InitProducerId, 5, { transactionalId: id, transactionTimeoutMs: 60000, producerId: q.producerId, producerEpoch: q.producerEpoch, enable2Pc: false, keepPreparedTxn: false });
+        return { error: errorName(r.errorCode), epochDelta: r.producerEpoch - p0.producerEpoch };
+      };
+      see.see('init-with-epoch-before-last-bump', await initWith(abort.producer));
+      see.see('init-with-current-epoch', await initWith(again.producer));
     },
   },
   {
