@@ -1323,6 +1323,80 @@ const HAND_FRAMES: HandFrame[] = [
     bytes: '00000000 0000 0000000000001388 000003e8 00', // block [5000, 6000)
     value: { throttleTimeMs: 0, errorCode: 0, producerIdStart: 5000n, producerIdLen: 1000 },
   },
+  // --- KIP-890 (transactions v2) and KIP-516 (Produce by topic id): the newest client versions
+  {
+    codec: apiCodecsByKey(0),
+    side: 'request',
+    v: 13,
+    bytes: `
+      ${ABC}                   # TransactionalId "abc"
+      ffff 00001388            # Acks -1, TimeoutMs 5000
+      02 ${TOPIC_ID}           # TopicData: 1, TopicId (no name from v13)
+        02 00000000 00 00      #   PartitionData: 1, Index 0, Records null, no tags
+        00                     #   no tags
+      00                       # no tags`,
+    value: { transactionalId: 'abc', acks: -1, timeoutMs: 5000, topicData: [{ topicId: uuid(TOPIC_ID), partitionData: [{ index: 0, records: null }] }] },
+  },
+  {
+    codec: apiCodecsByKey(0),
+    side: 'response',
+    v: 13,
+    bytes: `
+      02 ${TOPIC_ID}           # Responses: 1, TopicId
+        02 00000000 0064       #   PartitionResponses: 1, Index 0, UNKNOWN_TOPIC_ID
+        ffffffffffffffff ffffffffffffffff ffffffffffffffff # BaseOffset, LogAppendTimeMs, LogStartOffset -1
+        01 00 00               #   RecordErrors: 0, ErrorMessage null, no tags
+        00                     #   no tags
+      00000000 00              # ThrottleTimeMs 0, no tags`,
+    value: {
+      responses: [{ topicId: uuid(TOPIC_ID), partitionResponses: [{ index: 0, errorCode: 100, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null }] }],
+      throttleTimeMs: 0,
+    },
+  },
+  {
+    codec: apiCodecsByKey(24),
+    side: 'request',
+    v: 5,
+    bytes: `
+      02 ${ABC}                # Transactions: 1, TransactionalId "abc"
+        0000000000001388 0002 01 # ProducerId 5000, ProducerEpoch 2, VerifyOnly
+        02 ${ABC} 03 00000000 00000001 00 # Topics: 1, "abc", Partitions [0, 1], no tags
+        00                     #   no tags
+      00                       # no tags`,
+    value: { transactions: [{ transactionalId: 'abc', producerId: 5000n, producerEpoch: 2, verifyOnly: true, topics: [{ name: 'abc', partitions: [0, 1] }] }] },
+  },
+  {
+    codec: apiCodecsByKey(24),
+    side: 'response',
+    v: 5,
+    bytes: `
+      00000000 0000            # ThrottleTimeMs 0, ErrorCode 0
+      02 ${ABC}                # ResultsByTransaction: 1, "abc"
+        02 ${ABC}              #   TopicResults: 1, "abc"
+          03 00000000 0000 00 00000001 0078 00 # partition 0 NONE, partition 1 TRANSACTION_ABORTABLE
+          00                   #   no tags
+        00                     #   no tags
+      00                       # no tags`,
+    value: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      resultsByTransaction: [{ transactionalId: 'abc', topicResults: [{ name: 'abc', resultsByPartition: [{ partitionIndex: 0, partitionErrorCode: 0 }, { partitionIndex: 1, partitionErrorCode: 120 }] }] }],
+    },
+  },
+  {
+    codec: apiCodecsByKey(26),
+    side: 'request',
+    v: 5,
+    bytes: `${ABC} 0000000000001388 0002 01 00`, // "abc", ProducerId 5000, ProducerEpoch 2, commit, no tags
+    value: { transactionalId: 'abc', producerId: 5000n, producerEpoch: 2, committed: true },
+  },
+  {
+    codec: apiCodecsByKey(26),
+    side: 'response',
+    v: 5,
+    bytes: '00000000 0000 0000000000001388 0003 00', // the epoch bumped to 3 (KIP-890 part 2)
+    value: { throttleTimeMs: 0, errorCode: 0, producerId: 5000n, producerEpoch: 3 },
+  },
 ];
 
 for (const f of HAND_FRAMES) {

@@ -16,6 +16,7 @@ import { produceScenarios } from './produce.js';
 import { replication } from './replication.js';
 import { scramScenarios } from './scram.js';
 import { transactions } from './transactions.js';
+import { transactionsV2 } from './transactions-v2.js';
 
 export const ALL_SCENARIOS: readonly Scenario[] = [
   ...basics,
@@ -26,6 +27,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...groups,
   ...consumerGroups,
   ...transactions,
+  ...transactionsV2,
   ...compaction,
   ...compressionScenarios,
   ...clients,
