@@ -49,6 +49,7 @@ import { createAclsHandler } from './30-create-acls.js';
 import { deleteAclsHandler } from './31-delete-acls.js';
 import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
+import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -97,6 +98,7 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(deleteAclsHandler);
   r.register(describeUserScramCredentialsHandler);
   r.register(alterUserScramCredentialsHandler);
+  r.register(describeTopicPartitionsHandler);
 }
 
 /**

@@ -13,6 +13,7 @@ import { newestClients } from './newest-clients.js';
 import { produceScenarios } from './produce.js';
 import { replication } from './replication.js';
 import { scramScenarios } from './scram.js';
+import { topicIdScenarios } from './topic-ids.js';
 import { transactions } from './transactions.js';
 
 export const ALL_SCENARIOS: readonly Scenario[] = [
@@ -20,6 +21,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...produceScenarios,
   ...fetchScenarios,
   ...adminScenarios,
+  ...topicIdScenarios,
   ...divergences,
   ...groups,
   ...transactions,
