@@ -47,6 +47,8 @@ export class MetadataImage {
   readonly topicsById = new Map<string, TopicState>();
   /** Dynamic broker configs by resource name: '' for cluster-wide defaults, else a node id. */
   readonly brokerConfigs = new Map<string, Map<string, string>>();
+  /** Client metrics subscriptions (KIP-714, config resource type 16) by name: their set configs. */
+  readonly clientMetricsConfigs = new Map<string, Map<string, string>>();
   readonly features = new Map<string, number>();
   /** The first producer id not yet handed out. */
   nextProducerId = 0n;
@@ -93,6 +95,10 @@ export class MetadataImage {
         return;
       }
       case 'Config': {
+        if (rec.resourceType === 'client-metrics') {
+          this.applyClientMetricsConfig(rec.resourceName, rec.name, rec.value);
+          return;
+        }
         let target = rec.resourceType === 'broker' ? this.brokerConfigs.get(rec.resourceName) : this.topicsByName.get(rec.resourceName)?.configs;
         if (!target && rec.resourceType === 'broker') this.brokerConfigs.set(rec.resourceName, (target = new Map()));
         if (!target) throw new Error(`metadata log: config for unknown topic ${rec.resourceName}`);
@@ -163,6 +169,15 @@ export class MetadataImage {
         return;
       }
     }
+  }
+
+  /** A subscription whose last config is removed is gone (Kafka's ClientMetricsManager drops it). */
+  private applyClientMetricsConfig(name: string, key: string, value: string | null): void {
+    let configs = this.clientMetricsConfigs.get(name);
+    if (!configs) this.clientMetricsConfigs.set(name, (configs = new Map()));
+    if (value === null) configs.delete(key);
+    else configs.set(key, value);
+    if (configs.size === 0) this.clientMetricsConfigs.delete(name);
   }
 
   private registrationOf(brokerId: number, brokerEpoch: string, what: string): BrokerRegistration {

@@ -13,6 +13,7 @@ import { newestClients } from './newest-clients.js';
 import { produceScenarios } from './produce.js';
 import { replication } from './replication.js';
 import { scramScenarios } from './scram.js';
+import { clientMetricsConfigScenarios } from './telemetry.js';
 import { topicIdScenarios } from './topic-ids.js';
 import { transactions } from './transactions.js';
 
@@ -22,6 +23,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...fetchScenarios,
   ...adminScenarios,
   ...topicIdScenarios,
+  ...clientMetricsConfigScenarios,
   ...divergences,
   ...groups,
   ...transactions,
