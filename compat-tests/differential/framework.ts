@@ -119,14 +119,15 @@ export interface Pair {
 
 /**
  * Both brokers, fresh, with DIFFERENTIAL_SETTINGS given to each (Kafka's server.properties, Sluice's
- * --override), and `extra` settings after them (a suite of its own, e.g. with an authorizer).
+ * --override), and `extra` settings after them (a suite of its own, e.g. with an authorizer);
+ * `kafkaOnly` settings and classpath go to Kafka alone (a plugin Sluice has built in).
  */
-export async function startPair(extra: Record<string, string> = {}): Promise<Pair> {
+export async function startPair(extra: Record<string, string> = {}, kafkaOnly: { overrides?: Record<string, string>; extraClasspath?: readonly string[] } = {}): Promise<Pair> {
   const data = tmpDataDir('sluice-differential-');
   const settings = { ...DIFFERENTIAL_SETTINGS, ...extra };
   const overrides = Object.entries(settings).flatMap(([k, v]) => ['--override', `${k}=${v}`]);
   const [kafka, sluice] = await Promise.all([
-    startKafka({ overrides: settings }),
+    startKafka({ overrides: { ...settings, ...kafkaOnly.overrides }, extraClasspath: kafkaOnly.extraClasspath }),
     spawnBroker({ dataDir: data.dir, args: overrides }),
   ]);
   return {

@@ -50,6 +50,8 @@ import { deleteAclsHandler } from './31-delete-acls.js';
 import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
 import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
+import { getTelemetrySubscriptionsHandler } from './71-get-telemetry-subscriptions.js';
+import { pushTelemetryHandler } from './72-push-telemetry.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -99,6 +101,8 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(describeUserScramCredentialsHandler);
   r.register(alterUserScramCredentialsHandler);
   r.register(describeTopicPartitionsHandler);
+  r.register(getTelemetrySubscriptionsHandler);
+  r.register(pushTelemetryHandler);
 }
 
 /**

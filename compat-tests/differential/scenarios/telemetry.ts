@@ -80,7 +80,8 @@ function subscriptionView(r: { errorCode: number; clientInstanceId: Buffer; subs
     instanceIdSet: !r.clientInstanceId.equals(ZERO),
     subscriptionIdSet: r.subscriptionId !== 0,
     acceptedCompressionTypes: r.acceptedCompressionTypes,
-    pushIntervalMs: r.pushIntervalMs,
+    // Not named ...Ms: the differential normaliser would hide it as a time.
+    pushInterval: r.pushIntervalMs,
     telemetryMaxBytes: r.telemetryMaxBytes,
     deltaTemporality: r.deltaTemporality,
     requestedMetrics: [...r.requestedMetrics].sort(),
