@@ -140,6 +140,8 @@ export const limits = {
   telemetryClientInstancesMax: 16_384,
   /** Metric names decoded from one push (telemetry/otlp.ts) and kept per client instance for the inspector. */
   telemetryMetricNamesMax: 1_000,
+  /** Client instances the inspector still shows after they are forgotten (closed, expired). */
+  telemetryDepartedMax: 100,
   /** `nextRequest` calls that may wait at once (each is matched against every answered request). */
   requestWaitersMax: 100,
   /** The open-file limit assumed when the process's own cannot be read. */

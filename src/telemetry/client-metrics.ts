@@ -25,6 +25,8 @@
  *
  * Client instances are forgotten when their connection closes, after max(60 s, 3 push intervals)
  * without a request, and beyond `limits.telemetryClientInstancesMax` (least recently used first).
+ * What the inspector shows of the last `limits.telemetryDepartedMax` forgotten ones (a client that
+ * closed, with its terminating push) is kept apart from them.
  * Matching on client_source_port is not done: the port is not known here, so a subscription that
  * names it matches no client. Kafka compiles `match` with Java's regex; ours is JavaScript's
  * (the same for what such patterns usually say).
@@ -75,6 +77,8 @@ export interface ClientInstanceView {
   lastMetricNames: string[];
   lastError: number;
   terminating: boolean;
+  /** False once the instance is forgotten (its connection closed, it expired or was evicted): kept for the inspector. */
+  active: boolean;
 }
 
 interface Instance {
@@ -91,6 +95,8 @@ interface Instance {
   terminating: boolean;
   lastError: number;
   pushes: number;
+  /** When the last accepted push came (lastPushMs is the throttling clock, which a terminating push leaves alone). */
+  lastAcceptedMs: number;
   lastPushBytes: number;
   lastCompression: string | null;
   lastMetricNames: string[];
@@ -152,6 +158,8 @@ function matches(sub: ClientMetricsSubscription, client: TelemetryClient, id: Bu
 export class ClientTelemetry {
   /** By instance id (hex), least recently used first (a Map keeps insertion order; a use re-inserts). */
   private readonly instances = new Map<string, Instance>();
+  /** Views of forgotten instances, oldest first, at most limits.telemetryDepartedMax. */
+  private readonly departed: ClientInstanceView[] = [];
   private readonly randomId: () => Buffer;
 
   constructor(private readonly opts: ClientTelemetryOptions) {
@@ -204,6 +212,7 @@ export class ClientTelemetry {
       return answer(error);
     }
     instance.pushes++;
+    instance.lastAcceptedMs = now;
     instance.lastPushBytes = req.metrics.length;
     instance.lastCompression = COMPRESSION_NAMES[req.compressionType] ?? String(req.compressionType);
     if (req.metrics.length > 0) instance.lastMetricNames = this.metricNames(req.compressionType, req.metrics);
@@ -211,9 +220,13 @@ export class ClientTelemetry {
     return answer(ErrorCode.NONE);
   }
 
-  /** Every remembered client instance, least recently active first. */
+  /** The last forgotten client instances, then every remembered one, least recently active first. */
   views(): ClientInstanceView[] {
-    return [...this.instances.values()].map((i) => ({
+    return [...this.departed, ...[...this.instances.values()].map((i) => this.view(i, true))];
+  }
+
+  private view(i: Instance, active: boolean): ClientInstanceView {
+    return {
       clientInstanceId: uuidString(i.id),
       clientId: i.client.clientId,
       clientSoftwareName: i.client.clientSoftwareName,
@@ -223,13 +236,22 @@ export class ClientTelemetry {
       requestedMetrics: [...i.metrics],
       pushIntervalMs: i.pushIntervalMs,
       pushes: i.pushes,
-      lastPushMs: i.pushes > 0 ? i.lastPushMs : null,
+      lastPushMs: i.pushes > 0 ? i.lastAcceptedMs : null,
       lastPushBytes: i.lastPushBytes,
       lastCompression: i.lastCompression,
       lastMetricNames: [...i.lastMetricNames],
       lastError: i.lastError,
       terminating: i.terminating,
-    }));
+      active,
+    };
+  }
+
+  /** Drops an instance from the protocol state; the inspector keeps its last view. */
+  private forget(key: string, i: Instance): void {
+    i.forget?.();
+    this.instances.delete(key);
+    this.departed.push(this.view(i, false));
+    if (this.departed.length > limits.telemetryDepartedMax) this.departed.shift();
   }
 
   private checkPush(req: PushTelemetryRequest, instance: Instance, now: number): number {
@@ -266,7 +288,8 @@ export class ClientTelemetry {
       instance = this.evaluate(id, client, configs, subscriptionsKey);
       const created = instance;
       created.forget = onClose(() => {
-        if (this.instances.get(key) === created) this.instances.delete(key);
+        created.forget = null;
+        if (this.instances.get(key) === created) this.forget(key, created);
       });
     }
     this.instances.delete(key);
@@ -274,8 +297,7 @@ export class ClientTelemetry {
     instance.lastRequestMs = now;
     while (this.instances.size > limits.telemetryClientInstancesMax) {
       const oldest = this.instances.values().next().value as Instance;
-      oldest.forget?.();
-      this.instances.delete(oldest.id.toString('hex'));
+      this.forget(oldest.id.toString('hex'), oldest);
     }
     return instance;
   }
@@ -306,6 +328,7 @@ export class ClientTelemetry {
       terminating: false,
       lastError: ErrorCode.NONE,
       pushes: 0,
+      lastAcceptedMs: 0,
       lastPushBytes: 0,
       lastCompression: null,
       lastMetricNames: [],
@@ -317,8 +340,7 @@ export class ClientTelemetry {
   private expire(now: number): void {
     for (const [key, i] of this.instances) {
       if (now - i.lastRequestMs < Math.max(CACHE_EXPIRY_MS, 3 * i.pushIntervalMs)) break;
-      i.forget?.();
-      this.instances.delete(key);
+      this.forget(key, i);
     }
   }
 }
