@@ -11,7 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../harness.js';
 import { resolveKafka } from '../reference/kafka.js';
-import { compare, runScenario, startPair } from './framework.js';
+import { startPair, strictScenarios } from './framework.js';
 import { TELEMETRY_SCENARIOS } from './scenarios/telemetry.js';
 
 function receiverClasspath(): string {
@@ -27,15 +27,4 @@ function receiverClasspath(): string {
 const pair = await startPair({ 'telemetry.max.bytes': '1024' }, { overrides: { 'metric.reporters': 'sluice.reference.TelemetryReceiver' }, extraClasspath: [receiverClasspath()] });
 t.teardown(() => pair.stop());
 
-const show = (v: unknown): string => JSON.stringify(v);
-
-for (const s of TELEMETRY_SCENARIOS) {
-  await t.test(s.name, async (t) => {
-    const { kafka, sluice } = await runScenario(s, pair);
-    const r = compare(s.name, kafka, sluice);
-    t.ok(r.compared.length >= 5, `${s.name} made ${r.compared.length} observations`);
-    t.notOk(kafka.values.has('stopped'), `ran to its end on Kafka (${show(kafka.values.get('stopped'))})`);
-    for (const d of r.differences) t.fail(`${d.observation}: Kafka ${show(d.kafka)}, Sluice ${show(d.sluice)}`);
-    t.pass(`${r.compared.length - r.differences.length} of ${r.compared.length} observations equal`);
-  });
-}
+await strictScenarios(t, TELEMETRY_SCENARIOS, pair);

@@ -37,7 +37,7 @@ import type { Clock } from '../control/clock.js';
 import { decompress } from '../log/compression.js';
 import { crc32c } from '../native/crc32c.js';
 import { ErrorCode } from '../protocol/errors.js';
-import type { GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse } from '../protocol/generated/71-get-telemetry-subscriptions.js';
+import { GetTelemetrySubscriptions, type GetTelemetrySubscriptionsRequest, type GetTelemetrySubscriptionsResponse } from '../protocol/generated/71-get-telemetry-subscriptions.js';
 import type { PushTelemetryRequest, PushTelemetryResponse } from '../protocol/generated/72-push-telemetry.js';
 import { otlpMetricNames } from './otlp.js';
 
@@ -181,7 +181,8 @@ export class ClientTelemetry {
     const instance = this.instanceFor(id, client, now, onClose);
     const elapsed = now - Math.max(instance.lastGetMs, instance.lastPushMs);
     if (elapsed < instance.pushIntervalMs) {
-      return { ...emptySubscription(), errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED };
+      // Kafka's error answer: every other field at its default.
+      return { ...GetTelemetrySubscriptions.defaultResponse(), errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED };
     }
     instance.lastGetMs = now;
     instance.lastError = ErrorCode.NONE;
@@ -343,19 +344,4 @@ export class ClientTelemetry {
       this.forget(key, i);
     }
   }
-}
-
-/** Kafka's error answer to GetTelemetrySubscriptions: every field at its default. */
-function emptySubscription(): GetTelemetrySubscriptionsResponse {
-  return {
-    throttleTimeMs: 0,
-    errorCode: ErrorCode.NONE,
-    clientInstanceId: ZERO_ID,
-    subscriptionId: 0,
-    acceptedCompressionTypes: [],
-    pushIntervalMs: 0,
-    telemetryMaxBytes: 0,
-    deltaTemporality: false,
-    requestedMetrics: [],
-  };
 }
