@@ -19,8 +19,10 @@
  *       assigns partitions 0..N-1 from the beginning (no group) with isolation.level <isolation>,
  *       reads until <count> records arrived and then one more second; prints each record as
  *       {"partition","offset","key","value","headers"} (base64)
- *   group   <bootstrap> <topic> <group>
- *       subscribes in group <group>, commits synchronously after every poll that returned
+ *   group   <bootstrap> <topic> <group> [classic|consumer]
+ *       subscribes in group <group> (with the KIP-848 protocol when the fourth argument is
+ *       `consumer`; the Java and confluent-kafka drivers take it, and a topic `re:<pattern>` as a
+ *       regex subscription), commits synchronously after every poll that returned
  *       records, prints {"event":"assigned","partitions":[…]} whenever its assignment changes and
  *       {"event":"record","partition","offset","value"} per record; on SIGTERM it commits,
  *       leaves the group and exits 0 after printing {"event":"closed"}
@@ -76,7 +78,7 @@ export interface InRecord {
 export interface OutRecord extends InRecord {
   offset: number;
 }
-interface GroupEvent {
+export interface GroupEvent {
   event: 'assigned' | 'record' | 'closed';
   partitions?: number[];
   partition?: number;
@@ -85,7 +87,7 @@ interface GroupEvent {
 }
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
-const unb64 = (s: string | null | undefined): string | null => (s === null || s === undefined ? null : Buffer.from(s, 'base64').toString());
+export const unb64 = (s: string | null | undefined): string | null => (s === null || s === undefined ? null : Buffer.from(s, 'base64').toString());
 
 /** Runs one driver command to its end; the JSON lines it printed. */
 export async function driverRun(d: ClientDriver, args: string[], input = '', timeoutMs = 90_000): Promise<Array<Record<string, unknown>>> {
@@ -293,7 +295,7 @@ async function transactionCoordinator(port: number, transactionalId: string): Pr
   }
 }
 
-async function createTopic(env: Env, topic: string, numPartitions: number): Promise<void> {
+export async function createTopic(env: Env, topic: string, numPartitions: number): Promise<void> {
   const admin = env.kafka.admin();
   await admin.connect();
   try {
@@ -303,7 +305,7 @@ async function createTopic(env: Env, topic: string, numPartitions: number): Prom
   }
 }
 
-async function produceWithKafkajs(env: Env, topic: string, values: Array<{ partition: number; value: string }>): Promise<void> {
+export async function produceWithKafkajs(env: Env, topic: string, values: Array<{ partition: number; value: string }>): Promise<void> {
   const p = env.kafka.producer();
   await p.connect();
   try {

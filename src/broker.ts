@@ -66,6 +66,8 @@ import { ReplicaManager } from './replica/replica-manager.js';
 import { TransactionCoordinator } from './txn/coordinator.js';
 import { TxnMarkerChannel } from './txn-marker-channel.js';
 import { ProducerIdManager } from './txn/producer-ids.js';
+import { consumerAssignors } from './group/assignors.js';
+import type { ConsumerGroupSettings } from './group/consumer-protocol.js';
 
 export interface BrokerOptions extends BrokerConfigInput {
   /** Shorthands for listeners/log.dirs; they win over the config file and overrides. */
@@ -281,9 +283,29 @@ export class Broker implements BrokerServices, ClusterOps {
         offsetMetadataMaxBytes: int('offset.metadata.max.bytes'),
         offsetsRetentionMs: int('offsets.retention.minutes') * 60_000,
         offsetsRetentionCheckIntervalMs: int('offsets.retention.check.interval.ms'),
+        consumer: {
+          sessionTimeoutMs: int('group.consumer.session.timeout.ms'),
+          heartbeatIntervalMs: int('group.consumer.heartbeat.interval.ms'),
+          assignors: consumerAssignors(String(config.get('group.consumer.assignors'))),
+          maxSize: Math.min(int('group.consumer.max.size'), limits.groupMembersMax),
+          migrationPolicy: String(config.get('group.consumer.migration.policy')) as ConsumerGroupSettings['migrationPolicy'],
+          // The GROUP config resource (KIP-848): a group's own consumer.* configs, from the metadata log.
+          groupConfig: (groupId, name) => {
+            const v = this.image.groupConfigs.get(groupId)?.get(name);
+            return v === undefined ? undefined : Number(v);
+          },
+        },
       },
       log,
       clock,
+      {
+        byName: (name) => {
+          const t = this.image.topicsByName.get(name);
+          return t ? { id: t.topicId, partitions: t.partitions.length } : undefined;
+        },
+        nameOf: (id) => this.image.topicsById.get(id)?.name,
+        names: () => this.image.topicsByName.keys(),
+      },
     );
     this.groups.load();
     this.producerIds = new ProducerIdManager(brokerOnly ? () => this.allocateProducerIdsRemotely() : (size) => this.controller.allocateProducerIds(size));

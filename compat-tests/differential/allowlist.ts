@@ -24,9 +24,9 @@ export const ALLOWLIST: readonly AllowEntry[] = [
       'Kafka 4.1\'s newest versions of Produce (12-13), Fetch (13-18), DescribeGroups (6), the transaction APIs (KIP-890 v2) and ListTransactions (2) are not served yet (issue 15: topic ids, fetch sessions, transactions v2); clients negotiate down. ListOffsets serves 0-10: it keeps v0 (KIP-896, see above)',
   },
   {
-    observation: /^api-versions\/key(57|68|69|74|76|77|78|79|83|84|85|86|87|90|91|92)$/,
+    observation: /^api-versions\/key(57|74|76|77|78|79|83|84|85|86|87|90|91|92)$/,
     reason:
-      'not served yet, issue 15: KIP-848 consumer groups (68, 69), UpdateFeatures (57), ListConfigResources (74) and share groups (76-79, 83-87, 90-92); clients that find them missing use the classic protocol',
+      'not served yet, issue 15: UpdateFeatures (57), ListConfigResources (74) and share groups (76-79, 83-87, 90-92); clients that find them missing do without them',
   },
   {
     observation: /^api-versions\/key(71|72)$/,
@@ -45,6 +45,10 @@ export const ALLOWLIST: readonly AllowEntry[] = [
   {
     observation: /^api-versions\/key(48|49)$/,
     reason: 'client quotas (DescribeClientQuotas, AlterClientQuotas) are not implemented; Sluice throttles nobody (README, not yet)',
+  },
+  {
+    observation: /^consumer-group-configs\/describe-unset$/,
+    reason: 'Dev-friendly default: KIP-848 members are told to heartbeat every second (group.consumer.heartbeat.interval.ms=1000; Kafka 5000), so a rebalance completes in about a second.',
   },
   // -- Data path (produce, fetch, list-offsets) ------------------------------------------------
   {

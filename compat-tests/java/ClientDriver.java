@@ -338,11 +338,19 @@ public final class ClientDriver {
     }
   }
 
-  static void group(String bootstrap, String topic, String groupId) throws Exception {
+  static void group(String bootstrap, String topic, String groupId, String protocol) throws Exception {
     Properties extra = new Properties();
     extra.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
-    extra.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
-    extra.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "500");
+    // A static member (group.instance.id) when the environment names one.
+    String instanceId = System.getenv("GROUP_INSTANCE_ID");
+    if (instanceId != null && !instanceId.isEmpty()) extra.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
+    if (protocol.equals("consumer")) {
+      // KIP-848: the broker assigns and sets the session and heartbeat interval.
+      extra.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+    } else {
+      extra.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
+      extra.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "500");
+    }
     KafkaConsumer<byte[], byte[]> c = consumer(bootstrap, extra);
     CountDownLatch done = new CountDownLatch(1);
     // SIGTERM: wake the poll loop, which commits, leaves the group and closes; then exit 0 (a JVM
@@ -358,7 +366,9 @@ public final class ClientDriver {
       System.out.flush();
       Runtime.getRuntime().halt(closed ? 0 : 1);
     }));
-    c.subscribe(List.of(topic));
+    // "re:<pattern>": a KIP-848 regex subscription, resolved by the broker (SubscriptionPattern).
+    if (topic.startsWith("re:")) c.subscribe(new org.apache.kafka.clients.consumer.SubscriptionPattern(topic.substring(3)));
+    else c.subscribe(List.of(topic));
     String last = null;
     try {
       for (;;) {
@@ -456,7 +466,9 @@ public final class ClientDriver {
 
   public static void main(String[] args) throws Exception {
     Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3, "failover", 3, "cluster-admin", 2, "ctp", 6, "secure", 3, "telemetry", 4);
-    if (args.length == 0 || !arity.containsKey(args[0]) || args.length != arity.get(args[0]) + 1) {
+    // group takes an optional fourth argument: the group protocol (classic, the default, or consumer).
+    boolean groupProtocol = args.length == 5 && args[0].equals("group");
+    if (args.length == 0 || !arity.containsKey(args[0]) || (args.length != arity.get(args[0]) + 1 && !groupProtocol)) {
       System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp|telemetry <bootstrap> ... | secure <client.properties> <topic> <count>");
       System.exit(2);
     }
@@ -464,7 +476,7 @@ public final class ClientDriver {
       case "admin" -> admin(args[1], args[2]);
       case "produce" -> produce(args[1], args[2], args[3], args[4]);
       case "read" -> read(args[1], args[2], args[3], args[4], args[5]);
-      case "group" -> group(args[1], args[2], args[3]);
+      case "group" -> group(args[1], args[2], args[3], groupProtocol ? args[4] : "classic");
       case "txn" -> txn(args[1], args[2], args[3]);
       case "failover" -> failover(args[1], args[2], args[3]);
       case "cluster-admin" -> clusterAdmin(args[1], args[2]);

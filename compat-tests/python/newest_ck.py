@@ -90,12 +90,19 @@ def read(bootstrap, topic, partitions, isolation, count):
         sys.exit(1)
 
 
-def group(bootstrap, topic, group_id):
+def group(bootstrap, topic, group_id, protocol="classic"):
     stopping = [False]
     signal.signal(signal.SIGTERM, lambda *_: stopping.__setitem__(0, True))
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
-                  "auto.offset.reset": "earliest", "session.timeout.ms": 10000, "heartbeat.interval.ms": 500})
-    c.subscribe([topic])
+    conf = {"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False,
+            "auto.offset.reset": "earliest"}
+    if protocol == "consumer":
+        # KIP-848: the broker assigns and sets the session timeout and heartbeat interval.
+        conf["group.protocol"] = "consumer"
+    else:
+        conf.update({"session.timeout.ms": 10000, "heartbeat.interval.ms": 500})
+    c = Consumer(conf)
+    # "re:<pattern>": a regex subscription (librdkafka's "^" prefix), sent to the broker with KIP-848.
+    c.subscribe(["^" + topic[3:]] if topic.startswith("re:") else [topic])
     last = None
     while not stopping[0]:
         msgs = c.consume(100, 0.2)

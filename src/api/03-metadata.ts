@@ -87,10 +87,13 @@ export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
     } else {
       const seen = new Set<string>();
       for (const rt of req.topics ?? []) {
-        const key = rt.name === null ? `id:${rt.topicId.toString('hex')}` : `name:${rt.name}`;
+        // A topic with an id is looked up by id whatever its name says (Kafka's
+        // MetadataRequest.topicIds: the Java client sends "" as the name of an id lookup).
+        const byId = rt.name === null || !rt.topicId.equals(ZERO_UUID);
+        const key = byId ? `id:${rt.topicId.toString('hex')}` : `name:${rt.name}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        if (rt.name === null) {
+        if (byId || rt.name === null) {
           const t = rt.topicId.equals(ZERO_UUID) ? undefined : b.image.topicsById.get(rt.topicId.toString('base64url'));
           // The response name is nullable only from v12; v10-11 answer an unknown id with ''.
           if (t && !describable(t.name)) topics.push(errorTopic(ctx.apiVersion >= 12 ? null : '', rt.topicId, ErrorCode.TOPIC_AUTHORIZATION_FAILED));

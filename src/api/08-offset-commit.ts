@@ -39,6 +39,7 @@ export const offsetCommitHandler: ApiHandler<OffsetCommitRequest, OffsetCommitRe
         memberId: req.memberId,
         groupInstanceId: req.groupInstanceId,
         topics: allowed.map((t) => ({ name: t.name, partitions: t.partitions })),
+        apiVersion: ctx.apiVersion,
       },
       (topic, partition) => b.replicas.metadataHas(topic, partition),
     );

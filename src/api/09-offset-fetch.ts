@@ -59,6 +59,9 @@ export const offsetFetchHandler: ApiHandler<OffsetFetchRequest, OffsetFetchRespo
         groups: req.groups.map((group) => {
           if (!authorize(ctx, Op.DESCRIBE, Res.GROUP, group.groupId)) return { groupId: group.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
           if (!g.coordinates(group.groupId)) return { groupId: group.groupId, topics: [], errorCode: ErrorCode.NOT_COORDINATOR };
+          // v9: a KIP-848 member names itself and its epoch (Kafka's validateOffsetFetch).
+          const invalid = g.validateOffsetFetch(group.groupId, group.memberId, group.memberEpoch);
+          if (invalid !== ErrorCode.NONE) return { groupId: group.groupId, topics: [], errorCode: invalid };
           const topics = describableOffsets(ctx, g.fetchOffsets(group.groupId, group.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null, req.requireStable), group.topics === null);
           return { groupId: group.groupId, topics: topics.map((t) => ({ name: t.name, topicId: Buffer.alloc(16), partitions: t.partitions.map(toPartition(v)) })), errorCode: 0 };
         }),

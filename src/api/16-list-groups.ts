@@ -1,6 +1,6 @@
 /**
  * ListGroups (key 16), versions 0-5. v4 filters by state (KIP-518, case-insensitive), v5 by
- * group type (KIP-848); every group here is a classic group.
+ * group type (KIP-848: classic or consumer) and names each group's type.
  */
 import { ListGroups, type ListGroupsRequest, type ListGroupsResponse } from '../protocol/generated/16-list-groups.js';
 import { authorize, authorizeCluster, Op, Res } from './authorize.js';
@@ -16,7 +16,7 @@ export const listGroupsHandler: ApiHandler<ListGroupsRequest, ListGroupsResponse
       throttleTimeMs: 0,
       errorCode: 0,
       // Issue 13: all groups with DESCRIBE on the cluster, else those with DESCRIBE on the group.
-      groups: ctx.broker.groups.list(req.statesFilter, req.typesFilter).filter((g) => all || authorize(ctx, Op.DESCRIBE, Res.GROUP, g.groupId)).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' })),
+      groups: ctx.broker.groups.list(req.statesFilter, req.typesFilter).filter((g) => all || authorize(ctx, Op.DESCRIBE, Res.GROUP, g.groupId)).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType })),
     };
   },
 };

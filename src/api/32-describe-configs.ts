@@ -12,16 +12,19 @@
  * DEFAULT_CONFIG. A topic config with no broker property (the replication throttles) lists no
  * default level. A broker resource must be named by this node's id; the empty name describes the
  * cluster-wide dynamic defaults that are set. Broker configs that cannot change at run time are
- * read-only. include_documentation (v3+) returns src/config/documentation.ts's text.
+ * read-only. include_documentation (v3+) returns src/config/documentation.ts's text. A group
+ * (resource type 32, KIP-848) lists its consumer.* configs: its own value (GROUP_CONFIG) or the
+ * broker's group.consumer.* default (DEFAULT_CONFIG), each its own synonym, as Kafka 4.1.1 does;
+ * the group need not exist.
  */
-import { brokerConfigByName, brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, DYNAMIC_BROKER_CONFIGS, topicConfigDefs } from '../config/definitions.js';
+import { brokerConfigByName, brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, DYNAMIC_BROKER_CONFIGS, GROUP_CONFIGS, topicConfigDefs } from '../config/definitions.js';
 import { brokerConfigDoc, topicConfigDoc } from '../config/documentation.js';
 import { CLIENT_METRICS_INTERVAL_MS, CLIENT_METRICS_MATCH, CLIENT_METRICS_METRICS, PUSH_INTERVAL_MS_DEFAULT } from '../config/client-metrics.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { checkTopicName } from '../metadata/controller.js';
 import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/32-describe-configs.js';
 import type { BrokerServices } from './context.js';
-import { configAuthorizationError } from './alter-configs-common.js';
+import { configAuthorizationError, RESOURCE_CLIENT_METRICS, RESOURCE_GROUP } from './alter-configs-common.js';
 import { Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
@@ -30,9 +33,6 @@ type Synonym = ConfigEntry['synonyms'][number];
 
 const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
-const RESOURCE_CLIENT_METRICS = 16;
-/** DescribeConfigs' ConfigSource for a client metrics subscription's config. */
-const CLIENT_METRICS_CONFIG_SOURCE = 7;
 const CLIENT_METRICS_CONFIG_DEFS: ReadonlyArray<{ name: string; type: 'int' | 'list'; default: string }> = [
   { name: CLIENT_METRICS_METRICS, type: 'list', default: '' },
   { name: CLIENT_METRICS_INTERVAL_MS, type: 'int', default: String(PUSH_INTERVAL_MS_DEFAULT) },
@@ -144,15 +144,25 @@ function describeBrokerConfigs(b: BrokerServices, keys: readonly string[] | null
  * others with their defaults (DEFAULT_CONFIG); a name with nothing set (no subscription) lists the
  * defaults; the empty name is INVALID_REQUEST.
  */
-function describeClientMetrics(b: BrokerServices, name: string, keys: readonly string[] | null): { errorCode: number; errorMessage: string | null; configs: ConfigEntry[] } {
+function describeClientMetrics(b: BrokerServices, name: string, keys: readonly string[] | null, includeSynonyms: boolean): { errorCode: number; errorMessage: string | null; configs: ConfigEntry[] } {
   if (name === '') return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Client metrics subscription name must not be empty', configs: [] };
   const set = b.image.clientMetricsConfigs.get(name) ?? new Map<string, string>();
   const configs = CLIENT_METRICS_CONFIG_DEFS.filter((def) => keys === null || keys.includes(def.name)).map((def): ConfigEntry => {
     const value = set.get(def.name);
     if (value === undefined) return entry(def.name, def.default, ConfigSource.DEFAULT_CONFIG, def.type, false, [], false, null);
-    return entry(def.name, value, CLIENT_METRICS_CONFIG_SOURCE, def.type, false, [{ name: def.name, value, source: CLIENT_METRICS_CONFIG_SOURCE }], false, null);
+    return entry(def.name, value, ConfigSource.CLIENT_METRICS_CONFIG, def.type, false, includeSynonyms ? [{ name: def.name, value, source: ConfigSource.CLIENT_METRICS_CONFIG }] : [], false, null);
   });
   return { errorCode: ErrorCode.NONE, errorMessage: '', configs };
+}
+
+function describeGroupConfigs(b: BrokerServices, groupId: string, keys: readonly string[] | null, includeSynonyms: boolean, includeDocumentation: boolean): ConfigEntry[] {
+  const set = b.image.groupConfigs.get(groupId);
+  return GROUP_CONFIGS.filter((d) => keys === null || keys.includes(d.name)).map((d) => {
+    const own = set?.get(d.name);
+    const value = own ?? String(b.config.get(d.broker));
+    const source = own !== undefined ? ConfigSource.GROUP_CONFIG : ConfigSource.DEFAULT_CONFIG;
+    return entry(d.name, value, source, 'int', false, includeSynonyms ? [{ name: d.name, value, source }] : [], false, includeDocumentation ? d.doc : null);
+  });
 }
 
 export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, DescribeConfigsResponse> = {
@@ -189,10 +199,14 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, req.includeDocumentation, true)) };
       }
       if (r.resourceType === RESOURCE_CLIENT_METRICS) {
-        const described = describeClientMetrics(b, r.resourceName, r.configurationKeys);
+        const described = describeClientMetrics(b, r.resourceName, r.configurationKeys, req.includeSynonyms);
         return { ...base, ...described, configs: forVersion(described.configs) };
       }
-      return failed(ErrorCode.INVALID_REQUEST, `Resource type ${r.resourceType} is not supported; use 2 (topic), 4 (broker) or 16 (client metrics).`);
+      if (r.resourceType === RESOURCE_GROUP) {
+        if (r.resourceName === '') return failed(ErrorCode.INVALID_REQUEST, 'Group name must not be empty.');
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeGroupConfigs(b, r.resourceName, r.configurationKeys, req.includeSynonyms, req.includeDocumentation)) };
+      }
+      return failed(ErrorCode.INVALID_REQUEST, `Resource type ${r.resourceType} is not supported; use 2 (topic), 4 (broker), 16 (client metrics) or 32 (group).`);
     });
     return { throttleTimeMs: 0, results };
   },

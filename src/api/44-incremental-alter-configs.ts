@@ -21,7 +21,7 @@ function effective(b: BrokerServices, r: ResolvedResource, name: string): string
   const set = r.current.get(name);
   if (set !== undefined) return set;
   if (r.resource.type === 'topic') return b.config.topicDefault(name).value ?? '';
-  if (r.resource.type === 'client-metrics') return '';
+  if (r.resource.type === 'client-metrics' || r.resource.type === 'group') return '';
   return b.config.get(name) ?? '';
 }
 

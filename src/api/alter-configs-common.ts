@@ -19,7 +19,7 @@ export const RESOURCE_BROKER = 4;
 /** A client metrics subscription (KIP-714): config/client-metrics.ts. */
 export const RESOURCE_CLIENT_METRICS = 16;
 const RESOURCE_BROKER_LOGGER = 8;
-const RESOURCE_GROUP = 32;
+export const RESOURCE_GROUP = 32;
 
 export interface ResolvedResource {
   resource: { type: ConfigResourceKind; name: string };
@@ -71,7 +71,11 @@ export function resolveResource(b: BrokerServices, resourceType: number, resourc
   if (resourceType === RESOURCE_CLIENT_METRICS) {
     return { resource: { type: 'client-metrics', name: resourceName }, current: b.image.clientMetricsConfigs.get(resourceName) ?? new Map() };
   }
-  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Resource type ${resourceType} cannot be altered; use 2 (topic), 4 (broker) or 16 (client metrics).` };
+  if (resourceType === RESOURCE_GROUP) {
+    if (resourceName === '') return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Group name must not be empty.' };
+    return { resource: { type: 'group', name: resourceName }, current: b.image.groupConfigs.get(resourceName) ?? new Map() };
+  }
+  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Resource type ${resourceType} cannot be altered; use 2 (topic), 4 (broker), 16 (client metrics) or 32 (group).` };
 }
 
 interface AlterResource<C extends { name: string }> {

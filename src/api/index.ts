@@ -18,6 +18,8 @@ import { leaveGroupHandler } from './13-leave-group.js';
 import { syncGroupHandler } from './14-sync-group.js';
 import { describeGroupsHandler } from './15-describe-groups.js';
 import { listGroupsHandler } from './16-list-groups.js';
+import { consumerGroupHeartbeatHandler } from './68-consumer-group-heartbeat.js';
+import { consumerGroupDescribeHandler } from './69-consumer-group-describe.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
 import { electLeadersHandler } from './43-elect-leaders.js';
 import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassignments.js';
@@ -68,6 +70,8 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(syncGroupHandler);
   r.register(describeGroupsHandler);
   r.register(listGroupsHandler);
+  r.register(consumerGroupHeartbeatHandler);
+  r.register(consumerGroupDescribeHandler);
   r.register(apiVersionsHandler);
   r.register(createTopicsHandler);
   r.register(initProducerIdHandler);

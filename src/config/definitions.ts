@@ -34,7 +34,18 @@ export const ConfigSource = {
   DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
   STATIC_BROKER_CONFIG: 4,
   DEFAULT_CONFIG: 5,
+  CLIENT_METRICS_CONFIG: 7,
+  GROUP_CONFIG: 8,
 } as const;
+
+/**
+ * Configs of the GROUP resource (type 32, KIP-848): a group's own session timeout and heartbeat
+ * interval, defaulting to the broker's group.consumer.* values and bounded by their min/max.
+ */
+export const GROUP_CONFIGS: ReadonlyArray<{ name: 'consumer.session.timeout.ms' | 'consumer.heartbeat.interval.ms'; broker: string; min: string; max: string; doc: string }> = [
+  { name: 'consumer.session.timeout.ms', broker: 'group.consumer.session.timeout.ms', min: 'group.consumer.min.session.timeout.ms', max: 'group.consumer.max.session.timeout.ms', doc: 'How long a member of this consumer group may go without a heartbeat before it is fenced.' },
+  { name: 'consumer.heartbeat.interval.ms', broker: 'group.consumer.heartbeat.interval.ms', min: 'group.consumer.min.heartbeat.interval.ms', max: 'group.consumer.max.heartbeat.interval.ms', doc: 'How often the members of this consumer group are told to heartbeat.' },
+];
 
 export interface ConfigDef {
   readonly name: string;
@@ -59,6 +70,13 @@ export interface TopicConfigDef extends ConfigDef {
 }
 
 const LONG_MAX = '9223372036854775807';
+/** Values of group.consumer.assignors: the short names and Kafka's class names. */
+export const CONSUMER_ASSIGNORS = [
+  'uniform',
+  'range',
+  'org.apache.kafka.coordinator.group.assignor.UniformAssignor',
+  'org.apache.kafka.coordinator.group.assignor.RangeAssignor',
+];
 const hoursToMs = (v: string): string => String(BigInt(v) * 3_600_000n);
 const minutesToMs = (v: string): string => String(BigInt(v) * 60_000n);
 
@@ -259,6 +277,19 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'group.min.session.timeout.ms', type: 'int', default: '1000', check: atLeast(1) },
   { name: 'group.max.session.timeout.ms', type: 'int', default: '1800000', check: atLeast(1) },
   { name: 'group.max.size', type: 'int', default: '10000', check: atLeast(1) },
+  // KIP-848 consumer groups. Dev-friendly differences from Kafka: heartbeats every second
+  // instead of every 5 (a rebalance completes in about a second), and session timeouts from 1 s
+  // (Kafka's minimum is 45 s) so tests can make members time out quickly.
+  { name: 'group.consumer.session.timeout.ms', type: 'int', default: '45000', check: atLeast(1) },
+  { name: 'group.consumer.min.session.timeout.ms', type: 'int', default: '1000', check: atLeast(1) },
+  { name: 'group.consumer.max.session.timeout.ms', type: 'int', default: '60000', check: atLeast(1) },
+  { name: 'group.consumer.heartbeat.interval.ms', type: 'int', default: '1000', check: atLeast(1) },
+  { name: 'group.consumer.min.heartbeat.interval.ms', type: 'int', default: '500', check: atLeast(1) },
+  { name: 'group.consumer.max.heartbeat.interval.ms', type: 'int', default: '15000', check: atLeast(1) },
+  { name: 'group.consumer.max.size', type: 'int', default: '2147483647', check: atLeast(1) },
+  { name: 'group.consumer.assignors', type: 'list', default: 'uniform,range', check: listOf(...CONSUMER_ASSIGNORS) },
+  { name: 'group.consumer.migration.policy', type: 'string', default: 'bidirectional', check: oneOf('disabled', 'upgrade', 'downgrade', 'bidirectional') },
+  { name: 'group.coordinator.rebalance.protocols', type: 'list', default: 'classic,consumer', check: listOf('classic', 'consumer', 'share', 'streams') },
   { name: 'offsets.topic.num.partitions', type: 'int', default: '50', check: atLeast(1) },
   { name: 'offsets.topic.segment.bytes', type: 'int', default: '104857600', check: atLeast(14) },
   { name: 'offsets.retention.minutes', type: 'int', default: '10080', check: atLeast(1) },

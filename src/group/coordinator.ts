@@ -36,6 +36,8 @@ import { LogStorageError } from '../replica/partition.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY_ASSIGNMENT, Group, type JoinResult, type Member, type Protocol, type SyncResult } from './group.js';
 import type { CoordinatorStore, KeyValue, TransactionalWrite } from '../metadata/internal-topic.js';
+import { ConsumerGroup } from './consumer-group.js';
+import { ConsumerGroupProtocol, NO_TOPICS, type ConsumerGroupSettings, type TopicLookup } from './consumer-protocol.js';
 import {
   decodeGroupValue,
   decodeKey,
@@ -59,7 +61,18 @@ export interface GroupSettings {
   offsetMetadataMaxBytes: number;
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
+  /** KIP-848 consumer groups (group.consumer.*); defaults as Sluice's when absent. */
+  consumer?: ConsumerGroupSettings;
 }
+
+export const DEFAULT_CONSUMER_GROUP_SETTINGS: ConsumerGroupSettings = {
+  sessionTimeoutMs: 45_000,
+  heartbeatIntervalMs: 1_000,
+  assignors: ['uniform', 'range'],
+  maxSize: 10_000,
+  migrationPolicy: 'bidirectional',
+  groupConfig: () => undefined,
+};
 
 export interface JoinRequest {
   groupId: string;
@@ -95,6 +108,8 @@ export interface CommitRequest {
   memberId: string;
   groupInstanceId: string | null;
   topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }> }>;
+  /** The OffsetCommit version (consumer-group members must use v9+); absent for TxnOffsetCommit. */
+  apiVersion?: number;
 }
 
 export interface FetchedOffset {
@@ -133,13 +148,149 @@ const supportsSkippingAssignment = (v: number): boolean => v >= 9;
 export class GroupCoordinator {
   readonly groups = new Map<string, Group>();
   private retentionTimer: TimerHandle | null = null;
+  /** The KIP-848 consumer group protocol (ConsumerGroupHeartbeat, ConsumerGroupDescribe). */
+  readonly consumer: ConsumerGroupProtocol;
 
   constructor(
     private readonly store: CoordinatorStore,
     readonly settings: GroupSettings,
     private readonly log: Logger,
     private readonly clock: Clock = wallClock,
-  ) {}
+    topics: TopicLookup = NO_TOPICS,
+  ) {
+    this.consumer = new ConsumerGroupProtocol(
+      {
+        clock,
+        log,
+        consumerGroup: (id) => this.groups.get(id)?.consumer ?? undefined,
+        classicGroupBlocks: (id) => {
+          const g = this.groups.get(id);
+          return g !== undefined && g.consumer === null && !g.is('Empty', 'Dead');
+        },
+        createConsumerGroup: (id) => this.createConsumerGroup(id),
+        leads: (id) => this.store.leads(id),
+        persist: (id, records) => this.persist(id, records),
+        upgrade: (id) => this.upgrade(id),
+        downgrade: (cg, leaving) => this.downgrade(cg, leaving),
+      },
+      settings.consumer ?? DEFAULT_CONSUMER_GROUP_SETTINGS,
+      topics,
+    );
+  }
+
+  /** A new consumer group, or an empty classic group (offsets kept) turned into one. */
+  private createConsumerGroup(groupId: string): ConsumerGroup | number {
+    const problem = this.store.ensure();
+    if (problem) {
+      this.log.error(problem);
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    const g = this.getOrCreate(groupId);
+    if (g.consumer) return g.consumer;
+    this.makeConsumerGroup(g);
+    return g.consumer!;
+  }
+
+  private makeConsumerGroup(g: Group): void {
+    for (const id of [...g.members.keys()]) this.fail(g.remove(id));
+    for (const id of [...g.pendingMembers.keys()]) g.remove(id);
+    this.clock.clearTimeout(g.joinTimer);
+    this.clearSyncExpiry(g);
+    g.consumer = new ConsumerGroup(g.groupId);
+    g.protocolType = 'consumer';
+    g.protocolName = null;
+    g.generationId = 0;
+    g.transitionTo('Empty', this.now());
+  }
+
+  private get migrationPolicy(): ConsumerGroupSettings['migrationPolicy'] {
+    return (this.settings.consumer ?? DEFAULT_CONSUMER_GROUP_SETTINGS).migrationPolicy;
+  }
+
+  /**
+   * A classic group with members becomes a consumer group when a KIP-848 member joins it
+   * (Kafka's online upgrade): its members keep their partitions as classic members of the consumer
+   * group and rejoin to move on. Only for groups of the consumer protocol type, when
+   * group.consumer.migration.policy allows upgrades.
+   */
+  private upgrade(groupId: string): ConsumerGroup | undefined {
+    const g = this.groups.get(groupId);
+    const policy = this.migrationPolicy;
+    if (!g || g.consumer || g.protocolType !== 'consumer' || (policy !== 'upgrade' && policy !== 'bidirectional')) return undefined;
+    if (g.members.size > (this.settings.consumer ?? DEFAULT_CONSUMER_GROUP_SETTINGS).maxSize) return undefined;
+    const cg = new ConsumerGroup(groupId);
+    const members = [...g.members.values()].map((m) => ({ ...m, subscription: g.metadataFor(m), protocols: m.protocols }));
+    const records = this.consumer.fromClassic(cg, g.generationId, members);
+    if (records === null) return undefined;
+    if (!this.persist(groupId, [{ key: encodeGroupKey(groupId), value: null }, ...records])) return undefined;
+    for (const m of g.members.values()) {
+      this.fail(m, ErrorCode.REBALANCE_IN_PROGRESS);
+      this.clock.clearTimeout(m.heartbeatTimer);
+    }
+    this.makeConsumerGroup(g);
+    g.consumer = cg;
+    this.consumer.adoptClassic(cg, records);
+    this.log.info(`group ${groupId}: a KIP-848 member joins; upgraded from a classic group with ${members.length} member(s)`);
+    return cg;
+  }
+
+  /**
+   * A consumer group whose remaining members all joined with JoinGroup becomes a classic group
+   * when the last KIP-848 member leaves (Kafka's online downgrade): its members keep their
+   * assignments, and a rebalance starts that they join as usual.
+   */
+  private downgrade(cg: ConsumerGroup, leaving: string): boolean {
+    const g = this.groups.get(cg.groupId);
+    const policy = this.migrationPolicy;
+    if (!g || g.consumer !== cg || (policy !== 'downgrade' && policy !== 'bidirectional')) return false;
+    const classic = this.consumer.toClassic(cg, leaving);
+    if (classic.length === 0 || classic.length > this.settings.maxSize) return false;
+    const tombstones = this.consumer.allTombstones(cg);
+    const restored = new Group(cg.groupId, this.clock);
+    restored.generationId = cg.groupEpoch;
+    restored.protocolType = 'consumer';
+    for (const { member: m, assignment } of classic) {
+      restored.add({
+        memberId: m.memberId,
+        groupInstanceId: m.instanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.classic!.sessionTimeoutMs,
+        protocolType: 'consumer',
+        protocols: m.classic!.protocols,
+        assignment,
+        awaitingJoin: null,
+        awaitingSync: null,
+        isNew: false,
+        heartbeatTimer: null,
+      });
+    }
+    restored.protocolName = restored.selectProtocol();
+    if (!this.persist(cg.groupId, [...tombstones, this.groupRecord(restored)])) return false;
+    this.consumer.clearAllTimers(cg);
+    g.consumer = null;
+    g.protocolType = 'consumer';
+    g.generationId = restored.generationId;
+    g.protocolName = restored.protocolName;
+    for (const m of restored.members.values()) {
+      g.add(m);
+      this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
+    }
+    g.transitionTo('Stable', this.now());
+    this.prepareRebalance(g);
+    return true;
+  }
+
+  /** An empty consumer group becomes a classic one again (a classic member joins); false when the log refused. */
+  private makeClassicGroup(g: Group): boolean {
+    if (!g.consumer) return true;
+    if (!this.persist(g.groupId, this.consumer.groupTombstones(g.groupId))) return false;
+    this.consumer.clearAllTimers(g.consumer);
+    g.consumer = null;
+    g.protocolType = null;
+    return true;
+  }
 
   private now(): number {
     return this.clock.nowMs();
@@ -156,6 +307,7 @@ export class GroupCoordinator {
     );
     for (const g of this.groups.values()) {
       for (const m of g.members.values()) this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
+      if (g.consumer) this.consumer.afterReplay(g.consumer);
     }
     if (n > 0) this.log.info(`loaded ${this.groups.size} group(s) from ${n} record(s) of __consumer_offsets`);
     this.retentionTimer = this.clock.setInterval(() => this.expireOffsets(), this.settings.offsetsRetentionCheckIntervalMs);
@@ -176,6 +328,7 @@ export class GroupCoordinator {
     for (const g of this.groups.values()) {
       if (this.store.partitionFor(g.groupId) !== partition) continue;
       for (const m of g.members.values()) this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
+      if (g.consumer) this.consumer.afterReplay(g.consumer);
     }
   }
 
@@ -191,6 +344,19 @@ export class GroupCoordinator {
 
   private replayRecord(keyBytes: Buffer, value: Buffer | null, txnProducerId: bigint | null): void {
     const key = decodeKey(keyBytes);
+    if (key.type === 'consumer') {
+      const g = this.getOrCreate(key.group);
+      if (key.record === 'groupEpoch' && value === null) {
+        // The consumer group was deleted or turned back into a classic group; offsets stay.
+        if (g.consumer) this.consumer.clearAllTimers(g.consumer);
+        g.consumer = null;
+        g.protocolType = null;
+        return;
+      }
+      if (!g.consumer) this.makeConsumerGroup(g);
+      this.consumer.replay(g.consumer!, key, value);
+      return;
+    }
     if (key.type === 'offset' && txnProducerId !== null) {
       if (value !== null) this.addPending(this.getOrCreate(key.group), txnProducerId, key.topic, key.partition, decodeOffsetValue(value));
       return;
@@ -207,6 +373,10 @@ export class GroupCoordinator {
     }
     const v = decodeGroupValue(value);
     const g = this.getOrCreate(key.group);
+    if (g.consumer) {
+      this.consumer.clearAllTimers(g.consumer);
+      g.consumer = null;
+    }
     for (const id of [...g.members.keys()]) g.remove(id);
     g.generationId = v.generation;
     g.protocolType = v.protocolType;
@@ -509,6 +679,15 @@ export class GroupCoordinator {
       g = this.getOrCreate(req.groupId);
       this.persist(g.groupId, [this.groupRecord(g)]);
     }
+    if (g.consumer) {
+      // A classic member joins a consumer group with members as a classic member of it (a mixed
+      // group, Kafka's classicGroupJoinToConsumerGroup); an empty one becomes a classic group again.
+      if (g.consumer.members.size > 0) {
+        if (req.sessionTimeoutMs < this.settings.minSessionTimeoutMs || req.sessionTimeoutMs > this.settings.maxSessionTimeoutMs) return joinError(req.memberId, ErrorCode.INVALID_SESSION_TIMEOUT);
+        return this.consumer.classicJoin(g.consumer, req);
+      }
+      if (!this.makeClassicGroup(g)) return joinError(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    }
     if (!this.acceptJoiningMember(g, req.memberId)) {
       this.fail(g.remove(req.memberId));
       return joinError('', ErrorCode.GROUP_MAX_SIZE_REACHED);
@@ -658,6 +837,7 @@ export class GroupCoordinator {
     if (req.groupId === '') return syncError(ErrorCode.INVALID_GROUP_ID);
     if (!this.store.leads(req.groupId)) return syncError(ErrorCode.NOT_COORDINATOR);
     const g = this.groups.get(req.groupId);
+    if (g?.consumer) return this.consumer.classicSync(g.consumer, req.memberId, req.groupInstanceId, req.generationId, req.protocolType, req.protocolName);
     if (!g || g.members.size === 0) return syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (g.is('Dead')) return syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const invalid = this.validateMember(g, req.memberId, req.groupInstanceId);
@@ -721,6 +901,7 @@ export class GroupCoordinator {
     if (!this.store.leads(groupId)) return ErrorCode.NOT_COORDINATOR;
     const g = this.groups.get(groupId);
     if (!g) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (g.consumer) return this.consumer.classicHeartbeat(g.consumer, memberId, groupInstanceId, generationId);
     if (g.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const invalid = this.validateMember(g, memberId, groupInstanceId);
     if (invalid !== ErrorCode.NONE) return invalid;
@@ -746,6 +927,7 @@ export class GroupCoordinator {
     const g = this.groups.get(groupId);
     // An unknown group: every member named is unknown (Kafka answers per member from v3).
     if (!g) return { errorCode: ErrorCode.NONE, members: members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
+    if (g.consumer) return { errorCode: ErrorCode.NONE, members: this.consumer.classicLeave(g.consumer, members) };
     if (g.is('Dead')) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const results: Array<MemberIdentity & { errorCode: number }> = [];
     let removed = 0;
@@ -857,6 +1039,15 @@ export class GroupCoordinator {
 
   private validateCommit(g: Group, req: CommitRequest, transactional = false): number {
     if (g.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (g.consumer) {
+      // Kafka's ConsumerGroup.validateOffsetCommit: the admin client or a consumer without group
+      // management may commit to an empty group; members with their current epoch, at v9+.
+      if (req.generationId < 0 && g.consumer.members.size === 0) return ErrorCode.NONE;
+      const member = g.consumer.members.get(req.memberId);
+      if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (!transactional && (req.apiVersion ?? 9) < 9) return ErrorCode.UNSUPPORTED_VERSION;
+      return req.generationId === member.memberEpoch ? ErrorCode.NONE : ErrorCode.STALE_MEMBER_EPOCH;
+    }
     if (req.generationId < 0 && g.is('Empty')) return ErrorCode.NONE;
     if (req.generationId >= 0 || req.memberId !== '' || req.groupInstanceId !== null) {
       const invalid = this.validateMember(g, req.memberId, req.groupInstanceId);
@@ -873,6 +1064,18 @@ export class GroupCoordinator {
   /** Whether this broker coordinates the group (leads its partition of __consumer_offsets). */
   coordinates(groupId: string): boolean {
     return this.store.leads(groupId);
+  }
+
+  /**
+   * OffsetFetch v9+ from a consumer-group member names it and its epoch (Kafka's
+   * validateOffsetFetch): UNKNOWN_MEMBER_ID or STALE_MEMBER_EPOCH, else NONE.
+   */
+  validateOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number): number {
+    const cg = this.groups.get(groupId)?.consumer;
+    if (!cg || (memberId === null && memberEpoch < 0)) return ErrorCode.NONE;
+    const member = memberId === null ? undefined : cg.members.get(memberId);
+    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return member.memberEpoch === memberEpoch ? ErrorCode.NONE : ErrorCode.STALE_MEMBER_EPOCH;
   }
 
   fetchOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }> | null, requireStable = false): Array<{ name: string; partitions: FetchedOffset[] }> {
@@ -900,6 +1103,7 @@ export class GroupCoordinator {
     if (!g || g.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, codes: [] };
     const consumerProtocol = g.protocolType === 'consumer';
     if (!g.is('Empty') && !consumerProtocol) return { errorCode: ErrorCode.NON_EMPTY_GROUP, codes: [] };
+    // A consumer group's offsets may go in any state, except for topics its members subscribe to.
     const subscribed = this.subscribedTopicsOf(g);
     const records: KeyValue[] = [];
     const gone: Array<[string, number]> = [];
@@ -919,6 +1123,7 @@ export class GroupCoordinator {
   }
 
   private subscribedTopicsOf(g: Group): Set<string> {
+    if (g.consumer) return this.consumer.subscribedTopicNames(g.consumer);
     const out = new Set<string>();
     if (g.is('Empty') || g.protocolType !== 'consumer') return out;
     for (const m of g.members.values()) {
@@ -935,7 +1140,8 @@ export class GroupCoordinator {
 
   describe(groupId: string): GroupSummary {
     const g = this.groups.get(groupId);
-    if (!g) return { groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
+    // A consumer group is no classic group: Kafka describes it as Dead (GROUP_ID_NOT_FOUND from v6).
+    if (!g || g.consumer) return { groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
     const stable = g.is('Stable');
     return {
       groupId,
@@ -955,21 +1161,24 @@ export class GroupCoordinator {
     };
   }
 
-  list(statesFilter: string[], typesFilter: string[]): Array<{ groupId: string; protocolType: string; state: string }> {
+  list(statesFilter: string[], typesFilter: string[]): Array<{ groupId: string; protocolType: string; state: string; groupType: 'classic' | 'consumer' }> {
     const states = new Set(statesFilter.map((s) => s.toLowerCase()));
     const types = new Set(typesFilter.map((s) => s.toLowerCase()));
-    if (types.size > 0 && !types.has('classic')) return [];
     return [...this.groups.values()]
-      .filter((g) => !g.is('Dead') && (states.size === 0 || states.has(g.state.toLowerCase())))
-      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state }));
+      .filter((g) => !g.is('Dead'))
+      .map((g) => (g.consumer
+        ? { groupId: g.groupId, protocolType: 'consumer', state: g.consumer.state, groupType: 'consumer' as const }
+        : { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, groupType: 'classic' as const }))
+      .filter((g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has(g.groupType)));
   }
 
   deleteGroup(groupId: string): number {
     if (!this.store.leads(groupId)) return ErrorCode.NOT_COORDINATOR;
     const g = this.groups.get(groupId);
     if (!g || g.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
-    if (!g.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
+    if (!g.is('Empty') || (g.consumer && g.consumer.members.size > 0)) return ErrorCode.NON_EMPTY_GROUP;
     const records: KeyValue[] = [];
+    if (g.consumer) records.push(...this.consumer.groupTombstones(groupId));
     for (const [topic, byPartition] of g.offsets) {
       for (const p of byPartition.keys()) records.push({ key: encodeOffsetKey(groupId, topic, p), value: null });
     }
@@ -981,6 +1190,7 @@ export class GroupCoordinator {
 
   private dropGroup(g: Group, errorCode: number = ErrorCode.UNKNOWN_MEMBER_ID): void {
     g.transitionTo('Dead', this.now());
+    if (g.consumer) this.consumer.clearAllTimers(g.consumer);
     for (const id of [...g.members.keys()]) {
       const m = g.remove(id);
       this.clock.clearTimeout(m?.heartbeatTimer);
@@ -1001,12 +1211,12 @@ export class GroupCoordinator {
     const retention = this.settings.offsetsRetentionMs;
     for (const g of [...this.groups.values()]) {
       // A member between MEMBER_ID_REQUIRED and its second JoinGroup keeps the group.
-      if (!g.is('Empty') || g.pendingMembers.size > 0) continue;
+      if (!g.is('Empty') || g.pendingMembers.size > 0 || (g.consumer && g.consumer.members.size > 0)) continue;
       const records: KeyValue[] = [];
       const expired: Array<[string, number]> = [];
       for (const [topic, byPartition] of g.offsets) {
         for (const [p, v] of byPartition) {
-          const base = g.protocolType === null ? Number(v.commitTimestamp) : g.stateTimestampMs;
+          const base = g.protocolType === null || g.consumer ? Number(v.commitTimestamp) : g.stateTimestampMs;
           if (now - base >= retention) {
             records.push({ key: encodeOffsetKey(g.groupId, topic, p), value: null });
             expired.push([topic, p]);
@@ -1014,7 +1224,7 @@ export class GroupCoordinator {
         }
       }
       const dropGroup = expired.length === [...g.offsets.values()].reduce((n, m) => n + m.size, 0);
-      if (dropGroup) records.push({ key: encodeGroupKey(g.groupId), value: null });
+      if (dropGroup) records.push(...(g.consumer ? this.consumer.groupTombstones(g.groupId) : []), { key: encodeGroupKey(g.groupId), value: null });
       if (records.length === 0 || !this.persist(g.groupId, records)) continue;
       for (const [topic, p] of expired) g.setOffset(topic, p, null);
       if (dropGroup) {
@@ -1031,6 +1241,7 @@ export class GroupCoordinator {
       this.clock.clearTimeout(g.syncTimer);
       for (const m of g.members.values()) this.clock.clearTimeout(m.heartbeatTimer);
       for (const t of g.pendingMembers.values()) this.clock.clearTimeout(t);
+      if (g.consumer) this.consumer.clearAllTimers(g.consumer);
     }
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Clock, TimerHandle } from '../control/clock.js';
 import type { OffsetValue } from './records.js';
+import type { ConsumerGroup } from './consumer-group.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -78,6 +79,11 @@ export class Group {
   syncTimer: TimerHandle | null = null;
   /** Committed offsets: topic -> partition -> value. */
   readonly offsets = new Map<string, Map<number, OffsetValue>>();
+  /**
+   * Set when the group is a KIP-848 consumer group: its members, epochs and assignments live
+   * there (consumer-group.ts), and the classic fields above stay empty. Offsets are shared.
+   */
+  consumer: ConsumerGroup | null = null;
   /** Offsets committed inside open transactions: producer id -> topic\0partition -> offset. */
   readonly pendingTxnOffsets = new Map<bigint, Map<string, { topic: string; partition: number; value: OffsetValue }>>();
 

@@ -16,6 +16,19 @@
  *       [v1+] rebalanceTimeout INT32, sessionTimeout INT32, subscription BYTES, assignment BYTES }
  * We write OffsetCommitValue v3 and GroupMetadataValue v3 (the newest non-flexible versions) and
  * read v0-v3. The flexible v4 values (topic ids) are refused: we never write them.
+ *
+ * KIP-848 consumer groups (Kafka 4's records; keys non-flexible, values flexible version 0 with
+ * tagged fields, topic ids as 16-byte uuids):
+ *   3 ConsumerGroupMetadata            group             -> Epoch INT32
+ *   5 ConsumerGroupMemberMetadata      group, member     -> InstanceId, RackId (nullable), ClientId,
+ *       ClientHost, SubscribedTopicNames [string], SubscribedTopicRegex (nullable),
+ *       RebalanceTimeoutMs INT32, ServerAssignor (nullable); tag 0 ClassicMemberMetadata (not written)
+ *   6 ConsumerGroupTargetAssignmentMetadata group       -> AssignmentEpoch INT32
+ *   7 ConsumerGroupTargetAssignmentMember   group, member -> TopicPartitions [{TopicId, [INT32]}]
+ *   8 ConsumerGroupCurrentMemberAssignment  group, member -> MemberEpoch, PreviousMemberEpoch INT32,
+ *       State INT8, AssignedPartitions, PartitionsPendingRevocation [{TopicId, [INT32]}]
+ * Key 4 (ConsumerGroupPartitionMetadata, deprecated by Kafka 4.1) is neither written nor needed:
+ * the subscribed topics' metadata comes from the live metadata image.
  */
 import { DecodeError, Reader, Writer } from '../protocol/wire.js';
 
@@ -115,16 +128,23 @@ export function encodeGroupValue(v: GroupValue): Buffer {
   return finish(w);
 }
 
-export function decodeKey(buf: Buffer): OffsetKey | GroupKey {
+export type RecordKey = OffsetKey | GroupKey | ConsumerGroupKey;
+
+export function decodeKey(buf: Buffer): RecordKey {
   const r = new Reader(buf);
   const version = r.int16();
-  let key: OffsetKey | GroupKey;
+  let key: RecordKey;
   if (version === 0 || version === 1) {
     key = { type: 'offset', group: r.string(), topic: r.string(), partition: r.int32() };
   } else if (version === 2) {
     key = { type: 'group', group: r.string() };
+  } else if (version === CONSUMER_KEY.groupEpoch || version === CONSUMER_KEY.targetEpoch) {
+    key = { type: 'consumer', record: version === CONSUMER_KEY.groupEpoch ? 'groupEpoch' : 'targetEpoch', group: r.string(), memberId: '' };
+  } else if (version === CONSUMER_KEY.member || version === CONSUMER_KEY.targetMember || version === CONSUMER_KEY.currentAssignment) {
+    const record = version === CONSUMER_KEY.member ? 'member' : version === CONSUMER_KEY.targetMember ? 'targetMember' : 'currentAssignment';
+    key = { type: 'consumer', record, group: r.string(), memberId: r.string() };
   } else {
-    throw new DecodeError(`__consumer_offsets key version ${version} is not one this broker reads (0-2)`);
+    throw new DecodeError(`__consumer_offsets key version ${version} is not one this broker reads (0-3, 5-8)`);
   }
   r.check();
   return key;
@@ -170,6 +190,72 @@ export function decodeGroupValue(buf: Buffer): GroupValue {
   return { protocolType, generation, protocol, leader, currentStateTimestamp, members };
 }
 
+/** A consumer-protocol subscription (ConsumerProtocolSubscription v0-3), as classic members send it. */
+export interface ConsumerSubscription {
+  version: number;
+  topics: string[];
+  /** v1+: what the member owns now, by topic name. */
+  ownedPartitions: Array<{ topic: string; partitions: number[] }>;
+  rackId: string | null;
+}
+
+/** Decodes a ConsumerProtocolSubscription (newer versions read as v3, as Kafka does); null when malformed. */
+export function decodeSubscription(buf: Buffer): ConsumerSubscription | null {
+  const r = new Reader(buf);
+  const version = r.int16();
+  if (version < 0) return null;
+  const n = r.arrayCount(2);
+  const topics: string[] = [];
+  for (let i = 0; i < n && r.error === null; i++) topics.push(r.string());
+  r.nullableBytes(); // user data
+  const ownedPartitions: ConsumerSubscription['ownedPartitions'] = [];
+  let rackId: string | null = null;
+  if (version >= 1 && r.remaining > 0) {
+    const m = r.arrayCount(6);
+    for (let i = 0; i < m && r.error === null; i++) {
+      const topic = r.string();
+      const k = r.arrayCount(4);
+      const partitions: number[] = [];
+      for (let j = 0; j < k && r.error === null; j++) partitions.push(r.int32());
+      ownedPartitions.push({ topic, partitions });
+    }
+    if (version >= 2 && r.remaining >= 4) r.int32(); // generation id
+    if (version >= 3 && r.remaining >= 2) rackId = r.nullableString();
+  }
+  return r.error === null ? { version, topics, ownedPartitions, rackId } : null;
+}
+
+/** A ConsumerProtocolAssignment (v0-3 share one layout) of these partitions, no user data. */
+export function encodeAssignment(version: number, partitions: Array<{ topic: string; partitions: number[] }>): Buffer {
+  const w = new Writer(64);
+  w.int16(Math.min(Math.max(version, 0), 3));
+  w.arrayCount(partitions.length);
+  for (const p of partitions) {
+    w.string(p.topic);
+    w.arrayCount(p.partitions.length);
+    for (const x of p.partitions) w.int32(x);
+  }
+  w.nullableBytes(null);
+  return finish(w);
+}
+
+/** The partitions of a ConsumerProtocolAssignment; null when malformed. */
+export function decodeAssignment(buf: Buffer): Array<{ topic: string; partitions: number[] }> | null {
+  if (buf.length === 0) return [];
+  const r = new Reader(buf);
+  r.int16();
+  const n = r.arrayCount(6);
+  const out: Array<{ topic: string; partitions: number[] }> = [];
+  for (let i = 0; i < n && r.error === null; i++) {
+    const topic = r.string();
+    const k = r.arrayCount(4);
+    const partitions: number[] = [];
+    for (let j = 0; j < k && r.error === null; j++) partitions.push(r.int32());
+    out.push({ topic, partitions });
+  }
+  return r.error === null ? out : null;
+}
+
 /**
  * Topics named in a consumer-protocol subscription (ConsumerProtocolSubscription: version int16,
  * topics [string], ...), or null when the bytes are not one. Used for OffsetDelete's
@@ -183,4 +269,206 @@ export function subscribedTopics(subscription: Buffer): string[] | null {
   const topics: string[] = [];
   for (let i = 0; i < n && r.error === null; i++) topics.push(r.string());
   return r.error === null ? topics : null;
+}
+
+// ------------------------------------------------------------------------------------------
+// KIP-848 consumer group records
+
+/** Key versions of the consumer-group records (Kafka's record types 3, 5-8). */
+export const CONSUMER_KEY = { groupEpoch: 3, member: 5, targetEpoch: 6, targetMember: 7, currentAssignment: 8 } as const;
+export type ConsumerRecordType = keyof typeof CONSUMER_KEY;
+
+export interface ConsumerGroupKey {
+  type: 'consumer';
+  record: ConsumerRecordType;
+  group: string;
+  /** '' for the group-level records (3 and 6). */
+  memberId: string;
+}
+
+export function encodeConsumerKey(record: ConsumerRecordType, group: string, memberId = ''): Buffer {
+  const w = new Writer(64);
+  w.int16(CONSUMER_KEY[record]);
+  w.string(group);
+  if (record !== 'groupEpoch' && record !== 'targetEpoch') w.string(memberId);
+  return finish(w);
+}
+
+/** Topic id (base64url, as the metadata image keeps them) -> partitions. */
+export type StoredAssignment = Map<string, Set<number>>;
+
+/** ClassicMemberMetadata (tag 0 of the member record): set for members that use the classic protocol. */
+export interface ClassicMemberMetadata {
+  sessionTimeoutMs: number;
+  protocols: Array<{ name: string; metadata: Buffer }>;
+}
+
+export interface ConsumerMemberValue {
+  classic: ClassicMemberMetadata | null;
+  instanceId: string | null;
+  rackId: string | null;
+  clientId: string;
+  clientHost: string;
+  subscribedTopicNames: string[];
+  subscribedTopicRegex: string | null;
+  rebalanceTimeoutMs: number;
+  serverAssignor: string | null;
+}
+
+export interface CurrentAssignmentValue {
+  memberEpoch: number;
+  previousMemberEpoch: number;
+  state: number;
+  assigned: StoredAssignment;
+  pendingRevocation: StoredAssignment;
+}
+
+function flexibleValue(write: (w: Writer) => void, tags: Array<[number, Buffer]> = []): Buffer {
+  const w = new Writer(64);
+  w.int16(0);
+  write(w);
+  w.taggedFields(tags);
+  return finish(w);
+}
+
+function writeAssignment(w: Writer, a: StoredAssignment): void {
+  const topics = [...a.entries()].filter(([, ps]) => ps.size > 0);
+  w.compactArrayCount(topics.length);
+  for (const [topicId, ps] of topics) {
+    w.uuid(Buffer.from(topicId, 'base64url'));
+    w.compactArrayCount(ps.size);
+    for (const p of [...ps].sort((x, y) => x - y)) w.int32(p);
+    w.taggedFields();
+  }
+}
+
+function readAssignment(r: Reader): StoredAssignment {
+  const out: StoredAssignment = new Map();
+  const n = r.compactArrayCount(18);
+  for (let i = 0; i < n && r.error === null; i++) {
+    const topicId = Buffer.from(r.uuid()).toString('base64url');
+    const m = r.compactArrayCount(4);
+    const ps = new Set<number>();
+    for (let j = 0; j < m && r.error === null; j++) ps.add(r.int32());
+    r.taggedFields();
+    out.set(topicId, ps);
+  }
+  return out;
+}
+
+function openFlexibleValue(buf: Buffer, what: string): Reader {
+  const r = new Reader(buf);
+  const version = r.int16();
+  if (version !== 0) throw new DecodeError(`${what} value version ${version} is not one this broker reads (0)`);
+  return r;
+}
+
+function closeFlexibleValue(r: Reader, onTag?: (tag: number, field: Reader) => boolean): void {
+  r.taggedFields(onTag);
+  r.check();
+}
+
+function encodeClassicMetadata(c: ClassicMemberMetadata): Buffer {
+  const w = new Writer(64);
+  w.int32(c.sessionTimeoutMs);
+  w.compactArrayCount(c.protocols.length);
+  for (const p of c.protocols) {
+    w.compactString(p.name);
+    w.compactBytes(p.metadata);
+    w.taggedFields();
+  }
+  w.taggedFields();
+  return finish(w);
+}
+
+function decodeClassicMetadata(r: Reader): ClassicMemberMetadata {
+  const sessionTimeoutMs = r.int32();
+  const n = r.compactArrayCount(3);
+  const protocols: ClassicMemberMetadata['protocols'] = [];
+  for (let i = 0; i < n && r.error === null; i++) {
+    const name = r.compactString();
+    const metadata = Buffer.from(r.compactBytes());
+    r.taggedFields();
+    protocols.push({ name, metadata });
+  }
+  r.taggedFields();
+  return { sessionTimeoutMs, protocols };
+}
+
+export function encodeEpochValue(epoch: number): Buffer {
+  return flexibleValue((w) => w.int32(epoch));
+}
+
+export function decodeEpochValue(buf: Buffer): number {
+  const r = openFlexibleValue(buf, 'consumer group epoch');
+  const epoch = r.int32();
+  closeFlexibleValue(r);
+  return epoch;
+}
+
+export function encodeConsumerMemberValue(v: ConsumerMemberValue): Buffer {
+  return flexibleValue((w) => {
+    w.compactNullableString(v.instanceId);
+    w.compactNullableString(v.rackId);
+    w.compactString(v.clientId);
+    w.compactString(v.clientHost);
+    w.compactArrayCount(v.subscribedTopicNames.length);
+    for (const t of v.subscribedTopicNames) w.compactString(t);
+    w.compactNullableString(v.subscribedTopicRegex);
+    w.int32(v.rebalanceTimeoutMs);
+    w.compactNullableString(v.serverAssignor);
+  }, v.classic === null ? [] : [[0, encodeClassicMetadata(v.classic)]]);
+}
+
+export function decodeConsumerMemberValue(buf: Buffer): ConsumerMemberValue {
+  const r = openFlexibleValue(buf, 'consumer group member');
+  const instanceId = r.compactNullableString();
+  const rackId = r.compactNullableString();
+  const clientId = r.compactString();
+  const clientHost = r.compactString();
+  const n = r.compactArrayCount(1);
+  const subscribedTopicNames: string[] = [];
+  for (let i = 0; i < n && r.error === null; i++) subscribedTopicNames.push(r.compactString());
+  const subscribedTopicRegex = r.compactNullableString();
+  const rebalanceTimeoutMs = r.int32();
+  const serverAssignor = r.compactNullableString();
+  let classic: ClassicMemberMetadata | null = null;
+  closeFlexibleValue(r, (tag, field) => {
+    if (tag !== 0) return false;
+    classic = decodeClassicMetadata(field);
+    return true;
+  });
+  return { classic, instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignor };
+}
+
+export function encodeTargetMemberValue(a: StoredAssignment): Buffer {
+  return flexibleValue((w) => writeAssignment(w, a));
+}
+
+export function decodeTargetMemberValue(buf: Buffer): StoredAssignment {
+  const r = openFlexibleValue(buf, 'consumer group target assignment');
+  const a = readAssignment(r);
+  closeFlexibleValue(r);
+  return a;
+}
+
+export function encodeCurrentAssignmentValue(v: CurrentAssignmentValue): Buffer {
+  return flexibleValue((w) => {
+    w.int32(v.memberEpoch);
+    w.int32(v.previousMemberEpoch);
+    w.int8(v.state);
+    writeAssignment(w, v.assigned);
+    writeAssignment(w, v.pendingRevocation);
+  });
+}
+
+export function decodeCurrentAssignmentValue(buf: Buffer): CurrentAssignmentValue {
+  const r = openFlexibleValue(buf, 'consumer group current assignment');
+  const memberEpoch = r.int32();
+  const previousMemberEpoch = r.int32();
+  const state = r.int8();
+  const assigned = readAssignment(r);
+  const pendingRevocation = readAssignment(r);
+  closeFlexibleValue(r);
+  return { memberEpoch, previousMemberEpoch, state, assigned, pendingRevocation };
 }

@@ -28,7 +28,7 @@
  * applied, so the image stays equal to what a restart replays; the next request tries again.
  */
 import { limits } from '../config/limits.js';
-import { brokerConfigByName, checkConfigValue, DYNAMIC_BROKER_CONFIGS, shownValue, topicConfigByName } from '../config/definitions.js';
+import { brokerConfigByName, checkConfigValue, DYNAMIC_BROKER_CONFIGS, GROUP_CONFIGS, shownValue, topicConfigByName } from '../config/definitions.js';
 import { LogStorageError } from '../log/partition-log.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type {
@@ -440,6 +440,22 @@ export class Controller {
     return null;
   }
 
+  /** Kafka's GroupConfig validation: known names, integers within the broker's group.consumer.* bounds. */
+  private checkGroupConfigs(target: ReadonlyMap<string, string>): Outcome | null {
+    const bound = (name: string, fallback: string): number => Number(this.options.config?.get(name) ?? fallback);
+    for (const [name, value] of target) {
+      const def = GROUP_CONFIGS.find((d) => d.name === name);
+      if (!def) return fail(ErrorCode.INVALID_CONFIG, `Unknown group config name: ${name}`);
+      if (!/^-?\d+$/.test(value)) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: Not a number of type INT`);
+      const n = Number(value);
+      const min = bound(def.min, '1');
+      const max = bound(def.max, '2147483647');
+      if (n < min) return fail(ErrorCode.INVALID_CONFIG, `${name} must be greater than or equal to ${def.min} ${min}`);
+      if (n > max) return fail(ErrorCode.INVALID_CONFIG, `${name} must be less than or equal to ${def.max} ${max}`);
+    }
+    return null;
+  }
+
   /**
    * Sets a resource's dynamic configs to exactly `target` (AlterConfigs replaces them all;
    * IncrementalAlterConfigs computes `target` from the current ones). Topic configs must be known
@@ -449,7 +465,11 @@ export class Controller {
     if (resource.type === 'client-metrics') return this.alterClientMetricsConfigs(resource.name, requested, validateOnly);
     let current: ReadonlyMap<string, string>;
     let target = requested;
-    if (resource.type === 'topic') {
+    if (resource.type === 'group') {
+      const problem = this.checkGroupConfigs(target);
+      if (problem) return problem;
+      current = this.image.groupConfigs.get(resource.name) ?? new Map();
+    } else if (resource.type === 'topic') {
       // An internal topic falls back to its own configs, not the broker's, for what is removed.
       target = this.withInternalConfigs(resource.name, requested);
       const t = this.image.topicsByName.get(resource.name);

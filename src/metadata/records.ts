@@ -96,8 +96,8 @@ export interface UserScramCredentialRecord {
   iterations: number;
 }
 
-/** Which config resource a Config record sets: a topic, a broker (or '' for all), a client metrics subscription (KIP-714). */
-export type ConfigResourceKind = 'topic' | 'broker' | 'client-metrics';
+/** Which config resource a Config record sets: a topic, a broker (or '' for all), a group (KIP-848), a client metrics subscription (KIP-714). */
+export type ConfigResourceKind = 'topic' | 'broker' | 'group' | 'client-metrics';
 
 export type MetadataRecord =
   | { type: 'FeatureLevel'; name: string; level: number }

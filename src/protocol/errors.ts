@@ -135,6 +135,8 @@ const TABLE = [
   [125, 'INVALID_VOTER_KEY', false],
   [126, 'DUPLICATE_VOTER', false],
   [127, 'VOTER_NOT_FOUND', false],
+  // KIP-848 regex subscriptions (ConsumerGroupHeartbeat's SubscribedTopicRegex).
+  [128, 'INVALID_REGULAR_EXPRESSION', false],
 ] as const;
 
 export type ErrorName = (typeof TABLE)[number][1];

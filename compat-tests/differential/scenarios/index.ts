@@ -5,6 +5,7 @@ import { adminScenarios } from './admin.js';
 import { basics } from './basics.js';
 import { clients } from './clients.js';
 import { compaction } from './compaction.js';
+import { consumerGroups } from './consumer-groups.js';
 import { divergences } from './divergences.js';
 import { fetchScenarios } from './fetch.js';
 import { groups } from './groups.js';
@@ -26,6 +27,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...clientMetricsConfigScenarios,
   ...divergences,
   ...groups,
+  ...consumerGroups,
   ...transactions,
   ...compaction,
   ...clients,
