@@ -30,34 +30,46 @@ async function groupType(env: Env, group: string): Promise<string | undefined> {
   }
 }
 
-async function mixedGroup(t: Test, env: Env): Promise<void> {
-  const topic = 'kip848-mixed';
-  const group = `${topic}-g`;
-  await createTopic(env, topic, PARTITIONS);
+/** One group's members (driver processes) and what the tests ask of them; members are killed at teardown. */
+function groupHarness(t: Test, env: Env, topic: string, group: string, partitions = PARTITIONS) {
   const workers: Array<Worker<GroupEvent>> = [];
-  const start = (m: Member): Worker<GroupEvent> => {
-    const c = m.driver.command(['group', env.bootstrap, topic, group, m.protocol]);
-    const w = spawnWorker<GroupEvent>(`${m.name} (${m.protocol})`, c.cmd, c.args, { env: c.env });
-    workers.push(w);
-    return w;
-  };
   t.teardown(async () => {
     for (const w of workers) await w.kill9();
   });
   const assignment = (w: Worker<GroupEvent>): number[] => [...(w.events.filter((e) => e.event === 'assigned').at(-1)?.partitions ?? [])].sort((a, b) => a - b);
-  const diag = (): string => workers.map((m) => `${m.describe()}\nlast events: ${JSON.stringify(m.events.slice(-5))}\nstderr: ${m.stderr().slice(-1500)}`).join('\n');
-  const split = (ws: Array<Worker<GroupEvent>>) => () => {
-    for (const w of ws) w.assertAlive();
-    const all = ws.flatMap(assignment).sort((a, b) => a - b);
-    return ws.every((w) => assignment(w).length > 0) && all.join() === Array.from({ length: PARTITIONS }, (_, i) => i).join();
-  };
+  const records = (w: Worker<GroupEvent>): GroupEvent[] => w.events.filter((e) => e.event === 'record');
   let produced: string[] = [];
-  const produce = async (label: string, n: number) => {
-    const values = Array.from({ length: n }, (_, i) => ({ partition: i % PARTITIONS, value: `${label}-${i}` }));
-    await produceWithKafkajs(env, topic, values);
-    produced = [...produced, ...values.map((v) => v.value)];
+  return {
+    start(m: Member, extraEnv: NodeJS.ProcessEnv = {}): Worker<GroupEvent> {
+      const c = m.driver.command(['group', env.bootstrap, topic, group, m.protocol]);
+      const w = spawnWorker<GroupEvent>(`${m.name} (${m.protocol})`, c.cmd, c.args, { env: { ...c.env, ...extraEnv } });
+      workers.push(w);
+      return w;
+    },
+    assignment,
+    records,
+    diag: (): string => workers.map((m) => `${m.describe()}\nlast events: ${JSON.stringify(m.events.slice(-5))}\nstderr: ${m.stderr().slice(-1500)}`).join('\n'),
+    /** The live members split every partition between them, each one some. */
+    split: (ws: Array<Worker<GroupEvent>>) => () => {
+      for (const w of ws) w.assertAlive();
+      const all = ws.flatMap(assignment).sort((a, b) => a - b);
+      return ws.every((w) => assignment(w).length > 0) && all.join() === Array.from({ length: partitions }, (_, i) => i).join();
+    },
+    async produce(label: string, n: number): Promise<void> {
+      const values = Array.from({ length: n }, (_, i) => ({ partition: i % partitions, value: `${label}-${i}` }));
+      await produceWithKafkajs(env, topic, values);
+      produced = [...produced, ...values.map((v) => v.value)];
+    },
+    produced: (): string[] => produced,
+    consumed: (): string[] => workers.flatMap(records).map((e) => unb64(e.value)!),
   };
-  const consumed = () => workers.flatMap((w) => w.events.filter((e) => e.event === 'record')).map((e) => unb64(e.value)!);
+}
+
+async function mixedGroup(t: Test, env: Env): Promise<void> {
+  const topic = 'kip848-mixed';
+  const group = `${topic}-g`;
+  await createTopic(env, topic, PARTITIONS);
+  const { start, assignment, diag, split, produce, produced, consumed } = groupHarness(t, env, topic, group);
 
   const a = start({ driver: javaDriver, protocol: 'classic', name: 'java A' });
   await until('A owns all six partitions', () => (a.assertAlive(), assignment(a).length === PARTITIONS), 60_000, diag);
@@ -76,7 +88,7 @@ async function mixedGroup(t: Test, env: Env): Promise<void> {
   await produce('three', 30);
   await until('all 120 records consumed', () => consumed().length >= 120, 60_000, diag);
   await new Promise((r) => setTimeout(r, 1000));
-  t.same(consumed().sort(), [...produced].sort(), 'every record consumed exactly once through the upgrade and the downgrade');
+  t.same(consumed().sort(), [...produced()].sort(), 'every record consumed exactly once through the upgrade and the downgrade');
   t.equal((await a.stop()).code, 0, 'A closed cleanly');
 }
 
@@ -84,32 +96,9 @@ async function threeMembersWithChurn(t: Test, env: Env, d: ClientDriver): Promis
   const topic = `kip848-${d.name.replace(/[^a-z0-9]/g, '')}`;
   const group = `${topic}-g`;
   await createTopic(env, topic, PARTITIONS);
-  const members: Array<Worker<GroupEvent>> = [];
-  const start = (name: string): Worker<GroupEvent> => {
-    const c = d.command(['group', env.bootstrap, topic, group, 'consumer']);
-    const w = spawnWorker<GroupEvent>(`${d.name} ${name}`, c.cmd, c.args, { env: c.env });
-    members.push(w);
-    return w;
-  };
-  t.teardown(async () => {
-    for (const m of members) await m.kill9();
-  });
-  const assignment = (w: Worker<GroupEvent>): number[] => [...(w.events.filter((e) => e.event === 'assigned').at(-1)?.partitions ?? [])].sort((a, b) => a - b);
-  const records = (w: Worker<GroupEvent>): GroupEvent[] => w.events.filter((e) => e.event === 'record');
-  const diag = (): string => members.map((m) => `${m.describe()}\nlast events: ${JSON.stringify(m.events.slice(-5))}\nstderr: ${m.stderr().slice(-1500)}`).join('\n');
-  /** The live members split every partition between them, each one some. */
-  const split = (ws: Array<Worker<GroupEvent>>) => () => {
-    for (const w of ws) w.assertAlive();
-    const all = ws.flatMap(assignment).sort((a, b) => a - b);
-    return ws.every((w) => assignment(w).length > 0) && all.join() === Array.from({ length: PARTITIONS }, (_, i) => i).join();
-  };
-  let produced: string[] = [];
-  const produce = async (label: string, n: number) => {
-    const values = Array.from({ length: n }, (_, i) => ({ partition: i % PARTITIONS, value: `${label}-${i}` }));
-    await produceWithKafkajs(env, topic, values);
-    produced = [...produced, ...values.map((v) => v.value)];
-  };
-  const consumed = () => members.flatMap(records).map((e) => unb64(e.value)!);
+  const h = groupHarness(t, env, topic, group);
+  const { assignment, records, diag, split, produce, consumed } = h;
+  const start = (name: string) => h.start({ driver: d, protocol: 'consumer', name: `${d.name} ${name}` });
 
   // The group's own session timeout (the GROUP config resource): 4 s instead of the broker's 45 s.
   const admin = await RawClient.connect(env.broker.port);
@@ -139,7 +128,7 @@ async function threeMembersWithChurn(t: Test, env: Env, d: ClientDriver): Promis
   await produce('four', 30);
   await until('all 150 records consumed', () => consumed().length >= 150, 60_000, diag);
   await new Promise((r) => setTimeout(r, 1000));
-  t.same(consumed().sort(), [...produced].sort(), 'every record consumed exactly once across joins and leaves');
+  t.same(consumed().sort(), [...h.produced()].sort(), 'every record consumed exactly once across joins and leaves');
   for (const w of [a, c, dd]) {
     const owned = new Set(assignment(w));
     // Records consumed before a rebalance may be of partitions the member no longer owns; the
@@ -204,18 +193,10 @@ async function staticMembership(t: Test, env: Env): Promise<void> {
   const topic = 'kip848-static';
   const group = `${topic}-g`;
   await createTopic(env, topic, 4);
-  const workers: Array<Worker<GroupEvent>> = [];
-  const start = (instance: string): Worker<GroupEvent> => {
-    const c = javaDriver.command(['group', env.bootstrap, topic, group, 'consumer']);
-    const w = spawnWorker<GroupEvent>(`java ${instance}`, c.cmd, c.args, { env: { ...c.env, GROUP_INSTANCE_ID: instance } });
-    workers.push(w);
-    return w;
-  };
-  t.teardown(async () => {
-    for (const w of workers) await w.kill9();
-  });
+  const h = groupHarness(t, env, topic, group, 4);
+  const start = (instance: string) => h.start({ driver: javaDriver, protocol: 'consumer', name: `java ${instance}` }, { GROUP_INSTANCE_ID: instance });
   const assigned = (w: Worker<GroupEvent>) => w.events.filter((e) => e.event === 'assigned').map((e) => [...(e.partitions ?? [])].sort((x, y) => x - y).join(','));
-  const diag = (): string => workers.map((m) => `${m.describe()}\nlast events: ${JSON.stringify(m.events.slice(-5))}`).join('\n');
+  const diag = h.diag;
   const a = start('static-a');
   const b = start('static-b');
   await until('a and b own two partitions each', () => [a, b].every((w) => (w.assertAlive(), assigned(w).at(-1)?.split(',').length === 2)), 60_000, diag);

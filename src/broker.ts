@@ -17,6 +17,8 @@ import { ErrorCode } from './protocol/errors.js';
 import { RecordCheckPool } from './log/decompress-pool.js';
 import { mkdirSync } from 'node:fs';
 import { registerAll, registerControllerApis } from './api/index.js';
+import { consumerGroupHeartbeatHandler } from './api/68-consumer-group-heartbeat.js';
+import { consumerGroupDescribeHandler } from './api/69-consumer-group-describe.js';
 import type { RequestContext } from './api/registry.js';
 import { CLOSE_CONNECTION } from './api/registry.js';
 import { BrokerLifecycle, lifecycleSettings, type ControllerChannel } from './metadata/broker-lifecycle.js';
@@ -345,6 +347,11 @@ export class Broker implements BrokerServices, ClusterOps {
       else coordinator.onResignation(partition);
     });
     registerAll(this.handlers);
+    // group.coordinator.rebalance.protocols without `consumer`: no KIP-848 APIs, as Kafka (clients
+    // with group.protocol=consumer then fail, saying the broker does not support it).
+    if (!String(config.get('group.coordinator.rebalance.protocols')).split(',').map((s) => s.trim()).includes('consumer')) {
+      for (const h of [consumerGroupHeartbeatHandler, consumerGroupDescribeHandler]) this.handlers.unregister(h.codec.apiKey);
+    }
     // A broker-only node hands metadata changes to the controller (Kafka forwards them too).
     if (this.controllerClient) for (const h of forwardingHandlers(this.controllerClient)) this.handlers.replace(h);
     const controllerEndpoint = config.roles.has('controller') ? config.listeners.find((l) => config.controllerListenerNames.includes(l.name)) : undefined;

@@ -6,7 +6,7 @@ import t from 'tap';
 import { startBroker } from '../index.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
 import { RawClient } from '../../compat-tests/raw-client.js';
-import { CreateTopics } from '../protocol/generated/index.js';
+import { ConsumerGroupHeartbeat, CreateTopics } from '../protocol/generated/index.js';
 import { decodeConsumerAssignment, INSPECTOR_ROWS } from './inspector-state.js';
 
 function assignment(topics: Array<[string, number[]]>, version = 1): Buffer {
@@ -71,4 +71,34 @@ t.test('a topic with more partitions than a snapshot shows: bounded, with the to
   const page = await fetch(`http://127.0.0.1:${broker.adminPort}/`);
   t.equal(page.status, 200);
   t.match(await page.text(), /<title>Sluice inspector<\/title>/);
+});
+
+t.test('a KIP-848 consumer group: its members, their partitions by topic name, its state and epoch', async (t) => {
+  const data = tmpDataDir('sluice-inspector-848-');
+  const broker = await startBroker({ port: 0, dataDir: data.dir, adminPort: 0 });
+  t.teardown(async () => {
+    await broker.stop();
+    data.remove();
+  });
+  const c = await RawClient.connect(broker.port);
+  t.teardown(() => c.close());
+  await c.request(CreateTopics, 7, { topics: [{ name: 'kip848', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+  const r = await c.request(ConsumerGroupHeartbeat, 1, {
+    groupId: 'g848',
+    memberId: 'member-1',
+    memberEpoch: 0,
+    instanceId: null,
+    rackId: null,
+    rebalanceTimeoutMs: 30000,
+    subscribedTopicNames: ['kip848'],
+    subscribedTopicRegex: null,
+    serverAssignor: null,
+    topicPartitions: [],
+  });
+  t.equal(r.errorCode, 0);
+  const state = (await (await fetch(`http://127.0.0.1:${broker.adminPort}/inspector/state`)).json()) as any;
+  const g = state.groups.rows.find((x: any) => x.groupId === 'g848');
+  t.equal(g.state, 'Stable');
+  t.equal(g.generationId, 1, 'the group epoch');
+  t.same(g.members.rows.map((m: any) => [m.memberId, m.assignment]), [['member-1', [{ topic: 'kip848', partitions: [0, 1] }]]]);
 });

@@ -18,6 +18,7 @@
  */
 import type { ClientInstanceView } from '../telemetry/client-metrics.js';
 import type { FaultInjector } from '../control/faults.js';
+import { decodeAssignment } from '../group/records.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
@@ -224,14 +225,20 @@ function* groupViews(src: InspectorSources): Generator<GroupView> {
     if (g.is('Dead')) continue;
     const consumer = g.protocolType === 'consumer';
     const assignedTo = new Map<string, string>();
-    const members = bounded(
-      [...g.members.values()].map((m): GroupMemberView => {
-        const assignment = consumer ? decodeConsumerAssignment(m.assignment) : null;
-        for (const a of assignment ?? []) for (const p of a.partitions) assignedTo.set(`${a.topic}\0${p}`, m.memberId);
-        return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, assignment, assignmentBytes: m.assignment.length };
-      }),
-      INSPECTOR_ROWS.membersPerGroup,
-    );
+    // A KIP-848 consumer group keeps its members (and their partitions, by topic id) apart.
+    const cg = g.consumer;
+    const memberViews: GroupMemberView[] = cg
+      ? [...cg.members.values()].map((m) => {
+          const assignment = [...m.assigned].map(([id, ps]) => ({ topic: src.image.topicsById.get(id)?.name ?? id, partitions: [...ps].sort((x, y) => x - y) }));
+          for (const a of assignment) for (const p of a.partitions) assignedTo.set(`${a.topic}\0${p}`, m.memberId);
+          return { memberId: m.memberId, groupInstanceId: m.instanceId, clientId: m.clientId, clientHost: m.clientHost, assignment, assignmentBytes: 0 };
+        })
+      : [...g.members.values()].map((m): GroupMemberView => {
+          const assignment = consumer ? decodeConsumerAssignment(m.assignment) : null;
+          for (const a of assignment ?? []) for (const p of a.partitions) assignedTo.set(`${a.topic}\0${p}`, m.memberId);
+          return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, assignment, assignmentBytes: m.assignment.length };
+        });
+    const members = bounded(memberViews, INSPECTOR_ROWS.membersPerGroup);
     // Committed offsets, and assigned partitions with nothing committed yet (as Kafka's
     // kafka-consumer-groups.sh --describe lists them, with "-" for the offset).
     const rows = new Map<string, GroupOffsetView>();
@@ -258,10 +265,10 @@ function* groupViews(src: InspectorSources): Generator<GroupView> {
     const sorted = [...rows.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
     yield {
       groupId: g.groupId,
-      state: g.state,
+      state: cg ? cg.state : g.state,
       protocolType: g.protocolType ?? '',
-      protocol: g.protocolName ?? '',
-      generationId: g.generationId,
+      protocol: cg ? 'KIP-848' : (g.protocolName ?? ''),
+      generationId: cg ? cg.groupEpoch : g.generationId,
       leaderId: g.leaderId,
       members,
       offsets: bounded(sorted, INSPECTOR_ROWS.offsetsPerGroup),
@@ -308,37 +315,5 @@ function* producerViews(src: InspectorSources, topics: Array<{ name: string; cou
   }
 }
 
-/**
- * The consumer protocol's Assignment (Kafka's ConsumerProtocolAssignment, versions 0-3, never
- * flexible): int16 version, int32 topic count, then per topic an int16-length string and an
- * int32 count of int32 partitions; user data and the rest are not read. Null when the bytes do
- * not parse (a client with its own protocol); every length is checked against what is left.
- */
-export function decodeConsumerAssignment(buf: Buffer): Array<{ topic: string; partitions: number[] }> | null {
-  if (buf.length === 0) return [];
-  let at = 0;
-  const need = (n: number): boolean => at + n <= buf.length;
-  if (!need(6)) return null;
-  const version = buf.readInt16BE(at);
-  at += 2;
-  if (version < 0) return null;
-  const topics = buf.readInt32BE(at);
-  at += 4;
-  if (topics < 0 || topics * 6 > buf.length - at) return null;
-  const out: Array<{ topic: string; partitions: number[] }> = [];
-  for (let i = 0; i < topics; i++) {
-    if (!need(2)) return null;
-    const len = buf.readInt16BE(at);
-    at += 2;
-    if (len < 0 || !need(len + 4)) return null;
-    const topic = buf.toString('utf8', at, at + len);
-    at += len;
-    const n = buf.readInt32BE(at);
-    at += 4;
-    if (n < 0 || !need(n * 4)) return null;
-    const partitions: number[] = [];
-    for (let k = 0; k < n; k++, at += 4) partitions.push(buf.readInt32BE(at));
-    out.push({ topic, partitions });
-  }
-  return out;
-}
+/** A consumer-protocol assignment's partitions (group/records.ts), null when malformed. */
+export const decodeConsumerAssignment = decodeAssignment;

@@ -80,6 +80,11 @@ export class HandlerRegistry {
     this.byKey.set(codec.apiKey, h as ApiHandler);
   }
 
+  /** Stops serving an API (a protocol the configuration turns off); it is no longer advertised. */
+  unregister(apiKey: number): void {
+    this.byKey.delete(apiKey);
+  }
+
   /** Serves an API with another handler (a broker-only node forwards some to its controller). */
   replace<Req, Res>(h: ApiHandler<Req, Res>): void {
     const current = this.byKey.get(h.codec.apiKey);

@@ -10,6 +10,7 @@ import { readRawRecords } from '../log/batch-records.js';
 import { BatchField, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from '../log/record-batch.js';
 import { ATTR_CONTROL, ATTR_TIMESTAMP_TYPE, ATTR_TRANSACTIONAL } from '../native/batch.js';
 import { Reader } from '../protocol/wire.js';
+import { decodeAssignment as decodeGroupAssignment } from '../group/records.js';
 
 export interface ConsumedHeader {
   key: string;
@@ -129,19 +130,7 @@ export function partitionForKey(key: Buffer, partitions: number): number {
   return (murmur2(key) & 0x7fffffff) % partitions;
 }
 
-/** A consumer-protocol member assignment: version int16, [topic string, [partition int32]], user data. */
+/** A consumer-protocol member assignment's partitions; [] when there are none or the bytes are not one. */
 export function decodeAssignment(bytes: Buffer): Array<{ topic: string; partitions: number[] }> {
-  if (bytes.length < 2) return [];
-  const r = new Reader(bytes);
-  r.int16();
-  const n = r.arrayCount(6);
-  const out: Array<{ topic: string; partitions: number[] }> = [];
-  for (let i = 0; i < n && r.error === null; i++) {
-    const topic = r.string();
-    const count = r.arrayCount(4);
-    const partitions: number[] = [];
-    for (let j = 0; j < count && r.error === null; j++) partitions.push(r.int32());
-    out.push({ topic, partitions });
-  }
-  return r.error === null ? out : [];
+  return decodeGroupAssignment(bytes) ?? [];
 }

@@ -14,7 +14,7 @@
  */
 import type { TimerHandle } from '../control/clock.js';
 import type { Assignment } from './assignors.js';
-import type { ClassicMemberMetadata } from './records.js';
+import type { ConsumerMemberValue } from './records.js';
 
 export type MemberState = 'STABLE' | 'UNREVOKED_PARTITIONS' | 'UNRELEASED_PARTITIONS' | 'UNKNOWN';
 /** Kafka's MemberState codes, as stored in ConsumerGroupCurrentMemberAssignmentValue. */
@@ -31,23 +31,14 @@ export const JOIN_EPOCH = 0;
 export const LEAVE_EPOCH = -1;
 export const STATIC_LEAVE_EPOCH = -2;
 
-export interface ConsumerMember {
+/** A member: what its member record holds (records.ts), and its epochs and partitions. */
+export interface ConsumerMember extends ConsumerMemberValue {
   memberId: string;
-  instanceId: string | null;
-  rackId: string | null;
-  clientId: string;
-  clientHost: string;
-  subscribedTopicNames: string[];
-  subscribedTopicRegex: string | null;
-  rebalanceTimeoutMs: number;
-  serverAssignor: string | null;
   memberEpoch: number;
   previousMemberEpoch: number;
   state: MemberState;
   assigned: Assignment;
   pendingRevocation: Assignment;
-  /** Set for a member that joined with JoinGroup (a classic consumer in a consumer group). */
-  classic: ClassicMemberMetadata | null;
 }
 
 /** Timers of a member, kept beside the member (members are replaced, never mutated). */

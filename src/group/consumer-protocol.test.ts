@@ -13,6 +13,10 @@ import type { Assignment } from './assignors.js';
 import type { HeartbeatRequest, HeartbeatResult, TopicLookup } from './consumer-protocol.js';
 import { decodeAssignment, decodeKey, encodeAssignment } from './records.js';
 import { Writer } from '../protocol/wire.js';
+import { startBroker } from '../index.js';
+import { ApiVersions } from '../protocol/generated/index.js';
+import { RawClient } from '../../compat-tests/raw-client.js';
+import { tmpDataDir } from '../../compat-tests/harness.js';
 
 /** A ConsumerProtocolSubscription v1 (topics, no user data, owned partitions). */
 function encodeSubscriptionV1(topics: string[], owned: Array<{ topic: string; partitions: number[] }>): Buffer {
@@ -351,4 +355,18 @@ t.test('the GROUP config resource overrides the session timeout and heartbeat in
   t.equal(c.consumer.describe('g').members.length, 0, "fenced after the group's own 2 s session timeout");
   t.equal(c.consumer.describe('other').members.length, 1, 'the other group keeps its member');
   c.close();
+});
+
+t.test('group.coordinator.rebalance.protocols=classic: the KIP-848 APIs are not advertised', async (t) => {
+  const data = tmpDataDir('sluice-no-848-');
+  const broker = await startBroker({ port: 0, dataDir: data.dir, overrides: ['group.coordinator.rebalance.protocols=classic'] });
+  const c = await RawClient.connect(broker.port);
+  t.teardown(async () => {
+    c.close();
+    await broker.stop();
+    data.remove();
+  });
+  const keys = (await c.request(ApiVersions, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' })).apiKeys.map((k) => k.apiKey);
+  t.notOk(keys.includes(68) || keys.includes(69), 'no ConsumerGroupHeartbeat or ConsumerGroupDescribe');
+  t.ok(keys.includes(11), 'JoinGroup still');
 });

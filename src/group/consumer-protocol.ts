@@ -594,17 +594,7 @@ export class ConsumerGroupProtocol {
   private memberRecord(groupId: string, m: ConsumerMember): KeyValue {
     return {
       key: encodeConsumerKey('member', groupId, m.memberId),
-      value: encodeConsumerMemberValue({
-        classic: m.classic,
-        instanceId: m.instanceId,
-        rackId: m.rackId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        subscribedTopicNames: m.subscribedTopicNames,
-        subscribedTopicRegex: m.subscribedTopicRegex,
-        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-        serverAssignor: m.serverAssignor,
-      }),
+      value: encodeConsumerMemberValue(m),
     };
   }
 
@@ -707,9 +697,7 @@ export class ConsumerGroupProtocol {
     if ((protocolType !== null && protocolType !== 'consumer') || (protocolName !== null && protocolName !== name)) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     if (cg.groupEpoch > m.memberEpoch && m.state !== 'UNREVOKED_PARTITIONS') return fail(ErrorCode.REBALANCE_IN_PROGRESS);
     this.armSession(cg, m.memberId, m.classic!.sessionTimeoutMs);
-    const version = m.classic!.protocols[0]?.metadata.readInt16BE(0) ?? 0;
-    const partitions = [...m.assigned].map(([id, ps]) => ({ topic: this.topics.nameOf(id) ?? '', partitions: [...ps].sort((a, b) => a - b) })).filter((p) => p.topic !== '');
-    return { errorCode: ErrorCode.NONE, protocolType: 'consumer', protocolName: name, assignment: encodeAssignment(version, partitions) };
+    return { errorCode: ErrorCode.NONE, protocolType: 'consumer', protocolName: name, assignment: this.classicAssignment(m) };
   }
 
   /** Heartbeat of a classic member: REBALANCE_IN_PROGRESS when it should rejoin to move on. */
@@ -805,11 +793,15 @@ export class ConsumerGroupProtocol {
   toClassic(cg: ConsumerGroup, leaving: string): Array<{ member: ConsumerMember; assignment: Buffer }> {
     return [...cg.members.values()]
       .filter((m) => m.memberId !== leaving && m.classic !== null)
-      .map((m) => {
-        const version = m.classic!.protocols[0]?.metadata.readInt16BE(0) ?? 0;
-        const partitions = [...m.assigned].map(([id, ps]) => ({ topic: this.topics.nameOf(id) ?? '', partitions: [...ps].sort((a, b) => a - b) })).filter((p) => p.topic !== '');
-        return { member: m, assignment: encodeAssignment(version, partitions) };
-      });
+      .map((m) => ({ member: m, assignment: this.classicAssignment(m) }));
+  }
+
+  /** A classic member's partitions as the ConsumerProtocolAssignment its subscription's version reads. */
+  private classicAssignment(m: ConsumerMember): Buffer {
+    const metadata = m.classic?.protocols[0]?.metadata;
+    const version = metadata !== undefined && metadata.length >= 2 ? metadata.readInt16BE(0) : 0;
+    const partitions = [...m.assigned].map(([id, ps]) => ({ topic: this.topics.nameOf(id) ?? '', partitions: [...ps].sort((a, b) => a - b) })).filter((p) => p.topic !== '');
+    return encodeAssignment(version, partitions);
   }
 
   /** Records deleting every member of a consumer group and the group's own records. */

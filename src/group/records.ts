@@ -239,11 +239,15 @@ export function encodeAssignment(version: number, partitions: Array<{ topic: str
   return finish(w);
 }
 
-/** The partitions of a ConsumerProtocolAssignment; null when malformed. */
+/**
+ * The partitions of a ConsumerProtocolAssignment (version, [topic, [partition]], user data); [] for
+ * no bytes (a member not yet assigned), null when malformed. The one decoder of these bytes: the
+ * coordinator, the inspector and the CLI tools use it.
+ */
 export function decodeAssignment(buf: Buffer): Array<{ topic: string; partitions: number[] }> | null {
   if (buf.length === 0) return [];
   const r = new Reader(buf);
-  r.int16();
+  if (r.int16() < 0) return null;
   const n = r.arrayCount(6);
   const out: Array<{ topic: string; partitions: number[] }> = [];
   for (let i = 0; i < n && r.error === null; i++) {
@@ -256,19 +260,9 @@ export function decodeAssignment(buf: Buffer): Array<{ topic: string; partitions
   return r.error === null ? out : null;
 }
 
-/**
- * Topics named in a consumer-protocol subscription (ConsumerProtocolSubscription: version int16,
- * topics [string], ...), or null when the bytes are not one. Used for OffsetDelete's
- * GROUP_SUBSCRIBED_TO_TOPIC check only.
- */
+/** Topics named in a consumer-protocol subscription, or null when the bytes are not one (OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC check). */
 export function subscribedTopics(subscription: Buffer): string[] | null {
-  const r = new Reader(subscription);
-  const version = r.int16();
-  if (version < 0) return null;
-  const n = r.arrayCount(2);
-  const topics: string[] = [];
-  for (let i = 0; i < n && r.error === null; i++) topics.push(r.string());
-  return r.error === null ? topics : null;
+  return decodeSubscription(subscription)?.topics ?? null;
 }
 
 // ------------------------------------------------------------------------------------------
