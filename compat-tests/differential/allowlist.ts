@@ -24,9 +24,9 @@ export const ALLOWLIST: readonly AllowEntry[] = [
       'Kafka 4.1\'s newest versions of Produce (12-13), Fetch (13-18), DescribeGroups (6), the transaction APIs (KIP-890 v2) and ListTransactions (2) are not served yet (issue 15: topic ids, fetch sessions, transactions v2); clients negotiate down. ListOffsets serves 0-10: it keeps v0 (KIP-896, see above)',
   },
   {
-    observation: /^api-versions\/key(57|74|76|77|78|79|83|84|85|86|87|90|91|92)$/,
+    observation: /^api-versions\/key(57|76|77|78|79|83|84|85|86|87|90|91|92)$/,
     reason:
-      'not served yet, issue 15: UpdateFeatures (57), ListConfigResources (74) and share groups (76-79, 83-87, 90-92); clients that find them missing do without them',
+      'not served yet, issue 15: UpdateFeatures (57) and share groups (76-79, 83-87, 90-92); clients that find them missing do without them',
   },
   {
     observation: /^api-versions\/key(71|72)$/,

@@ -54,6 +54,7 @@ import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credenti
 import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
 import { getTelemetrySubscriptionsHandler } from './71-get-telemetry-subscriptions.js';
 import { pushTelemetryHandler } from './72-push-telemetry.js';
+import { listConfigResourcesHandler } from './74-list-config-resources.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -107,6 +108,7 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(describeTopicPartitionsHandler);
   r.register(getTelemetrySubscriptionsHandler);
   r.register(pushTelemetryHandler);
+  r.register(listConfigResourcesHandler);
 }
 
 /**

@@ -766,7 +766,7 @@ function apiCodecsByKey(key: number): ApiCodec<unknown, unknown> {
 // and at an older one whose layout differs. Each must decode to its value (absent fields take
 // their defaults) and the value must encode to exactly these bytes.
 // The same for issue 15's client APIs that kafkajs does not have: ListOffsets v10,
-// GetTelemetrySubscriptions, PushTelemetry and DescribeTopicPartitions.
+// GetTelemetrySubscriptions, PushTelemetry, ListConfigResources and DescribeTopicPartitions.
 
 const META = '13 5f5f636c75737465725f6d65746164617461'; // compact "__cluster_metadata" (18 bytes)
 const META_CLASSIC = '0012 5f5f636c75737465725f6d65746164617461'; // the same, int16 length
@@ -1385,6 +1385,21 @@ const HAND_FRAMES: HandFrame[] = [
     v: 0,
     bytes: '00000000 0075 00', // UNKNOWN_SUBSCRIPTION_ID
     value: { throttleTimeMs: 0, errorCode: 117 },
+  },
+  // --- 74 ListConfigResources v1 (KIP-1142): types asked, and the type in each answer
+  {
+    codec: apiCodecsByKey(74),
+    side: 'request',
+    v: 1,
+    bytes: '03 1002 00', // ResourceTypes [16, 2], no tags
+    value: { resourceTypes: [16, 2] },
+  },
+  {
+    codec: apiCodecsByKey(74),
+    side: 'response',
+    v: 1,
+    bytes: '00000000 0000 02 02 73 10 00 00', // one resource: "s", CLIENT_METRICS (16)
+    value: { throttleTimeMs: 0, errorCode: 0, configResources: [{ resourceName: 's', resourceType: 16 }] },
   },
   // --- 75 DescribeTopicPartitions (KIP-966), with a cursor each way
   {

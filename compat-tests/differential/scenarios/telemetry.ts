@@ -1,12 +1,14 @@
 /**
  * Client telemetry (KIP-714). `client-metrics-configs` runs in the main suite: the CLIENT_METRICS
- * config resource (type 16) through IncrementalAlterConfigs, AlterConfigs and DescribeConfigs.
+ * config resource (type 16) through IncrementalAlterConfigs, AlterConfigs and DescribeConfigs;
+ * `list-config-resources` lists them and the other config resources (ListConfigResources, 74).
  * TELEMETRY_SCENARIOS (GetTelemetrySubscriptions 71, PushTelemetry 72) need a Kafka that serves
  * those APIs, which it does only with a telemetry receiver plugin: telemetry-differential.test.ts
  * starts one.
  */
 import type { Recorder, Scenario, Target } from '../framework.js';
-import { AlterConfigs, DescribeConfigs, GetTelemetrySubscriptions, IncrementalAlterConfigs, PushTelemetry } from '../../../src/protocol/generated/index.js';
+import { AlterConfigs, DescribeConfigs, GetTelemetrySubscriptions, IncrementalAlterConfigs, ListConfigResources, PushTelemetry } from '../../../src/protocol/generated/index.js';
+import { createTopic } from './util.js';
 
 const CLIENT_METRICS = 16;
 const SET = 0;
@@ -69,7 +71,39 @@ export const clientMetricsConfigScenarios: Scenario[] = [
       await t.request(AlterConfigs, 2, { resources: [{ resourceType: CLIENT_METRICS, resourceName: 'cm-d', configs: [] }], validateOnly: false });
     },
   },
+  {
+    name: 'list-config-resources',
+    async run(t, see) {
+      see.code('create', await createTopic(t, 'lcr-topic'));
+      see.see('alter', await t.request(IncrementalAlterConfigs, 1, {
+        resources: [
+          { resourceType: CLIENT_METRICS, resourceName: 'lcr-sub', configs: [set('interval.ms', '1000')] },
+          { resourceType: 32, resourceName: 'lcr-group', configs: [set('consumer.session.timeout.ms', '50000')] },
+        ],
+        validateOnly: false,
+      }).then((r) => r.responses.map((x) => x.errorCode)));
+      see.see('v0', await listConfigResources(t, 0, []));
+      for (const types of [[], [16], [32], [4], [8], [2], [2, 16], [99], [16, 1]]) see.see(`v1/${types.join('-') || 'all'}`, await listConfigResources(t, 1, types));
+      await t.request(IncrementalAlterConfigs, 1, {
+        resources: [
+          { resourceType: CLIENT_METRICS, resourceName: 'lcr-sub', configs: [{ name: 'interval.ms', configOperation: DELETE, value: null }] },
+          { resourceType: 32, resourceName: 'lcr-group', configs: [{ name: 'consumer.session.timeout.ms', configOperation: DELETE, value: null }] },
+        ],
+        validateOnly: false,
+      });
+    },
+  },
 ];
+
+/**
+ * ListConfigResources (74): what this scenario made (names starting lcr-) and the brokers; other
+ * scenarios' topics are left out so that the observation does not depend on them.
+ */
+async function listConfigResources(t: Target, v: number, resourceTypes: number[]): Promise<unknown> {
+  const res = await t.request(ListConfigResources, v, { resourceTypes });
+  const ours = res.configResources.filter((r) => r.resourceName.startsWith('lcr-') || r.resourceType === 4 || r.resourceType === 8);
+  return { errorCode: res.errorCode, configResources: ours.map((r) => ({ ...r, resourceName: r.resourceType === 4 || r.resourceType === 8 ? '<node>' : r.resourceName })) };
+}
 
 const ZERO = Buffer.alloc(16);
 
