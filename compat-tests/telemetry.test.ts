@@ -36,6 +36,7 @@ t.test('the Java producer pushes its metrics to the subscription its admin clien
   javaDriver.check();
   const rows = await driverRun(javaDriver, ['telemetry', broker.bootstrap, 'tel-java', 'sluice-java', '3000']);
   t.same(rows.find((r) => r.step === 'subscribed'), { step: 'subscribed', metrics: 'org.apache.kafka.producer.', 'interval.ms': '500' }, 'the subscription is set and described through the Java admin client');
+  t.same(rows.find((r) => r.step === 'listed'), { step: 'listed', names: ['sluice-java'] }, 'and listed by ListConfigResources');
   const id = rows.find((r) => r.step === 'instance')?.id;
   t.type(id, 'string', 'the producer got a client instance id from GetTelemetrySubscriptions');
   t.ok(Number(rows.find((r) => r.step === 'closed')?.sent) > 0, 'records were sent');

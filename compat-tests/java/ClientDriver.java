@@ -98,7 +98,8 @@ public final class ClientDriver {
 
   /**
    * KIP-714: a client metrics subscription `name` for the producer's metrics every 500 ms, set and
-   * described with the admin client (config resource CLIENT_METRICS); then a producer (telemetry
+   * described and listed (ListConfigResources) with the admin client (config resource
+   * CLIENT_METRICS); then a producer (telemetry
    * on, the default) sends a record every 100 ms for `ms` milliseconds and closes (its last push
    * is a terminating one). Prints the producer's client instance id (base64, Kafka's Uuid form).
    */
@@ -111,6 +112,9 @@ public final class ClientDriver {
           .all().get(30, TimeUnit.SECONDS);
       Config c = a.describeConfigs(List.of(r)).all().get(30, TimeUnit.SECONDS).get(r);
       emit("{\"step\":\"subscribed\",\"metrics\":" + str(c.get("metrics").value()) + ",\"interval.ms\":" + str(c.get("interval.ms").value()) + "}");
+      List<String> listed = a.listConfigResources(Set.of(ConfigResource.Type.CLIENT_METRICS), new org.apache.kafka.clients.admin.ListConfigResourcesOptions())
+          .all().get(30, TimeUnit.SECONDS).stream().map(ConfigResource::name).sorted().toList();
+      emit("{\"step\":\"listed\",\"names\":[" + String.join(",", listed.stream().map(ClientDriver::str).toList()) + "]}");
     }
     Properties p = props(bootstrap);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
