@@ -140,6 +140,12 @@ export const limits = {
   telemetryClientInstancesMax: 16_384,
   /** Metric names decoded from one push (telemetry/otlp.ts) and kept per client instance for the inspector. */
   telemetryMetricNamesMax: 1_000,
+  /**
+   * Bytes a telemetry push may inflate to when its metric names are decoded for the inspector
+   * (telemetry/client-metrics.ts); past it the names are not shown. A Java producer's push is a few
+   * KiB; decoding runs on the event loop, so the bound is kept small.
+   */
+  telemetryDecompressedBytesMax: 4 * 1024 * 1024,
   /** Client instances the inspector still shows after they are forgotten (closed, expired). */
   telemetryDepartedMax: 100,
   /** `nextRequest` calls that may wait at once (each is matched against every answered request). */

@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { ClientTelemetry, type TelemetryClient } from './client-metrics.js';
 import { otlpMetricNames } from './otlp.js';
 import { checkClientMetricsConfigs } from '../config/client-metrics.js';
+import { limits } from '../config/limits.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { Clock } from '../control/clock.js';
 
@@ -130,6 +131,17 @@ t.test('what a push carried is shown: size, compression, metric names (gzip-comp
   t.equal(v?.lastPushBytes, payload.length);
   t.same(v?.lastMetricNames, ['org.apache.kafka.producer.a', 'org.apache.kafka.producer.b']);
   t.equal(v?.clientSoftwareName, 'apache-kafka-java');
+});
+
+t.test('a payload that would inflate past limits.telemetryDecompressedBytesMax is taken, its names not shown', async (t) => {
+  const clock = fakeClock();
+  const tel = new ClientTelemetry({ clock, subscriptions: () => new Map([['s', new Map([['metrics', '*']])]]), maxBytes: () => 1 << 20 });
+  const s = tel.getSubscriptions({ clientInstanceId: ZERO }, JAVA, () => () => {});
+  const bomb = gzipSync(Buffer.alloc(limits.telemetryDecompressedBytesMax + 1));
+  t.ok(bomb.length < 1 << 20, `${bomb.length} bytes compressed`);
+  const res = tel.push({ clientInstanceId: s.clientInstanceId, subscriptionId: s.subscriptionId, terminating: false, compressionType: 1, metrics: bomb }, JAVA, () => () => {});
+  t.equal(res.errorCode, ErrorCode.NONE);
+  t.same(tel.views()[0]?.lastMetricNames, []);
 });
 
 t.test('a closed connection forgets the instance (Kafka does) but the inspector keeps its last view', async (t) => {

@@ -270,8 +270,7 @@ export class ClientTelemetry {
 
   private metricNames(compressionType: number, metrics: Buffer): string[] {
     try {
-      // A payload inflates to well under 64 times its size; more is not worth holding to show names.
-      const plain = decompress(compressionType, metrics, Math.max(metrics.length * 64, 1 << 20));
+      const plain = decompress(compressionType, metrics, limits.telemetryDecompressedBytesMax);
       return plain === null ? [] : otlpMetricNames(plain, limits.telemetryMetricNamesMax);
     } catch {
       return [];
