@@ -33,6 +33,20 @@ async function describe(t: Target, name: string, keys: string[] | null = null): 
 
 const set = (name: string, value: string): Op => ({ name, configOperation: SET, value });
 
+/**
+ * Waits (up to 5 s) until DescribeConfigs shows `key` of the resource set to `value`, or at its
+ * default for null: Kafka applies an alteration on its broker a moment after answering it, so a
+ * describe or a telemetry request right after may still see the old configs.
+ */
+async function settle(t: Target, resourceType: number, name: string, key: string, value: string | null): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const res = await t.request(DescribeConfigs, 4, { resources: [{ resourceType, resourceName: name, configurationKeys: [key] }], includeSynonyms: false, includeDocumentation: false });
+    const c = res.results[0]?.configs.find((x) => x.name === key);
+    if (value === null ? c === undefined || c.configSource === 5 : c?.value === value) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export const clientMetricsConfigScenarios: Scenario[] = [
   {
     name: 'client-metrics-configs',
@@ -40,12 +54,14 @@ export const clientMetricsConfigScenarios: Scenario[] = [
       see.see('describe/unknown', await describe(t, 'cm-none'));
       see.see('describe/empty-name', await describe(t, ''));
       see.see('alter/set', await alter(t, 'cm-a', [set('metrics', 'org.apache.kafka.producer., org.apache.kafka.consumer.'), set('interval.ms', '1000'), set('match', 'client_id=app-.*,client_software_name=apache-kafka-java')]));
+      await settle(t, CLIENT_METRICS, 'cm-a', 'interval.ms', '1000');
       see.see('describe/set', await describe(t, 'cm-a'));
       see.see('describe/keys', await describe(t, 'cm-a', ['interval.ms', 'no.such']));
       see.see('alter/append', await alter(t, 'cm-a', [{ name: 'metrics', configOperation: APPEND, value: 'org.apache.kafka.consumer.,x.y' }]));
       see.see('describe/after-append', await describe(t, 'cm-a'));
       see.see('alter/append-interval', await alter(t, 'cm-a', [{ name: 'interval.ms', configOperation: APPEND, value: '5' }]));
       see.see('alter/delete', await alter(t, 'cm-a', [{ name: 'match', configOperation: DELETE, value: null }]));
+      await settle(t, CLIENT_METRICS, 'cm-a', 'match', null);
       see.see('describe/after-delete', await describe(t, 'cm-a'));
       see.see('alter/empty-name', await alter(t, '', [set('interval.ms', '1000')]));
       see.see('alter/unknown-config', await alter(t, 'cm-b', [set('no.such', '1')]));
@@ -53,6 +69,7 @@ export const clientMetricsConfigScenarios: Scenario[] = [
       see.see('alter/interval-high', await alter(t, 'cm-b', [set('interval.ms', '3600001')]));
       see.see('alter/interval-not-a-number', await alter(t, 'cm-b', [set('interval.ms', 'soon')]));
       see.see('alter/interval-edges', await alter(t, 'cm-b', [set('interval.ms', '100')]));
+      await settle(t, CLIENT_METRICS, 'cm-b', 'interval.ms', '100');
       see.see('alter/match-no-equals', await alter(t, 'cm-b', [set('match', 'client_id')]));
       see.see('alter/match-unknown-selector', await alter(t, 'cm-b', [set('match', 'client_rack=a')]));
       see.see('alter/match-bad-regex', await alter(t, 'cm-b', [set('match', 'client_id=(')]));
@@ -62,9 +79,11 @@ export const clientMetricsConfigScenarios: Scenario[] = [
       see.see('describe/cm-b', await describe(t, 'cm-b'));
       // Every config deleted: the subscription is gone.
       see.see('alter/delete-all', await alter(t, 'cm-b', [{ name: 'interval.ms', configOperation: DELETE, value: null }]));
+      await settle(t, CLIENT_METRICS, 'cm-b', 'interval.ms', null);
       see.see('describe/after-delete-all', await describe(t, 'cm-b'));
       const legacy = await t.request(AlterConfigs, 2, { resources: [{ resourceType: CLIENT_METRICS, resourceName: 'cm-d', configs: [{ name: 'interval.ms', value: '2000' }] }], validateOnly: false });
       see.see('alter-configs/legacy', legacy.responses.map((r) => ({ errorCode: r.errorCode, resourceName: r.resourceName })));
+      await settle(t, CLIENT_METRICS, 'cm-d', 'interval.ms', '2000');
       see.see('describe/cm-d', await describe(t, 'cm-d'));
       // Clean up, so that the telemetry scenarios (same subscriptions on both brokers) start from none.
       await alter(t, 'cm-a', [{ name: 'metrics', configOperation: DELETE, value: null }, { name: 'interval.ms', configOperation: DELETE, value: null }]);
@@ -82,6 +101,8 @@ export const clientMetricsConfigScenarios: Scenario[] = [
         ],
         validateOnly: false,
       }).then((r) => r.responses.map((x) => x.errorCode)));
+      await settle(t, CLIENT_METRICS, 'lcr-sub', 'interval.ms', '1000');
+      await settle(t, 32, 'lcr-group', 'consumer.session.timeout.ms', '50000');
       see.see('v0', await listConfigResources(t, 0, []));
       for (const types of [[], [16], [32], [4], [8], [2], [2, 16], [99], [16, 1]]) see.see(`v1/${types.join('-') || 'all'}`, await listConfigResources(t, 1, types));
       await t.request(IncrementalAlterConfigs, 1, {
@@ -149,7 +170,9 @@ export const TELEMETRY_SCENARIOS: Scenario[] = [
     name: 'telemetry-subscribed',
     async run(t, see) {
       see.see('alter', await alter(t, 'tel-all', [set('metrics', 'org.apache.kafka.producer.,org.apache.kafka.consumer.'), set('interval.ms', '200')]));
+      await settle(t, CLIENT_METRICS, 'tel-all', 'interval.ms', '200');
       see.see('alter-other', await alter(t, 'tel-never', [set('metrics', '*'), set('match', 'client_id=never-.*')]));
+      await settle(t, CLIENT_METRICS, 'tel-never', 'metrics', '*');
       const sub = await seeTelemetry(t, see, 'get/new', ZERO);
       const id = sub.clientInstanceId;
       see.see('push/first', await push(t, { clientInstanceId: id, subscriptionId: sub.subscriptionId, metrics: Buffer.from([0x0a, 0x00]) }));
@@ -166,8 +189,10 @@ export const TELEMETRY_SCENARIOS: Scenario[] = [
       see.see('push/after-terminating', await push(t, { clientInstanceId: id, subscriptionId: sub.subscriptionId }));
       // A subscription change is seen at once by the next GetTelemetrySubscriptions.
       see.see('alter-interval', await alter(t, 'tel-all', [set('interval.ms', '300')]));
+      await settle(t, CLIENT_METRICS, 'tel-all', 'interval.ms', '300');
       const other = await seeTelemetry(t, see, 'get/other-client', ZERO);
       see.see('alter-metrics', await alter(t, 'tel-all', [set('metrics', '*')]));
+      await settle(t, CLIENT_METRICS, 'tel-all', 'metrics', '*');
       const changed = await seeTelemetry(t, see, 'get/after-change', other.clientInstanceId);
       see.see('subscription-id-changed', changed.subscriptionId !== other.subscriptionId);
       see.see('push/old-subscription', await push(t, { clientInstanceId: other.clientInstanceId, subscriptionId: other.subscriptionId }));
