@@ -2,7 +2,9 @@
  * Micro-benchmarks of the native functions against their TypeScript twins (benny): CRC-32C and
  * record-batch validation at 16 B, 256 B, 4 KiB, 64 KiB and 1 MiB, offset assignment, zstd
  * decompression (libzstd against the TypeScript decoder, on the reference encoder's frames in
- * src/native/zstd-fixtures.ts; MB/s of decompressed output), and segment I/O (NativeFileIO
+ * src/native/zstd-fixtures.ts; MB/s of decompressed output), zstd compression (the addon's
+ * libzstd against the twin, libzstd compiled to WebAssembly; MB/s of input, 64 KiB of record-like
+ * text at levels 1, 3 and 9), and segment I/O (NativeFileIO
  * against NodeFileIO: pwrite and pread of page-cache data at the same sizes).
  * Prints one markdown table: throughput (MB/s, 10^6 bytes) or calls/s, and the native/TS ratio.
  * Then fsync: how long the JavaScript thread is held by fsync of 64 MiB of freshly written data
@@ -38,6 +40,7 @@ import {
   type BatchInfo,
 } from '../src/native/index.js';
 import * as zstdFx from '../src/native/zstd-fixtures.js';
+import { loadZstdTwin, zstdCompressNative, zstdCompressTs } from '../src/native/zstd-compress.js';
 
 const maxTimeArg = process.argv.indexOf('--max-time');
 const maxTime = maxTimeArg >= 0 ? Number(process.argv[maxTimeArg + 1]) : 1;
@@ -46,7 +49,7 @@ const crcNative = crc32cNative;
 const validateNative = validateBatchesNative;
 const assignNative = assignOffsetsNative;
 const zstdNative = zstdDecompressNative;
-if (crcNative === null || validateNative === null || assignNative === null || zstdNative === null || nativeFile === null) {
+if (crcNative === null || validateNative === null || assignNative === null || zstdNative === null || zstdCompressNative === null || nativeFile === null) {
   console.error(`${describeNative()}\nbuild it first: npm run build:native`);
   process.exit(1);
 }
@@ -138,6 +141,20 @@ for (const [label, frame] of ZSTD_CASES) {
     native: () => (sink ^= zstdNative(frame, 1 << 20).length),
   });
   rows.push(`| zstdDecompress | ${label} (${frame.length} B in) | ${mb(r.ts!, n)} MB/s | ${mb(r.native!, n)} MB/s | ${(r.native! / r.ts!).toFixed(1)}× |`);
+}
+
+await loadZstdTwin();
+{
+  let text = '';
+  for (let i = 0; text.length < 65536; i++) text += `{"user":"user-${i % 113}","event":"click","page":"/p/${i % 17}","n":${i}}\n`;
+  const plain = Buffer.from(text.slice(0, 65536));
+  for (const level of [1, 3, 9]) {
+    const r = await measure(`zstdCompress 64 KiB level ${level}`, {
+      ts: () => (sink ^= zstdCompressTs(plain, level).length),
+      native: () => (sink ^= zstdCompressNative!(plain, level).length),
+    });
+    rows.push(`| zstdCompress | 64 KiB text, level ${level} | ${mb(r.ts!, plain.length)} MB/s | ${mb(r.native!, plain.length)} MB/s | ${(r.native! / r.ts!).toFixed(1)}× |`);
+  }
 }
 
 function zstdTs(frame: Buffer): Buffer {

@@ -13,6 +13,8 @@ import t, { type Test } from 'tap';
 import { CompressionTypes, Kafka, logLevel, type Consumer } from 'kafkajs';
 import { CLI, freePortRun, run, spawnBroker, tmpDataDir, until, type RunResult } from './harness.js';
 import { startKafka } from './reference/kafka.js';
+import { RawClient } from './raw-client.js';
+import { ConsumerGroupHeartbeat } from '../src/protocol/generated/index.js';
 
 const sluice = (args: string[], input?: string): Promise<RunResult> => run(process.execPath, [CLI, ...args], { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
 
@@ -136,6 +138,34 @@ async function suite(t: Test, target: Target): Promise<void> {
       t.match(busy.stderr, /^sluice: group cli-g is Stable with 1 member\(s\): stop its consumers first/);
     });
     await stopConsumer(consumer);
+  });
+
+  await t.test('group describe and list: a KIP-848 consumer group', async (t) => {
+    const port = Number(target.bootstrap.split(':').at(-1));
+    const raw = await RawClient.connect(port);
+    t.teardown(() => raw.close());
+    const joined = await until('a KIP-848 member joined', async () => {
+      const r = await raw.request(ConsumerGroupHeartbeat, 1, {
+        groupId: 'cli-848',
+        memberId: 'cli-848-member',
+        memberEpoch: 0,
+        instanceId: null,
+        rackId: null,
+        rebalanceTimeoutMs: 30000,
+        subscribedTopicNames: ['cli-three'],
+        subscribedTopicRegex: null,
+        serverAssignor: 'range',
+        topicPartitions: [],
+      });
+      return r.errorCode === 0 ? r : null;
+    }, 30_000);
+    t.ok(joined.memberEpoch > 0);
+    const g = await json<{ state: string; protocolType: string; protocol: string; members: Array<{ memberId: string; assignment: Array<{ topic: string; partitions: number[] }> }> }>(t, ['group', 'describe', 'cli-848', ...b]);
+    t.same([g.state, g.protocolType, g.protocol], ['Stable', 'consumer', 'range']);
+    t.same(g.members.map((m) => [m.memberId, m.assignment]), [['cli-848-member', [{ topic: 'cli-three', partitions: [0, 1, 2] }]]]);
+    const listed = await json<Array<{ group: string; type: string }>>(t, ['group', 'list', ...b]);
+    t.equal(listed.find((x) => x.group === 'cli-848')?.type, 'consumer', 'listed as a consumer group');
+    await raw.request(ConsumerGroupHeartbeat, 1, { groupId: 'cli-848', memberId: 'cli-848-member', memberEpoch: -1, instanceId: null, rackId: null, rebalanceTimeoutMs: -1, subscribedTopicNames: null, subscribedTopicRegex: null, serverAssignor: null, topicPartitions: null });
   });
 
   await t.test('group seek and delete on the empty group; consume --group resumes from the commit', async (t) => {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Kafka } from 'kafkajs';
 
 export const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 /** The `sluice` command as installed: the bundle `npm run build` makes of src/cli/main.ts (package.json bin). */
@@ -355,4 +356,33 @@ export function spawnWorker<E = Record<string, unknown>>(name: string, cmd: stri
     },
   };
   return w;
+}
+
+/** A record as kafkajs delivers it, keys and values as strings. */
+export interface KafkajsRecord {
+  offset: number;
+  key: string | null;
+  value: string | null;
+}
+
+/**
+ * Reads `topic` from the beginning with a kafkajs consumer in a new group until `done` says the
+ * records read so far are enough (30 s at most); returns them in delivery order.
+ */
+export async function readWithKafkajsGroup(kafka: Kafka, topic: string, done: (read: readonly KafkajsRecord[]) => boolean): Promise<KafkajsRecord[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}`, maxWaitTimeInMs: 100 });
+  const out: KafkajsRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        out.push({ offset: Number(message.offset), key: message.key?.toString() ?? null, value: message.value?.toString() ?? null });
+      },
+    });
+    await until(`kafkajs to finish reading ${topic}`, () => done(out), 30000, () => `read ${out.length}`);
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
 }

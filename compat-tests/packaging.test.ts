@@ -8,7 +8,7 @@
  * dist/ here would rewrite files under the tests running beside this one. The addon must have been
  * built (native/sluice.node; `npm ci` does it when cargo is present): the round trip runs with
  * SLUICE_NATIVE=require. kafkajs is linked from this checkout's node_modules; the package's own
- * dependencies (node-forge, yargs) come from npm's cache (--prefer-offline).
+ * dependencies (node-forge, yargs, @hpcc-js/wasm-zstd) come from npm's cache (--prefer-offline).
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';

@@ -307,6 +307,7 @@ export class Broker implements BrokerServices, ClusterOps {
         },
         nameOf: (id) => this.image.topicsById.get(id)?.name,
         names: () => this.image.topicsByName.keys(),
+        version: () => Number(this.image.lastOffset),
       },
     );
     this.groups.load();

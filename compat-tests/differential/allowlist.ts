@@ -85,10 +85,6 @@ export const ALLOWLIST: readonly AllowEntry[] = [
   },
   // -- Topic configs --------------------------------------------------------------------------
   {
-    observation: /^(create-topics-(counts|configs)\/real\/[a-z-]+\/config|describe-configs\/v4\/topic-all)\/compression\.(gzip|lz4|zstd)\.level$/,
-    reason: 'Not implemented yet: per-codec compression levels (KIP-390, Kafka 3.8); Sluice stores batches as produced and does not list these configs.',
-  },
-  {
     observation: /^(create-topics-(counts|configs)\/real\/[a-z-]+\/config|describe-configs\/v4\/topic-all)\/(local\.retention\.(bytes|ms)|remote\.storage\.enable|remote\.log\.(copy|delete\.on)\.disable)$/,
     reason: 'Not implemented: Sluice has no tiered storage (KIP-405), so it does not list the local.retention.* and remote.* topic configs.',
   },

@@ -23,6 +23,10 @@
 //!                                 skipped), at most maxBytes of them; throws an Error with code
 //!                                 SLUICE_DECODE when src is malformed or the output would pass
 //!                                 maxBytes (zstd.rs, through libzstd)
+//!   zstdCompress(src: Buffer, level: number): Buffer
+//!                                 one zstd frame holding src at the compression level (an integer
+//!                                 in -131072..=22, 0 for libzstd's default); RangeError outside
+//!                                 (zstd.rs)
 //!   fileWrite(fd: number, buf: Buffer, position: number): void
 //!                                 pwrite of all of buf at position (io.rs)
 //!   fileRead(fd: number, into: Buffer, intoOffset: number, length: number, position: number): number
@@ -59,7 +63,7 @@
 //!
 //! Threading: all functions but fileSyncAsync's fsync run on the JavaScript thread; that fsync
 //! runs on a libuv pool thread and touches nothing but the descriptor number it was given. No
-//! state is kept between calls besides read-only tables built at compile time and zstdDecompress's
+//! state is kept between calls besides read-only tables built at compile time and zstdDecompress.s
 //! decompression context (one per thread, reset at each call: zstd.rs).
 
 pub mod batch;
@@ -76,7 +80,7 @@ mod exports {
     use crate::{batch, crc32c, io, zstd};
 
     /// Bump with any change to the JavaScript surface above; src/native/addon.ts checks it.
-    pub const ABI_VERSION: u32 = 5;
+    pub const ABI_VERSION: u32 = 6;
 
     /// An index argument: an integer in 0..=len.
     fn index(v: f64, len: usize) -> Option<usize> {
@@ -140,6 +144,18 @@ mod exports {
                 return Err(Error::Range(format!("zstdDecompress: maxBytes must be a non-negative integer, got {m}")));
             };
             let out = zstd::decompress(src, max_bytes).map_err(|e| Error::Decode(e.to_string()))?;
+            env.buffer_copy(&out)
+        })
+    }
+
+    unsafe extern "C" fn zstd_compress_js(env: napi_env, info: napi_callback_info) -> napi_value {
+        entry::<2>(env, info, |env, [src, level]| {
+            let src = env.buffer(src)?;
+            let l = env.f64(level)?;
+            if l.fract() != 0.0 || l < zstd::LEVEL_MIN as f64 || l > zstd::LEVEL_MAX as f64 {
+                return Err(Error::Range(format!("zstdCompress: level must be an integer in [{}, {}], got {l}", zstd::LEVEL_MIN, zstd::LEVEL_MAX)));
+            }
+            let out = zstd::compress(src, l as i32).map_err(|e| Error::Decode(e.to_string()))?;
             env.buffer_copy(&out)
         })
     }
@@ -233,6 +249,7 @@ mod exports {
         napi::export_function(env, exports, "validateBatches", validate_batches_js)?;
         napi::export_function(env, exports, "assignOffsets", assign_offsets_js)?;
         napi::export_function(env, exports, "zstdDecompress", zstd_decompress_js)?;
+        napi::export_function(env, exports, "zstdCompress", zstd_compress_js)?;
         napi::export_function(env, exports, "fileWrite", file_write_js)?;
         napi::export_function(env, exports, "fileRead", file_read_js)?;
         napi::export_function(env, exports, "fileSize", file_size_js)?;

@@ -1,5 +1,12 @@
 //! Bounded zstd decompression of a record batch's records section (Kafka's compression type 4),
-//! through libzstd (the zstd-safe crate; why that crate: Cargo.toml).
+//! and its compression, through libzstd (the zstd-safe crate; why that crate: Cargo.toml).
+//!
+//! Compression (`compress`): one frame from libzstd's one-shot ZSTD_compressCCtx at the given
+//! level (Kafka's compression.zstd.level: -131072..22, 0 meaning libzstd's default 3; libzstd
+//! clamps anything outside its own range), with the content size in the header and no checksum,
+//! which every Kafka client's decoder reads. The input is what the broker built (a batch it
+//! recompresses or the cleaner rewrote), bounded by the batch limits, so the output is sized by
+//! ZSTD_compressBound up front.
 //!
 //! Input: zero or more frames as RFC 8878 defines them, one after another: Zstandard frames
 //! (magic 0xFD2FB528) and skippable frames (magic 0x184D2A50-5F, skipped). Output: the frames'
@@ -24,7 +31,7 @@
 //! `Error::Malformed` with libzstd's reason; nothing here panics on any input.
 
 use std::cell::RefCell;
-use zstd_safe::{get_error_name, DCtx, DParameter, InBuffer, OutBuffer, ResetDirective};
+use zstd_safe::{get_error_name, CCtx, DCtx, DParameter, InBuffer, OutBuffer, ResetDirective};
 
 /// Largest window accepted, as a power of two: 128 MiB (ZSTD_WINDOWLOG_LIMIT_DEFAULT).
 pub const WINDOW_LOG_MAX: u32 = 27;
@@ -81,6 +88,42 @@ pub fn decompress(src: &[u8], max_bytes: usize) -> Result<Vec<u8>, Error> {
         // fresh context is always correct.
         Err(_) => decompress_with(&mut new_dctx()?, src, max_bytes),
     })
+}
+
+thread_local! {
+    /// The compression context of this thread, reused as DCTX is (ZSTD_compressCCtx starts every
+    /// frame afresh).
+    static CCTX: RefCell<Option<CCtx<'static>>> = const { RefCell::new(None) };
+}
+
+/// Smallest and largest levels accepted (Kafka's ZStdCompression MIN_LEVEL and MAX_LEVEL,
+/// libzstd's ZSTD_minCLevel and ZSTD_MAX_CLEVEL).
+pub const LEVEL_MIN: i32 = -131072;
+pub const LEVEL_MAX: i32 = 22;
+
+/// One zstd frame holding `src`, compressed at `level` (LEVEL_MIN..=LEVEL_MAX; 0 is libzstd's
+/// default). Fails only when the level is out of range or libzstd cannot allocate.
+pub fn compress(src: &[u8], level: i32) -> Result<Vec<u8>, Error> {
+    if !(LEVEL_MIN..=LEVEL_MAX).contains(&level) {
+        return Err(Error::Malformed(format!("compression level {level} outside [{LEVEL_MIN}, {LEVEL_MAX}]")));
+    }
+    let mut out = Vec::with_capacity(zstd_safe::compress_bound(src.len()));
+    CCTX.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            if slot.is_none() {
+                *slot = Some(CCtx::try_create().ok_or_else(|| Error::Malformed("cannot create a compression context (out of memory)".into()))?);
+            }
+            match slot.as_mut() {
+                Some(cctx) => cctx.compress(&mut out, src, level).map_err(libzstd),
+                None => Err(Error::Malformed("no compression context".into())),
+            }
+        }
+        Err(_) => {
+            let mut cctx = CCtx::try_create().ok_or_else(|| Error::Malformed("cannot create a compression context (out of memory)".into()))?;
+            cctx.compress(&mut out, src, level).map_err(libzstd)
+        }
+    })?;
+    Ok(out)
 }
 
 fn new_dctx() -> Result<DCtx<'static>, Error> {
@@ -207,6 +250,21 @@ mod tests {
         cut.truncate(8);
         assert!(decompress(&cut, 100).is_err());
         assert_eq!(decompress(&hello(), 100).unwrap(), b"hello zstd");
+    }
+
+    #[test]
+    fn compress_round_trips_at_every_level_class() {
+        let plain: Vec<u8> = (0..100_000u32).flat_map(|i| format!("key-{} value {}\n", i % 97, i).into_bytes()).collect();
+        for level in [LEVEL_MIN, -5, 0, 1, 3, 9, 19] {
+            let frame = compress(&plain, level).unwrap();
+            // The lowest levels trade all compression for speed: only the round trip is asserted.
+            assert!(level < 0 || frame.len() < plain.len() / 4, "level {level}: {} bytes", frame.len());
+            assert_eq!(decompress(&frame, plain.len()).unwrap(), plain, "level {level}");
+            assert!(matches!(decompress(&frame, plain.len() - 1), Err(Error::Declared { .. })));
+        }
+        assert_eq!(decompress(&compress(b"", 3).unwrap(), 0).unwrap(), b"");
+        assert!(compress(b"x", LEVEL_MAX + 1).is_err());
+        assert!(compress(b"x", LEVEL_MIN - 1).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
  */
 import { ErrorCode } from '../protocol/errors.js';
 import {
+  ConsumerGroupDescribe,
   CreateTopics,
   DeleteGroups,
   DeleteTopics,
@@ -310,15 +311,51 @@ async function fetchCommitted(client: KafkaClient, coordinator: number, group: s
   return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
 }
 
+/**
+ * A KIP-848 consumer group through ConsumerGroupDescribe (DescribeGroups calls it Dead): its state,
+ * assignor and members with their partitions; null when the coordinator knows no such group or
+ * does not serve the API.
+ */
+async function describeConsumerGroup(client: KafkaClient, group: string, coordinator: number) {
+  let res;
+  try {
+    res = await client.to(coordinator, ConsumerGroupDescribe, { groupIds: [group], includeAuthorizedOperations: false });
+  } catch (err) {
+    if (err instanceof ToolError && /too old/.test(err.message)) return null;
+    throw err;
+  }
+  const g = res.groups[0];
+  if (!g || g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return null;
+  checkRetriable(`group ${group}`, g.errorCode, g.errorMessage);
+  return {
+    groupState: g.groupState,
+    protocolType: 'consumer',
+    protocolData: g.assignorName,
+    coordinator,
+    members: g.members.map((m) => ({
+      memberId: m.memberId,
+      instanceId: m.instanceId,
+      clientId: m.clientId,
+      host: m.clientHost,
+      assignment: m.assignment.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: [...tp.partitions].sort((a, b) => a - b) })),
+    })),
+  };
+}
+
 export async function describeGroup(client: KafkaClient, group: string): Promise<GroupDescription> {
-  const g = await describeGroupState(client, group);
-  const members: GroupMember[] = g.members.map((m) => ({
-    memberId: m.memberId,
-    instanceId: m.groupInstanceId,
-    clientId: m.clientId,
-    host: m.clientHost,
-    assignment: g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : [],
-  }));
+  // Kafka 4 answers DescribeGroups v6 for a consumer group with GROUP_ID_NOT_FOUND; Sluice (v5) with Dead.
+  const classic = await describeGroupState(client, group, true);
+  const modern = classic.groupState === 'Dead' && classic.members.length === 0 ? await describeConsumerGroup(client, group, classic.coordinator) : null;
+  const g = modern ?? { ...classic, members: null };
+  const members: GroupMember[] =
+    modern?.members ??
+    classic.members.map((m) => ({
+      memberId: m.memberId,
+      instanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      host: m.clientHost,
+      assignment: classic.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : [],
+    }));
   const owner = new Map<string, string>();
   for (const m of members) for (const a of m.assignment) for (const p of a.partitions) owner.set(`${a.topic}\0${p}`, m.memberId);
   const committed = await committedOffsets(client, group);

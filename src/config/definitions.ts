@@ -143,8 +143,23 @@ export const SEGMENT_BYTES_MIN = 1048576;
 
 const COMPRESSION = ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'];
 
+/** Kafka's ConfigDef.Range messages. */
+const between =
+  (min: number, max: number) =>
+  (v: string): string | null =>
+    Number(v) < min ? `Value must be at least ${min}` : Number(v) > max ? `Value must be no more than ${max}` : null;
+/** KIP-390's gzip range: 1..9, or -1 for zlib's default (Kafka's GzipCompression validator). */
+const gzipLevel = (v: string): string | null => (Number(v) === -1 || (Number(v) >= 1 && Number(v) <= 9) ? null : 'Value must be between 1 and 9 or equal to -1');
+/** KIP-390 (Kafka 3.8): the level used when compression.type names the codec (log/compression-encoders.ts). */
+const COMPRESSION_LEVELS = [
+  { name: 'compression.gzip.level', type: 'int', default: '-1', check: gzipLevel },
+  { name: 'compression.lz4.level', type: 'int', default: '9', check: between(1, 17) },
+  { name: 'compression.zstd.level', type: 'int', default: '3', check: between(-131072, 22) },
+] as const;
+
 export const topicConfigDefs: readonly TopicConfigDef[] = [
   { name: 'cleanup.policy', type: 'list', default: 'delete', check: listOf('delete', 'compact'), synonyms: [{ name: 'log.cleanup.policy' }] },
+  ...COMPRESSION_LEVELS.map((d) => ({ ...d, synonyms: [{ name: d.name }] })),
   { name: 'compression.type', type: 'string', default: 'producer', check: oneOf(...COMPRESSION), synonyms: [{ name: 'compression.type' }] },
   { name: 'delete.retention.ms', type: 'long', default: '86400000', check: atLeast(0), synonyms: [{ name: 'log.cleaner.delete.retention.ms' }] },
   { name: 'file.delete.delay.ms', type: 'long', default: '60000', check: atLeast(0), synonyms: [{ name: 'log.segment.delete.delay.ms' }] },
@@ -268,6 +283,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'log.segment.delete.delay.ms', type: 'long', default: '60000' },
   { name: 'log.preallocate', type: 'boolean', default: 'false' },
   { name: 'compression.type', type: 'string', default: 'producer', check: oneOf(...COMPRESSION) },
+  ...COMPRESSION_LEVELS,
   { name: 'min.insync.replicas', type: 'int', default: '1', check: atLeast(1) },
   { name: 'unclean.leader.election.enable', type: 'boolean', default: 'false' },
   // Groups. Dev-friendly defaults differ from Kafka's: a first rebalance that waits 100 ms for

@@ -8,7 +8,10 @@ import { brokerConfigDefs, topicConfigDefs } from './definitions.js';
 
 const TOPIC_DOCS: Readonly<Record<string, string>> = {
   'cleanup.policy': 'How old log segments go: "delete" removes them by retention time and size, "compact" keeps the latest record per key; both may be given.',
-  'compression.type': 'Codec batches are stored with: "producer" keeps what the producer sent; Sluice stores batches as they arrive.',
+  'compression.type': 'Codec batches are stored with: "producer" keeps what the producer sent; uncompressed, gzip, snappy, lz4 or zstd make the leader recompress a batch sent with another codec on append.',
+  'compression.gzip.level': 'gzip level (1-9, or -1 for the default) of batches the broker compresses when compression.type is gzip.',
+  'compression.lz4.level': 'lz4 level (1-17) of batches the broker compresses when compression.type is lz4; higher searches harder.',
+  'compression.zstd.level': 'zstd level (-131072 to 22) of batches the broker compresses when compression.type is zstd.',
   'delete.retention.ms': 'How long a tombstone (a record with a null value) stays readable on a compacted topic after compaction reached it.',
   'file.delete.delay.ms': 'Delay before a segment that retention removed is deleted from disk.',
   'flush.messages': 'Records appended to a partition between two fsyncs of its log.',

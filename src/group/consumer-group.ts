@@ -111,6 +111,12 @@ export class ConsumerGroup {
   private readonly owners = new Map<string, { memberId: string; epoch: number }>();
   /** The subscribed topics' ids and partition counts when the epoch was last bumped (change detection). */
   subscriptionSignature = '';
+  /**
+   * The members' resolved subscriptions (names and regex matched against the topics) as of a
+   * metadata version; dropped when a member joins, leaves or changes its subscription, so a
+   * heartbeat that changes nothing costs no walk over the members or the topics.
+   */
+  subscriptionCache: { version: number; subscribed: Map<string, Set<string>>; signature: string } | null = null;
 
   constructor(readonly groupId: string) {}
 
@@ -131,6 +137,7 @@ export class ConsumerGroup {
   putMember(m: ConsumerMember): void {
     const old = this.members.get(m.memberId);
     if (old) this.releaseOwned(old);
+    if (!old || old.subscribedTopicRegex !== m.subscribedTopicRegex || !sameStringList(old.subscribedTopicNames, m.subscribedTopicNames)) this.subscriptionCache = null;
     this.members.set(m.memberId, m);
     if (m.instanceId !== null) this.staticMembers.set(m.instanceId, m.memberId);
     for (const a of [m.assigned, m.pendingRevocation]) for (const [t, ps] of a) for (const p of ps) this.owners.set(`${t}:${p}`, { memberId: m.memberId, epoch: m.memberEpoch });
@@ -140,6 +147,7 @@ export class ConsumerGroup {
     const m = this.members.get(memberId);
     if (!m) return undefined;
     this.releaseOwned(m);
+    this.subscriptionCache = null;
     this.members.delete(memberId);
     this.target.delete(memberId);
     if (m.instanceId !== null && this.staticMembers.get(m.instanceId) === memberId) this.staticMembers.delete(m.instanceId);

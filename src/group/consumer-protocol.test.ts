@@ -39,10 +39,12 @@ const topicTable = new Map<string, { id: string; partitions: number }>([
   ['payments', { id: 'AAAAAAAAAAAAAAAAAAAAAg', partitions: 2 }],
   ['__internal', { id: 'AAAAAAAAAAAAAAAAAAAAAw', partitions: 1 }],
 ]);
+let metadataVersion = 0;
 const topics: TopicLookup = {
   byName: (n) => topicTable.get(n),
   nameOf: (id) => [...topicTable].find(([, t]) => t.id === id)?.[0],
   names: () => topicTable.keys(),
+  version: () => metadataVersion,
 };
 const ORDERS = topicTable.get('orders')!.id;
 
@@ -369,4 +371,26 @@ t.test('group.coordinator.rebalance.protocols=classic: the KIP-848 APIs are not 
   const keys = (await c.request(ApiVersions, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' })).apiKeys.map((k) => k.apiKey);
   t.notOk(keys.includes(68) || keys.includes(69), 'no ConsumerGroupHeartbeat or ConsumerGroupDescribe');
   t.ok(keys.includes(11), 'JoinGroup still');
+});
+
+t.test('topics that come and grow: a new matching topic and more partitions reach the members at the next heartbeat', async (t) => {
+  const { c } = setup();
+  const first = join(c, 'm', { subscribedTopicNames: null, subscribedTopicRegex: 'pay.*' });
+  const payments = topicTable.get('payments')!.id;
+  t.same(parts(first.assignment, payments), [0, 1]);
+  const owned: Assignment = new Map([[payments, new Set([0, 1])]]);
+  t.equal(hb(c, { memberId: 'm', memberEpoch: first.memberEpoch, owned }).assignment, null, 'nothing new: no assignment sent');
+  topicTable.set('payouts', { id: 'AAAAAAAAAAAAAAAAAAAABA', partitions: 1 });
+  topicTable.set('payments', { id: payments, partitions: 3 });
+  metadataVersion++;
+  t.teardown(() => {
+    topicTable.delete('payouts');
+    topicTable.set('payments', { id: payments, partitions: 2 });
+    metadataVersion++;
+  });
+  const r = hb(c, { memberId: 'm', memberEpoch: first.memberEpoch, owned });
+  t.equal(r.memberEpoch, first.memberEpoch + 1, 'a new group epoch');
+  t.same(parts(r.assignment, payments), [0, 1, 2], 'the new partition');
+  t.same(parts(r.assignment, 'AAAAAAAAAAAAAAAAAAAABA'), [0], 'the new matching topic');
+  c.close();
 });

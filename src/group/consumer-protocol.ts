@@ -67,9 +67,14 @@ export interface TopicLookup {
   nameOf(id: string): string | undefined;
   /** Every topic name (regex subscriptions are matched against them). */
   names(): Iterable<string>;
+  /** Changes whenever topics do (the metadata image's last offset): cached resolutions go stale. */
+  version(): number;
 }
 
-export const NO_TOPICS: TopicLookup = { byName: () => undefined, nameOf: () => undefined, names: () => [] };
+export const NO_TOPICS: TopicLookup = { byName: () => undefined, nameOf: () => undefined, names: () => [], version: () => 0 };
+
+/** Distinct regexes whose matches are cached (across groups); past it the cache starts again. */
+const REGEX_CACHE_MAX = 1024;
 
 export interface ConsumerGroupSettings {
   sessionTimeoutMs: number;
@@ -200,6 +205,9 @@ function compileRegex(source: string): RegExp | null {
 }
 
 export class ConsumerGroupProtocol {
+  /** Topics each regex matched, as of a metadata version (regex subscriptions re-resolve when topics change). */
+  private readonly regexCache = new Map<string, { version: number; names: string[] }>();
+
   constructor(
     private readonly host: ConsumerGroupHost,
     private readonly settings: ConsumerGroupSettings,
@@ -414,12 +422,19 @@ export class ConsumerGroupProtocol {
     }
     if (replaced) bump = false; // the successor takes the same place: no new assignment needed
 
-    // The subscribed topics as they are now: a change bumps the epoch too.
-    const members = new Map(cg.members);
-    if (replaced) members.delete(replaced.memberId);
-    members.set(memberId, updated);
-    const subscribed = this.subscribedTopics(members.values());
-    const signature = this.signature(subscribed);
+    // The subscribed topics as they are now: a change bumps the epoch too. Resolved again only when
+    // a subscription or the topics changed (the cache), else a heartbeat walks no member list.
+    const membersNow = (): Map<string, ConsumerMember> => {
+      const m = new Map(cg.members);
+      if (replaced) m.delete(replaced.memberId);
+      m.set(memberId, updated);
+      return m;
+    };
+    const version = this.topics.version();
+    const sameSubscription = previous !== undefined && !replaced && sameStringList(previous.subscribedTopicNames, updated.subscribedTopicNames) && previous.subscribedTopicRegex === updated.subscribedTopicRegex;
+    const cached = sameSubscription && cg.subscriptionCache?.version === version ? cg.subscriptionCache : null;
+    const subscribed = cached?.subscribed ?? this.subscribedTopics(membersNow().values());
+    const signature = cached?.signature ?? this.signature(subscribed);
     if (signature !== cg.subscriptionSignature) bump = true;
 
     let groupEpoch = cg.groupEpoch;
@@ -436,6 +451,7 @@ export class ConsumerGroupProtocol {
       records.push({ key: encodeConsumerKey('targetMember', gid, memberId), value: encodeTargetMemberValue(target.get(memberId)!) });
     }
     if (groupEpoch > cg.assignmentEpoch) {
+      const members = membersNow();
       target = this.assign(members, subscribed, target);
       for (const [id, a] of target) {
         const before = cg.target.get(id);
@@ -464,6 +480,7 @@ export class ConsumerGroupProtocol {
     }
     if (replaced) this.clearTimers(cg, replaced.memberId);
     cg.putMember(reconciled);
+    cg.subscriptionCache = { version, subscribed, signature };
     return reconciled;
   }
 
@@ -485,19 +502,26 @@ export class ConsumerGroupProtocol {
   /** Existing topics each member subscribes to (by names and regex), by member id. */
   private subscribedTopics(members: Iterable<ConsumerMember>): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
-    let allNames: string[] | null = null;
     for (const m of members) {
       const names = new Set<string>();
       for (const n of m.subscribedTopicNames) if (this.topics.byName(n)) names.add(n);
-      if (m.subscribedTopicRegex !== null) {
-        const re = compileRegex(m.subscribedTopicRegex);
-        allNames ??= [...this.topics.names()];
-        // Internal topics are never matched by a pattern (Kafka's regex subscriptions skip them).
-        if (re) for (const n of allNames) if (!n.startsWith('__') && re.test(n)) names.add(n);
-      }
+      if (m.subscribedTopicRegex !== null) for (const n of this.regexMatches(m.subscribedTopicRegex)) names.add(n);
       out.set(m.memberId, names);
     }
     return out;
+  }
+
+  /** The topics a regex matches now (cached per metadata version). */
+  private regexMatches(source: string): string[] {
+    const version = this.topics.version();
+    const hit = this.regexCache.get(source);
+    if (hit && hit.version === version) return hit.names;
+    const re = compileRegex(source);
+    // Internal topics are never matched by a pattern (Kafka's regex subscriptions skip them).
+    const names = re === null ? [] : [...this.topics.names()].filter((n) => !n.startsWith('__') && re.test(n));
+    if (this.regexCache.size >= REGEX_CACHE_MAX) this.regexCache.clear();
+    this.regexCache.set(source, { version, names });
+    return names;
   }
 
   private signature(subscribed: Map<string, Set<string>>): string {

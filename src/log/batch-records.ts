@@ -5,7 +5,7 @@
  * in native/src/batch.rs for the uncompressed produce path). The fetch path never decodes records.
  *
  * Records are read into `RawRecord`s that keep the header section as raw bytes, so that a batch
- * rebuilt from some of its records carries exactly the bytes it had (header keys that are not
+ * rebuilt from some of its records (batch-rebuild.ts) carries exactly the bytes it had (header keys that are not
  * valid UTF-8 included). Record layout (Kafka `DefaultRecord`): length varint | attributes int8 |
  * timestampDelta varlong | offsetDelta varint | key varbytes | value varbytes | headerCount varint |
  * headers; a null key or value has length -1.
@@ -16,12 +16,11 @@
  * they may be negative), which keeps every record's timestamp what it was for any reader.
  */
 import { limits } from '../config/limits.js';
-import { crc32c } from '../native/crc32c.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { createGunzip } from 'node:zlib';
-import { DecodeError, Writer } from '../protocol/wire.js';
-import { DecompressedTooLargeError, decompress, gzip } from './compression.js';
-import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, type BatchInfo } from '../native/batch.js';
+import { DecodeError } from '../protocol/wire.js';
+import { DecompressedTooLargeError, decompress } from './compression.js';
+import { ATTR_COMPRESSION_MASK, type BatchInfo } from '../native/batch.js';
 import { RecordFault, recordFaultMessage, varlongAt, walkRecordAt, walkRecords, type RecordFields, type WalkResult } from '../native/records.js';
 import { BatchField, Compression, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from './record-batch.js';
 
@@ -76,10 +75,10 @@ function nullableView(buf: Buffer, start: number, length: number): Buffer | null
 
 /**
  * Every record of a whole batch (keys, values and headers are views into the batch or into its
- * decompressed copy); null for an unknown codec. Throws DecodeError when anything does not fit.
+ * decompressed copy, of at most `bytesMax` bytes); null for an unknown codec. Throws DecodeError when anything does not fit.
  */
-export function readRawRecords(batch: Buffer): RawRecord[] | null {
-  const data = recordsSection(batch);
+export function readRawRecords(batch: Buffer, bytesMax = limits.decompressedBatchBytesMax): RawRecord[] | null {
+  const data = recordsSection(batch, bytesMax);
   if (data === null) return null;
   const baseTimestamp = batch.readBigInt64BE(BatchField.baseTimestamp);
   const out: RawRecord[] = [];
@@ -370,67 +369,6 @@ function recordRefusal(keyless: readonly number[], late: ReadonlyArray<{ index: 
 
 function codecName(codec: number): string {
   return ['none', 'gzip', 'snappy', 'lz4', 'zstd'][codec] ?? `id ${codec}`;
-}
-
-export interface RebuildOptions {
-  /** Delete horizon to write (sets attribute bit 6 and baseTimestamp), or null for none. */
-  deleteHorizonMs: bigint | null;
-}
-
-/**
- * A new batch with the same header as `original` but only `records` (at least one, in offset
- * order): same baseOffset, lastOffsetDelta, partition leader epoch, producer id, epoch and base
- * sequence, transactional, control and timestamp-type bits, so offsets, sequence ranges and the
- * batch's offset span stay what they were. Gzip batches are written with gzip again, every other
- * codec uncompressed (there are no snappy, lz4 or zstd encoders here). maxTimestamp is recomputed
- * from the kept records for CreateTime and kept for LogAppendTime. The CRC is computed anew.
- */
-export function rebuildBatch(original: Buffer, records: readonly RawRecord[], opts: RebuildOptions): Buffer {
-  if (records.length === 0) throw new Error('rebuildBatch needs at least one record');
-  const attributesIn = original.readInt16BE(BatchField.attributes);
-  const codec = attributesIn & ATTR_COMPRESSION_MASK;
-  const logAppendTime = (attributesIn & ATTR_TIMESTAMP_TYPE) !== 0;
-  const baseTimestamp = opts.deleteHorizonMs ?? original.readBigInt64BE(BatchField.baseTimestamp);
-  let maxTimestamp = logAppendTime ? original.readBigInt64BE(BatchField.maxTimestamp) : -1n;
-  const w = new Writer(1024);
-  const body = new Writer(256);
-  for (const rec of records) {
-    if (!logAppendTime && rec.timestamp > maxTimestamp) maxTimestamp = rec.timestamp;
-    body.offset = 0;
-    body.int8(0);
-    body.varlong(rec.timestamp - baseTimestamp);
-    body.varint(rec.offsetDelta);
-    writeNullable(body, rec.key);
-    writeNullable(body, rec.value);
-    body.raw(rec.headers);
-    const bytes = body.finish();
-    w.varint(bytes.length);
-    w.raw(bytes);
-  }
-  const plain = w.finish();
-  const outCodec = codec === Compression.gzip ? Compression.gzip : Compression.none;
-  const section = outCodec === Compression.gzip ? gzip(plain) : plain;
-  let attributes = (attributesIn & ~ATTR_COMPRESSION_MASK & ~ATTR_DELETE_HORIZON) | outCodec;
-  if (opts.deleteHorizonMs !== null) attributes |= ATTR_DELETE_HORIZON;
-  const out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + section.length);
-  original.copy(out, 0, 0, RECORD_BATCH_OVERHEAD);
-  out.writeInt32BE(out.length - LOG_OVERHEAD, BatchField.batchLength);
-  out.writeInt16BE(attributes, BatchField.attributes);
-  out.writeBigInt64BE(baseTimestamp, BatchField.baseTimestamp);
-  out.writeBigInt64BE(maxTimestamp, BatchField.maxTimestamp);
-  out.writeInt32BE(records.length, BatchField.recordsCount);
-  section.copy(out, RECORD_BATCH_OVERHEAD);
-  out.writeUInt32BE(crc32c(out, BatchField.attributes), BatchField.crc);
-  return out;
-}
-
-function writeNullable(w: Writer, b: Buffer | null): void {
-  if (b === null) {
-    w.varint(-1);
-    return;
-  }
-  w.varint(b.length);
-  w.raw(b);
 }
 
 /** The delete horizon of a batch (attribute bit 6), or null when it has none. */

@@ -248,15 +248,15 @@ bothEnvs('aborted transactions are removed, committed kept, nothing past the las
 
 const compressedCases: Array<[string, Buffer, number]> = [
   ['kcat gzip', fx.kcatGzip, Compression.gzip],
-  ['kcat snappy', fx.kcatSnappy, Compression.none],
-  ['kcat lz4', fx.kcatLz4, Compression.none],
+  ['kcat snappy', fx.kcatSnappy, Compression.snappy],
+  ['kcat lz4', fx.kcatLz4, Compression.lz4],
   ['kafka-python gzip', fx.kafkaPythonGzip, Compression.gzip],
-  ['kafka-python snappy', fx.kafkaPythonSnappy, Compression.none],
-  ['kafka-python lz4', fx.kafkaPythonLz4, Compression.none],
-  ['kcat zstd', fx.kcatZstd, Compression.none],
+  ['kafka-python snappy', fx.kafkaPythonSnappy, Compression.snappy],
+  ['kafka-python lz4', fx.kafkaPythonLz4, Compression.lz4],
+  ['kcat zstd', fx.kcatZstd, Compression.zstd],
 ];
 
-bothEnvs('compressed batches (gzip, snappy, lz4, zstd) are cleaned; one that does not decode is left as it is', (t, env) => {
+bothEnvs('compressed batches (gzip, snappy, lz4, zstd) are cleaned and rewritten with their own codec; one that does not decode is left as it is', (t, env) => {
   for (const [name, fixture, codecAfter] of compressedCases) {
     const plog = PartitionLog.open(env.dir(), cfg(), env.io);
     appendRaw(plog, Buffer.from(fixture));

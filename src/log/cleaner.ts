@@ -39,8 +39,9 @@
  * Kafka (the produce path refuses them on compacted topics: `checkRecords` in batch-records.ts).
  *
  * Compression. gzip, snappy, lz4 and zstd batches are decoded (compression.ts); a rewritten batch
- * is encoded with gzip again when it was gzip, otherwise uncompressed (a cleaned zstd batch
- * too: there is no zstd encoder here). A batch whose records fail to decode (or of an unknown
+ * is encoded with its own codec again at that codec's default level, as Kafka's cleaner does
+ * (MemoryRecords.filterTo; encoders: compression-encoders.ts, zstd by the addon or its
+ * WebAssembly twin). A batch whose records fail to decode (or of an unknown
  * codec) is left exactly as it is: its records are neither removed nor used to remove older ones.
  *
  * Tombstones (a null value): kept for delete.retention.ms after the pass that first kept them.
@@ -87,7 +88,8 @@ import { join } from 'node:path';
 import { limits } from '../config/limits.js';
 import { DecodeError } from '../protocol/wire.js';
 import type { AbortedTxn } from './producer-state.js';
-import { deleteHorizonOf, readRawRecords, rebuildBatch, type RawRecord } from './batch-records.js';
+import { deleteHorizonOf, readRawRecords, type RawRecord } from './batch-records.js';
+import { rebuildBatch } from './batch-rebuild.js';
 import { readSmallFile, writeSmallFileAtomic, type FileIO } from './file-io.js';
 import type { PartitionLog } from './partition-log.js';
 import { ATTR_CONTROL, ATTR_TRANSACTIONAL } from '../native/batch.js';

@@ -7,7 +7,11 @@
  *  - kafkaPython*: kafka-python 2.0.2 (compat-tests/python/kp_produce.py --compression <codec>) of
  *    40 records key{i%7} / value-{i}- + "xyzxyz" x (i%6), then a null key with value "tomb?", then
  *    key1 with a null value. kafka-python writes snappy in the xerial framing.
+ * And `encoderInputs`: inputs for the encoders' tests (compression-encoders.test.ts and
+ * compat-tests/recompression.test.ts).
  */
+
+import { rng } from '../native/rng.js';
 
 export const kcatGzip = Buffer.from(
   [
@@ -112,3 +116,23 @@ export const kafkaPythonLz4 = Buffer.from(
   ].join(''),
   'base64',
 );
+
+/** Inputs for the encoders' tests (unit and compat): the edges of matching and framing. */
+export function encoderInputs(): Array<[string, Buffer]> {
+  const random = rng(42);
+  const noise = Buffer.alloc(100_000);
+  for (let i = 0; i < noise.length; i++) noise[i] = random(256);
+  let text = '';
+  for (let i = 0; i < 6000; i++) text += `{"key":"user-${i % 113}","value":"event ${i} ${'abcdefgh'.repeat(i % 7)}"}\n`;
+  const mixed = Buffer.concat([Buffer.from(text.slice(0, 50_000)), noise.subarray(0, 30_000), Buffer.from(text.slice(0, 90_000))]);
+  return [
+    ['empty', Buffer.alloc(0)],
+    ['one byte', Buffer.from('x')],
+    ['eleven bytes', Buffer.from('abcabcabcab')],
+    ['thirteen repeating bytes', Buffer.from('aaaaaaaaaaaaa')],
+    ['incompressible 100 KB', noise],
+    ['zeros 300 KB', Buffer.alloc(300_000)],
+    ['text 400 KB', Buffer.from(text)],
+    ['text, noise, text', mixed],
+  ];
+}

@@ -28,6 +28,7 @@ import { effectiveTopicConfig } from '../config/broker-config.js';
 import type { FileIO } from './file-io.js';
 import { isStorageFailure, LogStorageError, PartitionLog, type LogConfig } from './partition-log.js';
 import { cleanerConfigFrom, cleanLog, type CleanerConfig } from './cleaner.js';
+import { PRODUCER_COMPRESSION, targetCompressionFrom, type TargetCompression } from './recompress.js';
 
 const DELETE_SUFFIX = '-delete';
 
@@ -66,10 +67,12 @@ export interface ProduceRules {
   timestampAfterMaxMs: bigint;
   /** message.timestamp.type=LogAppendTime: the broker stamps the batch, producers' times are not checked. */
   logAppendTime: boolean;
+  /** compression.type and the KIP-390 levels: the codec the leader stores batches with (recompress.ts). */
+  compression: TargetCompression;
 }
 
 const LONG_MAX = 9223372036854775807n;
-const DEFAULT_PRODUCE_RULES: ProduceRules = { minInsyncReplicas: 1, timestampBeforeMaxMs: LONG_MAX, timestampAfterMaxMs: LONG_MAX, logAppendTime: false };
+const DEFAULT_PRODUCE_RULES: ProduceRules = { minInsyncReplicas: 1, timestampBeforeMaxMs: LONG_MAX, timestampAfterMaxMs: LONG_MAX, logAppendTime: false, compression: PRODUCER_COMPRESSION };
 
 export class LogManager {
   /** The logs this broker hosts, by topic and partition (a broker of a cluster hosts only its replicas). */
@@ -133,6 +136,7 @@ export class LogManager {
       timestampBeforeMaxMs: BigInt(effective.get('message.timestamp.before.max.ms') ?? LONG_MAX),
       timestampAfterMaxMs: BigInt(effective.get('message.timestamp.after.max.ms') ?? LONG_MAX),
       logAppendTime: effective.get('message.timestamp.type') === 'LogAppendTime',
+      compression: targetCompressionFrom(effective),
     });
     const policies = (effective.get('cleanup.policy') ?? 'delete').split(',').map((s) => s.trim());
     this.retentionByTopic.set(topic, {

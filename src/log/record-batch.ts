@@ -130,7 +130,7 @@ export interface DecodedRecord {
   headers: RecordHeader[];
 }
 
-function writeNullableVarBytes(w: Writer, b: Buffer | null): void {
+export function writeNullableVarBytes(w: Writer, b: Buffer | null): void {
   if (b === null) {
     w.varint(-1);
     return;

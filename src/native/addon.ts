@@ -32,6 +32,7 @@ export interface Addon {
   validateBatches(buf: Buffer, start: number, client: number, maxBatchBytes: number, segmentBytes: number, out: Buffer): number;
   assignOffsets(buf: Buffer, position: number, baseOffset: bigint, leaderEpoch: number): void;
   zstdDecompress(src: Buffer, maxBytes: number): Buffer;
+  zstdCompress(src: Buffer, level: number): Buffer;
   fileWrite(fd: number, buf: Buffer, position: number): void;
   fileRead(fd: number, into: Buffer, intoOffset: number, length: number, position: number): number;
   fileSize(fd: number): number;
@@ -40,7 +41,7 @@ export interface Addon {
 }
 
 /** Must equal ABI_VERSION in native/src/lib.rs. */
-export const ADDON_ABI_VERSION = 5;
+export const ADDON_ABI_VERSION = 6;
 
 export type NativeMode = 'off' | 'auto' | 'require';
 
@@ -120,6 +121,6 @@ export function nativeStatus(): NativeStatus {
 /** One line for the broker's start-up log: which implementation runs and why. */
 export function describeNative(): string {
   if (addon !== null)
-    return `native addon loaded (CRC-32C ${addon.crc32cHardware ? 'in hardware, SSE4.2' : 'in software'}; segment I/O, async fsync and zstd native)`;
+    return `native addon loaded (CRC-32C ${addon.crc32cHardware ? 'in hardware, SSE4.2' : 'in software'}; segment I/O, async fsync and zstd decompression and compression native)`;
   return `native addon not used (${loaded.status.reason}): running on the TypeScript implementations`;
 }

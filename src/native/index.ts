@@ -12,6 +12,11 @@
  *   zstdDecompress, zstdDecompressNative, zstdDecompressTs
  *                                            zstd decompression: libzstd in the addon, or the
  *                                            TypeScript decoder (zstd.ts)
+ *   zstdCompress, zstdCompressNative, zstdCompressTs, loadZstdTwin
+ *                                            zstd compression: libzstd in the addon, or libzstd
+ *                                            compiled to WebAssembly (zstd-compress.ts; that
+ *                                            module is not re-exported here, so that importing
+ *                                            this one never instantiates WebAssembly)
  *   nativeFile                               the addon's pwrite/pread/fstat/fsync (+ async fsync)
  *                                            for NativeFileIO (src/log/file-io.ts, whose
  *                                            NodeFileIO is the twin), or null

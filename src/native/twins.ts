@@ -27,15 +27,4 @@ export function nativeTest<F>(name: string, native: F | null, body: (t: Test, im
   else t.test(`[native] ${name}`, { skip: `native addon not loaded: ${nativeStatus().reason}` }, async () => {});
 }
 
-/** Deterministic xorshift32 for randomized tests, so a failure can be replayed from its seed. */
-export function rng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
+export { rng } from './rng.js';

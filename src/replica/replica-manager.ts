@@ -14,7 +14,8 @@
  * sane header and CRC-32C (CORRUPT_MESSAGE), at most max.message.bytes (MESSAGE_TOO_LARGE) and at
  * most one segment (RECORD_LIST_TOO_LARGE); no zstd below Produce v7
  * (UNSUPPORTED_COMPRESSION_TYPE); then every record (log/batch-records.ts `checkRecords`, in a
- * worker thread for large compressed batches: log/decompress-pool.ts); the transaction check the
+ * worker thread for large compressed batches: log/decompress-pool.ts); the rewrite to the topic's
+ * compression.type when the batch has another codec (log/recompress.ts); the transaction check the
  * caller supplies; then the partition's append as leader (producer state and append in one step).
  * Appends to one partition happen in request order even when a record check waits for a worker
  * (PartitionOrder). Errors found in the log carry the log start offset, as Kafka's do.
@@ -29,6 +30,7 @@ import type { Logger } from '../logger.js';
 import type { RecordCheck, RecordError, TimestampBounds } from '../log/batch-records.js';
 import type { RecordCheckPool } from '../log/decompress-pool.js';
 import type { LogManager, ProduceRules } from '../log/log-manager.js';
+import { recompressForAppend } from '../log/recompress.js';
 import { FailureKind, LOG_OVERHEAD, validateBatches, type BatchInfo } from '../log/record-batch.js';
 import { INTERNAL_TOPICS } from '../metadata/internal-topic.js';
 import { LogStorageError, Partition, type IsrChange, type PartitionState } from './partition.js';
@@ -348,7 +350,15 @@ export class ReplicaManager {
       timestampBounds: timestampBounds(this.logs.produceRules(topic), this.clock.nowMs()),
     };
     const check = this.recordChecks.check(records, info, opts);
-    const append = (c: RecordCheck): ProduceOutcome => (c.ok ? this.appendChecked(e, records, checked.batches, params) : recordsRefused(c, p.logStartOffset));
+    const append = (c: RecordCheck): ProduceOutcome => {
+      if (!c.ok) return recordsRefused(c, p.logStartOffset);
+      // compression.type other than producer: the batch as the topic stores it (log/recompress.ts).
+      const limits = { maxBatchBytes: maxMessageBytes, segmentBytes: this.logs.segmentBytes(topic), decompressedBytesMax: opts.decompressedBytesMax, topicPartition: opts.topicPartition };
+      const stored = recompressForAppend(records, info, this.logs.produceRules(topic).compression, limits);
+      if (stored === null) return this.appendChecked(e, records, checked.batches, params);
+      // Too large once recompressed: without the log start offset, as Kafka answers it.
+      return stored.ok ? this.appendChecked(e, stored.records, stored.batches, params) : failed(stored.errorCode, stored.message);
+    };
     return check instanceof Promise ? check.then(append) : append(check);
   }
 

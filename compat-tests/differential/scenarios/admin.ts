@@ -141,6 +141,17 @@ export const adminScenarios: Scenario[] = [
         ['min-isr-zero', { 'min.insync.replicas': '0' }],
         ['compression-bad', { 'compression.type': 'brotli' }],
         ['compression-zstd', { 'compression.type': 'zstd' }],
+        // KIP-390 levels: each end of each range, one past it, and a value of the wrong type.
+        ['zstd-level-max', { 'compression.zstd.level': '22' }],
+        ['zstd-level-min', { 'compression.zstd.level': '-131072' }],
+        ['zstd-level-above', { 'compression.zstd.level': '23' }],
+        ['zstd-level-below', { 'compression.zstd.level': '-131073' }],
+        ['gzip-level-default', { 'compression.gzip.level': '-1' }],
+        ['gzip-level-zero', { 'compression.gzip.level': '0' }],
+        ['gzip-level-ten', { 'compression.gzip.level': '10' }],
+        ['lz4-level-one', { 'compression.lz4.level': '1' }],
+        ['lz4-level-eighteen', { 'compression.lz4.level': '18' }],
+        ['lz4-level-word', { 'compression.lz4.level': 'high' }],
         ['max-message-bytes-negative', { 'max.message.bytes': '-1' }],
         ['timestamp-type-bad', { 'message.timestamp.type': 'WallClock' }],
         ['broker-only-config', { 'num.partitions': '3' }],
@@ -150,6 +161,7 @@ export const adminScenarios: Scenario[] = [
         see.see(`v4/${label}`, await create(t, 4, [topic(`dp-cfg-${label}`, 1, 1, configs)], true));
       }
       await createSeeingConfigs(t, see, 'real/with-configs', topic('dp-configured', 1, 1, { 'retention.ms': '123456', 'cleanup.policy': 'compact' }));
+      await createSeeingConfigs(t, see, 'real/with-levels', topic('dp-configured-levels', 1, 1, { 'compression.type': 'zstd', 'compression.zstd.level': '9', 'compression.gzip.level': '1' }));
     },
   },
   {
@@ -287,8 +299,9 @@ export const adminScenarios: Scenario[] = [
     async run(t, see) {
       see.code('create', await createTopic(t, 'dp-desc', 1, { 'retention.ms': '7200000', 'cleanup.policy': 'compact' }));
       const broker = String(await nodeId(t));
-      const topicKeys = ['retention.ms', 'cleanup.policy', 'segment.bytes', 'max.message.bytes', 'min.insync.replicas', 'compression.type', 'message.timestamp.type', 'unclean.leader.election.enable'];
-      const brokerKeys = ['num.partitions', 'auto.create.topics.enable', 'message.max.bytes', 'log.retention.hours', 'default.replication.factor', 'broker.id', 'node.id', 'ssl.key.password', 'offsets.topic.replication.factor', 'no.such.key'];
+      const levels = ['compression.gzip.level', 'compression.lz4.level', 'compression.zstd.level'];
+      const topicKeys = ['retention.ms', 'cleanup.policy', 'segment.bytes', 'max.message.bytes', 'min.insync.replicas', 'compression.type', 'message.timestamp.type', 'unclean.leader.election.enable', ...levels];
+      const brokerKeys = ['num.partitions', 'auto.create.topics.enable', 'message.max.bytes', 'log.retention.hours', 'default.replication.factor', 'broker.id', 'node.id', 'ssl.key.password', 'offsets.topic.replication.factor', 'no.such.key', 'compression.type', ...levels];
       const describe = async (v: number, resourceType: number, resourceName: string, keys: string[] | null, synonyms = false): Promise<unknown> => {
         const res = await t.request(DescribeConfigs, v, { resources: [{ resourceType, resourceName, configurationKeys: keys }], includeSynonyms: synonyms, includeDocumentation: false });
         return res.results.map((r) => ({ ...r, configs: [...r.configs].sort((a, b) => a.name.localeCompare(b.name)) }));
@@ -310,6 +323,9 @@ export const adminScenarios: Scenario[] = [
       // Synonyms for a topic override (the default-level synonyms belong to another helper's list).
       const syn = (await t.request(DescribeConfigs, 3, { resources: [{ resourceType: 2, resourceName: 'dp-desc', configurationKeys: ['retention.ms'] }], includeSynonyms: true, includeDocumentation: false })).results[0]!.configs[0];
       see.see('v3/topic-synonyms-first', syn ? { name: syn.name, value: syn.value, source: syn.configSource, first: syn.synonyms[0] ?? null } : null);
+      // A level's synonyms: the broker default of the same name (KIP-390).
+      const lvl = (await t.request(DescribeConfigs, 3, { resources: [{ resourceType: 2, resourceName: 'dp-desc', configurationKeys: ['compression.zstd.level'] }], includeSynonyms: true, includeDocumentation: false })).results[0]!.configs[0];
+      see.see('v3/topic-level-synonyms', lvl ? { value: lvl.value, source: lvl.configSource, synonyms: lvl.synonyms } : null);
       // All of a topic's config names (sorted): the set a client sees.
       const all = (await t.request(DescribeConfigs, 4, { resources: [{ resourceType: 2, resourceName: 'dp-desc', configurationKeys: null }], includeSynonyms: false, includeDocumentation: false })).results[0]!;
       seeConfigs(see, 'v4/topic-all', all.configs);

@@ -5,6 +5,7 @@ import { adminScenarios } from './admin.js';
 import { basics } from './basics.js';
 import { clients } from './clients.js';
 import { compaction } from './compaction.js';
+import { compressionScenarios } from './compression.js';
 import { consumerGroups } from './consumer-groups.js';
 import { divergences } from './divergences.js';
 import { fetchScenarios } from './fetch.js';
@@ -30,6 +31,7 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...consumerGroups,
   ...transactions,
   ...compaction,
+  ...compressionScenarios,
   ...clients,
   ...newestClients,
   ...miscScenarios,
