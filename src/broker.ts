@@ -11,6 +11,7 @@
  * process's open-file limit (limits.ts), so the partitions a broker holds are bounded by memory
  * and `partitionsMax`, not by `ulimit -n`.
  */
+import { ClientTelemetry } from './telemetry/client-metrics.js';
 import { VirtualClock, wallClock, type Clock, type TimerHandle } from './control/clock.js';
 import { ErrorCode } from './protocol/errors.js';
 import { RecordCheckPool } from './log/decompress-pool.js';
@@ -188,6 +189,8 @@ export class Broker implements BrokerServices, ClusterOps {
   /** The request log, connection stats and request metrics (control/observer.ts; GET /requests, /connections, /metrics). */
   readonly observer = new Observer();
   readonly controller: Controller;
+  /** Client telemetry (KIP-714): GetTelemetrySubscriptions and PushTelemetry, and what clients pushed (GET /telemetry). */
+  readonly clientTelemetry: ClientTelemetry;
   /** authorizer.class.name's authorizer over this node's ACLs (the image's); null when none is configured. */
   readonly authorizer: StandardAuthorizer | null;
   /** The partition logs: only the replica layer and the broker's own chores (flush, retention, cleaning) use them. */
@@ -255,6 +258,11 @@ export class Broker implements BrokerServices, ClusterOps {
     config.setDynamic({ node: this.image.brokerConfigs.get(String(meta.nodeId))!, cluster: this.image.brokerConfigs.get('')! });
     metadataLog.replay(this.image);
     // A broker-only node's ACLs are complete once its metadata has caught up (joinAsBrokerOnly).
+    this.clientTelemetry = new ClientTelemetry({
+      clock,
+      subscriptions: () => this.image.clientMetricsConfigs,
+      maxBytes: () => Number(config.get('telemetry.max.bytes')),
+    });
     this.authorizer = authorizerFromConfig(config, () => this.image.acls, config.roles.has('controller'));
     // The controller APIs a combined node calls in process are its own, as a super user's.
     this.authorizer?.trust(IN_PROCESS_SESSION);

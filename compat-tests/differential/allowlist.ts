@@ -19,14 +19,19 @@ export const ALLOWLIST: readonly AllowEntry[] = [
       'Sluice still serves the request versions Kafka 4.0 removed (KIP-896: OffsetCommit, OffsetFetch, CreateTopics, DeleteTopics, DescribeConfigs, DescribeLogDirs v0/v1): Debian\'s kafka-python 2.0.2 and other older clients send them, and a dev broker should take every client people still run',
   },
   {
-    observation: /^api-versions\/key(1|2|3|15|66)$/,
+    observation: /^api-versions\/key(1|2|15|66)$/,
     reason:
-      'Kafka 4.1\'s newest versions of Fetch (13-18), ListOffsets (9-10), Metadata (13), DescribeGroups (6) and ListTransactions (2) are not served yet (issue 15: topic ids, fetch sessions); clients negotiate down. ListOffsets also keeps v0 (KIP-896, see above)',
+      'Kafka 4.1\'s newest versions of Fetch (13-18), DescribeGroups (6) and ListTransactions (2) are not served yet (issue 15: fetch sessions); clients negotiate down. ListOffsets serves 0-10: it keeps v0 (KIP-896, see above)',
   },
   {
-    observation: /^api-versions\/key(57|74|75|76|77|78|79|83|84|85|86|87|90|91|92)$/,
+    observation: /^api-versions\/key(57|76|77|78|79|83|84|85|86|87|90|91|92)$/,
     reason:
-      'not served yet, issue 15: DescribeTopicPartitions (75), UpdateFeatures (57), ListConfigResources (74) and share groups (76-79, 83-87, 90-92); clients that find them missing use Metadata',
+      'not served yet, issue 15: UpdateFeatures (57) and share groups (76-79, 83-87, 90-92); clients that find them missing do without them',
+  },
+  {
+    observation: /^api-versions\/key(71|72)$/,
+    reason:
+      'Client telemetry (KIP-714): Kafka serves GetTelemetrySubscriptions and PushTelemetry only with a telemetry receiver plugin (a ClientTelemetry metrics reporter), which the differential Kafka does not load; Sluice is its own receiver (the inspector and GET /telemetry show what clients push), so it always serves them. Their answers are compared with a Kafka that has a receiver in telemetry-differential.test.ts',
   },
   {
     observation: /^api-versions\/key(34|55|64|80|81)$/,

@@ -18,6 +18,7 @@ import type { CoordinatorStore } from '../metadata/internal-topic.js';
 import type { TxnPartitionCheck } from '../txn-partition-checks.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
+import type { ClientTelemetry } from '../telemetry/client-metrics.js';
 import type { ProducerIdManager } from '../txn/producer-ids.js';
 
 export interface BrokerServices {
@@ -56,6 +57,8 @@ export interface BrokerServices {
   /** The coordinators' internal topics (created on first use). */
   readonly offsetsTopic: CoordinatorStore;
   readonly transactionsTopic: CoordinatorStore;
+  /** Client telemetry (KIP-714): subscriptions answered, pushes kept for the inspector. */
+  readonly clientTelemetry: ClientTelemetry;
   /** The authorizer (authorizer.class.name); null when none is configured: every request is allowed. */
   readonly authorizer: Authorizer | null;
   /**

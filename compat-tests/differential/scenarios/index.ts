@@ -15,6 +15,8 @@ import { newestClients } from './newest-clients.js';
 import { produceScenarios } from './produce.js';
 import { replication } from './replication.js';
 import { scramScenarios } from './scram.js';
+import { clientMetricsConfigScenarios } from './telemetry.js';
+import { topicIdScenarios } from './topic-ids.js';
 import { transactions } from './transactions.js';
 import { transactionsV2 } from './transactions-v2.js';
 
@@ -23,6 +25,8 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...produceScenarios,
   ...fetchScenarios,
   ...adminScenarios,
+  ...topicIdScenarios,
+  ...clientMetricsConfigScenarios,
   ...divergences,
   ...groups,
   ...consumerGroups,
