@@ -19,6 +19,7 @@ const JAVA_CLASSES = process.env.SLUICE_JAVA_DRIVER_DIR ?? join(ROOT, '.cache', 
 /** The Java client (org.apache.kafka:kafka-clients, the version in compat-tests/java/pom.xml). */
 export const javaDriver: ClientDriver = {
   name: 'java-client',
+  transactionsV2: true,
   label: `Java kafka-clients ${JAVA_VERSION}`,
   check() {
     if (!existsSync(join(JAVA_LIBS, `kafka-clients-${JAVA_VERSION}.jar`)) || !existsSync(join(JAVA_CLASSES, 'ClientDriver.class'))) {
@@ -40,6 +41,7 @@ const FRANZ_DRIVER = process.env.SLUICE_FRANZ_DRIVER ?? join(ROOT, '.cache', 'fr
 /** franz-go (kgo and kadm, the versions in compat-tests/go/go.mod). */
 export const franzDriver: ClientDriver = {
   name: 'franz-go',
+  transactionsV2: true,
   label: `franz-go ${KGO} (kadm ${KADM})`,
   check() {
     if (!existsSync(FRANZ_DRIVER)) throw new Error(`${FRANZ_DRIVER} not built; run .ci/run, or: (cd compat-tests/go && go build -o ../../.cache/franz-driver .)`);

@@ -5,15 +5,20 @@
  *   other leaders), with offsets sent in the transaction visible once it commits;
  * - a consume-transform-produce loop survives the `kill -9` of its transaction coordinator's
  *   broker: the output read with read_committed holds every input record exactly once.
+ * - KIP-890 across brokers, with raw requests: a partition leader has the transaction's
+ *   coordinator on another broker verify (Produce below v12) or add (v12) the partition with
+ *   AddPartitionsToTxn v5, and EndTxn v5's bumped epoch reaches the leader with the marker.
  * The controller is one voter in the first node's process (a multi-voter quorum comes later), so
  * that node is never the one killed.
  */
 import t, { type Test } from 'tap';
 import { readAll } from './kafkajs-read.js';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { freePortRun, tmpDataDir, until } from './harness.js';
 import { startCluster, type Cluster } from '../src/index.js';
-import { FindCoordinator } from '../src/protocol/generated/index.js';
+import { DescribeTransactions, EndTxn, FindCoordinator, InitProducerId, Produce } from '../src/protocol/generated/index.js';
+import { ErrorCode } from '../src/protocol/errors.js';
+import { buildRecordBatch } from '../src/log/record-batch.js';
 import { RawClient } from './raw-client.js';
 
 const quiet = { logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } };
@@ -34,6 +39,15 @@ async function cluster3(t: Test, prefix: string): Promise<Cluster> {
     data.remove();
   });
   return cluster;
+}
+
+/** A kafkajs client of the cluster and its connected admin, disconnected with the test. */
+async function connectAdmin(t: Test, cluster: Cluster, clientId: string): Promise<{ kafka: Kafka; admin: Admin }> {
+  const kafka = new Kafka({ clientId, brokers: cluster.bootstrap.split(','), ...quiet });
+  const admin = kafka.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  return { kafka, admin };
 }
 
 /** Reads `count` records of `topic` with read_committed (a fresh group, from the beginning). */
@@ -60,10 +74,7 @@ async function txnCoordinator(port: number, transactionalId: string): Promise<nu
 t.test('a transaction over partitions led by three brokers commits and aborts on all of them', async (t) => {
   const cluster = await cluster3(t, 'sluice-cluster-txn-');
   const ids = cluster.nodes.map((n) => n.nodeId);
-  const kafka = new Kafka({ clientId: 'cluster-txn', brokers: cluster.bootstrap.split(','), ...quiet });
-  const admin = kafka.admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
+  const { kafka, admin } = await connectAdmin(t, cluster, 'cluster-txn');
   // One partition led by each broker.
   const replicaAssignment = ids.map((_, p) => ({ partition: p, replicas: ids.map((__, i) => ids[(p + i) % ids.length]!) }));
   await admin.createTopics({ topics: [{ topic: 'spread', replicaAssignment }], waitForLeaders: true });
@@ -184,4 +195,55 @@ t.test("a consume-transform-produce loop survives the kill -9 of its transaction
   t.same(twice, [], 'none twice');
   t.equal(out.length, INPUT);
   await (producer as Producer | null)?.disconnect();
+});
+
+/** A transactional batch for `producer` (one record). */
+function txnBatch(producer: { producerId: bigint; producerEpoch: number }, baseSequence: number, value: string): Buffer {
+  return buildRecordBatch([{ key: null, value: Buffer.from(value) }], { ...producer, baseSequence, isTransactional: true });
+}
+
+t.test("KIP-890 across brokers: a leader asks the transaction's coordinator on another broker (AddPartitionsToTxn v5)", async (t) => {
+  const cluster = await cluster3(t, 'sluice-cluster-verify-');
+  const ids = cluster.nodes.map((n) => n.nodeId);
+  const { kafka, admin } = await connectAdmin(t, cluster, 'cluster-verify');
+  // A transactional id whose coordinator is the first node; a partition led by another node.
+  let txnId = '';
+  for (let i = 0; txnId === ''; i++) if ((await txnCoordinator(cluster.nodes[0]!.port, `verify-${i}`)) === ids[0]) txnId = `verify-${i}`;
+  const leader = cluster.nodes[1]!;
+  await admin.createTopics({ topics: [{ topic: 'verify', replicaAssignment: [{ partition: 0, replicas: [ids[1]!, ids[2]!, ids[0]!] }, { partition: 1, replicas: [ids[1]!, ids[0]!, ids[2]!] }] }], waitForLeaders: true });
+  const coordinator = await RawClient.connect(cluster.nodes[0]!.port);
+  const raw = await RawClient.connect(leader.port);
+  t.teardown(() => {
+    coordinator.close();
+    raw.close();
+  });
+  const init = await coordinator.request(InitProducerId, 5, { transactionalId: txnId, transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1, enable2Pc: false, keepPreparedTxn: false });
+  t.equal(init.errorCode, 0, 'InitProducerId at the coordinator');
+  const p = { producerId: init.producerId, producerEpoch: init.producerEpoch };
+  const produce = async (version: number, partition: number, records: Buffer): Promise<number> => {
+    const body = { transactionalId: txnId, acks: -1, timeoutMs: 5000, topicData: [{ name: 'verify', topicId: Buffer.alloc(16), partitionData: [{ index: partition, records }] }] };
+    for (;;) {
+      const res = await raw.request(Produce, version, body);
+      const code = res.responses[0]!.partitionResponses[0]!.errorCode;
+      // NOT_ENOUGH_REPLICAS: the coordinator could not be asked yet; a client retries it.
+      if (code !== ErrorCode.NOT_ENOUGH_REPLICAS) return code;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  // Part 1: below v12 the leader only verifies; the partition was never added.
+  t.equal(await produce(11, 0, txnBatch(p, 0, 'v11')), ErrorCode.TRANSACTION_ABORTABLE, 'Produce v11: TRANSACTION_ABORTABLE, verified by the other broker');
+  t.equal(await produce(10, 0, txnBatch(p, 0, 'v10')), ErrorCode.INVALID_TXN_STATE, 'Produce v10: INVALID_TXN_STATE (the client does not know error 120)');
+  // Part 2: v12 adds the partition at the coordinator.
+  t.equal(await produce(12, 0, txnBatch(p, 0, 'v12')), ErrorCode.NONE, 'Produce v12: the coordinator on the other broker added the partition');
+  t.equal(await produce(12, 0, txnBatch(p, 1, 'v12-b')), ErrorCode.NONE, 'the next batch goes on (the transaction is open on the partition)');
+  const described = await coordinator.request(DescribeTransactions, 0, { transactionalIds: [txnId] });
+  t.same(described.transactionStates[0]!.topics.map((x) => ({ topic: x.topic, partitions: [...x.partitions] })), [{ topic: 'verify', partitions: [0] }], 'the coordinator holds the partition the leader added');
+  // A stale epoch is refused by the coordinator, answered as the producer expects it.
+  t.equal(await produce(12, 1, txnBatch({ ...p, producerEpoch: p.producerEpoch + 1 }, 0, 'stale')), ErrorCode.INVALID_PRODUCER_EPOCH, 'a wrong epoch: INVALID_PRODUCER_EPOCH (PRODUCER_FENCED mapped)');
+  // EndTxn v5: the epoch is bumped and the marker crosses to the leader with it.
+  const end = await coordinator.request(EndTxn, 5, { transactionalId: txnId, producerId: p.producerId, producerEpoch: p.producerEpoch, committed: true });
+  t.same([end.errorCode, end.producerId, end.producerEpoch], [0, p.producerId, p.producerEpoch + 1], 'EndTxn v5 answers the bumped epoch');
+  const committed = await readCommitted(kafka, 'verify', 2, 20_000);
+  t.same([...committed].sort(), ['v12', 'v12-b'], 'read_committed sees the two committed records');
+  t.equal(await produce(12, 0, txnBatch(p, 2, 'late')), ErrorCode.INVALID_PRODUCER_EPOCH, 'late data at the old epoch is refused');
 });

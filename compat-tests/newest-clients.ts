@@ -64,6 +64,11 @@ export interface ClientDriver {
   command(args: string[]): { cmd: string; args: string[]; env?: NodeJS.ProcessEnv };
   /** Throws with an install hint if the driver cannot run. */
   check(): void;
+  /**
+   * The client uses transactions v2 (KIP-890 part 2) where the cluster finalizes
+   * transaction.version=2: EndTxn v5, Produce v12 without AddPartitionsToTxn.
+   */
+  readonly transactionsV2?: boolean;
 }
 
 export const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -391,6 +396,36 @@ export async function clientSuite(t: Test, d: ClientDriver, target: Target = tar
       const control = batches.filter((b) => b.isControl);
       t.equal(control.length, 3, `partition ${p}: three transaction markers`);
       t.ok(batches.filter((b) => !b.isControl).every((b) => b.isTransactional && b.producerId >= 0n), `partition ${p}: data batches are transactional`);
+    }
+    // Transactions v2 (KIP-890 part 2), seen from the broker side: the client ended its
+    // transactions with EndTxn v5 and added partitions by producing at v12+ (no
+    // AddPartitionsToTxn), and every EndTxn bumped the epoch: each marker carries the epoch after
+    // its data's, and the next transaction writes at the marker's epoch.
+    // On a cluster the proxy fronts the first node only: the coordinator may be elsewhere.
+    const endTxnVersions = [...(env.versions.seen.get(26) ?? [])];
+    const v2 = d.transactionsV2 === true || endTxnVersions.includes(5);
+    if (d.transactionsV2 && env.target !== 'cluster') {
+      t.same(endTxnVersions, [5], 'EndTxn v5 only (transaction.version=2 is finalized)');
+      t.notOk(env.versions.seen.has(24), 'no AddPartitionsToTxn from the client: Produce v12+ adds the partitions');
+      t.ok([...(env.versions.seen.get(0) ?? [])].every((v) => v >= 12), 'Produce v12 or later');
+    }
+    if (v2) {
+      for (const p of [0, 1]) {
+        const batches = await storedBatches(env.broker.bootstrap, topic, p);
+        let epoch = -1;
+        let steps = 0;
+        for (const b of batches) {
+          if (epoch < 0) epoch = b.producerEpoch;
+          if (b.isControl) {
+            if (b.producerEpoch === epoch + 1) steps++;
+            epoch = b.producerEpoch;
+          } else if (b.producerEpoch !== epoch) {
+            epoch = -2;
+            break;
+          }
+        }
+        t.equal(steps, 3, `partition ${p}: each of the three markers carries the epoch one above its transaction's data, and the next transaction goes on at the marker's epoch`);
+      }
     }
   });
 

@@ -9,7 +9,9 @@
  *   aborts the unfinished one; and the same librdkafka producer session going on after the restart
  *   (fixed port) either commits everything or nothing;
  * - a transaction open longer than its timeout is aborted by the broker: read_committed readers go
- *   on, and the stale producer's commit is fenced (kafkajs and librdkafka).
+ *   on, and the stale producer's commit is fenced (kafkajs and librdkafka);
+ * - transactions v2 (KIP-890 part 2) with raw requests across a broker restart: the epoch bumped
+ *   by EndTxn v5, its retry recognised after the restart, the markers' epochs.
  */
 import t, { type Test } from 'tap';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -30,6 +32,10 @@ import {
   type Worker,
 } from './harness.js';
 import { join } from 'node:path';
+import { RawClient, fetchRequest } from './raw-client.js';
+import { ApiVersions, EndTxn, Fetch, InitProducerId, Produce } from '../src/protocol/generated/index.js';
+import { ErrorCode } from '../src/protocol/errors.js';
+import { BatchField, buildRecordBatch, splitBatches } from '../src/log/record-batch.js';
 
 /** The broker aborts timed-out transactions every 500 ms instead of every 10 s. */
 const FAST_ABORT = ['--override', 'transaction.abort.timed.out.transaction.cleanup.interval.ms=500'];
@@ -570,4 +576,75 @@ t.test('librdkafka: a transaction past its timeout is aborted by the broker; the
     '3 records and an abort marker per partition; LSO not stuck',
   );
   t.same(ckValues(await ckRead(broker.bootstrap, topic, 2, 'read_committed'), 2), [[], []], 'read_committed: nothing of the aborted transaction');
+});
+
+t.test('transactions v2 across a broker restart: the bumped epoch, a retried EndTxn v5 and the markers survive', async (t) => {
+  const d = tmpDataDir('sluice-txn-v2-restart-');
+  let b: BrokerProcess | undefined = await spawnBroker({ dataDir: d.dir });
+  t.teardown(async () => {
+    await stopBroker(b);
+    d.remove();
+  });
+  const topic = 'v2-restart';
+  await createTopics(b.bootstrap, [{ topic, numPartitions: 1 }]);
+  const id = 'v2-restart-tx';
+  /** A request retried as a client retries the coordinator's and the verification's retriable answers. */
+  const retried = async <T>(send: () => Promise<T>, code: (r: T) => number): Promise<T> => {
+    for (let i = 0; ; i++) {
+      const r = await send();
+      if (![ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.NOT_COORDINATOR, ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.CONCURRENT_TRANSACTIONS].includes(code(r)) || i > 100) return r;
+      await sleep(100);
+    }
+  };
+  let raw = await RawClient.connect(b.port);
+  t.teardown(() => raw.close());
+  const features = await raw.request(ApiVersions, 4, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+  t.same(features.finalizedFeatures.find((f) => f.name === 'transaction.version'), { name: 'transaction.version', maxVersionLevel: 2, minVersionLevel: 2 }, 'a new data directory finalizes transaction.version=2');
+  const init = await retried(
+    () => raw.request(InitProducerId, 5, { transactionalId: id, transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1, enable2Pc: false, keepPreparedTxn: false }),
+    (r) => r.errorCode,
+  );
+  const pid = init.producerId;
+  const e = init.producerEpoch;
+  const produce = (epoch: number, seq: number, value: string) =>
+    retried(
+      () =>
+        raw.request(Produce, 12, {
+          transactionalId: id,
+          acks: -1,
+          timeoutMs: 5000,
+          topicData: [{ name: topic, topicId: Buffer.alloc(16), partitionData: [{ index: 0, records: buildRecordBatch([{ key: null, value: Buffer.from(value) }], { producerId: pid, producerEpoch: epoch, baseSequence: seq, isTransactional: true }) }] }],
+        }),
+      (r) => r.responses[0]!.partitionResponses[0]!.errorCode,
+    ).then((r) => r.responses[0]!.partitionResponses[0]!.errorCode);
+  const endTxn = async (epoch: number) => {
+    const r = await raw.request(EndTxn, 5, { transactionalId: id, producerId: pid, producerEpoch: epoch, committed: true });
+    return [r.errorCode, r.producerEpoch - e];
+  };
+  t.equal(await produce(e, 0, 'first'), ErrorCode.NONE, 'Produce v12 adds the partition');
+  t.same(await endTxn(e), [ErrorCode.NONE, 1], 'EndTxn v5 commits and bumps the epoch');
+  t.equal(await produce(e + 1, 0, 'second'), ErrorCode.NONE, 'the next transaction at the bumped epoch');
+
+  raw.close();
+  t.equal(await stopBroker(b), 0, 'SIGTERM with a v2 transaction open');
+  b = await spawnBroker({ dataDir: d.dir });
+  raw = await RawClient.connect(b.port);
+
+  t.same(await retried(() => endTxn(e + 1), (r) => r[0]!), [ErrorCode.NONE, 2], 'after the restart the open transaction commits with another bump');
+  t.same(await endTxn(e + 1), [ErrorCode.NONE, 2], 'its retry is recognised (the transaction version was recorded)');
+  t.same(await endTxn(e), [ErrorCode.PRODUCER_FENCED, -e - 1], 'an older epoch is fenced');
+  t.equal(await produce(e + 1, 1, 'late'), ErrorCode.INVALID_PRODUCER_EPOCH, 'late data of the ended transaction is refused');
+  const fetched = await raw.request(Fetch, 11, fetchRequest(topic, 0, 0n, { isolationLevel: 1 }));
+  const part = fetched.responses[0]!.partitions[0]!;
+  t.same(
+    splitBatches(part.records!).map((x) => [(x.readInt16BE(BatchField.attributes) & 0x20) !== 0 ? 'marker' : 'data', x.readInt16BE(BatchField.producerEpoch) - e]),
+    [
+      ['data', 0],
+      ['marker', 1],
+      ['data', 1],
+      ['marker', 2],
+    ],
+    'stored: each marker one epoch above its data; read_committed reaches the end',
+  );
+  t.equal(part.lastStableOffset, part.highWatermark);
 });

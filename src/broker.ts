@@ -11,6 +11,7 @@
  * process's open-file limit (limits.ts), so the partitions a broker holds are bounded by memory
  * and `partitionsMax`, not by `ulimit -n`.
  */
+import { ClientTelemetry } from './telemetry/client-metrics.js';
 import { VirtualClock, wallClock, type Clock, type TimerHandle } from './control/clock.js';
 import { ErrorCode } from './protocol/errors.js';
 import { RecordCheckPool } from './log/decompress-pool.js';
@@ -41,6 +42,7 @@ import { Controller, LEADER_ELECTIONS_PER_BALANCE_MAX } from './metadata/control
 import type { UserScramCredentialRecord } from './metadata/records.js';
 import { MetadataImage } from './metadata/image.js';
 import { METADATA_FEATURES, METADATA_TOPIC, MetadataLog } from './metadata/metadata-log.js';
+import { formatFeatures } from './metadata/features.js';
 import { isValidClusterId, randomUuidString, readMetaProperties, writeMetaProperties, type MetaProperties } from './metadata/meta-properties.js';
 import { Listener } from './net/server.js';
 import { FaultInjector } from './control/faults.js';
@@ -66,6 +68,7 @@ import { MetadataPublisher } from './replica/metadata-publisher.js';
 import { ReplicaManager } from './replica/replica-manager.js';
 import { TransactionCoordinator } from './txn/coordinator.js';
 import { TxnMarkerChannel } from './txn-marker-channel.js';
+import { TxnPartitionChecks, type TxnPartitionCheck } from './txn-partition-checks.js';
 import { ProducerIdManager } from './txn/producer-ids.js';
 import { consumerAssignors } from './group/assignors.js';
 import type { ConsumerGroupSettings } from './group/consumer-protocol.js';
@@ -105,6 +108,11 @@ export interface FormatOptions {
   controller?: boolean;
   /** SCRAM credentials to start with (`sluice format --add-scram`, auth/scram.ts parseAddScram); a controller's only. */
   scramCredentials?: readonly UserScramCredentialRecord[];
+  /**
+   * Feature levels instead of the defaults (`sluice format --feature transaction.version=1`, as
+   * kafka-storage format --feature); metadata/features.ts lists them. A controller's only.
+   */
+  features?: Readonly<Record<string, number>>;
 }
 
 /** `sluice format`: writes meta.properties and, for a controller, the metadata log's bootstrap records. */
@@ -112,6 +120,15 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
   const existing = readMetaProperties(opts.dataDir);
   if (existing) {
     throw new ConfigError(`${opts.dataDir} is already formatted (cluster id ${existing.clusterId}, node id ${existing.nodeId}); remove it to start over`);
+  }
+  let features: ReadonlyArray<{ name: string; level: number }> = METADATA_FEATURES;
+  try {
+    if (opts.features !== undefined) features = formatFeatures(opts.features);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  if (opts.features !== undefined && Object.keys(opts.features).length > 0 && opts.controller === false) {
+    throw new ConfigError('features are finalized in a controller\'s metadata log: a broker-only node copies its controller\'s');
   }
   if ((opts.scramCredentials?.length ?? 0) > 0 && opts.controller === false) {
     throw new ConfigError('SCRAM credentials go into a controller\'s metadata log: a broker-only node copies its controller\'s');
@@ -125,7 +142,7 @@ export function formatDataDir(opts: FormatOptions): MetaProperties {
   const mlog = MetadataLog.open(opts.dataDir, io);
   const image = new MetadataImage();
   mlog.replay(image);
-  if (opts.controller ?? true) new Controller(image, mlog, opts.nodeId ?? 1, { numPartitions: 1, replicationFactor: 1 }).bootstrap(METADATA_FEATURES, opts.scramCredentials ?? []);
+  if (opts.controller ?? true) new Controller(image, mlog, opts.nodeId ?? 1, { numPartitions: 1, replicationFactor: 1 }).bootstrap(features, opts.scramCredentials ?? []);
   mlog.close();
   const meta = { clusterId, nodeId: opts.nodeId ?? 1, directoryId: randomUuidString() };
   writeMetaProperties(opts.dataDir, meta);
@@ -172,6 +189,8 @@ export class Broker implements BrokerServices, ClusterOps {
   /** The request log, connection stats and request metrics (control/observer.ts; GET /requests, /connections, /metrics). */
   readonly observer = new Observer();
   readonly controller: Controller;
+  /** Client telemetry (KIP-714): GetTelemetrySubscriptions and PushTelemetry, and what clients pushed (GET /telemetry). */
+  readonly clientTelemetry: ClientTelemetry;
   /** authorizer.class.name's authorizer over this node's ACLs (the image's); null when none is configured. */
   readonly authorizer: StandardAuthorizer | null;
   /** The partition logs: only the replica layer and the broker's own chores (flush, retention, cleaning) use them. */
@@ -209,6 +228,7 @@ export class Broker implements BrokerServices, ClusterOps {
   private readonly creating = new Set<string>();
   /** Where the transaction coordinator's markers go (local partitions, or WriteTxnMarkers to their leaders). */
   private readonly markerChannel: TxnMarkerChannel;
+  private readonly txnPartitionChecks: TxnPartitionChecks;
   /** How this broker connects to others' inter-broker listener (TLS, SASL as that listener asks). */
   private readonly interBrokerSecurity: ClientSecurity;
   /** Connections to other brokers for the transaction coordinator's markers, by node id. */
@@ -238,6 +258,11 @@ export class Broker implements BrokerServices, ClusterOps {
     config.setDynamic({ node: this.image.brokerConfigs.get(String(meta.nodeId))!, cluster: this.image.brokerConfigs.get('')! });
     metadataLog.replay(this.image);
     // A broker-only node's ACLs are complete once its metadata has caught up (joinAsBrokerOnly).
+    this.clientTelemetry = new ClientTelemetry({
+      clock,
+      subscriptions: () => this.image.clientMetricsConfigs,
+      maxBytes: () => Number(config.get('telemetry.max.bytes')),
+    });
     this.authorizer = authorizerFromConfig(config, () => this.image.acls, config.roles.has('controller'));
     // The controller APIs a combined node calls in process are its own, as a super user's.
     this.authorizer?.trust(IN_PROCESS_SESSION);
@@ -329,6 +354,14 @@ export class Broker implements BrokerServices, ClusterOps {
       writeLocal: (tp, job) => this.writeTxnMarker(tp, job.producerId, job.producerEpoch, job.commit, job.coordinatorEpoch, int('request.timeout.ms')),
       clientFor: (brokerId) => this.brokerClient(brokerId),
       retryBackoffMs: 100,
+      log,
+    });
+    this.txnPartitionChecks = new TxnPartitionChecks({
+      coordinatorFor: (transactionalId) => {
+        const leader = this.image.topicsByName.get(TRANSACTION_STATE_TOPIC)?.partitions[this.transactionsTopic.partitionFor(transactionalId)]?.leader ?? -1;
+        return leader >= 0 ? leader : null;
+      },
+      clientFor: (brokerId) => this.brokerClient(brokerId),
       log,
     });
     this.transactions.load();
@@ -958,6 +991,10 @@ export class Broker implements BrokerServices, ClusterOps {
    * it (offsets sent with a transaction), and answers once it is on every in-sync replica (or with
    * why not): the transaction coordinator here, and WriteTxnMarkers from one on another broker.
    */
+  checkTxnPartitions(check: TxnPartitionCheck): Promise<number[]> {
+    return this.txnPartitionChecks.check(check);
+  }
+
   writeTxnMarker(tp: { topic: string; partition: number }, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number, timeoutMs: number): number | Promise<number> {
     const out = this.replicas.appendMarker(tp.topic, tp.partition, producerId, producerEpoch, commit, coordinatorEpoch);
     if ('errorCode' in out) return out.errorCode;

@@ -5,21 +5,10 @@
  * of the main suite would see.
  */
 import t from 'tap';
-import { compare, runScenario, startPair } from './framework.js';
+import { startPair, strictScenarios } from './framework.js';
 import { AUTHORIZER_SCENARIOS, AUTHORIZER_SETTINGS } from './scenarios/acls.js';
 
 const pair = await startPair(AUTHORIZER_SETTINGS);
 t.teardown(() => pair.stop());
 
-const show = (v: unknown): string => JSON.stringify(v);
-
-for (const s of AUTHORIZER_SCENARIOS) {
-  await t.test(s.name, async (t) => {
-    const { kafka, sluice } = await runScenario(s, pair);
-    const r = compare(s.name, kafka, sluice);
-    t.ok(r.compared.length >= 5, `${s.name} made ${r.compared.length} observations`);
-    t.notOk(kafka.values.has('stopped'), `ran to its end on Kafka (${show(kafka.values.get('stopped'))})`);
-    for (const d of r.differences) t.fail(`${d.observation}: Kafka ${show(d.kafka)}, Sluice ${show(d.sluice)}`);
-    t.pass(`${r.compared.length - r.differences.length} of ${r.compared.length} observations equal`);
-  });
-}
+await strictScenarios(t, AUTHORIZER_SCENARIOS, pair);

@@ -19,14 +19,19 @@ export const ALLOWLIST: readonly AllowEntry[] = [
       'Sluice still serves the request versions Kafka 4.0 removed (KIP-896: OffsetCommit, OffsetFetch, CreateTopics, DeleteTopics, DescribeConfigs, DescribeLogDirs v0/v1): Debian\'s kafka-python 2.0.2 and other older clients send them, and a dev broker should take every client people still run',
   },
   {
-    observation: /^api-versions\/key(0|2|3|15|24|25|26|28|66)$/,
+    observation: /^api-versions\/key(2|15|66)$/,
     reason:
-      'Kafka 4.1\'s newest versions of Produce (12-13), ListOffsets (9-10), Metadata (13), DescribeGroups (6), the transaction APIs (KIP-890 v2) and ListTransactions (2) are not served yet (issue 15: topic ids, transactions v2); clients negotiate down. ListOffsets also keeps v0 (KIP-896, see above)',
+      'Kafka 4.1\'s newest versions of DescribeGroups (6) and ListTransactions (2) are not served yet (issue 15); clients negotiate down. ListOffsets serves 0-10: it keeps v0 (KIP-896, see above)',
   },
   {
-    observation: /^api-versions\/key(57|74|75|76|77|78|79|83|84|85|86|87|90|91|92)$/,
+    observation: /^api-versions\/key(57|76|77|78|79|83|84|85|86|87|90|91|92)$/,
     reason:
-      'not served yet, issue 15: DescribeTopicPartitions (75), UpdateFeatures (57), ListConfigResources (74) and share groups (76-79, 83-87, 90-92); clients that find them missing use Metadata',
+      'not served yet, issue 15: UpdateFeatures (57) and share groups (76-79, 83-87, 90-92); clients that find them missing do without them',
+  },
+  {
+    observation: /^api-versions\/key(71|72)$/,
+    reason:
+      'Client telemetry (KIP-714): Kafka serves GetTelemetrySubscriptions and PushTelemetry only with a telemetry receiver plugin (a ClientTelemetry metrics reporter), which the differential Kafka does not load; Sluice is its own receiver (the inspector and GET /telemetry show what clients push), so it always serves them. Their answers are compared with a Kafka that has a receiver in telemetry-differential.test.ts',
   },
   {
     observation: /^api-versions\/key(34|55|64|80|81)$/,
@@ -44,6 +49,17 @@ export const ALLOWLIST: readonly AllowEntry[] = [
   {
     observation: /^consumer-group-configs\/describe-unset$/,
     reason: 'Dev-friendly default: KIP-848 members are told to heartbeat every second (group.consumer.heartbeat.interval.ms=1000; Kafka 5000), so a rebalance completes in about a second.',
+  },
+  // Features (scenario features, KIP-584; src/metadata/features.ts).
+  {
+    observation: /^features\/v[34]\/supported\/metadata\.version$/,
+    reason:
+      'Sluice answers as Kafka 4.1-IV1 (metadata.version 27) only: its metadata log has its own format, and UpdateFeatures (downgrades) is not served, so it reports 27-27 where Kafka supports 7-27',
+  },
+  {
+    observation: /^features\/(v4\/supported\/(kraft|share|eligible\.leader\.replicas)\.version|v[34]\/finalized\/eligible\.leader\.replicas\.version)$/,
+    reason:
+      'KIP-853 dynamic quorums (kraft.version), share groups (share.version) and eligible leader replicas (KIP-966) are not implemented: Sluice supports those features at level 0 only, and its format does not finalize eligible.leader.replicas.version=1 as Kafka 4.1 does',
   },
   // -- Data path (produce, fetch, list-offsets) ------------------------------------------------
   {

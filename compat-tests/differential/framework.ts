@@ -14,6 +14,7 @@ import { DIFFERENTIAL_SETTINGS, startKafka, type KafkaProcess } from '../referen
 import type { ApiCodec } from '../../src/protocol/api-codec.js';
 import { errorName } from '../../src/protocol/errors.js';
 import { join } from 'node:path';
+import type { Test } from 'tap';
 
 export type BrokerKind = 'kafka' | 'sluice';
 
@@ -119,14 +120,15 @@ export interface Pair {
 
 /**
  * Both brokers, fresh, with DIFFERENTIAL_SETTINGS given to each (Kafka's server.properties, Sluice's
- * --override), and `extra` settings after them (a suite of its own, e.g. with an authorizer).
+ * --override), and `extra` settings after them (a suite of its own, e.g. with an authorizer);
+ * `kafkaOnly` settings and classpath go to Kafka alone (a plugin Sluice has built in).
  */
-export async function startPair(extra: Record<string, string> = {}): Promise<Pair> {
+export async function startPair(extra: Record<string, string> = {}, kafkaOnly: { overrides?: Record<string, string>; extraClasspath?: readonly string[] } = {}): Promise<Pair> {
   const data = tmpDataDir('sluice-differential-');
   const settings = { ...DIFFERENTIAL_SETTINGS, ...extra };
   const overrides = Object.entries(settings).flatMap(([k, v]) => ['--override', `${k}=${v}`]);
   const [kafka, sluice] = await Promise.all([
-    startKafka({ overrides: settings }),
+    startKafka({ overrides: { ...settings, ...kafkaOnly.overrides }, extraClasspath: kafkaOnly.extraClasspath }),
     spawnBroker({ dataDir: data.dir, args: overrides }),
   ]);
   return {
@@ -186,3 +188,22 @@ export async function runScenario(s: Scenario, pair: Pick<Pair, 'targets'>): Pro
 }
 
 export const DIFFERENTIAL_DIR = join(ROOT, 'compat-tests', 'differential');
+
+/**
+ * The suites of their own (an authorizer, a telemetry plugin): each scenario a test, every
+ * observation compared, no difference allowed, at least `observationsMin` made, run to its end on
+ * Kafka.
+ */
+export async function strictScenarios(t: Test, scenarios: readonly Scenario[], pair: Pick<Pair, 'targets'>, observationsMin = 5): Promise<void> {
+  const show = (v: unknown): string => JSON.stringify(v);
+  for (const s of scenarios) {
+    await t.test(s.name, async (t) => {
+      const { kafka, sluice } = await runScenario(s, pair);
+      const r = compare(s.name, kafka, sluice);
+      t.ok(r.compared.length >= observationsMin, `${s.name} made ${r.compared.length} observations`);
+      t.notOk(kafka.values.has('stopped'), `ran to its end on Kafka (${show(kafka.values.get('stopped'))})`);
+      for (const d of r.differences) t.fail(`${d.observation}: Kafka ${show(d.kafka)}, Sluice ${show(d.sluice)}`);
+      t.pass(`${r.compared.length - r.differences.length} of ${r.compared.length} observations equal`);
+    });
+  }
+}

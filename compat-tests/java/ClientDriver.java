@@ -97,6 +97,41 @@ public final class ClientDriver {
   }
 
   /**
+   * KIP-714: a client metrics subscription `name` for the producer's metrics every 500 ms, set and
+   * described and listed (ListConfigResources) with the admin client (config resource
+   * CLIENT_METRICS); then a producer (telemetry
+   * on, the default) sends a record every 100 ms for `ms` milliseconds and closes (its last push
+   * is a terminating one). Prints the producer's client instance id (base64, Kafka's Uuid form).
+   */
+  static void telemetry(String bootstrap, String topic, String name, String ms) throws Exception {
+    try (Admin a = Admin.create(props(bootstrap))) {
+      ConfigResource r = new ConfigResource(ConfigResource.Type.CLIENT_METRICS, name);
+      a.incrementalAlterConfigs(Map.of(r, List.of(
+          new org.apache.kafka.clients.admin.AlterConfigOp(new org.apache.kafka.clients.admin.ConfigEntry("metrics", "org.apache.kafka.producer."), org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET),
+          new org.apache.kafka.clients.admin.AlterConfigOp(new org.apache.kafka.clients.admin.ConfigEntry("interval.ms", "500"), org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+          .all().get(30, TimeUnit.SECONDS);
+      Config c = a.describeConfigs(List.of(r)).all().get(30, TimeUnit.SECONDS).get(r);
+      emit("{\"step\":\"subscribed\",\"metrics\":" + str(c.get("metrics").value()) + ",\"interval.ms\":" + str(c.get("interval.ms").value()) + "}");
+      List<String> listed = a.listConfigResources(Set.of(ConfigResource.Type.CLIENT_METRICS), new org.apache.kafka.clients.admin.ListConfigResourcesOptions())
+          .all().get(30, TimeUnit.SECONDS).stream().map(ConfigResource::name).sorted().toList();
+      emit("{\"step\":\"listed\",\"names\":[" + String.join(",", listed.stream().map(ClientDriver::str).toList()) + "]}");
+    }
+    Properties p = props(bootstrap);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.ENABLE_METRICS_PUSH_CONFIG, "true");
+    int sent = 0;
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      emit("{\"step\":\"instance\",\"id\":" + str(producer.clientInstanceId(Duration.ofSeconds(30)).toString()) + "}");
+      for (long end = System.currentTimeMillis() + Long.parseLong(ms); System.currentTimeMillis() < end; Thread.sleep(100)) {
+        producer.send(new ProducerRecord<>(topic, ("v" + sent).getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+        sent++;
+      }
+    }
+    emit("{\"step\":\"closed\",\"sent\":" + sent + "}");
+  }
+
+  /**
    * The cluster seen by the admin client: the brokers, a topic with replication factor 3 and one
    * with explicit assignments, described with leaders and ISRs once every partition has a leader.
    */
@@ -434,11 +469,11 @@ public final class ClientDriver {
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3, "failover", 3, "cluster-admin", 2, "ctp", 6, "secure", 3);
+    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3, "failover", 3, "cluster-admin", 2, "ctp", 6, "secure", 3, "telemetry", 4);
     // group takes an optional fourth argument: the group protocol (classic, the default, or consumer).
     boolean groupProtocol = args.length == 5 && args[0].equals("group");
     if (args.length == 0 || !arity.containsKey(args[0]) || (args.length != arity.get(args[0]) + 1 && !groupProtocol)) {
-      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp <bootstrap> ... | secure <client.properties> <topic> <count>");
+      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp|telemetry <bootstrap> ... | secure <client.properties> <topic> <count>");
       System.exit(2);
     }
     switch (args[0]) {
@@ -451,6 +486,7 @@ public final class ClientDriver {
       case "cluster-admin" -> clusterAdmin(args[1], args[2]);
       case "ctp" -> ctp(args[1], args[2], args[3], args[4], args[5], args[6]);
       case "secure" -> secure(args[1], args[2], args[3]);
+      case "telemetry" -> telemetry(args[1], args[2], args[3], args[4]);
       default -> throw new IllegalStateException();
     }
     if (!args[0].equals("group")) System.exit(0);

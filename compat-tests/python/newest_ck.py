@@ -236,6 +236,22 @@ def failover(bootstrap, topic, count):
     emit({"step": "done"})
 
 
+def telemetry(bootstrap, topic, ms):
+    """KIP-714: a producer (enable.metrics.push on, librdkafka's default) sends a record every 100 ms
+    for `ms` milliseconds and closes; the test set up the subscription and reads what was pushed."""
+    p = Producer({"bootstrap.servers": bootstrap, "enable.metrics.push": True, "linger.ms": 0})
+    sent = 0
+    end = time.time() + int(ms) / 1000
+    while time.time() < end:
+        p.produce(topic, value=("v%d" % sent).encode())
+        p.flush(30)
+        sent += 1
+        time.sleep(0.1)
+    p.flush(30)
+    del p
+    emit({"step": "closed", "sent": sent})
+
+
 commands = {"admin": admin, "produce": produce, "read": read, "group": group, "txn": txn, "failover": failover,
-            "cluster-admin": cluster_admin, "ctp": ctp}
+            "cluster-admin": cluster_admin, "ctp": ctp, "telemetry": telemetry}
 commands[sys.argv[1]](*sys.argv[2:])

@@ -144,10 +144,11 @@ export function kraftNodeProperties(port: number, controllerPort: number, logDir
 }
 
 export async function startKafka(
-  opts: { port?: number; heapMb?: number; overrides?: Record<string, string>; formatArgs?: readonly string[]; version?: string; timeoutMs?: number } = {},
+  opts: { port?: number; heapMb?: number; overrides?: Record<string, string>; formatArgs?: readonly string[]; version?: string; timeoutMs?: number; extraClasspath?: readonly string[] } = {},
 ): Promise<KafkaProcess> {
   const version = opts.version ?? KAFKA_VERSION;
-  const classpath = resolveKafka(version);
+  // extraClasspath: plugins of a test (e.g. a telemetry receiver, telemetry-differential.test.ts).
+  const classpath = [resolveKafka(version), ...(opts.extraClasspath ?? [])].join(':');
   const port = opts.port ?? (await freePort());
   const controllerPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'apache-kafka-'));

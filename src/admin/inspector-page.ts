@@ -108,7 +108,7 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 </header>
 <nav>
   <a href="#topics">Topics</a><a href="#groups">Groups</a><a href="#transactions">Transactions</a><a href="#producers">Producers</a>
-  <a href="#connections">Connections</a><a href="#requests">Requests</a><a href="#faults">Faults</a><a href="#kafka4">Kafka 4</a>
+  <a href="#connections">Connections</a><a href="#requests">Requests</a><a href="#faults">Faults</a><a href="#telemetry">Telemetry</a><a href="#kafka4">Kafka 4</a>
 </nav>
 <main>
   <section id="topics"><h2>Topics and partitions <span class="count"></span><label><input type="checkbox" id="show-internal"> internal topics</label></h2><div class="body"></div></section>
@@ -118,6 +118,7 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
   <section id="connections"><h2>Connections <span class="count"></span></h2><div class="body"></div></section>
   <section id="requests"><h2>Recent requests <span class="count"></span><label><input type="checkbox" id="errors-only"> errors only</label></h2><div class="body"></div></section>
   <section id="faults"><h2>Armed faults <span class="count"></span></h2><div class="body"></div></section>
+  <section id="telemetry"><h2>Client telemetry <span class="count"></span></h2><div class="body"></div></section>
   <section id="kafka4"><h2>Will this work on Kafka 4? <span class="count"></span></h2><div class="body"></div></section>
 </main>
 <script nonce="__NONCE__">
@@ -281,6 +282,21 @@ function renderFaults(st) {
     more(st.faults.total, st.faults.rows.length, 'faults')]);
 }
 
+function renderTelemetry(st) {
+  var t = st.telemetry || { total: 0, rows: [] };
+  var rows = t.rows.map(function (c) {
+    var names = c.lastMetricNames.slice(0, 20).join(', ') + (c.lastMetricNames.length > 20 ? ' +' + (c.lastMetricNames.length - 20) + ' more' : '');
+    return { cls: c.lastError !== 0 ? 'bad-row' : null, cells: [{ td: c.clientInstanceId, cls: 'wrap' }, dash(c.clientId),
+      dash(c.clientSoftwareName ? c.clientSoftwareName + (c.clientSoftwareVersion ? ' ' + c.clientSoftwareVersion : '') : null),
+      { td: c.requestedMetrics.join(', ') || 'none', cls: 'wrap' }, duration(c.pushIntervalMs), num(c.pushes), c.lastPushMs === null ? '' : time(c.lastPushMs),
+      num(c.lastPushBytes), dash(c.lastCompression), { td: names, cls: 'wrap' }, { td: errorName(c.lastError), cls: c.lastError !== 0 ? 'bad' : '' }] };
+  });
+  section('telemetry', plural(t.total, 'client instance', 'client instances'), [
+    rows.length ? table(['Client instance', 'Client id', 'Software', 'Subscribed metrics', '#Interval', '#Pushes', 'Last push', '#Bytes', 'Compression', 'Metrics pushed last', 'Last error'], rows)
+      : notAvailable('no client asked for telemetry subscriptions (KIP-714)'),
+    more(t.total, t.rows.length, 'client instances')]);
+}
+
 function software(x) { return x.clientSoftware ? x.clientSoftware + (x.clientSoftwareVersion ? ' ' + x.clientSoftwareVersion : '') : null; }
 
 function renderConnections(r) {
@@ -368,6 +384,7 @@ function render(all) {
   renderTransactions(s, nowMs);
   renderProducers(s);
   renderFaults(s);
+  renderTelemetry(s);
   renderConnections(conns);
   renderRequests(reqs);
   renderKafka4(notes);

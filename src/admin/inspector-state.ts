@@ -16,6 +16,7 @@
  * is): `{ total, rows }` where rows holds at most the bound and total says how many there were.
  * Offsets are numbers, as in the admin endpoint's other routes (2^53 is far past any test's log).
  */
+import type { ClientInstanceView } from '../telemetry/client-metrics.js';
 import type { FaultInjector } from '../control/faults.js';
 import { decodeAssignment } from '../group/records.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
@@ -36,6 +37,7 @@ export const INSPECTOR_ROWS = {
   transactions: 200,
   producers: 200,
   faults: 200,
+  telemetryClients: 100,
 } as const;
 
 /** The services the snapshot reads (the Broker is one). */
@@ -47,6 +49,8 @@ export interface InspectorSources {
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;
   readonly faults: FaultInjector;
+  /** Client telemetry (KIP-714): the client instances and what they pushed. */
+  readonly clientTelemetry?: { views(): ClientInstanceView[] };
 }
 
 export interface Bounded<T> {
@@ -143,6 +147,7 @@ export interface InspectorState {
   transactions: Bounded<TransactionView>;
   producers: Bounded<ProducerView>;
   faults: Bounded<Record<string, unknown>>;
+  telemetry: Bounded<ClientInstanceView>;
 }
 
 const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
@@ -190,6 +195,8 @@ export function inspectorState(src: InspectorSources, nowMs = Date.now()): Inspe
       src.faults.list().map((f) => ({ id: f.id, ...f.spec, matched: f.matched, fired: f.fired })),
       INSPECTOR_ROWS.faults,
     ),
+    // Most recently active first.
+    telemetry: bounded((src.clientTelemetry?.views() ?? []).reverse(), INSPECTOR_ROWS.telemetryClients),
   };
 }
 

@@ -6,13 +6,15 @@
  *   GET /connections        open client connections (connections.ts)
  *   GET /partitions         partition state: offsets, leader, epoch, ISR, size (partitions.ts)
  *   GET /metrics            Prometheus text (metrics.ts)
+ *   GET /telemetry          client telemetry (KIP-714): each client instance, its subscription and
+ *                           what it pushed last (size, compression, metric names; telemetry/client-metrics.ts)
  */
 import { connectionsRoute } from './connections.js';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metrics.js';
 import { partitionsRoute } from './partitions.js';
 import { requestsRoute } from './requests.js';
 
-export type ObservedBroker = MetricsSource;
+export type ObservedBroker = MetricsSource & { readonly clientTelemetry?: { views(): unknown[] } };
 
 export type RouteAnswer = { json: unknown } | { text: string; contentType: string };
 
@@ -25,6 +27,8 @@ export function observationRoute(src: ObservedBroker, path: string, query: URLSe
       return { json: connectionsRoute(src.observer) };
     case '/partitions':
       return { json: partitionsRoute(src.replicas, query) };
+    case '/telemetry':
+      return { json: src.clientTelemetry?.views() ?? [] };
     case '/metrics':
       return { text: renderMetrics(src), contentType: PROMETHEUS_CONTENT_TYPE };
     default:

@@ -1,5 +1,5 @@
 /**
- * ListOffsets (key 2), versions 0-8.
+ * ListOffsets (key 2), versions 0-10.
  *
  * Special timestamps: -1 latest (the high watermark; for READ_COMMITTED the last stable offset,
  * the first offset of the oldest open transaction), -2 earliest (log start offset), -3 the
@@ -7,7 +7,10 @@
  * local here, so the log start offset). Any other timestamp finds the first record whose timestamp
  * is at or after it, through the time index, and answers that record's own offset and timestamp;
  * none gives offset -1 and timestamp -1. Version 0 answers in old_style_offsets instead.
- * Timestamps -5 and below (tiered storage) are not served, so v9+ is not advertised.
+ * -5 (v9+, KIP-1005) asks for the last offset in tiered storage: there is none here, so it is
+ * answered as Kafka answers it without remote storage, offset -1, timestamp -1, leader epoch -1.
+ * v10 adds timeout_ms (KIP-1075: how long a lookup in remote storage may take); every lookup here
+ * is local and answered at once, so it is read and not needed.
  *
  * As Kafka answers them: a special timestamp the version does not know (or any other negative one)
  * gets UNSUPPORTED_VERSION; a partition named twice in a request gets one INVALID_REQUEST entry; a
@@ -26,6 +29,7 @@ const LATEST = -1n;
 const EARLIEST = -2n;
 const MAX_TIMESTAMP = -3n;
 const EARLIEST_LOCAL = -4n;
+const LATEST_TIERED = -5n;
 
 function firstIndex(partitions: ReadonlyArray<{ partitionIndex: number }>, index: number): number {
   return partitions.findIndex((p) => p.partitionIndex === index);
@@ -43,6 +47,9 @@ function lookup(plog: Partition, timestamp: bigint, version: number, readCommitt
     case EARLIEST_LOCAL:
       if (version < 8) return 'invalid';
       return { offset: plog.logStartOffset, timestamp: -1n };
+    case LATEST_TIERED:
+      if (version < 9) return 'invalid';
+      return { offset: -1n, timestamp: -1n };
     default:
       if (timestamp < 0n) return 'invalid';
       return plog.offsetForTimestamp(timestamp) ?? { offset: -1n, timestamp: -1n };
@@ -52,7 +59,7 @@ function lookup(plog: Partition, timestamp: bigint, version: number, readCommitt
 export const listOffsetsHandler: ApiHandler<ListOffsetsRequest, ListOffsetsResponse> = {
   codec: ListOffsets,
   minVersion: 0,
-  maxVersion: 8,
+  maxVersion: 10,
   handle(req: ListOffsetsRequest, ctx: RequestContext): ListOffsetsResponse {
     const b = ctx.broker;
     const v = ctx.apiVersion;

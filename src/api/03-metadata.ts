@@ -1,5 +1,5 @@
 /**
- * Metadata (key 3), versions 0-12.
+ * Metadata (key 3), versions 0-13.
  *
  * Which topics: v0 treats an empty list as "all topics" (kafka-python probes with it); from v1 a
  * null list means all and an empty list means none. From v10 a topic may be named by id alone
@@ -12,7 +12,8 @@
  * topic with an illegal name gets INVALID_TOPIC_EXCEPTION, as in Kafka. A topic named twice is
  * answered once (Kafka keeps a set).
  * The controller is this node, and it is in the broker list (kafkajs needs that).
- * Version 13 (top-level error code) is not served yet.
+ * Version 13 adds a top-level error code (KIP-1102, for REBOOTSTRAP_REQUIRED); like Kafka 4.1's
+ * broker, this one always answers it NONE.
  * Authorization (issue 13, Kafka's handleTopicMetadataRequest): topics without DESCRIBE are left
  * out of an all-topics answer and answered TOPIC_AUTHORIZATION_FAILED when named (without looking
  * at whether they exist; by id, with the id); auto-creation needs CREATE on the cluster or on the
@@ -72,7 +73,7 @@ function errorTopic(name: string | null, topicId: Buffer, errorCode: number): To
 export const metadataHandler: ApiHandler<MetadataRequest, MetadataResponse> = {
   codec: Metadata,
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 13,
   handle(req: MetadataRequest, ctx: RequestContext): MetadataResponse {
     const b = ctx.broker;
     const ops = (t: TopicState): number => authorizedOperations(ctx, Res.TOPIC, t.name, req.includeTopicAuthorizedOperations);

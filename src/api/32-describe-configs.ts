@@ -19,11 +19,12 @@
  */
 import { brokerConfigByName, brokerConfigDefs, CONFIG_TYPE_CODE, ConfigSource, DYNAMIC_BROKER_CONFIGS, GROUP_CONFIGS, topicConfigDefs } from '../config/definitions.js';
 import { brokerConfigDoc, topicConfigDoc } from '../config/documentation.js';
+import { CLIENT_METRICS_INTERVAL_MS, CLIENT_METRICS_MATCH, CLIENT_METRICS_METRICS, PUSH_INTERVAL_MS_DEFAULT } from '../config/client-metrics.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { checkTopicName } from '../metadata/controller.js';
 import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../protocol/generated/32-describe-configs.js';
 import type { BrokerServices } from './context.js';
-import { configAuthorizationError, RESOURCE_GROUP } from './alter-configs-common.js';
+import { configAuthorizationError, RESOURCE_CLIENT_METRICS, RESOURCE_GROUP } from './alter-configs-common.js';
 import { Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
@@ -32,6 +33,11 @@ type Synonym = ConfigEntry['synonyms'][number];
 
 const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
+const CLIENT_METRICS_CONFIG_DEFS: ReadonlyArray<{ name: string; type: 'int' | 'list'; default: string }> = [
+  { name: CLIENT_METRICS_METRICS, type: 'list', default: '' },
+  { name: CLIENT_METRICS_INTERVAL_MS, type: 'int', default: String(PUSH_INTERVAL_MS_DEFAULT) },
+  { name: CLIENT_METRICS_MATCH, type: 'list', default: '' },
+];
 
 function entry(name: string, value: string | null, source: number, type: keyof typeof CONFIG_TYPE_CODE, readOnly: boolean, synonyms: Synonym[], sensitive: boolean, documentation: string | null): ConfigEntry {
   return {
@@ -132,6 +138,23 @@ function describeBrokerConfigs(b: BrokerServices, keys: readonly string[] | null
   return out;
 }
 
+/**
+ * A client metrics subscription (resource type 16, KIP-714), as Kafka 4.1.1 lists one: its three
+ * configs, those set with source CLIENT_METRICS_CONFIG (and themselves as their one synonym), the
+ * others with their defaults (DEFAULT_CONFIG); a name with nothing set (no subscription) lists the
+ * defaults; the empty name is INVALID_REQUEST.
+ */
+function describeClientMetrics(b: BrokerServices, name: string, keys: readonly string[] | null, includeSynonyms: boolean): { errorCode: number; errorMessage: string | null; configs: ConfigEntry[] } {
+  if (name === '') return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Client metrics subscription name must not be empty', configs: [] };
+  const set = b.image.clientMetricsConfigs.get(name) ?? new Map<string, string>();
+  const configs = CLIENT_METRICS_CONFIG_DEFS.filter((def) => keys === null || keys.includes(def.name)).map((def): ConfigEntry => {
+    const value = set.get(def.name);
+    if (value === undefined) return entry(def.name, def.default, ConfigSource.DEFAULT_CONFIG, def.type, false, [], false, null);
+    return entry(def.name, value, ConfigSource.CLIENT_METRICS_CONFIG, def.type, false, includeSynonyms ? [{ name: def.name, value, source: ConfigSource.CLIENT_METRICS_CONFIG }] : [], false, null);
+  });
+  return { errorCode: ErrorCode.NONE, errorMessage: '', configs };
+}
+
 function describeGroupConfigs(b: BrokerServices, groupId: string, keys: readonly string[] | null, includeSynonyms: boolean, includeDocumentation: boolean): ConfigEntry[] {
   const set = b.image.groupConfigs.get(groupId);
   return GROUP_CONFIGS.filter((d) => keys === null || keys.includes(d.name)).map((d) => {
@@ -175,11 +198,15 @@ export const describeConfigsHandler: ApiHandler<DescribeConfigsRequest, Describe
         }
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeBrokerConfigs(b, r.configurationKeys, req.includeSynonyms, req.includeDocumentation, true)) };
       }
+      if (r.resourceType === RESOURCE_CLIENT_METRICS) {
+        const described = describeClientMetrics(b, r.resourceName, r.configurationKeys, req.includeSynonyms);
+        return { ...base, ...described, configs: forVersion(described.configs) };
+      }
       if (r.resourceType === RESOURCE_GROUP) {
         if (r.resourceName === '') return failed(ErrorCode.INVALID_REQUEST, 'Group name must not be empty.');
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: '', configs: forVersion(describeGroupConfigs(b, r.resourceName, r.configurationKeys, req.includeSynonyms, req.includeDocumentation)) };
       }
-      return failed(ErrorCode.INVALID_REQUEST, `Resource type ${r.resourceType} is not supported; use 2 (topic), 4 (broker) or 32 (group).`);
+      return failed(ErrorCode.INVALID_REQUEST, `Resource type ${r.resourceType} is not supported; use 2 (topic), 4 (broker), 16 (client metrics) or 32 (group).`);
     });
     return { throttleTimeMs: 0, results };
   },

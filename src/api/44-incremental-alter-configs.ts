@@ -21,14 +21,22 @@ function effective(b: BrokerServices, r: ResolvedResource, name: string): string
   const set = r.current.get(name);
   if (set !== undefined) return set;
   if (r.resource.type === 'topic') return b.config.topicDefault(name).value ?? '';
-  if (r.resource.type === 'group') return '';
+  if (r.resource.type === 'client-metrics' || r.resource.type === 'group') return '';
   return b.config.get(name) ?? '';
+}
+
+/** A config's definition, as far as APPEND and SUBTRACT need it (whether it is a list). */
+function configDef(r: ResolvedResource, name: string): { type: string } | undefined {
+  // Kafka 4.1.1 refuses APPEND and SUBTRACT on every client metrics config (INVALID_CONFIG), its
+  // list-typed ones too (differential scenario client-metrics-configs).
+  if (r.resource.type === 'client-metrics') return undefined;
+  return r.resource.type === 'topic' ? topicConfigByName.get(name) : brokerConfigByName.get(name);
 }
 
 function apply(b: BrokerServices, r: ResolvedResource, ops: readonly Op[]): Map<string, string> | string {
   const target = new Map(r.current);
   for (const op of ops) {
-    const def = r.resource.type === 'topic' ? topicConfigByName.get(op.name) : brokerConfigByName.get(op.name);
+    const def = configDef(r, op.name);
     switch (op.configOperation) {
       case SET:
         if (op.value === null) return `Null value not supported for ${op.name}`;

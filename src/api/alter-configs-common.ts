@@ -12,14 +12,17 @@ import { ErrorCode } from '../protocol/errors.js';
 import { authorize, authorizeCluster, Op, Res } from './authorize.js';
 import type { RequestContext } from './registry.js';
 import type { BrokerServices } from './context.js';
+import type { ConfigResourceKind } from '../metadata/records.js';
 
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
+/** A client metrics subscription (KIP-714): config/client-metrics.ts. */
+export const RESOURCE_CLIENT_METRICS = 16;
 const RESOURCE_BROKER_LOGGER = 8;
 export const RESOURCE_GROUP = 32;
 
 export interface ResolvedResource {
-  resource: { type: 'topic' | 'broker' | 'group'; name: string };
+  resource: { type: ConfigResourceKind; name: string };
   current: ReadonlyMap<string, string>;
 }
 
@@ -39,7 +42,7 @@ export function otherBrokerRefusal(nodeId: number, resourceType: number, resourc
  */
 export function configAuthorizationError(ctx: RequestContext, operation: number, resourceType: number, resourceName: string): { errorCode: number; errorMessage: string } | null {
   if (ctx.broker.authorizer === null) return null;
-  if (resourceType === RESOURCE_BROKER || resourceType === RESOURCE_BROKER_LOGGER) {
+  if (resourceType === RESOURCE_BROKER || resourceType === RESOURCE_BROKER_LOGGER || resourceType === RESOURCE_CLIENT_METRICS) {
     return authorizeCluster(ctx, operation) ? null : { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
   }
   if (resourceType === RESOURCE_TOPIC) {
@@ -65,11 +68,14 @@ export function resolveResource(b: BrokerServices, resourceType: number, resourc
     }
     return { resource: { type: 'broker', name: resourceName }, current: b.image.brokerConfigs.get(resourceName) ?? new Map() };
   }
+  if (resourceType === RESOURCE_CLIENT_METRICS) {
+    return { resource: { type: 'client-metrics', name: resourceName }, current: b.image.clientMetricsConfigs.get(resourceName) ?? new Map() };
+  }
   if (resourceType === RESOURCE_GROUP) {
     if (resourceName === '') return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Group name must not be empty.' };
     return { resource: { type: 'group', name: resourceName }, current: b.image.groupConfigs.get(resourceName) ?? new Map() };
   }
-  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Resource type ${resourceType} cannot be altered; use 2 (topic), 4 (broker) or 32 (group).` };
+  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Resource type ${resourceType} cannot be altered; use 2 (topic), 4 (broker), 16 (client metrics) or 32 (group).` };
 }
 
 interface AlterResource<C extends { name: string }> {

@@ -15,8 +15,10 @@ import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataLogReader } from '../metadata/metadata-log.js';
 import type { CoordinatorStore } from '../metadata/internal-topic.js';
+import type { TxnPartitionCheck } from '../txn-partition-checks.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
+import type { ClientTelemetry } from '../telemetry/client-metrics.js';
 import type { ProducerIdManager } from '../txn/producer-ids.js';
 
 export interface BrokerServices {
@@ -55,6 +57,8 @@ export interface BrokerServices {
   /** The coordinators' internal topics (created on first use). */
   readonly offsetsTopic: CoordinatorStore;
   readonly transactionsTopic: CoordinatorStore;
+  /** Client telemetry (KIP-714): subscriptions answered, pushes kept for the inspector. */
+  readonly clientTelemetry: ClientTelemetry;
   /** The authorizer (authorizer.class.name); null when none is configured: every request is allowed. */
   readonly authorizer: Authorizer | null;
   /**
@@ -62,4 +66,10 @@ export interface BrokerServices {
    * (here or on another broker): NONE once it is on every in-sync replica, or why not.
    */
   writeTxnMarker(tp: { topic: string; partition: number }, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number, timeoutMs: number): number | Promise<number>;
+  /**
+   * Asks the transaction coordinator on another broker to verify or add partitions of a
+   * transactional produce (KIP-890, AddPartitionsToTxn v5; src/txn-partition-checks.ts): an error
+   * code per partition, as the producer is to be told it.
+   */
+  checkTxnPartitions(check: TxnPartitionCheck): Promise<number[]>;
 }

@@ -11,6 +11,7 @@ import { NodeClient, UnsupportedVersionError } from '../net/node-client.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { AllocateProducerIds, AlterPartition, ApiVersions, BrokerHeartbeat, BrokerRegistration, DescribeCluster, IncrementalAlterConfigs, Metadata } from '../protocol/generated/index.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
+import { supportedFeatures } from '../metadata/broker-lifecycle.js';
 
 const data = tmpDataDir('sluice-controller-apis-');
 let broker: Broker;
@@ -41,7 +42,7 @@ const registration = (incarnation: number) => ({
   clusterId: broker.clusterId,
   incarnationId: Buffer.alloc(16, incarnation),
   listeners: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 19092, securityProtocol: 0 }],
-  features: [{ name: 'sluice.metadata.version', minSupportedVersion: 1, maxSupportedVersion: 1 }],
+  features: supportedFeatures(),
   rack: null,
   isMigratingZkBroker: false,
   logDirs: [Buffer.alloc(16, 7)],

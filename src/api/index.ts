@@ -51,6 +51,10 @@ import { createAclsHandler } from './30-create-acls.js';
 import { deleteAclsHandler } from './31-delete-acls.js';
 import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
+import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
+import { getTelemetrySubscriptionsHandler } from './71-get-telemetry-subscriptions.js';
+import { pushTelemetryHandler } from './72-push-telemetry.js';
+import { listConfigResourcesHandler } from './74-list-config-resources.js';
 import type { HandlerRegistry } from './registry.js';
 
 export function registerAll(r: HandlerRegistry): void {
@@ -101,6 +105,10 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(deleteAclsHandler);
   r.register(describeUserScramCredentialsHandler);
   r.register(alterUserScramCredentialsHandler);
+  r.register(describeTopicPartitionsHandler);
+  r.register(getTelemetrySubscriptionsHandler);
+  r.register(pushTelemetryHandler);
+  r.register(listConfigResourcesHandler);
 }
 
 /**

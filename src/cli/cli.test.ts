@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { CLI, freePortRun, spawnBroker, tmpDataDir } from '../../compat-tests/harness.js';
 import { RawClient } from '../../compat-tests/raw-client.js';
-import { CreateTopics } from '../protocol/generated/index.js';
+import { ApiVersions, CreateTopics } from '../protocol/generated/index.js';
 
 const sluice = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20000 });
 
@@ -29,6 +29,29 @@ t.test('format writes meta.properties; a second format refuses', async (t) => {
   const badId = sluice('format', '--data-dir', join(d.dir, 'other'), '--cluster-id', 'nope');
   t.equal(badId.status, 1);
   t.match(badId.stderr, /not a 22-character base64url uuid/);
+});
+
+t.test('format --feature sets a feature level (kafka-storage format --feature); the broker reports it', async (t) => {
+  const d = tmpDataDir();
+  t.teardown(d.remove);
+  const bad = sluice('format', '--data-dir', join(d.dir, 'bad'), '--feature', 'transaction.version=7');
+  t.equal(bad.status, 1);
+  t.match(bad.stderr, /transaction\.version: level 7 is not supported \(0-2\)/);
+  const unknown = sluice('format', '--data-dir', join(d.dir, 'unknown'), '--feature', 'nope.version=1');
+  t.equal(unknown.status, 1);
+  t.match(unknown.stderr, /unknown feature nope\.version/);
+  const res = sluice('format', '--data-dir', d.dir, '--feature', 'transaction.version=1');
+  t.equal(res.status, 0, res.stderr);
+  const b = await spawnBroker({ dataDir: d.dir });
+  t.teardown(() => b.stop());
+  const raw = await RawClient.connect(b.port);
+  t.teardown(() => raw.close());
+  const res4 = await raw.request(ApiVersions, 4, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+  t.same(
+    res4.finalizedFeatures.map((f) => `${f.name}=${f.maxVersionLevel}`).sort(),
+    ['group.version=1', 'metadata.version=27', 'transaction.version=1'],
+    'transactions v1 for this cluster: clients keep AddPartitionsToTxn and EndTxn below v5',
+  );
 });
 
 t.test('format -c server.properties takes log.dirs, node.id and process.roles from it, as kafka-storage format does', async (t) => {

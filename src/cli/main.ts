@@ -229,7 +229,7 @@ async function cluster(args: ClusterArgs): Promise<void> {
   process.stdout.write(`cluster ${running.clusterId} ready: bootstrap ${running.bootstrap}, controller 127.0.0.1:${running.controllerPort}, data ${dataDir}\n`);
 }
 
-function format(args: { config?: string; 'data-dir'?: string; 'cluster-id'?: string; 'node-id'?: number; 'broker-only'?: boolean; 'add-scram'?: string[] }): void {
+function format(args: { config?: string; 'data-dir'?: string; 'cluster-id'?: string; 'node-id'?: number; 'broker-only'?: boolean; 'add-scram'?: string[]; feature?: string[] }): void {
   try {
     // kafka-storage format -c server.properties: the node's own settings come from its config.
     const config = args.config !== undefined ? loadBrokerConfig({ configFile: args.config }) : null;
@@ -239,7 +239,13 @@ function format(args: { config?: string; 'data-dir'?: string; 'cluster-id'?: str
     const brokerOnly = args['broker-only'] ?? (config !== null && !config.roles.has('controller'));
     if (brokerOnly && !args['cluster-id']) throw new ConfigError('a broker-only node joins an existing cluster: give its id with --cluster-id');
     const scramCredentials = (args['add-scram'] ?? []).map(parseAddScram);
-    const meta = formatDataDir({ dataDir, nodeId, controller: !brokerOnly, scramCredentials, ...(args['cluster-id'] ? { clusterId: args['cluster-id'] } : {}) });
+    const features: Record<string, number> = {};
+    for (const f of args.feature ?? []) {
+      const m = /^([a-z.]+)=(\d+)$/.exec(f);
+      if (!m) throw new ConfigError(`--feature ${f}: expected name=level, e.g. transaction.version=1`);
+      features[m[1]!] = Number(m[2]);
+    }
+    const meta = formatDataDir({ dataDir, nodeId, controller: !brokerOnly, scramCredentials, features, ...(args['cluster-id'] ? { clusterId: args['cluster-id'] } : {}) });
     process.stdout.write(`Formatted ${dataDir} with cluster id ${meta.clusterId} and node id ${meta.nodeId}\n`);
   } catch (err) {
     failWith(err instanceof ConfigError ? '' : 'cannot format: ', err);
@@ -329,6 +335,12 @@ async function parseWithYargs(argv: string[]): Promise<void> {
             type: 'string',
             array: true,
             describe: "a SCRAM credential to start with, as kafka-storage takes it: 'SCRAM-SHA-256=[name=alice,password=alice-secret]' (also iterations=, salt=, saltedpassword=); repeatable",
+          })
+          .option('feature', {
+            alias: 'f',
+            type: 'string',
+            array: true,
+            describe: 'a feature level instead of the default, as kafka-storage format --feature: transaction.version=1 (default 2), group.version=0 (default 1); repeatable',
           }),
       (a) => format(a),
     )

@@ -34,6 +34,7 @@ export const ConfigSource = {
   DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
   STATIC_BROKER_CONFIG: 4,
   DEFAULT_CONFIG: 5,
+  CLIENT_METRICS_CONFIG: 7,
   GROUP_CONFIG: 8,
 } as const;
 
@@ -238,6 +239,8 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'auto.create.topics.enable', type: 'boolean', default: 'true' },
   { name: 'delete.topic.enable', type: 'boolean', default: 'true' },
   { name: 'socket.request.max.bytes', type: 'int', default: '104857600', check: atLeast(1024) },
+  { name: 'max.request.partition.size.limit', type: 'int', default: '2000', check: atLeast(1) },
+  { name: 'telemetry.max.bytes', type: 'int', default: '1048576', check: atLeast(1) },
   // Connections (Kafka's names and defaults). max.connections is also capped by
   // limits.connectionsMax; connections.max.idle.ms below zero never closes an idle connection.
   { name: 'max.connections', type: 'int', default: '2147483647', check: atLeast(0) },

@@ -52,6 +52,8 @@ const BROKER_DOCS: Readonly<Record<string, string>> = {
   'default.replication.factor': 'Replication factor of a topic created without one; a single node has one replica.',
   'auto.create.topics.enable': 'Whether a Metadata request for a missing topic creates it.',
   'delete.topic.enable': 'Whether DeleteTopics may delete topics.',
+  'max.request.partition.size.limit': 'Partitions at most in one DescribeTopicPartitions answer (a client asking for fewer gets fewer); the rest is paged with a cursor.',
+  'telemetry.max.bytes': 'Largest metrics payload a client may push (KIP-714 PushTelemetry); a larger one is refused with TELEMETRY_TOO_LARGE.',
   'socket.request.max.bytes': 'Largest request frame accepted, in bytes; a larger one closes the connection.',
   'max.connections': 'Open client connections at most; past it the least recently active connection gives way. A change at run time is stored and shown; the value at start applies.',
   'max.connections.per.ip': 'Open connections at most from one address. A change at run time is stored and shown; the value at start applies.',

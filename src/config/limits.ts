@@ -143,6 +143,21 @@ export const limits = {
   logFileHandlesMin: 6,
   /** Requests the request log keeps (control/request-log.ts), the newest; ~300 bytes each. */
   requestLogEntriesMax: 1_000,
+  /**
+   * Client telemetry instances (KIP-714) the broker remembers (telemetry/client-metrics.ts); Kafka's
+   * ClientMetricsManager keeps 16,384 (its CACHE_MAX_SIZE), evicting the least recently used.
+   */
+  telemetryClientInstancesMax: 16_384,
+  /** Metric names decoded from one push (telemetry/otlp.ts) and kept per client instance for the inspector. */
+  telemetryMetricNamesMax: 1_000,
+  /**
+   * Bytes a telemetry push may inflate to when its metric names are decoded for the inspector
+   * (telemetry/client-metrics.ts); past it the names are not shown. A Java producer's push is a few
+   * KiB; decoding runs on the event loop, so the bound is kept small.
+   */
+  telemetryDecompressedBytesMax: 4 * 1024 * 1024,
+  /** Client instances the inspector still shows after they are forgotten (closed, expired). */
+  telemetryDepartedMax: 100,
   /** `nextRequest` calls that may wait at once (each is matched against every answered request). */
   requestWaitersMax: 100,
   /** The open-file limit assumed when the process's own cannot be read. */
@@ -206,5 +221,6 @@ export function checkLimits(l: typeof limits = limits): void {
   if (l.leaderEpochEntriesMax < 1) fail('leaderEpochEntriesMax < 1: the cache must hold at least the latest epoch');
   if (l.requestLogEntriesMax < 1 || l.requestWaitersMax < 1) fail('the request log must hold an entry and admit a waiter');
   if (l.fetchSessionPartitionsMax > l.fetchSessionPartitionsTotalMax) fail('one fetch session could hold more partitions than all sessions together');
+  if (l.telemetryClientInstancesMax < 1 || l.telemetryMetricNamesMax < 0) fail('telemetry must remember at least one client instance');
   if (l.decompressWorkers < 0 || l.decompressQueueMax < 0) fail('decompression workers and queue must not be negative');
 }

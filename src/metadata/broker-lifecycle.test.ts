@@ -138,7 +138,11 @@ t.test('registers with its listeners, features, log dirs and rack, and gets a br
   t.same(reg.endpoints.map((e) => [e.name, e.host, e.port, e.securityProtocol]), [['PLAINTEXT', '127.0.0.1', 19002, 0]]);
   t.equal(reg.rack, 'rack-2');
   t.same(reg.features, supportedFeatures());
-  t.same(supportedFeatures(), [{ name: 'sluice.metadata.version', minSupportedVersion: 1, maxSupportedVersion: 1 }]);
+  t.same(supportedFeatures(), [
+    { name: 'sluice.metadata.version', minSupportedVersion: 1, maxSupportedVersion: 1 },
+    { name: 'group.version', minSupportedVersion: 0, maxSupportedVersion: 1 },
+    { name: 'transaction.version', minSupportedVersion: 0, maxSupportedVersion: 2 },
+  ]);
   t.equal(reg.logDirs.length, 1);
   t.ok(reg.fenced, 'a new incarnation starts fenced');
 });

@@ -50,7 +50,7 @@ import {
   type BrokerRegistrationResponse,
 } from '../protocol/generated/index.js';
 import { randomUuidString, type MetaProperties } from './meta-properties.js';
-import { METADATA_FEATURES } from './metadata-log.js';
+import { registeredFeatureRanges } from './features.js';
 
 /** How the lifecycle reaches the active controller; net/NodeClient is one. Rejects when it cannot. */
 export interface ControllerChannel {
@@ -106,9 +106,9 @@ export interface BrokerLifecycleOptions {
   incarnationId?: Buffer;
 }
 
-/** The feature ranges this Sluice supports: exactly the levels its metadata log bootstraps. */
+/** The feature ranges this Sluice supports (features.ts): the controller checks its finalized levels against them. */
 export function supportedFeatures(): BrokerRegistrationRequestFeature[] {
-  return METADATA_FEATURES.map((f) => ({ name: f.name, minSupportedVersion: f.level, maxSupportedVersion: f.level }));
+  return registeredFeatureRanges();
 }
 
 /**

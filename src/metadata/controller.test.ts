@@ -15,6 +15,7 @@ import { MetadataImage, type PartitionState } from './image.js';
 import { METADATA_FEATURES, MetadataLog } from './metadata-log.js';
 import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from './records.js';
 import { placeReplicas, type RandomInt } from './replica-placer.js';
+import { supportedFeatures } from './broker-lifecycle.js';
 
 const CLUSTER_ID = 'MkU3OEVBNTcwNTJENDM2Qk';
 const CONTROLLER_ID = 100;
@@ -70,7 +71,7 @@ function registration(brokerId: number, incarnation = 0, extra: Partial<BrokerRe
     clusterId: CLUSTER_ID,
     incarnationId: uuid(brokerId, incarnation),
     listeners: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9092 + brokerId, securityProtocol: 0 }],
-    features: [{ name: 'sluice.metadata.version', minSupportedVersion: 1, maxSupportedVersion: 1 }],
+    features: supportedFeatures(),
     rack: null,
     isMigratingZkBroker: false,
     logDirs: [uuid(brokerId + 500, 0)],
@@ -165,7 +166,7 @@ t.test('a new broker registers fenced, with the offset of its RegisterBroker rec
     rack: null,
     fenced: true,
     inControlledShutdown: false,
-    features: [{ name: 'sluice.metadata.version', minSupportedVersion: 1, maxSupportedVersion: 1 }],
+    features: supportedFeatures(),
     logDirs: [uuid(501, 0).toString('base64url')],
   });
   const r2 = k.c.registerBroker(registration(2), 0);

@@ -55,7 +55,8 @@ import { randomUuidString } from './meta-properties.js';
 import { aclKey, type AclBinding } from './acl-index.js';
 import { METADATA_TOPIC } from './metadata-log.js';
 import { buildPartitionChange, NO_LEADER, type Election } from './partition-change.js';
-import type { MetadataRecord, PartitionChangeRecord, ScramMechanismName } from './records.js';
+import type { ConfigResourceKind, MetadataRecord, PartitionChangeRecord, ScramMechanismName } from './records.js';
+import { checkClientMetricsConfigs, CLIENT_METRICS_LIST_CONFIGS, parseList } from '../config/client-metrics.js';
 import { InvalidReplicationFactorError, mathRandomInt, placeReplicas, type RandomInt, type UsableBroker } from './replica-placer.js';
 
 export interface MetadataLogWriter {
@@ -460,7 +461,8 @@ export class Controller {
    * IncrementalAlterConfigs computes `target` from the current ones). Topic configs must be known
    * with valid values; broker configs must be ones that may change at run time.
    */
-  alterConfigs(resource: { type: 'topic' | 'broker' | 'group'; name: string }, requested: ReadonlyMap<string, string>, validateOnly: boolean): Outcome {
+  alterConfigs(resource: { type: ConfigResourceKind; name: string }, requested: ReadonlyMap<string, string>, validateOnly: boolean): Outcome {
+    if (resource.type === 'client-metrics') return this.alterClientMetricsConfigs(resource.name, requested, validateOnly);
     let current: ReadonlyMap<string, string>;
     let target = requested;
     if (resource.type === 'group') {
@@ -495,6 +497,24 @@ export class Controller {
     const base = { type: 'Config' as const, resourceType: resource.type, resourceName: resource.name };
     for (const name of current.keys()) if (!target.has(name)) records.push({ ...base, name, value: null });
     for (const [name, value] of target) if (current.get(name) !== value) records.push({ ...base, name, value });
+    return this.commit(records);
+  }
+
+  /**
+   * Sets a client metrics subscription's configs (KIP-714) to exactly `target`, checked as Kafka's
+   * ClientMetricsConfigs checks them; an empty `target` removes the subscription.
+   */
+  private alterClientMetricsConfigs(name: string, requested: ReadonlyMap<string, string>, validateOnly: boolean): Outcome {
+    // List values are kept as Kafka shows them: items trimmed, joined by ','.
+    const target = new Map([...requested].map(([key, value]) => [key, CLIENT_METRICS_LIST_CONFIGS.has(key) ? parseList(value).join(',') : value]));
+    const problem = checkClientMetricsConfigs(name, target);
+    if (problem) return fail(problem.errorCode, problem.errorMessage);
+    if (validateOnly) return OK;
+    const current = this.image.clientMetricsConfigs.get(name) ?? new Map<string, string>();
+    const records: MetadataRecord[] = [];
+    const base = { type: 'Config' as const, resourceType: 'client-metrics' as const, resourceName: name };
+    for (const key of current.keys()) if (!target.has(key)) records.push({ ...base, name: key, value: null });
+    for (const [key, value] of target) if (current.get(key) !== value) records.push({ ...base, name: key, value });
     return this.commit(records);
   }
 

@@ -49,6 +49,8 @@ export class MetadataImage {
   readonly brokerConfigs = new Map<string, Map<string, string>>();
   /** Dynamic configs of groups (the GROUP resource, KIP-848) by group id. */
   readonly groupConfigs = new Map<string, Map<string, string>>();
+  /** Client metrics subscriptions (KIP-714, config resource type 16) by name: their set configs. */
+  readonly clientMetricsConfigs = new Map<string, Map<string, string>>();
   readonly features = new Map<string, number>();
   /** The first producer id not yet handed out. */
   nextProducerId = 0n;
@@ -95,12 +97,8 @@ export class MetadataImage {
         return;
       }
       case 'Config': {
-        if (rec.resourceType === 'group') {
-          let g = this.groupConfigs.get(rec.resourceName);
-          if (!g) this.groupConfigs.set(rec.resourceName, (g = new Map()));
-          if (rec.value === null) g.delete(rec.name);
-          else g.set(rec.name, rec.value);
-          if (g.size === 0) this.groupConfigs.delete(rec.resourceName);
+        if (rec.resourceType === 'client-metrics' || rec.resourceType === 'group') {
+          setNamedConfig(rec.resourceType === 'group' ? this.groupConfigs : this.clientMetricsConfigs, rec.resourceName, rec.name, rec.value);
           return;
         }
         let target = rec.resourceType === 'broker' ? this.brokerConfigs.get(rec.resourceName) : this.topicsByName.get(rec.resourceName)?.configs;
@@ -182,4 +180,17 @@ export class MetadataImage {
     }
     return b;
   }
+}
+
+/**
+ * Sets or removes one config of a named resource whose configs live only while any is set: a
+ * group's (KIP-848) or a client metrics subscription's (KIP-714; Kafka's ClientMetricsManager drops
+ * a subscription whose last config is removed).
+ */
+function setNamedConfig(byName: Map<string, Map<string, string>>, name: string, key: string, value: string | null): void {
+  let configs = byName.get(name);
+  if (!configs) byName.set(name, (configs = new Map()));
+  if (value === null) configs.delete(key);
+  else configs.set(key, value);
+  if (configs.size === 0) byName.delete(name);
 }

@@ -17,13 +17,14 @@ import type { FileIO } from '../log/file-io.js';
 import { LogStorageError, PartitionLog, type LogConfig } from '../log/partition-log.js';
 import { buildRecordBatch, decodeRecords, validateBatches } from '../log/record-batch.js';
 import type { MetadataLogWriter } from './controller.js';
+import { formatFeatures } from './features.js';
 import type { MetadataImage } from './image.js';
 import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from './records.js';
 
 export const METADATA_TOPIC = '__cluster_metadata';
 
-/** Features recorded when a data directory is formatted. Our own metadata format version. */
-export const METADATA_FEATURES: ReadonlyArray<{ name: string; level: number }> = [{ name: 'sluice.metadata.version', level: 1 }];
+/** Features recorded when a data directory is formatted with the defaults (features.ts). */
+export const METADATA_FEATURES: ReadonlyArray<{ name: string; level: number }> = formatFeatures();
 
 const REPLAY_READ_BYTES = 1024 * 1024;
 

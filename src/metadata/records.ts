@@ -96,11 +96,14 @@ export interface UserScramCredentialRecord {
   iterations: number;
 }
 
+/** Which config resource a Config record sets: a topic, a broker (or '' for all), a group (KIP-848), a client metrics subscription (KIP-714). */
+export type ConfigResourceKind = 'topic' | 'broker' | 'group' | 'client-metrics';
+
 export type MetadataRecord =
   | { type: 'FeatureLevel'; name: string; level: number }
   | { type: 'Topic'; name: string; topicId: string }
   | ({ type: 'Partition'; topicId: string } & PartitionFields)
-  | { type: 'Config'; resourceType: 'topic' | 'broker' | 'group'; resourceName: string; name: string; value: string | null }
+  | { type: 'Config'; resourceType: ConfigResourceKind; resourceName: string; name: string; value: string | null }
   | { type: 'RemoveTopic'; topicId: string }
   /** Producer ids below `nextProducerId` have been handed out (Kafka's ProducerIdsRecord). */
   | { type: 'ProducerIds'; nextProducerId: string }

@@ -765,6 +765,8 @@ function apiCodecsByKey(key: number): ApiCodec<unknown, unknown> {
 // every frame below is written from Kafka's schemas, field by field, at each API's newest version
 // and at an older one whose layout differs. Each must decode to its value (absent fields take
 // their defaults) and the value must encode to exactly these bytes.
+// The same for issue 15's client APIs that kafkajs does not have: ListOffsets v10,
+// GetTelemetrySubscriptions, PushTelemetry, ListConfigResources and DescribeTopicPartitions.
 
 const META = '13 5f5f636c75737465725f6d65746164617461'; // compact "__cluster_metadata" (18 bytes)
 const META_CLASSIC = '0012 5f5f636c75737465725f6d65746164617461'; // the same, int16 length
@@ -1322,6 +1324,199 @@ const HAND_FRAMES: HandFrame[] = [
     v: 0,
     bytes: '00000000 0000 0000000000001388 000003e8 00', // block [5000, 6000)
     value: { throttleTimeMs: 0, errorCode: 0, producerIdStart: 5000n, producerIdLen: 1000 },
+  },
+  // --- KIP-890 (transactions v2) and KIP-516 (Produce by topic id): the newest client versions
+  {
+    codec: apiCodecsByKey(0),
+    side: 'request',
+    v: 13,
+    bytes: `
+      ${ABC}                   # TransactionalId "abc"
+      ffff 00001388            # Acks -1, TimeoutMs 5000
+      02 ${TOPIC_ID}           # TopicData: 1, TopicId (no name from v13)
+        02 00000000 00 00      #   PartitionData: 1, Index 0, Records null, no tags
+        00                     #   no tags
+      00                       # no tags`,
+    value: { transactionalId: 'abc', acks: -1, timeoutMs: 5000, topicData: [{ topicId: uuid(TOPIC_ID), partitionData: [{ index: 0, records: null }] }] },
+  },
+  {
+    codec: apiCodecsByKey(0),
+    side: 'response',
+    v: 13,
+    bytes: `
+      02 ${TOPIC_ID}           # Responses: 1, TopicId
+        02 00000000 0064       #   PartitionResponses: 1, Index 0, UNKNOWN_TOPIC_ID
+        ffffffffffffffff ffffffffffffffff ffffffffffffffff # BaseOffset, LogAppendTimeMs, LogStartOffset -1
+        01 00 00               #   RecordErrors: 0, ErrorMessage null, no tags
+        00                     #   no tags
+      00000000 00              # ThrottleTimeMs 0, no tags`,
+    value: {
+      responses: [{ topicId: uuid(TOPIC_ID), partitionResponses: [{ index: 0, errorCode: 100, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null }] }],
+      throttleTimeMs: 0,
+    },
+  },
+  {
+    codec: apiCodecsByKey(24),
+    side: 'request',
+    v: 5,
+    bytes: `
+      02 ${ABC}                # Transactions: 1, TransactionalId "abc"
+        0000000000001388 0002 01 # ProducerId 5000, ProducerEpoch 2, VerifyOnly
+        02 ${ABC} 03 00000000 00000001 00 # Topics: 1, "abc", Partitions [0, 1], no tags
+        00                     #   no tags
+      00                       # no tags`,
+    value: { transactions: [{ transactionalId: 'abc', producerId: 5000n, producerEpoch: 2, verifyOnly: true, topics: [{ name: 'abc', partitions: [0, 1] }] }] },
+  },
+  {
+    codec: apiCodecsByKey(24),
+    side: 'response',
+    v: 5,
+    bytes: `
+      00000000 0000            # ThrottleTimeMs 0, ErrorCode 0
+      02 ${ABC}                # ResultsByTransaction: 1, "abc"
+        02 ${ABC}              #   TopicResults: 1, "abc"
+          03 00000000 0000 00 00000001 0078 00 # partition 0 NONE, partition 1 TRANSACTION_ABORTABLE
+          00                   #   no tags
+        00                     #   no tags
+      00                       # no tags`,
+    value: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      resultsByTransaction: [{ transactionalId: 'abc', topicResults: [{ name: 'abc', resultsByPartition: [{ partitionIndex: 0, partitionErrorCode: 0 }, { partitionIndex: 1, partitionErrorCode: 120 }] }] }],
+    },
+  },
+  {
+    codec: apiCodecsByKey(26),
+    side: 'request',
+    v: 5,
+    bytes: `${ABC} 0000000000001388 0002 01 00`, // "abc", ProducerId 5000, ProducerEpoch 2, commit, no tags
+    value: { transactionalId: 'abc', producerId: 5000n, producerEpoch: 2, committed: true },
+  },
+  {
+    codec: apiCodecsByKey(26),
+    side: 'response',
+    v: 5,
+    bytes: '00000000 0000 0000000000001388 0003 00', // the epoch bumped to 3 (KIP-890 part 2)
+    value: { throttleTimeMs: 0, errorCode: 0, producerId: 5000n, producerEpoch: 3 },
+  },
+  // --- 2 ListOffsets v10 (issue 15): TimeoutMs at the end, a latest-tiered (-5) lookup
+  {
+    codec: apiCodecsByKey(2),
+    side: 'request',
+    v: 10,
+    bytes: `
+      ffffffff 00              # ReplicaId -1, IsolationLevel 0
+      02 02 74                 # Topics: 1, Name "t"
+        02                     #   Partitions: 1
+          00000000 ffffffff    #     PartitionIndex 0, CurrentLeaderEpoch -1
+          fffffffffffffffb 00  #     Timestamp -5, no tags
+        00                     #   no tags
+      000003e8 00              # TimeoutMs 1000, no tags`,
+    value: { replicaId: -1, isolationLevel: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -5n }] }], timeoutMs: 1000 },
+  },
+  // --- 71 GetTelemetrySubscriptions (KIP-714)
+  {
+    codec: apiCodecsByKey(71),
+    side: 'request',
+    v: 0,
+    bytes: `${U11} 00`,
+    value: { clientInstanceId: uuid(U11) },
+  },
+  {
+    codec: apiCodecsByKey(71),
+    side: 'response',
+    v: 0,
+    bytes: `
+      00000000 0000 ${U11}     # ThrottleTimeMs, ErrorCode, ClientInstanceId
+      0000002a                 # SubscriptionId 42
+      05 04030102              # AcceptedCompressionTypes zstd, lz4, gzip, snappy
+      000493e0 00100000 01     # PushIntervalMs 300000, TelemetryMaxBytes 1 MiB, DeltaTemporality
+      02 03 612e               # RequestedMetrics ["a."]
+      00                       # no tags`,
+    value: {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      clientInstanceId: uuid(U11),
+      subscriptionId: 42,
+      acceptedCompressionTypes: [4, 3, 1, 2],
+      pushIntervalMs: 300000,
+      telemetryMaxBytes: 1048576,
+      deltaTemporality: true,
+      requestedMetrics: ['a.'],
+    },
+  },
+  // --- 72 PushTelemetry (KIP-714)
+  {
+    codec: apiCodecsByKey(72),
+    side: 'request',
+    v: 0,
+    bytes: `${U11} 0000002a 01 04 03 0a00 00`, // id, SubscriptionId 42, Terminating, zstd, Metrics 2 bytes, no tags
+    value: { clientInstanceId: uuid(U11), subscriptionId: 42, terminating: true, compressionType: 4, metrics: Buffer.from('0a00', 'hex') },
+  },
+  {
+    codec: apiCodecsByKey(72),
+    side: 'response',
+    v: 0,
+    bytes: '00000000 0075 00', // UNKNOWN_SUBSCRIPTION_ID
+    value: { throttleTimeMs: 0, errorCode: 117 },
+  },
+  // --- 74 ListConfigResources v1 (KIP-1142): types asked, and the type in each answer
+  {
+    codec: apiCodecsByKey(74),
+    side: 'request',
+    v: 1,
+    bytes: '03 1002 00', // ResourceTypes [16, 2], no tags
+    value: { resourceTypes: [16, 2] },
+  },
+  {
+    codec: apiCodecsByKey(74),
+    side: 'response',
+    v: 1,
+    bytes: '00000000 0000 02 02 73 10 00 00', // one resource: "s", CLIENT_METRICS (16)
+    value: { throttleTimeMs: 0, errorCode: 0, configResources: [{ resourceName: 's', resourceType: 16 }] },
+  },
+  // --- 75 DescribeTopicPartitions (KIP-966), with a cursor each way
+  {
+    codec: apiCodecsByKey(75),
+    side: 'request',
+    v: 0,
+    bytes: `
+      02 02 74 00              # Topics: 1, Name "t", no tags
+      000007d0                 # ResponsePartitionLimit 2000
+      01 02 74 00000001 00     # Cursor present: "t", partition 1, no tags
+      00                       # no tags`,
+    value: { topics: [{ name: 't' }], responsePartitionLimit: 2000, cursor: { topicName: 't', partitionIndex: 1 } },
+  },
+  {
+    codec: apiCodecsByKey(75),
+    side: 'response',
+    v: 0,
+    bytes: `
+      00000000                 # ThrottleTimeMs
+      02 0000 02 74 ${U11} 00  # Topics: 1, ErrorCode, Name "t", TopicId, IsInternal false
+        02                     #   Partitions: 1
+          0000 00000001        #     ErrorCode, PartitionIndex 1
+          00000001 00000005    #     LeaderId 1, LeaderEpoch 5
+          02 00000001          #     ReplicaNodes [1]
+          02 00000001          #     IsrNodes [1]
+          00 00 01 00          #     EligibleLeaderReplicas null, LastKnownElr null, OfflineReplicas [], no tags
+        80000000 00            #   TopicAuthorizedOperations (not asked), no tags
+      01 02 74 00000002 00     # NextCursor present: "t", partition 2, no tags
+      00                       # no tags`,
+    value: {
+      throttleTimeMs: 0,
+      topics: [
+        {
+          errorCode: 0,
+          name: 't',
+          topicId: uuid(U11),
+          isInternal: false,
+          partitions: [{ errorCode: 0, partitionIndex: 1, leaderId: 1, leaderEpoch: 5, replicaNodes: [1], isrNodes: [1], eligibleLeaderReplicas: null, lastKnownElr: null, offlineReplicas: [] }],
+          topicAuthorizedOperations: -2147483648,
+        },
+      ],
+      nextCursor: { topicName: 't', partitionIndex: 2 },
+    },
   },
 ];
 

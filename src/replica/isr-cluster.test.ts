@@ -18,6 +18,7 @@ import { BrokerHeartbeat, BrokerRegistration, CreateTopics, Fetch, FindCoordinat
 import { RawClient, fetchRequest } from '../../compat-tests/raw-client.js';
 import { tmpDataDir, until } from '../../compat-tests/harness.js';
 import { partitionForKey } from '../metadata/internal-topic.js';
+import { supportedFeatures } from '../metadata/broker-lifecycle.js';
 
 const LAG_MS = 600;
 const data = tmpDataDir('sluice-isr-cluster-');
@@ -77,7 +78,7 @@ t.test('the ISR shrinks when a follower stops fetching and grows back when it ca
     clusterId: broker.clusterId,
     incarnationId: Buffer.alloc(16, 2),
     listeners: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 1, securityProtocol: 0 }],
-    features: [{ name: 'sluice.metadata.version', minSupportedVersion: 1, maxSupportedVersion: 1 }],
+    features: supportedFeatures(),
     rack: null,
     isMigratingZkBroker: false,
     logDirs: [Buffer.alloc(16, 22)],

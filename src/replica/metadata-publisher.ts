@@ -86,7 +86,7 @@ export class MetadataPublisher {
       } else if (r.type === 'Config' && r.resourceType === 'topic') {
         const t = this.image.topicsByName.get(r.resourceName);
         if (t) this.logs.reconfigure(t.name, t.configs);
-      } else if (r.type === 'Config') {
+      } else if (r.type === 'Config' && r.resourceType === 'broker') {
         for (const t of this.image.topicsByName.values()) this.logs.reconfigure(t.name, t.configs);
       }
     }

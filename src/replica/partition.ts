@@ -384,6 +384,16 @@ export class Partition {
     return out;
   }
 
+  /**
+   * Whether this producer, at this epoch, has a transaction open here (a transactional batch
+   * appended and no marker yet): Kafka's verification guard asks the coordinator only before the
+   * first batch of a transaction on a partition.
+   */
+  hasOpenTransaction(producerId: bigint, producerEpoch: number): boolean {
+    const entry = this.log.producers.producers.get(producerId);
+    return entry !== undefined && entry.epoch === producerEpoch && entry.currentTxnFirstOffset !== null;
+  }
+
   /** The coordinator epoch of the last marker of this producer's transactions here (-1: none). */
   producerCoordinatorEpoch(producerId: bigint): number {
     return this.log.producers.coordinatorEpoch(producerId);

@@ -69,9 +69,11 @@ export interface AppendRecordsParams {
   entries: readonly ProduceEntry[];
   /**
    * The transaction check of a transactional batch (the transaction coordinator's verification,
-   * KIP-890): NONE to go on, else the error to answer.
+   * KIP-890): NONE to go on, else the error to answer. `openHere`: the producer already has a
+   * transaction open on this partition at this epoch. A Promise when the coordinator is asked
+   * (another broker, or an add to be made durable); the append waits for it, in order.
    */
-  verifyTransaction(info: BatchInfo, topic: string, partition: number): number;
+  verifyTransaction(info: BatchInfo, topic: string, partition: number, openHere: boolean): number | Promise<number>;
 }
 
 type Outcome = ProduceOutcome | Promise<ProduceOutcome>;
@@ -356,7 +358,7 @@ export class ReplicaManager {
       timestampBounds: timestampBounds(this.logs.produceRules(topic), this.clock.nowMs()),
     };
     const check = this.recordChecks.check(records, info, opts);
-    const append = (c: RecordCheck): ProduceOutcome => {
+    const append = (c: RecordCheck): Outcome => {
       if (!c.ok) return recordsRefused(c, p.logStartOffset);
       // compression.type other than producer: the batch as the topic stores it (log/recompress.ts).
       const limits = { maxBatchBytes: maxMessageBytes, segmentBytes: this.logs.segmentBytes(topic), decompressedBytesMax: opts.decompressedBytesMax, topicPartition: opts.topicPartition };
@@ -369,16 +371,28 @@ export class ReplicaManager {
   }
 
   /** The append of a batch whose every check passed; the partition is looked up again (a worker may have run). */
-  private appendChecked(e: ProduceEntry, records: Buffer, batches: BatchInfo[], params: AppendRecordsParams): ProduceOutcome {
+  private appendChecked(e: ProduceEntry, records: Buffer, batches: BatchInfo[], params: AppendRecordsParams): Outcome {
     const p = this.getPartition(e.topic, e.partition);
     if (!p) return failed(this.notHostedError(e.topic, e.partition), `This server does not host this topic-partition.`);
     // Leadership may have moved while a worker checked the records.
     if (!p.isLeader) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This broker no longer leads ${e.topic}-${e.partition}; refresh the metadata.`);
     const info = batches[0]!;
     if (info.isTransactional) {
-      const code = params.verifyTransaction(info, e.topic, e.partition);
-      if (code !== ErrorCode.NONE) return failed(code, 'This partition is not part of an ongoing transaction of this producer.');
+      const code = params.verifyTransaction(info, e.topic, e.partition, p.hasOpenTransaction(info.producerId, info.producerEpoch));
+      const refused = (c: number): ProduceOutcome =>
+        failed(c, c === ErrorCode.NOT_ENOUGH_REPLICAS ? 'Unable to verify the partition has been added to the transaction; retry.' : 'This partition is not part of an ongoing transaction of this producer.');
+      // The coordinator was asked: leadership may have moved meanwhile, so everything is checked again.
+      if (code instanceof Promise) return code.then((c) => (c !== ErrorCode.NONE ? refused(c) : this.appendVerified(e, records, batches, params)));
+      if (code !== ErrorCode.NONE) return refused(code);
     }
+    return this.appendVerified(e, records, batches, params);
+  }
+
+  /** The append itself, once the transaction check (if any) passed. */
+  private appendVerified(e: ProduceEntry, records: Buffer, batches: BatchInfo[], params: AppendRecordsParams): ProduceOutcome {
+    const p = this.getPartition(e.topic, e.partition);
+    if (!p) return failed(this.notHostedError(e.topic, e.partition), `This server does not host this topic-partition.`);
+    if (!p.isLeader) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This broker no longer leads ${e.topic}-${e.partition}; refresh the metadata.`);
     // Not enough in-sync replicas for acks=all: refused before anything is written (Kafka's
     // appendRecordsToLeader); the committed ISR counts, not a pending expansion.
     if (params.acks === -1 && p.isr.length < p.effectiveMinIsr(this.logs.produceRules(e.topic).minInsyncReplicas)) {

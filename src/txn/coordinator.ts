@@ -1,5 +1,5 @@
 /**
- * The transaction coordinator (KIP-98), for the classic transaction protocol (no KIP-890 v2).
+ * The transaction coordinator (KIP-98), with transactions v2 (KIP-890 part 2).
  *
  * Per transactional id it keeps the producer id and epoch, the transaction timeout, the state
  *   Empty -> Ongoing (AddPartitionsToTxn/AddOffsetsToTxn) -> PrepareCommit|PrepareAbort (EndTxn)
@@ -29,6 +29,18 @@
  * transaction is in its Prepare state and the producer's next calls get CONCURRENT_TRANSACTIONS.
  * A coordinator that loses its partition stops there; the new leader finds the Prepare record and
  * writes the markers again.
+ *
+ * Transactions v2 (KIP-890 part 2, transaction.version=2, EndTxn v5): every EndTxn bumps the
+ * producer epoch as it enters its Prepare state, the markers carry the bumped epoch, and the
+ * answer hands the producer its new id and epoch; late data of the ended transaction then has a
+ * stale epoch. When the epoch runs out (32766, Kafka's isEpochExhausted) a new producer id is
+ * taken at the Prepare (NextProducerId) and becomes current with epoch 0 at the Complete record.
+ * A retried EndTxn v5 is recognised by its epoch being one below the stored one (Kafka's
+ * endTxnEpochBumped) and gets the same answer. Partitions join a v2 transaction implicitly: the
+ * leader of a partition that a Produce v12 (or TxnOffsetCommit v5) writes to asks the
+ * coordinator to add it (`addPartitions` with transaction version 2, from AddPartitionsToTxn v5
+ * `VerifyOnly=false` in a cluster). Below v12 the leader only verifies (`verifyPartitions`,
+ * AddPartitionsToTxn v4+ `VerifyOnly=true`, KIP-890 part 1).
  */
 import type { Logger } from '../logger.js';
 import { wallClock, type Clock, type TimerHandle } from '../control/clock.js';
@@ -40,7 +52,7 @@ import { decodeTxnKey, decodeTxnValue, encodeTxnKey, encodeTxnValue, type TxnSta
 
 
 /** Epochs are int16; at the last usable one the coordinator moves to a new producer id. */
-const EPOCH_EXHAUSTED = 32766;
+export const EPOCH_EXHAUSTED = 32766;
 
 export interface TxnSettings {
   maxTimeoutMs: number;
@@ -87,6 +99,19 @@ interface TxnMetadata {
   partitions: Map<string, TopicPartition>;
   startMs: number;
   lastUpdateMs: number;
+  /** The transaction version of the client's last EndTxn (2: the epoch is bumped per transaction). */
+  clientTransactionVersion: number;
+  /** The producer id a v2 transaction whose epoch ran out moves to at its Complete record; -1 if none. */
+  nextProducerId: bigint;
+  /** The producer id before that move, so a retried EndTxn of the old id is recognised; -1 if none. */
+  previousProducerId: bigint;
+}
+
+/** EndTxn's answer: v5 carries the producer id and epoch to use next (KIP-890 part 2). */
+export interface EndResult {
+  errorCode: number;
+  producerId: bigint;
+  producerEpoch: number;
 }
 
 export interface InitResult {
@@ -168,6 +193,9 @@ export class TransactionCoordinator {
           partitions,
           startMs: Number(v.startMs),
           lastUpdateMs: Number(v.lastUpdateMs),
+          clientTransactionVersion: v.clientTransactionVersion ?? 0,
+          nextProducerId: v.nextProducerId ?? -1n,
+          previousProducerId: v.previousProducerId ?? -1n,
         });
         this.byProducerId.set(v.producerId, this.txns.get(id)!);
       },
@@ -229,6 +257,9 @@ export class TransactionCoordinator {
             partitions: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
             lastUpdateMs: BigInt(t.lastUpdateMs),
             startMs: BigInt(t.startMs),
+            clientTransactionVersion: t.clientTransactionVersion,
+            nextProducerId: t.nextProducerId,
+            previousProducerId: t.previousProducerId,
           }),
         },
       ]);
@@ -274,6 +305,13 @@ export class TransactionCoordinator {
       this.transition(t, (n) => {
         n.state = commit ? 'CompleteCommit' : 'CompleteAbort';
         n.partitions.clear();
+        if (n.nextProducerId >= 0n) {
+          // v2: the epoch ran out at this transaction; its markers carried the old id, the producer moves on now.
+          n.previousProducerId = n.producerId;
+          n.producerId = n.nextProducerId;
+          n.producerEpoch = 0;
+          n.nextProducerId = -1n;
+        }
         // The start time stays: Kafka describes a completed transaction with its start time.
       });
     };
@@ -286,8 +324,12 @@ export class TransactionCoordinator {
    * Prepare record is durable (the markers follow); if it is not durable in time the markers
    * still follow once it is, while this broker leads the partition.
    */
-  private endOngoing(t: TxnMetadata, commit: boolean): number | Promise<number> {
-    if (!this.transition(t, (n) => (n.state = commit ? 'PrepareCommit' : 'PrepareAbort'))) return ErrorCode.NOT_COORDINATOR;
+  private endOngoing(t: TxnMetadata, commit: boolean, prepare?: (n: TxnMetadata) => void): number | Promise<number> {
+    const ok = this.transition(t, (n) => {
+      n.state = commit ? 'PrepareCommit' : 'PrepareAbort';
+      prepare?.(n);
+    });
+    if (!ok) return ErrorCode.NOT_COORDINATOR;
     const prepared = t.state;
     const afterDurable = (): number | Promise<number> => {
       const durable = this.store.durable(t.transactionalId, this.settings.writeTimeoutMs);
@@ -357,6 +399,9 @@ export class TransactionCoordinator {
         partitions: new Map(),
         startMs: -1,
         lastUpdateMs: this.now(),
+        clientTransactionVersion: 0,
+        nextProducerId: -1n,
+        previousProducerId: -1n,
       };
       const created = t;
       if (!this.transition(created, (n) => (n.producerEpoch = 0))) return fail(ErrorCode.NOT_COORDINATOR);
@@ -422,8 +467,12 @@ export class TransactionCoordinator {
     return ErrorCode.NONE;
   }
 
-  /** AddPartitionsToTxn / AddOffsetsToTxn: one error code for all the partitions. */
-  addPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: TopicPartition[]): number | Promise<number> {
+  /**
+   * AddPartitionsToTxn / AddOffsetsToTxn: one error code for all the partitions. With
+   * `transactionVersion` 2 the add is the implicit one of a Produce v12 / TxnOffsetCommit v5
+   * (KIP-890 part 2), recorded as a v2 transaction.
+   */
+  addPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: TopicPartition[], transactionVersion = 0): number | Promise<number> {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     if (!this.store.leads(transactionalId)) return ErrorCode.NOT_COORDINATOR;
     const t = this.txns.get(transactionalId);
@@ -434,30 +483,92 @@ export class TransactionCoordinator {
     const ok = this.transition(txn, (n) => {
       if (n.state !== 'Ongoing') n.startMs = this.now();
       n.state = 'Ongoing';
+      if (transactionVersion >= 2) n.clientTransactionVersion = transactionVersion;
       for (const tp of partitions) n.partitions.set(tpKey(tp), tp);
     });
     return ok ? this.whenDurable(transactionalId, ErrorCode.NONE, (code) => code) : ErrorCode.NOT_COORDINATOR;
   }
 
+  /** EndTxn below v5 (transactions v1): the error code alone. */
   endTxn(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean): number | Promise<number> {
-    if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
-    if (!this.store.leads(transactionalId)) return ErrorCode.NOT_COORDINATOR;
+    const r = this.endTransaction(transactionalId, producerId, producerEpoch, commit, 0);
+    return r instanceof Promise ? r.then((x) => x.errorCode) : r.errorCode;
+  }
+
+  /**
+   * EndTxn, as Kafka's TransactionCoordinator.endTransaction. `transactionVersion` is 2 for
+   * EndTxn v5 (the epoch is bumped with the Prepare record and the answer names the producer id
+   * and epoch to go on with), lower for older requests. The epoch checks follow the transaction's
+   * own version: a v2 transaction in a Prepare or Complete state takes only the retry of the
+   * EndTxn that ended it (its epoch one below the stored one).
+   */
+  endTransaction(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean, transactionVersion: number): EndResult | Promise<EndResult> {
+    const fail = (errorCode: number): EndResult => ({ errorCode, producerId: -1n, producerEpoch: -1 });
+    if (transactionalId === '') return fail(ErrorCode.INVALID_REQUEST);
+    if (!this.store.leads(transactionalId)) return fail(ErrorCode.NOT_COORDINATOR);
     const t = this.txns.get(transactionalId);
-    if (!t || t.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
-    if (t.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
-    switch (t.state) {
-      case 'Ongoing':
-        return this.endOngoing(t, commit);
+    if (!t) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    const current = (): EndResult => ({ errorCode: ErrorCode.NONE, producerId: t.producerId, producerEpoch: t.producerEpoch });
+    const v2 = t.clientTransactionVersion >= 2;
+    // A retry of a v2 EndTxn whose epoch ran out: the producer id moved on since.
+    const retryOnOverflow = v2 && t.previousProducerId === producerId && producerEpoch === EPOCH_EXHAUSTED && t.producerEpoch === 0;
+    const retryOnEpochBump = v2 && t.producerEpoch === producerEpoch + 1;
+    if (t.producerId !== producerId && !retryOnOverflow) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    let validEpoch: boolean;
+    if (!v2) validEpoch = producerEpoch === t.producerEpoch;
+    else if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') validEpoch = retryOnEpochBump;
+    else if (t.state === 'CompleteCommit' || t.state === 'CompleteAbort') validEpoch = retryOnEpochBump || retryOnOverflow || producerEpoch === t.producerEpoch;
+    else validEpoch = producerEpoch === t.producerEpoch;
+    if (!validEpoch) return fail(ErrorCode.PRODUCER_FENCED);
+    // v2: an abort at the current epoch with no transaction open (nothing sent yet, or the last one
+    // ended) still bumps the epoch, through PrepareAbort with no partitions (Kafka 4.1).
+    const abortWithoutTxn = transactionVersion >= 2 && !commit && producerEpoch === t.producerEpoch && (t.state === 'Empty' || t.state === 'CompleteCommit' || t.state === 'CompleteAbort');
+    switch (abortWithoutTxn ? 'Ongoing' : t.state) {
+      case 'Ongoing': {
+        let nextProducerId = -1n;
+        if (transactionVersion >= 2 && t.producerEpoch >= EPOCH_EXHAUSTED) nextProducerId = this.producerIds.generate();
+        const code = this.endOngoing(t, commit, (n) => {
+          n.clientTransactionVersion = transactionVersion;
+          if (transactionVersion < 2) return;
+          n.lastProducerEpoch = n.producerEpoch;
+          n.producerEpoch++;
+          n.nextProducerId = nextProducerId;
+        });
+        // The producer goes on with the id and epoch it will have once the markers are written.
+        const answer = (c: number): EndResult =>
+          c !== ErrorCode.NONE ? fail(c) : nextProducerId >= 0n ? { errorCode: c, producerId: nextProducerId, producerEpoch: 0 } : current();
+        return code instanceof Promise ? code.then(answer) : answer(code);
+      }
       case 'CompleteCommit':
-        return commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
-      case 'CompleteAbort':
-        return commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE;
+      case 'CompleteAbort': {
+        // v2: the epoch of the ended transaction is a retry; the current epoch asks to end a
+        // transaction that was never started (Kafka 4.1 answers INVALID_TXN_STATE).
+        const retry = !v2 || producerEpoch !== t.producerEpoch;
+        return retry && commit === (t.state === 'CompleteCommit') ? current() : fail(ErrorCode.INVALID_TXN_STATE);
+      }
       case 'PrepareCommit':
+        return fail(commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE);
       case 'PrepareAbort':
-        return ErrorCode.CONCURRENT_TRANSACTIONS;
+        return fail(commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.CONCURRENT_TRANSACTIONS);
       default:
-        return ErrorCode.INVALID_TXN_STATE;
+        return fail(ErrorCode.INVALID_TXN_STATE);
     }
+  }
+
+  /**
+   * AddPartitionsToTxn v4+ with VerifyOnly (KIP-890 part 1, Kafka's
+   * handleVerifyPartitionsInTransaction): a producer-level error for every partition, else NONE
+   * for each partition in the ongoing transaction and TRANSACTION_ABORTABLE for the others.
+   */
+  verifyPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: TopicPartition[]): number[] {
+    const all = (code: number): number[] => partitions.map(() => code);
+    if (transactionalId === '') return all(ErrorCode.INVALID_REQUEST);
+    if (!this.store.leads(transactionalId)) return all(ErrorCode.NOT_COORDINATOR);
+    const t = this.txns.get(transactionalId);
+    if (!t || t.producerId !== producerId) return all(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    if (t.producerEpoch !== producerEpoch) return all(ErrorCode.PRODUCER_FENCED);
+    if (t.state === 'PrepareCommit' || t.state === 'PrepareAbort') return all(ErrorCode.CONCURRENT_TRANSACTIONS);
+    return partitions.map((tp) => (t.partitions.has(tpKey(tp)) ? ErrorCode.NONE : ErrorCode.TRANSACTION_ABORTABLE));
   }
 
   /**

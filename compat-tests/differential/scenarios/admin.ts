@@ -1,6 +1,6 @@
 /**
  * Topic administration and what describes it: CreateTopics validation (2-7), DeleteTopics (1-6),
- * CreatePartitions (0-3), Metadata with named topics (0-12), DescribeCluster (0-2) and
+ * CreatePartitions (0-3), Metadata with named topics (0-13), DescribeCluster (0-2) and
  * DescribeConfigs for a topic and the broker (1-4), plus the removed low versions of CreateTopics,
  * DeleteTopics and DescribeConfigs.
  */
@@ -252,13 +252,13 @@ export const adminScenarios: Scenario[] = [
     name: 'metadata-topics',
     async run(t, see) {
       see.code('create', await createTopic(t, 'dp-meta', 2));
-      for (let v = 0; v <= 12; v++) {
+      for (let v = 0; v <= 13; v++) {
         see.see(`v${v}/known`, await metadataTopics(t, v, ['dp-meta'], false));
         see.see(`v${v}/invalid-name`, await metadataTopics(t, v, ['bad!name'], v >= 4 ? true : false));
         if (v >= 4) see.see(`v${v}/unknown-no-auto`, await metadataTopics(t, v, [`dp-meta-missing-${v}`], false));
       }
       // Auto-creation: v0-3 always ask for it; v4+ only with the flag.
-      for (const v of [1, 4, 9, 12]) {
+      for (const v of [1, 4, 9, 12, 13]) {
         const name = `dp-meta-auto-${v}`;
         see.see(`v${v}/auto/first`, await metadataTopics(t, v, [name], true));
         await waitReady(t, name, 1);
@@ -273,10 +273,12 @@ export const adminScenarios: Scenario[] = [
       // By topic id (v10+): a known id and an unknown one.
       const md = await t.request(Metadata, 12, { topics: [{ topicId: Buffer.alloc(16), name: 'dp-meta' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
       const id = md.topics[0]!.topicId;
-      const byId = await t.request(Metadata, 12, { topics: [{ topicId: id, name: null }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-      see.see('v12/by-id', byId.topics.map((tp) => ({ ...tp, partitions: [...tp.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex) })));
-      const unknownId = await t.request(Metadata, 12, { topics: [{ topicId: Buffer.alloc(16, 3), name: null }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-      see.see('v12/unknown-id', unknownId.topics);
+      for (const v of [12, 13]) {
+        const byId = await t.request(Metadata, v, { topics: [{ topicId: id, name: null }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+        see.see(`v${v}/by-id`, byId.topics.map((tp) => ({ ...tp, partitions: [...tp.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex) })));
+        const unknownId = await t.request(Metadata, v, { topics: [{ topicId: Buffer.alloc(16, 3), name: null }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+        see.see(`v${v}/unknown-id`, { errorCode: unknownId.errorCode, topics: unknownId.topics });
+      }
     },
   },
   {

@@ -155,7 +155,7 @@ async function lifecycle(t: Target, see: Recorder): Promise<void> {
   see.see('commit-v8', await commit(a, a3.memberEpoch, 8));
   see.see('commit-admin', await commit('', -1));
   const fetch = async (memberId: string | null, memberEpoch: number) => {
-    const r = await c.request(OffsetFetch, 9, { groupId: '', topics: null, groups: [{ groupId: group, memberId, memberEpoch, topics: [{ name: topic, topicId: Buffer.alloc(16), partitionIndexes: [0] }] }], requireStable: false });
+    const r = await c.request(OffsetFetch, 9, { groupId: '', topics: [], groups: [{ groupId: group, memberId, memberEpoch, topics: [{ name: topic, topicId: Buffer.alloc(16), partitionIndexes: [0] }] }], requireStable: false });
     return errorName(r.groups[0]!.errorCode);
   };
   see.see('fetch-current', await fetch(a, a3.memberEpoch));

@@ -152,9 +152,10 @@ export const fetchScenarios: Scenario[] = [
         ['ts-between', BASE_TS + 60n],
         ['ts-b', BASE_TS + 100n],
         ['ts-after-all', BASE_TS + 10_000n],
+        ['latest-tiered', -5n],
         ['ts-minus-6', -6n],
       ];
-      for (let v = 1; v <= 8; v++) {
+      for (let v = 1; v <= 10; v++) {
         for (const [name, ts] of stamps) {
           const res = await t.request(ListOffsets, v, { replicaId: -1, isolationLevel: 0, timeoutMs: 1000, topics: [{ name: 'dp-list', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: ts, maxNumOffsets: 1 }] }] });
           see.see(`v${v}/${name}`, res.topics);

@@ -16,7 +16,10 @@ import { newestClients } from './newest-clients.js';
 import { produceScenarios } from './produce.js';
 import { replication } from './replication.js';
 import { scramScenarios } from './scram.js';
+import { clientMetricsConfigScenarios } from './telemetry.js';
+import { topicIdScenarios } from './topic-ids.js';
 import { transactions } from './transactions.js';
+import { transactionsV2 } from './transactions-v2.js';
 
 export const ALL_SCENARIOS: readonly Scenario[] = [
   ...basics,
@@ -24,10 +27,13 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...fetchScenarios,
   ...fetchSessionScenarios,
   ...adminScenarios,
+  ...topicIdScenarios,
+  ...clientMetricsConfigScenarios,
   ...divergences,
   ...groups,
   ...consumerGroups,
   ...transactions,
+  ...transactionsV2,
   ...compaction,
   ...compressionScenarios,
   ...clients,
