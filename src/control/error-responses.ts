@@ -233,6 +233,26 @@ export const HANDLER_PARTITION_ERROR_APIS: ReadonlySet<number> = new Set([1]);
 type Pick = (tp: { topic: string; partition: number }) => boolean;
 
 /**
+ * A Produce request or answer of v13+ names topics by id only (the name is left empty): the same
+ * message with the names filled in from `nameOf`, so the topic matchers, the split and the merge
+ * of chosen-partition faults see them. Names are not on the wire from v13: the answer sent is the
+ * same. Anything else is returned as it is.
+ */
+export function withProduceTopicNames(apiKey: number, message: unknown, nameOf: (topicId: Buffer) => string | undefined): unknown {
+  if (apiKey !== 0 || message === null || typeof message !== 'object') return message;
+  const name = <T extends { name: string; topicId: Buffer }>(t: T): T => (t.name === '' && t.topicId !== undefined ? { ...t, name: nameOf(t.topicId) ?? '' } : t);
+  if ('topicData' in message) {
+    const req = message as ProduceRequest;
+    return req.topicData.some((t) => t.name === '') ? { ...req, topicData: req.topicData.map(name) } : req;
+  }
+  if ('responses' in message) {
+    const res = message as ProduceResponse;
+    return res.responses.some((t) => t.name === '') ? { ...res, responses: res.responses.map(name) } : res;
+  }
+  return message;
+}
+
+/**
  * A Produce or ListOffsets cut to the partitions `keep` picks (topics left empty dropped); null
  * when none is left.
  */

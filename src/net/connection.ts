@@ -54,7 +54,7 @@ import type { MemoryPool } from './memory-pool.js';
 import { newSession, type MutableSession } from '../auth/session.js';
 import { SaslAuthenticator, type SaslListenerConfig, type SaslVerdict } from './sasl-authenticator.js';
 import { type FaultInjector, type FiredFault } from '../control/faults.js';
-import { errorResponseFor, mergeResponses, requestPart, responsePart } from '../control/error-responses.js';
+import { errorResponseFor, mergeResponses, requestPart, responsePart, withProduceTopicNames } from '../control/error-responses.js';
 import type { SecurityProtocol } from '../config/kraft.js';
 import type { AnsweredRequest, ConnectionStats, Observer } from '../control/observer.js';
 
@@ -151,6 +151,8 @@ export class Connection {
   /** Its entry in GET /connections (null without an observer). */
   private readonly stats: ConnectionStats | null;
   private readonly broker: BrokerServices;
+  /** A topic's name from its id (Produce v13+ names topics by id; fault matchers go by name). */
+  private readonly topicNameOf = (topicId: Buffer): string | undefined => this.broker.image.topicsById.get(topicId.toString('base64url'))?.name;
   private readonly log: Logger;
   /** The SASL exchange on a SASL listener (null on others). */
   private readonly sasl: SaslAuthenticator | null;
@@ -435,11 +437,14 @@ export class Connection {
     }
     const { codec } = handler;
     if (apiVersion >= codec.flexibleMin) r.taggedFields();
-    const request = codec.decodeRequest(r, apiVersion);
+    let request = codec.decodeRequest(r, apiVersion);
     if (r.error !== null) {
       this.close(`malformed ${codec.name} v${apiVersion} request: ${r.error}`);
       return;
     }
+    // A Produce v13+ names its topics by id: the request log, the fault matchers and fault splits
+    // see their names (the handler goes by id; names are not on the wire from v13).
+    if (apiKey === 0 && apiVersion >= 13) request = withProduceTopicNames(apiKey, request, this.topicNameOf);
     slot.request = request;
     if (this.sasl) {
       const verdict = this.sasl.onRequest(apiKey, apiVersion, request);
@@ -542,7 +547,7 @@ export class Connection {
         const rest = only === null ? null : requestPart(apiKey, request, (tp) => !only(tp));
         const error = errorResponseFor(apiKey, failed, action.errorCode);
         // Chosen partitions fail; the handler serves the others and the answers are joined.
-        if (rest !== null) run(rest, (served, answer) => answer(mergeResponses(apiKey, error, served)));
+        if (rest !== null) run(rest, (served, answer) => answer(mergeResponses(apiKey, error, withProduceTopicNames(apiKey, served, this.topicNameOf))));
         else send(error);
         return;
       }
@@ -584,7 +589,8 @@ export class Connection {
           return;
         }
         const failed = requestPart(apiKey, request, only);
-        send(failed === null ? served : mergeResponses(apiKey, errorResponseFor(apiKey, failed, action.errorCode), responsePart(apiKey, served, (tp) => !only(tp))));
+        const named = withProduceTopicNames(apiKey, served, this.topicNameOf);
+        send(failed === null ? served : mergeResponses(apiKey, errorResponseFor(apiKey, failed, action.errorCode), responsePart(apiKey, named, (tp) => !only(tp))));
         return;
       }
       case 'respond':
