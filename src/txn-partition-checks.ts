@@ -26,20 +26,12 @@ import { UnsupportedVersionError, type NodeClient } from './net/node-client.js';
 import { ErrorCode } from './protocol/errors.js';
 import { AddPartitionsToTxn, type AddPartitionsToTxnRequest } from './protocol/generated/24-add-partitions-to-txn.js';
 import type { TopicPartition } from './txn/coordinator.js';
+import type { TxnPartitionCheck } from './api/context.js';
+import { forProducer } from './api/txn-errors.js';
 
 /** The version of the brokers' form that carries TRANSACTION_ABORTABLE (KIP-890). */
 const BROKER_FORM_VERSION = 5;
 
-export interface TxnPartitionCheck {
-  transactionalId: string;
-  producerId: bigint;
-  producerEpoch: number;
-  partitions: TopicPartition[];
-  /** False: add the partitions (transaction version 2); true: only verify them. */
-  verifyOnly: boolean;
-  /** Whether the client understands TRANSACTION_ABORTABLE (Produce v11+, TxnOffsetCommit v4+). */
-  abortableErrorSupported: boolean;
-}
 
 interface Pending {
   check: TxnPartitionCheck;
@@ -144,11 +136,4 @@ export class TxnPartitionChecks {
       for (const p of pending) p.resolve(p.check.partitions.map(() => ErrorCode.NETWORK_EXCEPTION));
     }
   }
-}
-
-/** A coordinator's per-partition answer as the producer is told it (Kafka's AddPartitionsToTxnManager). */
-export function forProducer(code: number, abortableErrorSupported: boolean): number {
-  if (code === ErrorCode.PRODUCER_FENCED) return ErrorCode.INVALID_PRODUCER_EPOCH;
-  if (code === ErrorCode.TRANSACTION_ABORTABLE && !abortableErrorSupported) return ErrorCode.INVALID_TXN_STATE;
-  return code;
 }

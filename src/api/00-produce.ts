@@ -72,7 +72,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/generated/00-produce.js';
 import type { ProduceEntry, ProduceOutcome } from '../replica/replica-manager.js';
-import { forProducer } from '../txn-partition-checks.js';
+import { forProducer } from './txn-errors.js';
 import { authorize, authorizedNames, Op, Res } from './authorize.js';
 import { CLOSE_CONNECTION, type ApiHandler, type HandlerResult, type RequestContext } from './registry.js';
 

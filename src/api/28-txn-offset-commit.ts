@@ -16,7 +16,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { authorize, authorizedNames, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 import { whenOffsetsDurable } from './offsets-durable.js';
-import { forProducer } from '../txn-partition-checks.js';
+import { forProducer } from './txn-errors.js';
 
 /** v4: the client understands TRANSACTION_ABORTABLE; v5: the offsets partition is added implicitly (KIP-890). */
 const FIRST_ABORTABLE_VERSION = 4;

@@ -15,7 +15,7 @@ import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataLogReader } from '../metadata/metadata-log.js';
 import type { CoordinatorStore } from '../metadata/internal-topic.js';
-import type { TxnPartitionCheck } from '../txn-partition-checks.js';
+import type { TopicPartition } from '../txn/coordinator.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import type { ClientTelemetry } from '../telemetry/client-metrics.js';
@@ -72,4 +72,16 @@ export interface BrokerServices {
    * code per partition, as the producer is to be told it.
    */
   checkTxnPartitions(check: TxnPartitionCheck): Promise<number[]>;
+}
+
+/** A transactional produce's partitions for the coordinator to verify or add (KIP-890; the broker's src/txn-partition-checks.ts asks it). */
+export interface TxnPartitionCheck {
+  transactionalId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  partitions: TopicPartition[];
+  /** False: add the partitions (transaction version 2); true: only verify them. */
+  verifyOnly: boolean;
+  /** Whether the client understands TRANSACTION_ABORTABLE (Produce v11+, TxnOffsetCommit v4+). */
+  abortableErrorSupported: boolean;
 }
