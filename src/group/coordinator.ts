@@ -1161,6 +1161,11 @@ export class GroupCoordinator {
     };
   }
 
+  /** Why DescribeGroups v6 finds no classic group of this id (Kafka's GROUP_ID_NOT_FOUND message). */
+  describeMissing(groupId: string): string {
+    return this.groups.get(groupId)?.consumer ? `Group ${groupId} is not a classic group.` : `Group ${groupId} not found.`;
+  }
+
   list(statesFilter: string[], typesFilter: string[]): Array<{ groupId: string; protocolType: string; state: string; groupType: 'classic' | 'consumer' }> {
     const states = new Set(statesFilter.map((s) => s.toLowerCase()));
     const types = new Set(typesFilter.map((s) => s.toLowerCase()));

@@ -166,8 +166,10 @@ async function lifecycle(t: Target, see: Recorder): Promise<void> {
   see.see('list', listed.groups.filter((g) => g.groupId === group).map((g) => ({ type: g.groupType, protocolType: g.protocolType, state: g.groupState })));
   const listedClassic = await t.request(ListGroups, 5, { statesFilter: [], typesFilter: ['classic'] });
   see.see('list-classic', listedClassic.groups.filter((g) => g.groupId === group).length);
-  const dg = await t.request(DescribeGroups, 5, { groups: [group], includeAuthorizedOperations: false });
-  see.see('describe-groups-v5', { error: errorName(dg.groups[0]!.errorCode), state: dg.groups[0]!.groupState, members: dg.groups[0]!.members.length });
+  for (const v of [5, 6]) {
+    const dg = await t.request(DescribeGroups, v, { groups: [group], includeAuthorizedOperations: false });
+    see.see(`describe-groups-v${v}`, { error: errorName(dg.groups[0]!.errorCode), state: dg.groups[0]!.groupState, members: dg.groups[0]!.members.length, message: dg.groups[0]!.errorMessage });
+  }
   const del = await t.request(DeleteGroups, 2, { groupsNames: [group] });
   see.see('delete-non-empty', errorName(del.results[0]!.errorCode));
 

@@ -388,7 +388,7 @@ export const groups: Scenario[] = [
           }
         }
       }
-      for (let v = 0; v <= 5; v++) {
+      for (let v = 0; v <= 6; v++) {
         see.see(`describe-v${v}`, await describe(t, v, ['dg-ld-stable', 'dg-ld-empty', 'dg-ld-none']));
       }
       const withOps = await t.request(DescribeGroups, 3, { groups: ['dg-ld-stable'], includeAuthorizedOperations: true });

@@ -241,6 +241,8 @@ export const transactions: Scenario[] = [
       see.see('open/describe', await describeTxn(t, [id]));
       see.see('open/list', await listTxns(t, 1, [], []));
       see.see('open/list-ongoing', await listTxns(t, 1, ['Ongoing'], []));
+      // v2 (KIP-1152): a pattern the whole transactional id must match.
+      for (const pattern of ['dt-tx.*', 'dt-t', 'nothing-.*', '', '[']) see.see(`open/list-v2-pattern-${pattern}`, await listTxns(t, 2, [], [], -1n, pattern));
       see.see('open/describe-producers', await describeProducers(t, 'dt-tx'));
       for (const v of [0, 1, 2, 3]) {
         see.code(`v${v}/add-offsets`, (await t.request(AddOffsetsToTxn, v, { transactionalId: id, producerId: p.producerId, producerEpoch: p.producerEpoch, groupId: 'dt-tx-group' })).errorCode);
@@ -348,8 +350,8 @@ async function describeProducers(t: Target, topic: string): Promise<unknown> {
   }));
 }
 
-async function listTxns(t: Target, v: number, stateFilters: string[], producerIdFilters: bigint[], durationFilter = -1n): Promise<unknown> {
-  const res = await t.request(ListTransactions, v, { stateFilters, producerIdFilters, durationFilter, transactionalIdPattern: null });
+async function listTxns(t: Target, v: number, stateFilters: string[], producerIdFilters: bigint[], durationFilter = -1n, transactionalIdPattern: string | null = null): Promise<unknown> {
+  const res = await t.request(ListTransactions, v, { stateFilters, producerIdFilters, durationFilter, transactionalIdPattern });
   return {
     error: errorName(res.errorCode),
     unknownStateFilters: res.unknownStateFilters,
