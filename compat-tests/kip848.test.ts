@@ -18,8 +18,7 @@ import { ConsumerGroupDescribe, IncrementalAlterConfigs, ListGroups } from '../s
 const PARTITIONS = 6;
 /**
  * How long a member may take to commit, leave and close after SIGTERM (the drivers give up at
- * 20 s): a KIP-848 Java consumer that is mid-reconciliation finishes it first, which on a loaded
- * CI machine has taken more than the harness's default 15 s.
+ * 20 s): a Java member once took more than the harness's default 15 s on a heavily loaded machine.
  */
 const CLOSE_MS = 25_000;
 
