@@ -319,7 +319,8 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
       }
     }, 20_000);
     t.ok(d.groupEpoch >= 2, `group epoch ${d.groupEpoch} carried over from the replicated records`);
-    for (const m of members) t.equal((await m.stop()).code, 0, `${m.name} committed, left and closed cleanly`);
+    // A KIP-848 Java member has taken over 15 s to close on a loaded machine (kip848.test.ts CLOSE_MS).
+    for (const m of members) t.equal((await m.stop(45_000)).code, 0, `${m.name} committed, left and closed cleanly`);
     await n2.restart();
     await until('broker 2 back in Metadata', async () => (await metadataAt(n1.port)).brokers.some((b) => b.nodeId === 2), 20_000);
   });

@@ -17,10 +17,11 @@ import { ConsumerGroupDescribe, IncrementalAlterConfigs, ListGroups } from '../s
 
 const PARTITIONS = 6;
 /**
- * How long a member may take to commit, leave and close after SIGTERM (the drivers give up at
- * 20 s): a Java member once took more than the harness's default 15 s on a heavily loaded machine.
+ * How long a member may take to commit, leave and close after SIGTERM (the Java driver gives up
+ * at 40 s): Java members took more than the harness's default 15 s on a heavily loaded machine
+ * (seen here and in CI's cluster test), for a reason not found yet.
  */
-const CLOSE_MS = 25_000;
+const CLOSE_MS = 45_000;
 
 type Member = { driver: ClientDriver; protocol: 'classic' | 'consumer'; name: string };
 

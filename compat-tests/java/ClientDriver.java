@@ -363,7 +363,7 @@ public final class ClientDriver {
       c.wakeup();
       boolean closed = false;
       try {
-        closed = done.await(20, TimeUnit.SECONDS);
+        closed = done.await(40, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
