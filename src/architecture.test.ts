@@ -16,7 +16,7 @@ const SRC = resolve(here, '../../src');
  * tools' Kafka client (src/cli/tools.ts), a user of the wire like any other client, above the broker. `protocol`,
  * `config`, `logger` and `control` serve every layer.
  */
-const LAYERS: readonly string[][] = [['cli'], ['client'], ['index.ts', 'cluster.ts'], ['broker.ts', 'forwarding.ts', 'txn-marker-channel.ts', 'txn-partition-checks.ts', 'admin', 'net'], ['api'], ['group', 'txn', 'auth', 'telemetry'], ['replica'], ['metadata'], ['log'], ['native']];
+const LAYERS: readonly string[][] = [['cli'], ['client'], ['index.ts', 'cluster.ts'], ['broker.ts', 'forwarding.ts', 'txn-marker-channel.ts', 'txn-partition-checks.ts', 'admin', 'net'], ['api'], ['group', 'share', 'txn', 'auth', 'telemetry'], ['replica'], ['metadata'], ['log'], ['native']];
 const SHARED = new Set(['protocol', 'config', 'logger.ts', 'control']);
 
 function rankOf(top: string): number | 'shared' {

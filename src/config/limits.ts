@@ -127,6 +127,12 @@ export const limits = {
   leaderEpochEntriesMax: 10_000,
   /** Members of one consumer group (group.max.size is capped by this). */
   groupMembersMax: 10_000,
+  /**
+   * Largest group.share.partition.max.record.locks honoured: the offsets one share-partition may
+   * have in flight (share/share-partition.ts), so also its in-flight ranges. Kafka's own upper
+   * bound for the setting.
+   */
+  shareRecordLocksPerPartitionMax: 10_000,
   /** Config entries in one request or topic. */
   configEntriesMax: 1_000,
   /**
