@@ -69,6 +69,9 @@ t.test('acquire whole batches / maxRecords', async (t) => {
   t.same(sp.acquire('a', batches([10, 14]), 1), [acq(10, 14, 1)], 'a batch is taken whole, past maxRecords');
   t.same(sp.acquire('a', batches([15, 19]), 0), [], 'maxRecords 0 takes nothing');
   t.equal(sp.endOffset, 15n);
+  sp.releaseMember('a');
+  t.same(sp.acquire('b', batches([0, 4], [5, 9], [10, 14]), 3), [acq(0, 4, 2)], 'redelivery stops at a batch boundary too');
+  t.same(sp.acquire('b', batches([5, 9], [10, 14], [15, 19]), 11), [acq(5, 14, 2), acq(15, 19, 1)], 'then goes on into new offsets');
 });
 
 t.test('skip acquired by another member', async (t) => {
