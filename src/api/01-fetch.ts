@@ -76,7 +76,7 @@ import { EMPTY, ZERO_UUID } from '../protocol/wire.js';
 import { type FetchAnswer, type FetchContext, type FetchPartition, type ForgottenPartition } from '../replica/fetch-session.js';
 import { LogStorageError } from '../replica/partition.js';
 import { partitionKey } from '../replica/purgatory.js';
-import { clusterBrokers } from './cluster-brokers.js';
+import { currentLeader, leaderEndpoints } from './cluster-brokers.js';
 import type { BrokerServices } from './context.js';
 import { longPoll, type PollRead } from './long-poll.js';
 import type { ApiHandler, PartitionFault, RequestContext } from './registry.js';
@@ -194,14 +194,6 @@ interface FetchPlan {
   readonly readable: ReadonlySet<string> | null;
   readonly replicaId: number;
   readonly fault: PartitionFault | null;
-}
-
-/** The partition's leader and epoch as this broker knows them (Kafka's getCurrentLeader). */
-function currentLeader(b: BrokerServices, topic: string, partition: number): { leaderId: number; leaderEpoch: number } {
-  const local = b.replicas.getPartition(topic, partition);
-  if (local) return { leaderId: local.leaderId, leaderEpoch: local.leaderEpoch };
-  const known = b.image.topicsByName.get(topic)?.partitions.find((p) => p.partition === partition);
-  return known ? { leaderId: known.leader, leaderEpoch: known.leaderEpoch } : NO_LEADER;
 }
 
 function readPartitions(plan: FetchPlan): ReadResult {
@@ -342,21 +334,18 @@ function fetchResponse(b: BrokerServices, ctx: RequestContext, fromFollower: boo
     last.partitions.push(a.data);
     lastPartition = p;
   }
-  return { throttleTimeMs: 0, errorCode, sessionId, responses, nodeEndpoints: leaderEndpoints(b, ctx, fromFollower, answers) };
+  return { throttleTimeMs: 0, errorCode, sessionId, responses, nodeEndpoints: nodeEndpoints(b, ctx, fromFollower, answers) };
 }
 
 /**
  * KIP-951 (v16+): the endpoints of the leaders named in currentLeader, on the request's listener,
  * when registered and not fenced. Consumers only: Kafka 4.1 sends followers none.
  */
-function leaderEndpoints(b: BrokerServices, ctx: RequestContext, fromFollower: boolean, answers: readonly FetchAnswer[]): NodeEndpoint[] {
+function nodeEndpoints(b: BrokerServices, ctx: RequestContext, fromFollower: boolean, answers: readonly FetchAnswer[]): NodeEndpoint[] {
   if (ctx.apiVersion < CURRENT_LEADER_VERSION || fromFollower) return [];
   const ids = new Set<number>();
   for (const a of answers) if (a.data.currentLeader.leaderId >= 0) ids.add(a.data.currentLeader.leaderId);
-  if (ids.size === 0) return [];
-  return clusterBrokers(b, ctx.session.listenerName)
-    .filter((x) => ids.has(x.nodeId) && !x.fenced)
-    .map((x) => ({ nodeId: x.nodeId, host: x.host, port: x.port, rack: x.rack }));
+  return leaderEndpoints(b, ctx.session.listenerName, ids);
 }
 
 function sessionContext(b: BrokerServices, ctx: RequestContext, req: FetchRequest, replicaId: number): FetchContext {

@@ -37,3 +37,19 @@ export function shownControllerId(b: BrokerServices, listed: readonly { nodeId: 
   if (!(b.hiddenBrokers?.has(b.nodeId) ?? false)) return b.nodeId;
   return listed[0]?.nodeId ?? -1;
 }
+
+/** The partition's leader and epoch as this broker knows them (Kafka's getCurrentLeader); -1s when unknown. */
+export function currentLeader(b: BrokerServices, topic: string, partition: number): { leaderId: number; leaderEpoch: number } {
+  const local = b.replicas.getPartition(topic, partition);
+  if (local) return { leaderId: local.leaderId, leaderEpoch: local.leaderEpoch };
+  const known = b.image.topicsByName.get(topic)?.partitions.find((p) => p.partition === partition);
+  return known ? { leaderId: known.leader, leaderEpoch: known.leaderEpoch } : { leaderId: -1, leaderEpoch: -1 };
+}
+
+/** KIP-951: the endpoints of these brokers on the request's listener, when registered and not fenced. */
+export function leaderEndpoints(b: BrokerServices, listenerName: string, ids: ReadonlySet<number>): Array<{ nodeId: number; host: string; port: number; rack: string | null }> {
+  if (ids.size === 0) return [];
+  return clusterBrokers(b, listenerName)
+    .filter((x) => ids.has(x.nodeId) && !x.fenced)
+    .map((x) => ({ nodeId: x.nodeId, host: x.host, port: x.port, rack: x.rack }));
+}
