@@ -128,8 +128,13 @@ const TABLE = [
   [118, 'TELEMETRY_TOO_LARGE', false],
   [119, 'INVALID_REGISTRATION', false],
   [120, 'TRANSACTION_ABORTABLE', false],
-  // 121-124 are share-group errors, which no handler here answers with. The KRaft quorum's
-  // (KIP-853): Vote and BeginQuorumEpoch answer INVALID_VOTER_KEY when the voter key names
+  // KIP-932 share groups: an acknowledgement of records the member does not hold (121), and the
+  // share sessions of ShareFetch/ShareAcknowledge (122, 123; 133 when the cache is full).
+  [121, 'INVALID_RECORD_STATE', false],
+  [122, 'SHARE_SESSION_NOT_FOUND', true],
+  [123, 'INVALID_SHARE_SESSION_EPOCH', true],
+  [124, 'FENCED_STATE_EPOCH', false],
+  // The KRaft quorum's (KIP-853): Vote and BeginQuorumEpoch answer INVALID_VOTER_KEY when the voter key names
   // another replica; AddRaftVoter answers DUPLICATE_VOTER, RemoveRaftVoter and UpdateRaftVoter
   // VOTER_NOT_FOUND.
   [125, 'INVALID_VOTER_KEY', false],
@@ -137,6 +142,7 @@ const TABLE = [
   [127, 'VOTER_NOT_FOUND', false],
   // KIP-848 regex subscriptions (ConsumerGroupHeartbeat's SubscribedTopicRegex).
   [128, 'INVALID_REGULAR_EXPRESSION', false],
+  [133, 'SHARE_SESSION_LIMIT_REACHED', true],
 ] as const;
 
 export type ErrorName = (typeof TABLE)[number][1];

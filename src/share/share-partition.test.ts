@@ -3,7 +3,6 @@ import { VirtualClock, type Clock, type TimerHandle } from '../control/clock.js'
 import { ErrorCode } from '../protocol/errors.js';
 import {
   AcknowledgeType,
-  INVALID_RECORD_STATE,
   RecordState,
   SharePartition,
   type AcknowledgementBatch,
@@ -236,17 +235,17 @@ t.test('acknowledge by another member -> INVALID_RECORD_STATE and no change', as
   sp.acquire('a', batches([0, 9]), 500);
   sp.acquire('b', batches([10, 19]), 500);
   const before = sp.inFlight();
-  t.equal(sp.acknowledge('a', [ack(0, 9, ACCEPT), ack(10, 12, ACCEPT)]), INVALID_RECORD_STATE);
+  t.equal(sp.acknowledge('a', [ack(0, 9, ACCEPT), ack(10, 12, ACCEPT)]), ErrorCode.INVALID_RECORD_STATE);
   t.same(sp.inFlight(), before, 'the valid first batch was not applied either');
   t.equal(sp.startOffset, 0n);
   t.same(changes, []);
-  t.equal(sp.acknowledge('b', [ack(9, 10, ACCEPT)]), INVALID_RECORD_STATE, 'a range straddling two owners');
+  t.equal(sp.acknowledge('b', [ack(9, 10, ACCEPT)]), ErrorCode.INVALID_RECORD_STATE, 'a range straddling two owners');
   t.equal(sp.acknowledge('a', [ack(0, 9, ACCEPT)]), ErrorCode.NONE);
   t.equal(sp.acknowledge('a', [ack(0, 9, ACCEPT)]), ErrorCode.NONE, 'below SPSO now: skipped, as Kafka');
   t.equal(sp.acknowledge('b', [ack(10, 19, ACCEPT)]), ErrorCode.NONE);
   sp.acquire('a', batches([20, 29]), 500);
   t.equal(sp.acknowledge('a', [ack(22, 24, ACCEPT)]), ErrorCode.NONE);
-  t.equal(sp.acknowledge('a', [ack(21, 29, ACCEPT)]), INVALID_RECORD_STATE, 'acknowledged twice');
+  t.equal(sp.acknowledge('a', [ack(21, 29, ACCEPT)]), ErrorCode.INVALID_RECORD_STATE, 'acknowledged twice');
   t.same(states(sp), [
     [20, 21, ACQUIRED, 1, 'a'],
     [22, 24, ACKNOWLEDGED, 1, null],
@@ -256,7 +255,7 @@ t.test('acknowledge by another member -> INVALID_RECORD_STATE and no change', as
 
 t.test('acknowledging outside the in-flight offsets answers as Kafka', async (t) => {
   const { sp } = make({ startOffset: 10n });
-  t.equal(sp.acknowledge('a', [ack(10, 12, ACCEPT)]), INVALID_RECORD_STATE, 'nothing in flight');
+  t.equal(sp.acknowledge('a', [ack(10, 12, ACCEPT)]), ErrorCode.INVALID_RECORD_STATE, 'nothing in flight');
   t.equal(sp.acknowledge('a', [ack(0, 5, ACCEPT)]), ErrorCode.NONE, 'below SPSO: skipped');
   sp.acquire('a', batches([10, 19]), 500);
   t.equal(sp.acknowledge('a', [ack(15, 25, ACCEPT)]), ErrorCode.INVALID_REQUEST, 'past SPEO: past the acquired records');
@@ -294,7 +293,7 @@ t.test('acknowledge after lock expiry -> INVALID_RECORD_STATE', async (t) => {
   sp.acquire('a', batches([0, 9]), 500);
   await clock.advance(LOCK_MS);
   t.same(changes, ['expiry']);
-  t.equal(sp.acknowledge('a', [ack(0, 9, ACCEPT)]), INVALID_RECORD_STATE);
+  t.equal(sp.acknowledge('a', [ack(0, 9, ACCEPT)]), ErrorCode.INVALID_RECORD_STATE);
   t.same(states(sp), [[0, 9, AVAILABLE, 1, null]]);
 });
 
@@ -314,7 +313,7 @@ t.test('a lock past its deadline is expired before an acknowledgement, even when
   nowMs += LOCK_MS - 1;
   t.equal(sp.acknowledge('a', [ack(0, 4, ACCEPT)]), ErrorCode.NONE, 'one ms before the deadline');
   nowMs += 1;
-  t.equal(sp.acknowledge('a', [ack(5, 9, ACCEPT)]), INVALID_RECORD_STATE, 'at the deadline, the timer not yet run');
+  t.equal(sp.acknowledge('a', [ack(5, 9, ACCEPT)]), ErrorCode.INVALID_RECORD_STATE, 'at the deadline, the timer not yet run');
   t.same(states(sp), [[5, 9, AVAILABLE, 1, null]]);
   for (const fn of timers.splice(0)) fn();
   t.same(states(sp), [[5, 9, AVAILABLE, 1, null]], 'the late timer finds nothing more to do');
@@ -471,7 +470,7 @@ t.test('timers cleared on close', async (t) => {
   t.equal(clock.pendingTimers, 0);
   await clock.advance(2 * LOCK_MS);
   t.same(changes, [], 'no timer fired');
-  t.equal(sp.acknowledge('a', [ack(0, 9, ACCEPT)]), INVALID_RECORD_STATE, 'the lock still ran out');
+  t.equal(sp.acknowledge('a', [ack(0, 9, ACCEPT)]), ErrorCode.INVALID_RECORD_STATE, 'the lock still ran out');
   t.same(sp.acquire('b', batches([0, 9]), 500), [acq(0, 9, 2)]);
   t.equal(clock.pendingTimers, 0, 'a closed share-partition arms no timer');
 });

@@ -52,12 +52,6 @@ export type RecordState = (typeof RecordState)[keyof typeof RecordState];
 /** ShareAcknowledge/ShareFetch acknowledge types (KIP-932). */
 export const AcknowledgeType = { GAP: 0, ACCEPT: 1, RELEASE: 2, REJECT: 3 } as const;
 
-/**
- * Kafka's INVALID_RECORD_STATE (121), "the record state is invalid: the acknowledgement of
- * delivery could not be completed". Not yet in protocol/errors.ts's table (121-124, the
- * share-group errors, arrive with the share handlers); replace by ErrorCode.INVALID_RECORD_STATE then.
- */
-export const INVALID_RECORD_STATE = 121;
 
 export interface SharePartitionSettings {
   /** group.share.record.lock.duration.ms (Kafka default 30,000). */
@@ -441,12 +435,12 @@ export class SharePartition {
   private checkOwnership(memberId: string, batches: readonly AcknowledgementBatch[]): number {
     for (const b of batches) {
       if (b.lastOffset < this.spso) continue;
-      if (this.ranges.length === 0) return INVALID_RECORD_STATE;
+      if (this.ranges.length === 0) return ErrorCode.INVALID_RECORD_STATE;
       if (b.lastOffset >= this.speo) return ErrorCode.INVALID_REQUEST;
       const first = maxOf(b.firstOffset, this.spso);
       for (let i = this.indexOf(first); i < this.ranges.length && this.ranges[i]!.first <= b.lastOffset; i++) {
         const r = this.ranges[i]!;
-        if (r.state !== RecordState.ACQUIRED || r.memberId !== memberId) return INVALID_RECORD_STATE;
+        if (r.state !== RecordState.ACQUIRED || r.memberId !== memberId) return ErrorCode.INVALID_RECORD_STATE;
       }
     }
     return ErrorCode.NONE;
