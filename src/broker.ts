@@ -62,7 +62,9 @@ import { imageScramLookup } from './auth/scram.js';
 import { clientSecurity, listenerSecurity, type ClientSecurity } from './net/listener-security.js';
 import { describeNative } from './native/index.js';
 import { GroupCoordinator } from './group/coordinator.js';
-import { OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
+import { OFFSETS_TOPIC, SHARE_GROUP_STATE_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
+import { SharePartitionManager } from './share/share-partition-manager.js';
+import { ShareStateStore } from './share/share-state-store.js';
 import { InternalTopic } from './replica/internal-topic-store.js';
 import { MetadataPublisher } from './replica/metadata-publisher.js';
 import { ReplicaManager } from './replica/replica-manager.js';
@@ -200,6 +202,11 @@ export class Broker implements BrokerServices, ClusterOps {
   readonly replicas: ReplicaManager;
   readonly offsetsTopic: InternalTopic;
   readonly groups: GroupCoordinator;
+  /** KIP-932: the share-partitions this broker leads, and their share sessions. */
+  readonly shares: SharePartitionManager;
+  /** `__share_group_state`, where the share coordinator keeps share-partition state. */
+  readonly shareStateTopic: InternalTopic;
+  private readonly shareStates: ShareStateStore;
   readonly producerIds: ProducerIdManager;
   readonly transactionsTopic: InternalTopic;
   readonly transactions: TransactionCoordinator;
@@ -303,6 +310,15 @@ export class Broker implements BrokerServices, ClusterOps {
         offsetMetadataMaxBytes: int('offset.metadata.max.bytes'),
         offsetsRetentionMs: int('offsets.retention.minutes') * 60_000,
         offsetsRetentionCheckIntervalMs: int('offsets.retention.check.interval.ms'),
+        share: {
+          sessionTimeoutMs: int('group.share.session.timeout.ms'),
+          heartbeatIntervalMs: int('group.share.heartbeat.interval.ms'),
+          maxSize: Math.min(int('group.share.max.size'), limits.groupMembersMax),
+          groupConfig: (groupId, name) => {
+            const v = this.image.groupConfigs.get(groupId)?.get(name);
+            return v === undefined ? undefined : Number(v);
+          },
+        },
         consumer: {
           sessionTimeoutMs: int('group.consumer.session.timeout.ms'),
           heartbeatIntervalMs: int('group.consumer.heartbeat.interval.ms'),
@@ -329,6 +345,27 @@ export class Broker implements BrokerServices, ClusterOps {
       },
     );
     this.groups.load();
+    this.shareStateTopic = new InternalTopic(SHARE_GROUP_STATE_TOPIC, this.controller, this.image, this.replicas, {
+      numPartitions: int('share.coordinator.state.topic.num.partitions'),
+      segmentBytes: int('share.coordinator.state.topic.segment.bytes'),
+      replicationFactor: int('share.coordinator.state.topic.replication.factor'),
+    });
+    this.shareStates = new ShareStateStore(this.shareStateTopic, log, () => clock.nowMs());
+    this.shareStates.load();
+    this.shares = new SharePartitionManager({
+      replicas: this.replicas,
+      store: this.shareStates,
+      clock,
+      log,
+      settings: {
+        lockDurationMs: (groupId) => Number(this.image.groupConfigs.get(groupId)?.get('share.record.lock.duration.ms') ?? int('group.share.record.lock.duration.ms')),
+        deliveryCountLimit: int('group.share.delivery.count.limit'),
+        maxInFlightRecords: int('group.share.partition.max.record.locks'),
+        maxSessions: Math.min(int('group.share.max.share.sessions'), limits.shareSessionsMax),
+        autoOffsetReset: (groupId) => (this.image.groupConfigs.get(groupId)?.get('share.auto.offset.reset') === 'earliest' ? 'earliest' : 'latest'),
+        writeTimeoutMs: int('offsets.commit.timeout.ms'),
+      },
+    });
     this.producerIds = new ProducerIdManager(brokerOnly ? () => this.allocateProducerIdsRemotely() : (size) => this.controller.allocateProducerIds(size));
     this.transactionsTopic = new InternalTopic(TRANSACTION_STATE_TOPIC, this.controller, this.image, this.replicas, {
       numPartitions: int('transaction.state.log.num.partitions'),
@@ -368,6 +405,12 @@ export class Broker implements BrokerServices, ClusterOps {
     this.transactions.load();
     // Coordinators live on the leaders of their internal partitions and move with them.
     this.replicas.onLeadershipChange((topic, partition, leader) => {
+      this.shares.onLeadershipChange(topic, partition, leader);
+      if (topic === SHARE_GROUP_STATE_TOPIC) {
+        if (leader) this.shareStates.load(partition);
+        else this.shareStates.unload(partition);
+        return;
+      }
       const coordinator = topic === OFFSETS_TOPIC ? this.groups : topic === TRANSACTION_STATE_TOPIC ? this.transactions : null;
       if (!coordinator) return;
       if (leader) coordinator.onElection(partition);
@@ -1032,6 +1075,7 @@ export class Broker implements BrokerServices, ClusterOps {
   private closeStorage(): string[] {
     this.transactions.close();
     this.groups.close();
+    this.shares.close();
     const failures = this.logs.closeAll();
     try {
       this.metadataLog.close();

@@ -159,9 +159,9 @@ function describeGroupConfigs(b: BrokerServices, groupId: string, keys: readonly
   const set = b.image.groupConfigs.get(groupId);
   return GROUP_CONFIGS.filter((d) => keys === null || keys.includes(d.name)).map((d) => {
     const own = set?.get(d.name);
-    const value = own ?? String(b.config.get(d.broker));
+    const value = own ?? (d.type === 'int' ? String(b.config.get(d.broker)) : d.default);
     const source = own !== undefined ? ConfigSource.GROUP_CONFIG : ConfigSource.DEFAULT_CONFIG;
-    return entry(d.name, value, source, 'int', false, includeSynonyms ? [{ name: d.name, value, source }] : [], false, includeDocumentation ? d.doc : null);
+    return entry(d.name, value, source, d.type, false, includeSynonyms ? [{ name: d.name, value, source }] : [], false, includeDocumentation ? d.doc : null);
   });
 }
 

@@ -10,6 +10,7 @@ import type { FaultInjector } from '../control/faults.js';
 import type { Observer } from '../control/observer.js';
 import type { Kafka4Notes } from '../control/kafka4-notes.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
+import type { SharePartitionManager } from '../share/share-partition-manager.js';
 import type { Logger } from '../logger.js';
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
@@ -52,6 +53,8 @@ export interface BrokerServices {
   /** The partitions this broker holds: reads, appends, offsets, deletions. */
   readonly replicas: ReplicaManager;
   readonly groups: GroupCoordinator;
+  /** KIP-932 share groups at the partition leader: share-partitions and share sessions. */
+  readonly shares: SharePartitionManager;
   readonly transactions: TransactionCoordinator;
   readonly producerIds: ProducerIdManager;
   /** The coordinators' internal topics (created on first use). */

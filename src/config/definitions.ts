@@ -39,12 +39,34 @@ export const ConfigSource = {
 } as const;
 
 /**
- * Configs of the GROUP resource (type 32, KIP-848): a group's own session timeout and heartbeat
- * interval, defaulting to the broker's group.consumer.* values and bounded by their min/max.
+ * Configs of the GROUP resource (type 32, KIP-848, KIP-932): a group's own session timeout,
+ * heartbeat interval and (share groups) record lock duration, defaulting to the broker's
+ * group.consumer.* / group.share.* values and bounded by their min/max; and a share group's
+ * share.auto.offset.reset and share.isolation.level, with Kafka's defaults.
  */
-export const GROUP_CONFIGS: ReadonlyArray<{ name: 'consumer.session.timeout.ms' | 'consumer.heartbeat.interval.ms'; broker: string; min: string; max: string; doc: string }> = [
-  { name: 'consumer.session.timeout.ms', broker: 'group.consumer.session.timeout.ms', min: 'group.consumer.min.session.timeout.ms', max: 'group.consumer.max.session.timeout.ms', doc: 'How long a member of this consumer group may go without a heartbeat before it is fenced.' },
-  { name: 'consumer.heartbeat.interval.ms', broker: 'group.consumer.heartbeat.interval.ms', min: 'group.consumer.min.heartbeat.interval.ms', max: 'group.consumer.max.heartbeat.interval.ms', doc: 'How often the members of this consumer group are told to heartbeat.' },
+export type GroupConfigName =
+  | 'consumer.session.timeout.ms'
+  | 'consumer.heartbeat.interval.ms'
+  | 'share.session.timeout.ms'
+  | 'share.heartbeat.interval.ms'
+  | 'share.record.lock.duration.ms'
+  | 'share.auto.offset.reset'
+  | 'share.isolation.level';
+
+export type GroupConfigDef =
+  | { name: GroupConfigName; type: 'int'; broker: string; min: string; max: string; doc: string }
+  | { name: GroupConfigName; type: 'string'; default: string; values: readonly string[]; doc: string };
+
+export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
+  { name: 'consumer.session.timeout.ms', type: 'int', broker: 'group.consumer.session.timeout.ms', min: 'group.consumer.min.session.timeout.ms', max: 'group.consumer.max.session.timeout.ms', doc: 'How long a member of this consumer group may go without a heartbeat before it is fenced.' },
+  { name: 'consumer.heartbeat.interval.ms', type: 'int', broker: 'group.consumer.heartbeat.interval.ms', min: 'group.consumer.min.heartbeat.interval.ms', max: 'group.consumer.max.heartbeat.interval.ms', doc: 'How often the members of this consumer group are told to heartbeat.' },
+  { name: 'share.session.timeout.ms', type: 'int', broker: 'group.share.session.timeout.ms', min: 'group.share.min.session.timeout.ms', max: 'group.share.max.session.timeout.ms', doc: 'How long a member of this share group may go without a heartbeat before it is removed.' },
+  { name: 'share.heartbeat.interval.ms', type: 'int', broker: 'group.share.heartbeat.interval.ms', min: 'group.share.min.heartbeat.interval.ms', max: 'group.share.max.heartbeat.interval.ms', doc: 'How often the members of this share group are told to heartbeat.' },
+  { name: 'share.record.lock.duration.ms', type: 'int', broker: 'group.share.record.lock.duration.ms', min: 'group.share.min.record.lock.duration.ms', max: 'group.share.max.record.lock.duration.ms', doc: 'How long a member of this share group holds records it acquired.' },
+  // by_duration:<ISO-8601 duration> is Kafka's third choice; Sluice does not take it yet.
+  { name: 'share.auto.offset.reset', type: 'string', default: 'latest', values: ['latest', 'earliest'], doc: 'Where a share group starts reading a partition it has no state for: latest or earliest.' },
+  // read_committed is Kafka's other choice; Sluice's share groups read uncommitted data only so far.
+  { name: 'share.isolation.level', type: 'string', default: 'read_uncommitted', values: ['read_uncommitted'], doc: 'Which records a share group reads: read_uncommitted.' },
 ];
 
 export interface ConfigDef {
@@ -308,6 +330,27 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   { name: 'group.consumer.assignors', type: 'list', default: 'uniform,range', check: listOf(...CONSUMER_ASSIGNORS) },
   { name: 'group.consumer.migration.policy', type: 'string', default: 'bidirectional', check: oneOf('disabled', 'upgrade', 'downgrade', 'bidirectional') },
   { name: 'group.coordinator.rebalance.protocols', type: 'list', default: 'classic,consumer', check: listOf('classic', 'consumer', 'share', 'streams') },
+  // KIP-932 share groups: Kafka 4.1's defaults. Dev-friendly difference: the minimums of the
+  // session timeout, heartbeat interval and record lock duration are 1 s (Kafka's: 45 s, 5 s and
+  // 15 s), so tests can make members time out and locks run out quickly.
+  { name: 'group.share.session.timeout.ms', type: 'int', default: '45000', check: atLeast(1) },
+  { name: 'group.share.min.session.timeout.ms', type: 'int', default: '1000', check: atLeast(1) },
+  { name: 'group.share.max.session.timeout.ms', type: 'int', default: '60000', check: atLeast(1) },
+  { name: 'group.share.heartbeat.interval.ms', type: 'int', default: '5000', check: atLeast(1) },
+  { name: 'group.share.min.heartbeat.interval.ms', type: 'int', default: '1000', check: atLeast(1) },
+  { name: 'group.share.max.heartbeat.interval.ms', type: 'int', default: '15000', check: atLeast(1) },
+  { name: 'group.share.record.lock.duration.ms', type: 'int', default: '30000', check: atLeast(1) },
+  { name: 'group.share.min.record.lock.duration.ms', type: 'int', default: '1000', check: atLeast(1) },
+  { name: 'group.share.max.record.lock.duration.ms', type: 'int', default: '60000', check: atLeast(1) },
+  { name: 'group.share.delivery.count.limit', type: 'int', default: '5', check: between(2, 10) },
+  { name: 'group.share.partition.max.record.locks', type: 'int', default: '2000', check: between(100, 10000) },
+  { name: 'group.share.max.size', type: 'int', default: '200', check: between(1, 1000) },
+  { name: 'group.share.max.share.sessions', type: 'int', default: '2000', check: atLeast(1) },
+  { name: 'group.share.assignors', type: 'list', default: 'simple', check: listOf('simple', 'org.apache.kafka.coordinator.group.assignor.SimpleAssignor') },
+  { name: 'share.coordinator.state.topic.num.partitions', type: 'int', default: '50', check: atLeast(1) },
+  { name: 'share.coordinator.state.topic.replication.factor', type: 'short', default: '3', check: atLeast(1) },
+  { name: 'share.coordinator.state.topic.min.isr', type: 'short', default: '2', check: atLeast(1) },
+  { name: 'share.coordinator.state.topic.segment.bytes', type: 'int', default: '104857600', check: atLeast(14) },
   { name: 'offsets.topic.num.partitions', type: 'int', default: '50', check: atLeast(1) },
   { name: 'offsets.topic.segment.bytes', type: 'int', default: '104857600', check: atLeast(14) },
   { name: 'offsets.retention.minutes', type: 'int', default: '10080', check: atLeast(1) },

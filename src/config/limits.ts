@@ -133,6 +133,11 @@ export const limits = {
    * 100 to 10,000 for the setting (default 2,000).
    */
   shareRecordLocksPerPartitionMax: 10_000,
+  /**
+   * Share sessions one broker keeps (group.share.max.share.sessions is capped by this): each holds
+   * its member's partition list, bounded by the partitions of the cluster.
+   */
+  shareSessionsMax: 100_000,
   /** Config entries in one request or topic. */
   configEntriesMax: 1_000,
   /**

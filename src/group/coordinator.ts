@@ -38,6 +38,7 @@ import { EMPTY_ASSIGNMENT, Group, type JoinResult, type Member, type Protocol, t
 import type { CoordinatorStore, KeyValue, TransactionalWrite } from '../metadata/internal-topic.js';
 import { ConsumerGroup } from './consumer-group.js';
 import { ConsumerGroupProtocol, NO_TOPICS, type ConsumerGroupSettings, type TopicLookup } from './consumer-protocol.js';
+import { DEFAULT_SHARE_GROUP_SETTINGS, ShareGroup, ShareGroupProtocol, type ShareGroupSettings } from './share-group.js';
 import {
   decodeGroupValue,
   decodeKey,
@@ -63,6 +64,8 @@ export interface GroupSettings {
   offsetsRetentionCheckIntervalMs: number;
   /** KIP-848 consumer groups (group.consumer.*); defaults as Sluice's when absent. */
   consumer?: ConsumerGroupSettings;
+  /** KIP-932 share groups (group.share.*); Kafka's defaults when absent. */
+  share?: ShareGroupSettings;
 }
 
 export const DEFAULT_CONSUMER_GROUP_SETTINGS: ConsumerGroupSettings = {
@@ -150,6 +153,8 @@ export class GroupCoordinator {
   private retentionTimer: TimerHandle | null = null;
   /** The KIP-848 consumer group protocol (ConsumerGroupHeartbeat, ConsumerGroupDescribe). */
   readonly consumer: ConsumerGroupProtocol;
+  /** KIP-932 share groups (ShareGroupHeartbeat, ShareGroupDescribe). */
+  readonly share: ShareGroupProtocol;
 
   constructor(
     private readonly store: CoordinatorStore,
@@ -165,7 +170,7 @@ export class GroupCoordinator {
         consumerGroup: (id) => this.groups.get(id)?.consumer ?? undefined,
         classicGroupBlocks: (id) => {
           const g = this.groups.get(id);
-          return g !== undefined && g.consumer === null && !g.is('Empty', 'Dead');
+          return g !== undefined && g.consumer === null && (g.share !== null || !g.is('Empty', 'Dead'));
         },
         createConsumerGroup: (id) => this.createConsumerGroup(id),
         leads: (id) => this.store.leads(id),
@@ -176,6 +181,39 @@ export class GroupCoordinator {
       settings.consumer ?? DEFAULT_CONSUMER_GROUP_SETTINGS,
       topics,
     );
+    this.share = new ShareGroupProtocol(
+      {
+        clock,
+        log,
+        shareGroup: (id) => this.groups.get(id)?.share ?? undefined,
+        otherGroupHolds: (id) => {
+          const g = this.groups.get(id);
+          return g !== undefined && g.share === null && (g.consumer !== null || !g.is('Empty', 'Dead') || g.offsets.size > 0);
+        },
+        createShareGroup: (id) => this.createShareGroup(id),
+        leads: (id) => this.store.leads(id),
+        persist: (id, records) => this.persist(id, records),
+      },
+      settings.share ?? DEFAULT_SHARE_GROUP_SETTINGS,
+      topics,
+    );
+  }
+
+  private createShareGroup(groupId: string): ShareGroup | number {
+    const problem = this.store.ensure();
+    if (problem) {
+      this.log.error(problem);
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    const g = this.getOrCreate(groupId);
+    if (!g.share) this.makeShareGroup(g);
+    return g.share!;
+  }
+
+  private makeShareGroup(g: Group): void {
+    g.share = new ShareGroup(g.groupId);
+    g.protocolType = 'share';
+    g.transitionTo('Empty', this.now());
   }
 
   /** A new consumer group, or an empty classic group (offsets kept) turned into one. */
@@ -308,6 +346,7 @@ export class GroupCoordinator {
     for (const g of this.groups.values()) {
       for (const m of g.members.values()) this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
       if (g.consumer) this.consumer.afterReplay(g.consumer);
+      if (g.share) this.share.afterReplay(g.share);
     }
     if (n > 0) this.log.info(`loaded ${this.groups.size} group(s) from ${n} record(s) of __consumer_offsets`);
     this.retentionTimer = this.clock.setInterval(() => this.expireOffsets(), this.settings.offsetsRetentionCheckIntervalMs);
@@ -329,6 +368,7 @@ export class GroupCoordinator {
       if (this.store.partitionFor(g.groupId) !== partition) continue;
       for (const m of g.members.values()) this.scheduleHeartbeatExpiry(g, m, m.sessionTimeoutMs);
       if (g.consumer) this.consumer.afterReplay(g.consumer);
+      if (g.share) this.share.afterReplay(g.share);
     }
   }
 
@@ -344,6 +384,22 @@ export class GroupCoordinator {
 
   private replayRecord(keyBytes: Buffer, value: Buffer | null, txnProducerId: bigint | null): void {
     const key = decodeKey(keyBytes);
+    if (key.type === 'share') {
+      const g = value === null ? this.groups.get(key.group) : this.getOrCreate(key.group);
+      if (!g) return;
+      if (value === null) {
+        if (key.record === 'member') {
+          if (g.share) this.share.replayMemberTombstone(g.share, key.memberId);
+        } else {
+          if (g.share) this.share.clearAllTimers(g.share);
+          this.dropGroup(g);
+        }
+        return;
+      }
+      if (!g.share) this.makeShareGroup(g);
+      this.share.replay(g.share!, key, value);
+      return;
+    }
     if (key.type === 'consumer') {
       const g = this.getOrCreate(key.group);
       if (key.record === 'groupEpoch' && value === null) {
@@ -679,6 +735,7 @@ export class GroupCoordinator {
       g = this.getOrCreate(req.groupId);
       this.persist(g.groupId, [this.groupRecord(g)]);
     }
+    if (g.share) return joinError(req.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     if (g.consumer) {
       // A classic member joins a consumer group with members as a classic member of it (a mixed
       // group, Kafka's classicGroupJoinToConsumerGroup); an empty one becomes a classic group again.
@@ -1140,8 +1197,8 @@ export class GroupCoordinator {
 
   describe(groupId: string): GroupSummary {
     const g = this.groups.get(groupId);
-    // A consumer group is no classic group: Kafka describes it as Dead (GROUP_ID_NOT_FOUND from v6).
-    if (!g || g.consumer) return { groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
+    // A consumer or share group is no classic group: Kafka describes it as Dead (GROUP_ID_NOT_FOUND from v6).
+    if (!g || g.consumer || g.share) return { groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
     const stable = g.is('Stable');
     return {
       groupId,
@@ -1163,15 +1220,18 @@ export class GroupCoordinator {
 
   /** Why DescribeGroups v6 finds no classic group of this id (Kafka's GROUP_ID_NOT_FOUND message). */
   describeMissing(groupId: string): string {
-    return this.groups.get(groupId)?.consumer ? `Group ${groupId} is not a classic group.` : `Group ${groupId} not found.`;
+    const g = this.groups.get(groupId);
+    return g?.consumer || g?.share ? `Group ${groupId} is not a classic group.` : `Group ${groupId} not found.`;
   }
 
-  list(statesFilter: string[], typesFilter: string[]): Array<{ groupId: string; protocolType: string; state: string; groupType: 'classic' | 'consumer' }> {
+  list(statesFilter: string[], typesFilter: string[]): Array<{ groupId: string; protocolType: string; state: string; groupType: 'classic' | 'consumer' | 'share' }> {
     const states = new Set(statesFilter.map((s) => s.toLowerCase()));
     const types = new Set(typesFilter.map((s) => s.toLowerCase()));
     return [...this.groups.values()]
       .filter((g) => !g.is('Dead'))
-      .map((g) => (g.consumer
+      .map((g) => (g.share
+        ? { groupId: g.groupId, protocolType: 'share', state: g.share.state, groupType: 'share' as const }
+        : g.consumer
         ? { groupId: g.groupId, protocolType: 'consumer', state: g.consumer.state, groupType: 'consumer' as const }
         : { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, groupType: 'classic' as const }))
       .filter((g) => (states.size === 0 || states.has(g.state.toLowerCase())) && (types.size === 0 || types.has(g.groupType)));
@@ -1181,9 +1241,10 @@ export class GroupCoordinator {
     if (!this.store.leads(groupId)) return ErrorCode.NOT_COORDINATOR;
     const g = this.groups.get(groupId);
     if (!g || g.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
-    if (!g.is('Empty') || (g.consumer && g.consumer.members.size > 0)) return ErrorCode.NON_EMPTY_GROUP;
+    if (!g.is('Empty') || (g.consumer && g.consumer.members.size > 0) || (g.share && g.share.members.size > 0)) return ErrorCode.NON_EMPTY_GROUP;
     const records: KeyValue[] = [];
     if (g.consumer) records.push(...this.consumer.groupTombstones(groupId));
+    if (g.share) records.push(...this.share.groupTombstones(g.share));
     for (const [topic, byPartition] of g.offsets) {
       for (const p of byPartition.keys()) records.push({ key: encodeOffsetKey(groupId, topic, p), value: null });
     }
@@ -1196,6 +1257,7 @@ export class GroupCoordinator {
   private dropGroup(g: Group, errorCode: number = ErrorCode.UNKNOWN_MEMBER_ID): void {
     g.transitionTo('Dead', this.now());
     if (g.consumer) this.consumer.clearAllTimers(g.consumer);
+    if (g.share) this.share.clearAllTimers(g.share);
     for (const id of [...g.members.keys()]) {
       const m = g.remove(id);
       this.clock.clearTimeout(m?.heartbeatTimer);
@@ -1216,7 +1278,8 @@ export class GroupCoordinator {
     const retention = this.settings.offsetsRetentionMs;
     for (const g of [...this.groups.values()]) {
       // A member between MEMBER_ID_REQUIRED and its second JoinGroup keeps the group.
-      if (!g.is('Empty') || g.pendingMembers.size > 0 || (g.consumer && g.consumer.members.size > 0)) continue;
+      // Share groups commit no offsets here (their progress is the share-partition state).
+      if (!g.is('Empty') || g.pendingMembers.size > 0 || (g.consumer && g.consumer.members.size > 0) || g.share) continue;
       const records: KeyValue[] = [];
       const expired: Array<[string, number]> = [];
       for (const [topic, byPartition] of g.offsets) {
@@ -1247,6 +1310,7 @@ export class GroupCoordinator {
       for (const m of g.members.values()) this.clock.clearTimeout(m.heartbeatTimer);
       for (const t of g.pendingMembers.values()) this.clock.clearTimeout(t);
       if (g.consumer) this.consumer.clearAllTimers(g.consumer);
+      if (g.share) this.share.clearAllTimers(g.share);
     }
   }
 }

@@ -7,6 +7,7 @@
 import type { Clock, TimerHandle } from '../control/clock.js';
 import type { OffsetValue } from './records.js';
 import type { ConsumerGroup } from './consumer-group.js';
+import type { ShareGroup } from './share-group.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -84,6 +85,8 @@ export class Group {
    * there (consumer-group.ts), and the classic fields above stay empty. Offsets are shared.
    */
   consumer: ConsumerGroup | null = null;
+  /** Set when the group is a KIP-932 share group (share-group.ts); the classic fields stay empty. */
+  share: ShareGroup | null = null;
   /** Offsets committed inside open transactions: producer id -> topic\0partition -> offset. */
   readonly pendingTxnOffsets = new Map<bigint, Map<string, { topic: string; partition: number; value: OffsetValue }>>();
 

@@ -128,7 +128,15 @@ export function encodeGroupValue(v: GroupValue): Buffer {
   return finish(w);
 }
 
-export type RecordKey = OffsetKey | GroupKey | ConsumerGroupKey;
+/** A share group's record (KIP-932): its epoch (type 11) or a member (type 10). */
+export interface ShareGroupKey {
+  type: 'share';
+  record: 'groupEpoch' | 'member';
+  group: string;
+  memberId: string;
+}
+
+export type RecordKey = OffsetKey | GroupKey | ConsumerGroupKey | ShareGroupKey;
 
 export function decodeKey(buf: Buffer): RecordKey {
   const r = new Reader(buf);
@@ -143,8 +151,10 @@ export function decodeKey(buf: Buffer): RecordKey {
   } else if (version === CONSUMER_KEY.member || version === CONSUMER_KEY.targetMember || version === CONSUMER_KEY.currentAssignment) {
     const record = version === CONSUMER_KEY.member ? 'member' : version === CONSUMER_KEY.targetMember ? 'targetMember' : 'currentAssignment';
     key = { type: 'consumer', record, group: r.string(), memberId: r.string() };
+  } else if (version === 10 || version === 11) {
+    key = version === 11 ? { type: 'share', record: 'groupEpoch', group: r.string(), memberId: '' } : { type: 'share', record: 'member', group: r.string(), memberId: r.string() };
   } else {
-    throw new DecodeError(`__consumer_offsets key version ${version} is not one this broker reads (0-3, 5-8)`);
+    throw new DecodeError(`__consumer_offsets key version ${version} is not one this broker reads (0-3, 5-8, 10-11)`);
   }
   r.check();
   return key;

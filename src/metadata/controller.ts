@@ -440,12 +440,16 @@ export class Controller {
     return null;
   }
 
-  /** Kafka's GroupConfig validation: known names, integers within the broker's group.consumer.* bounds. */
+  /** Kafka's GroupConfig validation: known names, integers within the broker's group.consumer.* / group.share.* bounds, known string values. */
   private checkGroupConfigs(target: ReadonlyMap<string, string>): Outcome | null {
     const bound = (name: string, fallback: string): number => Number(this.options.config?.get(name) ?? fallback);
     for (const [name, value] of target) {
       const def = GROUP_CONFIGS.find((d) => d.name === name);
       if (!def) return fail(ErrorCode.INVALID_CONFIG, `Unknown group config name: ${name}`);
+      if (def.type === 'string') {
+        if (!def.values.includes(value)) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: String must be one of: ${def.values.join(', ')}`);
+        continue;
+      }
       if (!/^-?\d+$/.test(value)) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: Not a number of type INT`);
       const n = Number(value);
       const min = bound(def.min, '1');

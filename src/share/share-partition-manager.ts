@@ -1,0 +1,212 @@
+/**
+ * The share-partitions this broker leads (Kafka's SharePartitionManager): one SharePartition per
+ * (share group, topic partition), made on the first ShareFetch of the group for a partition this
+ * broker leads, from the state the share coordinator kept (share-state-store.ts) or, for a group
+ * new to the partition, starting where the group's `share.auto.offset.reset` says (`latest`, the
+ * default: the high watermark; `earliest`: the log start).
+ *
+ * A fetch reads the log from the share-partition's next fetch offset (whole batches, up to the
+ * high watermark: share groups read uncommitted data, Kafka's default share.isolation.level), and
+ * acquires for the member the available offsets of the batches read, up to MaxRecords; the answer
+ * carries the batches that hold acquired offsets and the acquired ranges. Control batches are
+ * acquired like data: the client acknowledges their offsets as gaps.
+ *
+ * Changes to what is persisted (acknowledgements, releases, lock expiries) are written as a
+ * snapshot to the share coordinator, once per turn of the event loop per share-partition; an
+ * acknowledgement is answered when its snapshot is durable. A partition whose leadership moves
+ * away drops its share-partitions (their state is with the coordinator; the new leader reads it).
+ */
+import type { Clock } from '../control/clock.js';
+import { splitBatches } from '../log/record-batch.js';
+import type { Logger } from '../logger.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { EMPTY } from '../protocol/wire.js';
+import type { ReplicaManager } from '../replica/replica-manager.js';
+import { SharePartition, type AcknowledgementBatch, type AcquiredRecords, type InFlightRange } from './share-partition.js';
+import { ShareSessionCache, type ShareSession } from './share-sessions.js';
+import { coordinatorKey, type SharePartitionId, type ShareStateStore } from './share-state-store.js';
+
+export interface ShareSettings {
+  /** share.record.lock.duration.ms of the group, else group.share.record.lock.duration.ms. */
+  lockDurationMs(groupId: string): number;
+  /** group.share.delivery.count.limit. */
+  deliveryCountLimit: number;
+  /** group.share.partition.max.record.locks. */
+  maxInFlightRecords: number;
+  /** group.share.max.share.sessions. */
+  maxSessions: number;
+  /** share.auto.offset.reset of the group (latest by default). */
+  autoOffsetReset(groupId: string): 'latest' | 'earliest';
+  /** How long an acknowledgement waits for its snapshot to be replicated. */
+  writeTimeoutMs: number;
+}
+
+export interface ShareFetchRead {
+  errorCode: number;
+  records: Buffer;
+  acquired: AcquiredRecords[];
+  /** How many offsets were acquired. */
+  count: number;
+}
+
+interface Entry {
+  readonly id: SharePartitionId;
+  readonly topic: string;
+  readonly sp: SharePartition;
+}
+
+export class SharePartitionManager {
+  readonly sessions: ShareSessionCache;
+  /** coordinatorKey -> share-partition. */
+  private readonly partitions = new Map<string, Entry>();
+  private readonly dirty = new Set<string>();
+  private flushScheduled = false;
+  /** Writes started by the last flush, per coordinator key, for an acknowledgement to wait on. */
+  private readonly pending = new Map<string, Promise<number>>();
+
+  constructor(
+    private readonly deps: { replicas: ReplicaManager; store: ShareStateStore; clock: Clock; log: Logger; settings: ShareSettings },
+  ) {
+    this.sessions = new ShareSessionCache(() => deps.settings.maxSessions);
+  }
+
+  lockDurationMs(groupId: string): number {
+    return this.deps.settings.lockDurationMs(groupId);
+  }
+
+  /** The share-partition of a group for a partition this broker leads, made on first use; an error code otherwise. */
+  private entry(id: SharePartitionId, topic: string): Entry | number {
+    const partition = this.deps.replicas.getPartition(topic, id.partition);
+    if (!partition) return this.deps.replicas.notHostedError(topic, id.partition);
+    if (!partition.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    const key = coordinatorKey(id);
+    const existing = this.partitions.get(key);
+    if (existing) return existing;
+    const state = this.deps.store.read(id);
+    const reset = this.deps.settings.autoOffsetReset(id.groupId);
+    const sp = new SharePartition({
+      startOffset: reset === 'earliest' ? partition.logStartOffset : partition.highWatermark,
+      clock: this.deps.clock,
+      settings: { lockDurationMs: this.deps.settings.lockDurationMs(id.groupId), deliveryCountLimit: this.deps.settings.deliveryCountLimit, maxInFlightRecords: this.deps.settings.maxInFlightRecords },
+      ...(state ? { state } : {}),
+      onChange: () => this.markDirty(key),
+    });
+    if (state) sp.advanceTo(partition.logStartOffset);
+    const e: Entry = { id, topic, sp };
+    this.partitions.set(key, e);
+    return e;
+  }
+
+  private markDirty(key: string): void {
+    this.dirty.add(key);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Writes the snapshots of the share-partitions that changed. */
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const key of this.dirty) {
+      const e = this.partitions.get(key);
+      if (!e) continue;
+      const leaderEpoch = this.deps.replicas.getPartition(e.topic, e.id.partition)?.leaderEpoch ?? 0;
+      try {
+        const w = this.deps.store.write(e.id, e.sp.snapshot(), leaderEpoch, this.deps.settings.writeTimeoutMs);
+        if (w) this.pending.set(key, w);
+      } catch (err) {
+        this.deps.log.error(`share group ${e.id.groupId}: writing the state of ${e.topic}-${e.id.partition} failed: ${(err as Error).message}`);
+        this.pending.set(key, Promise.resolve(ErrorCode.KAFKA_STORAGE_ERROR));
+      }
+    }
+    this.dirty.clear();
+  }
+
+  /**
+   * Applies a member's acknowledgements to one partition: the error code (INVALID_RECORD_STATE
+   * when it does not hold those records, INVALID_REQUEST when malformed), and when they changed
+   * anything, a promise of the write that keeps them.
+   */
+  acknowledge(id: SharePartitionId, topic: string, memberId: string, batches: readonly AcknowledgementBatch[]): { errorCode: number; durable: Promise<number> | null } {
+    const e = this.entry(id, topic);
+    if (typeof e === 'number') return { errorCode: e, durable: null };
+    const errorCode = e.sp.acknowledge(memberId, batches);
+    if (errorCode !== ErrorCode.NONE) return { errorCode, durable: null };
+    const key = coordinatorKey(id);
+    if (this.dirty.has(key)) this.flush();
+    const durable = this.pending.get(key) ?? null;
+    return { errorCode, durable };
+  }
+
+  /** Reads and acquires records of one partition for a member (see the top of this file). */
+  fetch(id: SharePartitionId, topic: string, memberId: string, maxRecords: number, maxBytes: number): ShareFetchRead {
+    const none = (errorCode: number): ShareFetchRead => ({ errorCode, records: EMPTY, acquired: [], count: 0 });
+    const e = this.entry(id, topic);
+    if (typeof e === 'number') return none(e);
+    const partition = this.deps.replicas.getPartition(topic, id.partition)!;
+    e.sp.advanceTo(partition.logStartOffset);
+    if (maxRecords <= 0 || !e.sp.canAcquireRecords()) return none(ErrorCode.NONE);
+    const from = e.sp.nextFetchOffset();
+    if (from >= partition.highWatermark) return none(ErrorCode.NONE);
+    const read = partition.read(from, Math.max(1, maxBytes), { minOneBatch: true, isolation: 'high-watermark' });
+    if (read.errorCode !== ErrorCode.NONE) return none(read.errorCode);
+    if (read.records.length === 0) return none(ErrorCode.NONE);
+    const batches = splitBatches(read.records);
+    const ranges = batches.map((b) => ({ firstOffset: b.readBigInt64BE(0), lastOffset: b.readBigInt64BE(0) + BigInt(b.readInt32BE(23)) }));
+    const acquired = e.sp.acquire(memberId, ranges, maxRecords, from);
+    if (acquired.length === 0) return none(ErrorCode.NONE);
+    // The batches that hold acquired offsets: from the first such batch to the last.
+    const lo = acquired[0]!.firstOffset;
+    const hi = acquired[acquired.length - 1]!.lastOffset;
+    let start = -1;
+    let end = -1;
+    let pos = 0;
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i]!;
+      const r = ranges[i]!;
+      if (start < 0 && r.lastOffset >= lo) start = pos;
+      pos += b.length;
+      if (r.firstOffset <= hi) end = pos;
+    }
+    let count = 0;
+    for (const a of acquired) count += Number(a.lastOffset - a.firstOffset + 1n);
+    return { errorCode: ErrorCode.NONE, records: read.records.subarray(Math.max(0, start), end), acquired, count };
+  }
+
+  /** The records a member holds on the partitions of a session go back (it closed, or its connection did). */
+  releaseSession(s: ShareSession): void {
+    for (const p of s.partitions.values()) this.partitions.get(coordinatorKey({ groupId: s.groupId, topicId: p.topicId, partition: p.partition }))?.sp.releaseMember(s.memberId);
+  }
+
+  /** Another broker leads this partition now: its share-partitions go (their state is with the share coordinator). */
+  onLeadershipChange(topic: string, partition: number, leader: boolean): void {
+    if (leader) return;
+    for (const [key, e] of [...this.partitions]) {
+      if (e.topic !== topic || e.id.partition !== partition) continue;
+      e.sp.close();
+      this.partitions.delete(key);
+      this.dirty.delete(key);
+    }
+  }
+
+  /** A topic was deleted: its share-partitions go. */
+  onTopicDeleted(topic: string): void {
+    for (const [key, e] of [...this.partitions]) {
+      if (e.topic !== topic) continue;
+      e.sp.close();
+      this.partitions.delete(key);
+    }
+  }
+
+  /** The share-partitions of a group (ShareGroupDescribe offsets, the inspector, tests). */
+  describe(groupId: string): Array<{ topic: string; partition: number; startOffset: bigint; endOffset: bigint; inFlight: InFlightRange[] }> {
+    return [...this.partitions.values()]
+      .filter((e) => e.id.groupId === groupId)
+      .map((e) => ({ topic: e.topic, partition: e.id.partition, startOffset: e.sp.startOffset, endOffset: e.sp.endOffset, inFlight: e.sp.inFlight() }));
+  }
+
+  close(): void {
+    for (const e of this.partitions.values()) e.sp.close();
+    this.partitions.clear();
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Where share-partition state lives between fetches and across restarts: Kafka's share
+ * coordinator, over the internal topic `__share_group_state` (compacted, created on first use with
+ * share.coordinator.state.topic.* settings, like __consumer_offsets).
+ *
+ * One key per share-partition, "group:topicId:partition" (Kafka's SharePartitionKey), hashed to a
+ * partition of the topic; its records are ShareSnapshot records in Kafka 4.1's format:
+ *   key   = int16 type 0 (ShareSnapshot), GroupId (string), TopicId (uuid), Partition (int32)
+ *   value = int16 version 0, then flexible: SnapshotEpoch (uint16), StateEpoch (int32),
+ *           LeaderEpoch (int32), StartOffset (int64), CreateTimestamp (int64), WriteTimestamp
+ *           (int64), StateBatches [FirstOffset int64, LastOffset int64, DeliveryState int8,
+ *           DeliveryCount int16], tagged fields
+ * Every write is a whole snapshot (Kafka also writes ShareUpdate deltas between snapshots; a
+ * compacted topic of snapshots keeps the newest one per key, which is all a restart needs).
+ * A tombstone removes a share-partition (its group was deleted).
+ *
+ * The coordinator of a key is the leader of its partition (as for groups and transactions).
+ * Snapshots are kept in memory for the keys of the partitions this broker leads, read back from
+ * the log at start and when it becomes leader. Partition leaders that are not the key's
+ * coordinator cannot write here (Kafka sends WriteShareGroupState to the coordinator; Sluice does
+ * not yet): their state stays in memory, which the README lists under "not yet".
+ *
+ * Crash behaviour: a snapshot is appended before the acknowledgement it records is answered, and
+ * the answer waits until it is on every in-sync replica; so an acknowledged delivery outcome
+ * survives a kill -9 of the broker. Acquisitions are not written (Kafka neither): after a restart,
+ * records that were acquired are available again, with the delivery count of the last snapshot.
+ */
+import type { CoordinatorStore } from '../metadata/internal-topic.js';
+import { DecodeError, Reader, Writer } from '../protocol/wire.js';
+import type { Logger } from '../logger.js';
+import type { ShareStateSnapshot } from './share-partition.js';
+
+export interface SharePartitionId {
+  groupId: string;
+  /** base64url, as the metadata image keeps topic ids. */
+  topicId: string;
+  partition: number;
+}
+
+const SHARE_SNAPSHOT_TYPE = 0;
+
+export function coordinatorKey(k: SharePartitionId): string {
+  return `${k.groupId}:${k.topicId}:${k.partition}`;
+}
+
+export function encodeSnapshotKey(k: SharePartitionId): Buffer {
+  const w = new Writer(64);
+  w.int16(SHARE_SNAPSHOT_TYPE);
+  w.string(k.groupId);
+  w.uuid(Buffer.from(k.topicId, 'base64url'));
+  w.int32(k.partition);
+  return Buffer.from(w.finish());
+}
+
+export function decodeSnapshotKey(buf: Buffer): SharePartitionId | null {
+  const r = new Reader(buf);
+  const type = r.int16();
+  // ShareUpdate records (type 1) are Kafka's deltas; Sluice writes none, and skips them.
+  if (type !== SHARE_SNAPSHOT_TYPE) return null;
+  const groupId = r.string();
+  const topicId = Buffer.from(r.uuid()).toString('base64url');
+  const partition = r.int32();
+  r.check();
+  return { groupId, topicId, partition };
+}
+
+export function encodeSnapshotValue(s: ShareStateSnapshot, opts: { snapshotEpoch: number; stateEpoch: number; leaderEpoch: number; createTimestamp: bigint; writeTimestamp: bigint }): Buffer {
+  const w = new Writer(64 + s.batches.length * 20);
+  w.int16(0);
+  w.int16(opts.snapshotEpoch & 0xffff);
+  w.int32(opts.stateEpoch);
+  w.int32(opts.leaderEpoch);
+  w.int64(s.startOffset);
+  w.int64(opts.createTimestamp);
+  w.int64(opts.writeTimestamp);
+  w.compactArrayCount(s.batches.length);
+  for (const b of s.batches) {
+    w.int64(b.firstOffset);
+    w.int64(b.lastOffset);
+    w.int8(b.deliveryState);
+    w.int16(b.deliveryCount);
+    w.taggedFields();
+  }
+  w.taggedFields();
+  return Buffer.from(w.finish());
+}
+
+export function decodeSnapshotValue(buf: Buffer): { snapshot: ShareStateSnapshot; snapshotEpoch: number; stateEpoch: number; createTimestamp: bigint } {
+  const r = new Reader(buf);
+  const version = r.int16();
+  if (version !== 0) throw new DecodeError(`share snapshot value version ${version} is not one this broker reads (0)`);
+  const snapshotEpoch = r.int16() & 0xffff;
+  const stateEpoch = r.int32();
+  r.int32();
+  const startOffset = r.int64();
+  const createTimestamp = r.int64();
+  r.int64();
+  const n = r.compactArrayCount(19);
+  const batches: ShareStateSnapshot['batches'] = [];
+  for (let i = 0; i < n && r.error === null; i++) {
+    const firstOffset = r.int64();
+    const lastOffset = r.int64();
+    const deliveryState = r.int8();
+    const deliveryCount = r.int16();
+    r.taggedFields();
+    batches.push({ firstOffset, lastOffset, deliveryState, deliveryCount });
+  }
+  r.taggedFields();
+  r.check();
+  return { snapshot: { startOffset, batches }, snapshotEpoch, stateEpoch, createTimestamp };
+}
+
+interface Stored {
+  id: SharePartitionId;
+  snapshot: ShareStateSnapshot;
+  snapshotEpoch: number;
+  stateEpoch: number;
+  createTimestamp: bigint;
+}
+
+export class ShareStateStore {
+  private readonly states = new Map<string, Stored>();
+  private warnedRemote = false;
+
+  constructor(
+    private readonly topic: CoordinatorStore,
+    private readonly log: Logger,
+    private readonly nowMs: () => number,
+  ) {}
+
+  /** Reads the partitions this broker leads (all of them, or one after its election). */
+  load(partition?: number): void {
+    this.topic.replay(
+      (key, value) => {
+        const k = decodeSnapshotKey(key);
+        if (!k) return;
+        const ck = coordinatorKey(k);
+        if (value === null) {
+          this.states.delete(ck);
+          return;
+        }
+        const v = decodeSnapshotValue(value);
+        this.states.set(ck, { id: k, snapshot: v.snapshot, snapshotEpoch: v.snapshotEpoch, stateEpoch: v.stateEpoch, createTimestamp: v.createTimestamp });
+      },
+      undefined,
+      partition,
+    );
+  }
+
+  /** Forgets the keys of a partition another broker leads now. */
+  unload(partition: number): void {
+    for (const key of [...this.states.keys()]) if (this.topic.partitionFor(key) === partition) this.states.delete(key);
+  }
+
+  read(k: SharePartitionId): ShareStateSnapshot | undefined {
+    return this.states.get(coordinatorKey(k))?.snapshot;
+  }
+
+  /**
+   * Writes a share-partition's snapshot. A promise of the outcome (NONE once it is on every
+   * in-sync replica) or null when there is nothing to wait for; a key this broker is not the
+   * coordinator of is kept in memory only.
+   */
+  write(k: SharePartitionId, snapshot: ShareStateSnapshot, leaderEpoch: number, timeoutMs: number): Promise<number> | null {
+    const ck = coordinatorKey(k);
+    if (!this.topic.leads(ck)) {
+      if (!this.warnedRemote) {
+        this.warnedRemote = true;
+        this.log.warn(`share group state of ${k.groupId} is coordinated by another broker; Sluice keeps it in memory here (WriteShareGroupState is not implemented yet)`);
+      }
+      return null;
+    }
+    const problem = this.topic.ensure();
+    if (problem) {
+      this.log.error(problem);
+      return null;
+    }
+    const old = this.states.get(ck);
+    const now = BigInt(this.nowMs());
+    const stored: Stored = { id: k, snapshot, snapshotEpoch: ((old?.snapshotEpoch ?? -1) + 1) & 0xffff, stateEpoch: old?.stateEpoch ?? 0, createTimestamp: old?.createTimestamp ?? now };
+    this.topic.append(ck, [{ key: encodeSnapshotKey(k), value: encodeSnapshotValue(snapshot, { ...stored, leaderEpoch, writeTimestamp: now }) }]);
+    this.states.set(ck, stored);
+    return this.topic.durable(ck, timeoutMs);
+  }
+
+  /** Removes the state of a group's share-partitions (the group was deleted). */
+  deleteGroup(groupId: string): void {
+    for (const [ck, stored] of [...this.states]) {
+      if (stored.id.groupId !== groupId) continue;
+      this.topic.append(ck, [{ key: encodeSnapshotKey(stored.id), value: null }]);
+      this.states.delete(ck);
+    }
+  }
+}
