@@ -411,6 +411,13 @@ public final class ClientDriver {
     emit("{\"event\":\"earliest\"}");
   }
 
+  /** commitSync of a share consumer's acknowledgements; {"event":"ackError","partition","error"} per partition that failed. */
+  static void commitShare(KafkaShareConsumer<byte[], byte[]> c) {
+    for (Map.Entry<org.apache.kafka.common.TopicIdPartition, java.util.Optional<org.apache.kafka.common.KafkaException>> e : c.commitSync().entrySet()) {
+      if (e.getValue().isPresent()) emit("{\"event\":\"ackError\",\"partition\":" + e.getKey().partition() + ",\"error\":" + str(String.valueOf(e.getValue().get())) + "}");
+    }
+  }
+
   /**
    * KIP-932: a KafkaShareConsumer of `topic` in share group `groupId`. Polls until `expected`
    * deliveries were seen (redeliveries count) or none came for `idleMs` (before the first one:
@@ -470,20 +477,12 @@ public final class ClientDriver {
         emit("{\"event\":\"holding\",\"records\":" + records.count() + ",\"lockMs\":" + c.acquisitionLockTimeoutMs().map(String::valueOf).orElse("null") + "}");
         Thread.sleep(Long.MAX_VALUE);
       }
-      if (explicit) {
-        for (Map.Entry<org.apache.kafka.common.TopicIdPartition, java.util.Optional<org.apache.kafka.common.KafkaException>> e : c.commitSync().entrySet()) {
-          if (e.getValue().isPresent()) emit("{\"event\":\"ackError\",\"partition\":" + e.getKey().partition() + ",\"error\":" + str(String.valueOf(e.getValue().get())) + "}");
-        }
-      }
+      if (explicit) commitShare(c);
     }
     // The Java client's close() does not acknowledge the records of the last poll in implicit
     // mode (Kafka releases them, delivery count rolled back): commitSync first, unless
     // SHARE_CLOSE_COMMIT=0 asks to see that.
-    if (!explicit && !"0".equals(System.getenv("SHARE_CLOSE_COMMIT"))) {
-      for (Map.Entry<org.apache.kafka.common.TopicIdPartition, java.util.Optional<org.apache.kafka.common.KafkaException>> e : c.commitSync().entrySet()) {
-        if (e.getValue().isPresent()) emit("{\"event\":\"ackError\",\"partition\":" + e.getKey().partition() + ",\"error\":" + str(String.valueOf(e.getValue().get())) + "}");
-      }
-    }
+    if (!explicit && !"0".equals(System.getenv("SHARE_CLOSE_COMMIT"))) commitShare(c);
     long closing = System.currentTimeMillis();
     c.close();
     emit("{\"event\":\"closed\",\"closeMs\":" + (System.currentTimeMillis() - closing) + "}");
