@@ -1,7 +1,8 @@
 // Driver for the Java client (org.apache.kafka:kafka-clients, resolved by compat-tests/java/pom.xml):
 // the command line of compat-tests/newest-clients.ts (admin, produce, read, group, txn), one JSON
 // object per stdout line. Compiled with javac by .ci/run into .cache/java-driver; run by
-// compat-tests/java-client.test.ts. No JSON library: the few shapes it reads and writes are fixed.
+// compat-tests/java-client.test.ts; the share modes (KIP-932 share groups) by
+// compat-tests/share-groups.test.ts. No JSON library: the few shapes it reads and writes are fixed.
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -27,10 +28,12 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -397,6 +400,139 @@ public final class ClientDriver {
     }
   }
 
+  /** SHARE_EARLIEST=1: the group config share.auto.offset.reset=earliest (Kafka's default is latest), set before a member joins. */
+  static void shareEarliest(String bootstrap, String groupId) throws Exception {
+    try (Admin a = Admin.create(props(bootstrap))) {
+      ConfigResource r = new ConfigResource(ConfigResource.Type.GROUP, groupId);
+      a.incrementalAlterConfigs(Map.of(r, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+          new org.apache.kafka.clients.admin.ConfigEntry("share.auto.offset.reset", "earliest"), org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+          .all().get(30, TimeUnit.SECONDS);
+    }
+    emit("{\"event\":\"earliest\"}");
+  }
+
+  /** commitSync of a share consumer's acknowledgements; {"event":"ackError","partition","error"} per partition that failed. */
+  static void commitShare(KafkaShareConsumer<byte[], byte[]> c) {
+    for (Map.Entry<org.apache.kafka.common.TopicIdPartition, java.util.Optional<org.apache.kafka.common.KafkaException>> e : c.commitSync().entrySet()) {
+      if (e.getValue().isPresent()) emit("{\"event\":\"ackError\",\"partition\":" + e.getKey().partition() + ",\"error\":" + str(String.valueOf(e.getValue().get())) + "}");
+    }
+  }
+
+  /**
+   * KIP-932: a KafkaShareConsumer of `topic` in share group `groupId`. Polls until `expected`
+   * deliveries were seen (redeliveries count) or none came for `idleMs` (before the first one:
+   * for max(idleMs, SHARE_FIRST_MS, default 20000), the join included); prints
+   * {"event":"record","partition","offset","key","value","deliveryCount"} per delivery, then
+   * closes and prints {"event":"closed","closeMs"} and {"event":"done","deliveries","distinct"}.
+   * SHARE_ACK_MODE=implicit (default) | explicit. Explicit: SHARE_ACTION=accept (default) |
+   * release-first (RELEASE on delivery 1, ACCEPT on a redelivery) | reject-odd (REJECT odd offsets,
+   * ACCEPT the rest) | hold (acknowledge nothing: after the first poll with records it prints
+   * {"event":"holding"} and sleeps, heartbeating, until killed), commitSync after each poll.
+   * Implicit mode: commitSync before close (SHARE_CLOSE_COMMIT=0: not).
+   * SHARE_EARLIEST=1: share.auto.offset.reset=earliest for the group first.
+   * SHARE_MAX_POLL_RECORDS: max.poll.records.
+   */
+  static void share(String bootstrap, String topic, String groupId, String expected, String idleMs) throws Exception {
+    if ("1".equals(System.getenv("SHARE_EARLIEST"))) shareEarliest(bootstrap, groupId);
+    String mode = System.getenv().getOrDefault("SHARE_ACK_MODE", "implicit");
+    String action = System.getenv().getOrDefault("SHARE_ACTION", "accept");
+    if (!mode.equals("implicit") && !mode.equals("explicit")) throw new IllegalArgumentException("SHARE_ACK_MODE=" + mode);
+    if (!List.of("accept", "release-first", "reject-odd", "hold").contains(action)) throw new IllegalArgumentException("SHARE_ACTION=" + action);
+    Properties p = props(bootstrap);
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, mode);
+    String maxPoll = System.getenv("SHARE_MAX_POLL_RECORDS");
+    if (maxPoll != null && !maxPoll.isEmpty()) p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPoll);
+    boolean explicit = mode.equals("explicit");
+    int want = Integer.parseInt(expected);
+    long idle = Long.parseLong(idleMs);
+    long first = Math.max(idle, Long.parseLong(System.getenv().getOrDefault("SHARE_FIRST_MS", "20000")));
+    int deliveries = 0;
+    Set<String> distinct = new java.util.HashSet<>();
+    KafkaShareConsumer<byte[], byte[]> c = new KafkaShareConsumer<>(p);
+    c.subscribe(List.of(topic));
+    long lastAt = System.currentTimeMillis();
+    boolean any = false;
+    while (deliveries < want && System.currentTimeMillis() - lastAt < (any ? idle : first)) {
+      ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(100));
+      for (ConsumerRecord<byte[], byte[]> r : records) {
+        int dc = r.deliveryCount().orElse((short) -1);
+        emit("{\"event\":\"record\",\"partition\":" + r.partition() + ",\"offset\":" + r.offset() + ",\"key\":" + b64(r.key()) + ",\"value\":" + b64(r.value()) + ",\"deliveryCount\":" + dc + "}");
+        deliveries++;
+        distinct.add(r.partition() + ":" + r.offset());
+        if (!explicit || action.equals("hold")) continue;
+        AcknowledgeType type = switch (action) {
+          case "release-first" -> dc <= 1 ? AcknowledgeType.RELEASE : AcknowledgeType.ACCEPT;
+          case "reject-odd" -> r.offset() % 2 == 1 ? AcknowledgeType.REJECT : AcknowledgeType.ACCEPT;
+          default -> AcknowledgeType.ACCEPT;
+        };
+        c.acknowledge(r, type);
+      }
+      if (records.isEmpty()) continue;
+      any = true;
+      lastAt = System.currentTimeMillis();
+      if (explicit && action.equals("hold")) {
+        emit("{\"event\":\"holding\",\"records\":" + records.count() + ",\"lockMs\":" + c.acquisitionLockTimeoutMs().map(String::valueOf).orElse("null") + "}");
+        Thread.sleep(Long.MAX_VALUE);
+      }
+      if (explicit) commitShare(c);
+    }
+    // The Java client's close() does not acknowledge the records of the last poll in implicit
+    // mode (Kafka releases them, delivery count rolled back): commitSync first, unless
+    // SHARE_CLOSE_COMMIT=0 asks to see that.
+    if (!explicit && !"0".equals(System.getenv("SHARE_CLOSE_COMMIT"))) commitShare(c);
+    long closing = System.currentTimeMillis();
+    c.close();
+    emit("{\"event\":\"closed\",\"closeMs\":" + (System.currentTimeMillis() - closing) + "}");
+    emit("{\"event\":\"done\",\"deliveries\":" + deliveries + ",\"distinct\":" + distinct.size() + "}");
+  }
+
+  /** The share group as Admin.describeShareGroups and listGroups (with types) see it. */
+  static void shareDescribe(String bootstrap, String groupId) throws Exception {
+    try (Admin a = Admin.create(props(bootstrap))) {
+      org.apache.kafka.clients.admin.ShareGroupDescription d = a.describeShareGroups(List.of(groupId)).all().get(30, TimeUnit.SECONDS).get(groupId);
+      StringBuilder b = new StringBuilder("{\"event\":\"described\",\"groupId\":" + str(d.groupId()) + ",\"state\":" + str(String.valueOf(d.groupState())));
+      b.append(",\"groupEpoch\":").append(d.groupEpoch()).append(",\"targetAssignmentEpoch\":").append(d.targetAssignmentEpoch());
+      b.append(",\"coordinator\":").append(d.coordinator() == null ? -1 : d.coordinator().id()).append(",\"members\":[");
+      boolean firstMember = true;
+      for (org.apache.kafka.clients.admin.ShareMemberDescription m : d.members()) {
+        if (!firstMember) b.append(',');
+        firstMember = false;
+        List<String> parts = m.assignment().topicPartitions().stream().map(tp -> str(tp.topic() + ":" + tp.partition())).sorted().toList();
+        b.append("{\"memberId\":").append(str(m.consumerId())).append(",\"clientId\":").append(str(m.clientId())).append(",\"epoch\":").append(m.memberEpoch());
+        b.append(",\"partitions\":[").append(String.join(",", parts)).append("]}");
+      }
+      emit(b.append("]}").toString());
+      StringBuilder l = new StringBuilder("{\"event\":\"listed\",\"groups\":[");
+      boolean firstGroup = true;
+      for (org.apache.kafka.clients.admin.GroupListing g : a.listGroups().all().get(30, TimeUnit.SECONDS)) {
+        if (!firstGroup) l.append(',');
+        firstGroup = false;
+        l.append("{\"groupId\":").append(str(g.groupId())).append(",\"type\":").append(str(g.type().map(String::valueOf).orElse(null)));
+        l.append(",\"protocol\":").append(str(g.protocol())).append(",\"state\":").append(str(g.groupState().map(String::valueOf).orElse(null))).append('}');
+      }
+      emit(l.append("]}").toString());
+    }
+  }
+
+  /** Admin.listShareGroupOffsets of every partition the group has state for: {"event":"offset","topic","partition","startOffset","lag"}. */
+  static void shareOffsets(String bootstrap, String groupId) throws Exception {
+    try (Admin a = Admin.create(props(bootstrap))) {
+      Map<TopicPartition, org.apache.kafka.clients.admin.SharePartitionOffsetInfo> offsets = a.listShareGroupOffsets(Map.of(groupId, new org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec()))
+          .partitionsToOffsetInfo(groupId).get(30, TimeUnit.SECONDS);
+      List<TopicPartition> tps = new ArrayList<>(offsets.keySet());
+      tps.sort((x, y) -> x.topic().equals(y.topic()) ? Integer.compare(x.partition(), y.partition()) : x.topic().compareTo(y.topic()));
+      for (TopicPartition tp : tps) {
+        org.apache.kafka.clients.admin.SharePartitionOffsetInfo o = offsets.get(tp);
+        emit("{\"event\":\"offset\",\"topic\":" + str(tp.topic()) + ",\"partition\":" + tp.partition() + ",\"startOffset\":" + (o == null ? "null" : o.startOffset())
+            + ",\"lag\":" + (o == null ? "null" : o.lag().map(String::valueOf).orElse("null")) + "}");
+      }
+      emit("{\"event\":\"done\",\"partitions\":" + tps.size() + "}");
+    }
+  }
+
   static void txn(String bootstrap, String topic, String txnId) throws Exception {
     Properties p = props(bootstrap);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -469,11 +605,13 @@ public final class ClientDriver {
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, Integer> arity = Map.of("admin", 2, "produce", 4, "read", 5, "group", 3, "txn", 3, "failover", 3, "cluster-admin", 2, "ctp", 6, "secure", 3, "telemetry", 4);
+    Map<String, Integer> arity = Map.ofEntries(Map.entry("admin", 2), Map.entry("produce", 4), Map.entry("read", 5), Map.entry("group", 3), Map.entry("txn", 3),
+        Map.entry("failover", 3), Map.entry("cluster-admin", 2), Map.entry("ctp", 6), Map.entry("secure", 3), Map.entry("telemetry", 4),
+        Map.entry("share", 5), Map.entry("share-describe", 2), Map.entry("share-offsets", 2));
     // group takes an optional fourth argument: the group protocol (classic, the default, or consumer).
     boolean groupProtocol = args.length == 5 && args[0].equals("group");
     if (args.length == 0 || !arity.containsKey(args[0]) || (args.length != arity.get(args[0]) + 1 && !groupProtocol)) {
-      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp|telemetry <bootstrap> ... | secure <client.properties> <topic> <count>");
+      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp|telemetry|share|share-describe|share-offsets <bootstrap> ... | secure <client.properties> <topic> <count>");
       System.exit(2);
     }
     switch (args[0]) {
@@ -487,6 +625,9 @@ public final class ClientDriver {
       case "ctp" -> ctp(args[1], args[2], args[3], args[4], args[5], args[6]);
       case "secure" -> secure(args[1], args[2], args[3]);
       case "telemetry" -> telemetry(args[1], args[2], args[3], args[4]);
+      case "share" -> share(args[1], args[2], args[3], args[4], args[5]);
+      case "share-describe" -> shareDescribe(args[1], args[2]);
+      case "share-offsets" -> shareOffsets(args[1], args[2]);
       default -> throw new IllegalStateException();
     }
     if (!args[0].equals("group")) System.exit(0);

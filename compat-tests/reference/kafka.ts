@@ -73,8 +73,8 @@ export interface KafkaProcess {
   readonly version: string;
   readonly port: number;
   readonly bootstrap: string;
-  readonly pid: number;
-  readonly proc: ChildProcess;
+  pid: number;
+  proc: ChildProcess;
   readonly dir: string;
   /** Milliseconds from spawn to the first Metadata answer naming this broker. */
   readonly readyMs: number;
@@ -82,6 +82,8 @@ export interface KafkaProcess {
   log(): string;
   /** SIGTERM, SIGKILL after `timeoutMs`, then remove the directory. */
   stop(timeoutMs?: number): Promise<void>;
+  /** SIGTERM (SIGKILL after `timeoutMs`), then the same node again on the same port and data; resolves when it answers Metadata. `pid` and `proc` are the new process's. */
+  restart(timeoutMs?: number): Promise<void>;
   rssKiB(): number;
 }
 
@@ -97,8 +99,12 @@ export function newClusterId(): string {
   }
 }
 
-/** A log4j2 configuration that sends Kafka's INFO lines (state changes: WARN) to `logFile` only. */
-export function writeLog4jConfig(path: string, logFile: string): void {
+/**
+ * A log4j2 configuration that sends Kafka's INFO lines (state changes: WARN) to `logFile` only;
+ * `loggers` sets more levels, e.g. `{ 'kafka.request.logger': 'TRACE' }` logs every request and
+ * response as JSON.
+ */
+export function writeLog4jConfig(path: string, logFile: string, loggers: Readonly<Record<string, string>> = {}): void {
   writeFileSync(
     path,
     [
@@ -113,6 +119,7 @@ export function writeLog4jConfig(path: string, logFile: string): void {
       'logger.kafka.level = INFO',
       'logger.state.name = state.change.logger',
       'logger.state.level = WARN',
+      ...Object.entries(loggers).flatMap(([name, level], i) => [`logger.extra${i}.name = ${name}`, `logger.extra${i}.level = ${level}`]),
     ].join('\n') + '\n',
   );
 }
@@ -144,7 +151,17 @@ export function kraftNodeProperties(port: number, controllerPort: number, logDir
 }
 
 export async function startKafka(
-  opts: { port?: number; heapMb?: number; overrides?: Record<string, string>; formatArgs?: readonly string[]; version?: string; timeoutMs?: number; extraClasspath?: readonly string[] } = {},
+  opts: {
+    port?: number;
+    heapMb?: number;
+    overrides?: Record<string, string>;
+    formatArgs?: readonly string[];
+    version?: string;
+    timeoutMs?: number;
+    extraClasspath?: readonly string[];
+    /** More log4j logger levels (writeLog4jConfig). */
+    loggers?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<KafkaProcess> {
   const version = opts.version ?? KAFKA_VERSION;
   // extraClasspath: plugins of a test (e.g. a telemetry receiver, telemetry-differential.test.ts).
@@ -165,7 +182,7 @@ export async function startKafka(
   writeFileSync(propsFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const logFile = join(dir, 'server.log');
   const log4j = join(dir, 'log4j2.properties');
-  writeLog4jConfig(log4j, logFile);
+  writeLog4jConfig(log4j, logFile, opts.loggers);
   const java = javaCommand();
   const jvm = [`-Xmx${opts.heapMb ?? 512}m`, `-Xms${opts.heapMb ?? 512}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath];
   const fmt = spawnSync(java, [...jvm.filter((a) => !a.startsWith('-Xms')), 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', propsFile, ...(opts.formatArgs ?? [])], {
@@ -176,44 +193,63 @@ export async function startKafka(
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`kafka-storage format failed (exit ${fmt.status}):\n${fmt.stdout}${fmt.stderr}`);
   }
-  const started = Date.now();
-  const proc = spawn(java, [...jvm, 'kafka.Kafka', propsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20000)));
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20000)));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const launch = (): { proc: ChildProcess; exited: Promise<void> } => {
+    const proc = spawn(java, [...jvm, 'kafka.Kafka', propsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20000)));
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20000)));
+    return { proc, exited: new Promise<void>((resolve) => proc.once('exit', () => resolve())) };
+  };
+  const started = Date.now();
+  let current = launch();
   const log = (): string => {
     const file = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-8000) : '';
     return out + file;
   };
-  const stop = async (timeoutMs = 20000): Promise<void> => {
+  const terminate = async (timeoutMs: number): Promise<void> => {
+    const { proc, exited } = current;
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGTERM');
       const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
       await exited;
       clearTimeout(timer);
     }
+  };
+  const stop = async (timeoutMs = 20000): Promise<void> => {
+    await terminate(timeoutMs);
     rmSync(dir, { recursive: true, force: true });
   };
+  const ready = (): Promise<void> => {
+    const { proc } = current;
+    return waitForMetadata(port, () => proc.exitCode !== null || proc.signalCode !== null, opts.timeoutMs ?? 90_000);
+  };
   try {
-    await waitForMetadata(port, () => proc.exitCode !== null || proc.signalCode !== null, opts.timeoutMs ?? 90_000);
+    await ready();
   } catch (e) {
     const tail = log();
     await stop(5000);
     throw new Error(`Apache Kafka ${version} did not start: ${(e as Error).message}\n${tail.slice(-4000)}`);
   }
-  return {
+  const k: KafkaProcess = {
     version,
     port,
     bootstrap: `127.0.0.1:${port}`,
-    pid: proc.pid!,
-    proc,
+    pid: current.proc.pid!,
+    proc: current.proc,
     dir,
     readyMs: Date.now() - started,
     log,
     stop,
-    rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? 0),
+    restart: async (timeoutMs = 20000) => {
+      await terminate(timeoutMs);
+      current = launch();
+      k.pid = current.proc.pid!;
+      k.proc = current.proc;
+      await ready();
+    },
+    rssKiB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${k.pid}/status`, 'utf8'))?.[1] ?? 0),
   };
+  return k;
 }
 
 /**
