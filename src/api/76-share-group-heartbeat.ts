@@ -4,6 +4,8 @@
  * leaves (epoch -1); served by the group coordinator's share protocol (group/share-group.ts). The
  * answer waits until the group's records are on every in-sync replica of its __consumer_offsets
  * partition, as Kafka's coordinator writes.
+ * While the share.version feature is 0 (Kafka 4.1's format default; Sluice formats with 1) it
+ * answers UNSUPPORTED_VERSION, as Kafka 4.1 does.
  */
 import {
   ShareGroupHeartbeat,
@@ -11,6 +13,7 @@ import {
   type ShareGroupHeartbeatResponse,
 } from '../protocol/generated/76-share-group-heartbeat.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { shareGroupsEnabled, SHARE_GROUPS_DISABLED } from '../metadata/features.js';
 import { coordinatorWriteError } from '../metadata/internal-topic.js';
 import { authorize, authorizedNames, Op, Res } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
@@ -31,6 +34,7 @@ export const shareGroupHeartbeatHandler: ApiHandler<ShareGroupHeartbeatRequest, 
   maxVersion: 1,
   handle(req: ShareGroupHeartbeatRequest, ctx: RequestContext): ShareGroupHeartbeatResponse | Promise<ShareGroupHeartbeatResponse> {
     const b = ctx.broker;
+    if (!shareGroupsEnabled(b.image.features)) return answer(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_DISABLED);
     // Kafka's handleShareGroupHeartbeat: READ on the group, DESCRIBE on each subscribed topic.
     if (!authorize(ctx, Op.READ, Res.GROUP, req.groupId)) return answer(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
     if (req.subscribedTopicNames !== null && req.subscribedTopicNames.length > 0) {

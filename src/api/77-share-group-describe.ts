@@ -2,6 +2,8 @@
  * ShareGroupDescribe (key 77), version 1 (Kafka 4.1; v0 was 4.0's early access): a KIP-932 share
  * group's epochs, assignor (`simple`) and members with their assignments (topic ids with names).
  * A group of another type, or none, is GROUP_ID_NOT_FOUND, as Kafka answers.
+ * While the share.version feature is 0 (Kafka 4.1's format default; Sluice formats with 1) it
+ * answers UNSUPPORTED_VERSION, as Kafka 4.1 does.
  */
 import {
   ShareGroupDescribe,
@@ -9,6 +11,7 @@ import {
   type ShareGroupDescribeResponse,
 } from '../protocol/generated/77-share-group-describe.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { shareGroupsEnabled, SHARE_GROUPS_DISABLED } from '../metadata/features.js';
 import type { Assignment } from '../group/assignors.js';
 import { OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
 import { authorize, authorizedOperations, Op, Res } from './authorize.js';
@@ -29,6 +32,7 @@ export const shareGroupDescribeHandler: ApiHandler<ShareGroupDescribeRequest, Sh
       throttleTimeMs: 0,
       groups: req.groupIds.map((groupId) => {
         const empty = { groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
+        if (!shareGroupsEnabled(ctx.broker.image.features)) return { ...empty, errorCode: ErrorCode.UNSUPPORTED_VERSION, errorMessage: SHARE_GROUPS_DISABLED, groupId };
         if (!authorize(ctx, Op.DESCRIBE, Res.GROUP, groupId)) return { ...empty, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, groupId };
         const d = protocol.describe(groupId);
         if (!('members' in d)) return { ...empty, errorCode: d.errorCode, errorMessage: d.errorMessage, groupId };

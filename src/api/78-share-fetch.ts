@@ -18,9 +18,12 @@
  * A full request (epoch 0) answers every partition of the session; a later one only those with
  * records, an error or an acknowledgement outcome, as Kafka's share fetch context does.
  * Authorization: READ on the group (top-level GROUP_AUTHORIZATION_FAILED) and READ on each topic.
+ * While the share.version feature is 0 (Kafka 4.1's format default; Sluice formats with 1) it
+ * answers UNSUPPORTED_VERSION, as Kafka 4.1 does.
  */
 import { limits } from '../config/limits.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { shareGroupsEnabled, SHARE_GROUPS_DISABLED } from '../metadata/features.js';
 import { ShareFetch, type ShareFetchRequest, type ShareFetchResponse } from '../protocol/generated/78-share-fetch.js';
 import { EMPTY } from '../protocol/wire.js';
 import { partitionKey } from '../replica/purgatory.js';
@@ -149,6 +152,7 @@ export const shareFetchHandler: ApiHandler<ShareFetchRequest, ShareFetchResponse
   maxVersion: 1,
   handle(req: ShareFetchRequest, ctx: RequestContext): ShareFetchResponse | Promise<ShareFetchResponse> {
     const b = ctx.broker;
+    if (!shareGroupsEnabled(b.image.features)) return topLevel(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_DISABLED);
     if (req.groupId === null || req.groupId === '') return topLevel(ErrorCode.INVALID_REQUEST, 'Group id is required.');
     if (req.memberId === null || req.memberId === '') return topLevel(ErrorCode.INVALID_REQUEST, 'Member id is required.');
     if (!authorize(ctx, Op.READ, Res.GROUP, req.groupId)) return topLevel(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);

@@ -6,8 +6,11 @@
  * Epoch 0 opens no session: INVALID_SHARE_SESSION_EPOCH. Outcomes are per partition
  * (INVALID_RECORD_STATE for records the member does not hold); the answer waits until the new
  * state is durable at the share coordinator. Authorization: READ on the group and each topic.
+ * While the share.version feature is 0 (Kafka 4.1's format default; Sluice formats with 1) it
+ * answers UNSUPPORTED_VERSION, as Kafka 4.1 does.
  */
 import { ErrorCode } from '../protocol/errors.js';
+import { shareGroupsEnabled, SHARE_GROUPS_DISABLED } from '../metadata/features.js';
 import { ShareAcknowledge, type ShareAcknowledgeRequest, type ShareAcknowledgeResponse } from '../protocol/generated/79-share-acknowledge.js';
 import { SHARE_SESSION_FINAL_EPOCH, SHARE_SESSION_INITIAL_EPOCH } from '../share/share-sessions.js';
 import { authorize, authorizedNames, Op, Res } from './authorize.js';
@@ -43,6 +46,7 @@ export const shareAcknowledgeHandler: ApiHandler<ShareAcknowledgeRequest, ShareA
   maxVersion: 1,
   handle(req: ShareAcknowledgeRequest, ctx: RequestContext): ShareAcknowledgeResponse | Promise<ShareAcknowledgeResponse> {
     const b = ctx.broker;
+    if (!shareGroupsEnabled(b.image.features)) return topLevel(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_DISABLED);
     if (req.groupId === null || req.groupId === '') return topLevel(ErrorCode.INVALID_REQUEST, 'Group id is required.');
     if (req.memberId === null || req.memberId === '') return topLevel(ErrorCode.INVALID_REQUEST, 'Member id is required.');
     if (!authorize(ctx, Op.READ, Res.GROUP, req.groupId)) return topLevel(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);

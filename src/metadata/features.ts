@@ -8,9 +8,10 @@
  * the reference broker: its ApiVersions lists exactly those, with metadata.version 27). Sluice
  * finalizes the first two by default: transaction.version=2 makes Java 4.x producers use
  * transactions v2 (KIP-890 part 2: EndTxn v5, Produce v12 adds partitions implicitly) and
- * group.version=1 tells clients the KIP-848 consumer protocol may be used. Eligible leader
- * replicas (KIP-966), share groups and KIP-853 dynamic quorums are not implemented, so those
- * features are supported at level 0 only.
+ * group.version=1 tells clients the KIP-848 consumer protocol may be used; it also finalizes
+ * share.version=1 (KIP-932 share groups), which Kafka 4.1 leaves at 0. Eligible leader replicas
+ * (KIP-966) and KIP-853 dynamic quorums are not implemented, so those features are supported at
+ * level 0 only.
  *
  * metadata.version is not a record here: Sluice's metadata log has its own format
  * (sluice.metadata.version, internal, not reported to clients); every Sluice answers as Kafka
@@ -36,10 +37,22 @@ export const RECORDED_FEATURES: readonly FeatureSpec[] = [
   { name: SLUICE_METADATA_VERSION, minVersion: 1, maxVersion: 1, formatLevel: 1 },
   { name: 'group.version', minVersion: 0, maxVersion: 1, formatLevel: 1 },
   { name: 'transaction.version', minVersion: 0, maxVersion: 2, formatLevel: 2 },
+  // KIP-932 share groups. Kafka 4.1 supports 0-1 and finalizes 0 at format (share groups are a
+  // preview there: `--feature share.version=1` turns them on); Sluice finalizes 1, so a dev broker
+  // serves share consumers from the start (README: differences from Kafka).
+  { name: 'share.version', minVersion: 0, maxVersion: 1, formatLevel: 1 },
 ];
 
+/** What the share APIs answer (with UNSUPPORTED_VERSION, as Kafka 4.1) while share.version is 0. */
+export const SHARE_GROUPS_DISABLED = 'Share groups are not enabled: the share.version feature is 0 (format with --feature share.version=1).';
+
+/** Whether share groups are on: share.version finalized at 1 or more (Kafka 4.1's ShareVersion.supportsShareGroups). */
+export function shareGroupsEnabled(levels: ReadonlyMap<string, number>): boolean {
+  return (levels.get('share.version') ?? 0) >= 1;
+}
+
 /** Features this Sluice knows at level 0 only (not implemented). */
-const LEVEL_ZERO_FEATURES = ['kraft.version', 'eligible.leader.replicas.version', 'share.version'];
+const LEVEL_ZERO_FEATURES = ['kraft.version', 'eligible.leader.replicas.version'];
 
 /** The levels `sluice format` records: the defaults, with `overrides` (`--feature name=level`) applied. Throws on an unknown name or a level out of range. */
 export function formatFeatures(overrides: Readonly<Record<string, number>> = {}): Array<{ name: string; level: number }> {

@@ -173,9 +173,14 @@ export class SharePartitionManager {
     return { errorCode: ErrorCode.NONE, records: read.records.subarray(Math.max(0, start), end), acquired, count };
   }
 
-  /** The records a member holds on the partitions of a session go back (it closed, or its connection did). */
+  /**
+   * The records a member holds on the partitions of a session go back (it closed, was replaced,
+   * or its connection dropped), the unfinished delivery not counted, as Kafka 4.1 does.
+   */
   releaseSession(s: ShareSession): void {
-    for (const p of s.partitions.values()) this.partitions.get(coordinatorKey({ groupId: s.groupId, topicId: p.topicId, partition: p.partition }))?.sp.releaseMember(s.memberId);
+    for (const p of s.partitions.values()) {
+      this.partitions.get(coordinatorKey({ groupId: s.groupId, topicId: p.topicId, partition: p.partition }))?.sp.releaseMember(s.memberId, { uncount: true });
+    }
   }
 
   /** Another broker leads this partition now: its share-partitions go (their state is with the share coordinator). */

@@ -484,3 +484,15 @@ t.test('settings are checked', async (t) => {
   const sp = new SharePartition({ startOffset: 0n, clock, settings: ok });
   t.throws(() => sp.acquire('a', batches([5, 9], [0, 4]), 10), 'candidates out of order are a bug');
 });
+
+t.test('releaseMember with uncount: a closed session\'s unfinished delivery is not counted (Kafka 4.1, KAFKA-17541)', async (t) => {
+  const { sp } = make({ settings: { deliveryCountLimit: 2 } });
+  sp.acquire('a', batches([0, 4]), 500);
+  sp.releaseMember('a', { uncount: true });
+  t.same(states(sp), [[0, 4, AVAILABLE, 0, null]], 'back to available with the count it had');
+  t.same(sp.acquire('b', batches([0, 4]), 500), [acq(0, 4, 1)], 'the next delivery is the first');
+  sp.releaseMember('b');
+  sp.acquire('c', batches([0, 4]), 500);
+  sp.releaseMember('c', { uncount: true });
+  t.same(states(sp), [[0, 4, AVAILABLE, 1, null]], 'at the limit, an uncounted release does not archive');
+});

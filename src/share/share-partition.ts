@@ -315,13 +315,18 @@ export class SharePartition {
 
   /**
    * A member left or its share session closed: every offset it holds goes back as on lock expiry
-   * (AVAILABLE, or ARCHIVED when out of deliveries). Kafka's releaseAcquiredRecords.
+   * (AVAILABLE, or ARCHIVED when out of deliveries). Kafka's releaseAcquiredRecords. With
+   * `uncount`, the delivery the member did not finish is not counted (its delivery count goes
+   * back by one, so it is AVAILABLE again): what Kafka 4.1 does when a member's share session
+   * closes or its connection drops (KAFKA-17541), checked against the reference broker: a
+   * killed consumer's records come back with the delivery count they had before.
    */
-  releaseMember(memberId: string): void {
+  releaseMember(memberId: string, opts: { uncount?: boolean } = {}): void {
     const expired = this.expireDue();
     let changed = false;
     for (const r of this.ranges) {
       if (r.state === RecordState.ACQUIRED && r.memberId === memberId) {
+        if (opts.uncount && r.deliveryCount > 0) r.deliveryCount -= 1;
         this.unlock(r);
         changed = true;
       }
