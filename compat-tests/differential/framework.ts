@@ -123,12 +123,12 @@ export interface Pair {
  * --override), and `extra` settings after them (a suite of its own, e.g. with an authorizer);
  * `kafkaOnly` settings and classpath go to Kafka alone (a plugin Sluice has built in).
  */
-export async function startPair(extra: Record<string, string> = {}, kafkaOnly: { overrides?: Record<string, string>; extraClasspath?: readonly string[] } = {}): Promise<Pair> {
+export async function startPair(extra: Record<string, string> = {}, kafkaOnly: { overrides?: Record<string, string>; extraClasspath?: readonly string[]; formatArgs?: readonly string[] } = {}): Promise<Pair> {
   const data = tmpDataDir('sluice-differential-');
   const settings = { ...DIFFERENTIAL_SETTINGS, ...extra };
   const overrides = Object.entries(settings).flatMap(([k, v]) => ['--override', `${k}=${v}`]);
   const [kafka, sluice] = await Promise.all([
-    startKafka({ overrides: { ...settings, ...kafkaOnly.overrides }, extraClasspath: kafkaOnly.extraClasspath }),
+    startKafka({ overrides: { ...settings, ...kafkaOnly.overrides }, extraClasspath: kafkaOnly.extraClasspath, formatArgs: kafkaOnly.formatArgs }),
     spawnBroker({ dataDir: data.dir, args: overrides }),
   ]);
   return {

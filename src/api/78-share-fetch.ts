@@ -160,6 +160,10 @@ export const shareFetchHandler: ApiHandler<ShareFetchRequest, ShareFetchResponse
     const lockMs = b.shares.lockDurationMs(groupId);
     const final = req.shareSessionEpoch === SHARE_SESSION_FINAL_EPOCH;
     const requested = req.topics.flatMap((t) => t.partitions.map((p) => ({ topicId: Buffer.from(t.topicId).toString('base64url'), partition: p.partitionIndex, acks: p.acknowledgementBatches })));
+    // A new session has nothing to acknowledge yet: Kafka 4.1 refuses the whole request.
+    if (req.shareSessionEpoch === 0 && requested.some((p) => p.acks.length > 0)) {
+      return topLevel(ErrorCode.INVALID_REQUEST, 'The first request of a share session (epoch 0) cannot acknowledge records.');
+    }
     if (final && requested.some((p) => p.acks.length === 0)) {
       return topLevel(ErrorCode.INVALID_REQUEST, 'The last request of a share session (epoch -1) may only acknowledge records.');
     }

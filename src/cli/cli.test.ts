@@ -49,7 +49,7 @@ t.test('format --feature sets a feature level (kafka-storage format --feature); 
   const res4 = await raw.request(ApiVersions, 4, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
   t.same(
     res4.finalizedFeatures.map((f) => `${f.name}=${f.maxVersionLevel}`).sort(),
-    ['group.version=1', 'metadata.version=27', 'transaction.version=1'],
+    ['group.version=1', 'metadata.version=27', 'share.version=1', 'transaction.version=1'],
     'transactions v1 for this cluster: clients keep AddPartitionsToTxn and EndTxn below v5',
   );
 });

@@ -142,6 +142,7 @@ t.test('registers with its listeners, features, log dirs and rack, and gets a br
     { name: 'sluice.metadata.version', minSupportedVersion: 1, maxSupportedVersion: 1 },
     { name: 'group.version', minSupportedVersion: 0, maxSupportedVersion: 1 },
     { name: 'transaction.version', minSupportedVersion: 0, maxSupportedVersion: 2 },
+    { name: 'share.version', minSupportedVersion: 0, maxSupportedVersion: 1 },
   ]);
   t.equal(reg.logDirs.length, 1);
   t.ok(reg.fenced, 'a new incarnation starts fenced');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatDataDir } from '../broker.js';
 import { defaultFileIO } from '../log/file-io.js';
-import { apiFinalizedFeatures, apiSupportedFeatures, formatFeatures, transactionVersion } from './features.js';
+import { apiFinalizedFeatures, apiSupportedFeatures, formatFeatures, shareGroupsEnabled, transactionVersion } from './features.js';
 import { MetadataImage } from './image.js';
 import { MetadataLog } from './metadata-log.js';
 
@@ -21,14 +21,16 @@ function formatted(t: Test, features?: Record<string, number>): Map<string, numb
   return new Map(image.features);
 }
 
-t.test('format finalizes transaction.version=2 and group.version=1 by default, as Kafka 4.1 does', async (t) => {
+t.test('format finalizes transaction.version=2 and group.version=1 by default, as Kafka 4.1 does, and share.version=1 (Kafka: 0)', async (t) => {
   const levels = formatted(t);
   t.equal(levels.get('transaction.version'), 2);
   t.equal(levels.get('group.version'), 1);
   t.equal(transactionVersion(levels), 2);
+  t.ok(shareGroupsEnabled(levels));
+  t.notOk(shareGroupsEnabled(formatted(t, { 'share.version': 0 })), '--feature share.version=0 turns share groups off');
   t.same(
     apiFinalizedFeatures(levels).map((f) => `${f.name}=${f.minVersionLevel}-${f.maxVersionLevel}`).sort(),
-    ['group.version=1-1', 'metadata.version=27-27', 'transaction.version=2-2'],
+    ['group.version=1-1', 'metadata.version=27-27', 'share.version=1-1', 'transaction.version=2-2'],
     'ApiVersions: the Kafka features, not the internal sluice.metadata.version',
   );
 });
@@ -50,6 +52,6 @@ t.test('an unknown feature or a level out of range is refused', async (t) => {
 t.test('supported features: Kafka 4.1 names; metadata.version only at the level Sluice answers as', async (t) => {
   t.same(
     apiSupportedFeatures().map((f) => `${f.name}=${f.minVersion}-${f.maxVersion}`),
-    ['metadata.version=27-27', 'group.version=0-1', 'transaction.version=0-2', 'kraft.version=0-0', 'eligible.leader.replicas.version=0-0', 'share.version=0-0'],
+    ['metadata.version=27-27', 'group.version=0-1', 'transaction.version=0-2', 'share.version=0-1', 'kraft.version=0-0', 'eligible.leader.replicas.version=0-0'],
   );
 });
