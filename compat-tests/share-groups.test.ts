@@ -18,7 +18,11 @@
  *    member gets them. Kafka 4.1.1 releases a closed share session's records at once and does not
  *    count that delivery (KAFKA-17541), so they come with delivery count 1;
  *  - a broker restart (stop, start on the same data) after half the records were acknowledged:
- *    the other half and only it is delivered afterwards.
+ *    the other half and only it is delivered afterwards;
+ *  - (Sluice only: a 3-broker cluster) the leader of a partition killed with kill -9 after half the
+ *    records were acknowledged: the new leaders read the share state from its share coordinator
+ *    (on another broker for most share-partitions: ReadShareGroupState/WriteShareGroupState) and
+ *    deliver the other half and only it; after the killed broker is back, nothing more.
  *
  * Timings: the brokers run with a 2 s record lock (Kafka's minimum is 1 s, allowed once
  * group.share.min.record.lock.duration.ms is lowered from 15 s), a 500 ms heartbeat interval and
@@ -28,7 +32,8 @@ import t, { type Test } from 'tap';
 import { Kafka, logLevel } from 'kafkajs';
 import { javaDriver } from './client-drivers.js';
 import { unb64 } from './newest-clients.js';
-import { freePort, spawnBroker, spawnWorker, stopBroker, tmpDataDir, until, type BrokerProcess, type Worker } from './harness.js';
+import { freePort, freePortRun, spawnBroker, spawnWorker, stopBroker, tmpDataDir, until, type BrokerProcess, type Worker } from './harness.js';
+import { startCluster } from '../src/index.js';
 import { startKafka } from './reference/kafka.js';
 
 /** The broker settings both targets run with (names and meanings of Kafka's GroupCoordinatorConfig / ShareGroupConfig). */
@@ -283,6 +288,53 @@ async function restart(t: Test, target: Target): Promise<void> {
   );
 }
 
+/** A 3-broker Sluice cluster (replication factor 3): kill -9 of a partition leader after half the records were acknowledged. */
+async function clusterFailover(t: Test): Promise<void> {
+  const data = tmpDataDir('sluice-share-cluster-');
+  const cluster = await startCluster({
+    brokers: 3,
+    port: await freePortRun(4),
+    dataDir: data.dir,
+    brokerSessionTimeoutMs: 2000,
+    brokerHeartbeatIntervalMs: 250,
+    overrides: ['default.replication.factor=3', 'min.insync.replicas=2', ...Object.entries(SHARE_SETTINGS).map(([k, v]) => `${k}=${v}`)],
+  });
+  t.teardown(async () => {
+    await cluster.stop();
+    data.remove();
+  });
+  const target: Target = {
+    name: 'a 3-broker Sluice cluster',
+    bootstrap: cluster.bootstrap,
+    kafka: new Kafka({ clientId: 'share-setup', brokers: cluster.bootstrap.split(','), logLevel: logLevel.NOTHING }),
+    restart: () => Promise.reject(new Error('not used')),
+  };
+  const topic = 'share-cluster';
+  const group = `${topic}-g`;
+  const first = await produce(target, topic, 3, 'first', 90);
+  const a = member(t, target, 'before the failover', topic, group, 90, IDLE_MS);
+  t.same((await finished(t, a)).map((d) => d.value).sort(), [...first].sort(), 'the first half delivered and acknowledged');
+  const second = await produce(target, topic, 3, 'second', 90, false);
+  const admin = target.kafka.admin();
+  await admin.connect();
+  // A broker leading a partition of the topic, not the controller (the cluster has one controller).
+  const partitions = await admin.fetchTopicMetadata({ topics: [topic] }).then((m) => m.topics[0]!.partitions);
+  await admin.disconnect();
+  const led = partitions.find((p) => p.leader !== cluster.controller.nodeId)!;
+  const victim = cluster.nodes.find((n) => n.nodeId === led.leader)!;
+  await victim.kill();
+  t.comment(`killed node ${led.leader}, the leader of partition ${led.partitionId}`);
+  const b = member(t, target, 'after the failover', topic, group, 91, IDLE_MS, { SHARE_FIRST_MS: '30000' });
+  const got = await finished(t, b, 120_000);
+  t.same(got.map((d) => d.value).sort(), [...second].sort(), 'after the failover: the second half and only it');
+  t.ok(
+    got.every((d) => d.deliveryCount === 1),
+    'first deliveries',
+  );
+  await victim.restart();
+  await seesNothing(t, target, topic, group);
+}
+
 t.test('share groups (KIP-932) with the Java client', async (t) => {
   javaDriver.check();
   const target = await startTarget(t);
@@ -293,4 +345,13 @@ t.test('share groups (KIP-932) with the Java client', async (t) => {
   await t.test('a frozen member: its records come back when the lock expires', (t) => heldRecords(t, target, 'SIGSTOP'));
   await t.test('a killed member: its records come back', (t) => heldRecords(t, target, 'SIGKILL'));
   await t.test('a broker restart after half the records were acknowledged', (t) => restart(t, target));
+});
+
+t.test('share groups on a cluster: a partition leader killed', async (t) => {
+  if (process.env.SHARE_TEST_BROKER === 'kafka') {
+    t.comment('a Sluice cluster only: the reference runs a single Kafka node');
+    return;
+  }
+  javaDriver.check();
+  await clusterFailover(t);
 });

@@ -64,6 +64,7 @@ import { describeNative } from './native/index.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { OFFSETS_TOPIC, SHARE_GROUP_STATE_TOPIC, TRANSACTION_STATE_TOPIC } from './metadata/internal-topic.js';
 import { SharePartitionManager } from './share/share-partition-manager.js';
+import { SharePersister } from './share/share-persister.js';
 import { ShareStateStore } from './share/share-state-store.js';
 import { InternalTopic } from './replica/internal-topic-store.js';
 import { MetadataPublisher } from './replica/metadata-publisher.js';
@@ -206,7 +207,8 @@ export class Broker implements BrokerServices, ClusterOps {
   readonly shares: SharePartitionManager;
   /** `__share_group_state`, where the share coordinator keeps share-partition state. */
   readonly shareStateTopic: InternalTopic;
-  private readonly shareStates: ShareStateStore;
+  /** The share coordinator's state (the keys whose __share_group_state partition this broker leads). */
+  readonly shareStates: ShareStateStore;
   readonly producerIds: ProducerIdManager;
   readonly transactionsTopic: InternalTopic;
   readonly transactions: TransactionCoordinator;
@@ -354,7 +356,16 @@ export class Broker implements BrokerServices, ClusterOps {
     this.shareStates.load();
     this.shares = new SharePartitionManager({
       replicas: this.replicas,
-      store: this.shareStates,
+      persister: new SharePersister({
+        nodeId: meta.nodeId,
+        store: this.shareStates,
+        coordinatorOf: (partition) => {
+          const leader = this.image.topicsByName.get(SHARE_GROUP_STATE_TOPIC)?.partitions[partition]?.leader ?? -1;
+          return leader >= 0 ? leader : null;
+        },
+        clientFor: (brokerId) => this.brokerClient(brokerId),
+        log,
+      }),
       clock,
       log,
       settings: {

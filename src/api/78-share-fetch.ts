@@ -182,21 +182,28 @@ export const shareFetchHandler: ApiHandler<ShareFetchRequest, ShareFetchResponse
       if (name) names.add(name);
     }
     const readable = authorizedNames(ctx, Op.READ, Res.TOPIC, [...names]);
-    const { outcomes: acks, durable } = applyAcknowledgements(b, groupId, req.memberId, requested.filter((p) => p.acks.length > 0), readable);
-    const finish = (read: Read | null): ShareFetchResponse | Promise<ShareFetchResponse> => {
-      if (durable.length === 0) return respond(b, ctx, lockMs, full, read, acks);
-      return Promise.all(durable).then(() => respond(b, ctx, lockMs, full, read, acks));
+    const memberId = req.memberId;
+    const go = (): ShareFetchResponse | Promise<ShareFetchResponse> => {
+      const { outcomes: acks, durable } = applyAcknowledgements(b, groupId, memberId, requested.filter((p) => p.acks.length > 0), readable);
+      const finish = (read: Read | null): ShareFetchResponse | Promise<ShareFetchResponse> => {
+        if (durable.length === 0) return respond(b, ctx, lockMs, full, read, acks);
+        return Promise.all(durable).then(() => respond(b, ctx, lockMs, full, read, acks));
+      };
+      if (final) {
+        if (b.shares.sessions.close(session)) b.shares.releaseSession(session);
+        return finish(null);
+      }
+      const first = readSession(b, ctx, req, session, readable);
+      const ready = first.acquired > 0 || acks.size > 0 || first.partitions.some((x) => x.data.errorCode !== ErrorCode.NONE);
+      if (ready || req.maxWaitMs <= 0 || session.partitions.size === 0) return finish(first);
+      const poll = (r: Read): PollRead<Read> => ({ response: r, ready: r.acquired > 0, giveBack: () => ctx.returnResponseBytes(r.bytes) });
+      const keys = first.partitions.filter((x) => x.topic !== null).map((x) => partitionKey(x.topic!, x.p.partition));
+      const waitMs = Math.min(req.maxWaitMs, limits.fetchMaxWaitMsCap);
+      return longPoll(ctx, b.replicas.delayedFetch, keys, waitMs, poll(first), () => poll(readSession(b, ctx, req, session, readable))).then((r) => finish(r ?? first));
     };
-    if (final) {
-      if (b.shares.sessions.close(session)) b.shares.releaseSession(session);
-      return finish(null);
-    }
-    const first = readSession(b, ctx, req, session, readable);
-    const ready = first.acquired > 0 || acks.size > 0 || first.partitions.some((x) => x.data.errorCode !== ErrorCode.NONE);
-    if (ready || req.maxWaitMs <= 0 || session.partitions.size === 0) return finish(first);
-    const poll = (r: Read): PollRead<Read> => ({ response: r, ready: r.acquired > 0, giveBack: () => ctx.returnResponseBytes(r.bytes) });
-    const keys = first.partitions.filter((x) => x.topic !== null).map((x) => partitionKey(x.topic!, x.p.partition));
-    const waitMs = Math.min(req.maxWaitMs, limits.fetchMaxWaitMsCap);
-    return longPoll(ctx, b.replicas.delayedFetch, keys, waitMs, poll(first), () => poll(readSession(b, ctx, req, session, readable))).then((r) => finish(r ?? first));
+    // State of partitions new here may have to come from their share coordinator on another broker.
+    const involved = [...requested, ...session.partitions.values()].map((p) => ({ ...p, topic: b.image.topicsById.get(p.topicId)?.name ?? null }));
+    const wait = b.shares.prepare(groupId, involved);
+    return wait === null ? go() : wait.then(go);
   },
 };

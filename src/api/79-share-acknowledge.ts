@@ -56,9 +56,16 @@ export const shareAcknowledgeHandler: ApiHandler<ShareAcknowledgeRequest, ShareA
     const partitions = req.topics.flatMap((t) => t.partitions.map((p) => ({ topicId: Buffer.from(t.topicId).toString('base64url'), partition: p.partitionIndex, acks: p.acknowledgementBatches })));
     const names = partitions.map((p) => b.image.topicsById.get(p.topicId)?.name).filter((n): n is string => n !== undefined);
     const readable = authorizedNames(ctx, Op.READ, Res.TOPIC, names);
-    const { outcomes, durable } = applyAcknowledgements(b, req.groupId, req.memberId, partitions, readable);
-    if (req.shareSessionEpoch === SHARE_SESSION_FINAL_EPOCH && b.shares.sessions.close(opened.session)) b.shares.releaseSession(opened.session);
-    if (durable.length === 0) return respond(ctx, outcomes);
-    return Promise.all(durable).then(() => respond(ctx, outcomes));
+    const groupId = req.groupId;
+    const memberId = req.memberId;
+    const go = (): ShareAcknowledgeResponse | Promise<ShareAcknowledgeResponse> => {
+      const { outcomes, durable } = applyAcknowledgements(b, groupId, memberId, partitions, readable);
+      if (req.shareSessionEpoch === SHARE_SESSION_FINAL_EPOCH && b.shares.sessions.close(opened.session)) b.shares.releaseSession(opened.session);
+      if (durable.length === 0) return respond(ctx, outcomes);
+      return Promise.all(durable).then(() => respond(ctx, outcomes));
+    };
+    // State of partitions new here may have to come from their share coordinator on another broker.
+    const wait = b.shares.prepare(groupId, partitions.map((p) => ({ ...p, topic: b.image.topicsById.get(p.topicId)?.name ?? null })));
+    return wait === null ? go() : wait.then(go);
   },
 };

@@ -11,6 +11,7 @@ import type { Observer } from '../control/observer.js';
 import type { Kafka4Notes } from '../control/kafka4-notes.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { SharePartitionManager } from '../share/share-partition-manager.js';
+import type { ShareStateStore } from '../share/share-state-store.js';
 import type { Logger } from '../logger.js';
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
@@ -55,6 +56,8 @@ export interface BrokerServices {
   readonly groups: GroupCoordinator;
   /** KIP-932 share groups at the partition leader: share-partitions and share sessions. */
   readonly shares: SharePartitionManager;
+  /** The share coordinator: share-partition state of the keys whose __share_group_state partition this broker leads. */
+  readonly shareStates: ShareStateStore;
   readonly transactions: TransactionCoordinator;
   readonly producerIds: ProducerIdManager;
   /** The coordinators' internal topics (created on first use). */

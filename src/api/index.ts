@@ -24,6 +24,8 @@ import { shareGroupHeartbeatHandler } from './76-share-group-heartbeat.js';
 import { shareGroupDescribeHandler } from './77-share-group-describe.js';
 import { shareFetchHandler } from './78-share-fetch.js';
 import { shareAcknowledgeHandler } from './79-share-acknowledge.js';
+import { readShareGroupStateHandler } from './84-read-share-group-state.js';
+import { writeShareGroupStateHandler } from './85-write-share-group-state.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
 import { electLeadersHandler } from './43-elect-leaders.js';
 import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassignments.js';
@@ -81,6 +83,8 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(shareGroupDescribeHandler);
   r.register(shareFetchHandler);
   r.register(shareAcknowledgeHandler);
+  r.register(readShareGroupStateHandler);
+  r.register(writeShareGroupStateHandler);
   r.register(apiVersionsHandler);
   r.register(createTopicsHandler);
   r.register(initProducerIdHandler);

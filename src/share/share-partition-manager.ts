@@ -12,9 +12,12 @@
  * acquired like data: the client acknowledges their offsets as gaps.
  *
  * Changes to what is persisted (acknowledgements, releases, lock expiries) are written as a
- * snapshot to the share coordinator, once per turn of the event loop per share-partition; an
- * acknowledgement is answered when its snapshot is durable. A partition whose leadership moves
- * away drops its share-partitions (their state is with the coordinator; the new leader reads it).
+ * snapshot to the share coordinator (share-persister.ts: here, or another broker), once per turn
+ * of the event loop per share-partition; an acknowledgement is answered when its snapshot is
+ * durable. A share-partition's state is read from the coordinator when it is made (the handlers
+ * call prepare() first, so a read from another broker is waited for outside the synchronous part).
+ * A partition whose leadership moves away drops its share-partitions (their state is with the
+ * coordinator; the new leader reads it there).
  */
 import type { Clock } from '../control/clock.js';
 import { splitBatches } from '../log/record-batch.js';
@@ -23,8 +26,10 @@ import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY } from '../protocol/wire.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
 import { SharePartition, type AcknowledgementBatch, type AcquiredRecords, type InFlightRange } from './share-partition.js';
+import type { SharePersister } from './share-persister.js';
 import { ShareSessionCache, type ShareSession } from './share-sessions.js';
-import { coordinatorKey, type SharePartitionId, type ShareStateStore } from './share-state-store.js';
+import { coordinatorKey, type SharePartitionId, type StateRead } from './share-state-store.js';
+import type { ShareStateSnapshot } from './share-partition.js';
 
 export interface ShareSettings {
   /** share.record.lock.duration.ms of the group, else group.share.record.lock.duration.ms. */
@@ -63,9 +68,14 @@ export class SharePartitionManager {
   private flushScheduled = false;
   /** Writes started by the last flush, per coordinator key, for an acknowledgement to wait on. */
   private readonly pending = new Map<string, Promise<number>>();
+  /** State read from a share coordinator on another broker, for a share-partition about to be made. */
+  private readonly prefetched = new Map<string, ShareStateSnapshot | null>();
+  private readonly loading = new Map<string, Promise<void>>();
+  /** Why the last read of a key's state failed (the next request reads again). */
+  private readonly readErrors = new Map<string, number>();
 
   constructor(
-    private readonly deps: { replicas: ReplicaManager; store: ShareStateStore; clock: Clock; log: Logger; settings: ShareSettings },
+    private readonly deps: { replicas: ReplicaManager; persister: SharePersister; clock: Clock; log: Logger; settings: ShareSettings },
   ) {
     this.sessions = new ShareSessionCache(() => deps.settings.maxSessions);
   }
@@ -82,7 +92,25 @@ export class SharePartitionManager {
     const key = coordinatorKey(id);
     const existing = this.partitions.get(key);
     if (existing) return existing;
-    const state = this.deps.store.read(id);
+    let state: ShareStateSnapshot | null;
+    if (this.prefetched.has(key)) {
+      state = this.prefetched.get(key)!;
+      this.prefetched.delete(key);
+    } else {
+      const failed = this.readErrors.get(key);
+      if (failed !== undefined) {
+        this.readErrors.delete(key);
+        return failed;
+      }
+      const read = this.deps.persister.read(id, partition.leaderEpoch);
+      // The handlers prepare() first; a read that must wait is started for the next request.
+      if (read instanceof Promise) {
+        this.track(key, read);
+        return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+      }
+      if (read.errorCode !== ErrorCode.NONE) return read.errorCode;
+      state = read.snapshot;
+    }
     const reset = this.deps.settings.autoOffsetReset(id.groupId);
     const sp = new SharePartition({
       startOffset: reset === 'earliest' ? partition.logStartOffset : partition.highWatermark,
@@ -95,6 +123,44 @@ export class SharePartitionManager {
     const e: Entry = { id, topic, sp };
     this.partitions.set(key, e);
     return e;
+  }
+
+  private track(key: string, read: Promise<StateRead>): Promise<void> {
+    const known = this.loading.get(key);
+    if (known) return known;
+    const done = read.then((r) => {
+      this.loading.delete(key);
+      if (r.errorCode === ErrorCode.NONE) this.prefetched.set(key, r.snapshot);
+      else this.readErrors.set(key, r.errorCode);
+    });
+    this.loading.set(key, done);
+    return done;
+  }
+
+  /**
+   * Before a request works on these partitions: the state of those this broker leads and has no
+   * share-partition for yet is read from their share coordinator when another broker is it. A
+   * promise to wait for, or null when everything is here.
+   */
+  prepare(groupId: string, partitions: Iterable<{ topicId: string; partition: number; topic: string | null }>): Promise<void> | null {
+    const waits: Array<Promise<void>> = [];
+    for (const p of partitions) {
+      if (p.topic === null) continue;
+      const id = { groupId, topicId: p.topicId, partition: p.partition };
+      const key = coordinatorKey(id);
+      if (this.partitions.has(key) || this.prefetched.has(key)) continue;
+      const known = this.loading.get(key);
+      if (known) {
+        waits.push(known);
+        continue;
+      }
+      const local = this.deps.replicas.getPartition(p.topic, p.partition);
+      if (!local?.isLeader) continue;
+      const read = this.deps.persister.read(id, local.leaderEpoch);
+      if (read instanceof Promise) waits.push(this.track(key, read));
+      else if (read.errorCode === ErrorCode.NONE) this.prefetched.set(key, read.snapshot);
+    }
+    return waits.length === 0 ? null : Promise.all(waits).then(() => undefined);
   }
 
   private markDirty(key: string): void {
@@ -112,8 +178,8 @@ export class SharePartitionManager {
       if (!e) continue;
       const leaderEpoch = this.deps.replicas.getPartition(e.topic, e.id.partition)?.leaderEpoch ?? 0;
       try {
-        const w = this.deps.store.write(e.id, e.sp.snapshot(), leaderEpoch, this.deps.settings.writeTimeoutMs);
-        if (w) this.pending.set(key, w);
+        const w = this.deps.persister.write(e.id, e.sp.snapshot(), leaderEpoch, this.deps.settings.writeTimeoutMs);
+        this.pending.set(key, typeof w === 'number' ? Promise.resolve(w) : w);
       } catch (err) {
         this.deps.log.error(`share group ${e.id.groupId}: writing the state of ${e.topic}-${e.id.partition} failed: ${(err as Error).message}`);
         this.pending.set(key, Promise.resolve(ErrorCode.KAFKA_STORAGE_ERROR));
@@ -142,6 +208,8 @@ export class SharePartitionManager {
   fetch(id: SharePartitionId, topic: string, memberId: string, maxRecords: number, maxBytes: number): ShareFetchRead {
     const none = (errorCode: number): ShareFetchRead => ({ errorCode, records: EMPTY, acquired: [], count: 0 });
     const e = this.entry(id, topic);
+    // A share-partition whose state could not be read yet answers empty; the next fetch reads again.
+    if (e === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || e === ErrorCode.COORDINATOR_NOT_AVAILABLE || e === ErrorCode.NOT_COORDINATOR) return none(ErrorCode.NONE);
     if (typeof e === 'number') return none(e);
     const partition = this.deps.replicas.getPartition(topic, id.partition)!;
     e.sp.advanceTo(partition.logStartOffset);
@@ -192,6 +260,9 @@ export class SharePartitionManager {
       this.partitions.delete(key);
       this.dirty.delete(key);
     }
+    // State read ahead for a leadership that ended is stale: the next leader reads it again.
+    this.prefetched.clear();
+    this.readErrors.clear();
   }
 
   /** A topic was deleted: its share-partitions go. */

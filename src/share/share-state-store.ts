@@ -12,13 +12,13 @@
  *           DeliveryCount int16], tagged fields
  * Every write is a whole snapshot (Kafka also writes ShareUpdate deltas between snapshots; a
  * compacted topic of snapshots keeps the newest one per key, which is all a restart needs).
- * A tombstone removes a share-partition (its group was deleted).
+ * A tombstone would remove a share-partition (Kafka's DeleteShareGroupState, when its group is
+ * deleted); Sluice writes none yet, and reads them.
  *
  * The coordinator of a key is the leader of its partition (as for groups and transactions).
  * Snapshots are kept in memory for the keys of the partitions this broker leads, read back from
- * the log at start and when it becomes leader. Partition leaders that are not the key's
- * coordinator cannot write here (Kafka sends WriteShareGroupState to the coordinator; Sluice does
- * not yet): their state stays in memory, which the README lists under "not yet".
+ * the log at start and when it becomes leader. A partition leader on another broker reads and
+ * writes them with ReadShareGroupState and WriteShareGroupState (share-persister.ts).
  *
  * Crash behaviour: a snapshot is appended before the acknowledgement it records is answered, and
  * the answer waits until it is on every in-sync replica; so an acknowledged delivery outcome
@@ -26,6 +26,7 @@
  * records that were acquired are available again, with the delivery count of the last snapshot.
  */
 import type { CoordinatorStore } from '../metadata/internal-topic.js';
+import { ErrorCode } from '../protocol/errors.js';
 import { DecodeError, Reader, Writer } from '../protocol/wire.js';
 import type { Logger } from '../logger.js';
 import type { ShareStateSnapshot } from './share-partition.js';
@@ -85,13 +86,13 @@ export function encodeSnapshotValue(s: ShareStateSnapshot, opts: { snapshotEpoch
   return Buffer.from(w.finish());
 }
 
-export function decodeSnapshotValue(buf: Buffer): { snapshot: ShareStateSnapshot; snapshotEpoch: number; stateEpoch: number; createTimestamp: bigint } {
+export function decodeSnapshotValue(buf: Buffer): { snapshot: ShareStateSnapshot; snapshotEpoch: number; stateEpoch: number; leaderEpoch: number; createTimestamp: bigint } {
   const r = new Reader(buf);
   const version = r.int16();
   if (version !== 0) throw new DecodeError(`share snapshot value version ${version} is not one this broker reads (0)`);
   const snapshotEpoch = r.int16() & 0xffff;
   const stateEpoch = r.int32();
-  r.int32();
+  const leaderEpoch = r.int32();
   const startOffset = r.int64();
   const createTimestamp = r.int64();
   r.int64();
@@ -107,7 +108,7 @@ export function decodeSnapshotValue(buf: Buffer): { snapshot: ShareStateSnapshot
   }
   r.taggedFields();
   r.check();
-  return { snapshot: { startOffset, batches }, snapshotEpoch, stateEpoch, createTimestamp };
+  return { snapshot: { startOffset, batches }, snapshotEpoch, stateEpoch, leaderEpoch, createTimestamp };
 }
 
 interface Stored {
@@ -115,12 +116,24 @@ interface Stored {
   snapshot: ShareStateSnapshot;
   snapshotEpoch: number;
   stateEpoch: number;
+  leaderEpoch: number;
   createTimestamp: bigint;
 }
 
+/** What a read of a share-partition's state found: its snapshot or none yet (null), when errorCode is NONE. */
+export interface StateRead {
+  errorCode: number;
+  snapshot: ShareStateSnapshot | null;
+}
+
+/**
+ * The share coordinator's own part: the state of the keys whose `__share_group_state` partition
+ * this broker leads, read from and written to that log. ReadShareGroupState and
+ * WriteShareGroupState (api/84, api/85) serve it to the partition leaders of other brokers;
+ * share-persister.ts is how a partition leader reaches it, here or there.
+ */
 export class ShareStateStore {
   private readonly states = new Map<string, Stored>();
-  private warnedRemote = false;
 
   constructor(
     private readonly topic: CoordinatorStore,
@@ -140,7 +153,7 @@ export class ShareStateStore {
           return;
         }
         const v = decodeSnapshotValue(value);
-        this.states.set(ck, { id: k, snapshot: v.snapshot, snapshotEpoch: v.snapshotEpoch, stateEpoch: v.stateEpoch, createTimestamp: v.createTimestamp });
+        this.states.set(ck, { id: k, snapshot: v.snapshot, snapshotEpoch: v.snapshotEpoch, stateEpoch: v.stateEpoch, leaderEpoch: v.leaderEpoch, createTimestamp: v.createTimestamp });
       },
       undefined,
       partition,
@@ -152,43 +165,47 @@ export class ShareStateStore {
     for (const key of [...this.states.keys()]) if (this.topic.partitionFor(key) === partition) this.states.delete(key);
   }
 
-  read(k: SharePartitionId): ShareStateSnapshot | undefined {
-    return this.states.get(coordinatorKey(k))?.snapshot;
+  /** Creates `__share_group_state` when it does not exist yet; an error message when it cannot. */
+  ensure(): string | null {
+    return this.topic.ensure();
+  }
+
+  /** Whether this broker is the share coordinator of the key (leads its partition). */
+  coordinates(k: SharePartitionId): boolean {
+    return this.topic.leads(coordinatorKey(k));
+  }
+
+  /** The `__share_group_state` partition of a key. */
+  partitionOf(k: SharePartitionId): number {
+    return this.topic.partitionFor(coordinatorKey(k));
+  }
+
+  /** ReadShareGroupState here: NOT_COORDINATOR when another broker leads the key's partition. */
+  read(k: SharePartitionId): StateRead {
+    if (!this.coordinates(k)) return { errorCode: ErrorCode.NOT_COORDINATOR, snapshot: null };
+    return { errorCode: ErrorCode.NONE, snapshot: this.states.get(coordinatorKey(k))?.snapshot ?? null };
   }
 
   /**
-   * Writes a share-partition's snapshot. A promise of the outcome (NONE once it is on every
-   * in-sync replica) or null when there is nothing to wait for; a key this broker is not the
-   * coordinator of is kept in memory only.
+   * WriteShareGroupState here: appends the snapshot, and a promise of the outcome (NONE once it is
+   * on every in-sync replica; null when there is nothing to wait for). NOT_COORDINATOR when another
+   * broker leads the key's partition; FENCED_LEADER_EPOCH for a write from a partition leader older
+   * than the last one that wrote (a leader that lost its partition and does not know it yet).
    */
-  write(k: SharePartitionId, snapshot: ShareStateSnapshot, leaderEpoch: number, timeoutMs: number): Promise<number> | null {
+  write(k: SharePartitionId, snapshot: ShareStateSnapshot, leaderEpoch: number, timeoutMs: number): number | Promise<number> {
     const ck = coordinatorKey(k);
-    if (!this.topic.leads(ck)) {
-      if (!this.warnedRemote) {
-        this.warnedRemote = true;
-        this.log.warn(`share group state of ${k.groupId} is coordinated by another broker; Sluice keeps it in memory here (WriteShareGroupState is not implemented yet)`);
-      }
-      return null;
-    }
+    if (!this.topic.leads(ck)) return ErrorCode.NOT_COORDINATOR;
+    const old = this.states.get(ck);
+    if (old && leaderEpoch < old.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
     const problem = this.topic.ensure();
     if (problem) {
       this.log.error(problem);
-      return null;
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
-    const old = this.states.get(ck);
     const now = BigInt(this.nowMs());
-    const stored: Stored = { id: k, snapshot, snapshotEpoch: ((old?.snapshotEpoch ?? -1) + 1) & 0xffff, stateEpoch: old?.stateEpoch ?? 0, createTimestamp: old?.createTimestamp ?? now };
-    this.topic.append(ck, [{ key: encodeSnapshotKey(k), value: encodeSnapshotValue(snapshot, { ...stored, leaderEpoch, writeTimestamp: now }) }]);
+    const stored: Stored = { id: k, snapshot, snapshotEpoch: ((old?.snapshotEpoch ?? -1) + 1) & 0xffff, stateEpoch: old?.stateEpoch ?? 0, leaderEpoch, createTimestamp: old?.createTimestamp ?? now };
+    this.topic.append(ck, [{ key: encodeSnapshotKey(k), value: encodeSnapshotValue(snapshot, { ...stored, writeTimestamp: now }) }]);
     this.states.set(ck, stored);
-    return this.topic.durable(ck, timeoutMs);
-  }
-
-  /** Removes the state of a group's share-partitions (the group was deleted). */
-  deleteGroup(groupId: string): void {
-    for (const [ck, stored] of [...this.states]) {
-      if (stored.id.groupId !== groupId) continue;
-      this.topic.append(ck, [{ key: encodeSnapshotKey(stored.id), value: null }]);
-      this.states.delete(ck);
-    }
+    return this.topic.durable(ck, timeoutMs) ?? ErrorCode.NONE;
   }
 }

@@ -1,0 +1,93 @@
+/**
+ * How a partition leader reads and writes its share-partitions' state (Kafka's Persister): at
+ * the share coordinator of each key, the leader of the key's `__share_group_state` partition.
+ * When that is this broker the store is called directly; otherwise ReadShareGroupState (84) and
+ * WriteShareGroupState (85) v0 go to the coordinator over the inter-broker listener, as Kafka's
+ * DefaultStatePersister sends them (one request per call: a read happens once per share-partition
+ * per leadership, a write once per turn of the event loop per share-partition).
+ *
+ * A startOffset of -1 in a ReadShareGroupState answer means "no state yet" (Kafka's uninitialized
+ * start offset): the share-partition then starts where share.auto.offset.reset says.
+ */
+import type { Logger } from '../logger.js';
+import type { NodeClient } from '../net/node-client.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { ReadShareGroupState } from '../protocol/generated/84-read-share-group-state.js';
+import { WriteShareGroupState } from '../protocol/generated/85-write-share-group-state.js';
+import type { ShareStateSnapshot } from './share-partition.js';
+import type { SharePartitionId, ShareStateStore, StateRead } from './share-state-store.js';
+
+export const UNINITIALIZED_START_OFFSET = -1n;
+
+export interface SharePersisterOptions {
+  nodeId: number;
+  store: ShareStateStore;
+  /** The broker leading a `__share_group_state` partition; null when none is known. */
+  coordinatorOf(partition: number): number | null;
+  clientFor(brokerId: number): NodeClient | null;
+  log: Logger;
+}
+
+const uuid = (topicId: string): Buffer => Buffer.from(topicId, 'base64url');
+
+export class SharePersister {
+  constructor(private readonly opts: SharePersisterOptions) {}
+
+  /**
+   * Where the key's coordinator is: 'local', a client to it, or COORDINATOR_NOT_AVAILABLE while
+   * `__share_group_state` is being created or the key's partition has no leader (the share-partition
+   * then waits: nothing is acquired that could not be acknowledged durably).
+   */
+  private coordinator(k: SharePartitionId): 'local' | NodeClient | number {
+    const problem = this.opts.store.ensure();
+    if (problem) {
+      this.opts.log.error(problem);
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    const broker = this.opts.coordinatorOf(this.opts.store.partitionOf(k));
+    if (broker === null) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (broker === this.opts.nodeId) return 'local';
+    return this.opts.clientFor(broker) ?? ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+
+  /** The state of a share-partition: at once when this broker coordinates it, else from its coordinator. */
+  read(k: SharePartitionId, leaderEpoch: number): StateRead | Promise<StateRead> {
+    const client = this.coordinator(k);
+    if (client === 'local') return this.opts.store.read(k);
+    if (typeof client === 'number') return { errorCode: client, snapshot: null };
+    return client
+      .request(ReadShareGroupState, { groupId: k.groupId, topics: [{ topicId: uuid(k.topicId), partitions: [{ partition: k.partition, leaderEpoch }] }] }, { version: 0 })
+      .then((res): StateRead => {
+        const p = res.results[0]?.partitions[0];
+        if (!p) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, snapshot: null };
+        if (p.errorCode !== ErrorCode.NONE) return { errorCode: p.errorCode, snapshot: null };
+        if (p.startOffset === UNINITIALIZED_START_OFFSET) return { errorCode: ErrorCode.NONE, snapshot: null };
+        return { errorCode: ErrorCode.NONE, snapshot: { startOffset: p.startOffset, batches: p.stateBatches.map((b) => ({ ...b })) } };
+      })
+      .catch((err: Error): StateRead => {
+        this.opts.log.debug(`ReadShareGroupState for ${k.groupId} failed: ${err.message}`);
+        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, snapshot: null };
+      });
+  }
+
+  /** Writes a share-partition's snapshot; NONE once the coordinator has it on every in-sync replica. */
+  write(k: SharePartitionId, snapshot: ShareStateSnapshot, leaderEpoch: number, timeoutMs: number): number | Promise<number> {
+    const client = this.coordinator(k);
+    if (client === 'local') return this.opts.store.write(k, snapshot, leaderEpoch, timeoutMs);
+    if (typeof client === 'number') return client;
+    return client
+      .request(
+        WriteShareGroupState,
+        {
+          groupId: k.groupId,
+          topics: [{ topicId: uuid(k.topicId), partitions: [{ partition: k.partition, stateEpoch: 0, leaderEpoch, startOffset: snapshot.startOffset, stateBatches: snapshot.batches }] }],
+        },
+        { version: 0 },
+      )
+      .then((res) => res.results[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR)
+      .catch((err: Error) => {
+        this.opts.log.debug(`WriteShareGroupState for ${k.groupId} failed: ${err.message}`);
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      });
+  }
+}
