@@ -1,12 +1,12 @@
 /**
- * GET /inspector/state: the consumer-assignment decoder on good and malformed bytes, and the
- * bounds on an embedded broker with more partitions than one snapshot shows.
+ * GET /inspector/state: the consumer-assignment decoder on good and malformed bytes, the bounds on
+ * an embedded broker with more partitions than one snapshot shows, and KIP-848 and share groups.
  */
 import t from 'tap';
 import { startBroker } from '../index.js';
 import { tmpDataDir } from '../../compat-tests/harness.js';
 import { RawClient } from '../../compat-tests/raw-client.js';
-import { ConsumerGroupHeartbeat, CreateTopics } from '../protocol/generated/index.js';
+import { ConsumerGroupHeartbeat, CreateTopics, ShareGroupHeartbeat } from '../protocol/generated/index.js';
 import { decodeConsumerAssignment, INSPECTOR_ROWS } from './inspector-state.js';
 
 function assignment(topics: Array<[string, number[]]>, version = 1): Buffer {
@@ -101,4 +101,30 @@ t.test('a KIP-848 consumer group: its members, their partitions by topic name, i
   t.equal(g.state, 'Stable');
   t.equal(g.generationId, 1, 'the group epoch');
   t.same(g.members.rows.map((m: any) => [m.memberId, m.assignment]), [['member-1', [{ topic: 'kip848', partitions: [0, 1] }]]]);
+});
+
+t.test('a KIP-932 share group: its members, the partitions they share, its state and epoch', async (t) => {
+  const data = tmpDataDir('sluice-inspector-share-');
+  const broker = await startBroker({ port: 0, dataDir: data.dir, adminPort: 0 });
+  t.teardown(async () => {
+    await broker.stop();
+    data.remove();
+  });
+  const c = await RawClient.connect(broker.port);
+  t.teardown(() => c.close());
+  await c.request(CreateTopics, 7, { topics: [{ name: 'shared', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+  // Two members, one partition: the simple assignor gives it to both.
+  for (const memberId of ['member-a', 'member-b']) {
+    const r = await c.request(ShareGroupHeartbeat, 1, { groupId: 'gshare', memberId, memberEpoch: 0, rackId: null, subscribedTopicNames: ['shared'] });
+    t.equal(r.errorCode, 0, `${memberId} joins`);
+  }
+  await c.request(ShareGroupHeartbeat, 1, { groupId: 'gshare', memberId: 'member-a', memberEpoch: 1, rackId: null, subscribedTopicNames: null });
+  const state = (await (await fetch(`http://127.0.0.1:${broker.adminPort}/inspector/state`)).json()) as any;
+  const g = state.groups.rows.find((x: any) => x.groupId === 'gshare');
+  t.match(g, { state: 'Stable', protocolType: 'share', protocol: 'KIP-932', generationId: 2 });
+  t.same(g.members.rows.map((m: any) => [m.memberId, m.assignment]), [
+    ['member-a', [{ topic: 'shared', partitions: [0] }]],
+    ['member-b', [{ topic: 'shared', partitions: [0] }]],
+  ]);
+  t.same(g.offsets.rows.map((o: any) => [o.topic, o.partition, o.committedOffset, o.memberId]), [['shared', 0, null, 'member-a,member-b']], 'no committed offset; both members named');
 });
