@@ -313,9 +313,48 @@ async function fetchCommitted(client: KafkaClient, coordinator: number, group: s
   return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
 }
 
-/** A member's partitions as ConsumerGroupDescribe and ShareGroupDescribe give them, by topic name. */
-const describedAssignment = (a: { topicPartitions: Array<{ topicName: string; partitions: number[] }> }) =>
-  a.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: [...tp.partitions].sort((x, y) => x - y) }));
+interface DescribedMember {
+  memberId: string;
+  instanceId?: string | null;
+  clientId: string;
+  clientHost: string;
+  assignment: { topicPartitions: Array<{ topicName: string; partitions: number[] }> };
+}
+
+/** A group as ConsumerGroupDescribe or ShareGroupDescribe describes it: members with their partitions by topic name. */
+function modernGroupView(g: { groupState: string; assignorName: string; members: DescribedMember[] }, protocolType: 'consumer' | 'share', coordinator: number) {
+  return {
+    groupState: g.groupState,
+    protocolType,
+    protocolData: g.assignorName,
+    coordinator,
+    members: g.members.map((m) => ({
+      memberId: m.memberId,
+      instanceId: m.instanceId ?? null,
+      clientId: m.clientId,
+      host: m.clientHost,
+      assignment: m.assignment.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: [...tp.partitions].sort((x, y) => x - y) })),
+    })),
+  };
+}
+
+/**
+ * The one group a ConsumerGroupDescribe or ShareGroupDescribe answered; null when the coordinator
+ * does not serve the API or answered one of the `absent` codes (no such group of that type).
+ */
+async function describedGroup<G extends { errorCode: number; errorMessage: string | null }>(group: string, absent: readonly number[], call: () => Promise<{ groups: G[] }>): Promise<G | null> {
+  let res;
+  try {
+    res = await call();
+  } catch (err) {
+    if (err instanceof ToolError && /too old/.test(err.message)) return null;
+    throw err;
+  }
+  const g = res.groups[0];
+  if (!g || absent.includes(g.errorCode)) return null;
+  checkRetriable(`group ${group}`, g.errorCode, g.errorMessage);
+  return g;
+}
 
 /**
  * A KIP-848 consumer group through ConsumerGroupDescribe (DescribeGroups calls it Dead): its state,
@@ -323,23 +362,8 @@ const describedAssignment = (a: { topicPartitions: Array<{ topicName: string; pa
  * does not serve the API.
  */
 async function describeConsumerGroup(client: KafkaClient, group: string, coordinator: number) {
-  let res;
-  try {
-    res = await client.to(coordinator, ConsumerGroupDescribe, { groupIds: [group], includeAuthorizedOperations: false });
-  } catch (err) {
-    if (err instanceof ToolError && /too old/.test(err.message)) return null;
-    throw err;
-  }
-  const g = res.groups[0];
-  if (!g || g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return null;
-  checkRetriable(`group ${group}`, g.errorCode, g.errorMessage);
-  return {
-    groupState: g.groupState,
-    protocolType: 'consumer',
-    protocolData: g.assignorName,
-    coordinator,
-    members: g.members.map((m) => ({ memberId: m.memberId, instanceId: m.instanceId, clientId: m.clientId, host: m.clientHost, assignment: describedAssignment(m.assignment) })),
-  };
+  const g = await describedGroup(group, [ErrorCode.GROUP_ID_NOT_FOUND], () => client.to(coordinator, ConsumerGroupDescribe, { groupIds: [group], includeAuthorizedOperations: false }));
+  return g && modernGroupView(g, 'consumer', coordinator);
 }
 
 /**
@@ -349,23 +373,9 @@ async function describeConsumerGroup(client: KafkaClient, group: string, coordin
  * API, or has share groups turned off (share.version 0: UNSUPPORTED_VERSION, as Kafka 4.1 answers).
  */
 async function describeShareGroup(client: KafkaClient, group: string, coordinator: number) {
-  let res;
-  try {
-    res = await client.to(coordinator, ShareGroupDescribe, { groupIds: [group], includeAuthorizedOperations: false });
-  } catch (err) {
-    if (err instanceof ToolError && /too old/.test(err.message)) return null;
-    throw err;
-  }
-  const g = res.groups[0];
-  if (!g || g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND || g.errorCode === ErrorCode.UNSUPPORTED_VERSION) return null;
-  checkRetriable(`group ${group}`, g.errorCode, g.errorMessage);
-  return {
-    groupState: g.groupState,
-    protocolType: 'share',
-    protocolData: g.assignorName,
-    coordinator,
-    members: g.members.map((m) => ({ memberId: m.memberId, instanceId: null, clientId: m.clientId, host: m.clientHost, assignment: describedAssignment(m.assignment) })),
-  };
+  const absent = [ErrorCode.GROUP_ID_NOT_FOUND, ErrorCode.UNSUPPORTED_VERSION];
+  const g = await describedGroup(group, absent, () => client.to(coordinator, ShareGroupDescribe, { groupIds: [group], includeAuthorizedOperations: false }));
+  return g && modernGroupView(g, 'share', coordinator);
 }
 
 export async function describeGroup(client: KafkaClient, group: string): Promise<GroupDescription> {
