@@ -14,7 +14,8 @@ import { CompressionTypes, Kafka, logLevel, type Consumer } from 'kafkajs';
 import { CLI, freePortRun, run, spawnBroker, tmpDataDir, until, type RunResult } from './harness.js';
 import { startKafka } from './reference/kafka.js';
 import { RawClient } from './raw-client.js';
-import { ConsumerGroupHeartbeat } from '../src/protocol/generated/index.js';
+import { randomBytes } from 'node:crypto';
+import { ConsumerGroupHeartbeat, ShareGroupHeartbeat, type ShareGroupHeartbeatResponse } from '../src/protocol/generated/index.js';
 
 const sluice = (args: string[], input?: string): Promise<RunResult> => run(process.execPath, [CLI, ...args], { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
 
@@ -168,6 +169,33 @@ async function suite(t: Test, target: Target): Promise<void> {
     await raw.request(ConsumerGroupHeartbeat, 1, { groupId: 'cli-848', memberId: 'cli-848-member', memberEpoch: -1, instanceId: null, rackId: null, rebalanceTimeoutMs: -1, subscribedTopicNames: null, subscribedTopicRegex: null, serverAssignor: null, topicPartitions: null });
   });
 
+  await t.test('group describe and list: a KIP-932 share group', async (t) => {
+    const port = Number(target.bootstrap.split(':').at(-1));
+    const raw = await RawClient.connect(port);
+    t.teardown(() => raw.close());
+    const memberId = randomBytes(16).toString('base64url'); // a member id as the Java client makes them
+    const hb = (memberEpoch: number, topics: string[] | null): Promise<ShareGroupHeartbeatResponse> =>
+      raw.request(ShareGroupHeartbeat, 1, { groupId: 'cli-share', memberId, memberEpoch, rackId: null, subscribedTopicNames: topics });
+    // Kafka hands the partitions out once it has initialized their share state, a heartbeat or
+    // two after the join; Sluice at the join. Heartbeat until the member holds all three.
+    let epoch = 0;
+    await until('the share member holds the three partitions', async () => {
+      const r = await hb(epoch, epoch === 0 ? ['cli-three'] : null);
+      if (r.errorCode !== 0) return false;
+      epoch = r.memberEpoch;
+      return r.assignment?.topicPartitions.flatMap((tp) => tp.partitions).length === 3;
+    }, 30_000);
+    const g = await json<{ state: string; protocolType: string; protocol: string; members: Array<{ memberId: string; assignment: Array<{ topic: string; partitions: number[] }> }>; offsets: Array<{ topic: string; partition: number; committed: number; memberId: string | null }> }>(t, ['group', 'describe', 'cli-share', ...b]);
+    t.same([g.state, g.protocolType, g.protocol], ['Stable', 'share', 'simple']);
+    t.same(g.members.map((m) => [m.memberId, m.assignment]), [[memberId, [{ topic: 'cli-three', partitions: [0, 1, 2] }]]]);
+    t.same(g.offsets.map((o) => [o.topic, o.partition, o.committed, o.memberId]), [0, 1, 2].map((p) => ['cli-three', p, -1, memberId]), 'its partitions, nothing committed (share groups commit no offsets)');
+    const text = await ok(t, ['group', 'describe', 'cli-share', ...b]);
+    t.match(text, /^Group cli-share  state Stable  protocol share\/simple  coordinator \d+  1 member\(s\)\n/);
+    const listed = await json<Array<{ group: string; type: string; state: string }>>(t, ['group', 'list', ...b]);
+    t.match(listed.find((x) => x.group === 'cli-share'), { type: 'share', state: 'Stable' }, 'listed as a share group');
+    t.equal((await hb(-1, [])).errorCode, 0, 'the member leaves');
+  });
+
   await t.test('group seek and delete on the empty group; consume --group resumes from the commit', async (t) => {
     await until('cli-g empty', async () => (await json<{ state: string }>(t, ['group', 'describe', 'cli-g', ...b])).state === 'Empty', 30_000);
     t.same(await json(t, ['group', 'seek', 'cli-g', '--topic', 'cli-lines', '--to-offset', '990', ...b]), [{ topic: 'cli-lines', partition: 0, offset: 990 }]);
@@ -312,7 +340,8 @@ t.test('against a sluice start process', async (t) => {
 });
 
 t.test('against Apache Kafka 4.1.1', async (t) => {
-  const kafka = await startKafka({ overrides: { 'group.initial.rebalance.delay.ms': '0' } });
+  // share.version=1: Kafka 4.1 serves share groups only once it is finalized (Sluice's format finalizes it).
+  const kafka = await startKafka({ overrides: { 'group.initial.rebalance.delay.ms': '0' }, formatArgs: ['--feature', 'share.version=1'] });
   t.teardown(() => kafka.stop());
   await suite(t, { name: 'kafka', bootstrap: kafka.bootstrap });
 });

@@ -112,7 +112,7 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 </nav>
 <main>
   <section id="topics"><h2>Topics and partitions <span class="count"></span><label><input type="checkbox" id="show-internal"> internal topics</label></h2><div class="body"></div></section>
-  <section id="groups"><h2>Consumer groups <span class="count"></span></h2><div class="body"></div></section>
+  <section id="groups"><h2>Groups <span class="count"></span></h2><div class="body"></div></section>
   <section id="transactions"><h2>Transactions <span class="count"></span></h2><div class="body"></div></section>
   <section id="producers"><h2>Producers <span class="count"></span></h2><div class="body"></div></section>
   <section id="connections"><h2>Connections <span class="count"></span></h2><div class="body"></div></section>

@@ -5,8 +5,10 @@
  *
  *   topics        every topic in the metadata image; for each partition this node hosts, its log
  *                 start, high watermark, last stable offset, log end, bytes and segments
- *   groups        the classic groups this node coordinates: state, protocol, members (client id,
- *                 host, decoded consumer assignment), committed offsets with lag
+ *   groups        the groups this node coordinates (classic, KIP-848 consumer and KIP-932 share
+ *                 groups): state, protocol, members (client id, host, assignment), committed
+ *                 offsets with lag (a share group commits none: its partitions, with the members
+ *                 that fetch them)
  *   transactions  the transactional ids this node coordinates: producer id and epoch, state,
  *                 partitions, timeout
  *   producers     the producers the local partition logs know (idempotent and transactional)
@@ -225,13 +227,16 @@ function* groupViews(src: InspectorSources): Generator<GroupView> {
     if (g.is('Dead')) continue;
     const consumer = g.protocolType === 'consumer';
     const assignedTo = new Map<string, string>();
-    // A KIP-848 consumer group keeps its members (and their partitions, by topic id) apart.
-    const cg = g.consumer;
-    const memberViews: GroupMemberView[] = cg
-      ? [...cg.members.values()].map((m) => {
-          const assignment = [...m.assigned].map(([id, ps]) => ({ topic: src.image.topicsById.get(id)?.name ?? id, partitions: [...ps].sort((x, y) => x - y) }));
-          for (const a of assignment) for (const p of a.partitions) assignedTo.set(`${a.topic}\0${p}`, m.memberId);
-          return { memberId: m.memberId, groupInstanceId: m.instanceId, clientId: m.clientId, clientHost: m.clientHost, assignment, assignmentBytes: 0 };
+    // KIP-848 consumer and KIP-932 share groups keep their members (and their partitions, by
+    // topic id) apart; a share group's members may share a partition.
+    const modern = g.consumer ?? g.share;
+    const byTopicId = (assigned: Map<string, Set<number>>) =>
+      [...assigned].filter(([, ps]) => ps.size > 0).map(([id, ps]) => ({ topic: src.image.topicsById.get(id)?.name ?? id, partitions: [...ps].sort((x, y) => x - y) }));
+    const memberViews: GroupMemberView[] = modern
+      ? [...modern.members.values()].map((m) => {
+          const assignment = byTopicId('assigned' in m ? m.assigned : m.assignment);
+          for (const a of assignment) for (const p of a.partitions) assignedTo.set(`${a.topic}\0${p}`, sharedWith(assignedTo.get(`${a.topic}\0${p}`), m.memberId));
+          return { memberId: m.memberId, groupInstanceId: 'instanceId' in m ? m.instanceId : null, clientId: m.clientId, clientHost: m.clientHost, assignment, assignmentBytes: 0 };
         })
       : [...g.members.values()].map((m): GroupMemberView => {
           const assignment = consumer ? decodeConsumerAssignment(m.assignment) : null;
@@ -265,10 +270,10 @@ function* groupViews(src: InspectorSources): Generator<GroupView> {
     const sorted = [...rows.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
     yield {
       groupId: g.groupId,
-      state: cg ? cg.state : g.state,
+      state: modern ? modern.state : g.state,
       protocolType: g.protocolType ?? '',
-      protocol: cg ? 'KIP-848' : (g.protocolName ?? ''),
-      generationId: cg ? cg.groupEpoch : g.generationId,
+      protocol: g.consumer ? 'KIP-848' : g.share ? 'KIP-932' : (g.protocolName ?? ''),
+      generationId: modern ? modern.groupEpoch : g.generationId,
       leaderId: g.leaderId,
       members,
       offsets: bounded(sorted, INSPECTOR_ROWS.offsetsPerGroup),
@@ -314,6 +319,9 @@ function* producerViews(src: InspectorSources, topics: Array<{ name: string; cou
     }
   }
 }
+
+/** The members a partition is assigned to, as shown: one, or several of a share group joined by commas. */
+const sharedWith = (before: string | undefined, memberId: string): string => (before === undefined ? memberId : `${before},${memberId}`);
 
 /** A consumer-protocol assignment's partitions (group/records.ts), null when malformed. */
 export const decodeConsumerAssignment = decodeAssignment;

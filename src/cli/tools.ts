@@ -531,7 +531,7 @@ export function addToolCommands<T>(y: Argv<T>, run: (f: () => Promise<void>) => 
           .option('isolation', { type: 'string', default: 'read_uncommitted', describe: 'read_uncommitted (Kafka console consumer\'s default) or read_committed' }),
       (a) => run(() => consumeCommand(a as never)),
     )
-    .command('group', 'consumer groups: list, describe, seek, delete', (g) =>
+    .command('group', 'groups (classic, KIP-848 consumer and KIP-932 share groups): list, describe, seek, delete', (g) =>
       g
         .command('list', 'list groups (every broker asked)', (c) => brokerOptions(c), (a) => run(() => groupList(a as never)))
         .command('describe <group>', 'members, assignments, committed offsets, log end and lag', (c) => brokerOptions(c).positional('group', { type: 'string', demandOption: true }), (a) => run(() => groupDescribe(a as never)))

@@ -1,7 +1,8 @@
 /**
  * The administrative operations of the tools: topics (CreateTopics, DeleteTopics, DescribeConfigs,
  * IncrementalAlterConfigs), offsets (ListOffsets), groups (ListGroups on every broker,
- * DescribeGroups, OffsetFetch and OffsetCommit at the coordinator, DeleteGroups) and the cluster
+ * DescribeGroups, ConsumerGroupDescribe and ShareGroupDescribe, OffsetFetch and OffsetCommit at the
+ * coordinator, DeleteGroups) and the cluster
  * (Metadata). Each returns plain values for the CLI to print; failures are ToolErrors.
  */
 import { ErrorCode } from '../protocol/errors.js';
@@ -17,6 +18,7 @@ import {
   ListOffsets,
   OffsetCommit,
   OffsetFetch,
+  ShareGroupDescribe,
 } from '../protocol/generated/index.js';
 import { check, checkRetriable, retrying, RetriableError, ToolError, type KafkaClient, type TopicInfo } from './kafka-client.js';
 import { decodeAssignment } from './records.js';
@@ -311,41 +313,76 @@ async function fetchCommitted(client: KafkaClient, coordinator: number, group: s
   return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
 }
 
+interface DescribedMember {
+  memberId: string;
+  instanceId?: string | null;
+  clientId: string;
+  clientHost: string;
+  assignment: { topicPartitions: Array<{ topicName: string; partitions: number[] }> };
+}
+
+/** A group as ConsumerGroupDescribe or ShareGroupDescribe describes it: members with their partitions by topic name. */
+function modernGroupView(g: { groupState: string; assignorName: string; members: DescribedMember[] }, protocolType: 'consumer' | 'share', coordinator: number) {
+  return {
+    groupState: g.groupState,
+    protocolType,
+    protocolData: g.assignorName,
+    coordinator,
+    members: g.members.map((m) => ({
+      memberId: m.memberId,
+      instanceId: m.instanceId ?? null,
+      clientId: m.clientId,
+      host: m.clientHost,
+      assignment: m.assignment.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: [...tp.partitions].sort((x, y) => x - y) })),
+    })),
+  };
+}
+
+/**
+ * The one group a ConsumerGroupDescribe or ShareGroupDescribe answered; null when the coordinator
+ * does not serve the API or answered one of the `absent` codes (no such group of that type).
+ */
+async function describedGroup<G extends { errorCode: number; errorMessage: string | null }>(group: string, absent: readonly number[], call: () => Promise<{ groups: G[] }>): Promise<G | null> {
+  let res;
+  try {
+    res = await call();
+  } catch (err) {
+    if (err instanceof ToolError && /too old/.test(err.message)) return null;
+    throw err;
+  }
+  const g = res.groups[0];
+  if (!g || absent.includes(g.errorCode)) return null;
+  checkRetriable(`group ${group}`, g.errorCode, g.errorMessage);
+  return g;
+}
+
 /**
  * A KIP-848 consumer group through ConsumerGroupDescribe (DescribeGroups calls it Dead): its state,
  * assignor and members with their partitions; null when the coordinator knows no such group or
  * does not serve the API.
  */
 async function describeConsumerGroup(client: KafkaClient, group: string, coordinator: number) {
-  let res;
-  try {
-    res = await client.to(coordinator, ConsumerGroupDescribe, { groupIds: [group], includeAuthorizedOperations: false });
-  } catch (err) {
-    if (err instanceof ToolError && /too old/.test(err.message)) return null;
-    throw err;
-  }
-  const g = res.groups[0];
-  if (!g || g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return null;
-  checkRetriable(`group ${group}`, g.errorCode, g.errorMessage);
-  return {
-    groupState: g.groupState,
-    protocolType: 'consumer',
-    protocolData: g.assignorName,
-    coordinator,
-    members: g.members.map((m) => ({
-      memberId: m.memberId,
-      instanceId: m.instanceId,
-      clientId: m.clientId,
-      host: m.clientHost,
-      assignment: m.assignment.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: [...tp.partitions].sort((a, b) => a - b) })),
-    })),
-  };
+  const g = await describedGroup(group, [ErrorCode.GROUP_ID_NOT_FOUND], () => client.to(coordinator, ConsumerGroupDescribe, { groupIds: [group], includeAuthorizedOperations: false }));
+  return g && modernGroupView(g, 'consumer', coordinator);
+}
+
+/**
+ * A KIP-932 share group through ShareGroupDescribe (DescribeGroups and ConsumerGroupDescribe do
+ * not know it): its state, assignor (`simple`) and members with the partitions they fetch, which
+ * several members may share; null when the coordinator knows no such group, does not serve the
+ * API, or has share groups turned off (share.version 0: UNSUPPORTED_VERSION, as Kafka 4.1 answers).
+ */
+async function describeShareGroup(client: KafkaClient, group: string, coordinator: number) {
+  const absent = [ErrorCode.GROUP_ID_NOT_FOUND, ErrorCode.UNSUPPORTED_VERSION];
+  const g = await describedGroup(group, absent, () => client.to(coordinator, ShareGroupDescribe, { groupIds: [group], includeAuthorizedOperations: false }));
+  return g && modernGroupView(g, 'share', coordinator);
 }
 
 export async function describeGroup(client: KafkaClient, group: string): Promise<GroupDescription> {
   // Kafka 4 answers DescribeGroups v6 for a consumer group with GROUP_ID_NOT_FOUND; Sluice (v5) with Dead.
   const classic = await describeGroupState(client, group, true);
-  const modern = classic.groupState === 'Dead' && classic.members.length === 0 ? await describeConsumerGroup(client, group, classic.coordinator) : null;
+  const unknown = classic.groupState === 'Dead' && classic.members.length === 0;
+  const modern = unknown ? ((await describeConsumerGroup(client, group, classic.coordinator)) ?? (await describeShareGroup(client, group, classic.coordinator))) : null;
   const g = modern ?? { ...classic, members: null };
   const members: GroupMember[] =
     modern?.members ??
@@ -357,8 +394,16 @@ export async function describeGroup(client: KafkaClient, group: string): Promise
       assignment: classic.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : [],
     }));
   const owner = new Map<string, string>();
-  for (const m of members) for (const a of m.assignment) for (const p of a.partitions) owner.set(`${a.topic}\0${p}`, m.memberId);
-  const committed = await committedOffsets(client, group);
+  // A share group's members may share a partition: all of them are named.
+  for (const m of members)
+    for (const a of m.assignment)
+      for (const p of a.partitions) {
+        const k = `${a.topic}\0${p}`;
+        owner.set(k, owner.has(k) ? `${owner.get(k)},${m.memberId}` : m.memberId);
+      }
+  // A share group commits no offsets (its progress is the share-partitions' state; OffsetFetch
+  // answers GROUP_ID_NOT_FOUND on Kafka): its assigned partitions are listed with their log end.
+  const committed = modern?.protocolType === 'share' ? [] : await committedOffsets(client, group);
   const keys = new Map<string, { topic: string; partition: number; committed: bigint }>();
   for (const c of committed) keys.set(`${c.topic}\0${c.partition}`, { topic: c.topic, partition: c.partition, committed: c.offset });
   for (const m of members) for (const a of m.assignment) for (const p of a.partitions) if (!keys.has(`${a.topic}\0${p}`)) keys.set(`${a.topic}\0${p}`, { topic: a.topic, partition: p, committed: -1n });
