@@ -26,6 +26,8 @@ import { shareFetchHandler } from './78-share-fetch.js';
 import { shareAcknowledgeHandler } from './79-share-acknowledge.js';
 import { readShareGroupStateHandler } from './84-read-share-group-state.js';
 import { writeShareGroupStateHandler } from './85-write-share-group-state.js';
+import { readShareGroupStateSummaryHandler } from './87-read-share-group-state-summary.js';
+import { describeShareGroupOffsetsHandler } from './90-describe-share-group-offsets.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
 import { electLeadersHandler } from './43-elect-leaders.js';
 import { alterPartitionReassignmentsHandler } from './45-alter-partition-reassignments.js';
@@ -85,6 +87,8 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(shareAcknowledgeHandler);
   r.register(readShareGroupStateHandler);
   r.register(writeShareGroupStateHandler);
+  r.register(readShareGroupStateSummaryHandler);
+  r.register(describeShareGroupOffsetsHandler);
   r.register(apiVersionsHandler);
   r.register(createTopicsHandler);
   r.register(initProducerIdHandler);

@@ -390,6 +390,8 @@ export class GroupCoordinator {
       if (value === null) {
         if (key.record === 'member') {
           if (g.share) this.share.replayMemberTombstone(g.share, key.memberId);
+        } else if (key.record === 'statePartitions') {
+          g.share?.initialized.clear();
         } else {
           if (g.share) this.share.clearAllTimers(g.share);
           this.dropGroup(g);

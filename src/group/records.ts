@@ -128,10 +128,10 @@ export function encodeGroupValue(v: GroupValue): Buffer {
   return finish(w);
 }
 
-/** A share group's record (KIP-932): its epoch (type 11) or a member (type 10). */
+/** A share group's record (KIP-932): its epoch (type 11), a member (type 10), its initialized partitions (type 15). */
 export interface ShareGroupKey {
   type: 'share';
-  record: 'groupEpoch' | 'member';
+  record: 'groupEpoch' | 'member' | 'statePartitions';
   group: string;
   memberId: string;
 }
@@ -151,10 +151,12 @@ export function decodeKey(buf: Buffer): RecordKey {
   } else if (version === CONSUMER_KEY.member || version === CONSUMER_KEY.targetMember || version === CONSUMER_KEY.currentAssignment) {
     const record = version === CONSUMER_KEY.member ? 'member' : version === CONSUMER_KEY.targetMember ? 'targetMember' : 'currentAssignment';
     key = { type: 'consumer', record, group: r.string(), memberId: r.string() };
-  } else if (version === 10 || version === 11) {
-    key = version === 11 ? { type: 'share', record: 'groupEpoch', group: r.string(), memberId: '' } : { type: 'share', record: 'member', group: r.string(), memberId: r.string() };
+  } else if (version === 10) {
+    key = { type: 'share', record: 'member', group: r.string(), memberId: r.string() };
+  } else if (version === 11 || version === 15) {
+    key = { type: 'share', record: version === 11 ? 'groupEpoch' : 'statePartitions', group: r.string(), memberId: '' };
   } else {
-    throw new DecodeError(`__consumer_offsets key version ${version} is not one this broker reads (0-3, 5-8, 10-11)`);
+    throw new DecodeError(`__consumer_offsets key version ${version} is not one this broker reads (0-3, 5-8, 10, 11, 15)`);
   }
   r.check();
   return key;

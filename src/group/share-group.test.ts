@@ -197,7 +197,7 @@ t.test('records: Kafka 4.1 types 11 (epoch) and 10 (member); a restart replays t
   join(c, 'b');
   hb(c, { memberId: 'b', memberEpoch: -1 });
   const types = store.records.map((r) => r.key.readInt16BE(0));
-  t.ok(types.includes(10) && types.includes(11));
+  t.ok(types.includes(10) && types.includes(11) && types.includes(15), 'member, epoch and state-partition records');
   const tombstone = store.records.find((r) => r.value === null);
   t.same(tombstone && decodeKey(tombstone.key), { type: 'share', record: 'member', group: 'sg', memberId: 'b' });
   c.close();
@@ -208,6 +208,7 @@ t.test('records: Kafka 4.1 types 11 (epoch) and 10 (member); a restart replays t
   if ('members' in d) {
     t.equal(d.groupEpoch, 3);
     t.same(d.members.map((m) => [m.memberId, m.memberEpoch, parts(m.assignment)]), [['a', 3, [0, 1, 2]]]);
+    t.same([...d.initialized].map(([id, v]) => [id, v.name, [...v.partitions].sort()]), [[ORDERS, 'orders', [0, 1, 2]]], 'the initialized partitions come back (DescribeShareGroupOffsets lists them)');
   }
   const hbAfter = hb(again.c, { memberId: 'a', memberEpoch: 3 });
   t.equal(hbAfter.errorCode, ErrorCode.NONE, 'the member goes on without rejoining');

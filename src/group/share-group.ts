@@ -17,8 +17,10 @@
  * its acquired records stay its own.
  *
  * Records in `__consumer_offsets`, Kafka 4.1's formats: ShareGroupMetadata (key type 11, value:
- * epoch, metadata hash) and ShareGroupMemberMetadata (key type 10, value: rack, client id and
- * host, subscribed topics); a leaving member's record is a tombstone. Target and current
+ * epoch, metadata hash), ShareGroupMemberMetadata (key type 10, value: rack, client id and host,
+ * subscribed topics; a leaving member's record is a tombstone) and ShareGroupStatePartitionMetadata
+ * (key type 15: the topics and partitions the group was ever assigned, Kafka's initialized topics,
+ * which DescribeShareGroupOffsets lists). Target and current
  * assignments (Kafka's types 12-14) are not written: they follow from the members and the topics,
  * and are computed again when the group is loaded.
  *
@@ -35,7 +37,7 @@ import { DecodeError, Reader, Writer } from '../protocol/wire.js';
 import type { Assignment } from './assignors.js';
 import type { TopicLookup } from './consumer-protocol.js';
 
-export const SHARE_KEY = { member: 10, groupEpoch: 11 } as const;
+export const SHARE_KEY = { member: 10, groupEpoch: 11, statePartitions: 15 } as const;
 export const SHARE_JOIN_EPOCH = 0;
 export const SHARE_LEAVE_EPOCH = -1;
 
@@ -62,6 +64,11 @@ export class ShareGroup {
   topicsSeen = '';
   topicsVersion = -1;
   readonly sessionTimers = new Map<string, TimerHandle>();
+  /**
+   * The partitions the group has been assigned, by topic id (Kafka's initialized topics of
+   * ShareGroupStatePartitionMetadata): what DescribeShareGroupOffsets lists when asked for all.
+   */
+  readonly initialized = new Map<string, { name: string; partitions: Set<number> }>();
 
   constructor(readonly groupId: string) {}
 
@@ -193,6 +200,54 @@ function decodeMemberValue(buf: Buffer): Pick<ShareMember, 'rackId' | 'clientId'
   r.taggedFields();
   r.check();
   return { rackId, clientId, clientHost, subscribedTopicNames };
+}
+
+/** ShareGroupStatePartitionMetadataValue v0: initializing (none), initialized topics, deleting (none). */
+function encodeStatePartitionsValue(initialized: ShareGroup['initialized']): Buffer {
+  const w = new Writer(64);
+  w.int16(0);
+  w.compactArrayCount(0);
+  w.compactArrayCount(initialized.size);
+  for (const [topicId, t] of initialized) {
+    w.uuid(Buffer.from(topicId, 'base64url'));
+    w.compactString(t.name);
+    w.compactArrayCount(t.partitions.size);
+    for (const p of [...t.partitions].sort((a, b) => a - b)) w.int32(p);
+    w.taggedFields();
+  }
+  w.compactArrayCount(0);
+  w.taggedFields();
+  return Buffer.from(w.finish());
+}
+
+function decodeStatePartitionsValue(buf: Buffer): ShareGroup['initialized'] {
+  const r = new Reader(buf);
+  const version = r.int16();
+  if (version !== 0) throw new DecodeError(`share group state partition metadata value version ${version} is not one this broker reads (0)`);
+  const out: ShareGroup['initialized'] = new Map();
+  const readTopics = (into: ShareGroup['initialized'] | null): void => {
+    const n = r.compactArrayCount(18);
+    for (let i = 0; i < n && r.error === null; i++) {
+      const topicId = Buffer.from(r.uuid()).toString('base64url');
+      const name = r.compactString();
+      const m = r.compactArrayCount(4);
+      const partitions = new Set<number>();
+      for (let j = 0; j < m && r.error === null; j++) partitions.add(r.int32());
+      r.taggedFields();
+      into?.set(topicId, { name, partitions });
+    }
+  };
+  readTopics(null);
+  readTopics(out);
+  const deleting = r.compactArrayCount(17);
+  for (let i = 0; i < deleting && r.error === null; i++) {
+    r.uuid();
+    r.compactString();
+    r.taggedFields();
+  }
+  r.taggedFields();
+  r.check();
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -362,6 +417,7 @@ export class ShareGroupProtocol {
     if (g.assignmentEpoch < g.groupEpoch) {
       g.target = assignShare(g.members, this.topics);
       g.assignmentEpoch = g.groupEpoch;
+      this.recordInitialized(g);
     }
     const target = g.target.get(member.memberId) ?? new Map();
     let sendAssignment = joining;
@@ -379,6 +435,25 @@ export class ShareGroupProtocol {
       heartbeatIntervalMs: this.heartbeatIntervalMs(g.groupId),
       assignment: sendAssignment ? member.assignment : null,
     };
+  }
+
+  /** Adds the target's partitions to the group's initialized topics; writes the record when that changed. */
+  private recordInitialized(g: ShareGroup): void {
+    let changed = false;
+    for (const a of g.target.values()) {
+      for (const [topicId, ps] of a) {
+        const name = this.topics.nameOf(topicId);
+        if (name === undefined) continue;
+        let t = g.initialized.get(topicId);
+        if (!t) g.initialized.set(topicId, (t = { name, partitions: new Set() }));
+        for (const p of ps) {
+          if (t.partitions.has(p)) continue;
+          t.partitions.add(p);
+          changed = true;
+        }
+      }
+    }
+    if (changed) this.host.persist(g.groupId, [{ key: encodeShareKey('statePartitions', g.groupId), value: encodeStatePartitionsValue(g.initialized) }]);
   }
 
   private leave(req: ShareHeartbeatRequest): ShareHeartbeatResult {
@@ -421,14 +496,14 @@ export class ShareGroupProtocol {
   /** ShareGroupDescribe of one group: NOT_COORDINATOR here when another broker leads it, GROUP_ID_NOT_FOUND when it is no share group. */
   describe(groupId: string):
     | { errorCode: number; errorMessage: string | null }
-    | { groupState: string; groupEpoch: number; assignmentEpoch: number; assignorName: string; members: ShareMember[] } {
+    | { groupState: string; groupEpoch: number; assignmentEpoch: number; assignorName: string; members: ShareMember[]; initialized: ShareGroup['initialized'] } {
     if (!this.host.leads(groupId)) return { errorCode: ErrorCode.NOT_COORDINATOR, errorMessage: null };
     const g = this.host.shareGroup(groupId);
     if (!g) {
       const message = this.host.otherGroupHolds(groupId) ? `Group ${groupId} is not a share group.` : `Group ${groupId} not found.`;
       return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: message };
     }
-    return { groupState: g.state, groupEpoch: g.groupEpoch, assignmentEpoch: g.assignmentEpoch, assignorName: 'simple', members: [...g.members.values()] };
+    return { groupState: g.state, groupEpoch: g.groupEpoch, assignmentEpoch: g.assignmentEpoch, assignorName: 'simple', members: [...g.members.values()], initialized: g.initialized };
   }
 
   topicName(topicId: string): string | undefined {
@@ -437,13 +512,22 @@ export class ShareGroupProtocol {
 
   /** The records that delete the group (members and group epoch). */
   groupTombstones(g: ShareGroup): KeyValue[] {
-    return [...[...g.members.keys()].map((id) => ({ key: encodeShareKey('member', g.groupId, id), value: null })), { key: encodeShareKey('groupEpoch', g.groupId), value: null }];
+    return [
+      ...[...g.members.keys()].map((id) => ({ key: encodeShareKey('member', g.groupId, id), value: null })),
+      { key: encodeShareKey('statePartitions', g.groupId), value: null },
+      { key: encodeShareKey('groupEpoch', g.groupId), value: null },
+    ];
   }
 
   /** Applies one stored record (load, coordinator failover). */
   replay(g: ShareGroup, key: { record: keyof typeof SHARE_KEY; memberId: string }, value: Buffer): void {
     if (key.record === 'groupEpoch') {
       g.groupEpoch = decodeEpochValue(value);
+      return;
+    }
+    if (key.record === 'statePartitions') {
+      g.initialized.clear();
+      for (const [id, t] of decodeStatePartitionsValue(value)) g.initialized.set(id, t);
       return;
     }
     const v = decodeMemberValue(value);

@@ -122,6 +122,9 @@ export class SharePartitionManager {
     if (state) sp.advanceTo(partition.logStartOffset);
     const e: Entry = { id, topic, sp };
     this.partitions.set(key, e);
+    // A new share-partition's start is written at once (Kafka's InitializeShareGroupState), so the
+    // group keeps its place even if nothing is acknowledged before a restart or a failover.
+    if (!state) this.markDirty(key);
     return e;
   }
 
@@ -239,6 +242,16 @@ export class SharePartitionManager {
     let count = 0;
     for (const a of acquired) count += Number(a.lastOffset - a.firstOffset + 1n);
     return { errorCode: ErrorCode.NONE, records: read.records.subarray(Math.max(0, start), end), acquired, count };
+  }
+
+  /** The start offset of each share-partition of a group (DescribeShareGroupOffsets), from its share coordinator. */
+  startOffsets(groupId: string, partitions: ReadonlyArray<{ topicId: string; partition: number }>): Promise<Array<{ errorCode: number; startOffset: bigint; leaderEpoch: number }>> {
+    return Promise.all(
+      partitions.map(async (p) => {
+        const r = await this.deps.persister.readSummary({ groupId, ...p });
+        return { errorCode: r.errorCode, startOffset: r.snapshot?.startOffset ?? -1n, leaderEpoch: r.leaderEpoch };
+      }),
+    );
   }
 
   /**

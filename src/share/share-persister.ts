@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import type { NodeClient } from '../net/node-client.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ReadShareGroupState } from '../protocol/generated/84-read-share-group-state.js';
+import { ReadShareGroupStateSummary } from '../protocol/generated/87-read-share-group-state-summary.js';
 import { WriteShareGroupState } from '../protocol/generated/85-write-share-group-state.js';
 import type { ShareStateSnapshot } from './share-partition.js';
 import type { SharePartitionId, ShareStateStore, StateRead } from './share-state-store.js';
@@ -54,19 +55,41 @@ export class SharePersister {
   read(k: SharePartitionId, leaderEpoch: number): StateRead | Promise<StateRead> {
     const client = this.coordinator(k);
     if (client === 'local') return this.opts.store.read(k);
-    if (typeof client === 'number') return { errorCode: client, snapshot: null };
+    if (typeof client === 'number') return { errorCode: client, snapshot: null, leaderEpoch: -1 };
     return client
       .request(ReadShareGroupState, { groupId: k.groupId, topics: [{ topicId: uuid(k.topicId), partitions: [{ partition: k.partition, leaderEpoch }] }] }, { version: 0 })
       .then((res): StateRead => {
         const p = res.results[0]?.partitions[0];
-        if (!p) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, snapshot: null };
-        if (p.errorCode !== ErrorCode.NONE) return { errorCode: p.errorCode, snapshot: null };
-        if (p.startOffset === UNINITIALIZED_START_OFFSET) return { errorCode: ErrorCode.NONE, snapshot: null };
-        return { errorCode: ErrorCode.NONE, snapshot: { startOffset: p.startOffset, batches: p.stateBatches.map((b) => ({ ...b })) } };
+        if (!p) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, snapshot: null, leaderEpoch: -1 };
+        if (p.errorCode !== ErrorCode.NONE) return { errorCode: p.errorCode, snapshot: null, leaderEpoch: -1 };
+        if (p.startOffset === UNINITIALIZED_START_OFFSET) return { errorCode: ErrorCode.NONE, snapshot: null, leaderEpoch: -1 };
+        return { errorCode: ErrorCode.NONE, snapshot: { startOffset: p.startOffset, batches: p.stateBatches.map((b) => ({ ...b })) }, leaderEpoch: -1 };
       })
       .catch((err: Error): StateRead => {
         this.opts.log.debug(`ReadShareGroupState for ${k.groupId} failed: ${err.message}`);
-        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, snapshot: null };
+        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, snapshot: null, leaderEpoch: -1 };
+      });
+  }
+
+  /**
+   * A share-partition's start offset and the leader epoch that wrote it (Kafka's
+   * ReadShareGroupStateSummary, for DescribeShareGroupOffsets): -1 for both when there is no state.
+   */
+  readSummary(k: SharePartitionId): StateRead | Promise<StateRead> {
+    const client = this.coordinator(k);
+    if (client === 'local') return this.opts.store.read(k);
+    if (typeof client === 'number') return { errorCode: client, snapshot: null, leaderEpoch: -1 };
+    return client
+      .request(ReadShareGroupStateSummary, { groupId: k.groupId, topics: [{ topicId: uuid(k.topicId), partitions: [{ partition: k.partition, leaderEpoch: -1 }] }] }, { version: 0 })
+      .then((res): StateRead => {
+        const p = res.results[0]?.partitions[0];
+        if (!p) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, snapshot: null, leaderEpoch: -1 };
+        if (p.errorCode !== ErrorCode.NONE || p.startOffset === UNINITIALIZED_START_OFFSET) return { errorCode: p.errorCode, snapshot: null, leaderEpoch: -1 };
+        return { errorCode: ErrorCode.NONE, snapshot: { startOffset: p.startOffset, batches: [] }, leaderEpoch: p.leaderEpoch };
+      })
+      .catch((err: Error): StateRead => {
+        this.opts.log.debug(`ReadShareGroupStateSummary for ${k.groupId} failed: ${err.message}`);
+        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, snapshot: null, leaderEpoch: -1 };
       });
   }
 

@@ -124,6 +124,8 @@ interface Stored {
 export interface StateRead {
   errorCode: number;
   snapshot: ShareStateSnapshot | null;
+  /** The leader epoch of the partition leader that wrote the state last; -1 when unknown. */
+  leaderEpoch: number;
 }
 
 /**
@@ -182,8 +184,9 @@ export class ShareStateStore {
 
   /** ReadShareGroupState here: NOT_COORDINATOR when another broker leads the key's partition. */
   read(k: SharePartitionId): StateRead {
-    if (!this.coordinates(k)) return { errorCode: ErrorCode.NOT_COORDINATOR, snapshot: null };
-    return { errorCode: ErrorCode.NONE, snapshot: this.states.get(coordinatorKey(k))?.snapshot ?? null };
+    if (!this.coordinates(k)) return { errorCode: ErrorCode.NOT_COORDINATOR, snapshot: null, leaderEpoch: -1 };
+    const stored = this.states.get(coordinatorKey(k));
+    return { errorCode: ErrorCode.NONE, snapshot: stored?.snapshot ?? null, leaderEpoch: stored?.leaderEpoch ?? -1 };
   }
 
   /**

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Scenario, Target } from '../framework.js';
 import type { RawClient } from '../../raw-client.js';
 import {
+  DescribeShareGroupOffsets,
   IncrementalAlterConfigs,
   ListGroups,
   Metadata,
@@ -227,6 +228,17 @@ export const SHARE_SCENARIOS: Scenario[] = [
         see.see('close', { error: errorName(close.errorCode), responses: close.responses.length });
         see.see('after-close', fetchView(await shareFetch(c, group, m, epoch + 1, null)));
         await hb(c, group, m, -1, []);
+        // DescribeShareGroupOffsets: which partitions and errors (Kafka may show the start offset of
+        // the last write before the final acknowledgement, so only whether there is one is compared).
+        const offsets = async (groups: Array<{ groupId: string; topics: Array<{ topicName: string; partitions: number[] }> | null }>) =>
+          (await t.request(DescribeShareGroupOffsets, 0, { groups })).groups.map((g) => ({
+            group: g.groupId,
+            error: errorName(g.errorCode),
+            topics: g.topics.map((tp) => ({ topic: tp.topicName, partitions: tp.partitions.map((p) => [p.partitionIndex, errorName(p.errorCode), p.startOffset >= 0n]) })),
+          }));
+        see.see('offsets/all', await offsets([{ groupId: group, topics: null }]));
+        see.see('offsets/named', await offsets([{ groupId: group, topics: [{ topicName: topic, partitions: [0] }] }]));
+        see.see('offsets/unknown-group', await offsets([{ groupId: 'sh-nosuch', topics: null }]));
       } finally {
         c.close();
       }
