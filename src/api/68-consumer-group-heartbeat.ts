@@ -10,10 +10,8 @@ import {
   type ConsumerGroupHeartbeatRequest,
   type ConsumerGroupHeartbeatResponse,
 } from '../protocol/generated/68-consumer-group-heartbeat.js';
-import { ErrorCode } from '../protocol/errors.js';
-import { coordinatorWriteError } from '../metadata/internal-topic.js';
 import type { Assignment } from '../group/assignors.js';
-import { authorize, authorizedNames, Op, Res } from './authorize.js';
+import { afterGroupWrite, heartbeatAnswer, heartbeatAuthorizationError, heartbeatError } from './group-heartbeat-common.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 function owned(req: ConsumerGroupHeartbeatRequest): Assignment | null {
@@ -23,16 +21,6 @@ function owned(req: ConsumerGroupHeartbeatRequest): Assignment | null {
   return out;
 }
 
-const answer = (errorCode: number, errorMessage: string | null): ConsumerGroupHeartbeatResponse => ({
-  throttleTimeMs: 0,
-  errorCode,
-  errorMessage,
-  memberId: null,
-  memberEpoch: 0,
-  heartbeatIntervalMs: 0,
-  assignment: null,
-});
-
 export const consumerGroupHeartbeatHandler: ApiHandler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse> = {
   codec: ConsumerGroupHeartbeat,
   minVersion: 0,
@@ -40,11 +28,8 @@ export const consumerGroupHeartbeatHandler: ApiHandler<ConsumerGroupHeartbeatReq
   handle(req: ConsumerGroupHeartbeatRequest, ctx: RequestContext): ConsumerGroupHeartbeatResponse | Promise<ConsumerGroupHeartbeatResponse> {
     const b = ctx.broker;
     // Kafka's handleConsumerGroupHeartbeat: READ on the group, DESCRIBE on each subscribed topic.
-    if (!authorize(ctx, Op.READ, Res.GROUP, req.groupId)) return answer(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
-    if (req.subscribedTopicNames !== null && req.subscribedTopicNames.length > 0) {
-      const ok = authorizedNames(ctx, Op.DESCRIBE, Res.TOPIC, req.subscribedTopicNames);
-      if (req.subscribedTopicNames.some((t) => !ok.has(t))) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null);
-    }
+    const denied = heartbeatAuthorizationError(ctx, req.groupId, req.subscribedTopicNames);
+    if (denied !== null) return heartbeatError(denied, null);
     const r = b.groups.consumer.heartbeat({
       groupId: req.groupId,
       memberId: req.memberId,
@@ -60,21 +45,6 @@ export const consumerGroupHeartbeatHandler: ApiHandler<ConsumerGroupHeartbeatReq
       clientId: ctx.clientId ?? '',
       clientHost: ctx.clientHost,
     });
-    const response: ConsumerGroupHeartbeatResponse = {
-      throttleTimeMs: 0,
-      errorCode: r.errorCode,
-      errorMessage: r.errorMessage,
-      memberId: r.memberId,
-      memberEpoch: r.memberEpoch,
-      heartbeatIntervalMs: r.heartbeatIntervalMs,
-      assignment:
-        r.assignment === null
-          ? null
-          : { topicPartitions: [...r.assignment].map(([id, ps]) => ({ topicId: Buffer.from(id, 'base64url'), partitions: [...ps].sort((x, y) => x - y) })) },
-    };
-    if (r.errorCode !== ErrorCode.NONE) return response;
-    const durable = b.offsetsTopic.durable(req.groupId, Number(b.config.get('offsets.commit.timeout.ms')));
-    if (durable === null) return response;
-    return durable.then((code) => (code === ErrorCode.NONE ? response : answer(coordinatorWriteError(code), null)));
+    return afterGroupWrite(b, req.groupId, heartbeatAnswer(r));
   },
 };

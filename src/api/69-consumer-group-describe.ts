@@ -12,6 +12,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import type { Assignment } from '../group/assignors.js';
 import { OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
 import { authorize, authorizedOperations, Op, Res } from './authorize.js';
+import { describedAssignment } from './group-heartbeat-common.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 /** Kafka's member types in ConsumerGroupDescribe v1: 0 classic, 1 consumer. */
@@ -23,11 +24,7 @@ export const consumerGroupDescribeHandler: ApiHandler<ConsumerGroupDescribeReque
   maxVersion: 1,
   handle(req: ConsumerGroupDescribeRequest, ctx: RequestContext): ConsumerGroupDescribeResponse {
     const protocol = ctx.broker.groups.consumer;
-    const assignment = (a: Assignment) => ({
-      topicPartitions: [...a]
-        .filter(([, ps]) => ps.size > 0)
-        .map(([id, ps]) => ({ topicId: Buffer.from(id, 'base64url'), topicName: protocol.topicName(id) ?? '', partitions: [...ps].sort((x, y) => x - y) })),
-    });
+    const assignment = (a: Assignment) => describedAssignment(a, (id) => protocol.topicName(id));
     return {
       throttleTimeMs: 0,
       groups: req.groupIds.map((groupId) => {

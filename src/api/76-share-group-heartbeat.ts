@@ -13,20 +13,9 @@ import {
   type ShareGroupHeartbeatResponse,
 } from '../protocol/generated/76-share-group-heartbeat.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { shareGroupsEnabled, SHARE_GROUPS_DISABLED } from '../metadata/features.js';
-import { coordinatorWriteError } from '../metadata/internal-topic.js';
-import { authorize, authorizedNames, Op, Res } from './authorize.js';
+import { SHARE_GROUPS_DISABLED, shareGroupsEnabled } from '../metadata/features.js';
+import { afterGroupWrite, heartbeatAnswer, heartbeatAuthorizationError, heartbeatError } from './group-heartbeat-common.js';
 import type { ApiHandler, RequestContext } from './registry.js';
-
-const answer = (errorCode: number, errorMessage: string | null): ShareGroupHeartbeatResponse => ({
-  throttleTimeMs: 0,
-  errorCode,
-  errorMessage,
-  memberId: null,
-  memberEpoch: 0,
-  heartbeatIntervalMs: 0,
-  assignment: null,
-});
 
 export const shareGroupHeartbeatHandler: ApiHandler<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse> = {
   codec: ShareGroupHeartbeat,
@@ -34,13 +23,9 @@ export const shareGroupHeartbeatHandler: ApiHandler<ShareGroupHeartbeatRequest, 
   maxVersion: 1,
   handle(req: ShareGroupHeartbeatRequest, ctx: RequestContext): ShareGroupHeartbeatResponse | Promise<ShareGroupHeartbeatResponse> {
     const b = ctx.broker;
-    if (!shareGroupsEnabled(b.image.features)) return answer(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_DISABLED);
-    // Kafka's handleShareGroupHeartbeat: READ on the group, DESCRIBE on each subscribed topic.
-    if (!authorize(ctx, Op.READ, Res.GROUP, req.groupId)) return answer(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
-    if (req.subscribedTopicNames !== null && req.subscribedTopicNames.length > 0) {
-      const ok = authorizedNames(ctx, Op.DESCRIBE, Res.TOPIC, req.subscribedTopicNames);
-      if (req.subscribedTopicNames.some((t) => !ok.has(t))) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null);
-    }
+    if (!shareGroupsEnabled(b.image.features)) return heartbeatError(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_DISABLED);
+    const denied = heartbeatAuthorizationError(ctx, req.groupId, req.subscribedTopicNames);
+    if (denied !== null) return heartbeatError(denied, null);
     const r = b.groups.share.heartbeat({
       groupId: req.groupId,
       memberId: req.memberId,
@@ -50,21 +35,6 @@ export const shareGroupHeartbeatHandler: ApiHandler<ShareGroupHeartbeatRequest, 
       clientId: ctx.clientId ?? '',
       clientHost: ctx.clientHost,
     });
-    const response: ShareGroupHeartbeatResponse = {
-      throttleTimeMs: 0,
-      errorCode: r.errorCode,
-      errorMessage: r.errorMessage,
-      memberId: r.memberId,
-      memberEpoch: r.memberEpoch,
-      heartbeatIntervalMs: r.heartbeatIntervalMs,
-      assignment:
-        r.assignment === null
-          ? null
-          : { topicPartitions: [...r.assignment].filter(([, ps]) => ps.size > 0).map(([id, ps]) => ({ topicId: Buffer.from(id, 'base64url'), partitions: [...ps].sort((x, y) => x - y) })) },
-    };
-    if (r.errorCode !== ErrorCode.NONE) return response;
-    const durable = b.offsetsTopic.durable(req.groupId, Number(b.config.get('offsets.commit.timeout.ms')));
-    if (durable === null) return response;
-    return durable.then((code) => (code === ErrorCode.NONE ? response : answer(coordinatorWriteError(code), null)));
+    return afterGroupWrite(b, req.groupId, heartbeatAnswer(r));
   },
 };

@@ -15,6 +15,7 @@ import { shareGroupsEnabled, SHARE_GROUPS_DISABLED } from '../metadata/features.
 import type { Assignment } from '../group/assignors.js';
 import { OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
 import { authorize, authorizedOperations, Op, Res } from './authorize.js';
+import { describedAssignment } from './group-heartbeat-common.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
 export const shareGroupDescribeHandler: ApiHandler<ShareGroupDescribeRequest, ShareGroupDescribeResponse> = {
@@ -23,11 +24,7 @@ export const shareGroupDescribeHandler: ApiHandler<ShareGroupDescribeRequest, Sh
   maxVersion: 1,
   handle(req: ShareGroupDescribeRequest, ctx: RequestContext): ShareGroupDescribeResponse {
     const protocol = ctx.broker.groups.share;
-    const assignment = (a: Assignment) => ({
-      topicPartitions: [...a]
-        .filter(([, ps]) => ps.size > 0)
-        .map(([id, ps]) => ({ topicId: Buffer.from(id, 'base64url'), topicName: protocol.topicName(id) ?? '', partitions: [...ps].sort((x, y) => x - y) })),
-    });
+    const assignment = (a: Assignment) => describedAssignment(a, (id) => protocol.topicName(id));
     return {
       throttleTimeMs: 0,
       groups: req.groupIds.map((groupId) => {

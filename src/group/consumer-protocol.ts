@@ -168,7 +168,7 @@ export interface ClassicJoinRequest {
 }
 
 /** An error answer: no member id, epoch 0 (what Kafka's error responses carry). */
-const error = (errorCode: number, errorMessage: string | null, memberId: string | null = null, memberEpoch = 0): HeartbeatResult => ({
+export const error = (errorCode: number, errorMessage: string | null, memberId: string | null = null, memberEpoch = 0): HeartbeatResult => ({
   errorCode,
   errorMessage,
   memberId,
@@ -177,7 +177,8 @@ const error = (errorCode: number, errorMessage: string | null, memberId: string 
   assignment: null,
 });
 
-class HeartbeatError extends Error {
+/** A heartbeat refused: its error code and Kafka's message (consumer and share groups). */
+export class HeartbeatError extends Error {
   constructor(
     readonly code: number,
     message: string,

@@ -35,7 +35,7 @@ import type { KeyValue } from '../metadata/internal-topic.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { DecodeError, Reader, Writer } from '../protocol/wire.js';
 import type { Assignment } from './assignors.js';
-import type { TopicLookup } from './consumer-protocol.js';
+import { error, HeartbeatError, type HeartbeatResult, type TopicLookup } from './consumer-protocol.js';
 
 export const SHARE_KEY = { member: 10, groupEpoch: 11, statePartitions: 15 } as const;
 export const SHARE_JOIN_EPOCH = 0;
@@ -102,14 +102,8 @@ export interface ShareHeartbeatRequest {
   clientHost: string;
 }
 
-export interface ShareHeartbeatResult {
-  errorCode: number;
-  errorMessage: string | null;
-  memberId: string | null;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  assignment: Assignment | null;
-}
+/** The same answer as a consumer group heartbeat's. */
+export type ShareHeartbeatResult = HeartbeatResult;
 
 /** What the share protocol needs of the coordinator it is part of (coordinator.ts). */
 export interface ShareGroupHost {
@@ -123,24 +117,6 @@ export interface ShareGroupHost {
   leads(groupId: string): boolean;
   persist(groupId: string, records: KeyValue[]): boolean;
 }
-
-class ShareHeartbeatError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const failure = (errorCode: number, errorMessage: string | null): ShareHeartbeatResult => ({
-  errorCode,
-  errorMessage,
-  memberId: null,
-  memberEpoch: 0,
-  heartbeatIntervalMs: 0,
-  assignment: null,
-});
 
 // ------------------------------------------------------------------------------------------
 // Records (Kafka 4.1's ShareGroupMetadata and ShareGroupMemberMetadata)
@@ -315,11 +291,11 @@ export class ShareGroupProtocol {
   heartbeat(req: ShareHeartbeatRequest): ShareHeartbeatResult {
     try {
       this.validate(req);
-      if (!this.host.leads(req.groupId)) return failure(ErrorCode.NOT_COORDINATOR, null);
+      if (!this.host.leads(req.groupId)) return error(ErrorCode.NOT_COORDINATOR, null);
       if (req.memberEpoch === SHARE_LEAVE_EPOCH) return this.leave(req);
       return this.joinOrHeartbeat(req);
     } catch (err) {
-      if (err instanceof ShareHeartbeatError) return failure(err.code, err.message);
+      if (err instanceof HeartbeatError) return error(err.code, err.message);
       throw err;
     }
   }
@@ -327,7 +303,7 @@ export class ShareGroupProtocol {
   /** Kafka's throwIfShareGroupHeartbeatRequestIsInvalid. */
   private validate(req: ShareHeartbeatRequest): void {
     const invalid = (message: string): never => {
-      throw new ShareHeartbeatError(ErrorCode.INVALID_REQUEST, message);
+      throw new HeartbeatError(ErrorCode.INVALID_REQUEST, message);
     };
     if (req.groupId === '') invalid("GroupId can't be empty.");
     if (req.memberId === '') invalid("MemberId can't be empty.");
@@ -342,10 +318,10 @@ export class ShareGroupProtocol {
   private group(groupId: string, create: boolean): ShareGroup {
     const existing = this.host.shareGroup(groupId);
     if (existing) return existing;
-    if (this.host.otherGroupHolds(groupId)) throw new ShareHeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a share group.`);
-    if (!create) throw new ShareHeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Share group ${groupId} not found.`);
+    if (this.host.otherGroupHolds(groupId)) throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a share group.`);
+    if (!create) throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Share group ${groupId} not found.`);
     const made = this.host.createShareGroup(groupId);
-    if (typeof made === 'number') throw new ShareHeartbeatError(made, `The coordinator cannot create group ${groupId} now.`);
+    if (typeof made === 'number') throw new HeartbeatError(made, `The coordinator cannot create group ${groupId} now.`);
     return made;
   }
 
@@ -369,9 +345,9 @@ export class ShareGroupProtocol {
     let member = g.members.get(req.memberId);
     let bump = false;
     if (!member) {
-      if (!joining) throw new ShareHeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${req.memberId} is not a member of group ${req.groupId}.`);
+      if (!joining) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${req.memberId} is not a member of group ${req.groupId}.`);
       if (g.members.size >= this.settings.maxSize) {
-        throw new ShareHeartbeatError(ErrorCode.GROUP_MAX_SIZE_REACHED, `The share group has reached its maximum capacity of ${this.settings.maxSize} members.`);
+        throw new HeartbeatError(ErrorCode.GROUP_MAX_SIZE_REACHED, `The share group has reached its maximum capacity of ${this.settings.maxSize} members.`);
       }
       member = {
         memberId: req.memberId,
@@ -385,7 +361,7 @@ export class ShareGroupProtocol {
       bump = true;
     } else if (!joining && req.memberEpoch !== member.memberEpoch) {
       const rel = req.memberEpoch > member.memberEpoch ? 'greater' : 'smaller';
-      throw new ShareHeartbeatError(
+      throw new HeartbeatError(
         ErrorCode.FENCED_MEMBER_EPOCH,
         `The share group member has a ${rel} member epoch (${req.memberEpoch}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`,
       );
@@ -412,7 +388,7 @@ export class ShareGroupProtocol {
       if (previous) g.members.set(previous.memberId, previous);
       else g.members.delete(member.memberId);
       if (bump) g.groupEpoch -= 1;
-      return failure(ErrorCode.NOT_COORDINATOR, null);
+      return error(ErrorCode.NOT_COORDINATOR, null);
     }
     if (g.assignmentEpoch < g.groupEpoch) {
       g.target = assignShare(g.members, this.topics);
@@ -458,8 +434,8 @@ export class ShareGroupProtocol {
 
   private leave(req: ShareHeartbeatRequest): ShareHeartbeatResult {
     const g = this.group(req.groupId, false);
-    if (!g.members.has(req.memberId)) throw new ShareHeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${req.memberId} is not a member of group ${req.groupId}.`);
-    if (!this.removeMember(g, req.memberId)) return failure(ErrorCode.NOT_COORDINATOR, null);
+    if (!g.members.has(req.memberId)) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${req.memberId} is not a member of group ${req.groupId}.`);
+    if (!this.removeMember(g, req.memberId)) return error(ErrorCode.NOT_COORDINATOR, null);
     return { errorCode: ErrorCode.NONE, errorMessage: null, memberId: req.memberId, memberEpoch: SHARE_LEAVE_EPOCH, heartbeatIntervalMs: 0, assignment: null };
   }
 

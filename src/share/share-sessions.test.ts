@@ -64,5 +64,5 @@ t.test('ShareSnapshot records round trip; the store replays them; an older leade
   a.write({ ...id, partition: 8 }, { startOffset: 0n, batches: [] }, 5, 1000);
   const b = new ShareStateStore(store, silentLogger, () => 2000);
   b.load();
-  t.same(b.read(id), { errorCode: ErrorCode.NONE, snapshot }, 'read back after a restart');
+  t.same(b.read(id), { errorCode: ErrorCode.NONE, snapshot, leaderEpoch: 5 }, 'read back after a restart, with the leader epoch that wrote it');
 });
