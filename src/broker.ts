@@ -34,6 +34,7 @@ import type { BrokerServices } from './api/context.js';
 import { authorizerFromConfig, type StandardAuthorizer } from './auth/authorizer.js';
 import { ConfigError, listenersWithClientAddress, loadBrokerConfig, type BrokerConfig, type BrokerConfigInput } from './config/broker-config.js';
 import { checkLimits, connectionsMaxFor, limits, logFileHandlesMax, openFilesLimit } from './config/limits.js';
+import { parseShareAutoOffsetReset } from './config/definitions.js';
 import { BoundedFileIO } from './log/bounded-file-io.js';
 import { defaultFileIO, type FileIO } from './log/file-io.js';
 import { LogManager } from './log/log-manager.js';
@@ -373,7 +374,7 @@ export class Broker implements BrokerServices, ClusterOps {
         deliveryCountLimit: int('group.share.delivery.count.limit'),
         maxInFlightRecords: int('group.share.partition.max.record.locks'),
         maxSessions: Math.min(int('group.share.max.share.sessions'), limits.shareSessionsMax),
-        autoOffsetReset: (groupId) => (this.image.groupConfigs.get(groupId)?.get('share.auto.offset.reset') === 'earliest' ? 'earliest' : 'latest'),
+        autoOffsetReset: (groupId) => parseShareAutoOffsetReset(this.image.groupConfigs.get(groupId)?.get('share.auto.offset.reset') ?? 'latest') ?? { kind: 'latest' },
         writeTimeoutMs: int('offsets.commit.timeout.ms'),
       },
     });

@@ -55,7 +55,31 @@ export type GroupConfigName =
 
 export type GroupConfigDef =
   | { name: GroupConfigName; type: 'int'; broker: string; min: string; max: string; doc: string }
-  | { name: GroupConfigName; type: 'string'; default: string; values: readonly string[]; doc: string };
+  | { name: GroupConfigName; type: 'string'; default: string; values: readonly string[]; check?: (value: string) => string | null; doc: string };
+
+/**
+ * A java.time.Duration string as Duration.parse reads it (PnDTnHnMn.nS, each part optional and
+ * signed, at least one given), in milliseconds; null when it is not one.
+ */
+export function parseIsoDurationMs(text: string): number | null {
+  const m = /^([-+]?)P(?:([-+]?\d+)D)?(?:T(?:([-+]?\d+)H)?(?:([-+]?\d+)M)?(?:([-+]?\d+)(?:[.,](\d{0,9}))?S)?)?$/i.exec(text);
+  if (!m || (m[2] ?? m[3] ?? m[4] ?? m[5]) === undefined || /T$/i.test(text)) return null;
+  const n = (v: string | undefined): number => (v === undefined ? 0 : Number(v));
+  const fraction = m[6] ? Number(`0.${m[6]}`) * (m[5]?.startsWith('-') ? -1 : 1) : 0;
+  const ms = ((n(m[2]) * 24 + n(m[3])) * 60 + n(m[4])) * 60_000 + (n(m[5]) + fraction) * 1000;
+  return m[1] === '-' ? -ms : ms;
+}
+
+/** share.auto.offset.reset: latest, earliest, or by_duration:<a non-negative java.time.Duration> (Kafka's ShareGroupAutoOffsetResetStrategy). */
+export type ShareAutoOffsetReset = { kind: 'latest' } | { kind: 'earliest' } | { kind: 'by_duration'; durationMs: number };
+
+export function parseShareAutoOffsetReset(value: string): ShareAutoOffsetReset | null {
+  const v = value.trim().toLowerCase();
+  if (v === 'latest' || v === 'earliest') return { kind: v };
+  if (!v.startsWith('by_duration:')) return null;
+  const durationMs = parseIsoDurationMs(value.trim().slice('by_duration:'.length));
+  return durationMs === null || durationMs < 0 ? null : { kind: 'by_duration', durationMs };
+}
 
 export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
   { name: 'consumer.session.timeout.ms', type: 'int', broker: 'group.consumer.session.timeout.ms', min: 'group.consumer.min.session.timeout.ms', max: 'group.consumer.max.session.timeout.ms', doc: 'How long a member of this consumer group may go without a heartbeat before it is fenced.' },
@@ -63,8 +87,14 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
   { name: 'share.session.timeout.ms', type: 'int', broker: 'group.share.session.timeout.ms', min: 'group.share.min.session.timeout.ms', max: 'group.share.max.session.timeout.ms', doc: 'How long a member of this share group may go without a heartbeat before it is removed.' },
   { name: 'share.heartbeat.interval.ms', type: 'int', broker: 'group.share.heartbeat.interval.ms', min: 'group.share.min.heartbeat.interval.ms', max: 'group.share.max.heartbeat.interval.ms', doc: 'How often the members of this share group are told to heartbeat.' },
   { name: 'share.record.lock.duration.ms', type: 'int', broker: 'group.share.record.lock.duration.ms', min: 'group.share.min.record.lock.duration.ms', max: 'group.share.max.record.lock.duration.ms', doc: 'How long a member of this share group holds records it acquired.' },
-  // by_duration:<ISO-8601 duration> is Kafka's third choice; Sluice does not take it yet.
-  { name: 'share.auto.offset.reset', type: 'string', default: 'latest', values: ['latest', 'earliest'], doc: 'Where a share group starts reading a partition it has no state for: latest or earliest.' },
+  {
+    name: 'share.auto.offset.reset',
+    type: 'string',
+    default: 'latest',
+    values: ['latest', 'earliest', 'by_duration:<duration>'],
+    check: (v) => (parseShareAutoOffsetReset(v) === null ? 'must be latest, earliest or by_duration:<a non-negative ISO-8601 duration such as PT1H>' : null),
+    doc: 'Where a share group starts reading a partition it has no state for: latest, earliest, or by_duration:<ISO-8601 duration> (the first record at most that old).',
+  },
   // read_committed is Kafka's other choice; Sluice's share groups read uncommitted data only so far.
   { name: 'share.isolation.level', type: 'string', default: 'read_uncommitted', values: ['read_uncommitted'], doc: 'Which records a share group reads: read_uncommitted.' },
 ];

@@ -447,7 +447,8 @@ export class Controller {
       const def = GROUP_CONFIGS.find((d) => d.name === name);
       if (!def) return fail(ErrorCode.INVALID_CONFIG, `Unknown group config name: ${name}`);
       if (def.type === 'string') {
-        if (!def.values.includes(value)) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: String must be one of: ${def.values.join(', ')}`);
+        const problem = def.check ? def.check(value) : def.values.includes(value) ? null : `String must be one of: ${def.values.join(', ')}`;
+        if (problem) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: ${problem}`);
         continue;
       }
       if (!/^-?\d+$/.test(value)) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: Not a number of type INT`);

@@ -3,7 +3,8 @@
  * (share group, topic partition), made on the first ShareFetch of the group for a partition this
  * broker leads, from the state the share coordinator kept (share-state-store.ts) or, for a group
  * new to the partition, starting where the group's `share.auto.offset.reset` says (`latest`, the
- * default: the high watermark; `earliest`: the log start).
+ * default: the high watermark; `earliest`: the log start; `by_duration:<ISO-8601 duration>`: the
+ * first record at most that old, by timestamp).
  *
  * A fetch reads the log from the share-partition's next fetch offset (whole batches, up to the
  * high watermark: share groups read uncommitted data, Kafka's default share.isolation.level), and
@@ -24,6 +25,8 @@ import { splitBatches } from '../log/record-batch.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY } from '../protocol/wire.js';
+import type { ShareAutoOffsetReset } from '../config/definitions.js';
+import type { Partition } from '../replica/partition.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
 import { SharePartition, type AcknowledgementBatch, type AcquiredRecords, type InFlightRange } from './share-partition.js';
 import type { SharePersister } from './share-persister.js';
@@ -41,7 +44,7 @@ export interface ShareSettings {
   /** group.share.max.share.sessions. */
   maxSessions: number;
   /** share.auto.offset.reset of the group (latest by default). */
-  autoOffsetReset(groupId: string): 'latest' | 'earliest';
+  autoOffsetReset(groupId: string): ShareAutoOffsetReset;
   /** How long an acknowledgement waits for its snapshot to be replicated. */
   writeTimeoutMs: number;
 }
@@ -113,7 +116,7 @@ export class SharePartitionManager {
     }
     const reset = this.deps.settings.autoOffsetReset(id.groupId);
     const sp = new SharePartition({
-      startOffset: reset === 'earliest' ? partition.logStartOffset : partition.highWatermark,
+      startOffset: this.resetOffset(partition, reset),
       clock: this.deps.clock,
       settings: { lockDurationMs: this.deps.settings.lockDurationMs(id.groupId), deliveryCountLimit: this.deps.settings.deliveryCountLimit, maxInFlightRecords: this.deps.settings.maxInFlightRecords },
       ...(state ? { state } : {}),
@@ -164,6 +167,14 @@ export class SharePartitionManager {
       else if (read.errorCode === ErrorCode.NONE) this.prefetched.set(key, read.snapshot);
     }
     return waits.length === 0 ? null : Promise.all(waits).then(() => undefined);
+  }
+
+  /** Where a group new to a partition starts: share.auto.offset.reset (by_duration: the first record at most that old, else the high watermark). */
+  private resetOffset(partition: Partition, reset: ShareAutoOffsetReset): bigint {
+    if (reset.kind === 'earliest') return partition.logStartOffset;
+    if (reset.kind === 'latest') return partition.highWatermark;
+    const found = partition.offsetForTimestamp(BigInt(this.deps.clock.nowMs() - reset.durationMs));
+    return found === null || found.offset > partition.highWatermark ? partition.highWatermark : found.offset;
   }
 
   private markDirty(key: string): void {

@@ -188,6 +188,18 @@ export const SHARE_SCENARIOS: Scenario[] = [
         validateOnly: false,
       });
       see.see('earliest', alter.responses.map((r) => errorName(r.errorCode)));
+      const setReset = async (value: string) =>
+        (
+          await t.request(IncrementalAlterConfigs, 1, {
+            resources: [{ resourceType: GROUP_RESOURCE, resourceName: 'sh-other', configs: [{ name: 'share.auto.offset.reset', configOperation: 0, value }] }],
+            validateOnly: true,
+          })
+        ).responses.map((r) => errorName(r.errorCode));
+      see.see('reset/by-duration', await setReset('by_duration:PT1H'));
+      see.see('reset/by-duration-days', await setReset('by_duration:P1DT2H30M0.5S'));
+      see.see('reset/by-duration-negative', await setReset('by_duration:-PT1H'));
+      see.see('reset/by-duration-garbage', await setReset('by_duration:soon'));
+      see.see('reset/unknown', await setReset('nearest'));
       const c = await t.connect();
       try {
         const m = memberId();
@@ -239,6 +251,35 @@ export const SHARE_SCENARIOS: Scenario[] = [
         see.see('offsets/all', await offsets([{ groupId: group, topics: null }]));
         see.see('offsets/named', await offsets([{ groupId: group, topics: [{ topicName: topic, partitions: [0] }] }]));
         see.see('offsets/unknown-group', await offsets([{ groupId: 'sh-nosuch', topics: null }]));
+      } finally {
+        c.close();
+      }
+    },
+  },
+  {
+    name: 'share-reset-by-duration',
+    async run(t, see) {
+      const topic = 'sh-by-duration';
+      await createTopic(t, topic, 1);
+      await produce(t, topic, 0, batch(5, 'd'));
+      const id = await topicId(t, topic);
+      const group = 'sh-g3';
+      see.see('coordinator', await awaitCoordinator(t, group, 0));
+      const alter = await t.request(IncrementalAlterConfigs, 1, {
+        resources: [{ resourceType: GROUP_RESOURCE, resourceName: group, configs: [{ name: 'share.auto.offset.reset', configOperation: 0, value: 'by_duration:PT1H' }] }],
+        validateOnly: false,
+      });
+      see.see('set', alter.responses.map((r) => errorName(r.errorCode)));
+      await sleep(500);
+      const c = await t.connect();
+      try {
+        const m = memberId();
+        const joined = await hb(c, group, m, 0, [topic]);
+        await settle(c, group, m, joined, 1);
+        const first = await fetchUntilAcquired(c, group, m, 0, id);
+        see.see('fetch/last-hour', fetchView(first.res));
+        await c.request(ShareAcknowledge, 1, { groupId: group, memberId: m, shareSessionEpoch: -1, topics: [] });
+        await hb(c, group, m, -1, []);
       } finally {
         c.close();
       }
