@@ -375,6 +375,7 @@ export class Broker implements BrokerServices, ClusterOps {
         maxInFlightRecords: int('group.share.partition.max.record.locks'),
         maxSessions: Math.min(int('group.share.max.share.sessions'), limits.shareSessionsMax),
         autoOffsetReset: (groupId) => parseShareAutoOffsetReset(this.image.groupConfigs.get(groupId)?.get('share.auto.offset.reset') ?? 'latest') ?? { kind: 'latest' },
+        readCommitted: (groupId) => this.image.groupConfigs.get(groupId)?.get('share.isolation.level') === 'read_committed',
         writeTimeoutMs: int('offsets.commit.timeout.ms'),
       },
     });

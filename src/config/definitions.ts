@@ -95,8 +95,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     check: (v) => (parseShareAutoOffsetReset(v) === null ? 'must be latest, earliest or by_duration:<a non-negative ISO-8601 duration such as PT1H>' : null),
     doc: 'Where a share group starts reading a partition it has no state for: latest, earliest, or by_duration:<ISO-8601 duration> (the first record at most that old).',
   },
-  // read_committed is Kafka's other choice; Sluice's share groups read uncommitted data only so far.
-  { name: 'share.isolation.level', type: 'string', default: 'read_uncommitted', values: ['read_uncommitted'], doc: 'Which records a share group reads: read_uncommitted.' },
+  { name: 'share.isolation.level', type: 'string', default: 'read_uncommitted', values: ['read_uncommitted', 'read_committed'], doc: 'Which records a share group reads: read_uncommitted, or read_committed (to the last stable offset, aborted transactions left out).' },
 ];
 
 export interface ConfigDef {

@@ -7,7 +7,8 @@
  * first record at most that old, by timestamp).
  *
  * A fetch reads the log from the share-partition's next fetch offset (whole batches, up to the
- * high watermark: share groups read uncommitted data, Kafka's default share.isolation.level), and
+ * high watermark; with share.isolation.level=read_committed up to the last stable offset, the
+ * records of aborted transactions archived as they are acquired), and
  * acquires for the member the available offsets of the batches read, up to MaxRecords; the answer
  * carries the batches that hold acquired offsets and the acquired ranges. Control batches are
  * acquired like data: the client acknowledges their offsets as gaps.
@@ -22,13 +23,14 @@
  */
 import type { Clock } from '../control/clock.js';
 import { splitBatches } from '../log/record-batch.js';
+import { ATTR_CONTROL, ATTR_TRANSACTIONAL } from '../native/batch.js';
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY } from '../protocol/wire.js';
 import type { ShareAutoOffsetReset } from '../config/definitions.js';
 import type { Partition } from '../replica/partition.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
-import { SharePartition, type AcknowledgementBatch, type AcquiredRecords, type InFlightRange } from './share-partition.js';
+import { AcknowledgeType, SharePartition, type AcknowledgementBatch, type AcquiredRecords, type InFlightRange, type OffsetRange } from './share-partition.js';
 import type { SharePersister } from './share-persister.js';
 import { ShareSessionCache, type ShareSession } from './share-sessions.js';
 import { coordinatorKey, type SharePartitionId, type StateRead } from './share-state-store.js';
@@ -45,6 +47,8 @@ export interface ShareSettings {
   maxSessions: number;
   /** share.auto.offset.reset of the group (latest by default). */
   autoOffsetReset(groupId: string): ShareAutoOffsetReset;
+  /** share.isolation.level of the group: read_committed reads to the last stable offset and archives aborted records. */
+  readCommitted(groupId: string): boolean;
   /** How long an acknowledgement waits for its snapshot to be replicated. */
   writeTimeoutMs: number;
 }
@@ -229,13 +233,15 @@ export class SharePartitionManager {
     e.sp.advanceTo(partition.logStartOffset);
     if (maxRecords <= 0 || !e.sp.canAcquireRecords()) return none(ErrorCode.NONE);
     const from = e.sp.nextFetchOffset();
-    if (from >= partition.highWatermark) return none(ErrorCode.NONE);
-    const read = partition.read(from, Math.max(1, maxBytes), { minOneBatch: true, isolation: 'high-watermark' });
+    const readCommitted = this.deps.settings.readCommitted(id.groupId);
+    if (from >= (readCommitted ? partition.lastStableOffset : partition.highWatermark)) return none(ErrorCode.NONE);
+    const read = partition.read(from, Math.max(1, maxBytes), { minOneBatch: true, isolation: readCommitted ? 'committed' : 'high-watermark' });
     if (read.errorCode !== ErrorCode.NONE) return none(read.errorCode);
     if (read.records.length === 0) return none(ErrorCode.NONE);
     const batches = splitBatches(read.records);
     const ranges = batches.map((b) => ({ firstOffset: b.readBigInt64BE(0), lastOffset: b.readBigInt64BE(0) + BigInt(b.readInt32BE(23)) }));
-    const acquired = e.sp.acquire(memberId, ranges, maxRecords, from);
+    let acquired = e.sp.acquire(memberId, ranges, maxRecords, from);
+    if (readCommitted && read.abortedTransactions && read.abortedTransactions.length > 0) acquired = this.archiveAborted(e.sp, memberId, acquired, batches, ranges, read.abortedTransactions);
     if (acquired.length === 0) return none(ErrorCode.NONE);
     // The batches that hold acquired offsets: from the first such batch to the last.
     const lo = acquired[0]!.firstOffset;
@@ -253,6 +259,44 @@ export class SharePartitionManager {
     let count = 0;
     for (const a of acquired) count += Number(a.lastOffset - a.firstOffset + 1n);
     return { errorCode: ErrorCode.NONE, records: read.records.subarray(Math.max(0, start), end), acquired, count };
+  }
+
+  /**
+   * read_committed (KIP-932, as Kafka's SharePartition filters aborted transactions): the acquired
+   * offsets of data batches that belong to aborted transactions are archived at once (acknowledged
+   * as gaps: never delivered) and left out of what the member is given.
+   */
+  private archiveAborted(sp: SharePartition, memberId: string, acquired: AcquiredRecords[], batches: readonly Buffer[], ranges: readonly OffsetRange[], aborted: ReadonlyArray<{ producerId: bigint; firstOffset: bigint; lastOffset: bigint }>): AcquiredRecords[] {
+    const abortedRanges: OffsetRange[] = [];
+    batches.forEach((b, i) => {
+      const attributes = b.readInt16BE(21);
+      if ((attributes & ATTR_TRANSACTIONAL) === 0 || (attributes & ATTR_CONTROL) !== 0) return;
+      const producerId = b.readBigInt64BE(43);
+      const r = ranges[i]!;
+      if (aborted.some((a) => a.producerId === producerId && a.firstOffset <= r.firstOffset && r.firstOffset <= a.lastOffset)) abortedRanges.push(r);
+    });
+    const archive: OffsetRange[] = [];
+    for (const a of acquired) {
+      for (const r of abortedRanges) {
+        const first = a.firstOffset > r.firstOffset ? a.firstOffset : r.firstOffset;
+        const last = a.lastOffset < r.lastOffset ? a.lastOffset : r.lastOffset;
+        if (first <= last) archive.push({ firstOffset: first, lastOffset: last });
+      }
+    }
+    if (archive.length === 0) return acquired;
+    archive.sort((x, y) => (x.firstOffset < y.firstOffset ? -1 : 1));
+    sp.acknowledge(memberId, archive.map((r) => ({ ...r, acknowledgeTypes: [AcknowledgeType.GAP] })));
+    const out: AcquiredRecords[] = [];
+    for (const a of acquired) {
+      let cursor = a.firstOffset;
+      for (const r of archive) {
+        if (r.lastOffset < cursor || r.firstOffset > a.lastOffset) continue;
+        if (r.firstOffset > cursor) out.push({ firstOffset: cursor, lastOffset: r.firstOffset - 1n, deliveryCount: a.deliveryCount });
+        cursor = r.lastOffset + 1n;
+      }
+      if (cursor <= a.lastOffset) out.push({ firstOffset: cursor, lastOffset: a.lastOffset, deliveryCount: a.deliveryCount });
+    }
+    return out;
   }
 
   /** The start offset of each share-partition of a group (DescribeShareGroupOffsets), from its share coordinator. */

@@ -24,7 +24,7 @@ import {
 } from '../../../src/protocol/generated/index.js';
 import { errorName } from '../../../src/protocol/errors.js';
 import { awaitCoordinator, createTopic } from './group-util.js';
-import { batch, produce, sleep } from './util.js';
+import { addPartition, batch, beginTxn, endTxn, produce, produceTxn, sleep } from './util.js';
 
 const GROUP_RESOURCE = 32;
 
@@ -282,6 +282,55 @@ export const SHARE_SCENARIOS: Scenario[] = [
         await hb(c, group, m, -1, []);
       } finally {
         c.close();
+      }
+    },
+  },
+  {
+    name: 'share-read-committed',
+    async run(t, see) {
+      const topic = 'sh-committed';
+      await createTopic(t, topic, 1);
+      await produce(t, topic, 0, batch(2, 'plain'));
+      const committed = await beginTxn(t, 'sh-txn-committed');
+      await addPartition(t, committed, topic, 0);
+      await produceTxn(t, committed, topic, 0, 3, 0, 'c');
+      await endTxn(t, committed, true);
+      const aborted = await beginTxn(t, 'sh-txn-aborted');
+      await addPartition(t, aborted, topic, 0);
+      await produceTxn(t, aborted, topic, 0, 3, 0, 'a');
+      await endTxn(t, aborted, false);
+      await produce(t, topic, 0, batch(2, 'after'));
+      const id = await topicId(t, topic);
+      for (const level of ['read_committed', 'read_uncommitted']) {
+        const group = `sh-g-${level}`;
+        see.see(`${level}/coordinator`, await awaitCoordinator(t, group, 0));
+        const alter = await t.request(IncrementalAlterConfigs, 1, {
+          resources: [
+            {
+              resourceType: GROUP_RESOURCE,
+              resourceName: group,
+              configs: [
+                { name: 'share.auto.offset.reset', configOperation: 0, value: 'earliest' },
+                { name: 'share.isolation.level', configOperation: 0, value: level },
+              ],
+            },
+          ],
+          validateOnly: false,
+        });
+        see.see(`${level}/set`, alter.responses.map((r) => errorName(r.errorCode)));
+        await sleep(500);
+        const c = await t.connect();
+        try {
+          const m = memberId();
+          const joined = await hb(c, group, m, 0, [topic]);
+          await settle(c, group, m, joined, 1);
+          const first = await fetchUntilAcquired(c, group, m, 0, id);
+          see.see(`${level}/fetch`, fetchView(first.res));
+          await c.request(ShareAcknowledge, 1, { groupId: group, memberId: m, shareSessionEpoch: -1, topics: [] });
+          await hb(c, group, m, -1, []);
+        } finally {
+          c.close();
+        }
       }
     },
   },
