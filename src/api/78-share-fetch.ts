@@ -75,7 +75,11 @@ function readSession(b: BrokerServices, ctx: RequestContext, req: ShareFetchRequ
   let recordsLeft = req.maxRecords > 0 ? req.maxRecords : DEFAULT_MAX_RECORDS;
   let acquired = 0;
   const out: Read['partitions'] = [];
-  for (const p of session.partitions.values()) {
+  // Round robin over the session's partitions: MaxRecords may run out before the last of them.
+  const all = [...session.partitions.values()];
+  const start = all.length === 0 ? 0 : session.rotation++ % all.length;
+  for (let i = 0; i < all.length; i++) {
+    const p = all[(start + i) % all.length]!;
     const topic = b.image.topicsById.get(p.topicId)?.name ?? null;
     if (topic === null) {
       out.push({ p, topic, data: emptyPartition(p.partition, ErrorCode.UNKNOWN_TOPIC_ID) });
@@ -101,6 +105,7 @@ function readSession(b: BrokerServices, ctx: RequestContext, req: ShareFetchRequ
     // What is left of the budget goes to the next partitions; one batch always comes (KIP-74).
     if (recordsLeft <= 0) break;
   }
+  if (session.rotation >= 0x7fffffff) session.rotation = 0;
   const bytes = granted - budget;
   ctx.returnResponseBytes(granted - bytes);
   return { partitions: out, acquired, bytes };

@@ -119,13 +119,23 @@ export class SharePartitionManager {
       state = read.snapshot;
     }
     const reset = this.deps.settings.autoOffsetReset(id.groupId);
-    const sp = new SharePartition({
-      startOffset: this.resetOffset(partition, reset),
-      clock: this.deps.clock,
-      settings: { lockDurationMs: this.deps.settings.lockDurationMs(id.groupId), deliveryCountLimit: this.deps.settings.deliveryCountLimit, maxInFlightRecords: this.deps.settings.maxInFlightRecords },
-      ...(state ? { state } : {}),
-      onChange: () => this.markDirty(key),
-    });
+    const make = (from: ShareStateSnapshot | null): SharePartition =>
+      new SharePartition({
+        startOffset: this.resetOffset(partition, reset),
+        clock: this.deps.clock,
+        settings: { lockDurationMs: this.deps.settings.lockDurationMs(id.groupId), deliveryCountLimit: this.deps.settings.deliveryCountLimit, maxInFlightRecords: this.deps.settings.maxInFlightRecords },
+        ...(from ? { state: from } : {}),
+        onChange: () => this.markDirty(key),
+      });
+    let sp: SharePartition;
+    try {
+      sp = make(state);
+    } catch (err) {
+      // A stored state this version cannot take (batches below its start, overlapping): the
+      // start offset is kept, the per-record states are not; said loudly.
+      this.deps.log.error(`share group ${id.groupId}: the stored state of ${topic}-${id.partition} is not usable (${(err as Error).message}); resuming at its start offset ${state?.startOffset}`);
+      sp = make(state ? { startOffset: state.startOffset, batches: [] } : null);
+    }
     if (state) sp.advanceTo(partition.logStartOffset);
     const e: Entry = { id, topic, sp };
     this.partitions.set(key, e);

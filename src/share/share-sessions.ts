@@ -33,6 +33,8 @@ export interface ShareSession {
   readonly partitions: Map<string, SessionPartition>;
   /** Stops listening for the close of the connection that opened the session. */
   detach: () => void;
+  /** Where the next fetch starts in `partitions`: each fetch starts one further, so no partition starves the others. */
+  rotation: number;
 }
 
 export const sessionPartitionKey = (p: SessionPartition): string => `${p.topicId}:${p.partition}`;
@@ -76,7 +78,7 @@ export class ShareSessionCache {
       } else if (this.sessions.size >= this.maxSessions()) {
         return { errorCode: ErrorCode.SHARE_SESSION_LIMIT_REACHED, errorMessage: 'The limit of share sessions has been reached.' };
       }
-      const session: ShareSession = { groupId: req.groupId, memberId: req.memberId, epoch: nextEpoch(0), partitions: new Map(), detach: () => {} };
+      const session: ShareSession = { groupId: req.groupId, memberId: req.memberId, epoch: nextEpoch(0), partitions: new Map(), detach: () => {}, rotation: 0 };
       for (const p of req.add) session.partitions.set(sessionPartitionKey(p), p);
       this.sessions.set(key, session);
       return { session, full: true };
