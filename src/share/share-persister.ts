@@ -10,7 +10,7 @@
  * start offset): the share-partition then starts where share.auto.offset.reset says.
  */
 import type { Logger } from '../logger.js';
-import type { NodeClient } from '../net/node-client.js';
+import type { ApiCodec } from '../protocol/api-codec.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ReadShareGroupState } from '../protocol/generated/84-read-share-group-state.js';
 import { ReadShareGroupStateSummary } from '../protocol/generated/87-read-share-group-state-summary.js';
@@ -20,12 +20,17 @@ import type { SharePartitionId, ShareStateStore, StateRead } from './share-state
 
 export const UNINITIALIZED_START_OFFSET = -1n;
 
+/** What the persister needs of a connection to another broker (the broker gives net/node-client.ts's BrokerRequester). */
+export interface BrokerRequester {
+  request<Req, Res>(codec: ApiCodec<Req, Res>, body: Req, opts: { version?: number }): Promise<Res>;
+}
+
 export interface SharePersisterOptions {
   nodeId: number;
   store: ShareStateStore;
   /** The broker leading a `__share_group_state` partition; null when none is known. */
   coordinatorOf(partition: number): number | null;
-  clientFor(brokerId: number): NodeClient | null;
+  clientFor(brokerId: number): BrokerRequester | null;
   log: Logger;
 }
 
@@ -39,7 +44,7 @@ export class SharePersister {
    * `__share_group_state` is being created or the key's partition has no leader (the share-partition
    * then waits: nothing is acquired that could not be acknowledged durably).
    */
-  private coordinator(k: SharePartitionId): 'local' | NodeClient | number {
+  private coordinator(k: SharePartitionId): 'local' | BrokerRequester | number {
     const problem = this.opts.store.ensure();
     if (problem) {
       this.opts.log.error(problem);
