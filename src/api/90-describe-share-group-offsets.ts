@@ -4,7 +4,7 @@
  * coordinator of each (share/share-persister.ts, ReadShareGroupStateSummary when another broker
  * is it); what Admin.listShareGroupOffsets and kafka-share-groups.sh --describe show. Sent to the
  * group's coordinator: NOT_COORDINATOR elsewhere; a group that is no share group is
- * GROUP_ID_NOT_FOUND. Topics null: the partitions the group was ever assigned (Kafka's
+ * GROUP_ID_NOT_FOUND, and an id no group has answers no topics and no error, as Kafka 4.1.1 does. Topics null: the partitions the group was ever assigned (Kafka's
  * initialized topics, group/share-group.ts), of topics that still exist. A partition with no state
  * yet answers start offset -1. Authorization: DESCRIBE on the group, and on each
  * topic (TOPIC_AUTHORIZATION_FAILED per partition).
@@ -27,6 +27,8 @@ async function describeGroup(b: BrokerServices, ctx: RequestContext, group: Desc
   if (!shareGroupsEnabled(b.image.features)) return failed(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_DISABLED);
   if (!authorize(ctx, Op.DESCRIBE, Res.GROUP, group.groupId)) return failed(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   const d = b.groups.share.describe(group.groupId);
+  // No group of that id at all: nothing to describe, no error (as Kafka 4.1.1 answers).
+  if (!('members' in d) && d.errorCode === ErrorCode.GROUP_ID_NOT_FOUND && !b.groups.groups.has(group.groupId)) return failed(ErrorCode.NONE);
   if (!('members' in d)) return failed(d.errorCode, d.errorMessage);
   // All topics: those whose partitions the group was assigned (its initialized topics) and still exist.
   const wanted =

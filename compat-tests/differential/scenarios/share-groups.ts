@@ -24,7 +24,7 @@ import {
 } from '../../../src/protocol/generated/index.js';
 import { errorName } from '../../../src/protocol/errors.js';
 import { awaitCoordinator, createTopic } from './group-util.js';
-import { addPartition, batch, beginTxn, endTxn, produce, produceTxn, sleep } from './util.js';
+import { addPartition, batch, beginTxn, endTxn, produce, produceTxn, sleep, waitStable } from './util.js';
 
 const GROUP_RESOURCE = 32;
 
@@ -275,7 +275,8 @@ export const SHARE_SCENARIOS: Scenario[] = [
       try {
         const m = memberId();
         const joined = await hb(c, group, m, 0, [topic]);
-        await settle(c, group, m, joined, 1);
+        see.see('join', errorView(joined));
+        see.see('settled', await settle(c, group, m, joined, 1).then((r) => ({ error: r.error, partitions: r.partitions })));
         const first = await fetchUntilAcquired(c, group, m, 0, id);
         see.see('fetch/last-hour', fetchView(first.res));
         await c.request(ShareAcknowledge, 1, { groupId: group, memberId: m, shareSessionEpoch: -1, topics: [] });
@@ -295,10 +296,13 @@ export const SHARE_SCENARIOS: Scenario[] = [
       await addPartition(t, committed, topic, 0);
       await produceTxn(t, committed, topic, 0, 3, 0, 'c');
       await endTxn(t, committed, true);
+      // Kafka writes the marker after EndTxn answers: wait for it, so both logs have the same order.
+      await waitStable(t, topic, 0);
       const aborted = await beginTxn(t, 'sh-txn-aborted');
       await addPartition(t, aborted, topic, 0);
       await produceTxn(t, aborted, topic, 0, 3, 0, 'a');
       await endTxn(t, aborted, false);
+      await waitStable(t, topic, 0);
       await produce(t, topic, 0, batch(2, 'after'));
       const id = await topicId(t, topic);
       for (const level of ['read_committed', 'read_uncommitted']) {
