@@ -73,7 +73,7 @@ export class SharePartitionManager {
   private readonly partitions = new Map<string, Entry>();
   private readonly dirty = new Set<string>();
   private flushScheduled = false;
-  /** Writes started by the last flush, per coordinator key, for an acknowledgement to wait on. */
+  /** Writes started by the last flush and not settled yet, per coordinator key, for an acknowledgement to wait on. */
   private readonly pending = new Map<string, Promise<number>>();
   /** State read from a share coordinator on another broker, for a share-partition about to be made. */
   private readonly prefetched = new Map<string, ShareStateSnapshot | null>();
@@ -205,13 +205,19 @@ export class SharePartitionManager {
       const e = this.partitions.get(key);
       if (!e) continue;
       const leaderEpoch = this.deps.replicas.getPartition(e.topic, e.id.partition)?.leaderEpoch ?? 0;
+      let w: number | Promise<number>;
       try {
-        const w = this.deps.persister.write(e.id, e.sp.snapshot(), leaderEpoch, this.deps.settings.writeTimeoutMs);
-        this.pending.set(key, typeof w === 'number' ? Promise.resolve(w) : w);
+        w = this.deps.persister.write(e.id, e.sp.snapshot(), leaderEpoch, this.deps.settings.writeTimeoutMs);
       } catch (err) {
         this.deps.log.error(`share group ${e.id.groupId}: writing the state of ${e.topic}-${e.id.partition} failed: ${(err as Error).message}`);
-        this.pending.set(key, Promise.resolve(ErrorCode.KAFKA_STORAGE_ERROR));
+        w = ErrorCode.KAFKA_STORAGE_ERROR;
       }
+      // Kept until it settles, for an acknowledgement of this turn to wait on; then forgotten.
+      const p = typeof w === 'number' ? Promise.resolve(w) : w;
+      this.pending.set(key, p);
+      void p.finally(() => {
+        if (this.pending.get(key) === p) this.pending.delete(key);
+      });
     }
     this.dirty.clear();
   }
