@@ -23,9 +23,9 @@ export const ALLOWLIST: readonly AllowEntry[] = [
     reason: 'ListOffsets serves 0-10 where Kafka 4.1 serves 1-10: Sluice keeps v0 (KIP-896, see above)',
   },
   {
-    observation: /^api-versions\/key(57|83|86|91|92)$/,
+    observation: /^api-versions\/key(57|83|91|92)$/,
     reason:
-      'not served yet, issue 15: UpdateFeatures (57); the share coordinator\'s InitializeShareGroupState and DeleteShareGroupState (83, 86: a new share-partition\'s start is written with WriteShareGroupState; a deleted group\'s state stays) and AlterShareGroupOffsets, DeleteShareGroupOffsets (91, 92); clients that find them missing do without them',
+      'not served yet, issue 15: UpdateFeatures (57); the share coordinator\'s InitializeShareGroupState (83: a new share-partition\'s start is written with WriteShareGroupState), AlterShareGroupOffsets and DeleteShareGroupOffsets (91, 92); clients that find them missing do without them',
   },
   {
     observation: /^api-versions\/key(71|72)$/,

@@ -23,8 +23,9 @@ export const readShareGroupStateHandler: ApiHandler<ReadShareGroupStateRequest, 
           const base = { partition: p.partition, errorMessage: null, stateEpoch: 0, startOffset: -1n, stateBatches: [] };
           if (!allowed) return { ...base, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED };
           const r = ctx.broker.shareStates.read({ groupId: req.groupId, topicId: Buffer.from(t.topicId).toString('base64url'), partition: p.partition });
-          if (r.errorCode !== ErrorCode.NONE || r.snapshot === null) return { ...base, errorCode: r.errorCode };
-          return { ...base, errorCode: ErrorCode.NONE, startOffset: r.snapshot.startOffset, stateBatches: r.snapshot.batches };
+          if (r.errorCode !== ErrorCode.NONE) return { ...base, errorCode: r.errorCode };
+          if (r.snapshot === null) return { ...base, errorCode: ErrorCode.NONE, stateEpoch: r.stateEpoch };
+          return { ...base, errorCode: ErrorCode.NONE, stateEpoch: r.stateEpoch, startOffset: r.snapshot.startOffset, stateBatches: r.snapshot.batches };
         }),
       })),
     };

@@ -28,7 +28,7 @@ export const readShareGroupStateSummaryHandler: ApiHandler<ReadShareGroupStateSu
           if (!allowed) return { ...base, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED };
           const r = ctx.broker.shareStates.read({ groupId: req.groupId, topicId: Buffer.from(t.topicId).toString('base64url'), partition: p.partition });
           if (r.errorCode !== ErrorCode.NONE || r.snapshot === null) return { ...base, errorCode: r.errorCode };
-          return { ...base, errorCode: ErrorCode.NONE, leaderEpoch: r.leaderEpoch, startOffset: r.snapshot.startOffset };
+          return { ...base, errorCode: ErrorCode.NONE, stateEpoch: r.stateEpoch, leaderEpoch: r.leaderEpoch, startOffset: r.snapshot.startOffset };
         }),
       })),
     };

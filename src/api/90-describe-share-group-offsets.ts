@@ -4,7 +4,8 @@
  * coordinator of each (share/share-persister.ts, ReadShareGroupStateSummary when another broker
  * is it); what Admin.listShareGroupOffsets and kafka-share-groups.sh --describe show. Sent to the
  * group's coordinator: NOT_COORDINATOR elsewhere; a group that is no share group is
- * GROUP_ID_NOT_FOUND, and an id no group has answers no topics and no error, as Kafka 4.1.1 does. Topics null: the partitions the group was ever assigned (Kafka's
+ * GROUP_ID_NOT_FOUND; an id no group has is no error, as Kafka 4.1.1 answers (named partitions
+ * answered from their state, which a deleted group's is not any more). Topics null: the partitions the group was ever assigned (Kafka's
  * initialized topics, group/share-group.ts), of topics that still exist. A partition with no state
  * yet answers start offset -1. Authorization: DESCRIBE on the group, and on each
  * topic (TOPIC_AUTHORIZATION_FAILED per partition).
@@ -27,13 +28,15 @@ async function describeGroup(b: BrokerServices, ctx: RequestContext, group: Desc
   if (!shareGroupsEnabled(b.image.features)) return failed(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_DISABLED);
   if (!authorize(ctx, Op.DESCRIBE, Res.GROUP, group.groupId)) return failed(ErrorCode.GROUP_AUTHORIZATION_FAILED);
   const d = b.groups.share.describe(group.groupId);
-  // No group of that id at all: nothing to describe, no error (as Kafka 4.1.1 answers).
-  if (!('members' in d) && d.errorCode === ErrorCode.GROUP_ID_NOT_FOUND && !b.groups.groups.has(group.groupId)) return failed(ErrorCode.NONE);
-  if (!('members' in d)) return failed(d.errorCode, d.errorMessage);
+  // No group of that id at all (never was, or deleted): no error, as Kafka 4.1.1 answers; the
+  // partitions named are answered from their state (none: -1), none when none are named.
+  const absent = !('members' in d) && d.errorCode === ErrorCode.GROUP_ID_NOT_FOUND && !b.groups.groups.has(group.groupId);
+  if (!('members' in d) && !absent) return failed(d.errorCode, d.errorMessage);
+  const initialized = 'members' in d ? d.initialized : new Map<string, { partitions: Set<number> }>();
   // All topics: those whose partitions the group was assigned (its initialized topics) and still exist.
   const wanted =
     group.topics ??
-    [...d.initialized]
+    [...initialized]
       .filter(([topicId]) => b.image.topicsById.has(topicId))
       .map(([topicId, t]) => ({ topicName: b.image.topicsById.get(topicId)!.name, partitions: [...t.partitions].sort((x, y) => x - y) }))
       .sort((x, y) => x.topicName.localeCompare(y.topicName));

@@ -26,6 +26,7 @@ import { shareFetchHandler } from './78-share-fetch.js';
 import { shareAcknowledgeHandler } from './79-share-acknowledge.js';
 import { readShareGroupStateHandler } from './84-read-share-group-state.js';
 import { writeShareGroupStateHandler } from './85-write-share-group-state.js';
+import { deleteShareGroupStateHandler } from './86-delete-share-group-state.js';
 import { readShareGroupStateSummaryHandler } from './87-read-share-group-state-summary.js';
 import { describeShareGroupOffsetsHandler } from './90-describe-share-group-offsets.js';
 import { deleteGroupsHandler } from './42-delete-groups.js';
@@ -87,6 +88,7 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(shareAcknowledgeHandler);
   r.register(readShareGroupStateHandler);
   r.register(writeShareGroupStateHandler);
+  r.register(deleteShareGroupStateHandler);
   r.register(readShareGroupStateSummaryHandler);
   r.register(describeShareGroupOffsetsHandler);
   r.register(apiVersionsHandler);

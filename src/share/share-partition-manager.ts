@@ -65,6 +65,14 @@ interface Entry {
   readonly id: SharePartitionId;
   readonly topic: string;
   readonly sp: SharePartition;
+  /** The state epoch the state was read at; writes carry it (a deleted state fences them). */
+  readonly stateEpoch: number;
+}
+
+/** State read ahead for a share-partition about to be made. */
+interface Prefetched {
+  snapshot: ShareStateSnapshot | null;
+  stateEpoch: number;
 }
 
 export class SharePartitionManager {
@@ -76,7 +84,7 @@ export class SharePartitionManager {
   /** Writes started by the last flush and not settled yet, per coordinator key, for an acknowledgement to wait on. */
   private readonly pending = new Map<string, Promise<number>>();
   /** State read from a share coordinator on another broker, for a share-partition about to be made. */
-  private readonly prefetched = new Map<string, ShareStateSnapshot | null>();
+  private readonly prefetched = new Map<string, Prefetched>();
   private readonly loading = new Map<string, Promise<void>>();
   /** Why the last read of a key's state failed (the next request reads again). */
   private readonly readErrors = new Map<string, number>();
@@ -100,8 +108,10 @@ export class SharePartitionManager {
     const existing = this.partitions.get(key);
     if (existing) return existing;
     let state: ShareStateSnapshot | null;
-    if (this.prefetched.has(key)) {
-      state = this.prefetched.get(key)!;
+    let stateEpoch: number;
+    const ahead = this.prefetched.get(key);
+    if (ahead) {
+      ({ snapshot: state, stateEpoch } = ahead);
       this.prefetched.delete(key);
     } else {
       const failed = this.readErrors.get(key);
@@ -117,6 +127,7 @@ export class SharePartitionManager {
       }
       if (read.errorCode !== ErrorCode.NONE) return read.errorCode;
       state = read.snapshot;
+      stateEpoch = read.stateEpoch;
     }
     const reset = this.deps.settings.autoOffsetReset(id.groupId);
     const make = (from: ShareStateSnapshot | null): SharePartition =>
@@ -137,7 +148,7 @@ export class SharePartitionManager {
       sp = make(state ? { startOffset: state.startOffset, batches: [] } : null);
     }
     if (state) sp.advanceTo(partition.logStartOffset);
-    const e: Entry = { id, topic, sp };
+    const e: Entry = { id, topic, sp, stateEpoch };
     this.partitions.set(key, e);
     // A new share-partition's start is written at once (Kafka's InitializeShareGroupState), so the
     // group keeps its place even if nothing is acknowledged before a restart or a failover.
@@ -150,7 +161,7 @@ export class SharePartitionManager {
     if (known) return known;
     const done = read.then((r) => {
       this.loading.delete(key);
-      if (r.errorCode === ErrorCode.NONE) this.prefetched.set(key, r.snapshot);
+      if (r.errorCode === ErrorCode.NONE) this.prefetched.set(key, { snapshot: r.snapshot, stateEpoch: r.stateEpoch });
       else this.readErrors.set(key, r.errorCode);
     });
     this.loading.set(key, done);
@@ -178,7 +189,7 @@ export class SharePartitionManager {
       if (!local?.isLeader) continue;
       const read = this.deps.persister.read(id, local.leaderEpoch);
       if (read instanceof Promise) waits.push(this.track(key, read));
-      else if (read.errorCode === ErrorCode.NONE) this.prefetched.set(key, read.snapshot);
+      else if (read.errorCode === ErrorCode.NONE) this.prefetched.set(key, { snapshot: read.snapshot, stateEpoch: read.stateEpoch });
     }
     return waits.length === 0 ? null : Promise.all(waits).then(() => undefined);
   }
@@ -207,7 +218,7 @@ export class SharePartitionManager {
       const leaderEpoch = this.deps.replicas.getPartition(e.topic, e.id.partition)?.leaderEpoch ?? 0;
       let w: number | Promise<number>;
       try {
-        w = this.deps.persister.write(e.id, e.sp.snapshot(), leaderEpoch, this.deps.settings.writeTimeoutMs);
+        w = this.deps.persister.write(e.id, e.sp.snapshot(), leaderEpoch, e.stateEpoch, this.deps.settings.writeTimeoutMs);
       } catch (err) {
         this.deps.log.error(`share group ${e.id.groupId}: writing the state of ${e.topic}-${e.id.partition} failed: ${(err as Error).message}`);
         w = ErrorCode.KAFKA_STORAGE_ERROR;
@@ -215,8 +226,11 @@ export class SharePartitionManager {
       // Kept until it settles, for an acknowledgement of this turn to wait on; then forgotten.
       const p = typeof w === 'number' ? Promise.resolve(w) : w;
       this.pending.set(key, p);
-      void p.finally(() => {
+      void p.then((code) => {
         if (this.pending.get(key) === p) this.pending.delete(key);
+        // The state was deleted (its group was) since it was read: this copy goes; the next
+        // fetch reads it again, empty, and starts where share.auto.offset.reset says.
+        if (code === ErrorCode.FENCED_STATE_EPOCH && this.partitions.get(key) === e) this.drop(key);
       });
     }
     this.dirty.clear();
@@ -333,6 +347,31 @@ export class SharePartitionManager {
     for (const p of s.partitions.values()) {
       this.partitions.get(coordinatorKey({ groupId: s.groupId, topicId: p.topicId, partition: p.partition }))?.sp.releaseMember(s.memberId, { uncount: true });
     }
+  }
+
+  private drop(key: string): void {
+    const e = this.partitions.get(key);
+    if (!e) return;
+    e.sp.close();
+    this.partitions.delete(key);
+    this.dirty.delete(key);
+  }
+
+  /**
+   * A share group was deleted (DeleteGroups): the state of the partitions it was assigned is
+   * deleted at their share coordinators (DeleteShareGroupState), and the share-partitions this
+   * broker holds for it go. Outcomes are logged: the group itself is already gone.
+   */
+  deleteGroupState(groupId: string, partitions: ReadonlyArray<{ topicId: string; partition: number }>): Promise<void> {
+    for (const [key, e] of [...this.partitions]) if (e.id.groupId === groupId) this.drop(key);
+    // State read ahead may be the old one: it is read again when needed.
+    this.prefetched.clear();
+    return Promise.all(
+      partitions.map(async (p) => {
+        const code = await this.deps.persister.delete({ groupId, ...p }, this.deps.settings.writeTimeoutMs);
+        if (code !== ErrorCode.NONE) this.deps.log.warn(`share group ${groupId}: deleting the state of partition ${p.partition} of topic id ${p.topicId} failed (error ${code})`);
+      }),
+    ).then(() => undefined);
   }
 
   /** Another broker leads this partition now: its share-partitions go (their state is with the share coordinator). */

@@ -1,8 +1,9 @@
 /**
  * How a partition leader reads and writes its share-partitions' state (Kafka's Persister): at
  * the share coordinator of each key, the leader of the key's `__share_group_state` partition.
- * When that is this broker the store is called directly; otherwise ReadShareGroupState (84) and
- * WriteShareGroupState (85) v0 go to the coordinator over the inter-broker listener, as Kafka's
+ * When that is this broker the store is called directly; otherwise ReadShareGroupState (84),
+ * WriteShareGroupState (85), DeleteShareGroupState (86) and ReadShareGroupStateSummary (87) v0
+ * go to the coordinator over the inter-broker listener, as Kafka's
  * DefaultStatePersister sends them (one request per call: a read happens once per share-partition
  * per leadership, a write once per turn of the event loop per share-partition).
  *
@@ -15,6 +16,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { ReadShareGroupState } from '../protocol/generated/84-read-share-group-state.js';
 import { ReadShareGroupStateSummary } from '../protocol/generated/87-read-share-group-state-summary.js';
 import { WriteShareGroupState } from '../protocol/generated/85-write-share-group-state.js';
+import { DeleteShareGroupState } from '../protocol/generated/86-delete-share-group-state.js';
 import type { ShareStateSnapshot } from './share-partition.js';
 import type { SharePartitionId, ShareStateStore, StateRead } from './share-state-store.js';
 
@@ -60,19 +62,19 @@ export class SharePersister {
   read(k: SharePartitionId, leaderEpoch: number): StateRead | Promise<StateRead> {
     const client = this.coordinator(k);
     if (client === 'local') return this.opts.store.read(k);
-    if (typeof client === 'number') return { errorCode: client, snapshot: null, leaderEpoch: -1 };
+    if (typeof client === 'number') return failedRead(client);
     return client
       .request(ReadShareGroupState, { groupId: k.groupId, topics: [{ topicId: uuid(k.topicId), partitions: [{ partition: k.partition, leaderEpoch }] }] }, { version: 0 })
       .then((res): StateRead => {
         const p = res.results[0]?.partitions[0];
-        if (!p) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, snapshot: null, leaderEpoch: -1 };
-        if (p.errorCode !== ErrorCode.NONE) return { errorCode: p.errorCode, snapshot: null, leaderEpoch: -1 };
-        if (p.startOffset === UNINITIALIZED_START_OFFSET) return { errorCode: ErrorCode.NONE, snapshot: null, leaderEpoch: -1 };
-        return { errorCode: ErrorCode.NONE, snapshot: { startOffset: p.startOffset, batches: p.stateBatches.map((b) => ({ ...b })) }, leaderEpoch: -1 };
+        if (!p) return failedRead(ErrorCode.UNKNOWN_SERVER_ERROR);
+        if (p.errorCode !== ErrorCode.NONE) return failedRead(p.errorCode);
+        const snapshot = p.startOffset === UNINITIALIZED_START_OFFSET ? null : { startOffset: p.startOffset, batches: p.stateBatches.map((b) => ({ ...b })) };
+        return { errorCode: ErrorCode.NONE, snapshot, leaderEpoch: -1, stateEpoch: p.stateEpoch };
       })
       .catch((err: Error): StateRead => {
         this.opts.log.debug(`ReadShareGroupState for ${k.groupId} failed: ${err.message}`);
-        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, snapshot: null, leaderEpoch: -1 };
+        return failedRead(ErrorCode.COORDINATOR_NOT_AVAILABLE);
       });
   }
 
@@ -83,39 +85,47 @@ export class SharePersister {
   readSummary(k: SharePartitionId): StateRead | Promise<StateRead> {
     const client = this.coordinator(k);
     if (client === 'local') return this.opts.store.read(k);
-    if (typeof client === 'number') return { errorCode: client, snapshot: null, leaderEpoch: -1 };
+    if (typeof client === 'number') return failedRead(client);
     return client
       .request(ReadShareGroupStateSummary, { groupId: k.groupId, topics: [{ topicId: uuid(k.topicId), partitions: [{ partition: k.partition, leaderEpoch: -1 }] }] }, { version: 0 })
       .then((res): StateRead => {
         const p = res.results[0]?.partitions[0];
-        if (!p) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, snapshot: null, leaderEpoch: -1 };
-        if (p.errorCode !== ErrorCode.NONE || p.startOffset === UNINITIALIZED_START_OFFSET) return { errorCode: p.errorCode, snapshot: null, leaderEpoch: -1 };
-        return { errorCode: ErrorCode.NONE, snapshot: { startOffset: p.startOffset, batches: [] }, leaderEpoch: p.leaderEpoch };
+        if (!p) return failedRead(ErrorCode.UNKNOWN_SERVER_ERROR);
+        if (p.errorCode !== ErrorCode.NONE || p.startOffset === UNINITIALIZED_START_OFFSET) return failedRead(p.errorCode);
+        return { errorCode: ErrorCode.NONE, snapshot: { startOffset: p.startOffset, batches: [] }, leaderEpoch: p.leaderEpoch, stateEpoch: p.stateEpoch };
       })
       .catch((err: Error): StateRead => {
         this.opts.log.debug(`ReadShareGroupStateSummary for ${k.groupId} failed: ${err.message}`);
-        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, snapshot: null, leaderEpoch: -1 };
+        return failedRead(ErrorCode.COORDINATOR_NOT_AVAILABLE);
       });
   }
 
-  /** Writes a share-partition's snapshot; NONE once the coordinator has it on every in-sync replica. */
-  write(k: SharePartitionId, snapshot: ShareStateSnapshot, leaderEpoch: number, timeoutMs: number): number | Promise<number> {
+  /** Writes a share-partition's snapshot at the state epoch it was read at; NONE once the coordinator has it on every in-sync replica. */
+  write(k: SharePartitionId, snapshot: ShareStateSnapshot, leaderEpoch: number, stateEpoch: number, timeoutMs: number): number | Promise<number> {
     const client = this.coordinator(k);
-    if (client === 'local') return this.opts.store.write(k, snapshot, leaderEpoch, timeoutMs);
+    if (client === 'local') return this.opts.store.write(k, snapshot, leaderEpoch, stateEpoch, timeoutMs);
     if (typeof client === 'number') return client;
-    return client
-      .request(
-        WriteShareGroupState,
-        {
-          groupId: k.groupId,
-          topics: [{ topicId: uuid(k.topicId), partitions: [{ partition: k.partition, stateEpoch: 0, leaderEpoch, startOffset: snapshot.startOffset, stateBatches: snapshot.batches }] }],
-        },
-        { version: 0 },
-      )
-      .then((res) => res.results[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR)
+    const request = { groupId: k.groupId, topics: [{ topicId: uuid(k.topicId), partitions: [{ partition: k.partition, stateEpoch, leaderEpoch, startOffset: snapshot.startOffset, stateBatches: snapshot.batches }] }] };
+    return this.outcome(client.request(WriteShareGroupState, request, { version: 0 }), 'WriteShareGroupState', k);
+  }
+
+  /** Deletes a share-partition's state (its group was deleted): DeleteShareGroupState at its coordinator. */
+  delete(k: SharePartitionId, timeoutMs: number): number | Promise<number> {
+    const client = this.coordinator(k);
+    if (client === 'local') return this.opts.store.delete(k, timeoutMs);
+    if (typeof client === 'number') return client;
+    const request = { groupId: k.groupId, topics: [{ topicId: uuid(k.topicId), partitions: [{ partition: k.partition }] }] };
+    return this.outcome(client.request(DeleteShareGroupState, request, { version: 0 }), 'DeleteShareGroupState', k);
+  }
+
+  private outcome(res: Promise<{ results: Array<{ partitions: Array<{ errorCode: number }> }> }>, what: string, k: SharePartitionId): Promise<number> {
+    return res
+      .then((r) => r.results[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR)
       .catch((err: Error) => {
-        this.opts.log.debug(`WriteShareGroupState for ${k.groupId} failed: ${err.message}`);
+        this.opts.log.debug(`${what} for ${k.groupId} failed: ${err.message}`);
         return ErrorCode.COORDINATOR_NOT_AVAILABLE;
       });
   }
 }
+
+const failedRead = (errorCode: number): StateRead => ({ errorCode, snapshot: null, leaderEpoch: -1, stateEpoch: 0 });

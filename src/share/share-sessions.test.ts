@@ -59,10 +59,27 @@ t.test('ShareSnapshot records round trip; the store replays them; an older leade
   t.throws(() => decodeSnapshotValue(Buffer.concat([value.subarray(0, 1), Buffer.from([9]), value.subarray(2)])), 'an unknown value version');
   const store = new MemoryStore();
   const a = new ShareStateStore(store, silentLogger, () => 1000);
-  t.equal(a.write(id, snapshot, 5, 1000), ErrorCode.NONE, 'the memory store has nothing to wait for');
-  t.equal(a.write(id, snapshot, 4, 1000), ErrorCode.FENCED_LEADER_EPOCH, 'a write from an older partition leader is fenced');
-  a.write({ ...id, partition: 8 }, { startOffset: 0n, batches: [] }, 5, 1000);
+  t.equal(a.write(id, snapshot, 5, 0, 1000), ErrorCode.NONE, 'the memory store has nothing to wait for');
+  t.equal(a.write(id, snapshot, 4, 0, 1000), ErrorCode.FENCED_LEADER_EPOCH, 'a write from an older partition leader is fenced');
+  a.write({ ...id, partition: 8 }, { startOffset: 0n, batches: [] }, 5, 0, 1000);
   const b = new ShareStateStore(store, silentLogger, () => 2000);
   b.load();
-  t.same(b.read(id), { errorCode: ErrorCode.NONE, snapshot, leaderEpoch: 5 }, 'read back after a restart, with the leader epoch that wrote it');
+  t.same(b.read(id), { errorCode: ErrorCode.NONE, snapshot, leaderEpoch: 5, stateEpoch: 0 }, 'read back after a restart, with the leader epoch that wrote it');
 });
+
+t.test('a deleted share-partition state: gone, its state epoch bumped, writers of the old epoch fenced, and so after a restart', async (t) => {
+  const id = { groupId: 'g', topicId: T, partition: 0 };
+  const store = new MemoryStore();
+  const a = new ShareStateStore(store, silentLogger, () => 1000);
+  a.write(id, { startOffset: 10n, batches: [] }, 3, 0, 1000);
+  t.equal(a.delete(id, 1000), ErrorCode.NONE);
+  t.same(a.read(id), { errorCode: ErrorCode.NONE, snapshot: null, leaderEpoch: 3, stateEpoch: 1 });
+  t.equal(a.write(id, { startOffset: 12n, batches: [] }, 3, 0, 1000), ErrorCode.FENCED_STATE_EPOCH, 'a leader still holding the deleted state');
+  const b = new ShareStateStore(store, silentLogger, () => 2000);
+  b.load();
+  t.same(b.read(id), { errorCode: ErrorCode.NONE, snapshot: null, leaderEpoch: 3, stateEpoch: 1 }, 'the deletion is replayed');
+  t.equal(b.write(id, { startOffset: 0n, batches: [] }, 3, 1, 1000), ErrorCode.NONE, 'a leader that read it again writes a new state');
+  t.same(b.read(id).snapshot, { startOffset: 0n, batches: [] });
+  t.equal(b.delete({ ...id, partition: 9 }, 1000), ErrorCode.NONE, 'deleting what does not exist');
+});
+

@@ -12,8 +12,9 @@
  *           DeliveryCount int16], tagged fields
  * Every write is a whole snapshot (Kafka also writes ShareUpdate deltas between snapshots; a
  * compacted topic of snapshots keeps the newest one per key, which is all a restart needs).
- * A tombstone would remove a share-partition (Kafka's DeleteShareGroupState, when its group is
- * deleted); Sluice writes none yet, and reads them.
+ * A deleted share-partition (its group was deleted: DeleteShareGroupState) is a snapshot with
+ * start offset -1 and the next state epoch, which fences writers of the old state; a tombstone
+ * (none written here) removes a key.
  *
  * The coordinator of a key is the leader of its partition (as for groups and transactions).
  * Snapshots are kept in memory for the keys of the partitions this broker leads, read back from
@@ -113,7 +114,8 @@ export function decodeSnapshotValue(buf: Buffer): { snapshot: ShareStateSnapshot
 
 interface Stored {
   id: SharePartitionId;
-  snapshot: ShareStateSnapshot;
+  /** null: deleted (its group was deleted), kept to fence writers of the older state epoch. */
+  snapshot: ShareStateSnapshot | null;
   snapshotEpoch: number;
   stateEpoch: number;
   leaderEpoch: number;
@@ -126,6 +128,8 @@ export interface StateRead {
   snapshot: ShareStateSnapshot | null;
   /** The leader epoch of the partition leader that wrote the state last; -1 when unknown. */
   leaderEpoch: number;
+  /** The state epoch writes must carry (bumped when the state is deleted); 0 for a new key. */
+  stateEpoch: number;
 }
 
 /**
@@ -155,7 +159,7 @@ export class ShareStateStore {
           return;
         }
         const v = decodeSnapshotValue(value);
-        this.states.set(ck, { id: k, snapshot: v.snapshot, snapshotEpoch: v.snapshotEpoch, stateEpoch: v.stateEpoch, leaderEpoch: v.leaderEpoch, createTimestamp: v.createTimestamp });
+        this.states.set(ck, { id: k, snapshot: v.snapshot.startOffset < 0n ? null : v.snapshot, snapshotEpoch: v.snapshotEpoch, stateEpoch: v.stateEpoch, leaderEpoch: v.leaderEpoch, createTimestamp: v.createTimestamp });
       },
       undefined,
       partition,
@@ -184,30 +188,51 @@ export class ShareStateStore {
 
   /** ReadShareGroupState here: NOT_COORDINATOR when another broker leads the key's partition. */
   read(k: SharePartitionId): StateRead {
-    if (!this.coordinates(k)) return { errorCode: ErrorCode.NOT_COORDINATOR, snapshot: null, leaderEpoch: -1 };
+    if (!this.coordinates(k)) return { errorCode: ErrorCode.NOT_COORDINATOR, snapshot: null, leaderEpoch: -1, stateEpoch: 0 };
     const stored = this.states.get(coordinatorKey(k));
-    return { errorCode: ErrorCode.NONE, snapshot: stored?.snapshot ?? null, leaderEpoch: stored?.leaderEpoch ?? -1 };
+    return { errorCode: ErrorCode.NONE, snapshot: stored?.snapshot ?? null, leaderEpoch: stored?.leaderEpoch ?? -1, stateEpoch: stored?.stateEpoch ?? 0 };
   }
 
   /**
    * WriteShareGroupState here: appends the snapshot, and a promise of the outcome (NONE once it is
    * on every in-sync replica; null when there is nothing to wait for). NOT_COORDINATOR when another
    * broker leads the key's partition; FENCED_LEADER_EPOCH for a write from a partition leader older
-   * than the last one that wrote (a leader that lost its partition and does not know it yet).
+   * than the last one that wrote (a leader that lost its partition and does not know it yet);
+   * FENCED_STATE_EPOCH for a write of a state that was deleted since the writer read it.
    */
-  write(k: SharePartitionId, snapshot: ShareStateSnapshot, leaderEpoch: number, timeoutMs: number): number | Promise<number> {
+  write(k: SharePartitionId, snapshot: ShareStateSnapshot, leaderEpoch: number, stateEpoch: number, timeoutMs: number): number | Promise<number> {
     const ck = coordinatorKey(k);
     if (!this.topic.leads(ck)) return ErrorCode.NOT_COORDINATOR;
     const old = this.states.get(ck);
-    if (old && leaderEpoch < old.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+    if (old && stateEpoch !== old.stateEpoch) return ErrorCode.FENCED_STATE_EPOCH;
+    if (old && old.snapshot !== null && leaderEpoch < old.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
     const problem = this.topic.ensure();
     if (problem) {
       this.log.error(problem);
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
     const now = BigInt(this.nowMs());
-    const stored: Stored = { id: k, snapshot, snapshotEpoch: ((old?.snapshotEpoch ?? -1) + 1) & 0xffff, stateEpoch: old?.stateEpoch ?? 0, leaderEpoch, createTimestamp: old?.createTimestamp ?? now };
+    const stored: Stored = { id: k, snapshot, snapshotEpoch: ((old?.snapshotEpoch ?? -1) + 1) & 0xffff, stateEpoch, leaderEpoch, createTimestamp: old?.snapshot ? old.createTimestamp : now };
     this.topic.append(ck, [{ key: encodeSnapshotKey(k), value: encodeSnapshotValue(snapshot, { ...stored, writeTimestamp: now }) }]);
+    this.states.set(ck, stored);
+    return this.topic.durable(ck, timeoutMs) ?? ErrorCode.NONE;
+  }
+
+  /**
+   * DeleteShareGroupState here (its group was deleted): the state is gone (a ShareSnapshot with
+   * start offset -1, Kafka's uninitialized state) and its state epoch bumped, so a partition leader
+   * still holding the old state is fenced (FENCED_STATE_EPOCH) and reads it again, empty.
+   */
+  delete(k: SharePartitionId, timeoutMs: number): number | Promise<number> {
+    const ck = coordinatorKey(k);
+    if (!this.topic.leads(ck)) return ErrorCode.NOT_COORDINATOR;
+    const old = this.states.get(ck);
+    if (!old || old.snapshot === null) return ErrorCode.NONE;
+    const problem = this.topic.ensure();
+    if (problem) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const now = BigInt(this.nowMs());
+    const stored: Stored = { id: k, snapshot: null, snapshotEpoch: (old.snapshotEpoch + 1) & 0xffff, stateEpoch: old.stateEpoch + 1, leaderEpoch: old.leaderEpoch, createTimestamp: now };
+    this.topic.append(ck, [{ key: encodeSnapshotKey(k), value: encodeSnapshotValue({ startOffset: -1n, batches: [] }, { ...stored, writeTimestamp: now }) }]);
     this.states.set(ck, stored);
     return this.topic.durable(ck, timeoutMs) ?? ErrorCode.NONE;
   }
