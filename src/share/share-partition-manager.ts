@@ -28,7 +28,7 @@ import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { EMPTY } from '../protocol/wire.js';
 import type { ShareAutoOffsetReset } from '../config/definitions.js';
-import type { Partition } from '../replica/partition.js';
+import { LogStorageError, type Partition, type PartitionRead } from '../replica/partition.js';
 import type { ReplicaManager } from '../replica/replica-manager.js';
 import { AcknowledgeType, SharePartition, type AcknowledgementBatch, type AcquiredRecords, type InFlightRange, type OffsetRange } from './share-partition.js';
 import type { SharePersister } from './share-persister.js';
@@ -265,7 +265,14 @@ export class SharePartitionManager {
     const from = e.sp.nextFetchOffset();
     const readCommitted = this.deps.settings.readCommitted(id.groupId);
     if (from >= (readCommitted ? partition.lastStableOffset : partition.highWatermark)) return none(ErrorCode.NONE);
-    const read = partition.read(from, Math.max(1, maxBytes), { minOneBatch: true, isolation: readCommitted ? 'committed' : 'high-watermark' });
+    let read: PartitionRead;
+    try {
+      read = partition.read(from, Math.max(1, maxBytes), { minOneBatch: true, isolation: readCommitted ? 'committed' : 'high-watermark' });
+    } catch (err) {
+      // A failed disk answers this partition as Fetch does; anything else is a bug.
+      if (err instanceof LogStorageError) return none(ErrorCode.KAFKA_STORAGE_ERROR);
+      throw err;
+    }
     if (read.errorCode !== ErrorCode.NONE) return none(read.errorCode);
     if (read.records.length === 0) return none(ErrorCode.NONE);
     const batches = splitBatches(read.records);

@@ -63,6 +63,35 @@ async function settle(c: RawClient, group: string, member: string, from: ShareGr
   return { epoch, partitions: last, error: 'NONE' };
 }
 
+/** Sets a share group's GROUP configs (IncrementalAlterConfigs SET); the error names. */
+async function setGroupConfigs(t: Target, group: string, configs: Record<string, string>, validateOnly = false): Promise<string[]> {
+  const res = await t.request(IncrementalAlterConfigs, 1, {
+    resources: [{ resourceType: GROUP_RESOURCE, resourceName: group, configs: Object.entries(configs).map(([name, value]) => ({ name, configOperation: 0, value })) }],
+    validateOnly,
+  });
+  return res.responses.map((r) => errorName(r.errorCode));
+}
+
+/** A new member joins, heartbeats until it holds the topic's one partition, and fetches until records are acquired. */
+async function joinAndFetch(
+  c: RawClient,
+  group: string,
+  topic: string,
+  id: Buffer,
+): Promise<{ member: string; joined: unknown; settled: { error: string; partitions: number[] | null }; res: ShareFetchResponse; epoch: number }> {
+  const member = memberId();
+  const joined = await hb(c, group, member, 0, [topic]);
+  const s = await settle(c, group, member, joined, 1);
+  const fetched = await fetchUntilAcquired(c, group, member, 0, id);
+  return { member, joined: errorView(joined), settled: { error: s.error, partitions: s.partitions }, ...fetched };
+}
+
+/** The member's share session closes, then it leaves. */
+async function closeMember(c: RawClient, group: string, member: string): Promise<void> {
+  await c.request(ShareAcknowledge, 1, { groupId: group, memberId: member, shareSessionEpoch: -1, topics: [] });
+  await hb(c, group, member, -1, []);
+}
+
 async function describe(t: Target, group: string): Promise<unknown> {
   const res = await t.request(ShareGroupDescribe, 1, { groupIds: [group], includeAuthorizedOperations: false });
   return res.groups.map((g) => ({
@@ -184,18 +213,8 @@ export const SHARE_SCENARIOS: Scenario[] = [
       const id = await topicId(t, topic);
       const group = 'sh-g2';
       see.see('coordinator', await awaitCoordinator(t, group, 0));
-      const alter = await t.request(IncrementalAlterConfigs, 1, {
-        resources: [{ resourceType: GROUP_RESOURCE, resourceName: group, configs: [{ name: 'share.auto.offset.reset', configOperation: 0, value: 'earliest' }] }],
-        validateOnly: false,
-      });
-      see.see('earliest', alter.responses.map((r) => errorName(r.errorCode)));
-      const setReset = async (value: string) =>
-        (
-          await t.request(IncrementalAlterConfigs, 1, {
-            resources: [{ resourceType: GROUP_RESOURCE, resourceName: 'sh-other', configs: [{ name: 'share.auto.offset.reset', configOperation: 0, value }] }],
-            validateOnly: true,
-          })
-        ).responses.map((r) => errorName(r.errorCode));
+      see.see('earliest', await setGroupConfigs(t, group, { 'share.auto.offset.reset': 'earliest' }));
+      const setReset = (value: string) => setGroupConfigs(t, 'sh-other', { 'share.auto.offset.reset': value }, true);
       see.see('reset/by-duration', await setReset('by_duration:PT1H'));
       see.see('reset/by-duration-days', await setReset('by_duration:P1DT2H30M0.5S'));
       see.see('reset/by-duration-negative', await setReset('by_duration:-PT1H'));
@@ -203,10 +222,8 @@ export const SHARE_SCENARIOS: Scenario[] = [
       see.see('reset/unknown', await setReset('nearest'));
       const c = await t.connect();
       try {
-        const m = memberId();
-        const joined = await hb(c, group, m, 0, [topic]);
-        await settle(c, group, m, joined, 1);
-        const first = await fetchUntilAcquired(c, group, m, 0, id);
+        const first = await joinAndFetch(c, group, topic, id);
+        const m = first.member;
         see.see('fetch/first', fetchView(first.res));
         let epoch = first.epoch;
         const ack = await c.request(ShareAcknowledge, 1, {
@@ -272,22 +289,15 @@ export const SHARE_SCENARIOS: Scenario[] = [
       const id = await topicId(t, topic);
       const group = 'sh-g3';
       see.see('coordinator', await awaitCoordinator(t, group, 0));
-      const alter = await t.request(IncrementalAlterConfigs, 1, {
-        resources: [{ resourceType: GROUP_RESOURCE, resourceName: group, configs: [{ name: 'share.auto.offset.reset', configOperation: 0, value: 'by_duration:PT1H' }] }],
-        validateOnly: false,
-      });
-      see.see('set', alter.responses.map((r) => errorName(r.errorCode)));
+      see.see('set', await setGroupConfigs(t, group, { 'share.auto.offset.reset': 'by_duration:PT1H' }));
       await sleep(500);
       const c = await t.connect();
       try {
-        const m = memberId();
-        const joined = await hb(c, group, m, 0, [topic]);
-        see.see('join', errorView(joined));
-        see.see('settled', await settle(c, group, m, joined, 1).then((r) => ({ error: r.error, partitions: r.partitions })));
-        const first = await fetchUntilAcquired(c, group, m, 0, id);
+        const first = await joinAndFetch(c, group, topic, id);
+        see.see('join', first.joined);
+        see.see('settled', first.settled);
         see.see('fetch/last-hour', fetchView(first.res));
-        await c.request(ShareAcknowledge, 1, { groupId: group, memberId: m, shareSessionEpoch: -1, topics: [] });
-        await hb(c, group, m, -1, []);
+        await closeMember(c, group, first.member);
       } finally {
         c.close();
       }
@@ -315,30 +325,13 @@ export const SHARE_SCENARIOS: Scenario[] = [
       for (const level of ['read_committed', 'read_uncommitted']) {
         const group = `sh-g-${level}`;
         see.see(`${level}/coordinator`, await awaitCoordinator(t, group, 0));
-        const alter = await t.request(IncrementalAlterConfigs, 1, {
-          resources: [
-            {
-              resourceType: GROUP_RESOURCE,
-              resourceName: group,
-              configs: [
-                { name: 'share.auto.offset.reset', configOperation: 0, value: 'earliest' },
-                { name: 'share.isolation.level', configOperation: 0, value: level },
-              ],
-            },
-          ],
-          validateOnly: false,
-        });
-        see.see(`${level}/set`, alter.responses.map((r) => errorName(r.errorCode)));
+        see.see(`${level}/set`, await setGroupConfigs(t, group, { 'share.auto.offset.reset': 'earliest', 'share.isolation.level': level }));
         await sleep(500);
         const c = await t.connect();
         try {
-          const m = memberId();
-          const joined = await hb(c, group, m, 0, [topic]);
-          await settle(c, group, m, joined, 1);
-          const first = await fetchUntilAcquired(c, group, m, 0, id);
+          const first = await joinAndFetch(c, group, topic, id);
           see.see(`${level}/fetch`, fetchView(first.res));
-          await c.request(ShareAcknowledge, 1, { groupId: group, memberId: m, shareSessionEpoch: -1, topics: [] });
-          await hb(c, group, m, -1, []);
+          await closeMember(c, group, first.member);
         } finally {
           c.close();
         }
