@@ -275,6 +275,15 @@ t.test('three brokers: move, pin, down/up, hide, older ranges, KIP-896 notes', a
   });
 
   await t.test('the combined node\'s broker down: fenced by its own controller, which goes on serving the others; up again', async (t) => {
+    // Brokers 2 and 3 were down or killed in the subtests before: every partition of the topic
+    // written below must have them back in its ISR first, or one led by broker 1 with an ISR of
+    // just 1 has no leader to elect while broker 1 is down (no unclean election), and the writes
+    // wait for it (seen once in CI).
+    await until(
+      'broker 1 not the only in-sync replica of any partition of "grouped"',
+      async () => (await metadataAt(n1.port, ['grouped'])).topics[0]?.partitions.every((p) => p.isrNodes.some((id) => id !== 1)) ?? false,
+      30_000,
+    );
     await cluster.down(1);
     await t.rejects(RawClient.connect(n1.port), /ECONNREFUSED/, 'its client port refuses connections');
     await until('broker 1 fenced (left out of Metadata on broker 2)', async () => !(await metadataAt(n2.port)).brokers.some((b) => b.nodeId === 1), 15_000);
