@@ -377,6 +377,7 @@ export class ShareGroupProtocol {
     g.members.set(member.memberId, member);
     if (member !== previous) records.push({ key: encodeShareKey('member', g.groupId, member.memberId), value: encodeMemberValue(member) });
     const signature = this.topicsSignature(g);
+    const topicsSeenBefore = g.topicsSeen;
     if (signature !== g.topicsSeen) bump = true;
     if (bump) {
       g.groupEpoch += 1;
@@ -388,6 +389,7 @@ export class ShareGroupProtocol {
       if (previous) g.members.set(previous.memberId, previous);
       else g.members.delete(member.memberId);
       if (bump) g.groupEpoch -= 1;
+      g.topicsSeen = topicsSeenBefore;
       return error(ErrorCode.NOT_COORDINATOR, null);
     }
     if (g.assignmentEpoch < g.groupEpoch) {
