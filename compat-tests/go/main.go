@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -82,7 +83,13 @@ func admin(bootstrap, topic string) {
 		fail("create: %v", err)
 	}
 	emit(map[string]any{"step": "created"})
+	// CreateTopics answers once the controller committed the topic; the broker a Metadata request
+	// reaches may learn of it a moment later (as with Kafka), so the first describes may not see it.
 	details, err := adm.ListTopics(timeout(30*time.Second), topic)
+	for tries := 0; tries < 50 && err == nil && errors.Is(details[topic].Err, kerr.UnknownTopicOrPartition); tries++ {
+		time.Sleep(100 * time.Millisecond)
+		details, err = adm.ListTopics(timeout(30*time.Second), topic)
+	}
 	if err != nil || details[topic].Err != nil {
 		fail("describe: %v %v", err, details[topic].Err)
 	}
