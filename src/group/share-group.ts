@@ -35,6 +35,7 @@ import type { KeyValue } from '../metadata/internal-topic.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { DecodeError, Reader, Writer } from '../protocol/wire.js';
 import type { Assignment } from './assignors.js';
+import { sameAssignment } from './consumer-group.js';
 import { error, HeartbeatError, type HeartbeatResult, type TopicLookup } from './consumer-protocol.js';
 
 export const SHARE_KEY = { member: 10, groupEpoch: 11, statePartitions: 15 } as const;
@@ -258,17 +259,6 @@ export function assignShare(members: ReadonlyMap<string, ShareMember>, topics: T
     }
   }
   return out;
-}
-
-function sameAssignment(a: Assignment, b: Assignment): boolean {
-  const nonEmpty = (x: Assignment) => [...x].filter(([, s]) => s.size > 0);
-  const aa = nonEmpty(a);
-  const bb = nonEmpty(b);
-  if (aa.length !== bb.length) return false;
-  return aa.every(([t, s]) => {
-    const o = b.get(t);
-    return o !== undefined && o.size === s.size && [...s].every((p) => o.has(p));
-  });
 }
 
 // ------------------------------------------------------------------------------------------
