@@ -62,6 +62,20 @@ async function describe(t: Target, version: number, resourceType: number, resour
 
 type DescribedEntry = DescribeConfigsResponse['results'][number]['configs'][number];
 
+/**
+ * A topic's configs once `shown` holds of them, asked again for up to 5 s: Kafka's controller
+ * answers an alter once it committed the change, and its broker describes from its own copy of
+ * the metadata, which the change may reach a moment later.
+ */
+async function describeOnceShown(t: Target, topic: string, keys: string[] | null, includeSynonyms: boolean, shown: (configs: DescribedEntry[]) => boolean) {
+  let d = await describe(t, 4, TOPIC, topic, keys, includeSynonyms);
+  for (let i = 0; i < 50 && !shown(d.configs); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    d = await describe(t, 4, TOPIC, topic, keys, includeSynonyms);
+  }
+  return d;
+}
+
 /** One DescribeConfigs entry as a client sees it; documentation only as present or absent. */
 function shown(c: DescribedEntry | undefined) {
   if (!c) return 'absent';
@@ -140,7 +154,8 @@ export const divergences: Scenario[] = [
       see.see('create-mixed', { error: errorName(mixed.errorCode), text: mixed.errorMessage });
       const a = await t.request(AlterConfigs, 2, { resources: [{ resourceType: TOPIC, resourceName: 'throttled', configs: [{ name: 'leader.replication.throttled.replicas', value: '' }, { name: 'follower.replication.throttled.replicas', value: '0:1,0:2' }] }], validateOnly: false });
       alterOutcome(see, 'alter', a.responses[0]!);
-      const d = await describe(t, 4, TOPIC, 'throttled', ['leader.replication.throttled.replicas', 'follower.replication.throttled.replicas'], true);
+      const keys = ['leader.replication.throttled.replicas', 'follower.replication.throttled.replicas'];
+      const d = await describeOnceShown(t, 'throttled', keys, true, (cs) => cs.some((c) => c.name === 'follower.replication.throttled.replicas' && c.value === '0:1,0:2'));
       for (const c of d.configs) see.see(`describe/${c.name}`, shown(c));
       const d2 = await describe(t, 4, TOPIC, 'throttled', null, false);
       // Sorted: Kafka lists a topic's configs in its hash map's order.
@@ -247,13 +262,7 @@ export const divergences: Scenario[] = [
       see.see('incremental/not-a-number', { error: errorName(typo.responses[0]!.errorCode), text: typo.responses[0]!.errorMessage });
       const internal = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: TOPIC, resourceName: 'seg-ok', configs: [{ name: 'internal.segment.bytes', configOperation: 0, value: '4096' }] }], validateOnly: false });
       alterOutcome(see, 'incremental/internal.segment.bytes', internal.responses[0]!);
-      // Kafka's broker describes from its copy of the metadata, which the controller's change may
-      // reach a moment after the alter's answer: asked again for up to 3 s until it shows.
-      let listed = await describe(t, 4, TOPIC, 'seg-ok', null, false);
-      for (let i = 0; i < 30 && internal.responses[0]!.errorCode === 0 && !listed.configs.some((c) => c.name === 'internal.segment.bytes'); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        listed = await describe(t, 4, TOPIC, 'seg-ok', null, false);
-      }
+      const listed = await describeOnceShown(t, 'seg-ok', null, false, (cs) => internal.responses[0]!.errorCode !== 0 || cs.some((c) => c.name === 'internal.segment.bytes'));
       see.see('describe/internal.segment.bytes', shown(listed.configs.find((c) => c.name === 'internal.segment.bytes')));
       const node = await nodeName(t);
       const ib = await t.request(IncrementalAlterConfigs, 1, { resources: [{ resourceType: BROKER, resourceName: node, configs: [{ name: 'log.segment.bytes', configOperation: 0, value: '4096' }] }], validateOnly: true });
