@@ -1002,10 +1002,26 @@ export class Broker implements BrokerServices, ClusterOps {
    * The controller fences brokers whose heartbeats stopped: checked every tenth of
    * broker.session.timeout.ms (at most every second, at least every 10 ms), so a silent broker is
    * fenced within 110% of its session (Kafka schedules the check at the next session's end).
+   *
+   * A check that comes late means this process did not run (a slow disk, a starved CPU, a stopped
+   * process): the heartbeats brokers sent meanwhile wait unread in its sockets, and Node runs due
+   * timers before it reads them. Kafka's controller queues its check behind the heartbeats it has
+   * received; here a late check is skipped once, so the sockets are read first and only a broker
+   * that really fell silent is fenced, at the next check.
    */
   private startFenceTimer(): void {
     const every = Math.max(10, Math.min(1000, Math.floor(this.controller.sessionTimeoutMs / 10)));
+    let lastCheck = Date.now();
+    let skipped = false;
     this.fenceTimer = setInterval(() => {
+      const now = Date.now();
+      const late = now - lastCheck > 2 * every;
+      lastCheck = now;
+      if (late && !skipped) {
+        skipped = true;
+        return;
+      }
+      skipped = false;
       try {
         const fenced = this.controller.fenceStaleBrokers(Date.now());
         if (fenced.length > 0) this.log.info(`fenced broker(s) ${fenced.join(', ')}: no heartbeat within broker.session.timeout.ms (${this.controller.sessionTimeoutMs} ms)`);

@@ -229,3 +229,34 @@ t.test('three brokers: DescribeCluster, RF 3, acks=all, consume everything', asy
   await producer.disconnect();
   t.same(await consumeAll(cluster, 'rf3', 'g3', 60), sent.map((m) => `${m.partition}:${m.value}`).sort(), 'every record consumed');
 });
+
+t.test('a controller process that was not scheduled for longer than the session fences only the broker that fell silent', async (t) => {
+  const d = tmpDataDir('sluice-cluster-');
+  t.teardown(d.remove);
+  const port = await freePortRun(4);
+  const cluster = await startCluster({ brokers: 3, port, dataDir: d.dir, cli: CLI, brokerSessionTimeoutMs: 1000, brokerHeartbeatIntervalMs: 100 });
+  t.teardown(() => cluster.stop());
+  const [controller, , silent] = cluster.nodes;
+  const resume = (pid: number): void => {
+    if (alive(pid)) process.kill(pid, 'SIGCONT');
+  };
+  t.teardown(() => [controller!.pid, silent!.pid].forEach(resume));
+  const fences = (): string[] => readFileSync(controller!.logFile, 'utf8').split('\n').filter((l) => l.includes('fenced broker(s)'));
+  t.same(fences(), [], 'nobody fenced after the start');
+  // A stall as a loaded machine (a slow fsync, a starved CPU) gives it: the brokers' heartbeats
+  // wait in the controller's sockets; when it runs again its fence check must count them. One
+  // broker stays stopped (silent) past the stall: it alone is fenced.
+  process.kill(silent!.pid, 'SIGSTOP');
+  process.kill(controller!.pid, 'SIGSTOP');
+  await new Promise((r) => setTimeout(r, 2500));
+  process.kill(controller!.pid, 'SIGCONT');
+  await new Promise((r) => setTimeout(r, 1500));
+  const after = fences();
+  t.equal(after.length, 1, 'one fence after the stall');
+  t.match(after[0] ?? '', new RegExp(`fenced broker\\(s\\) ${silent!.nodeId}:`), 'of the broker that was silent only');
+  process.kill(silent!.pid, 'SIGCONT');
+  const admin = kafkaFor(cluster).admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  t.equal((await admin.describeCluster()).brokers.length, 3, 'the three brokers are in the cluster');
+});
