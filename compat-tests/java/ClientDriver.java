@@ -18,6 +18,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -41,6 +42,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
@@ -84,10 +86,20 @@ public final class ClientDriver {
     try (Admin a = Admin.create(props(bootstrap))) {
       a.createTopics(List.of(new NewTopic(topic, 3, (short) 1).configs(Map.of("retention.ms", "7200000")))).all().get(30, TimeUnit.SECONDS);
       emit("{\"step\":\"created\"}");
-      TopicDescription d = a.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
-      emit("{\"step\":\"described\",\"partitions\":" + d.partitions().size() + "}");
+      // CreateTopics answers once the controller committed the topic; the broker a request reaches
+      // may learn of it a moment later (as with Kafka): describe until it knows the topic.
+      TopicDescription d = null;
+      Config c = null;
       ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-      Config c = a.describeConfigs(List.of(r)).all().get(30, TimeUnit.SECONDS).get(r);
+      for (long deadline = System.currentTimeMillis() + 15000; c == null; Thread.sleep(200)) {
+        try {
+          d = a.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+          c = a.describeConfigs(List.of(r)).all().get(30, TimeUnit.SECONDS).get(r);
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.currentTimeMillis() > deadline) throw e;
+        }
+      }
+      emit("{\"step\":\"described\",\"partitions\":" + d.partitions().size() + "}");
       emit("{\"step\":\"configs\",\"retention.ms\":" + str(c.get("retention.ms").value()) + ",\"cleanup.policy\":" + str(c.get("cleanup.policy").value()) + "}");
       a.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
       boolean listed = true;

@@ -16,10 +16,17 @@ def admin(bootstrap, topic):
     a = KafkaAdminClient(bootstrap_servers=bootstrap)
     a.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1, topic_configs={"retention.ms": "7200000"})])
     emit({"step": "created"})
-    md = [t for t in a.describe_topics([topic]) if t["name"] == topic][0]
+    # CreateTopics answers once the controller committed the topic; the broker a request reaches
+    # may learn of it a moment later (as with Kafka): describe until it knows the topic.
+    deadline = time.time() + 15
+    while True:
+        md = [t for t in a.describe_topics([topic]) if t["name"] == topic][0]
+        res = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all")
+        entries = res["topic"][topic]
+        if (md["partitions"] and "retention.ms" in entries) or time.time() > deadline:
+            break
+        time.sleep(0.2)
     emit({"step": "described", "partitions": len(md["partitions"])})
-    res = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all")
-    entries = res["topic"][topic]
     emit({"step": "configs", "retention.ms": entries["retention.ms"]["value"], "cleanup.policy": entries["cleanup.policy"]["value"]})
     a.delete_topics([topic])
     deadline = time.time() + 15
