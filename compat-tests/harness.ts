@@ -20,9 +20,13 @@ export const CLI = join(ROOT, 'dist', 'sluice.mjs');
 export const PYTHON = '/usr/bin/python3';
 export const PY_DIR = join(ROOT, 'compat-tests', 'python');
 
+/** A fresh directory under the OS temp dir; `remove` leaves it when SLUICE_KEEP_TEST_DATA is set (to read node logs after a failure). */
 export function tmpDataDir(prefix = 'sluice-test-'): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const remove = (): void => {
+    if (!process.env.SLUICE_KEEP_TEST_DATA) rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, remove };
 }
 
 export interface BrokerProcess {

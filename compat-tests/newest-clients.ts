@@ -45,7 +45,7 @@
  */
 import type { Test } from 'tap';
 import { Kafka, logLevel } from 'kafkajs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { freePortRun, ROOT, run, spawnBroker, spawnWorker, stopBroker, tmpDataDir, until, type Worker } from './harness.js';
@@ -490,6 +490,11 @@ export async function clientSuite(t: Test, d: ClientDriver, target: Target = tar
 
   if (env.cluster) {
     const cluster = env.cluster;
+    // For a failure's message: what the nodes logged of fences and shutdowns (who lost a session when).
+    const lifecycle = (): string =>
+      cluster.nodes
+        .flatMap((n) => readFileSync(n.logFile, 'utf8').split('\n').filter((l) => /fenced|controlled shutdown|unfenced/.test(l)).slice(-8).map((l) => `node ${n.nodeId}: ${l}`))
+        .join('\n');
     await t.test('cluster admin: three brokers, a topic with replication factor 3, one with explicit assignments, ISRs', async (t) => {
       const out = await driverRun(d, ['cluster-admin', env.bootstrap, `${topicBase}-ca`]);
       const ids = cluster.nodes.map((n) => n.nodeId).sort();
@@ -529,8 +534,9 @@ export async function clientSuite(t: Test, d: ClientDriver, target: Target = tar
       const w = spawnWorker<{ acked?: string; failed?: string; step?: string }>(`${d.name} ${how}`, c.cmd, c.args, { env: c.env });
       t.teardown(() => w.kill9());
       const acked = (): string[] => w.events.flatMap((e) => (e.acked ? [e.acked] : []));
-      const diag = (): string => `${w.describe()}\nlast events: ${JSON.stringify(w.events.slice(-5))}`;
+      const diag = (): string => `${w.describe()}\nlast events: ${JSON.stringify(w.events.slice(-5))}\n${lifecycle()}`;
       await until('50 records acknowledged', () => (w.assertAlive(), acked().length >= 50), 90_000, diag);
+      t.teardown(() => (n1!.running ? undefined : n1!.restart()));
       if (how === 'kill') await n1!.kill();
       else await n1!.stop();
       const atLoss = acked().length;
@@ -585,15 +591,19 @@ export async function clientSuite(t: Test, d: ClientDriver, target: Target = tar
         coordinator = await transactionCoordinator(first!.port, transactionalId);
       }
       const victim = cluster.nodes.find((n) => n.nodeId === coordinator)!;
+      // Whatever fails below, the next test gets its three brokers back.
+      t.teardown(() => (victim.running ? undefined : victim.restart()));
       const c = d.command(['ctp', env.bootstrap, src, dst, `${topicBase}-ctp-group`, transactionalId, String(INPUT)]);
       const w = spawnWorker<{ committed?: number; total?: number; error?: string; step?: string }>(`${d.name} ctp`, c.cmd, c.args, { env: c.env });
       t.teardown(() => w.kill9());
       const total = (): number => Math.max(0, ...w.events.map((e) => e.total ?? 0));
-      const diag = (): string => `${w.describe()}\nlast events: ${JSON.stringify(w.events.slice(-5))}`;
+      const diag = (): string => `${w.describe()}\nlast events: ${JSON.stringify(w.events.slice(-5))}\n${lifecycle()}`;
       await until('the loop committed a first part', () => (w.assertAlive(), total() > 0), 90_000, diag);
       await victim.kill();
       const killedAt = total();
-      await input(INPUT / 2, INPUT);
+      await input(INPUT / 2, INPUT).catch((e: Error) => {
+        throw new Error(`${e.message} (producing the second half while node ${victim.nodeId} is down)\n${lifecycle()}`);
+      });
       await new Promise((r) => setTimeout(r, 1000));
       await victim.restart();
       const exit = await until('the loop finished', () => w.exitInfo(), 240_000, diag);
