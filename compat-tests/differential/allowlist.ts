@@ -23,9 +23,8 @@ export const ALLOWLIST: readonly AllowEntry[] = [
     reason: 'ListOffsets serves 0-10 where Kafka 4.1 serves 1-10: Sluice keeps v0 (KIP-896, see above)',
   },
   {
-    observation: /^api-versions\/key(57|83|91|92)$/,
-    reason:
-      'not served yet, issue 15: UpdateFeatures (57); the share coordinator\'s InitializeShareGroupState (83: a new share-partition\'s start is written with WriteShareGroupState), AlterShareGroupOffsets and DeleteShareGroupOffsets (91, 92); clients that find them missing do without them',
+    observation: /^api-versions\/key57$/,
+    reason: 'not served yet, issue 15: UpdateFeatures (57; features are set at format); clients that find it missing do without it',
   },
   {
     observation: /^api-versions\/key(71|72)$/,

@@ -545,6 +545,45 @@ public final class ClientDriver {
     }
   }
 
+  /** The outcome of one future: "ok", or the simple name of the exception it failed with. */
+  static String outcome(org.apache.kafka.common.KafkaFuture<Void> f) throws InterruptedException {
+    try {
+      f.get(30, TimeUnit.SECONDS);
+      return "ok";
+    } catch (ExecutionException e) {
+      return e.getCause().getClass().getSimpleName();
+    } catch (java.util.concurrent.TimeoutException e) {
+      return "TimeoutException";
+    }
+  }
+
+  /**
+   * Admin.alterShareGroupOffsets: `offsets` is "partition:offset,..." of `topic`;
+   * {"event":"altered","partition","result"} per partition ("ok" or the exception's simple name).
+   */
+  static void shareAlterOffsets(String bootstrap, String groupId, String topic, String offsets) throws Exception {
+    try (Admin a = Admin.create(props(bootstrap))) {
+      Map<TopicPartition, Long> wanted = new HashMap<>();
+      for (String po : offsets.split(",")) {
+        String[] x = po.split(":");
+        wanted.put(new TopicPartition(topic, Integer.parseInt(x[0])), Long.parseLong(x[1]));
+      }
+      org.apache.kafka.clients.admin.AlterShareGroupOffsetsResult r = a.alterShareGroupOffsets(groupId, wanted);
+      for (TopicPartition tp : wanted.keySet().stream().sorted(java.util.Comparator.comparingInt(TopicPartition::partition)).toList()) {
+        emit("{\"event\":\"altered\",\"partition\":" + tp.partition() + ",\"result\":" + str(outcome(r.partitionResult(tp))) + "}");
+      }
+    }
+  }
+
+  /** Admin.deleteShareGroupOffsets of the topics "a,b,..."; {"event":"deleted","topic","result"} per topic. */
+  static void shareDeleteOffsets(String bootstrap, String groupId, String topics) throws Exception {
+    try (Admin a = Admin.create(props(bootstrap))) {
+      Set<String> names = new TreeSet<>(List.of(topics.split(",")));
+      org.apache.kafka.clients.admin.DeleteShareGroupOffsetsResult r = a.deleteShareGroupOffsets(groupId, names);
+      for (String topic : names) emit("{\"event\":\"deleted\",\"topic\":" + str(topic) + ",\"result\":" + str(outcome(r.topicResult(topic))) + "}");
+    }
+  }
+
   static void txn(String bootstrap, String topic, String txnId) throws Exception {
     Properties p = props(bootstrap);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -619,11 +658,11 @@ public final class ClientDriver {
   public static void main(String[] args) throws Exception {
     Map<String, Integer> arity = Map.ofEntries(Map.entry("admin", 2), Map.entry("produce", 4), Map.entry("read", 5), Map.entry("group", 3), Map.entry("txn", 3),
         Map.entry("failover", 3), Map.entry("cluster-admin", 2), Map.entry("ctp", 6), Map.entry("secure", 3), Map.entry("telemetry", 4),
-        Map.entry("share", 5), Map.entry("share-describe", 2), Map.entry("share-offsets", 2));
+        Map.entry("share", 5), Map.entry("share-describe", 2), Map.entry("share-offsets", 2), Map.entry("share-alter-offsets", 4), Map.entry("share-delete-offsets", 3));
     // group takes an optional fourth argument: the group protocol (classic, the default, or consumer).
     boolean groupProtocol = args.length == 5 && args[0].equals("group");
     if (args.length == 0 || !arity.containsKey(args[0]) || (args.length != arity.get(args[0]) + 1 && !groupProtocol)) {
-      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp|telemetry|share|share-describe|share-offsets <bootstrap> ... | secure <client.properties> <topic> <count>");
+      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp|telemetry|share|share-describe|share-offsets|share-alter-offsets|share-delete-offsets <bootstrap> ... | secure <client.properties> <topic> <count>");
       System.exit(2);
     }
     switch (args[0]) {
@@ -640,6 +679,8 @@ public final class ClientDriver {
       case "share" -> share(args[1], args[2], args[3], args[4], args[5]);
       case "share-describe" -> shareDescribe(args[1], args[2]);
       case "share-offsets" -> shareOffsets(args[1], args[2]);
+      case "share-alter-offsets" -> shareAlterOffsets(args[1], args[2], args[3], args[4]);
+      case "share-delete-offsets" -> shareDeleteOffsets(args[1], args[2], args[3]);
       default -> throw new IllegalStateException();
     }
     if (!args[0].equals("group")) System.exit(0);

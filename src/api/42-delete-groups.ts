@@ -15,7 +15,7 @@ export const deleteGroupsHandler: ApiHandler<DeleteGroupsRequest, DeleteGroupsRe
   maxVersion: 2,
   handle(req: DeleteGroupsRequest, ctx: RequestContext): DeleteGroupsResponse | Promise<DeleteGroupsResponse> {
     const b = ctx.broker;
-    const stateDeletions: Array<Promise<void>> = [];
+    const stateDeletions: Array<Promise<unknown>> = [];
     const results = req.groupsNames.map((groupId) => {
       // Issue 13: DELETE on the group.
       if (!authorize(ctx, Op.DELETE, Res.GROUP, groupId)) return { groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
@@ -24,7 +24,7 @@ export const deleteGroupsHandler: ApiHandler<DeleteGroupsRequest, DeleteGroupsRe
       const errorCode = b.groups.deleteGroup(groupId);
       if (errorCode === ErrorCode.NONE && 'initialized' in share) {
         const partitions = [...share.initialized].flatMap(([topicId, t]) => [...t.partitions].map((partition) => ({ topicId, partition })));
-        stateDeletions.push(b.shares.deleteGroupState(groupId, partitions));
+        stateDeletions.push(b.shares.deleteState(groupId, partitions));
       }
       return { groupId, errorCode };
     });

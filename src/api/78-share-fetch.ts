@@ -195,7 +195,7 @@ export const shareFetchHandler: ApiHandler<ShareFetchRequest, ShareFetchResponse
         return Promise.all(durable).then(() => respond(b, ctx, lockMs, full, read, acks));
       };
       if (final) {
-        if (b.shares.sessions.close(session)) b.shares.releaseSession(session);
+        if (b.shares.sessions.close(session)) b.shares.endSession(session);
         return finish(null);
       }
       const first = readSession(b, ctx, req, session, readable);

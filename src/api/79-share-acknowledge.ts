@@ -60,7 +60,7 @@ export const shareAcknowledgeHandler: ApiHandler<ShareAcknowledgeRequest, ShareA
     const memberId = req.memberId;
     const go = (): ShareAcknowledgeResponse | Promise<ShareAcknowledgeResponse> => {
       const { outcomes, durable } = applyAcknowledgements(b, groupId, memberId, partitions, readable);
-      if (req.shareSessionEpoch === SHARE_SESSION_FINAL_EPOCH && b.shares.sessions.close(opened.session)) b.shares.releaseSession(opened.session);
+      if (req.shareSessionEpoch === SHARE_SESSION_FINAL_EPOCH && b.shares.sessions.close(opened.session)) b.shares.endSession(opened.session);
       if (durable.length === 0) return respond(ctx, outcomes);
       return Promise.all(durable).then(() => respond(ctx, outcomes));
     };

@@ -27,7 +27,7 @@ export function openShareSession(
   if ('session' in opened && opened.full) {
     const s = opened.session;
     s.detach = ctx.onClose(() => {
-      if (shares.sessions.close(s)) shares.releaseSession(s);
+      if (shares.sessions.close(s)) shares.endSession(s);
     });
   }
   return opened;

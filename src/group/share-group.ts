@@ -478,6 +478,39 @@ export class ShareGroupProtocol {
     return this.topics.nameOf(topicId);
   }
 
+  /**
+   * The group whose start offsets AlterShareGroupOffsets or DeleteShareGroupOffsets may change, or
+   * the group-level error, as Kafka's group coordinator answers them: NOT_COORDINATOR here when
+   * another broker leads it, GROUP_ID_NOT_FOUND when there is no share group of that id,
+   * NON_EMPTY_GROUP while it has members.
+   */
+  offsetsChangeable(groupId: string): ShareGroup | { errorCode: number; errorMessage: string | null } {
+    const d = this.describe(groupId);
+    if (!('members' in d)) return d;
+    const g = this.host.shareGroup(groupId)!;
+    if (g.members.size > 0) return { errorCode: ErrorCode.NON_EMPTY_GROUP, errorMessage: 'The group is not empty.' };
+    return g;
+  }
+
+  /**
+   * Records that the group has (AlterShareGroupOffsets) or no longer has (DeleteShareGroupOffsets)
+   * state for these partitions: its initialized topics, which DescribeShareGroupOffsets lists and
+   * DeleteGroups deletes. False when the record could not be written.
+   */
+  changeInitialized(g: ShareGroup, change: { add?: ReadonlyArray<{ topicId: string; name: string; partitions: readonly number[] }>; removeTopicIds?: readonly string[] }): boolean {
+    const next: ShareGroup['initialized'] = new Map([...g.initialized].map(([id, t]) => [id, { name: t.name, partitions: new Set(t.partitions) }]));
+    for (const a of change.add ?? []) {
+      const t = next.get(a.topicId) ?? { name: a.name, partitions: new Set<number>() };
+      for (const p of a.partitions) t.partitions.add(p);
+      next.set(a.topicId, t);
+    }
+    for (const id of change.removeTopicIds ?? []) next.delete(id);
+    if (!this.host.persist(g.groupId, [{ key: encodeShareKey('statePartitions', g.groupId), value: encodeStatePartitionsValue(next) }])) return false;
+    g.initialized.clear();
+    for (const [id, t] of next) g.initialized.set(id, t);
+    return true;
+  }
+
   /** The records that delete the group (members and group epoch). */
   groupTombstones(g: ShareGroup): KeyValue[] {
     return [

@@ -365,20 +365,52 @@ export class SharePartitionManager {
   }
 
   /**
-   * A share group was deleted (DeleteGroups): the state of the partitions it was assigned is
-   * deleted at their share coordinators (DeleteShareGroupState), and the share-partitions this
-   * broker holds for it go. Outcomes are logged: the group itself is already gone.
+   * A share-partition state is deleted at its share coordinator (DeleteShareGroupState): the
+   * partitions a deleted group (DeleteGroups) was assigned, or a group's partitions of a topic
+   * (DeleteShareGroupOffsets). The share-partitions this broker holds for them go. Each
+   * partition's error code, in order.
    */
-  deleteGroupState(groupId: string, partitions: ReadonlyArray<{ topicId: string; partition: number }>): Promise<void> {
-    for (const [key, e] of [...this.partitions]) if (e.id.groupId === groupId) this.drop(key);
-    // State read ahead may be the old one: it is read again when needed.
-    this.prefetched.clear();
+  deleteState(groupId: string, partitions: ReadonlyArray<{ topicId: string; partition: number }>): Promise<number[]> {
+    this.forget(groupId, partitions);
     return Promise.all(
       partitions.map(async (p) => {
         const code = await this.deps.persister.delete({ groupId, ...p }, this.deps.settings.writeTimeoutMs);
         if (code !== ErrorCode.NONE) this.deps.log.warn(`share group ${groupId}: deleting the state of partition ${p.partition} of topic id ${p.topicId} failed (error ${code})`);
+        return code;
       }),
-    ).then(() => undefined);
+    );
+  }
+
+  /**
+   * An empty group's start offsets are set (AlterShareGroupOffsets): each partition's state starts
+   * there with nothing in flight (-1: none, share.auto.offset.reset decides), at its share
+   * coordinator (InitializeShareGroupState); the share-partitions this broker holds for them go.
+   * Each partition's error code, in order.
+   */
+  initializeState(groupId: string, stateEpoch: number, partitions: ReadonlyArray<{ topicId: string; partition: number; startOffset: bigint }>): Promise<number[]> {
+    this.forget(groupId, partitions);
+    return Promise.all(partitions.map(async (p) => this.deps.persister.initialize({ groupId, topicId: p.topicId, partition: p.partition }, p.startOffset, stateEpoch, this.deps.settings.writeTimeoutMs)));
+  }
+
+  /** Drops this broker's share-partitions of these keys (their state is changed at the coordinator); state read ahead is read again when needed. */
+  private forget(groupId: string, partitions: ReadonlyArray<{ topicId: string; partition: number }>): void {
+    for (const p of partitions) this.drop(coordinatorKey({ groupId, topicId: p.topicId, partition: p.partition }));
+    this.prefetched.clear();
+  }
+
+  /**
+   * A member's share session ended (its last request, its connection closed): its records go
+   * back. When it was the group's last session on this broker, the group's share-partitions here
+   * are written and dropped (Kafka's share-partition manager does the same when a group has no
+   * share session left): nothing is acquired any more, and the next fetch reads the state again,
+   * which AlterShareGroupOffsets or DeleteShareGroupOffsets may have changed meanwhile.
+   */
+  endSession(s: ShareSession): void {
+    this.releaseSession(s);
+    for (const other of this.sessions.all()) if (other.groupId === s.groupId) return;
+    const keys = [...this.partitions].filter(([, e]) => e.id.groupId === s.groupId).map(([key]) => key);
+    if (keys.some((key) => this.dirty.has(key))) this.flush();
+    for (const key of keys) this.drop(key);
   }
 
   /** Another broker leads this partition now: its share-partitions go (their state is with the share coordinator). */

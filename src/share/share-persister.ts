@@ -2,8 +2,8 @@
  * How a partition leader reads and writes its share-partitions' state (Kafka's Persister): at
  * the share coordinator of each key, the leader of the key's `__share_group_state` partition.
  * When that is this broker the store is called directly; otherwise ReadShareGroupState (84),
- * WriteShareGroupState (85), DeleteShareGroupState (86) and ReadShareGroupStateSummary (87) v0
- * go to the coordinator over the inter-broker listener, as Kafka's
+ * WriteShareGroupState (85), DeleteShareGroupState (86), ReadShareGroupStateSummary (87) and
+ * InitializeShareGroupState (83) v0 go to the coordinator over the inter-broker listener, as Kafka's
  * DefaultStatePersister sends them (one request per call: a read happens once per share-partition
  * per leadership, a write once per turn of the event loop per share-partition).
  *
@@ -17,6 +17,7 @@ import { ReadShareGroupState } from '../protocol/generated/84-read-share-group-s
 import { ReadShareGroupStateSummary } from '../protocol/generated/87-read-share-group-state-summary.js';
 import { WriteShareGroupState } from '../protocol/generated/85-write-share-group-state.js';
 import { DeleteShareGroupState } from '../protocol/generated/86-delete-share-group-state.js';
+import { InitializeShareGroupState } from '../protocol/generated/83-initialize-share-group-state.js';
 import type { ShareStateSnapshot } from './share-partition.js';
 import type { SharePartitionId, ShareStateStore, StateRead } from './share-state-store.js';
 
@@ -116,6 +117,18 @@ export class SharePersister {
     if (typeof client === 'number') return client;
     const request = { groupId: k.groupId, topics: [{ topicId: uuid(k.topicId), partitions: [{ partition: k.partition }] }] };
     return this.outcome(client.request(DeleteShareGroupState, request, { version: 0 }), 'DeleteShareGroupState', k);
+  }
+
+  /**
+   * Sets a share-partition's state to start at `startOffset` with nothing in flight (-1: no state)
+   * at a new state epoch (AlterShareGroupOffsets): InitializeShareGroupState at its coordinator.
+   */
+  initialize(k: SharePartitionId, startOffset: bigint, stateEpoch: number, timeoutMs: number): number | Promise<number> {
+    const client = this.coordinator(k);
+    if (client === 'local') return this.opts.store.initialize(k, startOffset, stateEpoch, timeoutMs);
+    if (typeof client === 'number') return client;
+    const request = { groupId: k.groupId, topics: [{ topicId: uuid(k.topicId), partitions: [{ partition: k.partition, stateEpoch, startOffset }] }] };
+    return this.outcome(client.request(InitializeShareGroupState, request, { version: 0 }), 'InitializeShareGroupState', k);
   }
 
   private outcome(res: Promise<{ results: Array<{ partitions: Array<{ errorCode: number }> }> }>, what: string, k: SharePartitionId): Promise<number> {

@@ -83,3 +83,23 @@ t.test('a deleted share-partition state: gone, its state epoch bumped, writers o
   t.equal(b.delete({ ...id, partition: 9 }, 1000), ErrorCode.NONE, 'deleting what does not exist');
 });
 
+
+t.test('an initialized share-partition state (AlterShareGroupOffsets): the new start, nothing in flight, its state epoch above the old, and so after a restart', async (t) => {
+  const id = { groupId: 'g', topicId: T, partition: 0 };
+  const store = new MemoryStore();
+  const a = new ShareStateStore(store, silentLogger, () => 1000);
+  t.equal(a.initialize(id, 5n, 0, 1000), ErrorCode.NONE, 'a key with no state yet');
+  t.same(a.read(id), { errorCode: ErrorCode.NONE, snapshot: { startOffset: 5n, batches: [] }, leaderEpoch: 0, stateEpoch: 0 });
+  a.write(id, { startOffset: 8n, batches: [{ firstOffset: 8n, lastOffset: 9n, deliveryState: 0, deliveryCount: 1 }] }, 4, 0, 1000);
+  t.equal(a.initialize(id, 2n, 0, 1000), ErrorCode.NONE, 'a key with state, at a lower requested epoch');
+  t.same(a.read(id), { errorCode: ErrorCode.NONE, snapshot: { startOffset: 2n, batches: [] }, leaderEpoch: 0, stateEpoch: 1 }, 'the in-flight batches are gone, the epoch moved past the stored one');
+  t.equal(a.write(id, { startOffset: 9n, batches: [] }, 4, 0, 1000), ErrorCode.FENCED_STATE_EPOCH, 'a leader still holding the old state is fenced');
+  t.equal(a.initialize(id, 3n, 7, 1000), ErrorCode.NONE);
+  t.equal(a.read(id).stateEpoch, 7, 'a higher requested epoch is taken');
+  t.equal(a.initialize({ ...id, partition: 1 }, -1n, 2, 1000), ErrorCode.NONE, 'start offset -1');
+  const b = new ShareStateStore(store, silentLogger, () => 2000);
+  b.load();
+  t.same(b.read(id), { errorCode: ErrorCode.NONE, snapshot: { startOffset: 3n, batches: [] }, leaderEpoch: 0, stateEpoch: 7 }, 'replayed after a restart');
+  t.same(b.read({ ...id, partition: 1 }), { errorCode: ErrorCode.NONE, snapshot: null, leaderEpoch: 0, stateEpoch: 2 }, '-1 reads as no state');
+  t.equal(b.write(id, { startOffset: 4n, batches: [] }, 1, 7, 1000), ErrorCode.NONE, 'a leader that read the new state writes on from it');
+});

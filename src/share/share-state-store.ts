@@ -219,20 +219,46 @@ export class ShareStateStore {
   }
 
   /**
-   * DeleteShareGroupState here (its group was deleted): the state is gone (a ShareSnapshot with
-   * start offset -1, Kafka's uninitialized state) and its state epoch bumped, so a partition leader
-   * still holding the old state is fenced (FENCED_STATE_EPOCH) and reads it again, empty.
+   * DeleteShareGroupState here (its group was deleted, or its offsets for a topic:
+   * DeleteShareGroupOffsets): the state is gone (a ShareSnapshot with start offset -1, Kafka's
+   * uninitialized state) and its state epoch bumped, so a partition leader still holding the old
+   * state is fenced (FENCED_STATE_EPOCH) and reads it again, empty.
    */
   delete(k: SharePartitionId, timeoutMs: number): number | Promise<number> {
     const ck = coordinatorKey(k);
     if (!this.topic.leads(ck)) return ErrorCode.NOT_COORDINATOR;
     const old = this.states.get(ck);
     if (!old || old.snapshot === null) return ErrorCode.NONE;
+    return this.replace(k, null, old.stateEpoch + 1, old.leaderEpoch, timeoutMs);
+  }
+
+  /**
+   * InitializeShareGroupState here (AlterShareGroupOffsets set an empty group's start offset):
+   * the state becomes `startOffset` with nothing in flight (-1: no state, so the partition leader
+   * starts where share.auto.offset.reset says), written by no leader yet (leader epoch 0, as
+   * Kafka's share coordinator writes it), at the requested state epoch or above the stored one,
+   * so a partition leader still holding the old state is fenced when it writes and reads it again.
+   */
+  initialize(k: SharePartitionId, startOffset: bigint, stateEpoch: number, timeoutMs: number): number | Promise<number> {
+    const ck = coordinatorKey(k);
+    if (!this.topic.leads(ck)) return ErrorCode.NOT_COORDINATOR;
+    const old = this.states.get(ck);
+    const snapshot = startOffset < 0n ? null : { startOffset, batches: [] };
+    return this.replace(k, snapshot, Math.max(stateEpoch, (old?.stateEpoch ?? -1) + 1), 0, timeoutMs);
+  }
+
+  /** Writes a new state of a key at a new state epoch: a snapshot, or none (start offset -1). */
+  private replace(k: SharePartitionId, snapshot: ShareStateSnapshot | null, stateEpoch: number, leaderEpoch: number, timeoutMs: number): number | Promise<number> {
+    const ck = coordinatorKey(k);
     const problem = this.topic.ensure();
-    if (problem) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (problem) {
+      this.log.error(problem);
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    const old = this.states.get(ck);
     const now = BigInt(this.nowMs());
-    const stored: Stored = { id: k, snapshot: null, snapshotEpoch: (old.snapshotEpoch + 1) & 0xffff, stateEpoch: old.stateEpoch + 1, leaderEpoch: old.leaderEpoch, createTimestamp: now };
-    this.topic.append(ck, [{ key: encodeSnapshotKey(k), value: encodeSnapshotValue({ startOffset: -1n, batches: [] }, { ...stored, writeTimestamp: now }) }]);
+    const stored: Stored = { id: k, snapshot, snapshotEpoch: ((old?.snapshotEpoch ?? -1) + 1) & 0xffff, stateEpoch, leaderEpoch, createTimestamp: now };
+    this.topic.append(ck, [{ key: encodeSnapshotKey(k), value: encodeSnapshotValue(snapshot ?? { startOffset: -1n, batches: [] }, { ...stored, writeTimestamp: now }) }]);
     this.states.set(ck, stored);
     return this.topic.durable(ck, timeoutMs) ?? ErrorCode.NONE;
   }

@@ -11,7 +11,9 @@ import { randomBytes } from 'node:crypto';
 import type { Scenario, Target } from '../framework.js';
 import type { RawClient } from '../../raw-client.js';
 import {
+  AlterShareGroupOffsets,
   DeleteGroups,
+  DeleteShareGroupOffsets,
   DescribeShareGroupOffsets,
   IncrementalAlterConfigs,
   ListGroups,
@@ -336,6 +338,61 @@ export const SHARE_SCENARIOS: Scenario[] = [
           c.close();
         }
       }
+    },
+  },
+  {
+    // DeleteShareGroupOffsets on an empty group: the topic it read (its state deleted), an existing
+    // topic it never read, an unknown one; DescribeShareGroupOffsets after; the same again; where
+    // the next member starts. AlterShareGroupOffsets of an unknown topic. (Not compared: what
+    // AlterShareGroupOffsets does to a topic, which Kafka 4.1.1 answers with no topics and does
+    // not apply: its group-coordinator part came in 4.2, KAFKA-16717; nor a group with members or
+    // of no group, whose top-level errors 4.1.1 drops, KAFKA-19440. share-groups.test.ts checks
+    // Sluice's with the Java admin client.)
+    name: 'share-delete-offsets',
+    async run(t, see) {
+      const topic = 'sh-offsets';
+      await createTopic(t, topic, 1);
+      await createTopic(t, 'sh-offsets-unread', 1);
+      await produce(t, topic, 0, batch(10, 'o'));
+      const id = await topicId(t, topic);
+      const group = 'sh-g-offsets';
+      see.see('coordinator', await awaitCoordinator(t, group, 0));
+      see.see('earliest', await setGroupConfigs(t, group, { 'share.auto.offset.reset': 'earliest' }));
+      await sleep(500);
+      const remove = async (topics: string[]) => {
+        const r = await t.request(DeleteShareGroupOffsets, 0, { groupId: group, topics: topics.map((topicName) => ({ topicName })) });
+        return { ...errorView(r), topics: r.responses.map((tp) => ({ topic: tp.topicName, id: !tp.topicId.equals(Buffer.alloc(16)), error: errorName(tp.errorCode), message: tp.errorMessage })) };
+      };
+      const offsets = async () =>
+        (await t.request(DescribeShareGroupOffsets, 0, { groups: [{ groupId: group, topics: null }] })).groups.map((g) => ({
+          error: errorName(g.errorCode),
+          topics: g.topics.map((tp) => ({ topic: tp.topicName, partitions: tp.partitions.map((p) => [p.partitionIndex, errorName(p.errorCode), Number(p.startOffset)]) })),
+        }));
+      const member = async (label: string) => {
+        const c = await t.connect();
+        try {
+          const m = await joinAndFetch(c, group, topic, id);
+          // Records 0-4 accepted, so the start offset moves to 5.
+          await c.request(ShareAcknowledge, 1, {
+            groupId: group,
+            memberId: m.member,
+            shareSessionEpoch: m.epoch,
+            topics: [{ topicId: id, partitions: [{ partitionIndex: 0, acknowledgementBatches: [{ firstOffset: 0n, lastOffset: 4n, acknowledgeTypes: [1] }] }] }],
+          });
+          see.see(`${label}/fetch`, fetchView(m.res));
+          await closeMember(c, group, m.member);
+        } finally {
+          c.close();
+        }
+      };
+      await member('first');
+      see.see('offsets', await offsets());
+      see.see('delete', await remove([topic, 'sh-offsets-unread', 'sh-offsets-nosuch']));
+      see.see('delete/offsets', await offsets());
+      see.see('delete/again', await remove([topic]));
+      await member('after-delete');
+      const alter = await t.request(AlterShareGroupOffsets, 0, { groupId: group, topics: [{ topicName: 'sh-offsets-nosuch', partitions: [{ partitionIndex: 0, startOffset: 0n }] }] });
+      see.see('alter/unknown-topic', { ...errorView(alter), topics: alter.responses.map((tp) => ({ topic: tp.topicName, id: !tp.topicId.equals(Buffer.alloc(16)), partitions: tp.partitions.map((p) => [p.partitionIndex, errorName(p.errorCode), p.errorMessage]) })) });
     },
   },
 ];
