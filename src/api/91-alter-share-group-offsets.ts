@@ -21,14 +21,11 @@ import {
   type AlterShareGroupOffsetsRequest,
   type AlterShareGroupOffsetsResponse,
 } from '../protocol/generated/91-alter-share-group-offsets.js';
-import { SHARE_GROUPS_DISABLED, shareGroupsEnabled } from '../metadata/features.js';
-import { authorize, authorizedNames, Op, Res } from './authorize.js';
+import { Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
+import { NO_TOPIC_ID, NOT_HOSTED_MESSAGE, offsetsTarget, TOPIC_AUTHORIZATION_FAILED_MESSAGE } from './share-offsets-common.js';
 
 type TopicAnswer = AlterShareGroupOffsetsResponse['responses'][number];
-const NO_TOPIC_ID = Buffer.alloc(16);
-export const TOPIC_AUTHORIZATION_FAILED_MESSAGE = 'Topic authorization failed.';
-export const NOT_HOSTED_MESSAGE = 'This server does not host this topic-partition.';
 
 export const alterShareGroupOffsetsHandler: ApiHandler<AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponse> = {
   codec: AlterShareGroupOffsets,
@@ -36,12 +33,9 @@ export const alterShareGroupOffsetsHandler: ApiHandler<AlterShareGroupOffsetsReq
   maxVersion: 0,
   async handle(req: AlterShareGroupOffsetsRequest, ctx: RequestContext): Promise<AlterShareGroupOffsetsResponse> {
     const b = ctx.broker;
-    const failed = (errorCode: number, errorMessage: string | null = null): AlterShareGroupOffsetsResponse => ({ throttleTimeMs: 0, errorCode, errorMessage, responses: [] });
-    if (!shareGroupsEnabled(b.image.features)) return failed(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_DISABLED);
-    if (!authorize(ctx, Op.READ, Res.GROUP, req.groupId)) return failed(ErrorCode.GROUP_AUTHORIZATION_FAILED);
-    const g = b.groups.share.offsetsChangeable(req.groupId);
-    if ('errorCode' in g) return failed(g.errorCode, g.errorMessage);
-    const readable = authorizedNames(ctx, Op.READ, Res.TOPIC, req.topics.map((t) => t.topicName));
+    const target = offsetsTarget(ctx, req.groupId, Op.READ, req.topics.map((t) => t.topicName));
+    if ('errorCode' in target) return { throttleTimeMs: 0, errorCode: target.errorCode, errorMessage: target.errorMessage, responses: [] };
+    const { group: g, readable } = target;
     const responses: TopicAnswer[] = [];
     const changes: Array<{ topicId: string; partition: number; startOffset: bigint; answer: { errorCode: number; errorMessage: string | null } }> = [];
     for (const t of req.topics) {

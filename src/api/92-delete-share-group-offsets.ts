@@ -16,13 +16,11 @@ import {
   type DeleteShareGroupOffsetsRequest,
   type DeleteShareGroupOffsetsResponse,
 } from '../protocol/generated/92-delete-share-group-offsets.js';
-import { SHARE_GROUPS_DISABLED, shareGroupsEnabled } from '../metadata/features.js';
-import { NOT_HOSTED_MESSAGE, TOPIC_AUTHORIZATION_FAILED_MESSAGE } from './91-alter-share-group-offsets.js';
-import { authorize, authorizedNames, Op, Res } from './authorize.js';
+import { Op } from './authorize.js';
 import type { ApiHandler, RequestContext } from './registry.js';
+import { NO_TOPIC_ID, NOT_HOSTED_MESSAGE, offsetsTarget, TOPIC_AUTHORIZATION_FAILED_MESSAGE } from './share-offsets-common.js';
 
 type TopicAnswer = DeleteShareGroupOffsetsResponse['responses'][number];
-const NO_TOPIC_ID = Buffer.alloc(16);
 
 export const deleteShareGroupOffsetsHandler: ApiHandler<DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponse> = {
   codec: DeleteShareGroupOffsets,
@@ -30,12 +28,9 @@ export const deleteShareGroupOffsetsHandler: ApiHandler<DeleteShareGroupOffsetsR
   maxVersion: 0,
   async handle(req: DeleteShareGroupOffsetsRequest, ctx: RequestContext): Promise<DeleteShareGroupOffsetsResponse> {
     const b = ctx.broker;
-    const failed = (errorCode: number, errorMessage: string | null = null): DeleteShareGroupOffsetsResponse => ({ throttleTimeMs: 0, errorCode, errorMessage, responses: [] });
-    if (!shareGroupsEnabled(b.image.features)) return failed(ErrorCode.UNSUPPORTED_VERSION, SHARE_GROUPS_DISABLED);
-    if (!authorize(ctx, Op.DELETE, Res.GROUP, req.groupId)) return failed(ErrorCode.GROUP_AUTHORIZATION_FAILED);
-    const g = b.groups.share.offsetsChangeable(req.groupId);
-    if ('errorCode' in g) return failed(g.errorCode, g.errorMessage);
-    const readable = authorizedNames(ctx, Op.READ, Res.TOPIC, req.topics.map((t) => t.topicName));
+    const target = offsetsTarget(ctx, req.groupId, Op.DELETE, req.topics.map((t) => t.topicName));
+    if ('errorCode' in target) return { throttleTimeMs: 0, errorCode: target.errorCode, errorMessage: target.errorMessage, responses: [] };
+    const { group: g, readable } = target;
     const responses = await Promise.all(
       req.topics.map(async (t): Promise<TopicAnswer> => {
         const answer = (errorCode: number, errorMessage: string | null, topicId = NO_TOPIC_ID): TopicAnswer => ({ topicName: t.topicName, topicId, errorCode, errorMessage });
