@@ -27,7 +27,9 @@
  *  - (Sluice only: a 3-broker cluster) the leader of a partition killed with kill -9 after half the
  *    records were acknowledged: the new leaders read the share state from its share coordinator
  *    (on another broker for most share-partitions: ReadShareGroupState/WriteShareGroupState) and
- *    deliver the other half and only it; after the killed broker is back, nothing more.
+ *    deliver the other half and only it; after the killed broker is back, nothing more; then the
+ *    admin client sets every partition back to offset 0 (the next member gets every record once)
+ *    and deletes the group's offsets.
  *
  * Timings: the brokers run with a 2 s record lock (Kafka's minimum is 1 s, allowed once
  * group.share.min.record.lock.duration.ms is lowered from 15 s), a 500 ms heartbeat interval and
@@ -455,6 +457,29 @@ async function clusterFailover(t: Test): Promise<void> {
   );
   await victim.restart();
   await seesNothing(t, target, topic, group);
+
+  // The admin client on the cluster: the group coordinator sets the state at share coordinators on
+  // other brokers (InitializeShareGroupState, DeleteShareGroupState), and partition leaders read
+  // it again (they dropped theirs when the group's last share session there ended).
+  const altered = await adminRun(t, target, ['share-alter-offsets', group, topic, '0:0,1:0,2:0']);
+  t.same(
+    altered.map((e) => e.result),
+    ['ok', 'ok', 'ok'],
+    'alterShareGroupOffsets to offset 0 on every partition',
+  );
+  const c = member(t, target, 'after the offsets were altered', topic, group, 181, IDLE_MS, { SHARE_FIRST_MS: '30000' });
+  const all = await finished(t, c, 120_000);
+  t.same(all.map((d) => d.value).sort(), [...first, ...second].sort(), 'every record again, once');
+  t.same(
+    (await adminRun(t, target, ['share-delete-offsets', group, topic])).map((e) => e.result),
+    ['ok'],
+    'deleteShareGroupOffsets',
+  );
+  t.same(
+    (await adminRun(t, target, ['share-offsets', group])).filter((e) => e.event === 'offset'),
+    [],
+    'listShareGroupOffsets shows none',
+  );
 }
 
 t.test('share groups (KIP-932) with the Java client', async (t) => {
