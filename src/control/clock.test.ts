@@ -4,9 +4,7 @@ import { ADVANCE_MS_MAX, VirtualClock, wallClock } from './clock.js';
 const START = 1_700_000_000_000;
 
 function paused(): VirtualClock {
-  const c = new VirtualClock(START);
-  c.pause();
-  return c;
+  return new VirtualClock(START, { paused: true });
 }
 
 t.test('a virtual clock starts where asked and, paused, moves only by advance', async (t) => {

@@ -134,8 +134,13 @@ export class VirtualClock implements Clock {
   /** Called with a timer's error (a throwing timer must not stop the others). */
   onError: (err: unknown) => void = () => {};
 
-  constructor(startMs: number = Date.now()) {
+  /** `paused`: held at exactly `startMs` from the start (pause() after construction may find a millisecond gone). */
+  constructor(startMs: number = Date.now(), opts: { paused?: boolean } = {}) {
     this.offsetMs = startMs - Date.now();
+    if (opts.paused) {
+      this.heldMs = startMs;
+      this.paused = true;
+    }
   }
 
   nowMs(): number {

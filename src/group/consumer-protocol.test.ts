@@ -63,8 +63,7 @@ function settings(sessionTimeoutMs = 10_000): GroupSettings {
 }
 
 function setup(sessionTimeoutMs?: number) {
-  const clock = new VirtualClock(1_000_000);
-  clock.pause();
+  const clock = new VirtualClock(1_000_000, { paused: true });
   const store = new MemoryStore();
   const c = new GroupCoordinator(store, settings(sessionTimeoutMs), silentLogger, clock, topics);
   return { clock, store, c };
@@ -345,8 +344,7 @@ t.test('upgrade and downgrade: a KIP-848 member joins a classic group; when it l
 });
 
 t.test('the GROUP config resource overrides the session timeout and heartbeat interval of one group', async (t) => {
-  const clock = new VirtualClock(1_000_000);
-  clock.pause();
+  const clock = new VirtualClock(1_000_000, { paused: true });
   const own = new Map([['consumer.heartbeat.interval.ms', 250], ['consumer.session.timeout.ms', 2_000]]);
   const s = settings(60_000);
   s.consumer = { ...s.consumer!, groupConfig: (groupId, name) => (groupId === 'g' ? own.get(name) : undefined) };

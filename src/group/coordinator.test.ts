@@ -21,8 +21,7 @@ const commit = (c: GroupCoordinator, groupId: string, offset: bigint) =>
   c.commitOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }] }, () => true);
 
 t.test('offsets of an empty group expire after offsets.retention.minutes, then the group goes', async (t) => {
-  const clock = new VirtualClock(1_000_000);
-  clock.pause();
+  const clock = new VirtualClock(1_000_000, { paused: true });
   const store = new MemoryStore();
   const c = new GroupCoordinator(store, settings, silentLogger, clock);
   t.same(commit(c, 'old', 5n), [[0]]);

@@ -44,8 +44,7 @@ function settings(): GroupSettings {
 }
 
 function setup(store = new MemoryStore()) {
-  const clock = new VirtualClock(1_000_000);
-  clock.pause();
+  const clock = new VirtualClock(1_000_000, { paused: true });
   const c = new GroupCoordinator(store, settings(), silentLogger, clock, topics);
   return { clock, store, c };
 }

@@ -24,8 +24,7 @@ interface Fixture {
 }
 
 function make(opts: { startOffset?: bigint; settings?: Partial<SharePartitionSettings>; state?: ShareStateSnapshot } = {}): Fixture {
-  const clock = new VirtualClock(START);
-  clock.pause();
+  const clock = new VirtualClock(START, { paused: true });
   const changes: ShareChangeReason[] = [];
   const sp = new SharePartition({
     startOffset: opts.startOffset ?? 0n,
