@@ -1005,9 +1005,10 @@ export class Broker implements BrokerServices, ClusterOps {
    *
    * A check that comes late means this process did not run (a slow disk, a starved CPU, a stopped
    * process): the heartbeats brokers sent meanwhile wait unread in its sockets, and Node runs due
-   * timers before it reads them. Kafka's controller queues its check behind the heartbeats it has
-   * received; here a late check is skipped once, so the sockets are read first and only a broker
-   * that really fell silent is fenced, at the next check.
+   * timers before it reads them. Kafka's controller notes a heartbeat's contact time on the request
+   * thread, before its backlogged controller thread (where the check runs) gets to it; here a late
+   * check is skipped once, so the sockets are read first and only a broker that really fell
+   * silent is fenced, at the next check.
    */
   private startFenceTimer(): void {
     const every = Math.max(10, Math.min(1000, Math.floor(this.controller.sessionTimeoutMs / 10)));

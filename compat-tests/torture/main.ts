@@ -45,7 +45,7 @@ const short = args.short!;
 const size = {
   frames: Number(args.frames ?? (short ? 30_000 : 1_000_000)),
   // The short run usually processes its frames in seconds, but a mutated CreateTopics may ask for
-  // thousands of partitions, which the broker creates on its event loop (about 3 ms each on the
+  // thousands of partitions, which the broker creates on its event loop (2-4 ms each on the
   // 2-core machine): a CI run once created 9,432 and reached 90 s. The bound is the frames.
   fuzzSeconds: short ? 300 : 1800,
   cycles: Number(args.cycles ?? (short ? 6 : 100)),

@@ -38,6 +38,7 @@ export const alterShareGroupOffsetsHandler: ApiHandler<AlterShareGroupOffsetsReq
     const { group: g, readable } = target;
     const responses: TopicAnswer[] = [];
     const changes: Array<{ topicId: string; partition: number; startOffset: bigint; answer: { errorCode: number; errorMessage: string | null } }> = [];
+    const add: Array<{ topicId: string; name: string; partitions: number[] }> = [];
     for (const t of req.topics) {
       const topic = b.image.topicsByName.get(t.topicName);
       const each = (errorCode: number, errorMessage: string | null) => t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode, errorMessage }));
@@ -49,24 +50,22 @@ export const alterShareGroupOffsetsHandler: ApiHandler<AlterShareGroupOffsetsReq
         responses.push({ topicName: t.topicName, topicId: NO_TOPIC_ID, partitions: each(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, NOT_HOSTED_MESSAGE) });
         continue;
       }
+      const valid: number[] = [];
       const partitions = t.partitions.map((p) => {
         const answer = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, errorMessage: null as string | null };
         if (p.partitionIndex < 0 || p.partitionIndex >= topic.partitions.length) {
           answer.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           answer.errorMessage = NOT_HOSTED_MESSAGE;
         } else {
+          valid.push(p.partitionIndex);
           changes.push({ topicId: topic.topicId, partition: p.partitionIndex, startOffset: p.startOffset, answer });
         }
         return answer;
       });
+      if (valid.length > 0) add.push({ topicId: topic.topicId, name: topic.name, partitions: valid });
       responses.push({ topicName: t.topicName, topicId: Buffer.from(topic.topicId, 'base64url'), partitions });
     }
     if (changes.length > 0) {
-      const add = [...new Set(changes.map((c) => c.topicId))].map((topicId) => ({
-        topicId,
-        name: b.image.topicsById.get(topicId)!.name,
-        partitions: changes.filter((c) => c.topicId === topicId).map((c) => c.partition),
-      }));
       if (!b.groups.share.changeInitialized(g, { add })) {
         for (const c of changes) c.answer.errorCode = ErrorCode.NOT_COORDINATOR;
       } else {
