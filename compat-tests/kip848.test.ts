@@ -23,6 +23,12 @@ const PARTITIONS = 6;
  */
 const CLOSE_MS = 45_000;
 
+/** SIGTERM a member (it commits, leaves and closes) and check it closed cleanly; a failure's message ends with its stderr. */
+async function closesCleanly(t: Test, w: Worker<GroupEvent>, what: string): Promise<void> {
+  const { code, signal } = await w.stop(CLOSE_MS);
+  t.equal(code, 0, code === 0 ? what : `${what}: exited code=${code} signal=${signal}; stderr ends: ${w.stderr().slice(-500)}`);
+}
+
 type Member = { driver: ClientDriver; protocol: 'classic' | 'consumer'; name: string };
 
 /** The group's type and state as ListGroups v5 gives them. */
@@ -87,15 +93,15 @@ async function mixedGroup(t: Test, env: Env): Promise<void> {
   t.equal(await groupType(env, group), 'consumer', 'upgraded to a consumer group when the KIP-848 members joined');
   await produce('two', 60);
   await until('all 90 records consumed', () => consumed().length >= 90, 60_000, diag);
-  t.equal((await b.stop(CLOSE_MS)).code, 0, 'B left cleanly');
-  t.equal((await c.stop(CLOSE_MS)).code, 0, 'C left cleanly');
+  await closesCleanly(t, b, 'B left cleanly');
+  await closesCleanly(t, c, 'C left cleanly');
   await until('A owns all six partitions again', () => (a.assertAlive(), assignment(a).length === PARTITIONS), 90_000, diag);
   t.equal(await groupType(env, group), 'classic', 'downgraded to a classic group when the last KIP-848 member left');
   await produce('three', 30);
   await until('all 120 records consumed', () => consumed().length >= 120, 60_000, diag);
   await new Promise((r) => setTimeout(r, 1000));
   t.same(consumed().sort(), [...produced()].sort(), 'every record consumed exactly once through the upgrade and the downgrade');
-  t.equal((await a.stop(CLOSE_MS)).code, 0, 'A closed cleanly');
+  await closesCleanly(t, a, 'A closed cleanly');
 }
 
 async function threeMembersWithChurn(t: Test, env: Env, d: ClientDriver): Promise<void> {
@@ -125,7 +131,7 @@ async function threeMembersWithChurn(t: Test, env: Env, d: ClientDriver): Promis
   await until('all 90 records consumed', () => consumed().length >= 90, 60_000, diag);
 
   // B leaves cleanly: A and C take its partitions.
-  t.equal((await b.stop(CLOSE_MS)).code, 0, 'B left cleanly');
+  await closesCleanly(t, b, 'B left cleanly');
   await until('A and C split the six partitions', split([a, c]), 60_000, diag);
   await produce('three', 30);
   // D joins.
@@ -169,7 +175,7 @@ async function threeMembersWithChurn(t: Test, env: Env, d: ClientDriver): Promis
   await dd.kill9();
   await until('A and C split the six partitions after D was killed', split([a, c]), 30_000, diag);
   t.ok(Date.now() - killedAt < 20_000, `reassigned ${Date.now() - killedAt} ms after the kill (session timeout 4 s; the broker default is 45 s)`);
-  for (const w of [a, c]) t.equal((await w.stop(CLOSE_MS)).code, 0, `${w.name} closed cleanly`);
+  for (const w of [a, c]) await closesCleanly(t, w, `${w.name} closed cleanly`);
 }
 
 /** A regex subscription resolved by the broker: matching topics, also one created later; never others. */
@@ -191,7 +197,7 @@ async function regexSubscription(t: Test, env: Env, d: ClientDriver): Promise<vo
   await until('the records of the topic created later', () => values().length >= 6, 60_000, diag);
   await new Promise((r) => setTimeout(r, 1000));
   t.same(values(), [`${base}-a:0`, `${base}-a:1`, `${base}-b:0`, `${base}-b:1`, `${base}-c:0`, `${base}-c:1`], 'exactly the matching topics, the new one included; not the other');
-  t.equal((await w.stop(CLOSE_MS)).code, 0, 'closed cleanly');
+  await closesCleanly(t, w, 'closed cleanly');
 }
 
 /** Static members (group.instance.id): one restarts within its session and gets its partitions back, the other never moves. */
@@ -208,13 +214,13 @@ async function staticMembership(t: Test, env: Env): Promise<void> {
   await until('a and b own two partitions each', () => [a, b].every((w) => (w.assertAlive(), assigned(w).at(-1)?.split(',').length === 2)), 60_000, diag);
   const aParts = assigned(a).at(-1)!;
   const bHistory = assigned(b).length;
-  t.equal((await a.stop(CLOSE_MS)).code, 0, 'a closed (a static member leaves with epoch -2)');
+  await closesCleanly(t, a, 'a closed (a static member leaves with epoch -2)');
   const a2 = start('static-a');
   await until("a's next incarnation owns partitions", () => (a2.assertAlive(), (assigned(a2).at(-1) ?? '') !== ''), 60_000, diag);
   t.equal(assigned(a2).at(-1), aParts, 'the same partitions as before');
   await new Promise((r) => setTimeout(r, 2000));
   t.equal(assigned(b).length, bHistory, "b's assignment never changed");
-  for (const w of [a2, b]) t.equal((await w.stop(CLOSE_MS)).code, 0, `${w.name} closed cleanly`);
+  for (const w of [a2, b]) await closesCleanly(t, w, `${w.name} closed cleanly`);
 }
 
 for (const d of [javaDriver, confluentNewestDriver]) {

@@ -372,9 +372,12 @@ public final class ClientDriver {
     }
     KafkaConsumer<byte[], byte[]> c = consumer(bootstrap, extra);
     CountDownLatch done = new CountDownLatch(1);
+    // What the closing poll loop is doing, for the message when closing takes too long.
+    java.util.concurrent.atomic.AtomicReference<String> closing = new java.util.concurrent.atomic.AtomicReference<>("polling");
     // SIGTERM: wake the poll loop, which commits, leaves the group and closes; then exit 0 (a JVM
     // ended by a signal exits 143 however cleanly its hooks ran), or 1 if closing took too long.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      long asked = System.currentTimeMillis();
       c.wakeup();
       boolean closed = false;
       try {
@@ -382,12 +385,40 @@ public final class ClientDriver {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      if (!closed) System.err.println("ClientDriver group: not closed " + (System.currentTimeMillis() - asked) + " ms after SIGTERM, still " + closing.get());
       System.out.flush();
+      System.err.flush();
       Runtime.getRuntime().halt(closed ? 0 : 1);
     }));
+    // Offsets are committed after each poll and, through this listener, before partitions are
+    // revoked: without a listener the KIP-848 consumer revokes in its background thread, so a
+    // partition could leave between a poll that returned its records and the commit after it,
+    // and its next owner would read them again (every record once is what the tests check).
+    java.util.concurrent.atomic.AtomicBoolean woken = new java.util.concurrent.atomic.AtomicBoolean();
+    org.apache.kafka.clients.consumer.ConsumerRebalanceListener commitOnRevoke = new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+      @Override
+      public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) return;
+        try {
+          c.commitSync();
+        } catch (WakeupException e) {
+          woken.set(true); // SIGTERM: the poll loop goes on to close
+        } catch (RuntimeException e) {
+          // Seen in the test's failure message (stderr); the records may then be read again.
+          System.err.println("ClientDriver group: commit before revoking " + partitions + " failed: " + e);
+        }
+      }
+
+      @Override
+      public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {}
+
+      // Partitions lost (the member fenced) cannot be committed; the default would try.
+      @Override
+      public void onPartitionsLost(java.util.Collection<TopicPartition> partitions) {}
+    };
     // "re:<pattern>": a KIP-848 regex subscription, resolved by the broker (SubscriptionPattern).
-    if (topic.startsWith("re:")) c.subscribe(new org.apache.kafka.clients.consumer.SubscriptionPattern(topic.substring(3)));
-    else c.subscribe(List.of(topic));
+    if (topic.startsWith("re:")) c.subscribe(new org.apache.kafka.clients.consumer.SubscriptionPattern(topic.substring(3)), commitOnRevoke);
+    else c.subscribe(List.of(topic), commitOnRevoke);
     String last = null;
     try {
       for (;;) {
@@ -402,12 +433,17 @@ public final class ClientDriver {
         for (ConsumerRecord<byte[], byte[]> r : records) {
           emit("{\"event\":\"record\",\"partition\":" + r.partition() + ",\"offset\":" + r.offset() + ",\"value\":" + b64(r.value()) + "}");
         }
+        if (woken.get()) throw new WakeupException(); // the records it returned are committed on the way out
         if (!records.isEmpty()) c.commitSync();
       }
     } catch (WakeupException stop) {
+      long t0 = System.currentTimeMillis();
+      closing.set("in commitSync (since " + t0 + ")");
       c.commitSync();
+      long t1 = System.currentTimeMillis();
+      closing.set("in close, after a commitSync of " + (t1 - t0) + " ms");
       c.close();
-      emit("{\"event\":\"closed\"}");
+      emit("{\"event\":\"closed\",\"commitMs\":" + (t1 - t0) + ",\"closeMs\":" + (System.currentTimeMillis() - t1) + "}");
       done.countDown();
     }
   }
