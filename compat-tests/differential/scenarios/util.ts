@@ -23,6 +23,20 @@ export const BASE_TS = BigInt(Date.now() - 60_000);
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Reads until `done` holds or `ms` pass, then returns the last read: for what a broker applies a
+ * moment after it answered (Kafka's brokers apply the controller's records asynchronously). When
+ * it never holds, the comparison shows what was read.
+ */
+export async function settled<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 3000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (done(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The node id of the (only) broker, for manual replica assignments. */
 export async function nodeId(t: Target): Promise<number> {
   const md = await t.request(Metadata, 12, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
