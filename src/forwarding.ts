@@ -3,7 +3,7 @@
  * channel): the connection to the controller's CONTROLLER listener, the handlers that hand
  * metadata changes (CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs,
  * IncrementalAlterConfigs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments,
- * CreateAcls, DeleteAcls, AlterUserScramCredentials)
+ * CreateAcls, DeleteAcls, AlterUserScramCredentials, UpdateFeatures)
  * to the controller at the client's version and answer with the controller's answer, and the
  * Controller stand-in whose topic creation (auto-created and internal topics) asks the controller
  * instead of writing a metadata log this node only copies.
@@ -22,6 +22,7 @@ import { listPartitionReassignmentsHandler } from './api/46-list-partition-reass
 import { createAclsHandler, createAclsRefusal } from './api/30-create-acls.js';
 import { deleteAclsHandler, deleteAclsRefusal } from './api/31-delete-acls.js';
 import { alterUserScramCredentialsHandler } from './api/51-alter-user-scram-credentials.js';
+import { updateFeaturesHandler } from './api/57-update-features.js';
 import type { BrokerConfig } from './config/broker-config.js';
 import { Controller, type CreateTopicSpec, type MetadataLogWriter } from './metadata/controller.js';
 import type { MetadataImage } from './metadata/image.js';
@@ -42,6 +43,7 @@ export const FORWARDED_HANDLERS: readonly ApiHandler[] = [
   createAclsHandler,
   deleteAclsHandler,
   alterUserScramCredentialsHandler,
+  updateFeaturesHandler,
 ];
 
 /**
@@ -115,6 +117,7 @@ const WHOLLY_REFUSED: ReadonlyMap<number, (ctx: RequestContext) => boolean> = ne
   [alterPartitionReassignmentsHandler.codec.apiKey, (ctx: RequestContext) => !authorizeCluster(ctx, Op.ALTER)],
   [listPartitionReassignmentsHandler.codec.apiKey, (ctx: RequestContext) => !authorizeCluster(ctx, Op.DESCRIBE)],
   [alterUserScramCredentialsHandler.codec.apiKey, (ctx: RequestContext) => !authorizeCluster(ctx, Op.ALTER)],
+  [updateFeaturesHandler.codec.apiKey, (ctx: RequestContext) => !authorizeCluster(ctx, Op.ALTER)],
 ]);
 
 /** The forwarded APIs checked per resource: which request items the local handler refuses. */

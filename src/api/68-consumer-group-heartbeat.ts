@@ -3,7 +3,9 @@
  * heartbeat with reconciliation, leave), served by the group coordinator's consumer protocol
  * (group/consumer-protocol.ts). v1 (KIP-1082) has the client choose its member id and adds
  * regex subscriptions. The answer waits until the group's records are on every in-sync replica
- * of its __consumer_offsets partition, as Kafka's coordinator writes.
+ * of its __consumer_offsets partition, as Kafka's coordinator writes. While group.version is
+ * finalized at 0 (`kafka-features.sh disable --feature group.version`) it answers
+ * UNSUPPORTED_VERSION, as Kafka does.
  */
 import {
   ConsumerGroupHeartbeat,
@@ -11,6 +13,8 @@ import {
   type ConsumerGroupHeartbeatResponse,
 } from '../protocol/generated/68-consumer-group-heartbeat.js';
 import type { Assignment } from '../group/assignors.js';
+import { CONSUMER_GROUPS_DISABLED, consumerGroupsEnabled } from '../metadata/features.js';
+import { ErrorCode } from '../protocol/errors.js';
 import { afterGroupWrite, heartbeatAnswer, heartbeatAuthorizationError, heartbeatError } from './group-heartbeat-common.js';
 import type { ApiHandler, RequestContext } from './registry.js';
 
@@ -27,6 +31,7 @@ export const consumerGroupHeartbeatHandler: ApiHandler<ConsumerGroupHeartbeatReq
   maxVersion: 1,
   handle(req: ConsumerGroupHeartbeatRequest, ctx: RequestContext): ConsumerGroupHeartbeatResponse | Promise<ConsumerGroupHeartbeatResponse> {
     const b = ctx.broker;
+    if (!consumerGroupsEnabled(b.image.features)) return heartbeatError(ErrorCode.UNSUPPORTED_VERSION, CONSUMER_GROUPS_DISABLED);
     // Kafka's handleConsumerGroupHeartbeat: READ on the group, DESCRIBE on each subscribed topic.
     const denied = heartbeatAuthorizationError(ctx, req.groupId, req.subscribedTopicNames);
     if (denied !== null) return heartbeatError(denied, null);

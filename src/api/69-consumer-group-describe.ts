@@ -2,6 +2,7 @@
  * ConsumerGroupDescribe (key 69), versions 0-1: a KIP-848 consumer group's epochs, assignor and
  * members with their current and target assignments (topic ids with names). A classic or unknown
  * group is GROUP_ID_NOT_FOUND, as Kafka answers. v1 adds each member's type (1: consumer protocol).
+ * While group.version is 0 every group is answered UNSUPPORTED_VERSION, as Kafka does.
  */
 import {
   ConsumerGroupDescribe,
@@ -9,6 +10,7 @@ import {
   type ConsumerGroupDescribeResponse,
 } from '../protocol/generated/69-consumer-group-describe.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { consumerGroupsEnabled } from '../metadata/features.js';
 import type { Assignment } from '../group/assignors.js';
 import { OPERATIONS_NOT_REQUESTED } from './acl-operations.js';
 import { authorize, authorizedOperations, Op, Res } from './authorize.js';
@@ -29,6 +31,7 @@ export const consumerGroupDescribeHandler: ApiHandler<ConsumerGroupDescribeReque
       throttleTimeMs: 0,
       groups: req.groupIds.map((groupId) => {
         const empty = { groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
+        if (!consumerGroupsEnabled(ctx.broker.image.features)) return { ...empty, errorCode: ErrorCode.UNSUPPORTED_VERSION, errorMessage: null, groupId };
         if (!authorize(ctx, Op.DESCRIBE, Res.GROUP, groupId)) return { ...empty, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, groupId };
         const d = protocol.describe(groupId);
         if (d.errorCode !== ErrorCode.NONE) return { ...empty, errorCode: d.errorCode, errorMessage: d.errorMessage, groupId };

@@ -26,6 +26,7 @@ import {
   AllocateProducerIds,
   AlterConfigs,
   AlterUserScramCredentials,
+  UpdateFeatures,
   DescribeUserScramCredentials,
   AlterPartition,
   AlterPartitionReassignments,
@@ -558,6 +559,16 @@ const rows: Row[] = [
     run: async (p) => {
       const res = await call(AlterUserScramCredentials, 0, { deletions: [], upsertions: [{ name: `made-by-${p}`, mechanism: 1, iterations: 4096, salt: Buffer.alloc(16, 1), saltedPassword: Buffer.alloc(32, 2) }] }, p);
       return res.results.map((r) => r.errorCode);
+    },
+  },
+  {
+    api: 'UpdateFeatures: ALTER cluster',
+    denied: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+    // The level asked is the one finalized already: allowed, it changes nothing the next cells see.
+    state: () => broker.image.lastOffset,
+    run: async (p) => {
+      const res = await call(UpdateFeatures, 2, { timeoutMs: 60000, featureUpdates: [{ feature: 'group.version', maxVersionLevel: 1, allowDowngrade: false, upgradeType: 1 }], validateOnly: false }, p);
+      return [res.errorCode];
     },
   },
   {

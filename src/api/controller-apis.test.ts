@@ -54,7 +54,7 @@ t.test('the controller listener serves the controller APIs; the client listener 
   t.not(broker.controllerPort, broker.listenPort);
   const onController = await controller.request(ApiVersions, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
   const keys = onController.apiKeys.map((k) => k.apiKey).sort((a, b) => a - b);
-  t.same(keys, [1, 17, 18, 19, 20, 30, 31, 33, 36, 37, 43, 44, 45, 46, 51, 56, 62, 63, 67], "Fetch (of the metadata log), ApiVersions, the SASL ones (listed by Kafka's controller too), what broker-only nodes forward (CreateAcls, DeleteAcls too), and the four broker-to-controller APIs");
+  t.same(keys, [1, 17, 18, 19, 20, 30, 31, 33, 36, 37, 43, 44, 45, 46, 51, 56, 57, 62, 63, 67], "Fetch (of the metadata log), ApiVersions, the SASL ones (listed by Kafka's controller too), what broker-only nodes forward (CreateAcls, DeleteAcls, UpdateFeatures too), and the four broker-to-controller APIs");
   const onClients = await client.request(ApiVersions, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
   t.notOk(onClients.apiKeys.some((k) => [56, 62, 63, 67].includes(k.apiKey)), 'no broker-to-controller API for clients');
   await t.rejects(controller.request(Metadata, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }), UnsupportedVersionError, 'no client API on the controller listener');

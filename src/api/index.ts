@@ -63,6 +63,7 @@ import { createAclsHandler } from './30-create-acls.js';
 import { deleteAclsHandler } from './31-delete-acls.js';
 import { describeUserScramCredentialsHandler } from './50-describe-user-scram-credentials.js';
 import { alterUserScramCredentialsHandler } from './51-alter-user-scram-credentials.js';
+import { updateFeaturesHandler } from './57-update-features.js';
 import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
 import { getTelemetrySubscriptionsHandler } from './71-get-telemetry-subscriptions.js';
 import { pushTelemetryHandler } from './72-push-telemetry.js';
@@ -129,6 +130,7 @@ export function registerAll(r: HandlerRegistry): void {
   r.register(deleteAclsHandler);
   r.register(describeUserScramCredentialsHandler);
   r.register(alterUserScramCredentialsHandler);
+  r.register(updateFeaturesHandler);
   r.register(describeTopicPartitionsHandler);
   r.register(getTelemetrySubscriptionsHandler);
   r.register(pushTelemetryHandler);
@@ -159,6 +161,7 @@ export function registerControllerApis(r: HandlerRegistry): void {
   r.register(createAclsHandler);
   r.register(deleteAclsHandler);
   r.register(alterUserScramCredentialsHandler);
+  r.register(updateFeaturesHandler);
   r.register(brokerRegistrationHandler);
   r.register(brokerHeartbeatHandler);
   r.register(alterPartitionHandler);

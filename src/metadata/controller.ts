@@ -54,6 +54,7 @@ import type { BrokerRegistration, MetadataImage, PartitionState, TopicState } fr
 import { randomUuidString } from './meta-properties.js';
 import { aclKey, type AclBinding } from './acl-index.js';
 import { METADATA_TOPIC } from './metadata-log.js';
+import { isRecordedFeature, METADATA_VERSION_LEVEL, supportedLevels } from './features.js';
 import { buildPartitionChange, NO_LEADER, type Election } from './partition-change.js';
 import type { ConfigResourceKind, MetadataRecord, PartitionChangeRecord, ScramMechanismName } from './records.js';
 import { checkClientMetricsConfigs, CLIENT_METRICS_LIST_CONFIGS, parseList } from '../config/client-metrics.js';
@@ -603,6 +604,54 @@ export class Controller {
    */
   bootstrap(features: ReadonlyArray<{ name: string; level: number }>, records: readonly MetadataRecord[] = []): void {
     this.commitOrThrow([...features.map((f): MetadataRecord => ({ type: 'FeatureLevel', name: f.name, level: f.level })), ...records]);
+  }
+
+  // ---- Features (KIP-584), Kafka's FeatureControlManager ----
+
+  /**
+   * UpdateFeatures: each update checked as Kafka's FeatureControlManager.updateFeature does, in
+   * request order (the first refusal refuses the whole request, nothing written); then, unless
+   * `validateOnly`, the new levels written as one batch of FeatureLevel records (level 0 takes a
+   * feature back to unset). `upgradeType` is 1 upgrade, 2 safe downgrade, 3 unsafe downgrade.
+   * metadata.version (27 only) and the features Sluice supports at 0 only are answered without a
+   * record, their level being the one they already have.
+   */
+  updateFeatures(updates: ReadonlyArray<{ feature: string; maxVersionLevel: number; upgradeType: number }>, validateOnly: boolean): Outcome {
+    // A feature named twice: its last update counts (Kafka puts them in a map).
+    const byFeature = new Map<string, { level: number; upgradeType: number }>();
+    for (const u of updates) byFeature.set(u.feature, { level: u.maxVersionLevel, upgradeType: u.upgradeType });
+    const records: MetadataRecord[] = [];
+    for (const [feature, { level, upgradeType }] of byFeature) {
+      const problem = this.checkFeatureUpdate(feature, level, upgradeType);
+      if (problem) {
+        return fail(ErrorCode.INVALID_UPDATE_VERSION, `The update failed for all features since the following feature had an error: Invalid update version ${level} for feature ${feature}. ${problem}`);
+      }
+      if (isRecordedFeature(feature)) records.push({ type: 'FeatureLevel', name: feature, level });
+    }
+    return validateOnly ? OK : this.commit(records);
+  }
+
+  /** Why a feature may not be set to `level` with this upgrade type, or null. */
+  private checkFeatureUpdate(feature: string, level: number, upgradeType: number): string | null {
+    if (upgradeType < 1 || upgradeType > 3) return 'The controller does not support the given upgrade type.';
+    const current = feature === 'metadata.version' ? METADATA_VERSION_LEVEL : (this.image.features.get(feature) ?? 0);
+    if (level < 0) return 'A feature version cannot be less than 0.';
+    const range = supportedLevels(feature) ?? { min: 0, max: 0 };
+    const outside = (what: string, r: { min: number; max: number }) =>
+      level < r.min || level > r.max ? (r.max === 0 ? `${what} does not support this feature.` : `${what} only supports versions ${r.min}-${r.max}`) : null;
+    const local = outside(`Local controller ${this.nodeId}`, range);
+    if (local) return local;
+    for (const b of this.image.brokers.values()) {
+      const f = b.features.find((x) => x.name === feature);
+      // Registrations list the recorded features; the others every Sluice supports as it does.
+      if (!isRecordedFeature(feature)) continue;
+      const refused = outside(`Broker ${b.brokerId}`, f ? { min: f.minSupportedVersion, max: f.maxSupportedVersion } : { min: 0, max: 0 });
+      if (refused) return refused;
+    }
+    if (level < current && upgradeType === 1) return "Can't downgrade the version of this feature without setting the upgrade type to either safe or unsafe downgrade.";
+    if (level > current && upgradeType !== 1) return "Can't downgrade to a newer version.";
+    if (supportedLevels(feature) === undefined) return `Feature ${feature} not found.`;
+    return null;
   }
 
   // ---- SCRAM credentials (issue 13), Kafka's ScramControlManager ----

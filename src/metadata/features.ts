@@ -2,8 +2,8 @@
  * Cluster features (KIP-584), as Kafka 4.1 names them: what this Sluice supports, what `sluice
  * format` finalizes by default, and what ApiVersions v3+ reports.
  *
- * Finalized levels are FeatureLevel records in the metadata log (written at format, replayed into
- * the image); a feature with no record is at level 0. Kafka 4.1's `kafka-storage format` finalizes
+ * Finalized levels are FeatureLevel records in the metadata log (written at format and by
+ * UpdateFeatures, replayed into the image); a feature with no record is at level 0. Kafka 4.1's `kafka-storage format` finalizes
  * group.version=1, transaction.version=2 and eligible.leader.replicas.version=1 (checked against
  * the reference broker: its ApiVersions lists exactly those, with metadata.version 27). Sluice
  * finalizes the first two by default: transaction.version=2 makes Java 4.x producers use
@@ -49,6 +49,14 @@ export const SHARE_GROUPS_DISABLED = 'Share groups are not enabled: the share.ve
 /** Whether share groups are on: share.version finalized at 1 or more (Kafka 4.1's ShareVersion.supportsShareGroups). */
 export function shareGroupsEnabled(levels: ReadonlyMap<string, number>): boolean {
   return (levels.get('share.version') ?? 0) >= 1;
+}
+
+/** What the KIP-848 APIs answer (UNSUPPORTED_VERSION's text, as Kafka) while group.version is 0. */
+export const CONSUMER_GROUPS_DISABLED = 'The version of API is not supported.';
+
+/** Whether the KIP-848 consumer protocol is on: group.version finalized at 1 or more (Kafka's GroupVersion.isConsumerRebalanceProtocolSupported). */
+export function consumerGroupsEnabled(levels: ReadonlyMap<string, number>): boolean {
+  return (levels.get('group.version') ?? 0) >= 1;
 }
 
 /** Features this Sluice knows at level 0 only (not implemented). */
@@ -97,3 +105,19 @@ export function apiFinalizedFeatures(levels: ReadonlyMap<string, number>): Array
 export function transactionVersion(levels: ReadonlyMap<string, number>): number {
   return levels.get('transaction.version') ?? 0;
 }
+
+/**
+ * The levels this Sluice supports of a feature Kafka names (Kafka's QuorumFeatures
+ * localSupportedFeature): metadata.version 27 only, the recorded features' ranges, the features
+ * it does not implement at 0 only; undefined for a name Kafka does not know.
+ */
+export function supportedLevels(name: string): { min: number; max: number } | undefined {
+  const f = apiSupportedFeatures().find((x) => x.name === name);
+  return f && { min: f.minVersion, max: f.maxVersion };
+}
+
+/** Features UpdateFeatures may set in the metadata log (the rest are answered without a record). */
+export function isRecordedFeature(name: string): boolean {
+  return name !== SLUICE_METADATA_VERSION && RECORDED_FEATURES.some((f) => f.name === name);
+}
+
