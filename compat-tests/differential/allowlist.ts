@@ -23,10 +23,6 @@ export const ALLOWLIST: readonly AllowEntry[] = [
     reason: 'ListOffsets serves 0-10 where Kafka 4.1 serves 1-10: Sluice keeps v0 (KIP-896, see above)',
   },
   {
-    observation: /^api-versions\/key57$/,
-    reason: 'not served yet, issue 15: UpdateFeatures (57; features are set at format); clients that find it missing do without it',
-  },
-  {
     observation: /^api-versions\/key(71|72)$/,
     reason:
       'Client telemetry (KIP-714): Kafka serves GetTelemetrySubscriptions and PushTelemetry only with a telemetry receiver plugin (a ClientTelemetry metrics reporter), which the differential Kafka does not load; Sluice is its own receiver (the inspector and GET /telemetry show what clients push), so it always serves them. Their answers are compared with a Kafka that has a receiver in telemetry-differential.test.ts',
@@ -52,7 +48,7 @@ export const ALLOWLIST: readonly AllowEntry[] = [
   {
     observation: /^features\/v[34]\/supported\/metadata\.version$/,
     reason:
-      'Sluice answers as Kafka 4.1-IV1 (metadata.version 27) only: its metadata log has its own format, and UpdateFeatures (downgrades) is not served, so it reports 27-27 where Kafka supports 7-27',
+      'Sluice answers as Kafka 4.1-IV1 (metadata.version 27) only: its metadata log has its own format, and it cannot be downgraded (UpdateFeatures refuses other levels), so it reports 27-27 where Kafka supports 7-27',
   },
   {
     observation: /^features\/(v4\/supported\/(kraft|eligible\.leader\.replicas)\.version|v[34]\/finalized\/eligible\.leader\.replicas\.version)$/,

@@ -620,6 +620,37 @@ public final class ClientDriver {
     }
   }
 
+  /**
+   * KIP-584 through the admin client (kafka-features.sh does the same): `updates` is
+   * name=level:upgrade|safe|unsafe[,...]; updateFeatures (validate-only when `validateOnly` is
+   * "validate") prints {"event":"updated","result"} (ok, or the exception's class),
+   * then describeFeatures prints {"event":"finalized","features":{name:level}}.
+   */
+  static void features(String bootstrap, String updates, String validateOnly) throws Exception {
+    try (Admin a = Admin.create(props(bootstrap))) {
+      Map<String, org.apache.kafka.clients.admin.FeatureUpdate> asked = new java.util.LinkedHashMap<>();
+      for (String u : updates.split(",")) {
+        String[] nameRest = u.split("=", 2);
+        String[] levelType = nameRest[1].split(":", 2);
+        org.apache.kafka.clients.admin.FeatureUpdate.UpgradeType type = switch (levelType[1]) {
+          case "upgrade" -> org.apache.kafka.clients.admin.FeatureUpdate.UpgradeType.UPGRADE;
+          case "safe" -> org.apache.kafka.clients.admin.FeatureUpdate.UpgradeType.SAFE_DOWNGRADE;
+          case "unsafe" -> org.apache.kafka.clients.admin.FeatureUpdate.UpgradeType.UNSAFE_DOWNGRADE;
+          default -> throw new IllegalArgumentException("upgrade type " + levelType[1]);
+        };
+        asked.put(nameRest[0], new org.apache.kafka.clients.admin.FeatureUpdate(Short.parseShort(levelType[0]), type));
+      }
+      org.apache.kafka.clients.admin.UpdateFeaturesOptions options = new org.apache.kafka.clients.admin.UpdateFeaturesOptions().validateOnly(validateOnly.equals("validate"));
+      emit("{\"event\":\"updated\",\"result\":" + str(outcome(a.updateFeatures(asked, options).all())) + "}");
+      Map<String, org.apache.kafka.clients.admin.FinalizedVersionRange> levels = a.describeFeatures().featureMetadata().get(30, TimeUnit.SECONDS).finalizedFeatures();
+      StringBuilder out = new StringBuilder();
+      for (Map.Entry<String, org.apache.kafka.clients.admin.FinalizedVersionRange> e : new java.util.TreeMap<>(levels).entrySet()) {
+        out.append(out.length() == 0 ? "" : ",").append(str(e.getKey())).append(":").append(e.getValue().maxVersionLevel());
+      }
+      emit("{\"event\":\"finalized\",\"features\":{" + out + "}}");
+    }
+  }
+
   static void txn(String bootstrap, String topic, String txnId) throws Exception {
     Properties p = props(bootstrap);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -694,11 +725,11 @@ public final class ClientDriver {
   public static void main(String[] args) throws Exception {
     Map<String, Integer> arity = Map.ofEntries(Map.entry("admin", 2), Map.entry("produce", 4), Map.entry("read", 5), Map.entry("group", 3), Map.entry("txn", 3),
         Map.entry("failover", 3), Map.entry("cluster-admin", 2), Map.entry("ctp", 6), Map.entry("secure", 3), Map.entry("telemetry", 4),
-        Map.entry("share", 5), Map.entry("share-describe", 2), Map.entry("share-offsets", 2), Map.entry("share-alter-offsets", 4), Map.entry("share-delete-offsets", 3));
+        Map.entry("share", 5), Map.entry("share-describe", 2), Map.entry("share-offsets", 2), Map.entry("share-alter-offsets", 4), Map.entry("share-delete-offsets", 3), Map.entry("features", 3));
     // group takes an optional fourth argument: the group protocol (classic, the default, or consumer).
     boolean groupProtocol = args.length == 5 && args[0].equals("group");
     if (args.length == 0 || !arity.containsKey(args[0]) || (args.length != arity.get(args[0]) + 1 && !groupProtocol)) {
-      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp|telemetry|share|share-describe|share-offsets|share-alter-offsets|share-delete-offsets <bootstrap> ... | secure <client.properties> <topic> <count>");
+      System.err.println("usage: ClientDriver admin|produce|read|group|txn|failover|cluster-admin|ctp|telemetry|share|share-describe|share-offsets|share-alter-offsets|share-delete-offsets|features <bootstrap> ... | secure <client.properties> <topic> <count>");
       System.exit(2);
     }
     switch (args[0]) {
@@ -717,6 +748,7 @@ public final class ClientDriver {
       case "share-offsets" -> shareOffsets(args[1], args[2]);
       case "share-alter-offsets" -> shareAlterOffsets(args[1], args[2], args[3], args[4]);
       case "share-delete-offsets" -> shareDeleteOffsets(args[1], args[2], args[3]);
+      case "features" -> features(args[1], args[2], args[3]);
       default -> throw new IllegalStateException();
     }
     if (!args[0].equals("group")) System.exit(0);

@@ -8,6 +8,7 @@ import { compaction } from './compaction.js';
 import { compressionScenarios } from './compression.js';
 import { consumerGroups } from './consumer-groups.js';
 import { divergences } from './divergences.js';
+import { featureScenarios } from './features.js';
 import { fetchScenarios } from './fetch.js';
 import { fetchSessionScenarios } from './fetch-sessions.js';
 import { groups } from './groups.js';
@@ -42,4 +43,6 @@ export const ALL_SCENARIOS: readonly Scenario[] = [
   ...replication,
   ...aclsWithoutAuthorizer,
   ...scramScenarios,
+  // Changes finalized feature levels (and undoes it): last.
+  ...featureScenarios,
 ];
