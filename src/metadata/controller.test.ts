@@ -930,3 +930,34 @@ t.test('moveLeader: one PartitionChange with the new leader first, epoch + 1, IS
   t.equal(k.c.moveLeader('m', 0, 1).errorCode, ErrorCode.INVALID_REQUEST, 'a fenced broker cannot lead');
   t.equal(part(k, 'm').leader, 3);
 });
+
+t.test('UpdateFeatures: every registered broker must support the level; the records replay', async (t) => {
+  const k = controller();
+  up(k, [1]);
+  const set = (feature: string, level: number, upgradeType = 1) => k.c.updateFeatures([{ feature, maxVersionLevel: level, upgradeType }], false);
+  t.equal(set('group.version', 0, 2).errorCode, ErrorCode.NONE, 'group.version disabled');
+  t.equal(set('transaction.version', 1, 2).errorCode, ErrorCode.NONE, 'transaction.version 1');
+  // Broker 2 is older software: it supports transaction.version 0-1 only and does not know
+  // group.version (it may register now that neither is finalized above what it supports).
+  const older = supportedFeatures()
+    .filter((f) => f.name !== 'group.version')
+    .map((f) => (f.name === 'transaction.version' ? { ...f, maxSupportedVersion: 1 } : f));
+  t.equal(k.c.registerBroker(registration(2, 0, { features: older }), 0).errorCode, ErrorCode.NONE);
+  const offset = k.image.lastOffset;
+  t.match(set('transaction.version', 2).errorMessage, /Invalid update version 2 for feature transaction\.version\. Broker 2 only supports versions 0-1$/);
+  t.match(set('group.version', 1).errorMessage, /Broker 2 does not support this feature\.$/, 'a feature a broker did not register');
+  t.equal(k.image.lastOffset, offset, 'nothing written');
+  t.equal(k.c.updateFeatures([{ feature: 'share.version', maxVersionLevel: 1, upgradeType: 2 }, { feature: 'share.version', maxVersionLevel: 0, upgradeType: 2 }], false).errorCode, ErrorCode.NONE, 'a feature named twice: the last update counts');
+  t.same(
+    k.log.records().filter((rec) => rec.type === 'FeatureLevel').slice(-3),
+    [
+      { type: 'FeatureLevel', name: 'group.version', level: 0 },
+      { type: 'FeatureLevel', name: 'transaction.version', level: 1 },
+      { type: 'FeatureLevel', name: 'share.version', level: 0 },
+    ],
+  );
+  const image = replayed(k);
+  t.same([image.features.get('group.version'), image.features.get('transaction.version'), image.features.get('share.version')], [0, 1, 0], 'replayed from the log');
+  t.equal(k.c.updateFeatures([{ feature: 'metadata.version', maxVersionLevel: 27, upgradeType: 1 }, { feature: 'kraft.version', maxVersionLevel: 0, upgradeType: 1 }], false).errorCode, ErrorCode.NONE, 'metadata.version 27 and kraft.version 0 as they are');
+  t.equal(k.image.features.has('metadata.version'), false, 'no record for them');
+});

@@ -641,10 +641,9 @@ export class Controller {
       level < r.min || level > r.max ? (r.max === 0 ? `${what} does not support this feature.` : `${what} only supports versions ${r.min}-${r.max}`) : null;
     const local = outside(`Local controller ${this.nodeId}`, range);
     if (local) return local;
-    for (const b of this.image.brokers.values()) {
+    // Registrations list the recorded features; the others every Sluice supports as this one does.
+    for (const b of isRecordedFeature(feature) ? this.image.brokers.values() : []) {
       const f = b.features.find((x) => x.name === feature);
-      // Registrations list the recorded features; the others every Sluice supports as it does.
-      if (!isRecordedFeature(feature)) continue;
       const refused = outside(`Broker ${b.brokerId}`, f ? { min: f.minSupportedVersion, max: f.maxSupportedVersion } : { min: 0, max: 0 });
       if (refused) return refused;
     }

@@ -3,8 +3,9 @@
  * format` finalizes by default, and what ApiVersions v3+ reports.
  *
  * Finalized levels are FeatureLevel records in the metadata log (written at format and by
- * UpdateFeatures, replayed into the image); a feature with no record is at level 0. Kafka 4.1's `kafka-storage format` finalizes
- * group.version=1, transaction.version=2 and eligible.leader.replicas.version=1 (checked against
+ * UpdateFeatures, replayed into the image); a feature with no record is at level 0. Kafka 4.1's
+ * `kafka-storage format` finalizes group.version=1, transaction.version=2 and
+ * eligible.leader.replicas.version=1 (checked against
  * the reference broker: its ApiVersions lists exactly those, with metadata.version 27). Sluice
  * finalizes the first two by default: transaction.version=2 makes Java 4.x producers use
  * transactions v2 (KIP-890 part 2: EndTxn v5, Produce v12 adds partitions implicitly) and
