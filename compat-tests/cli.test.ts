@@ -1,5 +1,5 @@
 /**
- * The daily-work tools (`sluice topic|produce|consume|group|cluster info|fault|clock`, issue 14
+ * The daily-work tools (`sluice topic|produce|consume|group|features|cluster info|fault|clock`, issue 14
  * item 3), run as a user runs them (the built bundle, dist/sluice.mjs), against a real `sluice
  * start` process AND against Apache Kafka 4.1.1 (reference/kafka.ts): the same checks pass on both.
  * kafkajs reads what `sluice produce` wrote and commits the offsets `sluice group describe` shows;
@@ -274,6 +274,24 @@ async function suite(t: Test, target: Target): Promise<void> {
     t.equal(info.controllerId, info.brokers[0]!.nodeId);
     t.ok(info.topics >= 4, `${info.topics} topics`);
     t.match(await ok(t, ['cluster', 'info', ...b]), new RegExp(`^Cluster ${info.clusterId}  controller ${info.controllerId}  1 broker\\(s\\)`));
+  });
+
+  await t.test('features describe, downgrade --dry-run, downgrade, a refused upgrade, upgrade', async (t) => {
+    type Described = { epoch: number; features: Array<{ feature: string; minSupported: number; maxSupported: number; finalized: number }> };
+    const tv = async () => (await json<Described>(t, ['features', 'describe', ...b])).features.find((f) => f.feature === 'transaction.version');
+    t.match(await tv(), { minSupported: 0, maxSupported: 2, finalized: 2 }, 'transaction.version 2 from the format');
+    t.match(await ok(t, ['features', 'describe', ...b]), /^FEATURE +SUPPORTED +FINALIZED\n(.*\n)*transaction\.version +0-2 +2\n/);
+    t.equal(await ok(t, ['features', 'downgrade', '--feature', 'transaction.version=1', '--dry-run', ...b]), 'transaction.version can be downgraded to 1.\n');
+    t.equal((await tv())?.finalized, 2, 'a dry run changes nothing');
+    t.equal(await ok(t, ['features', 'downgrade', '--feature', 'transaction.version=1', ...b]), 'transaction.version was downgraded to 1.\n');
+    // A broker applies the controller's record a moment after the answer (Kafka's do).
+    await until('transaction.version described at 1', async () => (await tv())?.finalized === 1, 10_000);
+    const refused = await sluice(['features', 'upgrade', '--feature', 'transaction.version=0', ...b]);
+    t.equal(refused.code, 1);
+    t.match(refused.stderr, /^sluice: cannot update features: INVALID_UPDATE_VERSION \(95\): .*Can't downgrade the version of this feature without setting the upgrade type/);
+    t.equal(refused.stderr.trim().split('\n').length, 1, 'one line');
+    t.equal(await ok(t, ['features', 'upgrade', '--feature', 'transaction.version=2', ...b]), 'transaction.version was upgraded to 2.\n');
+    await until('transaction.version described at 2', async () => (await tv())?.finalized === 2, 10_000);
   });
 
   await t.test('topic delete; one-line errors', async (t) => {

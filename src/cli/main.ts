@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `sluice` command: start, cluster, format, certs, random-uuid, and the tools for daily work
- * against any Kafka-protocol broker (topic, produce, consume, group, cluster info, fault, clock:
- * src/cli/tools.ts, imported only when yargs parses). Thin: parse, call, print.
+ * against any Kafka-protocol broker (topic, produce, consume, group, features, cluster info,
+ * fault, clock: src/cli/tools.ts, imported only when yargs parses). Thin: parse, call, print.
  * A bad flag, value or config file prints one line saying what to fix and exits 1; so does any
  * other failure to start (an unreadable data directory, a corrupt meta.properties or log, too
  * few file descriptors): one line naming the error, never a stack trace (SLUICE_DEBUG=1 adds it).
@@ -365,7 +365,7 @@ async function parseWithYargs(argv: string[]): Promise<void> {
     });
   await tools
     .addToolCommands(builtIn, run)
-    .demandCommand(1, 'say which command: start, cluster, format, certs, random-uuid, topic, produce, consume, group, cluster info, fault or clock')
+    .demandCommand(1, 'say which command: start, cluster, format, certs, random-uuid, topic, produce, consume, group, features, cluster info, fault or clock')
     .fail((msg, err) => fail(msg ?? err?.message ?? 'bad arguments; see sluice --help'))
     .help()
     .parseAsync();

@@ -6,6 +6,7 @@
  *   sluice produce --topic T            lines of stdin as records
  *   sluice consume --topic T            records as lines (or --format, --json)
  *   sluice group list|describe|seek|delete
+ *   sluice features describe|upgrade|downgrade|disable   finalized feature levels (kafka-features.sh)
  *   sluice cluster info
  *   sluice fault add|list|clear|remove|release|wait   faults over the admin endpoint (--admin, default 127.0.0.1:9644)
  *   sluice clock show|advance|pause|resume            the virtual clock over the admin endpoint
@@ -23,10 +24,13 @@ import {
   deleteTopics,
   describeGroup,
   describePartitions,
+  describeFeatures,
   describeTopicConfigs,
   listGroups,
   seekGroup,
   type SeekTarget,
+  updateFeatures,
+  UpgradeType,
 } from '../client/admin.js';
 import { consume, type StartAt } from '../client/consumer.js';
 import { KafkaClient, ToolError } from '../client/kafka-client.js';
@@ -309,6 +313,42 @@ async function groupDelete(a: Common & { groups: string[] }): Promise<void> {
   });
 }
 
+// -- features ---------------------------------------------------------------------------------------------
+
+async function featuresDescribe(a: Common): Promise<void> {
+  await withClient(a, async (client) => {
+    const d = await describeFeatures(client);
+    if (a.json) out(`${toJson(d)}\n`);
+    else out(table(['FEATURE', 'SUPPORTED', 'FINALIZED'], d.features.map((f) => [f.feature, `${f.minSupported}-${f.maxSupported}`, f.finalized])));
+  });
+}
+
+/** `name=level` pairs (or bare names for disable: level 0). */
+function featureLevels(specs: string[], what: 'upgrade' | 'downgrade' | 'disable'): Array<{ feature: string; level: number }> {
+  return specs.map((spec) => {
+    if (what === 'disable') {
+      if (spec.includes('=')) throw new ToolError(`disable takes feature names, not ${spec}: sluice features disable --feature NAME`);
+      return { feature: spec, level: 0 };
+    }
+    const [feature, text] = parseKeyValue(spec, '--feature');
+    const level = parseCount(text, `--feature ${feature}`);
+    if (level > 0x7fff) throw new ToolError(`--feature ${feature}: a level is at most 32767, got ${level}`);
+    return { feature, level };
+  });
+}
+
+async function featuresUpdate(a: Common & { feature: string[]; 'dry-run': boolean; unsafe?: boolean }, what: 'upgrade' | 'downgrade' | 'disable'): Promise<void> {
+  const levels = featureLevels(a.feature, what);
+  const upgradeType = what === 'upgrade' ? UpgradeType.UPGRADE : a.unsafe ? UpgradeType.UNSAFE_DOWNGRADE : UpgradeType.SAFE_DOWNGRADE;
+  await withClient(a, async (client) => {
+    await updateFeatures(client, levels.map((l) => ({ ...l, upgradeType })), a['dry-run']);
+    // As kafka-features.sh prints it.
+    const done = `${what === 'upgrade' ? 'upgraded' : what === 'downgrade' ? 'downgraded' : 'disabled'}`;
+    if (a.json) out(`${toJson(levels.map((l) => ({ ...l, dryRun: a['dry-run'] })))}\n`);
+    else for (const l of levels) out(`${l.feature} ${a['dry-run'] ? 'can be' : 'was'} ${done}${what === 'disable' ? '' : ` to ${l.level}`}.\n`);
+  });
+}
+
 // -- cluster info -----------------------------------------------------------------------------------------
 
 async function clusterInfo(a: Common): Promise<void> {
@@ -552,6 +592,20 @@ export function addToolCommands<T>(y: Argv<T>, run: (f: () => Promise<void>) => 
         .command('delete <groups..>', 'delete empty groups', (c) => brokerOptions(c).positional('groups', { type: 'string', array: true, demandOption: true }), (a) => run(() => groupDelete(a as never)))
         .demandCommand(1, 'say which: list, describe, seek or delete'),
     )
+    .command('features', 'finalized feature levels (as kafka-features.sh): describe, upgrade, downgrade, disable', (f) => {
+      const update = (c: Argv, what: 'upgrade' | 'downgrade' | 'disable') => {
+        const withFeature = brokerOptions(c)
+          .option('feature', { type: 'string', array: true, demandOption: true, describe: what === 'disable' ? 'a feature to set to 0 (repeatable)' : 'name=level (repeatable)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'validate only; change nothing' });
+        return what === 'upgrade' ? withFeature : withFeature.option('unsafe', { type: 'boolean', default: false, describe: 'an unsafe (lossy) downgrade' });
+      };
+      return f
+        .command('describe', 'each feature: the levels the broker supports and the finalized level', (c) => brokerOptions(c), (a) => run(() => featuresDescribe(a as never)))
+        .command('upgrade', 'raise finalized levels', (c) => update(c, 'upgrade'), (a) => run(() => featuresUpdate(a as never, 'upgrade')))
+        .command('downgrade', 'lower finalized levels (safe unless --unsafe)', (c) => update(c, 'downgrade'), (a) => run(() => featuresUpdate(a as never, 'downgrade')))
+        .command('disable', 'set features to 0 (not finalized)', (c) => update(c, 'disable'), (a) => run(() => featuresUpdate(a as never, 'disable')))
+        .demandCommand(1, 'say which: describe, upgrade, downgrade or disable');
+    })
     .command('fault', 'faults on a broker, over its admin endpoint: add, list, clear, remove', (f) =>
       f
         .command(

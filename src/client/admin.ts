@@ -2,11 +2,12 @@
  * The administrative operations of the tools: topics (CreateTopics, DeleteTopics, DescribeConfigs,
  * IncrementalAlterConfigs), offsets (ListOffsets), groups (ListGroups on every broker,
  * DescribeGroups, ConsumerGroupDescribe and ShareGroupDescribe, OffsetFetch and OffsetCommit at the
- * coordinator, DeleteGroups) and the cluster
+ * coordinator, DeleteGroups), features (ApiVersions, UpdateFeatures) and the cluster
  * (Metadata). Each returns plain values for the CLI to print; failures are ToolErrors.
  */
 import { ErrorCode } from '../protocol/errors.js';
 import {
+  ApiVersions,
   ConsumerGroupDescribe,
   CreateTopics,
   DeleteGroups,
@@ -19,6 +20,7 @@ import {
   OffsetCommit,
   OffsetFetch,
   ShareGroupDescribe,
+  UpdateFeatures,
 } from '../protocol/generated/index.js';
 import { check, checkRetriable, retrying, RetriableError, ToolError, type KafkaClient, type TopicInfo } from './kafka-client.js';
 import { decodeAssignment } from './records.js';
@@ -489,4 +491,49 @@ export async function deleteGroups(client: KafkaClient, groups: string[]): Promi
       for (const r of res.results) checkRetriable(`cannot delete group ${r.groupId}`, r.errorCode);
     });
   }
+}
+
+// -- features (KIP-584) -------------------------------------------------------------------------
+
+export interface FeatureLevel {
+  feature: string;
+  /** The levels the broker asked supports. */
+  minSupported: number;
+  maxSupported: number;
+  /** The cluster's finalized level; 0 when not finalized. */
+  finalized: number;
+}
+
+/** A feature's supported range and finalized level, as ApiVersions v3+ gives them (kafka-features.sh describe). */
+export async function describeFeatures(client: KafkaClient): Promise<{ epoch: bigint; features: FeatureLevel[] }> {
+  const res = await client.any(ApiVersions, { clientSoftwareName: 'sluice-cli', clientSoftwareVersion: '1' });
+  check('cannot describe features', res.errorCode);
+  const finalized = new Map(res.finalizedFeatures.map((f) => [f.name, f.maxVersionLevel]));
+  const features = res.supportedFeatures
+    .map((f) => ({ feature: f.name, minSupported: f.minVersion, maxSupported: f.maxVersion, finalized: finalized.get(f.name) ?? 0 }))
+    .sort((a, b) => (a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : 0));
+  return { epoch: res.finalizedFeaturesEpoch, features };
+}
+
+/** UpdateFeatures' upgrade types (v1+). */
+export const UpgradeType = { UPGRADE: 1, SAFE_DOWNGRADE: 2, UNSAFE_DOWNGRADE: 3 } as const;
+
+/**
+ * Sets finalized feature levels (kafka-features.sh upgrade|downgrade|disable): one UpdateFeatures
+ * request, all or nothing; `validateOnly` checks without changing anything. A refusal is a
+ * ToolError with the broker's message.
+ */
+export async function updateFeatures(client: KafkaClient, updates: ReadonlyArray<{ feature: string; level: number; upgradeType: number }>, validateOnly: boolean): Promise<void> {
+  const res = await client.any(UpdateFeatures, (v) => {
+    if (v === 0 && (validateOnly || updates.some((u) => u.upgradeType !== UpgradeType.UPGRADE))) {
+      throw new ToolError('this broker only takes UpdateFeatures v0: upgrades, not downgrades or --dry-run');
+    }
+    return {
+      timeoutMs: 30_000,
+      featureUpdates: updates.map((u) => ({ feature: u.feature, maxVersionLevel: u.level, allowDowngrade: false, upgradeType: u.upgradeType })),
+      validateOnly,
+    };
+  });
+  check('cannot update features', res.errorCode, res.errorMessage);
+  for (const r of res.results) check(`cannot update feature ${r.feature}`, r.errorCode, r.errorMessage);
 }
