@@ -13,7 +13,7 @@ import {
   type ConsumerGroupHeartbeatResponse,
 } from '../protocol/generated/68-consumer-group-heartbeat.js';
 import type { Assignment } from '../group/assignors.js';
-import { CONSUMER_GROUPS_DISABLED, consumerGroupsEnabled } from '../metadata/features.js';
+import { consumerGroupsEnabled } from '../metadata/features.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { afterGroupWrite, heartbeatAnswer, heartbeatAuthorizationError, heartbeatError } from './group-heartbeat-common.js';
 import type { ApiHandler, RequestContext } from './registry.js';
@@ -31,7 +31,8 @@ export const consumerGroupHeartbeatHandler: ApiHandler<ConsumerGroupHeartbeatReq
   maxVersion: 1,
   handle(req: ConsumerGroupHeartbeatRequest, ctx: RequestContext): ConsumerGroupHeartbeatResponse | Promise<ConsumerGroupHeartbeatResponse> {
     const b = ctx.broker;
-    if (!consumerGroupsEnabled(b.image.features)) return heartbeatError(ErrorCode.UNSUPPORTED_VERSION, CONSUMER_GROUPS_DISABLED);
+    // Kafka answers the code alone (ConsumerGroupHeartbeatRequest.getErrorResponse sets no message).
+    if (!consumerGroupsEnabled(b.image.features)) return heartbeatError(ErrorCode.UNSUPPORTED_VERSION, null);
     // Kafka's handleConsumerGroupHeartbeat: READ on the group, DESCRIBE on each subscribed topic.
     const denied = heartbeatAuthorizationError(ctx, req.groupId, req.subscribedTopicNames);
     if (denied !== null) return heartbeatError(denied, null);

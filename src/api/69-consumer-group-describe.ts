@@ -27,11 +27,12 @@ export const consumerGroupDescribeHandler: ApiHandler<ConsumerGroupDescribeReque
   handle(req: ConsumerGroupDescribeRequest, ctx: RequestContext): ConsumerGroupDescribeResponse {
     const protocol = ctx.broker.groups.consumer;
     const assignment = (a: Assignment) => describedAssignment(a, (id) => protocol.topicName(id));
+    const enabled = consumerGroupsEnabled(ctx.broker.image.features);
     return {
       throttleTimeMs: 0,
       groups: req.groupIds.map((groupId) => {
         const empty = { groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
-        if (!consumerGroupsEnabled(ctx.broker.image.features)) return { ...empty, errorCode: ErrorCode.UNSUPPORTED_VERSION, errorMessage: null, groupId };
+        if (!enabled) return { ...empty, errorCode: ErrorCode.UNSUPPORTED_VERSION, errorMessage: null, groupId };
         if (!authorize(ctx, Op.DESCRIBE, Res.GROUP, groupId)) return { ...empty, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, groupId };
         const d = protocol.describe(groupId);
         if (d.errorCode !== ErrorCode.NONE) return { ...empty, errorCode: d.errorCode, errorMessage: d.errorMessage, groupId };

@@ -52,9 +52,6 @@ export function shareGroupsEnabled(levels: ReadonlyMap<string, number>): boolean
   return (levels.get('share.version') ?? 0) >= 1;
 }
 
-/** What the KIP-848 APIs answer (UNSUPPORTED_VERSION's text, as Kafka) while group.version is 0. */
-export const CONSUMER_GROUPS_DISABLED = 'The version of API is not supported.';
-
 /** Whether the KIP-848 consumer protocol is on: group.version finalized at 1 or more (Kafka's GroupVersion.isConsumerRebalanceProtocolSupported). */
 export function consumerGroupsEnabled(levels: ReadonlyMap<string, number>): boolean {
   return (levels.get('group.version') ?? 0) >= 1;

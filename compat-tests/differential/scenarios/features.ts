@@ -95,7 +95,7 @@ export const featureScenarios: Scenario[] = [
         serverAssignor: null,
         topicPartitions: [],
       });
-      see.see('apply/group-version-0/consumer-heartbeat', errorName(hb.errorCode));
+      see.see('apply/group-version-0/consumer-heartbeat', { error: errorName(hb.errorCode), text: hb.errorMessage });
       await update(t, see, 'apply/group-version-1', 2, [{ feature: 'group.version', level: 1 }], false);
       await finalized(t, see, 'apply/group-version-1/finalized', ['group.version'], { 'group.version': '1-1' });
     },
