@@ -10,6 +10,7 @@ import { AlterUserScramCredentials, DescribeUserScramCredentials } from '../../.
 import type { AlterUserScramCredentialsRequest } from '../../../src/protocol/generated/index.js';
 import { errorName } from '../../../src/protocol/errors.js';
 import { scramSaltedPassword } from '../../../src/auth/scram.js';
+import { settled } from './util.js';
 
 type Upsertion = AlterUserScramCredentialsRequest['upsertions'][number];
 
@@ -35,14 +36,16 @@ async function describe(t: Target, see: Recorder, name: string, users: string[] 
   });
 }
 
-/** Waits until Describe lists `user` (or 3 s pass: then the comparison shows what differs). */
-async function visible(t: Target, user: string): Promise<void> {
-  const deadline = Date.now() + 3000;
-  while (Date.now() < deadline) {
-    const res = await t.request(DescribeUserScramCredentials, 0, { users: [{ name: user }] });
-    if (res.results[0]?.errorCode === 0) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/**
+ * Kafka answers an alteration once its controller committed it; its broker's image (which Describe
+ * reads) catches up a moment later. Waits until Describe shows `user` with a credential of
+ * `iterations` (any, if not given), at most 3 s: then the comparison shows what differs.
+ */
+async function visible(t: Target, user: string, iterations?: number): Promise<void> {
+  await settled(
+    () => t.request(DescribeUserScramCredentials, 0, { users: [{ name: user }] }),
+    (res) => res.results[0]?.errorCode === 0 && (iterations === undefined || res.results[0].credentialInfos.some((c) => c.iterations === iterations)),
+  );
 }
 
 export const scramScenarios: Scenario[] = [
@@ -54,6 +57,7 @@ export const scramScenarios: Scenario[] = [
       await alter(t, see, 'alter/create', { upsertions: [upsertion('alice', 1, 4096), upsertion('bob', 2, 8192)] });
       await alter(t, see, 'alter/second-mechanism', { upsertions: [upsertion('alice', 2, 16384)] });
       await alter(t, see, 'alter/replace', { upsertions: [upsertion('bob', 2, 4096)] });
+      await visible(t, 'bob', 4096);
       await describe(t, see, 'describe/all', null);
       await describe(t, see, 'describe/empty-list', []);
       await describe(t, see, 'describe/named', ['alice', 'nobody', 'bob', 'bob', 'bob']);
@@ -72,8 +76,6 @@ export const scramScenarios: Scenario[] = [
       await alter(t, see, 'alter/empty-salted-password', { upsertions: [upsertion('erin', 1, 4096, { saltedPassword: Buffer.alloc(0) })] });
       await alter(t, see, 'alter/empty-salt', { upsertions: [upsertion('frank', 1, 4096, { salt: Buffer.alloc(0) })] });
       await alter(t, see, 'alter/mixed', { deletions: [{ name: 'alice', mechanism: 1 }, { name: 'nobody', mechanism: 1 }], upsertions: [upsertion('gina', 1, 4096), upsertion('hank', 1, 1)] });
-      // Kafka answers an alteration once its controller committed it; its broker's image (which
-      // Describe reads) catches up a moment later. Wait for the upsertion to show there, at most 3 s.
       await visible(t, 'gina');
       await describe(t, see, 'describe/after', null);
       await alter(t, see, 'alter/nothing', {});
