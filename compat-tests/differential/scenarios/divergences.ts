@@ -26,6 +26,7 @@ import { buildRecordBatch, type RecordInput } from '../../../src/log/record-batc
 import { kcatZstd } from '../../../src/log/compression-fixtures.js';
 import { ErrorCode, errorName } from '../../../src/protocol/errors.js';
 import { crc32c } from '../../../src/native/crc32c.js';
+import { settled } from './util.js';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -308,8 +309,12 @@ export const divergences: Scenario[] = [
       }
       const legacy = await t.request(AlterConfigs, 2, { resources: [{ resourceType: BROKER, resourceName: node, configs: [{ name: 'num.io.threads', value: '10' }] }], validateOnly: false });
       alterOutcome(see, 'alter/num.io.threads', legacy.responses[0]!);
-      await new Promise((r) => setTimeout(r, 1000));
       const keys = ['background.threads', 'num.io.threads', 'max.connections', 'producer.id.expiration.ms'];
+      // Kafka's broker applies the controller's config records a moment after the answer: wait (at
+      // most 3 s) until the last change of each kind shows.
+      const shows = (cs: DescribedEntry[], name: string, value: string): boolean => cs.some((c) => c.name === name && c.value === value);
+      await settled(() => describe(t, 4, BROKER, node, keys, false), (d) => shows(d.configs, 'num.io.threads', '10') && shows(d.configs, 'background.threads', '11'));
+      await settled(() => describe(t, 4, BROKER, '', keys, false), (d) => shows(d.configs, 'max.connections', '1000'));
       for (const syn of [false, true]) {
         const d = await describe(t, 4, BROKER, node, keys, syn);
         for (const k of keys) see.see(`describe/syn=${syn}/${k}`, shown(d.configs.find((c) => c.name === k)));
