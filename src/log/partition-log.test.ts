@@ -1397,6 +1397,53 @@ t.test('MemoryFileIO faults', async (t) => {
     again.close();
   });
 
+  t.test('a clean close writes only what changed since the last: an idle log fsyncs its marker alone', async (t) => {
+    const io = new MemoryFileIO();
+    const snapshots = () => io.readdir('/d/p').filter((n) => n.endsWith('.snapshot'));
+    const log = PartitionLog.open('/d/p', cfg(), io);
+    leaderAppend(log, producerBatch(7n, 0, 3));
+    const view = producerView(log);
+    log.close();
+    t.same(snapshots(), [segmentFileName(3n, '.snapshot')], 'a close after appends writes the snapshot');
+    const idle = PartitionLog.open('/d/p', cfg(), io);
+    t.equal(idle.openReport.cleanShutdown, true);
+    const before = io.fsyncCount;
+    idle.close();
+    t.equal(io.fsyncCount, before + 1, 'no segment or snapshot fsync: only the clean-shutdown marker');
+    io.crash({ keepUnsynced: false });
+    const again = PartitionLog.open('/d/p', cfg(), io);
+    t.equal(again.openReport.cleanShutdown, true, 'a power loss after it still finds a clean shutdown');
+    t.equal(again.logEndOffset, 3n);
+    t.equal(producerView(again), view, 'with the producer state of the last change');
+    // A change with no new offset (the producer expires) is a change: the snapshot is rewritten.
+    t.equal(again.producers.expire(Number.MAX_SAFE_INTEGER, 1), 1);
+    again.close();
+    io.crash({ keepUnsynced: false });
+    const expired = PartitionLog.open('/d/p', cfg(), io);
+    t.equal(producerView(expired), '[]', 'the expiry was kept');
+    t.equal(expired.openReport.cleanShutdown, true);
+    expired.close();
+  });
+
+  t.test('closing an empty log with no producers writes no snapshot; it opens clean and empty', async (t) => {
+    const io = new MemoryFileIO();
+    const log = PartitionLog.open('/d/p', cfg(), io);
+    log.close();
+    t.same(io.readdir('/d/p').filter((n) => n.endsWith('.snapshot')), []);
+    io.crash({ keepUnsynced: false });
+    const before = io.fsyncCount;
+    const again = PartitionLog.open('/d/p', cfg(), io);
+    t.equal(again.openReport.cleanShutdown, true);
+    t.equal(again.logEndOffset, 0n);
+    t.equal(producerView(again), '[]');
+    t.same(again.endOffsetForEpoch(0), { epoch: 0, endOffset: 0n }, 'its epoch is known, starting at its end');
+    again.close();
+    t.equal(io.fsyncCount, before + 1, 'that open and close rewrote nothing but the clean-shutdown marker');
+    const used = PartitionLog.open('/d/p', cfg(), io);
+    t.equal(leaderAppend(used, producerBatch(9n, 0, 2)), 0n, 'a new producer starts at sequence 0');
+    used.close();
+  });
+
   t.test('the flush.ms flush runs off the JavaScript thread', async (t) => {
     let now = 1_000_000;
     const io = new MemoryFileIO();

@@ -382,7 +382,13 @@ export class PartitionLog {
     } else {
       cache.assignFromBatches(scanned);
     }
-    cache.truncateFromEnd(this.nextOffset);
+    // An empty log whose file holds only its current epoch starting at its end (what its last
+    // close wrote) is already what the steps below end with (entries at the end dropped, the epoch
+    // assigned there again): leave it, so that each open and close of an idle partition does not
+    // rewrite the file twice.
+    const entries = cache.entries();
+    const settled = this.nextOffset === this.logStartOffset && entries.length === 1 && entries[0]!.epoch === this.leaderEpoch && entries[0]!.startOffset === this.nextOffset;
+    if (!settled) cache.truncateFromEnd(this.nextOffset);
     cache.truncateFromStart(this.logStartOffset);
     // A log with no epoch yet (a new partition) starts its leader epoch at its end now, as Kafka's
     // new leader does, so that appends never wait for the checkpoint's fsync. The file is written
@@ -530,8 +536,18 @@ export class PartitionLog {
     this.unsyncedTxnIndexes.clear();
   }
 
-  private writeProducerSnapshot(): void {
-    this.writeSnapshotBytes(this.nextOffset, this.producers.encodeSnapshot());
+  /**
+   * The snapshot at the log end, unless one with the same bytes is already there (a partition
+   * idle since it was opened or last closed) or none is needed (an empty log with no producers:
+   * the next open has nothing to scan): its file creation and fsyncs are most of a clean close's
+   * cost.
+   */
+  private writeProducerSnapshotIfChanged(): void {
+    const snapshot = this.producers.encodeSnapshot();
+    const onDisk = readSmallFile(this.io, this.snapshotPath(this.nextOffset), SNAPSHOT_BYTES_MAX);
+    const needless = onDisk === null ? this.producers.producers.size === 0 && this.nextOffset === this.logStartOffset : onDisk.equals(snapshot);
+    if (needless) this.syncTxnIndexes();
+    else this.writeSnapshotBytes(this.nextOffset, snapshot);
   }
 
   private writeSnapshotBytes(offset: bigint, snapshot: Buffer): void {
@@ -1152,7 +1168,7 @@ export class PartitionLog {
       for (const s of this.sealing) s.syncNow();
       this.active.close();
       for (const s of this.segments) s.closeHandles();
-      this.writeProducerSnapshot();
+      this.writeProducerSnapshotIfChanged();
       this.epochs.save();
       const marker = Buffer.from(`sluice-clean-shutdown 1\n${this.nextOffset}\n`, 'latin1');
       writeSmallFileAtomic(this.io, join(this.dir, CLEAN_SHUTDOWN_FILE), marker);

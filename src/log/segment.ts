@@ -363,6 +363,11 @@ export class Segment {
   private syncsInFlight = 0;
   /** Handles given up while an async fsync used them; closed when the last one settles. */
   private closeAfterSync: FileHandle[] = [];
+  /**
+   * Something was written to the files since the last fsync began: a clean close of a segment
+   * with nothing new (an idle partition) skips its three fsyncs.
+   */
+  private unsynced = false;
   private loaded = false;
   private bytesSinceLastIndexEntry = 0;
   private readonly offsetIndex: OffsetIndex;
@@ -629,6 +634,7 @@ export class Segment {
   }
 
   private writeIndexFiles(opts: { sync?: boolean } = {}): void {
+    if (opts.sync !== true) this.unsynced = true;
     const write = (path: string, fd: FileHandle | null, data: Buffer): void => {
       const h = fd ?? this.io.open(path, { create: true });
       try {
@@ -678,6 +684,7 @@ export class Segment {
     const rel = Number(this.offsetOfMaxTimestamp - this.baseOffset);
     this.timeIndex.push(this.maxTimestamp, rel);
     if (writeFiles) {
+      this.unsynced = true;
       timeEntryScratch.writeBigInt64BE(this.maxTimestamp, 0);
       timeEntryScratch.writeInt32BE(rel, 8);
       this.io.pwrite(this.timeIndexFd!, timeEntryScratch, (this.timeIndex.count - 1) * TIME_INDEX_ENTRY_BYTES);
@@ -692,6 +699,7 @@ export class Segment {
     if (this.indexFd === null || this.timeIndexFd === null) throw new Error(`append to sealed segment ${this.logPath}`);
     const start = this.size;
     if (start + buf.length > 0x7fffffff) throw new Error('segment position would overflow int32');
+    this.unsynced = true;
     this.io.pwrite(this.logHandle(), buf, start);
     this.size = start + buf.length;
     for (let i = 0; i < infos.length; i++) {
@@ -707,10 +715,12 @@ export class Segment {
     this.io.fsync(this.logHandle());
     if (this.indexFd !== null) this.io.fsync(this.indexFd);
     if (this.timeIndexFd !== null) this.io.fsync(this.timeIndexFd);
+    this.unsynced = false;
   }
 
   /** `flush` off the JavaScript thread; the promise rejects with the first failure. */
   flushAsync(): Promise<void> {
+    this.unsynced = false;
     const fds = [this.logHandle()];
     if (this.indexFd !== null) fds.push(this.indexFd);
     if (this.timeIndexFd !== null) fds.push(this.timeIndexFd);
@@ -802,11 +812,14 @@ export class Segment {
     else this.io.close(fd);
   }
 
-  /** Clean close: final time index entry, fsync, close every handle. */
+  /**
+   * Clean close: final time index entry, fsync (unless nothing was written since the last one
+   * and none is still running), close every handle.
+   */
   close(): void {
     if (this.timeIndexFd !== null) {
       this.finishActive();
-      this.flush();
+      if (this.unsynced || this.syncsInFlight > 0) this.flush();
     }
     this.closeHandles();
   }
