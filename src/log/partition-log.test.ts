@@ -1425,10 +1425,12 @@ t.test('MemoryFileIO faults', async (t) => {
     expired.close();
   });
 
-  t.test('closing an empty log with no producers writes no snapshot; it opens clean and empty', async (t) => {
+  t.test('closing an empty log with no producers writes no snapshot or epochs; it opens clean and empty', async (t) => {
     const io = new MemoryFileIO();
     const log = PartitionLog.open('/d/p', cfg(), io);
+    const first = io.fsyncCount;
     log.close();
+    t.equal(io.fsyncCount, first + 1, 'the first close fsyncs only the clean-shutdown marker');
     t.same(io.readdir('/d/p').filter((n) => n.endsWith('.snapshot')), []);
     io.crash({ keepUnsynced: false });
     const before = io.fsyncCount;

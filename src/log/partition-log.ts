@@ -382,13 +382,10 @@ export class PartitionLog {
     } else {
       cache.assignFromBatches(scanned);
     }
-    // An empty log whose file holds only its current epoch starting at its end (what its last
+    // An empty log whose file holds only the epoch an open assigns at its end (what an earlier
     // close wrote) is already what the steps below end with (entries at the end dropped, the epoch
-    // assigned there again): leave it, so that each open and close of an idle partition does not
-    // rewrite the file twice.
-    const entries = cache.entries();
-    const settled = this.nextOffset === this.logStartOffset && entries.length === 1 && entries[0]!.epoch === this.leaderEpoch && entries[0]!.startOffset === this.nextOffset;
-    if (!settled) cache.truncateFromEnd(this.nextOffset);
+    // assigned there again): leave it, so that an open of an idle partition writes nothing.
+    if (!this.epochsDerivable(cache)) cache.truncateFromEnd(this.nextOffset);
     cache.truncateFromStart(this.logStartOffset);
     // A log with no epoch yet (a new partition) starts its leader epoch at its end now, as Kafka's
     // new leader does, so that appends never wait for the checkpoint's fsync. The file is written
@@ -396,6 +393,17 @@ export class PartitionLog {
     // a crash before then leaves batches that carry the epoch (the file is rebuilt from them).
     if (cache.latestEpoch === null && this.leaderEpoch >= 0) cache.assignInMemory(this.leaderEpoch, this.nextOffset);
     this.epochs = cache;
+  }
+
+  /**
+   * Whether `cache` holds just what an open of this log derives without a file: an empty log
+   * whose only epoch is the one an open assigns, starting at its end. Its checkpoint need not be
+   * written (a close skips it) nor rewritten (an open leaves it).
+   */
+  private epochsDerivable(cache: LeaderEpochCache): boolean {
+    if (this.nextOffset !== this.logStartOffset || cache.size !== 1) return false;
+    const only = cache.latestEntry!;
+    return only.epoch === this.leaderEpoch && only.startOffset === this.nextOffset;
   }
 
   /**
@@ -1169,7 +1177,8 @@ export class PartitionLog {
       this.active.close();
       for (const s of this.segments) s.closeHandles();
       this.writeProducerSnapshotIfChanged();
-      this.epochs.save();
+      // Whatever the file holds then (nothing, or this same entry), the next open derives it again.
+      if (!this.epochsDerivable(this.epochs)) this.epochs.save();
       const marker = Buffer.from(`sluice-clean-shutdown 1\n${this.nextOffset}\n`, 'latin1');
       writeSmallFileAtomic(this.io, join(this.dir, CLEAN_SHUTDOWN_FILE), marker);
     });
