@@ -389,7 +389,8 @@ export class PartitionLog {
     cache.truncateFromStart(this.logStartOffset);
     // A log with no epoch yet (a new partition) starts its leader epoch at its end now, as Kafka's
     // new leader does, so that appends never wait for the checkpoint's fsync. The file is written
-    // at the next flush, roll or close: creating a topic costs no extra fsync per partition, and
+    // at the next flush, roll or close after an append (a close of a log still empty leaves it:
+    // the next open assigns the same): creating a topic costs no extra fsync per partition, and
     // a crash before then leaves batches that carry the epoch (the file is rebuilt from them).
     if (cache.latestEpoch === null && this.leaderEpoch >= 0) cache.assignInMemory(this.leaderEpoch, this.nextOffset);
     this.epochs = cache;
