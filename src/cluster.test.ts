@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { readAll } from '../compat-tests/kafkajs-read.js';
 import { Kafka, logLevel } from 'kafkajs';
-import { CLI, freePortRun, tmpDataDir } from '../compat-tests/harness.js';
+import { CLI, freePortRun, tmpDataDir, until } from '../compat-tests/harness.js';
 import { planCluster, startCluster, type Cluster, type ClusterOptions } from './index.js';
 
 function listen(port: number): Promise<Server | null> {
@@ -261,9 +261,6 @@ t.test('a controller process that was not scheduled for longer than the session 
   // Once it runs again its next heartbeat unfences it: a moment on an idle machine, longer on a
   // loaded one. Wait for it, at most 15 s.
   let brokers = 0;
-  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-    brokers = (await admin.describeCluster()).brokers.length;
-    if (brokers === 3) break;
-  }
+  await until('three brokers', async () => (brokers = (await admin.describeCluster()).brokers.length) === 3, 15_000).catch(() => undefined);
   t.equal(brokers, 3, 'the three brokers are in the cluster again');
 });
